@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS wallet_balances;
+DROP TABLE IF EXISTS wallets;

@@ -1,0 +1,115 @@
+"""Domain errors. Each carries a stable code; the API maps codes to HTTP in one place."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, ClassVar
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    NOT_FOUND = "NOT_FOUND"
+    INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
+    WALLET_ALREADY_EXISTS = "WALLET_ALREADY_EXISTS"
+    IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
+    RATE_LIMITED = "RATE_LIMITED"
+    INTERNAL = "INTERNAL"
+    GATEWAY_ERROR = "GATEWAY_ERROR"
+    GATEWAY_UNAVAILABLE = "GATEWAY_UNAVAILABLE"
+    GATEWAY_TIMEOUT = "GATEWAY_TIMEOUT"
+
+
+class DomainError(Exception):
+    """Base of every expected failure. `details` must be safe to show a client."""
+
+    code: ClassVar[ErrorCode] = ErrorCode.INTERNAL
+    default_message: ClassVar[str] = "internal error"
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details: dict[str, Any] = details
+        super().__init__(self.message)
+
+
+class ValidationError(DomainError):
+    code = ErrorCode.VALIDATION_ERROR
+    default_message = "request is invalid"
+
+
+class Unauthorized(DomainError):
+    code = ErrorCode.UNAUTHORIZED
+    default_message = "missing or invalid API key"
+
+
+class NotFound(DomainError):
+    code = ErrorCode.NOT_FOUND
+    default_message = "not found"
+
+
+class WalletNotFound(NotFound):
+    default_message = "wallet not found"
+
+
+class ProviderNotFound(NotFound):
+    default_message = "service provider not found"
+
+
+class PaymentNotFound(NotFound):
+    default_message = "payment not found"
+
+
+class InsufficientFunds(DomainError):
+    code = ErrorCode.INSUFFICIENT_FUNDS
+    default_message = "insufficient funds"
+
+
+class WalletAlreadyExists(DomainError):
+    code = ErrorCode.WALLET_ALREADY_EXISTS
+    default_message = "wallet already exists"
+
+
+class IdempotencyInProgress(DomainError):
+    code = ErrorCode.IDEMPOTENCY_IN_PROGRESS
+    default_message = "a request with this Idempotency-Key is still in progress"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
+    default_message = "Idempotency-Key was already used with a different request"
+
+
+class PaymentDeclined(DomainError):
+    code = ErrorCode.PAYMENT_DECLINED
+    default_message = "payment declined by the provider"
+
+
+class GatewayError(DomainError):
+    code = ErrorCode.GATEWAY_ERROR
+    default_message = "payment gateway failed; the payment was not charged and was refunded"
+
+
+class GatewayUnavailable(DomainError):
+    code = ErrorCode.GATEWAY_UNAVAILABLE
+    default_message = "payment gateway temporarily unavailable; nothing was debited"
+
+    def __init__(self, message: str | None = None, *, retry_after_s: int = 1, **details: Any):
+        super().__init__(message, **details)
+        self.retry_after_s = retry_after_s
+
+
+class GatewayTimeout(DomainError):
+    code = ErrorCode.GATEWAY_TIMEOUT
+    default_message = "payment gateway timed out"
+
+
+class RateLimited(DomainError):
+    code = ErrorCode.RATE_LIMITED
+    default_message = "too many requests"
+
+    def __init__(self, message: str | None = None, *, retry_after_s: int = 1, **details: Any):
+        super().__init__(message, **details)
+        self.retry_after_s = retry_after_s

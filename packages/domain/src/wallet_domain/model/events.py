@@ -1,0 +1,69 @@
+"""Domain events, written to the outbox in the same transaction as the change they describe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+from uuid import UUID
+
+from wallet_domain.model.transaction import LedgerEntry
+
+SCHEMA_VERSION: Final = 1
+
+
+class EventType(StrEnum):
+    PAYMENT_CREATED = "payment.created"
+    PAYMENT_COMPLETED = "payment.completed"
+    PAYMENT_FAILED = "payment.failed"
+    REFUND_CREATED = "refund.created"
+    DEPOSIT_COMPLETED = "deposit.completed"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DomainEvent:
+    """The §8 envelope minus transport details; `payload` is JSON-safe."""
+
+    event_id: UUID
+    event_type: EventType
+    occurred_at: datetime
+    aggregate_id: UUID
+    user_id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+
+def entry_payload(entry: LedgerEntry) -> dict[str, Any]:
+    """The ledger entry as JSON-safe data, the common body of every money event."""
+    payload: dict[str, Any] = {
+        "transaction_id": str(entry.id),
+        "type": entry.type.value,
+        "status": entry.status.value,
+        "amount": entry.money.amount,
+        "currency": entry.money.currency,
+    }
+    if entry.provider_id is not None:
+        payload["provider_id"] = str(entry.provider_id)
+    if entry.external_reference is not None:
+        payload["external_reference"] = entry.external_reference
+    if entry.reference is not None:
+        payload["reference"] = entry.reference
+    if entry.refund_of is not None:
+        payload["refund_of"] = str(entry.refund_of)
+    return payload
+
+
+def event_for(
+    event_type: EventType, entry: LedgerEntry, *, event_id: UUID, at: datetime
+) -> DomainEvent:
+    # A refund belongs to the payment it compensates: one aggregate, one ordered story.
+    aggregate_id = entry.refund_of if entry.refund_of is not None else entry.id
+    return DomainEvent(
+        event_id=event_id,
+        event_type=event_type,
+        occurred_at=at,
+        aggregate_id=aggregate_id,
+        user_id=entry.user_id,
+        payload=entry_payload(entry),
+    )

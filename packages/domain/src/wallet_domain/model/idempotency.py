@@ -1,0 +1,76 @@
+"""Idempotency records (§5): scope (user_id, key), a request fingerprint, the stored reply."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+from uuid import UUID
+
+from wallet_domain.errors import IdempotencyInProgress, IdempotencyKeyReused, ValidationError
+
+MAX_KEY_LENGTH: Final = 255
+
+
+def validate_idempotency_key(key: str | None) -> str:
+    """1-255 printable ASCII characters."""
+    if key is None:
+        raise ValidationError("Idempotency-Key header is required", field="Idempotency-Key")
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not all(0x20 <= ord(c) < 0x7F for c in key):
+        raise ValidationError(
+            f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters",
+            field="Idempotency-Key",
+        )
+    return key
+
+
+def fingerprint(operation: str, fields: dict[str, Any]) -> str:
+    """A stable digest of what was asked; the same key with another digest is a reuse."""
+    canonical = json.dumps(
+        {"op": operation, **fields}, sort_keys=True, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class IdempotencyState(StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    """The exact reply given the first time; replays return it byte for byte."""
+
+    status_code: int
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdempotencyRecord:
+    user_id: str
+    key: str
+    fingerprint: str
+    state: IdempotencyState
+    created_at: datetime
+    payment_id: UUID | None = None
+    response: StoredResponse | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What an idempotent command answers: the response, and whether it is a replay."""
+
+    response: StoredResponse
+    replayed: bool = False
+
+
+def reply_to_existing(record: IdempotencyRecord, request_fingerprint: str) -> Reply:
+    """Decide what a request that found its key already claimed gets (§5)."""
+    if record.fingerprint != request_fingerprint:
+        raise IdempotencyKeyReused()
+    if record.state is IdempotencyState.IN_PROGRESS or record.response is None:
+        raise IdempotencyInProgress()
+    return Reply(record.response, replayed=True)

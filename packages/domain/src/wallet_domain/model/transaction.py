@@ -1,0 +1,125 @@
+"""Ledger entries. Every balance change writes one, in the same DB transaction.
+
+Ledger rows are immutable except the status of a PENDING payment, which moves
+exactly once to APPROVED, DECLINED or FAILED.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+from uuid import UUID
+
+from wallet_domain.money import Money
+
+
+class TransactionType(StrEnum):
+    DEPOSIT = "DEPOSIT"
+    PAYMENT = "PAYMENT"
+    REFUND = "REFUND"
+
+
+class TransactionStatus(StrEnum):
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"
+    FAILED = "FAILED"
+    COMPLETED = "COMPLETED"
+
+
+PAYMENT_FINAL_STATUSES: Final = frozenset(
+    {TransactionStatus.APPROVED, TransactionStatus.DECLINED, TransactionStatus.FAILED}
+)
+
+
+class IllegalTransition(Exception):
+    """A programming error: the state machine was asked for a move it does not allow."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LedgerEntry:
+    id: UUID
+    user_id: str
+    type: TransactionType
+    status: TransactionStatus
+    money: Money
+    created_at: datetime
+    updated_at: datetime
+    provider_id: UUID | None = None
+    external_reference: str | None = None
+    reference: str | None = None
+    refund_of: UUID | None = None
+
+    @property
+    def signed_amount(self) -> int:
+        """Debits are negative; balance == sum of signed amounts per currency."""
+        return -self.money.amount if self.type is TransactionType.PAYMENT else self.money.amount
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status is TransactionStatus.PENDING
+
+    def settle(self, status: TransactionStatus, at: datetime) -> LedgerEntry:
+        """Move a PENDING payment to its final status (exactly once)."""
+        if self.type is not TransactionType.PAYMENT or not self.is_pending:
+            raise IllegalTransition(f"{self.type} {self.status} cannot be settled")
+        if status not in PAYMENT_FINAL_STATUSES:
+            raise IllegalTransition(f"{status} is not a final payment status")
+        return replace(self, status=status, updated_at=at)
+
+
+def new_deposit(
+    *, id: UUID, user_id: str, money: Money, reference: str | None, at: datetime
+) -> LedgerEntry:
+    return LedgerEntry(
+        id=id,
+        user_id=user_id,
+        type=TransactionType.DEPOSIT,
+        status=TransactionStatus.COMPLETED,
+        money=money,
+        reference=reference,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def new_payment(
+    *,
+    id: UUID,
+    user_id: str,
+    money: Money,
+    provider_id: UUID,
+    external_reference: str,
+    at: datetime,
+) -> LedgerEntry:
+    return LedgerEntry(
+        id=id,
+        user_id=user_id,
+        type=TransactionType.PAYMENT,
+        status=TransactionStatus.PENDING,
+        money=money,
+        provider_id=provider_id,
+        external_reference=external_reference,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def new_refund(*, id: UUID, payment: LedgerEntry, at: datetime) -> LedgerEntry:
+    """The compensation of a payment that was not approved: same amount, credited back."""
+    if payment.type is not TransactionType.PAYMENT:
+        raise IllegalTransition("only a payment can be refunded")
+    return LedgerEntry(
+        id=id,
+        user_id=payment.user_id,
+        type=TransactionType.REFUND,
+        status=TransactionStatus.COMPLETED,
+        money=payment.money,
+        provider_id=payment.provider_id,
+        external_reference=payment.external_reference,
+        refund_of=payment.id,
+        created_at=at,
+        updated_at=at,
+    )

@@ -1,0 +1,34 @@
+"""Wallet identity and balances."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from wallet_domain.errors import ValidationError
+
+_USER_ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def validate_user_id(user_id: str) -> str:
+    """A user_id is 1-64 chars of [A-Za-z0-9_-] (opaque to us)."""
+    if not isinstance(user_id, str) or not _USER_ID_RE.fullmatch(user_id):
+        raise ValidationError("user_id must be 1-64 characters of [A-Za-z0-9_-]", field="user_id")
+    return user_id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Wallet:
+    user_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Balance:
+    """`available` is spendable; `pending` is held by PENDING payments (already debited)."""
+
+    currency: str
+    available: int
+    pending: int

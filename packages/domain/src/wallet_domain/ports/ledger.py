@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from wallet_domain.model.pagination import LedgerFilter
+from wallet_domain.model.transaction import LedgerEntry, TransactionStatus
+
+
+class Ledger(Protocol):
+    """The append-only `transactions` ledger."""
+
+    async def append(self, entry: LedgerEntry) -> None: ...
+
+    async def get(self, user_id: str, transaction_id: UUID) -> LedgerEntry | None: ...
+
+    async def settle_payment(
+        self, payment_id: UUID, status: TransactionStatus, at: datetime
+    ) -> LedgerEntry | None:
+        """Move a PENDING payment to `status`, locking its row. Returns the settled
+        entry, or None if it was not PENDING any more (someone else settled it)."""
+        ...
+
+    async def page(
+        self, user_id: str, filters: LedgerFilter, *, before: UUID | None, limit: int
+    ) -> list[LedgerEntry]:
+        """Up to `limit` entries with id < `before` (all if None), newest first."""
+        ...

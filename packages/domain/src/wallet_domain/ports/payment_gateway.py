@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+from wallet_domain.deadline import Deadline
+from wallet_domain.money import Money
+
+
+class ChargeStatus(StrEnum):
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"
+    FAILED = "FAILED"  # definitely not charged: 5xx after retries, or never connected
+    UNKNOWN = "UNKNOWN"  # timed out or cut mid-request: the gateway may have charged
+
+
+class LookupStatus(StrEnum):
+    APPROVED = "APPROVED"
+    DECLINED = "DECLINED"
+    NOT_CHARGED = "NOT_CHARGED"  # the gateway has no charge for this payment
+    UNKNOWN = "UNKNOWN"  # the lookup itself failed
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargeRequest:
+    payment_id: UUID  # also the gateway idempotency key
+    user_id: str
+    money: Money
+    provider_id: UUID
+    external_reference: str
+
+
+class PaymentGateway(Protocol):
+    """The external payment provider."""
+
+    def admission(self) -> AbstractAsyncContextManager[None]:
+        """Reserve the right to make one charge (circuit not open, a bulkhead slot free),
+        held for the whole payment. Raises GatewayUnavailable at once otherwise, so the
+        caller can refuse before debiting anything."""
+        ...
+
+    async def charge(self, request: ChargeRequest, deadline: Deadline) -> ChargeStatus:
+        """Charge once (retrying transient failures within `deadline`). Never raises
+        for gateway behaviour: every outcome is a ChargeStatus."""
+        ...
+
+    async def lookup(self, payment_id: UUID, deadline: Deadline) -> LookupStatus:
+        """Ask what became of a charge for `payment_id`."""
+        ...

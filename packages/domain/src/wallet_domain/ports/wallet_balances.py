@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import Protocol
+
+from wallet_domain.model.wallet import Balance
+from wallet_domain.money import Money
+
+
+class WalletBalances(Protocol):
+    """Per-currency balances. Changes lock the (user_id, currency) row until commit."""
+
+    async def credit(self, user_id: str, money: Money) -> int:
+        """Add to the balance (creating it at 0 if new); returns the new balance.
+        Raises ValidationError if it would overflow int64."""
+        ...
+
+    async def debit(self, user_id: str, money: Money) -> int | None:
+        """Subtract if the balance covers it; returns the new balance, or None
+        (balance too small, or no such balance) with nothing changed."""
+        ...
+
+    async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:
+        """Available and pending (sum of PENDING payments) per currency held."""
+        ...

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import Protocol
+
+from wallet_domain.model.wallet import Wallet
+
+
+class Wallets(Protocol):
+    """The set of wallets, one per user_id."""
+
+    async def add(self, wallet: Wallet) -> None:
+        """Insert; raises WalletAlreadyExists if the user already has one."""
+        ...
+
+    async def get(self, user_id: str) -> Wallet | None: ...

@@ -1,0 +1,35 @@
+"""Create a wallet for a user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wallet_domain.model.wallet import Wallet, validate_user_id
+from wallet_domain.ports.clock import Clock
+from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.ports.wallets import Wallets
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CreateWalletRequest:
+    user_id: str
+
+
+class CreateWallet:
+    """One wallet per user_id; a second one is WALLET_ALREADY_EXISTS. A new wallet holds
+    nothing: every currency reads as a balance of 0 until money moves."""
+
+    def __init__(self, *, wallets: Wallets, tx: TransactionManager, clock: Clock) -> None:
+        self._wallets = wallets
+        self._tx = tx
+        self._clock = clock
+
+    async def execute(self, request: CreateWalletRequest) -> Wallet:
+        wallet = Wallet(user_id=validate_user_id(request.user_id), created_at=self._clock.now())
+        try:
+            await self._wallets.add(wallet)
+            await self._tx.commit()
+        except BaseException:
+            await self._tx.rollback()
+            raise
+        return wallet

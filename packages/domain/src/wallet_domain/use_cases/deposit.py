@@ -1,0 +1,122 @@
+"""Fund a wallet."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wallet_domain.errors import WalletNotFound
+from wallet_domain.model.events import EventType, event_for
+from wallet_domain.model.external_reference import MAX_DEPOSIT_REFERENCE, validate_printable
+from wallet_domain.model.idempotency import (
+    IdempotencyRecord,
+    IdempotencyState,
+    Reply,
+    fingerprint,
+    reply_to_existing,
+    validate_idempotency_key,
+)
+from wallet_domain.model.transaction import new_deposit
+from wallet_domain.model.wallet import validate_user_id
+from wallet_domain.money import Money, ensure_supported
+from wallet_domain.ports.clock import Clock
+from wallet_domain.ports.id_generator import IdGenerator
+from wallet_domain.ports.idempotency_store import IdempotencyStore
+from wallet_domain.ports.ledger import Ledger
+from wallet_domain.ports.outbox import OutboxWriter
+from wallet_domain.ports.response_encoder import ResponseEncoder
+from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.ports.wallet_balances import WalletBalances
+from wallet_domain.ports.wallets import Wallets
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DepositRequest:
+    user_id: str
+    idempotency_key: str | None
+    amount: int
+    currency: str
+    reference: str | None = None
+
+
+class Deposit:
+    """Credit a wallet with a COMPLETED DEPOSIT and publish `deposit.completed`.
+
+    Rules: the amount is positive minor units of a supported currency; the wallet must
+    exist (checked before the key is claimed, so a 404 does not consume it); the credit,
+    ledger row, event and stored reply commit in one transaction, so a replay of the
+    same key returns the first reply and never credits twice.
+    """
+
+    def __init__(
+        self,
+        *,
+        wallets: Wallets,
+        balances: WalletBalances,
+        ledger: Ledger,
+        idempotency: IdempotencyStore,
+        outbox: OutboxWriter,
+        tx: TransactionManager,
+        clock: Clock,
+        ids: IdGenerator,
+        encoder: ResponseEncoder,
+        currencies: frozenset[str],
+    ) -> None:
+        self._wallets = wallets
+        self._balances = balances
+        self._ledger = ledger
+        self._idempotency = idempotency
+        self._outbox = outbox
+        self._tx = tx
+        self._clock = clock
+        self._ids = ids
+        self._encoder = encoder
+        self._currencies = currencies
+
+    async def execute(self, request: DepositRequest) -> Reply:
+        user_id = validate_user_id(request.user_id)
+        key = validate_idempotency_key(request.idempotency_key)
+        money = Money(request.amount, ensure_supported(request.currency, self._currencies))
+        reference = request.reference
+        if reference is not None:
+            validate_printable(reference, field="reference", max_length=MAX_DEPOSIT_REFERENCE)
+        request_fingerprint = fingerprint(
+            "deposit",
+            {
+                "user_id": user_id,
+                "amount": money.amount,
+                "currency": money.currency,
+                "reference": reference,
+            },
+        )
+        if await self._wallets.get(user_id) is None:
+            raise WalletNotFound(user_id=user_id)
+
+        now = self._clock.now()
+        try:
+            existing = await self._idempotency.claim(
+                IdempotencyRecord(
+                    user_id=user_id,
+                    key=key,
+                    fingerprint=request_fingerprint,
+                    state=IdempotencyState.IN_PROGRESS,
+                    created_at=now,
+                )
+            )
+            if existing is not None:
+                await self._tx.rollback()
+                return reply_to_existing(existing, request_fingerprint)
+            entry = new_deposit(
+                id=self._ids.new_id(), user_id=user_id, money=money, reference=reference, at=now
+            )
+            await self._balances.credit(user_id, money)
+            await self._ledger.append(entry)
+            await self._outbox.add(
+                event_for(EventType.DEPOSIT_COMPLETED, entry, event_id=self._ids.new_id(), at=now)
+            )
+            response = self._encoder.created(entry)
+            await self._idempotency.complete(user_id, key, response, now)
+            await self._tx.commit()
+        except BaseException:
+            await self._tx.rollback()
+            raise
+        return Reply(response)

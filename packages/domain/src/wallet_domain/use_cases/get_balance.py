@@ -1,0 +1,41 @@
+"""Read a wallet's balances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wallet_domain.errors import WalletNotFound
+from wallet_domain.model.wallet import Balance, validate_user_id
+from wallet_domain.money import ensure_supported
+from wallet_domain.ports.wallet_balances import WalletBalances
+from wallet_domain.ports.wallets import Wallets
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetBalanceRequest:
+    user_id: str
+    currency: str | None = None
+
+
+class GetBalance:
+    """Every currency the wallet holds, or just `currency`. `available` can be spent;
+    `pending` is held by PENDING payments. A currency never held reads as 0/0."""
+
+    def __init__(
+        self, *, wallets: Wallets, balances: WalletBalances, currencies: frozenset[str]
+    ) -> None:
+        self._wallets = wallets
+        self._balances = balances
+        self._currencies = currencies
+
+    async def execute(self, request: GetBalanceRequest) -> list[Balance]:
+        user_id = validate_user_id(request.user_id)
+        currency = request.currency
+        if currency is not None:
+            ensure_supported(currency, self._currencies)
+        if await self._wallets.get(user_id) is None:
+            raise WalletNotFound(user_id=user_id)
+        balances = await self._balances.read(user_id, currency)
+        if currency is not None and not balances:
+            return [Balance(currency=currency, available=0, pending=0)]
+        return balances

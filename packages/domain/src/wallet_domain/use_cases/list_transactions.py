@@ -1,0 +1,78 @@
+"""Page through a wallet's ledger."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeVar
+
+from wallet_domain.errors import ValidationError, WalletNotFound
+from wallet_domain.model.pagination import (
+    DEFAULT_PAGE_SIZE,
+    LedgerFilter,
+    LedgerPage,
+    decode_cursor,
+    encode_cursor,
+    validate_limit,
+)
+from wallet_domain.model.transaction import TransactionStatus, TransactionType
+from wallet_domain.model.wallet import validate_user_id
+from wallet_domain.money import ensure_supported
+from wallet_domain.ports.ledger import Ledger
+from wallet_domain.ports.wallets import Wallets
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ListTransactionsRequest:
+    user_id: str
+    limit: int = DEFAULT_PAGE_SIZE
+    cursor: str | None = None
+    type: str | None = None
+    status: str | None = None
+    currency: str | None = None
+
+
+class ListTransactions:
+    """Newest first, keyset-paginated: the cursor is the last id of the previous page, so
+    a page costs the same at any depth and rows inserted during a walk cause no
+    duplicates or gaps. `next_cursor` is null on the last page."""
+
+    def __init__(self, *, wallets: Wallets, ledger: Ledger, currencies: frozenset[str]) -> None:
+        self._wallets = wallets
+        self._ledger = ledger
+        self._currencies = currencies
+
+    async def execute(self, request: ListTransactionsRequest) -> LedgerPage:
+        user_id = validate_user_id(request.user_id)
+        limit = validate_limit(request.limit)
+        before = decode_cursor(request.cursor) if request.cursor is not None else None
+        filters = LedgerFilter(
+            type=_parse(TransactionType, request.type, "type"),
+            status=_parse(TransactionStatus, request.status, "status"),
+            currency=(
+                ensure_supported(request.currency, self._currencies)
+                if request.currency is not None
+                else None
+            ),
+        )
+        if await self._wallets.get(user_id) is None:
+            raise WalletNotFound(user_id=user_id)
+        rows = await self._ledger.page(user_id, filters, before=before, limit=limit + 1)
+        items = rows[:limit]
+        has_more = len(rows) > limit
+        return LedgerPage(
+            items=items, next_cursor=encode_cursor(items[-1].id) if has_more else None
+        )
+
+
+_E = TypeVar("_E", TransactionType, TransactionStatus)
+
+
+def _parse(enum: type[_E], value: str | None, field: str) -> _E | None:
+    if value is None:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        raise ValidationError(
+            f"{field} must be one of {', '.join(m.value for m in enum)}", field=field
+        ) from None
