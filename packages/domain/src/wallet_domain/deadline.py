@@ -17,6 +17,10 @@ class Deadline:
     def remaining(self) -> float:
         return max(0.0, self.expires_at - time.monotonic())
 
+    def keeping(self, share: float) -> Deadline:
+        """An earlier deadline that leaves `share` of the time remaining now for later work."""
+        return Deadline(self.expires_at - self.remaining() * share)
+
     @property
     def expired(self) -> bool:
         return self.remaining() <= 0.0

@@ -31,7 +31,7 @@ def decode_cursor(cursor: str) -> UUID:
 
 
 def validate_limit(limit: int) -> int:
-    if not 1 <= limit <= MAX_PAGE_SIZE:
+    if type(limit) is not int or not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValidationError(f"limit must be between 1 and {MAX_PAGE_SIZE}", field="limit")
     return limit
 

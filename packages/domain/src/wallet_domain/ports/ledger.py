@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -20,6 +21,13 @@ class Ledger(Protocol):
     ) -> LedgerEntry | None:
         """Move a PENDING payment to `status`, locking its row. Returns the settled
         entry, or None if it was not PENDING any more (someone else settled it)."""
+        ...
+
+    async def claim_stale_pending(
+        self, created_before: datetime, *, skip: Sequence[UUID] = ()
+    ) -> LedgerEntry | None:
+        """Lock one PENDING payment created before `created_before` (not in `skip`) until
+        the transaction ends, skipping rows other workers hold; None if there is none."""
         ...
 
     async def page(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 from uuid import UUID
 
 from wallet_domain.deadline import Deadline
@@ -35,6 +36,10 @@ from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
 from wallet_domain.settlement import PaymentSettlement, status_from_charge, status_from_lookup
 
+# Share of the remaining deadline the charge leaves for the outcome lookup after a timeout,
+# so retries cannot spend the time the lookup needs to avoid a needless PENDING.
+LOOKUP_SHARE: Final = 0.3
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PayRequest:
@@ -53,6 +58,7 @@ class Pay:
     Rules:
     - Rejected before any side effect, consuming no key: invalid input, unknown or
       inactive provider, unknown wallet, gateway unavailable (circuit open, bulkhead full).
+      A key already answered is replayed before anything else is checked.
     - Transaction 1 claims the key, debits (the balance row stays locked until commit,
       so it can never go negative), writes the PENDING payment and `payment.created`.
       Not enough money is a final answer, stored under the key.
@@ -113,9 +119,6 @@ class Pay:
                 "currency": money.currency,
             },
         )
-        if await self._providers.get_active(request.provider_id) is None:
-            raise ProviderNotFound(provider_id=str(request.provider_id))
-
         payment = new_payment(
             id=self._ids.new_id(),
             user_id=user_id,
@@ -138,6 +141,9 @@ class Pay:
             if existing is not None:
                 await self._tx.rollback()
                 return reply_to_existing(existing, request_fingerprint)
+            # After the claim, so a replay is answered even if the provider was retired since.
+            if await self._providers.get_active(request.provider_id) is None:
+                raise ProviderNotFound(provider_id=str(request.provider_id))
             async with self._gateway.admission():
                 refused = await self._reserve(payment, key)
                 if refused is not None:
@@ -150,7 +156,7 @@ class Pay:
                         provider_id=request.provider_id,
                         external_reference=reference,
                     ),
-                    request.deadline,
+                    request.deadline.keeping(LOOKUP_SHARE),
                 )
                 final, timed_out = await self._decide(payment.id, charge, request.deadline)
         except BaseException:

@@ -1,0 +1,107 @@
+"""The HTTP surface: payments for the wallet's gateway client, admin for tests and ops."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, cast
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from mock_gateway import charging
+from mock_gateway.modes import Mode, override_from_reference, parse_mode
+from mock_gateway.settings import Settings
+from mock_gateway.state import GatewayState
+
+
+class ChargeIn(BaseModel):
+    payment_id: str = Field(min_length=1)
+    user_id: str
+    amount: int
+    currency: str
+    provider_id: str
+    external_reference: str
+
+
+class ModeChange(BaseModel):
+    mode: str
+    latency_ms: int | None = Field(default=None, ge=0)
+    seed: int | None = None
+
+
+def _state(request: Request) -> GatewayState:
+    return cast(GatewayState, request.app.state.gateway)
+
+
+StateDep = Annotated[GatewayState, Depends(_state)]
+
+
+def _mode_view(state: GatewayState) -> dict[str, Any]:
+    return {"mode": state.mode.value, "latency_ms": state.latency_ms, "seed": state.seed}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build an app with its own state, so tests run isolated instances in-process."""
+    app = FastAPI(title="mock payment gateway")
+    app.state.gateway = GatewayState(settings or Settings())
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/payments")
+    async def create_payment(
+        body: ChargeIn,
+        state: StateDep,
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> JSONResponse:
+        if not idempotency_key:
+            return JSONResponse({"error": "Idempotency-Key header is required"}, 400)
+        if idempotency_key != body.payment_id:
+            return JSONResponse({"error": "Idempotency-Key must equal payment_id"}, 400)
+        payment_id = body.payment_id
+        state.count_attempt(payment_id)
+        recorded = state.lookup(payment_id)
+        if recorded is not None:
+            status, reply = await charging.replay(state, payment_id, recorded)
+        else:
+            mode = override_from_reference(body.external_reference) or state.mode
+            status, reply = await charging.charge(state, payment_id, mode)
+        return JSONResponse(reply, status)
+
+    @app.get("/payments/{payment_id}")
+    async def get_payment(payment_id: str, state: StateDep) -> JSONResponse:
+        outcome = state.lookup(payment_id)
+        if outcome is None:
+            return JSONResponse({"status": "not_found"}, 404)
+        if outcome.held:
+            return JSONResponse({"payment_id": payment_id, "status": "unknown"}, 503)
+        return JSONResponse({"payment_id": payment_id, "status": outcome.status}, 200)
+
+    @app.get("/admin/mode")
+    async def get_mode(state: StateDep) -> dict[str, Any]:
+        return _mode_view(state)
+
+    @app.put("/admin/mode")
+    async def put_mode(change: ModeChange, state: StateDep) -> JSONResponse:
+        mode = parse_mode(change.mode)
+        if mode is None:
+            known = [m.value for m in Mode]
+            return JSONResponse({"error": f"unknown mode {change.mode!r}", "modes": known}, 400)
+        state.set_mode(mode, latency_ms=change.latency_ms, seed=change.seed)
+        return JSONResponse(_mode_view(state), 200)
+
+    @app.post("/admin/release")
+    async def release(state: StateDep) -> dict[str, int]:
+        return {"released": state.release_all()}
+
+    @app.get("/admin/stats")
+    async def stats(state: StateDep) -> dict[str, dict[str, int]]:
+        return {"attempts": dict(state.attempts), "charges": dict(state.charges)}
+
+    @app.post("/admin/reset")
+    async def reset(state: StateDep) -> dict[str, str]:
+        state.reset()
+        return {"status": "reset"}
+
+    return app

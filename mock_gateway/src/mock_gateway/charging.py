@@ -1,0 +1,48 @@
+"""How one charge attempt plays out in each mode."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from mock_gateway.modes import Mode
+from mock_gateway.state import GatewayState, Outcome
+
+Reply = tuple[int, dict[str, Any]]
+
+GATEWAY_TIMEOUT: Reply = (504, {"error": "gateway timed out"})
+
+
+async def hang(state: GatewayState) -> Reply:
+    """Stall like a stuck provider. Async, so every other request keeps being served."""
+    await asyncio.sleep(state.hang_s)
+    return GATEWAY_TIMEOUT
+
+
+async def replay(state: GatewayState, payment_id: str, outcome: Outcome) -> Reply:
+    """A repeat of a recorded payment: the first outcome again, never a second charge."""
+    if outcome.held:
+        return await hang(state)  # still unknown: a retry learns no more than a lookup
+    return 200, outcome.charge_body(payment_id)
+
+
+async def charge(state: GatewayState, payment_id: str, mode: Mode) -> Reply:
+    """Play `mode` for a payment with no recorded outcome."""
+    if mode is Mode.RANDOM:
+        mode = state.pick_random()
+    if mode is Mode.LATENCY:
+        await asyncio.sleep(state.latency_ms / 1000)
+        mode = Mode.HAPPY
+
+    if mode is Mode.HAPPY:
+        return 200, state.record(payment_id, Outcome.approved()).charge_body(payment_id)
+    if mode is Mode.DECLINED:
+        return 200, state.record(payment_id, Outcome.declined()).charge_body(payment_id)
+    if mode is Mode.ERROR:
+        return 500, {"error": "internal gateway error"}
+    if mode is Mode.CHARGED_TIMEOUT:
+        state.record(payment_id, Outcome.approved())
+    elif mode is Mode.UNKNOWN:
+        state.record(payment_id, Outcome.approved(held=True))
+    # TIMEOUT, CHARGED_TIMEOUT and UNKNOWN all leave the caller hanging.
+    return await hang(state)

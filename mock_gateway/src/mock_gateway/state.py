@@ -1,0 +1,102 @@
+"""Everything the mock remembers: current mode, recorded outcomes and counters.
+
+One instance lives on `app.state`, so each app (and each test) has its own.
+All mutations are synchronous, hence atomic on the event loop: two concurrent
+requests for one payment can never both record a charge.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mock_gateway.modes import RANDOM_CHOICES, Mode
+from mock_gateway.settings import Settings
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the gateway decided for one payment; replayed on every repeat."""
+
+    status: Literal["approved", "declined"]
+    charge_id: str | None = None
+    reason: str | None = None
+    held: bool = False  # `unknown` mode: charged, but the gateway will not say so yet
+
+    @classmethod
+    def approved(cls, *, held: bool = False) -> Outcome:
+        return cls(status="approved", charge_id=str(uuid.uuid4()), held=held)
+
+    @classmethod
+    def declined(cls) -> Outcome:
+        return cls(status="declined", reason="card declined by issuer")
+
+    def charge_body(self, payment_id: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"payment_id": payment_id, "status": self.status}
+        if self.charge_id is not None:
+            body["charge_id"] = self.charge_id
+        if self.reason is not None:
+            body["reason"] = self.reason
+        return body
+
+
+class GatewayState:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self.hang_s = settings.hang_s
+        self._weights = settings.weights
+        self.outcomes: dict[str, Outcome] = {}
+        self.attempts: Counter[str] = Counter()
+        self.charges: Counter[str] = Counter()
+        self._apply_startup_mode()
+
+    def _apply_startup_mode(self) -> None:
+        self.mode = self._settings.mode
+        self.latency_ms = self._settings.latency_ms
+        self.seed = self._settings.seed
+        self._rng = random.Random(self.seed)  # noqa: S311 - reproducible test traffic, not crypto
+
+    def set_mode(
+        self, mode: Mode, *, latency_ms: int | None = None, seed: int | None = None
+    ) -> None:
+        """Switch behaviour at runtime; a new seed restarts the random sequence."""
+        self.mode = mode
+        if latency_ms is not None:
+            self.latency_ms = latency_ms
+        if seed is not None:
+            self.seed = seed
+            self._rng = random.Random(seed)  # noqa: S311
+
+    def pick_random(self) -> Mode:
+        modes = [m for m in RANDOM_CHOICES if m in self._weights]
+        return self._rng.choices(modes, weights=[self._weights[m] for m in modes])[0]
+
+    def count_attempt(self, payment_id: str) -> None:
+        self.attempts[payment_id] += 1
+
+    def record(self, payment_id: str, outcome: Outcome) -> Outcome:
+        """Record `outcome` unless one exists; return the one on record (never charge twice)."""
+        existing = self.outcomes.setdefault(payment_id, outcome)
+        if existing is outcome and outcome.status == "approved":
+            self.charges[payment_id] += 1
+        return existing
+
+    def lookup(self, payment_id: str) -> Outcome | None:
+        return self.outcomes.get(payment_id)
+
+    def release_all(self) -> int:
+        """Let held outcomes be seen; returns how many were released."""
+        held = [o for o in self.outcomes.values() if o.held]
+        for outcome in held:
+            outcome.held = False
+        return len(held)
+
+    def reset(self) -> None:
+        """Forget every payment and return to the start-up mode, as if freshly started."""
+        self.outcomes.clear()
+        self.attempts.clear()
+        self.charges.clear()
+        self._apply_startup_mode()

@@ -1,0 +1,12 @@
+"""Shared fixtures for the domain tests: a fresh in-memory world per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from .fakes import World
+
+
+@pytest.fixture
+def world() -> World:
+    return World()

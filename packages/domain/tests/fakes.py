@@ -1,0 +1,718 @@
+"""Hand-written in-memory fakes for every domain port, sharing one transactional store.
+
+One `InMemoryDatabase` holds the committed state. Each request gets its own
+`FakeTransactionManager` (its unit of work): the repository fakes bound to it read and
+write a staged copy, which reaches the database only on commit and is thrown away on
+rollback, so a test can assert that a refused request left nothing behind. Every fake
+subclasses its Protocol, so mypy checks the signatures against the ports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, TypeVar
+from uuid import UUID
+
+from wallet_domain.deadline import Deadline
+from wallet_domain.errors import (
+    DomainError,
+    ErrorCode,
+    GatewayUnavailable,
+    ValidationError,
+    WalletAlreadyExists,
+)
+from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
+from wallet_domain.model.pagination import LedgerFilter
+from wallet_domain.model.provider import ServiceProvider
+from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
+from wallet_domain.model.wallet import Balance, Wallet
+from wallet_domain.money import DEFAULT_CURRENCIES, MAX_AMOUNT, Money
+from wallet_domain.ports.clock import Clock
+from wallet_domain.ports.id_generator import IdGenerator
+from wallet_domain.ports.idempotency_store import IdempotencyStore
+from wallet_domain.ports.ledger import Ledger
+from wallet_domain.ports.outbox import OutboxWriter
+from wallet_domain.ports.payment_gateway import (
+    ChargeRequest,
+    ChargeStatus,
+    LookupStatus,
+    PaymentGateway,
+)
+from wallet_domain.ports.response_encoder import ResponseEncoder
+from wallet_domain.ports.service_providers import ServiceProviders
+from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.ports.wallet_balances import WalletBalances
+from wallet_domain.ports.wallets import Wallets
+from wallet_domain.settlement import PaymentSettlement
+from wallet_domain.use_cases.create_wallet import CreateWallet
+from wallet_domain.use_cases.deposit import Deposit
+from wallet_domain.use_cases.get_balance import GetBalance
+from wallet_domain.use_cases.get_payment import GetPayment
+from wallet_domain.use_cases.list_providers import ListProviders
+from wallet_domain.use_cases.list_transactions import ListTransactions
+from wallet_domain.use_cases.pay import Pay
+from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
+
+EPOCH: Final = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
+
+
+class IntegrityViolation(Exception):
+    """What a database constraint would raise; correct domain code never triggers one."""
+
+
+# --------------------------------------------------------------------------- database
+
+
+@dataclass
+class Tables:
+    wallets: dict[str, Wallet] = field(default_factory=dict)
+    balances: dict[tuple[str, str], int] = field(default_factory=dict)
+    ledger: dict[UUID, LedgerEntry] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    outbox: list[DomainEvent] = field(default_factory=list)
+
+    def copy(self) -> Tables:
+        # Every value is immutable (frozen dataclasses, ints), so shallow copies suffice.
+        return Tables(
+            wallets=dict(self.wallets),
+            balances=dict(self.balances),
+            ledger=dict(self.ledger),
+            idempotency=dict(self.idempotency),
+            outbox=list(self.outbox),
+        )
+
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _merge(committed: dict[_K, _V], base: dict[_K, _V], staged: dict[_K, _V]) -> None:
+    """Apply what one unit of work changed relative to the snapshot it started from."""
+    for key, value in staged.items():
+        if base.get(key) is not value:
+            committed[key] = value
+    for key in base.keys() - staged.keys():
+        committed.pop(key, None)
+
+
+class InMemoryDatabase:
+    """The committed state, plus the row locks open units of work hold."""
+
+    def __init__(self, providers: Iterable[ServiceProvider] = ()) -> None:
+        self.committed = Tables()
+        self.providers: dict[UUID, ServiceProvider] = {p.id: p for p in providers}
+        self.locks: dict[UUID, FakeTransactionManager] = {}
+
+    def apply(self, base: Tables, staged: Tables) -> None:
+        done = self.committed
+        _merge(done.wallets, base.wallets, staged.wallets)
+        _merge(done.ledger, base.ledger, staged.ledger)
+        _merge(done.idempotency, base.idempotency, staged.idempotency)
+        for key, value in staged.balances.items():
+            # Apply the delta, as row locks would serialize concurrent changes.
+            delta = value - base.balances.get(key, 0)
+            if delta or key not in base.balances:
+                done.balances[key] = done.balances.get(key, 0) + delta
+        done.outbox.extend(staged.outbox[len(base.outbox) :])
+
+    def seed_wallet(
+        self, user_id: str, *, ids: IdGenerator, at: datetime = EPOCH, **balances: int
+    ) -> None:
+        """A committed wallet whose balances come from one DEPOSIT row each."""
+        tables = self.committed
+        tables.wallets[user_id] = Wallet(user_id=user_id, created_at=at)
+        for currency, amount in balances.items():
+            entry = LedgerEntry(
+                id=ids.new_id(),
+                user_id=user_id,
+                type=TransactionType.DEPOSIT,
+                status=TransactionStatus.COMPLETED,
+                money=Money(amount, currency),
+                created_at=at,
+                updated_at=at,
+            )
+            tables.ledger[entry.id] = entry
+            tables.balances[(user_id, currency)] = (
+                tables.balances.get((user_id, currency), 0) + amount
+            )
+
+    # Read helpers for assertions, always on committed state.
+
+    def balance(self, user_id: str, currency: str) -> int | None:
+        return self.committed.balances.get((user_id, currency))
+
+    def entries(
+        self, *, user_id: str | None = None, type: TransactionType | None = None
+    ) -> list[LedgerEntry]:
+        return [
+            e
+            for e in self.committed.ledger.values()
+            if (user_id is None or e.user_id == user_id) and (type is None or e.type is type)
+        ]
+
+    def refunds_of(self, payment_id: UUID) -> list[LedgerEntry]:
+        return [e for e in self.entries(type=TransactionType.REFUND) if e.refund_of == payment_id]
+
+    def events(self, aggregate_id: UUID | None = None) -> list[DomainEvent]:
+        return [
+            e
+            for e in self.committed.outbox
+            if aggregate_id is None or e.aggregate_id == aggregate_id
+        ]
+
+    def event_types(self, aggregate_id: UUID | None = None) -> list[str]:
+        return [e.event_type.value for e in self.events(aggregate_id)]
+
+    def record(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        return self.committed.idempotency.get((user_id, key))
+
+
+def assert_money_invariants(db: InMemoryDatabase) -> None:
+    """§2: per wallet and currency, balance == Σ signed ledger amounts and ≥ 0;
+    refunds only for settled, non-approved payments, at most one each."""
+    tables = db.committed
+    sums: dict[tuple[str, str], int] = {}
+    for e in tables.ledger.values():
+        sign = -1 if e.type is TransactionType.PAYMENT else 1
+        key = (e.user_id, e.money.currency)
+        sums[key] = sums.get(key, 0) + sign * e.money.amount
+    for key in sums.keys() | tables.balances.keys():
+        balance = tables.balances.get(key, 0)
+        assert balance == sums.get(key, 0), f"{key}: balance {balance} != ledger {sums.get(key)}"
+        assert balance >= 0, f"{key}: negative balance {balance}"
+    for payment in db.entries(type=TransactionType.PAYMENT):
+        refunds = db.refunds_of(payment.id)
+        refundable = payment.status in {TransactionStatus.DECLINED, TransactionStatus.FAILED}
+        assert len(refunds) == (1 if refundable else 0), (payment.status, refunds)
+        for refund in refunds:
+            assert refund.money == payment.money
+            assert refund.user_id == payment.user_id
+
+
+# --------------------------------------------------------------------------- unit of work
+
+
+class FakeTransactionManager(TransactionManager):
+    """One request's unit of work. Reads see the committed state as of the first access
+    plus this unit's own writes; commit applies the writes, rollback discards them."""
+
+    def __init__(self, db: InMemoryDatabase) -> None:
+        self.db = db
+        self._base: Tables | None = None
+        self._staged: Tables | None = None
+        self.commits = 0
+        self.rollbacks = 0
+        self.fail_next_commit: Exception | None = None
+
+    @property
+    def tables(self) -> Tables:
+        if self._staged is None:
+            self._base = self.db.committed.copy()
+            self._staged = self._base.copy()
+        return self._staged
+
+    @property
+    def has_pending_writes(self) -> bool:
+        return self._staged is not None and self._staged != self._base
+
+    async def commit(self) -> None:
+        if self.fail_next_commit is not None:
+            error, self.fail_next_commit = self.fail_next_commit, None
+            raise error
+        if self._staged is not None and self._base is not None:
+            self.db.apply(self._base, self._staged)
+        self._end()
+        self.commits += 1
+
+    async def rollback(self) -> None:
+        self._end()
+        self.rollbacks += 1
+
+    def _end(self) -> None:
+        self._base = self._staged = None
+        for payment_id, holder in list(self.db.locks.items()):
+            if holder is self:
+                del self.db.locks[payment_id]
+
+
+# --------------------------------------------------------------------------- repositories
+
+
+class FakeWallets(Wallets):
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+
+    async def add(self, wallet: Wallet) -> None:
+        wallets = self._tx.tables.wallets
+        if wallet.user_id in wallets:
+            raise WalletAlreadyExists(user_id=wallet.user_id)
+        wallets[wallet.user_id] = wallet
+
+    async def get(self, user_id: str) -> Wallet | None:
+        return self._tx.tables.wallets.get(user_id)
+
+
+class FakeWalletBalances(WalletBalances):
+    """Never negative; `pending` is computed from the PENDING payments in the ledger."""
+
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+        self.debits: list[tuple[str, Money]] = []
+        self.credits: list[tuple[str, Money]] = []
+
+    async def credit(self, user_id: str, money: Money) -> int:
+        tables = self._tx.tables
+        if user_id not in tables.wallets:
+            raise IntegrityViolation(f"no wallet {user_id!r} (foreign key)")
+        new = tables.balances.get((user_id, money.currency), 0) + money.amount
+        if new > MAX_AMOUNT:
+            raise ValidationError("balance would overflow", field="amount")
+        tables.balances[(user_id, money.currency)] = new
+        self.credits.append((user_id, money))
+        return new
+
+    async def debit(self, user_id: str, money: Money) -> int | None:
+        balances = self._tx.tables.balances
+        current = balances.get((user_id, money.currency))
+        if current is None or current < money.amount:
+            return None
+        balances[(user_id, money.currency)] = current - money.amount
+        self.debits.append((user_id, money))
+        return current - money.amount
+
+    async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:
+        tables = self._tx.tables
+        return [
+            Balance(
+                currency=c,
+                available=amount,
+                pending=sum(
+                    e.money.amount
+                    for e in tables.ledger.values()
+                    if e.user_id == user_id
+                    and e.money.currency == c
+                    and e.type is TransactionType.PAYMENT
+                    and e.status is TransactionStatus.PENDING
+                ),
+            )
+            for (u, c), amount in sorted(tables.balances.items())
+            if u == user_id and (currency is None or c == currency)
+        ]
+
+
+def _is_pending_payment(entry: LedgerEntry) -> bool:
+    return entry.type is TransactionType.PAYMENT and entry.status is TransactionStatus.PENDING
+
+
+class FakeLedger(Ledger):
+    """Append-only; unique ids, at most one refund per payment, the PENDING guard."""
+
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+
+    async def append(self, entry: LedgerEntry) -> None:
+        ledger = self._tx.tables.ledger
+        if entry.id in ledger:
+            raise IntegrityViolation(f"duplicate transaction id {entry.id}")
+        if entry.refund_of is not None and any(
+            e.refund_of == entry.refund_of for e in ledger.values()
+        ):
+            raise IntegrityViolation(f"payment {entry.refund_of} already refunded")
+        ledger[entry.id] = entry
+
+    async def get(self, user_id: str, transaction_id: UUID) -> LedgerEntry | None:
+        entry = self._tx.tables.ledger.get(transaction_id)
+        return entry if entry is not None and entry.user_id == user_id else None
+
+    async def settle_payment(
+        self, payment_id: UUID, status: TransactionStatus, at: datetime
+    ) -> LedgerEntry | None:
+        # Like `UPDATE ... WHERE status = 'PENDING'`, the guard sees the latest committed
+        # row, not just this unit's snapshot.
+        ledger = self._tx.tables.ledger
+        entry = ledger.get(payment_id)
+        if entry is None or not _is_pending_payment(entry):
+            return None
+        latest = self._tx.db.committed.ledger.get(payment_id, entry)
+        if not _is_pending_payment(latest):
+            return None
+        settled = replace(entry, status=status, updated_at=at)
+        ledger[payment_id] = settled
+        return settled
+
+    async def claim_stale_pending(
+        self, created_before: datetime, *, skip: Sequence[UUID] = ()
+    ) -> LedgerEntry | None:
+        locks = self._tx.db.locks
+        candidates = sorted(
+            (
+                e
+                for e in self._tx.tables.ledger.values()
+                if e.type is TransactionType.PAYMENT
+                and e.status is TransactionStatus.PENDING
+                and e.created_at < created_before
+                and e.id not in skip
+                and locks.get(e.id, self._tx) is self._tx
+            ),
+            key=lambda e: (e.created_at, e.id),
+        )
+        if not candidates:
+            return None
+        locks[candidates[0].id] = self._tx
+        return candidates[0]
+
+    async def page(
+        self, user_id: str, filters: LedgerFilter, *, before: UUID | None, limit: int
+    ) -> list[LedgerEntry]:
+        rows = [
+            e
+            for e in self._tx.tables.ledger.values()
+            if e.user_id == user_id
+            and (before is None or e.id < before)
+            and (filters.type is None or e.type is filters.type)
+            and (filters.status is None or e.status is filters.status)
+            and (filters.currency is None or e.money.currency == filters.currency)
+        ]
+        return sorted(rows, key=lambda e: e.id, reverse=True)[:limit]
+
+
+class FakeIdempotencyStore(IdempotencyStore):
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+
+    async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        # Like a unique index, a claim also sees keys committed after this unit's snapshot.
+        scope = (record.user_id, record.key)
+        records = self._tx.tables.idempotency
+        existing = records.get(scope) or self._tx.db.committed.idempotency.get(scope)
+        if existing is not None:
+            return existing
+        records[scope] = record
+        return None
+
+    async def complete(
+        self, user_id: str, key: str, response: StoredResponse, at: datetime
+    ) -> None:
+        records = self._tx.tables.idempotency
+        record = records.get((user_id, key))
+        if record is None:
+            raise IntegrityViolation(f"no idempotency record ({user_id!r}, {key!r})")
+        records[(user_id, key)] = replace(
+            record, state=IdempotencyState.COMPLETED, response=response
+        )
+
+    async def complete_for_payment(
+        self, payment_id: UUID, response: StoredResponse, at: datetime
+    ) -> None:
+        records = self._tx.tables.idempotency
+        for scope, record in records.items():
+            if record.payment_id == payment_id and record.state is IdempotencyState.IN_PROGRESS:
+                records[scope] = replace(
+                    record, state=IdempotencyState.COMPLETED, response=response
+                )
+                return
+
+    async def purge_older_than(self, cutoff: datetime, *, batch: int) -> int:
+        records = self._tx.tables.idempotency
+        expired = sorted(
+            (
+                (record.created_at, scope)
+                for scope, record in records.items()
+                if record.state is IdempotencyState.COMPLETED and record.created_at < cutoff
+            ),
+        )[:batch]
+        for _, scope in expired:
+            del records[scope]
+        return len(expired)
+
+
+class FakeOutbox(OutboxWriter):
+    """Records events in order, in the unit of work's staged state."""
+
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+
+    async def add(self, event: DomainEvent) -> None:
+        self._tx.tables.outbox.append(event)
+
+
+class FakeServiceProviders(ServiceProviders):
+    """Reference data: read straight from the database, outside any unit of work."""
+
+    def __init__(self, db: InMemoryDatabase) -> None:
+        self._db = db
+
+    async def get_active(self, provider_id: UUID) -> ServiceProvider | None:
+        provider = self._db.providers.get(provider_id)
+        return provider if provider is not None and provider.active else None
+
+    async def list_active(self) -> list[ServiceProvider]:
+        return sorted((p for p in self._db.providers.values() if p.active), key=lambda p: p.name)
+
+
+# --------------------------------------------------------------------------- clock, ids
+
+
+class FixedClock(Clock):
+    def __init__(self, now: datetime = EPOCH) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+class SequentialIds(IdGenerator):
+    """Version-7-shaped UUIDs that sort in the order they were issued."""
+
+    def __init__(self) -> None:
+        self.issued: list[UUID] = []
+
+    def new_id(self) -> UUID:
+        new = UUID(f"01900000-0000-7000-8000-{len(self.issued) + 1:012x}")
+        self.issued.append(new)
+        return new
+
+
+# --------------------------------------------------------------------------- gateway
+
+ChargeHook = Callable[[ChargeRequest], Awaitable[None]]
+LookupHook = Callable[[UUID], Awaitable[None]]
+
+
+class ScriptedGateway(PaymentGateway):
+    """Answers from scripts (charge defaults to APPROVED; an unscripted lookup is a test
+    error), can refuse admission, runs optional hooks inside calls, records every call."""
+
+    def __init__(
+        self,
+        *,
+        charges: Iterable[ChargeStatus] = (),
+        lookups: Iterable[LookupStatus] = (),
+        unavailable: bool = False,
+    ) -> None:
+        self.charges: deque[ChargeStatus] = deque(charges)
+        self.lookups: deque[LookupStatus] = deque(lookups)
+        self.unavailable = unavailable
+        self.on_charge: ChargeHook | None = None
+        self.on_lookup: LookupHook | None = None
+        self.charge_calls: list[ChargeRequest] = []
+        self.lookup_calls: list[UUID] = []
+        self.admitted = 0
+        self.in_use = 0
+
+    def script(
+        self, *, charges: Iterable[ChargeStatus] = (), lookups: Iterable[LookupStatus] = ()
+    ) -> None:
+        self.charges.extend(charges)
+        self.lookups.extend(lookups)
+
+    def admission(self) -> AbstractAsyncContextManager[None]:
+        return self._slot()
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        if self.unavailable:
+            raise GatewayUnavailable(retry_after_s=7)
+        self.admitted += 1
+        self.in_use += 1
+        try:
+            yield
+        finally:
+            self.in_use -= 1
+
+    async def charge(self, request: ChargeRequest, deadline: Deadline) -> ChargeStatus:
+        self.charge_calls.append(request)
+        if self.on_charge is not None:
+            await self.on_charge(request)
+        return self.charges.popleft() if self.charges else ChargeStatus.APPROVED
+
+    async def lookup(self, payment_id: UUID, deadline: Deadline) -> LookupStatus:
+        self.lookup_calls.append(payment_id)
+        if self.on_lookup is not None:
+            await self.on_lookup(payment_id)
+        if not self.lookups:
+            raise AssertionError(f"unscripted gateway lookup for {payment_id}")
+        return self.lookups.popleft()
+
+
+# --------------------------------------------------------------------------- responses
+
+HTTP_STATUS: Final[dict[ErrorCode, int]] = {
+    ErrorCode.VALIDATION_ERROR: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.PAYMENT_DECLINED: 402,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.INSUFFICIENT_FUNDS: 409,
+    ErrorCode.WALLET_ALREADY_EXISTS: 409,
+    ErrorCode.IDEMPOTENCY_IN_PROGRESS: 409,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.INTERNAL: 500,
+    ErrorCode.GATEWAY_ERROR: 502,
+    ErrorCode.GATEWAY_UNAVAILABLE: 503,
+    ErrorCode.GATEWAY_TIMEOUT: 504,
+}
+
+
+def _json(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+
+
+class JsonResponseEncoder(ResponseEncoder):
+    def __init__(self) -> None:
+        self.encoded = 0
+
+    def created(self, entry: LedgerEntry) -> StoredResponse:
+        self.encoded += 1
+        return StoredResponse(
+            201,
+            _json(
+                {
+                    "id": str(entry.id),
+                    "type": entry.type.value,
+                    "status": entry.status.value,
+                    "amount": entry.money.amount,
+                    "currency": entry.money.currency,
+                }
+            ),
+        )
+
+    def failed(self, error: DomainError) -> StoredResponse:
+        self.encoded += 1
+        body = {"code": error.code.value, "message": error.message, "details": error.details}
+        return StoredResponse(HTTP_STATUS[error.code], _json({"error": body}))
+
+
+def body(response: StoredResponse) -> dict[str, Any]:
+    decoded: dict[str, Any] = json.loads(response.body)
+    return decoded
+
+
+# --------------------------------------------------------------------------- wiring
+
+PROVIDER: Final = ServiceProvider(
+    id=UUID("018f0000-0000-7000-8000-00000000a001"), name="Power Co", active=True
+)
+WATER: Final = ServiceProvider(
+    id=UUID("018f0000-0000-7000-8000-00000000a002"), name="Aqua Utility", active=True
+)
+RETIRED: Final = ServiceProvider(
+    id=UUID("018f0000-0000-7000-8000-00000000a003"), name="Old Telecom", active=False
+)
+CURRENCIES: Final = DEFAULT_CURRENCIES
+
+
+class Scope:
+    """One request: its unit of work and the repositories bound to it."""
+
+    def __init__(self, db: InMemoryDatabase) -> None:
+        self.tx = FakeTransactionManager(db)
+        self.wallets = FakeWallets(self.tx)
+        self.balances = FakeWalletBalances(self.tx)
+        self.ledger = FakeLedger(self.tx)
+        self.idempotency = FakeIdempotencyStore(self.tx)
+        self.outbox = FakeOutbox(self.tx)
+
+
+class World:
+    """Everything a use case needs, wired the way a composition root would, with a fresh
+    request scope per use case unless one is passed in."""
+
+    def __init__(self) -> None:
+        self.db = InMemoryDatabase(providers=[PROVIDER, WATER, RETIRED])
+        self.clock = FixedClock()
+        self.ids = SequentialIds()
+        self.gateway = ScriptedGateway()
+        self.encoder = JsonResponseEncoder()
+        self.providers = FakeServiceProviders(self.db)
+        self.scopes: list[Scope] = []
+
+    def scope(self) -> Scope:
+        scope = Scope(self.db)
+        self.scopes.append(scope)
+        return scope
+
+    def seed_wallet(self, user_id: str, **balances: int) -> None:
+        self.db.seed_wallet(user_id, ids=self.ids, at=self.clock.now(), **balances)
+
+    def settlement(self, scope: Scope) -> PaymentSettlement:
+        return PaymentSettlement(
+            ledger=scope.ledger,
+            balances=scope.balances,
+            outbox=scope.outbox,
+            clock=self.clock,
+            ids=self.ids,
+        )
+
+    def create_wallet(self, scope: Scope | None = None) -> CreateWallet:
+        scope = scope or self.scope()
+        return CreateWallet(wallets=scope.wallets, tx=scope.tx, clock=self.clock)
+
+    def deposit(self, scope: Scope | None = None) -> Deposit:
+        scope = scope or self.scope()
+        return Deposit(
+            wallets=scope.wallets,
+            balances=scope.balances,
+            ledger=scope.ledger,
+            idempotency=scope.idempotency,
+            outbox=scope.outbox,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+            currencies=CURRENCIES,
+        )
+
+    def pay(self, scope: Scope | None = None) -> Pay:
+        scope = scope or self.scope()
+        return Pay(
+            providers=self.providers,
+            wallets=scope.wallets,
+            balances=scope.balances,
+            ledger=scope.ledger,
+            idempotency=scope.idempotency,
+            outbox=scope.outbox,
+            settlement=self.settlement(scope),
+            gateway=self.gateway,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+            currencies=CURRENCIES,
+        )
+
+    def resolver(self, scope: Scope | None = None) -> ResolvePendingPayments:
+        scope = scope or self.scope()
+        return ResolvePendingPayments(
+            ledger=scope.ledger,
+            idempotency=scope.idempotency,
+            settlement=self.settlement(scope),
+            gateway=self.gateway,
+            tx=scope.tx,
+            clock=self.clock,
+            encoder=self.encoder,
+        )
+
+    def get_balance(self, scope: Scope | None = None) -> GetBalance:
+        scope = scope or self.scope()
+        return GetBalance(wallets=scope.wallets, balances=scope.balances, currencies=CURRENCIES)
+
+    def list_transactions(self, scope: Scope | None = None) -> ListTransactions:
+        scope = scope or self.scope()
+        return ListTransactions(wallets=scope.wallets, ledger=scope.ledger, currencies=CURRENCIES)
+
+    def get_payment(self, scope: Scope | None = None) -> GetPayment:
+        return GetPayment(ledger=(scope or self.scope()).ledger)
+
+    def list_providers(self) -> ListProviders:
+        return ListProviders(providers=self.providers)

@@ -1,0 +1,116 @@
+"""Property: whatever the gateway answers and however keys are reused, money is conserved."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from wallet_domain.deadline import Deadline
+from wallet_domain.errors import DomainError
+from wallet_domain.model.idempotency import IdempotencyState, StoredResponse
+from wallet_domain.model.transaction import TransactionStatus, TransactionType
+from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
+from wallet_domain.use_cases.deposit import DepositRequest
+from wallet_domain.use_cases.pay import PayRequest
+
+from .fakes import PROVIDER, World, assert_money_invariants, body
+
+STATUS_OF_REPLY = {
+    201: {"APPROVED"},
+    402: {"DECLINED"},
+    502: {"FAILED"},
+    504: {"FAILED", "PENDING"},
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    deposit: bool
+    key: int
+    amount: int
+    currency: str
+    charge: ChargeStatus
+    lookup: LookupStatus
+
+
+steps = st.builds(
+    Step,
+    deposit=st.booleans(),
+    key=st.integers(0, 5),
+    amount=st.integers(1, 6_000),
+    currency=st.sampled_from(["USD", "EUR"]),
+    charge=st.sampled_from(list(ChargeStatus)),
+    lookup=st.sampled_from(list(LookupStatus)),
+)
+
+
+async def _run(script: list[Step]) -> None:
+    world = World()
+    world.seed_wallet("alice", USD=5_000)
+    replies: dict[str, StoredResponse] = {}
+    for step in script:
+        world.gateway.charges.clear()
+        world.gateway.lookups.clear()
+        world.gateway.script(charges=[step.charge], lookups=[step.lookup])
+        key = f"k{step.key}"
+        try:
+            if step.deposit:
+                reply = await world.deposit().execute(
+                    DepositRequest(
+                        user_id="alice",
+                        idempotency_key=key,
+                        amount=step.amount,
+                        currency=step.currency,
+                    )
+                )
+            else:
+                reply = await world.pay().execute(
+                    PayRequest(
+                        user_id="alice",
+                        idempotency_key=key,
+                        provider_id=PROVIDER.id,
+                        external_reference="bill",
+                        amount=step.amount,
+                        currency=step.currency,
+                        deadline=Deadline.after(30),
+                    )
+                )
+        except DomainError:
+            continue
+        if reply.replayed:
+            assert reply.response == replies[key]
+        replies.setdefault(key, reply.response)
+        assert_money_invariants(world.db)
+
+    assert_money_invariants(world.db)
+    records = world.db.committed.idempotency
+    assert all(r.state is IdempotencyState.COMPLETED for r in records.values())
+    assert set(replies) == {k for _, k in records}
+    payments = world.db.entries(type=TransactionType.PAYMENT)
+    deposits = world.db.entries(type=TransactionType.DEPOSIT)
+    assert len(payments) + len(deposits) - 1 <= len(records), "one movement per key at most"
+    by_id = {p.id: p for p in payments}
+    for record in records.values():
+        assert record.response is not None
+        if record.payment_id in by_id:
+            payment = by_id[record.payment_id]
+            assert payment.status.value in STATUS_OF_REPLY[record.response.status_code]
+            reported = body(record.response)
+            assert payment.status.value in (
+                reported.get("status"),
+                reported.get("error", {}).get("details", {}).get("status"),
+            )
+    assert sum(p.status is TransactionStatus.PENDING for p in payments) == sum(
+        r.response is not None
+        and r.response.status_code == 504
+        and body(r.response)["error"]["details"]["resolution"] == "pending"
+        for r in records.values()
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(steps, max_size=12))
+def test_money_is_conserved_under_any_sequence_of_requests(script: list[Step]) -> None:
+    asyncio.run(_run(script))

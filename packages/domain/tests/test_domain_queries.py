@@ -1,0 +1,287 @@
+"""Read-side use cases: balances, transaction history, one payment, providers."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import pytest
+from wallet_domain.deadline import Deadline
+from wallet_domain.errors import PaymentNotFound, ValidationError, WalletNotFound
+from wallet_domain.model.pagination import decode_cursor, encode_cursor
+from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
+from wallet_domain.model.wallet import Balance
+from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
+from wallet_domain.use_cases.get_balance import GetBalanceRequest
+from wallet_domain.use_cases.get_payment import GetPaymentRequest
+from wallet_domain.use_cases.list_transactions import ListTransactionsRequest
+from wallet_domain.use_cases.pay import PayRequest
+
+from .fakes import PROVIDER, RETIRED, WATER, World
+
+
+async def _pay(world: World, key: str, amount: int, currency: str = "USD") -> None:
+    await world.pay().execute(
+        PayRequest(
+            user_id="alice",
+            idempotency_key=key,
+            provider_id=PROVIDER.id,
+            external_reference=f"bill-{key}",
+            amount=amount,
+            currency=currency,
+            deadline=Deadline.after(30),
+        )
+    )
+
+
+@pytest.fixture
+async def history(world: World) -> World:
+    """alice: USD and EUR deposits, an approved, a declined and a pending USD payment."""
+    world.seed_wallet("alice", USD=10_000, EUR=500)
+    world.gateway.script(
+        charges=[ChargeStatus.APPROVED, ChargeStatus.DECLINED, ChargeStatus.UNKNOWN],
+        lookups=[LookupStatus.UNKNOWN],
+    )
+    await _pay(world, "p1", 1_000)
+    await _pay(world, "p2", 2_000)
+    await _pay(world, "p3", 3_000)
+    return world
+
+
+def _newest_first(world: World, **where: Any) -> list[LedgerEntry]:
+    return sorted(
+        (
+            e
+            for e in world.db.entries(user_id="alice")
+            if all(getattr(e, k) == v for k, v in where.items())
+        ),
+        key=lambda e: e.id,
+        reverse=True,
+    )
+
+
+# --------------------------------------------------------------------------- balance
+
+
+async def test_balance_lists_every_currency_with_pending(history: World) -> None:
+    balances = await history.get_balance().execute(GetBalanceRequest(user_id="alice"))
+    assert balances == [
+        Balance(currency="EUR", available=500, pending=0),
+        Balance(currency="USD", available=6_000, pending=3_000),
+    ]
+
+
+async def test_balance_filtered_by_currency(history: World) -> None:
+    balances = await history.get_balance().execute(
+        GetBalanceRequest(user_id="alice", currency="USD")
+    )
+    assert balances == [Balance(currency="USD", available=6_000, pending=3_000)]
+
+
+async def test_a_currency_never_held_reads_as_zero(history: World) -> None:
+    balances = await history.get_balance().execute(
+        GetBalanceRequest(user_id="alice", currency="JPY")
+    )
+    assert balances == [Balance(currency="JPY", available=0, pending=0)]
+
+
+async def test_a_new_wallet_holds_nothing(world: World) -> None:
+    world.seed_wallet("bob")
+    assert await world.get_balance().execute(GetBalanceRequest(user_id="bob")) == []
+
+
+async def test_balance_of_an_unknown_wallet_is_not_found(world: World) -> None:
+    with pytest.raises(WalletNotFound) as caught:
+        await world.get_balance().execute(GetBalanceRequest(user_id="ghost", currency="USD"))
+    assert caught.value.details == {"user_id": "ghost"}
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (GetBalanceRequest(user_id="alice", currency="CHF"), "currency"),
+        (GetBalanceRequest(user_id="alice", currency="usd"), "currency"),
+        (GetBalanceRequest(user_id="bad id"), "user_id"),
+    ],
+)
+async def test_balance_input_is_validated(
+    history: World, request_: GetBalanceRequest, field: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await history.get_balance().execute(request_)
+    assert caught.value.details["field"] == field
+
+
+# --------------------------------------------------------------------------- transactions
+
+
+async def test_pages_walk_the_whole_ledger_newest_first(history: World) -> None:
+    expected = _newest_first(history)
+    assert len(expected) == 6  # 2 deposits, 3 payments, the declined one's refund
+    seen: list[LedgerEntry] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        page = await history.list_transactions().execute(
+            ListTransactionsRequest(user_id="alice", limit=4, cursor=cursor)
+        )
+        pages += 1
+        seen.extend(page.items)
+        if page.next_cursor is None:
+            break
+        assert decode_cursor(page.next_cursor) == page.items[-1].id
+        cursor = page.next_cursor
+    assert seen == expected
+    assert pages == 2
+
+
+async def test_exactly_full_last_page_has_no_cursor(history: World) -> None:
+    everything = len(_newest_first(history))
+    page = await history.list_transactions().execute(
+        ListTransactionsRequest(user_id="alice", limit=everything)
+    )
+    assert len(page.items) == everything
+    assert page.next_cursor is None
+
+
+async def test_default_page_is_fifty(world: World) -> None:
+    world.seed_wallet("alice", **{c: 1 for c in ("USD", "EUR", "GBP")})
+    page = await world.list_transactions().execute(ListTransactionsRequest(user_id="alice"))
+    assert (len(page.items), page.next_cursor) == (3, None)
+
+
+@pytest.mark.parametrize(
+    ("filters", "where"),
+    [
+        ({"type": "PAYMENT"}, {"type": TransactionType.PAYMENT}),
+        ({"type": "REFUND"}, {"type": TransactionType.REFUND}),
+        ({"status": "PENDING"}, {"status": TransactionStatus.PENDING}),
+        ({"status": "DECLINED"}, {"status": TransactionStatus.DECLINED}),
+        (
+            {"type": "DEPOSIT", "currency": "EUR"},
+            {"type": TransactionType.DEPOSIT},
+        ),
+    ],
+)
+async def test_filters(history: World, filters: dict[str, Any], where: dict[str, Any]) -> None:
+    page = await history.list_transactions().execute(
+        ListTransactionsRequest(user_id="alice", **filters)
+    )
+    expected = [
+        e
+        for e in _newest_first(history, **where)
+        if "currency" not in filters or e.money.currency == filters["currency"]
+    ]
+    assert expected
+    assert page.items == expected
+
+
+async def test_filtered_pagination_keeps_the_filter(history: World) -> None:
+    request = ListTransactionsRequest(user_id="alice", limit=2, type="PAYMENT")
+    first = await history.list_transactions().execute(request)
+    assert first.next_cursor is not None
+    second = await history.list_transactions().execute(
+        ListTransactionsRequest(user_id="alice", limit=2, type="PAYMENT", cursor=first.next_cursor)
+    )
+    assert [e.type for e in first.items + second.items] == [TransactionType.PAYMENT] * 3
+    assert second.next_cursor is None
+
+
+async def test_history_is_per_wallet(history: World) -> None:
+    history.seed_wallet("bob", USD=1)
+    page = await history.list_transactions().execute(ListTransactionsRequest(user_id="bob"))
+    assert [e.user_id for e in page.items] == ["bob"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+        ({"cursor": "garbage!"}, "cursor"),
+        ({"cursor": ""}, "cursor"),
+        ({"type": "payment"}, "type"),
+        ({"type": "WITHDRAWAL"}, "type"),
+        ({"status": "DONE"}, "status"),
+        ({"currency": "CHF"}, "currency"),
+        ({"user_id": "no spaces"}, "user_id"),
+    ],
+)
+async def test_list_input_is_validated(history: World, change: dict[str, Any], field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await history.list_transactions().execute(
+            ListTransactionsRequest(**{"user_id": "alice", **change})
+        )
+    assert caught.value.details["field"] == field
+
+
+async def test_bad_enum_error_lists_the_allowed_values(history: World) -> None:
+    with pytest.raises(ValidationError) as caught:
+        await history.list_transactions().execute(
+            ListTransactionsRequest(user_id="alice", status="nope")
+        )
+    assert "PENDING, APPROVED, DECLINED, FAILED, COMPLETED" in caught.value.message
+
+
+async def test_history_of_an_unknown_wallet_is_not_found(world: World) -> None:
+    with pytest.raises(WalletNotFound):
+        await world.list_transactions().execute(
+            ListTransactionsRequest(user_id="ghost", cursor=encode_cursor(UUID(int=1)))
+        )
+
+
+# --------------------------------------------------------------------------- one payment
+
+
+async def test_get_payment_returns_its_current_status(history: World) -> None:
+    for payment in history.db.entries(type=TransactionType.PAYMENT):
+        found = await history.get_payment().execute(
+            GetPaymentRequest(user_id="alice", payment_id=payment.id)
+        )
+        assert found == payment
+    statuses = {p.status for p in history.db.entries(type=TransactionType.PAYMENT)}
+    assert statuses == {
+        TransactionStatus.APPROVED,
+        TransactionStatus.DECLINED,
+        TransactionStatus.PENDING,
+    }
+
+
+async def test_another_users_payment_is_not_found(history: World) -> None:
+    history.seed_wallet("mallory")
+    payment = history.db.entries(type=TransactionType.PAYMENT)[0]
+    with pytest.raises(PaymentNotFound) as caught:
+        await history.get_payment().execute(
+            GetPaymentRequest(user_id="mallory", payment_id=payment.id)
+        )
+    assert caught.value.details == {"payment_id": str(payment.id)}
+
+
+@pytest.mark.parametrize("kind", [TransactionType.DEPOSIT, TransactionType.REFUND])
+async def test_an_id_that_is_not_a_payment_is_not_found(
+    history: World, kind: TransactionType
+) -> None:
+    entry = history.db.entries(type=kind)[0]
+    with pytest.raises(PaymentNotFound):
+        await history.get_payment().execute(GetPaymentRequest(user_id="alice", payment_id=entry.id))
+
+
+async def test_an_unknown_payment_id_is_not_found(history: World) -> None:
+    with pytest.raises(PaymentNotFound):
+        await history.get_payment().execute(
+            GetPaymentRequest(user_id="alice", payment_id=UUID(int=12345))
+        )
+
+
+async def test_get_payment_validates_the_user_id(world: World) -> None:
+    with pytest.raises(ValidationError):
+        await world.get_payment().execute(GetPaymentRequest(user_id="", payment_id=UUID(int=1)))
+
+
+# --------------------------------------------------------------------------- providers
+
+
+async def test_only_active_providers_are_listed(world: World) -> None:
+    providers = await world.list_providers().execute()
+    assert providers == [WATER, PROVIDER]
+    assert RETIRED not in providers

@@ -1,0 +1,247 @@
+"""ResolvePendingPayments (§4 step 5): settle stale PENDING payments exactly once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+from wallet_domain.deadline import Deadline
+from wallet_domain.model.idempotency import IdempotencyState
+from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
+from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, LookupStatus
+from wallet_domain.use_cases.pay import PayRequest
+from wallet_domain.use_cases.resolve_pending_payments import (
+    ResolvePendingRequest,
+    ResolveReport,
+)
+
+from .fakes import PROVIDER, World, assert_money_invariants, body
+
+START = 10_000
+STALE = ResolvePendingRequest(older_than=timedelta(minutes=5), batch=10, lookup_timeout_s=2)
+
+
+async def _crash(_: ChargeRequest) -> None:
+    raise RuntimeError("process killed between transaction 1 and 2")
+
+
+async def _stranded_payment(world: World, key: str, amount: int = 1_000) -> LedgerEntry:
+    """A payment whose request died after the debit: PENDING, key IN_PROGRESS."""
+    world.gateway.on_charge = _crash
+    with pytest.raises(RuntimeError):
+        await world.pay().execute(
+            PayRequest(
+                user_id="alice",
+                idempotency_key=key,
+                provider_id=PROVIDER.id,
+                external_reference=f"bill-{key}",
+                amount=amount,
+                currency="USD",
+                deadline=Deadline.after(30),
+            )
+        )
+    world.gateway.on_charge = None
+    [payment] = [
+        p
+        for p in world.db.entries(type=TransactionType.PAYMENT)
+        if p.external_reference == f"bill-{key}"
+    ]
+    assert payment.status is TransactionStatus.PENDING
+    return payment
+
+
+@pytest.fixture
+def alice(world: World) -> World:
+    world.seed_wallet("alice", USD=START)
+    return world
+
+
+@pytest.mark.parametrize(
+    ("lookup", "status", "http", "refunded"),
+    [
+        (LookupStatus.APPROVED, TransactionStatus.APPROVED, 201, False),
+        (LookupStatus.DECLINED, TransactionStatus.DECLINED, 402, True),
+        (LookupStatus.NOT_CHARGED, TransactionStatus.FAILED, 504, True),
+    ],
+)
+async def test_a_stale_payment_is_settled_and_its_key_completed(
+    alice: World, lookup: LookupStatus, status: TransactionStatus, http: int, refunded: bool
+) -> None:
+    payment = await _stranded_payment(alice, "k1")
+    alice.clock.advance(timedelta(minutes=6))
+    alice.gateway.script(lookups=[lookup])
+    scope = alice.scope()
+
+    report = await alice.resolver(scope).execute(STALE)
+
+    assert report == ResolveReport(resolved=1, still_pending=0)
+    settled = alice.db.committed.ledger[payment.id]
+    assert settled.status is status
+    assert len(alice.db.refunds_of(payment.id)) == (1 if refunded else 0)
+    assert alice.db.balance("alice", "USD") == (START if refunded else START - 1_000)
+    assert alice.gateway.lookup_calls == [payment.id]
+    record = alice.db.record("alice", "k1")
+    assert record is not None
+    assert record.state is IdempotencyState.COMPLETED
+    assert record.response is not None
+    assert record.response.status_code == http
+    assert body(record.response).get("status", status.value) == status.value
+    assert scope.tx.commits == 1
+    assert not alice.db.locks
+    assert_money_invariants(alice.db)
+
+
+async def test_an_unknown_outcome_stays_pending_and_is_not_refunded(alice: World) -> None:
+    payment = await _stranded_payment(alice, "k1")
+    alice.clock.advance(timedelta(minutes=6))
+    alice.gateway.script(lookups=[LookupStatus.UNKNOWN])
+
+    report = await alice.resolver().execute(STALE)
+
+    assert report == ResolveReport(resolved=0, still_pending=1)
+    assert alice.db.committed.ledger[payment.id].status is TransactionStatus.PENDING
+    assert alice.db.refunds_of(payment.id) == []
+    assert alice.db.balance("alice", "USD") == START - 1_000
+    record = alice.db.record("alice", "k1")
+    assert record is not None
+    assert record.state is IdempotencyState.IN_PROGRESS
+    assert alice.gateway.lookup_calls == [payment.id], "asked once per round"
+    assert not alice.db.locks
+
+    alice.gateway.script(lookups=[LookupStatus.APPROVED])
+    assert await alice.resolver().execute(STALE) == ResolveReport(resolved=1, still_pending=0)
+    assert alice.db.committed.ledger[payment.id].status is TransactionStatus.APPROVED
+    assert_money_invariants(alice.db)
+
+
+async def test_young_payments_are_left_to_their_own_request(alice: World) -> None:
+    payment = await _stranded_payment(alice, "k1")
+    alice.clock.advance(timedelta(minutes=4))
+
+    assert await alice.resolver().execute(STALE) == ResolveReport(resolved=0, still_pending=0)
+
+    assert alice.gateway.lookup_calls == []
+    assert alice.db.committed.ledger[payment.id].status is TransactionStatus.PENDING
+
+
+async def test_settled_payments_are_not_touched(alice: World) -> None:
+    alice.gateway.script(charges=[ChargeStatus.DECLINED])
+    await alice.pay().execute(
+        PayRequest(
+            user_id="alice",
+            idempotency_key="done",
+            provider_id=PROVIDER.id,
+            external_reference="bill",
+            amount=5,
+            currency="USD",
+            deadline=Deadline.after(30),
+        )
+    )
+    alice.clock.advance(timedelta(hours=1))
+    before = alice.db.committed.copy()
+
+    assert await alice.resolver().execute(STALE) == ResolveReport(resolved=0, still_pending=0)
+    assert alice.db.committed == before
+
+
+async def test_a_round_resolves_at_most_batch_payments_oldest_first(alice: World) -> None:
+    payments = []
+    for key in ("a", "b", "c"):
+        payments.append(await _stranded_payment(alice, key))
+        alice.clock.advance(timedelta(seconds=1))
+    alice.clock.advance(timedelta(minutes=6))
+    alice.gateway.script(lookups=[LookupStatus.APPROVED] * 3)
+
+    report = await alice.resolver().execute(
+        ResolvePendingRequest(older_than=timedelta(minutes=5), batch=2, lookup_timeout_s=1)
+    )
+
+    assert report == ResolveReport(resolved=2, still_pending=0)
+    assert alice.gateway.lookup_calls == [payments[0].id, payments[1].id]
+    assert alice.db.committed.ledger[payments[2].id].status is TransactionStatus.PENDING
+
+
+async def test_concurrent_workers_resolve_each_payment_once(alice: World) -> None:
+    first = await _stranded_payment(alice, "a")
+    second = await _stranded_payment(alice, "b")
+    alice.clock.advance(timedelta(minutes=6))
+    alice.gateway.script(lookups=[LookupStatus.NOT_CHARGED] * 2)
+    reports: list[ResolveReport] = []
+
+    async def other_worker_runs_meanwhile(payment_id: UUID) -> None:
+        alice.gateway.on_lookup = None
+        reports.append(await alice.resolver().execute(STALE))
+
+    alice.gateway.on_lookup = other_worker_runs_meanwhile
+    reports.append(await alice.resolver().execute(STALE))
+
+    assert sorted(alice.gateway.lookup_calls) == sorted([first.id, second.id])
+    assert sum(r.resolved for r in reports) == 2
+    for payment in (first, second):
+        assert alice.db.committed.ledger[payment.id].status is TransactionStatus.FAILED
+        assert len(alice.db.refunds_of(payment.id)) == 1
+        assert alice.db.event_types(payment.id).count("payment.failed") == 1
+    assert alice.db.balance("alice", "USD") == START
+    assert_money_invariants(alice.db)
+
+
+async def test_a_failing_lookup_rolls_back_and_releases_the_row(alice: World) -> None:
+    payment = await _stranded_payment(alice, "k1")
+    alice.clock.advance(timedelta(minutes=6))
+    scope = alice.scope()
+
+    with pytest.raises(AssertionError, match="unscripted gateway lookup"):
+        await alice.resolver(scope).execute(STALE)
+
+    assert scope.tx.rollbacks == 1
+    assert not alice.db.locks
+    assert alice.db.committed.ledger[payment.id].status is TransactionStatus.PENDING
+
+
+async def test_a_request_that_already_replied_keeps_its_reply(alice: World) -> None:
+    alice.gateway.script(charges=[ChargeStatus.UNKNOWN], lookups=[LookupStatus.UNKNOWN])
+    request = PayRequest(
+        user_id="alice",
+        idempotency_key="k1",
+        provider_id=PROVIDER.id,
+        external_reference="bill",
+        amount=700,
+        currency="USD",
+        deadline=Deadline.after(30),
+    )
+    first = await alice.pay().execute(request)
+    assert first.response.status_code == 504
+    alice.clock.advance(timedelta(minutes=6))
+    alice.gateway.script(lookups=[LookupStatus.APPROVED])
+
+    assert await alice.resolver().execute(STALE) == ResolveReport(resolved=1, still_pending=0)
+
+    record = alice.db.record("alice", "k1")
+    assert record is not None
+    assert record.response == first.response
+    assert (await alice.pay().execute(request)).response == first.response
+
+
+async def test_a_payment_settled_meanwhile_is_not_settled_twice(alice: World) -> None:
+    payment = await _stranded_payment(alice, "k1")
+    alice.clock.advance(timedelta(minutes=6))
+    alice.gateway.script(lookups=[LookupStatus.NOT_CHARGED])
+
+    async def settled_by_someone_else(payment_id: UUID) -> None:
+        scope = alice.scope()
+        pending = alice.db.committed.ledger[payment_id]
+        assert await alice.settlement(scope).settle(pending, TransactionStatus.APPROVED)
+        await scope.tx.commit()
+
+    alice.gateway.on_lookup = settled_by_someone_else
+
+    assert await alice.resolver().execute(STALE) == ResolveReport(resolved=0, still_pending=0)
+
+    assert alice.db.committed.ledger[payment.id].status is TransactionStatus.APPROVED
+    assert alice.db.refunds_of(payment.id) == []
+    assert alice.db.event_types(payment.id) == ["payment.created", "payment.completed"]
+    record = alice.db.record("alice", "k1")
+    assert record is not None
+    assert record.state is IdempotencyState.IN_PROGRESS
+    assert_money_invariants(alice.db)

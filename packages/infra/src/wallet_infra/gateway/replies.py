@@ -1,0 +1,47 @@
+"""Reading the gateway's non-5xx answers. Anything unexpected reads as "we don't know"."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from uuid import UUID
+
+import httpx
+from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
+
+_CHARGE: Final = {"approved": ChargeStatus.APPROVED, "declined": ChargeStatus.DECLINED}
+_LOOKUP: Final = {"approved": LookupStatus.APPROVED, "declined": LookupStatus.DECLINED}
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        data = response.json()
+    except ValueError:  # not JSON, or not text at all
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _decision(response: httpx.Response, payment_id: UUID) -> str | None:
+    """The status of a 2xx answer about *this* payment, else None."""
+    if not response.is_success:
+        return None
+    data = _json_object(response)
+    if data is None or data.get("payment_id") != str(payment_id):
+        return None
+    status = data.get("status")
+    return status if isinstance(status, str) else None
+
+
+def charge_status(response: httpx.Response, payment_id: UUID) -> ChargeStatus:
+    """approved/declined as such; a 4xx or garbage may hide a charge, so UNKNOWN (looked up)."""
+    return _CHARGE.get(_decision(response, payment_id) or "", ChargeStatus.UNKNOWN)
+
+
+def lookup_status(response: httpx.Response, payment_id: UUID) -> LookupStatus:
+    """NOT_CHARGED only on the gateway's own 404 body; a bare 404 (wrong URL, a proxy)
+    proves nothing, and a wrong NOT_CHARGED would refund a charged payment."""
+    if response.status_code == 404:
+        data = _json_object(response)
+        if data is not None and data.get("status") == "not_found":
+            return LookupStatus.NOT_CHARGED
+        return LookupStatus.UNKNOWN
+    return _LOOKUP.get(_decision(response, payment_id) or "", LookupStatus.UNKNOWN)

@@ -1,0 +1,92 @@
+"""Retrying one gateway call with stamina, every wait bounded by the request deadline."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Final, TypeVar
+
+import stamina
+from structlog.typing import FilteringBoundLogger
+from wallet_domain.deadline import Deadline
+
+from wallet_infra.gateway.failures import Failure, TransientFailure
+from wallet_infra.gateway.settings import GatewaySettings
+
+T = TypeVar("T")
+
+# Below this an attempt cannot complete; starting it would only risk an ambiguous charge.
+MIN_ATTEMPT_S: Final = 0.01
+
+
+class RetriesExhausted(Exception):
+    """No attempt gave an answer; `failures` (oldest first, maybe empty) say why."""
+
+    def __init__(self, failures: tuple[Failure, ...]) -> None:
+        super().__init__(", ".join(f.value for f in failures) or "no attempt made")
+        self.failures = failures
+
+
+def _room_for_another(attempt: stamina.Attempt, bound: Deadline, settings: GatewaySettings) -> bool:
+    """Would the longest possible backoff still leave time for one more attempt?"""
+    longest_wait = min(settings.backoff_max_s, attempt.next_wait + settings.backoff_jitter_s)
+    return bound.remaining() >= longest_wait + MIN_ATTEMPT_S
+
+
+async def call_with_retries(
+    once: Callable[[float], Awaitable[T]],
+    *,
+    attempts: int,
+    deadline: Deadline,
+    settings: GatewaySettings,
+    log: FilteringBoundLogger,
+) -> T:
+    """Run `once(seconds_left)` until it answers, retrying only on TransientFailure.
+
+    Attempts, backoffs and the stamina budget all fit inside the earlier of `deadline`
+    and `retry_budget_s`. Raises RetriesExhausted when no attempt answered.
+    """
+    bound = Deadline(min(deadline.expires_at, time.monotonic() + settings.retry_budget_s))
+    failures: list[Failure] = []
+    if bound.remaining() < MIN_ATTEMPT_S:
+        log.warning("gateway_call_skipped", reason="deadline_exhausted")
+        raise RetriesExhausted(())
+    try:
+        async for attempt in stamina.retry_context(
+            on=TransientFailure,
+            attempts=attempts,
+            timeout=bound.remaining(),
+            wait_initial=settings.backoff_initial_s,
+            wait_max=settings.backoff_max_s,
+            wait_jitter=settings.backoff_jitter_s,
+        ):
+            with attempt:
+                seconds_left = bound.remaining()
+                if seconds_left < MIN_ATTEMPT_S:
+                    log.warning("gateway_call_stopped", attempt=attempt.num, reason="deadline")
+                    break
+                started = time.monotonic()
+                try:
+                    result = await once(seconds_left)
+                except TransientFailure as exc:
+                    failures.append(exc.failure)
+                    log.warning(
+                        "gateway_attempt",
+                        attempt=attempt.num,
+                        latency_ms=round((time.monotonic() - started) * 1000, 1),
+                        outcome=exc.failure.value,
+                        detail=exc.detail,
+                    )
+                    if not _room_for_another(attempt, bound, settings):
+                        break
+                    raise
+                log.info(
+                    "gateway_attempt",
+                    attempt=attempt.num,
+                    latency_ms=round((time.monotonic() - started) * 1000, 1),
+                    outcome=str(result),
+                )
+                return result
+    except TransientFailure:
+        pass  # stamina gave up and re-raised the last failure, already recorded
+    raise RetriesExhausted(tuple(failures))
