@@ -25,8 +25,10 @@ CREATE TABLE transactions (
 
 -- Keyset pagination: newest first per wallet (ids are UUIDv7, time-ordered).
 CREATE INDEX transactions_user_id_id_idx ON transactions (user_id, id DESC);
--- Pending holds per wallet (balance "pending") and the recovery worker's scan.
+-- The recovery worker's scan for stale PENDING payments, oldest first.
 CREATE INDEX transactions_pending_idx ON transactions (created_at) WHERE status = 'PENDING';
+-- A wallet's held funds (balance "pending"), independent of the length of its history.
+CREATE INDEX transactions_user_pending_idx ON transactions (user_id, currency) WHERE status = 'PENDING';
 
 -- Ledger rows are immutable; the only change allowed is a PENDING payment's status, once.
 CREATE FUNCTION transactions_guard_immutable() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -403,6 +403,8 @@ class FakeIdempotencyStore(IdempotencyStore):
         record = records.get((user_id, key))
         if record is None:
             raise IntegrityViolation(f"no idempotency record ({user_id!r}, {key!r})")
+        if record.state is not IdempotencyState.IN_PROGRESS:
+            return  # a stored reply never changes
         records[(user_id, key)] = replace(
             record, state=IdempotencyState.COMPLETED, response=response
         )

@@ -18,7 +18,8 @@ class IdempotencyStore(Protocol):
     async def complete(
         self, user_id: str, key: str, response: StoredResponse, at: datetime
     ) -> None:
-        """Store the final reply; the record becomes COMPLETED."""
+        """Store the final reply if the record is still IN_PROGRESS (it becomes COMPLETED);
+        a reply once stored never changes, so replays stay byte-identical."""
         ...
 
     async def complete_for_payment(

@@ -1,0 +1,274 @@
+"""`make bench`: payment throughput vs pgbench, replay latency, deep-page latency.
+
+Starts (and stops) its own mock gateway (happy mode, no latency) and API processes on
+ports 18100 / 18000 against the PostgreSQL in WALLET_DATABASE_URL (migrated; default the
+local dev database). Needs nothing else running. Seeds its own wallets (prefix `bench-`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+from http_load import Connection, LoadResult, Response, run_load
+from seed import cursor_at_depth, seed_history, seed_wallets
+
+ROOT = Path(__file__).resolve().parent.parent
+PROVIDER_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
+API_KEY = "bench-key"
+HOST = "127.0.0.1"
+
+
+def _dsn() -> str:
+    return os.environ.get("WALLET_DATABASE_URL", "postgresql://wallet:wallet@localhost:5432/wallet")
+
+
+@contextmanager
+def _process(cmd: list[str], env: dict[str, str], name: str) -> Iterator[None]:
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT, start_new_session=True)
+    try:
+        yield
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        print(f"  stopped {name}", file=sys.stderr)
+
+
+async def _wait_healthy(port: int, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            response = await Connection(HOST, port).request("GET", "/healthz", {})
+            if response.status == 200:
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"nothing healthy on port {port} after {timeout_s}s")
+
+
+def _headers(key: str | None = None) -> dict[str, str]:
+    headers = {"X-API-Key": API_KEY, "Content-Type": "application/json"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    return headers
+
+
+def _payment_body(n: int) -> bytes:
+    return json.dumps(
+        {
+            "provider_id": PROVIDER_ID,
+            "external_reference": f"bill-{n}",
+            "amount": 1,
+            "currency": "USD",
+        }
+    ).encode()
+
+
+async def bench_payments(
+    port: int, wallets: list[str], concurrency: int, duration_s: float, run_id: str
+) -> tuple[LoadResult, list[tuple[str, str, bytes]]]:
+    sent: list[tuple[str, str, bytes]] = []
+
+    async def pay(conn: Connection, n: int) -> Response:
+        user = wallets[n % len(wallets)]
+        key, body = f"{run_id}-{n}", _payment_body(n)
+        response = await conn.request("POST", f"/wallets/{user}/payments", _headers(key), body)
+        if response.status == 201:
+            sent.append((user, key, body))
+        return response
+
+    return await run_load(HOST, port, pay, concurrency=concurrency, duration_s=duration_s), sent
+
+
+async def bench_replays(
+    port: int, sent: list[tuple[str, str, bytes]], concurrency: int, total: int
+) -> LoadResult:
+    async def replay(conn: Connection, n: int) -> Response:
+        user, key, body = sent[n % len(sent)]
+        response = await conn.request("POST", f"/wallets/{user}/payments", _headers(key), body)
+        assert response.headers.get(b"idempotent-replayed") == b"true", response
+        return response
+
+    return await run_load(HOST, port, replay, concurrency=concurrency, total=total)
+
+
+async def bench_pages(
+    port: int, user: str, cursor: str | None, total: int, limit: int
+) -> LoadResult:
+    path = f"/wallets/{user}/transactions?limit={limit}"
+    if cursor is not None:
+        path += f"&cursor={cursor}"
+
+    async def page(conn: Connection, n: int) -> Response:
+        response = await conn.request("GET", path, _headers())
+        assert response.status == 200, response
+        return response
+
+    return await run_load(HOST, port, page, concurrency=4, total=total)
+
+
+def run_pgbench(wallet_count: int, duration_s: int, clients: int) -> float:
+    """pgbench on the same statements (bench/pgbench_payment.sql) over the same wallets."""
+    if shutil.which("pgbench") is None:
+        print("  pgbench not found (apt-get install postgresql-client): skipped")
+        return float("nan")
+    from urllib.parse import urlparse
+
+    url = urlparse(_dsn())
+    env = {**os.environ, "PGPASSWORD": url.password or ""}
+    out = subprocess.run(
+        [
+            "pgbench",
+            "-h",
+            url.hostname or "localhost",
+            "-p",
+            str(url.port or 5432),
+            "-U",
+            url.username or "postgres",
+            "-n",
+            "-M",
+            "prepared",
+            "-f",
+            str(ROOT / "bench/pgbench_payment.sql"),
+            "-D",
+            f"wallets={wallet_count}",
+            "-c",
+            str(clients),
+            "-j",
+            "2",
+            "-T",
+            str(duration_s),
+            url.path.lstrip("/"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(next(ln for ln in out.splitlines() if ln.startswith("tps")).split()[2])
+
+
+def _row(name: str, result: LoadResult) -> str:
+    return (
+        f"{name:<28} {result.count:>8} {result.rate:>10.1f} {result.percentile(50):>9.2f}"
+        f" {result.percentile(99):>9.2f}  {dict(sorted(result.statuses.items()))}"
+    )
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    run_id = uuid.uuid4().hex[:8]
+    conn = await asyncpg.connect(_dsn())
+    try:
+        # pgbench's script addresses wallets as bench-<n>; seed that set once.
+        wallets = await seed_wallets(conn, "bench-", args.wallets)
+        history_user = f"bench-history-{run_id}"
+        print(f"seeding {args.history_rows} ledger rows for {history_user} ...", file=sys.stderr)
+        await seed_history(conn, history_user, args.history_rows)
+        depth = args.page_limit * (args.deep_page - 1)
+        deep_cursor = (
+            base64.urlsafe_b64encode(b"v1:" + await cursor_at_depth(conn, history_user, depth))
+            .decode()
+            .rstrip("=")
+        )
+    finally:
+        await conn.close()
+
+    api_port, gateway_port = args.api_port, args.gateway_port
+    gateway_env = {
+        "MOCK_GATEWAY_MODE": "happy",
+        "MOCK_GATEWAY_PORT": str(gateway_port),
+        "MOCK_GATEWAY_LOG_LEVEL": "warning",
+    }
+    api_env = {
+        "WALLET_DATABASE_URL": _dsn(),
+        "WALLET_GATEWAY_URL": f"http://{HOST}:{gateway_port}",
+        "WALLET_API_KEYS": API_KEY,
+        "WALLET_API_PORT": str(api_port),
+        "WALLET_API_WORKERS": str(args.api_workers),
+        "WALLET_LOG_LEVEL": "warning",
+        "WALLET_LOG_FORMAT": "json",
+    }
+    with (
+        _process([sys.executable, "-m", "mock_gateway"], gateway_env, "mock-gateway"),
+        _process([sys.executable, "-m", "wallet_api"], api_env, "wallet-api"),
+    ):
+        await _wait_healthy(gateway_port)
+        await _wait_healthy(api_port)
+        await bench_payments(api_port, wallets, args.concurrency, 3, f"warm-{run_id}")
+        payments, sent = await bench_payments(
+            api_port, wallets, args.concurrency, args.duration, run_id
+        )
+        replays = await bench_replays(api_port, sent, args.concurrency, min(len(sent), 5000))
+        page_first = await bench_pages(
+            api_port, history_user, None, args.page_requests, args.page_limit
+        )
+        page_deep = await bench_pages(
+            api_port, history_user, deep_cursor, args.page_requests, args.page_limit
+        )
+    pgbench_tps = run_pgbench(args.wallets, args.pgbench_duration, args.pgbench_clients)
+
+    print(f"\n{'scenario':<28} {'requests':>8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}  statuses")
+    print(_row("payment (first request)", payments))
+    print(_row("payment (idempotent replay)", replays))
+    print(_row("transactions page 1", page_first))
+    print(_row(f"transactions page {args.deep_page}", page_deep))
+    print(f"{'pgbench, same statements':<28} {'':>8} {pgbench_tps:>10.1f}")
+    checks = [
+        (
+            "payments/s >= 0.5 x pgbench",
+            payments.rate / pgbench_tps,
+            payments.rate >= 0.5 * pgbench_tps,
+        ),
+        (
+            "replay p50 <= 0.3 x first p50",
+            replays.percentile(50) / payments.percentile(50),
+            replays.percentile(50) <= 0.3 * payments.percentile(50),
+        ),
+        (
+            f"page {args.deep_page} <= 1.5 x page 1 (p50)",
+            page_deep.percentile(50) / page_first.percentile(50),
+            page_deep.percentile(50) <= 1.5 * page_first.percentile(50),
+        ),
+    ]
+    print()
+    for name, ratio, ok in checks:
+        print(f"{'PASS' if ok else 'MISS'}  {name:<36} ratio {ratio:.2f}")
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--duration", type=float, default=20.0, help="payment load seconds")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--wallets", type=int, default=1000)
+    parser.add_argument("--api-workers", type=int, default=2)
+    parser.add_argument("--api-port", type=int, default=18000)
+    parser.add_argument("--gateway-port", type=int, default=18100)
+    parser.add_argument("--history-rows", type=int, default=200_000)
+    parser.add_argument("--page-limit", type=int, default=20)
+    parser.add_argument("--deep-page", type=int, default=10_000)
+    parser.add_argument("--page-requests", type=int, default=1000)
+    parser.add_argument("--pgbench-duration", type=int, default=15)
+    parser.add_argument("--pgbench-clients", type=int, default=8)
+    raise SystemExit(asyncio.run(main_async(parser.parse_args())))
+
+
+if __name__ == "__main__":
+    main()

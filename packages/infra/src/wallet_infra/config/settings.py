@@ -1,0 +1,127 @@
+"""Process settings (§9, §12): `WALLET_*` env vars over an optional YAML file over defaults.
+
+One flat model shared by every app, so `WALLET_GATEWAY_URL` and friends read the same
+everywhere; nested pieces (GatewaySettings) are composed from the flat fields.
+Validation fails at start-up, never mid-request, and error messages never echo input
+(keys and DSNs are secrets).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+from wallet_domain.money import DEFAULT_CURRENCIES
+
+from wallet_infra.config.api_keys import DEV_API_KEY, ApiKey, parse_api_keys
+from wallet_infra.config.lists import parse_currencies
+from wallet_infra.gateway.settings import GatewaySettings
+
+CONFIG_FILE_ENV: Final = "WALLET_CONFIG_FILE"
+_GW: Final = GatewaySettings()
+
+LogFormat = Literal["json", "console"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WALLET_", frozen=True, extra="ignore", hide_input_in_errors=True
+    )
+
+    database_url: str = Field("postgresql://wallet:wallet@localhost:5432/wallet", repr=False)
+    db_pool_size: int = Field(20, ge=1)
+    db_max_overflow: int = Field(10, ge=0)
+    db_statement_timeout_ms: int | None = Field(None, ge=1)
+    amqp_url: str = Field("amqp://guest:guest@localhost:5672/", repr=False)
+
+    api_keys: Annotated[tuple[ApiKey, ...], NoDecode] = Field(
+        default_factory=lambda: parse_api_keys(DEV_API_KEY), repr=False
+    )
+    currencies: Annotated[frozenset[str], NoDecode] = DEFAULT_CURRENCIES
+    log_format: LogFormat = "console"
+    log_level: LogLevel = "info"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+    api_workers: int = Field(1, ge=1)
+    max_body_bytes: int = Field(16384, ge=1)
+    request_timeout_s: float = Field(10.0, gt=0)
+    idempotency_retention_h: int = Field(24, ge=24)  # §5: records are kept at least 24 h
+    purge_interval_s: float = Field(300.0, gt=0)
+
+    gateway_url: str = _GW.url
+    gateway_connect_timeout_s: float = _GW.connect_timeout_s
+    gateway_attempt_timeout_s: float = _GW.attempt_timeout_s
+    gateway_max_attempts: int = _GW.max_attempts
+    gateway_retry_budget_s: float = _GW.retry_budget_s
+    gateway_backoff_initial_s: float = _GW.backoff_initial_s
+    gateway_backoff_max_s: float = _GW.backoff_max_s
+    gateway_backoff_jitter_s: float = _GW.backoff_jitter_s
+    gateway_lookup_attempts: int = _GW.lookup_attempts
+    gateway_max_concurrent: int = _GW.max_concurrent
+    gateway_max_connections: int = _GW.max_connections
+
+    _gateway: GatewaySettings = PrivateAttr()
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _parse_api_keys(cls, value: Any) -> tuple[ApiKey, ...]:
+        return parse_api_keys(value)
+
+    @field_validator("currencies", mode="before")
+    @classmethod
+    def _parse_currencies(cls, value: Any) -> frozenset[str]:
+        return parse_currencies(value)
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip().lower()
+            return "warning" if value == "warn" else value
+        return value
+
+    @model_validator(mode="after")
+    def _compose_gateway(self) -> Settings:
+        """Build (and so validate) the gateway settings once, at start-up."""
+        prefix = "gateway_"
+        fields = {
+            name.removeprefix(prefix): getattr(self, name)
+            for name in type(self).model_fields
+            if name.startswith(prefix)
+        }
+        self._gateway = GatewaySettings(**fields)
+        return self
+
+    @property
+    def gateway(self) -> GatewaySettings:
+        return self._gateway
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Init kwargs, then env, then the YAML file named by WALLET_CONFIG_FILE."""
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get(CONFIG_FILE_ENV, "").strip()
+        if config_file:
+            path = Path(config_file)
+            if not path.is_file():
+                raise FileNotFoundError(f"{CONFIG_FILE_ENV} names no readable file: {path}")
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+        return tuple(sources)

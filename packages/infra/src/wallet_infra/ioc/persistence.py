@@ -1,0 +1,50 @@
+"""Every persistence adapter bound to its domain port, REQUEST scope (one shared session)."""
+
+from __future__ import annotations
+
+from dishka import Provider, Scope, provide
+from sqlalchemy.ext.asyncio import AsyncSession
+from wallet_domain.ports.idempotency_store import IdempotencyStore
+from wallet_domain.ports.ledger import Ledger
+from wallet_domain.ports.outbox import OutboxWriter
+from wallet_domain.ports.service_providers import ServiceProviders
+from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.ports.wallet_balances import WalletBalances
+from wallet_domain.ports.wallets import Wallets
+
+from wallet_infra.persistence import (
+    ProviderCache,
+    SqlaIdempotencyStore,
+    SqlaLedger,
+    SqlaOutboxWriter,
+    SqlaServiceProviders,
+    SqlaTransactionManager,
+    SqlaWalletBalances,
+    SqlaWallets,
+)
+
+
+class PersistenceProvider(Provider):
+    """Adapters share the request's session, so everything a use case writes, including
+    its outbox events, commits or rolls back together through the TransactionManager."""
+
+    scope = Scope.REQUEST
+
+    wallets = provide(SqlaWallets, provides=Wallets)
+    balances = provide(SqlaWalletBalances, provides=WalletBalances)
+    ledger = provide(SqlaLedger, provides=Ledger)
+    idempotency = provide(SqlaIdempotencyStore, provides=IdempotencyStore)
+    transactions = provide(SqlaTransactionManager, provides=TransactionManager)
+
+    @provide(scope=Scope.APP)
+    def provider_cache(self) -> ProviderCache:
+        """Process-wide: reference data read once per TTL, not once per payment."""
+        return ProviderCache()
+
+    @provide
+    def service_providers(self, session: AsyncSession, cache: ProviderCache) -> ServiceProviders:
+        return SqlaServiceProviders(session=session, cache=cache)
+
+    @provide
+    def outbox(self, session: AsyncSession) -> OutboxWriter:
+        return SqlaOutboxWriter(session=session)

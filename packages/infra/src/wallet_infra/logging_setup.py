@@ -1,0 +1,118 @@
+"""structlog set-up shared by every process (§9): JSON in containers, console locally.
+
+Both structlog loggers and stdlib loggers (uvicorn, SQLAlchemy, aio-pika) go through the
+same processors, so every line has ISO timestamps, the request's context variables and
+the same redaction of secrets. Safe to call more than once (tests build many apps).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Mapping
+from typing import Any, Final, Literal
+
+import orjson
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+REDACTED: Final = "[REDACTED]"
+# Normalised (lower case, `-` as `_`) key fragments whose values are never logged.
+_SECRET_KEY_PARTS: Final = (
+    "api_key",
+    "apikey",
+    "authorization",
+    "password",
+    "passwd",
+    "secret",
+    "cookie",
+)
+_URL_KEY_SUFFIXES: Final = ("_url", "dsn")
+_URL_CREDENTIALS: Final = re.compile(r"(?P<head>[a-zA-Z][\w+.-]*://[^:/@\s]*):[^@\s]*@")
+
+
+def _is_secret_key(key: str) -> bool:
+    normalised = key.lower().replace("-", "_")
+    return any(part in normalised for part in _SECRET_KEY_PARTS)
+
+
+def _redact(value: Any, key: str = "") -> Any:
+    if key and _is_secret_key(key):
+        return REDACTED
+    if isinstance(value, Mapping):
+        return {k: _redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact(v) for v in value]
+    if isinstance(value, str) and key.lower().endswith(_URL_KEY_SUFFIXES):
+        return _URL_CREDENTIALS.sub(r"\g<head>:***@", value)
+    return value
+
+
+def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Replace the value of any key named like a credential; mask passwords in URLs."""
+    return {key: _redact(value, key) for key, value in event_dict.items()}
+
+
+def _json_dumps(value: Any, **_: Any) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
+def _shared_processors() -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+
+
+def configure_logging(
+    *, log_format: Literal["json", "console"] = "console", log_level: str = "info"
+) -> None:
+    """Configure structlog and route stdlib logging through the same renderer."""
+    level = logging.getLevelNamesMapping()[log_level.upper()]
+    renderer: Processor = (
+        structlog.processors.JSONRenderer(serializer=_json_dumps)
+        if log_format == "json"
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    exceptions: list[Processor] = (
+        [structlog.processors.format_exc_info] if log_format == "json" else []
+    )
+    shared = _shared_processors()
+    structlog.configure(
+        processors=[
+            *shared,
+            redact_secrets,
+            structlog.processors.StackInfoRenderer(),
+            *exceptions,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[
+            *shared,
+            structlog.stdlib.add_logger_name,
+            structlog.stdlib.ExtraAdder(),
+            redact_secrets,
+        ],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            *exceptions,
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    # uvicorn installs its own handlers when given a log config; we pass none, and its
+    # access log is replaced by ours.
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True
+    logging.getLogger("uvicorn.access").disabled = True

@@ -1,0 +1,52 @@
+"""Driver errors, read at the persistence boundary.
+
+Adapters translate a violation of a *known* constraint into a domain error (whose message
+says nothing about SQL); anything else propagates unchanged and the API turns it into a
+generic 500. After any database error the transaction is aborted: the caller rolls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from sqlalchemy.exc import DBAPIError
+
+UNIQUE_VIOLATION: Final = "23505"
+FOREIGN_KEY_VIOLATION: Final = "23503"
+CHECK_VIOLATION: Final = "23514"
+INTEGRITY_CONSTRAINT_VIOLATION: Final = "23000"  # what the ledger's immutability trigger raises
+NUMERIC_VALUE_OUT_OF_RANGE: Final = "22003"
+
+ErrorFactory = Callable[[], Exception]
+
+
+def sqlstate(exc: DBAPIError) -> str | None:
+    """The PostgreSQL SQLSTATE of a failed statement, if the server sent one."""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code if isinstance(code, str) else None
+
+
+def constraint_name(exc: DBAPIError) -> str | None:
+    """The violated constraint's name (asyncpg keeps it on the original exception)."""
+    driver_error = exc.orig.__cause__ if exc.orig is not None else None
+    name = getattr(driver_error, "constraint_name", None)
+    return name if isinstance(name, str) else None
+
+
+def translate(
+    exc: DBAPIError,
+    *,
+    constraints: Mapping[str, ErrorFactory] | None = None,
+    sqlstates: Mapping[str, ErrorFactory] | None = None,
+) -> Exception | None:
+    """The domain error for a known constraint or SQLSTATE, else None (re-raise `exc`)."""
+    if constraints:
+        name = constraint_name(exc)
+        if name is not None and name in constraints:
+            return constraints[name]()
+    if sqlstates:
+        code = sqlstate(exc)
+        if code is not None and code in sqlstates:
+            return sqlstates[code]()
+    return None

@@ -1,0 +1,132 @@
+"""`IdempotencyStore` on PostgreSQL: one row per (user_id, key).
+
+`claim` is `INSERT ... ON CONFLICT DO NOTHING`: the first claim of a key costs one round
+trip; a concurrent claim of the same key blocks on the unique index until the first
+transaction ends, then either inserts (it rolled back) or finds the committed record.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+from uuid import UUID
+
+from sqlalchemy import CursorResult, Row, Text, bindparam, literal_column, select, text, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnClause
+from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
+from wallet_domain.ports.idempotency_store import IdempotencyStore
+
+from wallet_infra.persistence.tables import IDEMPOTENCY_KEYS_PKEY, idempotency_keys
+
+_k = idempotency_keys
+# text(): SQLAlchemy 2.0 never caches a postgresql.insert() (its inherit_cache is False),
+# so the Core form would be recompiled on every call of this hot-path statement.
+_CLAIM: Final = text(
+    "INSERT INTO idempotency_keys (user_id, key, fingerprint, state, payment_id,"  # noqa: S608 - constants only
+    " response_status, response_body, created_at, completed_at)"
+    " VALUES (:user_id, :key, :fingerprint, :state, :payment_id,"
+    " :response_status, :response_body, :created_at, :completed_at)"
+    f" ON CONFLICT ON CONSTRAINT {IDEMPOTENCY_KEYS_PKEY} DO NOTHING RETURNING user_id"
+)
+_GET: Final = select(*_k.c).where(_k.c.user_id == bindparam("uid"), _k.c.key == bindparam("k"))
+_COMPLETED: Final[ColumnClause[str]] = literal_column("'COMPLETED'", Text)
+_complete_values: Final = {
+    "state": _COMPLETED,
+    "response_status": bindparam("status"),
+    "response_body": bindparam("body"),
+    "completed_at": bindparam("at"),
+}
+_IN_PROGRESS: Final[ColumnClause[str]] = literal_column("'IN_PROGRESS'", Text)
+# Only an IN_PROGRESS record takes a reply: once answered, a key's reply never changes (§5).
+_COMPLETE: Final = (
+    _k.update()
+    .where(
+        _k.c.user_id == bindparam("uid"), _k.c.key == bindparam("k"), _k.c.state == _IN_PROGRESS
+    )
+    .values(_complete_values)
+)
+_COMPLETE_FOR_PAYMENT: Final = (
+    _k.update()
+    .where(_k.c.payment_id == bindparam("pid"), _k.c.state == _IN_PROGRESS)
+    .values(_complete_values)
+)
+# Oldest first through idempotency_keys_created_at_idx; SKIP LOCKED lets purgers run side by side.
+_expired: Final = (
+    select(_k.c.user_id, _k.c.key)
+    .where(_k.c.state == _COMPLETED, _k.c.created_at < bindparam("cutoff"))
+    .order_by(_k.c.created_at)
+    .limit(bindparam("batch"))
+    .with_for_update(skip_locked=True)
+)
+_PURGE: Final = _k.delete().where(tuple_(_k.c.user_id, _k.c.key).in_(_expired.scalar_subquery()))
+_CLAIM_ATTEMPTS: Final = 3
+
+
+def _record(row: Row[Any]) -> IdempotencyRecord:
+    response = None
+    if row.response_status is not None and row.response_body is not None:
+        response = StoredResponse(row.response_status, bytes(row.response_body))
+    return IdempotencyRecord(
+        user_id=row.user_id,
+        key=row.key,
+        fingerprint=row.fingerprint,
+        state=IdempotencyState(row.state),
+        created_at=row.created_at,
+        payment_id=row.payment_id,
+        response=response,
+    )
+
+
+class SqlaIdempotencyStore(IdempotencyStore):
+    """Idempotency records in the request's session; never commits."""
+
+    def __init__(self, *, session: AsyncSession) -> None:
+        self._session = session
+
+    async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        response = record.response
+        row = {
+            "user_id": record.user_id,
+            "key": record.key,
+            "fingerprint": record.fingerprint,
+            "state": record.state.value,
+            "payment_id": record.payment_id,
+            "response_status": None if response is None else response.status_code,
+            "response_body": None if response is None else response.body,
+            "created_at": record.created_at,
+            "completed_at": None if response is None else record.created_at,
+        }
+        # The holder may be purged between our INSERT and SELECT; then the key is free again.
+        for _ in range(_CLAIM_ATTEMPTS):
+            if (await self._session.execute(_CLAIM, row)).first() is not None:
+                return None
+            existing = (
+                await self._session.execute(_GET, {"uid": record.user_id, "k": record.key})
+            ).first()
+            if existing is not None:
+                return _record(existing)
+        raise RuntimeError("idempotency key neither insertable nor readable")
+
+    async def complete(
+        self, user_id: str, key: str, response: StoredResponse, at: datetime
+    ) -> None:
+        params = {
+            "uid": user_id,
+            "k": key,
+            "status": response.status_code,
+            "body": response.body,
+            "at": at,
+        }
+        await self._session.execute(_COMPLETE, params)
+
+    async def complete_for_payment(
+        self, payment_id: UUID, response: StoredResponse, at: datetime
+    ) -> None:
+        params = {"pid": payment_id, "status": response.status_code, "body": response.body}
+        await self._session.execute(_COMPLETE_FOR_PAYMENT, {**params, "at": at})
+
+    async def purge_older_than(self, cutoff: datetime, *, batch: int) -> int:
+        result = await self._session.execute(_PURGE, {"cutoff": cutoff, "batch": batch})
+        assert isinstance(result, CursorResult)
+        return result.rowcount

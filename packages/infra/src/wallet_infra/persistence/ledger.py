@@ -1,0 +1,96 @@
+"""`Ledger` on PostgreSQL: the append-only `transactions` table.
+
+Immutability is the database's job (a trigger allows only a PENDING payment's single
+status move; `transactions_refund_once` makes "refunded at most once" a fact). Pages are
+keyset scans of the (user_id, id DESC) index, so a deep page costs what the first does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+from wallet_domain.errors import PaymentNotFound, ProviderNotFound, WalletNotFound
+from wallet_domain.model.pagination import LedgerFilter
+from wallet_domain.model.transaction import (
+    PAYMENT_FINAL_STATUSES,
+    IllegalTransition,
+    LedgerEntry,
+    TransactionStatus,
+)
+from wallet_domain.ports.ledger import Ledger
+
+from wallet_infra.persistence.errors import ErrorFactory, translate
+from wallet_infra.persistence.ledger_queries import (
+    CLAIM_STALE_PENDING,
+    GET_ENTRY,
+    INSERT_ENTRY,
+    SETTLE_PAYMENT,
+    entry_from_row,
+    entry_row,
+    page_statement,
+)
+from wallet_infra.persistence.tables import (
+    TRANSACTIONS_PROVIDER_ID_FKEY,
+    TRANSACTIONS_REFUND_OF_FKEY,
+    TRANSACTIONS_REFUND_ONCE,
+    TRANSACTIONS_USER_ID_FKEY,
+)
+
+
+def _append_errors(entry: LedgerEntry) -> dict[str, ErrorFactory]:
+    # A second refund means two resolvers both settled one payment: a bug, not a user error.
+    return {
+        TRANSACTIONS_REFUND_ONCE: lambda: IllegalTransition(
+            f"payment {entry.refund_of} is already refunded"
+        ),
+        TRANSACTIONS_USER_ID_FKEY: lambda: WalletNotFound(user_id=entry.user_id),
+        TRANSACTIONS_PROVIDER_ID_FKEY: lambda: ProviderNotFound(provider_id=str(entry.provider_id)),
+        TRANSACTIONS_REFUND_OF_FKEY: lambda: PaymentNotFound(payment_id=str(entry.refund_of)),
+    }
+
+
+class SqlaLedger(Ledger):
+    """Ledger rows in the request's session; never commits."""
+
+    def __init__(self, *, session: AsyncSession) -> None:
+        self._session = session
+
+    async def append(self, entry: LedgerEntry) -> None:
+        try:
+            await self._session.execute(INSERT_ENTRY, entry_row(entry))
+        except DBAPIError as exc:
+            error = translate(exc, constraints=_append_errors(entry))
+            if error is None:
+                raise
+            raise error from None
+
+    async def get(self, user_id: str, transaction_id: UUID) -> LedgerEntry | None:
+        result = await self._session.execute(GET_ENTRY, {"tid": transaction_id, "uid": user_id})
+        row = result.first()
+        return None if row is None else entry_from_row(row)
+
+    async def settle_payment(
+        self, payment_id: UUID, status: TransactionStatus, at: datetime
+    ) -> LedgerEntry | None:
+        if status not in PAYMENT_FINAL_STATUSES:
+            raise IllegalTransition(f"{status} is not a final payment status")
+        params = {"tid": payment_id, "new_status": status.value, "at": at}
+        row = (await self._session.execute(SETTLE_PAYMENT, params)).first()
+        return None if row is None else entry_from_row(row)
+
+    async def claim_stale_pending(
+        self, created_before: datetime, *, skip: Sequence[UUID] = ()
+    ) -> LedgerEntry | None:
+        params = {"cutoff": created_before, "skip": list(skip)}
+        row = (await self._session.execute(CLAIM_STALE_PENDING, params)).first()
+        return None if row is None else entry_from_row(row)
+
+    async def page(
+        self, user_id: str, filters: LedgerFilter, *, before: UUID | None, limit: int
+    ) -> list[LedgerEntry]:
+        stmt = page_statement(user_id, filters, before=before, limit=limit)
+        return [entry_from_row(row) for row in await self._session.execute(stmt)]

@@ -1,0 +1,95 @@
+"""The ledger's statements and row mapping, shared by `SqlaLedger` and its plan tests."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from uuid import UUID
+
+from sqlalchemy import ARRAY, Row, Select, all_, bindparam, literal_column, select
+from wallet_domain.model.pagination import LedgerFilter
+from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
+from wallet_domain.money import Money
+
+from wallet_infra.persistence.tables import StdUuid, transactions
+
+_t = transactions
+INSERT_ENTRY: Final = _t.insert()
+GET_ENTRY: Final = select(*_t.c).where(
+    _t.c.id == bindparam("tid"), _t.c.user_id == bindparam("uid")
+)
+# Constants stay literal so the planner sees them even in a generic (prepared) plan.
+SETTLE_PAYMENT: Final = (
+    _t.update()
+    .where(
+        _t.c.id == bindparam("tid"),
+        _t.c.type == literal_column("'PAYMENT'"),
+        _t.c.status == literal_column("'PENDING'"),
+    )
+    .values(status=bindparam("new_status"), updated_at=bindparam("at"))
+    .returning(*_t.c)
+)
+# Oldest stale PENDING payment through transactions_pending_idx; SKIP LOCKED hands each
+# one to exactly one of any number of recovery workers.
+CLAIM_STALE_PENDING: Final = (
+    select(*_t.c)
+    .where(
+        _t.c.status == literal_column("'PENDING'"),
+        _t.c.type == literal_column("'PAYMENT'"),
+        _t.c.created_at < bindparam("cutoff"),
+        _t.c.id != all_(bindparam("skip", type_=ARRAY(StdUuid))),
+    )
+    .order_by(_t.c.created_at)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+)
+
+
+def page_statement(
+    user_id: str, filters: LedgerFilter, *, before: UUID | None, limit: int
+) -> Select[Any]:
+    """Newest first, strictly older than `before`; served by transactions_user_id_id_idx."""
+    conditions = [_t.c.user_id == user_id]
+    if before is not None:
+        conditions.append(_t.c.id < before)
+    if filters.type is not None:
+        conditions.append(_t.c.type == filters.type.value)
+    if filters.status is not None:
+        conditions.append(_t.c.status == filters.status.value)
+    if filters.currency is not None:
+        conditions.append(_t.c.currency == filters.currency)
+    return select(*_t.c).where(*conditions).order_by(_t.c.id.desc()).limit(limit)
+
+
+def entry_row(entry: LedgerEntry) -> dict[str, Any]:
+    """A ledger entry as `transactions` column values (the amount signed by its type)."""
+    return {
+        "id": entry.id,
+        "user_id": entry.user_id,
+        "type": entry.type.value,
+        "status": entry.status.value,
+        "amount": entry.signed_amount,
+        "currency": entry.money.currency,
+        "provider_id": entry.provider_id,
+        "external_reference": entry.external_reference,
+        "reference": entry.reference,
+        "refund_of": entry.refund_of,
+        "created_at": entry.created_at,
+        "updated_at": entry.updated_at,
+    }
+
+
+def entry_from_row(row: Row[Any]) -> LedgerEntry:
+    """A `transactions` row as a ledger entry (the amount's sign is the type's)."""
+    return LedgerEntry(
+        id=row.id,
+        user_id=row.user_id,
+        type=TransactionType(row.type),
+        status=TransactionStatus(row.status),
+        money=Money(abs(row.amount), row.currency),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        provider_id=row.provider_id,
+        external_reference=row.external_reference,
+        reference=row.reference,
+        refund_of=row.refund_of,
+    )

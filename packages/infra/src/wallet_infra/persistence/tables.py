@@ -1,0 +1,154 @@
+"""SQLAlchemy Core tables mirroring `migrations/` exactly.
+
+Used to build queries only: the schema is owned by the SQL migrations and the app never
+creates or alters it. Constraint and index names are constants shared with the SQL so
+adapters can translate a violation of a known constraint into a domain error.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+from uuid import UUID
+
+from sqlalchemy import (
+    CHAR,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Identity,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+    TypeDecorator,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+WALLETS_PKEY: Final = "wallets_pkey"
+WALLETS_USER_ID_FORMAT: Final = "wallets_user_id_format"
+WALLET_BALANCES_PKEY: Final = "wallet_balances_pkey"
+WALLET_BALANCES_NON_NEGATIVE: Final = "wallet_balances_non_negative"
+WALLET_BALANCES_CURRENCY_FORMAT: Final = "wallet_balances_currency_format"
+WALLET_BALANCES_USER_ID_FKEY: Final = "wallet_balances_user_id_fkey"
+SERVICE_PROVIDERS_PKEY: Final = "service_providers_pkey"
+TRANSACTIONS_PKEY: Final = "transactions_pkey"
+TRANSACTIONS_REFUND_ONCE: Final = "transactions_refund_once"
+TRANSACTIONS_SHAPE: Final = "transactions_shape"
+TRANSACTIONS_TYPE_VALID: Final = "transactions_type_valid"
+TRANSACTIONS_USER_ID_FKEY: Final = "transactions_user_id_fkey"
+TRANSACTIONS_PROVIDER_ID_FKEY: Final = "transactions_provider_id_fkey"
+TRANSACTIONS_REFUND_OF_FKEY: Final = "transactions_refund_of_fkey"
+TRANSACTIONS_USER_ID_ID_IDX: Final = "transactions_user_id_id_idx"
+TRANSACTIONS_PENDING_IDX: Final = "transactions_pending_idx"
+IDEMPOTENCY_KEYS_PKEY: Final = "idempotency_keys_pkey"
+IDEMPOTENCY_KEYS_PAYMENT_ID_IDX: Final = "idempotency_keys_payment_id_idx"
+OUTBOX_PKEY: Final = "outbox_pkey"
+AUDIT_LOG_EVENT_ID_KEY: Final = "audit_log_event_id_key"
+
+
+class StdUuid(TypeDecorator[UUID]):
+    """A uuid column read back as a stdlib `uuid.UUID`.
+
+    asyncpg returns its own UUID subclass, which orjson (events, API bodies) refuses.
+    """
+
+    impl = Uuid
+    cache_ok = True
+
+    def process_result_value(self, value: UUID | None, dialect: Dialect) -> UUID | None:
+        return None if value is None else UUID(int=value.int)
+
+
+_TS = DateTime(timezone=True)
+_NOW = text("now()")
+
+metadata: Final = MetaData()
+
+wallets: Final = Table(
+    "wallets",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("created_at", _TS, nullable=False, server_default=_NOW),
+)
+
+wallet_balances: Final = Table(
+    "wallet_balances",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("currency", CHAR(3), primary_key=True),
+    Column("balance", BigInteger, nullable=False, server_default=text("0")),
+    Column("updated_at", _TS, nullable=False, server_default=_NOW),
+)
+
+service_providers: Final = Table(
+    "service_providers",
+    metadata,
+    Column("id", StdUuid, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+)
+
+transactions: Final = Table(
+    "transactions",
+    metadata,
+    Column("id", StdUuid, primary_key=True),
+    Column("user_id", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("provider_id", StdUuid),
+    Column("external_reference", Text),
+    Column("reference", Text),
+    Column("refund_of", StdUuid),
+    Column("created_at", _TS, nullable=False),
+    Column("updated_at", _TS, nullable=False),
+)
+
+idempotency_keys: Final = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("key", Text, primary_key=True),
+    Column("fingerprint", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("payment_id", StdUuid),
+    Column("response_status", SmallInteger),
+    Column("response_body", LargeBinary),
+    Column("created_at", _TS, nullable=False),
+    Column("completed_at", _TS),
+)
+
+outbox: Final = Table(
+    "outbox",
+    metadata,
+    Column("event_id", StdUuid, primary_key=True),
+    Column("event_type", Text, nullable=False),
+    Column("aggregate_id", StdUuid, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("occurred_at", _TS, nullable=False),
+    Column("schema_version", Integer, nullable=False, server_default=text("1")),
+    Column("payload", JSONB, nullable=False),
+    Column("traceparent", Text),
+    Column("sent_at", _TS),
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+)
+
+audit_log: Final = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("event_id", StdUuid, nullable=False, unique=True),
+    Column("event_type", Text, nullable=False),
+    Column("aggregate_id", StdUuid, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("occurred_at", _TS, nullable=False),
+    Column("payload", JSONB, nullable=False),
+    Column("received_at", _TS, nullable=False, server_default=_NOW),
+)

@@ -1,0 +1,192 @@
+"""SqlaIdempotencyStore against PostgreSQL: claim, races, completion, purge."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Final
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
+from wallet_domain.model.transaction import new_deposit, new_payment
+from wallet_domain.model.wallet import Wallet
+from wallet_domain.money import Money
+from wallet_infra.clock import SystemClock
+from wallet_infra.ids import UuidV7Generator
+from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
+from wallet_infra.persistence.ledger import SqlaLedger
+from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
+from wallet_infra.persistence.wallets import SqlaWallets
+
+PROVIDER_ID: Final = UUID("01890a5d-ac96-774b-bcce-b302099a8057")
+# Far in the past, so a purge in this test only reaches records this test made.
+EPOCH: Final = datetime(2001, 1, 1, tzinfo=UTC)
+clock: Final = SystemClock()
+ids: Final = UuidV7Generator()
+
+
+def in_progress(
+    user_id: str, key: str = "key-1", *, at: datetime | None = None, payment_id: UUID | None = None
+) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        user_id=user_id,
+        key=key,
+        fingerprint="f" * 64,
+        state=IdempotencyState.IN_PROGRESS,
+        created_at=at or clock.now(),
+        payment_id=payment_id,
+    )
+
+
+async def test_the_first_claim_inserts_and_later_ones_see_it(
+    session: AsyncSession, user_id: str
+) -> None:
+    store = SqlaIdempotencyStore(session=session)
+    record = in_progress(user_id)
+
+    assert await store.claim(record) is None
+    assert await store.claim(record) == record
+    assert await store.claim(in_progress(user_id, "other-key")) is None
+    assert await store.claim(in_progress("another-user", record.key)) is None
+
+
+async def test_complete_stores_the_exact_reply(session: AsyncSession, user_id: str) -> None:
+    store = SqlaIdempotencyStore(session=session)
+    record = in_progress(user_id)
+    await store.claim(record)
+    reply = StoredResponse(201, b'{"id":"x","amount":100}\n\x00\xff')
+
+    await store.complete(user_id, record.key, reply, clock.now())
+
+    stored = await store.claim(record)
+    assert stored is not None
+    assert stored.state is IdempotencyState.COMPLETED
+    assert stored.response == reply
+    assert type(stored.response.body) is bytes
+
+
+async def test_a_stored_reply_is_never_replaced(session: AsyncSession, user_id: str) -> None:
+    store = SqlaIdempotencyStore(session=session)
+    record = in_progress(user_id)
+    await store.claim(record)
+    first = StoredResponse(402, b'{"error":"first"}')
+
+    await store.complete(user_id, record.key, first, clock.now())
+    await store.complete(user_id, record.key, StoredResponse(201, b"{}"), clock.now())
+
+    stored = await store.claim(record)
+    assert stored is not None
+    assert stored.response == first
+
+
+async def test_complete_for_payment_completes_only_an_in_progress_record(
+    session: AsyncSession, user_id: str
+) -> None:
+    await SqlaWallets(session=session).add(Wallet(user_id=user_id, created_at=clock.now()))
+    money = Money(10, "USD")
+    await SqlaWalletBalances(session=session).credit(user_id, money)
+    at = clock.now()
+    ledger = SqlaLedger(session=session)
+    await ledger.append(
+        new_deposit(id=ids.new_id(), user_id=user_id, money=money, reference=None, at=at)
+    )
+    await SqlaWalletBalances(session=session).debit(user_id, money)
+    payment = new_payment(
+        id=ids.new_id(),
+        user_id=user_id,
+        money=money,
+        provider_id=PROVIDER_ID,
+        external_reference="bill",
+        at=at,
+    )
+    await ledger.append(payment)
+    store = SqlaIdempotencyStore(session=session)
+    record = in_progress(user_id, payment_id=payment.id)
+    await store.claim(record)
+    first, second = StoredResponse(402, b"declined"), StoredResponse(201, b"late")
+
+    await store.complete_for_payment(payment.id, first, clock.now())
+    await store.complete_for_payment(payment.id, second, clock.now())
+    await store.complete_for_payment(ids.new_id(), second, clock.now())
+
+    stored = await store.claim(record)
+    assert stored is not None
+    assert (stored.state, stored.payment_id, stored.response) == (
+        IdempotencyState.COMPLETED,
+        payment.id,
+        first,
+    )
+
+
+async def race(
+    session_factory: async_sessionmaker[AsyncSession],
+    record: IdempotencyRecord,
+    *,
+    claimers: int,
+    first_commits: bool,
+) -> list[IdempotencyRecord | None]:
+    """One claim, held open while `claimers - 1` others queue behind it, then ended."""
+    async with session_factory() as first:
+        assert await SqlaIdempotencyStore(session=first).claim(record) is None
+
+        async def claim() -> IdempotencyRecord | None:
+            async with session_factory() as own:
+                found = await SqlaIdempotencyStore(session=own).claim(record)
+                await own.commit()
+                return found
+
+        others = [asyncio.create_task(claim()) for _ in range(claimers - 1)]
+        await asyncio.sleep(0.3)
+        assert not any(task.done() for task in others)  # all blocked on the first
+        await (first.commit() if first_commits else first.rollback())
+        return [None, *await asyncio.gather(*others)]
+
+
+async def test_twenty_concurrent_claims_one_inserts_when_it_commits(
+    session_factory: async_sessionmaker[AsyncSession], user_id: str
+) -> None:
+    record = in_progress(user_id)
+
+    outcomes = await race(session_factory, record, claimers=20, first_commits=True)
+
+    assert outcomes.count(None) == 1
+    assert all(found == record for found in outcomes if found is not None)
+
+
+async def test_when_the_first_claimer_rolls_back_exactly_one_waiter_inserts(
+    session_factory: async_sessionmaker[AsyncSession], user_id: str
+) -> None:
+    record = in_progress(user_id)
+
+    outcomes = await race(session_factory, record, claimers=10, first_commits=False)
+
+    assert outcomes.count(None) == 2  # the rolled-back first, and one waiter
+    assert all(found == record for found in outcomes if found is not None)
+
+
+async def test_purge_deletes_old_completed_records_in_batches(
+    session: AsyncSession, user_id: str
+) -> None:
+    store = SqlaIdempotencyStore(session=session)
+    reply = StoredResponse(201, b"{}")
+    old = [in_progress(user_id, f"old-{i}", at=EPOCH) for i in range(5)]
+    stuck = in_progress(user_id, "stuck", at=EPOCH)
+    fresh = in_progress(user_id, "fresh", at=EPOCH + timedelta(days=2))
+    for record in [*old, stuck, fresh]:
+        await store.claim(record)
+    for record in [*old, fresh]:
+        await store.complete(user_id, record.key, reply, clock.now())
+    cutoff = EPOCH + timedelta(days=1)
+
+    assert await store.purge_older_than(cutoff, batch=2) == 2
+    assert await store.purge_older_than(cutoff, batch=2) == 2
+    assert await store.purge_older_than(cutoff, batch=2) == 1
+    assert await store.purge_older_than(cutoff, batch=2) == 0
+
+    for record in old:
+        assert await store.claim(record) is None  # gone: the key is free again
+    assert await store.claim(stuck) == stuck  # IN_PROGRESS is never purged
+    kept = await store.claim(fresh)
+    assert kept is not None
+    assert kept.state is IdempotencyState.COMPLETED

@@ -1,0 +1,326 @@
+"""SqlaLedger against PostgreSQL: append/get, settling, immutability, refunds, pages."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Final
+from uuid import UUID
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from wallet_domain.errors import ProviderNotFound, WalletNotFound
+from wallet_domain.model.pagination import LedgerFilter
+from wallet_domain.model.transaction import (
+    IllegalTransition,
+    LedgerEntry,
+    TransactionStatus,
+    TransactionType,
+    new_deposit,
+    new_payment,
+    new_refund,
+)
+from wallet_domain.model.wallet import Wallet
+from wallet_domain.money import Money
+from wallet_infra.clock import SystemClock
+from wallet_infra.ids import UuidV7Generator
+from wallet_infra.persistence.errors import INTEGRITY_CONSTRAINT_VIOLATION, sqlstate
+from wallet_infra.persistence.ledger import SqlaLedger
+from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
+from wallet_infra.persistence.wallets import SqlaWallets
+
+PROVIDER_ID: Final = UUID("01890a5d-ac96-774b-bcce-b302099a8057")
+ANCIENT: Final = datetime(1990, 1, 1, tzinfo=UTC)
+clock: Final = SystemClock()
+ids: Final = UuidV7Generator()
+
+
+async def open_wallet(session: AsyncSession, user_id: str) -> None:
+    await SqlaWallets(session=session).add(Wallet(user_id=user_id, created_at=clock.now()))
+
+
+async def deposit(session: AsyncSession, user_id: str, money: Money) -> LedgerEntry:
+    entry = new_deposit(
+        id=ids.new_id(), user_id=user_id, money=money, reference="top-up", at=clock.now()
+    )
+    await SqlaWalletBalances(session=session).credit(user_id, money)
+    await SqlaLedger(session=session).append(entry)
+    return entry
+
+
+async def pay(session: AsyncSession, user_id: str, money: Money) -> LedgerEntry:
+    assert await SqlaWalletBalances(session=session).debit(user_id, money) is not None
+    entry = new_payment(
+        id=ids.new_id(),
+        user_id=user_id,
+        money=money,
+        provider_id=PROVIDER_ID,
+        external_reference="bill-42",
+        at=clock.now(),
+    )
+    await SqlaLedger(session=session).append(entry)
+    return entry
+
+
+async def refund(session: AsyncSession, payment: LedgerEntry) -> LedgerEntry:
+    entry = new_refund(id=ids.new_id(), payment=payment, at=clock.now())
+    await SqlaWalletBalances(session=session).credit(payment.user_id, payment.money)
+    await SqlaLedger(session=session).append(entry)
+    return entry
+
+
+async def test_appended_entries_read_back_equal(session: AsyncSession, user_id: str) -> None:
+    await open_wallet(session, user_id)
+    made = await deposit(session, user_id, Money(500, "USD"))
+    payment = await pay(session, user_id, Money(200, "USD"))
+    ledger = SqlaLedger(session=session)
+    settled = await ledger.settle_payment(payment.id, TransactionStatus.DECLINED, clock.now())
+    assert settled is not None
+    compensation = await refund(session, settled)
+
+    assert await ledger.get(user_id, made.id) == made
+    assert await ledger.get(user_id, compensation.id) == compensation
+    assert await ledger.get(user_id, payment.id) == settled
+    assert type((await ledger.get(user_id, payment.id)).id) is UUID  # type: ignore[union-attr]
+    assert await ledger.get("someone-else", made.id) is None
+    assert await ledger.get(user_id, ids.new_id()) is None
+
+
+async def test_a_payment_settles_exactly_once(session: AsyncSession, user_id: str) -> None:
+    await open_wallet(session, user_id)
+    await deposit(session, user_id, Money(100, "EUR"))
+    payment = await pay(session, user_id, Money(100, "EUR"))
+    ledger = SqlaLedger(session=session)
+    at = clock.now()
+
+    settled = await ledger.settle_payment(payment.id, TransactionStatus.APPROVED, at)
+
+    assert settled == payment.settle(TransactionStatus.APPROVED, at)
+    assert await ledger.settle_payment(payment.id, TransactionStatus.FAILED, at) is None
+    assert await ledger.settle_payment(ids.new_id(), TransactionStatus.FAILED, at) is None
+    with pytest.raises(IllegalTransition):
+        await ledger.settle_payment(payment.id, TransactionStatus.COMPLETED, at)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE transactions SET status = 'DECLINED' WHERE id = :id",
+        "UPDATE transactions SET amount = -1 WHERE id = :id",
+        "DELETE FROM transactions WHERE id = :id",
+    ],
+)
+async def test_the_database_rejects_changing_a_settled_payment(
+    session: AsyncSession, user_id: str, statement: str
+) -> None:
+    await open_wallet(session, user_id)
+    await deposit(session, user_id, Money(100, "USD"))
+    payment = await pay(session, user_id, Money(100, "USD"))
+    await SqlaLedger(session=session).settle_payment(
+        payment.id, TransactionStatus.APPROVED, clock.now()
+    )
+
+    with pytest.raises(DBAPIError) as raised:
+        await session.execute(text(statement), {"id": payment.id})
+
+    assert sqlstate(raised.value) == INTEGRITY_CONSTRAINT_VIOLATION
+
+
+async def test_the_database_rejects_deleting_a_deposit(session: AsyncSession, user_id: str) -> None:
+    await open_wallet(session, user_id)
+    made = await deposit(session, user_id, Money(100, "USD"))
+
+    with pytest.raises(DBAPIError) as raised:
+        await session.execute(text("DELETE FROM transactions WHERE id = :id"), {"id": made.id})
+
+    assert sqlstate(raised.value) == INTEGRITY_CONSTRAINT_VIOLATION
+
+
+async def test_a_payment_is_refunded_at_most_once(
+    session_factory: async_sessionmaker[AsyncSession], user_id: str
+) -> None:
+    async with session_factory() as session:
+        await open_wallet(session, user_id)
+        await deposit(session, user_id, Money(100, "USD"))
+        payment = await pay(session, user_id, Money(100, "USD"))
+        settled = await SqlaLedger(session=session).settle_payment(
+            payment.id, TransactionStatus.FAILED, clock.now()
+        )
+        assert settled is not None
+        await refund(session, settled)
+        await session.commit()
+
+    async with session_factory() as session:
+        with pytest.raises(IllegalTransition, match="already refunded"):
+            await refund(session, settled)
+
+
+async def test_append_translates_unknown_references(session: AsyncSession, user_id: str) -> None:
+    orphan = new_deposit(
+        id=ids.new_id(), user_id=user_id, money=Money(1, "USD"), reference=None, at=clock.now()
+    )
+    with pytest.raises(WalletNotFound):
+        await SqlaLedger(session=session).append(orphan)
+    await session.rollback()
+
+    await open_wallet(session, user_id)
+    unknown_provider = new_payment(
+        id=ids.new_id(),
+        user_id=user_id,
+        money=Money(1, "USD"),
+        provider_id=ids.new_id(),
+        external_reference="x",
+        at=clock.now(),
+    )
+    with pytest.raises(ProviderNotFound):
+        await SqlaLedger(session=session).append(unknown_provider)
+
+
+async def collect_pages(
+    ledger: SqlaLedger, user_id: str, filters: LedgerFilter, *, limit: int
+) -> list[list[LedgerEntry]]:
+    pages: list[list[LedgerEntry]] = []
+    before: UUID | None = None
+    while True:
+        page = await ledger.page(user_id, filters, before=before, limit=limit)
+        if not page:
+            return pages
+        pages.append(page)
+        before = page[-1].id
+
+
+async def test_pages_run_newest_first_without_gaps_or_repeats(
+    session: AsyncSession, user_id: str
+) -> None:
+    await open_wallet(session, user_id)
+    written: list[LedgerEntry] = []
+    for i in range(12):
+        written.append(await deposit(session, user_id, Money(100 + i, "USD")))
+        written.append(await pay(session, user_id, Money(10, "USD")))
+        written.append(await deposit(session, user_id, Money(5, "EUR")))
+    ledger = SqlaLedger(session=session)
+    approved = await ledger.settle_payment(written[1].id, TransactionStatus.APPROVED, clock.now())
+    assert approved is not None
+    written[1] = approved
+
+    pages = await collect_pages(ledger, user_id, LedgerFilter(), limit=5)
+
+    assert [len(p) for p in pages] == [5, 5, 5, 5, 5, 5, 5, 1]
+    assert [e for p in pages for e in p] == sorted(written, key=lambda e: e.id, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("filters", "keep"),
+    [
+        (LedgerFilter(type=TransactionType.PAYMENT), lambda e: e.type is TransactionType.PAYMENT),
+        (LedgerFilter(status=TransactionStatus.PENDING), lambda e: e.is_pending),
+        (LedgerFilter(currency="EUR"), lambda e: e.money.currency == "EUR"),
+        (
+            LedgerFilter(type=TransactionType.DEPOSIT, currency="USD"),
+            lambda e: e.type is TransactionType.DEPOSIT and e.money.currency == "USD",
+        ),
+        (LedgerFilter(currency="JPY"), lambda e: False),
+    ],
+)
+async def test_pages_apply_filters(
+    session: AsyncSession,
+    user_id: str,
+    filters: LedgerFilter,
+    keep: Callable[[LedgerEntry], bool],
+) -> None:
+    await open_wallet(session, user_id)
+    written: list[LedgerEntry] = []
+    for _ in range(4):
+        written.append(await deposit(session, user_id, Money(50, "USD")))
+        written.append(await deposit(session, user_id, Money(50, "EUR")))
+        written.append(await pay(session, user_id, Money(20, "USD")))
+    ledger = SqlaLedger(session=session)
+    approved = await ledger.settle_payment(written[2].id, TransactionStatus.APPROVED, clock.now())
+    assert approved is not None
+    written[2] = approved
+
+    pages = await collect_pages(ledger, user_id, filters, limit=3)
+
+    expected = sorted((e for e in written if keep(e)), key=lambda e: e.id, reverse=True)
+    assert [e for p in pages for e in p] == expected
+    assert all(len(p) <= 3 for p in pages)
+
+
+async def stale_payment(session: AsyncSession, user_id: str, at: datetime) -> LedgerEntry:
+    """A PENDING payment created at `at` (far in the past: only this test's rows are that old)."""
+    assert await SqlaWalletBalances(session=session).debit(user_id, Money(1, "USD")) is not None
+    entry = new_payment(
+        id=ids.new_id(),
+        user_id=user_id,
+        money=Money(1, "USD"),
+        provider_id=PROVIDER_ID,
+        external_reference="stale",
+        at=at,
+    )
+    await SqlaLedger(session=session).append(entry)
+    return entry
+
+
+async def foreign_stale(session: AsyncSession, user_id: str, cutoff: datetime) -> list[UUID]:
+    """Stale PENDING payments other tests left behind, to skip so only ours are claimed."""
+    result = await session.execute(
+        text(
+            "SELECT id FROM transactions WHERE status = 'PENDING' AND type = 'PAYMENT'"
+            " AND created_at < :cutoff AND user_id <> :u"
+        ),
+        {"cutoff": cutoff, "u": user_id},
+    )
+    return list(result.scalars())
+
+
+async def test_stale_pending_payments_are_claimed_oldest_first(
+    session: AsyncSession, user_id: str
+) -> None:
+    base = ANCIENT + timedelta(minutes=secrets.randbelow(500_000))
+    await open_wallet(session, user_id)
+    await deposit(session, user_id, Money(10, "USD"))
+    older = await stale_payment(session, user_id, base)
+    old = await stale_payment(session, user_id, base + timedelta(hours=1))
+    settled = await stale_payment(session, user_id, base - timedelta(hours=1))
+    fresh = await stale_payment(session, user_id, base + timedelta(hours=3))
+    ledger = SqlaLedger(session=session)
+    await ledger.settle_payment(settled.id, TransactionStatus.APPROVED, clock.now())
+    cutoff = base + timedelta(hours=2)
+    skip = await foreign_stale(session, user_id, cutoff)
+
+    assert await ledger.claim_stale_pending(cutoff, skip=skip) == older
+    assert await ledger.claim_stale_pending(cutoff, skip=[*skip, older.id]) == old
+    assert await ledger.claim_stale_pending(cutoff, skip=[*skip, older.id, old.id]) is None
+    assert fresh.is_pending
+
+
+async def test_a_claimed_payment_is_skipped_by_other_workers_until_released(
+    session_factory: async_sessionmaker[AsyncSession], user_id: str
+) -> None:
+    base = ANCIENT + timedelta(minutes=secrets.randbelow(500_000))
+    async with session_factory() as session:
+        await open_wallet(session, user_id)
+        await deposit(session, user_id, Money(10, "USD"))
+        first = await stale_payment(session, user_id, base)
+        second = await stale_payment(session, user_id, base + timedelta(seconds=1))
+        await session.commit()
+        cutoff = base + timedelta(hours=1)
+        skip = await foreign_stale(session, user_id, cutoff)
+    try:
+        async with session_factory() as session_a, session_factory() as session_b:
+            worker_a, worker_b = SqlaLedger(session=session_a), SqlaLedger(session=session_b)
+            assert await worker_a.claim_stale_pending(cutoff, skip=skip) == first
+            assert await worker_b.claim_stale_pending(cutoff, skip=skip) == second
+            assert await worker_b.claim_stale_pending(cutoff, skip=[*skip, second.id]) is None
+            await session_a.rollback()
+            assert await worker_a.claim_stale_pending(cutoff, skip=skip) == first
+    finally:  # leave nothing PENDING behind for other tests' recovery runs
+        async with session_factory() as session:
+            for payment in (first, second):
+                await SqlaLedger(session=session).settle_payment(
+                    payment.id, TransactionStatus.APPROVED, clock.now()
+                )
+            await session.commit()
