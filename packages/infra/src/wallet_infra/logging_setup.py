@@ -54,6 +54,12 @@ def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDic
     return {key: _redact(value, key) for key, value in event_dict.items()}
 
 
+def drop_color_message(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """uvicorn adds an ANSI-coloured copy of each message as an extra; it is noise."""
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 def _json_dumps(value: Any, **_: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
@@ -97,6 +103,7 @@ def configure_logging(
             *shared,
             structlog.stdlib.add_logger_name,
             structlog.stdlib.ExtraAdder(),
+            drop_color_message,
             redact_secrets,
         ],
         processors=[

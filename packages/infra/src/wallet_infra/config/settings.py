@@ -35,7 +35,7 @@ LogLevel = Literal["debug", "info", "warning", "error"]
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="WALLET_", frozen=True, extra="ignore", hide_input_in_errors=True
+        env_prefix="WALLET_", frozen=True, extra="forbid", hide_input_in_errors=True
     )
 
     database_url: str = Field("postgresql://wallet:wallet@localhost:5432/wallet", repr=False)

@@ -41,9 +41,7 @@ _IN_PROGRESS: Final[ColumnClause[str]] = literal_column("'IN_PROGRESS'", Text)
 # Only an IN_PROGRESS record takes a reply: once answered, a key's reply never changes (§5).
 _COMPLETE: Final = (
     _k.update()
-    .where(
-        _k.c.user_id == bindparam("uid"), _k.c.key == bindparam("k"), _k.c.state == _IN_PROGRESS
-    )
+    .where(_k.c.user_id == bindparam("uid"), _k.c.key == bindparam("k"), _k.c.state == _IN_PROGRESS)
     .values(_complete_values)
 )
 _COMPLETE_FOR_PAYMENT: Final = (

@@ -1,0 +1,1 @@
+"""HTTP plumbing shared by routes: JSON rendering, request context."""

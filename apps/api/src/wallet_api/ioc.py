@@ -1,0 +1,60 @@
+"""The API's own providers: use cases, the response encoder, request context, probes."""
+
+from __future__ import annotations
+
+from dishka import Provider, Scope, provide
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+from wallet_domain.deadline import Deadline
+from wallet_domain.errors import Unauthorized
+from wallet_domain.ports.response_encoder import ResponseEncoder
+from wallet_domain.use_cases.create_wallet import CreateWallet
+from wallet_domain.use_cases.deposit import Deposit
+from wallet_domain.use_cases.get_balance import GetBalance
+from wallet_domain.use_cases.get_payment import GetPayment
+from wallet_domain.use_cases.list_providers import ListProviders
+from wallet_domain.use_cases.list_transactions import ListTransactions
+from wallet_domain.use_cases.pay import Pay
+from wallet_infra.config import EXPECTED_SCHEMA_VERSION
+from wallet_infra.config.settings import Settings
+
+from wallet_api.auth.principal import Principal
+from wallet_api.http.context import deadline_of, principal_of
+from wallet_api.http.response_encoder import JsonResponseEncoder
+from wallet_api.ops.readiness import ReadinessProbe
+
+
+class ApiProvider(Provider):
+    """Use cases are REQUEST-scoped: they hold the request's session-bound ports."""
+
+    scope = Scope.REQUEST
+
+    encoder = provide(JsonResponseEncoder, provides=ResponseEncoder, scope=Scope.APP)
+    create_wallet = provide(CreateWallet)
+    deposit = provide(Deposit)
+    pay = provide(Pay)
+    get_balance = provide(GetBalance)
+    get_payment = provide(GetPayment)
+    list_transactions = provide(ListTransactions)
+    list_providers = provide(ListProviders)
+
+    @provide
+    def principal(self, request: Request) -> Principal:
+        """Set by the API-key middleware; its absence means a route escaped auth."""
+        principal = principal_of(request.scope)
+        if principal is None:
+            raise Unauthorized()
+        return principal
+
+    @provide
+    def deadline(self, request: Request, settings: Settings) -> Deadline:
+        """Started by the deadline middleware when the request arrived."""
+        return deadline_of(request.scope) or Deadline.after(settings.request_timeout_s)
+
+    @provide(scope=Scope.APP)
+    def readiness(self, engine: AsyncEngine, settings: Settings) -> ReadinessProbe:
+        return ReadinessProbe(
+            engine=engine,
+            amqp_url=settings.amqp_url,
+            expected_schema_version=EXPECTED_SCHEMA_VERSION,
+        )

@@ -1,0 +1,42 @@
+"""The API's composition root: `make_app` is the only place adapters are chosen."""
+
+from __future__ import annotations
+
+from dishka import Provider, make_async_container
+from dishka.integrations.fastapi import FastapiProvider, setup_dishka
+from fastapi import FastAPI
+from wallet_infra.config.settings import Settings
+from wallet_infra.ioc import infra_providers
+from wallet_infra.logging_setup import configure_logging
+
+from wallet_api.errors.handlers import install_error_handlers
+from wallet_api.ioc import ApiProvider
+from wallet_api.lifespan import make_lifespan
+from wallet_api.middleware.stack import install_middlewares
+from wallet_api.openapi import install_openapi
+from wallet_api.routes import ROUTERS
+
+
+def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
+    """Build the app. `providers` are added after the defaults and override them
+    (tests swap the gateway's HTTP client this way). Without `settings`, they are read
+    from the environment, which is how uvicorn's factory mode calls this in each worker.
+    """
+    settings = settings or Settings()
+    configure_logging(log_format=settings.log_format, log_level=settings.log_level)
+    container = make_async_container(
+        *infra_providers(settings), ApiProvider(), FastapiProvider(), *providers
+    )
+    app = FastAPI(
+        title="Wallet & Payments API",
+        version="1.0.0",
+        description="Wallets, deposits, payments to service providers, balances, history.",
+        lifespan=make_lifespan(container, settings),
+    )
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    setup_dishka(container, app)
+    install_middlewares(app, settings)
+    install_openapi(app)
+    return app

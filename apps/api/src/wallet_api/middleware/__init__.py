@@ -1,0 +1,1 @@
+"""Pure ASGI middlewares (no BaseHTTPMiddleware: no extra task or body copy per request)."""

@@ -1,0 +1,57 @@
+"""`X-API-Key` authentication and wallet scoping (§10), before anything else runs.
+
+A key scoped to one wallet that names another wallet in the path is answered exactly
+like a missing wallet (404, same body), so it cannot probe which wallets exist. The
+wallet's user_id is bound to the request's log context from here on.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import structlog
+from starlette.types import ASGIApp, Receive, Scope, Send
+from wallet_domain.errors import Unauthorized, WalletNotFound
+
+from wallet_api.auth.keyring import KeyRing
+from wallet_api.errors.responses import send_error
+from wallet_api.http.context import PRINCIPAL, state_of
+from wallet_api.middleware.headers import header
+
+# Probes, scrapes and the API description need no key (§3).
+PUBLIC_PATHS: Final = frozenset(
+    {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
+_WALLETS_PREFIX: Final = "/wallets/"
+
+
+def wallet_in_path(path: str) -> str | None:
+    """The `{user_id}` of `/wallets/{user_id}/...`, or None for other paths."""
+    if not path.startswith(_WALLETS_PREFIX):
+        return None
+    return path[len(_WALLETS_PREFIX) :].split("/", 1)[0]
+
+
+class ApiKeyMiddleware:
+    def __init__(self, app: ASGIApp, *, keyring: KeyRing) -> None:
+        self.app = app
+        self._keyring = keyring
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        principal = self._keyring.authenticate(header(scope, b"x-api-key"))
+        if principal is None:
+            await send_error(send, Unauthorized())
+            return
+        wallet = wallet_in_path(scope["path"])
+        if wallet is not None and not principal.can_access(wallet):
+            await send_error(send, WalletNotFound(user_id=wallet))
+            return
+        state_of(scope)[PRINCIPAL] = principal
+        if wallet is None:
+            await self.app(scope, receive, send)
+            return
+        with structlog.contextvars.bound_contextvars(user_id=wallet):
+            await self.app(scope, receive, send)

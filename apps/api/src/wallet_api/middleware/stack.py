@@ -1,0 +1,33 @@
+"""The middleware stack, in one place so its order is visible and deliberate."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from wallet_infra.config.settings import Settings
+
+from wallet_api.auth.keyring import KeyRing
+from wallet_api.middleware.access_log import AccessLogMiddleware
+from wallet_api.middleware.api_key import ApiKeyMiddleware
+from wallet_api.middleware.body_limit import BodyLimitMiddleware
+from wallet_api.middleware.deadline import DeadlineMiddleware
+from wallet_api.middleware.metrics import MetricsMiddleware
+from wallet_api.middleware.recovery import RecoveryMiddleware
+from wallet_api.middleware.request_id import RequestIdMiddleware
+
+
+def install_middlewares(app: FastAPI, settings: Settings) -> None:
+    """Outermost first: request id → access log → metrics → recovery → deadline →
+    API key → body limit → (Dishka request container, added by setup_dishka) → routes.
+
+    Request id, log and metrics wrap everything, so even a 401, 413 or 500 is logged
+    and counted with its id; recovery sits inside them so they see its 500; the key is
+    checked before the body is read; Starlette adds each middleware outside the
+    previous one, hence the reversed calls.
+    """
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ApiKeyMiddleware, keyring=KeyRing(settings.api_keys))
+    app.add_middleware(DeadlineMiddleware, seconds=settings.request_timeout_s)
+    app.add_middleware(RecoveryMiddleware)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(RequestIdMiddleware)

@@ -1,0 +1,1 @@
+"""Operational endpoints' machinery: HTTP metrics, readiness checks, background jobs."""

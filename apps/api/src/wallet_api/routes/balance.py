@@ -1,0 +1,33 @@
+"""GET /wallets/{user_id}/balance."""
+
+from __future__ import annotations
+
+from dishka.integrations.fastapi import DishkaRoute, FromDishka
+from fastapi import APIRouter
+from starlette.responses import Response
+from wallet_domain.use_cases.get_balance import GetBalance, GetBalanceRequest
+
+from wallet_api.http.json import JsonResponse
+from wallet_api.schemas.balances import BalancesOut
+from wallet_api.schemas.errors import error_responses
+
+router = APIRouter(route_class=DishkaRoute, tags=["balance"])
+
+
+@router.get(
+    "/wallets/{user_id}/balance", response_model=BalancesOut, responses=error_responses(404)
+)
+async def get_balance(
+    user_id: str, use_case: FromDishka[GetBalance], currency: str | None = None
+) -> Response:
+    """`available` can be spent; `pending` is held by payments awaiting an outcome."""
+    balances = await use_case.execute(GetBalanceRequest(user_id=user_id, currency=currency))
+    return JsonResponse(
+        {
+            "user_id": user_id,
+            "balances": [
+                {"currency": b.currency, "available": b.available, "pending": b.pending}
+                for b in balances
+            ],
+        }
+    )

@@ -1,0 +1,36 @@
+"""GET /healthz (liveness: no dependencies) and GET /readyz (database, broker, schema)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from dishka.integrations.fastapi import DishkaRoute, FromDishka
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from wallet_api.http.json import JsonResponse
+from wallet_api.ops.readiness import ReadinessProbe
+from wallet_api.schemas.health import HealthOut, ReadinessOut
+
+router = APIRouter(route_class=DishkaRoute, tags=["health"])
+_PUBLIC: Final[dict[str, Any]] = {"security": []}
+
+
+@router.get("/healthz", response_model=HealthOut, openapi_extra=_PUBLIC)
+async def healthz() -> Response:
+    return JsonResponse({"status": "ok"})
+
+
+@router.get(
+    "/readyz",
+    response_model=ReadinessOut,
+    responses={503: {"model": ReadinessOut, "description": "a check failed"}},
+    openapi_extra=_PUBLIC,
+)
+async def readyz(probe: FromDishka[ReadinessProbe]) -> Response:
+    """200 when every check is `ok`; 503 naming the failed check otherwise."""
+    readiness = await probe.check()
+    status = "ready" if readiness.ready else "not_ready"
+    return JsonResponse(
+        {"status": status, "checks": readiness.checks}, 200 if readiness.ready else 503
+    )

@@ -1,0 +1,61 @@
+"""POST /wallets/{user_id}/payments (idempotent) and GET .../payments/{payment_id}."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from dishka.integrations.fastapi import DishkaRoute, FromDishka
+from fastapi import APIRouter
+from starlette.responses import Response
+from wallet_domain.deadline import Deadline
+from wallet_domain.use_cases.get_payment import GetPayment, GetPaymentRequest
+from wallet_domain.use_cases.pay import Pay, PayRequest
+
+from wallet_api.http.json import JsonResponse
+from wallet_api.http.replies import reply_response
+from wallet_api.http.transactions import transaction_json
+from wallet_api.routes.params import IdempotencyKey
+from wallet_api.schemas.errors import error_responses
+from wallet_api.schemas.payments import PaymentIn
+from wallet_api.schemas.transactions import TransactionOut
+
+router = APIRouter(route_class=DishkaRoute, tags=["payments"])
+
+
+@router.post(
+    "/wallets/{user_id}/payments",
+    status_code=201,
+    response_model=TransactionOut,
+    responses=error_responses(402, 404, 409, 413, 422, 502, 503, 504),
+)
+async def pay(
+    user_id: str,
+    body: PaymentIn,
+    use_case: FromDishka[Pay],
+    deadline: FromDishka[Deadline],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Pay a provider: 201 once the gateway approved; see the error table otherwise."""
+    reply = await use_case.execute(
+        PayRequest(
+            user_id=user_id,
+            idempotency_key=idempotency_key,
+            provider_id=body.provider_id,
+            external_reference=body.external_reference,
+            amount=body.amount,
+            currency=body.currency,
+            deadline=deadline,
+        )
+    )
+    return reply_response(reply)
+
+
+@router.get(
+    "/wallets/{user_id}/payments/{payment_id}",
+    response_model=TransactionOut,
+    responses=error_responses(404),
+)
+async def get_payment(user_id: str, payment_id: UUID, use_case: FromDishka[GetPayment]) -> Response:
+    """The payment and its current status (what a client asks after a 504)."""
+    entry = await use_case.execute(GetPaymentRequest(user_id=user_id, payment_id=payment_id))
+    return JsonResponse(transaction_json(entry))

@@ -1,0 +1,48 @@
+"""GET /wallets/{user_id}/transactions (keyset pagination, newest first)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from dishka.integrations.fastapi import DishkaRoute, FromDishka
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
+from wallet_domain.use_cases.list_transactions import ListTransactions, ListTransactionsRequest
+
+from wallet_api.http.json import JsonResponse
+from wallet_api.http.transactions import transaction_json
+from wallet_api.schemas.errors import error_responses
+from wallet_api.schemas.transactions import TransactionPage
+
+router = APIRouter(route_class=DishkaRoute, tags=["transactions"])
+
+
+@router.get(
+    "/wallets/{user_id}/transactions",
+    response_model=TransactionPage,
+    responses=error_responses(404),
+)
+async def list_transactions(
+    user_id: str,
+    use_case: FromDishka[ListTransactions],
+    limit: Annotated[int, Query(description="1-200")] = DEFAULT_PAGE_SIZE,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+    type_: Annotated[str | None, Query(alias="type")] = None,
+    status: str | None = None,
+    currency: str | None = None,
+) -> Response:
+    """A page of the ledger; pass `next_cursor` back as `cursor` until it is null."""
+    page = await use_case.execute(
+        ListTransactionsRequest(
+            user_id=user_id,
+            limit=limit,
+            cursor=cursor,
+            type=type_,
+            status=status,
+            currency=currency,
+        )
+    )
+    return JsonResponse(
+        {"items": [transaction_json(e) for e in page.items], "next_cursor": page.next_cursor}
+    )

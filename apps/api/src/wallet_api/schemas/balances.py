@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from wallet_api.schemas.base import ResponseBody
+
+
+class BalanceOut(ResponseBody):
+    currency: str
+    available: int
+    pending: int
+
+
+class BalancesOut(ResponseBody):
+    user_id: str
+    balances: list[BalanceOut]

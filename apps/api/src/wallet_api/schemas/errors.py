@@ -1,0 +1,39 @@
+"""The error envelope's shape, for OpenAPI, and the per-route error documentation."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from wallet_api.schemas.base import ResponseBody
+
+
+class ErrorBody(ResponseBody):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorEnvelope(ResponseBody):
+    error: ErrorBody
+
+
+_DESCRIPTIONS: Final = {
+    400: "VALIDATION_ERROR: bad JSON, types, ranges, unknown currency, bad cursor",
+    401: "UNAUTHORIZED: missing or invalid API key",
+    402: "PAYMENT_DECLINED: the gateway declined; details carry payment_id and status",
+    404: "NOT_FOUND: wallet, provider or payment",
+    409: "INSUFFICIENT_FUNDS, WALLET_ALREADY_EXISTS or IDEMPOTENCY_IN_PROGRESS",
+    413: "PAYLOAD_TOO_LARGE",
+    422: "IDEMPOTENCY_KEY_REUSED: the key was used with a different request",
+    502: "GATEWAY_ERROR: the payment failed and was refunded",
+    503: "GATEWAY_UNAVAILABLE: nothing was debited; retry after `Retry-After` seconds",
+    504: "GATEWAY_TIMEOUT: details.resolution is `refunded` or `pending`",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: each status documented with the envelope model."""
+    return {
+        status: {"model": ErrorEnvelope, "description": _DESCRIPTIONS[status]}
+        for status in (400, 401, *statuses)
+    }

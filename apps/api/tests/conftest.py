@@ -1,0 +1,118 @@
+"""Fixtures for the API tests: the real `make_app` against the real PostgreSQL
+(root conftest's `database_url`), with the gateway's HTTP client swapped for one that
+talks to an in-process mock gateway through `httpx.ASGITransport`.
+
+- `start_api(**settings)`: async context manager giving an `Api` over a fresh app with
+  those settings (lifespan run); for tests that need special limits.
+- `api`: one shared app with the default test settings (session scope: cheap tests).
+- `mock_gateway_app`: the mock behind `api`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+# See mock_gateway/tests/conftest.py: with --import-mode=importlib pytest may register the
+# mock_gateway/ *directory* as a namespace package, hiding the installed one.
+if getattr(sys.modules.get("mock_gateway"), "__file__", "") is None:
+    del sys.modules["mock_gateway"]
+    importlib.import_module("mock_gateway")
+sys.path.insert(0, str(Path(__file__).parent))
+
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Final
+
+import httpx
+import pytest
+import pytest_asyncio
+from asgi_lifespan import LifespanManager
+from dishka import Provider, Scope, provide
+from fastapi import FastAPI
+from wallet_api.main import make_app
+from wallet_api_testkit import SCOPED_KEY, SCOPED_USER, SERVICE_KEY, Api, StartApi
+from wallet_infra.config.settings import Settings
+from wallet_infra.ioc import GatewayHttpClient
+
+from mock_gateway import Settings as MockGatewaySettings
+from mock_gateway import create_app as create_mock_gateway
+
+MOCK_HANG_S: Final = 0.3  # longer than one gateway attempt below, so hangs time out
+TEST_SETTINGS: Final[dict[str, Any]] = {
+    "api_keys": f"{SERVICE_KEY},{SCOPED_KEY}={SCOPED_USER}",
+    "log_level": "warning",
+    "db_pool_size": 10,
+    "db_max_overflow": 20,
+    "gateway_connect_timeout_s": 0.05,
+    "gateway_attempt_timeout_s": 0.1,
+    "gateway_max_attempts": 2,
+    "gateway_retry_budget_s": 1.0,
+    "gateway_backoff_initial_s": 0.01,
+    "gateway_backoff_max_s": 0.02,
+    "gateway_backoff_jitter_s": 0.0,
+    "gateway_lookup_attempts": 2,
+}
+
+
+class MockGatewayClientProvider(Provider):
+    """Overrides infra's gateway client: same adapter, requests go to the mock app."""
+
+    def __init__(self, mock_app: FastAPI) -> None:
+        super().__init__(scope=Scope.APP)
+        self._mock_app = mock_app
+
+    @provide
+    async def client(self) -> AsyncIterator[GatewayHttpClient]:
+        transport = httpx.ASGITransport(app=self._mock_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield GatewayHttpClient(client)
+
+
+def api_settings(dsn: str, **overrides: Any) -> Settings:
+    """Validated directly (no env or YAML source), so the host's WALLET_* never leak in."""
+    return Settings.model_validate({**TEST_SETTINGS, "database_url": dsn, **overrides})
+
+
+@asynccontextmanager
+async def running_api(
+    settings: Settings, mock_app: FastAPI, *extra: Provider
+) -> AsyncIterator[Api]:
+    app = make_app(MockGatewayClientProvider(mock_app), *extra, settings=settings)
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app),
+            base_url="http://api",
+            headers={"X-API-Key": SERVICE_KEY},
+        ) as client,
+    ):
+        yield Api(client, app)
+
+
+@pytest.fixture(scope="session")
+def mock_gateway_app() -> FastAPI:
+    return create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def api(database_url: str, mock_gateway_app: FastAPI) -> AsyncIterator[Api]:
+    async with running_api(api_settings(database_url), mock_gateway_app) as started:
+        yield started
+
+
+@pytest.fixture
+def start_api(database_url: str) -> StartApi:
+    """`async with start_api(mock_hang_s=.., extra_providers=(..), **settings) as api:`."""
+
+    def start(
+        *,
+        mock_hang_s: float = MOCK_HANG_S,
+        extra_providers: tuple[Provider, ...] = (),
+        **overrides: Any,
+    ) -> AbstractAsyncContextManager[Api]:
+        mock_app = create_mock_gateway(MockGatewaySettings(hang_s=mock_hang_s))
+        return running_api(api_settings(database_url, **overrides), mock_app, *extra_providers)
+
+    return start

@@ -1,0 +1,214 @@
+"""POST /wallets/{user_id}/payments and GET .../payments/{id}: every gateway outcome (§4)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from wallet_api_testkit import (
+    INACTIVE_PROVIDER_ID,
+    PROVIDER_ID,
+    Api,
+    assert_error,
+    new_key,
+    new_user_id,
+)
+from wallet_domain.model.transaction import TransactionStatus
+from wallet_domain.ports.ledger import Ledger
+from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.settlement import PaymentSettlement
+
+
+async def _ledger(engine: AsyncEngine, user_id: str) -> list[tuple[str, str, int]]:
+    """(type, status, signed amount) oldest first."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT type, status, amount FROM transactions WHERE user_id = :u ORDER BY id"),
+            {"u": user_id},
+        )
+        return [(r.type, r.status, r.amount) for r in rows]
+
+
+async def test_approved_payment_is_201_and_debits(api: Api) -> None:
+    user_id = await api.funded_wallet(1000)
+    response = await api.pay(user_id, 300, "bill-42")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["type"] == "PAYMENT"
+    assert body["status"] == "APPROVED"
+    assert body["amount"] == 300
+    assert body["provider_id"] == PROVIDER_ID
+    assert body["external_reference"] == "bill-42"
+    assert await api.balances(user_id) == {"USD": {"available": 700, "pending": 0}}
+
+    fetched = await api.client.get(f"/wallets/{user_id}/payments/{body['id']}")
+    assert fetched.status_code == 200
+    assert fetched.content == response.content  # one renderer for live and stored bodies
+
+
+async def test_declined_is_402_and_refunded(api: Api, engine: AsyncEngine) -> None:
+    user_id = await api.funded_wallet(1000)
+    error = assert_error(await api.pay(user_id, 300, "mock:declined:b"), 402, "PAYMENT_DECLINED")
+    assert error["details"]["status"] == "DECLINED"
+    payment_id = error["details"]["payment_id"]
+    assert await api.balances(user_id) == {"USD": {"available": 1000, "pending": 0}}
+    assert (await _ledger(engine, user_id))[1:] == [
+        ("PAYMENT", "DECLINED", -300),
+        ("REFUND", "COMPLETED", 300),
+    ]
+    fetched = await api.client.get(f"/wallets/{user_id}/payments/{payment_id}")
+    assert fetched.json()["status"] == "DECLINED"
+
+
+async def test_gateway_error_is_502_failed_and_refunded(api: Api) -> None:
+    user_id = await api.funded_wallet(1000)
+    error = assert_error(await api.pay(user_id, 300, "mock:error:b"), 502, "GATEWAY_ERROR")
+    assert error["details"]["status"] == "FAILED"
+    assert error["details"]["resolution"] == "refunded"
+    assert await api.balances(user_id) == {"USD": {"available": 1000, "pending": 0}}
+
+
+async def test_timeout_without_charge_is_504_failed_and_refunded(api: Api) -> None:
+    user_id = await api.funded_wallet(1000)
+    error = assert_error(await api.pay(user_id, 300, "mock:timeout:b"), 504, "GATEWAY_TIMEOUT")
+    assert error["details"]["resolution"] == "refunded"
+    assert error["details"]["status"] == "FAILED"
+    assert await api.balances(user_id) == {"USD": {"available": 1000, "pending": 0}}
+
+
+async def test_timeout_after_charge_is_approved(api: Api) -> None:
+    user_id = await api.funded_wallet(1000)
+    response = await api.pay(user_id, 300, "mock:charged_timeout:b")
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "APPROVED"
+    assert await api.balances(user_id) == {"USD": {"available": 700, "pending": 0}}
+
+
+async def test_unknown_outcome_is_504_pending_and_funds_stay_held(api: Api) -> None:
+    user_id = await api.funded_wallet(1000)
+    error = assert_error(await api.pay(user_id, 300, "mock:unknown:b"), 504, "GATEWAY_TIMEOUT")
+    assert error["details"]["resolution"] == "pending"
+    assert error["details"]["status"] == "PENDING"
+    assert await api.balances(user_id) == {"USD": {"available": 700, "pending": 300}}
+    payment_id = error["details"]["payment_id"]
+    fetched = await api.client.get(f"/wallets/{user_id}/payments/{payment_id}")
+    assert fetched.json()["status"] == "PENDING"
+    await _settle_as_recovery_would(api, user_id, payment_id)
+    assert await api.balances(user_id) == {"USD": {"available": 700, "pending": 0}}
+
+
+async def _settle_as_recovery_would(api: Api, user_id: str, payment_id: str) -> None:
+    """The mock holds an approved charge for `unknown`; settle it as the recovery worker
+    would, so the shared test database keeps no stranded PENDING payment."""
+    async with api.app.state.dishka_container() as request:
+        payment = await (await request.get(Ledger)).get(user_id, uuid.UUID(payment_id))
+        assert payment is not None
+        settled = await (await request.get(PaymentSettlement)).settle(
+            payment, TransactionStatus.APPROVED
+        )
+        assert settled is not None
+        await (await request.get(TransactionManager)).commit()
+
+
+async def test_insufficient_funds_is_409_and_changes_nothing(api: Api, engine: AsyncEngine) -> None:
+    user_id = await api.funded_wallet(100)
+    key = new_key()
+    first = await api.pay(user_id, 101, key=key)
+    assert_error(first, 409, "INSUFFICIENT_FUNDS")
+    replay = await api.pay(user_id, 101, key=key)
+    assert replay.content == first.content
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert await api.balances(user_id) == {"USD": {"available": 100, "pending": 0}}
+    assert await _ledger(engine, user_id) == [("DEPOSIT", "COMPLETED", 100)]
+
+
+async def test_currency_never_held_is_insufficient(api: Api) -> None:
+    user_id = await api.funded_wallet(100)
+    assert_error(await api.pay(user_id, 1, currency="JPY"), 409, "INSUFFICIENT_FUNDS")
+
+
+async def test_unknown_wallet_is_404(api: Api) -> None:
+    assert_error(await api.pay(new_user_id(), 1), 404, "NOT_FOUND")
+
+
+async def test_unknown_or_inactive_provider_is_404(api: Api) -> None:
+    user_id = await api.funded_wallet(100)
+    for provider_id in (str(uuid.uuid4()), INACTIVE_PROVIDER_ID):
+        error = assert_error(await api.pay(user_id, 1, provider_id=provider_id), 404, "NOT_FOUND")
+        assert error["details"] == {"provider_id": provider_id}
+    assert await api.balances(user_id) == {"USD": {"available": 100, "pending": 0}}
+
+
+async def test_replay_is_byte_identical_without_second_debit(api: Api, engine: AsyncEngine) -> None:
+    user_id = await api.funded_wallet(1000)
+    key = new_key()
+    first = await api.pay(user_id, 250, key=key)
+    second = await api.pay(user_id, 250, key=key)
+    assert first.status_code == second.status_code == 201
+    assert second.content == first.content
+    assert second.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+    assert await api.balances(user_id) == {"USD": {"available": 750, "pending": 0}}
+    payments = [row for row in await _ledger(engine, user_id) if row[0] == "PAYMENT"]
+    assert payments == [("PAYMENT", "APPROVED", -250)]
+
+
+async def test_failed_outcome_replays_byte_identical(api: Api) -> None:
+    user_id = await api.funded_wallet(1000)
+    key = new_key()
+    first = await api.pay(user_id, 250, "mock:declined:x", key=key)
+    second = await api.pay(user_id, 250, "mock:declined:x", key=key)
+    assert first.status_code == second.status_code == 402
+    assert second.content == first.content
+    assert second.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_same_key_other_body_is_422(api: Api) -> None:
+    user_id = await api.funded_wallet(1000)
+    key = new_key()
+    assert (await api.pay(user_id, 250, key=key)).status_code == 201
+    assert_error(await api.pay(user_id, 251, key=key), 422, "IDEMPOTENCY_KEY_REUSED")
+    assert_error(await api.pay(user_id, 250, "other", key=key), 422, "IDEMPOTENCY_KEY_REUSED")
+    assert await api.balances(user_id) == {"USD": {"available": 750, "pending": 0}}
+
+
+async def test_duplicate_while_in_flight_is_409_in_progress(api: Api) -> None:
+    user_id = await api.funded_wallet(1000)
+    key = new_key()
+    first = asyncio.create_task(api.pay(user_id, 100, "mock:timeout:slow", key=key))
+    await asyncio.sleep(0.1)  # the first holds its key while the gateway hangs
+    assert not first.done()
+    duplicate = await api.pay(user_id, 100, "mock:timeout:slow", key=key)
+    assert_error(duplicate, 409, "IDEMPOTENCY_IN_PROGRESS")
+    original = await first
+    assert_error(original, 504, "GATEWAY_TIMEOUT")
+    replay = await api.pay(user_id, 100, "mock:timeout:slow", key=key)
+    assert replay.content == original.content
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert await api.balances(user_id) == {"USD": {"available": 1000, "pending": 0}}
+
+
+async def test_get_payment_of_another_wallet_or_not_a_payment_is_404(api: Api) -> None:
+    owner = await api.funded_wallet(1000)
+    other = await api.create_wallet()
+    payment = (await api.pay(owner, 10)).json()
+    deposit = (await api.deposit(owner, 5)).json()
+    assert_error(
+        await api.client.get(f"/wallets/{other}/payments/{payment['id']}"), 404, "NOT_FOUND"
+    )
+    assert_error(
+        await api.client.get(f"/wallets/{owner}/payments/{deposit['id']}"), 404, "NOT_FOUND"
+    )
+    assert_error(
+        await api.client.get(f"/wallets/{owner}/payments/{uuid.uuid4()}"), 404, "NOT_FOUND"
+    )
+
+
+async def test_get_payment_with_malformed_id_is_400(api: Api) -> None:
+    user_id = await api.create_wallet()
+    response = await api.client.get(f"/wallets/{user_id}/payments/not-a-uuid")
+    error = assert_error(response, 400, "VALIDATION_ERROR")
+    assert error["details"]["errors"][0]["field"] == "payment_id"
+    assert "not-a-uuid" not in response.text
