@@ -5,9 +5,14 @@
 \set uid random(1, :wallets)
 \set k random(1, 4000000000000000000)
 BEGIN;
-INSERT INTO idempotency_keys (user_id, key, fingerprint, state, payment_id, created_at)
+WITH claimed AS (
+    INSERT INTO idempotency_keys (user_id, key, fingerprint, state, payment_id, created_at)
     VALUES ('bench-' || :uid::text, 'pgb-' || :k::text, md5(:k::text), 'IN_PROGRESS', gen_random_uuid(), now())
-    ON CONFLICT (user_id, key) DO NOTHING RETURNING payment_id AS pid \gset
+    ON CONFLICT (user_id, key) DO NOTHING RETURNING payment_id)
+SELECT true AS claimed, payment_id AS pid FROM claimed
+UNION ALL
+SELECT false, k.payment_id FROM idempotency_keys k
+    WHERE k.user_id = 'bench-' || :uid::text AND k.key = 'pgb-' || :k::text AND NOT EXISTS (SELECT FROM claimed) \gset
 UPDATE wallet_balances SET balance = balance - 1, updated_at = now()
     WHERE user_id = 'bench-' || :uid::text AND currency = 'USD' AND balance >= 1 RETURNING balance;
 INSERT INTO transactions (id, user_id, type, status, amount, currency, provider_id, external_reference, created_at, updated_at)

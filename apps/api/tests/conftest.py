@@ -53,6 +53,9 @@ TEST_SETTINGS: Final[dict[str, Any]] = {
     "gateway_backoff_max_s": 0.02,
     "gateway_backoff_jitter_s": 0.0,
     "gateway_lookup_attempts": 2,
+    # The worker would resolve other tests' PENDING rows behind their backs; tests drive
+    # it explicitly (test_api_recovery.py).
+    "recovery_enabled": False,
 }
 
 

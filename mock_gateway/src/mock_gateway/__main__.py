@@ -10,7 +10,14 @@ from mock_gateway.settings import Settings
 
 def main() -> None:
     settings = Settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    # No per-request access log: the mock must not be the bottleneck of a benchmark.
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        server_header=False,
+    )
 
 
 if __name__ == "__main__":

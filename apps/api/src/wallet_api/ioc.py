@@ -15,6 +15,7 @@ from wallet_domain.use_cases.get_payment import GetPayment
 from wallet_domain.use_cases.list_providers import ListProviders
 from wallet_domain.use_cases.list_transactions import ListTransactions
 from wallet_domain.use_cases.pay import Pay
+from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_infra.config import EXPECTED_SCHEMA_VERSION
 from wallet_infra.config.settings import Settings
 
@@ -37,6 +38,7 @@ class ApiProvider(Provider):
     get_payment = provide(GetPayment)
     list_transactions = provide(ListTransactions)
     list_providers = provide(ListProviders)
+    resolve_pending = provide(ResolvePendingPayments)
 
     @provide
     def principal(self, request: Request) -> Principal:

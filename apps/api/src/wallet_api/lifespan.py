@@ -1,5 +1,5 @@
-"""Start-up and shutdown: the purge job runs while the app serves; the container (pool,
-gateway client) is closed last."""
+"""Start-up and shutdown: the purge job and the recovery worker run while the app serves;
+the container (pool, gateway client) is closed last."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from wallet_infra.config.settings import Settings
 
 from wallet_api.ops.idempotency_purge import run_purge_loop
+from wallet_api.ops.payment_recovery import run_recovery_loop
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -29,12 +30,19 @@ def make_lifespan(container: AsyncContainer, settings: Settings) -> Lifespan:
             ),
             name="idempotency-purge",
         )
+        jobs = [purge]
+        if settings.recovery_enabled:
+            jobs.append(
+                asyncio.create_task(run_recovery_loop(container, settings), name="payment-recovery")
+            )
         try:
             yield
         finally:
-            purge.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await purge
+            for job in jobs:
+                job.cancel()
+            for job in jobs:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await job
             await container.close()
 
     return lifespan

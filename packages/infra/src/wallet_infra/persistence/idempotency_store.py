@@ -11,23 +11,57 @@ from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import CursorResult, Row, Text, bindparam, literal_column, select, text, tuple_
+from sqlalchemy import (
+    Boolean,
+    CursorResult,
+    DateTime,
+    LargeBinary,
+    Row,
+    SmallInteger,
+    Text,
+    bindparam,
+    column,
+    literal_column,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnClause
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 
-from wallet_infra.persistence.tables import IDEMPOTENCY_KEYS_PKEY, idempotency_keys
+from wallet_infra.persistence.tables import IDEMPOTENCY_KEYS_PKEY, StdUuid, idempotency_keys
 
 _k = idempotency_keys
 # text(): SQLAlchemy 2.0 never caches a postgresql.insert() (its inherit_cache is False),
 # so the Core form would be recompiled on every call of this hot-path statement.
 _CLAIM: Final = text(
-    "INSERT INTO idempotency_keys (user_id, key, fingerprint, state, payment_id,"  # noqa: S608 - constants only
+    "WITH claimed AS ("  # noqa: S608 - constants only
+    " INSERT INTO idempotency_keys (user_id, key, fingerprint, state, payment_id,"
     " response_status, response_body, created_at, completed_at)"
     " VALUES (:user_id, :key, :fingerprint, :state, :payment_id,"
     " :response_status, :response_body, :created_at, :completed_at)"
-    f" ON CONFLICT ON CONSTRAINT {IDEMPOTENCY_KEYS_PKEY} DO NOTHING RETURNING user_id"
+    f" ON CONFLICT ON CONSTRAINT {IDEMPOTENCY_KEYS_PKEY} DO NOTHING RETURNING user_id)"
+    " SELECT true AS claimed, NULL::text AS user_id, NULL::text AS key,"
+    " NULL::text AS fingerprint, NULL::text AS state, NULL::uuid AS payment_id,"
+    " NULL::smallint AS response_status, NULL::bytea AS response_body,"
+    " NULL::timestamptz AS created_at FROM claimed"
+    " UNION ALL"
+    " SELECT false, k.user_id, k.key, k.fingerprint, k.state, k.payment_id,"
+    " k.response_status, k.response_body, k.created_at"
+    " FROM idempotency_keys k WHERE k.user_id = :user_id AND k.key = :key"
+    " AND NOT EXISTS (SELECT FROM claimed)"
+).columns(
+    column("claimed", Boolean),
+    column("user_id", Text),
+    column("key", Text),
+    column("fingerprint", Text),
+    column("state", Text),
+    column("payment_id", StdUuid()),
+    column("response_status", SmallInteger),
+    column("response_body", LargeBinary),
+    column("created_at", DateTime(timezone=True)),
 )
 _GET: Final = select(*_k.c).where(_k.c.user_id == bindparam("uid"), _k.c.key == bindparam("k"))
 _COMPLETED: Final[ColumnClause[str]] = literal_column("'COMPLETED'", Text)
@@ -95,15 +129,22 @@ class SqlaIdempotencyStore(IdempotencyStore):
             "created_at": record.created_at,
             "completed_at": None if response is None else record.created_at,
         }
-        # The holder may be purged between our INSERT and SELECT; then the key is free again.
+        # One round trip claims the key or reads its holder (a replay costs no more).
+        result = (await self._session.execute(_CLAIM, row)).first()
+        if result is not None:
+            return None if result.claimed else _record(result)
+        # The holder committed after this statement's snapshot was taken, so the insert saw
+        # the conflict but the read could not see the row: read again with a fresh snapshot.
         for _ in range(_CLAIM_ATTEMPTS):
-            if (await self._session.execute(_CLAIM, row)).first() is not None:
-                return None
             existing = (
                 await self._session.execute(_GET, {"uid": record.user_id, "k": record.key})
             ).first()
             if existing is not None:
                 return _record(existing)
+            # The holder was purged (or rolled back) in between: the key is free again.
+            result = (await self._session.execute(_CLAIM, row)).first()
+            if result is not None:
+                return None if result.claimed else _record(result)
         raise RuntimeError("idempotency key neither insertable nor readable")
 
     async def complete(

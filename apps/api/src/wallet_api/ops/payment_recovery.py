@@ -1,0 +1,59 @@
+"""The recovery worker (§4): resolves payments a crash or an unknown gateway outcome left
+PENDING, inside every API instance.
+
+Safe with N instances: ResolvePendingPayments claims each payment with a row lock other
+workers skip, so each is resolved once. It only touches payments older than
+`min_age` (at least twice the request deadline), so it never races a request that is
+still settling its own payment. A failed round is logged and retried next interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import structlog
+from dishka import AsyncContainer
+from wallet_domain.use_cases.resolve_pending_payments import (
+    ResolvePendingPayments,
+    ResolvePendingRequest,
+    ResolveReport,
+)
+from wallet_infra.config.settings import Settings
+
+_log = structlog.get_logger("wallet_api.recovery")
+
+
+def recovery_request(settings: Settings) -> ResolvePendingRequest:
+    min_age_s = max(settings.recovery_min_age_s, 2 * settings.request_timeout_s)
+    return ResolvePendingRequest(
+        older_than=timedelta(seconds=min_age_s),
+        batch=settings.recovery_batch,
+        lookup_timeout_s=settings.recovery_lookup_timeout_s,
+    )
+
+
+async def recover_once(container: AsyncContainer, request: ResolvePendingRequest) -> ResolveReport:
+    """One round: resolve up to `request.batch` stale PENDING payments."""
+    async with container() as scope:
+        use_case = await scope.get(ResolvePendingPayments)
+        return await use_case.execute(request)
+
+
+async def run_recovery_loop(container: AsyncContainer, settings: Settings) -> None:
+    """Recover now, then every `recovery_interval_s`, until cancelled (at shutdown)."""
+    request = recovery_request(settings)
+    while True:
+        try:
+            report = await recover_once(container, request)
+            if report.resolved or report.still_pending:
+                _log.info(
+                    "pending_payments_recovered",
+                    resolved=report.resolved,
+                    still_pending=report.still_pending,
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            _log.exception("payment_recovery_failed")
+        await asyncio.sleep(settings.recovery_interval_s)
