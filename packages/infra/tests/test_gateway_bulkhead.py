@@ -15,6 +15,7 @@ from wallet_infra.gateway import (
     HttpxPaymentGateway,
     make_gateway_http_client,
 )
+from wallet_infra.gateway.aiohttp_transport import SafeAiohttpTransport
 
 
 def gateway(max_concurrent: int) -> HttpxPaymentGateway:
@@ -105,6 +106,7 @@ async def test_http_client_has_explicit_timeouts_and_limits() -> None:
     async with make_gateway_http_client(settings) as client:
         assert str(client.base_url) == "http://gw.internal:9000"
         assert client.timeout == httpx.Timeout(connect=0.5, read=1.5, write=1.5, pool=0.5)
-        pool = client._transport._pool  # type: ignore[attr-defined]
-        assert pool._max_connections == 50
-        assert pool._max_keepalive_connections == 20
+        transport = client._transport
+        assert isinstance(transport, SafeAiohttpTransport)
+        assert transport.limits.max_connections == 50
+        assert transport.limits.max_keepalive_connections == 20  # not enforced by aiohttp
