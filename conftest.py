@@ -134,3 +134,196 @@ async def session(
 def user_id() -> str:
     """A user_id no other test uses."""
     return f"u-{uuid4().hex[:12]}"
+
+
+# --------------------------------------------------------------------------- RabbitMQ
+#
+# The broker comes from `WALLET_TEST_AMQP_URL` if set, else from a throwaway RabbitMQ
+# container if a Docker engine answers; otherwise tests that need it fail (never skip).
+# Each session gets a virtual host of its own (when `rabbitmqctl` can reach the node), so
+# concurrent sessions on one machine never consume each other's messages.
+
+AMQP_URL_ENV: Final = "WALLET_TEST_AMQP_URL"
+RABBITMQ_IMAGE: Final = "rabbitmq:3.13-alpine"
+RABBITMQCTL_TIMEOUT_S: Final = 120
+AMQP_READY_TIMEOUT_S: Final = 90.0
+
+
+class RabbitControl:
+    """Runs `rabbitmqctl` against the test broker's node: on this host, or in its container."""
+
+    def __init__(self, command_prefix: list[str]) -> None:
+        self._prefix = command_prefix
+
+    def __call__(self, *args: str) -> str:
+        done = subprocess.run(  # noqa: S603 - fixed binary, our own arguments
+            [*self._prefix, *args],
+            capture_output=True,
+            text=True,
+            timeout=RABBITMQCTL_TIMEOUT_S,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"rabbitmqctl {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout
+
+    @classmethod
+    def local(cls) -> RabbitControl | None:
+        """`rabbitmqctl` on this host, if it is installed and reaches a running node."""
+        binary = shutil.which("rabbitmqctl")
+        if binary is None:
+            return None
+        control = cls([binary, "-q"])
+        try:
+            control("status")
+        except (RuntimeError, OSError, subprocess.TimeoutExpired):
+            return None
+        return control
+
+
+def _with_vhost(url: str, vhost: str) -> str:
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + quote(vhost, safe="")))
+
+
+def _wait_for_amqp(url: str, timeout_s: float = AMQP_READY_TIMEOUT_S) -> None:
+    """Block until an AMQP connection to `url` opens (a TCP accept is not enough).
+
+    Callable from async tests too: the probe runs its own event loop in a worker thread.
+    """
+    import asyncio
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import aio_pika
+
+    async def attempt() -> None:
+        connection = await aio_pika.connect(url, timeout=5)
+        await connection.close()
+
+    deadline = time.monotonic() + timeout_s
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        while True:
+            try:
+                worker.submit(asyncio.run, attempt()).result()
+                return
+            except Exception as error:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"RabbitMQ did not answer within {timeout_s}s") from error
+                time.sleep(0.5)
+
+
+@pytest.fixture(scope="session")
+def rabbit_control_and_url() -> Iterator[tuple[RabbitControl | None, str]]:
+    """The broker's control (None if unreachable) and its base URL (default vhost)."""
+    configured = os.environ.get(AMQP_URL_ENV)
+    if configured:
+        yield RabbitControl.local(), configured
+        return
+    if not _docker_reachable():
+        pytest.fail(
+            f"no test broker: set {AMQP_URL_ENV}=amqp://user:pass@host:5672/ (a RabbitMQ "
+            "3.10+ the tests may declare queues on) or start a Docker engine so "
+            "testcontainers can run one"
+        )
+    from testcontainers.core.container import DockerContainer
+
+    with DockerContainer(RABBITMQ_IMAGE).with_exposed_ports(5672) as container:
+        host = container.get_container_host_ip()
+        url = f"amqp://guest:guest@{host}:{container.get_exposed_port(5672)}/"
+        _wait_for_amqp(url)
+        control = RabbitControl(["docker", "exec", container.get_wrapped_container().id,
+                                 "rabbitmqctl", "-q"])  # fmt: skip
+        yield control, url
+
+
+@pytest.fixture(scope="session")
+def amqp_url(rabbit_control_and_url: tuple[RabbitControl | None, str]) -> Iterator[str]:
+    """An `amqp://` URL on a virtual host created for this test session (deleted after)."""
+    control, base_url = rabbit_control_and_url
+    if control is None:
+        yield base_url
+        return
+    vhost = f"wallet-test-{uuid4().hex[:12]}"
+    control("add_vhost", vhost)
+    try:
+        user = _amqp_user(base_url)
+        control("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+        yield _with_vhost(base_url, vhost)
+    finally:
+        control("delete_vhost", vhost)
+
+
+def _amqp_user(url: str) -> str:
+    from urllib.parse import unquote, urlsplit
+
+    return unquote(urlsplit(url).username or "guest")
+
+
+class BrokerOutage:
+    """Stops RabbitMQ's application (the node stays up) and starts it again.
+
+    This takes the broker away from every client on the machine, other test sessions
+    included: keep the window short.
+    """
+
+    def __init__(self, control: RabbitControl, url: str) -> None:
+        self._control = control
+        self._url = url
+
+    def stop(self) -> None:
+        self._control("stop_app")
+
+    def start(self) -> None:
+        self._control("start_app")
+        self._control("await_startup")
+        _wait_for_amqp(self._url)
+
+
+@pytest.fixture
+def broker_outage(
+    rabbit_control_and_url: tuple[RabbitControl | None, str], amqp_url: str
+) -> Iterator[BrokerOutage]:
+    """Stop/start the broker from a test; it is always running again afterwards."""
+    control, _ = rabbit_control_and_url
+    if control is None:
+        pytest.fail("stopping the broker needs `rabbitmqctl` (on this host or in the container)")
+    outage = BrokerOutage(control, amqp_url)
+    try:
+        yield outage
+    finally:
+        outage.start()  # idempotent: start_app on a running node is a no-op
+
+
+# --------------------------------------------------------------------------- private database
+
+
+@pytest.fixture(scope="session")
+def private_database_url(database_url: str) -> Iterator[str]:
+    """A fresh database of this session's own, migrated to the latest version, on the
+    test server. For tests that run processes draining whole tables (the outbox relay
+    claims every unsent row), so they neither see nor change other tests' rows."""
+    import asyncio
+
+    import asyncpg  # type: ignore[import-untyped]
+    from sqlalchemy.engine import make_url
+
+    name = f"wallet_test_{uuid4().hex[:12]}"
+    admin = _plain_url(database_url, sslmode="disable")
+
+    async def admin_execute(statement: str) -> None:
+        connection = await asyncpg.connect(admin)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin_execute(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
+        _migrate_up(url)
+        yield url
+    finally:
+        asyncio.run(admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

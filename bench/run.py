@@ -1,4 +1,5 @@
-"""`make bench`: payment throughput vs pgbench, replay latency, deep-page latency.
+"""`make bench`: payment throughput vs pgbench, replay latency, deep-page latency, and
+reads and fail-fast payments while the gateway hangs behind an open circuit.
 
 Starts (and stops) its own mock gateway (happy mode, no latency) and API processes on
 ports 18100 / 18000 against the PostgreSQL in WALLET_DATABASE_URL (migrated; default the
@@ -23,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
+from gateway_outage import bench_gateway_outage
 from http_load import Connection, LoadResult, Response, run_load
 from seed import cursor_at_depth, seed_history, seed_wallets
 
@@ -48,6 +50,16 @@ def _process(cmd: list[str], env: dict[str, str], name: str) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         print(f"  stopped {name}", file=sys.stderr)
+
+
+def _ensure_free(port: int) -> None:
+    """Refuse to start next to something already listening: the bench would measure (and
+    the outage phase would switch the mode of) someone else's server."""
+    import socket
+
+    with socket.socket() as probe:
+        if probe.connect_ex((HOST, port)) == 0:
+            raise SystemExit(f"port {port} is already in use: pick another (--api-port etc.)")
 
 
 async def _wait_healthy(port: int, timeout_s: float = 60.0) -> None:
@@ -204,7 +216,13 @@ async def main_async(args: argparse.Namespace) -> int:
         "WALLET_API_WORKERS": str(args.api_workers),
         "WALLET_LOG_LEVEL": "warning",
         "WALLET_LOG_FORMAT": "json",
+        # One bench key drives thousands of requests/s: the per-key limit would measure itself.
+        "WALLET_RATE_LIMIT_PER_S": "0",
+        # The outage phase measures while the circuit is open: no half-open probe meanwhile.
+        "WALLET_GATEWAY_BREAKER_RECOVERY_S": "60",
     }
+    _ensure_free(api_port)
+    _ensure_free(gateway_port)
     with (
         _process([sys.executable, "-m", "mock_gateway"], gateway_env, "mock-gateway"),
         _process([sys.executable, "-m", "wallet_api"], api_env, "wallet-api"),
@@ -222,6 +240,21 @@ async def main_async(args: argparse.Namespace) -> int:
         page_deep = await bench_pages(
             api_port, history_user, deep_cursor, args.page_requests, args.page_limit
         )
+
+        async def outage_payment(conn: Connection, n: int) -> Response:
+            user = wallets[n % len(wallets)]
+            key, body = f"outage-{run_id}-{n}", _payment_body(n)
+            return await conn.request("POST", f"/wallets/{user}/payments", _headers(key), body)
+
+        outage = await bench_gateway_outage(
+            HOST,
+            api_port,
+            gateway_port,
+            balance_path=f"/wallets/{wallets[0]}/balance",
+            headers=_headers(),
+            pay=outage_payment,
+            requests=args.outage_requests,
+        )
     pgbench_tps = run_pgbench(args.wallets, args.pgbench_duration, args.pgbench_clients)
 
     print(f"\n{'scenario':<28} {'requests':>8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}  statuses")
@@ -230,6 +263,9 @@ async def main_async(args: argparse.Namespace) -> int:
     print(_row("transactions page 1", page_first))
     print(_row(f"transactions page {args.deep_page}", page_deep))
     print(f"{'pgbench, same statements':<28} {'':>8} {pgbench_tps:>10.1f}")
+    print(_row("balance, gateway healthy", outage.balance_before))
+    print(_row("balance, circuit open", outage.balance_open))
+    print(_row("payment refused (503 open)", outage.fail_fast))
     checks = [
         (
             "payments/s >= 0.5 x pgbench",
@@ -245,6 +281,16 @@ async def main_async(args: argparse.Namespace) -> int:
             f"page {args.deep_page} <= 1.5 x page 1 (p50)",
             page_deep.percentile(50) / page_first.percentile(50),
             page_deep.percentile(50) <= 1.5 * page_first.percentile(50),
+        ),
+        (
+            "balance p99 open <= 1.5 x healthy",
+            outage.balance_open.percentile(99) / outage.balance_before.percentile(99),
+            outage.balance_open.percentile(99) <= 1.5 * outage.balance_before.percentile(99),
+        ),
+        (
+            "fail-fast 503 p99 <= 10 ms",
+            outage.fail_fast.percentile(99) / 10.0,
+            outage.fail_fast.percentile(99) <= 10.0 and set(outage.fail_fast.statuses) == {503},
         ),
     ]
     print()
@@ -267,6 +313,7 @@ def main() -> None:
     parser.add_argument("--page-requests", type=int, default=1000)
     parser.add_argument("--pgbench-duration", type=int, default=15)
     parser.add_argument("--pgbench-clients", type=int, default=8)
+    parser.add_argument("--outage-requests", type=int, default=2000)
     raise SystemExit(asyncio.run(main_async(parser.parse_args())))
 
 

@@ -114,8 +114,8 @@ def test_entry_point_serves_on_configured_host_and_port(monkeypatch: pytest.Monk
 
     served: dict[str, object] = {}
 
-    def fake_run(app: object, *, host: str, port: int) -> None:
-        served.update(app=app, host=host, port=port)
+    def fake_run(app: object, *, host: str, port: int, **options: object) -> None:
+        served.update(app=app, host=host, port=port, **options)
 
     monkeypatch.setenv("MOCK_GATEWAY_HOST", "10.1.2.3")
     monkeypatch.setenv("MOCK_GATEWAY_PORT", "8123")
@@ -125,3 +125,4 @@ def test_entry_point_serves_on_configured_host_and_port(monkeypatch: pytest.Monk
 
     assert served["host"] == "10.1.2.3"
     assert served["port"] == 8123
+    assert served["access_log"] is False  # a per-request log line would skew benchmarks

@@ -6,6 +6,8 @@ talks to an in-process mock gateway through `httpx.ASGITransport`.
   those settings (lifespan run); for tests that need special limits.
 - `api`: one shared app with the default test settings (session scope: cheap tests).
 - `mock_gateway_app`: the mock behind `api`.
+- every >= 400 response of every API client is recorded and, at session end, checked for
+  leaks (stack traces, SQL, driver text, API keys): `no_error_response_leaks`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ if getattr(sys.modules.get("mock_gateway"), "__file__", "") is None:
     importlib.import_module("mock_gateway")
 sys.path.insert(0, str(Path(__file__).parent))
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Final
 
@@ -29,12 +31,20 @@ import httpx
 import pytest
 import pytest_asyncio
 from asgi_lifespan import LifespanManager
-from dishka import Provider, Scope, provide
+from dishka import Provider
 from fastapi import FastAPI
 from wallet_api.main import make_app
-from wallet_api_testkit import SCOPED_KEY, SCOPED_USER, SERVICE_KEY, Api, StartApi
+from wallet_api_testkit import (
+    SCOPED_KEY,
+    SCOPED_USER,
+    SERVICE_KEY,
+    Api,
+    MockGatewayClientProvider,
+    StartApi,
+    leaking_error_responses,
+    record_error_response,
+)
 from wallet_infra.config.settings import Settings
-from wallet_infra.ioc import GatewayHttpClient
 
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
@@ -56,21 +66,20 @@ TEST_SETTINGS: Final[dict[str, Any]] = {
     # The worker would resolve other tests' PENDING rows behind their backs; tests drive
     # it explicitly (test_api_recovery.py).
     "recovery_enabled": False,
+    # The shared app sees every test's failure modes in a row; the breaker and the rate
+    # limit get their own apps (test_api_resilience_*.py).
+    "gateway_breaker_failure_threshold": 1_000_000,
+    "rate_limit_per_s": 0,
 }
 
 
-class MockGatewayClientProvider(Provider):
-    """Overrides infra's gateway client: same adapter, requests go to the mock app."""
-
-    def __init__(self, mock_app: FastAPI) -> None:
-        super().__init__(scope=Scope.APP)
-        self._mock_app = mock_app
-
-    @provide
-    async def client(self) -> AsyncIterator[GatewayHttpClient]:
-        transport = httpx.ASGITransport(app=self._mock_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield GatewayHttpClient(client)
+@pytest.fixture(scope="session", autouse=True)
+def no_error_response_leaks() -> Iterator[None]:
+    """After the whole session: no error response leaked a stack trace, SQL, driver
+    text or an API key (§6, §10)."""
+    yield
+    leaks = leaking_error_responses()
+    assert not leaks, f"{len(leaks)} leaking error responses: {leaks[:10]}"
 
 
 def api_settings(dsn: str, **overrides: Any) -> Settings:
@@ -89,6 +98,7 @@ async def running_api(
             transport=httpx.ASGITransport(app=manager.app),
             base_url="http://api",
             headers={"X-API-Key": SERVICE_KEY},
+            event_hooks={"response": [record_error_response]},
         ) as client,
     ):
         yield Api(client, app)

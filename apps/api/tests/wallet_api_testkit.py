@@ -6,12 +6,14 @@ Kept out of conftest so tests can import the types they annotate with.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Final
 
 import httpx
+from dishka import Provider, Scope, provide
 from fastapi import FastAPI
+from wallet_infra.ioc import GatewayHttpClient
 
 SERVICE_KEY: Final = "test-service-key"
 SCOPED_KEY: Final = "test-scoped-key"
@@ -21,16 +23,56 @@ INACTIVE_PROVIDER_ID: Final = "01890a5d-ac96-7c3e-8f60-8d5b1e4a7f04"  # retired 
 # Strings that must never reach a client: driver, SQL and Python internals.
 LEAK_MARKERS: Final = (
     "Traceback",
+    'File "',
     "sqlalchemy",
     "asyncpg",
     "SELECT ",
     "INSERT ",
+    "UPDATE ",
     "psycopg",
     "errors.pydantic.dev",
     "input_value",
     SERVICE_KEY,
     SCOPED_KEY,
 )
+
+
+# Every >= 400 response an API test client received (conftest installs the hook on each
+# client); checked for leaks once the whole session is over.
+ERROR_RESPONSES: Final[list[tuple[str, int, str]]] = []
+
+
+async def record_error_response(response: httpx.Response) -> None:
+    """httpx response hook: keep what an error response showed the client."""
+    if response.status_code >= 400:
+        await response.aread()
+        where = f"{response.request.method} {response.request.url.path}"
+        headers = "\n".join(f"{k}: {v}" for k, v in response.headers.items())
+        ERROR_RESPONSES.append((where, response.status_code, f"{headers}\n{response.text}"))
+
+
+def leaking_error_responses() -> list[tuple[str, int, str]]:
+    """(request, status, marker) of every recorded error response showing a LEAK_MARKER."""
+    return [
+        (where, status, marker)
+        for where, status, text in ERROR_RESPONSES
+        for marker in LEAK_MARKERS
+        if marker in text
+    ]
+
+
+class MockGatewayClientProvider(Provider):
+    """Overrides infra's gateway client: same adapter, requests go to the mock app."""
+
+    def __init__(self, mock_app: Any) -> None:
+        super().__init__(scope=Scope.APP)
+        self._mock_app = mock_app
+
+    @provide
+    async def client(self) -> AsyncIterator[GatewayHttpClient]:
+        transport = httpx.ASGITransport(app=self._mock_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield GatewayHttpClient(client)
 
 
 def new_user_id(prefix: str = "u") -> str:

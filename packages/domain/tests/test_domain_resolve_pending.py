@@ -115,6 +115,32 @@ async def test_an_unknown_outcome_stays_pending_and_is_not_refunded(alice: World
     assert_money_invariants(alice.db)
 
 
+async def test_an_unavailable_gateway_stops_the_round_and_leaves_payments_held(
+    alice: World,
+) -> None:
+    first = await _stranded_payment(alice, "k1")
+    second = await _stranded_payment(alice, "k2")
+    alice.clock.advance(timedelta(minutes=6))
+    alice.gateway.unavailable = True  # circuit open or bulkhead full
+
+    report = await alice.resolver().execute(STALE)
+
+    assert report == ResolveReport(resolved=0, still_pending=0, gateway_unavailable=True)
+    assert alice.gateway.lookup_calls == [], "nothing is asked of a gateway that is refused"
+    for payment in (first, second):
+        assert alice.db.committed.ledger[payment.id].status is TransactionStatus.PENDING
+        assert alice.db.refunds_of(payment.id) == []
+    assert alice.db.balance("alice", "USD") == START - 2_000
+    assert not alice.db.locks
+
+    alice.gateway.unavailable = False
+    admitted = alice.gateway.admitted
+    alice.gateway.script(lookups=[LookupStatus.NOT_CHARGED, LookupStatus.APPROVED])
+    assert await alice.resolver().execute(STALE) == ResolveReport(resolved=2, still_pending=0)
+    assert alice.gateway.admitted == admitted + 2, "each lookup went through admission"
+    assert_money_invariants(alice.db)
+
+
 async def test_young_payments_are_left_to_their_own_request(alice: World) -> None:
     payment = await _stranded_payment(alice, "k1")
     alice.clock.advance(timedelta(minutes=4))

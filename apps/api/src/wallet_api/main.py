@@ -38,5 +38,5 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     setup_dishka(container, app)
     install_middlewares(app, settings)
-    install_openapi(app)
+    install_openapi(app, currencies=settings.currencies)
     return app

@@ -3,15 +3,21 @@
 FastAPI documents a 422 `HTTPValidationError` on every route with parameters, but this
 API answers validation failures with 400 and the error envelope (documented per route),
 and 422 only means IDEMPOTENCY_KEY_REUSED. The X-API-Key scheme is declared globally;
-the probes opt out with an empty `security`.
+the probes opt out with an empty `security`. Two input rules only known here are added:
+`Idempotency-Key` is required (optional at the HTTP layer only so that the domain reports
+its absence), and `currency` in requests is one of the configured currencies.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Final
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+
+from wallet_api.routes.params import IDEMPOTENCY_KEY_HEADER
+from wallet_api.schemas.constraints import IDEMPOTENCY_KEY_RULE
 
 _SCHEME: Final = "ApiKey"
 _FASTAPI_VALIDATION_SCHEMAS: Final = ("HTTPValidationError", "ValidationError")
@@ -28,7 +34,35 @@ def _drop_framework_422(schema: dict[str, Any]) -> None:
         schemas.pop(name, None)
 
 
-def install_openapi(app: FastAPI) -> None:
+def _operations(schema: dict[str, Any]) -> Iterable[dict[str, Any]]:
+    for path_item in schema.get("paths", {}).values():
+        yield from path_item.values()
+
+
+def _require_idempotency_key(schema: dict[str, Any]) -> None:
+    for operation in _operations(schema):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "header" and parameter["name"] == IDEMPOTENCY_KEY_HEADER:
+                parameter["required"] = True
+                parameter["schema"] = {**IDEMPOTENCY_KEY_RULE, "title": IDEMPOTENCY_KEY_HEADER}
+
+
+def _enumerate_currencies(schema: dict[str, Any], currencies: frozenset[str]) -> None:
+    """Query filters and request bodies take a configured currency; responses may show any."""
+    enum = sorted(currencies)
+    components = schema.get("components", {}).get("schemas", {})
+    for operation in _operations(schema):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "query" and parameter["name"] == "currency":
+                parameter["schema"]["enum"] = enum
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {})
+        ref = body.get("schema", {}).get("$ref", "")
+        properties = components.get(ref.rpartition("/")[2], {}).get("properties", {})
+        if "currency" in properties:
+            properties["currency"]["enum"] = enum
+
+
+def install_openapi(app: FastAPI, *, currencies: frozenset[str]) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
@@ -38,6 +72,8 @@ def install_openapi(app: FastAPI) -> None:
                 routes=app.routes,
             )
             _drop_framework_422(schema)
+            _require_idempotency_key(schema)
+            _enumerate_currencies(schema, currencies)
             components = schema.setdefault("components", {})
             components.setdefault("securitySchemes", {})[_SCHEME] = {
                 "type": "apiKey",

@@ -1,11 +1,16 @@
-"""Placeholder entry point: this process is built by the event-pipeline issue."""
+"""`wallet-metrics-consumer`: count payment events; serve `/metrics` and `/healthz`."""
 
-import sys
+from __future__ import annotations
+
+from wallet_infra.config.settings import Settings
+from wallet_infra.consuming.serve import serve
+
+from wallet_metrics_consumer.main import make_app
 
 
 def main() -> None:
-    sys.stderr.write("not implemented yet: see the event-pipeline issue\n")
-    raise SystemExit(2)
+    settings = Settings()
+    serve(make_app(settings=settings), host=settings.metrics_host, port=settings.metrics_port)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,18 @@
-"""Placeholder entry point: this process is built by the event-pipeline issue."""
+"""`wallet-relay`: publish committed outbox events to RabbitMQ (§8), until SIGTERM."""
 
-import sys
+from __future__ import annotations
+
+import uvloop
+from wallet_infra.config.settings import Settings
+from wallet_infra.logging_setup import configure_logging
+
+from wallet_relay.app import serve
 
 
 def main() -> None:
-    sys.stderr.write("not implemented yet: see the event-pipeline issue\n")
-    raise SystemExit(2)
+    settings = Settings()
+    configure_logging(log_format=settings.log_format, log_level=settings.log_level)
+    uvloop.run(serve(settings))
 
 
 if __name__ == "__main__":

@@ -80,7 +80,11 @@ def configure_logging(
     renderer: Processor = (
         structlog.processors.JSONRenderer(serializer=_json_dumps)
         if log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        # Plain tracebacks: the default (rich) one prints every frame's local variables,
+        # and a request's locals hold its headers, X-API-Key included (§10).
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
     )
     exceptions: list[Processor] = (
         [structlog.processors.format_exc_info] if log_format == "json" else []

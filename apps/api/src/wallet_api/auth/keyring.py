@@ -16,6 +16,11 @@ from wallet_infra.config.api_keys import ApiKey
 from wallet_api.auth.principal import Principal
 
 
+def key_id(position: int) -> str:
+    """The non-secret name of the configured key at `position`."""
+    return f"key-{position}"
+
+
 def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
@@ -23,7 +28,8 @@ def _digest(secret: str) -> bytes:
 class KeyRing:
     def __init__(self, keys: Iterable[ApiKey]) -> None:
         self._entries = tuple(
-            (_digest(k.secret.get_secret_value()), Principal(user_id=k.user_id)) for k in keys
+            (_digest(k.secret.get_secret_value()), Principal(user_id=k.user_id, key_id=key_id(n)))
+            for n, k in enumerate(keys)
         )
 
     def authenticate(self, presented: str | None) -> Principal | None:

@@ -10,6 +10,9 @@ from wallet_domain.errors import WalletNotFound
 @dataclass(frozen=True, slots=True)
 class Principal:
     user_id: str | None  # None: a service key
+    # Which configured key this is ("key-<position>"): what rate limits and logs may name,
+    # never the secret itself.
+    key_id: str = ""
 
     def can_access(self, user_id: str) -> bool:
         return self.user_id is None or self.user_id == user_id

@@ -4,7 +4,9 @@ PENDING, inside every API instance.
 Safe with N instances: ResolvePendingPayments claims each payment with a row lock other
 workers skip, so each is resolved once. It only touches payments older than
 `min_age` (at least twice the request deadline), so it never races a request that is
-still settling its own payment. A failed round is logged and retried next interval.
+still settling its own payment. Its lookups pass the gateway's circuit breaker and
+bulkhead like payments: while the circuit is open a round stops at once, leaving the
+rest PENDING (funds held) for the next. A failed round is logged and retried next interval.
 """
 
 from __future__ import annotations
@@ -46,11 +48,12 @@ async def run_recovery_loop(container: AsyncContainer, settings: Settings) -> No
     while True:
         try:
             report = await recover_once(container, request)
-            if report.resolved or report.still_pending:
+            if report.resolved or report.still_pending or report.gateway_unavailable:
                 _log.info(
                     "pending_payments_recovered",
                     resolved=report.resolved,
                     still_pending=report.still_pending,
+                    gateway_unavailable=report.gateway_unavailable,
                 )
         except asyncio.CancelledError:
             raise

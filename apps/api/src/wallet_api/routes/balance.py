@@ -8,6 +8,7 @@ from starlette.responses import Response
 from wallet_domain.use_cases.get_balance import GetBalance, GetBalanceRequest
 
 from wallet_api.http.json import JsonResponse
+from wallet_api.routes.params import CurrencyFilter, UserId
 from wallet_api.schemas.balances import BalancesOut
 from wallet_api.schemas.errors import error_responses
 
@@ -18,7 +19,7 @@ router = APIRouter(route_class=DishkaRoute, tags=["balance"])
     "/wallets/{user_id}/balance", response_model=BalancesOut, responses=error_responses(404)
 )
 async def get_balance(
-    user_id: str, use_case: FromDishka[GetBalance], currency: str | None = None
+    user_id: UserId, use_case: FromDishka[GetBalance], currency: CurrencyFilter = None
 ) -> Response:
     """`available` can be spent; `pending` is held by payments awaiting an outcome."""
     balances = await use_case.execute(GetBalanceRequest(user_id=user_id, currency=currency))

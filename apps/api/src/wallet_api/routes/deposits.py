@@ -8,7 +8,7 @@ from starlette.responses import Response
 from wallet_domain.use_cases.deposit import Deposit, DepositRequest
 
 from wallet_api.http.replies import reply_response
-from wallet_api.routes.params import IdempotencyKey
+from wallet_api.routes.params import IdempotencyKey, UserId
 from wallet_api.schemas.deposits import DepositIn
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.transactions import TransactionOut
@@ -23,7 +23,7 @@ router = APIRouter(route_class=DishkaRoute, tags=["deposits"])
     responses=error_responses(404, 409, 413, 422),
 )
 async def deposit(
-    user_id: str,
+    user_id: UserId,
     body: DepositIn,
     use_case: FromDishka[Deposit],
     idempotency_key: IdempotencyKey = None,

@@ -1,18 +1,45 @@
-"""Parameters shared by several routes."""
+"""Parameters shared by several routes, documented with the domain's rules
+(schemas/constraints.py); the domain enforces them."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Final
 
-from fastapi import Header
+from fastapi import Header, Path, Query
+
+from wallet_api.schemas.constraints import (
+    CURRENCY_RULE,
+    CURSOR_RULE,
+    LIMIT_RULE,
+    STATUS_RULE,
+    TYPE_RULE,
+    USER_ID_RULE,
+)
+
+IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 
 # Optional at the HTTP layer on purpose: the domain reports a missing key as
-# VALIDATION_ERROR (§5) with the same message as a malformed one.
+# VALIDATION_ERROR (§5) with the same message as a malformed one. The OpenAPI document
+# marks it required (openapi.py).
 IdempotencyKey = Annotated[
     str | None,
     Header(
-        alias="Idempotency-Key",
+        alias=IDEMPOTENCY_KEY_HEADER,
         description="1-255 printable ASCII characters; same key + same body replays the "
         "first reply byte for byte (with `Idempotent-Replayed: true`).",
     ),
 ]
+UserId = Annotated[
+    str, Path(description="1-64 characters of [A-Za-z0-9_-]", json_schema_extra=USER_ID_RULE)
+]
+CurrencyFilter = Annotated[
+    str | None,
+    Query(description="an ISO-4217 code the API supports", json_schema_extra=CURRENCY_RULE),
+]
+PageLimit = Annotated[int, Query(description="1-200", json_schema_extra=LIMIT_RULE)]
+PageCursor = Annotated[
+    str | None,
+    Query(description="`next_cursor` of the previous page", json_schema_extra=CURSOR_RULE),
+]
+TypeFilter = Annotated[str | None, Query(alias="type", json_schema_extra=TYPE_RULE)]
+StatusFilter = Annotated[str | None, Query(json_schema_extra=STATUS_RULE)]

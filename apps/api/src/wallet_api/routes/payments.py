@@ -14,7 +14,7 @@ from wallet_domain.use_cases.pay import Pay, PayRequest
 from wallet_api.http.json import JsonResponse
 from wallet_api.http.replies import reply_response
 from wallet_api.http.transactions import transaction_json
-from wallet_api.routes.params import IdempotencyKey
+from wallet_api.routes.params import IdempotencyKey, UserId
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.payments import PaymentIn
 from wallet_api.schemas.transactions import TransactionOut
@@ -29,7 +29,7 @@ router = APIRouter(route_class=DishkaRoute, tags=["payments"])
     responses=error_responses(402, 404, 409, 413, 422, 502, 503, 504),
 )
 async def pay(
-    user_id: str,
+    user_id: UserId,
     body: PaymentIn,
     use_case: FromDishka[Pay],
     deadline: FromDishka[Deadline],
@@ -55,7 +55,9 @@ async def pay(
     response_model=TransactionOut,
     responses=error_responses(404),
 )
-async def get_payment(user_id: str, payment_id: UUID, use_case: FromDishka[GetPayment]) -> Response:
+async def get_payment(
+    user_id: UserId, payment_id: UUID, use_case: FromDishka[GetPayment]
+) -> Response:
     """The payment and its current status (what a client asks after a 504)."""
     entry = await use_case.execute(GetPaymentRequest(user_id=user_id, payment_id=payment_id))
     return JsonResponse(transaction_json(entry))

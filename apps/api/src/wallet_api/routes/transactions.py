@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from dishka.integrations.fastapi import DishkaRoute, FromDishka
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from starlette.responses import Response
 from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
 from wallet_domain.use_cases.list_transactions import ListTransactions, ListTransactionsRequest
 
 from wallet_api.http.json import JsonResponse
 from wallet_api.http.transactions import transaction_json
+from wallet_api.routes.params import (
+    CurrencyFilter,
+    PageCursor,
+    PageLimit,
+    StatusFilter,
+    TypeFilter,
+    UserId,
+)
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.transactions import TransactionPage
 
@@ -24,13 +30,13 @@ router = APIRouter(route_class=DishkaRoute, tags=["transactions"])
     responses=error_responses(404),
 )
 async def list_transactions(
-    user_id: str,
+    user_id: UserId,
     use_case: FromDishka[ListTransactions],
-    limit: Annotated[int, Query(description="1-200")] = DEFAULT_PAGE_SIZE,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
-    type_: Annotated[str | None, Query(alias="type")] = None,
-    status: str | None = None,
-    currency: str | None = None,
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
+    type_: TypeFilter = None,
+    status: StatusFilter = None,
+    currency: CurrencyFilter = None,
 ) -> Response:
     """A page of the ledger; pass `next_cursor` back as `cursor` until it is null."""
     page = await use_case.execute(

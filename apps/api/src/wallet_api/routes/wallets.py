@@ -16,7 +16,7 @@ router = APIRouter(route_class=DishkaRoute, tags=["wallets"])
 
 
 @router.post(
-    "/wallets", status_code=201, response_model=WalletOut, responses=error_responses(404, 409)
+    "/wallets", status_code=201, response_model=WalletOut, responses=error_responses(404, 409, 413)
 )
 async def create_wallet(
     body: CreateWalletIn, principal: FromDishka[Principal], use_case: FromDishka[CreateWallet]

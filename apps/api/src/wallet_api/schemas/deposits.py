@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from pydantic import StrictInt, StrictStr
+from typing import Annotated
+
+from pydantic import Field, StrictStr
+from wallet_domain.model.external_reference import MAX_DEPOSIT_REFERENCE
 
 from wallet_api.schemas.base import RequestBody
+from wallet_api.schemas.constraints import AmountField, CurrencyField, printable_rule
 
 
 class DepositIn(RequestBody):
-    amount: StrictInt
-    currency: StrictStr
-    reference: StrictStr | None = None
+    amount: AmountField
+    currency: CurrencyField
+    reference: (
+        Annotated[StrictStr, Field(json_schema_extra=printable_rule(MAX_DEPOSIT_REFERENCE))] | None
+    ) = None

@@ -25,6 +25,7 @@ _DESCRIPTIONS: Final = {
     409: "INSUFFICIENT_FUNDS, WALLET_ALREADY_EXISTS or IDEMPOTENCY_IN_PROGRESS",
     413: "PAYLOAD_TOO_LARGE",
     422: "IDEMPOTENCY_KEY_REUSED: the key was used with a different request",
+    429: "RATE_LIMITED: this API key's request rate is exceeded; retry after `Retry-After`",
     502: "GATEWAY_ERROR: the payment failed and was refunded",
     503: "GATEWAY_UNAVAILABLE: nothing was debited; retry after `Retry-After` seconds",
     504: "GATEWAY_TIMEOUT: details.resolution is `refunded` or `pending`",
@@ -32,8 +33,9 @@ _DESCRIPTIONS: Final = {
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: each status documented with the envelope model."""
+    """`responses=` for a route: each status documented with the envelope model. Every
+    route behind the API key can answer 400, 401 and 429."""
     return {
         status: {"model": ErrorEnvelope, "description": _DESCRIPTIONS[status]}
-        for status in (400, 401, *statuses)
+        for status in sorted({400, 401, 429, *statuses})
     }

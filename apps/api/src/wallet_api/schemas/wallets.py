@@ -2,13 +2,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import StrictStr
-
 from wallet_api.schemas.base import RequestBody, ResponseBody
+from wallet_api.schemas.constraints import UserIdField
 
 
 class CreateWalletIn(RequestBody):
-    user_id: StrictStr
+    user_id: UserIdField
 
 
 class WalletOut(ResponseBody):

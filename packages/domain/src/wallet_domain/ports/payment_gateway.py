@@ -37,9 +37,10 @@ class PaymentGateway(Protocol):
     """The external payment provider."""
 
     def admission(self) -> AbstractAsyncContextManager[None]:
-        """Reserve the right to make one charge (circuit not open, a bulkhead slot free),
-        held for the whole payment. Raises GatewayUnavailable at once otherwise, so the
-        caller can refuse before debiting anything."""
+        """Reserve the right to call the gateway (circuit not open, a bulkhead slot free),
+        held for the whole payment (its charge and any outcome lookup) or one recovery
+        lookup; make those calls inside it. Raises GatewayUnavailable at once otherwise,
+        so the caller can refuse before debiting anything."""
         ...
 
     async def charge(self, request: ChargeRequest, deadline: Deadline) -> ChargeStatus:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from wallet_domain.deadline import Deadline
+from wallet_domain.errors import GatewayUnavailable
 from wallet_domain.payment_outcome import failure_for
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.idempotency_store import IdempotencyStore
@@ -28,6 +29,7 @@ class ResolvePendingRequest:
 class ResolveReport:
     resolved: int
     still_pending: int
+    gateway_unavailable: bool = False  # the round stopped early: the rest waits
 
 
 class ResolvePendingPayments:
@@ -38,6 +40,9 @@ class ResolvePendingPayments:
     so any number of workers resolve each payment once; an outcome the gateway still
     cannot tell is left PENDING (funds stay held) for the next round, never refunded
     blindly; the request's idempotency record, if still in progress, gets the final reply.
+    Lookups go through the gateway's admission like payments do: while its circuit is
+    open (or its bulkhead full) the round stops at once and the rest stays PENDING for the
+    next round, rather than waiting out a dead gateway payment by payment.
     """
 
     def __init__(
@@ -63,15 +68,22 @@ class ResolvePendingPayments:
         cutoff = self._clock.now() - request.older_than
         unresolved: list[UUID] = []
         resolved = 0
+        unavailable = False
         for _ in range(request.batch):
             try:
                 payment = await self._ledger.claim_stale_pending(cutoff, skip=unresolved)
                 if payment is None:
                     await self._tx.rollback()
                     break
-                lookup = await self._gateway.lookup(
-                    payment.id, Deadline.after(request.lookup_timeout_s)
-                )
+                try:
+                    async with self._gateway.admission():
+                        lookup = await self._gateway.lookup(
+                            payment.id, Deadline.after(request.lookup_timeout_s)
+                        )
+                except GatewayUnavailable:
+                    unavailable = True
+                    await self._tx.rollback()
+                    break
                 final = status_from_lookup(lookup)
                 if final is None:
                     unresolved.append(payment.id)
@@ -93,4 +105,6 @@ class ResolvePendingPayments:
             except BaseException:
                 await self._tx.rollback()
                 raise
-        return ResolveReport(resolved=resolved, still_pending=len(unresolved))
+        return ResolveReport(
+            resolved=resolved, still_pending=len(unresolved), gateway_unavailable=unavailable
+        )

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     api_workers: int = Field(1, ge=1)
     max_body_bytes: int = Field(16384, ge=1)
     request_timeout_s: float = Field(10.0, gt=0)
+    # Per-API-key token bucket (§10), per process: sustained requests/s and burst size.
+    # 0 in either turns the limit off.
+    rate_limit_per_s: float = Field(100.0, ge=0)
+    rate_limit_burst: int = Field(200, ge=0)
     # Recovery of PENDING payments (§4): only payments older than this are touched, so a
     # request still inside its deadline settles its own; it is kept >= 2x the deadline.
     recovery_enabled: bool = True
@@ -79,6 +83,7 @@ class Settings(BaseSettings):
     relay_max_backoff_s: float = Field(10.0, gt=0)
     relay_retention_h: int = Field(24, ge=0)
     relay_purge_interval_s: float = Field(300.0, gt=0)
+    relay_concurrency: int = Field(1, ge=1, le=16)  # batches in flight per relay process
 
     gateway_url: str = _GW.url
     gateway_connect_timeout_s: float = _GW.connect_timeout_s
@@ -91,6 +96,8 @@ class Settings(BaseSettings):
     gateway_lookup_attempts: int = _GW.lookup_attempts
     gateway_max_concurrent: int = _GW.max_concurrent
     gateway_max_connections: int = _GW.max_connections
+    gateway_breaker_failure_threshold: int = _GW.breaker_failure_threshold
+    gateway_breaker_recovery_s: float = _GW.breaker_recovery_s
 
     _gateway: GatewaySettings = PrivateAttr()
 

@@ -1,10 +1,17 @@
-"""HttpxPaymentGateway: the PaymentGateway port over HTTP (SPEC §7)."""
+"""HttpxPaymentGateway: the PaymentGateway port over HTTP (SPEC §7).
+
+Admission is the circuit breaker, then a bulkhead slot, both refusing at once. The
+ticket the breaker grants travels to `charge()` / `lookup()` in a context variable: the
+port's calls carry no admission handle, and the Pay use case (like the recovery worker)
+makes them inside `async with admission()` in the same task.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from functools import partial
 from typing import Any
 from uuid import UUID
@@ -20,12 +27,17 @@ from wallet_domain.ports.payment_gateway import (
 )
 
 from wallet_infra.gateway import failures, replies
+from wallet_infra.gateway.breaker import BreakerState, CircuitBreaker, Ticket
 from wallet_infra.gateway.bulkhead import Bulkhead
 from wallet_infra.gateway.failures import Failure
 from wallet_infra.gateway.retrying import RetriesExhausted, call_with_retries
 from wallet_infra.gateway.settings import GatewaySettings
 
 _log = structlog.get_logger(__name__)
+_ADMITTED: ContextVar[Ticket | None] = ContextVar("gateway_admission", default=None)
+# What the breaker counts as the gateway failing: 5xx or unreachable, or no answer in time.
+# A decline is the gateway working.
+_CHARGE_FAILURES = frozenset({ChargeStatus.FAILED, ChargeStatus.UNKNOWN})
 
 
 def _verdict(failed: tuple[Failure, ...]) -> ChargeStatus:
@@ -35,7 +47,7 @@ def _verdict(failed: tuple[Failure, ...]) -> ChargeStatus:
 
 
 class HttpxPaymentGateway(PaymentGateway):
-    """Charges and lookups with deadline-bounded retries, behind a bulkhead.
+    """Charges and lookups with deadline-bounded retries, behind a breaker and a bulkhead.
 
     `client` is the process-wide pooled client (see make_gateway_http_client);
     this class never creates or closes it.
@@ -45,18 +57,43 @@ class HttpxPaymentGateway(PaymentGateway):
         self._client = client
         self._settings = settings
         self._bulkhead = Bulkhead(settings.max_concurrent)
+        self._breaker = CircuitBreaker(
+            failure_threshold=settings.breaker_failure_threshold,
+            recovery_s=settings.breaker_recovery_s,
+        )
 
     @property
     def bulkhead(self) -> Bulkhead:
         return self._bulkhead
 
+    @property
+    def breaker(self) -> CircuitBreaker:
+        return self._breaker
+
+    @property
+    def breaker_state(self) -> BreakerState:
+        return self._breaker.state
+
+    @property
+    def bulkhead_in_use(self) -> int:
+        return self._bulkhead.in_use
+
     @asynccontextmanager
     async def admission(self) -> AsyncIterator[None]:
-        # A circuit-breaker check belongs here, before taking a bulkhead slot.
-        async with self._bulkhead.slot():
-            yield
+        ticket = await self._breaker.admit()
+        try:
+            async with self._bulkhead.slot():
+                token = _ADMITTED.set(ticket)
+                try:
+                    yield
+                finally:
+                    _ADMITTED.reset(token)
+        finally:
+            self._breaker.release(ticket)
 
     async def charge(self, request: ChargeRequest, deadline: Deadline) -> ChargeStatus:
+        """The outcome is told to the breaker, unless no attempt was made at all (the
+        deadline was already spent): that says nothing about the gateway."""
         log = _log.bind(payment_id=str(request.payment_id), operation="charge")
         try:
             status = await call_with_retries(
@@ -70,21 +107,31 @@ class HttpxPaymentGateway(PaymentGateway):
             status = _verdict(exhausted.failures)
             tried = len(exhausted.failures)
             log.warning("gateway_charge_gave_up", status=str(status), failed_attempts=tried)
-        # A circuit breaker would record `status` here (FAILED/UNKNOWN count as failures).
+            if not tried:
+                return status
+        await self._breaker.record(_ADMITTED.get(), ok=status not in _CHARGE_FAILURES)
         return status
 
     async def lookup(self, payment_id: UUID, deadline: Deadline) -> LookupStatus:
+        """Only a failed lookup is told to the breaker: an answered one proves the lookup
+        path works, not that charges get through (a gateway can hang on charges while it
+        still answers lookups, as the mock's `timeout` mode does)."""
         log = _log.bind(payment_id=str(payment_id), operation="lookup")
         try:
-            return await call_with_retries(
+            status = await call_with_retries(
                 partial(self._lookup_once, payment_id),
                 attempts=self._settings.lookup_attempts,
                 deadline=deadline,
                 settings=self._settings,
                 log=log,
             )
-        except RetriesExhausted:
-            return LookupStatus.UNKNOWN
+        except RetriesExhausted as exhausted:
+            if not exhausted.failures:  # never asked: no time was left
+                return LookupStatus.UNKNOWN
+            status = LookupStatus.UNKNOWN
+        if status is LookupStatus.UNKNOWN:
+            await self._breaker.record(_ADMITTED.get(), ok=False)
+        return status
 
     async def _charge_once(self, request: ChargeRequest, seconds_left: float) -> ChargeStatus:
         body = {

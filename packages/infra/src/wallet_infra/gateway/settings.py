@@ -19,6 +19,10 @@ class GatewaySettings(BaseModel):
     lookup_attempts: int = Field(default=2, ge=1)
     max_concurrent: int = Field(default=100, ge=1)  # bulkhead: payments in flight at once
     max_connections: int = Field(default=200, ge=1)
+    # Circuit breaker: consecutive failed/unknown calls that open it, and how long it stays
+    # open before one half-open probe is let through.
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_recovery_s: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _backoff_bounds(self) -> GatewaySettings:

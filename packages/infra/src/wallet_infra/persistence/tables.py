@@ -50,6 +50,7 @@ IDEMPOTENCY_KEYS_PKEY: Final = "idempotency_keys_pkey"
 IDEMPOTENCY_KEYS_PAYMENT_ID_IDX: Final = "idempotency_keys_payment_id_idx"
 OUTBOX_PKEY: Final = "outbox_pkey"
 AUDIT_LOG_EVENT_ID_KEY: Final = "audit_log_event_id_key"
+CONSUMER_INBOX_PKEY: Final = "consumer_inbox_pkey"
 
 
 class StdUuid(TypeDecorator[UUID]):
@@ -151,4 +152,12 @@ audit_log: Final = Table(
     Column("occurred_at", _TS, nullable=False),
     Column("payload", JSONB, nullable=False),
     Column("received_at", _TS, nullable=False, server_default=_NOW),
+)
+
+consumer_inbox: Final = Table(
+    "consumer_inbox",
+    metadata,
+    Column("consumer", Text, primary_key=True),
+    Column("event_id", StdUuid, primary_key=True),
+    Column("processed_at", _TS, nullable=False, server_default=_NOW),
 )

@@ -1,0 +1,97 @@
+"""The audit subscriber under TestRabbitBroker: how each delivery is settled, and what it
+stores (§8, §12).
+
+TestRabbitBroker routes by the subscriber's own binding (`payment.*`); the queue's other
+bindings (`refund.*`, `deposit.*`) come from `declare_topology` and are exercised on the
+real broker by the integration tests.
+"""
+
+from __future__ import annotations
+
+from audit_consumer_testkit import AuditStore, money_event, recorded_settlements
+from faststream.rabbit import RabbitBroker
+from wallet_domain.model.events import DomainEvent, EventType
+from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
+from wallet_infra.messaging.topology import EVENTS_EXCHANGE
+
+
+async def _deliver(broker: RabbitBroker, body: bytes, routing_key: str = "payment.created") -> None:
+    await broker.publish(
+        body, exchange=EVENTS_EXCHANGE, routing_key=routing_key, content_type=CONTENT_TYPE
+    )
+
+
+async def _deliver_event(broker: RabbitBroker, event: DomainEvent) -> None:
+    await _deliver(broker, encode_envelope(event), event.event_type.value)
+
+
+async def test_an_event_is_stored_as_published_then_acked(
+    broker: RabbitBroker, audit_store: AuditStore
+) -> None:
+    event = money_event(EventType.PAYMENT_CREATED, external_reference="bill-42")
+
+    with recorded_settlements() as settled:
+        await _deliver_event(broker, event)
+
+    assert settled == ["ack"]
+    assert audit_store.rows == {event.event_id: event}
+
+
+async def test_a_redelivery_is_acked_and_stores_nothing_new(
+    broker: RabbitBroker, audit_store: AuditStore
+) -> None:
+    event = money_event(EventType.PAYMENT_COMPLETED, status="APPROVED")
+
+    with recorded_settlements() as settled:
+        for _ in range(3):
+            await _deliver_event(broker, event)
+
+    assert settled == ["ack", "ack", "ack"]
+    assert list(audit_store.rows) == [event.event_id]
+
+
+async def test_a_failure_is_nacked_for_redelivery_and_stores_nothing(
+    broker: RabbitBroker, audit_store: AuditStore
+) -> None:
+    event = money_event(EventType.PAYMENT_FAILED, status="DECLINED")
+    audit_store.failures.append(ConnectionError("database went away"))
+
+    with recorded_settlements() as settled:
+        await _deliver_event(broker, event)
+        assert (settled, audit_store.rows, audit_store.commits) == (["nack(requeue=True)"], {}, 0)
+
+        await _deliver_event(broker, event)
+
+    assert settled == ["nack(requeue=True)", "ack"]
+    assert list(audit_store.rows) == [event.event_id]
+
+
+async def test_a_malformed_body_is_rejected_without_requeue(
+    broker: RabbitBroker, audit_store: AuditStore
+) -> None:
+    with recorded_settlements() as settled:
+        await _deliver(broker, b"\xff\xfe not json")
+        await _deliver(broker, b'{"event_type": "payment.created"}')
+        await _deliver(broker, b"[]")
+
+    assert settled == ["reject(requeue=False)"] * 3
+    assert audit_store.rows == {}
+
+
+async def test_every_event_type_is_audited_whatever_its_payload(
+    broker: RabbitBroker, audit_store: AuditStore
+) -> None:
+    # The audit log keeps what was published; it does not judge payloads (the metrics
+    # consumer does, because it has to read the money out of them).
+    events = [
+        money_event(EventType.PAYMENT_COMPLETED, status="DECLINED"),
+        money_event(EventType.REFUND_CREATED, type="REFUND", status="COMPLETED"),
+        money_event(EventType.DEPOSIT_COMPLETED, type="DEPOSIT", status="COMPLETED"),
+    ]
+
+    with recorded_settlements() as settled:
+        for event in events:
+            await _deliver(broker, encode_envelope(event), "payment.any")
+
+    assert settled == ["ack"] * 3
+    assert audit_store.rows == {event.event_id: event for event in events}

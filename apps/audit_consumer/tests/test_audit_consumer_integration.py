@@ -1,0 +1,139 @@
+"""The audit consumer on the real broker and database: every routed event type is stored
+once, a message whose insert keeps failing is dead-lettered after the delivery limit
+while the events behind it are stored, `/healthz` sees broker and database."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from uuid import UUID
+
+import httpx
+import pytest
+from aio_pika.abc import AbstractIncomingMessage
+from audit_consumer_testkit import (
+    RabbitVhost,
+    dead_letters,
+    deliveries,
+    eventually,
+    first_death,
+    money_event,
+    scrape,
+)
+from faststream.asgi import AsgiFastStream
+from faststream.rabbit import RabbitBroker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from wallet_domain.model.events import DomainEvent, EventType
+from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
+from wallet_infra.messaging.topology import (
+    AUDIT_DLQ_NAME,
+    AUDIT_QUEUE_NAME,
+    DELIVERY_LIMIT,
+    EVENTS_EXCHANGE,
+)
+from wallet_infra.persistence.tables import audit_log
+
+pytestmark = pytest.mark.integration
+
+TIMEOUT_S: Final = 15.0
+
+
+async def _publish(broker: RabbitBroker, event: DomainEvent) -> None:
+    await broker.publish(
+        encode_envelope(event),
+        exchange=EVENTS_EXCHANGE,
+        routing_key=event.event_type.value,
+        message_id=str(event.event_id),
+        content_type=CONTENT_TYPE,
+        persist=True,
+        mandatory=True,
+    )
+
+
+async def _rows(
+    session_factory: async_sessionmaker[AsyncSession], event_ids: set[UUID]
+) -> list[Any]:
+    async with session_factory() as session:
+        query = select(audit_log).where(audit_log.c.event_id.in_(event_ids))
+        return list((await session.execute(query)).all())
+
+
+async def _handled(app: AsgiFastStream) -> int:
+    return sum(deliveries(await scrape(app), AUDIT_QUEUE_NAME).values())
+
+
+async def test_every_event_type_is_stored_once_as_published(
+    live_consumer: AsgiFastStream,
+    publisher: RabbitBroker,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    before = await _handled(live_consumer)
+    events = [
+        money_event(EventType.PAYMENT_CREATED),
+        money_event(EventType.PAYMENT_FAILED, status="DECLINED"),
+        money_event(EventType.REFUND_CREATED, type="REFUND", status="COMPLETED"),
+        money_event(EventType.DEPOSIT_COMPLETED, type="DEPOSIT", status="COMPLETED"),
+    ]
+
+    for event in [*events, *events]:  # every event delivered twice
+        await _publish(publisher, event)
+
+    async def all_handled() -> bool:
+        return await _handled(live_consumer) - before >= 2 * len(events)
+
+    await eventually(all_handled, timeout_s=TIMEOUT_S)
+    rows = {row.event_id: row for row in await _rows(session_factory, {e.event_id for e in events})}
+    assert rows.keys() == {event.event_id for event in events}
+    for event in events:
+        row = rows[event.event_id]
+        assert (row.event_type, row.aggregate_id, row.user_id) == (
+            event.event_type.value,
+            event.aggregate_id,
+            event.user_id,
+        )
+        assert row.occurred_at == event.occurred_at
+        assert row.payload == event.payload
+
+
+async def test_a_message_that_keeps_failing_is_dead_lettered_while_others_flow(
+    live_consumer: AsgiFastStream,
+    publisher: RabbitBroker,
+    vhost: RabbitVhost,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    # A real, deterministic failure: PostgreSQL's jsonb refuses the \u0000 escape, so
+    # the insert fails on every delivery although the envelope is valid JSON.
+    poison = money_event(EventType.PAYMENT_CREATED, note="nul \u0000 byte")
+    healthy = [money_event(EventType.PAYMENT_CREATED) for _ in range(5)]
+    before = deliveries(await scrape(live_consumer), AUDIT_QUEUE_NAME)
+
+    await _publish(publisher, poison)
+    for event in healthy:
+        await _publish(publisher, event)
+
+    found: list[AbstractIncomingMessage] = []
+
+    async def dead_lettered() -> bool:
+        found.extend(await dead_letters(vhost.url, AUDIT_DLQ_NAME))
+        return bool(found)
+
+    await eventually(dead_lettered, timeout_s=TIMEOUT_S)
+    [message] = found
+    assert message.message_id == str(poison.event_id)
+    death = first_death(message)
+    assert death["queue"] == AUDIT_QUEUE_NAME
+    assert death["reason"] == "delivery_limit"
+    stored = await _rows(session_factory, {e.event_id for e in [poison, *healthy]})
+    assert {row.event_id for row in stored} == {event.event_id for event in healthy}
+    after = deliveries(await scrape(live_consumer), AUDIT_QUEUE_NAME)
+    assert after.get("retried", 0) - before.get("retried", 0) == DELIVERY_LIMIT
+    assert after.get("dead_lettered", 0) - before.get("dead_lettered", 0) == 1
+
+
+async def test_healthz_reports_broker_and_database(live_consumer: AsgiFastStream) -> None:
+    transport = httpx.ASGITransport(app=live_consumer)
+    async with httpx.AsyncClient(transport=transport, base_url="http://consumer") as client:
+        response = await client.get("/healthz")
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"status": "ok", "checks": {"broker": "ok", "database": "ok"}}

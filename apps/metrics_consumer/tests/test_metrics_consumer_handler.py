@@ -1,0 +1,139 @@
+"""The metrics subscriber under TestRabbitBroker: how each delivery is settled, and what
+it counts (§8, §12)."""
+
+from __future__ import annotations
+
+from faststream.asgi import AsgiFastStream
+from faststream.rabbit import RabbitBroker
+from metrics_consumer_testkit import (
+    InboxStore,
+    Samples,
+    deliveries,
+    payment_event,
+    recorded_settlements,
+    scrape,
+    value,
+)
+from wallet_domain.model.events import DomainEvent, EventType
+from wallet_domain.use_cases.count_payment_event import METRICS_CONSUMER
+from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
+from wallet_infra.messaging.topology import EVENTS_EXCHANGE, METRICS_QUEUE_NAME
+
+BUSINESS_PREFIXES = ("wallet_payment", "wallet_events")
+
+
+def _business_samples(samples: Samples) -> Samples:
+    return {key: v for key, v in samples.items() if key[0].startswith(BUSINESS_PREFIXES)}
+
+
+async def _deliver(broker: RabbitBroker, body: bytes, routing_key: str = "payment.created") -> None:
+    await broker.publish(
+        body, exchange=EVENTS_EXCHANGE, routing_key=routing_key, content_type=CONTENT_TYPE
+    )
+
+
+async def _deliver_event(broker: RabbitBroker, event: DomainEvent) -> None:
+    await _deliver(broker, encode_envelope(event), event.event_type.value)
+
+
+async def test_a_settled_payment_is_counted_then_acked(
+    consumer: AsgiFastStream, broker: RabbitBroker, inbox_store: InboxStore
+) -> None:
+    event = payment_event(EventType.PAYMENT_COMPLETED, status="APPROVED", amount=1_250)
+
+    with recorded_settlements() as settled:
+        await _deliver_event(broker, event)
+
+    assert settled == ["ack"]
+    assert inbox_store.committed == {(METRICS_CONSUMER, event.event_id)}
+    samples = await scrape(consumer)
+    assert value(samples, "wallet_payments_total", status="APPROVED", currency="USD") == 1
+    assert (
+        value(samples, "wallet_payment_amount_minor_total", status="APPROVED", currency="USD")
+        == 1_250
+    )
+    assert value(samples, "wallet_events_consumed_total", event_type="payment.completed") == 1
+
+
+async def test_failed_payments_are_counted_with_their_payload_status(
+    consumer: AsgiFastStream, broker: RabbitBroker
+) -> None:
+    declined = payment_event(EventType.PAYMENT_FAILED, status="DECLINED", amount=7, currency="EUR")
+    failed = payment_event(EventType.PAYMENT_FAILED, status="FAILED", amount=9, currency="EUR")
+    created = payment_event(EventType.PAYMENT_CREATED, status="PENDING", currency="EUR")
+
+    for event in (declined, failed, created):
+        await _deliver_event(broker, event)
+
+    samples = await scrape(consumer)
+    assert value(samples, "wallet_payments_total", status="DECLINED", currency="EUR") == 1
+    assert value(samples, "wallet_payments_total", status="FAILED", currency="EUR") == 1
+    assert value(samples, "wallet_payments_total", status="PENDING", currency="EUR") == 0
+    assert value(samples, "wallet_payment_amount_minor_total", status="FAILED", currency="EUR") == 9
+    assert value(samples, "wallet_events_consumed_total", event_type="payment.failed") == 2
+    assert value(samples, "wallet_events_consumed_total", event_type="payment.created") == 1
+
+
+async def test_a_redelivered_event_is_acked_but_not_counted_again(
+    consumer: AsgiFastStream, broker: RabbitBroker
+) -> None:
+    event = payment_event(EventType.PAYMENT_FAILED, status="DECLINED", amount=500)
+
+    with recorded_settlements() as settled:
+        for _ in range(3):
+            await _deliver_event(broker, event)
+
+    assert settled == ["ack", "ack", "ack"]
+    samples = await scrape(consumer)
+    assert deliveries(samples, METRICS_QUEUE_NAME) == {"processed": 1, "duplicate": 2}
+    assert value(samples, "wallet_payments_total", status="DECLINED", currency="USD") == 1
+    assert (
+        value(samples, "wallet_payment_amount_minor_total", status="DECLINED", currency="USD")
+        == 500
+    )
+    assert value(samples, "wallet_events_consumed_total", event_type="payment.failed") == 1
+
+
+async def test_a_failure_is_nacked_for_redelivery_and_counts_nothing(
+    consumer: AsgiFastStream, broker: RabbitBroker, inbox_store: InboxStore
+) -> None:
+    event = payment_event(EventType.PAYMENT_COMPLETED, status="APPROVED")
+    inbox_store.failures.append(ConnectionError("database went away"))
+
+    with recorded_settlements() as settled:
+        await _deliver_event(broker, event)
+        assert settled == ["nack(requeue=True)"]
+        assert inbox_store.committed == set()
+        assert _business_samples(await scrape(consumer)) == {}
+
+        await _deliver_event(broker, event)  # the redelivery succeeds
+
+    assert settled == ["nack(requeue=True)", "ack"]
+    samples = await scrape(consumer)
+    assert deliveries(samples, METRICS_QUEUE_NAME) == {"retried": 1, "processed": 1}
+    assert value(samples, "wallet_payments_total", status="APPROVED", currency="USD") == 1
+
+
+async def test_a_malformed_body_is_rejected_without_requeue(
+    consumer: AsgiFastStream, broker: RabbitBroker, inbox_store: InboxStore
+) -> None:
+    with recorded_settlements() as settled:
+        await _deliver(broker, b"{not json")
+        await _deliver(broker, b'{"event_id": "not-a-uuid"}')
+
+    assert settled == ["reject(requeue=False)", "reject(requeue=False)"]
+    assert inbox_store.committed == set()
+    assert deliveries(await scrape(consumer), METRICS_QUEUE_NAME) == {"dead_lettered": 2}
+
+
+async def test_a_payload_contradicting_its_type_is_rejected_before_the_inbox(
+    consumer: AsgiFastStream, broker: RabbitBroker, inbox_store: InboxStore
+) -> None:
+    event = payment_event(EventType.PAYMENT_COMPLETED, status="DECLINED")
+
+    with recorded_settlements() as settled:
+        await _deliver_event(broker, event)
+
+    assert settled == ["reject(requeue=False)"]
+    assert inbox_store.committed == set()
+    assert _business_samples(await scrape(consumer)) == {}

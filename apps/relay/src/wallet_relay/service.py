@@ -1,0 +1,136 @@
+"""The relay loop: drain the outbox into RabbitMQ, sleep until NOTIFY or the poll timer.
+
+A plain asyncio service that owns a FastStream broker, not a FastStream app: the relay
+only publishes, so FastStream's app lifecycle (subscribers, AsyncAPI) would add nothing,
+while the loop needs control FastStream does not give: connect-with-retry before the
+first batch, a LISTEN connection beside the pool, and backoff interleaved with shutdown.
+
+Rules: a full batch means more is waiting, so the next one starts at once; otherwise
+the worker waits for a NOTIFY or `poll_interval_s`. `concurrency` workers run batches
+side by side, each in its own transaction (SKIP LOCKED keeps them disjoint, as it does
+across processes), so one batch's database work overlaps another's broker confirms.
+Any failure (broker down, database unreachable, a bug) is logged and retried with
+exponential backoff up to `max_backoff_s`: the process never exits on its own and never
+loses an event, because an event leaves the outbox only as `sent_at`, written after the
+broker's confirm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from dishka import AsyncContainer
+from faststream.rabbit import RabbitBroker
+from wallet_domain.ports.event_publisher import BrokerUnavailable
+from wallet_domain.use_cases.purge_sent_events import PurgeSentEvents, PurgeSentRequest
+from wallet_domain.use_cases.relay_outbox import RelayBatchRequest, RelayOutbox, RelayReport
+
+from wallet_relay.backoff import Backoff
+from wallet_relay.broker_start import sleep_unless_stopped, start_broker
+from wallet_relay.config import RelayConfig
+from wallet_relay.wakeup import OutboxWakeup
+
+_log = structlog.get_logger(__name__)
+
+
+class RelayService:
+    """Runs until `stop` is set; the batches in flight finish (or roll back) first."""
+
+    def __init__(
+        self,
+        *,
+        container: AsyncContainer,
+        broker: RabbitBroker,
+        wakeup: OutboxWakeup,
+        config: RelayConfig,
+    ) -> None:
+        self._container = container
+        self._broker = broker
+        self._wakeup = wakeup
+        self._config = config
+
+    async def run(self, stop: asyncio.Event) -> None:
+        if not await start_broker(
+            self._broker, stop=stop, max_backoff_s=self._config.max_backoff_s
+        ):
+            return
+        stop_waiter = asyncio.create_task(stop.wait())
+        stop_waiter.add_done_callback(lambda _: self._wakeup.wake())
+        helpers = [
+            asyncio.create_task(self._wakeup.serve(), name="outbox-listener"),
+            asyncio.create_task(self._purge_periodically(stop), name="outbox-purger"),
+        ]
+        try:
+            async with asyncio.TaskGroup() as workers:
+                for n in range(self._config.concurrency):
+                    workers.create_task(self._work(stop), name=f"relay-worker-{n}")
+        finally:
+            for task in (stop_waiter, *helpers):
+                task.cancel()
+            for task in helpers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        _log.info("relay stopped")
+
+    async def _work(self, stop: asyncio.Event) -> None:
+        backoff = Backoff(max_s=self._config.max_backoff_s)
+        while not stop.is_set():
+            # Cleared before the claim: a NOTIFY for rows this claim cannot see (they
+            # commit later) arrives afterwards and wakes the wait below.
+            self._wakeup.clear()
+            report = await self._relay_batch(backoff)
+            if report is None or report.failed:
+                await sleep_unless_stopped(stop, backoff.next_delay())
+            elif not report.is_full(self._config.batch_size):
+                await self._wakeup.wait(self._config.poll_interval_s)
+
+    async def _relay_batch(self, backoff: Backoff) -> RelayReport | None:
+        """One batch in its own REQUEST scope; None if it failed as a whole."""
+        try:
+            async with self._container() as request:
+                relay = await request.get(RelayOutbox)
+                report = await relay.execute(RelayBatchRequest(limit=self._config.batch_size))
+        except BrokerUnavailable as error:
+            _log_outage(backoff, "broker unavailable, events wait in the outbox", error)
+            return None
+        except Exception as error:
+            _log_outage(backoff, "relay batch failed, will retry", error, exc_info=True)
+            return None
+        if backoff.failures:
+            _log.info("relay recovered", failed_attempts=backoff.failures)
+            backoff.reset()
+        if report.claimed:
+            _log.debug(
+                "relay batch",
+                claimed=report.claimed,
+                published=report.published,
+                failed=report.failed,
+            )
+        return report
+
+    async def _purge_periodically(self, stop: asyncio.Event) -> None:
+        request = PurgeSentRequest(
+            older_than=self._config.retention, batch=self._config.purge_batch
+        )
+        while not stop.is_set():
+            try:
+                async with self._container() as scope:
+                    purge = await scope.get(PurgeSentEvents)
+                    report = await purge.execute(request)
+                if report.deleted:
+                    _log.info("purged sent outbox events", deleted=report.deleted)
+            except Exception as error:
+                _log.warning("outbox purge failed", error=type(error).__name__)
+            await sleep_unless_stopped(stop, self._config.purge_interval_s)
+
+
+def _log_outage(
+    backoff: Backoff, message: str, error: Exception, *, exc_info: bool = False
+) -> None:
+    # The first failure of an outage is logged, then every 10th: no log flood.
+    if backoff.failures % 10 == 0:
+        _log.warning(
+            message, error=type(error).__name__, attempt=backoff.failures + 1, exc_info=exc_info
+        )

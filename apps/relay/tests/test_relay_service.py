@@ -1,0 +1,197 @@
+"""The relay service in-process, on the real database and broker: it drains the outbox,
+wakes on NOTIFY, rides out broker trouble without losing events, purges, and stops."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Final
+from uuid import UUID
+
+import asyncpg  # type: ignore[import-untyped]
+import pytest
+import pytest_asyncio
+import structlog
+from dishka import Provider, Scope, provide
+from faststream.rabbit import RabbitBroker
+from wallet_domain.model.events import EventType
+from wallet_domain.model.outbox_message import OutboxMessage
+from wallet_domain.ports.event_publisher import BrokerUnavailable, EventPublisher
+from wallet_infra.config.settings import Settings
+from wallet_infra.messaging.publisher import FaststreamEventPublisher
+from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME
+from wallet_relay.wakeup import listener_connect_args
+
+from .relay_testkit import Outbox, collecting, eventually, running_relay
+
+pytestmark = pytest.mark.integration
+
+# The poll timer is far above every bound below: meeting a bound proves NOTIFY (or a full
+# batch) woke the relay, not the timer.
+SLOW_POLL_S: Final = 30.0
+WAKE_BOUND_S: Final = 5.0
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def box(private_database_url: str) -> AsyncIterator[Outbox]:
+    box = Outbox(private_database_url)
+    await box.clear()
+    yield box
+    await box.close()
+
+
+def settings_for(database_url: str, amqp_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "amqp_url": amqp_url,
+        "db_pool_size": 3,
+        "relay_poll_interval_s": SLOW_POLL_S,
+        "relay_max_backoff_s": 0.5,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+async def test_committed_events_reach_the_queue_and_notify_wakes_the_relay(
+    box: Outbox, private_database_url: str, amqp_url: str
+) -> None:
+    settings = settings_for(private_database_url, amqp_url)
+    async with collecting(amqp_url, AUDIT_QUEUE_NAME) as audit, running_relay(settings) as task:
+        first = await box.add(1)
+        await audit.wait_for(first, timeout_s=20)  # the relay is up
+        later = await box.add(5, EventType.REFUND_CREATED)
+        took = await audit.wait_for(later, timeout_s=WAKE_BOUND_S)
+        assert not task.done()
+    assert took < WAKE_BOUND_S
+    assert task.exception() is None
+    assert await box.unsent() == 0
+
+
+async def test_a_full_batch_is_followed_at_once_by_the_next(
+    box: Outbox, private_database_url: str, amqp_url: str
+) -> None:
+    settings = settings_for(private_database_url, amqp_url, relay_batch_size=7)
+    async with collecting(amqp_url, AUDIT_QUEUE_NAME) as audit, running_relay(settings):
+        ids = await box.add(100)  # one commit, one NOTIFY, 15 batches
+        await audit.wait_for(ids, timeout_s=WAKE_BOUND_S)
+
+
+async def test_an_unreachable_broker_is_retried_until_stopped(
+    box: Outbox, private_database_url: str
+) -> None:
+    settings = settings_for(private_database_url, "amqp://guest:guest@127.0.0.1:1/")
+    await box.add(3)
+    with structlog.testing.capture_logs() as logs:
+        async with running_relay(settings) as task:
+
+            async def retried_a_few_times() -> bool:
+                assert not task.done(), "the relay must keep retrying, not exit"
+                return sum(entry["event"] == "RabbitMQ not ready, retrying" for entry in logs) >= 3
+
+            await eventually(retried_a_few_times, timeout_s=20)
+    assert task.exception() is None
+    assert await box.unsent() == 3
+
+
+class FlakyPublisher(EventPublisher):
+    """The real publisher behind a broker that is "down" for the first `outages` calls."""
+
+    def __init__(self, real: EventPublisher, outages: int) -> None:
+        self._real = real
+        self.outages = outages
+        self.calls = 0
+
+    async def publish_batch(self, messages: Sequence[OutboxMessage]) -> set[UUID]:
+        self.calls += 1
+        if self.calls <= self.outages:
+            raise BrokerUnavailable("simulated outage")
+        return await self._real.publish_batch(messages)
+
+
+class FlakyProvider(Provider):
+    def __init__(self) -> None:
+        super().__init__(scope=Scope.APP)
+        self.publisher: FlakyPublisher | None = None
+
+    @provide
+    def event_publisher(self, broker: RabbitBroker) -> EventPublisher:
+        self.publisher = FlakyPublisher(FaststreamEventPublisher(broker=broker), outages=4)
+        return self.publisher
+
+
+async def test_events_wait_out_a_broker_outage_and_none_is_lost(
+    box: Outbox, private_database_url: str, amqp_url: str
+) -> None:
+    flaky = FlakyProvider()
+    settings = settings_for(private_database_url, amqp_url)
+    async with (
+        collecting(amqp_url, AUDIT_QUEUE_NAME) as audit,
+        running_relay(settings, flaky) as task,
+    ):
+        ids = await box.add(20)
+        await audit.wait_for(ids, timeout_s=20)
+        assert not task.done()
+    assert flaky.publisher is not None
+    assert flaky.publisher.calls > flaky.publisher.outages
+    assert await box.unsent() == 0
+
+
+async def test_the_listener_reconnects_when_its_connection_dies(
+    box: Outbox, private_database_url: str, amqp_url: str
+) -> None:
+    settings = settings_for(private_database_url, amqp_url)
+    async with collecting(amqp_url, AUDIT_QUEUE_NAME) as audit, running_relay(settings):
+        await audit.wait_for(await box.add(1), timeout_s=20)
+        assert await _terminate_listeners(private_database_url) == 1
+
+        async def listening_again() -> bool:
+            return await _listeners(private_database_url) == 1
+
+        await eventually(listening_again, timeout_s=10)
+        ids = await box.add(3)
+        assert await audit.wait_for(ids, timeout_s=WAKE_BOUND_S) < WAKE_BOUND_S
+
+
+async def test_sent_events_are_purged_after_the_retention(
+    box: Outbox, private_database_url: str, amqp_url: str
+) -> None:
+    settings = settings_for(
+        private_database_url, amqp_url, relay_retention_h=0, relay_purge_interval_s=0.2
+    )
+    async with collecting(amqp_url, AUDIT_QUEUE_NAME) as audit, running_relay(settings):
+        ids = await box.add(10)
+        await audit.wait_for(ids, timeout_s=20)
+
+        async def purged() -> bool:
+            return await _outbox_rows(private_database_url) == 0
+
+        await eventually(purged, timeout_s=10)
+
+
+async def _admin(dsn: str, query: str) -> int:
+    args = listener_connect_args(dsn)
+    args["server_settings"] = {"application_name": "relay-test-admin"}
+    connection = await asyncpg.connect(**args)
+    try:
+        return int(await connection.fetchval(query))
+    finally:
+        await connection.close()
+
+
+async def _listeners(dsn: str) -> int:
+    return await _admin(
+        dsn,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND application_name = 'wallet-relay-listener'",
+    )
+
+
+async def _terminate_listeners(dsn: str) -> int:
+    return await _admin(
+        dsn,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name = 'wallet-relay-listener'",
+    )
+
+
+async def _outbox_rows(dsn: str) -> int:
+    return await _admin(dsn, "SELECT count(*) FROM outbox")

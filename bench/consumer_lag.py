@@ -1,0 +1,270 @@
+"""Consumer lag: from an event's commit to its audit_log row, under a steady payment rate.
+
+`run(dsn, amqp_url, api_url, rate)` drives `rate` payments per second, open loop, through
+the API at `api_url` (already running, accepting `api_key`, its gateway approving) for
+`duration_s`, with a relay and an audit consumer of its own (started and stopped here,
+on a throwaway virtual host when `rabbitmqctl` can make one, so no other consumer takes
+its messages). It reports, for every event those payments produced, the lag
+`audit_log.received_at - outbox.occurred_at`: p50 / p99 / max in milliseconds.
+
+`occurred_at` is stamped by the API just before its transaction commits, so the figure
+slightly overstates commit-to-stored; `received_at` is the audit insert's transaction
+time. Both come from clocks on this machine. Before the load starts, the relay drains
+any backlog of unsent outbox rows, which would otherwise count as lag.
+
+`python bench/consumer_lag.py --rate 200` runs it alone against WALLET_DATABASE_URL /
+WALLET_AMQP_URL and an API on --api-url.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import IO, Any, Final
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import asyncpg  # type: ignore[import-untyped]
+
+BENCH_DIR: Final = Path(__file__).resolve().parent
+if str(BENCH_DIR) not in sys.path:
+    sys.path.insert(0, str(BENCH_DIR))
+
+from http_load import Connection  # noqa: E402
+from seed import seed_wallets  # noqa: E402
+
+ROOT: Final = BENCH_DIR.parent
+PROVIDER_ID: Final = "01890a5d-ac96-774b-bcce-b302099a8057"
+WALLETS: Final = 200
+MAX_IN_FLIGHT: Final = 256
+START_TIMEOUT_S: Final = 60.0
+DRAIN_TIMEOUT_S: Final = 300.0
+POLL_S: Final = 0.2
+
+
+def _plain_dsn(dsn: str) -> str:
+    return dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@contextlib.contextmanager
+def _scratch_vhost(amqp_url: str) -> Iterator[str]:
+    """`amqp_url` on a fresh virtual host if rabbitmqctl can make one, else unchanged."""
+    ctl = shutil.which("rabbitmqctl")
+    vhost = f"wallet-bench-lag-{uuid.uuid4().hex[:8]}"
+    if ctl is None or subprocess.run([ctl, "-q", "add_vhost", vhost], check=False).returncode:
+        yield amqp_url
+        return
+    try:
+        user = urlsplit(amqp_url).username or "guest"
+        subprocess.run(
+            [ctl, "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"], check=True
+        )
+        yield urlunsplit(urlsplit(amqp_url)._replace(path="/" + quote(vhost, safe="")))
+    finally:
+        subprocess.run([ctl, "-q", "delete_vhost", vhost], check=False)
+
+
+@contextlib.asynccontextmanager
+async def _process(module: str, env: dict[str, str], log: IO[bytes]) -> AsyncIterator[Any]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, env={**os.environ, **env}, cwd=ROOT, stdout=log,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), timeout=20)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def _until(check: Any, *, timeout_s: float, what: str, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not await check():
+        if time.monotonic() > deadline:
+            log.seek(0)
+            raise RuntimeError(f"{what} within {timeout_s}s:\n{log.read().decode()[-3000:]}")
+        await asyncio.sleep(POLL_S)
+
+
+async def _healthy(port: int) -> bool:
+    try:
+        response = await Connection("127.0.0.1", port).request("GET", "/healthz", {})
+    except OSError:
+        return False
+    return response.status == 200
+
+
+async def _drive(
+    api_url: str, api_key: str, wallets: list[str], rate: float, duration_s: float
+) -> dict[int, int]:
+    """Start payment n at t0 + n / rate (open loop: a slow reply does not slow the rate),
+    from a pool of keep-alive connections; returns the count of each HTTP status."""
+    parts = urlsplit(api_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    idle: list[Connection] = []
+    statuses: dict[int, int] = {}
+    in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+    run_id = uuid.uuid4().hex[:8]
+
+    async def pay(n: int) -> None:
+        connection = idle.pop() if idle else Connection(host, port)
+        body = json.dumps(
+            {
+                "provider_id": PROVIDER_ID,
+                "external_reference": f"lag-{n}",
+                "amount": 1,
+                "currency": "USD",
+            }
+        ).encode()
+        headers = {
+            "X-API-Key": api_key,
+            "Content-Type": "application/json",
+            "Idempotency-Key": f"lag-{run_id}-{n}",
+        }
+        try:
+            response = await connection.request(
+                "POST", f"/wallets/{wallets[n % len(wallets)]}/payments", headers, body
+            )
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+            idle.append(connection)
+        except OSError:
+            statuses[0] = statuses.get(0, 0) + 1
+            await connection.close()
+        finally:
+            in_flight.release()
+
+    tasks = []
+    start = time.perf_counter()
+    for n in range(int(rate * duration_s)):
+        delay = start + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await in_flight.acquire()
+        tasks.append(asyncio.create_task(pay(n)))
+    await asyncio.gather(*tasks)
+    for connection in idle:
+        await connection.close()
+    return statuses
+
+
+def _percentile(data: list[float], p: float) -> float:
+    if not data:
+        return float("nan")
+    return data[min(len(data) - 1, round(p / 100 * (len(data) - 1)))]
+
+
+async def run(
+    dsn: str,
+    amqp_url: str,
+    api_url: str,
+    rate: float,
+    *,
+    duration_s: float = 10.0,
+    api_key: str = "bench-key",
+) -> dict[str, Any]:
+    """Drive `rate` payments/s for `duration_s`; returns the commit -> audit_log lag."""
+    dsn = _plain_dsn(dsn)
+    conn = await asyncpg.connect(dsn)
+    prefix = f"bench-lag-{uuid.uuid4().hex[:8]}-"
+    try:
+        wallets = await seed_wallets(conn, prefix, WALLETS)
+        audit_port = _free_port()
+        with _scratch_vhost(amqp_url) as url, tempfile.TemporaryFile() as log:
+            env = {
+                "WALLET_DATABASE_URL": dsn,
+                "WALLET_AMQP_URL": url,
+                "WALLET_LOG_FORMAT": "json",
+                "WALLET_LOG_LEVEL": "warning",
+                "WALLET_AUDIT_PORT": str(audit_port),
+            }
+            async with (
+                _process("wallet_audit_consumer", env, log),
+                _process("wallet_relay", env, log),
+            ):
+
+                async def ready() -> bool:
+                    return await _healthy(audit_port)
+
+                async def no_backlog() -> bool:
+                    return not await conn.fetchval(
+                        "SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL)"
+                    )
+
+                await _until(ready, timeout_s=START_TIMEOUT_S, what="no healthy consumer", log=log)
+                await _until(no_backlog, timeout_s=DRAIN_TIMEOUT_S, what="backlog left", log=log)
+                started = time.perf_counter()
+                statuses = await _drive(api_url, api_key, wallets, rate, duration_s)
+                driven_s = time.perf_counter() - started
+
+                async def all_audited() -> bool:
+                    return not await conn.fetchval(
+                        "SELECT EXISTS (SELECT 1 FROM outbox o WHERE o.user_id LIKE $1 AND NOT"
+                        " EXISTS (SELECT 1 FROM audit_log a WHERE a.event_id = o.event_id))",
+                        prefix + "%",
+                    )
+
+                await _until(
+                    all_audited, timeout_s=DRAIN_TIMEOUT_S, what="events unaudited", log=log
+                )
+        lags = sorted(
+            float(row["lag_ms"])
+            for row in await conn.fetch(
+                "SELECT extract(epoch FROM a.received_at - o.occurred_at) * 1000 AS lag_ms"
+                " FROM outbox o JOIN audit_log a USING (event_id) WHERE o.user_id LIKE $1",
+                prefix + "%",
+            )
+        )
+    finally:
+        await conn.close()
+    return {
+        "target_payments_per_s": rate,
+        "payments_per_s": round(sum(statuses.values()) / driven_s, 1),
+        "statuses": dict(sorted(statuses.items())),
+        "events": len(lags),
+        "lag_p50_ms": round(_percentile(lags, 50), 1),
+        "lag_p99_ms": round(_percentile(lags, 99), 1),
+        "lag_max_ms": round(lags[-1], 1) if lags else float("nan"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=float, default=100.0, help="payments per second")
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--api-url", default="http://127.0.0.1:8000")
+    parser.add_argument("--api-key", default="dev-key")
+    args = parser.parse_args()
+    dsn = os.environ.get("WALLET_DATABASE_URL", "postgresql://wallet:wallet@localhost:5432/wallet")
+    amqp = os.environ.get("WALLET_AMQP_URL", "amqp://guest:guest@localhost:5672/")
+    figures = asyncio.run(
+        run(dsn, amqp, args.api_url, args.rate, duration_s=args.duration, api_key=args.api_key)
+    )
+    print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()

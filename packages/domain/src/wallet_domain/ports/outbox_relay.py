@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from wallet_domain.model.outbox_message import OutboxMessage
+
+
+class OutboxRelayStore(Protocol):
+    """The relay's side of the outbox: unsent events, claimed so N relays never publish
+    the same batch at once. Every method runs in the caller's transaction."""
+
+    async def claim_batch(self, limit: int) -> list[OutboxMessage]:
+        """Up to `limit` unsent events, oldest id first, locked until the transaction
+        ends; rows another relay holds are skipped, not waited for."""
+        ...
+
+    async def mark_sent(self, event_ids: Collection[UUID], at: datetime) -> None:
+        """Record that the broker confirmed these events."""
+        ...
+
+    async def record_failure(self, event_ids: Collection[UUID]) -> None:
+        """Count one more failed publish attempt; the events stay unsent."""
+        ...
+
+    async def purge_sent_before(self, cutoff: datetime, batch: int) -> int:
+        """Delete up to `batch` events sent before `cutoff`; returns how many went."""
+        ...

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import Protocol
+
+from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.settled_payment import SettledPayment
+
+
+class PaymentMetrics(Protocol):
+    """Business metrics of this process (§12); each instance counts what it consumed."""
+
+    def record(self, event: DomainEvent, settled: SettledPayment | None) -> None:
+        """Count one first-time event, and the payment it settled if any. Cannot fail:
+        it is called after the dedupe record committed, when nothing can be undone."""
+        ...

@@ -1,0 +1,64 @@
+"""Count a consumed payment event in the business metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.settled_payment import settled_payment
+from wallet_domain.ports.consumer_inbox import ConsumerInbox
+from wallet_domain.ports.payment_metrics import PaymentMetrics
+from wallet_domain.ports.transaction_manager import TransactionManager
+
+METRICS_CONSUMER: Final = "metrics"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CountPaymentEventRequest:
+    event: DomainEvent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PaymentEventCounted:
+    """`counted` is False when the event had been counted before (a redelivery)."""
+
+    counted: bool
+
+
+class CountPaymentEvent:
+    """Count each payment event exactly once across every instance of the consumer.
+
+    Rules:
+    - The event is read first (`settled_payment`): one that cannot be understood raises
+      UnreadableEvent before anything is recorded, so it is never half-counted.
+    - The inbox decides: only the instance whose inbox record commits counts the event;
+      a redelivery (to this or another instance) changes nothing (§8).
+    - The inbox record commits *before* the counters move. Counters live in memory and
+      cannot be rolled back: counting first and then failing to commit would count the
+      redelivery again. A crash between commit and count loses one increment, the same
+      loss as the process's restart resets every counter (Prometheus handles resets).
+    - Any failure rolls the unit of work back and propagates; the message is delivered again.
+    """
+
+    def __init__(
+        self, *, inbox: ConsumerInbox, metrics: PaymentMetrics, tx: TransactionManager
+    ) -> None:
+        self._inbox = inbox
+        self._metrics = metrics
+        self._tx = tx
+
+    async def execute(self, request: CountPaymentEventRequest) -> PaymentEventCounted:
+        event = request.event
+        settled = settled_payment(event)
+        try:
+            first = await self._inbox.first_time(METRICS_CONSUMER, event.event_id)
+            if not first:
+                await self._tx.rollback()
+                return PaymentEventCounted(counted=False)
+            await self._tx.commit()
+        except BaseException:
+            await self._tx.rollback()
+            raise
+        self._metrics.record(event, settled)
+        return PaymentEventCounted(counted=True)

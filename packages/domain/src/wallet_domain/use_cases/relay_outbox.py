@@ -1,0 +1,73 @@
+"""Publish one batch of committed outbox events to the broker (§8)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wallet_domain.ports.clock import Clock
+from wallet_domain.ports.event_publisher import EventPublisher
+from wallet_domain.ports.outbox_relay import OutboxRelayStore
+from wallet_domain.ports.transaction_manager import TransactionManager
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelayBatchRequest:
+    limit: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelayReport:
+    claimed: int
+    published: int
+    failed: int
+
+    def is_full(self, limit: int) -> bool:
+        """A full batch means more events are probably waiting: go again at once."""
+        return self.claimed >= limit
+
+
+class RelayOutbox:
+    """Claim unsent events, publish them, and mark sent only what the broker confirmed.
+
+    Rules: rows are claimed with locks other relays skip, so N relays publish disjoint
+    batches; a row is marked sent only after the broker's confirm, so a crash at any
+    point leaves it unsent and it is published again (delivery is at-least-once;
+    consumers dedupe by event_id); an unconfirmed event gets its attempt counted and
+    stays for the next batch; when the broker is unavailable the transaction is rolled
+    back and `BrokerUnavailable` propagates so the caller backs off.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: OutboxRelayStore,
+        publisher: EventPublisher,
+        tx: TransactionManager,
+        clock: Clock,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._tx = tx
+        self._clock = clock
+
+    async def execute(self, request: RelayBatchRequest) -> RelayReport:
+        if request.limit < 1:
+            raise ValueError("limit must be positive")
+        try:
+            messages = await self._store.claim_batch(request.limit)
+            if not messages:
+                await self._tx.rollback()
+                return RelayReport(claimed=0, published=0, failed=0)
+            confirmed = await self._publisher.publish_batch(messages)
+            ids = [message.event.event_id for message in messages]
+            sent = [event_id for event_id in ids if event_id in confirmed]
+            failed = [event_id for event_id in ids if event_id not in confirmed]
+            if sent:
+                await self._store.mark_sent(sent, self._clock.now())
+            if failed:
+                await self._store.record_failure(failed)
+            await self._tx.commit()
+        except BaseException:
+            await self._tx.rollback()
+            raise
+        return RelayReport(claimed=len(messages), published=len(sent), failed=len(failed))

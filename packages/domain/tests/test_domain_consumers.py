@@ -1,0 +1,195 @@
+"""Event consumers' use cases: audit once per event_id, count once across instances (§8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from wallet_domain.model.events import EventType
+from wallet_domain.model.settled_payment import SettledPayment, UnreadableEvent, settled_payment
+from wallet_domain.model.transaction import TransactionStatus
+from wallet_domain.money import Money
+from wallet_domain.use_cases.count_payment_event import (
+    METRICS_CONSUMER,
+    CountPaymentEventRequest,
+)
+from wallet_domain.use_cases.record_audit_event import RecordAuditEventRequest
+
+from .consumer_fakes import (
+    ConsumerStore,
+    RecordingMetrics,
+    audit_use_case,
+    count_use_case,
+    make_event,
+)
+
+# ------------------------------------------------------------------------------- audit
+
+
+async def test_audit_stores_a_new_event_and_commits() -> None:
+    store = ConsumerStore()
+    record, unit, _ = audit_use_case(store)
+    event = make_event(EventType.DEPOSIT_COMPLETED, type="DEPOSIT", status="COMPLETED")
+
+    result = await record.execute(RecordAuditEventRequest(event=event))
+
+    assert result.new
+    assert store.audit == {event.event_id: event}
+    assert unit.commits == 1
+
+
+async def test_audit_redelivery_changes_nothing() -> None:
+    store = ConsumerStore()
+    event = make_event()
+    first, _, _ = audit_use_case(store)
+    await first.execute(RecordAuditEventRequest(event=event))
+    again, unit, _ = audit_use_case(store)
+
+    result = await again.execute(RecordAuditEventRequest(event=event))
+
+    assert not result.new
+    assert store.audit == {event.event_id: event}
+    assert unit.commits == 1  # committing a no-op is harmless and keeps one code path
+
+
+async def test_audit_failure_rolls_back_and_propagates() -> None:
+    store = ConsumerStore()
+    record, unit, audit_log = audit_use_case(store)
+    audit_log.fail_with = ConnectionError("database went away")
+
+    with pytest.raises(ConnectionError):
+        await record.execute(RecordAuditEventRequest(event=make_event()))
+
+    assert store.audit == {}
+    assert unit.rollbacks == 1
+
+
+async def test_audit_failed_commit_leaves_nothing_so_the_redelivery_stores_it() -> None:
+    store = ConsumerStore()
+    event = make_event()
+    record, unit, _ = audit_use_case(store)
+    unit.fail_next_commit = ConnectionError("commit lost")
+
+    with pytest.raises(ConnectionError):
+        await record.execute(RecordAuditEventRequest(event=event))
+    assert store.audit == {}
+
+    result = await record.execute(RecordAuditEventRequest(event=event))
+    assert result.new
+    assert list(store.audit) == [event.event_id]
+
+
+# ------------------------------------------------------------------------------- metrics
+
+
+async def test_counts_a_settled_payment_after_committing_the_inbox_record() -> None:
+    store = ConsumerStore()
+    metrics = RecordingMetrics()
+    count, unit = count_use_case(store, metrics)
+    event = make_event(EventType.PAYMENT_COMPLETED, status="APPROVED", amount=700, currency="EUR")
+
+    result = await count.execute(CountPaymentEventRequest(event=event))
+
+    assert result.counted
+    assert store.inbox == {(METRICS_CONSUMER, event.event_id)}
+    assert unit.commits == 1
+    expected = SettledPayment(status=TransactionStatus.APPROVED, money=Money(700, "EUR"))
+    assert metrics.calls == [(event, expected)]
+
+
+async def test_counts_a_created_payment_as_an_event_only() -> None:
+    store = ConsumerStore()
+    metrics = RecordingMetrics()
+    count, _ = count_use_case(store, metrics)
+    event = make_event(EventType.PAYMENT_CREATED)
+
+    await count.execute(CountPaymentEventRequest(event=event))
+
+    assert metrics.calls == [(event, None)]
+
+
+async def test_a_redelivery_to_any_instance_is_not_counted_again() -> None:
+    store = ConsumerStore()
+    event = make_event(EventType.PAYMENT_FAILED, status="DECLINED")
+    instance_a, instance_b = RecordingMetrics(), RecordingMetrics()
+    first, _ = count_use_case(store, instance_a)
+    await first.execute(CountPaymentEventRequest(event=event))
+
+    again_a, _ = count_use_case(store, instance_a)
+    on_b, unit_b = count_use_case(store, instance_b)
+    results = [
+        await again_a.execute(CountPaymentEventRequest(event=event)),
+        await on_b.execute(CountPaymentEventRequest(event=event)),
+    ]
+
+    assert [r.counted for r in results] == [False, False]
+    assert len(instance_a.calls) == 1
+    assert instance_b.calls == []
+    assert (unit_b.commits, unit_b.rollbacks) == (0, 1)
+
+
+async def test_a_failed_commit_counts_nothing_and_the_redelivery_counts_once() -> None:
+    store = ConsumerStore()
+    metrics = RecordingMetrics()
+    count, unit = count_use_case(store, metrics)
+    event = make_event()
+    unit.fail_next_commit = ConnectionError("commit lost")
+
+    with pytest.raises(ConnectionError):
+        await count.execute(CountPaymentEventRequest(event=event))
+    assert (metrics.calls, store.inbox, unit.rollbacks) == ([], set(), 1)
+
+    await count.execute(CountPaymentEventRequest(event=event))
+    assert len(metrics.calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("event_type", "payload"),
+    [
+        (EventType.PAYMENT_COMPLETED, {"status": "DECLINED"}),
+        (EventType.PAYMENT_FAILED, {"status": "APPROVED"}),
+        (EventType.PAYMENT_FAILED, {"status": "PENDING"}),
+        (EventType.PAYMENT_FAILED, {"status": "BOGUS"}),
+        (EventType.PAYMENT_COMPLETED, {"status": "APPROVED", "amount": None}),
+        (EventType.PAYMENT_COMPLETED, {"status": "APPROVED", "amount": "12"}),
+        (EventType.PAYMENT_COMPLETED, {"status": "APPROVED", "amount": 0}),
+        (EventType.PAYMENT_COMPLETED, {"status": "APPROVED", "amount": True}),
+        (EventType.PAYMENT_COMPLETED, {"status": "APPROVED", "currency": "usd"}),
+        (EventType.PAYMENT_COMPLETED, {"status": "APPROVED", "currency": None}),
+    ],
+)
+async def test_an_unreadable_settlement_is_refused_before_anything_is_recorded(
+    event_type: EventType, payload: dict[str, Any]
+) -> None:
+    store = ConsumerStore()
+    metrics = RecordingMetrics()
+    count, unit = count_use_case(store, metrics)
+
+    with pytest.raises(UnreadableEvent):
+        await count.execute(CountPaymentEventRequest(event=make_event(event_type, **payload)))
+
+    assert (metrics.calls, store.inbox, unit.commits) == ([], set(), 0)
+
+
+@pytest.mark.parametrize(
+    ("event_type", "status"),
+    [
+        (EventType.PAYMENT_COMPLETED, TransactionStatus.APPROVED),
+        (EventType.PAYMENT_FAILED, TransactionStatus.DECLINED),
+        (EventType.PAYMENT_FAILED, TransactionStatus.FAILED),
+    ],
+)
+def test_settled_payment_reads_the_payload_status_and_money(
+    event_type: EventType, status: TransactionStatus
+) -> None:
+    event = make_event(event_type, status=status.value, amount=99, currency="JPY")
+
+    assert settled_payment(event) == SettledPayment(status=status, money=Money(99, "JPY"))
+
+
+@pytest.mark.parametrize(
+    "event_type",
+    [EventType.PAYMENT_CREATED, EventType.REFUND_CREATED, EventType.DEPOSIT_COMPLETED],
+)
+def test_only_completed_and_failed_payments_settle(event_type: EventType) -> None:
+    assert settled_payment(make_event(event_type, status="BOGUS", amount=None)) is None

@@ -1,0 +1,218 @@
+"""RelayOutbox and PurgeSentEvents (§8): mark sent only what the broker confirmed."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+from wallet_domain.model.events import DomainEvent, EventType
+from wallet_domain.model.outbox_message import OutboxMessage
+from wallet_domain.ports.event_publisher import BrokerUnavailable
+from wallet_domain.use_cases.purge_sent_events import PurgeSentEvents, PurgeSentRequest
+from wallet_domain.use_cases.relay_outbox import RelayBatchRequest, RelayOutbox, RelayReport
+
+from .fakes import EPOCH, FixedClock, SequentialIds
+from .relay_fakes import FakeOutboxTable, FakeRelayUnitOfWork, ScriptedPublisher
+
+
+class Relay:
+    """A table, a publisher and a clock, with one unit of work per use-case run."""
+
+    def __init__(self) -> None:
+        self.table = FakeOutboxTable()
+        self.publisher = ScriptedPublisher()
+        self.clock = FixedClock()
+        self.ids = SequentialIds()
+        self.units: list[FakeRelayUnitOfWork] = []
+
+    def seed(self, count: int) -> list[UUID]:
+        messages = [self._message(i) for i in range(count)]
+        self.table.add(messages)
+        return [m.event.event_id for m in messages]
+
+    def _message(self, i: int) -> OutboxMessage:
+        event = DomainEvent(
+            event_id=self.ids.new_id(),
+            event_type=EventType.DEPOSIT_COMPLETED,
+            occurred_at=EPOCH,
+            aggregate_id=self.ids.new_id(),
+            user_id="alice",
+            payload={"amount": i},
+        )
+        return OutboxMessage(event=event, traceparent=None if i % 2 else f"00-{i:032x}-01")
+
+    def unit(self) -> FakeRelayUnitOfWork:
+        unit = FakeRelayUnitOfWork(self.table)
+        self.units.append(unit)
+        return unit
+
+    def relay(self, unit: FakeRelayUnitOfWork | None = None) -> RelayOutbox:
+        unit = unit or self.unit()
+        return RelayOutbox(store=unit, publisher=self.publisher, tx=unit, clock=self.clock)
+
+    def purger(self) -> PurgeSentEvents:
+        unit = self.unit()
+        return PurgeSentEvents(store=unit, tx=unit, clock=self.clock)
+
+
+@pytest.fixture
+def relay() -> Relay:
+    return Relay()
+
+
+async def test_publishes_claimed_events_and_marks_them_sent(relay: Relay) -> None:
+    ids = relay.seed(3)
+
+    report = await relay.relay().execute(RelayBatchRequest(limit=10))
+
+    assert report == RelayReport(claimed=3, published=3, failed=0)
+    assert [m.event.event_id for m in relay.publisher.published] == ids
+    assert all(relay.table.rows[i].sent_at == EPOCH for i in ids)
+    assert relay.units[0].commits == 1
+    assert not relay.table.locked
+
+
+async def test_traceparent_travels_with_the_event(relay: Relay) -> None:
+    relay.seed(2)
+
+    await relay.relay().execute(RelayBatchRequest(limit=10))
+
+    assert [m.traceparent for m in relay.publisher.published] == [f"00-{0:032x}-01", None]
+
+
+async def test_claims_at_most_limit_oldest_first(relay: Relay) -> None:
+    ids = relay.seed(5)
+
+    report = await relay.relay().execute(RelayBatchRequest(limit=2))
+
+    assert report.claimed == 2
+    assert report.is_full(2)
+    assert relay.table.unsent() == set(ids[2:])
+
+
+async def test_empty_outbox_publishes_nothing_and_rolls_back(relay: Relay) -> None:
+    report = await relay.relay().execute(RelayBatchRequest(limit=10))
+
+    assert report == RelayReport(claimed=0, published=0, failed=0)
+    assert not report.is_full(10)
+    assert relay.publisher.published == []
+    assert relay.units[0].rollbacks == 1
+    assert relay.units[0].commits == 0
+
+
+async def test_unconfirmed_events_stay_unsent_with_attempt_counted(relay: Relay) -> None:
+    ids = relay.seed(4)
+    relay.publisher.refuse = {ids[1], ids[3]}
+
+    report = await relay.relay().execute(RelayBatchRequest(limit=10))
+
+    assert report == RelayReport(claimed=4, published=2, failed=2)
+    assert relay.table.unsent() == {ids[1], ids[3]}
+    assert relay.table.rows[ids[1]].attempts == 1
+    assert relay.table.rows[ids[0]].attempts == 0
+
+
+async def test_refused_events_are_retried_by_the_next_batch(relay: Relay) -> None:
+    ids = relay.seed(2)
+    relay.publisher.refuse = {ids[0]}
+    await relay.relay().execute(RelayBatchRequest(limit=10))
+    relay.publisher.refuse = set()
+
+    report = await relay.relay().execute(RelayBatchRequest(limit=10))
+
+    assert report == RelayReport(claimed=1, published=1, failed=0)
+    assert relay.table.unsent() == set()
+
+
+async def test_broker_unavailable_rolls_back_and_keeps_every_event(relay: Relay) -> None:
+    ids = relay.seed(3)
+    relay.publisher.down = True
+
+    with pytest.raises(BrokerUnavailable):
+        await relay.relay().execute(RelayBatchRequest(limit=10))
+
+    assert relay.table.unsent() == set(ids)
+    assert all(relay.table.rows[i].attempts == 0 for i in ids)
+    assert not relay.table.locked
+    assert relay.units[0].rollbacks == 1
+    assert relay.units[0].commits == 0
+
+    relay.publisher.down = False
+    report = await relay.relay().execute(RelayBatchRequest(limit=10))
+    assert report.published == 3
+    assert relay.table.unsent() == set()
+
+
+async def test_concurrent_relays_claim_disjoint_batches(relay: Relay) -> None:
+    relay.seed(6)
+    first, second = relay.unit(), relay.unit()
+    seen: list[list[UUID]] = []
+
+    class Recording(ScriptedPublisher):
+        async def publish_batch(self, messages: Sequence[OutboxMessage]) -> set[UUID]:
+            seen.append([m.event.event_id for m in messages])
+            if len(seen) == 1:  # the second relay claims while the first is publishing
+                await RelayOutbox(
+                    store=second, publisher=self, tx=second, clock=relay.clock
+                ).execute(RelayBatchRequest(limit=4))
+            return {m.event.event_id for m in messages}
+
+    relay.publisher = Recording()
+    await relay.relay(first).execute(RelayBatchRequest(limit=4))
+
+    assert len(seen) == 2
+    assert not set(seen[0]) & set(seen[1])
+    assert len(seen[0]) == 4
+    assert len(seen[1]) == 2
+    assert relay.table.unsent() == set()
+
+
+async def test_unexpected_error_rolls_back_and_propagates(relay: Relay) -> None:
+    ids = relay.seed(1)
+
+    class Exploding(ScriptedPublisher):
+        async def publish_batch(self, messages: Sequence[OutboxMessage]) -> set[UUID]:
+            raise RuntimeError("bug")
+
+    relay.publisher = Exploding()
+    with pytest.raises(RuntimeError):
+        await relay.relay().execute(RelayBatchRequest(limit=10))
+
+    assert relay.table.unsent() == set(ids)
+    assert relay.units[0].rollbacks == 1
+
+
+async def test_limit_must_be_positive(relay: Relay) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        await relay.relay().execute(RelayBatchRequest(limit=0))
+
+
+async def test_purge_deletes_only_events_sent_before_the_cutoff(relay: Relay) -> None:
+    ids = relay.seed(5)
+    await relay.relay().execute(RelayBatchRequest(limit=3))  # sent at EPOCH
+    relay.clock.advance(timedelta(hours=2))
+    relay.publisher.refuse = {ids[4]}
+    await relay.relay().execute(RelayBatchRequest(limit=3))  # ids[3] sent at EPOCH + 2h
+
+    report = await relay.purger().execute(PurgeSentRequest(older_than=timedelta(hours=1), batch=2))
+
+    assert report.deleted == 3
+    assert set(relay.table.rows) == {ids[3], ids[4]}
+    assert relay.units[-1].commits == 2  # a full batch of 2, then one of 1
+
+
+async def test_purge_never_deletes_unsent_events(relay: Relay) -> None:
+    ids = relay.seed(2)
+    relay.clock.advance(timedelta(days=30))
+
+    report = await relay.purger().execute(PurgeSentRequest(older_than=timedelta(0), batch=10))
+
+    assert report.deleted == 0
+    assert set(relay.table.rows) == set(ids)
+
+
+async def test_purge_batch_must_be_positive(relay: Relay) -> None:
+    with pytest.raises(ValueError, match="batch"):
+        await relay.purger().execute(PurgeSentRequest(older_than=timedelta(0), batch=0))

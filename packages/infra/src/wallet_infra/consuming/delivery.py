@@ -1,0 +1,158 @@
+"""How a consumer answers a delivery (§8): ack only after the side effect committed.
+
+The subscriber runs with `AckPolicy.NACK_ON_ERROR` and its handler goes through
+`DeliveryHandler.handle`, which makes every outcome explicit:
+
+- the use case committed its effect, or found the event already handled (a
+  redelivery): **ack**;
+- a body that is not a §8 envelope (`MalformedEvent`) or a payload that contradicts its
+  event type (`UnreadableEvent`): **reject without requeue**, so the queue dead-letters
+  it at once: retrying cannot make it readable;
+- any other failure (database down, a bug, a constraint): **nack with requeue** after a
+  growing pause. The quorum queue counts deliveries and dead-letters the message once it
+  was delivered more than `DELIVERY_LIMIT` times, so a message that keeps failing ends
+  in the DLQ, never dropped and never redelivered forever; the pause keeps a short outage
+  from burning through the limit in milliseconds. Other deliveries keep flowing
+  meanwhile (each runs in its own task, up to the prefetch count);
+- cancellation (shutdown): no answer; the broker requeues the delivery when the channel
+  closes, and the consumer's idempotency makes the redelivery harmless.
+
+Each outcome is counted in `wallet_consumer_deliveries_total{queue,outcome}`, so
+operators see retries and dead-letters (and tests see when every delivery was handled).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Final, NoReturn
+
+import structlog
+from faststream.exceptions import NackMessage, RejectMessage
+from faststream.message import StreamMessage
+from faststream.middlewares import AckPolicy
+from prometheus_client import CollectorRegistry, Counter
+from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.settled_payment import UnreadableEvent
+
+from wallet_infra.messaging.envelope import MalformedEvent, decode_envelope
+from wallet_infra.messaging.topology import DELIVERY_LIMIT
+
+ACK_POLICY: Final = AckPolicy.NACK_ON_ERROR
+DELIVERY_COUNT_HEADER: Final = "x-delivery-count"  # set by quorum queues on redeliveries
+TRACEPARENT_HEADER: Final = "traceparent"
+
+# Runs the use case on the event; True if it had an effect, False for an event already
+# handled before.
+Action = Callable[[DomainEvent], Awaitable[bool]]
+
+_log = structlog.get_logger("wallet.consumer")
+
+
+class Outcome(StrEnum):
+    PROCESSED = "processed"  # effect committed; acked
+    DUPLICATE = "duplicate"  # handled before; acked, nothing done
+    RETRIED = "retried"  # failed; nacked for redelivery
+    DEAD_LETTERED = "dead_lettered"  # rejected, or failed on the last allowed delivery
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetryPause:
+    """Pause before handing a failed delivery back: `first_s` doubling per earlier
+    delivery, at most `max_s`.
+
+    The defaults let a message ride out about 15 s of trouble (a database restart)
+    before its `DELIVERY_LIMIT` deliveries are spent. Pausing is cheap: only the failing
+    delivery waits, holding one prefetch slot; the others keep flowing.
+    """
+
+    first_s: float = 0.5
+    max_s: float = 10.0
+
+    def seconds(self, earlier_deliveries: int) -> float:
+        return min(self.first_s * 2.0 ** min(earlier_deliveries, 32), self.max_s)
+
+
+def earlier_deliveries(message: StreamMessage[Any]) -> int:
+    """How many times the queue delivered this message before (0 on the first delivery)."""
+    value = message.headers.get(DELIVERY_COUNT_HEADER, 0)
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+def trace_id(message: StreamMessage[Any]) -> str | None:
+    """The trace id of a W3C `traceparent` header (`00-<trace_id>-<span_id>-<flags>`)."""
+    value = message.headers.get(TRACEPARENT_HEADER)
+    parts = value.split("-") if isinstance(value, str) else []
+    return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+
+
+async def raw_body(message: StreamMessage[Any]) -> bytes:
+    """Subscriber decoder: hand the handler the bytes untouched, so a body that is not
+    JSON reaches `DeliveryHandler` (and is rejected) instead of failing in FastStream's
+    decoder, which would nack it for redelivery."""
+    body = message.body
+    return body if isinstance(body, bytes) else bytes(body)
+
+
+class DeliveryHandler:
+    """Decodes a delivery, runs the use case, and raises what the ack middleware must do
+    (returning means ack). One per consumer process, for its one queue."""
+
+    def __init__(
+        self, *, queue: str, registry: CollectorRegistry, pause: RetryPause = RetryPause()
+    ) -> None:
+        self._queue = queue
+        self._pause = pause
+        outcomes = Counter(
+            "wallet_consumer_deliveries",
+            "Deliveries handled by this process, by queue and outcome.",
+            ["queue", "outcome"],
+            registry=registry,
+        )
+        self._outcomes = {outcome: outcomes.labels(queue, outcome.value) for outcome in Outcome}
+
+    async def handle(self, message: StreamMessage[Any], act: Action) -> None:
+        delivered_before = earlier_deliveries(message)
+        try:
+            event = decode_envelope(message.body)
+        except MalformedEvent as exc:
+            _log.error("event_malformed_dead_lettered", reason=str(exc), queue=self._queue)
+            self._outcomes[Outcome.DEAD_LETTERED].inc()
+            raise RejectMessage(requeue=False) from None
+        with structlog.contextvars.bound_contextvars(
+            event_id=str(event.event_id),
+            event_type=event.event_type.value,
+            user_id=event.user_id,
+            trace_id=trace_id(message),
+        ):
+            try:
+                effect = await act(event)
+            except UnreadableEvent:
+                _log.error("event_unreadable_dead_lettered", queue=self._queue)
+                self._outcomes[Outcome.DEAD_LETTERED].inc()
+                raise RejectMessage(requeue=False) from None
+            except Exception as exc:
+                await self._retry_later(exc, delivered_before)
+            self._outcomes[Outcome.PROCESSED if effect else Outcome.DUPLICATE].inc()
+
+    async def _retry_later(self, error: Exception, delivered_before: int) -> NoReturn:
+        """Nack for redelivery. A retry logs the error's type only (its text may carry
+        SQL and payload data, and tracebacks are costly at a retry rate); the last
+        allowed delivery, which the queue dead-letters, logs the full traceback once and
+        skips the pause, which would only delay the DLQ."""
+        delivery = {"delivery": delivered_before + 1, "delivery_limit": DELIVERY_LIMIT}
+        if delivered_before >= DELIVERY_LIMIT:
+            _log.error("event_failed_dead_lettered", queue=self._queue, exc_info=error, **delivery)
+            self._outcomes[Outcome.DEAD_LETTERED].inc()
+        else:
+            _log.warning(
+                "event_failed_will_retry",
+                queue=self._queue,
+                error=type(error).__name__,
+                **delivery,
+            )
+            self._outcomes[Outcome.RETRIED].inc()
+            await asyncio.sleep(self._pause.seconds(delivered_before))
+        raise NackMessage(requeue=True)

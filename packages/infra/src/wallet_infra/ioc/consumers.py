@@ -1,0 +1,81 @@
+"""Providers of the event consumers' use cases, adapters and delivery handling.
+
+Use cases and persistence adapters are REQUEST-scoped: one request is one delivery, with
+its own session, so each message commits (or rolls back) on its own. Metrics objects are
+APP-scoped: counters must accumulate over the process's life, on the registry the app
+serves on `/metrics` (given to the providers, so the route and the counters share it).
+"""
+
+from __future__ import annotations
+
+from dishka import Provider, Scope, provide
+from faststream.rabbit import RabbitBroker
+from prometheus_client import CollectorRegistry
+from sqlalchemy.ext.asyncio import AsyncEngine
+from wallet_domain.ports.audit_log import AuditLog
+from wallet_domain.ports.consumer_inbox import ConsumerInbox
+from wallet_domain.ports.payment_metrics import PaymentMetrics
+from wallet_domain.use_cases.count_payment_event import CountPaymentEvent
+from wallet_domain.use_cases.record_audit_event import RecordAuditEvent
+
+from wallet_infra.consuming.delivery import DeliveryHandler, RetryPause
+from wallet_infra.consuming.health import ConsumerHealth
+from wallet_infra.metrics.payment_metrics import PrometheusPaymentMetrics
+from wallet_infra.persistence.audit_log import SqlaAuditLog
+from wallet_infra.persistence.consumer_inbox import SqlaConsumerInbox
+
+
+class AuditConsumerProvider(Provider):
+    scope = Scope.REQUEST
+
+    audit_log = provide(SqlaAuditLog, provides=AuditLog)
+    record_audit_event = provide(RecordAuditEvent)
+
+
+class MetricsConsumerProvider(Provider):
+    """`registry` is given, not made here, so the app's `/metrics` route serves exactly
+    the registry the counters are registered on (and tests can read it)."""
+
+    scope = Scope.REQUEST
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        super().__init__()
+        self._registry = registry
+
+    @provide(scope=Scope.APP)
+    def payment_metrics(self) -> PaymentMetrics:
+        return PrometheusPaymentMetrics(registry=self._registry)
+
+    inbox = provide(SqlaConsumerInbox, provides=ConsumerInbox)
+    count_payment_event = provide(CountPaymentEvent)
+
+
+class ConsumerRuntimeProvider(Provider):
+    """What a consumer process is made of besides its use case: the broker it consumes
+    from (given: the FastStream app is built around it), the handler that settles its
+    queue's deliveries, its health probe, and how long it pauses before handing a failed
+    delivery back (tests override `RetryPause` with zero)."""
+
+    scope = Scope.APP
+
+    def __init__(self, *, broker: RabbitBroker, queue: str, registry: CollectorRegistry) -> None:
+        super().__init__()
+        self._broker = broker
+        self._queue = queue
+        self._registry = registry
+
+    @provide
+    def broker(self) -> RabbitBroker:
+        return self._broker
+
+    @provide
+    def retry_pause(self) -> RetryPause:
+        return RetryPause()
+
+    @provide
+    def delivery_handler(self, pause: RetryPause) -> DeliveryHandler:
+        return DeliveryHandler(queue=self._queue, registry=self._registry, pause=pause)
+
+    @provide
+    def health(self, broker: RabbitBroker, engine: AsyncEngine) -> ConsumerHealth:
+        return ConsumerHealth(broker=broker, engine=engine)

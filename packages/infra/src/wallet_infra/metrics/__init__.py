@@ -1,0 +1,1 @@
+"""Business metrics adapters (Prometheus)."""

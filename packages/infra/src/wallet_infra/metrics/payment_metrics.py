@@ -1,0 +1,58 @@
+"""`PaymentMetrics` as Prometheus counters (§12 names), one set per consumer process.
+
+Semantics, so dashboards can rely on them:
+- `wallet_events_consumed_total{event_type}`: events this process counted for the first
+  time (the metrics queue carries `payment.*`). Redeliveries are not counted: the
+  consumer inbox lets exactly one instance count an event, so summing the series of
+  every instance gives each distinct event once.
+- `wallet_payments_total{status,currency}`: payments that reached a final status, counted
+  once, on `payment.completed` (APPROVED) or `payment.failed` (DECLINED, FAILED), with the
+  status the event's payload carries. A payment still PENDING is not counted yet;
+  `payment.created` only moves the events counter.
+- `wallet_payment_amount_minor_total{status,currency}`: the same payments' amounts in
+  minor units. Prometheus samples are float64: exact up to 2**53 minor units per series.
+
+Counters live in memory and restart at zero with the process (an event counted before a
+restart is not counted again); use `increase()`/`rate()`, which handle resets, and sum
+over instances. Label values are bounded: event types and statuses are enums, currencies
+three-letter codes. User and payment ids never become labels.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter
+from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.settled_payment import SettledPayment
+from wallet_domain.ports.payment_metrics import PaymentMetrics
+
+
+class PrometheusPaymentMetrics(PaymentMetrics):
+    """Registers its counters on `registry` (the process's, or a test's own)."""
+
+    def __init__(self, *, registry: CollectorRegistry) -> None:
+        self._payments = Counter(
+            "wallet_payments",
+            "Payments that reached a final status, by that status and currency.",
+            ["status", "currency"],
+            registry=registry,
+        )
+        self._amounts = Counter(
+            "wallet_payment_amount_minor",
+            "Amount of those payments, in minor units of the currency.",
+            ["status", "currency"],
+            registry=registry,
+        )
+        self._events = Counter(
+            "wallet_events_consumed",
+            "Distinct events counted by this process, by event type.",
+            ["event_type"],
+            registry=registry,
+        )
+
+    def record(self, event: DomainEvent, settled: SettledPayment | None) -> None:
+        self._events.labels(event.event_type.value).inc()
+        if settled is None:
+            return
+        labels = (settled.status.value, settled.money.currency)
+        self._payments.labels(*labels).inc()
+        self._amounts.labels(*labels).inc(settled.money.amount)

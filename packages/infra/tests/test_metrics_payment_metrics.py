@@ -1,0 +1,63 @@
+"""PrometheusPaymentMetrics: the §12 series, their labels and values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from prometheus_client import CollectorRegistry
+from wallet_domain.model.events import DomainEvent, EventType
+from wallet_domain.model.settled_payment import SettledPayment
+from wallet_domain.model.transaction import TransactionStatus
+from wallet_domain.money import Money
+from wallet_infra.metrics.payment_metrics import PrometheusPaymentMetrics
+
+
+def event(event_type: EventType) -> DomainEvent:
+    return DomainEvent(
+        event_id=uuid4(),
+        event_type=event_type,
+        occurred_at=datetime.now(UTC),
+        aggregate_id=uuid4(),
+        user_id="u-1",
+    )
+
+
+def settled(status: TransactionStatus, amount: int, currency: str) -> SettledPayment:
+    return SettledPayment(status=status, money=Money(amount, currency))
+
+
+def test_settled_payments_count_by_status_and_currency() -> None:
+    registry = CollectorRegistry()
+    metrics = PrometheusPaymentMetrics(registry=registry)
+
+    metrics.record(event(EventType.PAYMENT_CREATED), None)
+    metrics.record(
+        event(EventType.PAYMENT_COMPLETED), settled(TransactionStatus.APPROVED, 1_000, "USD")
+    )
+    metrics.record(
+        event(EventType.PAYMENT_COMPLETED), settled(TransactionStatus.APPROVED, 250, "USD")
+    )
+    metrics.record(event(EventType.PAYMENT_FAILED), settled(TransactionStatus.DECLINED, 7, "BRL"))
+
+    def sample(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    assert sample("wallet_payments_total", status="APPROVED", currency="USD") == 2
+    assert sample("wallet_payment_amount_minor_total", status="APPROVED", currency="USD") == 1_250
+    assert sample("wallet_payments_total", status="DECLINED", currency="BRL") == 1
+    assert sample("wallet_payment_amount_minor_total", status="DECLINED", currency="BRL") == 7
+    assert sample("wallet_payments_total", status="PENDING", currency="USD") is None
+    assert sample("wallet_events_consumed_total", event_type="payment.created") == 1
+    assert sample("wallet_events_consumed_total", event_type="payment.completed") == 2
+    assert sample("wallet_events_consumed_total", event_type="payment.failed") == 1
+
+
+def test_each_registry_counts_on_its_own() -> None:
+    first, second = CollectorRegistry(), CollectorRegistry()
+    PrometheusPaymentMetrics(registry=first).record(event(EventType.PAYMENT_CREATED), None)
+    PrometheusPaymentMetrics(registry=second)
+
+    labels = {"event_type": "payment.created"}
+    assert first.get_sample_value("wallet_events_consumed_total", labels) == 1
+    assert second.get_sample_value("wallet_events_consumed_total", labels) is None

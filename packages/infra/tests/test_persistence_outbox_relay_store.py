@@ -1,0 +1,206 @@
+"""SqlaOutboxRelayStore against PostgreSQL: SKIP LOCKED claims, sent marks, purges.
+
+Runs on the session's private database: claiming takes *every* unsent row, so the
+shared test database (where other tests leave unsent events on purpose) would not do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+from uuid import UUID
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import delete, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from wallet_domain.model.events import DomainEvent, EventType
+from wallet_infra.ids import UuidV7Generator
+from wallet_infra.persistence.engine import make_engine, make_session_factory
+from wallet_infra.persistence.outbox import SqlaOutboxWriter
+from wallet_infra.persistence.outbox_relay_store import SqlaOutboxRelayStore
+from wallet_infra.persistence.tables import outbox
+
+pytestmark = pytest.mark.integration
+
+TRACEPARENT: Final = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+ids: Final = UuidV7Generator()
+NOW: Final = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+
+Sessions = async_sessionmaker[AsyncSession]
+
+
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def private_engine(private_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = make_engine(private_database_url, pool_size=5, statement_timeout_ms=30_000)
+    yield engine
+    await engine.dispose()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def sessions(private_engine: AsyncEngine) -> Sessions:
+    """Sessions on an empty outbox (whatever earlier tests left is deleted)."""
+    factory = make_session_factory(private_engine)
+    async with factory() as session:
+        await session.execute(delete(outbox))
+        await session.commit()
+    return factory
+
+
+async def seed(sessions: Sessions, count: int, *, traceparent: str | None = None) -> list[UUID]:
+    events = [
+        DomainEvent(
+            event_id=ids.new_id(),
+            event_type=list(EventType)[i % len(EventType)],
+            occurred_at=NOW,
+            aggregate_id=ids.new_id(),
+            user_id=f"user-{i}",
+            payload={"n": i, "amount": 100 + i},
+        )
+        for i in range(count)
+    ]
+    async with sessions() as session:
+        writer = SqlaOutboxWriter(session=session, traceparent_provider=lambda: traceparent)
+        for event in events:
+            await writer.add(event)
+        await session.commit()
+    return [event.event_id for event in events]
+
+
+async def rows(sessions: Sessions) -> dict[UUID, Any]:
+    async with sessions() as session:
+        result = await session.execute(select(outbox))
+        return {row.event_id: row for row in result}
+
+
+async def test_claim_returns_unsent_events_oldest_first_with_their_trace(
+    sessions: Sessions,
+) -> None:
+    seeded = await seed(sessions, 3, traceparent=TRACEPARENT)
+    async with sessions() as session:
+        claimed = await SqlaOutboxRelayStore(session=session).claim_batch(10)
+
+    assert [m.event.event_id for m in claimed] == seeded
+    first = claimed[0]
+    assert first.traceparent == TRACEPARENT
+    assert first.event.event_type is EventType.PAYMENT_CREATED
+    assert first.event.occurred_at == NOW
+    assert first.event.user_id == "user-0"
+    assert first.event.payload == {"n": 0, "amount": 100}
+    assert first.event.schema_version == 1
+    assert type(first.event.event_id) is UUID  # not asyncpg's subclass: orjson needs stdlib
+
+
+async def test_claim_honours_the_limit(sessions: Sessions) -> None:
+    seeded = await seed(sessions, 5)
+    async with sessions() as session:
+        claimed = await SqlaOutboxRelayStore(session=session).claim_batch(2)
+    assert [m.event.event_id for m in claimed] == seeded[:2]
+
+
+async def test_concurrent_claimers_get_disjoint_batches(sessions: Sessions) -> None:
+    seeded = await seed(sessions, 10)
+    async with sessions() as first, sessions() as second:
+        batch_1 = await SqlaOutboxRelayStore(session=first).claim_batch(4)
+        batch_2 = await SqlaOutboxRelayStore(session=second).claim_batch(100)
+        ids_1 = {m.event.event_id for m in batch_1}
+        ids_2 = {m.event.event_id for m in batch_2}
+
+    assert len(ids_1) == 4
+    assert not ids_1 & ids_2
+    assert ids_1 | ids_2 == set(seeded)
+
+
+async def test_many_concurrent_claimers_never_share_a_row(sessions: Sessions) -> None:
+    seeded = await seed(sessions, 60)
+    barrier = asyncio.Barrier(6)
+
+    async def claim() -> list[UUID]:
+        async with sessions() as session:
+            claimed = await SqlaOutboxRelayStore(session=session).claim_batch(10)
+            await barrier.wait()  # hold the locks until every claimer has claimed
+            return [m.event.event_id for m in claimed]
+
+    batches = await asyncio.gather(*(claim() for _ in range(6)))
+    flat = [event_id for batch in batches for event_id in batch]
+    assert len(flat) == len(set(flat)) == 60
+    assert set(flat) == set(seeded)
+
+
+async def test_a_rolled_back_claim_releases_its_rows(sessions: Sessions) -> None:
+    seeded = await seed(sessions, 3)
+    async with sessions() as session:
+        await SqlaOutboxRelayStore(session=session).claim_batch(3)
+        await session.rollback()
+    async with sessions() as session:
+        again = await SqlaOutboxRelayStore(session=session).claim_batch(3)
+    assert [m.event.event_id for m in again] == seeded
+
+
+async def test_mark_sent_stamps_only_the_given_events(sessions: Sessions) -> None:
+    seeded = await seed(sessions, 4)
+    at = datetime.now(UTC)
+    async with sessions() as session:
+        store = SqlaOutboxRelayStore(session=session)
+        await store.claim_batch(4)
+        await store.mark_sent(seeded[:3], at)
+        await store.mark_sent([], at)
+        await session.commit()
+
+    stored = await rows(sessions)
+    assert [stored[i].sent_at for i in seeded] == [at, at, at, None]
+    async with sessions() as session:
+        left = await SqlaOutboxRelayStore(session=session).claim_batch(10)
+    assert [m.event.event_id for m in left] == [seeded[3]]
+
+
+async def test_record_failure_counts_attempts_and_keeps_events_unsent(
+    sessions: Sessions,
+) -> None:
+    seeded = await seed(sessions, 2)
+    for _ in range(2):
+        async with sessions() as session:
+            await SqlaOutboxRelayStore(session=session).record_failure([seeded[0]])
+            await session.commit()
+
+    stored = await rows(sessions)
+    assert (stored[seeded[0]].attempts, stored[seeded[0]].sent_at) == (2, None)
+    assert stored[seeded[1]].attempts == 0
+
+
+async def test_purge_deletes_old_sent_events_in_batches(sessions: Sessions) -> None:
+    seeded = await seed(sessions, 7)
+    old, recent = NOW - timedelta(days=2), NOW
+    async with sessions() as session:
+        store = SqlaOutboxRelayStore(session=session)
+        await store.mark_sent(seeded[:5], old)
+        await store.mark_sent(seeded[5:6], recent)
+        await session.commit()
+
+    cutoff = NOW - timedelta(days=1)
+    deleted = []
+    async with sessions() as session:
+        store = SqlaOutboxRelayStore(session=session)
+        while count := await store.purge_sent_before(cutoff, 2):
+            deleted.append(count)
+            await session.commit()
+
+    assert deleted == [2, 2, 1]
+    assert set(await rows(sessions)) == set(seeded[5:])  # recent sent + unsent remain
+
+
+async def test_the_claim_uses_the_unsent_index(sessions: Sessions) -> None:
+    await seed(sessions, 3)
+    async with sessions() as session:
+        await session.execute(text("ANALYZE outbox"))
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
+        plan = await session.execute(
+            text(
+                "EXPLAIN SELECT event_id FROM outbox WHERE sent_at IS NULL "
+                "ORDER BY event_id LIMIT 500 FOR UPDATE SKIP LOCKED"
+            )
+        )
+        lines = "\n".join(row[0] for row in plan)
+    assert "outbox_unsent_idx" in lines

@@ -1,0 +1,137 @@
+"""Write docs/asyncapi.json: the event contract, as FastStream documents the apps' brokers.
+
+    uv run python scripts/export_asyncapi.py          # (re)write docs/asyncapi.json (make asyncapi)
+    uv run python scripts/export_asyncapi.py --check  # exit 1 if the committed file is stale
+
+AsyncAPI 3.0 from the brokers the processes really build, with built-in default settings
+(nothing connects): the metrics and audit consumers' apps (their subscriptions) and the
+relay's container (its broker). The relay publishes through aio-pika's exchange object,
+not through FastStream publishers, so FastStream cannot see what it sends and the
+consumers take the raw body; the envelope every message carries (`DomainEvent`, encoded
+field for field by wallet_infra.messaging.envelope) is declared here, on the relay's
+broker, once per routing key. tests/test_asyncapi_contract.py keeps the file current.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any, Final
+
+from faststream.rabbit import RabbitBroker
+from faststream.specification import AsyncAPI
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from wallet_audit_consumer.main import make_app as make_audit_app
+from wallet_domain.model.events import DomainEvent, EventType
+from wallet_infra.config.settings import Settings
+from wallet_infra.messaging.topology import (
+    DEAD_LETTER_EXCHANGE,
+    DELIVERY_LIMIT,
+    EVENTS_EXCHANGE,
+    QUEUE_BINDINGS,
+)
+from wallet_metrics_consumer.main import make_app as make_metrics_app
+from wallet_relay.main import make_container as make_relay_container
+
+ROOT: Final = Path(__file__).resolve().parent.parent
+OUTPUT: Final = ROOT / "docs" / "asyncapi.json"
+VERSION: Final = "1.0.0"
+EVENT_DESCRIPTIONS: Final = {
+    EventType.PAYMENT_CREATED: "A payment was debited and is PENDING at the gateway.",
+    EventType.PAYMENT_COMPLETED: "A payment was APPROVED by the gateway.",
+    EventType.PAYMENT_FAILED: "A payment ended DECLINED or FAILED; a refund.created follows.",
+    EventType.REFUND_CREATED: "A failed or declined payment was refunded (`refund_of`).",
+    EventType.DEPOSIT_COMPLETED: "A deposit was credited.",
+}
+
+
+class _BuiltInDefaults(Settings):
+    """Settings from init kwargs only: no env vars, no YAML file."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def _description() -> str:
+    bindings = "; ".join(f"`{q}` <- {', '.join(keys)}" for q, keys in QUEUE_BINDINGS.items())
+    return (
+        f"Events of the wallet platform on the topic exchange `{EVENTS_EXCHANGE.name}`, "
+        "published by the outbox relay (persistent, mandatory, publisher confirms; AMQP "
+        "`message_id` = `event_id`, `content_type` application/json, W3C `traceparent` "
+        f"header). Delivery is at-least-once: deduplicate by `event_id`. Queues: {bindings}. "
+        f"A message failing {DELIVERY_LIMIT} deliveries is dead-lettered through "
+        f"`{DEAD_LETTER_EXCHANGE.name}` to `<queue>.dlq`. Ordering across relays is not "
+        "guaranteed: sort by `occurred_at` / `event_id` (UUIDv7) where it matters."
+    )
+
+
+async def _relay_broker(settings: Settings) -> RabbitBroker:
+    container = make_relay_container(settings=settings)
+    try:
+        return await container.get(RabbitBroker)
+    finally:
+        await container.close()
+
+
+def document() -> dict[str, Any]:
+    settings = _BuiltInDefaults()
+    relay = asyncio.run(_relay_broker(settings))
+    for event_type in EventType:
+        relay.publisher(
+            exchange=EVENTS_EXCHANGE,
+            routing_key=event_type.value,
+            title=f"{EVENTS_EXCHANGE.name}:{event_type.value}",
+            description=EVENT_DESCRIPTIONS[event_type],
+            schema=DomainEvent,
+        )
+    consumers: list[RabbitBroker] = []
+    for app in (make_metrics_app(settings=settings), make_audit_app(settings=settings)):
+        assert isinstance(app.broker, RabbitBroker)
+        consumers.append(app.broker)
+    spec = AsyncAPI(
+        relay,
+        *consumers,
+        title="Wallet & Payments events",
+        version=VERSION,
+        description=_description(),
+        schema_version="3.0.0",
+    ).to_specification()
+    result: dict[str, Any] = json.loads(spec.to_json())
+    return result
+
+
+def render() -> str:
+    """Keys sorted: FastStream collects publishers in no stable order."""
+    return json.dumps(document(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the file is stale")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else ""
+        if current != text:
+            print(f"{OUTPUT.relative_to(ROOT)} is stale: run `make asyncapi`", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
+    OUTPUT.write_text(text, encoding="utf-8")
+    print(f"wrote {OUTPUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""End to end (§8, §12): payments through the API reach the broker as §8 envelopes via
+the relay, and both consumers, as separate processes, store and count them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, Final
+from uuid import UUID
+
+import orjson
+import pytest
+import pytest_asyncio
+
+from .consumers_harness import (
+    EventTap,
+    Stack,
+    audit_consumer,
+    closing_all,
+    create_funded_wallet,
+    eventually,
+    fetch,
+    metrics_consumer,
+    pay,
+    private_stack,
+    relay,
+    running_api,
+    total,
+)
+
+pytestmark = pytest.mark.integration
+
+TIMEOUT_S: Final = 30.0
+ENVELOPE_FIELDS: Final = {
+    "event_id",
+    "event_type",
+    "occurred_at",
+    "aggregate_id",
+    "user_id",
+    "schema_version",
+    "payload",
+}
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
+    control, base_url = rabbit_control_and_url
+    if control is None:
+        pytest.fail("these tests need `rabbitmqctl` to create a virtual host")
+    async with private_stack(control, database_url, base_url) as created:
+        yield created
+
+
+async def test_payments_flow_from_the_api_to_the_audit_log_and_the_metrics(stack: Stack) -> None:
+    audit, metrics = audit_consumer(stack), metrics_consumer(stack)
+    with closing_all([audit, metrics]) as processes:
+        await audit.wait_healthy()
+        await metrics.wait_healthy()
+        async with EventTap(stack.amqp_url) as tap:
+            processes.append(relay(stack))
+            async with running_api(stack) as api:
+                user_id = await create_funded_wallet(api, {"USD": 10_000})
+                approved = await pay(api, user_id, 1_250, "USD", "bill-1")
+                declined = await pay(api, user_id, 700, "USD", "mock:declined:bill-2")
+            assert approved.status_code == 201, approved.text
+            assert declined.status_code == 402, declined.text
+            approved_id = UUID(approved.json()["id"])
+            declined_id = UUID(declined.json()["error"]["details"]["payment_id"])
+
+            async def published() -> bool:
+                return len(tap.messages) >= 6
+
+            await eventually(published, timeout_s=TIMEOUT_S)
+
+        by_aggregate: dict[UUID, list[str]] = {}
+        envelopes = []
+        for message in tap.messages:
+            envelope = orjson.loads(message.body)
+            envelopes.append(envelope)
+            assert set(envelope) == ENVELOPE_FIELDS
+            assert message.message_id == envelope["event_id"]
+            assert UUID(envelope["event_id"]).version == 7
+            assert message.routing_key == envelope["event_type"]
+            assert message.content_type == "application/json"
+            assert message.delivery_mode == 2  # persistent
+            assert envelope["user_id"] == user_id
+            assert envelope["schema_version"] == 1
+            by_aggregate.setdefault(UUID(envelope["aggregate_id"]), []).append(
+                envelope["event_type"]
+            )
+        assert by_aggregate[approved_id] == ["payment.created", "payment.completed"]
+        # The refund and the failure commit together (refund first); both follow the creation.
+        assert by_aggregate[declined_id] == ["payment.created", "refund.created", "payment.failed"]
+        [deposit] = [e for e in envelopes if e["event_type"] == "deposit.completed"]
+        assert deposit["payload"]["amount"] == 10_000
+        completed = next(e for e in envelopes if e["event_type"] == "payment.completed")
+        assert completed["payload"] | {"transaction_id": None} == {
+            "transaction_id": None,
+            "type": "PAYMENT",
+            "status": "APPROVED",
+            "amount": 1_250,
+            "currency": "USD",
+            "provider_id": "01890a5d-ac96-774b-bcce-b302099a8057",
+            "external_reference": "bill-1",
+        }
+        failed = next(e for e in envelopes if e["event_type"] == "payment.failed")
+        assert failed["payload"]["status"] == "DECLINED"
+
+        async def audited() -> bool:
+            rows = await fetch(stack.database_url, "SELECT count(*) AS n FROM audit_log")
+            return bool(rows[0]["n"] >= len(envelopes))
+
+        await eventually(audited, timeout_s=TIMEOUT_S)
+        rows = await fetch(stack.database_url, "SELECT * FROM audit_log ORDER BY id")
+        assert {str(row["event_id"]) for row in rows} == {e["event_id"] for e in envelopes}
+        for row in rows:
+            envelope = next(e for e in envelopes if e["event_id"] == str(row["event_id"]))
+            assert row["event_type"] == envelope["event_type"]
+            assert str(row["aggregate_id"]) == envelope["aggregate_id"]
+            assert row["user_id"] == user_id
+            assert row["occurred_at"].isoformat() == envelope["occurred_at"]
+            assert orjson.loads(row["payload"]) == envelope["payload"]
+
+        async def counted() -> bool:
+            samples = [await metrics.metrics()]
+            return total(samples, "wallet_events_consumed_total") >= 4
+
+        await eventually(counted, timeout_s=TIMEOUT_S)
+        samples = [await metrics.metrics()]
+
+        def metric(name: str, **labels: str) -> float:
+            return total(samples, name, **labels)
+
+        assert metric("wallet_payments_total", status="APPROVED", currency="USD") == 1
+        assert metric("wallet_payments_total", status="DECLINED", currency="USD") == 1
+        assert metric("wallet_payment_amount_minor_total", status="APPROVED") == 1_250
+        assert metric("wallet_payment_amount_minor_total", status="DECLINED") == 700
+        assert metric("wallet_events_consumed_total", event_type="payment.created") == 2
+        assert metric("wallet_events_consumed_total", event_type="payment.completed") == 1
+        assert metric("wallet_events_consumed_total", event_type="payment.failed") == 1
+        assert metric("wallet_events_consumed_total") == 4  # refunds and deposits: not payment.*
+    for process in processes:  # stopped gracefully by SIGTERM
+        assert process.stopped_gracefully(), f"{process.module}:\n{process.log()}"

@@ -1,0 +1,155 @@
+"""Poison messages (§8): never dropped, never redelivered forever, never in the way.
+
+Against consumer processes: a body that is no envelope is dead-lettered at once by both
+consumers; a valid envelope whose audit insert fails every time (PostgreSQL's jsonb
+refuses `\\u0000`) is retried with growing pauses and dead-lettered after the queue's
+delivery limit; healthy events published behind them are handled meanwhile.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, Final
+from uuid import uuid4
+
+import pytest
+import pytest_asyncio
+from faststream.rabbit import RabbitBroker
+from wallet_domain.model.events import DomainEvent, EventType
+from wallet_infra.messaging.broker import make_broker
+from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
+from wallet_infra.messaging.topology import (
+    AUDIT_DLQ_NAME,
+    AUDIT_QUEUE_NAME,
+    DELIVERY_LIMIT,
+    EVENTS_EXCHANGE,
+    METRICS_DLQ_NAME,
+    METRICS_QUEUE_NAME,
+)
+
+from .consumers_harness import (
+    Stack,
+    audit_consumer,
+    closing_all,
+    eventually,
+    fetch,
+    first_death,
+    metrics_consumer,
+    private_stack,
+    queue_messages,
+    total,
+)
+
+pytestmark = pytest.mark.integration
+
+TIMEOUT_S: Final = 60.0  # the poison walks 5 pauses (0.5 s doubling) first
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
+    control, base_url = rabbit_control_and_url
+    if control is None:
+        pytest.fail("these tests need `rabbitmqctl` to create a virtual host")
+    async with private_stack(control, database_url, base_url) as created:
+        yield created
+
+
+def _event(event_type: EventType, **payload: Any) -> DomainEvent:
+    return DomainEvent(
+        event_id=uuid4(),
+        event_type=event_type,
+        occurred_at=datetime.now(UTC),
+        aggregate_id=uuid4(),
+        user_id="u-poison",
+        payload={"type": "PAYMENT", "amount": 100, "currency": "USD", **payload},
+    )
+
+
+async def _publish(broker: RabbitBroker, body: bytes, routing_key: str, message_id: str) -> None:
+    await broker.publish(
+        body,
+        exchange=EVENTS_EXCHANGE,
+        routing_key=routing_key,
+        message_id=message_id,
+        content_type=CONTENT_TYPE,
+        persist=True,
+    )
+
+
+async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(stack: Stack) -> None:
+    audit, metrics = audit_consumer(stack), metrics_consumer(stack)
+    malformed = b'{"event_id": "not a uuid", "event_type": "payment.created"'
+    nul = _event(EventType.PAYMENT_CREATED, status="PENDING", note="\u0000")
+    unreadable = _event(EventType.PAYMENT_COMPLETED, status="DECLINED")  # completed = APPROVED
+    healthy = [_event(EventType.PAYMENT_CREATED, status="PENDING") for _ in range(20)]
+    with closing_all([audit, metrics]):
+        await audit.wait_healthy()
+        await metrics.wait_healthy()
+        broker = make_broker(stack.amqp_url)
+        await broker.connect()
+        try:
+            start = time.monotonic()
+            await _publish(broker, malformed, "payment.created", "malformed-1")
+            await _publish(broker, encode_envelope(nul), "payment.created", str(nul.event_id))
+            await _publish(
+                broker, encode_envelope(unreadable), "payment.completed", str(unreadable.event_id)
+            )
+            for event in healthy:
+                body = encode_envelope(event)
+                await _publish(broker, body, "payment.created", str(event.event_id))
+        finally:
+            await broker.stop()
+
+        healthy_ids = [event.event_id for event in healthy]
+
+        async def healthy_audited() -> bool:
+            rows = await fetch(
+                stack.database_url,
+                "SELECT count(*) AS n FROM audit_log WHERE event_id = ANY($1::uuid[])",
+                healthy_ids,
+            )
+            return bool(rows[0]["n"] == len(healthy))
+
+        await eventually(healthy_audited, timeout_s=TIMEOUT_S)
+        healthy_after_s = time.monotonic() - start
+
+        audit_dlq: list[Any] = []
+
+        async def nul_dead_lettered() -> bool:
+            audit_dlq.extend(await queue_messages(stack.amqp_url, AUDIT_DLQ_NAME))
+            return any(m.message_id == str(nul.event_id) for m in audit_dlq)
+
+        await eventually(nul_dead_lettered, timeout_s=TIMEOUT_S)
+        poison_after_s = time.monotonic() - start
+        metrics_samples = [await metrics.metrics()]
+        audit_samples = [await audit.metrics()]
+        metrics_dlq = await queue_messages(stack.amqp_url, METRICS_DLQ_NAME)
+
+    # The healthy events did not wait for the poison's retries.
+    assert healthy_after_s < poison_after_s
+    reasons = {m.message_id: first_death(m)["reason"] for m in audit_dlq}
+    # Malformed: dead-lettered at once. The jsonb failure: after the delivery limit.
+    # The unreadable settlement is only unreadable to the metrics consumer.
+    assert reasons == {"malformed-1": "rejected", str(nul.event_id): "delivery_limit"}
+    metrics_reasons = {m.message_id: first_death(m)["reason"] for m in metrics_dlq}
+    assert metrics_reasons == {"malformed-1": "rejected", str(unreadable.event_id): "rejected"}
+
+    def outcome(samples: list[Any], queue: str, name: str) -> float:
+        return total(samples, "wallet_consumer_deliveries_total", queue=queue, outcome=name)
+
+    assert outcome(audit_samples, AUDIT_QUEUE_NAME, "retried") == DELIVERY_LIMIT
+    assert outcome(audit_samples, AUDIT_QUEUE_NAME, "dead_lettered") == 2
+    assert outcome(audit_samples, AUDIT_QUEUE_NAME, "processed") == len(healthy) + 1
+    assert outcome(metrics_samples, METRICS_QUEUE_NAME, "dead_lettered") == 2
+    # The \u0000 payload is a valid payment.created to the metrics consumer: counted.
+    assert outcome(metrics_samples, METRICS_QUEUE_NAME, "processed") == len(healthy) + 1
+    rows = await fetch(
+        stack.database_url,
+        "SELECT count(*) AS n FROM audit_log WHERE event_id = ANY($1::uuid[])",
+        [nul.event_id, unreadable.event_id],
+    )
+    assert rows[0]["n"] == 1  # the unreadable settlement is a fine audit record
+    for process in (audit, metrics):
+        assert process.stopped_gracefully(), process.log()

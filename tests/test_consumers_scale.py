@@ -1,0 +1,189 @@
+"""N instances side by side (§8): two relays and two instances of each consumer on 1,000
+payments, plus a redelivery of every event. The audit log holds each event exactly once;
+the metrics, summed over the instances, equal the true counts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, Final
+
+import pytest
+import pytest_asyncio
+from wallet_infra.messaging.broker import make_broker
+from wallet_infra.messaging.envelope import CONTENT_TYPE
+from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, EVENTS_EXCHANGE, METRICS_QUEUE_NAME
+
+from .consumers_harness import (
+    ConsumerProcess,
+    Stack,
+    audit_consumer,
+    closing_all,
+    create_funded_wallet,
+    eventually,
+    fetch,
+    metrics_consumer,
+    pay,
+    private_stack,
+    relay,
+    running_api,
+    total,
+)
+
+pytestmark = pytest.mark.integration
+
+PAYMENTS: Final = 1_000
+WALLETS: Final = 50
+CONCURRENCY: Final = 20
+DRAIN_TIMEOUT_S: Final = 120.0
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
+    control, base_url = rabbit_control_and_url
+    if control is None:
+        pytest.fail("these tests need `rabbitmqctl` to create a virtual host")
+    async with private_stack(control, database_url, base_url) as created:
+        yield created
+
+
+async def _drive_payments(stack: Stack) -> None:
+    """1,000 payments over 50 wallets, in USD and EUR, one in five declined."""
+    async with running_api(stack) as api:
+        wallets = await asyncio.gather(
+            *(
+                create_funded_wallet(api, {"USD": 10_000_000, "EUR": 10_000_000})
+                for _ in range(WALLETS)
+            )
+        )
+        slots = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(i: int) -> int:
+            reference = f"mock:declined:bill-{i}" if i % 5 == 0 else f"bill-{i}"
+            async with slots:
+                response = await pay(
+                    api, wallets[i % WALLETS], 100 + i, "EUR" if i % 3 == 0 else "USD", reference
+                )
+            return response.status_code
+
+        statuses = await asyncio.gather(*(one(i) for i in range(PAYMENTS)))
+    assert sorted(set(statuses)) == [201, 402]
+
+
+async def _deliveries(instances: list[ConsumerProcess], queue: str) -> dict[str, float]:
+    samples = [await instance.metrics() for instance in instances]
+    outcomes = ("processed", "duplicate", "retried", "dead_lettered")
+    return {
+        outcome: total(samples, "wallet_consumer_deliveries_total", queue=queue, outcome=outcome)
+        for outcome in outcomes
+    }
+
+
+async def _wait_handled(instances: list[ConsumerProcess], queue: str, at_least: int) -> None:
+    async def handled() -> bool:
+        return sum((await _deliveries(instances, queue)).values()) >= at_least
+
+    await eventually(handled, timeout_s=DRAIN_TIMEOUT_S, interval_s=0.5)
+
+
+async def _redeliver_everything(stack: Stack) -> None:
+    """Publish every outbox event once more, as an at-least-once relay may."""
+    rows = await fetch(stack.database_url, "SELECT * FROM outbox ORDER BY event_id")
+    broker = make_broker(stack.amqp_url)
+    await broker.connect()
+    try:
+        for row in rows:
+            await broker.publish(
+                _envelope(row),
+                exchange=EVENTS_EXCHANGE,
+                routing_key=row["event_type"],
+                message_id=str(row["event_id"]),
+                content_type=CONTENT_TYPE,
+                persist=True,
+            )
+    finally:
+        await broker.stop()
+
+
+def _envelope(row: Any) -> bytes:
+    import orjson
+
+    return orjson.dumps(
+        {
+            "event_id": str(row["event_id"]),
+            "event_type": row["event_type"],
+            "occurred_at": row["occurred_at"].isoformat(),
+            "aggregate_id": str(row["aggregate_id"]),
+            "user_id": row["user_id"],
+            "schema_version": row["schema_version"],
+            "payload": orjson.loads(row["payload"]),
+        }
+    )
+
+
+async def test_two_of_everything_store_and_count_each_event_once(stack: Stack) -> None:
+    audits = [audit_consumer(stack), audit_consumer(stack)]
+    counters = [metrics_consumer(stack), metrics_consumer(stack)]
+    with closing_all([*audits, *counters]) as processes:
+        for consumer in (*audits, *counters):
+            await consumer.wait_healthy()
+        processes += [relay(stack), relay(stack)]
+
+        await _drive_payments(stack)
+
+        events = await fetch(
+            stack.database_url, "SELECT event_type, count(*) AS n FROM outbox GROUP BY 1"
+        )
+        by_type = {row["event_type"]: int(row["n"]) for row in events}
+        all_events = sum(by_type.values())
+        payment_events = sum(n for t, n in by_type.items() if t.startswith("payment."))
+        assert by_type["payment.created"] == PAYMENTS
+        await _wait_handled(audits, AUDIT_QUEUE_NAME, all_events)
+        await _wait_handled(counters, METRICS_QUEUE_NAME, payment_events)
+
+        await _redeliver_everything(stack)
+        await _wait_handled(audits, AUDIT_QUEUE_NAME, 2 * all_events)
+        await _wait_handled(counters, METRICS_QUEUE_NAME, 2 * payment_events)
+
+        audit_outcomes = await _deliveries(audits, AUDIT_QUEUE_NAME)
+        assert audit_outcomes["processed"] == all_events
+        assert audit_outcomes["retried"] == audit_outcomes["dead_lettered"] == 0
+        metrics_outcomes = await _deliveries(counters, METRICS_QUEUE_NAME)
+        assert metrics_outcomes["processed"] == payment_events
+        assert metrics_outcomes["retried"] == metrics_outcomes["dead_lettered"] == 0
+        # Both instances of each consumer took part.
+        for instance in (*audits, *counters):
+            queue = AUDIT_QUEUE_NAME if instance in audits else METRICS_QUEUE_NAME
+            assert (await _deliveries([instance], queue))["processed"] > 0
+
+        [check] = await fetch(
+            stack.database_url,
+            "SELECT (SELECT count(*) FROM audit_log) AS audited,"
+            " (SELECT count(DISTINCT event_id) FROM audit_log) AS distinct_audited,"
+            " (SELECT count(*) FROM outbox o WHERE NOT EXISTS"
+            "   (SELECT 1 FROM audit_log a WHERE a.event_id = o.event_id)) AS missing",
+        )
+        assert (check["audited"], check["distinct_audited"], check["missing"]) == (
+            all_events,
+            all_events,
+            0,
+        )
+
+        samples = [await instance.metrics() for instance in counters]
+        truth = await fetch(
+            stack.database_url,
+            "SELECT status, currency, count(*) AS n, sum(abs(amount)) AS amount FROM transactions"
+            " WHERE type = 'PAYMENT' GROUP BY 1, 2",
+        )
+        assert {row["status"] for row in truth} == {"APPROVED", "DECLINED"}
+        for row in truth:
+            labels = {"status": row["status"], "currency": row["currency"]}
+            assert total(samples, "wallet_payments_total", **labels) == row["n"], labels
+            assert total(samples, "wallet_payment_amount_minor_total", **labels) == row["amount"], (
+                labels
+            )
+        assert total(samples, "wallet_payments_total") == PAYMENTS
+        for event_type, count in by_type.items():
+            expected = count if event_type.startswith("payment.") else 0
+            assert total(samples, "wallet_events_consumed_total", event_type=event_type) == expected
+        assert total(samples, "wallet_events_consumed_total") == payment_events

@@ -1,0 +1,147 @@
+"""compose.yaml contract (SPEC §11), checked with the static Compose binary: no engine needed.
+
+`make up` cannot run here (no Docker engine), so this pins what it relies on: every
+service exists; the apps start only after `migrate` completed and their dependencies are
+healthy; `migrate` runs `up` on the mounted migrations; relay and consumers can be
+`--scale`d (no container_name, no fixed host port); every long-running service has a
+health check; the apps run the console entry points of this workspace from one image.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from typing import Any, Final
+
+import pytest
+
+from .deploy_tools import ROOT, run_tool
+
+COMPOSE_FILE: Final = ROOT / "compose.yaml"
+APPS: Final = {
+    # service: (console entry point, port of its HTTP probe or None)
+    "api": ("wallet-api", 8000),
+    "relay": ("wallet-relay", None),
+    "metrics_consumer": ("wallet-metrics-consumer", 9100),
+    "audit_consumer": ("wallet-audit-consumer", 9101),
+    "mock_gateway": ("mock-gateway", 8100),
+}
+NEEDS_MIGRATED_INFRA: Final = ("api", "relay", "metrics_consumer", "audit_consumer")
+SCALABLE: Final = ("relay", "metrics_consumer", "audit_consumer")
+BIND_ALL: Final = {
+    "api": "WALLET_API_HOST",
+    "metrics_consumer": "WALLET_METRICS_HOST",
+    "audit_consumer": "WALLET_AUDIT_HOST",
+    "mock_gateway": "MOCK_GATEWAY_HOST",
+}
+
+
+def _compose(*args: str) -> str:
+    done = run_tool("docker-compose", "-f", str(COMPOSE_FILE), *args)
+    assert done.returncode == 0, f"docker-compose {' '.join(args)} failed:\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def services() -> dict[str, Any]:
+    services: dict[str, Any] = json.loads(_compose("config", "--format", "json"))["services"]
+    return services
+
+
+def _entry_points() -> set[str]:
+    names: set[str] = set()
+    for pyproject in ROOT.glob("*/**/pyproject.toml"):
+        if ".venv" not in pyproject.parts:
+            names |= set(tomllib.loads(pyproject.read_text())["project"].get("scripts", {}))
+    return names
+
+
+def test_compose_file_is_valid() -> None:
+    _compose("config", "-q")
+
+
+def test_every_service_exists(services: dict[str, Any]) -> None:
+    assert set(services) >= {"postgres", "rabbitmq", "migrate", *APPS}
+
+
+def test_apps_wait_for_migrations_and_healthy_infrastructure(services: dict[str, Any]) -> None:
+    for name in NEEDS_MIGRATED_INFRA:
+        depends = services[name].get("depends_on", {})
+        assert depends.get("migrate", {}).get("condition") == "service_completed_successfully", name
+        for infra in ("postgres", "rabbitmq"):
+            assert depends.get(infra, {}).get("condition") == "service_healthy", (name, infra)
+
+
+def test_migrate_applies_the_mounted_migrations_to_postgres(services: dict[str, Any]) -> None:
+    migrate = services["migrate"]
+    assert migrate["image"].startswith("migrate/migrate:")
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    mounts = [v for v in migrate["volumes"] if v["type"] == "bind"]
+    assert any(
+        v["source"] == str(ROOT / "migrations") and v["target"] == "/migrations" for v in mounts
+    ), mounts
+    command: list[str] = migrate["command"]
+    assert command[-1] == "up"
+    assert "-path=/migrations" in command or command[command.index("-path") + 1] == "/migrations"
+    database = command[command.index("-database") + 1]
+    assert database.startswith(("postgres://", "postgresql://"))
+    assert "@postgres:5432/" in database
+    assert migrate.get("restart", "no") == "no"
+
+
+def test_relay_and_consumers_scale(services: dict[str, Any]) -> None:
+    for name in SCALABLE:
+        service = services[name]
+        assert "container_name" not in service, name
+        published = [p for p in service.get("ports", []) if p.get("published")]
+        assert not published, f"{name} publishes {published}: `--scale {name}=N` would clash"
+
+
+def test_every_long_running_service_has_a_health_check(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        if name == "migrate":
+            continue
+        check = service.get("healthcheck")
+        assert check, f"{name} has no healthcheck"
+        assert not check.get("disable", False), name
+        assert check["test"][0] in ("CMD", "CMD-SHELL"), name
+
+
+def test_apps_run_this_workspace_from_one_image(services: dict[str, Any]) -> None:
+    entry_points = _entry_points()
+    images = {services[name]["image"] for name in APPS}
+    assert len(images) == 1, images
+    for name, (command, port) in APPS.items():
+        service = services[name]
+        assert service["build"]["context"] == str(ROOT), name
+        assert service["command"] == [command], name
+        assert command in entry_points, f"{command} is no console script of the workspace"
+        environment = service["environment"]
+        expected_port = "" if port is None else str(port)
+        assert environment.get("HEALTH_PORT") == expected_port, name
+        if name in BIND_ALL:
+            assert environment[BIND_ALL[name]] == "0.0.0.0", name  # noqa: S104
+
+
+def test_apps_log_json_and_reach_services_by_name(services: dict[str, Any]) -> None:
+    for name in NEEDS_MIGRATED_INFRA:
+        environment = services[name]["environment"]
+        assert environment["WALLET_LOG_FORMAT"] == "json", name
+        assert "@postgres:5432/" in environment["WALLET_DATABASE_URL"], name
+        assert "@rabbitmq:5672/" in environment["WALLET_AMQP_URL"], name
+        assert environment["WALLET_GATEWAY_URL"] == "http://mock_gateway:8100", name
+
+
+def test_published_ports(services: dict[str, Any]) -> None:
+    def targets(name: str) -> set[int]:
+        return {p["target"] for p in services[name].get("ports", [])}
+
+    assert targets("api") == {8000}
+    assert targets("mock_gateway") == {8100}
+    assert 15672 in targets("rabbitmq"), "the management UI must be reachable (make rabbit-ui)"
+    assert "management" in services["rabbitmq"]["image"]
+
+
+def test_postgres_keeps_its_data_in_a_named_volume(services: dict[str, Any]) -> None:
+    volumes = services["postgres"]["volumes"]
+    assert any(v["type"] == "volume" and v["target"] == "/var/lib/postgresql/data" for v in volumes)

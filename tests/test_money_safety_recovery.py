@@ -1,0 +1,96 @@
+"""An unknown outcome end to end through the in-process API: the payment answers 504 and
+stays PENDING (funds held) while the gateway cannot tell; the recovery worker the API runs
+in its lifespan keeps asking, is held back by the circuit breaker while lookups fail,
+and settles it once the gateway answers: APPROVED, one charge, no refund."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Final
+
+import httpx
+from wallet_domain.ports.payment_gateway import PaymentGateway
+from wallet_infra.gateway import BreakerState, HttpxPaymentGateway
+
+from mock_gateway import Settings as MockGatewaySettings
+from mock_gateway import create_app as create_mock_gateway
+
+from .money_safety_kit import (
+    PROVIDER_ID,
+    assert_money_invariants,
+    eventually,
+    in_process_api,
+    private_database,
+)
+
+REQUEST_TIMEOUT_S: Final = 1.0  # the worker waits for payments older than 2 x this
+
+
+async def test_the_lifespan_worker_settles_an_unknown_outcome_once_released(
+    database_url: str,
+) -> None:
+    mock = create_mock_gateway(MockGatewaySettings(hang_s=0.2))
+    settings = {
+        "request_timeout_s": REQUEST_TIMEOUT_S,
+        "recovery_enabled": True,
+        "recovery_min_age_s": 0.5,
+        "recovery_interval_s": 0.2,
+        "recovery_lookup_timeout_s": 1.0,
+        "gateway_attempt_timeout_s": 0.1,
+        "gateway_retry_budget_s": 0.5,
+        "gateway_breaker_failure_threshold": 3,
+        "gateway_breaker_recovery_s": 0.5,
+    }
+    body = {
+        "provider_id": PROVIDER_ID,
+        "external_reference": "mock:unknown:held",
+        "amount": 300,
+        "currency": "USD",
+    }
+    async with (
+        private_database(database_url) as dsn,
+        in_process_api(dsn, mock, **settings) as (app, client),
+    ):
+        user_id = "held-1"
+        assert (await client.post("/wallets", json={"user_id": user_id})).status_code == 201
+        deposit = await client.post(
+            f"/wallets/{user_id}/deposits",
+            json={"amount": 1_000, "currency": "USD"},
+            headers={"Idempotency-Key": "d"},
+        )
+        assert deposit.status_code == 201
+        first = await client.post(
+            f"/wallets/{user_id}/payments", json=body, headers={"Idempotency-Key": "p"}
+        )
+        assert first.status_code == 504, first.text
+        error = first.json()["error"]
+        assert error["details"]["resolution"] == "pending"
+        payment = f"/wallets/{user_id}/payments/{error['details']['payment_id']}"
+
+        await asyncio.sleep(4 * REQUEST_TIMEOUT_S)  # several worker rounds past min age
+        assert (await client.get(payment)).json()["status"] == "PENDING"
+        balance = (await client.get(f"/wallets/{user_id}/balance")).json()["balances"]
+        assert balance == [{"currency": "USD", "available": 700, "pending": 300}]
+        adapter = await app.state.dishka_container.get(PaymentGateway)
+        assert isinstance(adapter, HttpxPaymentGateway)
+        assert adapter.breaker_state is not BreakerState.CLOSED, "failing lookups opened it"
+
+        transport = httpx.ASGITransport(app=mock)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
+            assert (await gateway.post("/admin/release")).json() == {"released": 1}
+
+            async def settled() -> bool:
+                return bool((await client.get(payment)).json()["status"] != "PENDING")
+
+            await eventually(settled, timeout_s=20, interval_s=0.1)
+            charges = (await gateway.get("/admin/stats")).json()["charges"]
+
+        assert (await client.get(payment)).json()["status"] == "APPROVED"
+        balance = (await client.get(f"/wallets/{user_id}/balance")).json()["balances"]
+        assert balance == [{"currency": "USD", "available": 700, "pending": 0}]
+        replay = await client.post(
+            f"/wallets/{user_id}/payments", json=body, headers={"Idempotency-Key": "p"}
+        )
+        assert replay.content == first.content  # the first reply stands (§5)
+        assert replay.headers["Idempotent-Replayed"] == "true"
+        assert await assert_money_invariants(dsn, [user_id], charges) == {"APPROVED": 1}

@@ -1,0 +1,35 @@
+"""§8: N relays may run. Two processes on one backlog publish every event (at least
+once: SKIP LOCKED hands each batch to one of them, so duplicates need a crash)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import pytest
+from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME
+
+from .relay_harness import QueueCollector, RelayProcess, purge_queues, seed_outbox, unsent_count
+
+pytestmark = pytest.mark.integration
+
+BACKLOG: Final = 3_000
+DRAIN_TIMEOUT_S: Final = 120.0
+
+
+async def test_two_relays_drain_a_backlog_together(
+    private_database_url: str, amqp_url: str
+) -> None:
+    ids = await seed_outbox(private_database_url, BACKLOG, prefix="scale")
+    relays = [
+        RelayProcess(database_url=private_database_url, amqp_url=amqp_url, relay_batch_size=100)
+        for _ in range(2)
+    ]
+    try:
+        async with QueueCollector(amqp_url, AUDIT_QUEUE_NAME) as audit:
+            await audit.wait_for(ids, timeout_s=DRAIN_TIMEOUT_S)
+        assert all(relay.alive() for relay in relays)
+        assert await unsent_count(private_database_url) == 0
+    finally:
+        logs = [relay.close() for relay in relays]
+    await purge_queues(amqp_url, AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME)
+    assert [relay.process.returncode for relay in relays] == [0, 0], logs
