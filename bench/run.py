@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import asyncpg
+import consumer_lag
+import relay_drain
 from gateway_outage import bench_gateway_outage
 from http_load import Connection, LoadResult, Response, run_load
 from seed import cursor_at_depth, seed_history, seed_wallets
@@ -73,6 +75,10 @@ async def _wait_healthy(port: int, timeout_s: float = 60.0) -> None:
             pass
         await asyncio.sleep(0.2)
     raise RuntimeError(f"nothing healthy on port {port} after {timeout_s}s")
+
+
+def _amqp_url() -> str:
+    return os.environ.get("WALLET_AMQP_URL", "amqp://guest:guest@localhost:5672/")
 
 
 def _headers(key: str | None = None) -> dict[str, str]:
@@ -241,6 +247,11 @@ async def main_async(args: argparse.Namespace) -> int:
             api_port, history_user, deep_cursor, args.page_requests, args.page_limit
         )
 
+        # Issue-3 target: commit -> audit_log lag at half the API's measured peak rate.
+        lag = await consumer_lag.run(
+            _dsn(), _amqp_url(), f"http://{HOST}:{api_port}", payments.rate / 2, api_key=API_KEY
+        )
+
         async def outage_payment(conn: Connection, n: int) -> Response:
             user = wallets[n % len(wallets)]
             key, body = f"outage-{run_id}-{n}", _payment_body(n)
@@ -256,6 +267,7 @@ async def main_async(args: argparse.Namespace) -> int:
             requests=args.outage_requests,
         )
     pgbench_tps = run_pgbench(args.wallets, args.pgbench_duration, args.pgbench_clients)
+    drain = await relay_drain.run(_dsn(), _amqp_url(), events=args.drain_events)
 
     print(f"\n{'scenario':<28} {'requests':>8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}  statuses")
     print(_row("payment (first request)", payments))
@@ -266,6 +278,11 @@ async def main_async(args: argparse.Namespace) -> int:
     print(_row("balance, gateway healthy", outage.balance_before))
     print(_row("balance, circuit open", outage.balance_open))
     print(_row("payment refused (503 open)", outage.fail_fast))
+    print(f"{'relay drain (confirms on)':<28} {drain['events']:>8} {drain['events_per_s']:>10}")
+    print(
+        f"{'commit -> audit_log lag':<28} {lag['events']:>8} {lag['payments_per_s']:>10}"
+        f" {lag['lag_p50_ms']:>9.1f} {lag['lag_p99_ms']:>9.1f}  (events, payments/s)"
+    )
     checks = [
         (
             "payments/s >= 0.5 x pgbench",
@@ -292,6 +309,16 @@ async def main_async(args: argparse.Namespace) -> int:
             outage.fail_fast.percentile(99) / 10.0,
             outage.fail_fast.percentile(99) <= 10.0 and set(outage.fail_fast.statuses) == {503},
         ),
+        (
+            "relay drain >= 5,000 events/s",
+            drain["events_per_s"] / relay_drain.TARGET_EVENTS_PER_S,
+            bool(drain["ok"]),
+        ),
+        (
+            "audit lag p99 <= 250 ms at half peak",
+            lag["lag_p99_ms"] / 250.0,
+            lag["lag_p99_ms"] <= 250.0,
+        ),
     ]
     print()
     for name, ratio, ok in checks:
@@ -314,6 +341,7 @@ def main() -> None:
     parser.add_argument("--pgbench-duration", type=int, default=15)
     parser.add_argument("--pgbench-clients", type=int, default=8)
     parser.add_argument("--outage-requests", type=int, default=2000)
+    parser.add_argument("--drain-events", type=int, default=50_000)
     raise SystemExit(asyncio.run(main_async(parser.parse_args())))
 
 
