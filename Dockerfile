@@ -24,8 +24,12 @@ COPY apps/relay/pyproject.toml apps/relay/
 COPY apps/metrics_consumer/pyproject.toml apps/metrics_consumer/
 COPY apps/audit_consumer/pyproject.toml apps/audit_consumer/
 COPY mock_gateway/pyproject.toml mock_gateway/
+# The dev-only test kit is a workspace member (uv needs its pyproject to read the lock) but is
+# never installed in the image.
+COPY packages/testkit/pyproject.toml packages/testkit/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-install-workspace --all-packages --no-dev
+    uv sync --frozen --no-install-workspace --all-packages --no-dev \
+        --no-install-package wallet-testkit
 
 # Then the workspace members, as regular (non-editable) installs, so the runtime stage needs
 # the virtualenv only and no source tree.
@@ -33,7 +37,8 @@ COPY packages/ packages/
 COPY apps/ apps/
 COPY mock_gateway/ mock_gateway/
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --all-packages --no-dev --no-editable
+    uv sync --frozen --all-packages --no-dev --no-editable \
+        --no-install-package wallet-testkit
 
 # --- runtime: slim Python, the virtualenv, a non-root user ----------------------------------------
 FROM python:3.11-slim-bookworm AS runtime

@@ -41,7 +41,7 @@ endif
 MIGRATE := $(MIGRATE_CLI) -path=$(MIGRATE_SRC) -database '$(MIGRATE_DB)'
 
 # Every member's src/, so mypy maps each file to one module name (not e.g. mock_gateway.src.…).
-SRC_DIRS := packages/domain/src packages/infra/src $(wildcard apps/*/src) mock_gateway/src
+SRC_DIRS := packages/domain/src packages/infra/src packages/testkit/src $(wildcard apps/*/src) mock_gateway/src
 _empty :=
 _space := $(_empty) $(_empty)
 

@@ -20,23 +20,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import IO, Any, Final
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import asyncpg  # type: ignore[import-untyped]
+from wallet_testkit.amqp import scratch_vhost
+from wallet_testkit.db import plain_url
+from wallet_testkit.processes import free_port, module_subprocess, wallet_env
 
 BENCH_DIR: Final = Path(__file__).resolve().parent
 if str(BENCH_DIR) not in sys.path:
@@ -52,53 +49,6 @@ MAX_IN_FLIGHT: Final = 256
 START_TIMEOUT_S: Final = 60.0
 DRAIN_TIMEOUT_S: Final = 300.0
 POLL_S: Final = 0.2
-
-
-def _plain_dsn(dsn: str) -> str:
-    return dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-    return port
-
-
-@contextlib.contextmanager
-def _scratch_vhost(amqp_url: str) -> Iterator[str]:
-    """`amqp_url` on a fresh virtual host if rabbitmqctl can make one, else unchanged."""
-    ctl = shutil.which("rabbitmqctl")
-    vhost = f"wallet-bench-lag-{uuid.uuid4().hex[:8]}"
-    if ctl is None or subprocess.run([ctl, "-q", "add_vhost", vhost], check=False).returncode:
-        yield amqp_url
-        return
-    try:
-        user = urlsplit(amqp_url).username or "guest"
-        subprocess.run(
-            [ctl, "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"], check=True
-        )
-        yield urlunsplit(urlsplit(amqp_url)._replace(path="/" + quote(vhost, safe="")))
-    finally:
-        subprocess.run([ctl, "-q", "delete_vhost", vhost], check=False)
-
-
-@contextlib.asynccontextmanager
-async def _process(module: str, env: dict[str, str], log: IO[bytes]) -> AsyncIterator[Any]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", module, env={**os.environ, **env}, cwd=ROOT, stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), timeout=20)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
 
 
 async def _until(check: Any, *, timeout_s: float, what: str, log: IO[bytes]) -> None:
@@ -187,23 +137,26 @@ async def run(
     api_key: str = "bench-key",
 ) -> dict[str, Any]:
     """Drive `rate` payments/s for `duration_s`; returns the commit -> audit_log lag."""
-    dsn = _plain_dsn(dsn)
+    dsn = plain_url(dsn)
     conn = await asyncpg.connect(dsn)
     prefix = f"bench-lag-{uuid.uuid4().hex[:8]}-"
     try:
         wallets = await seed_wallets(conn, prefix, WALLETS)
-        audit_port = _free_port()
-        with _scratch_vhost(amqp_url) as url, tempfile.TemporaryFile() as log:
-            env = {
-                "WALLET_DATABASE_URL": dsn,
-                "WALLET_AMQP_URL": url,
-                "WALLET_LOG_FORMAT": "json",
-                "WALLET_LOG_LEVEL": "warning",
-                "WALLET_AUDIT_PORT": str(audit_port),
-            }
+        audit_port = free_port()
+        with (
+            scratch_vhost(amqp_url, prefix="wallet-bench-lag-") as url,
+            tempfile.TemporaryFile() as log,
+        ):
+            env = wallet_env(
+                database_url=dsn,
+                amqp_url=url,
+                log_format="json",
+                log_level="warning",
+                audit_port=audit_port,
+            )
             async with (
-                _process("wallet_audit_consumer", env, log),
-                _process("wallet_relay", env, log),
+                module_subprocess("wallet_audit_consumer", env, log, cwd=ROOT),
+                module_subprocess("wallet_relay", env, log, cwd=ROOT),
             ):
 
                 async def ready() -> bool:

@@ -14,22 +14,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
-import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg  # type: ignore[import-untyped]
+from wallet_testkit.amqp import scratch_vhost
+from wallet_testkit.db import plain_url
+from wallet_testkit.processes import module_subprocess, wallet_env
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 TARGET_EVENTS_PER_S: Final = 5_000
@@ -58,27 +54,6 @@ FROM generate_series(1, $1) AS n,
 _CLEAN_UP: Final = "DELETE FROM outbox WHERE user_id LIKE $1"
 
 
-def _plain_dsn(dsn: str) -> str:
-    return dsn.replace("postgresql+asyncpg://", "postgresql://", 1)
-
-
-@contextlib.contextmanager
-def _scratch_vhost(amqp_url: str) -> Iterator[str]:
-    """`amqp_url` on a fresh virtual host if rabbitmqctl can make one, else unchanged."""
-    ctl = shutil.which("rabbitmqctl")
-    vhost = f"wallet-bench-{uuid.uuid4().hex[:8]}"
-    if ctl is None or subprocess.run([ctl, "-q", "add_vhost", vhost], check=False).returncode:
-        yield amqp_url
-        return
-    try:
-        user = urlsplit(amqp_url).username or "guest"
-        subprocess.run([ctl, "-q", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
-                       check=True)  # fmt: skip
-        yield urlunsplit(urlsplit(amqp_url)._replace(path="/" + quote(vhost, safe="")))
-    finally:
-        subprocess.run([ctl, "-q", "delete_vhost", vhost], check=False)
-
-
 async def _any_unsent(conn: asyncpg.Connection) -> bool:
     # EXISTS on the partial index, not count(*): polling must not steal the CPU it measures.
     return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL)"))
@@ -99,26 +74,20 @@ async def run(
     dsn: str, amqp_url: str, events: int = 50_000, **relay_settings: Any
 ) -> dict[str, Any]:
     """Seed `events` unsent rows, drain them with one relay; returns the figures."""
-    dsn = _plain_dsn(dsn)
+    dsn = plain_url(dsn)
     conn = await asyncpg.connect(dsn)
     try:
         tag = f"bench-relay-{uuid.uuid4().hex[:8]}-"
         await conn.execute(_SEED, events, tag)
-        with _scratch_vhost(amqp_url) as url, tempfile.TemporaryFile() as log:
-            env = {
-                **os.environ,
-                "WALLET_DATABASE_URL": dsn,
-                "WALLET_AMQP_URL": url,
-                "WALLET_LOG_FORMAT": "json",
-                "WALLET_LOG_LEVEL": "warning",
-                **{f"WALLET_{k.upper()}": str(v) for k, v in relay_settings.items()},
-            }
+        with (
+            scratch_vhost(amqp_url, prefix="wallet-bench-") as url,
+            tempfile.TemporaryFile() as log,
+        ):
+            env = wallet_env(
+                database_url=dsn, amqp_url=url, log_format="json", log_level="warning"
+            ) | wallet_env(**relay_settings)
             started = time.perf_counter()
-            relay = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "wallet_relay", env=env, cwd=ROOT, stdout=log,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            try:
+            async with module_subprocess("wallet_relay", env, log, cwd=ROOT) as relay:
                 deadline = started + DRAIN_TIMEOUT_S
                 while await _any_unsent(conn):
                     if relay.returncode is not None or time.perf_counter() > deadline:
@@ -126,13 +95,6 @@ async def run(
                         raise RuntimeError(f"relay did not drain: {log.read().decode()[-2000:]}")
                     await asyncio.sleep(POLL_S)
                 finished = time.perf_counter()
-            finally:
-                relay.send_signal(signal.SIGTERM)
-                try:
-                    await asyncio.wait_for(relay.wait(), timeout=20)
-                except TimeoutError:
-                    relay.kill()
-                    await relay.wait()
         sent, drain_s = await _sent_span(conn, tag)
         await conn.execute(_CLEAN_UP, tag + "%")
     finally:

@@ -81,6 +81,21 @@ def _amqp_url() -> str:
     return os.environ.get("WALLET_AMQP_URL", "amqp://guest:guest@localhost:5672/")
 
 
+def _tracing_env(mode: str) -> dict[str, str]:
+    """`--tracing`: off = OTEL_SDK_DISABLED (no-op spans); on = every request sampled, its
+    spans (HTTP, SQL, gateway) made and ended, exported nowhere: the production default
+    without an OTLP endpoint, i.e. the CPU cost of tracing itself. Run the bench once with
+    each and compare the payment req/s."""
+    if mode == "off":
+        return {"OTEL_SDK_DISABLED": "true"}
+    return {
+        "OTEL_SDK_DISABLED": "false",
+        "OTEL_TRACES_SAMPLER": "always_on",
+        "OTEL_TRACES_EXPORTER": "none",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+    }
+
+
 def _headers(key: str | None = None) -> dict[str, str]:
     headers = {"X-API-Key": API_KEY, "Content-Type": "application/json"}
     if key is not None:
@@ -226,6 +241,7 @@ async def main_async(args: argparse.Namespace) -> int:
         "WALLET_RATE_LIMIT_PER_S": "0",
         # The outage phase measures while the circuit is open: no half-open probe meanwhile.
         "WALLET_GATEWAY_BREAKER_RECOVERY_S": "60",
+        **_tracing_env(args.tracing),
     }
     _ensure_free(api_port)
     _ensure_free(gateway_port)
@@ -269,7 +285,8 @@ async def main_async(args: argparse.Namespace) -> int:
     pgbench_tps = run_pgbench(args.wallets, args.pgbench_duration, args.pgbench_clients)
     drain = await relay_drain.run(_dsn(), _amqp_url(), events=args.drain_events)
 
-    print(f"\n{'scenario':<28} {'requests':>8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}  statuses")
+    print(f"\nAPI tracing: {args.tracing} (--tracing off|on)")
+    print(f"{'scenario':<28} {'requests':>8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}  statuses")
     print(_row("payment (first request)", payments))
     print(_row("payment (idempotent replay)", replays))
     print(_row("transactions page 1", page_first))
@@ -342,6 +359,12 @@ def main() -> None:
     parser.add_argument("--pgbench-clients", type=int, default=8)
     parser.add_argument("--outage-requests", type=int, default=2000)
     parser.add_argument("--drain-events", type=int, default=50_000)
+    parser.add_argument(
+        "--tracing",
+        choices=("off", "on"),
+        default="on",
+        help="API tracing: off (OTEL_SDK_DISABLED) or on (every request sampled, not exported)",
+    )
     raise SystemExit(asyncio.run(main_async(parser.parse_args())))
 
 

@@ -14,7 +14,6 @@ broker, once per routing key. tests/test_asyncapi_contract.py keeps the file cur
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import sys
@@ -23,7 +22,6 @@ from typing import Any, Final
 
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from wallet_audit_consumer.main import make_app as make_audit_app
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_infra.config.settings import Settings
@@ -35,6 +33,7 @@ from wallet_infra.messaging.topology import (
 )
 from wallet_metrics_consumer.main import make_app as make_metrics_app
 from wallet_relay.main import make_container as make_relay_container
+from wallet_testkit.contract_docs import BuiltInDefaults, export_main
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 OUTPUT: Final = ROOT / "docs" / "asyncapi.json"
@@ -46,21 +45,6 @@ EVENT_DESCRIPTIONS: Final = {
     EventType.REFUND_CREATED: "A failed or declined payment was refunded (`refund_of`).",
     EventType.DEPOSIT_COMPLETED: "A deposit was credited.",
 }
-
-
-class _BuiltInDefaults(Settings):
-    """Settings from init kwargs only: no env vars, no YAML file."""
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)
 
 
 def _description() -> str:
@@ -85,7 +69,7 @@ async def _relay_broker(settings: Settings) -> RabbitBroker:
 
 
 def document() -> dict[str, Any]:
-    settings = _BuiltInDefaults()
+    settings = BuiltInDefaults()
     relay = asyncio.run(_relay_broker(settings))
     for event_type in EventType:
         relay.publisher(
@@ -117,20 +101,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the file is stale")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.is_file() else ""
-        if current != text:
-            print(f"{OUTPUT.relative_to(ROOT)} is stale: run `make asyncapi`", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT.relative_to(ROOT)}")
-    return 0
+    return export_main(argv, __doc__, render, OUTPUT, "asyncapi")
 
 
 if __name__ == "__main__":

@@ -8,92 +8,34 @@ concurrently running session's) payments in the shared test database.
 
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, Final
-from uuid import uuid4
 
-import asyncpg  # type: ignore[import-untyped]
 import httpx
-from asgi_lifespan import LifespanManager
-from dishka import Provider, Scope, provide
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
 from wallet_api.main import make_app
 from wallet_infra.config.settings import Settings
-from wallet_infra.ioc import GatewayHttpClient
+from wallet_testkit import db
+from wallet_testkit.api import PROVIDER_ID as PROVIDER_ID
+from wallet_testkit.api import MockGatewayClientProvider, lifespan_client
+from wallet_testkit.db import fetch
+from wallet_testkit.polling import eventually as _eventually
+from wallet_testkit.processes import ServiceProcess, console_script, environ_without
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 API_KEY: Final = "money-safety-key"
-PROVIDER_ID: Final = "01890a5d-ac96-774b-bcce-b302099a8057"
 START_TIMEOUT_S: Final = 60.0
 
-
-# --------------------------------------------------------------------------- database
-
-
-def _plain(url: str) -> str:
-    parsed = make_url(url.replace("postgres://", "postgresql://", 1)).set(drivername="postgresql")
-    return parsed.render_as_string(hide_password=False)
+# Polls every 0.1 s; a condition never met is a TimeoutError.
+eventually = partial(_eventually, interval_s=0.1, error=TimeoutError)
 
 
-def _migrate_up(url: str) -> None:
-    binary = shutil.which("migrate") or str(Path.home() / "go" / "bin" / "migrate")
-    target = make_url(url).update_query_dict({"sslmode": "disable"})
-    subprocess.run(
-        [binary, "-path", str(ROOT / "migrations"), "-database",
-         target.render_as_string(hide_password=False), "up"],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-
-
-async def _admin(url: str, statement: str) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-@asynccontextmanager
-async def private_database(database_url: str) -> AsyncIterator[str]:
-    """A fresh, migrated database on the test server (dropped afterwards)."""
-    admin = _plain(database_url)
-    name = f"wallet_money_{uuid4().hex[:12]}"
-    await _admin(admin, f'CREATE DATABASE "{name}"')
-    try:
-        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-        await asyncio.to_thread(_migrate_up, url)
-        yield url
-    finally:
-        await _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-# --------------------------------------------------------------------------- in-process API
-
-
-class MockGatewayClientProvider(Provider):
-    """Overrides infra's gateway client: the same adapter, talking to an in-process mock."""
-
-    def __init__(self, mock_app: FastAPI) -> None:
-        super().__init__(scope=Scope.APP)
-        self._mock_app = mock_app
-
-    @provide
-    async def client(self) -> AsyncIterator[GatewayHttpClient]:
-        transport = httpx.ASGITransport(app=self._mock_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield GatewayHttpClient(client)
+def private_database(database_url: str) -> AbstractAsyncContextManager[str]:
+    """A fresh, migrated database on the test server (dropped afterwards): `async with`."""
+    return db.private_database(database_url, prefix="wallet_money_", migrations=ROOT / "migrations")
 
 
 @asynccontextmanager
@@ -109,104 +51,25 @@ async def in_process_api(
         **settings,
     }
     app = make_app(MockGatewayClientProvider(mock_app), settings=Settings.model_validate(values))
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app),
-            base_url="http://api",
-            headers={"X-API-Key": API_KEY},
-            timeout=60,
-        ) as client,
-    ):
+    async with lifespan_client(app, api_key=API_KEY, timeout=60) as client:
         yield app, client
 
 
-# --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _console_script(name: str, module: str) -> list[str]:
-    """The installed entry point next to this interpreter, else `python -m module`."""
-    script = Path(sys.executable).with_name(name)
-    return [str(script)] if script.is_file() else [sys.executable, "-m", module]
-
-
-class Process:
-    """A service in its own process group, logging to a temp file; `kill()` is SIGKILL."""
-
-    def __init__(self, name: str, module: str, env: Mapping[str, str]) -> None:
-        base = {k: v for k, v in os.environ.items() if not k.startswith(("WALLET_", "MOCK_"))}
-        self.name = name
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in kill()
-        self._proc = subprocess.Popen(
-            _console_script(name, module),
-            env={**base, **env},
-            cwd=ROOT,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def kill(self) -> None:
-        if self._proc.poll() is None:
-            os.killpg(self._proc.pid, signal.SIGKILL)
-        self._proc.wait(timeout=30)
-
-    def log(self) -> str:
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace")[-4000:]
-
-    async def wait_healthy(self, port: int) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            while time.monotonic() < deadline:
-                if self._proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited:\n{self.log()}")
-                try:
-                    if (await client.get("/healthz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        raise TimeoutError(f"{self.name} not healthy in {START_TIMEOUT_S}s:\n{self.log()}")
-
-
-@contextmanager
-def killed_at_exit() -> Iterator[list[Process]]:
-    """Collects processes; every one is SIGKILLed on the way out, whatever happened."""
-    processes: list[Process] = []
-    try:
-        yield processes
-    finally:
-        for process in processes:
-            process.kill()
-
-
-async def eventually(
-    check: Callable[[], Awaitable[bool]], *, timeout_s: float, interval_s: float = 0.1
-) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not await check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"condition not met within {timeout_s}s")
-        await asyncio.sleep(interval_s)
+def service_process(name: str, module: str, env: Mapping[str, str]) -> ServiceProcess:
+    """A service in its own process group (its entry point, cwd the repo), with `env` and
+    none of this process's WALLET_* / MOCK_* variables; `kill()` is SIGKILL."""
+    return ServiceProcess(
+        name,
+        console_script(name, module),
+        {**environ_without("WALLET_", "MOCK_"), **env},
+        cwd=ROOT,
+        new_session=True,
+        start_timeout_s=START_TIMEOUT_S,
+        stop_timeout_s=30,
+    )
 
 
 # --------------------------------------------------------------------------- invariants
-
-
-async def fetch(database_url: str, query: str, *args: Any) -> list[Any]:
-    connection = await asyncpg.connect(database_url)
-    try:
-        return list(await connection.fetch(query, *args))
-    finally:
-        await connection.close()
 
 
 async def pending_payments(database_url: str, users: list[str]) -> int:

@@ -38,26 +38,23 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any, Final
 
 import httpx
 import pytest
 import schemathesis
 import uvicorn
-from dishka import Provider, Scope, provide
-from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from wallet_api.main import make_app
 from wallet_infra.config.settings import Settings
-from wallet_infra.ioc import GatewayHttpClient
+from wallet_testkit.api import PROVIDER_ID, MockGatewayClientProvider
 
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
 
 API_KEY: Final = "schemathesis-key"
-PROVIDER_ID: Final = "01890a5d-ac96-774b-bcce-b302099a8057"  # seeded by migration 0002
 FUNDS: Final = 1_000_000
 MAX_EXAMPLES: Final = 25  # per operation and generation mode: the whole run stays well under 60 s
 START_TIMEOUT_S: Final = 20.0
@@ -70,20 +67,6 @@ FAST_GATEWAY: Final[dict[str, Any]] = {
     "gateway_backoff_max_s": 0.02,
     "gateway_backoff_jitter_s": 0.0,
 }
-
-
-class _InProcessGateway(Provider):
-    """The real gateway adapter, its requests served by an in-process mock gateway."""
-
-    def __init__(self, mock_app: FastAPI) -> None:
-        super().__init__(scope=Scope.APP)
-        self._mock_app = mock_app
-
-    @provide
-    async def client(self) -> AsyncIterator[GatewayHttpClient]:
-        transport = httpx.ASGITransport(app=self._mock_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            yield GatewayHttpClient(client)
 
 
 class _ThreadServer(uvicorn.Server):
@@ -108,7 +91,7 @@ def live_api(database_url: str) -> Iterator[str]:
         }
     )
     mock = create_mock_gateway(MockGatewaySettings(hang_s=0.3))
-    app = make_app(_InProcessGateway(mock), settings=settings_)
+    app = make_app(MockGatewayClientProvider(mock), settings=settings_)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -10,43 +10,30 @@ from uuid import UUID
 import orjson
 import pytest
 import pytest_asyncio
+from wallet_testkit.amqp import ENVELOPE_FIELDS
+from wallet_testkit.db import fetch
+from wallet_testkit.metrics import total
+from wallet_testkit.processes import closing_all
 
 from .consumers_harness import (
     EventTap,
     Stack,
     audit_consumer,
-    closing_all,
-    create_funded_wallet,
     eventually,
-    fetch,
     metrics_consumer,
-    pay,
     private_stack,
     relay,
     running_api,
-    total,
 )
 
 pytestmark = pytest.mark.integration
 
 TIMEOUT_S: Final = 30.0
-ENVELOPE_FIELDS: Final = {
-    "event_id",
-    "event_type",
-    "occurred_at",
-    "aggregate_id",
-    "user_id",
-    "schema_version",
-    "payload",
-}
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
-    control, base_url = rabbit_control_and_url
-    if control is None:
-        pytest.fail("these tests need `rabbitmqctl` to create a virtual host")
-    async with private_stack(control, database_url, base_url) as created:
+    async with private_stack(rabbit_control_and_url, database_url) as created:
         yield created
 
 
@@ -58,9 +45,9 @@ async def test_payments_flow_from_the_api_to_the_audit_log_and_the_metrics(stack
         async with EventTap(stack.amqp_url) as tap:
             processes.append(relay(stack))
             async with running_api(stack) as api:
-                user_id = await create_funded_wallet(api, {"USD": 10_000})
-                approved = await pay(api, user_id, 1_250, "USD", "bill-1")
-                declined = await pay(api, user_id, 700, "USD", "mock:declined:bill-2")
+                user_id = await api.wallet_with({"USD": 10_000})
+                approved = await api.pay(user_id, 1_250, "bill-1", currency="USD")
+                declined = await api.pay(user_id, 700, "mock:declined:bill-2", currency="USD")
             assert approved.status_code == 201, approved.text
             assert declined.status_code == 402, declined.text
             approved_id = UUID(approved.json()["id"])
@@ -139,4 +126,4 @@ async def test_payments_flow_from_the_api_to_the_audit_log_and_the_metrics(stack
         assert metric("wallet_events_consumed_total", event_type="payment.failed") == 1
         assert metric("wallet_events_consumed_total") == 4  # refunds and deposits: not payment.*
     for process in processes:  # stopped gracefully by SIGTERM
-        assert process.stopped_gracefully(), f"{process.module}:\n{process.log()}"
+        assert process.stopped_gracefully(), f"{process.name}:\n{process.log()}"

@@ -18,7 +18,6 @@ import pytest
 import pytest_asyncio
 from faststream.rabbit import RabbitBroker
 from wallet_domain.model.events import DomainEvent, EventType
-from wallet_infra.messaging.broker import make_broker
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
 from wallet_infra.messaging.topology import (
     AUDIT_DLQ_NAME,
@@ -28,18 +27,17 @@ from wallet_infra.messaging.topology import (
     METRICS_DLQ_NAME,
     METRICS_QUEUE_NAME,
 )
+from wallet_testkit.amqp import connected_broker, first_death, queue_messages
+from wallet_testkit.db import fetch
+from wallet_testkit.metrics import total
+from wallet_testkit.processes import closing_all
 
 from .consumers_harness import (
     Stack,
     audit_consumer,
-    closing_all,
     eventually,
-    fetch,
-    first_death,
     metrics_consumer,
     private_stack,
-    queue_messages,
-    total,
 )
 
 pytestmark = pytest.mark.integration
@@ -49,10 +47,7 @@ TIMEOUT_S: Final = 60.0  # the poison walks 5 pauses (0.5 s doubling) first
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
-    control, base_url = rabbit_control_and_url
-    if control is None:
-        pytest.fail("these tests need `rabbitmqctl` to create a virtual host")
-    async with private_stack(control, database_url, base_url) as created:
+    async with private_stack(rabbit_control_and_url, database_url) as created:
         yield created
 
 
@@ -87,9 +82,7 @@ async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(stack: St
     with closing_all([audit, metrics]):
         await audit.wait_healthy()
         await metrics.wait_healthy()
-        broker = make_broker(stack.amqp_url)
-        await broker.connect()
-        try:
+        async with connected_broker(stack.amqp_url) as broker:
             start = time.monotonic()
             await _publish(broker, malformed, "payment.created", "malformed-1")
             await _publish(broker, encode_envelope(nul), "payment.created", str(nul.event_id))
@@ -99,8 +92,6 @@ async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(stack: St
             for event in healthy:
                 body = encode_envelope(event)
                 await _publish(broker, body, "payment.created", str(event.event_id))
-        finally:
-            await broker.stop()
 
         healthy_ids = [event.event_id for event in healthy]
 

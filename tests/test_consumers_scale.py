@@ -10,24 +10,22 @@ from typing import Any, Final
 
 import pytest
 import pytest_asyncio
-from wallet_infra.messaging.broker import make_broker
 from wallet_infra.messaging.envelope import CONTENT_TYPE
 from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, EVENTS_EXCHANGE, METRICS_QUEUE_NAME
+from wallet_testkit.amqp import connected_broker
+from wallet_testkit.db import fetch
+from wallet_testkit.metrics import total
+from wallet_testkit.processes import closing_all
 
 from .consumers_harness import (
     ConsumerProcess,
     Stack,
     audit_consumer,
-    closing_all,
-    create_funded_wallet,
     eventually,
-    fetch,
     metrics_consumer,
-    pay,
     private_stack,
     relay,
     running_api,
-    total,
 )
 
 pytestmark = pytest.mark.integration
@@ -40,10 +38,7 @@ DRAIN_TIMEOUT_S: Final = 120.0
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
-    control, base_url = rabbit_control_and_url
-    if control is None:
-        pytest.fail("these tests need `rabbitmqctl` to create a virtual host")
-    async with private_stack(control, database_url, base_url) as created:
+    async with private_stack(rabbit_control_and_url, database_url) as created:
         yield created
 
 
@@ -51,18 +46,18 @@ async def _drive_payments(stack: Stack) -> None:
     """1,000 payments over 50 wallets, in USD and EUR, one in five declined."""
     async with running_api(stack) as api:
         wallets = await asyncio.gather(
-            *(
-                create_funded_wallet(api, {"USD": 10_000_000, "EUR": 10_000_000})
-                for _ in range(WALLETS)
-            )
+            *(api.wallet_with({"USD": 10_000_000, "EUR": 10_000_000}) for _ in range(WALLETS))
         )
         slots = asyncio.Semaphore(CONCURRENCY)
 
         async def one(i: int) -> int:
             reference = f"mock:declined:bill-{i}" if i % 5 == 0 else f"bill-{i}"
             async with slots:
-                response = await pay(
-                    api, wallets[i % WALLETS], 100 + i, "EUR" if i % 3 == 0 else "USD", reference
+                response = await api.pay(
+                    wallets[i % WALLETS],
+                    100 + i,
+                    reference,
+                    currency="EUR" if i % 3 == 0 else "USD",
                 )
             return response.status_code
 
@@ -89,9 +84,7 @@ async def _wait_handled(instances: list[ConsumerProcess], queue: str, at_least: 
 async def _redeliver_everything(stack: Stack) -> None:
     """Publish every outbox event once more, as an at-least-once relay may."""
     rows = await fetch(stack.database_url, "SELECT * FROM outbox ORDER BY event_id")
-    broker = make_broker(stack.amqp_url)
-    await broker.connect()
-    try:
+    async with connected_broker(stack.amqp_url) as broker:
         for row in rows:
             await broker.publish(
                 _envelope(row),
@@ -101,8 +94,6 @@ async def _redeliver_everything(stack: Stack) -> None:
                 content_type=CONTENT_TYPE,
                 persist=True,
             )
-    finally:
-        await broker.stop()
 
 
 def _envelope(row: Any) -> bytes:

@@ -15,18 +15,17 @@ import time
 from typing import Final
 
 import httpx
+from wallet_testkit.db import fetch
+from wallet_testkit.processes import free_port, killed_at_exit
 
 from .money_safety_kit import (
     API_KEY,
     PROVIDER_ID,
-    Process,
     assert_money_invariants,
     eventually,
-    fetch,
-    free_port,
-    killed_at_exit,
     pending_payments,
     private_database,
+    service_process,
 )
 
 WALLETS: Final = 4
@@ -84,7 +83,7 @@ async def test_payments_in_flight_at_a_crash_are_resolved_by_a_new_process(
     async with private_database(database_url) as dsn:
         with killed_at_exit() as processes:
             gateway_port, first_port, second_port = free_port(), free_port(), free_port()
-            gateway = Process(
+            gateway = service_process(
                 "mock-gateway",
                 "mock_gateway",
                 {
@@ -95,7 +94,7 @@ async def test_payments_in_flight_at_a_crash_are_resolved_by_a_new_process(
                 },
             )
             processes.append(gateway)
-            first = Process(
+            first = service_process(
                 "wallet-api",
                 "wallet_api",
                 _api_env(
@@ -141,7 +140,7 @@ async def test_payments_in_flight_at_a_crash_are_resolved_by_a_new_process(
             assert all(isinstance(r, httpx.TransportError) for r in replies), replies
             assert await pending_payments(dsn, users) == in_flight, "all stranded"
 
-            second = Process(
+            second = service_process(
                 "wallet-api",
                 "wallet_api",
                 _api_env(

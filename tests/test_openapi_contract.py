@@ -3,45 +3,26 @@ serves now. After a change to routes or schemas, regenerate it with `make openap
 
 from __future__ import annotations
 
-import difflib
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Final
+
+from wallet_testkit.contract_docs import assert_committed_is_current, load_script
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 EXPORTER: Final = ROOT / "scripts" / "export_openapi.py"
 COMMITTED: Final = ROOT / "docs" / "openapi.json"
-MAX_DIFF_LINES: Final = 60
-
-
-def _exporter() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("export_openapi", EXPORTER)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_committed_openapi_matches_the_app() -> None:
-    assert COMMITTED.is_file(), "docs/openapi.json is missing: run `make openapi`"
-    generated = _exporter().render()
-    committed = COMMITTED.read_text(encoding="utf-8")
-    if committed != generated:
-        diff = difflib.unified_diff(
-            committed.splitlines(),
-            generated.splitlines(),
-            "docs/openapi.json (committed)",
-            "make_app().openapi() (now)",
-            lineterm="",
-        )
-        shown = "\n".join(list(diff)[:MAX_DIFF_LINES])
-        raise AssertionError(
-            "docs/openapi.json is stale: regenerate it with `make openapi` "
-            f"(uv run python scripts/export_openapi.py) and commit it\n{shown}"
-        )
+    assert_committed_is_current(
+        COMMITTED,
+        load_script(EXPORTER).render(),
+        name="docs/openapi.json",
+        source="make_app().openapi()",
+        make_target="openapi",
+        script="scripts/export_openapi.py",
+    )
 
 
 def test_openapi_documents_every_route_and_the_api_key() -> None:

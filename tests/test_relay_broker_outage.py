@@ -11,15 +11,10 @@ from typing import Any, Final
 
 import pytest
 from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME
+from wallet_testkit.amqp import QueueCollector, purge_queues
+from wallet_testkit.polling import eventually
 
-from .relay_harness import (
-    QueueCollector,
-    RelayProcess,
-    eventually,
-    purge_queues,
-    seed_outbox,
-    write_events,
-)
+from .relay_harness import RelayProcess, seed_outbox, write_events
 
 pytestmark = pytest.mark.integration
 

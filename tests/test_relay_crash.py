@@ -8,15 +8,10 @@ from typing import Final
 
 import pytest
 from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME
+from wallet_testkit.amqp import QueueCollector, purge_queues
+from wallet_testkit.polling import eventually
 
-from .relay_harness import (
-    QueueCollector,
-    RelayProcess,
-    eventually,
-    purge_queues,
-    seed_outbox,
-    unsent_count,
-)
+from .relay_harness import RelayProcess, seed_outbox, unsent_count
 
 pytestmark = pytest.mark.integration
 

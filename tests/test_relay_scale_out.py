@@ -7,8 +7,9 @@ from typing import Final
 
 import pytest
 from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME
+from wallet_testkit.amqp import QueueCollector, purge_queues
 
-from .relay_harness import QueueCollector, RelayProcess, purge_queues, seed_outbox, unsent_count
+from .relay_harness import RelayProcess, seed_outbox, unsent_count
 
 pytestmark = pytest.mark.integration
 

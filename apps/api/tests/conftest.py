@@ -27,10 +27,8 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Final
 
-import httpx
 import pytest
 import pytest_asyncio
-from asgi_lifespan import LifespanManager
 from dishka import Provider
 from fastapi import FastAPI
 from wallet_api.main import make_app
@@ -45,6 +43,7 @@ from wallet_api_testkit import (
     record_error_response,
 )
 from wallet_infra.config.settings import Settings
+from wallet_testkit.api import lifespan_client
 
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
@@ -92,15 +91,8 @@ async def running_api(
     settings: Settings, mock_app: FastAPI, *extra: Provider
 ) -> AsyncIterator[Api]:
     app = make_app(MockGatewayClientProvider(mock_app), *extra, settings=settings)
-    async with (
-        LifespanManager(app) as manager,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app),
-            base_url="http://api",
-            headers={"X-API-Key": SERVICE_KEY},
-            event_hooks={"response": [record_error_response]},
-        ) as client,
-    ):
+    hooks = {"response": [record_error_response]}
+    async with lifespan_client(app, api_key=SERVICE_KEY, event_hooks=hooks) as client:
         yield Api(client, app)
 
 

@@ -16,7 +16,8 @@ def test_main_runs_uvicorn_with_the_factory(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("WALLET_API_WORKERS", "3")
     entry_point.main()
     [(args, kwargs)] = calls
-    assert args == ("wallet_api.main:make_app",)
+    # serve_app: the worker's telemetry (OTEL_*), then make_app.
+    assert args == ("wallet_api.main:serve_app",)
     assert kwargs["factory"] is True
     assert kwargs["port"] == 8123
     assert kwargs["workers"] == 3

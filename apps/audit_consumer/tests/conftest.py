@@ -14,15 +14,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from audit_consumer_testkit import AuditStore, InMemoryAuditProvider, RabbitVhost
-from dishka import Provider, Scope, provide
-from faststream import TestApp
+from audit_consumer_testkit import AuditStore, InMemoryAuditProvider
 from faststream.asgi import AsgiFastStream
-from faststream.rabbit import RabbitBroker, TestRabbitBroker
 from wallet_audit_consumer.main import make_app
-from wallet_infra.config.settings import Settings
-from wallet_infra.consuming.delivery import RetryPause
-from wallet_infra.messaging.broker import make_broker
+from wallet_testkit.amqp import RabbitVhost, private_vhost
+from wallet_testkit.consumer_fixtures import broker, publisher  # noqa: F401 - fixtures
+from wallet_testkit.consumers import NoPause, live_settings, on_test_broker, started, unit_settings
 
 
 @pytest.fixture
@@ -33,62 +30,22 @@ def audit_store() -> AuditStore:
 @pytest_asyncio.fixture(loop_scope="session")
 async def consumer(audit_store: AuditStore) -> AsyncIterator[AsgiFastStream]:
     """The app, started (startup hooks, subscriber) on a TestRabbitBroker."""
-    settings = Settings.model_validate({"log_level": "warning"})
-    app = make_app(InMemoryAuditProvider(audit_store), settings=settings)
-    async with TestRabbitBroker(_broker_of(app)), TestApp(app):
+    app = make_app(InMemoryAuditProvider(audit_store), NoPause(), settings=unit_settings())
+    async with on_test_broker(app):
         yield app
-
-
-@pytest.fixture
-def broker(consumer: AsgiFastStream) -> RabbitBroker:
-    return _broker_of(consumer)
-
-
-def _broker_of(app: AsgiFastStream) -> RabbitBroker:
-    broker = app.broker
-    assert isinstance(broker, RabbitBroker)
-    return broker
-
-
-class NoPause(Provider):
-    """Failed deliveries go back at once: the poison test walks the whole delivery limit."""
-
-    @provide(scope=Scope.APP)
-    def pause(self) -> RetryPause:
-        return RetryPause(first_s=0.0, max_s=0.0)
 
 
 @pytest.fixture(scope="module")
 def vhost(rabbit_control_and_url: tuple[Any, str]) -> Iterator[RabbitVhost]:
     """A virtual host of this module's own on the real broker (deleted after)."""
-    control, base_url = rabbit_control_and_url
-    if control is None:
-        pytest.fail("the integration tests need `rabbitmqctl` to create a virtual host")
-    created = RabbitVhost(control, base_url)
-    created.create()
-    try:
+    with private_vhost(*rabbit_control_and_url, prefix="wallet-audit-test-") as created:
         yield created
-    finally:
-        created.delete()
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def live_consumer(database_url: str, vhost: RabbitVhost) -> AsyncIterator[AsgiFastStream]:
-    """The app with its real adapters, consuming from the real broker (in this process)."""
-    settings = Settings.model_validate(
-        {"database_url": database_url, "amqp_url": vhost.url, "log_level": "warning"}
-    )
-    app = make_app(NoPause(), settings=settings)
-    async with TestApp(app):
+    """The app with its real adapters, consuming from the real broker (in this process);
+    failed deliveries go back at once: the poison test walks the whole delivery limit."""
+    app = make_app(NoPause(), settings=live_settings(database_url, vhost.url))
+    async with started(app):
         yield app
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def publisher(vhost: RabbitVhost) -> AsyncIterator[RabbitBroker]:
-    """A connected broker to publish test events with (persistent, as the relay does)."""
-    broker = make_broker(vhost.url)
-    await broker.connect()
-    try:
-        yield broker
-    finally:
-        await broker.stop()

@@ -8,11 +8,12 @@ real broker by the integration tests.
 
 from __future__ import annotations
 
-from audit_consumer_testkit import AuditStore, money_event, recorded_settlements
+from audit_consumer_testkit import AuditStore, money_event
 from faststream.rabbit import RabbitBroker
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
 from wallet_infra.messaging.topology import EVENTS_EXCHANGE
+from wallet_testkit.consumers import recorded_settlements
 
 
 async def _deliver(broker: RabbitBroker, body: bytes, routing_key: str = "payment.created") -> None:

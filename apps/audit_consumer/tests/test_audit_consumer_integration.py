@@ -7,47 +7,28 @@ from __future__ import annotations
 from typing import Any, Final
 from uuid import UUID
 
-import httpx
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
-from audit_consumer_testkit import (
-    RabbitVhost,
-    dead_letters,
-    deliveries,
-    eventually,
-    first_death,
-    money_event,
-    scrape,
-)
+from audit_consumer_testkit import money_event
 from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from wallet_domain.model.events import DomainEvent, EventType
-from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
+from wallet_domain.model.events import EventType
 from wallet_infra.messaging.topology import (
     AUDIT_DLQ_NAME,
     AUDIT_QUEUE_NAME,
     DELIVERY_LIMIT,
-    EVENTS_EXCHANGE,
 )
 from wallet_infra.persistence.tables import audit_log
+from wallet_testkit.amqp import RabbitVhost, first_death, publish_event, queue_messages
+from wallet_testkit.consumers import get
+from wallet_testkit.metrics import deliveries, scrape
+from wallet_testkit.polling import eventually
 
 pytestmark = pytest.mark.integration
 
 TIMEOUT_S: Final = 15.0
-
-
-async def _publish(broker: RabbitBroker, event: DomainEvent) -> None:
-    await broker.publish(
-        encode_envelope(event),
-        exchange=EVENTS_EXCHANGE,
-        routing_key=event.event_type.value,
-        message_id=str(event.event_id),
-        content_type=CONTENT_TYPE,
-        persist=True,
-        mandatory=True,
-    )
 
 
 async def _rows(
@@ -76,7 +57,7 @@ async def test_every_event_type_is_stored_once_as_published(
     ]
 
     for event in [*events, *events]:  # every event delivered twice
-        await _publish(publisher, event)
+        await publish_event(publisher, event)
 
     async def all_handled() -> bool:
         return await _handled(live_consumer) - before >= 2 * len(events)
@@ -107,14 +88,14 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_while_others_flow(
     healthy = [money_event(EventType.PAYMENT_CREATED) for _ in range(5)]
     before = deliveries(await scrape(live_consumer), AUDIT_QUEUE_NAME)
 
-    await _publish(publisher, poison)
+    await publish_event(publisher, poison)
     for event in healthy:
-        await _publish(publisher, event)
+        await publish_event(publisher, event)
 
     found: list[AbstractIncomingMessage] = []
 
     async def dead_lettered() -> bool:
-        found.extend(await dead_letters(vhost.url, AUDIT_DLQ_NAME))
+        found.extend(await queue_messages(vhost.url, AUDIT_DLQ_NAME))
         return bool(found)
 
     await eventually(dead_lettered, timeout_s=TIMEOUT_S)
@@ -131,9 +112,7 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_while_others_flow(
 
 
 async def test_healthz_reports_broker_and_database(live_consumer: AsgiFastStream) -> None:
-    transport = httpx.ASGITransport(app=live_consumer)
-    async with httpx.AsyncClient(transport=transport, base_url="http://consumer") as client:
-        response = await client.get("/healthz")
+    response = await get(live_consumer, "/healthz")
 
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "ok", "checks": {"broker": "ok", "database": "ok"}}

@@ -14,13 +14,12 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from faststream import TestApp
 from faststream.asgi import AsgiFastStream
-from faststream.rabbit import RabbitBroker, TestRabbitBroker
-from metrics_consumer_testkit import InboxStore, InMemoryInboxProvider, RabbitVhost
-from wallet_infra.config.settings import Settings
-from wallet_infra.messaging.broker import make_broker
+from metrics_consumer_testkit import InboxStore, InMemoryInboxProvider
 from wallet_metrics_consumer.main import make_app
+from wallet_testkit.amqp import RabbitVhost, private_vhost
+from wallet_testkit.consumer_fixtures import broker, publisher  # noqa: F401 - fixtures
+from wallet_testkit.consumers import NoPause, live_settings, on_test_broker, started, unit_settings
 
 
 @pytest.fixture
@@ -31,54 +30,21 @@ def inbox_store() -> InboxStore:
 @pytest_asyncio.fixture(loop_scope="session")
 async def consumer(inbox_store: InboxStore) -> AsyncIterator[AsgiFastStream]:
     """The app, started (startup hooks, subscriber) on a TestRabbitBroker."""
-    settings = Settings.model_validate({"log_level": "warning"})
-    app = make_app(InMemoryInboxProvider(inbox_store), settings=settings)
-    async with TestRabbitBroker(_broker_of(app)), TestApp(app):
+    app = make_app(InMemoryInboxProvider(inbox_store), NoPause(), settings=unit_settings())
+    async with on_test_broker(app):
         yield app
-
-
-@pytest.fixture
-def broker(consumer: AsgiFastStream) -> RabbitBroker:
-    return _broker_of(consumer)
-
-
-def _broker_of(app: AsgiFastStream) -> RabbitBroker:
-    broker = app.broker
-    assert isinstance(broker, RabbitBroker)
-    return broker
 
 
 @pytest.fixture(scope="module")
 def vhost(rabbit_control_and_url: tuple[Any, str]) -> Iterator[RabbitVhost]:
     """A virtual host of this module's own on the real broker (deleted after)."""
-    control, base_url = rabbit_control_and_url
-    if control is None:
-        pytest.fail("the integration tests need `rabbitmqctl` to create a virtual host")
-    created = RabbitVhost(control, base_url)
-    created.create()
-    try:
+    with private_vhost(*rabbit_control_and_url, prefix="wallet-metrics-test-") as created:
         yield created
-    finally:
-        created.delete()
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def live_consumer(database_url: str, vhost: RabbitVhost) -> AsyncIterator[AsgiFastStream]:
     """The app with its real adapters, consuming from the real broker (in this process)."""
-    settings = Settings.model_validate(
-        {"database_url": database_url, "amqp_url": vhost.url, "log_level": "warning"}
-    )
-    app = make_app(settings=settings)
-    async with TestApp(app):
+    app = make_app(settings=live_settings(database_url, vhost.url))
+    async with started(app):
         yield app
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def publisher(vhost: RabbitVhost) -> AsyncIterator[RabbitBroker]:
-    """A connected broker to publish test events with (persistent, as the relay does)."""
-    broker = make_broker(vhost.url)
-    await broker.connect()
-    try:
-        yield broker
-    finally:
-        await broker.stop()

@@ -5,19 +5,13 @@ from __future__ import annotations
 
 from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker
-from metrics_consumer_testkit import (
-    InboxStore,
-    Samples,
-    deliveries,
-    payment_event,
-    recorded_settlements,
-    scrape,
-    value,
-)
+from metrics_consumer_testkit import InboxStore, payment_event
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.use_cases.count_payment_event import METRICS_CONSUMER
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
 from wallet_infra.messaging.topology import EVENTS_EXCHANGE, METRICS_QUEUE_NAME
+from wallet_testkit.consumers import recorded_settlements
+from wallet_testkit.metrics import Samples, deliveries, scrape, value
 
 BUSINESS_PREFIXES = ("wallet_payment", "wallet_events")
 

@@ -5,44 +5,26 @@ from __future__ import annotations
 
 from typing import Final
 
-import httpx
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
 from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker
-from metrics_consumer_testkit import (
-    RabbitVhost,
-    dead_letters,
-    deliveries,
-    eventually,
-    first_death,
-    payment_event,
-    scrape,
-    value,
-)
-from wallet_domain.model.events import DomainEvent, EventType
-from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
+from metrics_consumer_testkit import payment_event
+from wallet_domain.model.events import EventType
+from wallet_infra.messaging.envelope import CONTENT_TYPE
 from wallet_infra.messaging.topology import (
     EVENTS_EXCHANGE,
     METRICS_DLQ_NAME,
     METRICS_QUEUE_NAME,
 )
+from wallet_testkit.amqp import RabbitVhost, first_death, publish_event, queue_messages
+from wallet_testkit.consumers import get
+from wallet_testkit.metrics import deliveries, scrape, value
+from wallet_testkit.polling import eventually
 
 pytestmark = pytest.mark.integration
 
 TIMEOUT_S: Final = 15.0
-
-
-async def _publish(broker: RabbitBroker, event: DomainEvent) -> None:
-    await broker.publish(
-        encode_envelope(event),
-        exchange=EVENTS_EXCHANGE,
-        routing_key=event.event_type.value,
-        message_id=str(event.event_id),
-        content_type=CONTENT_TYPE,
-        persist=True,
-        mandatory=True,
-    )
 
 
 async def test_payment_events_are_counted_once_however_often_delivered(
@@ -55,7 +37,7 @@ async def test_payment_events_are_counted_once_however_often_delivered(
     created = payment_event(EventType.PAYMENT_CREATED, status="PENDING")
 
     for event in (approved, declined, created, approved, declined, approved):
-        await _publish(publisher, event)
+        await publish_event(publisher, event)
 
     async def all_handled() -> bool:
         return sum(deliveries(await scrape(live_consumer), METRICS_QUEUE_NAME).values()) >= 6
@@ -93,7 +75,7 @@ async def test_a_malformed_message_goes_to_the_dlq_at_once(
     found: list[AbstractIncomingMessage] = []
 
     async def dead_lettered() -> bool:
-        found.extend(await dead_letters(vhost.url, METRICS_DLQ_NAME))
+        found.extend(await queue_messages(vhost.url, METRICS_DLQ_NAME))
         return bool(found)
 
     await eventually(dead_lettered, timeout_s=TIMEOUT_S)
@@ -106,9 +88,7 @@ async def test_a_malformed_message_goes_to_the_dlq_at_once(
 
 
 async def test_healthz_reports_broker_and_database(live_consumer: AsgiFastStream) -> None:
-    transport = httpx.ASGITransport(app=live_consumer)
-    async with httpx.AsyncClient(transport=transport, base_url="http://consumer") as client:
-        response = await client.get("/healthz")
+    response = await get(live_consumer, "/healthz")
 
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "ok", "checks": {"broker": "ok", "database": "ok"}}

@@ -20,8 +20,9 @@ from wallet_infra.config.settings import Settings
 from wallet_infra.messaging.publisher import FaststreamEventPublisher
 from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME
 from wallet_relay.wakeup import listener_connect_args
+from wallet_testkit.polling import eventually
 
-from .relay_testkit import Outbox, collecting, eventually, running_relay
+from .relay_testkit import Outbox, collecting, running_relay
 
 pytestmark = pytest.mark.integration
 

@@ -9,18 +9,7 @@ from contextlib import asynccontextmanager
 
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
-from faststream.rabbit import RabbitBroker
-from wallet_infra.messaging.broker import make_broker
-
-
-@asynccontextmanager
-async def connected_broker(amqp_url: str) -> AsyncIterator[RabbitBroker]:
-    broker = make_broker(amqp_url)
-    await broker.connect()
-    try:
-        yield broker
-    finally:
-        await broker.stop()
+from wallet_testkit.amqp import connected_broker as connected_broker
 
 
 @asynccontextmanager

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
-from uuid import UUID, uuid4
 
-import httpx
 import pytest
 import stamina
-from mock_gateway.app import create_app
-from mock_gateway.settings import Settings
 from wallet_domain.deadline import Deadline
-from wallet_domain.money import Money
-from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, LookupStatus
-from wallet_infra.gateway import GatewaySettings, HttpxPaymentGateway
+from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
+
+from .gateway_kit import MockClients, MockGateway, charge_request, fast_settings
 
 DEADLINE_S = 5.0
 
@@ -25,47 +21,18 @@ def _no_backoff() -> Iterator[None]:
         yield
 
 
-class Pair:
-    """A mock gateway app and an adapter talking to it through ASGITransport."""
-
-    def __init__(self, client: httpx.AsyncClient, settings: GatewaySettings) -> None:
-        self.client = client
-        self.adapter = HttpxPaymentGateway(client=client, settings=settings)
-
-    async def set_mode(self, mode: str) -> None:
-        (await self.client.put("/admin/mode", json={"mode": mode})).raise_for_status()
-
-    async def stats(self) -> dict[str, Any]:
-        return dict((await self.client.get("/admin/stats")).json())
+Pair = MockGateway
 
 
 @pytest.fixture
 async def make_pair() -> AsyncIterator[Callable[..., Pair]]:
-    clients: list[httpx.AsyncClient] = []
+    clients = MockClients()
 
     def make(hang_s: float = 1.0, **gateway: Any) -> Pair:
-        app = create_app(Settings(hang_s=hang_s))
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock")
-        clients.append(client)
-        # ASGITransport ignores httpx timeouts: the adapter's per-attempt cap does the cutting.
-        settings = GatewaySettings(
-            connect_timeout_s=0.02, attempt_timeout_s=0.08, backoff_jitter_s=0, **gateway
-        )
-        return Pair(client, settings)
+        return Pair(clients.open(hang_s), fast_settings(**gateway))
 
     yield make
-    for client in clients:
-        await client.aclose()
-
-
-def charge_request(reference: str = "bill-42") -> ChargeRequest:
-    return ChargeRequest(
-        payment_id=uuid4(),
-        user_id="alice",
-        money=Money(1250, "USD"),
-        provider_id=UUID("0193a5c0-0000-7000-8000-000000000001"),
-        external_reference=reference,
-    )
+    await clients.aclose()
 
 
 async def test_happy_is_approved_and_charged_once(make_pair: Callable[..., Pair]) -> None:

@@ -6,18 +6,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
-from uuid import UUID, uuid4
 
-import httpx
 import pytest
 import stamina
-from mock_gateway.app import create_app
-from mock_gateway.settings import Settings
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import GatewayUnavailable
-from wallet_domain.money import Money
-from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, LookupStatus
-from wallet_infra.gateway import BreakerState, GatewaySettings, HttpxPaymentGateway
+from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
+from wallet_infra.gateway import BreakerState
+
+from .gateway_kit import MockClients, MockGateway, charge_request, fast_settings
 
 DEADLINE_S = 5.0
 THRESHOLD = 3
@@ -29,12 +26,8 @@ def _no_backoff() -> Iterator[None]:
         yield
 
 
-class Gateway:
-    """A mock gateway app and the adapter talking to it through ASGITransport."""
-
-    def __init__(self, client: httpx.AsyncClient, settings: GatewaySettings) -> None:
-        self.client = client
-        self.adapter = HttpxPaymentGateway(client=client, settings=settings)
+class Gateway(MockGateway):
+    """The mock gateway and its adapter, paying as the Pay use case does."""
 
     async def pay(self, reference: str = "bill") -> ChargeStatus:
         """A payment as the Pay use case makes it: admission, charge, lookup if unknown."""
@@ -46,41 +39,19 @@ class Gateway:
         return status
 
     async def attempts(self) -> int:
-        stats = (await self.client.get("/admin/stats")).json()
-        return sum(stats["attempts"].values())
+        return sum((await self.stats())["attempts"].values())
 
 
 @pytest.fixture
 async def make_gateway() -> AsyncIterator[Callable[..., Gateway]]:
-    clients: list[httpx.AsyncClient] = []
+    clients = MockClients()
 
     def make(**gateway: Any) -> Gateway:
-        app = create_app(Settings(hang_s=0.5))
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock")
-        clients.append(client)
-        settings = GatewaySettings(
-            connect_timeout_s=0.02,
-            attempt_timeout_s=0.08,
-            backoff_jitter_s=0,
-            max_attempts=2,
-            breaker_failure_threshold=THRESHOLD,
-            **gateway,
-        )
-        return Gateway(client, settings)
+        settings = fast_settings(max_attempts=2, breaker_failure_threshold=THRESHOLD, **gateway)
+        return Gateway(clients.open(hang_s=0.5), settings)
 
     yield make
-    for client in clients:
-        await client.aclose()
-
-
-def charge_request(reference: str) -> ChargeRequest:
-    return ChargeRequest(
-        payment_id=uuid4(),
-        user_id="alice",
-        money=Money(1250, "USD"),
-        provider_id=UUID("0193a5c0-0000-7000-8000-000000000001"),
-        external_reference=reference,
-    )
+    await clients.aclose()
 
 
 @pytest.mark.parametrize(

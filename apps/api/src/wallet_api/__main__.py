@@ -13,7 +13,7 @@ def main() -> None:
     # Factory mode by import string: each worker process builds its own app, container,
     # pool and gateway client (none of them can be shared across processes).
     uvicorn.run(
-        "wallet_api.main:make_app",
+        "wallet_api.main:serve_app",
         factory=True,
         host=settings.api_host,
         port=settings.api_port,

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from dishka import Provider, make_async_container
 from dishka.integrations.fastapi import FastapiProvider, setup_dishka
 from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from wallet_infra.config.settings import Settings
 from wallet_infra.ioc import infra_providers
 from wallet_infra.logging_setup import configure_logging
+from wallet_infra.telemetry import configure_telemetry
 
 from wallet_api.errors.handlers import install_error_handlers
 from wallet_api.ioc import ApiProvider
@@ -15,6 +19,10 @@ from wallet_api.lifespan import make_lifespan
 from wallet_api.middleware.stack import install_middlewares
 from wallet_api.openapi import install_openapi
 from wallet_api.routes import ROUTERS
+
+SERVICE_NAME: Final = "wallet-api"
+# Probes and scrapes: a span each every few seconds would drown the real traffic.
+UNTRACED_URLS: Final = "/healthz,/readyz,/metrics"
 
 
 def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
@@ -39,4 +47,17 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
     setup_dishka(container, app)
     install_middlewares(app, settings)
     install_openapi(app, currencies=settings.currencies)
+    # Outermost, around every middleware: the server span is current for the whole
+    # request, so logs, DB and gateway spans, and the outbox's traceparent all join it.
+    # Spans go to whatever TracerProvider the process installed (none: no-op spans).
+    FastAPIInstrumentor.instrument_app(
+        app, excluded_urls=UNTRACED_URLS, exclude_spans=["receive", "send"]
+    )
     return app
+
+
+def serve_app() -> FastAPI:
+    """uvicorn's factory in `wallet-api`: the process's telemetry (`OTEL_*`), then the
+    app. Each worker process runs it, so each installs its own TracerProvider."""
+    configure_telemetry(SERVICE_NAME)
+    return make_app()

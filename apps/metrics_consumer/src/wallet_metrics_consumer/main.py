@@ -10,6 +10,7 @@ from dishka_faststream import FastStreamProvider, setup_dishka
 from faststream.asgi import AsgiFastStream
 from prometheus_client import CollectorRegistry
 from wallet_infra.config.settings import Settings
+from wallet_infra.consuming.dlq_depth import DlqDepth
 from wallet_infra.consuming.health import ConsumerHealth
 from wallet_infra.consuming.routes import healthz_route, metrics_route
 from wallet_infra.consuming.startup import connect_and_declare
@@ -17,7 +18,7 @@ from wallet_infra.ioc import DatabaseProvider, PersistenceProvider, SettingsProv
 from wallet_infra.ioc.consumers import ConsumerRuntimeProvider, MetricsConsumerProvider
 from wallet_infra.logging_setup import configure_logging
 from wallet_infra.messaging.broker import make_broker
-from wallet_infra.messaging.topology import METRICS_QUEUE
+from wallet_infra.messaging.topology import METRICS_DLQ, METRICS_QUEUE
 
 from wallet_metrics_consumer.subscriber import subscribe
 
@@ -47,6 +48,7 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> AsgiFast
         *providers,
     )
     subscribe(broker)
+    dlq_depth = DlqDepth(broker=broker, dlq=METRICS_DLQ, registry=registry)
 
     async def declare() -> None:
         """Before consuming: the DLQs and every binding must exist (idempotent)."""
@@ -59,6 +61,8 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> AsgiFast
         broker,
         asgi_routes=[("/metrics", metrics_route(registry)), ("/healthz", healthz_route(health))],
         on_startup=[declare],
+        after_startup=[dlq_depth.start],
+        on_shutdown=[dlq_depth.stop],
         after_shutdown=[container.close],
         # Through the root handler configure_logging set up (JSON in containers), not
         # FastStream's own stdout handler.

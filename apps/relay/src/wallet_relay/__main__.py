@@ -5,12 +5,14 @@ from __future__ import annotations
 import uvloop
 from wallet_infra.config.settings import Settings
 from wallet_infra.logging_setup import configure_logging
+from wallet_infra.telemetry import configure_telemetry
 
 from wallet_relay.app import serve
 
 
 def main() -> None:
     settings = Settings()
+    configure_telemetry("wallet-relay")
     configure_logging(log_format=settings.log_format, log_level=settings.log_level)
     uvloop.run(serve(settings))
 

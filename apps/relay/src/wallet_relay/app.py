@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import structlog
 from dishka import Provider
 from faststream.rabbit import RabbitBroker
+from prometheus_client import CollectorRegistry, start_http_server
 from wallet_infra.config.settings import Settings
 
 from wallet_relay.config import RelayConfig
 from wallet_relay.main import make_container
+from wallet_relay.metrics import RelayMetrics
 from wallet_relay.service import RelayService
 from wallet_relay.wakeup import OutboxWakeup
 
@@ -35,13 +39,42 @@ async def serve(
     config = RelayConfig.from_settings(settings)
     container = make_container(*overrides, settings=settings)
     try:
+        metrics = await container.get(RelayMetrics)
         service = RelayService(
             container=container,
             broker=await container.get(RabbitBroker),
             wakeup=OutboxWakeup(dsn=settings.database_url, max_backoff_s=config.max_backoff_s),
             config=config,
+            metrics=metrics,
         )
         _log.info("relay starting", batch_size=config.batch_size)
-        await service.run(stop)
+        with metrics_server(
+            metrics.registry, host=settings.relay_metrics_host, port=settings.relay_metrics_port
+        ):
+            await service.run(stop)
     finally:
         await container.close()
+
+
+@contextmanager
+def metrics_server(registry: CollectorRegistry, *, host: str, port: int) -> Iterator[None]:
+    """Serve `/metrics` of `registry` on a thread while the block runs (port 0: not at all).
+
+    A port already taken (a second relay on the host) is logged, not fatal: relaying
+    events matters more than exposing how it goes.
+    """
+    if not port:
+        yield
+        return
+    try:
+        server, thread = start_http_server(port, host, registry=registry)
+    except OSError as error:
+        _log.error("relay metrics not served", host=host, port=port, error=type(error).__name__)
+        yield
+        return
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -19,6 +19,7 @@ class RelayConfig:
     retention: timedelta
     purge_interval_s: float
     concurrency: int = 1
+    backlog_interval_s: float = 5.0  # how often the outbox backlog gauges are refreshed
     purge_batch: int = PURGE_BATCH
 
     @classmethod

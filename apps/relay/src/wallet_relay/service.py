@@ -23,13 +23,17 @@ import contextlib
 import structlog
 from dishka import AsyncContainer
 from faststream.rabbit import RabbitBroker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.ports.event_publisher import BrokerUnavailable
 from wallet_domain.use_cases.purge_sent_events import PurgeSentEvents, PurgeSentRequest
 from wallet_domain.use_cases.relay_outbox import RelayBatchRequest, RelayOutbox, RelayReport
+from wallet_infra.persistence.outbox_backlog import read_outbox_backlog
+from wallet_infra.telemetry import tracer
 
 from wallet_relay.backoff import Backoff
 from wallet_relay.broker_start import sleep_unless_stopped, start_broker
 from wallet_relay.config import RelayConfig
+from wallet_relay.metrics import RelayMetrics
 from wallet_relay.wakeup import OutboxWakeup
 
 _log = structlog.get_logger(__name__)
@@ -45,11 +49,13 @@ class RelayService:
         broker: RabbitBroker,
         wakeup: OutboxWakeup,
         config: RelayConfig,
+        metrics: RelayMetrics | None = None,
     ) -> None:
         self._container = container
         self._broker = broker
         self._wakeup = wakeup
         self._config = config
+        self._metrics = metrics
 
     async def run(self, stop: asyncio.Event) -> None:
         if not await start_broker(
@@ -62,6 +68,12 @@ class RelayService:
             asyncio.create_task(self._wakeup.serve(), name="outbox-listener"),
             asyncio.create_task(self._purge_periodically(stop), name="outbox-purger"),
         ]
+        if self._metrics is not None:
+            helpers.append(
+                asyncio.create_task(
+                    self._observe_backlog(stop, self._metrics), name="outbox-backlog"
+                )
+            )
         try:
             async with asyncio.TaskGroup() as workers:
                 for n in range(self._config.concurrency):
@@ -89,9 +101,14 @@ class RelayService:
     async def _relay_batch(self, backoff: Backoff) -> RelayReport | None:
         """One batch in its own REQUEST scope; None if it failed as a whole."""
         try:
-            async with self._container() as request:
-                relay = await request.get(RelayOutbox)
-                report = await relay.execute(RelayBatchRequest(limit=self._config.batch_size))
+            # The batch's own trace (claim, marks); each publish span joins the trace of
+            # the request that wrote its event and links back to this one.
+            with tracer().start_as_current_span("outbox relay batch") as span:
+                async with self._container() as request:
+                    relay = await request.get(RelayOutbox)
+                    report = await relay.execute(RelayBatchRequest(limit=self._config.batch_size))
+                span.set_attribute("outbox.claimed", report.claimed)
+                span.set_attribute("outbox.published", report.published)
         except BrokerUnavailable as error:
             _log_outage(backoff, "broker unavailable, events wait in the outbox", error)
             return None
@@ -109,6 +126,16 @@ class RelayService:
                 failed=report.failed,
             )
         return report
+
+    async def _observe_backlog(self, stop: asyncio.Event, metrics: RelayMetrics) -> None:
+        """Refresh the backlog gauges every `backlog_interval_s` (one cheap query)."""
+        engine = await self._container.get(AsyncEngine)
+        while not stop.is_set():
+            try:
+                metrics.observe_backlog(await read_outbox_backlog(engine))
+            except Exception as error:
+                _log.warning("outbox backlog query failed", error=type(error).__name__)
+            await sleep_unless_stopped(stop, self._config.backlog_interval_s)
 
     async def _purge_periodically(self, stop: asyncio.Event) -> None:
         request = PurgeSentRequest(

@@ -17,6 +17,8 @@ import orjson
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from wallet_infra.telemetry import trace_ids
+
 REDACTED: Final = "[REDACTED]"
 # Normalised (lower case, `-` as `_`) key fragments whose values are never logged.
 _SECRET_KEY_PARTS: Final = (
@@ -60,6 +62,15 @@ def drop_color_message(_: WrappedLogger, __: str, event_dict: EventDict) -> Even
     return event_dict
 
 
+def add_trace_context(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """`trace_id` and `span_id` of the span current when the line is logged (§9), so a
+    log line leads to its trace; lines logged outside any span keep what was bound."""
+    ids = trace_ids()
+    if ids is not None:
+        event_dict["trace_id"], event_dict["span_id"] = ids
+    return event_dict
+
+
 def _json_dumps(value: Any, **_: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
@@ -67,9 +78,14 @@ def _json_dumps(value: Any, **_: Any) -> str:
 def _shared_processors() -> list[Processor]:
     return [
         structlog.contextvars.merge_contextvars,
+        add_trace_context,
         structlog.stdlib.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+
+
+# The one processor list every structlog logger of the process uses (see configure_logging).
+_PROCESSORS: Final[list[Processor]] = []
 
 
 def configure_logging(
@@ -90,14 +106,18 @@ def configure_logging(
         [structlog.processors.format_exc_info] if log_format == "json" else []
     )
     shared = _shared_processors()
+    # Updated in place: a logger cached on first use keeps the list object it was built
+    # with, so re-configuring (or structlog's capture_logs, which also edits the current
+    # list in place) reaches it too, not only loggers first used afterwards.
+    _PROCESSORS[:] = [
+        *shared,
+        redact_secrets,
+        structlog.processors.StackInfoRenderer(),
+        *exceptions,
+        renderer,
+    ]
     structlog.configure(
-        processors=[
-            *shared,
-            redact_secrets,
-            structlog.processors.StackInfoRenderer(),
-            *exceptions,
-            renderer,
-        ],
+        processors=_PROCESSORS,
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final, NoReturn
 
@@ -33,14 +34,19 @@ import structlog
 from faststream.exceptions import NackMessage, RejectMessage
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
-from prometheus_client import CollectorRegistry, Counter
+from opentelemetry import propagate
+from opentelemetry.trace import SpanKind, Status, StatusCode
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.settled_payment import UnreadableEvent
 
 from wallet_infra.messaging.envelope import MalformedEvent, decode_envelope
 from wallet_infra.messaging.topology import DELIVERY_LIMIT
+from wallet_infra.telemetry import tracer
 
 ACK_POLICY: Final = AckPolicy.NACK_ON_ERROR
+# Consumer lag: seconds from the event's occurred_at (the API's commit) to its handling.
+LAG_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 DELIVERY_COUNT_HEADER: Final = "x-delivery-count"  # set by quorum queues on redeliveries
 TRACEPARENT_HEADER: Final = "traceparent"
 
@@ -112,8 +118,39 @@ class DeliveryHandler:
             registry=registry,
         )
         self._outcomes = {outcome: outcomes.labels(queue, outcome.value) for outcome in Outcome}
+        self._lag = Histogram(
+            "wallet_consumer_lag_seconds",
+            "Seconds from an event's occurred_at to its handling here (first deliveries).",
+            ["queue"],
+            registry=registry,
+            buckets=LAG_BUCKETS,
+        ).labels(queue)
 
     async def handle(self, message: StreamMessage[Any], act: Action) -> None:
+        """Handle in a CONSUMER span, child of the relay's publish span (the message's
+        traceparent), so the handling and its DB spans join the payment's trace."""
+        with tracer().start_as_current_span(
+            f"{self._queue} process",
+            context=propagate.extract(message.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": self._queue,
+                "messaging.message.id": str(message.message_id),
+                "messaging.rabbitmq.delivery_count": earlier_deliveries(message) + 1,
+            },
+        ) as span:
+            try:
+                await self._handle(message, act)
+            except RejectMessage:
+                span.set_status(Status(StatusCode.ERROR, "dead_lettered"))
+                raise
+            except NackMessage:
+                span.set_status(Status(StatusCode.ERROR, "retried"))
+                raise
+
+    async def _handle(self, message: StreamMessage[Any], act: Action) -> None:
         delivered_before = earlier_deliveries(message)
         try:
             event = decode_envelope(message.body)
@@ -121,6 +158,8 @@ class DeliveryHandler:
             _log.error("event_malformed_dead_lettered", reason=str(exc), queue=self._queue)
             self._outcomes[Outcome.DEAD_LETTERED].inc()
             raise RejectMessage(requeue=False) from None
+        if not delivered_before:  # a redelivery's lag is the retry pauses, not the pipeline
+            self._lag.observe(max(0.0, (datetime.now(UTC) - event.occurred_at).total_seconds()))
         with structlog.contextvars.bound_contextvars(
             event_id=str(event.event_id),
             event_type=event.event_type.value,

@@ -9,15 +9,16 @@ makes them inside `async with admission()` in the same task.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import httpx
 import structlog
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from wallet_domain.deadline import Deadline
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
@@ -26,18 +27,43 @@ from wallet_domain.ports.payment_gateway import (
     PaymentGateway,
 )
 
-from wallet_infra.gateway import failures, replies
+from wallet_infra.gateway import failures, observability, replies
 from wallet_infra.gateway.breaker import BreakerState, CircuitBreaker, Ticket
 from wallet_infra.gateway.bulkhead import Bulkhead
-from wallet_infra.gateway.failures import Failure
+from wallet_infra.gateway.failures import Failure, TransientFailure
 from wallet_infra.gateway.retrying import RetriesExhausted, call_with_retries
 from wallet_infra.gateway.settings import GatewaySettings
+from wallet_infra.telemetry import tracer
+
+T = TypeVar("T")
 
 _log = structlog.get_logger(__name__)
 _ADMITTED: ContextVar[Ticket | None] = ContextVar("gateway_admission", default=None)
 # What the breaker counts as the gateway failing: 5xx or unreachable, or no answer in time.
 # A decline is the gateway working.
 _CHARGE_FAILURES = frozenset({ChargeStatus.FAILED, ChargeStatus.UNKNOWN})
+
+
+class _Attempts:
+    """Numbers one call's attempts and counts each in the attempt/retry metrics."""
+
+    def __init__(self, operation: str) -> None:
+        self.operation = operation
+        self.count = 0
+
+    def wrap(self, once: Callable[[float], Awaitable[T]]) -> Callable[[float], Awaitable[T]]:
+        async def attempt(seconds_left: float) -> T:
+            self.count += 1
+            number = self.count
+            try:
+                result = await once(seconds_left)
+            except TransientFailure as exc:
+                observability.attempt_observed(self.operation, number, exc.failure.value)
+                raise
+            observability.attempt_observed(self.operation, number, str(result).lower())
+            return result
+
+        return attempt
 
 
 def _verdict(failed: tuple[Failure, ...]) -> ChargeStatus:
@@ -61,6 +87,7 @@ class HttpxPaymentGateway(PaymentGateway):
             failure_threshold=settings.breaker_failure_threshold,
             recovery_s=settings.breaker_recovery_s,
         )
+        observability.watch(self)
 
     @property
     def bulkhead(self) -> Bulkhead:
@@ -95,43 +122,72 @@ class HttpxPaymentGateway(PaymentGateway):
         """The outcome is told to the breaker, unless no attempt was made at all (the
         deadline was already spent): that says nothing about the gateway."""
         log = _log.bind(payment_id=str(request.payment_id), operation="charge")
-        try:
-            status = await call_with_retries(
-                partial(self._charge_once, request),
-                attempts=self._settings.max_attempts,
-                deadline=deadline,
-                settings=self._settings,
-                log=log,
-            )
-        except RetriesExhausted as exhausted:
-            status = _verdict(exhausted.failures)
-            tried = len(exhausted.failures)
-            log.warning("gateway_charge_gave_up", status=str(status), failed_attempts=tried)
-            if not tried:
-                return status
-        await self._breaker.record(_ADMITTED.get(), ok=status not in _CHARGE_FAILURES)
-        return status
+        attempts = _Attempts("charge")
+        with self._span("charge", request.payment_id, attempts) as span:
+            try:
+                status = await call_with_retries(
+                    attempts.wrap(partial(self._charge_once, request)),
+                    attempts=self._settings.max_attempts,
+                    deadline=deadline,
+                    settings=self._settings,
+                    log=log,
+                )
+            except RetriesExhausted as exhausted:
+                status = _verdict(exhausted.failures)
+                tried = len(exhausted.failures)
+                log.warning("gateway_charge_gave_up", status=str(status), failed_attempts=tried)
+                if not tried:
+                    _outcome(span, "charge", "skipped", failed=True)
+                    return status
+            await self._breaker.record(_ADMITTED.get(), ok=status not in _CHARGE_FAILURES)
+            _outcome(span, "charge", str(status).lower(), failed=status in _CHARGE_FAILURES)
+            return status
 
     async def lookup(self, payment_id: UUID, deadline: Deadline) -> LookupStatus:
         """Only a failed lookup is told to the breaker: an answered one proves the lookup
         path works, not that charges get through (a gateway can hang on charges while it
         still answers lookups, as the mock's `timeout` mode does)."""
         log = _log.bind(payment_id=str(payment_id), operation="lookup")
-        try:
-            status = await call_with_retries(
-                partial(self._lookup_once, payment_id),
-                attempts=self._settings.lookup_attempts,
-                deadline=deadline,
-                settings=self._settings,
-                log=log,
-            )
-        except RetriesExhausted as exhausted:
-            if not exhausted.failures:  # never asked: no time was left
-                return LookupStatus.UNKNOWN
-            status = LookupStatus.UNKNOWN
-        if status is LookupStatus.UNKNOWN:
-            await self._breaker.record(_ADMITTED.get(), ok=False)
-        return status
+        attempts = _Attempts("lookup")
+        with self._span("lookup", payment_id, attempts) as span:
+            try:
+                status = await call_with_retries(
+                    attempts.wrap(partial(self._lookup_once, payment_id)),
+                    attempts=self._settings.lookup_attempts,
+                    deadline=deadline,
+                    settings=self._settings,
+                    log=log,
+                )
+            except RetriesExhausted as exhausted:
+                if not exhausted.failures:  # never asked: no time was left
+                    _outcome(span, "lookup", "skipped", failed=True)
+                    return LookupStatus.UNKNOWN
+                status = LookupStatus.UNKNOWN
+            if status is LookupStatus.UNKNOWN:
+                await self._breaker.record(_ADMITTED.get(), ok=False)
+            _outcome(span, "lookup", str(status).lower(), failed=status is LookupStatus.UNKNOWN)
+            return status
+
+    @contextmanager
+    def _span(self, operation: str, payment_id: UUID, attempts: _Attempts) -> Iterator[Span]:
+        """A client span around one call with all its retries; the HTTP attempts (httpx
+        instrumentation) are its children."""
+        with tracer().start_as_current_span(
+            f"gateway {operation}",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "gateway.operation": operation,
+                "wallet.payment_id": str(payment_id),
+                "gateway.breaker_state": self._breaker.state.value,
+                "gateway.bulkhead_in_use": self._bulkhead.in_use,
+            },
+        ) as span:
+            try:
+                yield span
+            finally:
+                span.set_attribute("gateway.attempts", attempts.count)
+                span.set_attribute("gateway.retries", max(0, attempts.count - 1))
+                span.set_attribute("gateway.breaker_state_after", self._breaker.state.value)
 
     async def _charge_once(self, request: ChargeRequest, seconds_left: float) -> ChargeStatus:
         body = {
@@ -180,3 +236,10 @@ class HttpxPaymentGateway(PaymentGateway):
         if response.status_code >= 500:
             raise failures.from_server_error(response.status_code)
         return response
+
+
+def _outcome(span: Span, operation: str, outcome: str, *, failed: bool) -> None:
+    observability.CALLS.labels(operation, outcome).inc()
+    span.set_attribute("gateway.outcome", outcome)
+    if failed:
+        span.set_status(Status(StatusCode.ERROR, outcome))

@@ -8,6 +8,7 @@ import httpx
 
 from wallet_infra.gateway.aiohttp_transport import SafeAiohttpTransport
 from wallet_infra.gateway.settings import GatewaySettings
+from wallet_infra.telemetry import instrument_http_client
 
 KEEPALIVE_EXPIRY_S: Final = 4.0
 
@@ -27,7 +28,7 @@ def make_gateway_http_client(settings: GatewaySettings) -> httpx.AsyncClient:
         # before the gateway does instead of racing it with a request (a needless retry).
         keepalive_expiry=KEEPALIVE_EXPIRY_S,
     )
-    return httpx.AsyncClient(
+    client = httpx.AsyncClient(
         base_url=settings.url,
         timeout=httpx.Timeout(
             connect=settings.connect_timeout_s,
@@ -38,3 +39,5 @@ def make_gateway_http_client(settings: GatewaySettings) -> httpx.AsyncClient:
         transport=SafeAiohttpTransport(limits=limits),
         headers={"Accept": "application/json"},
     )
+    instrument_http_client(client)  # a client span per attempt, traceparent sent along
+    return client

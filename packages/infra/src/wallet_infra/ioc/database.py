@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from wallet_infra.config.settings import Settings
 from wallet_infra.persistence.engine import make_engine, make_session_factory
+from wallet_infra.telemetry import instrument_engine
 
 
 class DatabaseProvider(Provider):
@@ -27,6 +28,7 @@ class DatabaseProvider(Provider):
             max_overflow=settings.db_max_overflow,
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )
+        instrument_engine(engine)
         yield engine
         await engine.dispose()
 

@@ -22,6 +22,7 @@ from wallet_infra.persistence import (
     SqlaWalletBalances,
     SqlaWallets,
 )
+from wallet_infra.telemetry import current_traceparent
 
 
 class PersistenceProvider(Provider):
@@ -47,4 +48,6 @@ class PersistenceProvider(Provider):
 
     @provide
     def outbox(self, session: AsyncSession) -> OutboxWriter:
-        return SqlaOutboxWriter(session=session)
+        """Each row carries the current span's traceparent (the API request's), so the
+        relay's publish and the consumers' handling join the request's trace."""
+        return SqlaOutboxWriter(session=session, traceparent_provider=current_traceparent)

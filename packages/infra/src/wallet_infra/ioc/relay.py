@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.ports.event_publisher import EventPublisher
 from wallet_domain.ports.outbox_relay import OutboxRelayStore
 
-from wallet_infra.messaging.publisher import FaststreamEventPublisher
+from wallet_infra.messaging.publisher import FaststreamEventPublisher, PublishObserver
 from wallet_infra.persistence.outbox_relay_store import SqlaOutboxRelayStore
 
 
@@ -21,5 +21,15 @@ class OutboxRelayProvider(Provider):
         return SqlaOutboxRelayStore(session=session)
 
     @provide(scope=Scope.APP)
-    def publisher(self, broker: RabbitBroker) -> EventPublisher:
-        return FaststreamEventPublisher(broker=broker)
+    def observer(self) -> PublishObserver:
+        """None by default; the relay app provides its metrics instead."""
+        return _Unobserved()
+
+    @provide(scope=Scope.APP)
+    def publisher(self, broker: RabbitBroker, observer: PublishObserver) -> EventPublisher:
+        return FaststreamEventPublisher(broker=broker, observer=observer)
+
+
+class _Unobserved(PublishObserver):
+    def batch_published(self, *, confirmed: int, failed: int, seconds: float) -> None:
+        return None

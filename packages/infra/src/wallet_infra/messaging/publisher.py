@@ -20,15 +20,19 @@ traceparent header) plus `type` = event type; nothing else is encoded per messag
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import Counter
 from collections.abc import Sequence
-from typing import Final
+from typing import Final, Protocol
 from uuid import UUID
 
 import structlog
 from aiormq.abc import AbstractChannel
 from aiormq.exceptions import AMQPError, ChannelInvalidStateError
 from faststream.rabbit import RabbitBroker, RabbitExchange
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Link, SpanKind
 from pamqp.commands import Basic
 from pamqp.common import FieldTable
 from wallet_domain.model.outbox_message import OutboxMessage
@@ -36,6 +40,7 @@ from wallet_domain.ports.event_publisher import BrokerUnavailable, EventPublishe
 
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
 from wallet_infra.messaging.topology import EVENTS_EXCHANGE
+from wallet_infra.telemetry import tracer
 
 CONFIRM_TIMEOUT_S: Final = 10.0
 READY_TIMEOUT_S: Final = 0.5
@@ -48,6 +53,12 @@ _CONNECTION_ERRORS: Final = (TimeoutError, ConnectionError, AMQPError, ChannelIn
 _log = structlog.get_logger(__name__)
 
 
+class PublishObserver(Protocol):
+    """Told about every batch that reached the broker (metrics)."""
+
+    def batch_published(self, *, confirmed: int, failed: int, seconds: float) -> None: ...
+
+
 class FaststreamEventPublisher(EventPublisher):
     """Publishes outbox messages to `payments.events`, routing key = event type."""
 
@@ -58,8 +69,10 @@ class FaststreamEventPublisher(EventPublisher):
         confirm_timeout_s: float = CONFIRM_TIMEOUT_S,
         ready_timeout_s: float = READY_TIMEOUT_S,
         exchange: RabbitExchange = EVENTS_EXCHANGE,
+        observer: PublishObserver | None = None,
     ) -> None:
         self._broker = broker
+        self._observer = observer
         self._exchange = exchange
         self._confirm_timeout_s = confirm_timeout_s
         self._ready_timeout_s = ready_timeout_s
@@ -69,7 +82,9 @@ class FaststreamEventPublisher(EventPublisher):
             return set()
         if not await self._broker.ping(self._ready_timeout_s):
             raise BrokerUnavailable("no connection to RabbitMQ")
+        started = time.perf_counter()
         outcomes = await self._publish_all(messages)
+        seconds = time.perf_counter() - started
         confirmed: set[UUID] = set()
         failures: Counter[str] = Counter()
         for message, outcome in zip(messages, outcomes, strict=True):
@@ -77,6 +92,10 @@ class FaststreamEventPublisher(EventPublisher):
                 confirmed.add(message.event.event_id)
             else:
                 failures[_reason(outcome)] += 1
+        if self._observer is not None:
+            self._observer.batch_published(
+                confirmed=len(confirmed), failed=len(messages) - len(confirmed), seconds=seconds
+            )
         if failures:
             _log.warning(
                 "events not confirmed by the broker", count=sum(failures.values()), **failures
@@ -112,24 +131,51 @@ class FaststreamEventPublisher(EventPublisher):
         ]
 
     async def _publish(self, channel: AbstractChannel, message: OutboxMessage) -> bool:
+        """Publish in a PRODUCER span, child of the trace that wrote the event (the API
+        request's, from the row's traceparent) and linked to the relay batch's span; the
+        message's traceparent header is this span's, so consumers continue from it."""
         event = message.event
-        headers: FieldTable = {}
-        if message.traceparent is not None:
-            headers[TRACEPARENT_HEADER] = message.traceparent
-        frame = await channel.basic_publish(
-            encode_envelope(event),
-            exchange=self._exchange.name,
-            routing_key=event.event_type.value,
-            mandatory=True,
-            properties=Basic.Properties(
-                delivery_mode=PERSISTENT,
-                message_id=str(event.event_id),
-                message_type=event.event_type.value,
-                content_type=CONTENT_TYPE,
-                headers=headers,
-            ),
+        batch = trace.get_current_span().get_span_context()
+        parent = (
+            propagate.extract({TRACEPARENT_HEADER: message.traceparent})
+            if message.traceparent is not None
+            else otel_context.Context()  # no trace to join: the publish starts one
         )
-        return isinstance(frame, Basic.Ack)
+        with tracer().start_as_current_span(
+            f"{self._exchange.name} publish",
+            context=parent,
+            kind=SpanKind.PRODUCER,
+            links=[Link(batch)] if batch.is_valid else None,
+            attributes={
+                "messaging.system": "rabbitmq",
+                "messaging.operation.type": "publish",
+                "messaging.destination.name": self._exchange.name,
+                "messaging.rabbitmq.destination.routing_key": event.event_type.value,
+                "messaging.message.id": str(event.event_id),
+            },
+        ) as span:
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)
+            headers: FieldTable = {}
+            traceparent = carrier.get(TRACEPARENT_HEADER, message.traceparent)
+            if traceparent is not None:
+                headers[TRACEPARENT_HEADER] = traceparent
+            frame = await channel.basic_publish(
+                encode_envelope(event),
+                exchange=self._exchange.name,
+                routing_key=event.event_type.value,
+                mandatory=True,
+                properties=Basic.Properties(
+                    delivery_mode=PERSISTENT,
+                    message_id=str(event.event_id),
+                    message_type=event.event_type.value,
+                    content_type=CONTENT_TYPE,
+                    headers=headers,
+                ),
+            )
+            acked = isinstance(frame, Basic.Ack)
+            span.set_attribute("messaging.rabbitmq.confirmed", acked)
+            return acked
 
 
 def _reason(outcome: object) -> str:

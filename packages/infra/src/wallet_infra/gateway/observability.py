@@ -1,0 +1,91 @@
+"""Gateway metrics (Prometheus, the process's default registry, next to the API's HTTP
+metrics) and the span around each gateway call.
+
+- `wallet_gateway_calls_total{operation,outcome}`: charges and lookups by final outcome
+  (approved, declined, failed, unknown, ...), after retries.
+- `wallet_gateway_attempts_total{operation,outcome}`: every HTTP attempt, so retries are
+  `attempts - calls`; `wallet_gateway_retries_total{operation}` counts them directly.
+- `wallet_gateway_breaker_state{state}`: 1 for the breaker's current state, 0 otherwise.
+- `wallet_gateway_bulkhead_in_use` / `wallet_gateway_bulkhead_capacity`: payments holding a
+  gateway slot now, and how many may.
+
+The breaker and bulkhead gauges are read at scrape time from the most recently built
+adapter (one per process; tests build many apps, the last one is the live one). With
+`PROMETHEUS_MULTIPROC_DIR` (several API workers) only the counters are aggregated.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Final
+
+from prometheus_client import REGISTRY, Counter
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from wallet_infra.gateway.breaker import BreakerState
+
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
+
+    from wallet_infra.gateway.adapter import HttpxPaymentGateway
+
+CALLS: Final = Counter(
+    "wallet_gateway_calls",
+    "Gateway calls (after retries) by operation and final outcome.",
+    ["operation", "outcome"],
+)
+ATTEMPTS: Final = Counter(
+    "wallet_gateway_attempts",
+    "Gateway HTTP attempts by operation and outcome.",
+    ["operation", "outcome"],
+)
+RETRIES: Final = Counter(
+    "wallet_gateway_retries",
+    "Gateway attempts that were retries of an earlier failed attempt.",
+    ["operation"],
+)
+
+
+class _GatewayStateCollector(Collector):
+    def __init__(self) -> None:
+        self._adapter: weakref.ref[HttpxPaymentGateway] | None = None
+
+    def watch(self, adapter: HttpxPaymentGateway) -> None:
+        self._adapter = weakref.ref(adapter)
+
+    def collect(self) -> Iterator[Metric]:
+        adapter = self._adapter() if self._adapter is not None else None
+        state = GaugeMetricFamily(
+            "wallet_gateway_breaker_state",
+            "Circuit breaker state of the gateway client (1 = current state).",
+            labels=["state"],
+        )
+        in_use = GaugeMetricFamily(
+            "wallet_gateway_bulkhead_in_use", "Gateway calls holding a bulkhead slot now."
+        )
+        capacity = GaugeMetricFamily(
+            "wallet_gateway_bulkhead_capacity", "Gateway calls allowed at once (bulkhead size)."
+        )
+        current = adapter.breaker_state if adapter is not None else BreakerState.CLOSED
+        for value in BreakerState:
+            state.add_metric([value.value], 1.0 if value is current else 0.0)
+        in_use.add_metric([], float(adapter.bulkhead_in_use if adapter is not None else 0))
+        capacity.add_metric([], float(adapter.bulkhead.capacity if adapter is not None else 0))
+        yield from (state, in_use, capacity)
+
+
+STATE: Final = _GatewayStateCollector()
+REGISTRY.register(STATE)
+
+
+def watch(adapter: HttpxPaymentGateway) -> None:
+    """Expose `adapter`'s breaker and bulkhead on the default registry."""
+    STATE.watch(adapter)
+
+
+def attempt_observed(operation: str, attempt: int, outcome: str) -> None:
+    ATTEMPTS.labels(operation, outcome).inc()
+    if attempt > 1:
+        RETRIES.labels(operation).inc()

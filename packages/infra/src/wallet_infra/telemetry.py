@@ -1,0 +1,146 @@
+"""OpenTelemetry tracing (§9): one call per process, configured by the standard `OTEL_*` vars.
+
+`configure_telemetry(service_name)` installs the process's TracerProvider:
+
+- `OTEL_SDK_DISABLED=true`: nothing is installed; every span is the API's no-op span
+  (trace context still flows through the outbox and AMQP headers unchanged).
+- `OTEL_TRACES_EXPORTER`: a comma-separated list of `otlp` (OTLP over HTTP/protobuf,
+  endpoint from `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`, default http://localhost:4318),
+  `console` (one JSON span per line on stdout) and `none`.
+- Unset: `otlp` when `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+  is set, else no exporter at all. Tracing stays ON without an exporter: spans are created
+  (so log lines carry `trace_id`/`span_id` and outbox rows a traceparent that ties the
+  API, relay and consumers together) but are dropped when they end, which costs a few
+  microseconds per span and no I/O.
+
+Sampling is the SDK's: `OTEL_TRACES_SAMPLER` (default `parentbased_always_on`) and
+`OTEL_TRACES_SAMPLER_ARG`. `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` override or add
+resource attributes. Exporters run behind a BatchSpanProcessor (`OTEL_BSP_*`), so a slow
+or absent collector never blocks a request.
+
+Idempotent per process: when an SDK TracerProvider is already installed (a second app in
+the same process, or a test that installed one with an in-memory exporter) it is returned
+as is. The `instrument_*` helpers are safe to call whether or not tracing is configured.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SpanExporter,
+)
+
+if TYPE_CHECKING:
+    import httpx
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
+TRACER_NAME: Final = "wallet"
+TRACEPARENT: Final = "traceparent"
+
+_OTLP_ENDPOINT_VARS: Final = (
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+)
+
+
+def tracer() -> trace.Tracer:
+    """The tracer of our own spans (a proxy: it follows the provider installed later)."""
+    return trace.get_tracer(TRACER_NAME)
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() == "true"
+
+
+def _exporter_names(environ: Mapping[str, str]) -> list[str]:
+    configured = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if configured:
+        return [name.strip() for name in configured.split(",") if name.strip()]
+    return ["otlp"] if any(environ.get(var) for var in _OTLP_ENDPOINT_VARS) else []
+
+
+def _exporter(name: str) -> SpanExporter | None:
+    if name == "console":
+        return ConsoleSpanExporter(formatter=lambda span: span.to_json(indent=None) + "\n")
+    if name == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()  # endpoint, headers, timeout: OTEL_EXPORTER_OTLP_*
+    if name == "none":
+        return None
+    raise ValueError(f"OTEL_TRACES_EXPORTER: unsupported exporter {name!r}")
+
+
+def configure_telemetry(
+    service_name: str, *, environ: Mapping[str, str] | None = None
+) -> TracerProvider | None:
+    """Install this process's TracerProvider (see the module docstring); None if disabled."""
+    environ = os.environ if environ is None else environ
+    if _truthy(environ.get("OTEL_SDK_DISABLED")):
+        return None
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        return current
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    for name in _exporter_names(environ):
+        exporter = _exporter(name)
+        if exporter is not None:
+            provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the current span, or None outside any (valid) span."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get(TRACEPARENT)
+
+
+def trace_ids() -> tuple[str, str] | None:
+    """(trace_id, span_id) of the current span as lower-case hex, or None."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return None
+    return format(context.trace_id, "032x"), format(context.span_id, "016x")
+
+
+def instrument_engine(engine: AsyncEngine) -> None:
+    """A client span per SQL statement on `engine` (and on no other engine).
+
+    The SQLAlchemy instrumentation, not asyncpg's: it is opt-in per engine (asyncpg's
+    patches the driver process-wide, tracing the relay's LISTEN connection and the test
+    helpers too), and instrumenting both would double every DB span. It does nothing on
+    SQLAlchemy 2.1, hence the `<2.1` pin. `SQLAlchemyInstrumentor().instrument(engine=)`
+    is a once-per-process singleton, so the per-engine tracer is attached directly.
+    """
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+    from opentelemetry.instrumentation.sqlalchemy.version import __version__
+    from opentelemetry.metrics import get_meter
+
+    meter = get_meter("opentelemetry.instrumentation.sqlalchemy", __version__)
+    connections = meter.create_up_down_counter(
+        name="db.client.connections.usage", unit="connections"
+    )
+    tracer_ = trace.get_tracer("opentelemetry.instrumentation.sqlalchemy", __version__)
+    EngineTracer(tracer_, engine.sync_engine, connections)  # type: ignore[no-untyped-call]
+
+
+def instrument_http_client(client: httpx.AsyncClient) -> None:
+    """A client span per HTTP request of `client` (the gateway's), with traceparent sent."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    HTTPXClientInstrumentor.instrument_client(client)
+
+
+def span_attributes(**attributes: Any) -> dict[str, Any]:
+    """Attributes without the None values (OpenTelemetry refuses None)."""
+    return {key: value for key, value in attributes.items() if value is not None}

@@ -1,0 +1,63 @@
+"""Helpers for the gateway adapter tests against the real mock gateway app, in-process:
+the app behind `httpx.ASGITransport`, the adapter talking to it, a charge request."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+from mock_gateway.app import create_app
+from mock_gateway.settings import Settings
+from wallet_domain.money import Money
+from wallet_domain.ports.payment_gateway import ChargeRequest
+from wallet_infra.gateway import GatewaySettings, HttpxPaymentGateway
+
+
+def charge_request(reference: str = "bill-42") -> ChargeRequest:
+    return ChargeRequest(
+        payment_id=uuid4(),
+        user_id="alice",
+        money=Money(1250, "USD"),
+        provider_id=UUID("0193a5c0-0000-7000-8000-000000000001"),
+        external_reference=reference,
+    )
+
+
+def fast_settings(**gateway: Any) -> GatewaySettings:
+    """Short attempt timeouts, no jitter. ASGITransport ignores httpx timeouts: the
+    adapter's per-attempt cap does the cutting."""
+    return GatewaySettings(
+        connect_timeout_s=0.02, attempt_timeout_s=0.08, backoff_jitter_s=0, **gateway
+    )
+
+
+class MockGateway:
+    """A mock gateway app and the adapter talking to it through ASGITransport."""
+
+    def __init__(self, client: httpx.AsyncClient, settings: GatewaySettings) -> None:
+        self.client = client
+        self.adapter = HttpxPaymentGateway(client=client, settings=settings)
+
+    async def set_mode(self, mode: str) -> None:
+        (await self.client.put("/admin/mode", json={"mode": mode})).raise_for_status()
+
+    async def stats(self) -> dict[str, Any]:
+        return dict((await self.client.get("/admin/stats")).json())
+
+
+class MockClients:
+    """Clients of fresh in-process mock gateway apps; `aclose()` closes them all."""
+
+    def __init__(self) -> None:
+        self._clients: list[httpx.AsyncClient] = []
+
+    def open(self, hang_s: float) -> httpx.AsyncClient:
+        app = create_app(Settings(hang_s=hang_s))
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock")
+        self._clients.append(client)
+        return client
+
+    async def aclose(self) -> None:
+        for client in self._clients:
+            await client.aclose()

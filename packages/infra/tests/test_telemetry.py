@@ -1,0 +1,43 @@
+"""configure_telemetry's reading of the standard OTEL_* variables (no global state touched)."""
+
+from __future__ import annotations
+
+import pytest
+from opentelemetry import trace
+from wallet_infra import telemetry
+from wallet_infra.logging_setup import add_trace_context
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, []),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, ["otlp"]),
+        ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://c:4318/v1/traces"}, ["otlp"]),
+        ({"OTEL_EXPORTER_OTLP_ENDPOINT": ""}, []),
+        ({"OTEL_TRACES_EXPORTER": "console"}, ["console"]),
+        ({"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://c"}, ["none"]),
+        ({"OTEL_TRACES_EXPORTER": "otlp, console"}, ["otlp", "console"]),
+    ],
+)
+def test_exporters_follow_the_standard_variables(
+    environ: dict[str, str], expected: list[str]
+) -> None:
+    assert telemetry._exporter_names(environ) == expected
+
+
+def test_an_unknown_exporter_is_refused() -> None:
+    with pytest.raises(ValueError, match="zipkin"):
+        telemetry._exporter("zipkin")
+
+
+def test_sdk_disabled_installs_nothing() -> None:
+    before = trace.get_tracer_provider()
+    assert telemetry.configure_telemetry("x", environ={"OTEL_SDK_DISABLED": "TRUE"}) is None
+    assert trace.get_tracer_provider() is before
+
+
+def test_outside_any_span_there_is_no_traceparent_and_no_ids() -> None:
+    assert telemetry.current_traceparent() is None
+    assert telemetry.trace_ids() is None
+    assert add_trace_context(None, "info", {"event": "x"}) == {"event": "x"}

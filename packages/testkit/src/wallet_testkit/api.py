@@ -1,0 +1,132 @@
+"""The API under test in-process: its gateway client pointed at an in-process mock
+gateway, its lifespan run, a client authenticated with a service key, and `Api`, the
+calls the tests make through that client.
+
+The API app itself is passed in (`wallet_api.main.make_app(...)`): the testkit imports no
+app, so the apps stay independent of each other and of it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Final
+
+import httpx
+from asgi_lifespan import LifespanManager
+from dishka import Provider, Scope, provide
+from wallet_infra.ioc import GatewayHttpClient
+
+PROVIDER_ID: Final = "01890a5d-ac96-774b-bcce-b302099a8057"  # City Power & Light (seeded)
+
+
+class MockGatewayClientProvider(Provider):
+    """Overrides infra's gateway client: the same adapter, its requests served by an
+    in-process mock gateway app (through `httpx.ASGITransport`)."""
+
+    def __init__(self, mock_app: Any) -> None:
+        super().__init__(scope=Scope.APP)
+        self._mock_app = mock_app
+
+    @provide
+    async def client(self) -> AsyncIterator[GatewayHttpClient]:
+        transport = httpx.ASGITransport(app=self._mock_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+            yield GatewayHttpClient(client)
+
+
+@asynccontextmanager
+async def lifespan_client(
+    app: Any, *, api_key: str, **client_options: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """`app` with its lifespan run, and an in-process client sending `X-API-Key: api_key`
+    to it (more `httpx.AsyncClient` options, e.g. `timeout`, `event_hooks`, pass through)."""
+    async with (
+        LifespanManager(app) as manager,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=manager.app),
+            base_url="http://api",
+            headers={"X-API-Key": api_key},
+            **client_options,
+        ) as client,
+    ):
+        yield client
+
+
+def new_user_id(prefix: str = "u") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+def new_key() -> str:
+    """A fresh Idempotency-Key."""
+    return uuid.uuid4().hex
+
+
+class Api:
+    """The API under test through `client` (authenticated as a service); `app` is the
+    ASGI app behind it, when the test has one."""
+
+    def __init__(self, client: httpx.AsyncClient, app: Any = None) -> None:
+        self.client = client
+        self.app = app
+
+    async def create_wallet(self, user_id: str | None = None) -> str:
+        user_id = user_id or new_user_id()
+        response = await self.client.post("/wallets", json={"user_id": user_id})
+        assert response.status_code == 201, response.text
+        return user_id
+
+    async def deposit(
+        self, user_id: str, amount: int, currency: str = "USD", *, key: str | None = None
+    ) -> httpx.Response:
+        return await self.client.post(
+            f"/wallets/{user_id}/deposits",
+            json={"amount": amount, "currency": currency},
+            headers={"Idempotency-Key": key or new_key()},
+        )
+
+    async def funded_wallet(self, amount: int, currency: str = "USD") -> str:
+        user_id = await self.create_wallet()
+        if amount:
+            response = await self.deposit(user_id, amount, currency)
+            assert response.status_code == 201, response.text
+        return user_id
+
+    async def wallet_with(self, deposits: Mapping[str, int]) -> str:
+        """A new wallet with one deposit per currency: {currency: amount}."""
+        user_id = await self.create_wallet()
+        for currency, amount in deposits.items():
+            response = await self.deposit(user_id, amount, currency)
+            assert response.status_code == 201, response.text
+        return user_id
+
+    async def pay(
+        self,
+        user_id: str,
+        amount: int,
+        reference: str = "bill-1",
+        *,
+        currency: str = "USD",
+        key: str | None = None,
+        provider_id: str = PROVIDER_ID,
+    ) -> httpx.Response:
+        return await self.client.post(
+            f"/wallets/{user_id}/payments",
+            json={
+                "provider_id": provider_id,
+                "external_reference": reference,
+                "amount": amount,
+                "currency": currency,
+            },
+            headers={"Idempotency-Key": key or new_key()},
+        )
+
+    async def balances(self, user_id: str) -> dict[str, dict[str, int]]:
+        """{currency: {"available": .., "pending": ..}}."""
+        response = await self.client.get(f"/wallets/{user_id}/balance")
+        assert response.status_code == 200, response.text
+        return {
+            b["currency"]: {"available": b["available"], "pending": b["pending"]}
+            for b in response.json()["balances"]
+        }

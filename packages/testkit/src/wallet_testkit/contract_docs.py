@@ -1,0 +1,88 @@
+"""The committed contract documents (docs/openapi.json, docs/asyncapi.json): settings
+that ignore the caller's environment, the exporters' command line, and the tests' check
+that the committed file is what the exporter renders now."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib.util
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Final
+
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from wallet_infra.config.settings import Settings
+
+MAX_DIFF_LINES: Final = 60
+
+
+class BuiltInDefaults(Settings):
+    """Settings from init kwargs only: no env vars, no YAML file."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
+def export_main(
+    argv: list[str] | None, doc: str, render: Callable[[], str], output: Path, make_target: str
+) -> int:
+    """An exporter's command line (its help: `doc`'s first line): write `output`, or with
+    `--check` exit 1 if it is stale. `output` is `<repository root>/docs/<name>`."""
+    root = output.parents[1]
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail if the file is stale")
+    args = parser.parse_args(argv)
+    text = render()
+    if args.check:
+        current = output.read_text(encoding="utf-8") if output.is_file() else ""
+        if current != text:
+            print(f"{output.relative_to(root)} is stale: run `make {make_target}`", file=sys.stderr)
+            return 1
+        return 0
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    print(f"wrote {output.relative_to(root)}")
+    return 0
+
+
+def load_script(path: Path) -> ModuleType:
+    """A script (not on sys.path) imported from its file, under its stem."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def assert_committed_is_current(
+    committed_path: Path, generated: str, *, name: str, source: str, make_target: str, script: str
+) -> None:
+    """`committed_path` holds exactly `generated`; else fail with a (bounded) diff and how
+    to regenerate it."""
+    assert committed_path.is_file(), f"{name} is missing: run `make {make_target}`"
+    committed = committed_path.read_text(encoding="utf-8")
+    if committed != generated:
+        diff = difflib.unified_diff(
+            committed.splitlines(),
+            generated.splitlines(),
+            f"{name} (committed)",
+            f"{source} (now)",
+            lineterm="",
+        )
+        shown = "\n".join(list(diff)[:MAX_DIFF_LINES])
+        raise AssertionError(
+            f"{name} is stale: regenerate it with `make {make_target}` "
+            f"(uv run python {script}) and commit it\n{shown}"
+        )

@@ -1,0 +1,74 @@
+"""PostgreSQL helpers: private migrated databases and ad-hoc queries (asyncpg, no pool)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import asyncpg  # type: ignore[import-untyped]
+from sqlalchemy.engine import make_url
+
+MIGRATE_TIMEOUT_S = 120
+
+
+def plain_url(url: str) -> str:
+    """`url` as a driverless `postgresql://` URL (what asyncpg and `migrate` take)."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1)).set(drivername="postgresql")
+    return parsed.render_as_string(hide_password=False)
+
+
+def migrate_binary() -> str:
+    """The golang-migrate CLI: on PATH, else in ~/go/bin."""
+    return shutil.which("migrate") or str(Path.home() / "go" / "bin" / "migrate")
+
+
+def migrate_up(url: str, migrations: Path) -> None:
+    """Bring the database at `url` to the latest schema version with the real `migrate` CLI."""
+    target = make_url(url).update_query_dict({"sslmode": "disable"})
+    done = subprocess.run(  # noqa: S603 - fixed binary, our own arguments
+        [migrate_binary(), "-path", str(migrations), "-database",
+         target.render_as_string(hide_password=False), "up"],
+        capture_output=True, text=True, timeout=MIGRATE_TIMEOUT_S, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+async def execute(url: str, statement: str) -> None:
+    """One statement on its own connection (CREATE / DROP DATABASE need no transaction)."""
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def fetch(url: str, query: str, *args: Any) -> list[Any]:
+    """The rows of `query` (asyncpg Records), on a connection of its own."""
+    connection = await asyncpg.connect(url)
+    try:
+        return list(await connection.fetch(query, *args))
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def private_database(
+    database_url: str, *, prefix: str, migrations: Path
+) -> AsyncIterator[str]:
+    """A fresh database `<prefix><random>` on the test server, migrated to the latest
+    version; its URL. Dropped (connections forced off) afterwards."""
+    admin = plain_url(database_url)
+    name = f"{prefix}{uuid4().hex[:12]}"
+    await execute(admin, f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
+        await asyncio.to_thread(migrate_up, url, migrations)
+        yield url
+    finally:
+        await execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,0 +1,126 @@
+"""Prometheus from every process (§9, §12): after a scripted run of payments, the API's,
+the relay's and the metrics consumer's `/metrics` expose the named series, with counts
+matching the run (as deltas: the API's registry is process-wide)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from typing import Any, Final
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from .observability_stack import (
+    Stack,
+    eventually,
+    funded_wallet,
+    has_series,
+    pay,
+    private_vhost,
+    running_stack,
+    sample,
+    stack_settings,
+)
+
+pytestmark = pytest.mark.integration
+
+APPROVED: Final = 5
+DECLINED: Final = 2
+PAYMENT_ROUTE: Final = "/wallets/{user_id}/payments"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def stack(
+    private_database_url: str, rabbit_control_and_url: tuple[Any, str]
+) -> AsyncIterator[Stack]:
+    with private_vhost(*rabbit_control_and_url) as amqp_url:
+        settings = stack_settings(private_database_url, amqp_url, relay_metrics_port=_free_port())
+        async with running_stack(settings) as running:
+            yield running
+
+
+async def _relay_metrics(stack: Stack) -> str:
+    url = f"http://127.0.0.1:{stack.settings.relay_metrics_port}/metrics"
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        response = await client.get(url)
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+async def test_every_process_exposes_its_series_with_matching_counts(stack: Stack) -> None:
+    async def relay_idle() -> bool:
+        text = await _relay_metrics(stack)
+        return has_series(text, "wallet_outbox_backlog") and (
+            sample(text, "wallet_outbox_backlog") == 0
+        )
+
+    await eventually(relay_idle, timeout_s=30)  # whatever earlier tests left is drained
+    api_before = await stack.api_metrics()
+    consumer_before = await stack.consumer_metrics()
+    relay_before = await _relay_metrics(stack)
+
+    user_id = await funded_wallet(stack.api, 100_000, "EUR")
+    for n in range(APPROVED):
+        response = await pay(stack.api, user_id, 100 + n, f"obs-metrics-{n}", "EUR")
+        assert response.json()["status"] == "APPROVED", response.text
+    for n in range(DECLINED):
+        response = await pay(stack.api, user_id, 100 + n, f"mock:declined:obs-{n}", "EUR")
+        assert response.status_code == 402, response.text  # PAYMENT_DECLINED
+
+    def delta(before: str, after: str, name: str, **labels: str) -> float:
+        return sample(after, name, **labels) - sample(before, name, **labels)
+
+    # API: HTTP RED and the gateway client.
+    api = await stack.api_metrics()
+    paid = delta(api_before, api, "http_requests_total", method="POST", route=PAYMENT_ROUTE)
+    assert paid == APPROVED + DECLINED
+    charges = {"operation": "charge"}
+    assert delta(api_before, api, "wallet_gateway_calls_total", outcome="approved", **charges) == (
+        APPROVED
+    )
+    assert delta(api_before, api, "wallet_gateway_calls_total", outcome="declined", **charges) == (
+        DECLINED
+    )
+    assert delta(api_before, api, "wallet_gateway_attempts_total", **charges) == (
+        APPROVED + DECLINED
+    )
+    assert delta(api_before, api, "wallet_gateway_retries_total", **charges) == 0
+    assert sample(api, "wallet_gateway_breaker_state", state="closed") == 1
+    assert sample(api, "wallet_gateway_breaker_state", state="open") == 0
+    assert sample(api, "wallet_gateway_bulkhead_in_use") == 0
+    assert sample(api, "wallet_gateway_bulkhead_capacity") > 0
+
+    # Consumer: every payment counted once, lag observed, DLQ empty.
+    payments = APPROVED + DECLINED
+
+    async def consumed() -> bool:
+        text = await stack.consumer_metrics()
+        done = delta(consumer_before, text, "wallet_payments_total", currency="EUR")
+        return done >= payments
+
+    await eventually(consumed, timeout_s=30)
+    consumer = await stack.consumer_metrics()
+    assert delta(consumer_before, consumer, "wallet_payments_total", status="APPROVED") == APPROVED
+    assert delta(consumer_before, consumer, "wallet_payments_total", status="DECLINED") == DECLINED
+    # created + completed/failed per payment.
+    lag_count = delta(consumer_before, consumer, "wallet_consumer_lag_seconds_count")
+    assert lag_count == 2 * payments
+    assert has_series(consumer, "wallet_consumer_lag_seconds_bucket")
+    assert sample(consumer, "wallet_consumer_dlq_depth", queue="metrics.queue.dlq") == 0
+
+    # Relay: every event published (the deposit's too), backlog back to zero.
+    relay = await _relay_metrics(stack)
+    published = delta(relay_before, relay, "wallet_relay_published_total")
+    assert published >= 2 * payments + 1
+    assert delta(relay_before, relay, "wallet_relay_publish_batch_seconds_count") >= 1
+    assert has_series(relay, "wallet_outbox_oldest_unsent_age_seconds")
+    await eventually(relay_idle, timeout_s=30)
