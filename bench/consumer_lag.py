@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import IO, Any, Final
 from urllib.parse import urlsplit
 
+import aio_pika
 import asyncpg  # type: ignore[import-untyped]
+from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME
 from wallet_testkit.amqp import scratch_vhost
 from wallet_testkit.db import plain_url
 from wallet_testkit.processes import free_port, module_subprocess, wallet_env
@@ -169,6 +171,24 @@ async def run(
 
                 await _until(ready, timeout_s=START_TIMEOUT_S, what="no healthy consumer", log=log)
                 await _until(no_backlog, timeout_s=DRAIN_TIMEOUT_S, what="backlog left", log=log)
+                # The drained backlog now sits in audit.queue: wait until the consumer has
+                # worked through it, or its queueing would be measured as pipeline lag.
+                broker = await aio_pika.connect(url)
+                try:
+                    channel = await broker.channel()
+
+                    async def audit_queue_empty() -> bool:
+                        queue = await channel.declare_queue(AUDIT_QUEUE_NAME, passive=True)
+                        return queue.declaration_result.message_count == 0
+
+                    await _until(
+                        audit_queue_empty,
+                        timeout_s=DRAIN_TIMEOUT_S,
+                        what="audit backlog",
+                        log=log,
+                    )
+                finally:
+                    await broker.close()
                 started = time.perf_counter()
                 statuses = await _drive(api_url, api_key, wallets, rate, duration_s)
                 driven_s = time.perf_counter() - started
