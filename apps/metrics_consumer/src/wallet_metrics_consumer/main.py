@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Final
 
-from dishka import Provider, make_async_container
-from dishka_faststream import FastStreamProvider, setup_dishka
+from dishka import Provider
 from faststream.asgi import AsgiFastStream
-from prometheus_client import CollectorRegistry
 from wallet_infra.config.settings import Settings
-from wallet_infra.consuming.dlq_depth import DlqDepth
-from wallet_infra.consuming.health import ConsumerHealth
-from wallet_infra.consuming.routes import healthz_route, metrics_route
-from wallet_infra.consuming.startup import connect_and_declare
-from wallet_infra.ioc import DatabaseProvider, PersistenceProvider, SettingsProvider
-from wallet_infra.ioc.consumers import ConsumerRuntimeProvider, MetricsConsumerProvider
-from wallet_infra.logging_setup import configure_logging
-from wallet_infra.messaging.broker import make_broker
+from wallet_infra.consuming.app_factory import build_consumer_app
+from wallet_infra.ioc.consumers import MetricsConsumerProvider
 from wallet_infra.messaging.topology import METRICS_DLQ, METRICS_QUEUE
 
 from wallet_metrics_consumer.subscriber import subscribe
@@ -26,47 +17,14 @@ APP_ID: Final = "wallet-metrics-consumer"
 
 
 def make_app(*providers: Provider, settings: Settings | None = None) -> AsgiFastStream:
-    """Build the app: the subscriber plus `/metrics` and `/healthz`. `providers` are added
-    after the defaults and override them. Without `settings`, they are read from the env.
-
-    The registry is this app's own (not prometheus_client's global one), so every app
-    built in one process, as tests do, counts separately.
-    """
-    settings = settings or Settings()
-    configure_logging(log_format=settings.log_format, log_level=settings.log_level)
-    registry = CollectorRegistry()
-    broker = make_broker(
-        settings.amqp_url, prefetch_count=settings.consumer_prefetch, app_id=APP_ID
+    """metrics.queue → the §12 business metrics, served on `/metrics` with `/healthz`.
+    `providers` override the defaults. Without `settings`, they are read from the env."""
+    return build_consumer_app(
+        app_id=APP_ID,
+        settings=settings or Settings(),
+        queue=METRICS_QUEUE,
+        dlq=METRICS_DLQ,
+        subscribe=subscribe,
+        consumer_provider=MetricsConsumerProvider,
+        providers=providers,
     )
-    container = make_async_container(
-        SettingsProvider(settings),
-        DatabaseProvider(),
-        PersistenceProvider(),
-        ConsumerRuntimeProvider(broker=broker, queue=METRICS_QUEUE.name, registry=registry),
-        MetricsConsumerProvider(registry),
-        FastStreamProvider(),
-        *providers,
-    )
-    subscribe(broker)
-    dlq_depth = DlqDepth(broker=broker, dlq=METRICS_DLQ, registry=registry)
-
-    async def declare() -> None:
-        """Before consuming: the DLQs and every binding must exist (idempotent)."""
-        await connect_and_declare(broker)
-
-    async def health() -> ConsumerHealth:
-        return await container.get(ConsumerHealth)
-
-    app = AsgiFastStream(
-        broker,
-        asgi_routes=[("/metrics", metrics_route(registry)), ("/healthz", healthz_route(health))],
-        on_startup=[declare],
-        after_startup=[dlq_depth.start],
-        on_shutdown=[dlq_depth.stop],
-        after_shutdown=[container.close],
-        # Through the root handler configure_logging set up (JSON in containers), not
-        # FastStream's own stdout handler.
-        logger=logging.getLogger(APP_ID),
-    )
-    setup_dishka(container, app)
-    return app

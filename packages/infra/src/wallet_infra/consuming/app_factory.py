@@ -1,0 +1,80 @@
+"""The composition root every event consumer shares: one place that wires a queue's
+subscriber to the database, the broker, `/healthz`, `/metrics` and the DLQ depth gauge.
+
+Each consumer app passes in what makes it itself (its queue and DLQ, its subscriber, its
+provider); the adapters are still chosen only here and in those providers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+
+from dishka import Provider, make_async_container
+from dishka_faststream import FastStreamProvider, setup_dishka
+from faststream.asgi import AsgiFastStream
+from faststream.rabbit import RabbitBroker, RabbitQueue
+from prometheus_client import CollectorRegistry
+
+from wallet_infra.config.settings import Settings
+from wallet_infra.consuming.dlq_depth import DlqDepth
+from wallet_infra.consuming.health import ConsumerHealth
+from wallet_infra.consuming.routes import healthz_route, metrics_route
+from wallet_infra.consuming.startup import connect_and_declare
+from wallet_infra.ioc import DatabaseProvider, PersistenceProvider, SettingsProvider
+from wallet_infra.ioc.consumers import ConsumerRuntimeProvider
+from wallet_infra.logging_setup import configure_logging
+from wallet_infra.messaging.broker import make_broker
+
+
+def build_consumer_app(
+    *,
+    app_id: str,
+    settings: Settings,
+    queue: RabbitQueue,
+    dlq: RabbitQueue,
+    subscribe: Callable[[RabbitBroker], None],
+    consumer_provider: Callable[[CollectorRegistry], Provider],
+    providers: Sequence[Provider] = (),
+) -> AsgiFastStream:
+    """The subscriber plus `/healthz` (§12) and `/metrics` (delivery outcomes, lag, DLQ
+    depth). `providers` come after the defaults and override them. The registry is the
+    app's own (not prometheus_client's global one), so apps built in one process, as tests
+    do, count separately."""
+    configure_logging(log_format=settings.log_format, log_level=settings.log_level)
+    registry = CollectorRegistry()
+    broker = make_broker(
+        settings.amqp_url, prefetch_count=settings.consumer_prefetch, app_id=app_id
+    )
+    container = make_async_container(
+        SettingsProvider(settings),
+        DatabaseProvider(),
+        PersistenceProvider(),
+        ConsumerRuntimeProvider(broker=broker, queue=queue.name, registry=registry),
+        consumer_provider(registry),
+        FastStreamProvider(),
+        *providers,
+    )
+    subscribe(broker)
+    dlq_depth = DlqDepth(broker=broker, dlq=dlq, registry=registry)
+
+    async def declare() -> None:
+        """Before consuming: the DLQs and every binding must exist (idempotent)."""
+        await connect_and_declare(broker)
+
+    async def health() -> ConsumerHealth:
+        return await container.get(ConsumerHealth)
+
+    app = AsgiFastStream(
+        broker,
+        asgi_routes=[("/healthz", healthz_route(health)), ("/metrics", metrics_route(registry))],
+        on_startup=[declare],
+        after_startup=[dlq_depth.start],
+        on_shutdown=[dlq_depth.stop],
+        after_shutdown=[container.close],
+        # Through the root handler configure_logging set up (JSON in containers), not
+        # FastStream's own stdout handler.
+        logger=logging.getLogger(app_id),
+    )
+    setup_dishka(container, app)
+    return app
