@@ -20,7 +20,7 @@ def main() -> None:
         workers=settings.api_workers,
         loop="uvloop",
         http="httptools",
-        access_log=False,  # AccessLogMiddleware writes one structured line per request
+        access_log=False,  # RequestTelemetryMiddleware writes one structured line per request
         log_config=None,  # keep our structlog set-up
         server_header=False,
     )

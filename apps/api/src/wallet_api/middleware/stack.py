@@ -7,18 +7,17 @@ from wallet_infra.config.settings import Settings
 
 from wallet_api.auth.keyring import KeyRing, key_id
 from wallet_api.http.rate_limiter import RateLimiter
-from wallet_api.middleware.access_log import AccessLogMiddleware
 from wallet_api.middleware.api_key import ApiKeyMiddleware
 from wallet_api.middleware.body_limit import BodyLimitMiddleware
 from wallet_api.middleware.deadline import DeadlineMiddleware
-from wallet_api.middleware.metrics import MetricsMiddleware
 from wallet_api.middleware.rate_limit import RateLimitMiddleware
 from wallet_api.middleware.recovery import RecoveryMiddleware
 from wallet_api.middleware.request_id import RequestIdMiddleware
+from wallet_api.middleware.request_telemetry import RequestTelemetryMiddleware
 
 
 def install_middlewares(app: FastAPI, settings: Settings) -> None:
-    """Outermost first: request id → access log → metrics → recovery → deadline →
+    """Outermost first: request id → access log + metrics → recovery → deadline →
     API key → rate limit → body limit → (Dishka request container, added by
     setup_dishka) → routes.
 
@@ -39,6 +38,5 @@ def install_middlewares(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(ApiKeyMiddleware, keyring=KeyRing(settings.api_keys))
     app.add_middleware(DeadlineMiddleware, seconds=settings.request_timeout_s)
     app.add_middleware(RecoveryMiddleware)
-    app.add_middleware(MetricsMiddleware)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(RequestTelemetryMiddleware)
     app.add_middleware(RequestIdMiddleware)
