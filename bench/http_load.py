@@ -72,6 +72,12 @@ class LoadResult:
     def rate(self) -> float:
         return self.count / self.elapsed_s if self.elapsed_s else 0.0
 
+    def merge(self, other: LoadResult) -> None:
+        self.latencies_ms += other.latencies_ms
+        self.elapsed_s += other.elapsed_s
+        for status, count in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + count
+
     def percentile(self, p: float) -> float:
         data = sorted(self.latencies_ms)
         if not data:

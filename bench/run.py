@@ -28,6 +28,7 @@ import consumer_lag
 import relay_drain
 from gateway_outage import bench_gateway_outage
 from http_load import Connection, LoadResult, Response, run_load
+from pgbench_script import payment_script
 from seed import cursor_at_depth, seed_history, seed_wallets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,58 +144,68 @@ async def bench_replays(
 
 
 async def bench_pages(
-    port: int, user: str, cursor: str | None, total: int, limit: int
-) -> LoadResult:
-    path = f"/wallets/{user}/transactions?limit={limit}"
-    if cursor is not None:
-        path += f"&cursor={cursor}"
+    port: int, user: str, cursor: str, total: int, limit: int, rounds: int = 5
+) -> tuple[LoadResult, LoadResult]:
+    """(first page, page at `cursor`), measured in alternating rounds, so both see the same
+    conditions (a background autovacuum, a checkpoint) rather than one of them alone."""
+    first_path = f"/wallets/{user}/transactions?limit={limit}"
+    deep_path = f"{first_path}&cursor={cursor}"
+    first, deep = LoadResult(), LoadResult()
+    for _ in range(rounds):
+        for path, result in ((first_path, first), (deep_path, deep)):
 
-    async def page(conn: Connection, n: int) -> Response:
-        response = await conn.request("GET", path, _headers())
-        assert response.status == 200, response
-        return response
+            async def page(conn: Connection, n: int, path: str = path) -> Response:
+                response = await conn.request("GET", path, _headers())
+                assert response.status == 200, response
+                return response
 
-    return await run_load(HOST, port, page, concurrency=4, total=total)
+            result.merge(await run_load(HOST, port, page, concurrency=4, total=total // rounds))
+    return first, deep
 
 
 def run_pgbench(wallet_count: int, duration_s: int, clients: int) -> float:
-    """pgbench on the same statements (bench/pgbench_payment.sql) over the same wallets."""
+    """pgbench on the API's own statements (bench/pgbench_script.py) over the same wallets."""
     if shutil.which("pgbench") is None:
         print("  pgbench not found (apt-get install postgresql-client): skipped")
         return float("nan")
+    import tempfile
     from urllib.parse import urlparse
 
-    url = urlparse(_dsn())
-    env = {**os.environ, "PGPASSWORD": url.password or ""}
-    out = subprocess.run(
-        [
-            "pgbench",
-            "-h",
-            url.hostname or "localhost",
-            "-p",
-            str(url.port or 5432),
-            "-U",
-            url.username or "postgres",
-            "-n",
-            "-M",
-            "prepared",
-            "-f",
-            str(ROOT / "bench/pgbench_payment.sql"),
-            "-D",
-            f"wallets={wallet_count}",
-            "-c",
-            str(clients),
-            "-j",
-            "2",
-            "-T",
-            str(duration_s),
-            url.path.lstrip("/"),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", prefix="pgbench-payment-") as script:
+        script.write(payment_script(PROVIDER_ID))
+        script.flush()
+
+        url = urlparse(_dsn())
+        env = {**os.environ, "PGPASSWORD": url.password or ""}
+        out = subprocess.run(
+            [
+                "pgbench",
+                "-h",
+                url.hostname or "localhost",
+                "-p",
+                str(url.port or 5432),
+                "-U",
+                url.username or "postgres",
+                "-n",
+                "-M",
+                "prepared",
+                "-f",
+                script.name,
+                "-D",
+                f"wallets={wallet_count}",
+                "-c",
+                str(clients),
+                "-j",
+                "2",
+                "-T",
+                str(duration_s),
+                url.path.lstrip("/"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     return float(next(ln for ln in out.splitlines() if ln.startswith("tps")).split()[2])
 
 
@@ -226,6 +237,9 @@ async def main_async(args: argparse.Namespace) -> int:
         history_user = f"bench-history-{run_id}"
         print(f"seeding {args.history_rows} ledger rows for {history_user} ...", file=sys.stderr)
         await seed_history(conn, history_user, args.history_rows)
+        # As after any bulk load: fresh statistics, and no autovacuum of these rows later,
+        # in the middle of a measurement.
+        await conn.execute("VACUUM ANALYZE transactions")
         depth = args.page_limit * (args.deep_page - 1)
         deep_cursor = (
             base64.urlsafe_b64encode(b"v1:" + await cursor_at_depth(conn, history_user, depth))
@@ -267,10 +281,7 @@ async def main_async(args: argparse.Namespace) -> int:
             api_port, wallets, args.concurrency, args.duration, run_id
         )
         replays = await bench_replays(api_port, sent, args.concurrency, min(len(sent), 5000))
-        page_first = await bench_pages(
-            api_port, history_user, None, args.page_requests, args.page_limit
-        )
-        page_deep = await bench_pages(
+        page_first, page_deep = await bench_pages(
             api_port, history_user, deep_cursor, args.page_requests, args.page_limit
         )
 

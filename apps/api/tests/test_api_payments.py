@@ -106,7 +106,7 @@ async def _settle_as_recovery_would(api: Api, user_id: str, payment_id: str) -> 
         payment = await (await request.get(Ledger)).get(user_id, uuid.UUID(payment_id))
         assert payment is not None
         settled = await (await request.get(PaymentSettlement)).settle(
-            payment, TransactionStatus.APPROVED
+            payment, TransactionStatus.APPROVED, timed_out=True
         )
         assert settled is not None
         await (await request.get(TransactionManager)).commit()

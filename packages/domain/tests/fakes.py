@@ -26,11 +26,17 @@ from wallet_domain.errors import (
     ValidationError,
     WalletAlreadyExists,
 )
-from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.events import DomainEvent, EventType, event_for
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.pagination import LedgerFilter
 from wallet_domain.model.provider import ServiceProvider
-from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
+from wallet_domain.model.settlement import Settlement
+from wallet_domain.model.transaction import (
+    LedgerEntry,
+    TransactionStatus,
+    TransactionType,
+    new_payment,
+)
 from wallet_domain.model.wallet import Balance, Wallet
 from wallet_domain.money import DEFAULT_CURRENCIES, MAX_AMOUNT, Money
 from wallet_domain.ports.clock import Clock
@@ -38,6 +44,7 @@ from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.outbox import OutboxWriter
+from wallet_domain.ports.payment_book import Opening, OpenOutcome, PaymentBook
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
@@ -221,6 +228,17 @@ class FakeTransactionManager(TransactionManager):
     def has_pending_writes(self) -> bool:
         return self._staged is not None and self._staged != self._base
 
+    def latest_balance(self, user_id: str, currency: str) -> int | None:
+        """A balance as a row lock reads it: the latest committed value plus this unit's
+        own change (None: no such balance row)."""
+        staged = self.tables
+        assert self._base is not None
+        key = (user_id, currency)
+        committed = self.db.committed.balances.get(key)
+        if committed is None and key not in staged.balances:
+            return None
+        return (committed or 0) + staged.balances.get(key, 0) - self._base.balances.get(key, 0)
+
     async def commit(self) -> None:
         if self.fail_next_commit is not None:
             error, self.fail_next_commit = self.fail_next_commit, None
@@ -259,11 +277,11 @@ class FakeWallets(Wallets):
 
 
 class FakeWalletBalances(WalletBalances):
-    """Never negative; `pending` is computed from the PENDING payments in the ledger."""
+    """`pending` is computed from the PENDING payments in the ledger. Payments debit
+    through FakePaymentBook."""
 
     def __init__(self, tx: FakeTransactionManager) -> None:
         self._tx = tx
-        self.debits: list[tuple[str, Money]] = []
         self.credits: list[tuple[str, Money]] = []
 
     async def credit(self, user_id: str, money: Money) -> int:
@@ -276,15 +294,6 @@ class FakeWalletBalances(WalletBalances):
         tables.balances[(user_id, money.currency)] = new
         self.credits.append((user_id, money))
         return new
-
-    async def debit(self, user_id: str, money: Money) -> int | None:
-        balances = self._tx.tables.balances
-        current = balances.get((user_id, money.currency))
-        if current is None or current < money.amount:
-            return None
-        balances[(user_id, money.currency)] = current - money.amount
-        self.debits.append((user_id, money))
-        return current - money.amount
 
     async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:
         tables = self._tx.tables
@@ -306,45 +315,36 @@ class FakeWalletBalances(WalletBalances):
         ]
 
 
-def _is_pending_payment(entry: LedgerEntry) -> bool:
-    return entry.type is TransactionType.PAYMENT and entry.status is TransactionStatus.PENDING
+def _is_pending_payment(entry: LedgerEntry | None) -> bool:
+    return (
+        entry is not None
+        and entry.type is TransactionType.PAYMENT
+        and entry.status is TransactionStatus.PENDING
+    )
+
+
+def _check_appendable(ledger: dict[UUID, LedgerEntry], entry: LedgerEntry) -> None:
+    """The ledger's constraints: unique ids, at most one refund per payment."""
+    if entry.id in ledger:
+        raise IntegrityViolation(f"duplicate transaction id {entry.id}")
+    if entry.refund_of is not None and any(e.refund_of == entry.refund_of for e in ledger.values()):
+        raise IntegrityViolation(f"payment {entry.refund_of} already refunded")
 
 
 class FakeLedger(Ledger):
-    """Append-only; unique ids, at most one refund per payment, the PENDING guard."""
+    """Append-only; unique ids, at most one refund per payment."""
 
     def __init__(self, tx: FakeTransactionManager) -> None:
         self._tx = tx
 
     async def append(self, entry: LedgerEntry) -> None:
         ledger = self._tx.tables.ledger
-        if entry.id in ledger:
-            raise IntegrityViolation(f"duplicate transaction id {entry.id}")
-        if entry.refund_of is not None and any(
-            e.refund_of == entry.refund_of for e in ledger.values()
-        ):
-            raise IntegrityViolation(f"payment {entry.refund_of} already refunded")
+        _check_appendable(ledger, entry)
         ledger[entry.id] = entry
 
     async def get(self, user_id: str, transaction_id: UUID) -> LedgerEntry | None:
         entry = self._tx.tables.ledger.get(transaction_id)
         return entry if entry is not None and entry.user_id == user_id else None
-
-    async def settle_payment(
-        self, payment_id: UUID, status: TransactionStatus, at: datetime
-    ) -> LedgerEntry | None:
-        # Like `UPDATE ... WHERE status = 'PENDING'`, the guard sees the latest committed
-        # row, not just this unit's snapshot.
-        ledger = self._tx.tables.ledger
-        entry = ledger.get(payment_id)
-        if entry is None or not _is_pending_payment(entry):
-            return None
-        latest = self._tx.db.committed.ledger.get(payment_id, entry)
-        if not _is_pending_payment(latest):
-            return None
-        settled = replace(entry, status=status, updated_at=at)
-        ledger[payment_id] = settled
-        return settled
 
     async def claim_stale_pending(
         self, created_before: datetime, *, skip: Sequence[UUID] = ()
@@ -398,27 +398,18 @@ class FakeIdempotencyStore(IdempotencyStore):
 
     async def complete(
         self, user_id: str, key: str, response: StoredResponse, at: datetime
-    ) -> None:
+    ) -> StoredResponse:
         records = self._tx.tables.idempotency
         record = records.get((user_id, key))
         if record is None:
             raise IntegrityViolation(f"no idempotency record ({user_id!r}, {key!r})")
         if record.state is not IdempotencyState.IN_PROGRESS:
-            return  # a stored reply never changes
+            assert record.response is not None
+            return record.response  # a stored reply never changes
         records[(user_id, key)] = replace(
             record, state=IdempotencyState.COMPLETED, response=response
         )
-
-    async def complete_for_payment(
-        self, payment_id: UUID, response: StoredResponse, at: datetime
-    ) -> None:
-        records = self._tx.tables.idempotency
-        for scope, record in records.items():
-            if record.payment_id == payment_id and record.state is IdempotencyState.IN_PROGRESS:
-                records[scope] = replace(
-                    record, state=IdempotencyState.COMPLETED, response=response
-                )
-                return
+        return response
 
     async def purge_older_than(self, cutoff: datetime, *, batch: int) -> int:
         records = self._tx.tables.idempotency
@@ -442,6 +433,88 @@ class FakeOutbox(OutboxWriter):
 
     async def add(self, event: DomainEvent) -> None:
         self._tx.tables.outbox.append(event)
+
+
+class FakePaymentBook(PaymentBook):
+    """A payment's two writes, each all-or-nothing in the unit of work (checked in full
+    before anything is staged), with the guards SqlaPaymentBook's statements have: the key
+    claim, the covering check and the PENDING guard see commits made after the unit's
+    snapshot, like a unique index, a row lock and `UPDATE ... WHERE status = 'PENDING'`.
+    Records every opening and every settlement it wrote."""
+
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+        self.openings: list[Opening] = []
+        self.settlements: list[Settlement] = []
+
+    async def open(
+        self,
+        payment: LedgerEntry,
+        claim: IdempotencyRecord,
+        created: DomainEvent,
+        refusal: StoredResponse,
+    ) -> Opening:
+        tables, committed = self._tx.tables, self._tx.db.committed
+        scope = (claim.user_id, claim.key)
+        holder = tables.idempotency.get(scope) or committed.idempotency.get(scope)
+        money = payment.money
+        if holder is not None:
+            opening = Opening(OpenOutcome.HELD, holder=holder)
+        elif claim.user_id not in tables.wallets and claim.user_id not in committed.wallets:
+            opening = Opening(OpenOutcome.NO_WALLET)
+        else:
+            balance = self._tx.latest_balance(claim.user_id, money.currency)
+            if balance is None or balance < money.amount:
+                answered = replace(claim, state=IdempotencyState.COMPLETED, response=refusal)
+                tables.idempotency[scope] = answered
+                opening = Opening(OpenOutcome.REFUSED)
+            else:
+                _check_appendable(tables.ledger, payment)
+                tables.idempotency[scope] = claim
+                key = (claim.user_id, money.currency)
+                tables.balances[key] = tables.balances.get(key, 0) - money.amount
+                tables.ledger[payment.id] = payment
+                tables.outbox.append(created)
+                opening = Opening(OpenOutcome.DEBITED)
+        self.openings.append(opening)
+        return opening
+
+    async def settle(self, settlement: Settlement) -> bool:
+        tables, committed = self._tx.tables, self._tx.db.committed
+        payment, refund = settlement.payment, settlement.refund
+        staged = tables.ledger.get(payment.id)
+        if not _is_pending_payment(staged) or not _is_pending_payment(
+            committed.ledger.get(payment.id, staged)
+        ):
+            return False
+        credited: tuple[tuple[str, str], int] | None = None
+        if refund is not None:
+            _check_appendable(tables.ledger, refund)
+            if refund.user_id not in tables.wallets and refund.user_id not in committed.wallets:
+                raise IntegrityViolation(f"no wallet {refund.user_id!r} (foreign key)")
+            key = (refund.user_id, refund.money.currency)
+            latest = self._tx.latest_balance(*key) or 0
+            if latest + refund.money.amount > MAX_AMOUNT:
+                raise ValidationError("balance would overflow", field="amount")
+            credited = (key, tables.balances.get(key, 0) + refund.money.amount)
+        tables.ledger[payment.id] = payment
+        if refund is not None and credited is not None:
+            tables.balances[credited[0]] = credited[1]
+            tables.ledger[refund.id] = refund
+        tables.outbox.extend(settlement.events)
+        for scope, record in tables.idempotency.items():
+            latest_record = committed.idempotency.get(scope, record)
+            if (
+                record.payment_id == payment.id
+                and record.state is IdempotencyState.IN_PROGRESS
+                and latest_record.state is IdempotencyState.IN_PROGRESS
+            ):
+                tables.idempotency[scope] = replace(
+                    record, state=IdempotencyState.COMPLETED, response=settlement.reply
+                )
+                break
+        self.settlements.append(settlement)
+        return True
 
 
 class FakeServiceProviders(ServiceProviders):
@@ -624,6 +697,7 @@ class Scope:
         self.ledger = FakeLedger(self.tx)
         self.idempotency = FakeIdempotencyStore(self.tx)
         self.outbox = FakeOutbox(self.tx)
+        self.book = FakePaymentBook(self.tx)
 
 
 class World:
@@ -649,12 +723,44 @@ class World:
 
     def settlement(self, scope: Scope) -> PaymentSettlement:
         return PaymentSettlement(
-            ledger=scope.ledger,
-            balances=scope.balances,
-            outbox=scope.outbox,
-            clock=self.clock,
-            ids=self.ids,
+            book=scope.book, clock=self.clock, ids=self.ids, encoder=self.encoder
         )
+
+    async def pending_payment(
+        self, user_id: str, money: Money, *, key: str | None = None
+    ) -> LedgerEntry:
+        """A committed PENDING payment with its debit, key and event, as transaction 1
+        leaves it (the wallet must afford it)."""
+        scope = self.scope()
+        payment = new_payment(
+            id=self.ids.new_id(),
+            user_id=user_id,
+            money=money,
+            provider_id=PROVIDER.id,
+            external_reference="bill-42",
+            at=self.clock.now(),
+        )
+        opening = await scope.book.open(
+            payment,
+            IdempotencyRecord(
+                user_id=user_id,
+                key=key or f"key-{payment.id}",
+                fingerprint="f",
+                state=IdempotencyState.IN_PROGRESS,
+                created_at=payment.created_at,
+                payment_id=payment.id,
+            ),
+            event_for(
+                EventType.PAYMENT_CREATED,
+                payment,
+                event_id=self.ids.new_id(),
+                at=payment.created_at,
+            ),
+            StoredResponse(409, b"refused"),
+        )
+        assert opening.outcome is OpenOutcome.DEBITED, opening
+        await scope.tx.commit()
+        return payment
 
     def create_wallet(self, scope: Scope | None = None) -> CreateWallet:
         scope = scope or self.scope()
@@ -679,11 +785,9 @@ class World:
         scope = scope or self.scope()
         return Pay(
             providers=self.providers,
-            wallets=scope.wallets,
-            balances=scope.balances,
             ledger=scope.ledger,
             idempotency=scope.idempotency,
-            outbox=scope.outbox,
+            book=scope.book,
             settlement=self.settlement(scope),
             gateway=self.gateway,
             tx=scope.tx,
@@ -697,12 +801,10 @@ class World:
         scope = scope or self.scope()
         return ResolvePendingPayments(
             ledger=scope.ledger,
-            idempotency=scope.idempotency,
             settlement=self.settlement(scope),
             gateway=self.gateway,
             tx=scope.tx,
             clock=self.clock,
-            encoder=self.encoder,
         )
 
     def get_balance(self, scope: Scope | None = None) -> GetBalance:

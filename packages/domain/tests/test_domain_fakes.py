@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
 import pytest
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import GatewayUnavailable, ValidationError, WalletAlreadyExists
+from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.pagination import LedgerFilter
-from wallet_domain.model.transaction import TransactionStatus, TransactionType, new_payment
+from wallet_domain.model.settlement import Settlement
+from wallet_domain.model.transaction import (
+    LedgerEntry,
+    TransactionStatus,
+    TransactionType,
+    new_payment,
+    new_refund,
+)
 from wallet_domain.model.wallet import Balance, Wallet
 from wallet_domain.money import MAX_AMOUNT, Money
+from wallet_domain.ports.payment_book import Opening, OpenOutcome
 from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
 
-from .fakes import EPOCH, PROVIDER, IntegrityViolation, World
+from .fakes import EPOCH, PROVIDER, IntegrityViolation, Scope, World, assert_money_invariants
 
 OK = StoredResponse(201, b"{}")
+NO = StoredResponse(409, b"refused")
 
 
 def _record(key: str, *, at: datetime = EPOCH, payment: UUID | None = None) -> IdempotencyRecord:
@@ -45,18 +56,20 @@ async def test_writes_reach_the_database_only_on_commit(world: World) -> None:
 async def test_rollback_discards_staged_writes(world: World) -> None:
     world.seed_wallet("alice", USD=10)
     scope = world.scope()
-    await scope.balances.debit("alice", Money(10, "USD"))
+    assert (await _open(world, scope, 10)).outcome is OpenOutcome.DEBITED
     assert await scope.idempotency.claim(_record("k")) is None
     await scope.tx.rollback()
     assert world.db.balance("alice", "USD") == 10
     assert world.db.record("alice", "k") is None
+    assert world.db.entries(type=TransactionType.PAYMENT) == []
+    assert world.db.events() == []
     assert await scope.balances.read("alice") == [Balance(currency="USD", available=10, pending=0)]
 
 
 async def test_concurrent_units_of_work_merge_balance_changes(world: World) -> None:
     world.seed_wallet("alice", USD=10)
     first, second = world.scope(), world.scope()
-    await first.balances.debit("alice", Money(3, "USD"))
+    assert (await _open(world, first, 3)).outcome is OpenOutcome.DEBITED
     await second.balances.credit("alice", Money(5, "USD"))
     await first.tx.commit()
     await second.tx.commit()
@@ -82,9 +95,11 @@ async def test_wallets_are_unique(world: World) -> None:
 async def test_balances_never_go_negative_or_overflow(world: World) -> None:
     world.seed_wallet("alice", USD=10)
     scope = world.scope()
-    assert await scope.balances.debit("alice", Money(11, "USD")) is None
-    assert await scope.balances.debit("alice", Money(1, "EUR")) is None
-    assert await scope.balances.debit("alice", Money(10, "USD")) == 0
+    assert (await _open(world, scope, 11, key="a")).outcome is OpenOutcome.REFUSED
+    assert (await _open(world, scope, 1, "EUR", key="b")).outcome is OpenOutcome.REFUSED
+    assert (await _open(world, scope, 10, key="c")).outcome is OpenOutcome.DEBITED
+    assert (await _open(world, scope, 1, key="d")).outcome is OpenOutcome.REFUSED
+    assert scope.tx.tables.balances[("alice", "USD")] == 0
     with pytest.raises(IntegrityViolation):
         await scope.balances.credit("nobody", Money(1, "USD"))
     await scope.balances.credit("alice", Money(MAX_AMOUNT, "USD"))
@@ -96,17 +111,9 @@ async def test_pending_is_the_sum_of_pending_payments(world: World) -> None:
     world.seed_wallet("alice", USD=100, EUR=50)
     scope = world.scope()
     for amount in (10, 20):
-        payment = new_payment(
-            id=world.ids.new_id(),
-            user_id="alice",
-            money=Money(amount, "USD"),
-            provider_id=PROVIDER.id,
-            external_reference="b",
-            at=EPOCH,
-        )
-        await scope.balances.debit("alice", payment.money)
-        await scope.ledger.append(payment)
-    assert await scope.ledger.settle_payment(payment.id, TransactionStatus.APPROVED, EPOCH)
+        payment = _payment(world, amount)
+        assert (await _open(world, scope, payment=payment)).outcome is OpenOutcome.DEBITED
+    assert await scope.book.settle(_approved(payment))
     assert await scope.balances.read("alice") == [
         Balance(currency="EUR", available=50, pending=0),
         Balance(currency="USD", available=70, pending=10),
@@ -116,18 +123,14 @@ async def test_pending_is_the_sum_of_pending_payments(world: World) -> None:
     ]
 
 
-async def test_ledger_guards_pending_and_refunds(world: World) -> None:
+async def test_ledger_guards_ids_and_owners(world: World) -> None:
     world.seed_wallet("alice", USD=100)
     deposit = world.db.entries()[0]
     scope = world.scope()
-    assert await scope.ledger.settle_payment(deposit.id, TransactionStatus.FAILED, EPOCH) is None
-    assert (
-        await scope.ledger.settle_payment(world.ids.new_id(), TransactionStatus.FAILED, EPOCH)
-        is None
-    )
     with pytest.raises(IntegrityViolation):
         await scope.ledger.append(deposit)
     assert await scope.ledger.get("bob", deposit.id) is None
+    assert await scope.ledger.get("alice", deposit.id) == deposit
 
 
 async def test_ledger_pages_newest_first_with_filters(world: World) -> None:
@@ -156,14 +159,11 @@ async def test_idempotency_claim_returns_the_holder(world: World) -> None:
         await scope.idempotency.complete("alice", "unknown", OK, EPOCH)
 
 
-async def test_complete_for_payment_only_touches_in_progress_records(world: World) -> None:
-    payment_id = world.ids.new_id()
+async def test_complete_returns_the_reply_the_key_holds(world: World) -> None:
     scope = world.scope()
-    await scope.idempotency.claim(_record("k", payment=payment_id))
-    await scope.idempotency.complete_for_payment(world.ids.new_id(), OK, EPOCH)
-    assert scope.tx.tables.idempotency[("alice", "k")].state is IdempotencyState.IN_PROGRESS
-    await scope.idempotency.complete_for_payment(payment_id, OK, EPOCH)
-    await scope.idempotency.complete_for_payment(payment_id, StoredResponse(500, b"x"), EPOCH)
+    await scope.idempotency.claim(_record("k"))
+    assert await scope.idempotency.complete("alice", "k", OK, EPOCH) == OK
+    assert await scope.idempotency.complete("alice", "k", StoredResponse(500, b"x"), EPOCH) == OK
     await scope.tx.commit()
     record = world.db.record("alice", "k")
     assert record is not None
@@ -188,21 +188,7 @@ async def test_purge_deletes_old_completed_records_in_batches(world: World) -> N
 
 async def test_stale_pending_claims_skip_rows_other_units_hold(world: World) -> None:
     world.seed_wallet("alice", USD=100)
-    seeder = world.scope()
-    payments = []
-    for _ in range(2):
-        payment = new_payment(
-            id=world.ids.new_id(),
-            user_id="alice",
-            money=Money(1, "USD"),
-            provider_id=PROVIDER.id,
-            external_reference="b",
-            at=EPOCH,
-        )
-        await seeder.balances.debit("alice", payment.money)
-        await seeder.ledger.append(payment)
-        payments.append(payment)
-    await seeder.tx.commit()
+    payments = [await world.pending_payment("alice", Money(1, "USD")) for _ in range(2)]
     cutoff = EPOCH + timedelta(seconds=1)
     first, second = world.scope(), world.scope()
     assert await first.ledger.claim_stale_pending(cutoff) == payments[0]
@@ -233,23 +219,219 @@ async def test_gateway_follows_its_script_and_records_calls(world: World) -> Non
 
 async def test_guards_see_commits_made_after_a_units_snapshot(world: World) -> None:
     world.seed_wallet("alice", USD=100)
-    payment = new_payment(
+    payment = await world.pending_payment("alice", Money(1, "USD"))
+    slow, fast = world.scope(), world.scope()
+    assert await slow.ledger.get("alice", payment.id) == payment  # snapshot taken
+    assert await fast.book.settle(_approved(payment))
+    assert await fast.idempotency.claim(_record("k")) is None
+    await fast.tx.commit()
+
+    assert not await slow.book.settle(_approved(payment))
+    assert not slow.tx.has_pending_writes
+    assert await slow.idempotency.claim(_record("k", at=EPOCH + timedelta(1))) == _record("k")
+
+
+# --------------------------------------------------------------------------- payment book
+
+
+def _payment(world: World, amount: int, currency: str = "USD") -> LedgerEntry:
+    return new_payment(
         id=world.ids.new_id(),
         user_id="alice",
-        money=Money(1, "USD"),
+        money=Money(amount, currency),
         provider_id=PROVIDER.id,
         external_reference="b",
         at=EPOCH,
     )
-    seeder = world.scope()
-    await seeder.balances.debit("alice", payment.money)
-    await seeder.ledger.append(payment)
-    await seeder.tx.commit()
+
+
+async def _open(
+    world: World,
+    scope: Scope,
+    amount: int = 1,
+    currency: str = "USD",
+    *,
+    key: str | None = None,
+    payment: LedgerEntry | None = None,
+) -> Opening:
+    """Open a payment of alice's under `key` (by default one of its own)."""
+    payment = payment or _payment(world, amount, currency)
+    created = event_for(EventType.PAYMENT_CREATED, payment, event_id=world.ids.new_id(), at=EPOCH)
+    claim = _record(key or f"pay-{payment.id}", payment=payment.id)
+    return await scope.book.open(payment, claim, created, NO)
+
+
+def _approved(payment: LedgerEntry) -> Settlement:
+    settled = payment.settle(TransactionStatus.APPROVED, EPOCH)
+    return Settlement(payment=settled, refund=None, events=(), reply=OK)
+
+
+def _failed(world: World, payment: LedgerEntry, reply: StoredResponse = OK) -> Settlement:
+    settled = payment.settle(TransactionStatus.FAILED, EPOCH)
+    refund = new_refund(id=world.ids.new_id(), payment=settled, at=EPOCH)
+    events = (
+        event_for(EventType.REFUND_CREATED, refund, event_id=world.ids.new_id(), at=EPOCH),
+        event_for(EventType.PAYMENT_FAILED, settled, event_id=world.ids.new_id(), at=EPOCH),
+    )
+    return Settlement(payment=settled, refund=refund, events=events, reply=reply)
+
+
+async def test_open_debits_claims_and_announces_in_one_write(world: World) -> None:
+    world.seed_wallet("alice", USD=10)
+    scope = world.scope()
+    payment = _payment(world, 4)
+
+    opening = await _open(world, scope, payment=payment, key="k")
+
+    assert opening == Opening(OpenOutcome.DEBITED)
+    assert world.db.balance("alice", "USD") == 10, "nothing visible before commit"
+    await scope.tx.commit()
+    assert world.db.balance("alice", "USD") == 6
+    assert world.db.committed.ledger[payment.id] == payment
+    assert world.db.event_types(payment.id) == ["payment.created"]
+    assert world.db.record("alice", "k") == _record("k", payment=payment.id)
+    assert scope.book.openings == [opening]
+
+
+async def test_open_refusal_is_stored_under_the_key_and_nothing_else(world: World) -> None:
+    world.seed_wallet("alice", USD=10)
+    scope = world.scope()
+    payment = _payment(world, 11)
+
+    assert (await _open(world, scope, payment=payment, key="k")).outcome is OpenOutcome.REFUSED
+    await scope.tx.commit()
+
+    record = world.db.record("alice", "k")
+    assert record is not None
+    assert (record.state, record.response, record.payment_id) == (
+        IdempotencyState.COMPLETED,
+        NO,
+        payment.id,
+    )
+    assert world.db.balance("alice", "USD") == 10
+    assert world.db.entries(type=TransactionType.PAYMENT) == []
+    assert world.db.events() == []
+
+
+async def test_open_on_a_held_key_returns_the_holder_and_writes_nothing(world: World) -> None:
+    world.seed_wallet("alice", USD=10)
+    first = world.scope()
+    await _open(world, first, key="k")
+    held = await _open(world, first, key="k")
+    assert held.outcome is OpenOutcome.HELD, "a unit sees its own claim"
+    await first.tx.commit()
+    holder = world.db.record("alice", "k")
+    second = world.scope()
+
+    opening = await _open(world, second, key="k")
+
+    assert opening == Opening(OpenOutcome.HELD, holder=holder)
+    assert not second.tx.has_pending_writes
+    assert world.db.balance("alice", "USD") == 9
+
+
+async def test_open_without_a_wallet_writes_nothing(world: World) -> None:
+    scope = world.scope()
+
+    assert await _open(world, scope, key="k") == Opening(OpenOutcome.NO_WALLET)
+
+    assert not scope.tx.has_pending_writes
+
+
+async def test_open_decides_on_the_latest_committed_balance(world: World) -> None:
+    world.seed_wallet("alice", USD=10)
     slow, fast = world.scope(), world.scope()
-    assert await slow.ledger.get("alice", payment.id) == payment  # snapshot taken
-    assert await fast.ledger.settle_payment(payment.id, TransactionStatus.APPROVED, EPOCH)
-    assert await fast.idempotency.claim(_record("k")) is None
+    assert await slow.wallets.get("alice") is not None  # snapshot taken: USD 10
+    assert (await _open(world, fast, 10)).outcome is OpenOutcome.DEBITED
     await fast.tx.commit()
 
-    assert await slow.ledger.settle_payment(payment.id, TransactionStatus.FAILED, EPOCH) is None
-    assert await slow.idempotency.claim(_record("k", at=EPOCH + timedelta(1))) == _record("k")
+    assert (await _open(world, slow, 1)).outcome is OpenOutcome.REFUSED
+    await slow.tx.commit()
+
+    assert world.db.balance("alice", "USD") == 0
+    assert_money_invariants(world.db)
+
+
+async def test_settle_refunds_and_completes_only_the_payments_in_progress_key(
+    world: World,
+) -> None:
+    world.seed_wallet("alice", USD=10)
+    payment = await world.pending_payment("alice", Money(4, "USD"), key="mine")
+    other = await world.pending_payment("alice", Money(1, "USD"), key="other")
+    scope = world.scope()
+    settlement = _failed(world, payment)
+
+    assert await scope.book.settle(settlement)
+    await scope.tx.commit()
+
+    assert world.db.committed.ledger[payment.id] == settlement.payment
+    assert world.db.refunds_of(payment.id) == [settlement.refund]
+    assert world.db.balance("alice", "USD") == 9
+    assert world.db.events(payment.id)[1:] == list(settlement.events)
+    mine, theirs = world.db.record("alice", "mine"), world.db.record("alice", "other")
+    assert mine is not None
+    assert theirs is not None
+    assert (mine.state, mine.response) == (IdempotencyState.COMPLETED, OK)
+    assert (theirs.state, theirs.payment_id) == (IdempotencyState.IN_PROGRESS, other.id)
+    assert scope.book.settlements == [settlement]
+    assert_money_invariants(world.db)
+
+
+async def test_settle_keeps_a_reply_stored_after_the_units_snapshot(world: World) -> None:
+    world.seed_wallet("alice", USD=10)
+    payment = await world.pending_payment("alice", Money(4, "USD"), key="k")
+    slow, fast = world.scope(), world.scope()
+    assert await slow.ledger.get("alice", payment.id) == payment  # snapshot taken
+    said = StoredResponse(504, b"pending")
+    await fast.idempotency.complete("alice", "k", said, EPOCH)
+    await fast.tx.commit()
+
+    assert await slow.book.settle(_approved(payment))
+    await slow.tx.commit()
+
+    record = world.db.record("alice", "k")
+    assert record is not None
+    assert record.response == said
+    assert world.db.committed.ledger[payment.id].status is TransactionStatus.APPROVED
+
+
+async def test_settle_that_breaks_a_constraint_stages_nothing(world: World) -> None:
+    world.seed_wallet("alice", USD=10)
+    refunded = await world.pending_payment("alice", Money(1, "USD"))
+    first = world.scope()
+    assert await first.book.settle(_failed(world, refunded))
+    await first.tx.commit()
+    payment = await world.pending_payment("alice", Money(2, "USD"))
+    settlement = _failed(world, payment)
+    assert settlement.refund is not None
+    deposit = world.db.entries(type=TransactionType.DEPOSIT)[0]
+    broken = [
+        replace(settlement, refund=replace(settlement.refund, refund_of=refunded.id)),
+        replace(settlement, refund=replace(settlement.refund, id=deposit.id)),
+        replace(settlement, refund=replace(settlement.refund, user_id="nobody")),
+    ]
+
+    for attempt in broken:
+        scope = world.scope()
+        with pytest.raises(IntegrityViolation):
+            await scope.book.settle(attempt)
+        assert not scope.tx.has_pending_writes
+        assert scope.book.settlements == []
+
+    assert world.db.committed.ledger[payment.id].status is TransactionStatus.PENDING
+    assert_money_invariants(world.db)
+
+
+async def test_settle_that_would_overflow_the_balance_stages_nothing(world: World) -> None:
+    world.seed_wallet("alice", USD=10)
+    payment = await world.pending_payment("alice", Money(10, "USD"))
+    topping = world.scope()
+    await topping.balances.credit("alice", Money(MAX_AMOUNT, "USD"))
+    await topping.tx.commit()
+    scope = world.scope()
+
+    with pytest.raises(ValidationError):
+        await scope.book.settle(_failed(world, payment))
+
+    assert not scope.tx.has_pending_writes
+    assert world.db.committed.ledger[payment.id].status is TransactionStatus.PENDING

@@ -18,10 +18,11 @@ from wallet_domain.errors import (
     ValidationError,
     WalletNotFound,
 )
-from wallet_domain.model.idempotency import IdempotencyState, Reply
+from wallet_domain.model.idempotency import IdempotencyState, Reply, StoredResponse
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.model.wallet import Balance
 from wallet_domain.money import Money
+from wallet_domain.ports.payment_book import OpenOutcome
 from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, LookupStatus
 from wallet_domain.use_cases.get_balance import GetBalanceRequest
 from wallet_domain.use_cases.pay import PayRequest
@@ -74,6 +75,10 @@ async def _stale_resolution(world: World) -> None:
     await world.resolver().execute(
         ResolvePendingRequest(older_than=timedelta(minutes=5), batch=10, lookup_timeout_s=1)
     )
+
+
+async def _crash(_: ChargeRequest) -> None:
+    raise RuntimeError("process killed")
 
 
 # --------------------------------------------------------------------------- happy path
@@ -234,6 +239,51 @@ async def test_gateway_unavailable_debits_nothing_and_a_retry_proceeds(alice: Wo
     reply = await alice.pay().execute(_request())
     assert (reply.replayed, reply.response.status_code) == (False, 201)
     assert alice.db.balance("alice", "USD") == START - AMOUNT
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [({}, IdempotencyInProgress), ({"amount": 1}, IdempotencyKeyReused)],
+)
+async def test_gateway_unavailable_still_answers_for_a_held_key(
+    alice: World, change: dict[str, Any], error: type[Exception]
+) -> None:
+    alice.gateway.on_charge = _crash
+    with pytest.raises(RuntimeError):
+        await alice.pay().execute(_request())  # leaves the key IN_PROGRESS
+    before = alice.db.committed.copy()
+    alice.gateway.unavailable = True
+    scope = alice.scope()
+
+    with pytest.raises(error):
+        await alice.pay(scope).execute(_request(**change))
+
+    assert alice.db.committed == before
+    assert not scope.tx.has_pending_writes
+
+
+async def test_unavailability_after_the_debit_is_not_a_refusal(alice: World) -> None:
+    """Only admission refuses before any write; the same error later must not be taken
+    for "nothing debited": the payment stays held for the recovery worker."""
+
+    async def circuit_opens(_: ChargeRequest) -> None:
+        raise GatewayUnavailable(retry_after_s=3)
+
+    alice.gateway.on_charge = circuit_opens
+    scope = alice.scope()
+
+    with pytest.raises(GatewayUnavailable):
+        await alice.pay(scope).execute(_request())
+
+    payment = _the_payment(alice)
+    assert payment.status is TransactionStatus.PENDING
+    assert alice.db.balance("alice", "USD") == START - AMOUNT
+    assert alice.db.refunds_of(payment.id) == []
+    record = alice.db.record("alice", "pay-1")
+    assert record is not None
+    assert record.state is IdempotencyState.IN_PROGRESS
+    assert alice.gateway.in_use == 0
+    assert_money_invariants(alice.db)
 
 
 @pytest.mark.parametrize(
@@ -403,15 +453,16 @@ async def test_unknown_outcome_is_settled_later_but_the_reply_stays_what_was_sai
 # --------------------------------------------------------------------------- idempotency
 
 
+@pytest.mark.parametrize("gateway_unavailable", [False, True], ids=["gateway-up", "gateway-down"])
 @pytest.mark.parametrize("charge", [ChargeStatus.APPROVED, ChargeStatus.DECLINED])
 async def test_replay_returns_the_same_bytes_without_a_second_debit_or_charge(
-    alice: World, charge: ChargeStatus
+    alice: World, charge: ChargeStatus, gateway_unavailable: bool
 ) -> None:
     alice.gateway.script(charges=[charge])
     first = await alice.pay().execute(_request())
-    events = alice.db.event_types()
-    balance = alice.db.balance("alice", "USD")
-    alice.gateway.unavailable = True  # a replay never needs the gateway
+    before = alice.db.committed.copy()
+    admitted = alice.gateway.admitted
+    alice.gateway.unavailable = gateway_unavailable  # a replay never needs the gateway
     scope = alice.scope()
 
     replay = await alice.pay(scope).execute(_request(deadline=Deadline.after(1)))
@@ -420,10 +471,13 @@ async def test_replay_returns_the_same_bytes_without_a_second_debit_or_charge(
     assert replay.response.status_code == first.response.status_code
     assert replay.response.body == first.response.body
     assert len(alice.gateway.charge_calls) == 1
-    assert len(alice.db.entries(type=TransactionType.PAYMENT)) == 1
-    assert alice.db.event_types() == events
-    assert alice.db.balance("alice", "USD") == balance
-    assert (scope.tx.commits, scope.tx.rollbacks) == (0, 1)
+    assert alice.gateway.in_use == 0
+    assert alice.gateway.admitted == admitted + (0 if gateway_unavailable else 1)
+    assert alice.db.committed == before, "no second debit, payment, event or reply"
+    assert not scope.tx.has_pending_writes
+    assert [o.outcome for o in scope.book.openings] == (
+        [] if gateway_unavailable else [OpenOutcome.HELD]
+    )
     assert_money_invariants(alice.db)
 
 
@@ -493,46 +547,78 @@ async def test_a_duplicate_while_the_first_is_in_flight_is_refused(
 # --------------------------------------------------------------------------- races, crashes
 
 
-@pytest.mark.parametrize(
-    ("elsewhere", "gateway_says", "http"),
-    [
-        (TransactionStatus.APPROVED, ChargeStatus.DECLINED, 201),
-        (TransactionStatus.FAILED, ChargeStatus.APPROVED, 502),
-        (TransactionStatus.DECLINED, ChargeStatus.FAILED, 402),
-    ],
-)
-async def test_payment_settled_elsewhere_is_reported_as_it_actually_is(
-    alice: World, elsewhere: TransactionStatus, gateway_says: ChargeStatus, http: int
-) -> None:
+def _settled_elsewhere_first(alice: World, elsewhere: TransactionStatus) -> None:
+    """While the gateway is being charged, the recovery worker settles the payment (with
+    the reply its key gets) and commits first."""
+
     async def recovery_worker_wins(request: ChargeRequest) -> None:
         scope = alice.scope()
         pending = alice.db.committed.ledger[request.payment_id]
-        assert await alice.settlement(scope).settle(pending, elsewhere) is not None
+        assert await alice.settlement(scope).settle(pending, elsewhere, timed_out=True)
         await scope.tx.commit()
 
     alice.gateway.on_charge = recovery_worker_wins
-    alice.gateway.script(charges=[gateway_says])
 
-    reply = await alice.pay().execute(_request())
+
+def _reported_status(response: StoredResponse) -> str:
+    reported = body(response)
+    return str(reported.get("status", reported.get("error", {}).get("details", {}).get("status")))
+
+
+SETTLED_ELSEWHERE = [
+    # settled elsewhere as, while the gateway says, the reply its key holds
+    (TransactionStatus.APPROVED, ChargeStatus.DECLINED, 201),
+    (TransactionStatus.FAILED, ChargeStatus.APPROVED, 504),
+    (TransactionStatus.DECLINED, ChargeStatus.FAILED, 402),
+]
+
+
+@pytest.mark.parametrize(("elsewhere", "gateway_says", "stored_http"), SETTLED_ELSEWHERE)
+async def test_payment_settled_elsewhere_is_reported_as_it_actually_is(
+    alice: World, elsewhere: TransactionStatus, gateway_says: ChargeStatus, stored_http: int
+) -> None:
+    _settled_elsewhere_first(alice, elsewhere)
+    alice.gateway.script(charges=[gateway_says])
+    scope = alice.scope()
+
+    reply = await alice.pay(scope).execute(_request())
 
     payment = _the_payment(alice)
     assert payment.status is elsewhere
-    assert reply.response.status_code == http
-    reported = body(reply.response)
-    assert reported.get("status", reported.get("error", {}).get("details", {}).get("status")) == (
-        elsewhere.value
-    )
+    assert _reported_status(reply.response) == elsewhere.value
     refunded = elsewhere is not TransactionStatus.APPROVED
     assert len(alice.db.refunds_of(payment.id)) == (1 if refunded else 0)
+    assert alice.db.balance("alice", "USD") == (START if refunded else START - AMOUNT)
     assert (
         alice.db.event_types(payment.id).count("payment.completed")
         + alice.db.event_types(payment.id).count("payment.failed")
         == 1
     )
+    assert scope.book.settlements == [], "the request's own settlement wrote nothing"
     record = alice.db.record("alice", "pay-1")
     assert record is not None
-    assert record.response == reply.response
+    assert record.state is IdempotencyState.COMPLETED
+    assert record.response is not None
+    assert record.response.status_code == stored_http
+    assert _reported_status(record.response) == elsewhere.value
     assert_money_invariants(alice.db)
+
+
+@pytest.mark.parametrize(
+    ("elsewhere", "gateway_says"),
+    [(elsewhere, gateway_says) for elsewhere, gateway_says, _ in SETTLED_ELSEWHERE],
+)
+async def test_a_request_that_lost_the_settlement_race_replays_what_it_answered(
+    alice: World, elsewhere: TransactionStatus, gateway_says: ChargeStatus
+) -> None:
+    _settled_elsewhere_first(alice, elsewhere)
+    alice.gateway.script(charges=[gateway_says])
+    first = await alice.pay().execute(_request())
+    alice.gateway.on_charge = None
+
+    replay = await alice.pay().execute(_request())
+
+    assert replay == Reply(first.response, replayed=True)
 
 
 @pytest.mark.parametrize("crash", [RuntimeError("process killed"), asyncio.CancelledError()])

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import pytest
 from wallet_domain.deadline import Deadline
-from wallet_domain.model.idempotency import IdempotencyState
+from wallet_domain.model.idempotency import IdempotencyState, StoredResponse
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, LookupStatus
 from wallet_domain.use_cases.pay import PayRequest
@@ -254,10 +254,16 @@ async def test_a_payment_settled_meanwhile_is_not_settled_twice(alice: World) ->
     alice.clock.advance(timedelta(minutes=6))
     alice.gateway.script(lookups=[LookupStatus.NOT_CHARGED])
 
+    winner: list[StoredResponse] = []
+
     async def settled_by_someone_else(payment_id: UUID) -> None:
         scope = alice.scope()
         pending = alice.db.committed.ledger[payment_id]
-        assert await alice.settlement(scope).settle(pending, TransactionStatus.APPROVED)
+        settled = await alice.settlement(scope).settle(
+            pending, TransactionStatus.APPROVED, timed_out=True
+        )
+        assert settled is not None
+        winner.append(settled.reply)
         await scope.tx.commit()
 
     alice.gateway.on_lookup = settled_by_someone_else
@@ -269,5 +275,7 @@ async def test_a_payment_settled_meanwhile_is_not_settled_twice(alice: World) ->
     assert alice.db.event_types(payment.id) == ["payment.created", "payment.completed"]
     record = alice.db.record("alice", "k1")
     assert record is not None
-    assert record.state is IdempotencyState.IN_PROGRESS
+    assert record.state is IdempotencyState.COMPLETED
+    assert record.response == winner[0], "the key keeps the winner's reply, not the loser's"
+    assert record.response.status_code == 201
     assert_money_invariants(alice.db)

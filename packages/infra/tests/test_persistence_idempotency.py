@@ -7,19 +7,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 from uuid import UUID
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
-from wallet_domain.model.transaction import new_deposit, new_payment
-from wallet_domain.model.wallet import Wallet
-from wallet_domain.money import Money
 from wallet_infra.clock import SystemClock
 from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
-from wallet_infra.persistence.ledger import SqlaLedger
-from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
-from wallet_infra.persistence.wallets import SqlaWallets
 
-PROVIDER_ID: Final = UUID("01890a5d-ac96-774b-bcce-b302099a8057")
 # Far in the past, so a purge in this test only reaches records this test made.
 EPOCH: Final = datetime(2001, 1, 1, tzinfo=UTC)
 clock: Final = SystemClock()
@@ -80,43 +74,23 @@ async def test_a_stored_reply_is_never_replaced(session: AsyncSession, user_id: 
     assert stored.response == first
 
 
-async def test_complete_for_payment_completes_only_an_in_progress_record(
+async def test_complete_returns_the_reply_the_key_holds(
     session: AsyncSession, user_id: str
 ) -> None:
-    await SqlaWallets(session=session).add(Wallet(user_id=user_id, created_at=clock.now()))
-    money = Money(10, "USD")
-    await SqlaWalletBalances(session=session).credit(user_id, money)
-    at = clock.now()
-    ledger = SqlaLedger(session=session)
-    await ledger.append(
-        new_deposit(id=ids.new_id(), user_id=user_id, money=money, reference=None, at=at)
-    )
-    await SqlaWalletBalances(session=session).debit(user_id, money)
-    payment = new_payment(
-        id=ids.new_id(),
-        user_id=user_id,
-        money=money,
-        provider_id=PROVIDER_ID,
-        external_reference="bill",
-        at=at,
-    )
-    await ledger.append(payment)
     store = SqlaIdempotencyStore(session=session)
-    record = in_progress(user_id, payment_id=payment.id)
+    record = in_progress(user_id, payment_id=ids.new_id())
     await store.claim(record)
     first, second = StoredResponse(402, b"declined"), StoredResponse(201, b"late")
 
-    await store.complete_for_payment(payment.id, first, clock.now())
-    await store.complete_for_payment(payment.id, second, clock.now())
-    await store.complete_for_payment(ids.new_id(), second, clock.now())
+    assert await store.complete(user_id, record.key, first, clock.now()) == first
+    # Answered already: the first reply stands and is what the caller must send.
+    assert await store.complete(user_id, record.key, second, clock.now()) == first
 
     stored = await store.claim(record)
     assert stored is not None
-    assert (stored.state, stored.payment_id, stored.response) == (
-        IdempotencyState.COMPLETED,
-        payment.id,
-        first,
-    )
+    assert (stored.state, stored.response) == (IdempotencyState.COMPLETED, first)
+    with pytest.raises(LookupError):
+        await store.complete(user_id, "no-such-key", first, clock.now())
 
 
 async def race(

@@ -1,4 +1,6 @@
-"""SqlaLedger against PostgreSQL: append/get, settling, immutability, refunds, pages."""
+"""SqlaLedger against PostgreSQL: append/get, immutability, refunds, pages, stale claims.
+
+Payments are opened and settled through SqlaPaymentBook, as the payment flow does."""
 
 from __future__ import annotations
 
@@ -23,46 +25,18 @@ from wallet_domain.model.transaction import (
     new_payment,
     new_refund,
 )
-from wallet_domain.model.wallet import Wallet
 from wallet_domain.money import Money
-from wallet_infra.clock import SystemClock
-from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence.errors import INTEGRITY_CONSTRAINT_VIOLATION, sqlstate
 from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
-from wallet_infra.persistence.wallets import SqlaWallets
 
-PROVIDER_ID: Final = UUID("01890a5d-ac96-774b-bcce-b302099a8057")
+from .payment_kit import clock, deposit, ids, open_payment, open_wallet, settle
+
 ANCIENT: Final = datetime(1990, 1, 1, tzinfo=UTC)
-clock: Final = SystemClock()
-ids: Final = UuidV7Generator()
-
-
-async def open_wallet(session: AsyncSession, user_id: str) -> None:
-    await SqlaWallets(session=session).add(Wallet(user_id=user_id, created_at=clock.now()))
-
-
-async def deposit(session: AsyncSession, user_id: str, money: Money) -> LedgerEntry:
-    entry = new_deposit(
-        id=ids.new_id(), user_id=user_id, money=money, reference="top-up", at=clock.now()
-    )
-    await SqlaWalletBalances(session=session).credit(user_id, money)
-    await SqlaLedger(session=session).append(entry)
-    return entry
 
 
 async def pay(session: AsyncSession, user_id: str, money: Money) -> LedgerEntry:
-    assert await SqlaWalletBalances(session=session).debit(user_id, money) is not None
-    entry = new_payment(
-        id=ids.new_id(),
-        user_id=user_id,
-        money=money,
-        provider_id=PROVIDER_ID,
-        external_reference="bill-42",
-        at=clock.now(),
-    )
-    await SqlaLedger(session=session).append(entry)
-    return entry
+    return await open_payment(session, user_id, money)
 
 
 async def refund(session: AsyncSession, payment: LedgerEntry) -> LedgerEntry:
@@ -77,32 +51,16 @@ async def test_appended_entries_read_back_equal(session: AsyncSession, user_id: 
     made = await deposit(session, user_id, Money(500, "USD"))
     payment = await pay(session, user_id, Money(200, "USD"))
     ledger = SqlaLedger(session=session)
-    settled = await ledger.settle_payment(payment.id, TransactionStatus.DECLINED, clock.now())
-    assert settled is not None
-    compensation = await refund(session, settled)
+    assert await ledger.get(user_id, payment.id) == payment
+    settlement = await settle(session, payment, TransactionStatus.DECLINED)
+    assert settlement.refund is not None
 
     assert await ledger.get(user_id, made.id) == made
-    assert await ledger.get(user_id, compensation.id) == compensation
-    assert await ledger.get(user_id, payment.id) == settled
+    assert await ledger.get(user_id, settlement.refund.id) == settlement.refund
+    assert await ledger.get(user_id, payment.id) == settlement.payment
     assert type((await ledger.get(user_id, payment.id)).id) is UUID  # type: ignore[union-attr]
     assert await ledger.get("someone-else", made.id) is None
     assert await ledger.get(user_id, ids.new_id()) is None
-
-
-async def test_a_payment_settles_exactly_once(session: AsyncSession, user_id: str) -> None:
-    await open_wallet(session, user_id)
-    await deposit(session, user_id, Money(100, "EUR"))
-    payment = await pay(session, user_id, Money(100, "EUR"))
-    ledger = SqlaLedger(session=session)
-    at = clock.now()
-
-    settled = await ledger.settle_payment(payment.id, TransactionStatus.APPROVED, at)
-
-    assert settled == payment.settle(TransactionStatus.APPROVED, at)
-    assert await ledger.settle_payment(payment.id, TransactionStatus.FAILED, at) is None
-    assert await ledger.settle_payment(ids.new_id(), TransactionStatus.FAILED, at) is None
-    with pytest.raises(IllegalTransition):
-        await ledger.settle_payment(payment.id, TransactionStatus.COMPLETED, at)
 
 
 @pytest.mark.parametrize(
@@ -119,9 +77,7 @@ async def test_the_database_rejects_changing_a_settled_payment(
     await open_wallet(session, user_id)
     await deposit(session, user_id, Money(100, "USD"))
     payment = await pay(session, user_id, Money(100, "USD"))
-    await SqlaLedger(session=session).settle_payment(
-        payment.id, TransactionStatus.APPROVED, clock.now()
-    )
+    await settle(session, payment, TransactionStatus.APPROVED)
 
     with pytest.raises(DBAPIError) as raised:
         await session.execute(text(statement), {"id": payment.id})
@@ -146,11 +102,7 @@ async def test_a_payment_is_refunded_at_most_once(
         await open_wallet(session, user_id)
         await deposit(session, user_id, Money(100, "USD"))
         payment = await pay(session, user_id, Money(100, "USD"))
-        settled = await SqlaLedger(session=session).settle_payment(
-            payment.id, TransactionStatus.FAILED, clock.now()
-        )
-        assert settled is not None
-        await refund(session, settled)
+        settled = (await settle(session, payment, TransactionStatus.FAILED)).payment
         await session.commit()
 
     async with session_factory() as session:
@@ -202,9 +154,7 @@ async def test_pages_run_newest_first_without_gaps_or_repeats(
         written.append(await pay(session, user_id, Money(10, "USD")))
         written.append(await deposit(session, user_id, Money(5, "EUR")))
     ledger = SqlaLedger(session=session)
-    approved = await ledger.settle_payment(written[1].id, TransactionStatus.APPROVED, clock.now())
-    assert approved is not None
-    written[1] = approved
+    written[1] = (await settle(session, written[1], TransactionStatus.APPROVED)).payment
 
     pages = await collect_pages(ledger, user_id, LedgerFilter(), limit=5)
 
@@ -238,9 +188,7 @@ async def test_pages_apply_filters(
         written.append(await deposit(session, user_id, Money(50, "EUR")))
         written.append(await pay(session, user_id, Money(20, "USD")))
     ledger = SqlaLedger(session=session)
-    approved = await ledger.settle_payment(written[2].id, TransactionStatus.APPROVED, clock.now())
-    assert approved is not None
-    written[2] = approved
+    written[2] = (await settle(session, written[2], TransactionStatus.APPROVED)).payment
 
     pages = await collect_pages(ledger, user_id, filters, limit=3)
 
@@ -251,17 +199,7 @@ async def test_pages_apply_filters(
 
 async def stale_payment(session: AsyncSession, user_id: str, at: datetime) -> LedgerEntry:
     """A PENDING payment created at `at` (far in the past: only this test's rows are that old)."""
-    assert await SqlaWalletBalances(session=session).debit(user_id, Money(1, "USD")) is not None
-    entry = new_payment(
-        id=ids.new_id(),
-        user_id=user_id,
-        money=Money(1, "USD"),
-        provider_id=PROVIDER_ID,
-        external_reference="stale",
-        at=at,
-    )
-    await SqlaLedger(session=session).append(entry)
-    return entry
+    return await open_payment(session, user_id, Money(1, "USD"), at=at)
 
 
 async def foreign_stale(session: AsyncSession, user_id: str, cutoff: datetime) -> list[UUID]:
@@ -287,7 +225,7 @@ async def test_stale_pending_payments_are_claimed_oldest_first(
     settled = await stale_payment(session, user_id, base - timedelta(hours=1))
     fresh = await stale_payment(session, user_id, base + timedelta(hours=3))
     ledger = SqlaLedger(session=session)
-    await ledger.settle_payment(settled.id, TransactionStatus.APPROVED, clock.now())
+    await settle(session, settled, TransactionStatus.APPROVED)
     cutoff = base + timedelta(hours=2)
     skip = await foreign_stale(session, user_id, cutoff)
 
@@ -320,7 +258,5 @@ async def test_a_claimed_payment_is_skipped_by_other_workers_until_released(
     finally:  # leave nothing PENDING behind for other tests' recovery runs
         async with session_factory() as session:
             for payment in (first, second):
-                await SqlaLedger(session=session).settle_payment(
-                    payment.id, TransactionStatus.APPROVED, clock.now()
-                )
+                await settle(session, payment, TransactionStatus.APPROVED)
             await session.commit()

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import Unauthorized
 from wallet_domain.ports.response_encoder import ResponseEncoder
+from wallet_domain.settlement import PaymentSettlement
 from wallet_domain.use_cases.create_wallet import CreateWallet
 from wallet_domain.use_cases.deposit import Deposit
 from wallet_domain.use_cases.get_balance import GetBalance
@@ -34,6 +35,8 @@ class ApiProvider(Provider):
     create_wallet = provide(CreateWallet)
     deposit = provide(Deposit)
     pay = provide(Pay)
+    # Shared by payments and the recovery worker, so both settle alike.
+    settlement = provide(PaymentSettlement)
     get_balance = provide(GetBalance)
     get_payment = provide(GetPayment)
     list_transactions = provide(ListTransactions)

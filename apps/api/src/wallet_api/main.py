@@ -11,7 +11,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from wallet_infra.config.settings import Settings
 from wallet_infra.ioc import infra_providers
 from wallet_infra.logging_setup import configure_logging
-from wallet_infra.telemetry import configure_telemetry
+from wallet_infra.telemetry import configure_telemetry, tracing_disabled
 
 from wallet_api.errors.handlers import install_error_handlers
 from wallet_api.ioc import ApiProvider
@@ -50,9 +50,10 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
     # Outermost, around every middleware: the server span is current for the whole
     # request, so logs, DB and gateway spans, and the outbox's traceparent all join it.
     # Spans go to whatever TracerProvider the process installed (none: no-op spans).
-    FastAPIInstrumentor.instrument_app(
-        app, excluded_urls=UNTRACED_URLS, exclude_spans=["receive", "send"]
-    )
+    if not tracing_disabled():
+        FastAPIInstrumentor.instrument_app(
+            app, excluded_urls=UNTRACED_URLS, exclude_spans=["receive", "send"]
+        )
     return app
 
 

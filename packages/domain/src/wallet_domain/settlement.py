@@ -7,17 +7,18 @@ sure only one of them does.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Final
 
-from wallet_domain.model.events import EventType, event_for
+from wallet_domain.model.events import DomainEvent, EventType, event_for
+from wallet_domain.model.idempotency import StoredResponse
+from wallet_domain.model.settlement import Settlement
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, new_refund
+from wallet_domain.payment_outcome import failure_for
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
-from wallet_domain.ports.ledger import Ledger
-from wallet_domain.ports.outbox import OutboxWriter
+from wallet_domain.ports.payment_book import PaymentBook
 from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
-from wallet_domain.ports.wallet_balances import WalletBalances
+from wallet_domain.ports.response_encoder import ResponseEncoder
 
 _FROM_CHARGE: Final = {
     ChargeStatus.APPROVED: TransactionStatus.APPROVED,
@@ -42,48 +43,40 @@ def status_from_lookup(status: LookupStatus) -> TransactionStatus | None:
     return _FROM_LOOKUP.get(status)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Settled:
-    payment: LedgerEntry
-    refund: LedgerEntry | None
-
-
 class PaymentSettlement:
     """Moves a PENDING payment to its final status in the caller's transaction.
 
     Rules: the status moves exactly once; a payment that is not APPROVED is refunded
-    (balance restored, REFUND row, `refund.created`) in the same transaction; the
-    outcome is published as `payment.completed` or `payment.failed`.
+    (balance restored, REFUND row, `refund.created`) in the same write; the outcome is
+    published as `payment.completed` or `payment.failed`; the payment's idempotency
+    record, if still in progress, gets the reply that outcome deserves.
     """
 
     def __init__(
         self,
         *,
-        ledger: Ledger,
-        balances: WalletBalances,
-        outbox: OutboxWriter,
+        book: PaymentBook,
         clock: Clock,
         ids: IdGenerator,
+        encoder: ResponseEncoder,
     ) -> None:
-        self._ledger = ledger
-        self._balances = balances
-        self._outbox = outbox
+        self._book = book
         self._clock = clock
         self._ids = ids
+        self._encoder = encoder
 
-    async def settle(self, payment: LedgerEntry, status: TransactionStatus) -> Settled | None:
-        """Returns None if the payment was no longer PENDING (settled elsewhere)."""
+    async def settle(
+        self, payment: LedgerEntry, status: TransactionStatus, *, timed_out: bool
+    ) -> Settlement | None:
+        """Returns None if the payment was no longer PENDING (settled elsewhere).
+        `timed_out`: the outcome came from a lookup after a timeout (see failure_for)."""
         now = self._clock.now()
-        payment.settle(status, now)  # validates the transition before touching storage
-        settled = await self._ledger.settle_payment(payment.id, status, now)
-        if settled is None:
-            return None
+        settled = payment.settle(status, now)  # validates the transition before any write
         refund = None
+        events: list[DomainEvent] = []
         if status is not TransactionStatus.APPROVED:
             refund = new_refund(id=self._ids.new_id(), payment=settled, at=now)
-            await self._balances.credit(refund.user_id, refund.money)
-            await self._ledger.append(refund)
-            await self._outbox.add(
+            events.append(
                 event_for(EventType.REFUND_CREATED, refund, event_id=self._ids.new_id(), at=now)
             )
         outcome = (
@@ -91,5 +84,16 @@ class PaymentSettlement:
             if status is TransactionStatus.APPROVED
             else EventType.PAYMENT_FAILED
         )
-        await self._outbox.add(event_for(outcome, settled, event_id=self._ids.new_id(), at=now))
-        return Settled(payment=settled, refund=refund)
+        events.append(event_for(outcome, settled, event_id=self._ids.new_id(), at=now))
+        settlement = Settlement(
+            payment=settled,
+            refund=refund,
+            events=tuple(events),
+            reply=self.reply_for(settled, timed_out=timed_out),
+        )
+        return settlement if await self._book.settle(settlement) else None
+
+    def reply_for(self, payment: LedgerEntry, *, timed_out: bool) -> StoredResponse:
+        """The reply a payment in this state gets (201, or its §6 error)."""
+        error = failure_for(payment, timed_out=timed_out)
+        return self._encoder.created(payment) if error is None else self._encoder.failed(error)

@@ -20,7 +20,8 @@ or absent collector never blocks a request.
 
 Idempotent per process: when an SDK TracerProvider is already installed (a second app in
 the same process, or a test that installed one with an in-memory exporter) it is returned
-as is. The `instrument_*` helpers are safe to call whether or not tracing is configured.
+as is. The `instrument_*` helpers are safe to call whether or not tracing is configured, and do
+nothing when it is disabled.
 """
 
 from __future__ import annotations
@@ -79,12 +80,18 @@ def _exporter(name: str) -> SpanExporter | None:
     raise ValueError(f"OTEL_TRACES_EXPORTER: unsupported exporter {name!r}")
 
 
+def tracing_disabled(environ: Mapping[str, str] | None = None) -> bool:
+    """`OTEL_SDK_DISABLED=true`: then nothing is instrumented either, so no no-op span is
+    even started (the instrumentations cost CPU per request with or without an SDK)."""
+    return _truthy((os.environ if environ is None else environ).get("OTEL_SDK_DISABLED"))
+
+
 def configure_telemetry(
     service_name: str, *, environ: Mapping[str, str] | None = None
 ) -> TracerProvider | None:
     """Install this process's TracerProvider (see the module docstring); None if disabled."""
     environ = os.environ if environ is None else environ
-    if _truthy(environ.get("OTEL_SDK_DISABLED")):
+    if tracing_disabled(environ):
         return None
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
@@ -122,6 +129,8 @@ def instrument_engine(engine: AsyncEngine) -> None:
     SQLAlchemy 2.1, hence the `<2.1` pin. `SQLAlchemyInstrumentor().instrument(engine=)`
     is a once-per-process singleton, so the per-engine tracer is attached directly.
     """
+    if tracing_disabled():
+        return
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
     from opentelemetry.instrumentation.sqlalchemy.version import __version__
     from opentelemetry.metrics import get_meter
@@ -136,6 +145,8 @@ def instrument_engine(engine: AsyncEngine) -> None:
 
 def instrument_http_client(client: httpx.AsyncClient) -> None:
     """A client span per HTTP request of `client` (the gateway's), with traceparent sent."""
+    if tracing_disabled():
+        return
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
     HTTPXClientInstrumentor.instrument_client(client)

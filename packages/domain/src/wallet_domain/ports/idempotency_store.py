@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Protocol
-from uuid import UUID
 
 from wallet_domain.model.idempotency import IdempotencyRecord, StoredResponse
 
@@ -17,16 +16,10 @@ class IdempotencyStore(Protocol):
 
     async def complete(
         self, user_id: str, key: str, response: StoredResponse, at: datetime
-    ) -> None:
+    ) -> StoredResponse:
         """Store the final reply if the record is still IN_PROGRESS (it becomes COMPLETED);
-        a reply once stored never changes, so replays stay byte-identical."""
-        ...
-
-    async def complete_for_payment(
-        self, payment_id: UUID, response: StoredResponse, at: datetime
-    ) -> None:
-        """Complete the IN_PROGRESS record that created `payment_id`, if any
-        (used when a payment is resolved outside its request)."""
+        a reply once stored never changes, so replays stay byte-identical. Returns the reply
+        the key holds afterwards: `response`, or the one stored before it."""
         ...
 
     async def purge_older_than(self, cutoff: datetime, *, batch: int) -> int:

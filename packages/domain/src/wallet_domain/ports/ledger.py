@@ -6,7 +6,7 @@ from typing import Protocol
 from uuid import UUID
 
 from wallet_domain.model.pagination import LedgerFilter
-from wallet_domain.model.transaction import LedgerEntry, TransactionStatus
+from wallet_domain.model.transaction import LedgerEntry
 
 
 class Ledger(Protocol):
@@ -15,13 +15,6 @@ class Ledger(Protocol):
     async def append(self, entry: LedgerEntry) -> None: ...
 
     async def get(self, user_id: str, transaction_id: UUID) -> LedgerEntry | None: ...
-
-    async def settle_payment(
-        self, payment_id: UUID, status: TransactionStatus, at: datetime
-    ) -> LedgerEntry | None:
-        """Move a PENDING payment to `status`, locking its row. Returns the settled
-        entry, or None if it was not PENDING any more (someone else settled it)."""
-        ...
 
     async def claim_stale_pending(
         self, created_before: datetime, *, skip: Sequence[UUID] = ()

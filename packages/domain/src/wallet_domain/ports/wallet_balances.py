@@ -14,11 +14,6 @@ class WalletBalances(Protocol):
         Raises ValidationError if it would overflow int64."""
         ...
 
-    async def debit(self, user_id: str, money: Money) -> int | None:
-        """Subtract if the balance covers it; returns the new balance, or None
-        (balance too small, or no such balance) with nothing changed."""
-        ...
-
     async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:
         """Available and pending (sum of PENDING payments) per currency held."""
         ...

@@ -7,7 +7,13 @@ from typing import Final
 from uuid import UUID
 
 from wallet_domain.deadline import Deadline
-from wallet_domain.errors import DomainError, InsufficientFunds, ProviderNotFound, WalletNotFound
+from wallet_domain.errors import (
+    DomainError,
+    GatewayUnavailable,
+    InsufficientFunds,
+    ProviderNotFound,
+    WalletNotFound,
+)
 from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.external_reference import MAX_EXTERNAL_REFERENCE, validate_printable
 from wallet_domain.model.idempotency import (
@@ -22,18 +28,15 @@ from wallet_domain.model.idempotency import (
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, new_payment
 from wallet_domain.model.wallet import validate_user_id
 from wallet_domain.money import Money, ensure_supported
-from wallet_domain.payment_outcome import failure_for
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
-from wallet_domain.ports.outbox import OutboxWriter
+from wallet_domain.ports.payment_book import OpenOutcome, PaymentBook
 from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, PaymentGateway
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
-from wallet_domain.ports.wallet_balances import WalletBalances
-from wallet_domain.ports.wallets import Wallets
 from wallet_domain.settlement import PaymentSettlement, status_from_charge, status_from_lookup
 
 # Share of the remaining deadline the charge leaves for the outcome lookup after a timeout,
@@ -73,11 +76,9 @@ class Pay:
         self,
         *,
         providers: ServiceProviders,
-        wallets: Wallets,
-        balances: WalletBalances,
         ledger: Ledger,
         idempotency: IdempotencyStore,
-        outbox: OutboxWriter,
+        book: PaymentBook,
         settlement: PaymentSettlement,
         gateway: PaymentGateway,
         tx: TransactionManager,
@@ -87,11 +88,9 @@ class Pay:
         currencies: frozenset[str],
     ) -> None:
         self._providers = providers
-        self._wallets = wallets
-        self._balances = balances
         self._ledger = ledger
         self._idempotency = idempotency
-        self._outbox = outbox
+        self._book = book
         self._settlement = settlement
         self._gateway = gateway
         self._tx = tx
@@ -127,27 +126,47 @@ class Pay:
             external_reference=reference,
             at=self._clock.now(),
         )
+        claim = IdempotencyRecord(
+            user_id=user_id,
+            key=key,
+            fingerprint=request_fingerprint,
+            state=IdempotencyState.IN_PROGRESS,
+            created_at=payment.created_at,
+            payment_id=payment.id,
+        )
+        opened = False
         try:
-            existing = await self._idempotency.claim(
-                IdempotencyRecord(
-                    user_id=user_id,
-                    key=key,
-                    fingerprint=request_fingerprint,
-                    state=IdempotencyState.IN_PROGRESS,
-                    created_at=payment.created_at,
-                    payment_id=payment.id,
-                )
-            )
-            if existing is not None:
-                await self._tx.rollback()
-                return reply_to_existing(existing, request_fingerprint)
-            # After the claim, so a replay is answered even if the provider was retired since.
             if await self._providers.get_active(request.provider_id) is None:
-                raise ProviderNotFound(provider_id=str(request.provider_id))
+                # A replay is answered even if the provider was retired since.
+                return await self._replay_or_refuse(
+                    claim, ProviderNotFound(provider_id=str(request.provider_id))
+                )
+            # Not enough money is an answer stored with the claim, decided in the same write.
+            refusal = self._encoder.failed(
+                InsufficientFunds(currency=money.currency, amount=money.amount)
+            )
             async with self._gateway.admission():
-                refused = await self._reserve(payment, key)
-                if refused is not None:
-                    return Reply(refused)
+                opened = True
+                opening = await self._book.open(
+                    payment,
+                    claim,
+                    event_for(
+                        EventType.PAYMENT_CREATED,
+                        payment,
+                        event_id=self._ids.new_id(),
+                        at=payment.created_at,
+                    ),
+                    refusal,
+                )
+                await self._tx.commit()
+                match opening.outcome:
+                    case OpenOutcome.HELD:
+                        assert opening.holder is not None
+                        return reply_to_existing(opening.holder, request_fingerprint)
+                    case OpenOutcome.NO_WALLET:
+                        raise WalletNotFound(user_id=user_id)
+                    case OpenOutcome.REFUSED:
+                        return Reply(refusal)
                 charge = await self._gateway.charge(
                     ChargeRequest(
                         payment_id=payment.id,
@@ -159,33 +178,27 @@ class Pay:
                     request.deadline.keeping(LOOKUP_SHARE),
                 )
                 final, timed_out = await self._decide(payment.id, charge, request.deadline)
+        except GatewayUnavailable as refused:
+            await self._tx.rollback()
+            if opened:
+                raise
+            # Refused before any write: a key already answered is still replayed.
+            return await self._replay_or_refuse(claim, refused)
         except BaseException:
             await self._tx.rollback()
             raise
         return Reply(await self._finish(payment, key, final, timed_out=timed_out))
 
-    async def _reserve(self, payment: LedgerEntry, key: str) -> StoredResponse | None:
-        """Transaction 1. Returns the stored refusal when the balance does not cover it."""
-        if await self._balances.debit(payment.user_id, payment.money) is None:
-            if await self._wallets.get(payment.user_id) is None:
-                raise WalletNotFound(user_id=payment.user_id)
-            refusal = self._encoder.failed(
-                InsufficientFunds(currency=payment.money.currency, amount=payment.money.amount)
-            )
-            await self._idempotency.complete(payment.user_id, key, refusal, payment.created_at)
-            await self._tx.commit()
-            return refusal
-        await self._ledger.append(payment)
-        await self._outbox.add(
-            event_for(
-                EventType.PAYMENT_CREATED,
-                payment,
-                event_id=self._ids.new_id(),
-                at=payment.created_at,
-            )
-        )
-        await self._tx.commit()
-        return None
+    async def _replay_or_refuse(self, claim: IdempotencyRecord, refusal: DomainError) -> Reply:
+        """Replay the key's stored reply if it has one, else raise `refusal`; either way
+        nothing is written (a claim made here to find out is rolled back)."""
+        try:
+            existing = await self._idempotency.claim(claim)
+        finally:
+            await self._tx.rollback()
+        if existing is None:
+            raise refusal
+        return reply_to_existing(existing, claim.fingerprint)
 
     async def _decide(
         self, payment_id: UUID, charge: ChargeStatus, deadline: Deadline
@@ -199,21 +212,23 @@ class Pay:
     async def _finish(
         self, payment: LedgerEntry, key: str, final: TransactionStatus | None, *, timed_out: bool
     ) -> StoredResponse:
-        """Transaction 2: settle (unless unknown) and store the reply with it."""
+        """Transaction 2: settle (unless unknown) with the reply stored in the same write."""
         try:
-            current = payment
+            settled = None
             if final is not None:
-                settled = await self._settlement.settle(payment, final)
-                if settled is None:
-                    # The recovery worker settled it first: report what actually happened.
+                settled = await self._settlement.settle(payment, final, timed_out=timed_out)
+            if settled is not None:
+                response = settled.reply
+            else:
+                # Still unknown, or the recovery worker settled it first: report what is.
+                current = payment
+                if final is not None:
                     current = await self._ledger.get(payment.user_id, payment.id) or payment
-                else:
-                    current = settled.payment
-            error: DomainError | None = failure_for(current, timed_out=timed_out)
-            response = (
-                self._encoder.created(current) if error is None else self._encoder.failed(error)
-            )
-            await self._idempotency.complete(payment.user_id, key, response, self._clock.now())
+                response = self._settlement.reply_for(current, timed_out=timed_out)
+                # A reply the recovery worker stored first stands: replays must match it.
+                response = await self._idempotency.complete(
+                    payment.user_id, key, response, self._clock.now()
+                )
             await self._tx.commit()
         except BaseException:
             await self._tx.rollback()

@@ -8,12 +8,9 @@ from uuid import UUID
 
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import GatewayUnavailable
-from wallet_domain.payment_outcome import failure_for
 from wallet_domain.ports.clock import Clock
-from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.payment_gateway import PaymentGateway
-from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.settlement import PaymentSettlement, status_from_lookup
 
@@ -49,20 +46,16 @@ class ResolvePendingPayments:
         self,
         *,
         ledger: Ledger,
-        idempotency: IdempotencyStore,
         settlement: PaymentSettlement,
         gateway: PaymentGateway,
         tx: TransactionManager,
         clock: Clock,
-        encoder: ResponseEncoder,
     ) -> None:
         self._ledger = ledger
-        self._idempotency = idempotency
         self._settlement = settlement
         self._gateway = gateway
         self._tx = tx
         self._clock = clock
-        self._encoder = encoder
 
     async def execute(self, request: ResolvePendingRequest) -> ResolveReport:
         cutoff = self._clock.now() - request.older_than
@@ -89,17 +82,8 @@ class ResolvePendingPayments:
                     unresolved.append(payment.id)
                     await self._tx.rollback()
                     continue
-                settled = await self._settlement.settle(payment, final)
-                if settled is not None:
-                    error = failure_for(settled.payment, timed_out=True)
-                    response = (
-                        self._encoder.created(settled.payment)
-                        if error is None
-                        else self._encoder.failed(error)
-                    )
-                    await self._idempotency.complete_for_payment(
-                        payment.id, response, self._clock.now()
-                    )
+                # Stores the final reply under the request's key if that is still open.
+                if await self._settlement.settle(payment, final, timed_out=True) is not None:
                     resolved += 1
                 await self._tx.commit()
             except BaseException:

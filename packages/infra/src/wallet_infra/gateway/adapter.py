@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import httpx
+import orjson
 import structlog
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from wallet_domain.deadline import Deadline
@@ -82,6 +83,8 @@ class HttpxPaymentGateway(PaymentGateway):
     def __init__(self, *, client: httpx.AsyncClient, settings: GatewaySettings) -> None:
         self._client = client
         self._settings = settings
+        # Absolute and parsed once: httpx re-parses and re-joins a relative URL per call.
+        self._payments_url = httpx.URL(str(client.base_url).rstrip("/") + "/payments")
         self._bulkhead = Bulkhead(settings.max_concurrent)
         self._breaker = CircuitBreaker(
             failure_threshold=settings.breaker_failure_threshold,
@@ -198,20 +201,22 @@ class HttpxPaymentGateway(PaymentGateway):
             "provider_id": str(request.provider_id),
             "external_reference": request.external_reference,
         }
-        headers = {"Idempotency-Key": str(request.payment_id)}
-        response = await self._send("POST", "/payments", seconds_left, json=body, headers=headers)
+        headers = {"Idempotency-Key": str(request.payment_id), "Content-Type": "application/json"}
+        response = await self._send(
+            "POST", self._payments_url, seconds_left, content=orjson.dumps(body), headers=headers
+        )
         if response is None:
             return ChargeStatus.UNKNOWN
         return replies.charge_status(response, request.payment_id)
 
     async def _lookup_once(self, payment_id: UUID, seconds_left: float) -> LookupStatus:
-        response = await self._send("GET", f"/payments/{payment_id}", seconds_left)
+        response = await self._send("GET", f"{self._payments_url}/{payment_id}", seconds_left)
         if response is None:
             return LookupStatus.UNKNOWN
         return replies.lookup_status(response, payment_id)
 
     async def _send(
-        self, method: str, url: str, seconds_left: float, **kwargs: Any
+        self, method: str, url: httpx.URL | str, seconds_left: float, **kwargs: Any
     ) -> httpx.Response | None:
         """One HTTP exchange within `seconds_left`.
 

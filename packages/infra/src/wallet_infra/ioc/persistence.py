@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.outbox import OutboxWriter
+from wallet_domain.ports.payment_book import PaymentBook
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
@@ -17,6 +18,7 @@ from wallet_infra.persistence import (
     SqlaIdempotencyStore,
     SqlaLedger,
     SqlaOutboxWriter,
+    SqlaPaymentBook,
     SqlaServiceProviders,
     SqlaTransactionManager,
     SqlaWalletBalances,
@@ -51,3 +53,7 @@ class PersistenceProvider(Provider):
         """Each row carries the current span's traceparent (the API request's), so the
         relay's publish and the consumers' handling join the request's trace."""
         return SqlaOutboxWriter(session=session, traceparent_provider=current_traceparent)
+
+    @provide
+    def payment_book(self, session: AsyncSession) -> PaymentBook:
+        return SqlaPaymentBook(session=session, traceparent_provider=current_traceparent)

@@ -8,6 +8,7 @@ from wallet_infra.persistence.engine import make_engine, make_session_factory
 from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
 from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.outbox import SqlaOutboxWriter
+from wallet_infra.persistence.payment_book import SqlaPaymentBook
 from wallet_infra.persistence.provider_cache import ProviderCache
 from wallet_infra.persistence.service_providers import SqlaServiceProviders
 from wallet_infra.persistence.transaction_manager import SqlaTransactionManager
@@ -19,6 +20,7 @@ __all__ = [
     "SqlaIdempotencyStore",
     "SqlaLedger",
     "SqlaOutboxWriter",
+    "SqlaPaymentBook",
     "SqlaServiceProviders",
     "SqlaTransactionManager",
     "SqlaWalletBalances",

@@ -17,6 +17,7 @@ FOREIGN_KEY_VIOLATION: Final = "23503"
 CHECK_VIOLATION: Final = "23514"
 INTEGRITY_CONSTRAINT_VIOLATION: Final = "23000"  # what the ledger's immutability trigger raises
 NUMERIC_VALUE_OUT_OF_RANGE: Final = "22003"
+DEADLOCK_DETECTED: Final = "40P01"
 
 ErrorFactory = Callable[[], Exception]
 
@@ -41,12 +42,34 @@ def translate(
     sqlstates: Mapping[str, ErrorFactory] | None = None,
 ) -> Exception | None:
     """The domain error for a known constraint or SQLSTATE, else None (re-raise `exc`)."""
-    if constraints:
-        name = constraint_name(exc)
-        if name is not None and name in constraints:
-            return constraints[name]()
-    if sqlstates:
-        code = sqlstate(exc)
-        if code is not None and code in sqlstates:
-            return sqlstates[code]()
+    return _known(constraint_name(exc), sqlstate(exc), constraints, sqlstates)
+
+
+def translate_driver(
+    exc: Exception,
+    *,
+    constraints: Mapping[str, ErrorFactory] | None = None,
+    sqlstates: Mapping[str, ErrorFactory] | None = None,
+) -> Exception | None:
+    """`translate` for an error raised by the driver itself (asyncpg used directly)."""
+    name = getattr(exc, "constraint_name", None)
+    code = getattr(exc, "sqlstate", None)
+    return _known(
+        name if isinstance(name, str) else None,
+        code if isinstance(code, str) else None,
+        constraints,
+        sqlstates,
+    )
+
+
+def _known(
+    name: str | None,
+    code: str | None,
+    constraints: Mapping[str, ErrorFactory] | None,
+    sqlstates: Mapping[str, ErrorFactory] | None,
+) -> Exception | None:
+    if constraints and name is not None and name in constraints:
+        return constraints[name]()
+    if sqlstates and code is not None and code in sqlstates:
+        return sqlstates[code]()
     return None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Final
-from uuid import UUID
 
 from sqlalchemy import (
     Boolean,
@@ -77,11 +76,7 @@ _COMPLETE: Final = (
     _k.update()
     .where(_k.c.user_id == bindparam("uid"), _k.c.key == bindparam("k"), _k.c.state == _IN_PROGRESS)
     .values(_complete_values)
-)
-_COMPLETE_FOR_PAYMENT: Final = (
-    _k.update()
-    .where(_k.c.payment_id == bindparam("pid"), _k.c.state == _IN_PROGRESS)
-    .values(_complete_values)
+    .returning(_k.c.state)
 )
 # Oldest first through idempotency_keys_created_at_idx; SKIP LOCKED lets purgers run side by side.
 _expired: Final = (
@@ -149,7 +144,7 @@ class SqlaIdempotencyStore(IdempotencyStore):
 
     async def complete(
         self, user_id: str, key: str, response: StoredResponse, at: datetime
-    ) -> None:
+    ) -> StoredResponse:
         params = {
             "uid": user_id,
             "k": key,
@@ -157,13 +152,14 @@ class SqlaIdempotencyStore(IdempotencyStore):
             "body": response.body,
             "at": at,
         }
-        await self._session.execute(_COMPLETE, params)
-
-    async def complete_for_payment(
-        self, payment_id: UUID, response: StoredResponse, at: datetime
-    ) -> None:
-        params = {"pid": payment_id, "status": response.status_code, "body": response.body}
-        await self._session.execute(_COMPLETE_FOR_PAYMENT, {**params, "at": at})
+        if (await self._session.execute(_COMPLETE, params)).first() is not None:
+            return response
+        # Answered already (a reply never changes): that reply is the key's answer.
+        row = (await self._session.execute(_GET, {"uid": user_id, "k": key})).first()
+        stored = None if row is None else _record(row).response
+        if stored is None:
+            raise LookupError(f"no answered idempotency record for key {key!r}")
+        return stored
 
     async def purge_older_than(self, cutoff: datetime, *, batch: int) -> int:
         result = await self._session.execute(_PURGE, {"cutoff": cutoff, "batch": batch})

@@ -16,10 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import PaymentNotFound, ProviderNotFound, WalletNotFound
 from wallet_domain.model.pagination import LedgerFilter
 from wallet_domain.model.transaction import (
-    PAYMENT_FINAL_STATUSES,
     IllegalTransition,
     LedgerEntry,
-    TransactionStatus,
 )
 from wallet_domain.ports.ledger import Ledger
 
@@ -28,7 +26,6 @@ from wallet_infra.persistence.ledger_queries import (
     CLAIM_STALE_PENDING,
     GET_ENTRY,
     INSERT_ENTRY,
-    SETTLE_PAYMENT,
     entry_from_row,
     entry_row,
     page_statement,
@@ -41,7 +38,7 @@ from wallet_infra.persistence.tables import (
 )
 
 
-def _append_errors(entry: LedgerEntry) -> dict[str, ErrorFactory]:
+def append_errors(entry: LedgerEntry) -> dict[str, ErrorFactory]:
     # A second refund means two resolvers both settled one payment: a bug, not a user error.
     return {
         TRANSACTIONS_REFUND_ONCE: lambda: IllegalTransition(
@@ -63,7 +60,7 @@ class SqlaLedger(Ledger):
         try:
             await self._session.execute(INSERT_ENTRY, entry_row(entry))
         except DBAPIError as exc:
-            error = translate(exc, constraints=_append_errors(entry))
+            error = translate(exc, constraints=append_errors(entry))
             if error is None:
                 raise
             raise error from None
@@ -71,15 +68,6 @@ class SqlaLedger(Ledger):
     async def get(self, user_id: str, transaction_id: UUID) -> LedgerEntry | None:
         result = await self._session.execute(GET_ENTRY, {"tid": transaction_id, "uid": user_id})
         row = result.first()
-        return None if row is None else entry_from_row(row)
-
-    async def settle_payment(
-        self, payment_id: UUID, status: TransactionStatus, at: datetime
-    ) -> LedgerEntry | None:
-        if status not in PAYMENT_FINAL_STATUSES:
-            raise IllegalTransition(f"{status} is not a final payment status")
-        params = {"tid": payment_id, "new_status": status.value, "at": at}
-        row = (await self._session.execute(SETTLE_PAYMENT, params)).first()
         return None if row is None else entry_from_row(row)
 
     async def claim_stale_pending(

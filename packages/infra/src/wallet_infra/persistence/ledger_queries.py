@@ -17,17 +17,6 @@ INSERT_ENTRY: Final = _t.insert()
 GET_ENTRY: Final = select(*_t.c).where(
     _t.c.id == bindparam("tid"), _t.c.user_id == bindparam("uid")
 )
-# Constants stay literal so the planner sees them even in a generic (prepared) plan.
-SETTLE_PAYMENT: Final = (
-    _t.update()
-    .where(
-        _t.c.id == bindparam("tid"),
-        _t.c.type == literal_column("'PAYMENT'"),
-        _t.c.status == literal_column("'PENDING'"),
-    )
-    .values(status=bindparam("new_status"), updated_at=bindparam("at"))
-    .returning(*_t.c)
-)
 # Oldest stale PENDING payment through transactions_pending_idx; SKIP LOCKED hands each
 # one to exactly one of any number of recovery workers.
 CLAIM_STALE_PENDING: Final = (

@@ -1,9 +1,7 @@
 """`WalletBalances` on PostgreSQL: one row per (user_id, currency), each change one statement.
 
-A credit is an upsert and a debit a conditional UPDATE; both lock the row until the
-caller's transaction ends, so concurrent changes to one balance serialise on it. Under
-READ COMMITTED a debit that waited re-checks `balance >= amount` against the committed
-row, which is what keeps the balance from going negative without a separate SELECT.
+A credit is an upsert that locks the row until the caller's transaction ends, so
+concurrent changes to one balance serialise on it. Payments debit through `PaymentBook`.
 """
 
 from __future__ import annotations
@@ -37,17 +35,6 @@ _CREDIT: Final = text(
     f" ON CONFLICT ON CONSTRAINT {WALLET_BALANCES_PKEY} DO UPDATE"
     " SET balance = wallet_balances.balance + excluded.balance, updated_at = now()"
     " RETURNING balance"
-)
-
-_DEBIT: Final = (
-    _b.update()
-    .where(
-        _b.c.user_id == bindparam("uid"),
-        _b.c.currency == bindparam("cur"),
-        _b.c.balance >= bindparam("amt"),
-    )
-    .values(balance=_b.c.balance - bindparam("amt"), updated_at=func.now())
-    .returning(_b.c.balance)
 )
 
 # Constants stay literal so the planner sees them even in a generic (prepared) plan.
@@ -98,11 +85,6 @@ class SqlaWalletBalances(WalletBalances):
             if error is None:
                 raise
             raise error from None
-        return balance
-
-    async def debit(self, user_id: str, money: Money) -> int | None:
-        params = {"uid": user_id, "cur": money.currency, "amt": money.amount}
-        balance: int | None = (await self._session.execute(_DEBIT, params)).scalar()
         return balance
 
     async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:

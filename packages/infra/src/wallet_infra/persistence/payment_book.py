@@ -1,0 +1,331 @@
+"""`PaymentBook` on PostgreSQL: each of a payment's two writes is ONE statement.
+
+Data-modifying CTEs chain the steps, each guarded by the previous one's RETURNING rows
+(the debit only if the key was claimed in progress, the ledger row only if debited, ...),
+so a write is all-or-nothing within the statement and costs one round trip.
+
+The payment path's cost is dominated by round trips on both sides of the socket, so these
+two statements go to asyncpg directly on the session's connection: no BEGIN/COMMIT round
+trips when the caller has no transaction open (the statement is its own transaction) and
+none of SQLAlchemy's per-execute work. Inside an open transaction (the recovery worker
+holds its payment's row lock) the statement simply joins it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+from uuid import UUID
+
+import asyncpg  # type: ignore[import-untyped]
+import orjson
+from opentelemetry import trace
+from sqlalchemy.ext.asyncio import AsyncSession
+from wallet_domain.errors import IdempotencyInProgress, ValidationError
+from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
+from wallet_domain.model.settlement import Settlement
+from wallet_domain.model.transaction import LedgerEntry
+from wallet_domain.ports.payment_book import Opening, OpenOutcome, PaymentBook
+
+from wallet_infra.persistence.errors import (
+    DEADLOCK_DETECTED,
+    NUMERIC_VALUE_OUT_OF_RANGE,
+    ErrorFactory,
+    translate_driver,
+)
+from wallet_infra.persistence.ledger import append_errors
+from wallet_infra.persistence.ledger_queries import entry_row
+from wallet_infra.persistence.outbox import TraceparentProvider
+from wallet_infra.persistence.tables import IDEMPOTENCY_KEYS_PKEY, WALLET_BALANCES_PKEY
+from wallet_infra.telemetry import tracer
+
+_ENTRY_COLUMNS: Final = (
+    ("id", "uuid"),
+    ("user_id", "text"),
+    ("type", "text"),
+    ("status", "text"),
+    ("amount", "bigint"),
+    ("currency", "char(3)"),
+    ("provider_id", "uuid"),
+    ("external_reference", "text"),
+    ("reference", "text"),
+    ("refund_of", "uuid"),
+    ("created_at", "timestamptz"),
+    ("updated_at", "timestamptz"),
+)
+_EVENT_COLUMNS: Final = (
+    ("event_id", "uuid"),
+    ("event_type", "text"),
+    ("aggregate_id", "uuid"),
+    ("user_id", "text"),
+    ("occurred_at", "timestamptz"),
+    ("schema_version", "integer"),
+    ("payload", "jsonb"),
+    ("traceparent", "text"),
+)
+_NAMED_PARAM: Final = re.compile(r"(?<!:):([a-z][a-z0-9_]*)")
+
+
+class PositionalStatement:
+    """SQL written with `:name` parameters, sent with asyncpg's `$n` ones."""
+
+    def __init__(self, sql: str) -> None:
+        self.names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in self.names:
+                self.names.append(name)
+            return f"${self.names.index(name) + 1}"
+
+        self.sql = _NAMED_PARAM.sub(number, sql)
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        return [params[name] for name in self.names]
+
+
+def _typed(columns: tuple[tuple[str, str], ...], prefix: str) -> str:
+    # Parameters in SELECT lists are CAST: nothing else tells PostgreSQL their types.
+    return ", ".join(f"CAST(:{prefix}{name} AS {sql_type})" for name, sql_type in columns)
+
+
+def _names(columns: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(name for name, _ in columns)
+
+
+def _insert_entry(prefix: str, source: str) -> str:
+    """INSERT one ledger row (parameters `<prefix><column>`) once per row of `source`."""
+    return (
+        f"INSERT INTO transactions ({_names(_ENTRY_COLUMNS)})"  # noqa: S608 - constants only
+        f" SELECT {_typed(_ENTRY_COLUMNS, prefix)} FROM {source} RETURNING id"
+    )
+
+
+def _insert_events(count: int, source: str) -> str:
+    """INSERT `count` outbox rows (parameters `e<i>_<column>`) if `source` has a row."""
+    rows = ", ".join(f"({_typed(_EVENT_COLUMNS, f'e{i}_')})" for i in range(count))
+    return (
+        f"INSERT INTO outbox ({_names(_EVENT_COLUMNS)})"  # noqa: S608 - constants only
+        f" SELECT * FROM (VALUES {rows}) AS v WHERE EXISTS (SELECT FROM {source})"
+        " RETURNING event_id"
+    )
+
+
+# The balance row is locked first (FOR UPDATE re-reads the latest committed version), so
+# "covered" is decided on the balance the debit will change. The key is then claimed
+# either in progress (covered) or already answered with the refusal, so no outcome ever
+# leaves a claimed key that nothing will complete. An unknown wallet claims nothing.
+OPEN: Final = PositionalStatement(
+    "WITH wallet AS (SELECT FROM wallets WHERE user_id = :user_id"  # noqa: S608 - constants only
+    "), balance AS ("
+    " SELECT balance FROM wallet_balances WHERE user_id = :user_id AND currency = :currency"
+    " FOR UPDATE"
+    "), covered AS (SELECT EXISTS (SELECT FROM balance WHERE balance >= :amount) AS yes"
+    "), claimed AS ("
+    " INSERT INTO idempotency_keys (user_id, key, fingerprint, state, payment_id,"
+    " response_status, response_body, created_at, completed_at)"
+    " SELECT CAST(:user_id AS text), CAST(:key AS text), CAST(:fingerprint AS text),"
+    " CASE WHEN c.yes THEN 'IN_PROGRESS' ELSE 'COMPLETED' END, CAST(:payment_id AS uuid),"
+    " CASE WHEN c.yes THEN NULL ELSE CAST(:refusal_status AS smallint) END,"
+    " CASE WHEN c.yes THEN NULL ELSE CAST(:refusal_body AS bytea) END,"
+    " CAST(:created_at AS timestamptz),"
+    " CASE WHEN c.yes THEN NULL ELSE CAST(:created_at AS timestamptz) END"
+    " FROM covered AS c WHERE EXISTS (SELECT FROM wallet)"
+    f" ON CONFLICT ON CONSTRAINT {IDEMPOTENCY_KEYS_PKEY} DO NOTHING RETURNING state"
+    # No `balance >= amount` here: the lock guarantees it, and were it ever wrong the
+    # non-negative CHECK would fail the whole statement rather than half-apply it.
+    "), debited AS ("
+    " UPDATE wallet_balances SET balance = balance - :amount, updated_at = now()"
+    " WHERE user_id = :user_id AND currency = :currency"
+    " AND EXISTS (SELECT FROM claimed WHERE state = 'IN_PROGRESS') RETURNING balance"
+    f"), entry AS ({_insert_entry('p_', 'debited')}"
+    f"), event AS ({_insert_events(1, 'entry')})"
+    " SELECT EXISTS (SELECT FROM wallet) AS wallet_exists,"
+    " (SELECT state FROM claimed) AS claimed, EXISTS (SELECT FROM event) AS debited,"
+    " k.user_id, k.key, k.fingerprint, k.state, k.payment_id, k.response_status,"
+    " k.response_body, k.created_at"
+    " FROM (VALUES (1)) AS one LEFT JOIN idempotency_keys AS k"
+    " ON k.user_id = :user_id AND k.key = :key AND NOT EXISTS (SELECT FROM claimed)"
+)
+
+
+def _settle(refunded: bool) -> PositionalStatement:
+    """Status move -> [refund credit + REFUND row] -> events -> reply, every step guarded
+    by the status move, which only a PENDING payment makes."""
+    refund = (
+        ", credited AS ("  # noqa: S608 - constants only
+        " INSERT INTO wallet_balances (user_id, currency, balance)"
+        " SELECT CAST(:r_user_id AS text), CAST(:r_currency AS char(3)),"
+        " CAST(:r_amount AS bigint) FROM settled"
+        f" ON CONFLICT ON CONSTRAINT {WALLET_BALANCES_PKEY} DO UPDATE"
+        " SET balance = wallet_balances.balance + excluded.balance, updated_at = now()"
+        f" RETURNING balance), refund AS ({_insert_entry('r_', 'credited')})"
+        if refunded
+        else ""
+    )
+    return PositionalStatement(
+        "WITH settled AS ("  # noqa: S608 - constants only
+        " UPDATE transactions SET status = :status, updated_at = :at"
+        " WHERE id = :payment_id AND type = 'PAYMENT' AND status = 'PENDING' RETURNING id"
+        f"){refund}, events AS ({_insert_events(2 if refunded else 1, 'settled')}"
+        "), reply AS ("
+        " UPDATE idempotency_keys SET state = 'COMPLETED', response_status = :reply_status,"
+        " response_body = :reply_body, completed_at = :at"
+        " WHERE payment_id = :payment_id AND state = 'IN_PROGRESS'"
+        " AND EXISTS (SELECT FROM settled) RETURNING 1"
+        ") SELECT EXISTS (SELECT FROM settled) AS settled"
+    )
+
+
+SETTLE_APPROVED: Final = _settle(refunded=False)
+SETTLE_REFUNDED: Final = _settle(refunded=True)
+# A concurrent holder can commit after the statement's snapshot was taken: the insert then
+# sees the conflict but the read cannot see the row. Nothing was written: try again.
+_OPEN_ATTEMPTS: Final = 3
+# The server or the socket went away: the connection is unusable, whatever the statement.
+CONNECTION_LOST: Final = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # e.g. the protocol saw the server's goodbye mid-exchange
+    ConnectionError,
+    OSError,
+)
+_OUT_OF_RANGE: Final[Mapping[str, ErrorFactory]] = {
+    NUMERIC_VALUE_OUT_OF_RANGE: lambda: ValidationError(
+        "the balance would exceed the largest amount", field="amount"
+    ),
+}
+
+
+def _prefixed(row: Mapping[str, Any], prefix: str) -> dict[str, Any]:
+    return {f"{prefix}{name}": value for name, value in row.items()}
+
+
+def _holder(row: Any) -> IdempotencyRecord:
+    response = None
+    if row["response_status"] is not None and row["response_body"] is not None:
+        response = StoredResponse(row["response_status"], bytes(row["response_body"]))
+    return IdempotencyRecord(
+        user_id=row["user_id"],
+        key=row["key"],
+        fingerprint=row["fingerprint"],
+        state=IdempotencyState(row["state"]),
+        created_at=row["created_at"],
+        payment_id=None if row["payment_id"] is None else UUID(str(row["payment_id"])),
+        response=response,
+    )
+
+
+class SqlaPaymentBook(PaymentBook):
+    """A payment's writes on the request session's connection; never commits.
+
+    `traceparent_provider` stamps each event with the current span, like SqlaOutboxWriter.
+    """
+
+    def __init__(
+        self, *, session: AsyncSession, traceparent_provider: TraceparentProvider | None = None
+    ) -> None:
+        self._session = session
+        self._traceparent = traceparent_provider
+
+    async def _fetchrow(
+        self,
+        name: str,
+        statement: PositionalStatement,
+        params: Mapping[str, Any],
+        errors: Mapping[str, ErrorFactory],
+        sqlstates: Mapping[str, ErrorFactory],
+    ) -> Any:
+        connection = await self._session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None  # a checked-out connection always has one
+        with tracer().start_as_current_span(
+            name, kind=trace.SpanKind.CLIENT, attributes={"db.system": "postgresql"}
+        ):
+            try:
+                return await driver.fetchrow(statement.sql, *statement.args(params))
+            except CONNECTION_LOST:
+                # What SQLAlchemy does for its own statements: never pool a dead connection.
+                await connection.invalidate()
+                raise
+            except asyncpg.PostgresError as exc:
+                error = translate_driver(exc, constraints=errors, sqlstates=sqlstates)
+                if error is None:
+                    raise
+                raise error from None
+
+    def _events(self, events: tuple[DomainEvent, ...]) -> dict[str, Any]:
+        traceparent = None if self._traceparent is None else self._traceparent()
+        params: dict[str, Any] = {}
+        for i, event in enumerate(events):
+            params |= {
+                f"e{i}_event_id": event.event_id,
+                f"e{i}_event_type": event.event_type.value,
+                f"e{i}_aggregate_id": event.aggregate_id,
+                f"e{i}_user_id": event.user_id,
+                f"e{i}_occurred_at": event.occurred_at,
+                f"e{i}_schema_version": event.schema_version,
+                # The engine's jsonb codec takes JSON text.
+                f"e{i}_payload": orjson.dumps(event.payload).decode(),
+                f"e{i}_traceparent": traceparent,
+            }
+        return params
+
+    async def open(
+        self,
+        payment: LedgerEntry,
+        claim: IdempotencyRecord,
+        created: DomainEvent,
+        refusal: StoredResponse,
+    ) -> Opening:
+        params = {
+            "user_id": claim.user_id,
+            "key": claim.key,
+            "fingerprint": claim.fingerprint,
+            "payment_id": claim.payment_id,
+            "created_at": claim.created_at,
+            "currency": payment.money.currency,
+            "amount": payment.money.amount,
+            "refusal_status": refusal.status_code,
+            "refusal_body": refusal.body,
+            **_prefixed(entry_row(payment), "p_"),
+            **self._events((created,)),
+        }
+        # Two requests that reuse one key across a deposit and a payment take the key and
+        # the balance in opposite orders; PostgreSQL breaks the tie: one is "in flight".
+        sqlstates = {DEADLOCK_DETECTED: IdempotencyInProgress}
+        for _ in range(_OPEN_ATTEMPTS):
+            row = await self._fetchrow(
+                "payment_book.open", OPEN, params, append_errors(payment), sqlstates
+            )
+            if row["claimed"] == IdempotencyState.IN_PROGRESS.value:
+                if not row["debited"]:
+                    raise RuntimeError("payment claimed but not debited")  # the CTE's contract
+                return Opening(OpenOutcome.DEBITED)
+            if row["claimed"] is not None:
+                return Opening(OpenOutcome.REFUSED)
+            if row["user_id"] is not None:
+                return Opening(OpenOutcome.HELD, holder=_holder(row))
+            if not row["wallet_exists"]:
+                return Opening(OpenOutcome.NO_WALLET)
+        raise RuntimeError("idempotency key neither claimable nor readable")
+
+    async def settle(self, settlement: Settlement) -> bool:
+        payment, refund = settlement.payment, settlement.refund
+        params: dict[str, Any] = {
+            "payment_id": payment.id,
+            "status": payment.status.value,
+            "at": payment.updated_at,
+            "reply_status": settlement.reply.status_code,
+            "reply_body": settlement.reply.body,
+            **self._events(settlement.events),
+        }
+        statement, errors = SETTLE_APPROVED, {}
+        if refund is not None:
+            statement, errors = SETTLE_REFUNDED, append_errors(refund)
+            params |= _prefixed(entry_row(refund), "r_")
+        row = await self._fetchrow("payment_book.settle", statement, params, errors, _OUT_OF_RANGE)
+        settled: bool = row["settled"]
+        return settled
