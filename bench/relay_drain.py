@@ -52,6 +52,25 @@ FROM generate_series(1, $1) AS n,
      (SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS ms) AS base
 """
 _CLEAN_UP: Final = "DELETE FROM outbox WHERE user_id LIKE $1"
+_CLOCK_TICK_S: Final = 1 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 0.01
+
+
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) the process has used, from /proc (None elsewhere).
+
+    Next to the wall figure, which the other processes on a shared machine move, the
+    relay's own CPU per event is the noise-robust one."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) * _CLOCK_TICK_S
+
+
+async def _any_sent_since(conn: asyncpg.Connection, since: Any) -> bool:
+    return bool(
+        await conn.fetchval("SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at >= $1)", since)
+    )
 
 
 async def _any_unsent(conn: asyncpg.Connection) -> bool:
@@ -79,6 +98,7 @@ async def run(
     try:
         tag = f"bench-relay-{uuid.uuid4().hex[:8]}-"
         await conn.execute(_SEED, events, tag)
+        seeded_at = await conn.fetchval("SELECT clock_timestamp()")
         with (
             scratch_vhost(amqp_url, prefix="wallet-bench-") as url,
             tempfile.TemporaryFile() as log,
@@ -89,22 +109,37 @@ async def run(
             started = time.perf_counter()
             async with module_subprocess("wallet_relay", env, log, cwd=ROOT) as relay:
                 deadline = started + DRAIN_TIMEOUT_S
+                # CPU once the first events are sent: the start-up (imports, connections)
+                # is left out of the per-event figure.
+                cpu_at_start: float | None = None
                 while await _any_unsent(conn):
                     if relay.returncode is not None or time.perf_counter() > deadline:
                         log.seek(0)
                         raise RuntimeError(f"relay did not drain: {log.read().decode()[-2000:]}")
+                    if cpu_at_start is None and await _any_sent_since(conn, seeded_at):
+                        cpu_at_start = _cpu_s(relay.pid)
                     await asyncio.sleep(POLL_S)
                 finished = time.perf_counter()
+                cpu_at_end = _cpu_s(relay.pid)
         sent, drain_s = await _sent_span(conn, tag)
         await conn.execute(_CLEAN_UP, tag + "%")
     finally:
         await conn.close()
     rate = sent / drain_s if drain_s > 0 else float("inf")
+    cpu_s = (
+        cpu_at_end - cpu_at_start
+        if cpu_at_start is not None and cpu_at_end is not None
+        else float("nan")
+    )
     return {
         "events": sent,
         "total_s": round(finished - started, 2),
         "drain_s": round(drain_s, 2),
         "events_per_s": round(rate),
+        # Over drain_s, about: the events sent before the first poll saw one are counted
+        # without their CPU, so this errs low by at most one poll's worth.
+        "relay_cpu_us_per_event": round(cpu_s / sent * 1e6) if sent else float("nan"),
+        "relay_cpu_share": round(cpu_s / drain_s, 2) if drain_s > 0 else float("nan"),
         "target_events_per_s": TARGET_EVENTS_PER_S,
         "ok": rate >= TARGET_EVENTS_PER_S,
     }

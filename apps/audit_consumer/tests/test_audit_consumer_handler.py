@@ -8,6 +8,8 @@ real broker by the integration tests.
 
 from __future__ import annotations
 
+import anyio.to_thread
+import pytest
 from audit_consumer_testkit import AuditStore, money_event
 from faststream.rabbit import RabbitBroker
 from wallet_domain.model.events import DomainEvent, EventType
@@ -96,3 +98,21 @@ async def test_every_event_type_is_audited_whatever_its_payload(
 
     assert settled == ["ack"] * 3
     assert audit_store.rows == {event.event_id: event for event in events}
+
+
+async def test_a_delivery_is_handled_without_a_worker_thread(
+    broker: RabbitBroker, audit_store: AuditStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FastStream resolves sync context parameters through anyio's thread pool; the
+    # subscriber's parameters must all resolve on the event loop (see inline_context).
+    async def no_thread(*_: object, **__: object) -> None:
+        raise AssertionError("a handler parameter was resolved in a worker thread")
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", no_thread)
+    event = money_event(EventType.PAYMENT_CREATED)
+
+    with recorded_settlements() as settled:
+        await _deliver_event(broker, event)
+
+    assert settled == ["ack"]
+    assert audit_store.rows == {event.event_id: event}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from opentelemetry import trace
+from opentelemetry.sdk import trace as sdk_trace
+from opentelemetry.sdk.trace import TracerProvider
 from wallet_infra import telemetry
 from wallet_infra.logging_setup import add_trace_context
 
@@ -41,3 +43,10 @@ def test_outside_any_span_there_is_no_traceparent_and_no_ids() -> None:
     assert telemetry.current_traceparent() is None
     assert telemetry.trace_ids() is None
     assert add_trace_context(None, "info", {"event": "x"}) == {"event": "x"}
+
+
+def test_the_tracer_is_built_once_per_provider_and_follows_a_new_one() -> None:
+    first, second = TracerProvider(), TracerProvider()
+    assert telemetry._tracer_of(first) is telemetry._tracer_of(first)
+    assert telemetry._tracer_of(second) is not telemetry._tracer_of(first)
+    assert isinstance(telemetry._tracer_of(first), sdk_trace.Tracer)

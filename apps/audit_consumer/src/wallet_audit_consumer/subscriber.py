@@ -10,10 +10,10 @@ from __future__ import annotations
 from dishka import FromDishka
 from dishka_faststream import inject
 from faststream.rabbit import RabbitBroker
-from faststream.rabbit.annotations import RabbitMessage
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.use_cases.record_audit_event import RecordAuditEvent, RecordAuditEventRequest
 from wallet_infra.consuming.delivery import ACK_POLICY, DeliveryHandler, raw_body
+from wallet_infra.consuming.inline_context import Delivery, HandlerContext
 from wallet_infra.messaging.topology import AUDIT_QUEUE, EVENTS_EXCHANGE
 
 
@@ -30,9 +30,10 @@ def subscribe(broker: RabbitBroker) -> None:
     )
     @inject
     async def record_audit_event(
-        message: RabbitMessage,
+        message: Delivery,
         use_case: FromDishka[RecordAuditEvent],
         deliveries: FromDishka[DeliveryHandler],
+        context: HandlerContext,  # where @inject finds the request container
     ) -> None:
         async def act(event: DomainEvent) -> bool:
             return (await use_case.execute(RecordAuditEventRequest(event=event))).new

@@ -10,13 +10,13 @@ from __future__ import annotations
 from dishka import FromDishka
 from dishka_faststream import inject
 from faststream.rabbit import RabbitBroker
-from faststream.rabbit.annotations import RabbitMessage
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.use_cases.count_payment_event import (
     CountPaymentEvent,
     CountPaymentEventRequest,
 )
 from wallet_infra.consuming.delivery import ACK_POLICY, DeliveryHandler, raw_body
+from wallet_infra.consuming.inline_context import Delivery, HandlerContext
 from wallet_infra.messaging.topology import EVENTS_EXCHANGE, METRICS_QUEUE
 
 
@@ -33,9 +33,10 @@ def subscribe(broker: RabbitBroker) -> None:
     )
     @inject
     async def count_payment_event(
-        message: RabbitMessage,
+        message: Delivery,
         use_case: FromDishka[CountPaymentEvent],
         deliveries: FromDishka[DeliveryHandler],
+        context: HandlerContext,  # where @inject finds the request container
     ) -> None:
         async def act(event: DomainEvent) -> bool:
             return (await use_case.execute(CountPaymentEventRequest(event=event))).counted

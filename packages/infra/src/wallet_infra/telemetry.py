@@ -26,6 +26,7 @@ nothing when it is disabled.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -53,8 +54,16 @@ _OTLP_ENDPOINT_VARS: Final = (
 
 
 def tracer() -> trace.Tracer:
-    """The tracer of our own spans (a proxy: it follows the provider installed later)."""
-    return trace.get_tracer(TRACER_NAME)
+    """The tracer of our own spans, from the provider installed now (before one is, a
+    proxy that follows the provider installed later)."""
+    return _tracer_of(trace.get_tracer_provider())
+
+
+@functools.lru_cache(maxsize=8)
+def _tracer_of(provider: trace.TracerProvider) -> trace.Tracer:
+    # Cached per provider: the SDK builds a new Tracer (and its scope) on every
+    # get_tracer call, which the relay paid once per published event.
+    return provider.get_tracer(TRACER_NAME)
 
 
 def _truthy(value: str | None) -> bool:
