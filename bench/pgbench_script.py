@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from wallet_infra.persistence.payment_book import OPEN, SETTLE_APPROVED, PositionalStatement
+from wallet_infra.persistence.driver_statement import PositionalStatement
+from wallet_infra.persistence.payment_book import OPEN, SETTLE_APPROVED
 
 _USER: Final = "('bench-' || :uid::text)"
 _PAYMENT_ID: Final = "md5(:k::text)::uuid"  # the same id in both statements of one payment

@@ -27,9 +27,9 @@ from wallet_domain.model.transaction import IllegalTransition, TransactionStatus
 from wallet_domain.model.wallet import Balance
 from wallet_domain.money import MAX_AMOUNT, Money
 from wallet_domain.ports.payment_book import Opening, OpenOutcome
+from wallet_infra.persistence.driver_statement import CONNECTION_LOST
 from wallet_infra.persistence.engine import make_engine, make_session_factory
 from wallet_infra.persistence.ledger import SqlaLedger
-from wallet_infra.persistence.payment_book import CONNECTION_LOST
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 from wallet_testkit.db import fetch
 from wallet_testkit.polling import eventually
@@ -234,6 +234,29 @@ async def test_open_not_covered_stores_the_refusal_and_changes_nothing_else(
         entry.id,
     )
     assert await written(database_url, user_id) == after
+
+
+async def test_a_replay_does_not_wait_for_the_balance_lock(
+    session_factory: async_sessionmaker[AsyncSession], user_id: str
+) -> None:
+    """A key the snapshot already holds is answered without locking the balance row, so a
+    replay is not queued behind the wallet's in-flight payments."""
+    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
+    async with session_factory() as session:
+        first = await open_payment(session, user_id, Money(300, "USD"), key="k1")
+        await session.commit()
+    again = payment(user_id, Money(300, "USD"))
+    async with session_factory() as locker, session_factory() as replayer:
+        await locker.execute(
+            text("SELECT balance FROM wallet_balances WHERE user_id = :u FOR UPDATE"),
+            {"u": user_id},
+        )
+        opening = await asyncio.wait_for(
+            book(replayer).open(again, claim_for(again, "k1"), created_event(again), REFUSAL),
+            timeout=WAIT_S,
+        )
+        await locker.rollback()
+    assert opening == Opening(OpenOutcome.HELD, holder=claim_for(first, "k1"))
 
 
 async def test_open_on_a_held_key_returns_the_holder_and_writes_nothing(

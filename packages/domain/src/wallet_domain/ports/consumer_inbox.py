@@ -12,7 +12,8 @@ class ConsumerInbox(Protocol):
     """
 
     async def first_time(self, consumer: str, event_id: UUID) -> bool:
-        """Record `event_id` for `consumer` in the current unit of work. True if no
+        """Record `event_id` for `consumer`: in the current unit of work if one is open,
+        else committed at once (one statement). True if no
         committed (or concurrently committing) record exists, False for a redelivery.
         A concurrent recorder of the same pair is waited for, so exactly one sees True."""
         ...

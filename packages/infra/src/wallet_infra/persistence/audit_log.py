@@ -9,31 +9,33 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.ports.audit_log import AuditLog
 
+from wallet_infra.persistence.driver_statement import PositionalStatement, fetchrow
 from wallet_infra.persistence.tables import AUDIT_LOG_EVENT_ID_KEY
 
-# text(): SQLAlchemy never caches a postgresql.insert() (inherit_cache is False), and this
-# runs once per consumed event.
-_APPEND: Final = text(
+# Once per consumed event, and a whole write on its own: one statement to the driver.
+_APPEND: Final = PositionalStatement(
     "INSERT INTO audit_log (event_id, event_type, aggregate_id, user_id, occurred_at, payload)"  # noqa: S608 - constants only
     " VALUES (:event_id, :event_type, :aggregate_id, :user_id, :occurred_at, :payload)"
     f" ON CONFLICT ON CONSTRAINT {AUDIT_LOG_EVENT_ID_KEY} DO NOTHING RETURNING id"
-).bindparams(bindparam("payload", type_=JSONB))
+)
 
 
 class SqlaAuditLog(AuditLog):
-    """Appends in the delivery's session; the use case commits."""
+    """Appends on the delivery's session connection (its own transaction when none is
+    open, so the use case's commit has nothing left to send)."""
 
     def __init__(self, *, session: AsyncSession) -> None:
         self._session = session
 
     async def append(self, event: DomainEvent) -> bool:
-        result = await self._session.execute(
+        row = await fetchrow(
+            self._session,
+            "audit_log.append",
             _APPEND,
             {
                 "event_id": event.event_id,
@@ -41,7 +43,8 @@ class SqlaAuditLog(AuditLog):
                 "aggregate_id": event.aggregate_id,
                 "user_id": event.user_id,
                 "occurred_at": event.occurred_at,
-                "payload": event.payload,
+                # The engine's jsonb codec takes JSON text.
+                "payload": orjson.dumps(event.payload).decode(),
             },
         )
-        return result.first() is not None
+        return row is not None

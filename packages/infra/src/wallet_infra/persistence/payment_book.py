@@ -2,25 +2,18 @@
 
 Data-modifying CTEs chain the steps, each guarded by the previous one's RETURNING rows
 (the debit only if the key was claimed in progress, the ledger row only if debited, ...),
-so a write is all-or-nothing within the statement and costs one round trip.
-
-The payment path's cost is dominated by round trips on both sides of the socket, so these
-two statements go to asyncpg directly on the session's connection: no BEGIN/COMMIT round
-trips when the caller has no transaction open (the statement is its own transaction) and
-none of SQLAlchemy's per-execute work. Inside an open transaction (the recovery worker
-holds its payment's row lock) the statement simply joins it.
+so a write is all-or-nothing within the statement and costs one round trip; both go
+straight to the driver (`driver_statement`), so without an open transaction each is its
+own, and inside the recovery worker's (which holds its payment's row lock) each joins it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 from uuid import UUID
 
-import asyncpg  # type: ignore[import-untyped]
 import orjson
-from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import IdempotencyInProgress, ValidationError
 from wallet_domain.model.events import DomainEvent
@@ -29,17 +22,16 @@ from wallet_domain.model.settlement import Settlement
 from wallet_domain.model.transaction import LedgerEntry
 from wallet_domain.ports.payment_book import Opening, OpenOutcome, PaymentBook
 
+from wallet_infra.persistence.driver_statement import PositionalStatement, fetchrow
 from wallet_infra.persistence.errors import (
     DEADLOCK_DETECTED,
     NUMERIC_VALUE_OUT_OF_RANGE,
     ErrorFactory,
-    translate_driver,
 )
 from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import entry_row
 from wallet_infra.persistence.outbox import TraceparentProvider
 from wallet_infra.persistence.tables import IDEMPOTENCY_KEYS_PKEY, WALLET_BALANCES_PKEY
-from wallet_infra.telemetry import tracer
 
 _ENTRY_COLUMNS: Final = (
     ("id", "uuid"),
@@ -65,25 +57,6 @@ _EVENT_COLUMNS: Final = (
     ("payload", "jsonb"),
     ("traceparent", "text"),
 )
-_NAMED_PARAM: Final = re.compile(r"(?<!:):([a-z][a-z0-9_]*)")
-
-
-class PositionalStatement:
-    """SQL written with `:name` parameters, sent with asyncpg's `$n` ones."""
-
-    def __init__(self, sql: str) -> None:
-        self.names: list[str] = []
-
-        def number(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if name not in self.names:
-                self.names.append(name)
-            return f"${self.names.index(name) + 1}"
-
-        self.sql = _NAMED_PARAM.sub(number, sql)
-
-    def args(self, params: Mapping[str, Any]) -> list[Any]:
-        return [params[name] for name in self.names]
 
 
 def _typed(columns: tuple[tuple[str, str], ...], prefix: str) -> str:
@@ -113,15 +86,18 @@ def _insert_events(count: int, source: str) -> str:
     )
 
 
-# The balance row is locked first (FOR UPDATE re-reads the latest committed version), so
-# "covered" is decided on the balance the debit will change. The key is then claimed
-# either in progress (covered) or already answered with the refusal, so no outcome ever
-# leaves a claimed key that nothing will complete. An unknown wallet claims nothing.
+# A key this statement's snapshot already holds is a replay: nothing is locked or claimed,
+# the holder is read back. Otherwise the balance row is locked first (FOR UPDATE re-reads
+# the latest committed version), so "covered" is decided on the balance the debit will
+# change. The key is then claimed either in progress (covered) or already answered with
+# the refusal, so no outcome ever leaves a claimed key that nothing will complete. An
+# unknown wallet claims nothing.
 OPEN: Final = PositionalStatement(
-    "WITH wallet AS (SELECT FROM wallets WHERE user_id = :user_id"  # noqa: S608 - constants only
+    "WITH seen AS (SELECT FROM idempotency_keys WHERE user_id = :user_id AND key = :key"  # noqa: S608 - constants only
+    "), wallet AS (SELECT FROM wallets WHERE user_id = :user_id"
     "), balance AS ("
     " SELECT balance FROM wallet_balances WHERE user_id = :user_id AND currency = :currency"
-    " FOR UPDATE"
+    " AND NOT EXISTS (SELECT FROM seen) FOR UPDATE"
     "), covered AS (SELECT EXISTS (SELECT FROM balance WHERE balance >= :amount) AS yes"
     "), claimed AS ("
     " INSERT INTO idempotency_keys (user_id, key, fingerprint, state, payment_id,"
@@ -132,7 +108,7 @@ OPEN: Final = PositionalStatement(
     " CASE WHEN c.yes THEN NULL ELSE CAST(:refusal_body AS bytea) END,"
     " CAST(:created_at AS timestamptz),"
     " CASE WHEN c.yes THEN NULL ELSE CAST(:created_at AS timestamptz) END"
-    " FROM covered AS c WHERE EXISTS (SELECT FROM wallet)"
+    " FROM covered AS c WHERE EXISTS (SELECT FROM wallet) AND NOT EXISTS (SELECT FROM seen)"
     f" ON CONFLICT ON CONSTRAINT {IDEMPOTENCY_KEYS_PKEY} DO NOTHING RETURNING state"
     # No `balance >= amount` here: the lock guarantees it, and were it ever wrong the
     # non-negative CHECK would fail the whole statement rather than half-apply it.
@@ -184,14 +160,6 @@ SETTLE_REFUNDED: Final = _settle(refunded=True)
 # A concurrent holder can commit after the statement's snapshot was taken: the insert then
 # sees the conflict but the read cannot see the row. Nothing was written: try again.
 _OPEN_ATTEMPTS: Final = 3
-# The server or the socket went away: the connection is unusable, whatever the statement.
-CONNECTION_LOST: Final = (
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,  # e.g. the protocol saw the server's goodbye mid-exchange
-    ConnectionError,
-    OSError,
-)
 _OUT_OF_RANGE: Final[Mapping[str, ErrorFactory]] = {
     NUMERIC_VALUE_OUT_OF_RANGE: lambda: ValidationError(
         "the balance would exceed the largest amount", field="amount"
@@ -229,32 +197,6 @@ class SqlaPaymentBook(PaymentBook):
     ) -> None:
         self._session = session
         self._traceparent = traceparent_provider
-
-    async def _fetchrow(
-        self,
-        name: str,
-        statement: PositionalStatement,
-        params: Mapping[str, Any],
-        errors: Mapping[str, ErrorFactory],
-        sqlstates: Mapping[str, ErrorFactory],
-    ) -> Any:
-        connection = await self._session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None  # a checked-out connection always has one
-        with tracer().start_as_current_span(
-            name, kind=trace.SpanKind.CLIENT, attributes={"db.system": "postgresql"}
-        ):
-            try:
-                return await driver.fetchrow(statement.sql, *statement.args(params))
-            except CONNECTION_LOST:
-                # What SQLAlchemy does for its own statements: never pool a dead connection.
-                await connection.invalidate()
-                raise
-            except asyncpg.PostgresError as exc:
-                error = translate_driver(exc, constraints=errors, sqlstates=sqlstates)
-                if error is None:
-                    raise
-                raise error from None
 
     def _events(self, events: tuple[DomainEvent, ...]) -> dict[str, Any]:
         traceparent = None if self._traceparent is None else self._traceparent()
@@ -297,8 +239,13 @@ class SqlaPaymentBook(PaymentBook):
         # the balance in opposite orders; PostgreSQL breaks the tie: one is "in flight".
         sqlstates = {DEADLOCK_DETECTED: IdempotencyInProgress}
         for _ in range(_OPEN_ATTEMPTS):
-            row = await self._fetchrow(
-                "payment_book.open", OPEN, params, append_errors(payment), sqlstates
+            row = await fetchrow(
+                self._session,
+                "payment_book.open",
+                OPEN,
+                params,
+                constraints=append_errors(payment),
+                sqlstates=sqlstates,
             )
             if row["claimed"] == IdempotencyState.IN_PROGRESS.value:
                 if not row["debited"]:
@@ -326,6 +273,13 @@ class SqlaPaymentBook(PaymentBook):
         if refund is not None:
             statement, errors = SETTLE_REFUNDED, append_errors(refund)
             params |= _prefixed(entry_row(refund), "r_")
-        row = await self._fetchrow("payment_book.settle", statement, params, errors, _OUT_OF_RANGE)
+        row = await fetchrow(
+            self._session,
+            "payment_book.settle",
+            statement,
+            params,
+            constraints=errors,
+            sqlstates=_OUT_OF_RANGE,
+        )
         settled: bool = row["settled"]
         return settled

@@ -1,0 +1,80 @@
+"""One statement straight to asyncpg on the session's connection: the hot paths' way in.
+
+A round trip costs the caller about as much CPU as the database spends on a small
+statement, and SQLAlchemy's execute adds more. Statements that are a whole write on
+their own (a payment's writes, one consumed event) go to the driver directly: no
+BEGIN/COMMIT round trips when the session has no transaction open (the statement is its
+own transaction), and none of SQLAlchemy's per-execute work. Inside an open transaction
+(begun by the session's other statements) the statement simply joins it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+import asyncpg  # type: ignore[import-untyped]
+from opentelemetry import trace
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from wallet_infra.persistence.errors import ErrorFactory, translate_driver
+from wallet_infra.telemetry import tracer
+
+_NAMED_PARAM: Final = re.compile(r"(?<!:):([a-z][a-z0-9_]*)")
+# The server or the socket went away: the connection is unusable, whatever the statement.
+CONNECTION_LOST: Final = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # e.g. the protocol saw the server's goodbye mid-exchange
+    ConnectionError,
+    OSError,
+)
+
+
+class PositionalStatement:
+    """SQL written with `:name` parameters, sent with asyncpg's `$n` ones."""
+
+    def __init__(self, sql: str) -> None:
+        self.names: list[str] = []
+
+        def number(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in self.names:
+                self.names.append(name)
+            return f"${self.names.index(name) + 1}"
+
+        self.sql = _NAMED_PARAM.sub(number, sql)
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        return [params[name] for name in self.names]
+
+
+async def fetchrow(
+    session: AsyncSession,
+    span_name: str,
+    statement: PositionalStatement,
+    params: Mapping[str, Any],
+    *,
+    constraints: Mapping[str, ErrorFactory] | None = None,
+    sqlstates: Mapping[str, ErrorFactory] | None = None,
+) -> Any:
+    """The statement's first row (or None), with known constraint/SQLSTATE violations
+    translated like `errors.translate`, in a client span like SQLAlchemy's statements."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    with tracer().start_as_current_span(
+        span_name, kind=trace.SpanKind.CLIENT, attributes={"db.system": "postgresql"}
+    ):
+        try:
+            return await driver.fetchrow(statement.sql, *statement.args(params))
+        except CONNECTION_LOST:
+            # What SQLAlchemy does for its own statements: never pool a dead connection.
+            await connection.invalidate()
+            raise
+        except asyncpg.PostgresError as exc:
+            error = translate_driver(exc, constraints=constraints, sqlstates=sqlstates)
+            if error is None:
+                raise
+            raise error from None
