@@ -396,6 +396,12 @@ class FakeIdempotencyStore(IdempotencyStore):
         records[scope] = record
         return None
 
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        scope = (user_id, key)
+        return self._tx.tables.idempotency.get(scope) or self._tx.db.committed.idempotency.get(
+            scope
+        )
+
     async def complete(
         self, user_id: str, key: str, response: StoredResponse, at: datetime
     ) -> StoredResponse:

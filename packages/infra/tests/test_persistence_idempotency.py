@@ -117,6 +117,20 @@ async def race(
         return [None, *await asyncio.gather(*others)]
 
 
+async def test_get_reads_the_committed_holder_without_waiting_for_one_in_flight(
+    session_factory: async_sessionmaker[AsyncSession], user_id: str
+) -> None:
+    record = in_progress(user_id, payment_id=ids.new_id())
+    async with session_factory() as holder, session_factory() as reader:
+        assert await SqlaIdempotencyStore(session=holder).claim(record) is None
+        store = SqlaIdempotencyStore(session=reader)
+        # In flight (uncommitted): a read neither sees it nor waits for it.
+        assert await asyncio.wait_for(store.get(user_id, record.key), timeout=5) is None
+        await holder.commit()
+        assert await store.get(user_id, record.key) == record
+        assert await store.get(user_id, "no-such-key") is None
+
+
 async def test_twenty_concurrent_claims_one_inserts_when_it_commits(
     session_factory: async_sessionmaker[AsyncSession], user_id: str
 ) -> None:

@@ -14,6 +14,11 @@ class IdempotencyStore(Protocol):
         holds the key. Waits for a concurrent claimer of the same key to commit or roll back."""
         ...
 
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        """The record holding the key as committed now, or None. A read: it claims
+        nothing and never waits for a claimer still in flight."""
+        ...
+
     async def complete(
         self, user_id: str, key: str, response: StoredResponse, at: datetime
     ) -> StoredResponse:

@@ -190,12 +190,10 @@ class Pay:
         return Reply(await self._finish(payment, key, final, timed_out=timed_out))
 
     async def _replay_or_refuse(self, claim: IdempotencyRecord, refusal: DomainError) -> Reply:
-        """Replay the key's stored reply if it has one, else raise `refusal`; either way
-        nothing is written (a claim made here to find out is rolled back)."""
-        try:
-            existing = await self._idempotency.claim(claim)
-        finally:
-            await self._tx.rollback()
+        """Replay the key's stored reply if it has one, else raise `refusal`: a refusal
+        writes nothing, so it is only a read (one that does not wait for a claimer still
+        in flight: that request answers for itself, this one is refused)."""
+        existing = await self._idempotency.get(claim.user_id, claim.key)
         if existing is None:
             raise refusal
         return reply_to_existing(existing, claim.fingerprint)

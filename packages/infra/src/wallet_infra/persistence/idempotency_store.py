@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Final
+from uuid import UUID
 
 from sqlalchemy import (
     Boolean,
@@ -30,6 +31,7 @@ from sqlalchemy.sql.elements import ColumnClause
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 
+from wallet_infra.persistence.driver_statement import PositionalStatement, fetchrow
 from wallet_infra.persistence.tables import IDEMPOTENCY_KEYS_PKEY, StdUuid, idempotency_keys
 
 _k = idempotency_keys
@@ -90,6 +92,28 @@ _PURGE: Final = _k.delete().where(tuple_(_k.c.user_id, _k.c.key).in_(_expired.sc
 _CLAIM_ATTEMPTS: Final = 3
 
 
+_READ: Final = PositionalStatement(
+    "SELECT user_id, key, fingerprint, state, payment_id, response_status, response_body,"
+    " created_at FROM idempotency_keys WHERE user_id = :user_id AND key = :key"
+)
+
+
+def record_from_driver_row(row: Any) -> IdempotencyRecord:
+    """An `idempotency_keys` row read through the driver (asyncpg Record) as a record."""
+    response = None
+    if row["response_status"] is not None and row["response_body"] is not None:
+        response = StoredResponse(row["response_status"], bytes(row["response_body"]))
+    return IdempotencyRecord(
+        user_id=row["user_id"],
+        key=row["key"],
+        fingerprint=row["fingerprint"],
+        state=IdempotencyState(row["state"]),
+        created_at=row["created_at"],
+        payment_id=None if row["payment_id"] is None else UUID(str(row["payment_id"])),
+        response=response,
+    )
+
+
 def _record(row: Row[Any]) -> IdempotencyRecord:
     response = None
     if row.response_status is not None and row.response_body is not None:
@@ -141,6 +165,13 @@ class SqlaIdempotencyStore(IdempotencyStore):
             if result is not None:
                 return None if result.claimed else _record(result)
         raise RuntimeError("idempotency key neither insertable nor readable")
+
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        # One statement to the driver: on a refusal path that must stay cheap (§10's
+        # fail-fast 503 checks the key before refusing).
+        params = {"user_id": user_id, "key": key}
+        row = await fetchrow(self._session, "idempotency.get", _READ, params)
+        return None if row is None else record_from_driver_row(row)
 
     async def complete(
         self, user_id: str, key: str, response: StoredResponse, at: datetime

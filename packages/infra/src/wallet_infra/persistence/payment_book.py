@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, Final
-from uuid import UUID
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +27,7 @@ from wallet_infra.persistence.errors import (
     NUMERIC_VALUE_OUT_OF_RANGE,
     ErrorFactory,
 )
+from wallet_infra.persistence.idempotency_store import record_from_driver_row
 from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import entry_row
 from wallet_infra.persistence.outbox import TraceparentProvider
@@ -171,21 +171,6 @@ def _prefixed(row: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     return {f"{prefix}{name}": value for name, value in row.items()}
 
 
-def _holder(row: Any) -> IdempotencyRecord:
-    response = None
-    if row["response_status"] is not None and row["response_body"] is not None:
-        response = StoredResponse(row["response_status"], bytes(row["response_body"]))
-    return IdempotencyRecord(
-        user_id=row["user_id"],
-        key=row["key"],
-        fingerprint=row["fingerprint"],
-        state=IdempotencyState(row["state"]),
-        created_at=row["created_at"],
-        payment_id=None if row["payment_id"] is None else UUID(str(row["payment_id"])),
-        response=response,
-    )
-
-
 class SqlaPaymentBook(PaymentBook):
     """A payment's writes on the request session's connection; never commits.
 
@@ -254,7 +239,7 @@ class SqlaPaymentBook(PaymentBook):
             if row["claimed"] is not None:
                 return Opening(OpenOutcome.REFUSED)
             if row["user_id"] is not None:
-                return Opening(OpenOutcome.HELD, holder=_holder(row))
+                return Opening(OpenOutcome.HELD, holder=record_from_driver_row(row))
             if not row["wallet_exists"]:
                 return Opening(OpenOutcome.NO_WALLET)
         raise RuntimeError("idempotency key neither claimable nor readable")
