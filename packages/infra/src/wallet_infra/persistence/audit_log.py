@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Final
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.ports.audit_log import AuditLog
 
-from wallet_infra.persistence.driver_statement import PositionalStatement, fetchrow
+from wallet_infra.persistence.driver_statement import PositionalStatement, fetchrow, json_text
+from wallet_infra.persistence.outbox import event_row
 from wallet_infra.persistence.tables import AUDIT_LOG_EVENT_ID_KEY
 
 # Once per consumed event, and a whole write on its own: one statement to the driver.
@@ -33,18 +33,7 @@ class SqlaAuditLog(AuditLog):
         self._session = session
 
     async def append(self, event: DomainEvent) -> bool:
-        row = await fetchrow(
-            self._session,
-            "audit_log.append",
-            _APPEND,
-            {
-                "event_id": event.event_id,
-                "event_type": event.event_type.value,
-                "aggregate_id": event.aggregate_id,
-                "user_id": event.user_id,
-                "occurred_at": event.occurred_at,
-                # The engine's jsonb codec takes JSON text.
-                "payload": orjson.dumps(event.payload).decode(),
-            },
-        )
+        # The statement takes the columns it names from the event's outbox row.
+        params = event_row(event) | {"payload": json_text(event.payload)}
+        row = await fetchrow(self._session, "audit_log.append", _APPEND, params)
         return row is not None

@@ -11,16 +11,20 @@ own transaction), and none of SQLAlchemy's per-execute work. Inside an open tran
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import asyncpg  # type: ignore[import-untyped]
+import orjson
 from opentelemetry import trace
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wallet_infra.persistence.errors import ErrorFactory, translate_driver
 from wallet_infra.telemetry import tracer
 
+_POSTGRESQL: Final = PGDialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it unannotated
 _NAMED_PARAM: Final = re.compile(r"(?<!:):([a-z][a-z0-9_]*)")
 # The server or the socket went away: the connection is unusable, whatever the statement.
 CONNECTION_LOST: Final = (
@@ -30,6 +34,22 @@ CONNECTION_LOST: Final = (
     ConnectionError,
     OSError,
 )
+
+
+def json_text(value: Any) -> str:
+    """A JSON(B) parameter as the engine's asyncpg codec takes it: JSON text."""
+    return orjson.dumps(value).decode()
+
+
+def typed_params(table: Table, columns: Sequence[str], prefix: str) -> str:
+    """`CAST(:<prefix><column> AS <its type>), ...`, types from the table's definition.
+
+    Parameters in a SELECT list (INSERT ... SELECT) need them: nothing else there tells
+    PostgreSQL their types."""
+    return ", ".join(
+        f"CAST(:{prefix}{name} AS {table.c[name].type.compile(dialect=_POSTGRESQL)})"
+        for name in columns
+    )
 
 
 class PositionalStatement:

@@ -8,7 +8,7 @@ transaction ends, then either inserts (it rolled back) or finds the committed re
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from uuid import UUID
 
 from sqlalchemy import (
@@ -16,7 +16,6 @@ from sqlalchemy import (
     CursorResult,
     DateTime,
     LargeBinary,
-    Row,
     SmallInteger,
     Text,
     bindparam,
@@ -98,33 +97,25 @@ _READ: Final = PositionalStatement(
 )
 
 
-def record_from_driver_row(row: Any) -> IdempotencyRecord:
-    """An `idempotency_keys` row read through the driver (asyncpg Record) as a record."""
+class _Columns(Protocol):
+    def __getitem__(self, column: str, /) -> Any: ...
+
+
+def record_of(row: _Columns) -> IdempotencyRecord:
+    """An `idempotency_keys` row (a SQLAlchemy row's `_mapping`, or an asyncpg Record read
+    through the driver) as a record."""
     response = None
     if row["response_status"] is not None and row["response_body"] is not None:
         response = StoredResponse(row["response_status"], bytes(row["response_body"]))
+    payment_id = row["payment_id"]
     return IdempotencyRecord(
         user_id=row["user_id"],
         key=row["key"],
         fingerprint=row["fingerprint"],
         state=IdempotencyState(row["state"]),
         created_at=row["created_at"],
-        payment_id=None if row["payment_id"] is None else UUID(str(row["payment_id"])),
-        response=response,
-    )
-
-
-def _record(row: Row[Any]) -> IdempotencyRecord:
-    response = None
-    if row.response_status is not None and row.response_body is not None:
-        response = StoredResponse(row.response_status, bytes(row.response_body))
-    return IdempotencyRecord(
-        user_id=row.user_id,
-        key=row.key,
-        fingerprint=row.fingerprint,
-        state=IdempotencyState(row.state),
-        created_at=row.created_at,
-        payment_id=row.payment_id,
+        # asyncpg's own UUID subclass, which orjson refuses, becomes a stdlib one.
+        payment_id=None if payment_id is None else UUID(str(payment_id)),
         response=response,
     )
 
@@ -151,7 +142,7 @@ class SqlaIdempotencyStore(IdempotencyStore):
         # One round trip claims the key or reads its holder (a replay costs no more).
         result = (await self._session.execute(_CLAIM, row)).first()
         if result is not None:
-            return None if result.claimed else _record(result)
+            return None if result.claimed else record_of(result._mapping)
         # The holder committed after this statement's snapshot was taken, so the insert saw
         # the conflict but the read could not see the row: read again with a fresh snapshot.
         for _ in range(_CLAIM_ATTEMPTS):
@@ -159,11 +150,11 @@ class SqlaIdempotencyStore(IdempotencyStore):
                 await self._session.execute(_GET, {"uid": record.user_id, "k": record.key})
             ).first()
             if existing is not None:
-                return _record(existing)
+                return record_of(existing._mapping)
             # The holder was purged (or rolled back) in between: the key is free again.
             result = (await self._session.execute(_CLAIM, row)).first()
             if result is not None:
-                return None if result.claimed else _record(result)
+                return None if result.claimed else record_of(result._mapping)
         raise RuntimeError("idempotency key neither insertable nor readable")
 
     async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
@@ -171,7 +162,7 @@ class SqlaIdempotencyStore(IdempotencyStore):
         # fail-fast 503 checks the key before refusing).
         params = {"user_id": user_id, "key": key}
         row = await fetchrow(self._session, "idempotency.get", _READ, params)
-        return None if row is None else record_from_driver_row(row)
+        return None if row is None else record_of(row)
 
     async def complete(
         self, user_id: str, key: str, response: StoredResponse, at: datetime
@@ -187,7 +178,7 @@ class SqlaIdempotencyStore(IdempotencyStore):
             return response
         # Answered already (a reply never changes): that reply is the key's answer.
         row = (await self._session.execute(_GET, {"uid": user_id, "k": key})).first()
-        stored = None if row is None else _record(row).response
+        stored = None if row is None else record_of(row._mapping).response
         if stored is None:
             raise LookupError(f"no answered idempotency record for key {key!r}")
         return stored

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.model.events import DomainEvent
@@ -14,6 +14,26 @@ from wallet_infra.persistence.tables import outbox
 _INSERT: Final = outbox.insert()
 
 TraceparentProvider = Callable[[], str | None]
+
+
+# Every column but the relay's own bookkeeping (sent_at, attempts).
+EVENT_COLUMNS: Final = tuple(
+    column.name for column in outbox.c if column.name not in {"sent_at", "attempts"}
+)
+
+
+def event_row(event: DomainEvent, traceparent: str | None = None) -> dict[str, Any]:
+    """An event as the `outbox` columns a writer sets (EVENT_COLUMNS)."""
+    return {
+        "event_id": event.event_id,
+        "event_type": event.event_type.value,
+        "aggregate_id": event.aggregate_id,
+        "user_id": event.user_id,
+        "occurred_at": event.occurred_at,
+        "schema_version": event.schema_version,
+        "payload": event.payload,
+        "traceparent": traceparent,
+    }
 
 
 class SqlaOutboxWriter(OutboxWriter):
@@ -30,16 +50,5 @@ class SqlaOutboxWriter(OutboxWriter):
         self._traceparent = traceparent_provider
 
     async def add(self, event: DomainEvent) -> None:
-        await self._session.execute(
-            _INSERT,
-            {
-                "event_id": event.event_id,
-                "event_type": event.event_type.value,
-                "aggregate_id": event.aggregate_id,
-                "user_id": event.user_id,
-                "occurred_at": event.occurred_at,
-                "schema_version": event.schema_version,
-                "payload": event.payload,
-                "traceparent": None if self._traceparent is None else self._traceparent(),
-            },
-        )
+        traceparent = None if self._traceparent is None else self._traceparent()
+        await self._session.execute(_INSERT, event_row(event, traceparent))

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import IdempotencyInProgress, ValidationError
 from wallet_domain.model.events import DomainEvent
@@ -21,66 +20,46 @@ from wallet_domain.model.settlement import Settlement
 from wallet_domain.model.transaction import LedgerEntry
 from wallet_domain.ports.payment_book import Opening, OpenOutcome, PaymentBook
 
-from wallet_infra.persistence.driver_statement import PositionalStatement, fetchrow
+from wallet_infra.persistence.driver_statement import (
+    PositionalStatement,
+    fetchrow,
+    json_text,
+    typed_params,
+)
 from wallet_infra.persistence.errors import (
     DEADLOCK_DETECTED,
     NUMERIC_VALUE_OUT_OF_RANGE,
     ErrorFactory,
 )
-from wallet_infra.persistence.idempotency_store import record_from_driver_row
+from wallet_infra.persistence.idempotency_store import record_of
 from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import entry_row
-from wallet_infra.persistence.outbox import TraceparentProvider
-from wallet_infra.persistence.tables import IDEMPOTENCY_KEYS_PKEY, WALLET_BALANCES_PKEY
-
-_ENTRY_COLUMNS: Final = (
-    ("id", "uuid"),
-    ("user_id", "text"),
-    ("type", "text"),
-    ("status", "text"),
-    ("amount", "bigint"),
-    ("currency", "char(3)"),
-    ("provider_id", "uuid"),
-    ("external_reference", "text"),
-    ("reference", "text"),
-    ("refund_of", "uuid"),
-    ("created_at", "timestamptz"),
-    ("updated_at", "timestamptz"),
+from wallet_infra.persistence.outbox import EVENT_COLUMNS, TraceparentProvider, event_row
+from wallet_infra.persistence.tables import (
+    IDEMPOTENCY_KEYS_PKEY,
+    outbox,
+    transactions,
 )
-_EVENT_COLUMNS: Final = (
-    ("event_id", "uuid"),
-    ("event_type", "text"),
-    ("aggregate_id", "uuid"),
-    ("user_id", "text"),
-    ("occurred_at", "timestamptz"),
-    ("schema_version", "integer"),
-    ("payload", "jsonb"),
-    ("traceparent", "text"),
-)
+from wallet_infra.persistence.wallet_balances import CREDIT_ON_CONFLICT
 
-
-def _typed(columns: tuple[tuple[str, str], ...], prefix: str) -> str:
-    # Parameters in SELECT lists are CAST: nothing else tells PostgreSQL their types.
-    return ", ".join(f"CAST(:{prefix}{name} AS {sql_type})" for name, sql_type in columns)
-
-
-def _names(columns: tuple[tuple[str, str], ...]) -> str:
-    return ", ".join(name for name, _ in columns)
+# entry_row sets every `transactions` column.
+_ENTRY_COLUMNS: Final = tuple(column.name for column in transactions.c)
 
 
 def _insert_entry(prefix: str, source: str) -> str:
     """INSERT one ledger row (parameters `<prefix><column>`) once per row of `source`."""
     return (
-        f"INSERT INTO transactions ({_names(_ENTRY_COLUMNS)})"  # noqa: S608 - constants only
-        f" SELECT {_typed(_ENTRY_COLUMNS, prefix)} FROM {source} RETURNING id"
+        f"INSERT INTO transactions ({', '.join(_ENTRY_COLUMNS)})"  # noqa: S608 - constants only
+        f" SELECT {typed_params(transactions, _ENTRY_COLUMNS, prefix)}"
+        f" FROM {source} RETURNING id"
     )
 
 
 def _insert_events(count: int, source: str) -> str:
     """INSERT `count` outbox rows (parameters `e<i>_<column>`) if `source` has a row."""
-    rows = ", ".join(f"({_typed(_EVENT_COLUMNS, f'e{i}_')})" for i in range(count))
+    rows = ", ".join(f"({typed_params(outbox, EVENT_COLUMNS, f'e{i}_')})" for i in range(count))
     return (
-        f"INSERT INTO outbox ({_names(_EVENT_COLUMNS)})"  # noqa: S608 - constants only
+        f"INSERT INTO outbox ({', '.join(EVENT_COLUMNS)})"  # noqa: S608 - constants only
         f" SELECT * FROM (VALUES {rows}) AS v WHERE EXISTS (SELECT FROM {source})"
         " RETURNING event_id"
     )
@@ -134,9 +113,7 @@ def _settle(refunded: bool) -> PositionalStatement:
         ", credited AS ("  # noqa: S608 - constants only
         " INSERT INTO wallet_balances (user_id, currency, balance)"
         " SELECT CAST(:r_user_id AS text), CAST(:r_currency AS char(3)),"
-        " CAST(:r_amount AS bigint) FROM settled"
-        f" ON CONFLICT ON CONSTRAINT {WALLET_BALANCES_PKEY} DO UPDATE"
-        " SET balance = wallet_balances.balance + excluded.balance, updated_at = now()"
+        f" CAST(:r_amount AS bigint) FROM settled{CREDIT_ON_CONFLICT}"
         f" RETURNING balance), refund AS ({_insert_entry('r_', 'credited')})"
         if refunded
         else ""
@@ -187,17 +164,8 @@ class SqlaPaymentBook(PaymentBook):
         traceparent = None if self._traceparent is None else self._traceparent()
         params: dict[str, Any] = {}
         for i, event in enumerate(events):
-            params |= {
-                f"e{i}_event_id": event.event_id,
-                f"e{i}_event_type": event.event_type.value,
-                f"e{i}_aggregate_id": event.aggregate_id,
-                f"e{i}_user_id": event.user_id,
-                f"e{i}_occurred_at": event.occurred_at,
-                f"e{i}_schema_version": event.schema_version,
-                # The engine's jsonb codec takes JSON text.
-                f"e{i}_payload": orjson.dumps(event.payload).decode(),
-                f"e{i}_traceparent": traceparent,
-            }
+            row = event_row(event, traceparent) | {"payload": json_text(event.payload)}
+            params |= _prefixed(row, f"e{i}_")
         return params
 
     async def open(
@@ -239,7 +207,7 @@ class SqlaPaymentBook(PaymentBook):
             if row["claimed"] is not None:
                 return Opening(OpenOutcome.REFUSED)
             if row["user_id"] is not None:
-                return Opening(OpenOutcome.HELD, holder=record_from_driver_row(row))
+                return Opening(OpenOutcome.HELD, holder=record_of(row))
             if not row["wallet_exists"]:
                 return Opening(OpenOutcome.NO_WALLET)
         raise RuntimeError("idempotency key neither claimable nor readable")

@@ -30,11 +30,15 @@ _t = transactions
 
 # text(): SQLAlchemy 2.0 never caches a postgresql.insert() (its inherit_cache is False),
 # so the Core form would be recompiled on every call of this hot-path statement.
-_CREDIT: Final = text(
-    "INSERT INTO wallet_balances (user_id, currency, balance) VALUES (:uid, :cur, :amt)"  # noqa: S608 - constants only
+# What makes an INSERT into wallet_balances a credit (shared with the refund in
+# PaymentBook.settle): a new row starts at the amount, an existing one grows by it.
+CREDIT_ON_CONFLICT: Final = (
     f" ON CONFLICT ON CONSTRAINT {WALLET_BALANCES_PKEY} DO UPDATE"
     " SET balance = wallet_balances.balance + excluded.balance, updated_at = now()"
-    " RETURNING balance"
+)
+_CREDIT: Final = text(
+    "INSERT INTO wallet_balances (user_id, currency, balance) VALUES (:uid, :cur, :amt)"  # noqa: S608 - constants only
+    f"{CREDIT_ON_CONFLICT} RETURNING balance"
 )
 
 # Constants stay literal so the planner sees them even in a generic (prepared) plan.
