@@ -412,6 +412,27 @@ async def test_concurrent_opens_debit_only_what_the_balance_covers(
     assert all((k[3], bytes(k[4])) == (REFUSAL.status_code, REFUSAL.body) for k in refused)
 
 
+async def test_a_payment_covered_by_a_deposit_committed_while_it_waited_is_debited(
+    session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
+) -> None:
+    # The open's snapshot sees 10; by the time it holds the lock the balance is 60.
+    await funded_wallet(session_factory, user_id, Money(10, "USD"))
+    entry = payment(user_id, Money(30, "USD"))
+    async with session_factory() as depositing, session_factory() as paying:
+        await deposit(depositing, user_id, Money(50, "USD"))  # holds the balance row
+        pid = await backend_pid(paying)
+        opening = asyncio.create_task(
+            book(paying).open(entry, claim_for(entry), created_event(entry), REFUSAL)
+        )
+        await wait_until_blocked(database_url, [pid])
+        await depositing.commit()
+        assert (await opening).outcome is OpenOutcome.DEBITED
+
+    [balance] = await balances(session_factory, user_id)
+    assert (balance.available, balance.pending) == (30, 30)
+    assert await ledger_sum(database_url, user_id, "USD") == 30
+
+
 # --------------------------------------------------------------------------- settle
 
 

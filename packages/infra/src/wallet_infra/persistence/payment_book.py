@@ -89,10 +89,15 @@ OPEN: Final = PositionalStatement(
     " CASE WHEN c.yes THEN NULL ELSE CAST(:created_at AS timestamptz) END"
     " FROM covered AS c WHERE EXISTS (SELECT FROM wallet) AND NOT EXISTS (SELECT FROM seen)"
     f" ON CONFLICT ON CONSTRAINT {IDEMPOTENCY_KEYS_PKEY} DO NOTHING RETURNING state"
-    # No `balance >= amount` here: the lock guarantees it, and were it ever wrong the
-    # non-negative CHECK would fail the whole statement rather than half-apply it.
+    # The debit is computed from the LOCKED row's balance. The UPDATE's own scan finds the
+    # statement snapshot's version, and PostgreSQL checks the CHECK constraints on a row
+    # computed from that one before it notices the row changed meanwhile (a deposit that
+    # committed while this statement waited for the lock): `balance - :amount` failed as
+    # "negative" a payment the latest balance covers. No `balance >= amount` guard: the
+    # lock guarantees it, and were it ever wrong the CHECK fails the whole statement.
     "), debited AS ("
-    " UPDATE wallet_balances SET balance = balance - :amount, updated_at = now()"
+    " UPDATE wallet_balances SET balance = (SELECT balance FROM balance) - :amount,"
+    " updated_at = now()"
     " WHERE user_id = :user_id AND currency = :currency"
     " AND EXISTS (SELECT FROM claimed WHERE state = 'IN_PROGRESS') RETURNING balance"
     f"), entry AS ({_insert_entry('p_', 'debited')}"
