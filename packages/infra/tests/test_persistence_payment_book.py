@@ -20,7 +20,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from wallet_domain.errors import ProviderNotFound, ValidationError
+from wallet_domain.errors import IdempotencyInProgress, ProviderNotFound, ValidationError
 from wallet_domain.model.events import SCHEMA_VERSION, DomainEvent
 from wallet_domain.model.idempotency import IdempotencyState, StoredResponse
 from wallet_domain.model.transaction import IllegalTransition, TransactionStatus
@@ -29,6 +29,7 @@ from wallet_domain.money import MAX_AMOUNT, Money
 from wallet_domain.ports.payment_book import Opening, OpenOutcome
 from wallet_infra.persistence.driver_statement import CONNECTION_LOST
 from wallet_infra.persistence.engine import make_engine, make_session_factory
+from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
 from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 from wallet_testkit.db import fetch
@@ -431,6 +432,40 @@ async def test_a_payment_covered_by_a_deposit_committed_while_it_waited_is_debit
     [balance] = await balances(session_factory, user_id)
     assert (balance.available, balance.pending) == (30, 30)
     assert await ledger_sum(database_url, user_id, "USD") == 30
+
+
+async def test_a_key_reused_by_a_deposit_in_flight_deadlocks_into_in_progress(
+    session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
+) -> None:
+    # A deposit takes the key, then the balance; a payment, the balance, then the key.
+    # With one key in both, PostgreSQL breaks the cycle by failing the payment (the first
+    # to wait), which must leave nothing behind and answer "in flight".
+    await funded_wallet(session_factory, user_id, Money(100, "USD"))
+    entry = payment(user_id, Money(30, "USD"))
+    claim = claim_for(entry, "shared")
+    before = await written(database_url, user_id)
+    async with session_factory() as depositing, session_factory() as paying:
+        taken = await SqlaIdempotencyStore(session=depositing).claim(
+            replace(claim, payment_id=None, fingerprint="d" * 64)
+        )
+        assert taken is None  # the deposit holds the key, uncommitted
+        pid = await backend_pid(paying)
+        opening = asyncio.create_task(
+            book(paying).open(entry, claim, created_event(entry), REFUSAL)
+        )
+        await wait_until_blocked(database_url, [pid])  # holds the balance, waits for the key
+        crediting = asyncio.create_task(deposit(depositing, user_id, Money(5, "USD")))
+        with pytest.raises(IdempotencyInProgress):
+            await opening
+        await paying.rollback()
+        await crediting  # the deposit goes on once the payment is gone
+        await depositing.commit()
+
+    after = await written(database_url, user_id)
+    assert after["balances"] == [("USD", 105)]
+    assert [row[1] for row in after["ledger"]] == [row[1] for row in before["ledger"]] + ["DEPOSIT"]
+    assert after["outbox"] == before["outbox"]
+    assert [row[:3] for row in after["keys"]] == [("shared", "IN_PROGRESS", None)]
 
 
 # --------------------------------------------------------------------------- settle
