@@ -6,30 +6,16 @@ from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
 from mock_gateway import charging
-from mock_gateway.modes import Mode, override_from_reference, parse_mode
+from mock_gateway.bodies import ChargeIn, ModeChange
+from mock_gateway.modes import Mode, parse_mode
 from mock_gateway.settings import Settings
 from mock_gateway.state import GatewayState
 
 
-class ChargeIn(BaseModel):
-    payment_id: str = Field(min_length=1)
-    user_id: str
-    amount: int
-    currency: str
-    provider_id: str
-    external_reference: str
-
-
-class ModeChange(BaseModel):
-    mode: str
-    latency_ms: int | None = Field(default=None, ge=0)
-    seed: int | None = None
-
-
-def _state(request: Request) -> GatewayState:
+async def _state(request: Request) -> GatewayState:
+    # async: FastAPI would run a plain `def` dependency in a worker thread, per request.
     return cast(GatewayState, request.app.state.gateway)
 
 
@@ -55,18 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state: StateDep,
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> JSONResponse:
-        if not idempotency_key:
-            return JSONResponse({"error": "Idempotency-Key header is required"}, 400)
-        if idempotency_key != body.payment_id:
-            return JSONResponse({"error": "Idempotency-Key must equal payment_id"}, 400)
-        payment_id = body.payment_id
-        state.count_attempt(payment_id)
-        recorded = state.lookup(payment_id)
-        if recorded is not None:
-            status, reply = await charging.replay(state, payment_id, recorded)
-        else:
-            mode = override_from_reference(body.external_reference) or state.mode
-            status, reply = await charging.charge(state, payment_id, mode)
+        status, reply = await charging.attempt(state, idempotency_key, body)
         return JSONResponse(reply, status)
 
     @app.get("/payments/{payment_id}")
