@@ -6,8 +6,9 @@ from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
-from mock_gateway import charging
+from mock_gateway import charging, hot_path
 from mock_gateway.bodies import ChargeIn, ModeChange
 from mock_gateway.modes import Mode, parse_mode
 from mock_gateway.settings import Settings
@@ -26,16 +27,29 @@ def _mode_view(state: GatewayState) -> dict[str, Any]:
     return {"mode": state.mode.value, "latency_ms": state.latency_ms, "seed": state.seed}
 
 
+class GatewayApp(FastAPI):
+    """The mock's FastAPI app, but `POST /payments` goes through `hot_path` first."""
+
+    def __init__(self, state: GatewayState) -> None:
+        super().__init__(title="mock payment gateway")
+        self.state.gateway = self.gateway = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if hot_path.is_charge(scope):
+            await hot_path.serve_charge(self.gateway, scope, receive, send, super().__call__)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build an app with its own state, so tests run isolated instances in-process."""
-    app = FastAPI(title="mock payment gateway")
-    app.state.gateway = GatewayState(settings or Settings())
+    app = GatewayApp(GatewayState(settings or Settings()))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/payments")
+    @app.post("/payments")  # the reference for `hot_path`, and its fallback
     async def create_payment(
         body: ChargeIn,
         state: StateDep,
