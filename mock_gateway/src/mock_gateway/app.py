@@ -6,30 +6,17 @@ from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from starlette.types import Receive, Scope, Send
 
-from mock_gateway import charging
-from mock_gateway.modes import Mode, override_from_reference, parse_mode
+from mock_gateway import charging, hot_path
+from mock_gateway.bodies import ChargeIn, ModeChange
+from mock_gateway.modes import Mode, parse_mode
 from mock_gateway.settings import Settings
 from mock_gateway.state import GatewayState
 
 
-class ChargeIn(BaseModel):
-    payment_id: str = Field(min_length=1)
-    user_id: str
-    amount: int
-    currency: str
-    provider_id: str
-    external_reference: str
-
-
-class ModeChange(BaseModel):
-    mode: str
-    latency_ms: int | None = Field(default=None, ge=0)
-    seed: int | None = None
-
-
-def _state(request: Request) -> GatewayState:
+async def _state(request: Request) -> GatewayState:
+    # async: FastAPI would run a plain `def` dependency in a worker thread, per request.
     return cast(GatewayState, request.app.state.gateway)
 
 
@@ -40,33 +27,35 @@ def _mode_view(state: GatewayState) -> dict[str, Any]:
     return {"mode": state.mode.value, "latency_ms": state.latency_ms, "seed": state.seed}
 
 
+class GatewayApp(FastAPI):
+    """The mock's FastAPI app, but `POST /payments` goes through `hot_path` first."""
+
+    def __init__(self, state: GatewayState) -> None:
+        super().__init__(title="mock payment gateway")
+        self.state.gateway = self.gateway = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if hot_path.is_charge(scope):
+            await hot_path.serve_charge(self.gateway, scope, receive, send, super().__call__)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build an app with its own state, so tests run isolated instances in-process."""
-    app = FastAPI(title="mock payment gateway")
-    app.state.gateway = GatewayState(settings or Settings())
+    app = GatewayApp(GatewayState(settings or Settings()))
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post("/payments")
+    @app.post("/payments")  # the reference for `hot_path`, and its fallback
     async def create_payment(
         body: ChargeIn,
         state: StateDep,
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> JSONResponse:
-        if not idempotency_key:
-            return JSONResponse({"error": "Idempotency-Key header is required"}, 400)
-        if idempotency_key != body.payment_id:
-            return JSONResponse({"error": "Idempotency-Key must equal payment_id"}, 400)
-        payment_id = body.payment_id
-        state.count_attempt(payment_id)
-        recorded = state.lookup(payment_id)
-        if recorded is not None:
-            status, reply = await charging.replay(state, payment_id, recorded)
-        else:
-            mode = override_from_reference(body.external_reference) or state.mode
-            status, reply = await charging.charge(state, payment_id, mode)
+        status, reply = await charging.attempt(state, idempotency_key, body)
         return JSONResponse(reply, status)
 
     @app.get("/payments/{payment_id}")

@@ -5,12 +5,28 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from mock_gateway.modes import Mode
+from mock_gateway.bodies import ChargeIn
+from mock_gateway.modes import Mode, override_from_reference
 from mock_gateway.state import GatewayState, Outcome
 
 Reply = tuple[int, dict[str, Any]]
 
 GATEWAY_TIMEOUT: Reply = (504, {"error": "gateway timed out"})
+
+
+async def attempt(state: GatewayState, idempotency_key: str | None, body: ChargeIn) -> Reply:
+    """One `POST /payments`: check the key, then replay a recorded outcome or play the mode."""
+    if not idempotency_key:
+        return 400, {"error": "Idempotency-Key header is required"}
+    if idempotency_key != body.payment_id:
+        return 400, {"error": "Idempotency-Key must equal payment_id"}
+    payment_id = body.payment_id
+    state.count_attempt(payment_id)
+    recorded = state.lookup(payment_id)
+    if recorded is not None:
+        return await replay(state, payment_id, recorded)
+    mode = override_from_reference(body.external_reference) or state.mode
+    return await charge(state, payment_id, mode)
 
 
 async def hang(state: GatewayState) -> Reply:

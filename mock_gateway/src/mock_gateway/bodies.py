@@ -1,0 +1,20 @@
+"""The JSON bodies the mock accepts."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class ChargeIn(BaseModel):
+    payment_id: str = Field(min_length=1)
+    user_id: str
+    amount: int
+    currency: str
+    provider_id: str
+    external_reference: str
+
+
+class ModeChange(BaseModel):
+    mode: str
+    latency_ms: int | None = Field(default=None, ge=0)
+    seed: int | None = None
