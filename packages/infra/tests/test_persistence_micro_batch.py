@@ -104,3 +104,28 @@ async def test_aclose_writes_what_is_pending() -> None:
 def test_a_batch_holds_at_least_one_item() -> None:
     with pytest.raises(ValueError, match="max_size"):
         MicroBatcher(write=Recorder().write, max_size=0)
+    with pytest.raises(ValueError, match="max_concurrent"):
+        MicroBatcher(write=Recorder().write, max_concurrent=0)
+
+
+async def test_while_the_writes_in_flight_are_busy_the_next_batch_fills() -> None:
+    release = asyncio.Event()
+    batches: list[list[int]] = []
+
+    async def slow_write(items: Sequence[int]) -> list[int]:
+        batches.append(list(items))
+        await release.wait()
+        return list(items)
+
+    batcher = MicroBatcher(write=slow_write, max_size=100, max_wait_s=0.0, max_concurrent=1)
+    first = asyncio.ensure_future(batcher.submit(0))
+    while not batches:
+        await asyncio.sleep(0)
+    later = [asyncio.ensure_future(batcher.submit(n)) for n in range(1, 6)]
+    await asyncio.sleep(0.01)  # the timer fired meanwhile: no slot, so they wait together
+    assert batches == [[0]]
+
+    release.set()
+
+    assert await asyncio.wait_for(asyncio.gather(first, *later), 5) == list(range(6))
+    assert batches == [[0], [1, 2, 3, 4, 5]]

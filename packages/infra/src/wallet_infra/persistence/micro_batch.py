@@ -6,8 +6,10 @@ of the socket; sent together, one statement (and one commit) serves all of them.
 
 `submit(item)` joins the pending batch and waits for ITS result. A batch is written when
 it reaches `max_size` items or `max_wait_s` after its first item, whichever comes first,
-so at a low rate an item waits at most `max_wait_s`. Batches are independent: a new one
-fills while earlier ones are being written.
+so at a low rate an item waits at most `max_wait_s`. At most `max_concurrent` batches are
+written at a time; while they are, the next batch keeps filling and goes as soon as one
+of them is done (group commit): the busier the consumer, the bigger its batches, and
+the fewer pool connections it holds.
 
 A batch whose write fails is written again item by item, so each item gets its own
 outcome (one bad item does not fail the others, and a failure that is not the item's
@@ -26,6 +28,7 @@ R = TypeVar("R")
 
 MAX_SIZE: Final = 100
 MAX_WAIT_S: Final = 0.002
+MAX_CONCURRENT: Final = 2
 
 # Writes the items in one transaction; returns one result per item, in order.
 BatchWrite = Callable[[Sequence[T]], Awaitable[Sequence[R]]]
@@ -38,12 +41,14 @@ class MicroBatcher(Generic[T, R]):
         write: BatchWrite[T, R],
         max_size: int = MAX_SIZE,
         max_wait_s: float = MAX_WAIT_S,
+        max_concurrent: int = MAX_CONCURRENT,
     ) -> None:
-        if max_size < 1:
-            raise ValueError("max_size must be at least 1")
+        if max_size < 1 or max_concurrent < 1:
+            raise ValueError("max_size and max_concurrent must be at least 1")
         self._write = write
         self._max_size = max_size
         self._max_wait_s = max_wait_s
+        self._max_concurrent = max_concurrent
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._writing: set[asyncio.Task[None]] = set()
@@ -55,7 +60,7 @@ class MicroBatcher(Generic[T, R]):
         future: asyncio.Future[R] = loop.create_future()
         self._pending.append((item, future))
         if len(self._pending) >= self._max_size:
-            self._flush()
+            self._flush()  # as many batches as free slots; the rest as slots free up
         elif self._timer is None:
             self._timer = loop.call_later(self._max_wait_s, self._flush)
         return await future
@@ -63,18 +68,27 @@ class MicroBatcher(Generic[T, R]):
     async def aclose(self) -> None:
         """Write what is pending and wait for every batch being written."""
         self._flush()
-        while self._writing:
+        while self._writing or self._pending:
             await asyncio.gather(*self._writing, return_exceptions=True)
+            self._flush()
 
     def _flush(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        batch, self._pending = self._pending, []
-        if batch:
-            task = asyncio.get_running_loop().create_task(self._write_batch(batch))
+        loop = asyncio.get_running_loop()
+        while self._pending and len(self._writing) < self._max_concurrent:
+            batch = self._pending[: self._max_size]
+            del self._pending[: self._max_size]
+            task = loop.create_task(self._write_batch(batch))
             self._writing.add(task)
-            task.add_done_callback(self._writing.discard)
+            task.add_done_callback(self._written)
+        # Anything left waits for a write to finish (`_written`).
+
+    def _written(self, task: asyncio.Task[None]) -> None:
+        self._writing.discard(task)
+        if self._pending:
+            self._flush()
 
     async def _write_batch(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:
