@@ -109,18 +109,18 @@ def test_a_batch_holds_at_least_one_item() -> None:
 
 
 async def test_while_the_writes_in_flight_are_busy_the_next_batch_fills() -> None:
-    release = asyncio.Event()
+    release, started = asyncio.Event(), asyncio.Event()
     batches: list[list[int]] = []
 
     async def slow_write(items: Sequence[int]) -> list[int]:
         batches.append(list(items))
+        started.set()
         await release.wait()
         return list(items)
 
     batcher = MicroBatcher(write=slow_write, max_size=100, max_wait_s=0.0, max_concurrent=1)
     first = asyncio.ensure_future(batcher.submit(0))
-    while not batches:
-        await asyncio.sleep(0)
+    await asyncio.wait_for(started.wait(), 5)
     later = [asyncio.ensure_future(batcher.submit(n)) for n in range(1, 6)]
     await asyncio.sleep(0.01)  # the timer fired meanwhile: no slot, so they wait together
     assert batches == [[0]]
