@@ -1,9 +1,10 @@
 """Helpers for the audit consumer's tests (imported by name: conftest puts this folder
 on sys.path).
 
-An in-memory audit log behind a Dishka override provider, so the subscriber runs under
-`TestRabbitBroker` with no database; an event factory. What every consumer's tests share
-(settlement recorder, /metrics readers, broker and polling helpers) is in `wallet_testkit`.
+An in-memory audit log behind a Dishka override provider (APP scope, as the real one),
+so the subscriber runs under `TestRabbitBroker` with no database; an event factory. What
+every consumer's tests share (settlement recorder, /metrics readers, broker and polling
+helpers) is in `wallet_testkit`.
 """
 
 from __future__ import annotations
@@ -16,65 +17,44 @@ from uuid import UUID, uuid4
 from dishka import Provider, Scope, provide
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.ports.audit_log import AuditLog
-from wallet_domain.ports.transaction_manager import TransactionManager
 
 
 @dataclass
 class AuditStore:
-    """Committed rows by event_id; `failures` are raised, one per delivery, by `append`."""
+    """Committed rows by event_id; `failures` are raised, one per delivery, by `append`
+    before it stores anything."""
 
     rows: dict[UUID, DomainEvent] = field(default_factory=dict)
     failures: list[Exception] = field(default_factory=list)
-    commits: int = 0
-
-
-class FakeUnit(TransactionManager):
-    def __init__(self, store: AuditStore) -> None:
-        self.store = store
-        self.staged: dict[UUID, DomainEvent] = {}
-
-    async def commit(self) -> None:
-        self.store.rows.update(self.staged)
-        self.store.commits += 1
-        self.staged = {}
-
-    async def rollback(self) -> None:
-        self.staged = {}
 
 
 class FakeAuditLog(AuditLog):
-    def __init__(self, unit: FakeUnit) -> None:
-        self._unit = unit
+    """Commits when `append` returns, as the port says."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self._store = store
 
     async def append(self, event: DomainEvent) -> bool:
-        if self._unit.store.failures:
-            raise self._unit.store.failures.pop(0)
-        if event.event_id in self._unit.store.rows or event.event_id in self._unit.staged:
+        if self._store.failures:
+            raise self._store.failures.pop(0)
+        if event.event_id in self._store.rows:
             return False
-        self._unit.staged[event.event_id] = event
+        self._store.rows[event.event_id] = event
         return True
 
 
 class InMemoryAuditProvider(Provider):
-    """Overrides the audit log and the unit of work (the conftest adds `NoPause`)."""
+    """Overrides the audit log (the conftest adds `NoPause`)."""
 
-    scope = Scope.REQUEST
+    scope = Scope.APP
 
     def __init__(self, store: AuditStore) -> None:
         super().__init__()
         self._store = store
 
     @provide
-    def unit(self) -> FakeUnit:
-        return FakeUnit(self._store)
-
-    @provide
-    def tx(self, unit: FakeUnit) -> TransactionManager:
-        return unit
-
-    @provide
-    def audit_log(self, unit: FakeUnit) -> AuditLog:
-        return FakeAuditLog(unit)
+    def audit_log(self) -> AuditLog:
+        return FakeAuditLog(self._store)
 
 
 def money_event(event_type: EventType, **payload: Any) -> DomainEvent:

@@ -16,7 +16,6 @@ from uuid import UUID, uuid4
 from dishka import Provider, Scope, provide
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.ports.consumer_inbox import ConsumerInbox
-from wallet_domain.ports.transaction_manager import TransactionManager
 
 
 @dataclass
@@ -28,53 +27,34 @@ class InboxStore:
     failures: list[Exception] = field(default_factory=list)
 
 
-class FakeUnit(TransactionManager):
-    def __init__(self, store: InboxStore) -> None:
-        self.store = store
-        self.staged: set[tuple[str, UUID]] = set()
-
-    async def commit(self) -> None:
-        self.store.committed |= self.staged
-        self.staged = set()
-
-    async def rollback(self) -> None:
-        self.staged = set()
-
-
 class FakeInbox(ConsumerInbox):
-    def __init__(self, unit: FakeUnit) -> None:
-        self._unit = unit
+    """Commits when `first_time` returns, as the port says."""
+
+    def __init__(self, store: InboxStore) -> None:
+        self._store = store
 
     async def first_time(self, consumer: str, event_id: UUID) -> bool:
-        if self._unit.store.failures:
-            raise self._unit.store.failures.pop(0)
+        if self._store.failures:
+            raise self._store.failures.pop(0)
         key = (consumer, event_id)
-        if key in self._unit.store.committed or key in self._unit.staged:
+        if key in self._store.committed:
             return False
-        self._unit.staged.add(key)
+        self._store.committed.add(key)
         return True
 
 
 class InMemoryInboxProvider(Provider):
-    """Overrides the inbox and the unit of work (the conftest adds `NoPause`)."""
+    """Overrides the inbox (the conftest adds `NoPause`)."""
 
-    scope = Scope.REQUEST
+    scope = Scope.APP
 
     def __init__(self, store: InboxStore) -> None:
         super().__init__()
         self._store = store
 
     @provide
-    def unit(self) -> FakeUnit:
-        return FakeUnit(self._store)
-
-    @provide
-    def tx(self, unit: FakeUnit) -> TransactionManager:
-        return unit
-
-    @provide
-    def inbox(self, unit: FakeUnit) -> ConsumerInbox:
-        return FakeInbox(unit)
+    def inbox(self) -> ConsumerInbox:
+        return FakeInbox(self._store)
 
 
 def payment_event(

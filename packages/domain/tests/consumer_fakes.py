@@ -1,8 +1,8 @@
-"""Hand-written fakes for the event consumers' ports, sharing one transactional store.
+"""Hand-written fakes for the event consumers' ports, over one shared committed store.
 
-`ConsumerStore` holds what is committed; each delivery gets a `StagedUnit` (its unit of
-work) whose writes reach the store only on commit, so a test can see that a failed
-delivery left nothing behind and that a redelivery is a no-op.
+The ports' writes commit when they return (each is a write on its own), so the fakes
+write straight to `ConsumerStore`; `fail_with` makes the next write fail before it
+stores anything, as a lost connection would.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from wallet_domain.model.settled_payment import SettledPayment
 from wallet_domain.ports.audit_log import AuditLog
 from wallet_domain.ports.consumer_inbox import ConsumerInbox
 from wallet_domain.ports.payment_metrics import PaymentMetrics
-from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.use_cases.count_payment_event import CountPaymentEvent
 from wallet_domain.use_cases.record_audit_event import RecordAuditEvent
 
@@ -32,58 +31,34 @@ class ConsumerStore:
     inbox: set[tuple[str, UUID]] = field(default_factory=set)
 
 
-class StagedUnit(TransactionManager):
-    """One delivery's unit of work over the shared store."""
-
-    def __init__(self, store: ConsumerStore) -> None:
-        self.store = store
-        self.audit: dict[UUID, DomainEvent] = {}
-        self.inbox: set[tuple[str, UUID]] = set()
-        self.commits = 0
-        self.rollbacks = 0
-        self.fail_next_commit: Exception | None = None
-
-    async def commit(self) -> None:
-        if self.fail_next_commit is not None:
-            error, self.fail_next_commit = self.fail_next_commit, None
-            raise error
-        self.store.audit.update(self.audit)
-        self.store.inbox |= self.inbox
-        self._clear()
-        self.commits += 1
-
-    async def rollback(self) -> None:
-        self._clear()
-        self.rollbacks += 1
-
-    def _clear(self) -> None:
-        self.audit = {}
-        self.inbox = set()
-
-
 class FakeAuditLog(AuditLog):
-    def __init__(self, unit: StagedUnit) -> None:
-        self._unit = unit
+    def __init__(self, store: ConsumerStore) -> None:
+        self._store = store
         self.fail_with: Exception | None = None
 
     async def append(self, event: DomainEvent) -> bool:
         if self.fail_with is not None:
-            raise self.fail_with
-        if event.event_id in self._unit.store.audit or event.event_id in self._unit.audit:
+            error, self.fail_with = self.fail_with, None
+            raise error
+        if event.event_id in self._store.audit:
             return False
-        self._unit.audit[event.event_id] = event
+        self._store.audit[event.event_id] = event
         return True
 
 
 class FakeConsumerInbox(ConsumerInbox):
-    def __init__(self, unit: StagedUnit) -> None:
-        self._unit = unit
+    def __init__(self, store: ConsumerStore) -> None:
+        self._store = store
+        self.fail_with: Exception | None = None
 
     async def first_time(self, consumer: str, event_id: UUID) -> bool:
+        if self.fail_with is not None:
+            error, self.fail_with = self.fail_with, None
+            raise error
         key = (consumer, event_id)
-        if key in self._unit.store.inbox or key in self._unit.inbox:
+        if key in self._store.inbox:
             return False
-        self._unit.inbox.add(key)
+        self._store.inbox.add(key)
         return True
 
 
@@ -97,17 +72,16 @@ class RecordingMetrics(PaymentMetrics):
         self.calls.append((event, settled))
 
 
-def audit_use_case(store: ConsumerStore) -> tuple[RecordAuditEvent, StagedUnit, FakeAuditLog]:
-    unit = StagedUnit(store)
-    audit_log = FakeAuditLog(unit)
-    return RecordAuditEvent(audit_log=audit_log, tx=unit), unit, audit_log
+def audit_use_case(store: ConsumerStore) -> tuple[RecordAuditEvent, FakeAuditLog]:
+    audit_log = FakeAuditLog(store)
+    return RecordAuditEvent(audit_log=audit_log), audit_log
 
 
 def count_use_case(
     store: ConsumerStore, metrics: PaymentMetrics
-) -> tuple[CountPaymentEvent, StagedUnit]:
-    unit = StagedUnit(store)
-    return CountPaymentEvent(inbox=FakeConsumerInbox(unit), metrics=metrics, tx=unit), unit
+) -> tuple[CountPaymentEvent, FakeConsumerInbox]:
+    inbox = FakeConsumerInbox(store)
+    return CountPaymentEvent(inbox=inbox, metrics=metrics), inbox
 
 
 def make_event(event_type: EventType = EventType.PAYMENT_CREATED, **payload: Any) -> DomainEvent:

@@ -26,49 +26,35 @@ from .consumer_fakes import (
 # ------------------------------------------------------------------------------- audit
 
 
-async def test_audit_stores_a_new_event_and_commits() -> None:
+async def test_audit_stores_a_new_event() -> None:
     store = ConsumerStore()
-    record, unit, _ = audit_use_case(store)
+    record, _ = audit_use_case(store)
     event = make_event(EventType.DEPOSIT_COMPLETED, type="DEPOSIT", status="COMPLETED")
 
     result = await record.execute(RecordAuditEventRequest(event=event))
 
     assert result.new
     assert store.audit == {event.event_id: event}
-    assert unit.commits == 1
 
 
 async def test_audit_redelivery_changes_nothing() -> None:
     store = ConsumerStore()
     event = make_event()
-    first, _, _ = audit_use_case(store)
+    first, _ = audit_use_case(store)
     await first.execute(RecordAuditEventRequest(event=event))
-    again, unit, _ = audit_use_case(store)
+    again, _ = audit_use_case(store)
 
     result = await again.execute(RecordAuditEventRequest(event=event))
 
     assert not result.new
     assert store.audit == {event.event_id: event}
-    assert unit.commits == 1  # committing a no-op is harmless and keeps one code path
 
 
-async def test_audit_failure_rolls_back_and_propagates() -> None:
-    store = ConsumerStore()
-    record, unit, audit_log = audit_use_case(store)
-    audit_log.fail_with = ConnectionError("database went away")
-
-    with pytest.raises(ConnectionError):
-        await record.execute(RecordAuditEventRequest(event=make_event()))
-
-    assert store.audit == {}
-    assert unit.rollbacks == 1
-
-
-async def test_audit_failed_commit_leaves_nothing_so_the_redelivery_stores_it() -> None:
+async def test_audit_failure_propagates_stores_nothing_and_the_redelivery_stores_it() -> None:
     store = ConsumerStore()
     event = make_event()
-    record, unit, _ = audit_use_case(store)
-    unit.fail_next_commit = ConnectionError("commit lost")
+    record, audit_log = audit_use_case(store)
+    audit_log.fail_with = ConnectionError("database went away")
 
     with pytest.raises(ConnectionError):
         await record.execute(RecordAuditEventRequest(event=event))
@@ -82,17 +68,16 @@ async def test_audit_failed_commit_leaves_nothing_so_the_redelivery_stores_it() 
 # ------------------------------------------------------------------------------- metrics
 
 
-async def test_counts_a_settled_payment_after_committing_the_inbox_record() -> None:
+async def test_counts_a_settled_payment_after_recording_it_in_the_inbox() -> None:
     store = ConsumerStore()
     metrics = RecordingMetrics()
-    count, unit = count_use_case(store, metrics)
+    count, _ = count_use_case(store, metrics)
     event = make_event(EventType.PAYMENT_COMPLETED, status="APPROVED", amount=700, currency="EUR")
 
     result = await count.execute(CountPaymentEventRequest(event=event))
 
     assert result.counted
     assert store.inbox == {(METRICS_CONSUMER, event.event_id)}
-    assert unit.commits == 1
     expected = SettledPayment(status=TransactionStatus.APPROVED, money=Money(700, "EUR"))
     assert metrics.calls == [(event, expected)]
 
@@ -116,7 +101,7 @@ async def test_a_redelivery_to_any_instance_is_not_counted_again() -> None:
     await first.execute(CountPaymentEventRequest(event=event))
 
     again_a, _ = count_use_case(store, instance_a)
-    on_b, unit_b = count_use_case(store, instance_b)
+    on_b, _ = count_use_case(store, instance_b)
     results = [
         await again_a.execute(CountPaymentEventRequest(event=event)),
         await on_b.execute(CountPaymentEventRequest(event=event)),
@@ -125,19 +110,18 @@ async def test_a_redelivery_to_any_instance_is_not_counted_again() -> None:
     assert [r.counted for r in results] == [False, False]
     assert len(instance_a.calls) == 1
     assert instance_b.calls == []
-    assert (unit_b.commits, unit_b.rollbacks) == (0, 1)
 
 
-async def test_a_failed_commit_counts_nothing_and_the_redelivery_counts_once() -> None:
+async def test_a_failed_inbox_record_counts_nothing_and_the_redelivery_counts_once() -> None:
     store = ConsumerStore()
     metrics = RecordingMetrics()
-    count, unit = count_use_case(store, metrics)
+    count, inbox = count_use_case(store, metrics)
     event = make_event()
-    unit.fail_next_commit = ConnectionError("commit lost")
+    inbox.fail_with = ConnectionError("commit lost")
 
     with pytest.raises(ConnectionError):
         await count.execute(CountPaymentEventRequest(event=event))
-    assert (metrics.calls, store.inbox, unit.rollbacks) == ([], set(), 1)
+    assert (metrics.calls, store.inbox) == ([], set())
 
     await count.execute(CountPaymentEventRequest(event=event))
     assert len(metrics.calls) == 1
@@ -163,12 +147,12 @@ async def test_an_unreadable_settlement_is_refused_before_anything_is_recorded(
 ) -> None:
     store = ConsumerStore()
     metrics = RecordingMetrics()
-    count, unit = count_use_case(store, metrics)
+    count, _ = count_use_case(store, metrics)
 
     with pytest.raises(UnreadableEvent):
         await count.execute(CountPaymentEventRequest(event=make_event(event_type, **payload)))
 
-    assert (metrics.calls, store.inbox, unit.commits) == ([], set(), 0)
+    assert (metrics.calls, store.inbox) == ([], set())
 
 
 @pytest.mark.parametrize(

@@ -2,13 +2,12 @@
 
 Acknowledgement is explicit (see `wallet_infra.consuming.delivery`): ack only after the
 inbox record committed, nack with requeue on failure (dead-lettered after the queue's
-delivery limit), reject a malformed message straight to the DLQ.
+delivery limit), reject a malformed message straight to the DLQ. The use case and the
+delivery handler are APP-scoped, resolved once at start-up.
 """
 
 from __future__ import annotations
 
-from dishka import FromDishka
-from dishka_faststream import inject
 from faststream.rabbit import RabbitBroker
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.use_cases.count_payment_event import (
@@ -16,12 +15,18 @@ from wallet_domain.use_cases.count_payment_event import (
     CountPaymentEventRequest,
 )
 from wallet_infra.consuming.delivery import ACK_POLICY, DeliveryHandler, raw_body
-from wallet_infra.consuming.inline_context import Delivery, HandlerContext
+from wallet_infra.consuming.inline_context import Delivery
+from wallet_infra.consuming.startup_dependencies import StartupDependencies
 from wallet_infra.messaging.topology import EVENTS_EXCHANGE, METRICS_QUEUE
 
 
-def subscribe(broker: RabbitBroker) -> None:
+def subscribe(broker: RabbitBroker, dependencies: StartupDependencies) -> None:
     """Register the handler on `broker` (one broker per app, so tests can build many)."""
+    use_case = dependencies.later(CountPaymentEvent)
+    deliveries = dependencies.later(DeliveryHandler)
+
+    async def act(event: DomainEvent) -> bool:
+        return (await use_case().execute(CountPaymentEventRequest(event=event))).counted
 
     @broker.subscriber(
         METRICS_QUEUE,
@@ -31,14 +36,5 @@ def subscribe(broker: RabbitBroker) -> None:
         title="metrics.queue:count",
         description="Counts payment events once each into the business metrics.",
     )
-    @inject
-    async def count_payment_event(
-        message: Delivery,
-        use_case: FromDishka[CountPaymentEvent],
-        deliveries: FromDishka[DeliveryHandler],
-        context: HandlerContext,  # where @inject finds the request container
-    ) -> None:
-        async def act(event: DomainEvent) -> bool:
-            return (await use_case.execute(CountPaymentEventRequest(event=event))).counted
-
-        await deliveries.handle(message, act)
+    async def count_payment_event(message: Delivery) -> None:
+        await deliveries().handle(message, act)

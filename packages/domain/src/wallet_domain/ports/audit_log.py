@@ -9,8 +9,8 @@ class AuditLog(Protocol):
     """The append-only audit trail (§12 `audit_log`): one row per event_id, never changed."""
 
     async def append(self, event: DomainEvent) -> bool:
-        """Insert `event`: in the current unit of work if one is open, else committed at
-        once (one statement). True if it was new; False if a row
-        with its event_id is already there (a redelivery), in which case nothing changes.
+        """Insert `event`, committed when this returns (a write on its own). True if it
+        was new; False if a row with its event_id is already there (a redelivery), in
+        which case nothing changes.
         A concurrent insert of the same event_id is waited for, so exactly one wins."""
         ...

@@ -8,12 +8,12 @@ class ConsumerInbox(Protocol):
     """Which events each consumer has already acted on, shared by all its instances.
 
     A consumer whose side effect cannot itself be made idempotent (an in-memory counter)
-    records the event_id here, in the same unit of work, before acting.
+    records the event_id here before acting.
     """
 
     async def first_time(self, consumer: str, event_id: UUID) -> bool:
-        """Record `event_id` for `consumer`: in the current unit of work if one is open,
-        else committed at once (one statement). True if no
+        """Record `event_id` for `consumer`, committed when this returns (a write on its
+        own). True if no
         committed (or concurrently committing) record exists, False for a redelivery.
         A concurrent recorder of the same pair is waited for, so exactly one sees True."""
         ...

@@ -9,7 +9,6 @@ from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.settled_payment import settled_payment
 from wallet_domain.ports.consumer_inbox import ConsumerInbox
 from wallet_domain.ports.payment_metrics import PaymentMetrics
-from wallet_domain.ports.transaction_manager import TransactionManager
 
 METRICS_CONSUMER: Final = "metrics"
 
@@ -34,31 +33,22 @@ class CountPaymentEvent:
       UnreadableEvent before anything is recorded, so it is never half-counted.
     - The inbox decides: only the instance whose inbox record commits counts the event;
       a redelivery (to this or another instance) changes nothing (§8).
-    - The inbox record commits *before* the counters move. Counters live in memory and
-      cannot be rolled back: counting first and then failing to commit would count the
-      redelivery again. A crash between commit and count loses one increment, the same
-      loss as the process's restart resets every counter (Prometheus handles resets).
-    - Any failure rolls the unit of work back and propagates; the message is delivered again.
+    - The inbox record commits *before* the counters move (it is committed when
+      `first_time` returns). Counters live in memory and cannot be rolled back: counting
+      first and then failing to commit would count the redelivery again. A crash between
+      commit and count loses one increment, the same loss as the process's restart
+      resets every counter (Prometheus handles resets).
+    - Any failure propagates before anything is counted; the message is delivered again.
     """
 
-    def __init__(
-        self, *, inbox: ConsumerInbox, metrics: PaymentMetrics, tx: TransactionManager
-    ) -> None:
+    def __init__(self, *, inbox: ConsumerInbox, metrics: PaymentMetrics) -> None:
         self._inbox = inbox
         self._metrics = metrics
-        self._tx = tx
 
     async def execute(self, request: CountPaymentEventRequest) -> PaymentEventCounted:
         event = request.event
         settled = settled_payment(event)
-        try:
-            first = await self._inbox.first_time(METRICS_CONSUMER, event.event_id)
-            if not first:
-                await self._tx.rollback()
-                return PaymentEventCounted(counted=False)
-            await self._tx.commit()
-        except BaseException:
-            await self._tx.rollback()
-            raise
+        if not await self._inbox.first_time(METRICS_CONSUMER, event.event_id):
+            return PaymentEventCounted(counted=False)
         self._metrics.record(event, settled)
         return PaymentEventCounted(counted=True)

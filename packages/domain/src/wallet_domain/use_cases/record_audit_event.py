@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.ports.audit_log import AuditLog
-from wallet_domain.ports.transaction_manager import TransactionManager
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,20 +25,13 @@ class RecordAuditEvent:
 
     Rules: the audit log is append-only and unique by event_id, so delivering an event
     any number of times, to any number of instances, leaves exactly one row (§8). The
-    insert commits before this returns; the caller acknowledges the message only after
-    that, so an event is never acknowledged without being stored. Any failure rolls the
-    unit of work back and propagates, so the message is delivered again.
+    append is committed when it returns (it is a write on its own); the caller
+    acknowledges the message only after that, so an event is never acknowledged without
+    being stored. Any failure propagates, so the message is delivered again.
     """
 
-    def __init__(self, *, audit_log: AuditLog, tx: TransactionManager) -> None:
+    def __init__(self, *, audit_log: AuditLog) -> None:
         self._audit_log = audit_log
-        self._tx = tx
 
     async def execute(self, request: RecordAuditEventRequest) -> AuditRecorded:
-        try:
-            new = await self._audit_log.append(request.event)
-            await self._tx.commit()
-        except BaseException:
-            await self._tx.rollback()
-            raise
-        return AuditRecorded(new=new)
+        return AuditRecorded(new=await self._audit_log.append(request.event))

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Sequence
 
 from dishka import Provider, make_async_container
-from dishka_faststream import FastStreamProvider, setup_dishka
 from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from prometheus_client import CollectorRegistry
@@ -21,6 +20,7 @@ from wallet_infra.consuming.dlq_depth import DlqDepth
 from wallet_infra.consuming.health import ConsumerHealth
 from wallet_infra.consuming.routes import healthz_route, metrics_route
 from wallet_infra.consuming.startup import connect_and_declare
+from wallet_infra.consuming.startup_dependencies import StartupDependencies
 from wallet_infra.ioc import DatabaseProvider, PersistenceProvider, SettingsProvider
 from wallet_infra.ioc.consumers import ConsumerRuntimeProvider
 from wallet_infra.logging_setup import configure_logging
@@ -33,7 +33,7 @@ def build_consumer_app(
     settings: Settings,
     queue: RabbitQueue,
     dlq: RabbitQueue,
-    subscribe: Callable[[RabbitBroker], None],
+    subscribe: Callable[[RabbitBroker, StartupDependencies], None],
     consumer_provider: Callable[[CollectorRegistry], Provider],
     providers: Sequence[Provider] = (),
 ) -> AsgiFastStream:
@@ -52,14 +52,16 @@ def build_consumer_app(
         PersistenceProvider(),
         ConsumerRuntimeProvider(broker=broker, queue=queue.name, registry=registry),
         consumer_provider(registry),
-        FastStreamProvider(),
         *providers,
     )
-    subscribe(broker)
+    dependencies = StartupDependencies()
+    subscribe(broker, dependencies)
     dlq_depth = DlqDepth(broker=broker, dlq=dlq, registry=registry)
 
-    async def declare() -> None:
-        """Before consuming: the DLQs and every binding must exist (idempotent)."""
+    async def prepare() -> None:
+        """Before consuming: the subscriber's dependencies resolved, the DLQs and every
+        binding declared (idempotent)."""
+        await dependencies.resolve(container)
         await connect_and_declare(broker)
 
     async def health() -> ConsumerHealth:
@@ -68,7 +70,7 @@ def build_consumer_app(
     app = AsgiFastStream(
         broker,
         asgi_routes=[("/healthz", healthz_route(health)), ("/metrics", metrics_route(registry))],
-        on_startup=[declare],
+        on_startup=[prepare],
         after_startup=[dlq_depth.start],
         on_shutdown=[dlq_depth.stop],
         after_shutdown=[container.close],
@@ -76,5 +78,4 @@ def build_consumer_app(
         # FastStream's own stdout handler.
         logger=logging.getLogger(app_id),
     )
-    setup_dishka(container, app)
     return app

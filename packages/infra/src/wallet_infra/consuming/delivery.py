@@ -102,6 +102,18 @@ async def raw_body(message: StreamMessage[Any]) -> bytes:
     return body if isinstance(body, bytes) else bytes(body)
 
 
+def _fields(queue: str, message: StreamMessage[Any], event: DomainEvent) -> dict[str, Any]:
+    """What a failure's log line says about the delivery (built only when one is logged:
+    binding them for every delivery cost more than the rare line they serve)."""
+    return {
+        "queue": queue,
+        "event_id": str(event.event_id),
+        "event_type": event.event_type.value,
+        "user_id": event.user_id,
+        "trace_id": trace_id(message),
+    }
+
+
 class DeliveryHandler:
     """Decodes a delivery, runs the use case, and raises what the ack middleware must do
     (returning means ack). One per consumer process, for its one queue."""
@@ -160,37 +172,30 @@ class DeliveryHandler:
             raise RejectMessage(requeue=False) from None
         if not delivered_before:  # a redelivery's lag is the retry pauses, not the pipeline
             self._lag.observe(max(0.0, (datetime.now(UTC) - event.occurred_at).total_seconds()))
-        with structlog.contextvars.bound_contextvars(
-            event_id=str(event.event_id),
-            event_type=event.event_type.value,
-            user_id=event.user_id,
-            trace_id=trace_id(message),
-        ):
-            try:
-                effect = await act(event)
-            except UnreadableEvent:
-                _log.error("event_unreadable_dead_lettered", queue=self._queue)
-                self._outcomes[Outcome.DEAD_LETTERED].inc()
-                raise RejectMessage(requeue=False) from None
-            except Exception as exc:
-                await self._retry_later(exc, delivered_before)
-            self._outcomes[Outcome.PROCESSED if effect else Outcome.DUPLICATE].inc()
+        try:
+            effect = await act(event)
+        except UnreadableEvent:
+            _log.error("event_unreadable_dead_lettered", **_fields(self._queue, message, event))
+            self._outcomes[Outcome.DEAD_LETTERED].inc()
+            raise RejectMessage(requeue=False) from None
+        except Exception as exc:
+            await self._retry_later(exc, delivered_before, _fields(self._queue, message, event))
+        self._outcomes[Outcome.PROCESSED if effect else Outcome.DUPLICATE].inc()
 
-    async def _retry_later(self, error: Exception, delivered_before: int) -> NoReturn:
+    async def _retry_later(
+        self, error: Exception, delivered_before: int, fields: dict[str, Any]
+    ) -> NoReturn:
         """Nack for redelivery. A retry logs the error's type only (its text may carry
         SQL and payload data, and tracebacks are costly at a retry rate); the last
         allowed delivery, which the queue dead-letters, logs the full traceback once and
         skips the pause, which would only delay the DLQ."""
         delivery = {"delivery": delivered_before + 1, "delivery_limit": DELIVERY_LIMIT}
         if delivered_before >= DELIVERY_LIMIT:
-            _log.error("event_failed_dead_lettered", queue=self._queue, exc_info=error, **delivery)
+            _log.error("event_failed_dead_lettered", exc_info=error, **fields, **delivery)
             self._outcomes[Outcome.DEAD_LETTERED].inc()
         else:
             _log.warning(
-                "event_failed_will_retry",
-                queue=self._queue,
-                error=type(error).__name__,
-                **delivery,
+                "event_failed_will_retry", error=type(error).__name__, **fields, **delivery
             )
             self._outcomes[Outcome.RETRIED].inc()
             await asyncio.sleep(self._pause.seconds(delivered_before))

@@ -1,12 +1,17 @@
 """Providers of the event consumers' use cases, adapters and delivery handling.
 
-Use cases and persistence adapters are REQUEST-scoped: one request is one delivery, with
-its own session, so each message commits (or rolls back) on its own. Metrics objects are
-APP-scoped: counters must accumulate over the process's life, on the registry the app
-serves on `/metrics` (given to the providers, so the route and the counters share it).
+Everything is APP-scoped and resolved once at start-up (see
+`wallet_infra.consuming.startup_dependencies`): each delivery's write is one statement on
+the pool, batched with the deliveries handled at the same moment and committed before its
+use case returns, so a delivery needs no session or request container of its own.
+Counters accumulate over the process's life, on the registry the app serves on
+`/metrics` (given to the providers, so the route and the counters share it). The batched
+adapters are closed (their pending writes finished) before the engine is disposed.
 """
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
 
 from dishka import Provider, Scope, provide
 from faststream.rabbit import RabbitBroker
@@ -21,14 +26,19 @@ from wallet_domain.use_cases.record_audit_event import RecordAuditEvent
 from wallet_infra.consuming.delivery import DeliveryHandler, RetryPause
 from wallet_infra.consuming.health import ConsumerHealth
 from wallet_infra.metrics.payment_metrics import PrometheusPaymentMetrics
-from wallet_infra.persistence.audit_log import SqlaAuditLog
-from wallet_infra.persistence.consumer_inbox import SqlaConsumerInbox
+from wallet_infra.persistence.audit_log import AsyncpgAuditLog
+from wallet_infra.persistence.consumer_inbox import AsyncpgConsumerInbox
 
 
 class AuditConsumerProvider(Provider):
-    scope = Scope.REQUEST
+    scope = Scope.APP
 
-    audit_log = provide(SqlaAuditLog, provides=AuditLog)
+    @provide
+    async def audit_log(self, engine: AsyncEngine) -> AsyncIterator[AuditLog]:
+        audit_log = AsyncpgAuditLog(engine=engine)
+        yield audit_log
+        await audit_log.aclose()
+
     record_audit_event = provide(RecordAuditEvent)
 
 
@@ -36,17 +46,22 @@ class MetricsConsumerProvider(Provider):
     """`registry` is given, not made here, so the app's `/metrics` route serves exactly
     the registry the counters are registered on (and tests can read it)."""
 
-    scope = Scope.REQUEST
+    scope = Scope.APP
 
     def __init__(self, registry: CollectorRegistry) -> None:
         super().__init__()
         self._registry = registry
 
-    @provide(scope=Scope.APP)
+    @provide
     def payment_metrics(self) -> PaymentMetrics:
         return PrometheusPaymentMetrics(registry=self._registry)
 
-    inbox = provide(SqlaConsumerInbox, provides=ConsumerInbox)
+    @provide
+    async def inbox(self, engine: AsyncEngine) -> AsyncIterator[ConsumerInbox]:
+        inbox = AsyncpgConsumerInbox(engine=engine)
+        yield inbox
+        await inbox.aclose()
+
     count_payment_event = provide(CountPaymentEvent)
 
 

@@ -1,39 +1,78 @@
-"""`AuditLog` on PostgreSQL: `INSERT ... ON CONFLICT (event_id) DO NOTHING`.
+"""`AuditLog` on PostgreSQL: concurrent appends batched into one
+`INSERT ... SELECT FROM unnest(...) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`.
 
 The unique event_id makes a redelivery a no-op at the database, whichever instance gets
 it; a concurrent insert of the same event blocks on the unique index until the first
-transaction ends, then either inserts (the first rolled back) or does nothing.
+transaction ends, then either inserts (the first rolled back) or does nothing. A batch
+goes in event_id order, so two instances inserting overlapping batches wait on each
+other in the same order instead of deadlocking.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
+from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.ports.audit_log import AuditLog
 
-from wallet_infra.persistence.driver_statement import PositionalStatement, fetchrow, json_text
-from wallet_infra.persistence.outbox import event_row
-from wallet_infra.persistence.tables import AUDIT_LOG_EVENT_ID_KEY
+from wallet_infra.persistence.driver_statement import PositionalStatement, json_text
+from wallet_infra.persistence.micro_batch import MAX_SIZE, MAX_WAIT_S, MicroBatcher
+from wallet_infra.persistence.pool_statement import fetch_on_pool
+from wallet_infra.persistence.tables import AUDIT_LOG_EVENT_ID_KEY, audit_log
+from wallet_infra.persistence.unnest import unnest_rows
 
-# Once per consumed event, and a whole write on its own: one statement to the driver.
+_COLUMNS: Final = ("event_id", "event_type", "aggregate_id", "user_id", "occurred_at", "payload")
+# One statement (its own transaction) for a whole batch of consumed events.
 _APPEND: Final = PositionalStatement(
-    "INSERT INTO audit_log (event_id, event_type, aggregate_id, user_id, occurred_at, payload)"  # noqa: S608 - constants only
-    " VALUES (:event_id, :event_type, :aggregate_id, :user_id, :occurred_at, :payload)"
-    f" ON CONFLICT ON CONSTRAINT {AUDIT_LOG_EVENT_ID_KEY} DO NOTHING RETURNING id"
+    f"INSERT INTO audit_log ({', '.join(_COLUMNS)})"  # noqa: S608 - constants only
+    f" SELECT {', '.join(_COLUMNS)} FROM {unnest_rows(audit_log, _COLUMNS, 'e')}"
+    f" ON CONFLICT ON CONSTRAINT {AUDIT_LOG_EVENT_ID_KEY} DO NOTHING RETURNING event_id"
 )
 
 
-class SqlaAuditLog(AuditLog):
-    """Appends on the delivery's session connection (its own transaction when none is
-    open, so the use case's commit has nothing left to send)."""
+class AsyncpgAuditLog(AuditLog):
+    """Appends committed at once, batched across concurrent deliveries (see
+    `MicroBatcher`); one per process, closed (`aclose`) before the engine."""
 
-    def __init__(self, *, session: AsyncSession) -> None:
-        self._session = session
+    def __init__(
+        self, *, engine: AsyncEngine, max_size: int = MAX_SIZE, max_wait_s: float = MAX_WAIT_S
+    ) -> None:
+        self._engine = engine
+        self._batcher: MicroBatcher[DomainEvent, bool] = MicroBatcher(
+            write=self._append_all, max_size=max_size, max_wait_s=max_wait_s
+        )
 
     async def append(self, event: DomainEvent) -> bool:
-        # The statement takes the columns it names from the event's outbox row.
-        params = event_row(event) | {"payload": json_text(event.payload)}
-        row = await fetchrow(self._session, "audit_log.append", _APPEND, params)
-        return row is not None
+        return await self._batcher.submit(event)
+
+    async def aclose(self) -> None:
+        await self._batcher.aclose()
+
+    async def _append_all(self, events: Sequence[DomainEvent]) -> list[bool]:
+        """True for each event this statement inserted; False for one already stored, and
+        for a second copy of an event within the batch."""
+        unique = sorted({event.event_id: event for event in events}.values(), key=_event_id)
+        columns = {
+            "event_id": [event.event_id for event in unique],
+            "event_type": [event.event_type.value for event in unique],
+            "aggregate_id": [event.aggregate_id for event in unique],
+            "user_id": [event.user_id for event in unique],
+            "occurred_at": [event.occurred_at for event in unique],
+            "payload": [json_text(event.payload) for event in unique],
+        }
+        rows = await fetch_on_pool(
+            self._engine, "audit_log.append", _APPEND, _APPEND.args(columns), rows_sent=len(unique)
+        )
+        inserted = {UUID(int=row[0].int) for row in rows}
+        results = []
+        for event in events:
+            results.append(event.event_id in inserted)
+            inserted.discard(event.event_id)
+        return results
+
+
+def _event_id(event: DomainEvent) -> UUID:
+    return event.event_id
