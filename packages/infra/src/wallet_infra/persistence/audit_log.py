@@ -19,7 +19,12 @@ from wallet_domain.model.events import DomainEvent
 from wallet_domain.ports.audit_log import AuditLog
 
 from wallet_infra.persistence.driver_statement import PositionalStatement, json_text
-from wallet_infra.persistence.micro_batch import MAX_SIZE, MAX_WAIT_S, MicroBatcher
+from wallet_infra.persistence.micro_batch import (
+    MAX_SIZE,
+    MAX_WAIT_S,
+    MicroBatcher,
+    first_copies,
+)
 from wallet_infra.persistence.pool_statement import fetch_on_pool
 from wallet_infra.persistence.tables import AUDIT_LOG_EVENT_ID_KEY, audit_log
 from wallet_infra.persistence.unnest import unnest_rows
@@ -67,11 +72,7 @@ class AsyncpgAuditLog(AuditLog):
             self._engine, "audit_log.append", _APPEND, _APPEND.args(columns), rows_sent=len(unique)
         )
         inserted = {UUID(int=row[0].int) for row in rows}
-        results = []
-        for event in events:
-            results.append(event.event_id in inserted)
-            inserted.discard(event.event_id)
-        return results
+        return first_copies([event.event_id for event in events], inserted)
 
 
 def _event_id(event: DomainEvent) -> UUID:

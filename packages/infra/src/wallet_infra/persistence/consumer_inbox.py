@@ -18,7 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.ports.consumer_inbox import ConsumerInbox
 
 from wallet_infra.persistence.driver_statement import PositionalStatement
-from wallet_infra.persistence.micro_batch import MAX_SIZE, MAX_WAIT_S, MicroBatcher
+from wallet_infra.persistence.micro_batch import (
+    MAX_SIZE,
+    MAX_WAIT_S,
+    MicroBatcher,
+    first_copies,
+)
 from wallet_infra.persistence.pool_statement import fetch_on_pool
 from wallet_infra.persistence.tables import CONSUMER_INBOX_PKEY, consumer_inbox
 from wallet_infra.persistence.unnest import unnest_rows
@@ -69,8 +74,4 @@ class AsyncpgConsumerInbox(ConsumerInbox):
             rows_sent=len(unique),
         )
         recorded = {(row[0], UUID(int=row[1].int)) for row in rows}
-        results = []
-        for record in records:
-            results.append(record in recorded)
-            recorded.discard(record)
-        return results
+        return first_copies(records, recorded)

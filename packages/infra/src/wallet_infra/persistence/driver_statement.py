@@ -11,7 +11,8 @@ own transaction), and none of SQLAlchemy's per-execute work. Inside an open tran
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from typing import Any, Final
 
 import asyncpg  # type: ignore[import-untyped]
@@ -19,7 +20,7 @@ import orjson
 from opentelemetry import trace
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql.base import PGDialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from wallet_infra.persistence.errors import ErrorFactory, translate_driver
 from wallet_infra.telemetry import tracer
@@ -46,10 +47,12 @@ def typed_params(table: Table, columns: Sequence[str], prefix: str) -> str:
 
     Parameters in a SELECT list (INSERT ... SELECT) need them: nothing else there tells
     PostgreSQL their types."""
-    return ", ".join(
-        f"CAST(:{prefix}{name} AS {table.c[name].type.compile(dialect=_POSTGRESQL)})"
-        for name in columns
-    )
+    return ", ".join(f"CAST(:{prefix}{name} AS {sql_type(table, name)})" for name in columns)
+
+
+def sql_type(table: Table, column: str) -> str:
+    """The column's PostgreSQL type as the table definition states it (`numeric(20, 0)`)."""
+    return str(table.c[column].type.compile(dialect=_POSTGRESQL))
 
 
 class PositionalStatement:
@@ -81,20 +84,34 @@ async def fetchrow(
 ) -> Any:
     """The statement's first row (or None), with known constraint/SQLSTATE violations
     translated like `errors.translate`, in a client span like SQLAlchemy's statements."""
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None  # a checked-out connection always has one
-    with tracer().start_as_current_span(
-        span_name, kind=trace.SpanKind.CLIENT, attributes={"db.system": "postgresql"}
-    ):
+    async with on_driver(await session.connection(), span_name) as driver:
         try:
             return await driver.fetchrow(statement.sql, *statement.args(params))
-        except CONNECTION_LOST:
-            # What SQLAlchemy does for its own statements: never pool a dead connection.
-            await connection.invalidate()
-            raise
         except asyncpg.PostgresError as exc:
             error = translate_driver(exc, constraints=constraints, sqlstates=sqlstates)
             if error is None:
                 raise
             raise error from None
+
+
+@asynccontextmanager
+async def on_driver(
+    connection: AsyncConnection,
+    span_name: str,
+    attributes: Mapping[str, Any] | None = None,
+) -> AsyncIterator[Any]:
+    """The asyncpg connection under `connection`, used inside a client span; if the server
+    or the socket went away meanwhile, the connection is invalidated, never pooled again
+    (what SQLAlchemy does for its own statements)."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    with tracer().start_as_current_span(
+        span_name,
+        kind=trace.SpanKind.CLIENT,
+        attributes={"db.system": "postgresql", **(attributes or {})},
+    ):
+        try:
+            yield driver
+        except CONNECTION_LOST:
+            await connection.invalidate()
+            raise

@@ -20,11 +20,12 @@ fault, like a lost connection, reaches every item as its own exception). When
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Final, Generic, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+K = TypeVar("K", bound=Hashable)
 
 MAX_SIZE: Final = 100
 MAX_WAIT_S: Final = 0.002
@@ -124,3 +125,14 @@ class MicroBatcher(Generic[T, R]):
 def _settle_error(future: asyncio.Future[R], error: Exception) -> None:
     if not future.done():
         future.set_exception(error)
+
+
+def first_copies(keys: Sequence[K], written: set[K]) -> list[bool]:
+    """Per key, in order: True for the first copy of a key the batch's statement wrote;
+    False for a key it did not write (stored before) and for every later copy."""
+    unclaimed = set(written)
+    results = []
+    for key in keys:
+        results.append(key in unclaimed)
+        unclaimed.discard(key)
+    return results

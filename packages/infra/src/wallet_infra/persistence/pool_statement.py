@@ -12,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from wallet_infra.persistence.driver_statement import CONNECTION_LOST, PositionalStatement
-from wallet_infra.telemetry import tracer
+from wallet_infra.persistence.driver_statement import PositionalStatement, on_driver
 
 
 async def fetch_on_pool(
@@ -29,17 +27,9 @@ async def fetch_on_pool(
 ) -> list[Any]:
     """Every row the statement returns, in a client span (`db.operation.batch.size` =
     `rows_sent`). A connection the server or socket dropped is invalidated, never pooled."""
-    async with engine.connect() as connection:
-        driver = (await connection.get_raw_connection()).driver_connection
-        assert driver is not None  # a checked-out connection always has one
-        with tracer().start_as_current_span(
-            span_name,
-            kind=trace.SpanKind.CLIENT,
-            attributes={"db.system": "postgresql", "db.operation.batch.size": rows_sent},
-        ):
-            try:
-                rows: list[Any] = await driver.fetch(statement.sql, *args)
-            except CONNECTION_LOST:
-                await connection.invalidate()
-                raise
-            return rows
+    async with (
+        engine.connect() as connection,
+        on_driver(connection, span_name, {"db.operation.batch.size": rows_sent}) as driver,
+    ):
+        rows: list[Any] = await driver.fetch(statement.sql, *args)
+        return rows

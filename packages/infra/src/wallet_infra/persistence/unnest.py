@@ -7,17 +7,13 @@ column's type as the table definition states it, so the SQL and the schema canno
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
 
 from sqlalchemy import Table
-from sqlalchemy.dialects.postgresql.base import PGDialect
 
-_POSTGRESQL: Final = PGDialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves it unannotated
+from wallet_infra.persistence.driver_statement import sql_type
 
 
 def unnest_rows(table: Table, columns: Sequence[str], alias: str) -> str:
     """`unnest(CAST(:a AS <a's type>[]), ...) AS <alias>(a, ...)`: one row per index."""
-    arrays = ", ".join(
-        f"CAST(:{name} AS {table.c[name].type.compile(dialect=_POSTGRESQL)}[])" for name in columns
-    )
+    arrays = ", ".join(f"CAST(:{name} AS {sql_type(table, name)}[])" for name in columns)
     return f"unnest({arrays}) AS {alias}({', '.join(columns)})"
