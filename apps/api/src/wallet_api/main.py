@@ -11,6 +11,7 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from wallet_infra.config.settings import Settings
 from wallet_infra.ioc import infra_providers
 from wallet_infra.logging_setup import configure_logging
+from wallet_infra.startup_heap import freeze_startup_heap
 from wallet_infra.telemetry import configure_telemetry, tracing_disabled
 
 from wallet_api.errors.handlers import install_error_handlers
@@ -59,6 +60,9 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
 
 def serve_app() -> FastAPI:
     """uvicorn's factory in `wallet-api`: the process's telemetry (`OTEL_*`), then the
-    app. Each worker process runs it, so each installs its own TracerProvider."""
+    app. Each worker process runs it, so each installs its own TracerProvider; then its
+    start-up heap is frozen (only here: tests build many apps in one process)."""
     configure_telemetry(SERVICE_NAME)
-    return make_app()
+    app = make_app()
+    freeze_startup_heap()
+    return app

@@ -12,8 +12,12 @@ class SqlaTransactionManager(TransactionManager):
     def __init__(self, *, session: AsyncSession) -> None:
         self._session = session
 
+    # Nothing begun, nothing to end: the payment path's statements commit by themselves
+    # (driver_statement), and a session commit would still begin and end an empty one.
     async def commit(self) -> None:
-        await self._session.commit()
+        if self._session.in_transaction():
+            await self._session.commit()
 
     async def rollback(self) -> None:
-        await self._session.rollback()
+        if self._session.in_transaction():
+            await self._session.rollback()
