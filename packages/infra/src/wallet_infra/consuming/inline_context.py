@@ -2,11 +2,10 @@
 
 fast_depends awaits a `CustomField` whose `use` is async but runs a sync one, as
 `faststream.Context.use` is, through `anyio.to_thread.run_sync`. A subscriber taking the
-message (`RabbitMessage`) under dishka's `@inject` (which adds its own `Context("context")`
-parameter unless the handler declares a `ContextRepo` one) paid two thread hops per
-delivery: ~13% of the audit consumer's CPU under load, plus the GIL handovers, which
-stretch every delivery's latency once the process is busy. Reading two context entries
-never blocks, so it runs inline here.
+message (`RabbitMessage`) that way paid a thread hop per delivery (with dishka's `@inject`,
+which added a context parameter, two): ~13% of the audit consumer's CPU under load, plus
+the GIL handovers, which stretch every delivery's latency once the process is busy.
+Reading a context entry never blocks, so it runs inline here.
 """
 
 from __future__ import annotations
@@ -15,10 +14,6 @@ from typing import Annotated, Any, Self
 
 from fast_depends.library import CustomField
 from faststream import Context
-
-# The class itself (faststream.ContextRepo is an Annotated alias bound to a sync Context
-# field); dishka-faststream's `@inject` looks for a parameter hinted with exactly this.
-from faststream._internal.context import ContextRepo
 from faststream.rabbit.message import RabbitMessage
 
 
@@ -40,6 +35,3 @@ class InlineContext(CustomField):
 
 # The delivery being handled.
 Delivery = Annotated[RabbitMessage, InlineContext("message")]
-# FastStream's context: declared by a handler so dishka's `@inject` takes its request
-# container from this parameter instead of adding a thread-resolved one.
-HandlerContext = Annotated[ContextRepo, InlineContext("context")]
