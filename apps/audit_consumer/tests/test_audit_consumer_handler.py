@@ -11,11 +11,13 @@ from __future__ import annotations
 import anyio.to_thread
 import pytest
 from audit_consumer_testkit import AuditStore, money_event
+from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
 from wallet_infra.messaging.topology import EVENTS_EXCHANGE
 from wallet_testkit.consumers import recorded_settlements
+from wallet_testkit.metrics import scrape
 
 
 async def _deliver(broker: RabbitBroker, body: bytes, routing_key: str = "payment.created") -> None:
@@ -116,3 +118,8 @@ async def test_a_delivery_is_handled_without_a_worker_thread(
 
     assert settled == ["ack"]
     assert audit_store.rows == {event.event_id: event}
+
+
+async def test_the_audit_consumer_runs_no_inbox_purge(consumer: AsgiFastStream) -> None:
+    """It has no inbox (audit_log's unique event_id is its dedupe, and its record)."""
+    assert not [n for n, _ in await scrape(consumer) if n.startswith("wallet_consumer_inbox")]

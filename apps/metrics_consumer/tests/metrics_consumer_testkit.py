@@ -21,10 +21,13 @@ from wallet_domain.ports.consumer_inbox import ConsumerInbox
 @dataclass
 class InboxStore:
     """Committed inbox pairs, shared by every delivery; `failures` are raised, one per
-    delivery, by the inbox before it records anything."""
+    delivery, by the inbox before it records anything. Each purge batch asked for is in
+    `forgets` (consumer, cutoff, limit), `forget_failures` failing them one by one first."""
 
     committed: set[tuple[str, UUID]] = field(default_factory=set)
     failures: list[Exception] = field(default_factory=list)
+    forgets: list[tuple[str, datetime, int]] = field(default_factory=list)
+    forget_failures: list[Exception] = field(default_factory=list)
 
 
 class FakeInbox(ConsumerInbox):
@@ -41,6 +44,12 @@ class FakeInbox(ConsumerInbox):
             return False
         self._store.committed.add(key)
         return True
+
+    async def forget_before(self, consumer: str, cutoff: datetime, limit: int) -> int:
+        self._store.forgets.append((consumer, cutoff, limit))
+        if self._store.forget_failures:
+            raise self._store.forget_failures.pop(0)
+        return 0  # records carry no time here; the real adapter's test deletes
 
 
 class InMemoryInboxProvider(Provider):

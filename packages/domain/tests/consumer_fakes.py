@@ -18,17 +18,22 @@ from wallet_domain.ports.audit_log import AuditLog
 from wallet_domain.ports.consumer_inbox import ConsumerInbox
 from wallet_domain.ports.payment_metrics import PaymentMetrics
 from wallet_domain.use_cases.count_payment_event import CountPaymentEvent
+from wallet_domain.use_cases.purge_consumer_inbox import PurgeConsumerInbox
 from wallet_domain.use_cases.record_audit_event import RecordAuditEvent
+
+from .fakes import FixedClock
 
 OCCURRED_AT: Final = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 
 @dataclass
 class ConsumerStore:
-    """The committed state: audit rows by event_id, inbox pairs."""
+    """The committed state: audit rows by event_id, inbox pairs with when each was
+    recorded (by `clock`, which tests move on)."""
 
     audit: dict[UUID, DomainEvent] = field(default_factory=dict)
-    inbox: set[tuple[str, UUID]] = field(default_factory=set)
+    inbox: dict[tuple[str, UUID], datetime] = field(default_factory=dict)
+    clock: FixedClock = field(default_factory=lambda: FixedClock(OCCURRED_AT))
 
 
 class FakeAuditLog(AuditLog):
@@ -47,19 +52,39 @@ class FakeAuditLog(AuditLog):
 
 
 class FakeConsumerInbox(ConsumerInbox):
+    """`fail_with` fails the next write; `forget_calls` logs each `forget_before`'s limit,
+    and `forget_fails_at` fails the n-th call (1-based) before it deletes anything."""
+
     def __init__(self, store: ConsumerStore) -> None:
         self._store = store
         self.fail_with: Exception | None = None
+        self.forget_calls: list[int] = []
+        self.forget_fails_at: dict[int, Exception] = {}
 
     async def first_time(self, consumer: str, event_id: UUID) -> bool:
-        if self.fail_with is not None:
-            error, self.fail_with = self.fail_with, None
-            raise error
+        self._fail_if_asked()
         key = (consumer, event_id)
         if key in self._store.inbox:
             return False
-        self._store.inbox.add(key)
+        self._store.inbox[key] = self._store.clock.now()
         return True
+
+    async def forget_before(self, consumer: str, cutoff: datetime, limit: int) -> int:
+        self.forget_calls.append(limit)
+        self._fail_if_asked()
+        if (error := self.forget_fails_at.get(len(self.forget_calls))) is not None:
+            raise error
+        old = sorted(
+            (at, key) for key, at in self._store.inbox.items() if key[0] == consumer and at < cutoff
+        )
+        for _, key in old[:limit]:
+            del self._store.inbox[key]
+        return len(old[:limit])
+
+    def _fail_if_asked(self) -> None:
+        if self.fail_with is not None:
+            error, self.fail_with = self.fail_with, None
+            raise error
 
 
 @dataclass
@@ -82,6 +107,11 @@ def count_use_case(
 ) -> tuple[CountPaymentEvent, FakeConsumerInbox]:
     inbox = FakeConsumerInbox(store)
     return CountPaymentEvent(inbox=inbox, metrics=metrics), inbox
+
+
+def purge_use_case(store: ConsumerStore) -> tuple[PurgeConsumerInbox, FakeConsumerInbox]:
+    inbox = FakeConsumerInbox(store)
+    return PurgeConsumerInbox(inbox=inbox, clock=store.clock), inbox
 
 
 def make_event(event_type: EventType = EventType.PAYMENT_CREATED, **payload: Any) -> DomainEvent:

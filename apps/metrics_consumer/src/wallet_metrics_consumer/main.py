@@ -8,6 +8,7 @@ from dishka import Provider
 from faststream.asgi import AsgiFastStream
 from wallet_infra.config.settings import Settings
 from wallet_infra.consuming.app_factory import build_consumer_app
+from wallet_infra.consuming.inbox_purge import InboxPurge
 from wallet_infra.ioc.consumers import MetricsConsumerProvider
 from wallet_infra.messaging.topology import METRICS_DLQ, METRICS_QUEUE
 
@@ -17,7 +18,8 @@ APP_ID: Final = "wallet-metrics-consumer"
 
 
 def make_app(*providers: Provider, settings: Settings | None = None) -> AsgiFastStream:
-    """metrics.queue → the §12 business metrics, served on `/metrics` with `/healthz`.
+    """metrics.queue → the §12 business metrics, served on `/metrics` with `/healthz`;
+    meanwhile its inbox forgets event_ids older than `inbox_retention_h`.
     `providers` override the defaults. Without `settings`, they are read from the env."""
     return build_consumer_app(
         app_id=APP_ID,
@@ -26,5 +28,6 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> AsgiFast
         dlq=METRICS_DLQ,
         subscribe=subscribe,
         consumer_provider=MetricsConsumerProvider,
+        background=(InboxPurge,),
         providers=providers,
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from typing import Any
 from unittest import mock
 
 import httpx
@@ -41,15 +42,15 @@ async def started(app: AsgiFastStream) -> AsyncIterator[AsgiFastStream]:
         yield app
 
 
-def unit_settings() -> Settings:
-    """Settings for an app on `TestRabbitBroker`: defaults, quiet logs."""
-    return Settings.model_validate({"log_level": "warning"})
+def unit_settings(**overrides: Any) -> Settings:
+    """Settings for an app on `TestRabbitBroker`: defaults (but `overrides`), quiet logs."""
+    return Settings.model_validate({"log_level": "warning", **overrides})
 
 
-def live_settings(database_url: str, amqp_url: str) -> Settings:
-    """Settings for an app on the real broker and database, quiet logs."""
+def live_settings(database_url: str, amqp_url: str, **overrides: Any) -> Settings:
+    """Settings for an app on the real broker and database, quiet logs, `overrides`."""
     return Settings.model_validate(
-        {"database_url": database_url, "amqp_url": amqp_url, "log_level": "warning"}
+        {"database_url": database_url, "amqp_url": amqp_url, "log_level": "warning", **overrides}
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -16,4 +17,13 @@ class ConsumerInbox(Protocol):
         own). True if no
         committed (or concurrently committing) record exists, False for a redelivery.
         A concurrent recorder of the same pair is waited for, so exactly one sees True."""
+        ...
+
+    async def forget_before(self, consumer: str, cutoff: datetime, limit: int) -> int:
+        """Delete at most `limit` of `consumer`'s records made before `cutoff`, oldest
+        first, committed when this returns (a write on its own); returns how many.
+
+        Callers running at once (every instance purges) never wait for each other: a
+        record another caller is deleting is skipped, so this may return fewer than
+        `limit` while old records remain. Other consumers' records are never touched."""
         ...

@@ -21,6 +21,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 from wallet_domain.money import DEFAULT_CURRENCIES
+from wallet_domain.use_cases.purge_consumer_inbox import MIN_RETENTION
 
 from wallet_infra.config.api_keys import DEV_API_KEY, ApiKey, parse_api_keys
 from wallet_infra.config.lists import parse_currencies
@@ -28,6 +29,7 @@ from wallet_infra.gateway.settings import GatewaySettings
 
 CONFIG_FILE_ENV: Final = "WALLET_CONFIG_FILE"
 _GW: Final = GatewaySettings()
+_MIN_INBOX_RETENTION_H: Final = int(MIN_RETENTION.total_seconds()) // 3600
 
 LogFormat = Literal["json", "console"]
 LogLevel = Literal["debug", "info", "warning", "error"]
@@ -50,6 +52,13 @@ class Settings(BaseSettings):
     audit_host: str = "127.0.0.1"
     audit_port: int = Field(9101, ge=1, le=65535)
     consumer_prefetch: int = Field(50, ge=1, le=65535)
+    # The metrics consumer's inbox (event_ids already counted) keeps each record this long,
+    # then forgets it, checking every interval. A redelivery after that is counted again,
+    # so the retention must exceed every way an event comes back: a relay re-publishing
+    # after a crash, an unacked message redelivered, and above all dead-lettered messages
+    # replayed by an operator (replay nothing older than this). At least a day.
+    inbox_retention_h: int = Field(168, ge=_MIN_INBOX_RETENTION_H)
+    inbox_purge_interval_s: float = Field(300.0, gt=0)
 
     api_keys: Annotated[tuple[ApiKey, ...], NoDecode] = Field(
         default_factory=lambda: parse_api_keys(DEV_API_KEY), repr=False

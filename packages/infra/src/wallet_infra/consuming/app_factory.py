@@ -2,13 +2,15 @@
 subscriber to the database, the broker, `/healthz`, `/metrics` and the DLQ depth gauge.
 
 Each consumer app passes in what makes it itself (its queue and DLQ, its subscriber, its
-provider); the adapters are still chosen only here and in those providers.
+provider, its background jobs); the adapters are still chosen only here and in those
+providers.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from dishka import Provider, make_async_container
 from faststream.asgi import AsgiFastStream
@@ -21,10 +23,23 @@ from wallet_infra.consuming.health import ConsumerHealth
 from wallet_infra.consuming.routes import healthz_route, metrics_route
 from wallet_infra.consuming.startup import connect_and_declare
 from wallet_infra.consuming.startup_dependencies import StartupDependencies
-from wallet_infra.ioc import DatabaseProvider, PersistenceProvider, SettingsProvider
+from wallet_infra.ioc import (
+    CoreProvider,
+    DatabaseProvider,
+    PersistenceProvider,
+    SettingsProvider,
+)
 from wallet_infra.ioc.consumers import ConsumerRuntimeProvider
 from wallet_infra.logging_setup import configure_logging
 from wallet_infra.messaging.broker import make_broker
+
+
+class BackgroundJob(Protocol):
+    """Periodic work of a consumer process besides consuming (e.g. `InboxPurge`)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 def build_consumer_app(
@@ -35,12 +50,15 @@ def build_consumer_app(
     dlq: RabbitQueue,
     subscribe: Callable[[RabbitBroker, StartupDependencies], None],
     consumer_provider: Callable[[CollectorRegistry], Provider],
+    background: Sequence[type[BackgroundJob]] = (),
     providers: Sequence[Provider] = (),
 ) -> AsgiFastStream:
     """The subscriber plus `/healthz` (§12) and `/metrics` (delivery outcomes, lag, DLQ
-    depth). `providers` come after the defaults and override them. The registry is the
-    app's own (not prometheus_client's global one), so apps built in one process, as tests
-    do, count separately."""
+    depth). `background` jobs are taken from the container and started once consuming
+    has begun, stopped at shutdown before the container closes. `providers` come after
+    the defaults and override them. The registry is the app's own (not
+    prometheus_client's global one), so apps built in one process, as tests do, count
+    separately."""
     configure_logging(log_format=settings.log_format, log_level=settings.log_level)
     registry = CollectorRegistry()
     broker = make_broker(
@@ -50,6 +68,7 @@ def build_consumer_app(
         SettingsProvider(settings),
         DatabaseProvider(),
         PersistenceProvider(),
+        CoreProvider(),
         ConsumerRuntimeProvider(broker=broker, queue=queue.name, registry=registry),
         consumer_provider(registry),
         *providers,
@@ -64,6 +83,18 @@ def build_consumer_app(
         await dependencies.resolve(container)
         await connect_and_declare(broker)
 
+    jobs: list[BackgroundJob] = []
+
+    async def start_jobs() -> None:
+        for job_type in background:
+            job = await container.get(job_type)
+            await job.start()
+            jobs.append(job)
+
+    async def stop_jobs() -> None:
+        while jobs:
+            await jobs.pop().stop()
+
     async def health() -> ConsumerHealth:
         return await container.get(ConsumerHealth)
 
@@ -71,8 +102,8 @@ def build_consumer_app(
         broker,
         asgi_routes=[("/healthz", healthz_route(health)), ("/metrics", metrics_route(registry))],
         on_startup=[prepare],
-        after_startup=[dlq_depth.start],
-        on_shutdown=[dlq_depth.stop],
+        after_startup=[dlq_depth.start, start_jobs],
+        on_shutdown=[stop_jobs, dlq_depth.stop],
         after_shutdown=[container.close],
         # Through the root handler configure_logging set up (JSON in containers), not
         # FastStream's own stdout handler.

@@ -12,6 +12,7 @@ adapters are closed (their pending writes finished) before the engine is dispose
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from dishka import Provider, Scope, provide
 from faststream.rabbit import RabbitBroker
@@ -20,11 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.ports.audit_log import AuditLog
 from wallet_domain.ports.consumer_inbox import ConsumerInbox
 from wallet_domain.ports.payment_metrics import PaymentMetrics
-from wallet_domain.use_cases.count_payment_event import CountPaymentEvent
+from wallet_domain.use_cases.count_payment_event import METRICS_CONSUMER, CountPaymentEvent
+from wallet_domain.use_cases.purge_consumer_inbox import PurgeConsumerInbox, PurgeInboxRequest
 from wallet_domain.use_cases.record_audit_event import RecordAuditEvent
 
+from wallet_infra.config.settings import Settings
 from wallet_infra.consuming.delivery import DeliveryHandler, RetryPause
 from wallet_infra.consuming.health import ConsumerHealth
+from wallet_infra.consuming.inbox_purge import PURGE_BATCH, InboxPurge
 from wallet_infra.metrics.payment_metrics import PrometheusPaymentMetrics
 from wallet_infra.persistence.audit_log import AsyncpgAuditLog
 from wallet_infra.persistence.consumer_inbox import AsyncpgConsumerInbox
@@ -44,7 +48,9 @@ class AuditConsumerProvider(Provider):
 
 class MetricsConsumerProvider(Provider):
     """`registry` is given, not made here, so the app's `/metrics` route serves exactly
-    the registry the counters are registered on (and tests can read it)."""
+    the registry the counters are registered on (and tests can read it). Only this
+    consumer has an inbox, so only it runs the inbox purge (the audit consumer dedupes on
+    audit_log's unique event_id, whose rows are the record itself)."""
 
     scope = Scope.APP
 
@@ -63,6 +69,21 @@ class MetricsConsumerProvider(Provider):
         await inbox.aclose()
 
     count_payment_event = provide(CountPaymentEvent)
+    purge_consumer_inbox = provide(PurgeConsumerInbox)
+
+    @provide
+    def inbox_purge(self, purge: PurgeConsumerInbox, settings: Settings) -> InboxPurge:
+        request = PurgeInboxRequest(
+            consumer=METRICS_CONSUMER,
+            older_than=timedelta(hours=settings.inbox_retention_h),
+            batch=PURGE_BATCH,
+        )
+        return InboxPurge(
+            purge=purge,
+            request=request,
+            interval_s=settings.inbox_purge_interval_s,
+            registry=self._registry,
+        )
 
 
 class ConsumerRuntimeProvider(Provider):

@@ -6,11 +6,19 @@ An event_id back means this statement is the first to record the event. Two inst
 recording the same event at once serialize on the primary key: the second waits for the
 first to commit (then sees the conflict) or roll back (then inserts), so exactly one of
 them acts. A batch goes in event_id order, so overlapping batches cannot deadlock.
+
+Old records are deleted by `forget_before`, one statement per batch, oldest first through
+the (consumer, processed_at) index. Every instance purges: the rows are claimed `FOR
+UPDATE SKIP LOCKED`, so two purges take disjoint batches instead of waiting on (or
+deadlocking over) each other's row locks. Recording waits on a purge only when it
+re-records an event whose expired record that very batch is deleting (then, once the
+batch commits, it records it anew); `ON CONFLICT DO NOTHING` takes no lock of its own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Final
 from uuid import UUID
 
@@ -36,6 +44,22 @@ _RECORD: Final = PositionalStatement(
     f" ON CONFLICT ON CONSTRAINT {CONSUMER_INBOX_PKEY} DO NOTHING"
     " RETURNING consumer, event_id"
 )
+# One statement (its own transaction) per batch: an index range scan of
+# consumer_inbox_consumer_processed_at_idx (tables.CONSUMER_INBOX_PROCESSED_AT_IDX) that
+# the LIMIT stops, then a TID scan deleting exactly the rows it locked. (Joining back on
+# the primary key instead lets the generic plan of the prepared statement, which cannot
+# see the LIMIT, hash-join against a sequential scan of the whole table.) A locked row's
+# ctid cannot change before the DELETE: nothing updates inbox rows, and VACUUM FULL or
+# CLUSTER would need a lock that conflicts with ours.
+FORGET: Final = PositionalStatement(
+    "WITH doomed AS ("
+    " SELECT ctid FROM consumer_inbox"
+    " WHERE consumer = :consumer AND processed_at < :cutoff"
+    " ORDER BY processed_at LIMIT :limit FOR UPDATE SKIP LOCKED"
+    "), gone AS ("
+    " DELETE FROM consumer_inbox WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed)) RETURNING 1"
+    ") SELECT count(*) FROM gone"
+)
 
 Record = tuple[str, UUID]
 
@@ -54,6 +78,14 @@ class AsyncpgConsumerInbox(ConsumerInbox):
 
     async def first_time(self, consumer: str, event_id: UUID) -> bool:
         return await self._batcher.submit((consumer, event_id))
+
+    async def forget_before(self, consumer: str, cutoff: datetime, limit: int) -> int:
+        params = {"consumer": consumer, "cutoff": cutoff, "limit": limit}
+        rows = await fetch_on_pool(
+            self._engine, "consumer_inbox.forget", FORGET, FORGET.args(params)
+        )
+        deleted: int = rows[0][0]
+        return deleted
 
     async def aclose(self) -> None:
         await self._batcher.aclose()

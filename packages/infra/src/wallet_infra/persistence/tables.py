@@ -51,6 +51,7 @@ IDEMPOTENCY_KEYS_PAYMENT_ID_IDX: Final = "idempotency_keys_payment_id_idx"
 OUTBOX_PKEY: Final = "outbox_pkey"
 AUDIT_LOG_EVENT_ID_KEY: Final = "audit_log_event_id_key"
 CONSUMER_INBOX_PKEY: Final = "consumer_inbox_pkey"
+CONSUMER_INBOX_PROCESSED_AT_IDX: Final = "consumer_inbox_consumer_processed_at_idx"
 
 
 class StdUuid(TypeDecorator[UUID]):

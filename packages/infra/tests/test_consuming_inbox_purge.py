@@ -1,0 +1,116 @@
+"""InboxPurge, the periodic job of the metrics consumer: each round's deletions counted,
+a failed round logged (its type only) and retried next interval, stopped cleanly even
+mid-statement."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Final
+from uuid import UUID
+
+from prometheus_client import CollectorRegistry
+from structlog.testing import capture_logs
+from wallet_domain.ports.consumer_inbox import ConsumerInbox
+from wallet_domain.use_cases.purge_consumer_inbox import PurgeConsumerInbox, PurgeInboxRequest
+from wallet_infra.clock import SystemClock
+from wallet_infra.consuming.inbox_purge import InboxPurge
+from wallet_testkit.polling import eventually
+
+TIMEOUT_S: Final = 5.0
+REQUEST: Final = PurgeInboxRequest(consumer="metrics", older_than=timedelta(days=7), batch=10)
+
+
+class ScriptedInbox(ConsumerInbox):
+    """`forget_before` answers from `script` (a count, or an error to raise), then 0;
+    `hang` makes it wait until cancelled."""
+
+    def __init__(self, *script: int | Exception) -> None:
+        self.script = list(script)
+        self.calls = 0
+        self.hang = False
+        self.cancelled = False
+
+    async def first_time(self, consumer: str, event_id: UUID) -> bool:
+        raise NotImplementedError
+
+    async def forget_before(self, consumer: str, cutoff: datetime, limit: int) -> int:
+        self.calls += 1
+        if self.hang:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                self.cancelled = True
+                raise
+        step = self.script.pop(0) if self.script else 0
+        if isinstance(step, Exception):
+            raise step
+        return step
+
+
+def _job(inbox: ScriptedInbox, registry: CollectorRegistry, interval_s: float = 0.01) -> InboxPurge:
+    purge = PurgeConsumerInbox(inbox=inbox, clock=SystemClock())
+    return InboxPurge(purge=purge, request=REQUEST, interval_s=interval_s, registry=registry)
+
+
+def _purged(registry: CollectorRegistry) -> float | None:
+    return registry.get_sample_value("wallet_consumer_inbox_purged_total", {"consumer": "metrics"})
+
+
+async def test_a_round_deletes_every_batch_and_counts_the_rows() -> None:
+    registry = CollectorRegistry()
+    job = _job(ScriptedInbox(10, 10, 3), registry)
+
+    assert await job.run_once() == 23
+    assert await job.run_once() == 0
+    assert _purged(registry) == 23
+
+
+async def test_a_failed_round_is_logged_without_its_message_and_retried() -> None:
+    registry = CollectorRegistry()
+    inbox = ScriptedInbox(ConnectionError("password=hunter2 SELECT secret"), 4)
+    job = _job(inbox, registry)
+
+    with capture_logs() as logs:
+        await job.start()
+        try:
+            await eventually(lambda: _async(_purged(registry) == 4), timeout_s=TIMEOUT_S)
+        finally:
+            await job.stop()
+
+    [failure] = [e for e in logs if e["event"] == "consumer_inbox_purge_failed"]
+    assert failure["error"] == "ConnectionError"
+    assert failure["log_level"] == "warning"
+    assert "hunter2" not in repr(logs)
+    assert "SELECT" not in repr(logs)
+    assert [e["deleted"] for e in logs if e["event"] == "consumer_inbox_purged"] == [4]
+
+
+async def test_stop_cancels_a_round_waiting_on_the_database() -> None:
+    inbox = ScriptedInbox()
+    inbox.hang = True
+    job = _job(inbox, CollectorRegistry(), interval_s=3600)
+    await job.start()
+    await eventually(lambda: _async(inbox.calls == 1), timeout_s=TIMEOUT_S)
+
+    await asyncio.wait_for(job.stop(), timeout=TIMEOUT_S)
+
+    assert inbox.cancelled
+    await job.stop()  # a second stop is a no-op
+
+
+async def test_rounds_repeat_every_interval_until_stopped() -> None:
+    inbox = ScriptedInbox()
+    job = _job(inbox, CollectorRegistry())
+    await job.start()
+    await eventually(lambda: _async(inbox.calls >= 3), timeout_s=TIMEOUT_S)
+    await job.stop()
+    calls = inbox.calls
+
+    await asyncio.sleep(0.05)  # several intervals: a stopped job must not run again
+
+    assert inbox.calls == calls
+
+
+async def _async(value: bool) -> bool:
+    return value
