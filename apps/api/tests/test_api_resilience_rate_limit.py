@@ -4,7 +4,10 @@ a whole-second `Retry-After`, probes exempt, a refused request costs nothing."""
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Awaitable, Callable
 
+import httpx
 import pytest
 from wallet_api.auth.keyring import KeyRing
 from wallet_api.http.rate_limiter import RateLimiter, TokenBucket
@@ -76,20 +79,33 @@ async def test_over_the_rate_is_429_with_retry_after_per_key(start_api: StartApi
 
 
 async def test_a_limited_payment_debits_nothing_and_keeps_its_key(start_api: StartApi) -> None:
-    async with start_api(rate_limit_per_s=4, rate_limit_burst=3) as api:
+    # A slow refill (one token per 2 s), so the set-up cannot outrun it on a busy machine.
+    async with start_api(rate_limit_per_s=0.5, rate_limit_burst=3) as api:
         user_id = await api.funded_wallet(1_000)  # 2 requests
         await api.balances(user_id)  # the 3rd: the burst is spent
         key = new_key()
         limited = await api.pay(user_id, 100, key=key)
         assert_error(limited, 429, "RATE_LIMITED")
-        assert limited.headers["Retry-After"] == "1"  # 0.25 s, rounded up to whole seconds
+        assert limited.headers["Retry-After"] == "2"
 
-        await asyncio.sleep(0.6)
-        retried = await api.pay(user_id, 100, key=key)
+        # Retried until a token is back: every refused attempt must have cost nothing.
+        retried = await _until_admitted(lambda: api.pay(user_id, 100, key=key))
         assert retried.status_code == 201, retried.text
         assert "Idempotent-Replayed" not in retried.headers
-        await asyncio.sleep(0.3)
-        assert await api.balances(user_id) == {"USD": {"available": 900, "pending": 0}}
+        balance = await _until_admitted(lambda: api.client.get(f"/wallets/{user_id}/balance"))
+        assert [(b["currency"], b["available"]) for b in balance.json()["balances"]] == [
+            ("USD", 900)
+        ]
+
+
+async def _until_admitted(
+    call: Callable[[], Awaitable[httpx.Response]], timeout_s: float = 10.0
+) -> httpx.Response:
+    deadline = time.monotonic() + timeout_s
+    while (response := await call()).status_code == 429:
+        assert time.monotonic() < deadline, "the bucket never refilled"
+        await asyncio.sleep(0.05)
+    return response
 
 
 async def test_zero_turns_the_limit_off(start_api: StartApi) -> None:
