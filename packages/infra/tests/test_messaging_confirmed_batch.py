@@ -3,7 +3,7 @@ bookkeeping (delivery tags, returns, the message_id map) exactly as `basic_publi
 
 from __future__ import annotations
 
-import asyncio
+import time
 from collections.abc import AsyncIterator
 from uuid import uuid4
 
@@ -52,11 +52,11 @@ async def test_a_batch_and_single_publishes_share_the_channels_delivery_tags(
     pending = await publish_confirmed(channel, exchange="", messages=batch)
     after = await channel.basic_publish(b"after", routing_key=queue)
 
-    results = await asyncio.gather(*pending.futures)
+    results = await pending.settle(5.0)
     assert all(isinstance(result, Basic.Ack) for result in results)
     assert isinstance(after, Basic.Ack)
-    pending.forget()
     assert channel.message_id_delivery_tag == {}
+    assert not channel.confirmations
     assert (await channel.queue_declare(queue, passive=True)).message_count == 52
 
 
@@ -66,7 +66,7 @@ async def test_only_the_unroutable_message_of_a_batch_fails(channel: aiormq.Chan
 
     pending = await publish_confirmed(channel, exchange="", messages=batch)
 
-    outcomes = await asyncio.gather(*pending.futures, return_exceptions=True)
+    outcomes = await pending.settle(5.0)
     assert isinstance(outcomes[0], Basic.Ack)
     assert isinstance(outcomes[1], PublishError)
     assert isinstance(outcomes[2], Basic.Ack)
@@ -78,9 +78,27 @@ async def test_a_body_larger_than_a_frame_arrives_whole(channel: aiormq.Channel)
 
     pending = await publish_confirmed(channel, exchange="", messages=[_message(queue, body)])
 
-    assert isinstance(await pending.futures[0], Basic.Ack)
+    assert isinstance((await pending.settle(5.0))[0], Basic.Ack)
     delivered = await channel.basic_get(queue, no_ack=True)
     assert delivered.body == body
+
+
+async def test_a_channel_the_broker_closes_fails_the_unsettled_messages_at_once(
+    channel: aiormq.Channel,
+) -> None:
+    # Publishing to a missing exchange makes the broker close the channel (404): no
+    # confirm will ever come, and the batch must not wait out its timeout for one.
+    batch = [_message("any") for _ in range(20)]
+    pending = await publish_confirmed(
+        channel, exchange=f"wallet-test-missing-{uuid4().hex[:8]}", messages=batch
+    )
+    started = time.monotonic()
+
+    outcomes = await pending.settle(30.0)
+
+    assert time.monotonic() - started < 10.0
+    assert all(isinstance(outcome, BaseException) for outcome in outcomes)
+    assert not any(isinstance(outcome, TimeoutError) for outcome in outcomes)
 
 
 async def test_a_closed_channel_sends_and_registers_nothing(channel: aiormq.Channel) -> None:

@@ -132,25 +132,10 @@ class FaststreamEventPublisher(EventPublisher):
         except Exception as error:
             outcomes: list[object] = [error] * len(messages)
         else:
-            try:
-                outcomes = await self._confirms(pending.futures)
-            finally:
-                pending.forget()
+            settled = await pending.settle(self._confirm_timeout_s)
+            outcomes = [_acked(outcome) for outcome in settled]
         _end_spans(spans, outcomes)
         return outcomes
-
-    async def _confirms(self, futures: list[asyncio.Future[object]]) -> list[object]:
-        try:
-            await asyncio.wait(futures, timeout=self._confirm_timeout_s)
-        finally:
-            for future in futures:
-                future.cancel()  # no-op once settled; a late confirm is then ignored
-        return [
-            TimeoutError()
-            if future.cancelled()
-            else (future.exception() or isinstance(future.result(), Basic.Ack))
-            for future in futures
-        ]
 
     def _spans(self, messages: Sequence[OutboxMessage]) -> list[trace.Span | None]:
         """A PRODUCER span per message, child of the trace that wrote the event (the API
@@ -203,6 +188,11 @@ def _outgoing(message: OutboxMessage, span: trace.Span | None) -> OutgoingMessag
             headers=headers,
         ),
     )
+
+
+def _acked(settled: object) -> object:
+    """A settled confirm as an outcome: True for an ack, False for a nack, else the error."""
+    return settled if isinstance(settled, BaseException) else isinstance(settled, Basic.Ack)
 
 
 def _end_spans(spans: Sequence[trace.Span | None], outcomes: Sequence[object]) -> None:
