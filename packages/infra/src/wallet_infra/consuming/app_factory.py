@@ -21,6 +21,7 @@ from wallet_infra.consuming.health import ConsumerHealth
 from wallet_infra.consuming.routes import healthz_route, metrics_route
 from wallet_infra.consuming.startup import connect_and_declare
 from wallet_infra.consuming.startup_dependencies import StartupDependencies
+from wallet_infra.gc_freeze import freeze_heap
 from wallet_infra.ioc import DatabaseProvider, PersistenceProvider, SettingsProvider
 from wallet_infra.ioc.consumers import ConsumerRuntimeProvider
 from wallet_infra.logging_setup import configure_logging
@@ -71,7 +72,8 @@ def build_consumer_app(
         broker,
         asgi_routes=[("/healthz", healthz_route(health)), ("/metrics", metrics_route(registry))],
         on_startup=[prepare],
-        after_startup=[dlq_depth.start],
+        # Start-up's heap frozen once consuming: no full-collection pause rescans it.
+        after_startup=[dlq_depth.start, _freeze_heap],
         on_shutdown=[dlq_depth.stop],
         after_shutdown=[container.close],
         # Through the root handler configure_logging set up (JSON in containers), not
@@ -79,3 +81,7 @@ def build_consumer_app(
         logger=logging.getLogger(app_id),
     )
     return app
+
+
+async def _freeze_heap() -> None:
+    freeze_heap()
