@@ -5,11 +5,12 @@ from __future__ import annotations
 from faststream.rabbit import RabbitBroker
 from wallet_domain.ports.event_publisher import EventPublisher
 from wallet_domain.ports.outbox_relay import OutboxRelayStore
+from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.use_cases.purge_sent_events import PurgeSentEvents
 from wallet_domain.use_cases.relay_outbox import RelayOutbox
 from wallet_infra.config.settings import Settings
 from wallet_infra.messaging.publisher import FaststreamEventPublisher
-from wallet_infra.persistence.outbox_relay_store import SqlaOutboxRelayStore
+from wallet_infra.persistence.outbox_relay_store import AsyncpgOutboxRelayStore, RelayTransaction
 from wallet_relay.config import RelayConfig
 from wallet_relay.main import make_container
 
@@ -22,7 +23,9 @@ async def test_the_container_wires_the_relay() -> None:
         assert isinstance(publisher, FaststreamEventPublisher)
         assert await container.get(RabbitBroker) is broker  # one per process
         async with container() as request:
-            assert isinstance(await request.get(OutboxRelayStore), SqlaOutboxRelayStore)
+            assert isinstance(await request.get(OutboxRelayStore), AsyncpgOutboxRelayStore)
+            # The store's transaction is the one the use cases commit.
+            assert await request.get(TransactionManager) is await request.get(RelayTransaction)
             assert isinstance(await request.get(RelayOutbox), RelayOutbox)
             assert isinstance(await request.get(PurgeSentEvents), PurgeSentEvents)
     finally:

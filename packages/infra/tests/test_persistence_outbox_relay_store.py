@@ -1,4 +1,4 @@
-"""SqlaOutboxRelayStore against PostgreSQL: SKIP LOCKED claims, sent marks, purges.
+"""AsyncpgOutboxRelayStore against PostgreSQL: SKIP LOCKED claims, sent marks, purges.
 
 Runs on the session's private database: claiming takes *every* unsent row, so the
 shared test database (where other tests leave unsent events on purpose) would not do.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
@@ -20,7 +21,11 @@ from wallet_domain.model.events import DomainEvent, EventType
 from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence.engine import make_engine, make_session_factory
 from wallet_infra.persistence.outbox import SqlaOutboxWriter
-from wallet_infra.persistence.outbox_relay_store import SqlaOutboxRelayStore
+from wallet_infra.persistence.outbox_relay_store import (
+    CLAIM_SQL,
+    AsyncpgOutboxRelayStore,
+    RelayTransaction,
+)
 from wallet_infra.persistence.tables import outbox
 
 pytestmark = pytest.mark.integration
@@ -47,6 +52,18 @@ async def sessions(private_engine: AsyncEngine) -> Sessions:
         await session.execute(delete(outbox))
         await session.commit()
     return factory
+
+
+@asynccontextmanager
+async def batch(
+    engine: AsyncEngine,
+) -> AsyncIterator[tuple[AsyncpgOutboxRelayStore, RelayTransaction]]:
+    """A relay batch's store and transaction, closed (rolled back if open) on the way out."""
+    transaction = RelayTransaction(engine=engine)
+    try:
+        yield AsyncpgOutboxRelayStore(transaction=transaction), transaction
+    finally:
+        await transaction.close()
 
 
 async def seed(sessions: Sessions, count: int, *, traceparent: str | None = None) -> list[UUID]:
@@ -76,11 +93,11 @@ async def rows(sessions: Sessions) -> dict[UUID, Any]:
 
 
 async def test_claim_returns_unsent_events_oldest_first_with_their_trace(
-    sessions: Sessions,
+    sessions: Sessions, private_engine: AsyncEngine
 ) -> None:
     seeded = await seed(sessions, 3, traceparent=TRACEPARENT)
-    async with sessions() as session:
-        claimed = await SqlaOutboxRelayStore(session=session).claim_batch(10)
+    async with batch(private_engine) as (store, _):
+        claimed = await store.claim_batch(10)
 
     assert [m.event.event_id for m in claimed] == seeded
     first = claimed[0]
@@ -91,20 +108,23 @@ async def test_claim_returns_unsent_events_oldest_first_with_their_trace(
     assert first.event.payload == {"n": 0, "amount": 100}
     assert first.event.schema_version == 1
     assert type(first.event.event_id) is UUID  # not asyncpg's subclass: orjson needs stdlib
+    assert type(first.event.aggregate_id) is UUID
 
 
-async def test_claim_honours_the_limit(sessions: Sessions) -> None:
+async def test_claim_honours_the_limit(sessions: Sessions, private_engine: AsyncEngine) -> None:
     seeded = await seed(sessions, 5)
-    async with sessions() as session:
-        claimed = await SqlaOutboxRelayStore(session=session).claim_batch(2)
+    async with batch(private_engine) as (store, _):
+        claimed = await store.claim_batch(2)
     assert [m.event.event_id for m in claimed] == seeded[:2]
 
 
-async def test_concurrent_claimers_get_disjoint_batches(sessions: Sessions) -> None:
+async def test_concurrent_claimers_get_disjoint_batches(
+    sessions: Sessions, private_engine: AsyncEngine
+) -> None:
     seeded = await seed(sessions, 10)
-    async with sessions() as first, sessions() as second:
-        batch_1 = await SqlaOutboxRelayStore(session=first).claim_batch(4)
-        batch_2 = await SqlaOutboxRelayStore(session=second).claim_batch(100)
+    async with batch(private_engine) as (first, _), batch(private_engine) as (second, _):
+        batch_1 = await first.claim_batch(4)
+        batch_2 = await second.claim_batch(100)
         ids_1 = {m.event.event_id for m in batch_1}
         ids_2 = {m.event.event_id for m in batch_2}
 
@@ -113,13 +133,15 @@ async def test_concurrent_claimers_get_disjoint_batches(sessions: Sessions) -> N
     assert ids_1 | ids_2 == set(seeded)
 
 
-async def test_many_concurrent_claimers_never_share_a_row(sessions: Sessions) -> None:
+async def test_many_concurrent_claimers_never_share_a_row(
+    sessions: Sessions, private_engine: AsyncEngine
+) -> None:
     seeded = await seed(sessions, 60)
     barrier = asyncio.Barrier(6)
 
     async def claim() -> list[UUID]:
-        async with sessions() as session:
-            claimed = await SqlaOutboxRelayStore(session=session).claim_batch(10)
+        async with batch(private_engine) as (store, _):
+            claimed = await store.claim_batch(10)
             await barrier.wait()  # hold the locks until every claimer has claimed
             return [m.event.event_id for m in claimed]
 
@@ -129,63 +151,105 @@ async def test_many_concurrent_claimers_never_share_a_row(sessions: Sessions) ->
     assert set(flat) == set(seeded)
 
 
-async def test_a_rolled_back_claim_releases_its_rows(sessions: Sessions) -> None:
+async def test_a_rolled_back_claim_releases_its_rows(
+    sessions: Sessions, private_engine: AsyncEngine
+) -> None:
     seeded = await seed(sessions, 3)
-    async with sessions() as session:
-        await SqlaOutboxRelayStore(session=session).claim_batch(3)
-        await session.rollback()
-    async with sessions() as session:
-        again = await SqlaOutboxRelayStore(session=session).claim_batch(3)
+    async with batch(private_engine) as (store, transaction):
+        await store.claim_batch(3)
+        await transaction.rollback()
+        # The same transaction object begins anew on its next statement.
+        again = await store.claim_batch(3)
     assert [m.event.event_id for m in again] == seeded
 
 
-async def test_mark_sent_stamps_only_the_given_events(sessions: Sessions) -> None:
+async def test_a_batch_left_open_is_rolled_back_when_closed(
+    sessions: Sessions, private_engine: AsyncEngine
+) -> None:
+    seeded = await seed(sessions, 2)
+    async with batch(private_engine) as (store, _):
+        await store.claim_batch(2)
+        await store.mark_sent(seeded, datetime.now(UTC))
+    stored = await rows(sessions)
+    assert [stored[i].sent_at for i in seeded] == [None, None]
+    async with batch(private_engine) as (store, _):
+        assert len(await store.claim_batch(10)) == 2
+
+
+async def test_a_batch_cancelled_mid_transaction_never_returns_its_connection_in_it(
+    sessions: Sessions, private_engine: AsyncEngine
+) -> None:
+    seeded = await seed(sessions, 2)
+    claimed = asyncio.Event()
+
+    async def claim_and_hang() -> None:
+        async with batch(private_engine) as (store, _):
+            await store.claim_batch(2)
+            claimed.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(claim_and_hang())
+    await claimed.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with batch(private_engine) as (store, transaction):
+        again = await store.claim_batch(10)
+        await store.mark_sent([again[0].event.event_id], datetime.now(UTC))
+        await transaction.commit()
+    assert [m.event.event_id for m in again] == seeded
+    stored = await rows(sessions)
+    assert stored[seeded[0]].sent_at is not None
+
+
+async def test_mark_sent_stamps_only_the_given_events(
+    sessions: Sessions, private_engine: AsyncEngine
+) -> None:
     seeded = await seed(sessions, 4)
     at = datetime.now(UTC)
-    async with sessions() as session:
-        store = SqlaOutboxRelayStore(session=session)
+    async with batch(private_engine) as (store, transaction):
         await store.claim_batch(4)
         await store.mark_sent(seeded[:3], at)
         await store.mark_sent([], at)
-        await session.commit()
+        await transaction.commit()
 
     stored = await rows(sessions)
     assert [stored[i].sent_at for i in seeded] == [at, at, at, None]
-    async with sessions() as session:
-        left = await SqlaOutboxRelayStore(session=session).claim_batch(10)
+    async with batch(private_engine) as (store, _):
+        left = await store.claim_batch(10)
     assert [m.event.event_id for m in left] == [seeded[3]]
 
 
 async def test_record_failure_counts_attempts_and_keeps_events_unsent(
-    sessions: Sessions,
+    sessions: Sessions, private_engine: AsyncEngine
 ) -> None:
     seeded = await seed(sessions, 2)
     for _ in range(2):
-        async with sessions() as session:
-            await SqlaOutboxRelayStore(session=session).record_failure([seeded[0]])
-            await session.commit()
+        async with batch(private_engine) as (store, transaction):
+            await store.record_failure([seeded[0]])
+            await transaction.commit()
 
     stored = await rows(sessions)
     assert (stored[seeded[0]].attempts, stored[seeded[0]].sent_at) == (2, None)
     assert stored[seeded[1]].attempts == 0
 
 
-async def test_purge_deletes_old_sent_events_in_batches(sessions: Sessions) -> None:
+async def test_purge_deletes_old_sent_events_in_batches(
+    sessions: Sessions, private_engine: AsyncEngine
+) -> None:
     seeded = await seed(sessions, 7)
     old, recent = NOW - timedelta(days=2), NOW
-    async with sessions() as session:
-        store = SqlaOutboxRelayStore(session=session)
+    async with batch(private_engine) as (store, transaction):
         await store.mark_sent(seeded[:5], old)
         await store.mark_sent(seeded[5:6], recent)
-        await session.commit()
+        await transaction.commit()
 
     cutoff = NOW - timedelta(days=1)
     deleted = []
-    async with sessions() as session:
-        store = SqlaOutboxRelayStore(session=session)
+    async with batch(private_engine) as (store, transaction):
         while count := await store.purge_sent_before(cutoff, 2):
             deleted.append(count)
-            await session.commit()
+            await transaction.commit()
 
     assert deleted == [2, 2, 1]
     assert set(await rows(sessions)) == set(seeded[5:])  # recent sent + unsent remain
@@ -196,11 +260,6 @@ async def test_the_claim_uses_the_unsent_index(sessions: Sessions) -> None:
     async with sessions() as session:
         await session.execute(text("ANALYZE outbox"))
         await session.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = await session.execute(
-            text(
-                "EXPLAIN SELECT event_id FROM outbox WHERE sent_at IS NULL "
-                "ORDER BY event_id LIMIT 500 FOR UPDATE SKIP LOCKED"
-            )
-        )
+        plan = await session.execute(text("EXPLAIN " + CLAIM_SQL.replace("$1", "500")))
         lines = "\n".join(row[0] for row in plan)
     assert "outbox_unsent_idx" in lines

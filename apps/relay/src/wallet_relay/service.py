@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.ports.event_publisher import BrokerUnavailable
 from wallet_domain.use_cases.purge_sent_events import PurgeSentEvents, PurgeSentRequest
 from wallet_domain.use_cases.relay_outbox import RelayBatchRequest, RelayOutbox, RelayReport
+from wallet_infra.startup_heap import freeze_startup_heap
 from wallet_infra.persistence.outbox_backlog import read_outbox_backlog
 from wallet_infra.telemetry import tracer
 
@@ -62,6 +63,7 @@ class RelayService:
             self._broker, stop=stop, max_backoff_s=self._config.max_backoff_s
         ):
             return
+        freeze_startup_heap()  # start-up's objects: never rescanned by a full collection
         stop_waiter = asyncio.create_task(stop.wait())
         stop_waiter.add_done_callback(lambda _: self._wakeup.wake())
         helpers = [

@@ -33,6 +33,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -41,6 +42,7 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 if TYPE_CHECKING:
     import httpx
@@ -48,6 +50,9 @@ if TYPE_CHECKING:
 
 TRACER_NAME: Final = "wallet"
 TRACEPARENT: Final = "traceparent"
+
+_W3C: Final = TraceContextTextMapPropagator()
+_NO_CONTEXT: Final = otel_context.Context()
 
 _OTLP_ENDPOINT_VARS: Final = (
     "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -121,6 +126,32 @@ def current_traceparent() -> str | None:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier.get(TRACEPARENT)
+
+
+def tracing_active() -> bool:
+    """Whether a real TracerProvider is installed (else every span is the API's no-op)."""
+    return not isinstance(
+        trace.get_tracer_provider(), (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
+    )
+
+
+def remote_parent(traceparent: str | None) -> otel_context.Context:
+    """A context whose span is the remote one `traceparent` names (empty if None/invalid).
+
+    The W3C propagator itself rather than the global one: the value is a traceparent
+    whatever OTEL_PROPAGATORS says, and the global composite adds baggage's work."""
+    if traceparent is None:
+        return _NO_CONTEXT
+    return _W3C.extract({TRACEPARENT: traceparent}, context=_NO_CONTEXT)
+
+
+def traceparent_of(span: trace.Span) -> str | None:
+    """The W3C traceparent naming `span` (what the propagator would inject), None if the
+    span is invalid."""
+    context = span.get_span_context()
+    if not context.is_valid:
+        return None
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{context.trace_flags:02x}"
 
 
 def trace_ids() -> tuple[str, str] | None:

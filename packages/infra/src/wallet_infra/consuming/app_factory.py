@@ -31,6 +31,7 @@ from wallet_infra.ioc import (
 )
 from wallet_infra.ioc.consumers import ConsumerRuntimeProvider
 from wallet_infra.logging_setup import configure_logging
+from wallet_infra.startup_heap import freeze_startup_heap
 from wallet_infra.messaging.broker import make_broker
 
 
@@ -102,7 +103,8 @@ def build_consumer_app(
         broker,
         asgi_routes=[("/healthz", healthz_route(health)), ("/metrics", metrics_route(registry))],
         on_startup=[prepare],
-        after_startup=[dlq_depth.start, start_jobs],
+        # Start-up's heap frozen once consuming: no full-collection pause rescans it.
+        after_startup=[dlq_depth.start, start_jobs, _freeze_heap],
         on_shutdown=[stop_jobs, dlq_depth.stop],
         after_shutdown=[container.close],
         # Through the root handler configure_logging set up (JSON in containers), not
@@ -110,3 +112,7 @@ def build_consumer_app(
         logger=logging.getLogger(app_id),
     )
     return app
+
+
+async def _freeze_heap() -> None:
+    freeze_startup_heap()

@@ -12,11 +12,8 @@ from __future__ import annotations
 import uvicorn
 from faststream.asgi import AsgiFastStream
 
-from wallet_infra.startup_heap import freeze_startup_heap
-
 
 def serve(app: AsgiFastStream, *, host: str, port: int) -> None:
-    freeze_startup_heap()  # the process's entry point only: tests build many apps
     uvicorn.run(
         app,
         host=host,

@@ -1,24 +1,41 @@
-"""The outbox relay's adapters: the relay store (REQUEST) and the event publisher (APP)."""
+"""The outbox relay's adapters: the relay store and its transaction (REQUEST) and the
+event publisher (APP)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from dishka import Provider, Scope, provide
 from faststream.rabbit import RabbitBroker
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.ports.event_publisher import EventPublisher
 from wallet_domain.ports.outbox_relay import OutboxRelayStore
+from wallet_domain.ports.transaction_manager import TransactionManager
 
 from wallet_infra.messaging.publisher import FaststreamEventPublisher, PublishObserver
-from wallet_infra.persistence.outbox_relay_store import SqlaOutboxRelayStore
+from wallet_infra.persistence.outbox_relay_store import AsyncpgOutboxRelayStore, RelayTransaction
 
 
 class OutboxRelayProvider(Provider):
-    """The store shares the request's session with the TransactionManager, so a batch's
-    claim locks and its `sent_at` marks end in the same commit or rollback."""
+    """The store runs in the batch's own transaction, which is also the batch's
+    TransactionManager, so a batch's claim locks and its `sent_at` marks end in the same
+    commit or rollback. (A relay process has no other REQUEST-scoped unit of work.)"""
 
     @provide(scope=Scope.REQUEST)
-    def store(self, session: AsyncSession) -> OutboxRelayStore:
-        return SqlaOutboxRelayStore(session=session)
+    async def transaction(self, engine: AsyncEngine) -> AsyncIterator[RelayTransaction]:
+        transaction = RelayTransaction(engine=engine)
+        try:
+            yield transaction
+        finally:
+            await transaction.close()
+
+    @provide(scope=Scope.REQUEST)
+    def transaction_manager(self, transaction: RelayTransaction) -> TransactionManager:
+        return transaction
+
+    @provide(scope=Scope.REQUEST)
+    def store(self, transaction: RelayTransaction) -> OutboxRelayStore:
+        return AsyncpgOutboxRelayStore(transaction=transaction)
 
     @provide(scope=Scope.APP)
     def observer(self) -> PublishObserver:

@@ -1,7 +1,7 @@
 """`EventPublisher` over FastStream: persistent, mandatory, confirmed publishes (§8).
 
-A batch is published concurrently on the broker's confirm channel and every confirm is
-awaited, so a batch costs about one broker round trip instead of one per message. Only
+A batch goes to the broker's confirm channel as one write and every confirm is awaited,
+so a batch costs about one broker round trip instead of one per message. Only
 a `Basic.Ack` counts: a nack, a return (unroutable, raised thanks to the channel's
 `on_return_raises`), a timeout or a connection loss leaves the message out of the result
 and it stays unsent in the outbox. When nothing could be published and the connection
@@ -9,12 +9,13 @@ is down, `BrokerUnavailable` tells the relay to back off instead of spinning.
 
 FastStream owns the connection, the confirm channel (publisher confirms and
 `on_return_raises` set by `make_broker`) and the declaration of `EVENTS_EXCHANGE`.
-Messages go out as `basic_publish` on that channel's current AMQP channel rather than
+Messages go out on that channel's current AMQP channel (`confirmed_batch`) rather than
 through `broker.publish()`: on the drain benchmark the relay, not the broker, is the
 CPU bottleneck, and FastStream's per-message pipeline (command object, middlewares,
 codec) plus aio-pika's Message wrapper cost ~40% more CPU per event than the publish
-itself. The properties are the §8 set (message_id, persistent, content_type, the
-traceparent header) plus `type` = event type; nothing else is encoded per message.
+itself, and aiormq's per-message `basic_publish` bookkeeping about as much again. The
+properties are the §8 set (message_id, persistent, content_type, the traceparent header)
+plus `type` = event type; nothing else is encoded per message.
 """
 
 from __future__ import annotations
@@ -30,17 +31,17 @@ import structlog
 from aiormq import Channel
 from aiormq.exceptions import AMQPError, ChannelInvalidStateError
 from faststream.rabbit import RabbitBroker, RabbitExchange
-from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
-from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode
+from opentelemetry import trace
+from opentelemetry.trace import Link, SpanKind, Status, StatusCode
 from pamqp.commands import Basic
 from pamqp.common import FieldTable
 from wallet_domain.model.outbox_message import OutboxMessage
 from wallet_domain.ports.event_publisher import BrokerUnavailable, EventPublisher
 
+from wallet_infra.messaging.confirmed_batch import OutgoingMessage, publish_confirmed
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
 from wallet_infra.messaging.topology import EVENTS_EXCHANGE
-from wallet_infra.telemetry import tracer
+from wallet_infra.telemetry import remote_parent, traceparent_of, tracer, tracing_active
 
 CONFIRM_TIMEOUT_S: Final = 10.0
 READY_TIMEOUT_S: Final = 0.5
@@ -49,8 +50,6 @@ PERSISTENT: Final = 2  # AMQP delivery_mode: written to disk by the queue
 
 # What getting hold of the channel raises while the connection is down or reconnecting.
 _CONNECTION_ERRORS: Final = (TimeoutError, ConnectionError, AMQPError, ChannelInvalidStateError)
-
-_NO_TRACE: Final = otel_context.Context()
 
 _log = structlog.get_logger(__name__)
 
@@ -108,10 +107,12 @@ class FaststreamEventPublisher(EventPublisher):
         return confirmed
 
     async def _publish_all(self, messages: Sequence[OutboxMessage]) -> list[object]:
-        """Each message's outcome: True (acked), False, or the exception it raised.
+        """Each message's outcome: True (acked), False (nacked), or the exception that
+        kept it from being confirmed.
 
-        One deadline for the whole batch rather than a timer per message: the confirms
-        of a batch arrive together, and per-message timers cost more than the publish.
+        The whole batch goes to the broker as one write (`publish_confirmed`), and one
+        deadline covers all its confirms: they arrive together, and per-message timers
+        and tasks cost more than the publish.
         """
         try:
             async with asyncio.timeout(self._ready_timeout_s):
@@ -120,94 +121,90 @@ class FaststreamEventPublisher(EventPublisher):
                 underlay = await exchange.channel.get_underlay_channel()
         except _CONNECTION_ERRORS as error:
             raise BrokerUnavailable(f"RabbitMQ channel not ready: {type(error).__name__}") from None
-        # aiormq's one channel class; typed as it, its basic_publish takes `wait`.
+        # aiormq's one channel class (FastStream types it as its abstract base).
         channel = cast(Channel, underlay)
-        batch = trace.get_current_span().get_span_context()
-        span_tracer = tracer()
-        tasks = [
-            asyncio.create_task(self._publish(channel, message, span_tracer, batch))
-            for message in messages
-        ]
+        spans = self._spans(messages)
+        outgoing = [_outgoing(message, span) for message, span in zip(messages, spans, strict=True)]
         try:
-            _, pending = await asyncio.wait(tasks, timeout=self._confirm_timeout_s)
-        finally:
-            for task in tasks:
-                task.cancel()
-        if pending:
-            await asyncio.wait(pending)
-        return [
-            TimeoutError() if task.cancelled() else (task.exception() or task.result())
-            for task in tasks
-        ]
+            pending = await publish_confirmed(
+                channel, exchange=self._exchange.name, messages=outgoing
+            )
+        except Exception as error:
+            outcomes: list[object] = [error] * len(messages)
+        else:
+            settled = await pending.settle(self._confirm_timeout_s)
+            outcomes = [_acked(outcome) for outcome in settled]
+        _end_spans(spans, outcomes)
+        return outcomes
 
-    async def _publish(
-        self,
-        channel: Channel,
-        message: OutboxMessage,
-        span_tracer: trace.Tracer,
-        batch: SpanContext,
-    ) -> bool:
-        """Publish in a PRODUCER span, child of the trace that wrote the event (the API
+    def _spans(self, messages: Sequence[OutboxMessage]) -> list[trace.Span | None]:
+        """A PRODUCER span per message, child of the trace that wrote the event (the API
         request's, from the row's traceparent) and linked to the relay batch's span; the
         message's traceparent header is this span's, so consumers continue from it.
 
-        The span is started and ended by hand, never made current: nothing runs inside
-        it but the publish, and attaching/detaching a context per event is a measurable
-        share of the relay's CPU."""
-        event = message.event
-        event_id = str(event.event_id)
-        routing_key = event.event_type.value
-        parent = (
-            propagate.extract({TRACEPARENT_HEADER: message.traceparent})
-            if message.traceparent is not None
-            else _NO_TRACE  # no trace to join: the publish starts one
-        )
-        span = span_tracer.start_span(
-            self._span_name,
-            context=parent,
-            kind=SpanKind.PRODUCER,
-            links=[Link(batch)] if batch.is_valid else None,
-            attributes={
-                "messaging.system": "rabbitmq",
-                "messaging.operation.type": "publish",
-                "messaging.destination.name": self._exchange.name,
-                "messaging.rabbitmq.destination.routing_key": routing_key,
-                "messaging.message.id": event_id,
-            },
-        )
-        try:
-            carrier: dict[str, str] = {}
-            propagate.inject(carrier, context=trace.set_span_in_context(span, parent))
-            headers: FieldTable = {}
-            traceparent = carrier.get(TRACEPARENT_HEADER, message.traceparent)
-            if traceparent is not None:
-                headers[TRACEPARENT_HEADER] = traceparent
-            frame = await channel.basic_publish(
-                encode_envelope(event),
-                exchange=self._exchange.name,
-                routing_key=routing_key,
-                mandatory=True,
-                properties=Basic.Properties(
-                    delivery_mode=PERSISTENT,
-                    message_id=event_id,
-                    message_type=routing_key,
-                    content_type=CONTENT_TYPE,
-                    headers=headers,
-                ),
-                # Only the confirm matters; not waiting for the socket write to drain
-                # saves a future and a wake-up per message.
-                wait=False,
+        Spans are started and ended by hand, never made current: nothing runs inside them
+        but the publish. Without an SDK (tracing disabled) no span is made at all and the
+        row's traceparent goes out unchanged, as the API's no-op span would have it."""
+        if not tracing_active():
+            return [None] * len(messages)
+        batch = trace.get_current_span().get_span_context()
+        links = [Link(batch)] if batch.is_valid else None
+        span_tracer = tracer()
+        return [
+            span_tracer.start_span(
+                self._span_name,
+                context=remote_parent(message.traceparent),
+                kind=SpanKind.PRODUCER,
+                links=links,
+                attributes={
+                    "messaging.system": "rabbitmq",
+                    "messaging.operation.type": "publish",
+                    "messaging.destination.name": self._exchange.name,
+                    "messaging.rabbitmq.destination.routing_key": message.event.event_type.value,
+                    "messaging.message.id": str(message.event.event_id),
+                },
             )
-        except Exception as error:
-            span.record_exception(error)
-            span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-            raise
+            for message in messages
+        ]
+
+
+def _outgoing(message: OutboxMessage, span: trace.Span | None) -> OutgoingMessage:
+    """The §8 AMQP message: envelope body, persistent, message_id = event_id, the type,
+    and the traceparent header of the publish span (else the row's, if any)."""
+    event = message.event
+    routing_key = event.event_type.value
+    traceparent = message.traceparent if span is None else traceparent_of(span)
+    headers: FieldTable = {}
+    if traceparent is not None:
+        headers[TRACEPARENT_HEADER] = traceparent
+    return OutgoingMessage(
+        body=encode_envelope(event),
+        routing_key=routing_key,
+        properties=Basic.Properties(
+            delivery_mode=PERSISTENT,
+            message_id=str(event.event_id),
+            message_type=routing_key,
+            content_type=CONTENT_TYPE,
+            headers=headers,
+        ),
+    )
+
+
+def _acked(settled: object) -> object:
+    """A settled confirm as an outcome: True for an ack, False for a nack, else the error."""
+    return settled if isinstance(settled, BaseException) else isinstance(settled, Basic.Ack)
+
+
+def _end_spans(spans: Sequence[trace.Span | None], outcomes: Sequence[object]) -> None:
+    for span, outcome in zip(spans, outcomes, strict=True):
+        if span is None:
+            continue
+        if isinstance(outcome, BaseException):
+            span.record_exception(outcome)
+            span.set_status(Status(StatusCode.ERROR, type(outcome).__name__))
         else:
-            acked = isinstance(frame, Basic.Ack)
-            span.set_attribute("messaging.rabbitmq.confirmed", acked)
-            return acked
-        finally:
-            span.end()
+            span.set_attribute("messaging.rabbitmq.confirmed", outcome is True)
+        span.end()
 
 
 def _reason(outcome: object) -> str:
