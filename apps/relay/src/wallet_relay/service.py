@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.ports.event_publisher import BrokerUnavailable
 from wallet_domain.use_cases.purge_sent_events import PurgeSentEvents, PurgeSentRequest
 from wallet_domain.use_cases.relay_outbox import RelayBatchRequest, RelayOutbox, RelayReport
-from wallet_infra.startup_heap import freeze_startup_heap
 from wallet_infra.persistence.outbox_backlog import read_outbox_backlog
+from wallet_infra.startup_heap import freeze_startup_heap
 from wallet_infra.telemetry import tracer
 
 from wallet_relay.backoff import Backoff

@@ -31,8 +31,8 @@ from wallet_infra.ioc import (
 )
 from wallet_infra.ioc.consumers import ConsumerRuntimeProvider
 from wallet_infra.logging_setup import configure_logging
-from wallet_infra.startup_heap import freeze_startup_heap
 from wallet_infra.messaging.broker import make_broker
+from wallet_infra.startup_heap import freeze_startup_heap
 
 
 class BackgroundJob(Protocol):
