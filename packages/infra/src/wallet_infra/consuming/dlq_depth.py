@@ -7,17 +7,14 @@ could not handle: alert on any non-zero value.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Final
 
-import structlog
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from prometheus_client import CollectorRegistry, Gauge
 
-INTERVAL_S: Final = 10.0
+from wallet_infra.consuming.periodic import Periodic
 
-_log = structlog.get_logger("wallet.consumer")
+INTERVAL_S: Final = 10.0
 
 
 class DlqDepth:
@@ -31,14 +28,20 @@ class DlqDepth:
     ) -> None:
         self._broker = broker
         self._dlq = dlq
-        self._interval_s = interval_s
         self._gauge = Gauge(
             "wallet_consumer_dlq_depth",
             "Messages waiting in the dead-letter queue (refreshed periodically).",
             ["queue"],
             registry=registry,
         ).labels(dlq.name)
-        self._task: asyncio.Task[None] | None = None
+        # Broker away: the gauge keeps its last value until a round reads it again.
+        self._periodic = Periodic(
+            self.refresh,
+            interval_s=interval_s,
+            task_name=f"dlq-depth-{dlq.name}",
+            failure_event="dlq_depth_unavailable",
+            queue=dlq.name,
+        )
 
     async def refresh(self) -> int:
         """Read the DLQ's depth now (and set the gauge)."""
@@ -49,24 +52,10 @@ class DlqDepth:
         self._gauge.set(depth)
         return depth
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.refresh()
-            except Exception as error:  # broker away: keep the last value, retry later
-                _log.warning(
-                    "dlq_depth_unavailable", queue=self._dlq.name, error=type(error).__name__
-                )
-            await asyncio.sleep(self._interval_s)
-
     async def start(self) -> None:
         """FastStream `after_startup` hook: the topology is declared by then."""
-        self._task = asyncio.create_task(self._run(), name=f"dlq-depth-{self._dlq.name}")
+        await self._periodic.start()
 
     async def stop(self) -> None:
         """FastStream `on_shutdown` hook."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._periodic.stop()

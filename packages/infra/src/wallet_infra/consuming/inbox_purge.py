@@ -12,13 +12,13 @@ interrupted batch is one statement, rolled back whole.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Final
 
 import structlog
 from prometheus_client import CollectorRegistry, Counter
 from wallet_domain.use_cases.purge_consumer_inbox import PurgeConsumerInbox, PurgeInboxRequest
+
+from wallet_infra.consuming.periodic import Periodic
 
 # Rows per DELETE: a few ms of locks and WAL each, few round trips for a day's records.
 PURGE_BATCH: Final = 1_000
@@ -37,14 +37,19 @@ class InboxPurge:
     ) -> None:
         self._purge = purge
         self._request = request
-        self._interval_s = interval_s
         self._purged = Counter(
             "wallet_consumer_inbox_purged",
             "Inbox records deleted after their retention (per completed purge round).",
             ["consumer"],
             registry=registry,
         ).labels(request.consumer)
-        self._task: asyncio.Task[None] | None = None
+        self._periodic = Periodic(
+            self.run_once,
+            interval_s=interval_s,
+            task_name=f"inbox-purge-{request.consumer}",
+            failure_event="consumer_inbox_purge_failed",
+            consumer=request.consumer,
+        )
 
     async def run_once(self) -> int:
         """One round now: every record past the retention; returns how many went."""
@@ -56,26 +61,10 @@ class InboxPurge:
             )
         return report.deleted
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except Exception as error:  # the type only: driver messages may quote SQL
-                _log.warning(
-                    "consumer_inbox_purge_failed",
-                    consumer=self._request.consumer,
-                    error=type(error).__name__,
-                )
-            await asyncio.sleep(self._interval_s)
-
     async def start(self) -> None:
         """FastStream `after_startup` hook: the first round runs at once."""
-        self._task = asyncio.create_task(self._run(), name=f"inbox-purge-{self._request.consumer}")
+        await self._periodic.start()
 
     async def stop(self) -> None:
         """FastStream `on_shutdown` hook (before the engine is disposed)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._periodic.stop()
