@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from dishka import Provider
+from sqlalchemy import select
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_infra.config.settings import Settings
 from wallet_infra.ids import UuidV7Generator
+from wallet_infra.persistence.tables import outbox as outbox_table
 from wallet_relay.app import serve
 from wallet_testkit import outbox
 from wallet_testkit.amqp import QueueCollector
@@ -37,6 +39,14 @@ class Outbox(outbox.Outbox):
             )
             for n in range(count)
         )
+
+    async def sent_at(self, event_ids: list[UUID]) -> dict[UUID, datetime | None]:
+        """Each event's `sent_at` (the relay stamps one time per batch)."""
+        query = select(outbox_table.c.event_id, outbox_table.c.sent_at).where(
+            outbox_table.c.event_id.in_(event_ids)
+        )
+        async with self.engine.connect() as connection:
+            return {row.event_id: row.sent_at for row in await connection.execute(query)}
 
 
 def collecting(amqp_url: str, queue: str) -> QueueCollector:

@@ -76,6 +76,21 @@ async def test_a_full_batch_is_followed_at_once_by_the_next(
         await audit.wait_for(ids, timeout_s=WAKE_BOUND_S)
 
 
+async def test_events_committed_within_the_linger_share_one_batch(
+    box: Outbox, private_database_url: str, amqp_url: str
+) -> None:
+    # Far above the time two back-to-back commits take, far below WAKE_BOUND_S.
+    settings = settings_for(private_database_url, amqp_url, relay_linger_ms=500)
+    async with collecting(amqp_url, AUDIT_QUEUE_NAME) as audit, running_relay(settings):
+        await audit.wait_for(await box.add(1), timeout_s=20)  # the relay is up and idle
+        first = await box.add(1)  # its NOTIFY wakes the relay, which lingers...
+        second = await box.add(1)  # ...so this later commit joins the same claim
+        await audit.wait_for(first + second, timeout_s=WAKE_BOUND_S)
+    sent = await box.sent_at(first + second)
+    assert sent[first[0]] is not None
+    assert sent[first[0]] == sent[second[0]]  # one batch: one confirm, one mark
+
+
 async def test_an_unreachable_broker_is_retried_until_stopped(
     box: Outbox, private_database_url: str
 ) -> None:

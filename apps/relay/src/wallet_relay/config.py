@@ -19,6 +19,7 @@ class RelayConfig:
     retention: timedelta
     purge_interval_s: float
     concurrency: int = 1
+    linger_s: float = 0.0
     backlog_interval_s: float = 5.0  # how often the outbox backlog gauges are refreshed
     purge_batch: int = PURGE_BATCH
 
@@ -31,4 +32,5 @@ class RelayConfig:
             retention=timedelta(hours=settings.relay_retention_h),
             purge_interval_s=settings.relay_purge_interval_s,
             concurrency=settings.relay_concurrency,
+            linger_s=settings.relay_linger_ms / 1000,
         )

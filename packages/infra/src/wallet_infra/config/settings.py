@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     relay_retention_h: int = Field(24, ge=0)
     relay_purge_interval_s: float = Field(300.0, gt=0)
     relay_concurrency: int = Field(1, ge=1, le=16)  # batches in flight per relay process
+    # After a NOTIFY, wait this long before claiming, so the events committing right behind
+    # the first share its batch (0 = claim at once).
+    relay_linger_ms: float = Field(20.0, ge=0, le=1_000)
     # Where the relay serves Prometheus `/metrics` (0 = not served).
     relay_metrics_host: str = "127.0.0.1"
     relay_metrics_port: int = Field(9102, ge=0, le=65535)
