@@ -6,7 +6,7 @@ request starts, before the idempotency claim, the pool and the gateway bulkhead,
 under load it includes the API's own queueing before transaction 1 even begins.
 
 `watch_commits(dsn, user_prefix)` polls the outbox for the bench's rows (woken by the
-`outbox_inserted` NOTIFY that every committing insert sends, else every `IDLE_POLL_S`).
+`outbox_inserted` NOTIFY that every committed insert of rows sends, else every `IDLE_POLL_S`).
 A row first visible to a query was not visible to the previous one, so it committed
 after that previous statement started: that statement's `statement_timestamp()` is the
 row's commit lower bound. Measuring lag from it overstates the true commit -> audit lag

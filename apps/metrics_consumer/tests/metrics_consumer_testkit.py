@@ -22,12 +22,14 @@ from wallet_domain.ports.consumer_inbox import ConsumerInbox
 class InboxStore:
     """Committed inbox pairs, shared by every delivery; `failures` are raised, one per
     delivery, by the inbox before it records anything. Each purge batch asked for is in
-    `forgets` (consumer, cutoff, limit), `forget_failures` failing them one by one first."""
+    `forgets` (consumer, cutoff, limit), `forget_failures` failing them one by one first;
+    `expired` is how many records past the retention the purge still finds."""
 
     committed: set[tuple[str, UUID]] = field(default_factory=set)
     failures: list[Exception] = field(default_factory=list)
     forgets: list[tuple[str, datetime, int]] = field(default_factory=list)
     forget_failures: list[Exception] = field(default_factory=list)
+    expired: int = 0
 
 
 class FakeInbox(ConsumerInbox):
@@ -49,7 +51,10 @@ class FakeInbox(ConsumerInbox):
         self._store.forgets.append((consumer, cutoff, limit))
         if self._store.forget_failures:
             raise self._store.forget_failures.pop(0)
-        return 0  # records carry no time here; the real adapter's test deletes
+        # Records carry no time here (the real adapter's test deletes): just a count.
+        deleted = min(limit, self._store.expired)
+        self._store.expired -= deleted
+        return deleted
 
 
 class InMemoryInboxProvider(Provider):

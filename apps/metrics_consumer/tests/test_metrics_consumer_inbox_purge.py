@@ -1,7 +1,7 @@
 """The metrics consumer purges its inbox while it serves: every `inbox_purge_interval_s`,
-records older than `inbox_retention_h` go (oldest first, in batches), counted in
-`wallet_consumer_inbox_purged_total`; a failed round is retried; young records, whose
-events may still come back, stay."""
+records older than `inbox_retention_h` go (oldest first, in batches, at most
+`inbox_purge_max_rows_per_round` a round), counted in `wallet_consumer_inbox_purged_total`;
+a failed round is retried; young records, whose events may still come back, stay."""
 
 from __future__ import annotations
 
@@ -57,6 +57,35 @@ async def test_the_purge_runs_every_interval_with_the_configured_retention() -> 
 def test_a_retention_under_a_day_is_refused_at_start_up() -> None:
     with pytest.raises(ValueError, match="inbox_retention_h"):
         unit_settings(inbox_retention_h=23)
+
+
+async def test_a_round_stops_at_the_configured_cap_and_the_next_one_carries_on() -> None:
+    store = InboxStore(expired=PURGE_BATCH * 3 + 100)
+    app = make_app(
+        InMemoryInboxProvider(store),
+        NoPause(),
+        settings=unit_settings(inbox_purge_max_rows_per_round=PURGE_BATCH * 2 + 500, **FAST),
+    )
+
+    async with on_test_broker(app):
+
+        async def all_purged() -> bool:
+            return await _purged(app) == PURGE_BATCH * 3 + 100
+
+        await eventually(all_purged, timeout_s=TIMEOUT_S)
+
+    limits = [limit for _, _, limit in store.forgets]
+    # Round 1: two full batches, then one cut to the cap; round 2: a batch finds the last
+    # 100 (later rounds find nothing).
+    assert limits[:4] == [PURGE_BATCH, PURGE_BATCH, 500, PURGE_BATCH]
+    assert set(limits[4:]) <= {PURGE_BATCH}
+
+
+def test_a_cap_under_one_batch_is_refused_at_start_up() -> None:
+    assert unit_settings().inbox_purge_max_rows_per_round == 100_000
+    assert unit_settings(inbox_purge_max_rows_per_round=PURGE_BATCH)
+    with pytest.raises(ValueError, match="inbox_purge_max_rows_per_round"):
+        unit_settings(inbox_purge_max_rows_per_round=PURGE_BATCH - 1)
 
 
 # ------------------------------------------------------------------- real PostgreSQL

@@ -1,5 +1,6 @@
-"""PurgeConsumerInbox: old records of one consumer go, in bounded batches; a record
-younger than the retention stays, so its event's redelivery is still not counted."""
+"""PurgeConsumerInbox: old records of one consumer go, in bounded batches and at most
+`max_rows` per run; a record younger than the retention stays, so its event's redelivery
+is still not counted."""
 
 from __future__ import annotations
 
@@ -29,8 +30,12 @@ from .consumer_fakes import (
 WEEK: Final = timedelta(days=7)
 
 
-def _request(*, older_than: timedelta = WEEK, batch: int = 100) -> PurgeInboxRequest:
-    return PurgeInboxRequest(consumer=METRICS_CONSUMER, older_than=older_than, batch=batch)
+def _request(
+    *, older_than: timedelta = WEEK, batch: int = 100, max_rows: int = 1_000_000
+) -> PurgeInboxRequest:
+    return PurgeInboxRequest(
+        consumer=METRICS_CONSUMER, older_than=older_than, batch=batch, max_rows=max_rows
+    )
 
 
 async def _record(store: ConsumerStore, consumer: str, count: int) -> list[UUID]:
@@ -51,7 +56,7 @@ async def test_only_this_consumers_records_older_than_the_retention_go() -> None
 
     report = await purge.execute(_request())
 
-    assert report == InboxPurged(deleted=3)
+    assert report == InboxPurged(deleted=3, capped=False)
     assert set(store.inbox) == {(METRICS_CONSUMER, i) for i in young} | {
         ("another-consumer", i) for i in others
     }
@@ -90,6 +95,77 @@ async def test_deletes_in_batches_until_one_comes_back_short(
     assert report.deleted == old
     assert inbox.forget_calls == limits
     assert not store.inbox
+
+
+@pytest.mark.parametrize(
+    ("old", "batch", "max_rows", "limits", "report"),
+    [
+        (10, 2, 5, [2, 2, 1], InboxPurged(deleted=5, capped=True)),  # last batch shortened
+        (10, 2, 4, [2, 2], InboxPurged(deleted=4, capped=True)),
+        (4, 2, 4, [2, 2], InboxPurged(deleted=4, capped=True)),  # the next run finds none
+        (3, 2, 4, [2, 2], InboxPurged(deleted=3, capped=False)),  # a short batch ends it
+        (1, 2, 2, [2], InboxPurged(deleted=1, capped=False)),
+    ],
+)
+async def test_a_run_deletes_at_most_max_rows(
+    old: int, batch: int, max_rows: int, limits: list[int], report: InboxPurged
+) -> None:
+    store = ConsumerStore()
+    await _record(store, METRICS_CONSUMER, old)
+    store.clock.advance(WEEK * 2)
+    purge, inbox = purge_use_case(store)
+
+    assert await purge.execute(_request(batch=batch, max_rows=max_rows)) == report
+
+    assert inbox.forget_calls == limits
+    assert len(store.inbox) == old - report.deleted
+
+
+async def test_what_a_capped_run_leaves_the_next_runs_carry_on_with() -> None:
+    store = ConsumerStore()
+    await _record(store, METRICS_CONSUMER, 10)
+    store.clock.advance(WEEK * 2)
+    purge, _ = purge_use_case(store)
+    request = _request(batch=2, max_rows=4)
+
+    runs = [await purge.execute(request) for _ in range(3)]
+
+    assert runs == [
+        InboxPurged(deleted=4, capped=True),
+        InboxPurged(deleted=4, capped=True),
+        InboxPurged(deleted=2, capped=False),
+    ]
+    assert not store.inbox
+
+
+async def test_a_capped_run_leaves_the_youngest_old_records() -> None:
+    store = ConsumerStore()
+    ids: list[UUID] = []
+    for _ in range(5):
+        ids += await _record(store, METRICS_CONSUMER, 1)
+        store.clock.advance(timedelta(seconds=1))
+    store.clock.advance(WEEK * 2)
+    purge, _ = purge_use_case(store)
+
+    await purge.execute(_request(batch=2, max_rows=3))
+
+    assert set(store.inbox) == {(METRICS_CONSUMER, i) for i in ids[3:]}
+
+
+@pytest.mark.parametrize(("batch", "max_rows"), [(2, 1), (100, 99), (1, 0)])
+async def test_max_rows_below_one_batch_is_refused_and_deletes_nothing(
+    batch: int, max_rows: int
+) -> None:
+    store = ConsumerStore()
+    await _record(store, METRICS_CONSUMER, 2)
+    store.clock.advance(WEEK * 2)
+    purge, inbox = purge_use_case(store)
+
+    with pytest.raises(ValueError, match="max_rows"):
+        await purge.execute(_request(batch=batch, max_rows=max_rows))
+
+    assert len(store.inbox) == 2
+    assert inbox.forget_calls == []
 
 
 async def test_a_redelivery_within_the_retention_is_still_not_counted_after_a_purge() -> None:

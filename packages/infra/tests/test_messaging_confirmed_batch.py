@@ -1,8 +1,10 @@
 """`publish_confirmed` on a real aiormq confirm channel: it must keep aiormq's own
-bookkeeping (delivery tags, returns, the message_id map) exactly as `basic_publish` does."""
+bookkeeping (delivery tags, returns, the message_id map) exactly as `basic_publish` does,
+and leave nothing in it for a batch it gave up on."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from uuid import uuid4
@@ -13,6 +15,8 @@ import pytest_asyncio
 from aiormq.exceptions import ChannelInvalidStateError, PublishError
 from pamqp.commands import Basic
 from wallet_infra.messaging.confirmed_batch import OutgoingMessage, publish_confirmed
+
+from .messaging_kit import HeldBroker
 
 pytestmark = pytest.mark.integration
 
@@ -109,3 +113,43 @@ async def test_a_closed_channel_sends_and_registers_nothing(channel: aiormq.Chan
         await publish_confirmed(channel, exchange="", messages=[_message(queue)])
     assert not channel.confirmations
     assert channel.delivery_tag == 0
+
+
+async def test_a_timed_out_batch_leaves_nothing_behind_and_the_channel_publishes_on(
+    amqp_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with HeldBroker(amqp_url) as broker:
+        connection = await aiormq.connect(broker.url)
+        try:
+            channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
+            assert isinstance(channel, aiormq.Channel)
+            queue = await _queue(channel)
+            broker.hold()  # the broker's confirms wait in the relay: they come too late
+
+            pending = await publish_confirmed(
+                channel, exchange="", messages=[_message(queue) for _ in range(30)]
+            )
+            outcomes = await pending.settle(0.2)
+
+            assert all(isinstance(outcome, TimeoutError) for outcome in outcomes)
+            assert not channel.confirmations
+            assert channel.message_id_delivery_tag == {}
+
+            with caplog.at_level(logging.ERROR, logger="aiormq.channel"):
+                broker.release()
+                pending = await publish_confirmed(
+                    channel, exchange="", messages=[_message(queue) for _ in range(20)]
+                )
+                outcomes = await pending.settle(5.0)
+
+            assert all(isinstance(outcome, Basic.Ack) for outcome in outcomes)
+            assert not channel.confirmations
+            assert channel.message_id_delivery_tag == {}
+            # One session's frames arrive in order: the late confirms were read, found no
+            # tag and were dropped, before the next batch's confirms settled it.
+            assert any("Unexpected confirmation" in r.getMessage() for r in caplog.records)
+            # Unconfirmed is not unsent: the late batch did arrive (and is published again).
+            assert (await channel.queue_declare(queue, passive=True)).message_count == 50
+            assert isinstance(await channel.basic_publish(b"single", routing_key=queue), Basic.Ack)
+        finally:
+            await connection.close()

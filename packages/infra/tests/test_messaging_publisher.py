@@ -20,7 +20,7 @@ from wallet_infra.messaging.topology import (
     declare_topology,
 )
 
-from .messaging_kit import amqp_connection, connected_broker, drain, get_message
+from .messaging_kit import HeldBroker, amqp_connection, connected_broker, drain, get_message
 
 pytestmark = pytest.mark.integration
 
@@ -110,6 +110,23 @@ async def test_in_one_batch_only_the_routable_events_are_confirmed(amqp_url: str
 
         await exchange.delete()
     assert confirmed == {m.event.event_id for m in routed}
+
+
+async def test_events_confirmed_too_late_are_not_confirmed_and_the_next_batch_is(
+    amqp_url: str,
+) -> None:
+    late = [outbox_message() for _ in range(10)]
+    on_time = [outbox_message() for _ in range(10)]
+    async with HeldBroker(amqp_url) as held, connected_broker(held.url) as broker:
+        await declare_topology(broker)
+        publisher = FaststreamEventPublisher(broker=broker, confirm_timeout_s=0.2)
+        assert await publisher.publish_batch([outbox_message()])  # the exchange is known
+        held.hold()
+
+        assert await publisher.publish_batch(late) == set()  # their rows stay unsent
+
+        held.release()
+        assert await publisher.publish_batch(on_time) == {m.event.event_id for m in on_time}
 
 
 async def test_an_empty_batch_publishes_nothing(amqp_url: str) -> None:

@@ -1,10 +1,11 @@
 """Wake the relay when events commit: LISTEN on a dedicated asyncpg connection.
 
-The outbox trigger (migration 0007) NOTIFYs `outbox_inserted` on commit. The listener
-owns one connection outside the pool (a pooled connection would lose its LISTEN when
-returned) and reconnects, with backoff, whenever it drops; each (re)connect also wakes
-the relay, because notifications sent while it was away are lost. NOTIFY only shortens
-the wait: the relay polls on a timer anyway, so a missed wake-up delays, never loses.
+The outbox trigger (migrations 0007, 0010) NOTIFYs `outbox_inserted` on commit, for every
+statement that inserted rows. The listener owns one connection outside the pool (a pooled
+connection would lose its LISTEN when returned) and reconnects, with backoff, whenever it
+drops; each (re)connect also wakes the relay, because notifications sent while it was
+away are lost. NOTIFY only shortens the wait: the relay polls on a timer anyway, so a
+missed wake-up delays, never loses.
 """
 
 from __future__ import annotations

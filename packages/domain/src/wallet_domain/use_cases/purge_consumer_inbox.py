@@ -21,15 +21,18 @@ class PurgeInboxRequest:
     consumer: str
     older_than: timedelta
     batch: int
+    max_rows: int  # per run
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InboxPurged:
     deleted: int
+    capped: bool  # stopped at `max_rows`: old records may be left for the next round
 
 
 class PurgeConsumerInbox:
-    """Delete `consumer`'s inbox records made before now - `older_than`, `batch` at a time.
+    """Delete `consumer`'s inbox records made before now - `older_than`, `batch` at a time,
+    at most `max_rows` in one run.
 
     Rules:
     - `older_than` is at least MIN_RETENTION (ValueError otherwise): a record forgotten
@@ -38,6 +41,10 @@ class PurgeConsumerInbox:
     - Each batch commits on its own (locks held for one short statement), and batches go
       on until one comes back short: everything old is gone, or another instance is
       purging the rest at the same moment.
+    - A run stops after `max_rows` (at least one `batch`, ValueError otherwise), the
+      last batch shortened to fit: a backlog (the first run after a deploy, or after the
+      purge was off) is spread over several runs instead of one long burst of deletes
+      and WAL competing with the consumers' own writes. The rest waits for the next run.
     - A failure propagates; batches already committed stay deleted and the next run
       carries on from there (deleting is idempotent).
     """
@@ -49,12 +56,16 @@ class PurgeConsumerInbox:
     async def execute(self, request: PurgeInboxRequest) -> InboxPurged:
         if request.batch < 1:
             raise ValueError("batch must be positive")
+        if request.max_rows < request.batch:
+            raise ValueError("max_rows must be at least one batch")
         if request.older_than < MIN_RETENTION:
             raise ValueError(f"inbox records must be kept at least {MIN_RETENTION}")
         cutoff = self._clock.now() - request.older_than
         deleted = 0
-        while True:
-            count = await self._inbox.forget_before(request.consumer, cutoff, request.batch)
+        while deleted < request.max_rows:
+            limit = min(request.batch, request.max_rows - deleted)
+            count = await self._inbox.forget_before(request.consumer, cutoff, limit)
             deleted += count
-            if count < request.batch:
-                return InboxPurged(deleted=deleted)
+            if count < limit:
+                return InboxPurged(deleted=deleted, capped=False)
+        return InboxPurged(deleted=deleted, capped=True)

@@ -25,6 +25,7 @@ from wallet_domain.use_cases.purge_consumer_inbox import MIN_RETENTION
 
 from wallet_infra.config.api_keys import DEV_API_KEY, ApiKey, parse_api_keys
 from wallet_infra.config.lists import parse_currencies
+from wallet_infra.consuming.inbox_purge import PURGE_BATCH
 from wallet_infra.gateway.settings import GatewaySettings
 
 CONFIG_FILE_ENV: Final = "WALLET_CONFIG_FILE"
@@ -56,9 +57,13 @@ class Settings(BaseSettings):
     # then forgets it, checking every interval. A redelivery after that is counted again,
     # so the retention must exceed every way an event comes back: a relay re-publishing
     # after a crash, an unacked message redelivered, and above all dead-lettered messages
-    # replayed by an operator (replay nothing older than this). At least a day.
+    # replayed by an operator (replay nothing older than this). At least a day. A round
+    # deletes at most max_rows_per_round (at least one batch), so a backlog is spread over
+    # rounds; the instances together must still delete more per interval than expires
+    # meanwhile (2-3 records per payment), or the inbox outgrows the purge.
     inbox_retention_h: int = Field(168, ge=_MIN_INBOX_RETENTION_H)
     inbox_purge_interval_s: float = Field(300.0, gt=0)
+    inbox_purge_max_rows_per_round: int = Field(100_000, ge=PURGE_BATCH)
 
     api_keys: Annotated[tuple[ApiKey, ...], NoDecode] = Field(
         default_factory=lambda: parse_api_keys(DEV_API_KEY), repr=False

@@ -1,6 +1,6 @@
 """The metrics consumer's inbox purge: every `interval_s`, forget the event_ids counted
-longer ago than the retention (`PurgeConsumerInbox`), counted in
-`wallet_consumer_inbox_purged_total{consumer}`.
+longer ago than the retention (`PurgeConsumerInbox`), at most the request's `max_rows` per
+round (the rest next round), counted in `wallet_consumer_inbox_purged_total{consumer}`.
 
 Every instance runs it. The adapter claims each batch `FOR UPDATE SKIP LOCKED`, so
 purges side by side take disjoint rows: none waits on another's locks, none deletes a row
@@ -52,12 +52,16 @@ class InboxPurge:
         )
 
     async def run_once(self) -> int:
-        """One round now: every record past the retention; returns how many went."""
+        """One round now: records past the retention, up to the cap; returns how many went."""
         report = await self._purge.execute(self._request)
         self._purged.inc(report.deleted)
         if report.deleted:
+            # `capped` round after round: the purge is not keeping up (see the settings).
             _log.info(
-                "consumer_inbox_purged", consumer=self._request.consumer, deleted=report.deleted
+                "consumer_inbox_purged",
+                consumer=self._request.consumer,
+                deleted=report.deleted,
+                capped=report.capped,
             )
         return report.deleted
 

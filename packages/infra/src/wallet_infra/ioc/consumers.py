@@ -77,6 +77,7 @@ class MetricsConsumerProvider(Provider):
             consumer=METRICS_CONSUMER,
             older_than=timedelta(hours=settings.inbox_retention_h),
             batch=PURGE_BATCH,
+            max_rows=settings.inbox_purge_max_rows_per_round,
         )
         return InboxPurge(
             purge=purge,

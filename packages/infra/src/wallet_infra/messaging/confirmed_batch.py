@@ -15,6 +15,17 @@ Only one future per batch goes into the future stores; it fails when the channel
 connection closes, which fails the batch's unsettled messages. It relies on those
 attributes of aiormq's `Channel` (pinned in uv.lock; `test_messaging_confirmed_batch`
 checks the bookkeeping, `test_messaging_publisher` every outcome).
+
+A message still unconfirmed when `settle` gives up (timeout, closed channel) is taken
+out of `confirmations` and its future cancelled, so a broker that answers late, or never
+on a channel that stays open, leaves nothing behind to pile up batch after batch. aiormq
+7.2's reader drops the late answer: `_on_confirm_frame` logs an ack or nack for a tag it
+no longer holds ("Unexpected confirmation frame", at error level) and returns, and
+`_on_return_frame` does the same for an unknown message_id once it has read the content.
+A multiple ack dropped that way settles none of the lower tags it covers either; there
+are none left waiting, as long as every batch on a channel waits the same timeout (the
+publisher's one constant): tags follow publish order, so any batch published before this
+one has already settled or been given up. The channel stays open and keeps publishing.
 """
 
 from __future__ import annotations
@@ -72,7 +83,8 @@ class PendingConfirms:
     async def settle(self, timeout_s: float) -> list[object]:
         """Each message's outcome, in order: the broker's `Basic.Ack` or `Basic.Nack`
         frame, or the exception that kept it from being confirmed (`PublishError` for a
-        returned message, the channel's close reason, `TimeoutError` past `timeout_s`)."""
+        returned message, the channel's close reason, `TimeoutError` past `timeout_s`).
+        Whatever is unsettled by then is given up: a later confirm changes nothing."""
         try:
             if self._unsettled:
                 await asyncio.wait(
@@ -89,27 +101,27 @@ class PendingConfirms:
             self._forget()
 
     def _forget(self) -> None:
-        """Drop the message_id → delivery tag entries (`basic_publish` does it per message
-        in a done-callback). A confirm arriving later finds a settled or abandoned future,
-        which aiormq ignores."""
+        """Take the batch out of the channel's bookkeeping: every message_id → delivery tag
+        entry (`basic_publish` does it per message in a done-callback), and each unsettled
+        confirmation, cancelled (see the module docstring). A settled one is already gone,
+        or is aiormq's `Returning` marker, which the return's own ack removes."""
+        confirmations = self._channel.confirmations
         by_message_id = self._channel.message_id_delivery_tag
-        for tag, message in enumerate(self._messages, start=self._first_tag):
+        pairs = zip(self._messages, self._futures, strict=True)
+        for tag, (message, future) in enumerate(pairs, start=self._first_tag):
             message_id = str(message.properties.message_id)
             if by_message_id.get(message_id) == tag:
                 del by_message_id[message_id]
+            if not future.done():
+                if confirmations.get(tag) is future:
+                    del confirmations[tag]
+                future.cancel()
 
 
 def _outcome(future: asyncio.Future[Any], unsettled: BaseException) -> object:
     if not future.done():
-        # Abandoned: a late return must not leave "exception never retrieved" behind.
-        future.add_done_callback(_retrieve)
         return unsettled
     return future.exception() or future.result()
-
-
-def _retrieve(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()
 
 
 def _frames(
