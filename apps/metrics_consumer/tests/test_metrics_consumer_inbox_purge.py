@@ -82,7 +82,7 @@ async def test_a_round_stops_at_the_configured_cap_and_the_next_one_carries_on()
 
 
 def test_a_cap_under_one_batch_is_refused_at_start_up() -> None:
-    assert unit_settings().inbox_purge_max_rows_per_round == 100_000
+    assert unit_settings().inbox_purge_max_rows_per_round == 1_000_000
     assert unit_settings(inbox_purge_max_rows_per_round=PURGE_BATCH)
     with pytest.raises(ValueError, match="inbox_purge_max_rows_per_round"):
         unit_settings(inbox_purge_max_rows_per_round=PURGE_BATCH - 1)

@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     # meanwhile (2-3 records per payment), or the inbox outgrows the purge.
     inbox_retention_h: int = Field(168, ge=_MIN_INBOX_RETENTION_H)
     inbox_purge_interval_s: float = Field(300.0, gt=0)
-    inbox_purge_max_rows_per_round: int = Field(100_000, ge=PURGE_BATCH)
+    inbox_purge_max_rows_per_round: int = Field(1_000_000, ge=PURGE_BATCH)
 
     api_keys: Annotated[tuple[ApiKey, ...], NoDecode] = Field(
         default_factory=lambda: parse_api_keys(DEV_API_KEY), repr=False
