@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 import aio_pika
 import asyncpg  # type: ignore[import-untyped]
+import uvloop
 from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME
 from wallet_testkit.amqp import scratch_vhost
 from wallet_testkit.db import plain_url
@@ -265,7 +266,7 @@ def main() -> None:
     args = parser.parse_args()
     dsn = os.environ.get("WALLET_DATABASE_URL", "postgresql://wallet:wallet@localhost:5432/wallet")
     amqp = os.environ.get("WALLET_AMQP_URL", "amqp://guest:guest@localhost:5672/")
-    figures = asyncio.run(
+    figures = uvloop.run(
         run(dsn, amqp, args.api_url, args.rate, duration_s=args.duration, api_key=args.api_key)
     )
     print(json.dumps(figures, indent=2))
