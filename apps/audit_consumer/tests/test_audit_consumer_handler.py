@@ -106,7 +106,7 @@ async def test_a_delivery_is_handled_without_a_worker_thread(
     broker: RabbitBroker, audit_store: AuditStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # FastStream resolves sync context parameters through anyio's thread pool; the
-    # subscriber's parameters must all resolve on the event loop (see inline_context).
+    # subscriber takes the delivery from its decoder instead (see `the_delivery`).
     async def no_thread(*_: object, **__: object) -> None:
         raise AssertionError("a handler parameter was resolved in a worker thread")
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from faststream.rabbit import RabbitBroker
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.use_cases.record_audit_event import RecordAuditEvent, RecordAuditEventRequest
-from wallet_infra.consuming.delivery import ACK_POLICY, DeliveryHandler, raw_body
-from wallet_infra.consuming.inline_context import Delivery
+from wallet_infra.consuming.delivery import ACK_POLICY, Delivery, DeliveryHandler, the_delivery
 from wallet_infra.consuming.startup_dependencies import StartupDependencies
 from wallet_infra.messaging.topology import AUDIT_QUEUE, EVENTS_EXCHANGE
 
@@ -29,7 +28,7 @@ def subscribe(broker: RabbitBroker, dependencies: StartupDependencies) -> None:
         AUDIT_QUEUE,
         EVENTS_EXCHANGE,
         ack_policy=ACK_POLICY,
-        decoder=raw_body,
+        decoder=the_delivery,
         title="audit.queue:record",
         description="Appends payment, refund and deposit events to the audit log once each.",
     )

@@ -14,8 +14,7 @@ from wallet_domain.use_cases.count_payment_event import (
     CountPaymentEvent,
     CountPaymentEventRequest,
 )
-from wallet_infra.consuming.delivery import ACK_POLICY, DeliveryHandler, raw_body
-from wallet_infra.consuming.inline_context import Delivery
+from wallet_infra.consuming.delivery import ACK_POLICY, Delivery, DeliveryHandler, the_delivery
 from wallet_infra.consuming.startup_dependencies import StartupDependencies
 from wallet_infra.messaging.topology import EVENTS_EXCHANGE, METRICS_QUEUE
 
@@ -32,7 +31,7 @@ def subscribe(broker: RabbitBroker, dependencies: StartupDependencies) -> None:
         METRICS_QUEUE,
         EVENTS_EXCHANGE,
         ack_policy=ACK_POLICY,
-        decoder=raw_body,
+        decoder=the_delivery,
         title="metrics.queue:count",
         description="Counts payment events once each into the business metrics.",
     )

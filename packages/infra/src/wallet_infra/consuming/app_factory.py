@@ -62,8 +62,12 @@ def build_consumer_app(
     separately."""
     configure_logging(log_format=settings.log_format, log_level=settings.log_level)
     registry = CollectorRegistry()
+    # No FastDepends: each handler takes the delivery from its decoder (`the_delivery`).
     broker = make_broker(
-        settings.amqp_url, prefetch_count=settings.consumer_prefetch, app_id=app_id
+        settings.amqp_url,
+        prefetch_count=settings.consumer_prefetch,
+        app_id=app_id,
+        apply_types=False,
     )
     container = make_async_container(
         SettingsProvider(settings),

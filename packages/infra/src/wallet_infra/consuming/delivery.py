@@ -28,12 +28,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Final, NoReturn
+from typing import Annotated, Any, Final, NoReturn
 
 import structlog
+from faststream import Context
 from faststream.exceptions import NackMessage, RejectMessage
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
+from faststream.rabbit.message import RabbitMessage
 from opentelemetry import propagate
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -94,12 +96,23 @@ def trace_id(message: StreamMessage[Any]) -> str | None:
     return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
 
 
-async def raw_body(message: StreamMessage[Any]) -> bytes:
-    """Subscriber decoder: hand the handler the bytes untouched, so a body that is not
-    JSON reaches `DeliveryHandler` (and is rejected) instead of failing in FastStream's
-    decoder, which would nack it for redelivery."""
-    body = message.body
-    return body if isinstance(body, bytes) else bytes(body)
+# What a consumer's handler is called with: the delivery itself (see `the_delivery`).
+# Marked as FastStream's "message" context entry, which it is, so the AsyncAPI document
+# shows the handler taking no payload of its own; without FastDepends nothing resolves the
+# marker: the handler gets its decoder's result.
+Delivery = Annotated[RabbitMessage, Context("message")]
+
+
+async def the_delivery(message: StreamMessage[Any]) -> StreamMessage[Any]:
+    """Subscriber decoder: the handler's one argument is the delivery itself.
+
+    The consumer brokers run without FastDepends (`make_broker(apply_types=False)`):
+    resolving the handler's parameters (its task group, its model, its context lookup)
+    cost ~10% of a consumer's CPU per delivery, to hand over one value FastStream already
+    has. Without it, FastStream calls the handler with what the decoder returns. Nothing
+    parses the body before `DeliveryHandler` either, so a body that is not JSON is
+    rejected there, not nacked for redelivery by FastStream's JSON decoder."""
+    return message
 
 
 def _fields(queue: str, message: StreamMessage[Any], event: DomainEvent) -> dict[str, Any]:

@@ -29,10 +29,12 @@ def make_broker(
     prefetch_count: int | None = None,
     reconnect_interval_s: float = RECONNECT_INTERVAL_S,
     app_id: str = "wallet",
+    apply_types: bool = True,
 ) -> RabbitBroker:
     """A broker for `amqp_url`, not yet connected (`await broker.connect()` or `start()`).
 
     `prefetch_count` bounds a consumer's unacked deliveries; publishers leave it unset.
+    `apply_types=False` calls handlers with their decoder's result, without FastDepends.
     """
     return RabbitBroker(
         amqp_url,
@@ -47,4 +49,5 @@ def make_broker(
         app_id=app_id,
         logger=logging.getLogger(f"{app_id}.broker"),
         log_level=logging.DEBUG,
+        apply_types=apply_types,
     )
