@@ -11,12 +11,14 @@ user_ids (the `user_id` fixture), so tests are order-independent and may run tog
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from uuid import uuid4
 
 import pytest
@@ -327,3 +329,69 @@ def private_database_url(database_url: str) -> Iterator[str]:
         yield url
     finally:
         asyncio.run(admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# --------------------------------------------------------------------------- logging
+#
+# Building an app calls configure_logging, which changes process-wide state: structlog's
+# configuration (a level filter, loggers cached on first use) and the stdlib root and
+# uvicorn loggers. Left in place, it decides what later tests log and capture, so every
+# test starts and ends with the logging state the session started with: structlog's
+# defaults, and those stdlib loggers as they were.
+
+
+@dataclass(frozen=True, slots=True)
+class _StdlibLoggerState:
+    handlers: list[logging.Handler]
+    level: int
+    propagate: bool
+    disabled: bool
+
+    @classmethod
+    def of(cls, logger: logging.Logger) -> _StdlibLoggerState:
+        return cls(logger.handlers[:], logger.level, logger.propagate, logger.disabled)
+
+    def restore(self, logger: logging.Logger) -> None:
+        logger.handlers = self.handlers[:]
+        logger.setLevel(self.level)
+        logger.propagate = self.propagate
+        logger.disabled = self.disabled
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_logging() -> Iterator[dict[str, _StdlibLoggerState]]:
+    """The root and uvicorn loggers as the first test found them (pytest's capture handlers
+    on the root included); for the whole session, structlog caches no logger."""
+    import structlog
+    from wallet_infra.logging_setup import UVICORN_LOGGERS
+
+    configure = structlog.configure
+
+    def configure_uncached(**settings: Any) -> None:
+        # A logger cached on first use keeps the level filter and processor list it was
+        # built with: one first used under a warning-level app would hide later tests'
+        # info lines from capture_logs whatever configuration they restore. Production
+        # keeps its caching; tests only give up the speed-up.
+        configure(**{**settings, "cache_logger_on_first_use": False})
+
+    names = ("", *UVICORN_LOGGERS)  # "" is the root logger
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(structlog, "configure", configure_uncached)
+        yield {name: _StdlibLoggerState.of(logging.getLogger(name)) for name in names}
+
+
+def _restore_logging(saved: dict[str, _StdlibLoggerState]) -> None:
+    import structlog
+
+    structlog.reset_defaults()
+    for name, state in saved.items():
+        state.restore(logging.getLogger(name))
+
+
+@pytest.fixture(autouse=True)
+def _pristine_logging(_session_logging: dict[str, _StdlibLoggerState]) -> Iterator[None]:
+    """Before the test too, as wider-scoped fixtures are set up first: an app a session
+    fixture builds would otherwise configure logging for whichever test sets it up."""
+    _restore_logging(_session_logging)
+    yield
+    _restore_logging(_session_logging)

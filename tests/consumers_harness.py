@@ -168,6 +168,9 @@ async def running_api(stack: Stack) -> AsyncIterator[Api]:
             "db_pool_size": 10,
             "db_max_overflow": 0,
             "recovery_enabled": False,
+            # The scale test sends ~1,150 requests at once, past the default 200 burst +
+            # 100/s whenever the API answers them in under ~9.5 s.
+            "rate_limit_per_s": 0,
         }
     )
     mock_app = create_mock_gateway(MockGatewaySettings(hang_s=0.3))

@@ -86,6 +86,8 @@ def _shared_processors() -> list[Processor]:
 
 # The one processor list every structlog logger of the process uses (see configure_logging).
 _PROCESSORS: Final[list[Processor]] = []
+# The stdlib loggers configure_logging changes besides the root logger.
+UVICORN_LOGGERS: Final = ("uvicorn", "uvicorn.error", "uvicorn.access")
 
 
 def configure_logging(
@@ -143,7 +145,7 @@ def configure_logging(
     root.setLevel(level)
     # uvicorn installs its own handlers when given a log config; we pass none, and its
     # access log is replaced by ours.
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in UVICORN_LOGGERS:
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
