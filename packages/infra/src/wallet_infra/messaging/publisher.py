@@ -41,11 +41,16 @@ from wallet_domain.ports.event_publisher import BrokerUnavailable, EventPublishe
 from wallet_infra.messaging.confirmed_batch import OutgoingMessage, publish_confirmed
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
 from wallet_infra.messaging.topology import EVENTS_EXCHANGE
-from wallet_infra.telemetry import remote_parent, traceparent_of, tracer, tracing_active
+from wallet_infra.telemetry import (
+    TRACEPARENT,
+    remote_parent,
+    traceparent_of,
+    tracer,
+    tracing_active,
+)
 
 CONFIRM_TIMEOUT_S: Final = 10.0
 READY_TIMEOUT_S: Final = 0.5
-TRACEPARENT_HEADER: Final = "traceparent"
 PERSISTENT: Final = 2  # AMQP delivery_mode: written to disk by the queue
 
 # What getting hold of the channel raises while the connection is down or reconnecting.
@@ -176,7 +181,7 @@ def _outgoing(message: OutboxMessage, span: trace.Span | None) -> OutgoingMessag
     traceparent = message.traceparent if span is None else traceparent_of(span)
     headers: FieldTable = {}
     if traceparent is not None:
-        headers[TRACEPARENT_HEADER] = traceparent
+        headers[TRACEPARENT] = traceparent
     return OutgoingMessage(
         body=encode_envelope(event),
         routing_key=routing_key,
