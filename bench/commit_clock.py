@@ -71,7 +71,8 @@ class CommitClock:
 async def _poll(
     conn: asyncpg.Connection, like: str, woken: asyncio.Event, clock: CommitClock
 ) -> None:
-    # Rows visible to the first poll were there before the watch: no bound for them.
+    # The watch starts here; rows still unsent from before it would get this as their
+    # bound, so callers start it with no backlog of their own rows (consumer_lag does).
     previous: datetime = await conn.fetchval("SELECT statement_timestamp()")
     loop = asyncio.get_running_loop()
     polled_at = loop.time()
