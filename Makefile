@@ -53,7 +53,7 @@ RABBIT_UI_PORT ?= $(or $(WALLET_RABBIT_UI_PORT),15672)
 S ?=
 
 .PHONY: help up down reset logs migrate migrate-up migrate-down migrate-version migrate-force \
-	migrate-create test lint fmt clean run consume rabbit-ui bench openapi asyncapi _migrate-backend
+	migrate-create test lint fmt clean run consume rabbit-ui bench bench-floor openapi asyncapi _migrate-backend
 
 help: ## Show this help
 	@echo "Usage: make <target> [VAR=value]"
@@ -153,6 +153,9 @@ consume: migrate-up ## Migrate, then run only the event consumers locally (metri
 
 bench: ## Run the benchmark (bench/run.py) against the local system
 	$(UV_RUN) python bench/run.py
+
+bench-floor: ## payments/s of the thinnest route on the same libraries vs pgbench (the API's ceiling)
+	$(UV_RUN) python bench/stack_floor.py
 
 # --- contract documents -----------------------------------------------------------------------
 openapi: ## Regenerate docs/openapi.json from the API (commit it; a test checks it is current)
