@@ -371,20 +371,26 @@ async def main_async(args: argparse.Namespace) -> int:
     return 0
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def add_payment_load_args(parser: argparse.ArgumentParser) -> None:
+    """The payment phase's options, shared with bench/stack_floor.py (same load, same
+    pgbench), so the two ratios are measured alike."""
     parser.add_argument("--duration", type=float, default=20.0, help="payment load seconds")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--wallets", type=int, default=1000)
     parser.add_argument("--api-workers", type=int, default=2)
     parser.add_argument("--api-port", type=int, default=18000)
     parser.add_argument("--gateway-port", type=int, default=18100)
+    parser.add_argument("--pgbench-duration", type=int, default=15)
+    parser.add_argument("--pgbench-clients", type=int, default=8)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_payment_load_args(parser)
     parser.add_argument("--history-rows", type=int, default=200_000)
     parser.add_argument("--page-limit", type=int, default=20)
     parser.add_argument("--deep-page", type=int, default=10_000)
     parser.add_argument("--page-requests", type=int, default=1000)
-    parser.add_argument("--pgbench-duration", type=int, default=15)
-    parser.add_argument("--pgbench-clients", type=int, default=8)
     parser.add_argument("--outage-requests", type=int, default=2000)
     parser.add_argument("--drain-events", type=int, default=50_000)
     parser.add_argument(

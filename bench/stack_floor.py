@@ -23,6 +23,7 @@ from run import (
     _process,
     _row,
     _wait_healthy,
+    add_payment_load_args,
     bench_payments,
     run_pgbench,
 )
@@ -73,15 +74,8 @@ async def main_async(args: argparse.Namespace) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--duration", type=float, default=20.0, help="payment load seconds")
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--wallets", type=int, default=1000)
-    parser.add_argument("--api-workers", type=int, default=2)
+    add_payment_load_args(parser)
     parser.add_argument("--pool-size", type=int, default=8, help="connections per worker")
-    parser.add_argument("--api-port", type=int, default=18000)
-    parser.add_argument("--gateway-port", type=int, default=18100)
-    parser.add_argument("--pgbench-duration", type=int, default=15)
-    parser.add_argument("--pgbench-clients", type=int, default=8)
     raise SystemExit(uvloop.run(main_async(parser.parse_args())))
 
 
