@@ -20,7 +20,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -54,6 +54,16 @@ def _process(cmd: list[str], env: dict[str, str], name: str) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
         print(f"  stopped {name}", file=sys.stderr)
+
+
+def mock_gateway(port: int) -> AbstractContextManager[None]:
+    """The mock gateway every payment phase charges: happy mode, no added latency."""
+    env = {
+        "MOCK_GATEWAY_MODE": "happy",
+        "MOCK_GATEWAY_PORT": str(port),
+        "MOCK_GATEWAY_LOG_LEVEL": "warning",
+    }
+    return _process([sys.executable, "-m", "mock_gateway"], env, "mock-gateway")
 
 
 def _ensure_free(port: int) -> None:
@@ -210,6 +220,13 @@ def run_pgbench(wallet_count: int, duration_s: int, clients: int) -> float:
     return float(next(ln for ln in out.splitlines() if ln.startswith("tps")).split()[2])
 
 
+HEADER = f"{'scenario':<28} {'requests':>8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}  statuses"
+
+
+def pgbench_row(tps: float) -> str:
+    return f"{'pgbench, same statements':<28} {'':>8} {tps:>10.1f}"
+
+
 def _row(name: str, result: LoadResult) -> str:
     return (
         f"{name:<28} {result.count:>8} {result.rate:>10.1f} {result.percentile(50):>9.2f}"
@@ -251,11 +268,6 @@ async def main_async(args: argparse.Namespace) -> int:
         await conn.close()
 
     api_port, gateway_port = args.api_port, args.gateway_port
-    gateway_env = {
-        "MOCK_GATEWAY_MODE": "happy",
-        "MOCK_GATEWAY_PORT": str(gateway_port),
-        "MOCK_GATEWAY_LOG_LEVEL": "warning",
-    }
     api_env = {
         "WALLET_DATABASE_URL": _dsn(),
         "WALLET_GATEWAY_URL": f"http://{HOST}:{gateway_port}",
@@ -272,7 +284,7 @@ async def main_async(args: argparse.Namespace) -> int:
     _ensure_free(api_port)
     _ensure_free(gateway_port)
     with (
-        _process([sys.executable, "-m", "mock_gateway"], gateway_env, "mock-gateway"),
+        mock_gateway(gateway_port),
         _process([sys.executable, "-m", "wallet_api"], api_env, "wallet-api"),
     ):
         await _wait_healthy(gateway_port)
@@ -314,12 +326,12 @@ async def main_async(args: argparse.Namespace) -> int:
         await conn.close()
 
     print(f"\nAPI tracing: {args.tracing} (--tracing off|on)")
-    print(f"{'scenario':<28} {'requests':>8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}  statuses")
+    print(HEADER)
     print(_row("payment (first request)", payments))
     print(_row("payment (idempotent replay)", replays))
     print(_row("transactions page 1", page_first))
     print(_row(f"transactions page {args.deep_page}", page_deep))
-    print(f"{'pgbench, same statements':<28} {'':>8} {pgbench_tps:>10.1f}")
+    print(pgbench_row(pgbench_tps))
     print(_row("balance, gateway healthy", outage.balance_before))
     print(_row("balance, circuit open", outage.balance_open))
     print(_row("payment refused (503 open)", outage.fail_fast))

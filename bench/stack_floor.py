@@ -17,6 +17,7 @@ import uuid
 import asyncpg
 import uvloop
 from run import (
+    HEADER,
     HOST,
     _dsn,
     _ensure_free,
@@ -25,6 +26,8 @@ from run import (
     _wait_healthy,
     add_payment_load_args,
     bench_payments,
+    mock_gateway,
+    pgbench_row,
     run_pgbench,
 )
 from seed import seed_wallets
@@ -38,11 +41,6 @@ async def main_async(args: argparse.Namespace) -> int:
         await conn.close()
     _ensure_free(args.api_port)
     _ensure_free(args.gateway_port)
-    gateway_env = {
-        "MOCK_GATEWAY_MODE": "happy",
-        "MOCK_GATEWAY_PORT": str(args.gateway_port),
-        "MOCK_GATEWAY_LOG_LEVEL": "warning",
-    }
     floor_env = {
         "WALLET_DATABASE_URL": _dsn(),
         "FLOOR_GATEWAY_URL": f"http://{HOST}:{args.gateway_port}",
@@ -55,7 +53,7 @@ async def main_async(args: argparse.Namespace) -> int:
     ]
     run_id = uuid.uuid4().hex[:8]
     with (
-        _process([sys.executable, "-m", "mock_gateway"], gateway_env, "mock-gateway"),
+        mock_gateway(args.gateway_port),
         _process(uvicorn, floor_env, "floor-app"),
     ):
         await _wait_healthy(args.gateway_port)
@@ -65,9 +63,9 @@ async def main_async(args: argparse.Namespace) -> int:
             args.api_port, wallets, args.concurrency, args.duration, f"floor-{run_id}"
         )
     pgbench_tps = run_pgbench(args.wallets, args.pgbench_duration, args.pgbench_clients)
-    print(f"\n{'scenario':<28} {'requests':>8} {'req/s':>10} {'p50 ms':>9} {'p99 ms':>9}  statuses")
+    print(f"\n{HEADER}")
     print(_row("floor payment", payments))
-    print(f"{'pgbench, same statements':<28} {'':>8} {pgbench_tps:>10.1f}")
+    print(pgbench_row(pgbench_tps))
     print(f"\nfloor payments/s / pgbench = {payments.rate / pgbench_tps:.2f} (the API's ceiling)")
     return 0
 

@@ -43,8 +43,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field("postgresql://wallet:wallet@localhost:5432/wallet", repr=False)
     # Per process. Statements are short, so a few connections keep PostgreSQL busy; more
-    # only queue inside it (measured on 2 cores: 20+10 per API worker gave ~15% fewer
-    # payments/s than 8 or 4). No overflow by default: an overflow connection is closed as
+    # only queue inside it (measured on 2 cores: 20+10 per API worker gave ~11% fewer
+    # payments/s than 8+0). No overflow by default: an overflow connection is closed as
     # soon as it is returned, so a sustained burst opens and closes one per statement.
     db_pool_size: int = Field(8, ge=1)
     db_max_overflow: int = Field(0, ge=0)
