@@ -17,6 +17,7 @@ from typing import Any, Final
 import httpx
 from fastapi import FastAPI
 from wallet_api.main import make_app
+from wallet_domain.money import MAX_AMOUNT
 from wallet_infra.config.settings import Settings
 from wallet_testkit import db
 from wallet_testkit.api import PROVIDER_ID as PROVIDER_ID
@@ -88,6 +89,8 @@ async def assert_money_invariants(
     """The ledger of `users` is whole; `charges` is the mock's charges per payment id.
 
     - balance == sum of the ledger, for every wallet and currency; none negative;
+    - pending_debit == what PENDING payments hold (0 once all settled), and
+      balance + pending_debit never past the largest amount;
     - balance == deposits - approved payments (refunds exactly undo the rest);
     - every payment terminal; refunded once iff not APPROVED;
     - APPROVED iff the gateway holds exactly one charge (never charged twice, never
@@ -100,13 +103,15 @@ async def assert_money_invariants(
         SELECT coalesce(b.user_id, l.user_id) AS user_id,
                coalesce(b.currency, l.currency) AS currency,
                coalesce(b.balance, 0) AS balance, coalesce(l.total, 0) AS total,
-               coalesce(l.expected, 0) AS expected
+               coalesce(l.expected, 0) AS expected,
+               coalesce(b.pending_debit, 0) AS pending_debit, coalesce(l.held, 0) AS held
         FROM (SELECT * FROM wallet_balances WHERE user_id = ANY($1::text[])) b
         FULL JOIN (
             SELECT user_id, currency, sum(amount) AS total,
                    sum(amount) FILTER (
                        WHERE type = 'DEPOSIT' OR (type = 'PAYMENT' AND status = 'APPROVED')
-                   ) AS expected
+                   ) AS expected,
+                   -sum(amount) FILTER (WHERE type = 'PAYMENT' AND status = 'PENDING') AS held
             FROM transactions WHERE user_id = ANY($1::text[]) GROUP BY user_id, currency
         ) l ON (b.user_id, b.currency) = (l.user_id, l.currency)
         """,
@@ -117,6 +122,8 @@ async def assert_money_invariants(
         assert row["balance"] == row["total"], ("balance != sum(ledger)", where, dict(row))
         assert row["balance"] >= 0, ("negative balance", where)
         assert row["balance"] == row["expected"], ("money not conserved", where, dict(row))
+        assert row["pending_debit"] == row["held"], ("pending_debit != held", where, dict(row))
+        assert row["balance"] + row["pending_debit"] <= MAX_AMOUNT, ("over the limit", where)
 
     payments = await fetch(
         database_url,

@@ -43,7 +43,12 @@ SNAPSHOT_QUERIES: Final[dict[str, str]] = {
           AND c.relname NOT IN ('schema_migrations', 'schema_migrations_pkey')
         ORDER BY 1, 2""",
     "columns": """
-        SELECT table_schema, table_name, ordinal_position, column_name, data_type, udt_name,
+        -- The order among live columns: a column dropped and added again keeps it, while
+        -- ordinal_position (attnum) moves on past the dropped one's slot.
+        SELECT table_schema, table_name,
+               row_number() OVER (PARTITION BY table_schema, table_name
+                                  ORDER BY ordinal_position) AS position,
+               column_name, data_type, udt_name,
                character_maximum_length, numeric_precision, is_nullable, column_default,
                is_identity, identity_generation, is_generated, generation_expression
         FROM information_schema.columns

@@ -2,6 +2,10 @@
 gateway failure mode, reused keys and concurrent clients; then held charges are released
 and the recovery worker runs until nothing is PENDING; then the ledger must be whole.
 
+One wallet starts a hair below the largest amount a balance may hold, and some deposits
+are near that amount: deposits that would leave no room for money PENDING payments hold
+are refused (400), and every refund of held money must still fit.
+
 The seed is printed; rerun one with `MONEY_SAFETY_SEED=<seed>`. `MONEY_SAFETY_OPS` sets
 the number of operations (default 2,000).
 """
@@ -20,6 +24,7 @@ import httpx
 import orjson
 import pytest
 from wallet_api.ops.payment_recovery import recover_once
+from wallet_domain.money import MAX_AMOUNT
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingRequest
 
 from mock_gateway import Settings as MockGatewaySettings
@@ -92,6 +97,8 @@ class Run:
         user_id, currency = self.rng.choice(self.users), self.rng.choice(CURRENCIES)
         if self.rng.random() < 0.3:
             amount = self.rng.randint(500, 5_000)
+            if self.rng.random() < 0.03:  # near the limit: fits only an (almost) empty one
+                amount = MAX_AMOUNT - self.rng.randint(0, 10_000)
             body = {"amount": amount, "currency": currency, "reference": f"dep-{n}"}
             return Sent(user_id, f"k-{n}", f"/wallets/{user_id}/deposits", body)
         mode = self.rng.choices(list(MODES), weights=list(MODES.values()))[0]
@@ -228,6 +235,11 @@ async def test_random_operations_keep_the_ledger_whole(database_url: str) -> Non
         users = [f"ms-{seed}-{n}" for n in range(WALLETS)]
         for user_id in users:
             assert (await client.post("/wallets", json={"user_id": user_id})).status_code == 201
+        near_limit = {"amount": MAX_AMOUNT - rng.randint(0, 4_000), "currency": "USD"}
+        seeded = await client.post(
+            f"/wallets/{users[0]}/deposits", json=near_limit, headers={"Idempotency-Key": "seed"}
+        )
+        assert seeded.status_code == 201, seeded.content
         run = Run(rng=rng, users=users)
         await drive(client, run)
         driven_s = time.monotonic() - started
@@ -256,6 +268,7 @@ async def test_random_operations_keep_the_ledger_whole(database_url: str) -> Non
     if OPS >= 1000:  # the run must have met every path it claims to cover
         seen = {status for (_, status) in run.statuses}
         assert {201, 402, 409, 422, 502, 503, 504} <= seen, seen
+        assert ("deposits", 400) in run.statuses, "no deposit met the limit"
         assert {"APPROVED", "DECLINED", "FAILED"} <= set(by_status), by_status
 
 

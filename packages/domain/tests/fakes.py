@@ -30,6 +30,7 @@ from wallet_domain.model.events import DomainEvent, EventType, event_for
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.pagination import LedgerFilter
 from wallet_domain.model.provider import ServiceProvider
+from wallet_domain.model.settle_backoff import SettleBackoff
 from wallet_domain.model.settlement import Settlement
 from wallet_domain.model.transaction import (
     LedgerEntry,
@@ -115,6 +116,8 @@ class InMemoryDatabase:
         self.committed = Tables()
         self.providers: dict[UUID, ServiceProvider] = {p.id: p for p in providers}
         self.locks: dict[UUID, FakeTransactionManager] = {}
+        # Payments whose settlement statement fails, as a broken row or a bug would make it.
+        self.unsettleable: set[UUID] = set()
 
     def apply(self, base: Tables, staged: Tables) -> None:
         done = self.committed
@@ -289,7 +292,9 @@ class FakeWalletBalances(WalletBalances):
         if user_id not in tables.wallets:
             raise IntegrityViolation(f"no wallet {user_id!r} (foreign key)")
         new = tables.balances.get((user_id, money.currency), 0) + money.amount
-        if new > MAX_AMOUNT:
+        # Like the balance row's constraint: balance + what PENDING payments hold is bounded,
+        # so held money always fits when it comes back.
+        if new + _held(tables, user_id, money.currency) > MAX_AMOUNT:
             raise ValidationError("balance would overflow", field="amount")
         tables.balances[(user_id, money.currency)] = new
         self.credits.append((user_id, money))
@@ -301,18 +306,23 @@ class FakeWalletBalances(WalletBalances):
             Balance(
                 currency=c,
                 available=amount,
-                pending=sum(
-                    e.money.amount
-                    for e in tables.ledger.values()
-                    if e.user_id == user_id
-                    and e.money.currency == c
-                    and e.type is TransactionType.PAYMENT
-                    and e.status is TransactionStatus.PENDING
-                ),
+                pending=_held(tables, user_id, c),
             )
             for (u, c), amount in sorted(tables.balances.items())
             if u == user_id and (currency is None or c == currency)
         ]
+
+
+def _held(tables: Tables, user_id: str, currency: str) -> int:
+    """What the wallet's PENDING payments hold in `currency`."""
+    return sum(
+        e.money.amount
+        for e in tables.ledger.values()
+        if e.user_id == user_id
+        and e.money.currency == currency
+        and e.type is TransactionType.PAYMENT
+        and e.status is TransactionStatus.PENDING
+    )
 
 
 def _is_pending_payment(entry: LedgerEntry | None) -> bool:
@@ -493,6 +503,8 @@ class FakePaymentBook(PaymentBook):
             committed.ledger.get(payment.id, staged)
         ):
             return False
+        if payment.id in self._tx.db.unsettleable:
+            raise IntegrityViolation(f"payment {payment.id} cannot be settled")
         credited: tuple[tuple[str, str], int] | None = None
         if refund is not None:
             _check_appendable(tables.ledger, refund)
@@ -500,8 +512,8 @@ class FakePaymentBook(PaymentBook):
                 raise IntegrityViolation(f"no wallet {refund.user_id!r} (foreign key)")
             key = (refund.user_id, refund.money.currency)
             latest = self._tx.latest_balance(*key) or 0
-            if latest + refund.money.amount > MAX_AMOUNT:
-                raise ValidationError("balance would overflow", field="amount")
+            # Cannot happen while credits keep balance + held <= MAX_AMOUNT (as the DB does).
+            assert latest + refund.money.amount <= MAX_AMOUNT, "held money no longer fits"
             credited = (key, tables.balances.get(key, 0) + refund.money.amount)
         tables.ledger[payment.id] = payment
         if refund is not None and credited is not None:
@@ -718,6 +730,8 @@ class World:
         self.encoder = JsonResponseEncoder()
         self.providers = FakeServiceProviders(self.db)
         self.scopes: list[Scope] = []
+        # APP-scoped like the API's: shared by every recovery round of this world.
+        self.settle_backoff = SettleBackoff(base=timedelta(minutes=1), cap=timedelta(hours=1))
 
     def scope(self) -> Scope:
         scope = Scope(self.db)
@@ -811,6 +825,7 @@ class World:
             gateway=self.gateway,
             tx=scope.tx,
             clock=self.clock,
+            backoff=self.settle_backoff,
         )
 
     def get_balance(self, scope: Scope | None = None) -> GetBalance:

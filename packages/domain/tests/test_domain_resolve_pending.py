@@ -212,17 +212,68 @@ async def test_concurrent_workers_resolve_each_payment_once(alice: World) -> Non
     assert_money_invariants(alice.db)
 
 
-async def test_a_failing_lookup_rolls_back_and_releases_the_row(alice: World) -> None:
+async def test_a_failing_lookup_rolls_back_releases_the_row_and_sets_the_payment_aside(
+    alice: World,
+) -> None:
     payment = await _stranded_payment(alice, "k1")
     alice.clock.advance(timedelta(minutes=6))
     scope = alice.scope()
 
-    with pytest.raises(AssertionError, match="unscripted gateway lookup"):
-        await alice.resolver(scope).execute(STALE)
+    report = await alice.resolver(scope).execute(STALE)  # the lookup is unscripted: raises
 
-    assert scope.tx.rollbacks == 1
+    assert [f.payment_id for f in report.failed] == [payment.id]
+    assert report.failed[0].error_type == "AssertionError"
+    assert scope.tx.rollbacks >= 1
     assert not alice.db.locks
     assert alice.db.committed.ledger[payment.id].status is TransactionStatus.PENDING
+
+
+async def test_a_payment_that_cannot_be_settled_does_not_stop_the_others(alice: World) -> None:
+    broken = await _stranded_payment(alice, "k1")
+    others = [await _stranded_payment(alice, f"k{i}") for i in range(2, 5)]
+    alice.db.unsettleable.add(broken.id)  # the oldest: first in every round
+    alice.clock.advance(timedelta(minutes=6))
+    alice.gateway.script(lookups=[LookupStatus.DECLINED] * 4)
+
+    report = await alice.resolver().execute(STALE)
+
+    assert report.resolved == 3
+    assert [f.payment_id for f in report.failed] == [broken.id]
+    assert report.failed[0].retry_at == alice.clock.now() + timedelta(minutes=1)
+    for payment in others:
+        assert alice.db.committed.ledger[payment.id].status is TransactionStatus.DECLINED
+    assert alice.db.committed.ledger[broken.id].status is TransactionStatus.PENDING
+    assert not alice.db.locks
+    assert_money_invariants(alice.db)
+
+
+async def test_a_set_aside_payment_waits_out_its_backoff_then_settles(alice: World) -> None:
+    broken = await _stranded_payment(alice, "k1")
+    alice.db.unsettleable.add(broken.id)
+    alice.clock.advance(timedelta(minutes=6))
+    alice.gateway.script(lookups=[LookupStatus.DECLINED])
+    await alice.resolver().execute(STALE)
+
+    # Inside the backoff: not even looked up again.
+    alice.clock.advance(timedelta(seconds=59))
+    lookups_before = len(alice.gateway.lookup_calls)
+    assert await alice.resolver().execute(STALE) == ResolveReport(resolved=0, still_pending=0)
+    assert len(alice.gateway.lookup_calls) == lookups_before
+
+    # Still failing after it: set aside again, for twice as long.
+    alice.clock.advance(timedelta(seconds=1))
+    alice.gateway.script(lookups=[LookupStatus.DECLINED])
+    report = await alice.resolver().execute(STALE)
+    assert report.failed[0].retry_at == alice.clock.now() + timedelta(minutes=2)
+
+    # Fixed: settled on the first round after the delay, and forgotten.
+    alice.db.unsettleable.clear()
+    alice.clock.advance(timedelta(minutes=2))
+    alice.gateway.script(lookups=[LookupStatus.DECLINED])
+    assert (await alice.resolver().execute(STALE)).resolved == 1
+    assert len(alice.settle_backoff) == 0
+    assert alice.db.balance("alice", "USD") == START
+    assert_money_invariants(alice.db)
 
 
 async def test_a_request_that_already_replied_keeps_its_reply(alice: World) -> None:

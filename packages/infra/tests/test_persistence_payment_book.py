@@ -681,22 +681,64 @@ async def test_open_translates_an_unknown_provider_and_writes_nothing(
     assert await written(database_url, user_id) == before, "the key stays free"
 
 
-async def test_a_refund_past_the_largest_balance_is_a_validation_error(
+async def test_held_money_always_comes_back_a_deposit_that_leaves_no_room_is_refused(
     session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
 ) -> None:
+    # A wallet at the largest balance pays 1_000 (PENDING): the deposit of 1_000 meanwhile
+    # would leave no room for the refund, so it is refused and writes nothing.
     await funded_wallet(session_factory, user_id, Money(MAX_AMOUNT, "USD"))
     async with session_factory() as session:
-        entry = await open_payment(session, user_id, Money(1, "USD"))
-        await deposit(session, user_id, Money(1, "USD"))  # back at the largest balance
+        entry = await open_payment(session, user_id, Money(1_000, "USD"))
         await session.commit()
     before = await written(database_url, user_id)
 
     async with session_factory() as session:
         with pytest.raises(ValidationError) as raised:
-            await book(session).settle(settlement_of(entry, TransactionStatus.DECLINED))
-
+            await deposit(session, user_id, Money(1_000, "USD"))
     assert raised.value.details == {"field": "amount"}
     assert await written(database_url, user_id) == before
+
+    async with session_factory() as session:
+        assert await book(session).settle(settlement_of(entry, TransactionStatus.DECLINED))
+    assert await balances(session_factory, user_id) == [
+        Balance(currency="USD", available=MAX_AMOUNT, pending=0)
+    ]
+    assert await ledger_sum(database_url, user_id, "USD") == MAX_AMOUNT
+
+
+@pytest.mark.parametrize(
+    ("status", "available"),
+    [(TransactionStatus.APPROVED, 700), (TransactionStatus.DECLINED, 1_000)],
+)
+async def test_pending_debit_holds_exactly_what_pending_payments_debited(
+    session_factory: async_sessionmaker[AsyncSession],
+    database_url: str,
+    user_id: str,
+    status: TransactionStatus,
+    available: int,
+) -> None:
+    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
+    async with session_factory() as session:
+        first = await open_payment(session, user_id, Money(300, "USD"))
+        await open_payment(session, user_id, Money(200, "USD"))
+        await session.commit()
+    assert await balances(session_factory, user_id) == [
+        Balance(currency="USD", available=500, pending=500)
+    ]
+
+    async with session_factory() as session:
+        assert await book(session).settle(settlement_of(first, status))
+
+    assert await balances(session_factory, user_id) == [
+        Balance(currency="USD", available=available - 200, pending=200)
+    ]
+    [row] = await fetch(
+        database_url,
+        "SELECT -COALESCE(SUM(amount), 0) AS held FROM transactions"
+        " WHERE user_id = $1 AND type = 'PAYMENT' AND status = 'PENDING'",
+        user_id,
+    )
+    assert row["held"] == 200
 
 
 async def test_a_connection_the_server_dropped_is_not_pooled_again(

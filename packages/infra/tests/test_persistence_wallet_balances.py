@@ -47,6 +47,24 @@ async def test_credit_past_int64_is_a_validation_error(session: AsyncSession, us
     assert raised.value.message == "the balance would exceed the largest amount"
 
 
+async def test_credit_that_leaves_no_room_for_held_money_is_a_validation_error(
+    session: AsyncSession, user_id: str
+) -> None:
+    await open_wallet(session, user_id)
+    balances = SqlaWalletBalances(session=session)
+    await balances.credit(user_id, Money(MAX_AMOUNT, "USD"))
+    await open_payment(session, user_id, Money(10, "USD"))  # holds 10: the total stays MAX
+
+    with pytest.raises(ValidationError) as raised:
+        async with session.begin_nested():
+            await balances.credit(user_id, Money(1, "USD"))  # the balance alone would fit
+
+    assert raised.value.details == {"field": "amount"}
+    assert await balances.read(user_id) == [
+        Balance(currency="USD", available=MAX_AMOUNT - 10, pending=10)
+    ]
+
+
 async def test_read_reports_pending_payments_per_currency(
     session: AsyncSession, user_id: str
 ) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from dishka import Provider, Scope, provide
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import Unauthorized
+from wallet_domain.model.settle_backoff import SettleBackoff
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.settlement import PaymentSettlement
 from wallet_domain.use_cases.create_wallet import CreateWallet
@@ -55,6 +58,14 @@ class ApiProvider(Provider):
     def deadline(self, request: Request, settings: Settings) -> Deadline:
         """Started by the deadline middleware when the request arrived."""
         return deadline_of(request.scope) or Deadline.after(settings.request_timeout_s)
+
+    @provide(scope=Scope.APP)
+    def settle_backoff(self, settings: Settings) -> SettleBackoff:
+        """One per process: the recovery worker's rounds share what failed before."""
+        base = timedelta(seconds=settings.recovery_backoff_base_s)
+        return SettleBackoff(
+            base=base, cap=max(base, timedelta(seconds=settings.recovery_backoff_max_s))
+        )
 
     @provide(scope=Scope.APP)
     def readiness(self, engine: AsyncEngine, settings: Settings) -> ReadinessProbe:

@@ -8,7 +8,9 @@ from typing import Final
 
 from wallet_domain.errors import ValidationError
 
-MAX_AMOUNT: Final = 2**63 - 1  # int64, the ledger's column type
+# int64, the ledger's column type. It also bounds what a wallet owns in one currency
+# (available + held by PENDING payments), so a refund of held money always fits.
+MAX_AMOUNT: Final = 2**63 - 1
 DEFAULT_CURRENCIES: Final = frozenset({"USD", "EUR", "GBP", "BRL", "MXN", "ARS", "JPY"})
 _CURRENCY_RE: Final = re.compile(r"[A-Z]{3}")
 

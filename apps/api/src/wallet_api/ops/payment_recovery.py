@@ -6,16 +6,23 @@ workers skip, so each is resolved once. It only touches payments older than
 `min_age` (at least twice the request deadline), so it never races a request that is
 still settling its own payment. Its lookups pass the gateway's circuit breaker and
 bulkhead like payments: while the circuit is open a round stops at once, leaving the
-rest PENDING (funds held) for the next. A failed round is logged and retried next interval.
+rest PENDING (funds held) for the next. A payment that fails to settle is set aside with a
+growing delay while the round goes on with the others; each such failure is logged with
+its payment id and counted in `wallet_recovery_settle_failures_total`, and the payments
+set aside are the gauge `wallet_recovery_payments_set_aside`. A round that fails as a whole
+(the database down) is logged and retried next interval.
 """
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Final
 
 import structlog
 from dishka import AsyncContainer
+from prometheus_client import Counter, Gauge
+from wallet_domain.model.settle_backoff import SettleBackoff
 from wallet_domain.use_cases.resolve_pending_payments import (
     ResolvePendingPayments,
     ResolvePendingRequest,
@@ -24,6 +31,17 @@ from wallet_domain.use_cases.resolve_pending_payments import (
 from wallet_infra.config.settings import Settings
 
 _log = structlog.get_logger("wallet_api.recovery")
+
+SETTLE_FAILURES: Final = Counter(
+    "wallet_recovery_settle_failures",
+    "Stale PENDING payments the recovery worker failed to look up or settle (each is set "
+    "aside with a growing delay; the others go on).",
+)
+SET_ASIDE: Final = Gauge(
+    "wallet_recovery_payments_set_aside",
+    "Payments this process's recovery worker has set aside after failing to settle them.",
+    multiprocess_mode="max",
+)
 
 
 def recovery_request(settings: Settings) -> ResolvePendingRequest:
@@ -39,7 +57,17 @@ async def recover_once(container: AsyncContainer, request: ResolvePendingRequest
     """One round: resolve up to `request.batch` stale PENDING payments."""
     async with container() as scope:
         use_case = await scope.get(ResolvePendingPayments)
-        return await use_case.execute(request)
+        report = await use_case.execute(request)
+    for failure in report.failed:
+        SETTLE_FAILURES.inc()
+        _log.error(
+            "pending_payment_settle_failed",
+            payment_id=str(failure.payment_id),
+            error_type=failure.error_type,
+            retry_at=failure.retry_at.isoformat(),
+        )
+    SET_ASIDE.set(len(await container.get(SettleBackoff)))
+    return report
 
 
 async def run_recovery_loop(container: AsyncContainer, settings: Settings) -> None:
@@ -48,12 +76,18 @@ async def run_recovery_loop(container: AsyncContainer, settings: Settings) -> No
     while True:
         try:
             report = await recover_once(container, request)
-            if report.resolved or report.still_pending or report.gateway_unavailable:
+            if (
+                report.resolved
+                or report.still_pending
+                or report.gateway_unavailable
+                or report.failed
+            ):
                 _log.info(
                     "pending_payments_recovered",
                     resolved=report.resolved,
                     still_pending=report.still_pending,
                     gateway_unavailable=report.gateway_unavailable,
+                    failed=len(report.failed),
                 )
         except asyncio.CancelledError:
             raise

@@ -11,7 +11,8 @@ class WalletBalances(Protocol):
 
     async def credit(self, user_id: str, money: Money) -> int:
         """Add to the balance (creating it at 0 if new); returns the new balance.
-        Raises ValidationError if it would overflow int64."""
+        Raises ValidationError if the balance plus what PENDING payments hold would exceed
+        MAX_AMOUNT: money held for a payment must always fit when it comes back."""
         ...
 
     async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:

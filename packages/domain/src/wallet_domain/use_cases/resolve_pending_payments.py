@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import GatewayUnavailable
+from wallet_domain.model.settle_backoff import SettleBackoff
+from wallet_domain.model.transaction import LedgerEntry
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.payment_gateway import PaymentGateway
@@ -23,10 +25,20 @@ class ResolvePendingRequest:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SettleFailure:
+    """A payment this round could not settle: set aside until `retry_at`."""
+
+    payment_id: UUID
+    error_type: str  # the exception's type only: driver messages may quote SQL
+    retry_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ResolveReport:
     resolved: int
     still_pending: int
     gateway_unavailable: bool = False  # the round stopped early: the rest waits
+    failed: tuple[SettleFailure, ...] = ()
 
 
 class ResolvePendingPayments:
@@ -39,7 +51,11 @@ class ResolvePendingPayments:
     blindly; the request's idempotency record, if still in progress, gets the final reply.
     Lookups go through the gateway's admission like payments do: while its circuit is
     open (or its bulkhead full) the round stops at once and the rest stays PENDING for the
-    next round, rather than waiting out a dead gateway payment by payment.
+    next round, rather than waiting out a dead gateway payment by payment. A payment whose
+    lookup or settlement fails unexpectedly is rolled back alone and set aside by
+    `backoff` (a growing delay), and the round goes on with the others: one payment that
+    cannot be settled never holds up the rest. Only a failure to claim (the database
+    itself) ends the round.
     """
 
     def __init__(
@@ -50,45 +66,76 @@ class ResolvePendingPayments:
         gateway: PaymentGateway,
         tx: TransactionManager,
         clock: Clock,
+        backoff: SettleBackoff,
     ) -> None:
         self._ledger = ledger
         self._settlement = settlement
         self._gateway = gateway
         self._tx = tx
         self._clock = clock
+        self._backoff = backoff
 
     async def execute(self, request: ResolvePendingRequest) -> ResolveReport:
-        cutoff = self._clock.now() - request.older_than
+        now = self._clock.now()
+        cutoff = now - request.older_than
+        set_aside = self._backoff.waiting(now)
         unresolved: list[UUID] = []
+        failed: list[SettleFailure] = []
         resolved = 0
         unavailable = False
         for _ in range(request.batch):
             try:
-                payment = await self._ledger.claim_stale_pending(cutoff, skip=unresolved)
-                if payment is None:
-                    await self._tx.rollback()
-                    break
-                try:
-                    async with self._gateway.admission():
-                        lookup = await self._gateway.lookup(
-                            payment.id, Deadline.after(request.lookup_timeout_s)
-                        )
-                except GatewayUnavailable:
-                    unavailable = True
-                    await self._tx.rollback()
-                    break
-                final = status_from_lookup(lookup)
-                if final is None:
-                    unresolved.append(payment.id)
-                    await self._tx.rollback()
-                    continue
-                # Stores the final reply under the request's key if that is still open.
-                if await self._settlement.settle(payment, final, timed_out=True) is not None:
-                    resolved += 1
-                await self._tx.commit()
+                payment = await self._ledger.claim_stale_pending(
+                    cutoff, skip=[*set_aside, *unresolved, *(f.payment_id for f in failed)]
+                )
             except BaseException:
                 await self._tx.rollback()
                 raise
+            if payment is None:
+                await self._tx.rollback()
+                break
+            try:
+                outcome = await self._resolve(payment, request)
+            except GatewayUnavailable:
+                unavailable = True
+                await self._tx.rollback()
+                break
+            except Exception as exc:
+                await self._tx.rollback()
+                retry_at = self._backoff.failed(payment.id, self._clock.now())
+                failed.append(
+                    SettleFailure(
+                        payment_id=payment.id, error_type=type(exc).__name__, retry_at=retry_at
+                    )
+                )
+                continue
+            except BaseException:
+                await self._tx.rollback()
+                raise
+            if outcome is None:
+                unresolved.append(payment.id)
+                continue
+            self._backoff.settled(payment.id)
+            resolved += outcome
         return ResolveReport(
-            resolved=resolved, still_pending=len(unresolved), gateway_unavailable=unavailable
+            resolved=resolved,
+            still_pending=len(unresolved),
+            gateway_unavailable=unavailable,
+            failed=tuple(failed),
         )
+
+    async def _resolve(self, payment: LedgerEntry, request: ResolvePendingRequest) -> int | None:
+        """Settle one claimed payment and commit: 1 if this call settled it, 0 if it was
+        already settled, None if the gateway still cannot tell (rolled back, left PENDING)."""
+        async with self._gateway.admission():
+            lookup = await self._gateway.lookup(
+                payment.id, Deadline.after(request.lookup_timeout_s)
+            )
+        final = status_from_lookup(lookup)
+        if final is None:
+            await self._tx.rollback()
+            return None
+        # Stores the final reply under the request's key if that is still open.
+        settled = await self._settlement.settle(payment, final, timed_out=True) is not None
+        await self._tx.commit()
+        return 1 if settled else 0

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     recovery_interval_s: float = Field(10.0, gt=0)
     recovery_batch: int = Field(100, ge=1)
     recovery_lookup_timeout_s: float = Field(5.0, gt=0)
+    # A payment the worker fails to settle is set aside (the others go on), first for
+    # this long, doubling per failure up to the max; counted in
+    # wallet_recovery_settle_failures_total.
+    recovery_backoff_base_s: float = Field(30.0, gt=0)
+    recovery_backoff_max_s: float = Field(3600.0, gt=0)
     idempotency_retention_h: int = Field(24, ge=24)  # §5: records are kept at least 24 h
     purge_interval_s: float = Field(300.0, gt=0)
     # Outbox relay (§8): rows claimed per transaction, idle poll (NOTIFY wakes it sooner),

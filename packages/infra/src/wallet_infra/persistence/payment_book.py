@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from wallet_domain.errors import IdempotencyInProgress, ValidationError
+from wallet_domain.errors import IdempotencyInProgress
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.settlement import Settlement
@@ -28,8 +28,6 @@ from wallet_infra.persistence.driver_statement import (
 )
 from wallet_infra.persistence.errors import (
     DEADLOCK_DETECTED,
-    NUMERIC_VALUE_OUT_OF_RANGE,
-    ErrorFactory,
 )
 from wallet_infra.persistence.idempotency_store import record_of
 from wallet_infra.persistence.ledger import append_errors
@@ -40,7 +38,6 @@ from wallet_infra.persistence.tables import (
     outbox,
     transactions,
 )
-from wallet_infra.persistence.wallet_balances import CREDIT_ON_CONFLICT
 
 # entry_row sets every `transactions` column.
 _ENTRY_COLUMNS: Final = tuple(column.name for column in transactions.c)
@@ -75,7 +72,8 @@ OPEN: Final = PositionalStatement(
     "WITH seen AS (SELECT FROM idempotency_keys WHERE user_id = :user_id AND key = :key"  # noqa: S608 - constants only
     "), wallet AS (SELECT FROM wallets WHERE user_id = :user_id"
     "), balance AS ("
-    " SELECT balance FROM wallet_balances WHERE user_id = :user_id AND currency = :currency"
+    " SELECT balance, pending_debit FROM wallet_balances"
+    " WHERE user_id = :user_id AND currency = :currency"
     " AND NOT EXISTS (SELECT FROM seen) FOR UPDATE"
     "), covered AS (SELECT EXISTS (SELECT FROM balance WHERE balance >= :amount) AS yes"
     "), claimed AS ("
@@ -95,9 +93,10 @@ OPEN: Final = PositionalStatement(
     # committed while this statement waited for the lock): `balance - :amount` failed as
     # "negative" a payment the latest balance covers. No `balance >= amount` guard: the
     # lock guarantees it, and were it ever wrong the CHECK fails the whole statement.
+    # The debited money stays the wallet's, held, until the payment settles.
     "), debited AS ("
     " UPDATE wallet_balances SET balance = (SELECT balance FROM balance) - :amount,"
-    " updated_at = now()"
+    " pending_debit = (SELECT pending_debit FROM balance) + :amount, updated_at = now()"
     " WHERE user_id = :user_id AND currency = :currency"
     " AND EXISTS (SELECT FROM claimed WHERE state = 'IN_PROGRESS') RETURNING balance"
     f"), entry AS ({_insert_entry('p_', 'debited')}"
@@ -112,22 +111,30 @@ OPEN: Final = PositionalStatement(
 
 
 def _settle(refunded: bool) -> PositionalStatement:
-    """Status move -> [refund credit + REFUND row] -> events -> reply, every step guarded
-    by the status move, which only a PENDING payment makes."""
-    refund = (
-        ", credited AS ("  # noqa: S608 - constants only
-        " INSERT INTO wallet_balances (user_id, currency, balance)"
-        " SELECT CAST(:r_user_id AS text), CAST(:r_currency AS char(3)),"
-        f" CAST(:r_amount AS bigint) FROM settled{CREDIT_ON_CONFLICT}"
-        f" RETURNING balance), refund AS ({_insert_entry('r_', 'credited')})"
-        if refunded
-        else ""
-    )
+    """Status move -> release of the held amount [+ credit back and REFUND row] -> events
+    -> reply, every step guarded by the status move, which only a PENDING payment makes.
+
+    The release reads the payment's own row (amount < 0), so what is released is exactly
+    what was held. A refund leaves balance + pending_debit unchanged, so it always fits
+    the total's limit. No lock is taken first: if another statement changed the balance
+    row meanwhile, PostgreSQL checks the constraints once on values derived from this
+    statement's snapshot before it re-applies the update to the latest row; those values
+    pass too (the snapshot already holds this payment's debit, and the total only moves
+    to the balance), so that check can never refuse a valid settlement.
+    """
+    credit_back = " balance = b.balance - s.amount," if refunded else ""
+    refund = f", refund AS ({_insert_entry('r_', 'released')})" if refunded else ""
     return PositionalStatement(
         "WITH settled AS ("  # noqa: S608 - constants only
         " UPDATE transactions SET status = :status, updated_at = :at"
-        " WHERE id = :payment_id AND type = 'PAYMENT' AND status = 'PENDING' RETURNING id"
-        f"){refund}, events AS ({_insert_events(2 if refunded else 1, 'settled')}"
+        " WHERE id = :payment_id AND type = 'PAYMENT' AND status = 'PENDING'"
+        " RETURNING id, user_id, currency, amount"
+        "), released AS ("
+        f" UPDATE wallet_balances AS b SET{credit_back}"
+        " pending_debit = b.pending_debit + s.amount, updated_at = now()"
+        " FROM settled AS s WHERE b.user_id = s.user_id AND b.currency = s.currency"
+        f" RETURNING b.balance){refund}, events AS ("
+        f"{_insert_events(2 if refunded else 1, 'settled')}"
         "), reply AS ("
         " UPDATE idempotency_keys SET state = 'COMPLETED', response_status = :reply_status,"
         " response_body = :reply_body, completed_at = :at"
@@ -142,11 +149,6 @@ SETTLE_REFUNDED: Final = _settle(refunded=True)
 # A concurrent holder can commit after the statement's snapshot was taken: the insert then
 # sees the conflict but the read cannot see the row. Nothing was written: try again.
 _OPEN_ATTEMPTS: Final = 3
-_OUT_OF_RANGE: Final[Mapping[str, ErrorFactory]] = {
-    NUMERIC_VALUE_OUT_OF_RANGE: lambda: ValidationError(
-        "the balance would exceed the largest amount", field="amount"
-    ),
-}
 
 
 def _prefixed(row: Mapping[str, Any], prefix: str) -> dict[str, Any]:
@@ -237,7 +239,6 @@ class SqlaPaymentBook(PaymentBook):
             statement,
             params,
             constraints=errors,
-            sqlstates=_OUT_OF_RANGE,
         )
         settled: bool = row["settled"]
         return settled

@@ -34,6 +34,7 @@ WALLETS_PKEY: Final = "wallets_pkey"
 WALLETS_USER_ID_FORMAT: Final = "wallets_user_id_format"
 WALLET_BALANCES_PKEY: Final = "wallet_balances_pkey"
 WALLET_BALANCES_NON_NEGATIVE: Final = "wallet_balances_non_negative"
+WALLET_BALANCES_TOTAL_WITHIN_LIMIT: Final = "wallet_balances_total_within_limit"
 WALLET_BALANCES_CURRENCY_FORMAT: Final = "wallet_balances_currency_format"
 WALLET_BALANCES_USER_ID_FKEY: Final = "wallet_balances_user_id_fkey"
 SERVICE_PROVIDERS_PKEY: Final = "service_providers_pkey"
@@ -86,6 +87,7 @@ wallet_balances: Final = Table(
     Column("currency", CHAR(3), primary_key=True),
     Column("balance", BigInteger, nullable=False, server_default=text("0")),
     Column("updated_at", _TS, nullable=False, server_default=_NOW),
+    Column("pending_debit", BigInteger, nullable=False, server_default=text("0")),
 )
 
 service_providers: Final = Table(

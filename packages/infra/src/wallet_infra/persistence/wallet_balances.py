@@ -1,14 +1,17 @@
 """`WalletBalances` on PostgreSQL: one row per (user_id, currency), each change one statement.
 
 A credit is an upsert that locks the row until the caller's transaction ends, so
-concurrent changes to one balance serialise on it. Payments debit through `PaymentBook`.
+concurrent changes to one balance serialise on it. Payments debit through `PaymentBook`,
+which also keeps `pending_debit` (what PENDING payments hold) on the row; the row's
+constraint bounds balance + pending_debit, so a credit that would leave no room for held
+money to come back is refused here, before it changes anything.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import Select, bindparam, func, literal_column, select, text
+from sqlalchemy import Select, bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import ValidationError, WalletNotFound
@@ -20,13 +23,12 @@ from wallet_infra.persistence.errors import NUMERIC_VALUE_OUT_OF_RANGE, translat
 from wallet_infra.persistence.tables import (
     WALLET_BALANCES_CURRENCY_FORMAT,
     WALLET_BALANCES_PKEY,
+    WALLET_BALANCES_TOTAL_WITHIN_LIMIT,
     WALLET_BALANCES_USER_ID_FKEY,
-    transactions,
     wallet_balances,
 )
 
 _b = wallet_balances
-_t = transactions
 
 # text(): SQLAlchemy 2.0 never caches a postgresql.insert() (its inherit_cache is False),
 # so the Core form would be recompiled on every call of this hot-path statement.
@@ -41,24 +43,18 @@ _CREDIT: Final = text(
     f"{CREDIT_ON_CONFLICT} RETURNING balance"
 )
 
-# Constants stay literal so the planner sees them even in a generic (prepared) plan.
-_pending = (
-    select(_t.c.currency, (-func.sum(_t.c.amount)).label("pending"))
-    .where(
-        _t.c.user_id == bindparam("uid"),
-        _t.c.type == literal_column("'PAYMENT'"),
-        _t.c.status == literal_column("'PENDING'"),
-    )
-    .group_by(_t.c.currency)
-    .subquery("pending")
-)
 _READ_ALL: Final[Select[Any]] = (
-    select(_b.c.currency, _b.c.balance, func.coalesce(_pending.c.pending, 0).label("pending"))
-    .select_from(_b.outerjoin(_pending, _pending.c.currency == _b.c.currency))
+    select(_b.c.currency, _b.c.balance, _b.c.pending_debit)
     .where(_b.c.user_id == bindparam("uid"))
     .order_by(_b.c.currency)
 )
 _READ_ONE: Final = _READ_ALL.where(_b.c.currency == bindparam("cur"))
+
+
+def _over_limit() -> ValidationError:
+    # Also when the balance alone would fit: money PENDING payments hold counts as the
+    # wallet's until they settle (it may come back).
+    return ValidationError("the balance would exceed the largest amount", field="amount")
 
 
 class SqlaWalletBalances(WalletBalances):
@@ -79,12 +75,9 @@ class SqlaWalletBalances(WalletBalances):
                     WALLET_BALANCES_CURRENCY_FORMAT: lambda: ValidationError(
                         "currency is invalid", field="currency"
                     ),
+                    WALLET_BALANCES_TOTAL_WITHIN_LIMIT: _over_limit,
                 },
-                sqlstates={
-                    NUMERIC_VALUE_OUT_OF_RANGE: lambda: ValidationError(
-                        "the balance would exceed the largest amount", field="amount"
-                    )
-                },
+                sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: _over_limit},
             )
             if error is None:
                 raise
@@ -97,6 +90,6 @@ class SqlaWalletBalances(WalletBalances):
         else:
             result = await self._session.execute(_READ_ONE, {"uid": user_id, "cur": currency})
         return [
-            Balance(currency=row.currency, available=row.balance, pending=int(row.pending))
+            Balance(currency=row.currency, available=row.balance, pending=row.pending_debit)
             for row in result
         ]
