@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.7
-# One image for every process; the command picks it (SPEC §12):
+# One image for every process; the command picks it (docs/operations.md, Processes):
 #   wallet-api (default) | wallet-relay | wallet-metrics-consumer | wallet-audit-consumer | mock-gateway
 # Build: docker build -t wallet-platform . (compose.yaml does it for `make up`).
 

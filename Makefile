@@ -1,4 +1,4 @@
-# Operations entry points (SPEC §11). `make` alone lists them.
+# Operations entry points (docs/operations.md). `make` alone lists them.
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help

@@ -1,7 +1,7 @@
 """Outbox drain throughput: how fast one `wallet-relay` empties a 50,000-event backlog.
 
 Seeds unsent outbox rows directly in SQL, starts one relay process (publisher confirms
-on, persistent mandatory messages to the quorum queues of §8), and times until no row
+on, persistent mandatory messages to the quorum queues of the topology), and times until no row
 is left unsent. `run()` is what `bench/run.py` calls; `python bench/relay_drain.py` runs
 it alone against WALLET_DATABASE_URL / WALLET_AMQP_URL.
 

@@ -1,4 +1,4 @@
--- §5: one record per (user_id, key). IN_PROGRESS while a payment is between its two
+-- Idempotency: one record per (user_id, key). IN_PROGRESS while a payment is between its two
 -- transactions; COMPLETED with the exact reply once it has one.
 CREATE TABLE idempotency_keys (
     user_id         text        NOT NULL,

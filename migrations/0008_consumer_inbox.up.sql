@@ -1,6 +1,6 @@
 -- Events each consumer has already acted on, shared by all its instances: the metrics
 -- consumer inserts (consumer, event_id) in the transaction that decides to count an event,
--- so a redelivery, to any instance, finds the row and counts nothing (SPEC §8).
+-- so a redelivery, to any instance, finds the row and counts nothing.
 CREATE TABLE consumer_inbox (
     consumer     text        NOT NULL,
     event_id     uuid        NOT NULL,

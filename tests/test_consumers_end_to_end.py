@@ -1,4 +1,4 @@
-"""End to end (§8, §12): payments through the API reach the broker as §8 envelopes via
+"""End to end: payments through the API reach the broker as event envelopes via
 the relay, and both consumers, as separate processes, store and count them."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Poison messages (§8): never dropped, never redelivered forever, never in the way.
+"""Poison messages: never dropped, never redelivered forever, never in the way.
 
 Against consumer processes: a body that is no envelope is dead-lettered at once by both
 consumers; a valid envelope whose audit insert fails every time (PostgreSQL's jsonb

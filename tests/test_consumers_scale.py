@@ -1,4 +1,4 @@
-"""N instances side by side (§8): two relays and two instances of each consumer on 1,000
+"""N instances side by side: two relays and two instances of each consumer on 1,000
 payments, plus a redelivery of every event. The audit log holds each event exactly once;
 the metrics, summed over the instances, equal the true counts."""
 

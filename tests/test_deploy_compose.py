@@ -1,4 +1,5 @@
-"""compose.yaml contract (SPEC §11), checked with the static Compose binary: no engine needed.
+"""compose.yaml contract (docs/operations.md), checked with the static Compose binary: no
+engine needed.
 
 `make up` cannot run here (no Docker engine), so this pins what it relies on: every
 service exists; the apps start only after `migrate` completed and their dependencies are

@@ -1,4 +1,4 @@
-"""Migrations (SPEC §9): every down really reverses its up, checked with the real `migrate` CLI.
+"""Migrations: every down really reverses its up, checked with the real `migrate` CLI.
 
 Stairway: on a scratch database, for every version v: up 1, down 1, up 1. After each up the
 version is v and clean; after each down the schema is exactly what it was before that up; the

@@ -1,4 +1,4 @@
-"""Crash windows across processes (§4 step 5): a real `wallet-api` is SIGKILLed while its
+"""Crash windows across processes: a real `wallet-api` is SIGKILLed while its
 payments sit between their debit and their settlement; a new `wallet-api` process (its
 recovery worker runs inside it) must resolve every one of them once, from the gateway's
 word, with no money lost or made up.

@@ -71,7 +71,7 @@ SETTINGS: Final[dict[str, Any]] = {
 RESOLVE_NOW: Final = ResolvePendingRequest(
     older_than=timedelta(0), batch=1000, lookup_timeout_s=2.0
 )
-# Replies that store their answer under the key (§5); anything else left the key free.
+# Replies that store their answer under the key; anything else left the key free.
 KEY_CONSUMED: Final = frozenset({201, 402, 409, 502, 504})
 
 

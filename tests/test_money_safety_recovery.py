@@ -91,6 +91,6 @@ async def test_the_lifespan_worker_settles_an_unknown_outcome_once_released(
         replay = await client.post(
             f"/wallets/{user_id}/payments", json=body, headers={"Idempotency-Key": "p"}
         )
-        assert replay.content == first.content  # the first reply stands (§5)
+        assert replay.content == first.content  # the first reply stands
         assert replay.headers["Idempotent-Replayed"] == "true"
         assert await assert_money_invariants(dsn, [user_id], charges) == {"APPROVED": 1}

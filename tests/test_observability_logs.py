@@ -1,4 +1,4 @@
-"""Logs (§9, §10): every line logged while a request is served carries its request_id and
+"""Logs: every line logged while a request is served carries its request_id and
 the trace_id (and span_id) of the span current at the time; no line shows an API key.
 
 The API runs in a child process with JSON logs on stderr, exactly as `wallet-api` sets it

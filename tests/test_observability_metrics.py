@@ -1,4 +1,4 @@
-"""Prometheus from every process (§9, §12): after a scripted run of payments, the API's,
+"""Prometheus from every process: after a scripted run of payments, the API's,
 the relay's and the metrics consumer's `/metrics` expose the named series, with counts
 matching the run (as deltas: the API's registry is process-wide)."""
 

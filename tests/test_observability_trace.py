@@ -1,4 +1,4 @@
-"""Tracing (§9): one payment is ONE trace, from the API's HTTP request through its DB
+"""Tracing: one payment is ONE trace, from the API's HTTP request through its DB
 statements and the gateway call, across the outbox to the relay's publish, and on to the
 consumer's handling (API, relay and consumer in this process, one TracerProvider)."""
 

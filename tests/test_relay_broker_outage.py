@@ -1,4 +1,4 @@
-"""§8: while RabbitMQ is down, events wait in the database; when it is back, every one
+"""While RabbitMQ is down, events wait in the database; when it is back, every one
 of them is published by the same relay process, which never exited.
 
 Stopping RabbitMQ affects every client on this machine, so the outage is kept short:

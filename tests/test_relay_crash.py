@@ -1,4 +1,4 @@
-"""§8: a relay killed mid-batch loses nothing. Rows it claimed but had not marked sent
+"""A relay killed mid-batch loses nothing. Rows it claimed but had not marked sent
 are unlocked when PostgreSQL sees the connection die, and the next relay publishes them
 again (duplicates allowed: delivery is at-least-once; consumers dedupe by event_id)."""
 

@@ -1,4 +1,4 @@
-"""The relay as a process (§8): committed outbox rows reach the queues, quickly, as envelopes."""
+"""The relay as a process: committed outbox rows reach the queues, quickly, as envelopes."""
 
 from __future__ import annotations
 

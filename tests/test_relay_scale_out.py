@@ -1,4 +1,4 @@
-"""§8: N relays may run. Two processes on one backlog publish every event (at least
+"""N relays may run. Two processes on one backlog publish every event (at least
 once: SKIP LOCKED hands each batch to one of them, so duplicates need a crash)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Each mode behaves as the wallet's gateway client expects (SPEC §7)."""
+"""Each mode behaves as the wallet's gateway client expects."""
 
 from __future__ import annotations
 

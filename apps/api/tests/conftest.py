@@ -75,7 +75,7 @@ TEST_SETTINGS: Final[dict[str, Any]] = {
 @pytest.fixture(scope="session", autouse=True)
 def no_error_response_leaks() -> Iterator[None]:
     """After the whole session: no error response leaked a stack trace, SQL, driver
-    text or an API key (§6, §10)."""
+    text or an API key."""
     yield
     leaks = leaking_error_responses()
     assert not leaks, f"{len(leaks)} leaking error responses: {leaks[:10]}"

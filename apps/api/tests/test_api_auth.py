@@ -1,4 +1,4 @@
-"""X-API-Key authentication and wallet scoping (§10)."""
+"""X-API-Key authentication and wallet scoping."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""POST /wallets/{user_id}/deposits, idempotent (§5)."""
+"""POST /wallets/{user_id}/deposits, idempotent."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""503 GATEWAY_UNAVAILABLE when the bulkhead is full: refused before any debit (§6)."""
+"""503 GATEWAY_UNAVAILABLE when the bulkhead is full: refused before any debit."""
 
 from __future__ import annotations
 

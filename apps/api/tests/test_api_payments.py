@@ -1,4 +1,4 @@
-"""POST /wallets/{user_id}/payments and GET .../payments/{id}: every gateway outcome (§4)."""
+"""POST /wallets/{user_id}/payments and GET .../payments/{id}: every gateway outcome."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The idempotency purge job (§5): completed records past retention go, nothing else."""
+"""The idempotency purge job: completed records past retention go, nothing else."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The recovery worker (§4) through the real app: payments left PENDING are resolved by
+"""The recovery worker through the real app: payments left PENDING are resolved by
 asking the gateway, once, and their idempotency records get the final reply."""
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ async def test_unknown_outcome_is_resolved_by_the_worker_once(
     assert await api.balances(user_id) == {"USD": {"available": 700, "pending": 0}}
     await recover_once(container, RESOLVE_NOW)  # nothing left to do for it
     assert (await api.client.get(f"/wallets/{user_id}/payments/{payment_id}")).json() == payment
-    # The key's reply was given once and never changes (§5).
+    # The key's reply was given once and never changes.
     replay = await api.pay(user_id, 300, "mock:unknown:bill", key=key)
     assert replay.content == first.content
     await _ledger_matches_balance(engine, user_id)

@@ -1,4 +1,4 @@
-"""Timeouts through the API, checked in the ledger and at the gateway (§4): a charge that
+"""Timeouts through the API, checked in the ledger and at the gateway: a charge that
 timed out after charging is APPROVED and never refunded; one that timed out without a
 charge is FAILED and refunded exactly once; retries and replays never charge twice.
 (Status codes and balances of these cases: test_api_payments.py; `unknown` and the

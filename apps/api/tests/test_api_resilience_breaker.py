@@ -1,4 +1,4 @@
-"""The circuit breaker through the API (§6, §7): it opens at the threshold; while open a
+"""The circuit breaker through the API: it opens at the threshold; while open a
 payment is refused at once with 503 + Retry-After, calling nothing, debiting nothing and
 keeping its key; after the recovery period one probe goes through and closes it."""
 

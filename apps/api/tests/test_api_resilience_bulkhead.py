@@ -1,4 +1,4 @@
-"""The bulkhead through the API (§7): with the gateway hanging and every gateway slot
+"""The bulkhead through the API: with the gateway hanging and every gateway slot
 taken, reads still answer as fast as before and extra payments are refused at once."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Per-API-key rate limit (§10): a token bucket per configured key, 429 RATE_LIMITED with
+"""Per-API-key rate limit: a token bucket per configured key, 429 RATE_LIMITED with
 a whole-second `Retry-After`, probes exempt, a refused request costs nothing."""
 
 from __future__ import annotations

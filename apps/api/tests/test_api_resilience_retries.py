@@ -1,4 +1,4 @@
-"""Retry discipline through the API (§7): 5xx is retried exactly as configured, inside the
+"""Retry discipline through the API: 5xx is retried exactly as configured, inside the
 retry budget, with jittered backoff; a decline is final after one attempt."""
 
 from __future__ import annotations

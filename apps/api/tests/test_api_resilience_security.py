@@ -1,4 +1,4 @@
-"""§10 limits the other modules leave out: wallet scoping on routes and methods beyond
+"""Security limits the other modules leave out: wallet scoping on routes and methods beyond
 the documented ones, the body limit at its exact boundary, and the leak recorder that
 checks every error response of the session (conftest's `no_error_response_leaks`)."""
 
@@ -127,7 +127,7 @@ _CRASH_LOG = textwrap.dedent(
 @pytest.mark.parametrize("fmt", ["console", "json"])
 def test_logged_tracebacks_show_no_local_variables(fmt: str) -> None:
     """A traceback logged while handling a request must not print its locals: they hold
-    the request's headers, the API key among them (§10)."""
+    the request's headers, the API key among them."""
     done = subprocess.run(  # noqa: S603 - our own interpreter and script
         [sys.executable, "-c", _CRASH_LOG.format(fmt=fmt)],
         capture_output=True,

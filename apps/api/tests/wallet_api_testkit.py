@@ -64,7 +64,7 @@ def leaking_error_responses() -> list[tuple[str, int, str]]:
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The §6 envelope with `code` and `status`, and nothing that leaks internals."""
+    """The error envelope with `code` and `status`, and nothing that leaks internals."""
     assert response.status_code == status, (response.status_code, response.text)
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()

@@ -1,5 +1,5 @@
 """The audit subscriber under TestRabbitBroker: how each delivery is settled, and what it
-stores (§8, §12).
+stores.
 
 TestRabbitBroker routes by the subscriber's own binding (`payment.*`); the queue's other
 bindings (`refund.*`, `deposit.*`) come from `declare_topology` and are exercised on the

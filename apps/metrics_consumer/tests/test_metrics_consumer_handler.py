@@ -1,5 +1,5 @@
 """The metrics subscriber under TestRabbitBroker: how each delivery is settled, and what
-it counts (§8, §12)."""
+it counts."""
 
 from __future__ import annotations
 

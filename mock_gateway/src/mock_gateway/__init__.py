@@ -1,4 +1,5 @@
-"""HTTP stand-in for the external payment provider, with scripted failure modes (SPEC §7)."""
+"""HTTP stand-in for the external payment provider, with scripted failure modes
+(docs/operations.md, Mock gateway)."""
 
 from mock_gateway.app import create_app
 from mock_gateway.modes import Mode

@@ -184,7 +184,7 @@ class InMemoryDatabase:
 
 
 def assert_money_invariants(db: InMemoryDatabase) -> None:
-    """§2: per wallet and currency, balance == Σ signed ledger amounts and ≥ 0;
+    """The money rules: per wallet and currency, balance == Σ signed ledger amounts and ≥ 0;
     refunds only for settled, non-approved payments, at most one each."""
     tables = db.committed
     sums: dict[tuple[str, str], int] = {}

@@ -1,4 +1,4 @@
-"""Event consumers' use cases: audit once per event_id, count once across instances (§8)."""
+"""Event consumers' use cases: audit once per event_id, count once across instances."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Deposit: credit a wallet once per Idempotency-Key (§3, §5)."""
+"""Deposit: credit a wallet once per Idempotency-Key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Idempotency rules (§5): key format, request fingerprint, what a repeat gets."""
+"""Idempotency rules: key format, request fingerprint, what a repeat gets."""
 
 from __future__ import annotations
 

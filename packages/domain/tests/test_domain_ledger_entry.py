@@ -1,4 +1,4 @@
-"""Ledger entries (§2): signed amounts, the PENDING → final transition, refunds, events."""
+"""Ledger entries: signed amounts, the PENDING → final transition, refunds, events."""
 
 from __future__ import annotations
 

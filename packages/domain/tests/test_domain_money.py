@@ -1,4 +1,4 @@
-"""Money (§2): integer minor units in the int64 range, an ISO-4217 code, never floats."""
+"""Money: integer minor units in the int64 range, an ISO-4217 code, never floats."""
 
 from __future__ import annotations
 

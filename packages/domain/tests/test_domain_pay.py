@@ -1,4 +1,4 @@
-"""Pay (§4, §5, §6): debit, charge the gateway, settle — through in-memory fakes."""
+"""Pay: debit, charge the gateway, settle — through in-memory fakes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a payment tells the client (§4, §6) and how gateway answers map to statuses."""
+"""What a payment tells the client and how gateway answers map to statuses."""
 
 from __future__ import annotations
 

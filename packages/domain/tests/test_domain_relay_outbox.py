@@ -1,4 +1,4 @@
-"""RelayOutbox and PurgeSentEvents (§8): mark sent only what the broker confirmed."""
+"""RelayOutbox and PurgeSentEvents: mark sent only what the broker confirmed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ResolvePendingPayments (§4 step 5): settle stale PENDING payments exactly once."""
+"""ResolvePendingPayments (the recovery worker): settle stale PENDING payments exactly once."""
 
 from __future__ import annotations
 

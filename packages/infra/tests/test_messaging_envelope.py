@@ -1,4 +1,4 @@
-"""The §8 envelope codec: exact round trip, strict rejection of anything malformed."""
+"""The event envelope codec: exact round trip, strict rejection of anything malformed."""
 
 from __future__ import annotations
 

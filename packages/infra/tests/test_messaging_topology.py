@@ -1,4 +1,4 @@
-"""The §8 topology on the real broker: declared once per process, identically, and
+"""The topology on the real broker: declared once per process, identically, and
 routing each event type to the right queues."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""PrometheusPaymentMetrics: the §12 series, their labels and values."""
+"""PrometheusPaymentMetrics: the business series, their labels and values."""
 
 from __future__ import annotations
 

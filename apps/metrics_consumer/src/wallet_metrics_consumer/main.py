@@ -18,7 +18,7 @@ APP_ID: Final = "wallet-metrics-consumer"
 
 
 def make_app(*providers: Provider, settings: Settings | None = None) -> AsgiFastStream:
-    """metrics.queue → the §12 business metrics, served on `/metrics` with `/healthz`;
+    """metrics.queue → the business metrics (docs/events.md), served on `/metrics` with `/healthz`;
     meanwhile its inbox forgets event_ids older than `inbox_retention_h`.
     `providers` override the defaults. Without `settings`, they are read from the env."""
     return build_consumer_app(

@@ -1,4 +1,4 @@
-"""`wallet-relay`: publish committed outbox events to RabbitMQ (§8), until SIGTERM."""
+"""`wallet-relay`: publish committed outbox events to RabbitMQ, until SIGTERM."""
 
 from __future__ import annotations
 

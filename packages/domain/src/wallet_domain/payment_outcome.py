@@ -1,4 +1,4 @@
-"""What a settled (or still pending) payment tells the client (§4 step 5, §6)."""
+"""What a settled (or still pending) payment tells the client: 201, or its error code."""
 
 from __future__ import annotations
 

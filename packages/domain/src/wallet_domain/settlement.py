@@ -1,6 +1,6 @@
 """Settling a PENDING payment: the one place that finalizes status and compensates.
 
-Shared by the payment use case (step 4 of §4) and the recovery worker, so a payment
+Shared by the payment use case (its second write) and the recovery worker, so a payment
 is finalized the same way whoever gets there first; the ledger's PENDING guard makes
 sure only one of them does.
 """
@@ -94,6 +94,6 @@ class PaymentSettlement:
         return settlement if await self._book.settle(settlement) else None
 
     def reply_for(self, payment: LedgerEntry, *, timed_out: bool) -> StoredResponse:
-        """The reply a payment in this state gets (201, or its §6 error)."""
+        """The reply a payment in this state gets (201, or its error)."""
         error = failure_for(payment, timed_out=timed_out)
         return self._encoder.created(payment) if error is None else self._encoder.failed(error)

@@ -1,4 +1,4 @@
-"""structlog set-up shared by every process (§9): JSON in containers, console locally.
+"""structlog set-up shared by every process: JSON in containers, console locally.
 
 Both structlog loggers and stdlib loggers (uvicorn, SQLAlchemy, aio-pika) go through the
 same processors, so every line has ISO timestamps, the request's context variables and
@@ -63,7 +63,7 @@ def drop_color_message(_: WrappedLogger, __: str, event_dict: EventDict) -> Even
 
 
 def add_trace_context(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-    """`trace_id` and `span_id` of the span current when the line is logged (§9), so a
+    """`trace_id` and `span_id` of the span current when the line is logged, so a
     log line leads to its trace; lines logged outside any span keep what was bound."""
     ids = trace_ids()
     if ids is not None:
@@ -99,7 +99,7 @@ def configure_logging(
         structlog.processors.JSONRenderer(serializer=_json_dumps)
         if log_format == "json"
         # Plain tracebacks: the default (rich) one prints every frame's local variables,
-        # and a request's locals hold its headers, X-API-Key included (§10).
+        # and a request's locals hold its headers, X-API-Key included, which no log may show.
         else structlog.dev.ConsoleRenderer(
             colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
         )

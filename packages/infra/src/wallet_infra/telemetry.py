@@ -1,4 +1,4 @@
-"""OpenTelemetry tracing (§9): one call per process, configured by the standard `OTEL_*` vars.
+"""OpenTelemetry tracing: one call per process, configured by the standard `OTEL_*` vars.
 
 `configure_telemetry(service_name)` installs the process's TracerProvider:
 

@@ -23,7 +23,7 @@ from wallet_infra.messaging.topology import EVENTS_EXCHANGE, declare_topology
 
 from wallet_testkit.polling import eventually
 
-# The fields of the §8 event envelope, as the contract states them (on purpose not read
+# The fields of the event envelope, as docs/events.md states them (on purpose not read
 # from infra's encoder: the tests hold the encoder to this list).
 ENVELOPE_FIELDS: Final = frozenset(
     {
@@ -121,7 +121,7 @@ async def connected_broker(amqp_url: str) -> AsyncIterator[RabbitBroker]:
 
 
 async def ensure_topology(amqp_url: str) -> None:
-    """Declare the §8 topology (what every relay does at start-up), so queues exist."""
+    """Declare the topology (what every relay does at start-up), so queues exist."""
     async with connected_broker(amqp_url) as broker:
         await declare_topology(broker)
 
@@ -177,7 +177,7 @@ async def purge_queues(amqp_url: str, *names: str) -> None:
 
 
 class QueueCollector:
-    """Consumes a queue of the §8 topology (declared first), acking everything, and
+    """Consumes a queue of the topology (declared first), acking everything, and
     remembers each message by event_id (`message_id`). `purge=True` empties the queue
     before consuming; `prefetch` None leaves the channel's default (unlimited)."""
 

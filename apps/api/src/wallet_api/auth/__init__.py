@@ -1,1 +1,1 @@
-"""API-key authentication and wallet scoping (§10)."""
+"""API-key authentication and wallet scoping (docs/api.md, Authentication)."""

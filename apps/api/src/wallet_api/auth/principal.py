@@ -18,7 +18,7 @@ class Principal:
         return self.user_id is None or self.user_id == user_id
 
     def ensure_can_access(self, user_id: str) -> None:
-        """A scoped key on another wallet gets exactly what a missing wallet gets (§10),
+        """A scoped key on another wallet gets exactly what a missing wallet gets (404),
         so it cannot even learn whether that wallet exists."""
         if not self.can_access(user_id):
             raise WalletNotFound(user_id=user_id)

@@ -1,4 +1,4 @@
-"""Exception handlers: every error leaves as the §6 envelope with its mapped status.
+"""Exception handlers: every error leaves as the one error envelope with its mapped status.
 
 Unexpected exceptions are not handled here: they reach the recovery middleware, which
 logs the traceback server-side and answers a bare INTERNAL envelope.

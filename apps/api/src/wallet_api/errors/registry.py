@@ -1,7 +1,7 @@
-"""The one mapping from error code to HTTP status (§6 table).
+"""The one mapping from error code to HTTP status (the table in docs/api.md, Errors).
 
-Keyed by the code string so API-only codes (METHOD_NOT_ALLOWED, which the SPEC table
-has no row for: a wrong verb is neither bad input nor a missing resource) sit next to
+Keyed by the code string so API-only codes (METHOD_NOT_ALLOWED, which no domain rule
+raises: a wrong verb is neither bad input nor a missing resource) sit next to
 the domain's codes.
 """
 

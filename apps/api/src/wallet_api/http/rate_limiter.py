@@ -1,4 +1,4 @@
-"""Per-API-key token buckets (§10), in process memory.
+"""Per-API-key token buckets, in process memory.
 
 Why not a library: `aiolimiter` is a leaky bucket whose `acquire()` waits for capacity,
 and queueing requests is exactly what a limit must not do; its non-blocking

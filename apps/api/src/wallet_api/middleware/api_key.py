@@ -1,4 +1,4 @@
-"""`X-API-Key` authentication and wallet scoping (§10), before anything else runs.
+"""`X-API-Key` authentication and wallet scoping, before anything else runs.
 
 A key scoped to one wallet that names another wallet in the path is answered exactly
 like a missing wallet (404, same body), so it cannot probe which wallets exist. The
@@ -18,7 +18,7 @@ from wallet_api.errors.responses import send_error
 from wallet_api.http.context import PRINCIPAL, state_of
 from wallet_api.middleware.headers import header
 
-# Probes, scrapes and the API description need no key (§3).
+# Probes, scrapes and the API description need no key.
 PUBLIC_PATHS: Final = frozenset(
     {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 )

@@ -1,4 +1,4 @@
-"""Request body limit (§10): 413 PAYLOAD_TOO_LARGE, before reading when the size is declared.
+"""Request body limit: 413 PAYLOAD_TOO_LARGE, before reading when the size is declared.
 
 A declared Content-Length over the limit is refused without reading a byte. A body
 without one (chunked) is counted as it streams and cut at the limit: whatever the app

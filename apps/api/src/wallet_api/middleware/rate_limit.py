@@ -1,4 +1,4 @@
-"""Per-API-key rate limit (§10): 429 RATE_LIMITED with `Retry-After`, after auth.
+"""Per-API-key rate limit: 429 RATE_LIMITED with `Retry-After`, after auth.
 
 It sits inside the API-key middleware, so it knows which configured key is calling and
 unauthenticated traffic never spends a key's tokens (it gets its 401 first). Probes and

@@ -1,4 +1,4 @@
-"""Periodic purge of idempotency records past their retention (§5).
+"""Periodic purge of idempotency records past their retention (at least 24 h).
 
 Runs in every API instance: the store deletes in small batches with SKIP LOCKED, so
 instances never block or double-count each other, and each batch commits on its own so

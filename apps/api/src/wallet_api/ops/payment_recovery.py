@@ -1,4 +1,4 @@
-"""The recovery worker (§4): resolves payments a crash or an unknown gateway outcome left
+"""The recovery worker: resolves payments a crash or an unknown gateway outcome left
 PENDING, inside every API instance.
 
 Safe with N instances: ResolvePendingPayments claims each payment with a row lock other

@@ -1,4 +1,4 @@
-"""`/readyz` checks: database, broker, schema version (§3).
+"""`/readyz` checks: database, broker, schema version (docs/api.md, Probes).
 
 Each check reports a fixed word ("ok", "unreachable", "timeout", "version_mismatch",
 "dirty"), never an exception's text. The broker check is a TCP connect, cached for a

@@ -19,7 +19,7 @@ from wallet_api.schemas.constraints import (
 IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 
 # Optional at the HTTP layer on purpose: the domain reports a missing key as
-# VALIDATION_ERROR (§5) with the same message as a malformed one. The OpenAPI document
+# VALIDATION_ERROR (400) with the same message as a malformed one. The OpenAPI document
 # marks it required (openapi.py).
 IdempotencyKey = Annotated[
     str | None,

@@ -23,7 +23,7 @@ class EventType(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DomainEvent:
-    """The §8 envelope minus transport details; `payload` is JSON-safe."""
+    """The event envelope minus transport details; `payload` is JSON-safe."""
 
     event_id: UUID
     event_type: EventType

@@ -1,4 +1,4 @@
-"""Idempotency records (§5): scope (user_id, key), a request fingerprint, the stored reply."""
+"""Idempotency records: scope (user_id, key), a request fingerprint, the stored reply."""
 
 from __future__ import annotations
 
@@ -68,7 +68,8 @@ class Reply:
 
 
 def reply_to_existing(record: IdempotencyRecord, request_fingerprint: str) -> Reply:
-    """Decide what a request that found its key already claimed gets (§5)."""
+    """Decide what a request that found its key already claimed gets: the stored reply
+    for the same request, 422 for a different one, 409 while the first is in flight."""
     if record.fingerprint != request_fingerprint:
         raise IdempotencyKeyReused()
     if record.state is IdempotencyState.IN_PROGRESS or record.response is None:

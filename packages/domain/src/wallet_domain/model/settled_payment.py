@@ -1,4 +1,4 @@
-"""What a `payment.completed` / `payment.failed` event says about the money (§8, §12).
+"""What a `payment.completed` / `payment.failed` event says about the money.
 
 Read from the event's payload before a consumer commits to acting on it, so an event
 that cannot be understood is refused whole (and dead-lettered) instead of half-counted.

@@ -6,7 +6,7 @@ from wallet_domain.model.events import DomainEvent
 
 
 class AuditLog(Protocol):
-    """The append-only audit trail (§12 `audit_log`): one row per event_id, never changed."""
+    """The append-only audit trail (`audit_log`): one row per event_id, never changed."""
 
     async def append(self, event: DomainEvent) -> bool:
         """Insert `event`, committed when this returns (a write on its own). True if it

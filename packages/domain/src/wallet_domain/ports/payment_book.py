@@ -24,7 +24,7 @@ class Opening:
 
 
 class PaymentBook(Protocol):
-    """A payment's two writes (§4 steps 1 and 4). Each is all-or-nothing and meant to
+    """A payment's two writes (debit, then settle). Each is all-or-nothing and meant to
     cost one round trip: it joins the caller's open transaction if there is one, else it
     commits on its own."""
 

@@ -7,7 +7,7 @@ from wallet_domain.model.settled_payment import SettledPayment
 
 
 class PaymentMetrics(Protocol):
-    """Business metrics of this process (§12); each instance counts what it consumed."""
+    """Business metrics of this process; each instance counts what it consumed."""
 
     def record(self, event: DomainEvent, settled: SettledPayment | None) -> None:
         """Count one first-time event, and the payment it settled if any. Cannot fail:

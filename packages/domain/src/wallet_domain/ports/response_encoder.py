@@ -9,7 +9,7 @@ from wallet_domain.model.transaction import LedgerEntry
 
 class ResponseEncoder(Protocol):
     """Renders a command's final reply once, so it can be stored with the change it
-    reports and replayed byte for byte (§5). Supplied by the inbound adapter."""
+    reports and replayed byte for byte. Supplied by the inbound adapter."""
 
     def created(self, entry: LedgerEntry) -> StoredResponse:
         """A successful deposit or approved payment."""

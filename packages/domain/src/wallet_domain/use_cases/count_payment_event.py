@@ -32,7 +32,7 @@ class CountPaymentEvent:
     - The event is read first (`settled_payment`): one that cannot be understood raises
       UnreadableEvent before anything is recorded, so it is never half-counted.
     - The inbox decides: only the instance whose inbox record commits counts the event;
-      a redelivery (to this or another instance) changes nothing (§8).
+      a redelivery (to this or another instance) changes nothing.
     - The inbox record commits *before* the counters move (it is committed when
       `first_time` returns). Counters live in memory and cannot be rolled back: counting
       first and then failing to commit would count the redelivery again. A crash between

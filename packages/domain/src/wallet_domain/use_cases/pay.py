@@ -1,4 +1,4 @@
-"""Pay a service provider from a wallet, synchronously through the gateway (§4)."""
+"""Pay a service provider from a wallet, synchronously through the gateway."""
 
 from __future__ import annotations
 

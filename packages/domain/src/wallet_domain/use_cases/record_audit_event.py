@@ -24,7 +24,7 @@ class RecordAuditEvent:
     """Store every payment, refund and deposit event once, exactly as it was published.
 
     Rules: the audit log is append-only and unique by event_id, so delivering an event
-    any number of times, to any number of instances, leaves exactly one row (§8). The
+    any number of times, to any number of instances, leaves exactly one row. The
     append is committed when it returns (it is a write on its own); the caller
     acknowledges the message only after that, so an event is never acknowledged without
     being stored. Any failure propagates, so the message is delivered again.

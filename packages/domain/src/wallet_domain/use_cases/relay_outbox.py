@@ -1,4 +1,4 @@
-"""Publish one batch of committed outbox events to the broker (§8)."""
+"""Publish one batch of committed outbox events to the broker."""
 
 from __future__ import annotations
 

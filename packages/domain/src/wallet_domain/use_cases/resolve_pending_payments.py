@@ -1,4 +1,4 @@
-"""Resolve payments left PENDING by a crash or an unknown gateway outcome (§4)."""
+"""Resolve payments left PENDING by a crash or an unknown gateway outcome."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""API keys as configured (§10): `key` is a service key, `key=user_id` is scoped to a wallet.
+"""API keys as configured: `key` is a service key, `key=user_id` is scoped to a wallet.
 
 Only parsing lives here; matching a presented key (in constant time) is the API's job.
 Secrets stay in `SecretStr` so no repr, log line or error message can show them.

@@ -1,4 +1,4 @@
-"""Process settings (§9, §12): `WALLET_*` env vars over an optional YAML file over defaults.
+"""Process settings: `WALLET_*` env vars over an optional YAML file over defaults.
 
 One flat model shared by every app, so `WALLET_GATEWAY_URL` and friends read the same
 everywhere; nested pieces (GatewaySettings) are composed from the flat fields.
@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = Field(0, ge=0)
     db_statement_timeout_ms: int | None = Field(None, ge=1)
     amqp_url: str = Field("amqp://guest:guest@localhost:5672/", repr=False)
-    # Event consumers (§8, §12): where each serves its HTTP probes, and how many
+    # Event consumers: where each serves its HTTP probes, and how many
     # unacknowledged deliveries each instance works on at once.
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(9100, ge=1, le=65535)
@@ -81,11 +81,11 @@ class Settings(BaseSettings):
     api_workers: int = Field(1, ge=1)
     max_body_bytes: int = Field(16384, ge=1)
     request_timeout_s: float = Field(10.0, gt=0)
-    # Per-API-key token bucket (§10), per process: sustained requests/s and burst size.
+    # Per-API-key token bucket, per process: sustained requests/s and burst size.
     # 0 in either turns the limit off.
     rate_limit_per_s: float = Field(100.0, ge=0)
     rate_limit_burst: int = Field(200, ge=0)
-    # Recovery of PENDING payments (§4): only payments older than this are touched, so a
+    # Recovery of PENDING payments: only payments older than this are touched, so a
     # request still inside its deadline settles its own; it is kept >= 2x the deadline.
     recovery_enabled: bool = True
     recovery_min_age_s: float = Field(60.0, gt=0)
@@ -97,9 +97,9 @@ class Settings(BaseSettings):
     # wallet_recovery_settle_failures_total.
     recovery_backoff_base_s: float = Field(30.0, gt=0)
     recovery_backoff_max_s: float = Field(3600.0, gt=0)
-    idempotency_retention_h: int = Field(24, ge=24)  # §5: records are kept at least 24 h
+    idempotency_retention_h: int = Field(24, ge=24)  # a client may retry for at least a day
     purge_interval_s: float = Field(300.0, gt=0)
-    # Outbox relay (§8): rows claimed per transaction, idle poll (NOTIFY wakes it sooner),
+    # Outbox relay: rows claimed per transaction, idle poll (NOTIFY wakes it sooner),
     # backoff ceiling while the broker is down, and how long sent rows are kept.
     relay_batch_size: int = Field(500, ge=1, le=10_000)
     relay_poll_interval_s: float = Field(1.0, gt=0)

@@ -54,7 +54,7 @@ def build_consumer_app(
     background: Sequence[type[BackgroundJob]] = (),
     providers: Sequence[Provider] = (),
 ) -> AsgiFastStream:
-    """The subscriber plus `/healthz` (§12) and `/metrics` (delivery outcomes, lag, DLQ
+    """The subscriber plus `/healthz` and `/metrics` (delivery outcomes, lag, DLQ
     depth). `background` jobs are taken from the container and started once consuming
     has begun, stopped at shutdown before the container closes. `providers` come after
     the defaults and override them. The registry is the app's own (not

@@ -1,11 +1,11 @@
-"""How a consumer answers a delivery (§8): ack only after the side effect committed.
+"""How a consumer answers a delivery: ack only after the side effect committed.
 
 The subscriber runs with `AckPolicy.NACK_ON_ERROR` and its handler goes through
 `DeliveryHandler.handle`, which makes every outcome explicit:
 
 - the use case committed its effect, or found the event already handled (a
   redelivery): **ack**;
-- a body that is not a §8 envelope (`MalformedEvent`) or a payload that contradicts its
+- a body that is not a valid event envelope (`MalformedEvent`) or a payload that contradicts its
   event type (`UnreadableEvent`): **reject without requeue**, so the queue dead-letters
   it at once: retrying cannot make it readable;
 - any other failure (database down, a bug, a constraint): **nack with requeue** after a

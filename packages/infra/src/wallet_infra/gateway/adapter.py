@@ -1,4 +1,4 @@
-"""HttpxPaymentGateway: the PaymentGateway port over HTTP (SPEC §7).
+"""HttpxPaymentGateway: the PaymentGateway port over HTTP (the calls: docs/operations.md).
 
 Admission is the circuit breaker, then a bulkhead slot, both refusing at once. The
 ticket the breaker grants travels to `charge()` / `lookup()` in a context variable: the

@@ -1,4 +1,5 @@
-"""The §8 event envelope on the wire: JSON (orjson) of exactly the domain event's fields.
+"""The event envelope on the wire (docs/events.md): JSON (orjson) of exactly the domain
+event's fields.
 
 `decode_envelope` is strict: a consumer that cannot trust a field must not act on the
 message, so anything malformed raises `MalformedEvent` (the consumer dead-letters it)
@@ -30,7 +31,7 @@ _FIELDS: Final = frozenset(
 
 
 class MalformedEvent(Exception):
-    """A message body that is not a valid §8 envelope; never retry it, dead-letter it."""
+    """A message body that is not a valid envelope; never retry it, dead-letter it."""
 
 
 def _utc_iso(moment: datetime) -> str:

@@ -1,4 +1,4 @@
-"""`EventPublisher` over FastStream: persistent, mandatory, confirmed publishes (§8).
+"""`EventPublisher` over FastStream: persistent, mandatory, confirmed publishes.
 
 A batch goes to the broker's confirm channel as one write and every confirm is awaited,
 so a batch costs about one broker round trip instead of one per message. Only
@@ -14,7 +14,7 @@ through `broker.publish()`: on the drain benchmark the relay, not the broker, is
 CPU bottleneck, and FastStream's per-message pipeline (command object, middlewares,
 codec) plus aio-pika's Message wrapper cost ~40% more CPU per event than the publish
 itself, and aiormq's per-message `basic_publish` bookkeeping about as much again. The
-properties are the §8 set (message_id, persistent, content_type, the traceparent header)
+properties are the documented set (message_id, persistent, content_type, the traceparent header)
 plus `type` = event type; nothing else is encoded per message.
 """
 
@@ -174,8 +174,9 @@ class FaststreamEventPublisher(EventPublisher):
 
 
 def _outgoing(message: OutboxMessage, span: trace.Span | None) -> OutgoingMessage:
-    """The §8 AMQP message: envelope body, persistent, message_id = event_id, the type,
-    and the traceparent header of the publish span (else the row's, if any)."""
+    """The AMQP message (docs/events.md): envelope body, persistent, message_id =
+    event_id, the type, and the traceparent header of the publish span (else the row's,
+    if any)."""
     event = message.event
     routing_key = event.event_type.value
     traceparent = message.traceparent if span is None else traceparent_of(span)

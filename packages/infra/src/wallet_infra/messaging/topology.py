@@ -1,4 +1,4 @@
-"""The §8 RabbitMQ topology, declared in exactly one place.
+"""The RabbitMQ topology (docs/events.md), declared in exactly one place.
 
 Every process (relay, consumers, tests) declares the same objects at start-up, because
 RabbitMQ refuses a re-declaration whose arguments differ (PRECONDITION_FAILED): keeping

@@ -1,4 +1,4 @@
-"""`PaymentMetrics` as Prometheus counters (§12 names), one set per consumer process.
+"""`PaymentMetrics` as Prometheus counters (stable names), one set per consumer process.
 
 Semantics, so dashboards can rely on them:
 - `wallet_events_consumed_total{event_type}`: events this process counted for the first

@@ -72,7 +72,7 @@ _complete_values: Final = {
     "completed_at": bindparam("at"),
 }
 _IN_PROGRESS: Final[ColumnClause[str]] = literal_column("'IN_PROGRESS'", Text)
-# Only an IN_PROGRESS record takes a reply: once answered, a key's reply never changes (§5).
+# Only an IN_PROGRESS record takes a reply: once answered, a key's reply never changes.
 _COMPLETE: Final = (
     _k.update()
     .where(_k.c.user_id == bindparam("uid"), _k.c.key == bindparam("k"), _k.c.state == _IN_PROGRESS)
@@ -158,7 +158,7 @@ class SqlaIdempotencyStore(IdempotencyStore):
         raise RuntimeError("idempotency key neither insertable nor readable")
 
     async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
-        # One statement to the driver: on a refusal path that must stay cheap (§10's
+        # One statement to the driver: on a refusal path that must stay cheap (the
         # fail-fast 503 checks the key before refusing).
         params = {"user_id": user_id, "key": key}
         row = await fetchrow(self._session, "idempotency.get", _READ, params)
