@@ -101,7 +101,7 @@ async def test_an_unreachable_broker_is_retried_until_stopped(
 
             async def retried_a_few_times() -> bool:
                 assert not task.done(), "the relay must keep retrying, not exit"
-                return sum(entry["event"] == "RabbitMQ not ready, retrying" for entry in logs) >= 3
+                return sum(entry["event"] == "rabbitmq_not_ready_retrying" for entry in logs) >= 3
 
             await eventually(retried_a_few_times, timeout_s=20)
     assert task.exception() is None

@@ -1,4 +1,4 @@
-"""ConsumerHealth and the consumers' `/healthz` route: fixed words, 200 or 503."""
+"""The consumers' `/healthz` (HealthProbe with their two checks): fixed words, 200 or 503."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import socket
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
-from wallet_infra.consuming.health import ConsumerHealth
 from wallet_infra.consuming.routes import healthz_route
+from wallet_infra.health import HealthProbe, broker_connected, database
 from wallet_infra.messaging.broker import make_broker
 from wallet_infra.persistence.engine import make_engine
 
@@ -19,8 +19,8 @@ def _closed_port() -> int:
     return port
 
 
-async def _get_healthz(health: ConsumerHealth) -> httpx.Response:
-    async def source() -> ConsumerHealth:
+async def _get_healthz(health: HealthProbe) -> httpx.Response:
+    async def source() -> HealthProbe:
         return health
 
     transport = httpx.ASGITransport(app=healthz_route(source))
@@ -33,7 +33,9 @@ async def test_unhealthy_without_broker_and_database() -> None:
     engine = make_engine(f"postgresql://wallet:secret@127.0.0.1:{port}/wallet")
     broker = make_broker(f"amqp://guest:guest@127.0.0.1:{port}/")  # never connected
     try:
-        response = await _get_healthz(ConsumerHealth(broker=broker, engine=engine, timeout_s=1))
+        response = await _get_healthz(
+            HealthProbe(broker_connected(broker, timeout_s=1), database(engine, timeout_s=1))
+        )
     finally:
         await engine.dispose()
 
@@ -48,7 +50,9 @@ async def test_unhealthy_without_broker_and_database() -> None:
 async def test_the_database_check_alone_passes_on_a_live_database(engine: AsyncEngine) -> None:
     broker = make_broker("amqp://guest:guest@127.0.0.1:1/")
 
-    result = await ConsumerHealth(broker=broker, engine=engine, timeout_s=1).check()
+    result = await HealthProbe(
+        broker_connected(broker, timeout_s=1), database(engine, timeout_s=1)
+    ).check()
 
     assert result.checks == {"broker": "disconnected", "database": "ok"}
-    assert not result.healthy
+    assert not result.ok

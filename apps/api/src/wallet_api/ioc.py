@@ -22,11 +22,11 @@ from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_infra.config import EXPECTED_SCHEMA_VERSION
 from wallet_infra.config.settings import Settings
+from wallet_infra.health import HealthProbe, broker_reachable, database_and_schema
 
 from wallet_api.auth.principal import Principal
 from wallet_api.http.context import deadline_of, principal_of
 from wallet_api.http.response_encoder import JsonResponseEncoder
-from wallet_api.ops.readiness import ReadinessProbe
 
 
 class ApiProvider(Provider):
@@ -68,9 +68,9 @@ class ApiProvider(Provider):
         )
 
     @provide(scope=Scope.APP)
-    def readiness(self, engine: AsyncEngine, settings: Settings) -> ReadinessProbe:
-        return ReadinessProbe(
-            engine=engine,
-            amqp_url=settings.amqp_url,
-            expected_schema_version=EXPECTED_SCHEMA_VERSION,
+    def readiness(self, engine: AsyncEngine, settings: Settings) -> HealthProbe:
+        """`/readyz`: the database, the schema version this code expects, the broker."""
+        return HealthProbe(
+            database_and_schema(engine, expected_version=EXPECTED_SCHEMA_VERSION),
+            broker_reachable(settings.amqp_url),
         )

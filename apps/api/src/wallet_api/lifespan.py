@@ -3,8 +3,6 @@ the container (pool, gateway client) is closed last."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
@@ -13,8 +11,8 @@ from dishka import AsyncContainer
 from fastapi import FastAPI
 from wallet_infra.config.settings import Settings
 
-from wallet_api.ops.idempotency_purge import run_purge_loop
-from wallet_api.ops.payment_recovery import run_recovery_loop
+from wallet_api.ops.idempotency_purge import purge_job
+from wallet_api.ops.payment_recovery import recovery_job
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -22,27 +20,22 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 def make_lifespan(container: AsyncContainer, settings: Settings) -> Lifespan:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        purge = asyncio.create_task(
-            run_purge_loop(
+        jobs = [
+            purge_job(
                 container,
                 retention=timedelta(hours=settings.idempotency_retention_h),
                 interval_s=settings.purge_interval_s,
-            ),
-            name="idempotency-purge",
-        )
-        jobs = [purge]
-        if settings.recovery_enabled:
-            jobs.append(
-                asyncio.create_task(run_recovery_loop(container, settings), name="payment-recovery")
             )
+        ]
+        if settings.recovery_enabled:
+            jobs.append(recovery_job(container, settings))
+        for job in jobs:
+            await job.start()
         try:
             yield
         finally:
             for job in jobs:
-                job.cancel()
-            for job in jobs:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await job
+                await job.stop()
             await container.close()
 
     return lifespan

@@ -33,11 +33,15 @@ from wallet_domain.ports.event_publisher import BrokerUnavailable
 from wallet_domain.use_cases.purge_sent_events import PurgeSentEvents, PurgeSentRequest
 from wallet_domain.use_cases.relay_outbox import RelayBatchRequest, RelayOutbox, RelayReport
 from wallet_infra.persistence.outbox_backlog import read_outbox_backlog
+from wallet_infra.runtime import (
+    Backoff,
+    Periodic,
+    connect_broker_unless_stopped,
+    sleep_unless_stopped,
+)
 from wallet_infra.startup_heap import freeze_startup_heap
 from wallet_infra.telemetry import tracer
 
-from wallet_relay.backoff import Backoff
-from wallet_relay.broker_start import sleep_unless_stopped, start_broker
 from wallet_relay.config import RelayConfig
 from wallet_relay.metrics import RelayMetrics
 from wallet_relay.wakeup import OutboxWakeup
@@ -64,33 +68,44 @@ class RelayService:
         self._metrics = metrics
 
     async def run(self, stop: asyncio.Event) -> None:
-        if not await start_broker(
-            self._broker, stop=stop, max_backoff_s=self._config.max_backoff_s
+        if not await connect_broker_unless_stopped(
+            self._broker, stop=stop, max_delay_s=self._config.max_backoff_s
         ):
             return
         freeze_startup_heap()  # start-up's objects: never rescanned by a full collection
         stop_waiter = asyncio.create_task(stop.wait())
         stop_waiter.add_done_callback(lambda _: self._wakeup.wake())
-        helpers = [
-            asyncio.create_task(self._wakeup.serve(), name="outbox-listener"),
-            asyncio.create_task(self._purge_periodically(stop), name="outbox-purger"),
+        listener = asyncio.create_task(self._wakeup.serve(), name="outbox-listener")
+        jobs = [
+            Periodic(
+                self._purge_once,
+                interval_s=self._config.purge_interval_s,
+                task_name="outbox-purger",
+                failure_event="outbox_purge_failed",
+            )
         ]
         if self._metrics is not None:
-            helpers.append(
-                asyncio.create_task(
-                    self._observe_backlog(stop, self._metrics), name="outbox-backlog"
+            jobs.append(
+                Periodic(
+                    self._observe_backlog_once,
+                    interval_s=self._config.backlog_interval_s,
+                    task_name="outbox-backlog",
+                    failure_event="outbox_backlog_query_failed",
                 )
             )
+        for job in jobs:
+            await job.start()
         try:
             async with asyncio.TaskGroup() as workers:
                 for n in range(self._config.concurrency):
                     workers.create_task(self._work(stop), name=f"relay-worker-{n}")
         finally:
-            for task in (stop_waiter, *helpers):
-                task.cancel()
-            for task in helpers:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            stop_waiter.cancel()
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+            for job in jobs:
+                await job.stop()
         _log.info("relay stopped")
 
     async def _work(self, stop: asyncio.Event) -> None:
@@ -136,30 +151,21 @@ class RelayService:
             )
         return report
 
-    async def _observe_backlog(self, stop: asyncio.Event, metrics: RelayMetrics) -> None:
-        """Refresh the backlog gauges every `backlog_interval_s` (one cheap query)."""
+    async def _observe_backlog_once(self) -> None:
+        """Refresh the backlog gauges (one cheap query)."""
+        assert self._metrics is not None  # scheduled only with metrics
         engine = await self._container.get(AsyncEngine)
-        while not stop.is_set():
-            try:
-                metrics.observe_backlog(await read_outbox_backlog(engine))
-            except Exception as error:
-                _log.warning("outbox backlog query failed", error=type(error).__name__)
-            await sleep_unless_stopped(stop, self._config.backlog_interval_s)
+        self._metrics.observe_backlog(await read_outbox_backlog(engine))
 
-    async def _purge_periodically(self, stop: asyncio.Event) -> None:
+    async def _purge_once(self) -> None:
         request = PurgeSentRequest(
             older_than=self._config.retention, batch=self._config.purge_batch
         )
-        while not stop.is_set():
-            try:
-                async with self._container() as scope:
-                    purge = await scope.get(PurgeSentEvents)
-                    report = await purge.execute(request)
-                if report.deleted:
-                    _log.info("purged sent outbox events", deleted=report.deleted)
-            except Exception as error:
-                _log.warning("outbox purge failed", error=type(error).__name__)
-            await sleep_unless_stopped(stop, self._config.purge_interval_s)
+        async with self._container() as scope:
+            purge = await scope.get(PurgeSentEvents)
+            report = await purge.execute(request)
+        if report.deleted:
+            _log.info("purged sent outbox events", deleted=report.deleted)
 
 
 def _log_outage(

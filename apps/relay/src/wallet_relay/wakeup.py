@@ -17,8 +17,7 @@ from typing import Any, Final
 import asyncpg  # type: ignore[import-untyped]
 import structlog
 from wallet_infra.persistence.engine import async_url, ssl_mode
-
-from wallet_relay.backoff import Backoff
+from wallet_infra.runtime.backoff import Backoff
 
 CHANNEL: Final = "outbox_inserted"
 HEALTH_CHECK_INTERVAL_S: Final = 15.0

@@ -1,1 +1,1 @@
-"""Operational endpoints' machinery: HTTP metrics, readiness checks, background jobs."""
+"""Operational endpoints' machinery: HTTP metrics and background jobs."""

@@ -2,12 +2,12 @@
 
 Runs in every API instance: the store deletes in small batches with SKIP LOCKED, so
 instances never block or double-count each other, and each batch commits on its own so
-no long transaction holds locks. A failed round is logged and retried next interval.
+no long transaction holds locks. A failed round is logged (its error's type) and retried
+next interval.
 """
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Final
 
@@ -16,6 +16,7 @@ from dishka import AsyncContainer
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_infra.runtime.periodic import Periodic
 
 BATCH: Final = 1000
 _log = structlog.get_logger("wallet_api.purge")
@@ -37,16 +38,16 @@ async def purge_once(container: AsyncContainer, *, retention: timedelta, batch: 
             return total
 
 
-async def run_purge_loop(
-    container: AsyncContainer, *, retention: timedelta, interval_s: float
-) -> None:
-    """Purge now, then every `interval_s`, until cancelled (at shutdown)."""
-    while True:
-        try:
-            deleted = await purge_once(container, retention=retention)
-            _log.info("idempotency_purged", deleted=deleted)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            _log.exception("idempotency_purge_failed")
-        await asyncio.sleep(interval_s)
+def purge_job(container: AsyncContainer, *, retention: timedelta, interval_s: float) -> Periodic:
+    """Purge now, then every `interval_s` (started and stopped by the lifespan)."""
+
+    async def round_() -> None:
+        deleted = await purge_once(container, retention=retention)
+        _log.info("idempotency_purged", deleted=deleted)
+
+    return Periodic(
+        round_,
+        interval_s=interval_s,
+        task_name="idempotency-purge",
+        failure_event="idempotency_purge_failed",
+    )

@@ -15,7 +15,6 @@ set aside are the gauge `wallet_recovery_payments_set_aside`. A round that fails
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Final
 
@@ -29,6 +28,7 @@ from wallet_domain.use_cases.resolve_pending_payments import (
     ResolveReport,
 )
 from wallet_infra.config.settings import Settings
+from wallet_infra.runtime.periodic import Periodic
 
 _log = structlog.get_logger("wallet_api.recovery")
 
@@ -70,27 +70,24 @@ async def recover_once(container: AsyncContainer, request: ResolvePendingRequest
     return report
 
 
-async def run_recovery_loop(container: AsyncContainer, settings: Settings) -> None:
-    """Recover now, then every `recovery_interval_s`, until cancelled (at shutdown)."""
+def recovery_job(container: AsyncContainer, settings: Settings) -> Periodic:
+    """Recover now, then every `recovery_interval_s` (started and stopped by the lifespan)."""
     request = recovery_request(settings)
-    while True:
-        try:
-            report = await recover_once(container, request)
-            if (
-                report.resolved
-                or report.still_pending
-                or report.gateway_unavailable
-                or report.failed
-            ):
-                _log.info(
-                    "pending_payments_recovered",
-                    resolved=report.resolved,
-                    still_pending=report.still_pending,
-                    gateway_unavailable=report.gateway_unavailable,
-                    failed=len(report.failed),
-                )
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            _log.exception("payment_recovery_failed")
-        await asyncio.sleep(settings.recovery_interval_s)
+
+    async def round_() -> None:
+        report = await recover_once(container, request)
+        if report.resolved or report.still_pending or report.gateway_unavailable or report.failed:
+            _log.info(
+                "pending_payments_recovered",
+                resolved=report.resolved,
+                still_pending=report.still_pending,
+                gateway_unavailable=report.gateway_unavailable,
+                failed=len(report.failed),
+            )
+
+    return Periodic(
+        round_,
+        interval_s=settings.recovery_interval_s,
+        task_name="payment-recovery",
+        failure_event="payment_recovery_failed",
+    )

@@ -7,9 +7,9 @@ from typing import Any, Final
 from dishka.integrations.fastapi import DishkaRoute, FromDishka
 from fastapi import APIRouter
 from starlette.responses import Response
+from wallet_infra.health import HealthProbe
 
 from wallet_api.http.json import JsonResponse
-from wallet_api.ops.readiness import ReadinessProbe
 from wallet_api.schemas.health import HealthOut, ReadinessOut
 
 router = APIRouter(route_class=DishkaRoute, tags=["health"])
@@ -27,10 +27,10 @@ async def healthz() -> Response:
     responses={503: {"model": ReadinessOut, "description": "a check failed"}},
     openapi_extra=_PUBLIC,
 )
-async def readyz(probe: FromDishka[ReadinessProbe]) -> Response:
+async def readyz(probe: FromDishka[HealthProbe]) -> Response:
     """200 when every check is `ok`; 503 naming the failed check otherwise."""
     readiness = await probe.check()
-    status = "ready" if readiness.ready else "not_ready"
+    status = "ready" if readiness.ok else "not_ready"
     return JsonResponse(
-        {"status": status, "checks": readiness.checks}, 200 if readiness.ready else 503
+        {"status": status, "checks": readiness.checks}, 200 if readiness.ok else 503
     )

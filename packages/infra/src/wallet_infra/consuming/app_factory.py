@@ -19,10 +19,9 @@ from prometheus_client import CollectorRegistry
 
 from wallet_infra.config.settings import Settings
 from wallet_infra.consuming.dlq_depth import DlqDepth
-from wallet_infra.consuming.health import ConsumerHealth
 from wallet_infra.consuming.routes import healthz_route, metrics_route
-from wallet_infra.consuming.startup import connect_and_declare
 from wallet_infra.consuming.startup_dependencies import StartupDependencies
+from wallet_infra.health import HealthProbe
 from wallet_infra.ioc import (
     CoreProvider,
     DatabaseProvider,
@@ -32,6 +31,7 @@ from wallet_infra.ioc import (
 from wallet_infra.ioc.consumers import ConsumerRuntimeProvider
 from wallet_infra.logging_setup import configure_logging
 from wallet_infra.messaging.broker import make_broker
+from wallet_infra.runtime.broker_connect import CONSUMER_BUDGET_S, connect_broker
 from wallet_infra.startup_heap import freeze_startup_heap
 
 
@@ -86,7 +86,7 @@ def build_consumer_app(
         """Before consuming: the subscriber's dependencies resolved, the DLQs and every
         binding declared (idempotent)."""
         await dependencies.resolve(container)
-        await connect_and_declare(broker)
+        await connect_broker(broker, budget_s=CONSUMER_BUDGET_S)
 
     jobs: list[BackgroundJob] = []
 
@@ -100,8 +100,8 @@ def build_consumer_app(
         while jobs:
             await jobs.pop().stop()
 
-    async def health() -> ConsumerHealth:
-        return await container.get(ConsumerHealth)
+    async def health() -> HealthProbe:
+        return await container.get(HealthProbe)
 
     app = AsgiFastStream(
         broker,

@@ -12,7 +12,7 @@ from typing import Final
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from prometheus_client import CollectorRegistry, Gauge
 
-from wallet_infra.consuming.periodic import Periodic
+from wallet_infra.runtime.periodic import Periodic
 
 INTERVAL_S: Final = 10.0
 

@@ -10,9 +10,9 @@ from faststream.asgi.response import JSONResponse
 from faststream.asgi.types import Scope
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from wallet_infra.consuming.health import ConsumerHealth
+from wallet_infra.health import HealthProbe
 
-HealthSource = Callable[[], Awaitable[ConsumerHealth]]
+HealthSource = Callable[[], Awaitable[HealthProbe]]
 
 
 def metrics_route(registry: CollectorRegistry) -> GetHandler:
@@ -32,9 +32,7 @@ def healthz_route(health: HealthSource) -> GetHandler:
     @get(include_in_schema=False)
     async def healthz(scope: Scope) -> AsgiResponse:
         result = await (await health()).check()
-        status = "ok" if result.healthy else "unavailable"
-        return JSONResponse(
-            {"status": status, "checks": result.checks}, 200 if result.healthy else 503
-        )
+        status = "ok" if result.ok else "unavailable"
+        return JSONResponse({"status": status, "checks": result.checks}, 200 if result.ok else 503)
 
     return healthz

@@ -27,8 +27,8 @@ from wallet_domain.use_cases.record_audit_event import RecordAuditEvent
 
 from wallet_infra.config.settings import Settings
 from wallet_infra.consuming.delivery import DeliveryHandler, RetryPause
-from wallet_infra.consuming.health import ConsumerHealth
 from wallet_infra.consuming.inbox_purge import PURGE_BATCH, InboxPurge
+from wallet_infra.health import HealthProbe, broker_connected, database
 from wallet_infra.metrics.payment_metrics import PrometheusPaymentMetrics
 from wallet_infra.persistence.audit_log import AsyncpgAuditLog
 from wallet_infra.persistence.consumer_inbox import AsyncpgConsumerInbox
@@ -114,5 +114,6 @@ class ConsumerRuntimeProvider(Provider):
         return DeliveryHandler(queue=self._queue, registry=self._registry, pause=pause)
 
     @provide
-    def health(self, broker: RabbitBroker, engine: AsyncEngine) -> ConsumerHealth:
-        return ConsumerHealth(broker=broker, engine=engine)
+    def health(self, broker: RabbitBroker, engine: AsyncEngine) -> HealthProbe:
+        """`/healthz`: connected to the broker, and the database answers."""
+        return HealthProbe(broker_connected(broker), database(engine))

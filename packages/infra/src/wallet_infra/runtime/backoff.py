@@ -1,12 +1,15 @@
-"""Exponential backoff with jitter, for waiting out a broker or database outage.
+"""Pacing a long-running loop through an outage: exponential backoff with jitter.
 
-A hand-rolled 20 lines rather than stamina: the relay never gives up (events wait in
-the database, so there is no retry budget to exhaust) and must interleave its waits
-with shutdown, which a retry decorator around the whole loop cannot do.
+For a loop that never gives up and must stop at once when asked (the relay's workers:
+events wait in the database, so there is no retry budget to exhaust). Retrying one
+operation until it succeeds is stamina's job instead (`connect_broker`, the gateway
+client): a retry decorator cannot interleave its waits with a loop's other work.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
 from typing import Final
 
@@ -36,3 +39,10 @@ class Backoff:
 
     def reset(self) -> None:
         self._failures = 0
+
+
+async def sleep_unless_stopped(stop: asyncio.Event, delay_s: float) -> None:
+    """Sleep `delay_s`, returning early if `stop` is set."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(delay_s):
+            await stop.wait()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from wallet_relay.backoff import Backoff
+from wallet_infra.runtime.backoff import Backoff
 
 
 def test_delays_double_up_to_the_cap_with_jitter() -> None:

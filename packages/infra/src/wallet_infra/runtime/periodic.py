@@ -1,9 +1,10 @@
-"""A consumer's periodic side job (the DLQ depth gauge, the inbox purge): one round at
-start-up, then one every `interval_s` while the process consumes.
+"""A process's periodic job (purges, gauges, the recovery worker): one round at start-up,
+then one every `interval_s` until stopped.
 
 A failed round is logged and the next one runs on schedule: the job outlives a broker or
 database that is away for a while. Only the error's type is logged, since a driver's
-message may quote SQL. Both methods are FastStream lifecycle hooks.
+message may quote SQL. `start`/`stop` fit FastStream's lifecycle hooks and an ASGI
+lifespan alike; `stop` cancels a round in flight.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
-_log = structlog.get_logger("wallet.consumer")
+_log = structlog.get_logger("wallet.jobs")
 
 
 class Periodic:
@@ -43,11 +44,11 @@ class Periodic:
             await asyncio.sleep(self._interval_s)
 
     async def start(self) -> None:
-        """`after_startup` hook: the first round runs at once."""
+        """The first round runs at once (in the background)."""
         self._task = asyncio.create_task(self._run(), name=self._task_name)
 
     async def stop(self) -> None:
-        """`on_shutdown` hook: a round in flight is cancelled."""
+        """A round in flight is cancelled; idempotent."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
