@@ -165,7 +165,7 @@ test: ## Run the tests with coverage of domain + api (fails under 90%; PYTEST_AR
 lint: ## ruff, mypy --strict, import-linter, compose.yaml, hadolint, docs/*api.json current
 	$(UV_RUN) ruff check .
 	$(UV_RUN) ruff format --check .
-	MYPYPATH=$(subst $(_space),:,$(SRC_DIRS)) $(UV_RUN) mypy $(SRC_DIRS)
+	MYPYPATH=$(subst $(_space),:,$(SRC_DIRS)) $(UV_RUN) mypy $(SRC_DIRS) scripts/supervise.py
 	$(UV_RUN) lint-imports
 	$(UV_RUN) docker-compose -f compose.yaml config -q
 	$(UV_RUN) hadolint --failure-threshold style Dockerfile
@@ -182,7 +182,7 @@ clean: ## Remove caches and coverage output
 		-o -name htmlcov \) -prune -exec rm -rf {} +
 	rm -f .coverage .coverage.* coverage.xml
 
-run: migrate-up ## Migrate, then run the processes locally (needs local PostgreSQL + RabbitMQ)
+run: migrate-up ## Migrate, then run the processes locally, restarting one that dies (needs local PostgreSQL + RabbitMQ)
 	$(UV_RUN) honcho start -f Procfile
 
 consume: migrate-up ## Migrate, then run only the event consumers locally (metrics :9100, audit :9101)
