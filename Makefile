@@ -67,9 +67,10 @@ WITHOUT_DOCKER_migrate := Without Docker: install the migrate CLI ('go install -
 	github.com/golang-migrate/migrate/v4/cmd/migrate@v4.20.1'); the migrate targets then use it.
 # $(call require_docker,what) fails with a plain message unless `$(COMPOSE) ls` reaches an engine.
 define require_docker
+limit=; if command -v timeout >/dev/null; then limit="timeout $(DOCKER_PROBE_TIMEOUT_S)"; fi; \
 if ! out="$$($(COMPOSE) version 2>&1)"; then \
 	why="Docker Compose is not installed ('$(COMPOSE) version': $${out%%$$'\n'*})"; \
-elif ! out="$$(timeout $(DOCKER_PROBE_TIMEOUT_S) $(COMPOSE) ls -q 2>&1)"; then \
+elif ! out="$$($$limit $(COMPOSE) ls -q 2>&1)"; then \
 	why="no Docker engine answers ('$(COMPOSE) ls': $${out%%$$'\n'*})"; \
 else why=; fi; \
 if [ -n "$$why" ]; then \
@@ -111,7 +112,8 @@ logs: ## Follow the Docker stack's logs (S=api for one service)
 
 rabbit-ui: ## Print where the RabbitMQ management UI is; fails if nothing answers there
 	@echo "RabbitMQ management UI: http://localhost:$(RABBIT_UI_PORT) (user guest, password guest)"
-	@timeout 2 bash -c '</dev/tcp/localhost/$(RABBIT_UI_PORT)' 2>/dev/null || { \
+	@limit=; if command -v timeout >/dev/null; then limit="timeout 2"; fi; \
+	$$limit bash -c '</dev/tcp/localhost/$(RABBIT_UI_PORT)' 2>/dev/null || { \
 		echo "error: nothing answers on port $(RABBIT_UI_PORT). Local RabbitMQ: enable the" \
 			"management plugin ('rabbitmq-plugins enable rabbitmq_management' as root, or" \
 			"'bash .ci/run --provision-only'); Docker: 'make up'." >&2; \

@@ -72,12 +72,20 @@ async def _until_gone(pid: int) -> None:
 
 @pytest.fixture
 def started() -> Iterator[list[subprocess.Popen[str]]]:
-    """Processes a test starts, each in its own group; whatever is left is killed after."""
+    """Processes a test starts, each in its own group; whatever is left is stopped after.
+
+    SIGTERM first, so honcho stops the supervisors it started in sessions of their own (a
+    SIGKILL to honcho's group would leave them running), then SIGKILL to the group.
+    """
     processes: list[subprocess.Popen[str]] = []
     yield processes
     for process in processes:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+            process.terminate()
+            try:
+                process.wait(timeout=WAIT_S)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 
