@@ -52,6 +52,34 @@ NAME ?=
 RABBIT_UI_PORT ?= $(or $(WALLET_RABBIT_UI_PORT),15672)
 S ?=
 
+# --- Docker-only targets ----------------------------------------------------------------------
+# Each checks first that Compose is installed and an engine answers, and otherwise says so and
+# what to run instead, rather than leaving the tool's own error (`unknown shorthand flag: 'f'`).
+DOCKER_PROBE_TIMEOUT_S ?= 10
+WITHOUT_DOCKER_up := Without Docker: 'make run' runs every process locally against PostgreSQL \
+	and RabbitMQ on localhost ('bash .ci/run --provision-only' installs and starts both on Debian).
+WITHOUT_DOCKER_down := Without Docker: stop 'make run' with Ctrl-C; it stops every process it started.
+WITHOUT_DOCKER_reset := Without Docker: 'make migrate-down N=all && make migrate-up' empties the \
+	local database and migrates it again.
+WITHOUT_DOCKER_logs := Without Docker: 'make run' prints every process's log in its terminal, \
+	each line prefixed with the process name.
+WITHOUT_DOCKER_migrate := Without Docker: install the migrate CLI ('go install -tags postgres \
+	github.com/golang-migrate/migrate/v4/cmd/migrate@v4.20.1'); the migrate targets then use it.
+# $(call require_docker,what) fails with a plain message unless `$(COMPOSE) ls` reaches an engine.
+define require_docker
+limit=; if command -v timeout >/dev/null; then limit="timeout $(DOCKER_PROBE_TIMEOUT_S)"; fi; \
+if ! out="$$($(COMPOSE) version 2>&1)"; then \
+	why="Docker Compose is not installed ('$(COMPOSE) version': $${out%%$$'\n'*})"; \
+elif ! out="$$($$limit $(COMPOSE) ls -q 2>&1)"; then \
+	why="no Docker engine answers ('$(COMPOSE) ls': $${out%%$$'\n'*})"; \
+else why=; fi; \
+if [ -n "$$why" ]; then \
+	printf 'error: make %s needs Docker: a Docker engine that answers, and Compose.\n  %s\n%s\n' \
+		"$(1)" "$$why" "$(WITHOUT_DOCKER_$(1))" >&2; \
+	exit 1; \
+fi
+endef
+
 .PHONY: help up down reset logs migrate migrate-up migrate-down migrate-version migrate-force \
 	migrate-create test lint fmt clean run consume rabbit-ui bench bench-floor openapi asyncapi _migrate-backend
 
@@ -63,30 +91,41 @@ help: ## Show this help
 
 # --- containers -------------------------------------------------------------------------------
 up: ## Build and start the whole system in Docker; returns once every service is healthy
+	@$(call require_docker,up)
 	$(COMPOSE) up -d --build --wait
 	@echo "api http://localhost:8000/docs | mock gateway http://localhost:8100 |" \
 		"RabbitMQ UI http://localhost:$(RABBIT_UI_PORT) (guest/guest) | make logs S=api"
 
 down: ## Stop the Docker stack (keeps volumes)
+	@$(call require_docker,down)
 	$(COMPOSE) down
 
 reset: ## Destroy the Docker stack and its volumes (ALL local data), start it again, migrate
+	@$(call require_docker,reset)
 	$(COMPOSE) down -v --remove-orphans
 	$(COMPOSE) up -d --build --wait
 	$(COMPOSE) run --rm migrate
 
 logs: ## Follow the Docker stack's logs (S=api for one service)
+	@$(call require_docker,logs)
 	$(COMPOSE) logs -f --tail=200 $(S)
 
-rabbit-ui: ## Print where the RabbitMQ management UI is
+rabbit-ui: ## Print where the RabbitMQ management UI is; fails if nothing answers there
 	@echo "RabbitMQ management UI: http://localhost:$(RABBIT_UI_PORT) (user guest, password guest)"
+	@limit=; if command -v timeout >/dev/null; then limit="timeout 2"; fi; \
+	$$limit bash -c '</dev/tcp/localhost/$(RABBIT_UI_PORT)' 2>/dev/null || { \
+		echo "error: nothing answers on port $(RABBIT_UI_PORT). Local RabbitMQ: enable the" \
+			"management plugin ('rabbitmq-plugins enable rabbitmq_management' as root, or" \
+			"'bash .ci/run --provision-only'); Docker: 'make up'." >&2; \
+		exit 1; \
+	}
 
 # --- migrations -------------------------------------------------------------------------------
 _migrate-backend:
-	@if [ -z "$(MIGRATE_BIN)" ]; then \
-		echo "note: migrate CLI not found, using '$(COMPOSE) run migrate' (install the CLI:" \
-			"go install -tags postgres github.com/golang-migrate/migrate/v4/cmd/migrate@latest)" >&2; \
-	fi
+ifeq ($(MIGRATE_BIN),)
+	@echo "note: migrate CLI not found, using '$(COMPOSE) run migrate'" >&2
+	@$(call require_docker,migrate)
+endif
 
 migrate: migrate-up ## Apply all pending migrations (= migrate-up)
 
@@ -128,7 +167,7 @@ test: ## Run the tests with coverage of domain + api (fails under 90%; PYTEST_AR
 lint: ## ruff, mypy --strict, import-linter, compose.yaml, hadolint, docs/*api.json current
 	$(UV_RUN) ruff check .
 	$(UV_RUN) ruff format --check .
-	MYPYPATH=$(subst $(_space),:,$(SRC_DIRS)) $(UV_RUN) mypy $(SRC_DIRS)
+	MYPYPATH=$(subst $(_space),:,$(SRC_DIRS)) $(UV_RUN) mypy $(SRC_DIRS) scripts/supervise.py
 	$(UV_RUN) lint-imports
 	$(UV_RUN) docker-compose -f compose.yaml config -q
 	$(UV_RUN) hadolint --failure-threshold style Dockerfile
@@ -145,7 +184,7 @@ clean: ## Remove caches and coverage output
 		-o -name htmlcov \) -prune -exec rm -rf {} +
 	rm -f .coverage .coverage.* coverage.xml
 
-run: migrate-up ## Migrate, then run the processes locally (needs local PostgreSQL + RabbitMQ)
+run: migrate-up ## Migrate, then run the processes locally, restarting one that dies (needs local PostgreSQL + RabbitMQ)
 	$(UV_RUN) honcho start -f Procfile
 
 consume: migrate-up ## Migrate, then run only the event consumers locally (metrics :9100, audit :9101)
