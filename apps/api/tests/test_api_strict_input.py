@@ -46,6 +46,24 @@ async def test_repeated_keys_in_a_deposit_are_400_and_move_no_money(api: Api) ->
     assert await api.balances(user_id) == {}
 
 
+async def test_a_refused_repeat_does_not_consume_the_idempotency_key(api: Api) -> None:
+    user_id, key = await api.funded_wallet(0), new_key()
+    headers = {"Idempotency-Key": key, "Content-Type": "application/json"}
+    path = f"/wallets/{user_id}/deposits"
+    refused = await api.client.post(path, content=b'{"amount":1,"amount":2}', headers=headers)
+    assert refused.status_code == 400
+    accepted = await api.client.post(path, json={"amount": 2, "currency": "USD"}, headers=headers)
+    assert accepted.status_code == 201, accepted.text
+
+
+@pytest.mark.parametrize("depth", [500, 900, 5_000])
+async def test_deeply_nested_bodies_are_400_not_500(api: Api, depth: int) -> None:
+    user_id = await api.funded_wallet(0)
+    content = b'{"amount": ' + b"[" * depth + b"]" * depth + b', "currency": "USD"}'
+    response = await _post(api, f"/wallets/{user_id}/deposits", content)
+    assert_error(response, 400, "VALIDATION_ERROR")
+
+
 @pytest.mark.parametrize(
     ("path", "content", "field"),
     [
