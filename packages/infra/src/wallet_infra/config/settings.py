@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     api_keys: Annotated[tuple[ApiKey, ...], NoDecode] = Field(
         default_factory=lambda: parse_api_keys(DEV_API_KEY), repr=False
     )
+    # Failed API-key attempts per client address (IPv6: per /64), per process: a burst of
+    # failures, then one more per 1/rate seconds; past it, 429 for that address. At most
+    # max_clients addresses are remembered. 0 in rate or burst turns it off.
+    auth_failure_rate_per_s: float = Field(0.1, ge=0)
+    auth_failure_burst: int = Field(20, ge=0)
+    auth_failure_max_clients: int = Field(10_000, ge=1)
     currencies: Annotated[frozenset[str], NoDecode] = DEFAULT_CURRENCIES
     log_format: LogFormat = "console"
     log_level: LogLevel = "info"
@@ -85,12 +91,6 @@ class Settings(BaseSettings):
     # 0 in either turns the limit off.
     rate_limit_per_s: float = Field(100.0, ge=0)
     rate_limit_burst: int = Field(200, ge=0)
-    # Failed API-key attempts per client address (IPv6: per /64), per process: a burst of
-    # failures, then one more per 1/rate seconds; past it, 429 for that address. At most
-    # max_clients addresses are remembered. 0 in rate or burst turns it off.
-    auth_failure_rate_per_s: float = Field(0.1, ge=0)
-    auth_failure_burst: int = Field(20, ge=0)
-    auth_failure_max_clients: int = Field(10_000, ge=1)
     # Recovery of PENDING payments (§4): only payments older than this are touched, so a
     # request still inside its deadline settles its own; it is kept >= 2x the deadline.
     recovery_enabled: bool = True
