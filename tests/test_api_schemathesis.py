@@ -86,6 +86,9 @@ def live_api(database_url: str) -> Iterator[str]:
             # Deterministic outcomes: no 429 from the burst of generated requests, no 503
             # from a breaker opened by the failure modes sent on purpose.
             "rate_limit_per_s": 0,
+            # Nor from the checks that send missing and wrong keys on purpose, all from
+            # this one address.
+            "auth_failure_burst": 0,
             "gateway_breaker_failure_threshold": 1_000,
             **FAST_GATEWAY,
         }

@@ -69,6 +69,10 @@ TEST_SETTINGS: Final[dict[str, Any]] = {
     # limit get their own apps (test_api_resilience_*.py).
     "gateway_breaker_failure_threshold": 1_000_000,
     "rate_limit_per_s": 0,
+    # Every test client reaches the shared app from one address (httpx.ASGITransport's
+    # 127.0.0.1), so the 401s of unrelated tests would add up to a 429 somewhere
+    # (test_api_auth_throttle.py builds its own apps).
+    "auth_failure_burst": 0,
 }
 
 

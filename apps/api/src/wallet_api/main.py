@@ -41,6 +41,9 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description="Wallets, deposits, payments to service providers, balances, history.",
         lifespan=make_lifespan(container, settings),
+        # `/wallets/` is not `/wallets`: 404, never a redirect. Starlette's redirect to the
+        # other spelling builds its absolute Location from the client's Host header.
+        redirect_slashes=False,
     )
     install_error_handlers(app)
     for router in ROUTERS:

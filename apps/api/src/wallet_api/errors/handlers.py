@@ -18,6 +18,7 @@ from wallet_domain.errors import DomainError, ErrorCode
 from wallet_api.errors.envelope import envelope_bytes
 from wallet_api.errors.registry import METHOD_NOT_ALLOWED, status_for
 from wallet_api.errors.responses import JSON, error_response
+from wallet_api.errors.schema_fields import body_model
 from wallet_api.errors.validation import validation_details
 
 # Framework HTTP errors by status: (code, message). Detail strings are never forwarded.
@@ -36,11 +37,10 @@ async def on_domain_error(_: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
-async def on_request_validation(_: Request, exc: Exception) -> Response:
+async def on_request_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    body = envelope_bytes(
-        ErrorCode.VALIDATION_ERROR, "request is invalid", validation_details(exc.errors())
-    )
+    details = validation_details(exc.errors(), body_model(request.scope))
+    body = envelope_bytes(ErrorCode.VALIDATION_ERROR, "request is invalid", details)
     return Response(body, status_code=400, media_type=JSON)
 
 

@@ -34,11 +34,17 @@ class TokenBucket:
     def take(self, now: float) -> float:
         """Take a token: 0.0 if one was there, else the seconds until one will be
         (and nothing is taken: a refused request costs the client nothing)."""
+        wait_s = self.wait_s(now)
+        if wait_s == 0.0:
+            self._tokens -= 1.0
+        return wait_s
+
+    def wait_s(self, now: float) -> float:
+        """0.0 if a token is there now, else the seconds until one will be; takes none."""
         elapsed = max(0.0, now - self._updated)
         self._tokens = min(self._burst, self._tokens + elapsed * self._rate)
         self._updated = now
         if self._tokens >= 1.0:
-            self._tokens -= 1.0
             return 0.0
         return (1.0 - self._tokens) / self._rate
 

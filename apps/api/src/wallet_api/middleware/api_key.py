@@ -3,16 +3,22 @@
 A key scoped to one wallet that names another wallet in the path is answered exactly
 like a missing wallet (404, same body), so it cannot probe which wallets exist. The
 wallet's user_id is bound to the request's log context from here on.
+
+Failed attempts are throttled per client address (`auth/failure_throttle.py`): an
+address out of attempts gets 429 `RATE_LIMITED` with `Retry-After` before its key is
+even looked at.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Final
 
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
-from wallet_domain.errors import Unauthorized, WalletNotFound
+from wallet_domain.errors import RateLimited, Unauthorized, WalletNotFound
 
+from wallet_api.auth.failure_throttle import AuthFailureThrottle
 from wallet_api.auth.keyring import KeyRing
 from wallet_api.errors.responses import send_error
 from wallet_api.http.context import PRINCIPAL, state_of
@@ -23,6 +29,7 @@ PUBLIC_PATHS: Final = frozenset(
     {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 )
 _WALLETS_PREFIX: Final = "/wallets/"
+_THROTTLED: Final = "too many failed API key attempts from this address"
 
 
 def wallet_in_path(path: str) -> str | None:
@@ -32,17 +39,35 @@ def wallet_in_path(path: str) -> str | None:
     return path[len(_WALLETS_PREFIX) :].split("/", 1)[0]
 
 
+def client_host(scope: Scope) -> str:
+    """The peer's address as the server saw it (after any trusted proxy headers)."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
 class ApiKeyMiddleware:
-    def __init__(self, app: ASGIApp, *, keyring: KeyRing) -> None:
+    def __init__(
+        self, app: ASGIApp, *, keyring: KeyRing, throttle: AuthFailureThrottle | None = None
+    ) -> None:
         self.app = app
         self._keyring = keyring
+        self._throttle = throttle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
             await self.app(scope, receive, send)
             return
+        throttle = self._throttle
+        if throttle is not None:
+            wait_s = throttle.wait_s(client_host(scope))
+            if wait_s > 0:
+                retry_after_s = max(1, math.ceil(wait_s))
+                await send_error(send, RateLimited(_THROTTLED, retry_after_s=retry_after_s))
+                return
         principal = self._keyring.authenticate(header(scope, b"x-api-key"))
         if principal is None:
+            if throttle is not None:
+                throttle.record_failure(client_host(scope))
             await send_error(send, Unauthorized())
             return
         wallet = wallet_in_path(scope["path"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from wallet_infra.config.settings import Settings
 
+from wallet_api.auth.failure_throttle import AuthFailureThrottle
 from wallet_api.auth.keyring import KeyRing, key_id
 from wallet_api.http.rate_limiter import RateLimiter
 from wallet_api.middleware.api_key import ApiKeyMiddleware
@@ -16,6 +17,17 @@ from wallet_api.middleware.request_id import RequestIdMiddleware
 from wallet_api.middleware.request_telemetry import RequestTelemetryMiddleware
 
 
+def auth_failure_throttle(settings: Settings) -> AuthFailureThrottle | None:
+    """The per-address throttle of failed keys, or None when a setting turns it off."""
+    if settings.auth_failure_rate_per_s <= 0 or settings.auth_failure_burst <= 0:
+        return None
+    return AuthFailureThrottle(
+        rate_per_s=settings.auth_failure_rate_per_s,
+        burst=settings.auth_failure_burst,
+        max_clients=settings.auth_failure_max_clients,
+    )
+
+
 def install_middlewares(app: FastAPI, settings: Settings) -> None:
     """Outermost first: request id → access log + metrics → recovery → deadline →
     API key → rate limit → body limit → (Dishka request container, added by
@@ -23,9 +35,10 @@ def install_middlewares(app: FastAPI, settings: Settings) -> None:
 
     Request id, log and metrics wrap everything, so even a 401, 413, 429 or 500 is logged
     and counted with its id; recovery sits inside them so they see its 500; the key is
-    checked before the body is read, and the rate limit right after it (it limits per
-    key, and refuses before any body is read or DB connection taken). Starlette adds
-    each middleware outside the previous one, hence the reversed calls.
+    checked before the body is read (failed keys throttled per client address there), and
+    the rate limit right after it (it limits per key, and refuses before any body is read
+    or DB connection taken). Starlette adds each middleware outside the previous one,
+    hence the reversed calls.
     """
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_per_s > 0 and settings.rate_limit_burst > 0:
@@ -35,7 +48,8 @@ def install_middlewares(app: FastAPI, settings: Settings) -> None:
             key_ids=[key_id(n) for n in range(len(settings.api_keys))],
         )
         app.add_middleware(RateLimitMiddleware, limiter=limiter)
-    app.add_middleware(ApiKeyMiddleware, keyring=KeyRing(settings.api_keys))
+    throttle = auth_failure_throttle(settings)
+    app.add_middleware(ApiKeyMiddleware, keyring=KeyRing(settings.api_keys), throttle=throttle)
     app.add_middleware(DeadlineMiddleware, seconds=settings.request_timeout_s)
     app.add_middleware(RecoveryMiddleware)
     app.add_middleware(RequestTelemetryMiddleware)

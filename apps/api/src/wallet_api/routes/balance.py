@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dishka.integrations.fastapi import DishkaRoute, FromDishka
+from dishka.integrations.fastapi import FromDishka
 from fastapi import APIRouter
 from starlette.responses import Response
 from wallet_domain.use_cases.get_balance import GetBalance, GetBalanceRequest
 
 from wallet_api.http.json import JsonResponse
 from wallet_api.routes.params import CurrencyFilter, UserId
+from wallet_api.routes.strict_route import StrictJsonRoute
 from wallet_api.schemas.balances import BalancesOut
 from wallet_api.schemas.errors import error_responses
 
-router = APIRouter(route_class=DishkaRoute, tags=["balance"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["balance"])
 
 
 @router.get(

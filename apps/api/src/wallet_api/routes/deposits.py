@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dishka.integrations.fastapi import DishkaRoute, FromDishka
+from dishka.integrations.fastapi import FromDishka
 from fastapi import APIRouter
 from starlette.responses import Response
 from wallet_domain.use_cases.deposit import Deposit, DepositRequest
 
 from wallet_api.http.replies import reply_response
 from wallet_api.routes.params import IdempotencyKey, UserId
+from wallet_api.routes.strict_route import StrictJsonRoute
 from wallet_api.schemas.deposits import DepositIn
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.transactions import TransactionOut
 
-router = APIRouter(route_class=DishkaRoute, tags=["deposits"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["deposits"])
 
 
 @router.post(

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from dishka.integrations.fastapi import DishkaRoute, FromDishka
+from dishka.integrations.fastapi import FromDishka
 from fastapi import APIRouter
 from starlette.responses import Response
 from wallet_infra.health import HealthProbe
 
 from wallet_api.http.json import JsonResponse
+from wallet_api.routes.strict_route import StrictJsonRoute
 from wallet_api.schemas.health import HealthOut, ReadinessOut
 
-router = APIRouter(route_class=DishkaRoute, tags=["health"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["health"])
 _PUBLIC: Final[dict[str, Any]] = {"security": []}
 
 

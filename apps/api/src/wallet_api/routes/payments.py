@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from dishka.integrations.fastapi import DishkaRoute, FromDishka
+from dishka.integrations.fastapi import FromDishka
 from fastapi import APIRouter
 from starlette.responses import Response
 from wallet_domain.deadline import Deadline
@@ -15,11 +15,12 @@ from wallet_api.http.json import JsonResponse
 from wallet_api.http.replies import reply_response
 from wallet_api.http.transactions import transaction_json
 from wallet_api.routes.params import IdempotencyKey, UserId
+from wallet_api.routes.strict_route import StrictJsonRoute
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.payments import PaymentIn
 from wallet_api.schemas.transactions import TransactionOut
 
-router = APIRouter(route_class=DishkaRoute, tags=["payments"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["payments"])
 
 
 @router.post(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dishka.integrations.fastapi import DishkaRoute, FromDishka
+from dishka.integrations.fastapi import FromDishka
 from fastapi import APIRouter
 from starlette.responses import Response
 from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
@@ -18,10 +18,11 @@ from wallet_api.routes.params import (
     TypeFilter,
     UserId,
 )
+from wallet_api.routes.strict_route import StrictJsonRoute
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.transactions import TransactionPage
 
-router = APIRouter(route_class=DishkaRoute, tags=["transactions"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["transactions"])
 
 
 @router.get(

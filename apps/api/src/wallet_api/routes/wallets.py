@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dishka.integrations.fastapi import DishkaRoute, FromDishka
+from dishka.integrations.fastapi import FromDishka
 from fastapi import APIRouter
 from starlette.responses import Response
 from wallet_domain.use_cases.create_wallet import CreateWallet, CreateWalletRequest
 
 from wallet_api.auth.principal import Principal
 from wallet_api.http.json import JsonResponse
+from wallet_api.routes.strict_route import StrictJsonRoute
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.wallets import CreateWalletIn, WalletOut
 
-router = APIRouter(route_class=DishkaRoute, tags=["wallets"])
+router = APIRouter(route_class=StrictJsonRoute, tags=["wallets"])
 
 
 @router.post(

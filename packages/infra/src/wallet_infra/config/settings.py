@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     api_keys: Annotated[tuple[ApiKey, ...], NoDecode] = Field(
         default_factory=lambda: parse_api_keys(DEV_API_KEY), repr=False
     )
+    # Failed API-key attempts per client address (IPv6: per /64), per process: a burst of
+    # failures, then one more per 1/rate seconds; past it, 429 for that address. At most
+    # max_clients addresses are remembered. 0 in rate or burst turns it off.
+    auth_failure_rate_per_s: float = Field(0.1, ge=0)
+    auth_failure_burst: int = Field(20, ge=0)
+    auth_failure_max_clients: int = Field(10_000, ge=1)
     currencies: Annotated[frozenset[str], NoDecode] = DEFAULT_CURRENCIES
     log_format: LogFormat = "console"
     log_level: LogLevel = "info"
