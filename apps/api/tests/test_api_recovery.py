@@ -3,54 +3,21 @@ asking the gateway, once, and their idempotency records get the final reply."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import timedelta
 from typing import Final
-from uuid import UUID
 
 import httpx
-from dishka import Provider, Scope, provide
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_api.ops.payment_recovery import recover_once, recovery_request
-from wallet_api_testkit import Api, StartApi, assert_error, new_key
-from wallet_domain.deadline import Deadline
-from wallet_domain.ports.payment_gateway import (
-    ChargeRequest,
-    ChargeStatus,
-    LookupStatus,
-    PaymentGateway,
-)
+from wallet_api_testkit import Api, CrashingGatewayProvider, StartApi, assert_error, new_key
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingRequest
 from wallet_infra.config.settings import Settings
 
 RESOLVE_NOW: Final = ResolvePendingRequest(
     older_than=timedelta(0), batch=1000, lookup_timeout_s=2.0
 )
-
-
-class ProcessDiesDuringCharge(PaymentGateway):
-    """Stands for a crash after the debit committed: the charge never returns."""
-
-    def admission(self) -> AbstractAsyncContextManager[None]:
-        @asynccontextmanager
-        async def admitted() -> AsyncIterator[None]:
-            yield
-
-        return admitted()
-
-    async def charge(self, request: ChargeRequest, deadline: Deadline) -> ChargeStatus:
-        raise RuntimeError("process died")
-
-    async def lookup(self, payment_id: UUID, deadline: Deadline) -> LookupStatus:
-        raise AssertionError("never reached")
-
-
-class CrashingGatewayProvider(Provider):
-    scope = Scope.APP
-    gateway = provide(ProcessDiesDuringCharge, provides=PaymentGateway)
 
 
 async def _ledger_matches_balance(engine: AsyncEngine, user_id: str) -> None:

@@ -5,27 +5,19 @@ settled once whatever broke it is fixed and its backoff has passed."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Final
 from uuid import UUID, uuid4
 
 import yaml
-from dishka import Provider, Scope, provide
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 from wallet_api.ops.payment_recovery import recover_once
-from wallet_api_testkit import Api, StartApi, assert_error, new_key
-from wallet_domain.deadline import Deadline
-from wallet_domain.ports.payment_gateway import (
-    ChargeRequest,
-    ChargeStatus,
-    LookupStatus,
-    PaymentGateway,
-)
+from wallet_api_testkit import Api, CrashingGatewayProvider, StartApi, assert_error, new_key
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingRequest
 from wallet_testkit.polling import eventually
 
@@ -36,32 +28,9 @@ FAILURES: Final = "wallet_recovery_settle_failures_total"
 ROOT: Final = Path(__file__).resolve().parents[3]
 
 
-class DiesDuringCharge(PaymentGateway):
-    """A crash after the debit committed: the charge never returns, the payment stays
-    PENDING with its funds held."""
-
-    def admission(self) -> AbstractAsyncContextManager[None]:
-        @asynccontextmanager
-        async def admitted() -> AsyncIterator[None]:
-            yield
-
-        return admitted()
-
-    async def charge(self, request: ChargeRequest, deadline: Deadline) -> ChargeStatus:
-        raise RuntimeError("process died")
-
-    async def lookup(self, payment_id: UUID, deadline: Deadline) -> LookupStatus:
-        raise AssertionError("never reached")
-
-
-class DiesDuringChargeProvider(Provider):
-    scope = Scope.APP
-    gateway = provide(DiesDuringCharge, provides=PaymentGateway)
-
-
 async def _strand(start_api: StartApi, user_id: str, amounts: list[int]) -> list[str]:
     """Payments left PENDING by a crash, oldest first."""
-    async with start_api(extra_providers=(DiesDuringChargeProvider(),)) as crashing:
+    async with start_api(extra_providers=(CrashingGatewayProvider(),)) as crashing:
         for amount in amounts:
             reply = await crashing.pay(user_id, amount, "bill", key=new_key())
             assert_error(reply, 500, "INTERNAL")

@@ -7,11 +7,20 @@ Kept out of conftest so tests can import the types they annotate with. The API c
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Final
+from uuid import UUID
 
 import httpx
+from dishka import Provider, Scope, provide
+from wallet_domain.deadline import Deadline
+from wallet_domain.ports.payment_gateway import (
+    ChargeRequest,
+    ChargeStatus,
+    LookupStatus,
+    PaymentGateway,
+)
 from wallet_testkit.api import PROVIDER_ID as PROVIDER_ID
 from wallet_testkit.api import Api as Api
 from wallet_testkit.api import MockGatewayClientProvider as MockGatewayClientProvider
@@ -80,3 +89,26 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
 
 
 StartApi = Callable[..., AbstractAsyncContextManager[Api]]
+
+
+class ProcessDiesDuringCharge(PaymentGateway):
+    """A crash after the debit committed: the charge never returns, the payment stays
+    PENDING with its funds held."""
+
+    def admission(self) -> AbstractAsyncContextManager[None]:
+        @asynccontextmanager
+        async def admitted() -> AsyncIterator[None]:
+            yield
+
+        return admitted()
+
+    async def charge(self, request: ChargeRequest, deadline: Deadline) -> ChargeStatus:
+        raise RuntimeError("process died")
+
+    async def lookup(self, payment_id: UUID, deadline: Deadline) -> LookupStatus:
+        raise AssertionError("never reached")
+
+
+class CrashingGatewayProvider(Provider):
+    scope = Scope.APP
+    gateway = provide(ProcessDiesDuringCharge, provides=PaymentGateway)
