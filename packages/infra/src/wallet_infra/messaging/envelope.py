@@ -1,13 +1,15 @@
-"""The event envelope on the wire: JSON of exactly the domain event's fields.
-
-Encoding is orjson over the event's fields (ISO-8601 `occurred_at` with a `+00:00` offset,
-the format the contract documents). Decoding is msgspec: one pass parses the JSON and
-checks every field against `_WireEnvelope` (about twice as fast per message as pydantic,
-and faster than the hand-written checks it replaced; see `bench/envelope_decode.py`).
+"""The event envelope on the wire (docs/events.md): JSON (orjson) of exactly the domain
+event's fields.
 
 `decode_envelope` is strict: a consumer that cannot trust a field must not act on the
 message, so anything malformed raises `MalformedEvent` (the consumer dead-letters it)
-rather than being half-understood. Keys the envelope does not define are ignored.
+rather than being half-understood.
+
+Encoding is orjson over the event's fields (`occurred_at` in ISO-8601 with a `+00:00`
+offset). Decoding is msgspec: one pass parses the JSON and checks every field against
+`_WireEnvelope` (about twice as fast per message as a pydantic model, and faster than the
+hand-written checks it replaced; `bench/envelope_decode.py` measures it). Keys the
+envelope does not define are ignored.
 """
 
 from __future__ import annotations
@@ -25,26 +27,7 @@ CONTENT_TYPE: Final = "application/json"
 
 
 class MalformedEvent(Exception):
-    """A message body that is not a valid event envelope; never retry it, dead-letter it."""
-
-
-class _WireEnvelope(msgspec.Struct, frozen=True):
-    """Every field required; strict types (no number for a string, no bool for an int).
-
-    `event_type` is read as a string and checked against `EventType` here, so an unknown
-    value is reported without being echoed into the consumer's logs.
-    """
-
-    event_id: UUID
-    event_type: str
-    occurred_at: Annotated[datetime, msgspec.Meta(tz=True)]
-    aggregate_id: UUID
-    user_id: Annotated[str, msgspec.Meta(min_length=1)]
-    schema_version: Annotated[int, msgspec.Meta(ge=1)]
-    payload: dict[str, Any]
-
-
-_DECODER: Final = msgspec.json.Decoder(_WireEnvelope)
+    """A message body that is not a valid envelope; never retry it, dead-letter it."""
 
 
 def _utc_iso(moment: datetime) -> str:
@@ -66,6 +49,25 @@ def encode_envelope(event: DomainEvent) -> bytes:
             "payload": event.payload,
         }
     )
+
+
+class _WireEnvelope(msgspec.Struct, frozen=True):
+    """Every field required; strict types (no number for a string, no bool for an int).
+
+    `event_type` is read as a string and checked against `EventType` here, so an unknown
+    value is reported without being echoed into the consumer's logs.
+    """
+
+    event_id: UUID
+    event_type: str
+    occurred_at: Annotated[datetime, msgspec.Meta(tz=True)]
+    aggregate_id: UUID
+    user_id: Annotated[str, msgspec.Meta(min_length=1)]
+    schema_version: Annotated[int, msgspec.Meta(ge=1)]
+    payload: dict[str, Any]
+
+
+_DECODER: Final = msgspec.json.Decoder(_WireEnvelope)
 
 
 def decode_envelope(body: bytes) -> DomainEvent:
