@@ -20,6 +20,7 @@ if getattr(sys.modules.get("mock_gateway"), "__file__", "") is None:
     importlib.import_module("mock_gateway")
 
 from mock_gateway.settings import Settings as MockGatewaySettings
+from pydantic import BaseModel
 from pydantic_settings import BaseSettings
 from wallet_infra.config.settings import Settings
 
@@ -54,8 +55,16 @@ def _entries() -> dict[str, tuple[bool, str]]:
     return entries
 
 
-def _env_names(prefix: str, settings: type[BaseSettings]) -> set[str]:
-    return {prefix + name.upper() for name in settings.model_fields}
+def _env_names(prefix: str, settings: type[BaseModel]) -> set[str]:
+    """One name per leaf field: a nested model's fields are `<PREFIX><FIELD>_<SUBFIELD>`."""
+    names: set[str] = set()
+    for name, field in settings.model_fields.items():
+        nested = field.annotation
+        if isinstance(nested, type) and issubclass(nested, BaseModel):
+            names |= _env_names(f"{prefix}{name.upper()}_", nested)
+        else:
+            names.add(prefix + name.upper())
+    return names
 
 
 @pytest.mark.parametrize("prefix", SETTINGS)

@@ -7,7 +7,6 @@ from pathlib import Path
 import pydantic
 import pytest
 from wallet_infra.config.settings import Settings
-from wallet_infra.gateway.settings import GatewaySettings
 
 
 @pytest.fixture(autouse=True)
@@ -99,14 +98,6 @@ def test_missing_yaml_file_fails_loudly(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("WALLET_CONFIG_FILE", str(tmp_path / "absent.yaml"))
     with pytest.raises(FileNotFoundError):
         Settings()
-
-
-def test_every_gateway_knob_is_configurable() -> None:
-    flat = {name.removeprefix("gateway_") for name in Settings.model_fields}
-    assert set(GatewaySettings.model_fields) <= flat
-    overridden = Settings.model_validate({"gateway_attempt_timeout_s": 0.5, "gateway_url": "x:1"})
-    assert overridden.gateway.attempt_timeout_s == 0.5
-    assert overridden.gateway.url == "x:1"
 
 
 def test_unknown_yaml_key_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

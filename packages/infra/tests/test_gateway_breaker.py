@@ -1,7 +1,6 @@
 """CircuitBreaker on its own: states, threshold, one half-open probe, stale outcomes.
 
-Time is faked by replacing the `time` module purgatory and the breaker read the wall
-clock from, so open periods pass without sleeping.
+Time is a fake clock handed to the breaker, so open periods pass without sleeping.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ THRESHOLD = 3
 RECOVERY_S = 10.0
 
 
-class FakeWallClock:
+class FakeClock:
     def __init__(self) -> None:
         self.now = 1_000_000.0
 
@@ -26,16 +25,13 @@ class FakeWallClock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeWallClock:
-    fake = FakeWallClock()
-    monkeypatch.setattr("purgatory.domain.model.time", fake)
-    monkeypatch.setattr("wallet_infra.gateway.breaker.time", fake)
-    return fake
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
-def breaker(clock: FakeWallClock) -> CircuitBreaker:
-    return CircuitBreaker(failure_threshold=THRESHOLD, recovery_s=RECOVERY_S)
+def breaker(clock: FakeClock) -> CircuitBreaker:
+    return CircuitBreaker(failure_threshold=THRESHOLD, recovery_s=RECOVERY_S, clock=clock.time)
 
 
 async def fail(breaker: CircuitBreaker, times: int = 1) -> None:
@@ -68,7 +64,7 @@ async def test_opens_after_threshold_consecutive_failures(breaker: CircuitBreake
 
 
 async def test_retry_after_counts_down_to_the_probe(
-    breaker: CircuitBreaker, clock: FakeWallClock
+    breaker: CircuitBreaker, clock: FakeClock
 ) -> None:
     await fail(breaker, THRESHOLD)
     clock.advance(7.2)
@@ -78,7 +74,7 @@ async def test_retry_after_counts_down_to_the_probe(
 
 
 async def test_half_open_lets_one_probe_through_and_a_success_closes(
-    breaker: CircuitBreaker, clock: FakeWallClock
+    breaker: CircuitBreaker, clock: FakeClock
 ) -> None:
     await fail(breaker, THRESHOLD)
     clock.advance(RECOVERY_S + 0.1)
@@ -101,7 +97,7 @@ async def test_half_open_lets_one_probe_through_and_a_success_closes(
 
 
 async def test_a_failed_probe_reopens_for_a_full_period(
-    breaker: CircuitBreaker, clock: FakeWallClock
+    breaker: CircuitBreaker, clock: FakeClock
 ) -> None:
     await fail(breaker, THRESHOLD)
     clock.advance(RECOVERY_S + 1)
@@ -116,7 +112,7 @@ async def test_a_failed_probe_reopens_for_a_full_period(
 
 
 async def test_a_probe_that_never_called_frees_the_probe(
-    breaker: CircuitBreaker, clock: FakeWallClock
+    breaker: CircuitBreaker, clock: FakeClock
 ) -> None:
     await fail(breaker, THRESHOLD)
     clock.advance(RECOVERY_S + 1)
@@ -128,7 +124,7 @@ async def test_a_probe_that_never_called_frees_the_probe(
 
 
 async def test_outcomes_of_calls_admitted_before_a_state_change_are_ignored(
-    breaker: CircuitBreaker, clock: FakeWallClock
+    breaker: CircuitBreaker, clock: FakeClock
 ) -> None:
     hanging = [await breaker.admit() for _ in range(3)]  # admitted while closed
     await fail(breaker, THRESHOLD)
@@ -148,7 +144,7 @@ async def test_outcomes_of_calls_admitted_before_a_state_change_are_ignored(
 
 
 async def test_an_outcome_without_admission_counts_only_while_closed(
-    breaker: CircuitBreaker, clock: FakeWallClock
+    breaker: CircuitBreaker, clock: FakeClock
 ) -> None:
     for _ in range(THRESHOLD):
         await breaker.record(None, ok=False)
@@ -162,7 +158,7 @@ async def test_an_outcome_without_admission_counts_only_while_closed(
 
 
 async def test_a_release_of_a_stale_probe_does_not_free_the_current_one(
-    breaker: CircuitBreaker, clock: FakeWallClock
+    breaker: CircuitBreaker, clock: FakeClock
 ) -> None:
     await fail(breaker, THRESHOLD)
     clock.advance(RECOVERY_S + 1)

@@ -111,6 +111,9 @@ def test_a_later_schema_version_is_accepted() -> None:
         pytest.param(envelope(schema_version="1"), id="string-schema-version"),
         pytest.param(envelope(schema_version=True), id="bool-schema-version"),
         pytest.param(envelope(schema_version=0), id="zero-schema-version"),
+        pytest.param(envelope(schema_version=1.0), id="float-schema-version"),
+        pytest.param(envelope(occurred_at=None), id="null-occurred-at"),
+        pytest.param(envelope(user_id=None), id="null-user-id"),
         pytest.param(envelope(payload=[1]), id="array-payload"),
         pytest.param(envelope(payload=None), id="null-payload"),
     ],
@@ -118,3 +121,22 @@ def test_a_later_schema_version_is_accepted() -> None:
 def test_malformed_envelopes_are_rejected(body: bytes) -> None:
     with pytest.raises(MalformedEvent):
         decode_envelope(body)
+
+
+def test_keys_the_envelope_does_not_define_are_ignored() -> None:
+    assert decode_envelope(envelope(trace_note="added by a newer producer")) == EVENT
+
+
+@pytest.mark.parametrize(
+    ("body", "value"),
+    [
+        pytest.param(envelope(event_type="payment.<secret>"), "<secret>", id="event-type"),
+        pytest.param(envelope(event_id="<secret>"), "<secret>", id="event-id"),
+        pytest.param(envelope(occurred_at="<secret>"), "<secret>", id="occurred-at"),
+    ],
+)
+def test_the_rejection_reason_does_not_echo_the_value(body: bytes, value: str) -> None:
+    """The reason goes to the consumer's log: it names the field, never its content."""
+    with pytest.raises(MalformedEvent) as rejected:
+        decode_envelope(body)
+    assert value not in str(rejected.value)

@@ -1,7 +1,10 @@
 """Process settings: `WALLET_*` env vars over an optional YAML file over defaults.
 
-One flat model shared by every app, so `WALLET_GATEWAY_URL` and friends read the same
-everywhere; nested pieces (GatewaySettings) are composed from the flat fields.
+One model shared by every app, so `WALLET_GATEWAY_URL` and friends read the same
+everywhere. The gateway client's knobs are the nested `gateway` model (GatewaySettings),
+still named as when they were flat fields: env `WALLET_GATEWAY_<KNOB>` (one `_` after
+the field name leads into the nested model) and, in YAML or keyword arguments, either
+`gateway: {<knob>: ...}` or the flat `gateway_<knob>: ...`.
 Validation fails at start-up, never mid-request, and error messages never echo input
 (keys and DSNs are secrets).
 """
@@ -9,10 +12,11 @@ Validation fails at start-up, never mid-request, and error messages never echo i
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -29,16 +33,49 @@ from wallet_infra.consuming.inbox_purge import PURGE_BATCH
 from wallet_infra.gateway.settings import GatewaySettings
 
 CONFIG_FILE_ENV: Final = "WALLET_CONFIG_FILE"
-_GW: Final = GatewaySettings()
+_FLAT_GATEWAY_PREFIX: Final = "gateway_"
 _MIN_INBOX_RETENTION_H: Final = int(MIN_RETENTION.total_seconds()) // 3600
 
 LogFormat = Literal["json", "console"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
 
+def nest_gateway_keys(values: Mapping[str, Any]) -> dict[str, Any]:
+    """`{"gateway_url": u}` as `{"gateway": {"url": u}}`, merged into any `gateway` given;
+    a flat key wins over the same nested one. A non-mapping `gateway` is left for
+    validation to reject."""
+    flat = {
+        key.removeprefix(_FLAT_GATEWAY_PREFIX): value
+        for key, value in values.items()
+        if key.startswith(_FLAT_GATEWAY_PREFIX)
+    }
+    nested = values.get("gateway", {})
+    if isinstance(nested, GatewaySettings):
+        nested = nested.model_dump()
+    if not flat or not isinstance(nested, Mapping):
+        return dict(values)
+    kept = {k: v for k, v in values.items() if not k.startswith(_FLAT_GATEWAY_PREFIX)}
+    return {**kept, "gateway": {**nested, **flat}}
+
+
+class _YamlSource(YamlConfigSettingsSource):
+    """The YAML file, its flat `gateway_*` keys nested before the sources are merged, so
+    an env var still wins over the file for the same gateway knob."""
+
+    def __call__(self) -> dict[str, Any]:
+        return nest_gateway_keys(super().__call__())
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="WALLET_", frozen=True, extra="forbid", hide_input_in_errors=True
+        env_prefix="WALLET_",
+        # `WALLET_GATEWAY_CONNECT_TIMEOUT_S` is gateway.connect_timeout_s: the first `_`
+        # after a nested model's field name is the only one that nests.
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        frozen=True,
+        extra="forbid",
+        hide_input_in_errors=True,
     )
 
     database_url: str = Field("postgresql://wallet:wallet@localhost:5432/wallet", repr=False)
@@ -120,21 +157,13 @@ class Settings(BaseSettings):
     relay_metrics_host: str = "127.0.0.1"
     relay_metrics_port: int = Field(9102, ge=0, le=65535)
 
-    gateway_url: str = _GW.url
-    gateway_connect_timeout_s: float = _GW.connect_timeout_s
-    gateway_attempt_timeout_s: float = _GW.attempt_timeout_s
-    gateway_max_attempts: int = _GW.max_attempts
-    gateway_retry_budget_s: float = _GW.retry_budget_s
-    gateway_backoff_initial_s: float = _GW.backoff_initial_s
-    gateway_backoff_max_s: float = _GW.backoff_max_s
-    gateway_backoff_jitter_s: float = _GW.backoff_jitter_s
-    gateway_lookup_attempts: int = _GW.lookup_attempts
-    gateway_max_concurrent: int = _GW.max_concurrent
-    gateway_max_connections: int = _GW.max_connections
-    gateway_breaker_failure_threshold: int = _GW.breaker_failure_threshold
-    gateway_breaker_recovery_s: float = _GW.breaker_recovery_s
+    gateway: GatewaySettings = GatewaySettings()
 
-    _gateway: GatewaySettings = PrivateAttr()
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_flat_gateway_keys(cls, values: Any) -> Any:
+        """Flat `gateway_*` keyword arguments (and `model_validate` input) still work."""
+        return nest_gateway_keys(values) if isinstance(values, Mapping) else values
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -154,22 +183,6 @@ class Settings(BaseSettings):
             return "warning" if value == "warn" else value
         return value
 
-    @model_validator(mode="after")
-    def _compose_gateway(self) -> Settings:
-        """Build (and so validate) the gateway settings once, at start-up."""
-        prefix = "gateway_"
-        fields = {
-            name.removeprefix(prefix): getattr(self, name)
-            for name in type(self).model_fields
-            if name.startswith(prefix)
-        }
-        self._gateway = GatewaySettings(**fields)
-        return self
-
-    @property
-    def gateway(self) -> GatewaySettings:
-        return self._gateway
-
     @classmethod
     def settings_customise_sources(
         cls,
@@ -186,5 +199,5 @@ class Settings(BaseSettings):
             path = Path(config_file)
             if not path.is_file():
                 raise FileNotFoundError(f"{CONFIG_FILE_ENV} names no readable file: {path}")
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+            sources.append(_YamlSource(settings_cls, yaml_file=path))
         return tuple(sources)

@@ -90,7 +90,7 @@ class HttpxPaymentGateway(PaymentGateway):
             failure_threshold=settings.breaker_failure_threshold,
             recovery_s=settings.breaker_recovery_s,
         )
-        observability.watch(self)
+        observability.watch(breaker=self._breaker, bulkhead=self._bulkhead)
 
     @property
     def bulkhead(self) -> Bulkhead:

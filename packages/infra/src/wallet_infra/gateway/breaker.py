@@ -1,38 +1,38 @@
-"""The gateway's circuit breaker: purgatory's state machine, plus what a payment needs.
+"""The gateway's circuit breaker: closed → open → half-open (one probe) → closed or open.
 
-purgatory 3 (async-native, in-memory unit of work) keeps the states (closed → opened →
-half-opened → closed or opened again), the count of consecutive failures against the
-threshold, and the time the circuit opened. This wrapper adds what a payment needs:
+A small state machine owned here rather than a library's, because a payment needs what
+the usual call-wrapping breakers do not offer:
 
 - Asking and telling are apart. `admit()` decides before anything is debited (the Pay use
   case asks, through the adapter's `admission()`, before its first transaction); the
   outcome is recorded later with `record()`, after the charge has run its retries.
-- One probe in half-open. purgatory lets every request through while half-opened; here
-  only the first admission gets through, the others are refused until the probe ends.
+- Consecutive failures open it: `failure_threshold` failed calls in a row (a success
+  resets the count) open the circuit for `recovery_s`; every admission meanwhile is
+  refused at once.
+- One probe in half-open. Once the open period is over, the first admission is the probe;
+  the others are refused until the probe ends. Its success closes the circuit, its
+  failure opens it for another full period.
 - Late outcomes are ignored. Every admission carries the breaker's generation (bumped on
   each state change); an outcome of a call admitted before the last change (say a charge
   still hanging from before the circuit opened) says nothing about the gateway now, and
   must not close a half-open circuit nor reopen a closed one.
 - `retry_after_s` is the time until the half-open probe, rounded up to whole seconds (>= 1).
 
-purgatory reads `time.time()`, so a wall-clock jump shortens or stretches one open period.
+Time is read from a monotonic clock, so a wall-clock jump neither shortens nor stretches
+an open period.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import structlog
-from purgatory import AsyncCircuitBreakerFactory, ContextChanged, Event
-from purgatory.domain.model import HALF_OPENED, OPENED, OpenedState
 from wallet_domain.errors import GatewayUnavailable
-
-if TYPE_CHECKING:
-    from purgatory.service._async.circuitbreaker import AsyncCircuitBreaker
 
 CIRCUIT: Final = "payment-gateway"
 _log = structlog.get_logger(__name__)
@@ -44,10 +44,6 @@ class BreakerState(StrEnum):
     HALF_OPEN = "half_open"  # the next admission is the probe (or a probe is in flight)
 
 
-class GatewayCallFailed(Exception):
-    """What purgatory is told when a call ended FAILED or UNKNOWN (it counts exceptions)."""
-
-
 @dataclass(frozen=True, slots=True)
 class Ticket:
     """One admission: the breaker generation it was granted in, and whether it is the probe."""
@@ -56,36 +52,39 @@ class Ticket:
     probe: bool
 
 
-def _log_transition(name: str, _: str, event: Event) -> None:
-    if isinstance(event, ContextChanged):
-        _log.warning("gateway_breaker_state_changed", circuit=name, state=event.state)
-
-
 class CircuitBreaker:
     """Fail fast while the gateway keeps failing; see the module docstring.
 
-    Everything here runs without suspending between reading and changing the state
-    (purgatory's in-memory unit of work never awaits I/O), so on one event loop no lock
-    is needed.
+    Nothing here awaits between reading and changing the state, so on one event loop no
+    lock is needed. `admit` and `record` stay coroutines so that callers need not change
+    if the state ever moves somewhere shared.
     """
 
-    def __init__(self, *, failure_threshold: int, recovery_s: float) -> None:
-        self._factory = AsyncCircuitBreakerFactory(
-            default_threshold=failure_threshold, default_ttl=recovery_s
-        )
-        self._factory.add_listener(_log_transition)
-        self._circuit: AsyncCircuitBreaker | None = None
+    def __init__(
+        self,
+        *,
+        failure_threshold: int,
+        recovery_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if failure_threshold < 1:
+            raise ValueError("failure_threshold must be at least 1")
+        self._threshold = failure_threshold
+        self._recovery_s = recovery_s
+        self._clock = clock
+        # Stored state: OPEN stays OPEN after its period until an admission moves it on.
+        self._state = BreakerState.CLOSED
+        self._failures = 0  # consecutive, while closed
+        self._opened_at = 0.0
         self._generation = 0
         self._probe_out = False
 
     @property
     def state(self) -> BreakerState:
-        if self._circuit is None:
-            return BreakerState.CLOSED
-        context = self._circuit.context
-        if context.state == OPENED:
-            return BreakerState.OPEN if self._seconds_to_probe() > 0 else BreakerState.HALF_OPEN
-        return BreakerState.HALF_OPEN if context.state == HALF_OPENED else BreakerState.CLOSED
+        """OPEN once its period is over reads as HALF_OPEN: the next admission probes."""
+        if self._state is BreakerState.OPEN and self._seconds_to_probe() <= 0:
+            return BreakerState.HALF_OPEN
+        return self._state
 
     @property
     def retry_after_s(self) -> int:
@@ -95,18 +94,11 @@ class CircuitBreaker:
     async def admit(self) -> Ticket:
         """A ticket for one call, or GatewayUnavailable at once (circuit open, or a
         half-open probe already in flight)."""
-        circuit = await self._get_circuit()
-        context = circuit.context
-        before = context.state
-        try:
-            context.handle_new_request()  # opened and due: moves to half-opened
-        except OpenedState:
-            raise GatewayUnavailable(
-                retry_after_s=self.retry_after_s, reason="circuit_open"
-            ) from None
-        finally:
-            await self._settle(circuit, before)
-        if context.state != HALF_OPENED:
+        if self._state is BreakerState.OPEN:
+            if self._seconds_to_probe() > 0:
+                raise GatewayUnavailable(retry_after_s=self.retry_after_s, reason="circuit_open")
+            self._move_to(BreakerState.HALF_OPEN)
+        if self._state is BreakerState.CLOSED:
             return Ticket(self._generation, probe=False)
         if self._probe_out:
             raise GatewayUnavailable(retry_after_s=1, reason="circuit_half_open")
@@ -122,34 +114,27 @@ class CircuitBreaker:
     async def record(self, ticket: Ticket | None, *, ok: bool) -> None:
         """The outcome of a call. `ticket` None (a call made outside `admit`) counts
         as a call admitted now, but never as a half-open probe."""
-        circuit = await self._get_circuit()
-        context = circuit.context
         if ticket is not None and ticket.generation != self._generation:
             return  # admitted under an earlier state: stale news
-        before = context.state
-        if before == OPENED or (before == HALF_OPENED and not (ticket and ticket.probe)):
-            return
-        if ok:
-            context.handle_end_request()
-        else:
-            context.handle_exception(GatewayCallFailed())
-        await self._settle(circuit, before)
+        if self._state is BreakerState.CLOSED:
+            self._failures = 0 if ok else self._failures + 1
+            if self._failures >= self._threshold:
+                self._move_to(BreakerState.OPEN)
+        elif self._state is BreakerState.HALF_OPEN and ticket is not None and ticket.probe:
+            self._move_to(BreakerState.CLOSED if ok else BreakerState.OPEN)
+        # OPEN: nothing was admitted in this generation, so nothing here is news.
 
-    async def _get_circuit(self) -> AsyncCircuitBreaker:
-        if self._circuit is None:
-            self._circuit = await self._factory.get_breaker(CIRCUIT)
-        return self._circuit
-
-    async def _settle(self, circuit: AsyncCircuitBreaker, before: str) -> None:
-        """Bump the generation on a state change; hand purgatory its pending events."""
-        if circuit.context.state != before:
-            self._generation += 1
-            self._probe_out = False
-        while circuit.context.messages:
-            await circuit.messagebus.handle(circuit.context.messages.pop(0), circuit.uow)
+    def _move_to(self, state: BreakerState) -> None:
+        """Change state: a new generation, no probe out, the failure count restarted."""
+        self._state = state
+        self._generation += 1
+        self._probe_out = False
+        self._failures = 0
+        if state is BreakerState.OPEN:
+            self._opened_at = self._clock()
+        _log.warning("gateway_breaker_state_changed", circuit=CIRCUIT, state=state.value)
 
     def _seconds_to_probe(self) -> float:
-        context = self._circuit.context if self._circuit is not None else None
-        if context is None or context.state != OPENED or context.opened_at is None:
+        if self._state is not BreakerState.OPEN:
             return 0.0
-        return max(0.0, context.opened_at + context.ttl - time.time())
+        return max(0.0, self._opened_at + self._recovery_s - self._clock())

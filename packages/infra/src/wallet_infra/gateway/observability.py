@@ -9,8 +9,10 @@ metrics) and the span around each gateway call.
 - `wallet_gateway_bulkhead_in_use` / `wallet_gateway_bulkhead_capacity`: payments holding a
   gateway slot now, and how many may.
 
-The breaker and bulkhead gauges are read at scrape time from the most recently built
-adapter (one per process; tests build many apps, the last one is the live one). With
+The breaker and bulkhead gauges are read at scrape time from the breaker and bulkhead of
+the most recently built adapter (one per process; tests build many apps, the last one is
+the live one). This module knows those two parts, never the adapter, so the adapter can
+import it without an import loop. With
 `PROMETHEUS_MULTIPROC_DIR` (several API workers) only the counters are aggregated.
 """
 
@@ -24,12 +26,11 @@ from prometheus_client import REGISTRY, Counter
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from wallet_infra.gateway.breaker import BreakerState
+from wallet_infra.gateway.breaker import BreakerState, CircuitBreaker
+from wallet_infra.gateway.bulkhead import Bulkhead
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
-
-    from wallet_infra.gateway.adapter import HttpxPaymentGateway
 
 CALLS: Final = Counter(
     "wallet_gateway_calls",
@@ -50,13 +51,16 @@ RETRIES: Final = Counter(
 
 class _GatewayStateCollector(Collector):
     def __init__(self) -> None:
-        self._adapter: weakref.ref[HttpxPaymentGateway] | None = None
+        self._breaker: weakref.ref[CircuitBreaker] | None = None
+        self._bulkhead: weakref.ref[Bulkhead] | None = None
 
-    def watch(self, adapter: HttpxPaymentGateway) -> None:
-        self._adapter = weakref.ref(adapter)
+    def watch(self, breaker: CircuitBreaker, bulkhead: Bulkhead) -> None:
+        self._breaker = weakref.ref(breaker)
+        self._bulkhead = weakref.ref(bulkhead)
 
     def collect(self) -> Iterator[Metric]:
-        adapter = self._adapter() if self._adapter is not None else None
+        breaker = self._breaker() if self._breaker is not None else None
+        bulkhead = self._bulkhead() if self._bulkhead is not None else None
         state = GaugeMetricFamily(
             "wallet_gateway_breaker_state",
             "Circuit breaker state of the gateway client (1 = current state).",
@@ -68,11 +72,11 @@ class _GatewayStateCollector(Collector):
         capacity = GaugeMetricFamily(
             "wallet_gateway_bulkhead_capacity", "Gateway calls allowed at once (bulkhead size)."
         )
-        current = adapter.breaker_state if adapter is not None else BreakerState.CLOSED
+        current = breaker.state if breaker is not None else BreakerState.CLOSED
         for value in BreakerState:
             state.add_metric([value.value], 1.0 if value is current else 0.0)
-        in_use.add_metric([], float(adapter.bulkhead_in_use if adapter is not None else 0))
-        capacity.add_metric([], float(adapter.bulkhead.capacity if adapter is not None else 0))
+        in_use.add_metric([], float(bulkhead.in_use if bulkhead is not None else 0))
+        capacity.add_metric([], float(bulkhead.capacity if bulkhead is not None else 0))
         yield from (state, in_use, capacity)
 
 
@@ -80,9 +84,9 @@ STATE: Final = _GatewayStateCollector()
 REGISTRY.register(STATE)
 
 
-def watch(adapter: HttpxPaymentGateway) -> None:
-    """Expose `adapter`'s breaker and bulkhead on the default registry."""
-    STATE.watch(adapter)
+def watch(*, breaker: CircuitBreaker, bulkhead: Bulkhead) -> None:
+    """Expose this breaker and bulkhead (one adapter's) on the default registry."""
+    STATE.watch(breaker, bulkhead)
 
 
 def attempt_observed(operation: str, attempt: int, outcome: str) -> None:

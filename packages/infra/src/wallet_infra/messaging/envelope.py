@@ -4,30 +4,26 @@ event's fields.
 `decode_envelope` is strict: a consumer that cannot trust a field must not act on the
 message, so anything malformed raises `MalformedEvent` (the consumer dead-letters it)
 rather than being half-understood.
+
+Encoding is orjson over the event's fields (`occurred_at` in ISO-8601 with a `+00:00`
+offset). Decoding is msgspec: one pass parses the JSON and checks every field against
+`_WireEnvelope` (about twice as fast per message as a pydantic model, and faster than the
+hand-written checks it replaced; `bench/envelope_decode.py` measures it). Keys the
+envelope does not define are ignored.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Annotated, Any, Final
 from uuid import UUID
 
+import msgspec
 import orjson
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.model.outbox_message import OutboxMessage
 
 CONTENT_TYPE: Final = "application/json"
-_FIELDS: Final = frozenset(
-    {
-        "event_id",
-        "event_type",
-        "occurred_at",
-        "aggregate_id",
-        "user_id",
-        "schema_version",
-        "payload",
-    }
-)
 
 
 class MalformedEvent(Exception):
@@ -55,63 +51,43 @@ def encode_envelope(event: DomainEvent) -> bytes:
     )
 
 
-def _uuid(document: dict[str, Any], key: str) -> UUID:
-    value = document[key]
-    if not isinstance(value, str):
-        raise MalformedEvent(f"{key} must be a string")
-    try:
-        return UUID(value)
-    except ValueError:
-        raise MalformedEvent(f"{key} is not a UUID") from None
+class _WireEnvelope(msgspec.Struct, frozen=True):
+    """Every field required; strict types (no number for a string, no bool for an int).
+
+    `event_type` is read as a string and checked against `EventType` here, so an unknown
+    value is reported without being echoed into the consumer's logs.
+    """
+
+    event_id: UUID
+    event_type: str
+    occurred_at: Annotated[datetime, msgspec.Meta(tz=True)]
+    aggregate_id: UUID
+    user_id: Annotated[str, msgspec.Meta(min_length=1)]
+    schema_version: Annotated[int, msgspec.Meta(ge=1)]
+    payload: dict[str, Any]
 
 
-def _occurred_at(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise MalformedEvent("occurred_at must be a string")
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise MalformedEvent("occurred_at is not ISO-8601") from None
-    if moment.tzinfo is None:
-        raise MalformedEvent("occurred_at has no timezone")
-    return moment.astimezone(UTC)
-
-
-def _event_type(value: Any) -> EventType:
-    try:
-        return EventType(value)
-    except ValueError:
-        raise MalformedEvent("unknown event_type") from None
+_DECODER: Final = msgspec.json.Decoder(_WireEnvelope)
 
 
 def decode_envelope(body: bytes) -> DomainEvent:
     """Parse and validate an envelope; raises `MalformedEvent` on anything invalid."""
     try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise MalformedEvent("body is not JSON") from None
-    if not isinstance(document, dict):
-        raise MalformedEvent("envelope must be a JSON object")
-    missing = _FIELDS - document.keys()
-    if missing:
-        raise MalformedEvent(f"missing fields: {', '.join(sorted(missing))}")
-    user_id = document["user_id"]
-    if not isinstance(user_id, str) or not user_id:
-        raise MalformedEvent("user_id must be a non-empty string")
-    version = document["schema_version"]
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise MalformedEvent("schema_version must be a positive integer")
-    payload = document["payload"]
-    if not isinstance(payload, dict):
-        raise MalformedEvent("payload must be a JSON object")
+        wire = _DECODER.decode(body)
+    except msgspec.DecodeError as exc:  # also msgspec.ValidationError, its subclass
+        raise MalformedEvent(str(exc)) from None
+    try:
+        event_type = EventType(wire.event_type)
+    except ValueError:
+        raise MalformedEvent("unknown event_type") from None
     return DomainEvent(
-        event_id=_uuid(document, "event_id"),
-        event_type=_event_type(document["event_type"]),
-        occurred_at=_occurred_at(document["occurred_at"]),
-        aggregate_id=_uuid(document, "aggregate_id"),
-        user_id=user_id,
-        schema_version=version,
-        payload=payload,
+        event_id=wire.event_id,
+        event_type=event_type,
+        occurred_at=wire.occurred_at.astimezone(UTC),
+        aggregate_id=wire.aggregate_id,
+        user_id=wire.user_id,
+        schema_version=wire.schema_version,
+        payload=wire.payload,
     )
 
 
