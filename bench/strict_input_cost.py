@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from starlette.types import Message
-from wallet_api.auth.failure_throttle import AuthFailureThrottle
+from wallet_api.http.failure_throttle import AuthFailureThrottle
 from wallet_api.http.strict_json import loads_unique_keys
 from wallet_api.routes.strict_route import UniqueKeysRequest
 

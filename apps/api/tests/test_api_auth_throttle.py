@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from wallet_api.auth.failure_throttle import AuthFailureThrottle, client_key
+from wallet_api.http.failure_throttle import AuthFailureThrottle, client_key
 from wallet_api_testkit import SERVICE_KEY, Api, StartApi, assert_error, record_error_response
 from wallet_infra.config.settings import Settings
 

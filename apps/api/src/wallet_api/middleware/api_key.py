@@ -4,7 +4,7 @@ A key scoped to one wallet that names another wallet in the path is answered exa
 like a missing wallet (404, same body), so it cannot probe which wallets exist. The
 wallet's user_id is bound to the request's log context from here on.
 
-Failed attempts are throttled per client address (`auth/failure_throttle.py`): an
+Failed attempts are throttled per client address (`http/failure_throttle.py`): an
 address out of attempts gets 429 `RATE_LIMITED` with `Retry-After` before its key is
 even looked at.
 """
@@ -18,10 +18,10 @@ import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 from wallet_domain.errors import RateLimited, Unauthorized, WalletNotFound
 
-from wallet_api.auth.failure_throttle import AuthFailureThrottle
 from wallet_api.auth.keyring import KeyRing
 from wallet_api.errors.responses import send_error
 from wallet_api.http.context import PRINCIPAL, state_of
+from wallet_api.http.failure_throttle import AuthFailureThrottle
 from wallet_api.middleware.headers import header
 
 # Probes, scrapes and the API description need no key.

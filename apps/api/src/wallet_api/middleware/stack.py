@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from wallet_infra.config.settings import Settings
 
-from wallet_api.auth.failure_throttle import AuthFailureThrottle
 from wallet_api.auth.keyring import KeyRing, key_id
+from wallet_api.http.failure_throttle import AuthFailureThrottle
 from wallet_api.http.rate_limiter import RateLimiter
 from wallet_api.middleware.api_key import ApiKeyMiddleware
 from wallet_api.middleware.body_limit import BodyLimitMiddleware
