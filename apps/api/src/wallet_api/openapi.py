@@ -5,7 +5,8 @@ API answers validation failures with 400 and the error envelope (documented per 
 and 422 only means IDEMPOTENCY_KEY_REUSED. The X-API-Key scheme is declared globally;
 the probes opt out with an empty `security`. Two input rules only known here are added:
 `Idempotency-Key` is required (optional at the HTTP layer only so that the domain reports
-its absence), and `currency` in requests is one of the configured currencies.
+its absence), and `currency` in requests is one of the configured currencies. Every
+documented error is offered in both formats: the envelope and RFC 9457 problem details.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any, Final
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from wallet_api.errors.problem_details import PROBLEM_JSON
 from wallet_api.routes.params import IDEMPOTENCY_KEY_HEADER
 from wallet_api.schemas.constraints import IDEMPOTENCY_KEY_RULE
+from wallet_api.schemas.errors import ErrorEnvelope, ProblemDetails
 
 _SCHEME: Final = "ApiKey"
 _FASTAPI_VALIDATION_SCHEMAS: Final = ("HTTPValidationError", "ValidationError")
@@ -62,6 +65,22 @@ def _enumerate_currencies(schema: dict[str, Any], currencies: frozenset[str]) ->
             properties["currency"]["enum"] = enum
 
 
+def _offer_problem_details(schema: dict[str, Any]) -> None:
+    """Every error documented with the envelope is also offered as problem+json."""
+    envelope_ref = f"#/components/schemas/{ErrorEnvelope.__name__}"
+    problem_ref = f"#/components/schemas/{ProblemDetails.__name__}"
+    offered = False
+    for operation in _operations(schema):
+        for response in operation.get("responses", {}).values():
+            content = response.get("content", {})
+            if content.get("application/json", {}).get("schema", {}).get("$ref") == envelope_ref:
+                content[PROBLEM_JSON] = {"schema": {"$ref": problem_ref}}
+                offered = True
+    if offered:
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components[ProblemDetails.__name__] = ProblemDetails.model_json_schema()
+
+
 def install_openapi(app: FastAPI, *, currencies: frozenset[str]) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -74,6 +93,7 @@ def install_openapi(app: FastAPI, *, currencies: frozenset[str]) -> None:
             _drop_framework_422(schema)
             _require_idempotency_key(schema)
             _enumerate_currencies(schema, currencies)
+            _offer_problem_details(schema)
             components = schema.setdefault("components", {})
             components.setdefault("securitySchemes", {})[_SCHEME] = {
                 "type": "apiKey",

@@ -11,6 +11,7 @@ from wallet_api.http.rate_limiter import RateLimiter
 from wallet_api.middleware.api_key import ApiKeyMiddleware
 from wallet_api.middleware.body_limit import BodyLimitMiddleware
 from wallet_api.middleware.deadline import DeadlineMiddleware
+from wallet_api.middleware.problem_details import ProblemDetailsMiddleware
 from wallet_api.middleware.rate_limit import RateLimitMiddleware
 from wallet_api.middleware.recovery import RecoveryMiddleware
 from wallet_api.middleware.request_id import RequestIdMiddleware
@@ -29,12 +30,14 @@ def auth_failure_throttle(settings: Settings) -> AuthFailureThrottle | None:
 
 
 def install_middlewares(app: FastAPI, settings: Settings) -> None:
-    """Outermost first: request id → access log + metrics → recovery → deadline →
+    """Outermost first: request id → access log + metrics → problem details → recovery →
+    deadline →
     API key → rate limit → body limit → (Dishka request container, added by
     setup_dishka) → routes.
 
     Request id, log and metrics wrap everything, so even a 401, 413, 429 or 500 is logged
-    and counted with its id; recovery sits inside them so they see its 500; the key is
+    and counted with its id; problem details sits over every source of an error (the
+    recovery's 500 included); recovery sits inside them so they see its 500; the key is
     checked before the body is read (failed keys throttled per client address there), and
     the rate limit right after it (it limits per key, and refuses before any body is read
     or DB connection taken). Starlette adds each middleware outside the previous one,
@@ -52,5 +55,6 @@ def install_middlewares(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(ApiKeyMiddleware, keyring=KeyRing(settings.api_keys), throttle=throttle)
     app.add_middleware(DeadlineMiddleware, seconds=settings.request_timeout_s)
     app.add_middleware(RecoveryMiddleware)
+    app.add_middleware(ProblemDetailsMiddleware)
     app.add_middleware(RequestTelemetryMiddleware)
     app.add_middleware(RequestIdMiddleware)

@@ -17,6 +17,18 @@ class ErrorEnvelope(ResponseBody):
     error: ErrorBody
 
 
+class ProblemDetails(ResponseBody):
+    """RFC 9457 problem details: the same error, for `Accept: application/problem+json`."""
+
+    type: str  # urn:wallet:problem:<code in lower case, dashes>
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str
+    details: dict[str, Any]
+
+
 _DESCRIPTIONS: Final = {
     400: "VALIDATION_ERROR: bad JSON, types, ranges, unknown currency, bad cursor",
     401: "UNAUTHORIZED: missing or invalid API key",
