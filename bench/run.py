@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import os
 import shutil
@@ -259,11 +258,7 @@ async def main_async(args: argparse.Namespace) -> int:
         # in the middle of a measurement.
         await conn.execute("VACUUM ANALYZE transactions")
         depth = args.page_limit * (args.deep_page - 1)
-        deep_cursor = (
-            base64.urlsafe_b64encode(b"v1:" + await cursor_at_depth(conn, history_user, depth))
-            .decode()
-            .rstrip("=")
-        )
+        deep_cursor = await cursor_at_depth(conn, history_user, depth)
     finally:
         await conn.close()
 

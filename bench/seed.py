@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import asyncpg
+from wallet_domain.model.pagination import LedgerPosition, encode_cursor
 
 BENCH_FUNDS = 10**12
 
@@ -60,12 +63,15 @@ async def seed_history(conn: asyncpg.Connection, user_id: str, rows: int) -> Non
     await conn.execute("ANALYZE transactions")
 
 
-async def cursor_at_depth(conn: asyncpg.Connection, user_id: str, offset: int) -> bytes:
-    """The id after which page `offset / limit + 1` starts (newest first)."""
+async def cursor_at_depth(conn: asyncpg.Connection, user_id: str, offset: int) -> str:
+    """The cursor after which page `offset / limit + 1` starts (newest first)."""
     row = await conn.fetchrow(
-        "SELECT id FROM transactions WHERE user_id = $1 ORDER BY id DESC OFFSET $2 LIMIT 1",
+        "SELECT created_at, id FROM transactions WHERE user_id = $1"
+        " ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1",
         user_id,
         offset - 1,
     )
     assert row is not None, "history shorter than requested depth"
-    return row["id"].bytes
+    return encode_cursor(
+        LedgerPosition(created_at=row["created_at"], id=UUID(bytes=row["id"].bytes))
+    )

@@ -32,7 +32,7 @@ from wallet_infra.messaging.topology import (
     QUEUE_BINDINGS,
 )
 from wallet_metrics_consumer.main import make_app as make_metrics_app
-from wallet_relay.main import make_container as make_relay_container
+from wallet_relay.main import make_app as make_relay
 from wallet_testkit.contract_docs import BuiltInDefaults, export_main
 
 ROOT: Final = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def _description() -> str:
 
 
 async def _relay_broker(settings: Settings) -> RabbitBroker:
-    container = make_relay_container(settings=settings)
+    container = make_relay(settings=settings).container
     try:
         return await container.get(RabbitBroker)
     finally:

@@ -43,7 +43,7 @@ from wallet_infra.config.settings import Settings
 from wallet_infra.ioc import GatewayHttpClient
 from wallet_infra.telemetry import instrument_http_client
 from wallet_metrics_consumer.main import make_app as make_metrics_consumer
-from wallet_relay.app import serve as serve_relay
+from wallet_relay.main import make_app as make_relay
 
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
@@ -170,7 +170,7 @@ async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
     consumer = make_metrics_consumer(settings=settings)
     stop = asyncio.Event()
     async with LifespanManager(api_app) as manager, TestApp(consumer):
-        relay = asyncio.create_task(serve_relay(settings, stop=stop), name="obs-relay")
+        relay = asyncio.create_task(make_relay(settings=settings).run(stop), name="obs-relay")
         try:
             async with httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=manager.app),

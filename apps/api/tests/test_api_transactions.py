@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import uuid
+from collections.abc import AsyncIterator
 
 import pytest
-from wallet_api.schemas.transactions import TransactionPage
-from wallet_api_testkit import Api, assert_error, new_user_id
+from wallet_api.schemas.transactions import TransactionOut, TransactionPage
+from wallet_api_testkit import Api, StartApi, assert_error, new_user_id
 
 
 async def _page(api: Api, user_id: str, **params: object) -> TransactionPage:
@@ -50,6 +53,69 @@ async def test_walk_sees_each_original_row_once_in_order_while_rows_are_added(
     seen_originals = [i for i in seen if i in set(originals)]
     assert seen_originals == list(reversed(originals))  # newest first, each exactly once
     assert len(seen) == len(set(seen))
+
+
+async def _walk(api: Api, user_id: str, *, limit: int) -> list[TransactionOut]:
+    seen: list[TransactionOut] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, object] = {"limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        page = await _page(api, user_id, **params)
+        seen += page.items
+        if page.next_cursor is None:
+            return seen
+        cursor = page.next_cursor
+
+
+@pytest.fixture
+async def roomy_api(start_api: StartApi) -> AsyncIterator[Api]:
+    """Generous gateway timeouts: many payments on one event loop must not time out."""
+    async with start_api(
+        gateway_connect_timeout_s=2.0, gateway_attempt_timeout_s=5.0, gateway_retry_budget_s=10.0
+    ) as api:
+        yield api
+
+
+async def test_order_agrees_with_the_timestamps_shown_under_concurrent_writes(
+    roomy_api: Api,
+) -> None:
+    """Deposits and payments (approved and declined, whose refunds come later) run all at
+    once; every page walk shows each row once, newest created_at first, ties by id."""
+    api = roomy_api
+    user_id = await api.funded_wallet(100_000)
+    writes = [api.deposit(user_id, 10 + i) for i in range(12)]
+    writes += [api.pay(user_id, 5, f"bill-{i}") for i in range(6)]
+    writes += [api.pay(user_id, 7, f"mock:declined:{i}") for i in range(4)]
+    statuses = sorted(r.status_code for r in await asyncio.gather(*writes))
+    assert statuses == [201] * 18 + [402] * 4
+
+    for limit in (1, 3, 50):
+        seen = await _walk(api, user_id, limit=limit)
+        assert len(seen) == 1 + 12 + 6 + 4 + 4  # the funding, then the writes and 4 refunds
+        assert len({item.id for item in seen}) == len(seen)
+        shown = [(item.created_at, item.id) for item in seen]
+        assert shown == sorted(shown, reverse=True)
+
+
+def _v1_cursor(entry_id: uuid.UUID) -> str:
+    """A cursor as the API issued them when pages were ordered by id alone."""
+    raw = b"v1:" + entry_id.bytes
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+async def test_a_cursor_issued_before_the_order_changed_still_resumes(api: Api) -> None:
+    user_id = await api.funded_wallet(1)
+    for amount in range(2, 6):
+        assert (await api.deposit(user_id, amount)).status_code == 201
+    everything = await _walk(api, user_id, limit=50)
+
+    rest = await _page(api, user_id, cursor=_v1_cursor(everything[1].id))
+    assert rest.items == everything[2:]
+    assert rest.next_cursor is None
+    stranger = await _page(api, user_id, cursor=_v1_cursor(uuid.uuid4()))
+    assert (stranger.items, stranger.next_cursor) == ([], None)
 
 
 async def test_last_page_has_null_cursor_and_default_limit_is_50(api: Api) -> None:
@@ -97,7 +163,8 @@ async def test_filters(api: Api) -> None:
         {"limit": "1.5"},
         {"cursor": "not-a-cursor"},
         {"cursor": ""},
-        {"cursor": "djE6"},  # the right prefix, too short
+        {"cursor": "djE6"},  # the old prefix, too short
+        {"cursor": "djI6"},  # the right prefix, too short
         {"type": "WITHDRAWAL"},
         {"type": "payment"},
         {"status": "DONE"},

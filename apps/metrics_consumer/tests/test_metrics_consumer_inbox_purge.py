@@ -15,7 +15,7 @@ from metrics_consumer_testkit import InboxStore, InMemoryInboxProvider
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.use_cases.count_payment_event import METRICS_CONSUMER
-from wallet_infra.consuming.inbox_purge import PURGE_BATCH
+from wallet_infra.config.settings import INBOX_PURGE_BATCH
 from wallet_metrics_consumer.main import make_app
 from wallet_testkit.amqp import RabbitVhost
 from wallet_testkit.consumers import NoPause, live_settings, on_test_broker, started, unit_settings
@@ -48,7 +48,7 @@ async def test_the_purge_runs_every_interval_with_the_configured_retention() -> 
         assert "wallet_consumer_inbox_purged_total" in {n for n, _ in await scrape(app)}
 
     assert {(consumer, limit) for consumer, _, limit in store.forgets} == {
-        (METRICS_CONSUMER, PURGE_BATCH)
+        (METRICS_CONSUMER, INBOX_PURGE_BATCH)
     }
     for _, cutoff, _ in store.forgets:
         assert abs(cutoff - (started_at - timedelta(hours=48))) < timedelta(seconds=30)
@@ -60,32 +60,32 @@ def test_a_retention_under_a_day_is_refused_at_start_up() -> None:
 
 
 async def test_a_round_stops_at_the_configured_cap_and_the_next_one_carries_on() -> None:
-    store = InboxStore(expired=PURGE_BATCH * 3 + 100)
+    store = InboxStore(expired=INBOX_PURGE_BATCH * 3 + 100)
     app = make_app(
         InMemoryInboxProvider(store),
         NoPause(),
-        settings=unit_settings(inbox_purge_max_rows_per_round=PURGE_BATCH * 2 + 500, **FAST),
+        settings=unit_settings(inbox_purge_max_rows_per_round=INBOX_PURGE_BATCH * 2 + 500, **FAST),
     )
 
     async with on_test_broker(app):
 
         async def all_purged() -> bool:
-            return await _purged(app) == PURGE_BATCH * 3 + 100
+            return await _purged(app) == INBOX_PURGE_BATCH * 3 + 100
 
         await eventually(all_purged, timeout_s=TIMEOUT_S)
 
     limits = [limit for _, _, limit in store.forgets]
     # Round 1: two full batches, then one cut to the cap; round 2: a batch finds the last
     # 100 (later rounds find nothing).
-    assert limits[:4] == [PURGE_BATCH, PURGE_BATCH, 500, PURGE_BATCH]
-    assert set(limits[4:]) <= {PURGE_BATCH}
+    assert limits[:4] == [INBOX_PURGE_BATCH, INBOX_PURGE_BATCH, 500, INBOX_PURGE_BATCH]
+    assert set(limits[4:]) <= {INBOX_PURGE_BATCH}
 
 
 def test_a_cap_under_one_batch_is_refused_at_start_up() -> None:
     assert unit_settings().inbox_purge_max_rows_per_round == 1_000_000
-    assert unit_settings(inbox_purge_max_rows_per_round=PURGE_BATCH)
+    assert unit_settings(inbox_purge_max_rows_per_round=INBOX_PURGE_BATCH)
     with pytest.raises(ValueError, match="inbox_purge_max_rows_per_round"):
-        unit_settings(inbox_purge_max_rows_per_round=PURGE_BATCH - 1)
+        unit_settings(inbox_purge_max_rows_per_round=INBOX_PURGE_BATCH - 1)
 
 
 # ------------------------------------------------------------------- real PostgreSQL

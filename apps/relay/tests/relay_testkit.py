@@ -15,7 +15,7 @@ from wallet_domain.model.events import DomainEvent, EventType
 from wallet_infra.config.settings import Settings
 from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence.tables import outbox as outbox_table
-from wallet_relay.app import serve
+from wallet_relay.main import make_app
 from wallet_testkit import outbox
 from wallet_testkit.amqp import QueueCollector
 
@@ -58,9 +58,10 @@ def collecting(amqp_url: str, queue: str) -> QueueCollector:
 async def running_relay(
     settings: Settings, *overrides: Provider
 ) -> AsyncIterator[asyncio.Task[None]]:
-    """`serve()` as a task; stopped (gracefully, through its stop event) on exit."""
+    """The relay (`make_app(...).run`) as a task; stopped (gracefully, through its stop
+    event) on exit."""
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(settings, *overrides, stop=stop))
+    task = asyncio.create_task(make_app(*overrides, settings=settings).run(stop))
     try:
         yield task
     finally:

@@ -12,11 +12,11 @@ from wallet_infra.config.settings import Settings
 from wallet_infra.messaging.publisher import FaststreamEventPublisher
 from wallet_infra.persistence.outbox_relay_store import AsyncpgOutboxRelayStore, RelayTransaction
 from wallet_relay.config import RelayConfig
-from wallet_relay.main import make_container
+from wallet_relay.main import make_app
 
 
 async def test_the_container_wires_the_relay() -> None:
-    container = make_container(settings=Settings())
+    container = make_app(settings=Settings()).container
     try:
         broker = await container.get(RabbitBroker)
         publisher = await container.get(EventPublisher)

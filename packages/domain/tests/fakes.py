@@ -28,7 +28,7 @@ from wallet_domain.errors import (
 )
 from wallet_domain.model.events import DomainEvent, EventType, event_for
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
-from wallet_domain.model.pagination import LedgerFilter
+from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.provider import ServiceProvider
 from wallet_domain.model.settle_backoff import SettleBackoff
 from wallet_domain.model.settlement import Settlement
@@ -378,18 +378,18 @@ class FakeLedger(Ledger):
         return candidates[0]
 
     async def page(
-        self, user_id: str, filters: LedgerFilter, *, before: UUID | None, limit: int
+        self, user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
     ) -> list[LedgerEntry]:
         rows = [
             e
             for e in self._tx.tables.ledger.values()
             if e.user_id == user_id
-            and (before is None or e.id < before)
+            and (before is None or (e.created_at, e.id) < (before.created_at, before.id))
             and (filters.type is None or e.type is filters.type)
             and (filters.status is None or e.status is filters.status)
             and (filters.currency is None or e.money.currency == filters.currency)
         ]
-        return sorted(rows, key=lambda e: e.id, reverse=True)[:limit]
+        return sorted(rows, key=lambda e: (e.created_at, e.id), reverse=True)[:limit]
 
 
 class FakeIdempotencyStore(IdempotencyStore):

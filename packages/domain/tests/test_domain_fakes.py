@@ -11,7 +11,7 @@ from wallet_domain.deadline import Deadline
 from wallet_domain.errors import GatewayUnavailable, ValidationError, WalletAlreadyExists
 from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
-from wallet_domain.model.pagination import LedgerFilter
+from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.settlement import Settlement
 from wallet_domain.model.transaction import (
     LedgerEntry,
@@ -140,11 +140,13 @@ async def test_ledger_pages_newest_first_with_filters(world: World) -> None:
     world.seed_wallet("alice", USD=1, EUR=2, GBP=3)
     world.seed_wallet("bob", USD=4)
     ledger = world.scope().ledger
-    ids = [e.id for e in world.db.entries(user_id="alice")]
+    entries = world.db.entries(user_id="alice")
+    ids = [e.id for e in entries]
     assert [e.id for e in await ledger.page("alice", LedgerFilter(), before=None, limit=10)] == (
         ids[::-1]
     )
-    assert [e.id for e in await ledger.page("alice", LedgerFilter(), before=ids[2], limit=1)] == [
+    third = LedgerPosition.of(entries[2])
+    assert [e.id for e in await ledger.page("alice", LedgerFilter(), before=third, limit=1)] == [
         ids[1]
     ]
     eur = await ledger.page("alice", LedgerFilter(currency="EUR"), before=None, limit=10)

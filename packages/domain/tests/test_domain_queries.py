@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import PaymentNotFound, ValidationError, WalletNotFound
-from wallet_domain.model.pagination import decode_cursor, encode_cursor
+from wallet_domain.model.pagination import LedgerPosition, decode_cursor, encode_cursor
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.model.wallet import Balance
 from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
@@ -17,7 +20,7 @@ from wallet_domain.use_cases.get_payment import GetPaymentRequest
 from wallet_domain.use_cases.list_transactions import ListTransactionsRequest
 from wallet_domain.use_cases.pay import PayRequest
 
-from .fakes import PROVIDER, RETIRED, WATER, World
+from .fakes import EPOCH, PROVIDER, RETIRED, WATER, World
 
 
 async def _pay(world: World, key: str, amount: int, currency: str = "USD") -> None:
@@ -55,7 +58,7 @@ def _newest_first(world: World, **where: Any) -> list[LedgerEntry]:
             for e in world.db.entries(user_id="alice")
             if all(getattr(e, k) == v for k, v in where.items())
         ),
-        key=lambda e: e.id,
+        key=lambda e: (e.created_at, e.id),
         reverse=True,
     )
 
@@ -129,7 +132,7 @@ async def test_pages_walk_the_whole_ledger_newest_first(history: World) -> None:
         seen.extend(page.items)
         if page.next_cursor is None:
             break
-        assert decode_cursor(page.next_cursor) == page.items[-1].id
+        assert decode_cursor(page.next_cursor) == LedgerPosition.of(page.items[-1])
         cursor = page.next_cursor
     assert seen == expected
     assert pages == 2
@@ -187,6 +190,59 @@ async def test_filtered_pagination_keeps_the_filter(history: World) -> None:
     assert second.next_cursor is None
 
 
+def _clocks_disagree_with_ids(world: World) -> list[LedgerEntry]:
+    """alice's entries re-timed so that created_at order differs from id order (ids made
+    before a slower request took its timestamp, or by another process): newest first."""
+    world.seed_wallet("alice", USD=1, EUR=2, GBP=3, JPY=4)
+    ledger = world.db.committed.ledger
+    by_id = sorted(world.db.entries(user_id="alice"), key=lambda e: e.id)
+    offsets = [3, 1, 1, 0]  # seconds: the oldest id is the newest; two share a timestamp
+    for entry, seconds in zip(by_id, offsets, strict=True):
+        at = EPOCH + timedelta(seconds=seconds)
+        ledger[entry.id] = replace(entry, created_at=at, updated_at=at)
+    expected = [ledger[by_id[i].id] for i in (0, 2, 1, 3)]  # ties by id, descending
+    assert [e.id for e in expected] != sorted((e.id for e in expected), reverse=True)
+    return expected
+
+
+async def test_pages_follow_created_at_not_id_order(world: World) -> None:
+    expected = _clocks_disagree_with_ids(world)
+    seen: list[LedgerEntry] = []
+    cursor: str | None = None
+    while True:
+        page = await world.list_transactions().execute(
+            ListTransactionsRequest(user_id="alice", limit=1, cursor=cursor)
+        )
+        seen.extend(page.items)
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == expected
+
+
+def _v1_cursor(entry_id: UUID) -> str:
+    return base64.urlsafe_b64encode(b"v1:" + entry_id.bytes).decode().rstrip("=")
+
+
+async def test_a_v1_cursor_resumes_after_the_entry_it_names(world: World) -> None:
+    expected = _clocks_disagree_with_ids(world)
+    page = await world.list_transactions().execute(
+        ListTransactionsRequest(user_id="alice", cursor=_v1_cursor(expected[1].id))
+    )
+    assert page.items == expected[2:]
+    assert page.next_cursor is None
+
+
+async def test_a_v1_cursor_naming_no_entry_of_the_wallet_ends_the_walk(world: World) -> None:
+    _clocks_disagree_with_ids(world)
+    world.seed_wallet("bob", USD=1)
+    for stranger in (UUID(int=1), world.db.entries(user_id="bob")[0].id):
+        page = await world.list_transactions().execute(
+            ListTransactionsRequest(user_id="alice", cursor=_v1_cursor(stranger))
+        )
+        assert (page.items, page.next_cursor) == ([], None)
+
+
 async def test_history_is_per_wallet(history: World) -> None:
     history.seed_wallet("bob", USD=1)
     page = await history.list_transactions().execute(ListTransactionsRequest(user_id="bob"))
@@ -226,7 +282,10 @@ async def test_bad_enum_error_lists_the_allowed_values(history: World) -> None:
 async def test_history_of_an_unknown_wallet_is_not_found(world: World) -> None:
     with pytest.raises(WalletNotFound):
         await world.list_transactions().execute(
-            ListTransactionsRequest(user_id="ghost", cursor=encode_cursor(UUID(int=1)))
+            ListTransactionsRequest(
+                user_id="ghost",
+                cursor=encode_cursor(LedgerPosition(created_at=EPOCH, id=UUID(int=1))),
+            )
         )
 
 

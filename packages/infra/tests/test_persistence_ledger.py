@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wallet_domain.errors import ProviderNotFound, WalletNotFound
-from wallet_domain.model.pagination import LedgerFilter
+from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.transaction import (
     IllegalTransition,
     LedgerEntry,
@@ -135,13 +135,13 @@ async def collect_pages(
     ledger: SqlaLedger, user_id: str, filters: LedgerFilter, *, limit: int
 ) -> list[list[LedgerEntry]]:
     pages: list[list[LedgerEntry]] = []
-    before: UUID | None = None
+    before: LedgerPosition | None = None
     while True:
         page = await ledger.page(user_id, filters, before=before, limit=limit)
         if not page:
             return pages
         pages.append(page)
-        before = page[-1].id
+        before = LedgerPosition.of(page[-1])
 
 
 async def test_pages_run_newest_first_without_gaps_or_repeats(
@@ -159,7 +159,39 @@ async def test_pages_run_newest_first_without_gaps_or_repeats(
     pages = await collect_pages(ledger, user_id, LedgerFilter(), limit=5)
 
     assert [len(p) for p in pages] == [5, 5, 5, 5, 5, 5, 5, 1]
-    assert [e for p in pages for e in p] == sorted(written, key=lambda e: e.id, reverse=True)
+    assert [e for p in pages for e in p] == sorted(
+        written, key=lambda e: (e.created_at, e.id), reverse=True
+    )
+
+
+async def test_pages_follow_created_at_where_ids_disagree(
+    session: AsyncSession, user_id: str
+) -> None:
+    """Ids made in one order, timestamps taken in another (and two equal): pages follow
+    the timestamps, ties by id, whatever the page size."""
+    await open_wallet(session, user_id)
+    start = clock.now()
+    offsets_us = [5, 1, 3, 3, 0, 4]  # by id order, oldest id first
+    written = []
+    for offset in offsets_us:
+        entry = new_deposit(
+            id=ids.new_id(),
+            user_id=user_id,
+            money=Money(1, "USD"),
+            reference=None,
+            at=start + timedelta(microseconds=offset),
+        )
+        await SqlaWalletBalances(session=session).credit(user_id, entry.money)
+        await SqlaLedger(session=session).append(entry)
+        written.append(entry)
+    expected = sorted(written, key=lambda e: (e.created_at, e.id), reverse=True)
+    assert expected != sorted(written, key=lambda e: e.id, reverse=True)
+
+    for limit in (1, 2, 4, 10):
+        pages = await collect_pages(
+            SqlaLedger(session=session), user_id, LedgerFilter(), limit=limit
+        )
+        assert [e for p in pages for e in p] == expected
 
 
 @pytest.mark.parametrize(
@@ -192,7 +224,8 @@ async def test_pages_apply_filters(
 
     pages = await collect_pages(ledger, user_id, filters, limit=3)
 
-    expected = sorted((e for e in written if keep(e)), key=lambda e: e.id, reverse=True)
+    newest_first = sorted(written, key=lambda e: (e.created_at, e.id), reverse=True)
+    expected = [e for e in newest_first if keep(e)]
     assert [e for p in pages for e in p] == expected
     assert all(len(p) <= 3 for p in pages)
 

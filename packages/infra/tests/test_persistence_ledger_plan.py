@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any, Final
-from uuid import UUID
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from wallet_domain.model.pagination import LedgerFilter
+from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.transaction import TransactionStatus, TransactionType
 from wallet_infra.clock import SystemClock
 from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence.ledger_queries import page_statement
-from wallet_infra.persistence.tables import TRANSACTIONS_USER_ID_ID_IDX
+from wallet_infra.persistence.tables import TRANSACTIONS_USER_ID_CREATED_AT_ID_IDX
 
 # The planner weighs the user index against walking the primary key backwards and
 # filtering on user_id; it rightly picks the latter when one user owns a big share of the
@@ -69,28 +69,24 @@ def assert_index_range_scan(plan: dict[str, Any], user_index: str) -> None:
 class Ledger:
     """A connection whose `transactions` is the loaded temporary copy."""
 
-    def __init__(self, conn: AsyncConnection, written: list[UUID], user_index: str) -> None:
+    def __init__(
+        self, conn: AsyncConnection, written: list[LedgerPosition], user_index: str
+    ) -> None:
         self.conn = conn
-        self.written = written  # the user's ids, oldest first
-        self.user_index = user_index  # the copy of TRANSACTIONS_USER_ID_ID_IDX
+        self.written = written  # the user's positions, oldest first
+        self.user_index = user_index  # the copy of TRANSACTIONS_USER_ID_CREATED_AT_ID_IDX
 
 
 @pytest.fixture(scope="module")
 async def ledger(engine: AsyncEngine) -> AsyncIterator[Ledger]:
-    at = clock.now()
-    rows = [
-        (
-            ids.new_id(),
-            USER_ID if i % EVERY == 0 else f"plan-n{i % NEIGHBOURS}",
-            "DEPOSIT",
-            "COMPLETED",
-            1,
-            "USD" if i % 3 else "EUR",
-            at,
-            at,
-        )
-        for i in range(TOTAL_ROWS)
-    ]
+    start = clock.now()
+    rows: list[tuple[Any, ...]] = []
+    for i in range(TOTAL_ROWS):
+        # Times advance with the ids, a few rows share one (as under concurrent writes).
+        at = start + timedelta(microseconds=i // 4)
+        user_id = USER_ID if i % EVERY == 0 else f"plan-n{i % NEIGHBOURS}"
+        currency = "USD" if i % 3 else "EUR"
+        rows.append((ids.new_id(), user_id, "DEPOSIT", "COMPLETED", 1, currency, at, at))
     conn = await engine.connect()
     try:
         await conn.execute(
@@ -102,9 +98,12 @@ async def ledger(engine: AsyncEngine) -> AsyncIterator[Ledger]:
             "transactions", schema_name="pg_temp", records=rows, columns=COLUMNS
         )
         await conn.execute(text("ANALYZE pg_temp.transactions"))
-        user_index = await copied_index(conn, TRANSACTIONS_USER_ID_ID_IDX)
+        user_index = await copied_index(conn, TRANSACTIONS_USER_ID_CREATED_AT_ID_IDX)
         await conn.commit()
-        yield Ledger(conn, [row[0] for row in rows if row[1] == USER_ID], user_index)
+        written = [
+            LedgerPosition(created_at=row[6], id=row[0]) for row in rows if row[1] == USER_ID
+        ]
+        yield Ledger(conn, written, user_index)
     finally:
         # Never hand a connection whose `transactions` is a shadow back to the pool.
         await conn.invalidate()
@@ -159,7 +158,9 @@ FILTERS: Final = pytest.mark.parametrize(
 )
 
 
-async def page_plans(ledger: Ledger, filters: LedgerFilter, before: UUID | None) -> tuple[Any, Any]:
+async def page_plans(
+    ledger: Ledger, filters: LedgerFilter, before: LedgerPosition | None
+) -> tuple[Any, Any]:
     compiled = page_statement(USER_ID, filters, before=before, limit=LIMIT).compile(
         dialect=ledger.conn.dialect
     )

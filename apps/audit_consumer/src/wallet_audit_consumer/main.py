@@ -4,27 +4,40 @@ from __future__ import annotations
 
 from typing import Final
 
-from dishka import Provider
+from dishka import Provider, make_async_container
 from faststream.asgi import AsgiFastStream
+from prometheus_client import CollectorRegistry
 from wallet_infra.config.settings import Settings
-from wallet_infra.consuming.app_factory import build_consumer_app
-from wallet_infra.ioc.consumers import AuditConsumerProvider
+from wallet_infra.consuming.consumer_app import consumer_app, consumer_broker
+from wallet_infra.ioc.consumer_runtime import consumer_providers
+from wallet_infra.logging_setup import configure_logging
 from wallet_infra.messaging.topology import AUDIT_DLQ, AUDIT_QUEUE
 
+from wallet_audit_consumer.ioc import AuditConsumerProvider
 from wallet_audit_consumer.subscriber import subscribe
 
 APP_ID: Final = "wallet-audit-consumer"
 
 
 def make_app(*providers: Provider, settings: Settings | None = None) -> AsgiFastStream:
-    """audit.queue → audit_log, plus `/healthz` and `/metrics`. `providers` override the
-    defaults. Without `settings`, they are read from the env."""
-    return build_consumer_app(
+    """audit.queue → audit_log, plus `/healthz` and `/metrics`. `providers` are added
+    after the defaults and override them. Without `settings`, they are read from the env.
+    The registry is the app's own (not prometheus_client's global one), so apps built in
+    one process, as tests do, count separately."""
+    settings = settings or Settings()
+    configure_logging(log_format=settings.log_format, log_level=settings.log_level)
+    registry = CollectorRegistry()
+    broker = consumer_broker(settings, app_id=APP_ID)
+    container = make_async_container(
+        *consumer_providers(settings, broker=broker, queue=AUDIT_QUEUE.name, registry=registry),
+        AuditConsumerProvider(),
+        *providers,
+    )
+    return consumer_app(
         app_id=APP_ID,
-        settings=settings or Settings(),
-        queue=AUDIT_QUEUE,
+        broker=broker,
+        container=container,
+        registry=registry,
         dlq=AUDIT_DLQ,
         subscribe=subscribe,
-        consumer_provider=lambda _registry: AuditConsumerProvider(),
-        providers=providers,
     )

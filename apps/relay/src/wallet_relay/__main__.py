@@ -7,14 +7,14 @@ from wallet_infra.config.settings import Settings
 from wallet_infra.logging_setup import configure_logging
 from wallet_infra.telemetry import configure_telemetry
 
-from wallet_relay.app import serve
+from wallet_relay.main import SERVICE_NAME, make_app
 
 
 def main() -> None:
     settings = Settings()
-    configure_telemetry("wallet-relay")
+    configure_telemetry(SERVICE_NAME)
     configure_logging(log_format=settings.log_format, log_level=settings.log_level)
-    uvloop.run(serve(settings))
+    uvloop.run(make_app(settings=settings).serve())
 
 
 if __name__ == "__main__":

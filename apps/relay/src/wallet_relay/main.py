@@ -1,8 +1,10 @@
-"""Composition root of the relay: the one place its concrete adapters are chosen."""
+"""The relay's composition root: `make_app` is the only place adapters are chosen."""
 
 from __future__ import annotations
 
-from dishka import AsyncContainer, Provider, make_async_container
+from typing import Final
+
+from dishka import Provider, make_async_container
 from wallet_infra.config.settings import Settings
 from wallet_infra.ioc.core import CoreProvider
 from wallet_infra.ioc.database import DatabaseProvider
@@ -12,10 +14,13 @@ from wallet_infra.ioc.relay import OutboxRelayProvider
 from wallet_infra.ioc.settings import SettingsProvider
 
 from wallet_relay.ioc import RelayProvider
+from wallet_relay.lifespan import RelayApp
+
+SERVICE_NAME: Final = "wallet-relay"
 
 
 def relay_providers(settings: Settings) -> tuple[Provider, ...]:
-    """Everything the relay needs, in override order (later wins)."""
+    """Everything the relay needs from infra, in override order (later wins)."""
     return (
         SettingsProvider(settings),
         DatabaseProvider(),
@@ -23,11 +28,14 @@ def relay_providers(settings: Settings) -> tuple[Provider, ...]:
         CoreProvider(),
         MessagingProvider(),
         OutboxRelayProvider(),
-        RelayProvider(),
     )
 
 
-def make_container(*overrides: Provider, settings: Settings | None = None) -> AsyncContainer:
-    """The relay's container; tests pass override providers after the real ones."""
+def make_app(*providers: Provider, settings: Settings | None = None) -> RelayApp:
+    """Build the relay (nothing starts until `serve()` or `run(stop)`). `providers` are
+    added after the defaults and override them (tests swap adapters this way). Without
+    `settings`, they are read from the environment. Logging is the process's to set up
+    (`__main__`), so a test's log capture around the relay stays in place."""
     settings = settings or Settings()
-    return make_async_container(*relay_providers(settings), *overrides)
+    container = make_async_container(*relay_providers(settings), RelayProvider(), *providers)
+    return RelayApp(container=container, settings=settings)

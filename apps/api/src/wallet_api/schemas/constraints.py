@@ -9,12 +9,18 @@ and the document rejects what the API takes.
 
 from __future__ import annotations
 
+import base64
 from typing import Annotated, Any, Final
-from uuid import UUID
 
 from pydantic import Field, StrictInt, StrictStr
 from wallet_domain.model.idempotency import MAX_KEY_LENGTH
-from wallet_domain.model.pagination import MAX_PAGE_SIZE, encode_cursor
+from wallet_domain.model.pagination import (
+    CURSOR_BODY_SIZE,
+    CURSOR_PREFIX,
+    LEGACY_CURSOR_BODY_SIZE,
+    LEGACY_CURSOR_PREFIX,
+    MAX_PAGE_SIZE,
+)
 from wallet_domain.model.transaction import TransactionStatus, TransactionType
 
 USER_ID_RULE: Final[dict[str, Any]] = {
@@ -38,11 +44,18 @@ IDEMPOTENCY_KEY_RULE: Final[dict[str, Any]] = {
 }
 
 
+def _cursor_shape(prefix: bytes, body_size: int) -> str:
+    sample = base64.urlsafe_b64encode(prefix + bytes(body_size)).decode().rstrip("=")
+    head = sample[:4]  # the 3-byte version tag is exactly 4 base64 characters
+    return rf"{head}[A-Za-z0-9_-]{{{len(sample) - len(head)}}}"
+
+
 def _cursor_rule() -> dict[str, Any]:
-    """Cursors are opaque, but only the API's own encoding decodes: same prefix, same length."""
-    sample = encode_cursor(UUID(int=0))
-    prefix = sample[:4]  # the 3-byte version tag is exactly 4 base64 characters
-    return {"pattern": rf"^{prefix}[A-Za-z0-9_-]{{{len(sample) - len(prefix)}}}$"}
+    """Cursors are opaque, but only the API's own encodings decode: same prefix, same
+    length (today's, and the id-only one issued before pages followed created_at)."""
+    current = _cursor_shape(CURSOR_PREFIX, CURSOR_BODY_SIZE)
+    legacy = _cursor_shape(LEGACY_CURSOR_PREFIX, LEGACY_CURSOR_BODY_SIZE)
+    return {"pattern": rf"^({current}|{legacy})$"}
 
 
 CURSOR_RULE: Final = _cursor_rule()

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from wallet_domain.model.pagination import LedgerFilter
+from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry
 
 
@@ -24,7 +24,8 @@ class Ledger(Protocol):
         ...
 
     async def page(
-        self, user_id: str, filters: LedgerFilter, *, before: UUID | None, limit: int
+        self, user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
     ) -> list[LedgerEntry]:
-        """Up to `limit` entries with id < `before` (all if None), newest first."""
+        """Up to `limit` entries strictly before `before` (from the newest if None), newest
+        first: (created_at, id) descending."""
         ...

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TypeVar
+from uuid import UUID
 
 from wallet_domain.errors import ValidationError, WalletNotFound
 from wallet_domain.model.pagination import (
     DEFAULT_PAGE_SIZE,
     LedgerFilter,
     LedgerPage,
+    LedgerPosition,
     decode_cursor,
     encode_cursor,
     validate_limit,
@@ -32,9 +34,14 @@ class ListTransactionsRequest:
 
 
 class ListTransactions:
-    """Newest first, keyset-paginated: the cursor is the last id of the previous page, so
-    a page costs the same at any depth and rows inserted during a walk cause no
-    duplicates or gaps. `next_cursor` is null on the last page."""
+    """Newest first by created_at (ties by id), so the order is the one the timestamps
+    shown agree with, whichever clock or process made the ids. Keyset-paginated: the
+    cursor is the position of the previous page's last entry, so a page costs the same at
+    any depth and rows committed during a walk cause no duplicates. `next_cursor` is null
+    on the last page.
+
+    A cursor from before this order (it names an entry by id only) resumes after that
+    entry; one that names no entry of this wallet ends the walk (an empty last page)."""
 
     def __init__(self, *, wallets: Wallets, ledger: Ledger, currencies: frozenset[str]) -> None:
         self._wallets = wallets
@@ -56,11 +63,17 @@ class ListTransactions:
         )
         if await self._wallets.get(user_id) is None:
             raise WalletNotFound(user_id=user_id)
+        if isinstance(before, UUID):
+            named = await self._ledger.get(user_id, before)
+            if named is None:
+                return LedgerPage(items=[], next_cursor=None)
+            before = LedgerPosition.of(named)
         rows = await self._ledger.page(user_id, filters, before=before, limit=limit + 1)
         items = rows[:limit]
         has_more = len(rows) > limit
         return LedgerPage(
-            items=items, next_cursor=encode_cursor(items[-1].id) if has_more else None
+            items=items,
+            next_cursor=encode_cursor(LedgerPosition.of(items[-1])) if has_more else None,
         )
 
 

@@ -12,16 +12,11 @@ interrupted batch is one statement, rolled back whole.
 
 from __future__ import annotations
 
-from typing import Final
-
 import structlog
 from prometheus_client import CollectorRegistry, Counter
 from wallet_domain.use_cases.purge_consumer_inbox import PurgeConsumerInbox, PurgeInboxRequest
 
 from wallet_infra.runtime.periodic import Periodic
-
-# Rows per DELETE: a few ms of locks and WAL each, few round trips for a day's records.
-PURGE_BATCH: Final = 1_000
 
 _log = structlog.get_logger("wallet.consumer")
 

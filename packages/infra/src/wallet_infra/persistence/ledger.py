@@ -2,7 +2,8 @@
 
 Immutability is the database's job (a trigger allows only a PENDING payment's single
 status move; `transactions_refund_once` makes "refunded at most once" a fact). Pages are
-keyset scans of the (user_id, id DESC) index, so a deep page costs what the first does.
+keyset scans of the (user_id, created_at DESC, id DESC) index, so a deep page costs what
+the first does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from uuid import UUID
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import PaymentNotFound, ProviderNotFound, WalletNotFound
-from wallet_domain.model.pagination import LedgerFilter
+from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.transaction import (
     IllegalTransition,
     LedgerEntry,
@@ -78,7 +79,7 @@ class SqlaLedger(Ledger):
         return None if row is None else entry_from_row(row)
 
     async def page(
-        self, user_id: str, filters: LedgerFilter, *, before: UUID | None, limit: int
+        self, user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
     ) -> list[LedgerEntry]:
         stmt = page_statement(user_id, filters, before=before, limit=limit)
         return [entry_from_row(row) for row in await self._session.execute(stmt)]

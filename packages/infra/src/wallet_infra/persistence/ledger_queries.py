@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from typing import Any, Final
-from uuid import UUID
 
-from sqlalchemy import ARRAY, Row, Select, all_, bindparam, literal_column, select
-from wallet_domain.model.pagination import LedgerFilter
+from sqlalchemy import ARRAY, Row, Select, all_, bindparam, literal, literal_column, select, tuple_
+from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.money import Money
 
@@ -34,19 +33,28 @@ CLAIM_STALE_PENDING: Final = (
 
 
 def page_statement(
-    user_id: str, filters: LedgerFilter, *, before: UUID | None, limit: int
+    user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
 ) -> Select[Any]:
-    """Newest first, strictly older than `before`; served by transactions_user_id_id_idx."""
+    """Newest first by (created_at, id), strictly after `before` in that order: one range
+    of transactions_user_id_created_at_id_idx, read in index order until `limit`."""
     conditions = [_t.c.user_id == user_id]
     if before is not None:
-        conditions.append(_t.c.id < before)
+        position = tuple_(
+            literal(before.created_at, _t.c.created_at.type), literal(before.id, _t.c.id.type)
+        )
+        conditions.append(tuple_(_t.c.created_at, _t.c.id) < position)
     if filters.type is not None:
         conditions.append(_t.c.type == filters.type.value)
     if filters.status is not None:
         conditions.append(_t.c.status == filters.status.value)
     if filters.currency is not None:
         conditions.append(_t.c.currency == filters.currency)
-    return select(*_t.c).where(*conditions).order_by(_t.c.id.desc()).limit(limit)
+    return (
+        select(*_t.c)
+        .where(*conditions)
+        .order_by(_t.c.created_at.desc(), _t.c.id.desc())
+        .limit(limit)
+    )
 
 
 def entry_row(entry: LedgerEntry) -> dict[str, Any]:

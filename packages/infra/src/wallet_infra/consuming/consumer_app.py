@@ -1,9 +1,9 @@
-"""The composition root every event consumer shares: one place that wires a queue's
-subscriber to the database, the broker, `/healthz`, `/metrics` and the DLQ depth gauge.
+"""What every event consumer app is built around: its broker, and the FastStream ASGI app
+that wires its queue's subscriber to `/healthz`, `/metrics`, the DLQ depth gauge and its
+background jobs.
 
-Each consumer app passes in what makes it itself (its queue and DLQ, its subscriber, its
-provider, its background jobs); the adapters are still chosen only here and in those
-providers.
+Each consumer's `main.make_app` builds its own container (infra's `consumer_providers`
+plus its own provider) and passes it in; the adapters are chosen there, not here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from dishka import Provider, make_async_container
+from dishka import AsyncContainer
 from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker, RabbitQueue
 from prometheus_client import CollectorRegistry
@@ -22,14 +22,6 @@ from wallet_infra.consuming.dlq_depth import DlqDepth
 from wallet_infra.consuming.routes import healthz_route, metrics_route
 from wallet_infra.consuming.startup_dependencies import StartupDependencies
 from wallet_infra.health import HealthProbe
-from wallet_infra.ioc import (
-    CoreProvider,
-    DatabaseProvider,
-    PersistenceProvider,
-    SettingsProvider,
-)
-from wallet_infra.ioc.consumers import ConsumerRuntimeProvider
-from wallet_infra.logging_setup import configure_logging
 from wallet_infra.messaging.broker import make_broker
 from wallet_infra.runtime.broker_connect import CONSUMER_BUDGET_S, connect_broker
 from wallet_infra.startup_heap import freeze_startup_heap
@@ -43,41 +35,30 @@ class BackgroundJob(Protocol):
     async def stop(self) -> None: ...
 
 
-def build_consumer_app(
-    *,
-    app_id: str,
-    settings: Settings,
-    queue: RabbitQueue,
-    dlq: RabbitQueue,
-    subscribe: Callable[[RabbitBroker, StartupDependencies], None],
-    consumer_provider: Callable[[CollectorRegistry], Provider],
-    background: Sequence[type[BackgroundJob]] = (),
-    providers: Sequence[Provider] = (),
-) -> AsgiFastStream:
-    """The subscriber plus `/healthz` and `/metrics` (delivery outcomes, lag, DLQ
-    depth). `background` jobs are taken from the container and started once consuming
-    has begun, stopped at shutdown before the container closes. `providers` come after
-    the defaults and override them. The registry is the app's own (not
-    prometheus_client's global one), so apps built in one process, as tests do, count
-    separately."""
-    configure_logging(log_format=settings.log_format, log_level=settings.log_level)
-    registry = CollectorRegistry()
+def consumer_broker(settings: Settings, *, app_id: str) -> RabbitBroker:
+    """The app's own broker (one per app, so tests can build many in one process)."""
     # No FastDepends: each handler takes the delivery from its decoder (`the_delivery`).
-    broker = make_broker(
+    return make_broker(
         settings.amqp_url,
         prefetch_count=settings.consumer_prefetch,
         app_id=app_id,
         apply_types=False,
     )
-    container = make_async_container(
-        SettingsProvider(settings),
-        DatabaseProvider(),
-        PersistenceProvider(),
-        CoreProvider(),
-        ConsumerRuntimeProvider(broker=broker, queue=queue.name, registry=registry),
-        consumer_provider(registry),
-        *providers,
-    )
+
+
+def consumer_app(
+    *,
+    app_id: str,
+    broker: RabbitBroker,
+    container: AsyncContainer,
+    registry: CollectorRegistry,
+    dlq: RabbitQueue,
+    subscribe: Callable[[RabbitBroker, StartupDependencies], None],
+    background: Sequence[type[BackgroundJob]] = (),
+) -> AsgiFastStream:
+    """The subscriber plus `/healthz` and `/metrics` (delivery outcomes, lag, DLQ depth)
+    of `registry`. `background` jobs are taken from the container and started once
+    consuming has begun, stopped at shutdown before the container closes."""
     dependencies = StartupDependencies()
     subscribe(broker, dependencies)
     dlq_depth = DlqDepth(broker=broker, dlq=dlq, registry=registry)
@@ -103,7 +84,7 @@ def build_consumer_app(
     async def health() -> HealthProbe:
         return await container.get(HealthProbe)
 
-    app = AsgiFastStream(
+    return AsgiFastStream(
         broker,
         asgi_routes=[("/healthz", healthz_route(health)), ("/metrics", metrics_route(registry))],
         on_startup=[prepare],
@@ -115,7 +96,6 @@ def build_consumer_app(
         # FastStream's own stdout handler.
         logger=logging.getLogger(app_id),
     )
-    return app
 
 
 async def _freeze_heap() -> None:

@@ -1,0 +1,83 @@
+"""The relay's life: wire the service from the container, relay until asked to stop
+(SIGTERM/SIGINT, or a test's event), close the container (pool, broker) last."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import structlog
+from dishka import AsyncContainer
+from faststream.rabbit import RabbitBroker
+from prometheus_client import CollectorRegistry, start_http_server
+from wallet_infra.config.settings import Settings
+
+from wallet_relay.config import RelayConfig
+from wallet_relay.metrics import RelayMetrics
+from wallet_relay.service import RelayService
+from wallet_relay.wakeup import OutboxWakeup
+
+_log = structlog.get_logger(__name__)
+
+
+class RelayApp:
+    """What `make_app` builds: the relay's container and settings, not started yet."""
+
+    def __init__(self, *, container: AsyncContainer, settings: Settings) -> None:
+        self.container = container
+        self._settings = settings
+
+    async def serve(self) -> None:
+        """Relay until SIGTERM (orchestrators) or SIGINT (Ctrl-C) asks for a graceful stop."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await self.run(stop)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until `stop` is set; the container is closed on the way out."""
+        settings = self._settings
+        config = RelayConfig.from_settings(settings)
+        try:
+            metrics = await self.container.get(RelayMetrics)
+            service = RelayService(
+                container=self.container,
+                broker=await self.container.get(RabbitBroker),
+                wakeup=OutboxWakeup(dsn=settings.database_url, max_backoff_s=config.max_backoff_s),
+                config=config,
+                metrics=metrics,
+            )
+            _log.info("relay starting", batch_size=config.batch_size)
+            with metrics_server(
+                metrics.registry, host=settings.relay_metrics_host, port=settings.relay_metrics_port
+            ):
+                await service.run(stop)
+        finally:
+            await self.container.close()
+
+
+@contextmanager
+def metrics_server(registry: CollectorRegistry, *, host: str, port: int) -> Iterator[None]:
+    """Serve `/metrics` of `registry` on a thread while the block runs (port 0: not at all).
+
+    A port already taken (a second relay on the host) is logged, not fatal: relaying
+    events matters more than exposing how it goes.
+    """
+    if not port:
+        yield
+        return
+    try:
+        server, thread = start_http_server(port, host, registry=registry)
+    except OSError as error:
+        _log.error("relay metrics not served", host=host, port=port, error=type(error).__name__)
+        yield
+        return
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
