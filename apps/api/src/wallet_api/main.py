@@ -19,7 +19,7 @@ from wallet_api.ioc import ApiProvider
 from wallet_api.lifespan import make_lifespan
 from wallet_api.middleware.stack import install_middlewares
 from wallet_api.openapi import install_openapi
-from wallet_api.routes import ROUTERS
+from wallet_api.routes import PUBLIC_METRICS_ROUTER, ROUTERS
 
 SERVICE_NAME: Final = "wallet-api"
 # Probes and scrapes: a span each every few seconds would drown the real traffic.
@@ -45,6 +45,8 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    if settings.api_metrics_public:
+        app.include_router(PUBLIC_METRICS_ROUTER)
     setup_dishka(container, app)
     install_middlewares(app, settings)
     install_openapi(app, currencies=settings.currencies)
