@@ -14,6 +14,7 @@ from wallet_infra.logging_setup import configure_logging
 from wallet_infra.startup_heap import freeze_startup_heap
 from wallet_infra.telemetry import configure_telemetry, tracing_disabled
 
+from wallet_api.docs_ui import fastapi_with_local_docs
 from wallet_api.errors.handlers import install_error_handlers
 from wallet_api.ioc import ApiProvider
 from wallet_api.lifespan import make_lifespan
@@ -36,7 +37,7 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
     container = make_async_container(
         *infra_providers(settings), ApiProvider(), FastapiProvider(), *providers
     )
-    app = FastAPI(
+    app = fastapi_with_local_docs(
         title="Wallet & Payments API",
         version="1.0.0",
         description="Wallets, deposits, payments to service providers, balances, history.",
