@@ -39,7 +39,7 @@ def test_the_server_config_is_the_factory_on_the_limited_protocol() -> None:
     assert (config.app, config.factory) == ("wallet_api.main:serve_app", True)
     assert (config.port, config.workers) == (8123, 3)
     assert config.access_log is False
-    assert (config.loop, config.http) == ("uvloop", LimitedHttpToolsProtocol)
+    assert (config.loop, config.http, config.ws) == ("uvloop", LimitedHttpToolsProtocol, "none")
     limits = config.limits
     assert (limits.max_header_bytes, limits.header_timeout_s) == (8192, 2.5)
     assert (limits.body_timeout_s, limits.max_connections) == (3.5, 77)

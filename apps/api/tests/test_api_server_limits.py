@@ -154,6 +154,21 @@ def test_an_oversized_head_is_431_before_the_app(server: Server) -> None:
     assert b"connection: close" in reply.lower()
 
 
+def test_an_oversized_request_line_is_431(server: Server) -> None:
+    reply = _one_request(server, _request("/healthz?q=" + "a" * (2 * MAX_HEADER_BYTES)))
+    assert _error_code(reply) == (431, "HEADERS_TOO_LARGE")
+
+
+def test_an_upgrade_request_is_answered_as_plain_http(server: Server) -> None:
+    """No WebSocket protocol takes the connection away from the limits."""
+    with server.connect() as sock:
+        sock.sendall(
+            _request("/healthz", b"Connection: Upgrade", b"Upgrade: websocket", close=False)
+        )
+        reply = _read_response(sock)
+    assert reply.startswith(b"HTTP/1.1 200 "), reply[:200]
+
+
 def test_many_small_headers_count_together(server: Server) -> None:
     headers = [b"X-H%d: %s" % (n, b"b" * 90) for n in range(MAX_HEADER_BYTES // 100 + 10)]
     reply = _one_request(server, _request("/healthz", *headers))

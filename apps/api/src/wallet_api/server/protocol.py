@@ -90,9 +90,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             if self._should_upgrade():
+                self._cancel_timer()  # the WebSocket protocol takes the connection over
                 self.handle_websocket_upgrade()
-            else:
+            else:  # answered as plain HTTP; the connection stays under the timers
                 self._unsupported_upgrade_warning()
+                self._rearm()
             return
         except httptools.HttpParserError:
             if self._refusal is not None:
