@@ -20,7 +20,12 @@ answered. This subclass enforces, before the app sees the request:
   client reliably gets the reply instead of a reset.
 
 A request arriving whole in one read (the usual case) arms no timer and costs a few
-attribute checks; timers run only while a head or body is incomplete.
+attribute checks (measured: ~1.4 us more per request than the stock protocol's ~14.5 us,
+next to the ~3 ms of CPU a payment takes); timers run only before a connection's first
+request and while a head or body is incomplete.
+
+It leans on the stock protocol's internals (`cycle`, `pipeline`, the parser callbacks),
+so a uvicorn upgrade must pass test_api_server_limits.py.
 """
 
 from __future__ import annotations
