@@ -138,6 +138,8 @@ def stack_settings(database_url: str, amqp_url: str, **overrides: Any) -> Settin
             "recovery_enabled": False,
             "relay_poll_interval_s": 0.2,
             "relay_metrics_port": 0,  # the test reads the registry, not a port
+            # In-process there is no `wallet-api` metrics port: read them on the API's.
+            "api_metrics_public": True,
             **overrides,
         }
     )

@@ -15,7 +15,7 @@ from wallet_api_testkit import (
     new_user_id,
 )
 
-PUBLIC = ["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"]
+PUBLIC = ["/healthz", "/readyz", "/openapi.json", "/docs"]
 
 
 def _wallet_routes(user_id: str) -> list[tuple[str, str, dict[str, object] | None]]:

@@ -59,11 +59,18 @@ async def test_readyz_is_503_naming_the_database(start_api: StartApi) -> None:
     assert "hunter2" not in response.text
 
 
-async def test_metrics_count_requests_by_route_template(api: Api) -> None:
-    user_id = await api.create_wallet()
-    await api.client.get(f"/wallets/{user_id}/balance")
-    await api.client.get("/no/such/path")
-    response = await api.client.get("/metrics")
+async def test_metrics_are_not_on_the_public_port_by_default(api: Api) -> None:
+    response = await api.client.get("/metrics", headers={"X-API-Key": ""})
+    assert response.status_code == 404
+    assert "http_requests_total" not in response.text
+
+
+async def test_metrics_count_requests_by_route_template(start_api: StartApi) -> None:
+    async with start_api(api_metrics_public=True) as api:
+        user_id = await api.create_wallet()
+        await api.client.get(f"/wallets/{user_id}/balance")
+        await api.client.get("/no/such/path")
+        response = await api.client.get("/metrics", headers={"X-API-Key": ""})
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
@@ -90,8 +97,8 @@ async def test_openapi_documents_the_api(api: Api) -> None:
         "/providers",
         "/healthz",
         "/readyz",
-        "/metrics",
     }
+    assert "/metrics" not in doc["paths"]
     assert doc["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
     assert "HTTPValidationError" not in response.text
     payment = doc["paths"]["/wallets/{user_id}/payments"]["post"]["responses"]

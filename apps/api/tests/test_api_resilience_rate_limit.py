@@ -61,7 +61,7 @@ def test_bucket_needs_a_rate_and_a_burst(bad: dict[str, float]) -> None:
 
 
 async def test_over_the_rate_is_429_with_retry_after_per_key(start_api: StartApi) -> None:
-    async with start_api(rate_limit_per_s=0.25, rate_limit_burst=3) as api:
+    async with start_api(rate_limit_per_s=0.25, rate_limit_burst=3, api_metrics_public=True) as api:
         for _ in range(3):
             assert (await api.client.get("/providers")).status_code == 200
         limited = await api.client.get("/providers")

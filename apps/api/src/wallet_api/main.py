@@ -14,12 +14,13 @@ from wallet_infra.logging_setup import configure_logging
 from wallet_infra.startup_heap import freeze_startup_heap
 from wallet_infra.telemetry import configure_telemetry, tracing_disabled
 
+from wallet_api.docs_ui import fastapi_with_local_docs
 from wallet_api.errors.handlers import install_error_handlers
 from wallet_api.ioc import ApiProvider
 from wallet_api.lifespan import make_lifespan
 from wallet_api.middleware.stack import install_middlewares
 from wallet_api.openapi import install_openapi
-from wallet_api.routes import ROUTERS
+from wallet_api.routes import PUBLIC_METRICS_ROUTER, ROUTERS
 
 SERVICE_NAME: Final = "wallet-api"
 # Probes and scrapes: a span each every few seconds would drown the real traffic.
@@ -36,7 +37,7 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
     container = make_async_container(
         *infra_providers(settings), ApiProvider(), FastapiProvider(), *providers
     )
-    app = FastAPI(
+    app = fastapi_with_local_docs(
         title="Wallet & Payments API",
         version="1.0.0",
         description="Wallets, deposits, payments to service providers, balances, history.",
@@ -48,6 +49,8 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    if settings.api_metrics_public:
+        app.include_router(PUBLIC_METRICS_ROUTER)
     setup_dishka(container, app)
     install_middlewares(app, settings)
     install_openapi(app, currencies=settings.currencies)

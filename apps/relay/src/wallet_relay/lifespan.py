@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import structlog
 from dishka import AsyncContainer
 from faststream.rabbit import RabbitBroker
-from prometheus_client import CollectorRegistry, start_http_server
 from wallet_infra.config.settings import Settings
+from wallet_infra.metrics.exposition_server import serve_metrics
 
 from wallet_relay.config import RelayConfig
 from wallet_relay.metrics import RelayMetrics
@@ -51,33 +49,12 @@ class RelayApp:
                 metrics=metrics,
             )
             _log.info("relay starting", batch_size=config.batch_size)
-            with metrics_server(
-                metrics.registry, host=settings.relay_metrics_host, port=settings.relay_metrics_port
+            with serve_metrics(
+                metrics.registry,
+                host=settings.relay_metrics_host,
+                port=settings.relay_metrics_port,
+                process="wallet-relay",
             ):
                 await service.run(stop)
         finally:
             await self.container.close()
-
-
-@contextmanager
-def metrics_server(registry: CollectorRegistry, *, host: str, port: int) -> Iterator[None]:
-    """Serve `/metrics` of `registry` on a thread while the block runs (port 0: not at all).
-
-    A port already taken (a second relay on the host) is logged, not fatal: relaying
-    events matters more than exposing how it goes.
-    """
-    if not port:
-        yield
-        return
-    try:
-        server, thread = start_http_server(port, host, registry=registry)
-    except OSError as error:
-        _log.error("relay metrics not served", host=host, port=port, error=type(error).__name__)
-        yield
-        return
-    try:
-        yield
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -1,8 +1,9 @@
 """The one mapping from error code to HTTP status (the table in docs/api.md, Errors).
 
-Keyed by the code string so API-only codes (METHOD_NOT_ALLOWED, which no domain rule
-raises: a wrong verb is neither bad input nor a missing resource) sit next to
-the domain's codes.
+Keyed by the code string so API-only codes sit next to the domain's: METHOD_NOT_ALLOWED
+(a wrong verb is neither bad input nor a missing resource) and the HTTP server's own
+refusals, sent before the app runs (headers too large, a request too slow to arrive, a
+process already holding its most connections).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Final
 from wallet_domain.errors import DomainError, ErrorCode, GatewayUnavailable, RateLimited
 
 METHOD_NOT_ALLOWED: Final = "METHOD_NOT_ALLOWED"
+HEADERS_TOO_LARGE: Final = "HEADERS_TOO_LARGE"
+REQUEST_TIMEOUT: Final = "REQUEST_TIMEOUT"
+SERVER_BUSY: Final = "SERVER_BUSY"
 
 HTTP_STATUS: Final[Mapping[str, int]] = MappingProxyType(
     {
@@ -22,15 +26,18 @@ HTTP_STATUS: Final[Mapping[str, int]] = MappingProxyType(
         ErrorCode.PAYMENT_DECLINED: 402,
         ErrorCode.NOT_FOUND: 404,
         METHOD_NOT_ALLOWED: 405,
+        REQUEST_TIMEOUT: 408,
         ErrorCode.INSUFFICIENT_FUNDS: 409,
         ErrorCode.WALLET_ALREADY_EXISTS: 409,
         ErrorCode.IDEMPOTENCY_IN_PROGRESS: 409,
         ErrorCode.PAYLOAD_TOO_LARGE: 413,
         ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
         ErrorCode.RATE_LIMITED: 429,
+        HEADERS_TOO_LARGE: 431,
         ErrorCode.INTERNAL: 500,
         ErrorCode.GATEWAY_ERROR: 502,
         ErrorCode.GATEWAY_UNAVAILABLE: 503,
+        SERVER_BUSY: 503,
         ErrorCode.GATEWAY_TIMEOUT: 504,
     }
 )

@@ -19,14 +19,26 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from wallet_domain.errors import RateLimited, Unauthorized, WalletNotFound
 
 from wallet_api.auth.keyring import KeyRing
+from wallet_api.docs_ui import DOCS_ASSET_PATHS
 from wallet_api.errors.responses import send_error
 from wallet_api.http.context import PRINCIPAL, state_of
 from wallet_api.http.failure_throttle import AuthFailureThrottle
 from wallet_api.middleware.headers import header
 
-# Probes, scrapes and the API description need no key.
-PUBLIC_PATHS: Final = frozenset(
-    {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# Probes, scrapes and the API description (with its docs pages' assets) need no key.
+PUBLIC_PATHS: Final = (
+    frozenset(
+        {
+            "/healthz",
+            "/readyz",
+            "/metrics",
+            "/openapi.json",
+            "/docs",
+            "/docs/oauth2-redirect",
+            "/redoc",
+        }
+    )
+    | DOCS_ASSET_PATHS
 )
 _WALLETS_PREFIX: Final = "/wallets/"
 _THROTTLED: Final = "too many failed API key attempts from this address"

@@ -1,4 +1,5 @@
-"""Prometheus HTTP metrics: request count and latency per route template and status.
+"""Prometheus HTTP metrics: request count and latency per route template and status, and
+the HTTP server's refusals (requests cut before the app saw them) by reason.
 
 Labels use the route *template* (`/wallets/{user_id}/balance`), never the raw path, so
 user ids stay out of metrics and label cardinality stays bounded.
@@ -13,6 +14,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client import multiprocess as prometheus_multiprocess
 
 UNMATCHED: Final = "unmatched"
+MULTIPROC_DIR_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
 _METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 REQUESTS: Final = Counter(
@@ -25,6 +27,12 @@ LATENCY: Final = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 
+REFUSED: Final = Counter(
+    "http_server_refusals_total",
+    "Requests or connections the HTTP server cut before the app ran, by reason.",
+    ["reason"],
+)
+
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:
     method = method if method in _METHODS else "OTHER"
@@ -32,11 +40,16 @@ def observe(method: str, route: str, status: int, seconds: float) -> None:
     LATENCY.labels(method, route, str(status)).observe(seconds)
 
 
-def exposition() -> bytes:
-    """The text exposition. With several uvicorn workers, set PROMETHEUS_MULTIPROC_DIR
-    so every worker's samples are aggregated instead of one worker's being shown."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+def exposition_registry() -> CollectorRegistry:
+    """What a scrape reads: with PROMETHEUS_MULTIPROC_DIR (several uvicorn workers),
+    every worker's samples aggregated from that directory; else this process's own."""
+    if os.environ.get(MULTIPROC_DIR_ENV):
         registry = CollectorRegistry()
         prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry)
-    return generate_latest(REGISTRY)
+        return registry
+    return REGISTRY
+
+
+def exposition() -> bytes:
+    """The text exposition of `exposition_registry()`."""
+    return generate_latest(exposition_registry())

@@ -1,4 +1,8 @@
-"""Routers, one per resource. Each handler: schema → domain request → use case → response."""
+"""Routers, one per resource. Each handler: schema → domain request → use case → response.
+
+`metrics.router` is not among ROUTERS: the API's metrics have a port of their own, and
+the public port serves them only when the settings ask (see `make_app`).
+"""
 
 from __future__ import annotations
 
@@ -25,5 +29,5 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     transactions.router,
     providers.router,
     health.router,
-    metrics.router,
 )
+PUBLIC_METRICS_ROUTER: Final = metrics.router

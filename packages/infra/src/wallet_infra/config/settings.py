@@ -130,6 +130,19 @@ class Settings(BaseSettings):
     # 0 in either turns the limit off.
     rate_limit_per_s: float = Field(100.0, ge=0)
     rate_limit_burst: int = Field(200, ge=0)
+    # HTTP server limits, per process, enforced before the app sees a request: the request
+    # line and headers together (431 past it), the time to receive them (from the
+    # connection's start for its first request; 408), the time to receive a body once its
+    # headers are in (408), and open connections (a request on one past the cap gets 503).
+    api_max_header_bytes: int = Field(16384, ge=1024, le=1_048_576)
+    api_header_timeout_s: float = Field(5.0, gt=0)
+    api_body_timeout_s: float = Field(5.0, gt=0)
+    api_max_connections: int = Field(1000, ge=1)
+    # The API's Prometheus `/metrics`: on a port of its own (0 = not served), and on the
+    # public API port (where it needs no key) only when api_metrics_public is set.
+    api_metrics_host: str = "127.0.0.1"
+    api_metrics_port: int = Field(9103, ge=0, le=65535)
+    api_metrics_public: bool = False
     # Recovery of PENDING payments: only payments older than this are touched, so a
     # request still inside its deadline settles its own; it is kept >= 2x the deadline.
     recovery_enabled: bool = True
