@@ -149,18 +149,18 @@ def movement_id(op: Sent) -> str | None:
     return str(payment_id) if payment_id else None
 
 
-async def drive(client: httpx.AsyncClient, run: Run) -> None:
+async def drive(client: httpx.AsyncClient, run: Run, ops: int = OPS) -> None:
     """Batches of concurrent requests; about one in eight reuses the key of a request
     from an earlier batch. A key its first request left free (a 503) is reused at most
     once, so what its reuse must get is known."""
     settled: list[Sent] = []
     freed_and_reused: set[str] = set()
     n = 0
-    while n < OPS:
+    while n < ops:
         batch: list[Sent] = []
         fresh: list[Sent] = []
         reuses: list[tuple[Sent, Sent, str]] = []
-        for _ in range(min(BATCH, OPS - n)):
+        for _ in range(min(BATCH, ops - n)):
             original = run.rng.choice(settled) if settled else None
             if original is not None and run.rng.random() < 0.12:
                 again, how = run.reuse(original)
