@@ -138,6 +138,34 @@ def user_id() -> str:
     return f"u-{uuid4().hex[:12]}"
 
 
+# --------------------------------------------------------------------------- markers
+#
+# A test that needs PostgreSQL or RabbitMQ is marked `integration` by the fixtures it uses
+# (directly or through others: every database fixture depends on `database_url`, every
+# broker fixture on `rabbit_control_and_url`), so `pytest -m "not integration"` is a run
+# with no services that cannot forget a test. A test reaching a service some other way
+# carries the mark itself.
+#
+# A test using `broker_outage` stops RabbitMQ for every client of the host: it is marked
+# `broker_outage` and runs after every other test of the session, so nothing of this
+# session uses the broker meanwhile (`-m "not broker_outage"` leaves them out).
+
+SERVICE_FIXTURES: Final = frozenset({"database_url", "rabbit_control_and_url"})
+OUTAGE_FIXTURE: Final = "broker_outage"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects on the marks
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & SERVICE_FIXTURES:
+            item.add_marker(pytest.mark.integration)
+        if OUTAGE_FIXTURE in fixtures:
+            item.add_marker(pytest.mark.broker_outage)
+    # Stable: every other test keeps its order, the outage tests go last in theirs.
+    items.sort(key=lambda item: item.get_closest_marker(OUTAGE_FIXTURE) is not None)
+
+
 # --------------------------------------------------------------------------- RabbitMQ
 #
 # The broker comes from `WALLET_TEST_AMQP_URL` if set, else from a throwaway RabbitMQ

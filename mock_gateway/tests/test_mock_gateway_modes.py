@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from mock_gateway.modes import Mode
+from wallet_testkit.polling import eventually
 
 Body = Callable[..., dict[str, object]]
 MakeClient = Callable[..., httpx.AsyncClient]
@@ -103,10 +104,13 @@ async def test_latency_delays_then_approves(
 async def test_hanging_does_not_block_other_requests(
     make_client: MakeClient, body: Body, post: Post
 ) -> None:
-    async with make_client(mode="timeout", hang_s=0.5) as client:
+    async with make_client(mode="timeout", hang_s=1.0) as client:
         hanging = asyncio.create_task(post(client, body("p1")))
-        await asyncio.sleep(0.01)
 
+        async def hanging_arrived() -> bool:
+            return (await stats(client))["attempts"] == {"p1": 1}
+
+        await eventually(hanging_arrived, timeout_s=5.0, interval_s=0.01)
         health = await client.get("/healthz")
 
         assert health.json() == {"status": "ok"}

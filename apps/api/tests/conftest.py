@@ -44,10 +44,12 @@ from wallet_api_testkit import (
 )
 from wallet_infra.config.settings import Settings
 from wallet_testkit.api import lifespan_client
+from wallet_testkit.db import private_database
 
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
 
+REPO_ROOT: Final = Path(__file__).resolve().parents[3]
 MOCK_HANG_S: Final = 0.3  # longer than one gateway attempt below, so hangs time out
 TEST_SETTINGS: Final[dict[str, Any]] = {
     "api_keys": f"{SERVICE_KEY},{SCOPED_KEY}={SCOPED_USER}",
@@ -118,10 +120,23 @@ def start_api(database_url: str) -> StartApi:
     def start(
         *,
         mock_hang_s: float = MOCK_HANG_S,
+        mock_app: FastAPI | None = None,
         extra_providers: tuple[Provider, ...] = (),
         **overrides: Any,
     ) -> AbstractAsyncContextManager[Api]:
-        mock_app = create_mock_gateway(MockGatewaySettings(hang_s=mock_hang_s))
+        if mock_app is None:
+            mock_app = create_mock_gateway(MockGatewaySettings(hang_s=mock_hang_s))
         return running_api(api_settings(database_url, **overrides), mock_app, *extra_providers)
 
     return start
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def own_database_url(database_url: str) -> AsyncIterator[str]:
+    """A fresh migrated database for this test alone (dropped after): for jobs that sweep
+    whole tables (recovery, purges), so a test can count exactly what they did.
+    `start_api(database_url=own_database_url)` runs an app on it."""
+    async with private_database(
+        database_url, prefix="wallet_api_", migrations=REPO_ROOT / "migrations"
+    ) as url:
+        yield url

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from wallet_api_testkit import StartApi, assert_error, new_key
+from wallet_api_testkit import StartApi, assert_error, new_key, wait_until_held
 
 
 async def test_full_bulkhead_is_503_with_retry_after_and_keeps_the_key(
@@ -13,7 +13,7 @@ async def test_full_bulkhead_is_503_with_retry_after_and_keeps_the_key(
     async with start_api(gateway_max_concurrent=1, mock_hang_s=0.3) as api:
         user_id = await api.funded_wallet(1000)
         hanging = asyncio.create_task(api.pay(user_id, 100, "mock:timeout:hold"))
-        await asyncio.sleep(0.1)
+        await wait_until_held(api, user_id, 100)  # it holds the one gateway slot
         assert not hanging.done()
 
         key = new_key()

@@ -14,6 +14,7 @@ from wallet_api_testkit import (
     assert_error,
     new_key,
     new_user_id,
+    wait_until_held,
 )
 from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.ports.ledger import Ledger
@@ -178,7 +179,7 @@ async def test_duplicate_while_in_flight_is_409_in_progress(api: Api) -> None:
     user_id = await api.funded_wallet(1000)
     key = new_key()
     first = asyncio.create_task(api.pay(user_id, 100, "mock:timeout:slow", key=key))
-    await asyncio.sleep(0.1)  # the first holds its key while the gateway hangs
+    await wait_until_held(api, user_id, 100)  # the first holds its key at the gateway
     assert not first.done()
     duplicate = await api.pay(user_id, 100, "mock:timeout:slow", key=key)
     assert_error(duplicate, 409, "IDEMPOTENCY_IN_PROGRESS")

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_api_testkit import Api, MockGatewayClientProvider, StartApi, assert_error, new_key
 from wallet_domain.ports.payment_gateway import PaymentGateway
 from wallet_infra.gateway import BreakerState, HttpxPaymentGateway
+from wallet_testkit.polling import eventually
 
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
@@ -31,6 +32,15 @@ async def gateway_of(api: Api) -> HttpxPaymentGateway:
     adapter = await api.app.state.dishka_container.get(PaymentGateway)
     assert isinstance(adapter, HttpxPaymentGateway)
     return adapter
+
+
+async def until_half_open(gateway: HttpxPaymentGateway) -> None:
+    """Until the recovery period is over: the breaker lets one probe through."""
+
+    async def half_open() -> bool:
+        return gateway.breaker_state is BreakerState.HALF_OPEN
+
+    await eventually(half_open, timeout_s=RECOVERY_S + 10, interval_s=0.02)
 
 
 async def total_attempts(mock: FastAPI) -> int:
@@ -70,8 +80,7 @@ async def test_open_circuit_fails_fast_then_a_probe_closes_it(
         assert await ledger_rows(engine, user_id) == rows, "nothing debited"
         assert await api.balances(user_id) == {"USD": {"available": 10_000, "pending": 0}}
 
-        await asyncio.sleep(RECOVERY_S + 0.2)
-        assert gateway.breaker_state is BreakerState.HALF_OPEN
+        await until_half_open(gateway)
         probe = await api.pay(user_id, 700, "bill-after", key=key)  # same key: not consumed
         assert probe.status_code == 201, probe.text
         assert "Idempotent-Replayed" not in probe.headers
@@ -88,7 +97,7 @@ async def test_half_open_lets_one_probe_through_at_a_time(start_api: StartApi) -
         user_id = await api.funded_wallet(10_000)
         for n in range(THRESHOLD):
             assert_error(await api.pay(user_id, 10, f"mock:error:{n}"), 502, "GATEWAY_ERROR")
-        await asyncio.sleep(RECOVERY_S + 0.2)
+        await until_half_open(gateway)
 
         probe = asyncio.create_task(api.pay(user_id, 10, "mock:latency:probe"))
         for _ in range(100):  # until the probe holds its slot at the (slow) gateway
@@ -112,7 +121,7 @@ async def test_a_failed_probe_reopens_it(start_api: StartApi) -> None:
         user_id = await api.funded_wallet(10_000)
         for n in range(THRESHOLD):
             await api.pay(user_id, 10, f"mock:error:{n}")
-        await asyncio.sleep(RECOVERY_S + 0.2)
+        await until_half_open(gateway)
 
         assert_error(await api.pay(user_id, 10, "mock:error:probe"), 502, "GATEWAY_ERROR")
 

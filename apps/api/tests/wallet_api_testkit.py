@@ -26,6 +26,7 @@ from wallet_testkit.api import Api as Api
 from wallet_testkit.api import MockGatewayClientProvider as MockGatewayClientProvider
 from wallet_testkit.api import new_key as new_key
 from wallet_testkit.api import new_user_id as new_user_id
+from wallet_testkit.polling import eventually
 
 SERVICE_KEY: Final = "test-service-key"
 SCOPED_KEY: Final = "test-scoped-key"
@@ -112,3 +113,17 @@ class ProcessDiesDuringCharge(PaymentGateway):
 class CrashingGatewayProvider(Provider):
     scope = Scope.APP
     gateway = provide(ProcessDiesDuringCharge, provides=PaymentGateway)
+
+
+HELD_TIMEOUT_S: Final = 10.0
+
+
+async def wait_until_held(api: Api, user_id: str, amount: int, currency: str = "USD") -> None:
+    """Until `amount` is pending on the wallet: a payment's debit committed, so it holds
+    its idempotency key and its gateway slot (taken before the debit) and is now at, or
+    on its way to, the gateway."""
+
+    async def held() -> bool:
+        return (await api.balances(user_id)).get(currency, {}).get("pending") == amount
+
+    await eventually(held, timeout_s=HELD_TIMEOUT_S, interval_s=0.01)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wallet_domain.deadline import Deadline
-from wallet_domain.errors import DomainError
-from wallet_domain.model.idempotency import IdempotencyState, StoredResponse
+from wallet_domain.errors import IdempotencyKeyReused
+from wallet_domain.model.idempotency import IdempotencyState, Reply, StoredResponse
 from wallet_domain.model.transaction import TransactionStatus, TransactionType
 from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
 from wallet_domain.use_cases.deposit import DepositRequest
@@ -46,39 +47,52 @@ steps = st.builds(
 )
 
 
+def _request(step: Step) -> tuple[bool, int, str]:
+    """What the key's fingerprint covers (the provider and reference never change here)."""
+    return step.deposit, step.amount, step.currency
+
+
+async def _send(world: World, step: Step, key: str) -> Reply:
+    if step.deposit:
+        return await world.deposit().execute(
+            DepositRequest(
+                user_id="alice", idempotency_key=key, amount=step.amount, currency=step.currency
+            )
+        )
+    return await world.pay().execute(
+        PayRequest(
+            user_id="alice",
+            idempotency_key=key,
+            provider_id=PROVIDER.id,
+            external_reference="bill",
+            amount=step.amount,
+            currency=step.currency,
+            deadline=Deadline.after(30),
+        )
+    )
+
+
 async def _run(script: list[Step]) -> None:
     world = World()
     world.seed_wallet("alice", USD=5_000)
     replies: dict[str, StoredResponse] = {}
+    first_request: dict[str, tuple[bool, int, str]] = {}
     for step in script:
         world.gateway.charges.clear()
         world.gateway.lookups.clear()
         world.gateway.script(charges=[step.charge], lookups=[step.lookup])
         key = f"k{step.key}"
-        try:
-            if step.deposit:
-                reply = await world.deposit().execute(
-                    DepositRequest(
-                        user_id="alice",
-                        idempotency_key=key,
-                        amount=step.amount,
-                        currency=step.currency,
-                    )
-                )
-            else:
-                reply = await world.pay().execute(
-                    PayRequest(
-                        user_id="alice",
-                        idempotency_key=key,
-                        provider_id=PROVIDER.id,
-                        external_reference="bill",
-                        amount=step.amount,
-                        currency=step.currency,
-                        deadline=Deadline.after(30),
-                    )
-                )
-        except DomainError:
+        # One request at a time, so a key is never in progress when reused: the only
+        # refusal a step may meet is its key reused for another request. Every other
+        # outcome (declines, timeouts, insufficient funds) is a stored reply.
+        if key in first_request and first_request[key] != _request(step):
+            with pytest.raises(IdempotencyKeyReused):
+                await _send(world, step, key)
+            assert_money_invariants(world.db)
             continue
+        reply = await _send(world, step, key)
+        first_request.setdefault(key, _request(step))
+        assert reply.replayed == (key in replies)
         if reply.replayed:
             assert reply.response == replies[key]
         replies.setdefault(key, reply.response)

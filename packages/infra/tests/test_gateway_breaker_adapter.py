@@ -13,6 +13,7 @@ from wallet_domain.deadline import Deadline
 from wallet_domain.errors import GatewayUnavailable
 from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
 from wallet_infra.gateway import BreakerState
+from wallet_testkit.polling import eventually
 
 from .gateway_kit import MockClients, MockGateway, charge_request, fast_settings
 
@@ -52,6 +53,15 @@ async def make_gateway() -> AsyncIterator[Callable[..., Gateway]]:
 
     yield make
     await clients.aclose()
+
+
+async def until_half_open(gw: Gateway) -> None:
+    """Until the recovery period is over: the breaker lets one probe through."""
+
+    async def half_open() -> bool:
+        return gw.adapter.breaker_state is BreakerState.HALF_OPEN
+
+    await eventually(half_open, timeout_s=10, interval_s=0.02)
 
 
 @pytest.mark.parametrize(
@@ -127,8 +137,7 @@ async def test_half_open_probe_closes_it_after_recovery(
     with pytest.raises(GatewayUnavailable):
         await gw.pay()
 
-    await asyncio.sleep(0.4)
-    assert gw.adapter.breaker_state is BreakerState.HALF_OPEN
+    await until_half_open(gw)
     probe_started = asyncio.Event()
     release_probe = asyncio.Event()
 
@@ -156,7 +165,7 @@ async def test_a_probe_refused_by_the_bulkhead_frees_the_probe(
     gw = make_gateway(breaker_recovery_s=0.2, max_concurrent=1)
     for _ in range(THRESHOLD):
         await gw.pay("mock:error:b")
-    await asyncio.sleep(0.3)
+    await until_half_open(gw)
     async with gw.adapter.bulkhead.slot():  # someone else holds the only slot
         with pytest.raises(GatewayUnavailable) as full:
             await gw.pay()

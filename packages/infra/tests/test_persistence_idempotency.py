@@ -13,9 +13,12 @@ from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState,
 from wallet_infra.clock import SystemClock
 from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
+from wallet_testkit.db import fetch
+from wallet_testkit.polling import eventually
 
 # Far in the past, so a purge in this test only reaches records this test made.
 EPOCH: Final = datetime(2001, 1, 1, tzinfo=UTC)
+WAIT_S: Final = 30.0
 clock: Final = SystemClock()
 ids: Final = UuidV7Generator()
 
@@ -93,8 +96,31 @@ async def test_complete_returns_the_reply_the_key_holds(
         await store.complete(user_id, "no-such-key", first, clock.now())
 
 
+async def backend_pid(session: AsyncSession) -> int:
+    """The server process behind `session`'s connection (asked of the driver: no query)."""
+    raw = await (await session.connection()).get_raw_connection()
+    assert raw.driver_connection is not None
+    pid: int = raw.driver_connection.get_server_pid()
+    return pid
+
+
+async def wait_for_waiters(database_url: str, holder_pid: int, count: int) -> None:
+    """Until `count` server processes wait on a lock `holder_pid` holds."""
+
+    async def queued() -> bool:
+        [row] = await fetch(
+            database_url,
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+            holder_pid,
+        )
+        return int(row["n"]) == count
+
+    await eventually(queued, timeout_s=WAIT_S)
+
+
 async def race(
     session_factory: async_sessionmaker[AsyncSession],
+    database_url: str,
     record: IdempotencyRecord,
     *,
     claimers: int,
@@ -103,6 +129,7 @@ async def race(
     """One claim, held open while `claimers - 1` others queue behind it, then ended."""
     async with session_factory() as first:
         assert await SqlaIdempotencyStore(session=first).claim(record) is None
+        first_pid = await backend_pid(first)
 
         async def claim() -> IdempotencyRecord | None:
             async with session_factory() as own:
@@ -111,7 +138,7 @@ async def race(
                 return found
 
         others = [asyncio.create_task(claim()) for _ in range(claimers - 1)]
-        await asyncio.sleep(0.3)
+        await wait_for_waiters(database_url, first_pid, claimers - 1)
         assert not any(task.done() for task in others)  # all blocked on the first
         await (first.commit() if first_commits else first.rollback())
         return [None, *await asyncio.gather(*others)]
@@ -132,22 +159,22 @@ async def test_get_reads_the_committed_holder_without_waiting_for_one_in_flight(
 
 
 async def test_twenty_concurrent_claims_one_inserts_when_it_commits(
-    session_factory: async_sessionmaker[AsyncSession], user_id: str
+    session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
 ) -> None:
     record = in_progress(user_id)
 
-    outcomes = await race(session_factory, record, claimers=20, first_commits=True)
+    outcomes = await race(session_factory, database_url, record, claimers=20, first_commits=True)
 
     assert outcomes.count(None) == 1
     assert all(found == record for found in outcomes if found is not None)
 
 
 async def test_when_the_first_claimer_rolls_back_exactly_one_waiter_inserts(
-    session_factory: async_sessionmaker[AsyncSession], user_id: str
+    session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
 ) -> None:
     record = in_progress(user_id)
 
-    outcomes = await race(session_factory, record, claimers=10, first_commits=False)
+    outcomes = await race(session_factory, database_url, record, claimers=10, first_commits=False)
 
     assert outcomes.count(None) == 2  # the rolled-back first, and one waiter
     assert all(found == record for found in outcomes if found is not None)

@@ -5,9 +5,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Final
 
 import pytest
 from wallet_infra.persistence.micro_batch import MicroBatcher
+from wallet_testkit.polling import eventually
+
+WAIT_S: Final = 5.0
+
+
+def pending(batcher: MicroBatcher[int, int]) -> int:
+    """Items submitted and not yet handed to a write (the batcher's own queue)."""
+    return len(batcher._pending)
+
+
+def timer_fired(batcher: MicroBatcher[int, int]) -> bool:
+    """The pending batch's max-wait timer is not set (it fired, or none was started)."""
+    return batcher._timer is None
+
+
+async def _now(value: bool) -> bool:
+    return value
 
 
 class Recorder:
@@ -80,11 +98,14 @@ async def test_a_failure_of_every_write_reaches_every_item() -> None:
 
 async def test_a_cancelled_caller_does_not_stop_its_batch() -> None:
     recorder = Recorder()
-    batcher = MicroBatcher(write=recorder.write, max_size=100, max_wait_s=0.001)
+    batcher = MicroBatcher(write=recorder.write, max_size=100, max_wait_s=3600)
     cancelled = asyncio.ensure_future(batcher.submit(1))
     kept = asyncio.ensure_future(batcher.submit(2))
-    await asyncio.sleep(0)
+    await eventually(lambda: _now(pending(batcher) == 2), timeout_s=WAIT_S)
     cancelled.cancel()
+    await asyncio.gather(cancelled, return_exceptions=True)
+
+    await batcher.aclose()  # writes the pending batch now
 
     assert await asyncio.wait_for(kept, 5) == 4
     assert recorder.batches == [[1, 2]]
@@ -93,12 +114,12 @@ async def test_a_cancelled_caller_does_not_stop_its_batch() -> None:
 async def test_aclose_writes_what_is_pending() -> None:
     recorder = Recorder()
     batcher = MicroBatcher(write=recorder.write, max_size=100, max_wait_s=3600)
-    pending = asyncio.ensure_future(batcher.submit(5))
-    await asyncio.sleep(0)
+    submitted = asyncio.ensure_future(batcher.submit(5))
+    await eventually(lambda: _now(pending(batcher) == 1), timeout_s=WAIT_S)
 
     await batcher.aclose()
 
-    assert await pending == 10
+    assert await submitted == 10
 
 
 def test_a_batch_holds_at_least_one_item() -> None:
@@ -122,7 +143,9 @@ async def test_while_the_writes_in_flight_are_busy_the_next_batch_fills() -> Non
     first = asyncio.ensure_future(batcher.submit(0))
     await asyncio.wait_for(started.wait(), 5)
     later = [asyncio.ensure_future(batcher.submit(n)) for n in range(1, 6)]
-    await asyncio.sleep(0.01)  # the timer fired meanwhile: no slot, so they wait together
+    # Until the batch's timer fired (it is no longer set) and found no free slot: all five
+    # still wait, together.
+    await eventually(lambda: _now(timer_fired(batcher) and pending(batcher) == 5), timeout_s=WAIT_S)
     assert batches == [[0]]
 
     release.set()

@@ -31,23 +31,29 @@ async def connect_broker(
 ) -> None:
     """Return once connected with the topology declared. With a budget, re-raise the last
     error once it is spent; without one, retry until cancelled."""
-    async for attempt in stamina.retry_context(
-        on=Exception,
-        attempts=None,
-        timeout=budget_s,
-        wait_initial=FIRST_DELAY_S,
-        wait_max=max_delay_s,
-        wait_jitter=FIRST_DELAY_S,
-    ):
-        with attempt:
-            try:
-                await broker.connect()
-                await declare_topology(broker)
-            except Exception as error:
-                _log.warning(
-                    "rabbitmq_not_ready_retrying", error=type(error).__name__, attempt=attempt.num
-                )
-                raise
+    attempts = 0
+    try:
+        async for attempt in stamina.retry_context(
+            on=Exception,
+            attempts=None,
+            timeout=budget_s,
+            wait_initial=FIRST_DELAY_S,
+            wait_max=max_delay_s,
+            wait_jitter=FIRST_DELAY_S,
+        ):
+            with attempt:
+                attempts = attempt.num
+                try:
+                    await broker.connect()
+                    await declare_topology(broker)
+                except Exception as error:
+                    _log.warning(
+                        "rabbitmq_not_ready_retrying", error=type(error).__name__, attempt=attempts
+                    )
+                    raise
+    except Exception:
+        _log.error("rabbitmq_unreachable_giving_up", attempts=attempts)
+        raise
     _log.info("rabbitmq_connected_topology_declared")
 
 
