@@ -260,6 +260,49 @@ async def test_a_replay_does_not_wait_for_the_balance_lock(
     assert opening == Opening(OpenOutcome.HELD, holder=claim_for(first, "k1"))
 
 
+@pytest.mark.parametrize("status", [TransactionStatus.APPROVED, TransactionStatus.DECLINED])
+async def test_a_settlement_locks_the_balance_before_the_key(
+    session_factory: async_sessionmaker[AsyncSession],
+    database_url: str,
+    user_id: str,
+    status: TransactionStatus,
+) -> None:
+    """The same order as `open` (balance, then key): a copy of the request that holds the
+    balance row and waits for the key must find the key free, or the two deadlock and
+    PostgreSQL aborts one of them (it was the settlement, a 500 and a stuck payment)."""
+    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
+    async with session_factory() as session:
+        entry = await open_payment(session, user_id, Money(300, "USD"), key="k1")
+        await session.commit()
+    async with session_factory() as copy, session_factory() as settler:
+        await copy.execute(
+            text("SELECT balance FROM wallet_balances WHERE user_id = :u FOR UPDATE"),
+            {"u": user_id},
+        )
+        settling = asyncio.create_task(book(settler).settle(settlement_of(entry, status)))
+        copy_pid = await backend_pid(copy)
+
+        async def settlement_waits_on_the_copy() -> bool:
+            [row] = await fetch(
+                database_url,
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))",
+                copy_pid,
+            )
+            return bool(row["n"])
+
+        await eventually(settlement_waits_on_the_copy, timeout_s=WAIT_S)
+        # The key is still free: the copy's claim would not wait on the settlement.
+        await copy.execute(
+            text(
+                "SELECT 1 FROM idempotency_keys WHERE user_id = :u AND key = 'k1' FOR UPDATE NOWAIT"
+            ),
+            {"u": user_id},
+        )
+        await copy.rollback()
+        assert await asyncio.wait_for(settling, timeout=WAIT_S)
+    assert (await key_row(database_url, user_id, "k1"))["state"] == "COMPLETED"
+
+
 async def test_open_on_a_held_key_returns_the_holder_and_writes_nothing(
     session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
 ) -> None:
