@@ -8,6 +8,7 @@ from typing import Final
 
 import httpx
 from fastapi import FastAPI
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_api.ops.payment_recovery import recover_once, recovery_request
@@ -15,6 +16,7 @@ from wallet_api_testkit import Api, CrashingGatewayProvider, StartApi, assert_er
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingRequest
 from wallet_infra.config.settings import Settings
 
+STILL_PENDING: Final = "wallet_recovery_still_pending"
 RESOLVE_NOW: Final = ResolvePendingRequest(
     older_than=timedelta(0), batch=1000, lookup_timeout_s=2.0
 )
@@ -43,6 +45,9 @@ async def test_unknown_outcome_is_resolved_by_the_worker_once(
     # The gateway still cannot tell: the payment stays PENDING, funds stay held.
     report = await recover_once(container, RESOLVE_NOW)
     assert report.still_pending >= 1
+    assert (
+        REGISTRY.get_sample_value("wallet_recovery_still_pending") == report.still_pending
+    )  # alert PendingPaymentsStuck
     assert await api.balances(user_id) == {"USD": {"available": 700, "pending": 300}}
 
     transport = httpx.ASGITransport(app=mock_gateway_app)
@@ -50,6 +55,7 @@ async def test_unknown_outcome_is_resolved_by_the_worker_once(
         assert (await gateway.post("/admin/release")).status_code < 300
     report = await recover_once(container, RESOLVE_NOW)
     assert report.resolved >= 1
+    assert REGISTRY.get_sample_value(STILL_PENDING) == report.still_pending
 
     payment = (await api.client.get(f"/wallets/{user_id}/payments/{payment_id}")).json()
     assert payment["status"] == "APPROVED"  # the mock had charged: no refund
