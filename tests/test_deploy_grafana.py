@@ -84,3 +84,11 @@ def test_the_dashboards_directory_is_the_provisioned_one() -> None:
     assert provider["type"] == "file"
     assert provider["options"]["path"] == "/etc/grafana/dashboards"  # compose.yaml mounts it
     assert DASHBOARDS.is_dir()
+
+
+def test_the_readme_describes_every_dashboard() -> None:
+    readme = (ROOT / "README.md").read_text()
+    where_to_look = readme.split("### Where to look first", 1)[1].split("\n### ", 1)[0]
+    for dashboard in dashboards().values():
+        title = dashboard["title"].removeprefix("Wallet / ")
+        assert f"**{title}**" in where_to_look, f"README: say what the {title} dashboard shows"

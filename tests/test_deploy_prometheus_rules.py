@@ -32,6 +32,7 @@ REQUIRED_ALERTS: Final = {
     "PaymentFailureRatioHigh",
     "GatewayCircuitOpen",
     "GatewayBulkheadSaturated",
+    "DatabasePoolExhausted",
     "OutboxBacklogHigh",
     "OutboxOldestUnsentTooOld",
     "RelayNotPublishing",
