@@ -8,6 +8,8 @@ UV_RUN ?= uv run --all-packages
 COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" \
 	|| { command -v docker-compose >/dev/null 2>&1 && echo docker-compose; } || echo "docker compose")
 PYTEST_ARGS ?=
+# Prometheus's promtool (`bash .ci/run` installs it; Debian: the `prometheus` package).
+PROMTOOL ?= promtool
 
 # --- migrations -------------------------------------------------------------------------------
 # The `migrate` CLI (golang-migrate) when it is on PATH or in Go's bin dir, else the compose
@@ -168,12 +170,17 @@ test: ## Run the tests; coverage per package, each with a floor (PYTEST_ARGS= to
 	$(UV_RUN) pytest --cov --cov-report= $(PYTEST_ARGS)
 	$(UV_RUN) python scripts/coverage_floors.py $(if $(PYTEST_ARGS),--report-only,)
 
-lint: ## ruff, mypy --strict, import-linter, compose.yaml, hadolint, docs/*api.json current
+lint: ## ruff, mypy --strict, import-linter, compose.yaml, Prometheus config/rules, hadolint, docs/*api.json
 	$(UV_RUN) ruff check .
 	$(UV_RUN) ruff format --check .
 	MYPYPATH=$(subst $(_space),:,$(SRC_DIRS)) $(UV_RUN) mypy $(SRC_DIRS) scripts/supervise.py
 	$(UV_RUN) lint-imports
 	$(UV_RUN) docker-compose -f compose.yaml config -q
+	@command -v $(PROMTOOL) >/dev/null || { echo "error: promtool not found (make lint checks" \
+		"deploy/prometheus with it): 'bash .ci/run --provision-only' installs it, or" \
+		"'apt-get install prometheus' on Debian, or set PROMTOOL=/path/to/promtool" >&2; exit 1; }
+	$(PROMTOOL) check config deploy/prometheus.yml
+	$(PROMTOOL) check rules deploy/prometheus/rules.yml
 	$(UV_RUN) hadolint --failure-threshold style Dockerfile
 	$(UV_RUN) python scripts/export_openapi.py --check
 	$(UV_RUN) python scripts/export_asyncapi.py --check

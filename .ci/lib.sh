@@ -50,3 +50,25 @@ ensure_rabbit_management() {
   fi
   log "RabbitMQ management UI on http://localhost:$RABBIT_UI_PORT (make rabbit-ui)"
 }
+
+# promtool (make lint checks the Prometheus config and rules with it; the tests run the
+# rules' unit tests), unless on PATH already. Unpacked from Debian's `prometheus` package
+# rather than installed: installing would also set up and start a Prometheus server
+# (systemd unit, user, data dir) that nothing here wants. PROMTOOL_DIR: where it goes.
+PROMTOOL_DIR="${PROMTOOL_DIR:-/usr/local/bin}"
+ensure_promtool() {
+  if command -v promtool >/dev/null; then
+    log "promtool: $(command -v promtool)"
+    return 0
+  fi
+  log "installing promtool into $PROMTOOL_DIR (unpacked from Debian's prometheus package)"
+  local work
+  work="$(mktemp -d)"
+  "${SUDO[@]}" apt-get update -qq
+  (cd "$work" && apt-get download -qq prometheus) || die "apt-get download prometheus failed"
+  dpkg-deb -x "$work"/prometheus_*.deb "$work/root" || die "could not unpack the prometheus package"
+  "${SUDO[@]}" install -m 0755 "$work/root/usr/bin/promtool" "$PROMTOOL_DIR/promtool"
+  rm -rf "$work"
+  command -v promtool >/dev/null || die "promtool not on PATH after installing it into $PROMTOOL_DIR"
+  log "promtool: $(command -v promtool)"
+}

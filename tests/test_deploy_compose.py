@@ -6,15 +6,20 @@ service exists; the apps start only after `migrate` completed and their dependen
 healthy; `migrate` runs `up` on the mounted migrations; relay and consumers can be
 `--scale`d (no container_name, no fixed host port); every long-running service has a
 health check; the apps run the console entry points of this workspace from one image.
+The `observability` profile (off by default) mounts Prometheus's config and rules where the
+config reads them, and Grafana's provisioning and dashboards where the provisioning reads
+them.
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
+from pathlib import Path, PurePosixPath
 from typing import Any, Final
 
 import pytest
+import yaml
 
 from .deploy_tools import ROOT, run_tool
 
@@ -146,3 +151,65 @@ def test_published_ports(services: dict[str, Any]) -> None:
 def test_postgres_keeps_its_data_in_a_named_volume(services: dict[str, Any]) -> None:
     volumes = services["postgres"]["volumes"]
     assert any(v["type"] == "volume" and v["target"] == "/var/lib/postgresql/data" for v in volumes)
+
+
+# --- observability profile ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def observability() -> dict[str, Any]:
+    services: dict[str, Any] = json.loads(
+        _compose("--profile", "observability", "config", "--format", "json")
+    )["services"]
+    return services
+
+
+def _binds(service: dict[str, Any]) -> dict[str, str]:
+    """target -> source path (relative to the repository) of each read-only bind mount."""
+    binds = {}
+    for volume in service.get("volumes", []):
+        if volume["type"] == "bind":
+            assert volume.get("read_only"), volume  # the containers never write the repo
+            binds[volume["target"]] = str(Path(volume["source"]).relative_to(ROOT))
+    return binds
+
+
+def test_the_observability_services_are_off_by_default(
+    services: dict[str, Any], observability: dict[str, Any]
+) -> None:
+    for name in ("jaeger", "prometheus", "grafana"):
+        assert name not in services, name
+        assert observability[name]["profiles"] == ["observability"], name
+        assert observability[name].get("healthcheck"), name
+
+
+def test_prometheus_reads_its_config_and_the_rules_where_the_config_names_them(
+    observability: dict[str, Any],
+) -> None:
+    prometheus = observability["prometheus"]
+    config_arg = next(a for a in prometheus["command"] if a.startswith("--config.file="))
+    config_path = config_arg.removeprefix("--config.file=")
+    binds = _binds(prometheus)
+    assert binds[config_path] == "deploy/prometheus.yml"
+    config = yaml.safe_load((ROOT / "deploy" / "prometheus.yml").read_text())
+    for rule_file in config["rule_files"]:
+        # Prometheus resolves rule files against the config file's directory.
+        in_container = str(PurePosixPath(config_path).parent / rule_file)
+        assert binds[in_container] == str(Path("deploy") / rule_file), rule_file
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboards(
+    observability: dict[str, Any],
+) -> None:
+    grafana = observability["grafana"]
+    assert grafana["image"].startswith("grafana/grafana:")
+    assert grafana["image"].split(":")[1][0].isdigit(), "pin a Grafana version"
+    assert _binds(grafana) == {
+        "/etc/grafana/provisioning": "deploy/grafana/provisioning",
+        "/etc/grafana/dashboards": "deploy/grafana/dashboards",
+    }
+    assert {p["target"] for p in grafana["ports"]} == {3000}
+    assert grafana["depends_on"]["prometheus"]["condition"] == "service_healthy"
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert (ROOT / "deploy/grafana/dashboards" / PurePosixPath(home).name).is_file(), home
+    assert grafana["environment"]["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"

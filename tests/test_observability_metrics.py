@@ -1,6 +1,8 @@
 """Prometheus from every process: after a scripted run of payments, the API's,
 the relay's and the metrics consumer's `/metrics` expose the named series, with counts
-matching the run (as deltas: the API's registry is process-wide)."""
+matching the run (as deltas: the API's registry is process-wide); and every metric the alert
+rules and Grafana dashboards read (deploy/) is one of those processes exports. The audit
+consumer exports the same consumer series as the metrics consumer (one implementation)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,11 @@ from typing import Any, Final
 import httpx
 import pytest
 import pytest_asyncio
+from prometheus_client.parser import text_string_to_metric_families
+from wallet_testkit.api import new_key
 
 from .observability_stack import (
+    PROVIDER_ID,
     Stack,
     eventually,
     funded_wallet,
@@ -23,6 +28,7 @@ from .observability_stack import (
     sample,
     stack_settings,
 )
+from .promql_inventory import metrics_read
 
 pytestmark = pytest.mark.integration
 
@@ -124,3 +130,41 @@ async def test_every_process_exposes_its_series_with_matching_counts(stack: Stac
     assert delta(relay_before, relay, "wallet_relay_publish_batch_seconds_count") >= 1
     assert has_series(relay, "wallet_outbox_oldest_unsent_age_seconds")
     await eventually(relay_idle, timeout_s=30)
+
+
+# The sample names of each metric type (a labelled family with no child yet has no sample).
+SAMPLE_SUFFIXES: Final = {
+    "counter": ("_total",),
+    "histogram": ("_bucket", "_count", "_sum"),
+    "summary": ("_count", "_sum"),
+}
+
+
+def _exported(text: str) -> set[str]:
+    names = set()
+    for family in text_string_to_metric_families(text):
+        names |= {s.name for s in family.samples}
+        names |= {family.name + suffix for suffix in SAMPLE_SUFFIXES.get(family.type, ("",))}
+    return names
+
+
+async def test_every_metric_the_alerts_and_dashboards_read_is_exported(stack: Stack) -> None:
+    user_id = await funded_wallet(stack.api, 10_000, "USD")
+    # A retried charge (the mock answers 500 every time) registers stamina's retry counter;
+    # a replayed payment, the replay counter's series.
+    failed = await pay(stack.api, user_id, 100, "mock:error:obs-names")
+    assert failed.status_code >= 400, failed.text
+    body = {"provider_id": PROVIDER_ID, "external_reference": "obs-names", "amount": 100}
+    key = {"Idempotency-Key": new_key()}
+    for _ in range(2):
+        paid = await stack.api.post(
+            f"/wallets/{user_id}/payments", json={**body, "currency": "USD"}, headers=key
+        )
+        assert paid.status_code == 201, paid.text
+
+    exported = _exported(await stack.api_metrics()) | _exported(await _relay_metrics(stack))
+    exported |= _exported(await stack.consumer_metrics())
+    missing = {
+        name: sorted(where) for name, where in metrics_read().items() if name not in exported
+    }
+    assert not missing, f"read by deploy/ but exported by no process: {missing}"

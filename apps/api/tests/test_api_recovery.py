@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Final
 
 import httpx
+from prometheus_client import REGISTRY
 from wallet_api.ops.payment_recovery import recover_once, recovery_request
 from wallet_api_testkit import CrashingGatewayProvider, StartApi, assert_error, new_key
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingRequest
@@ -19,6 +20,7 @@ from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
 
 MOCK_HANG_S: Final = 0.3  # as the other API tests' mock: longer than one gateway attempt
+STILL_PENDING: Final = "wallet_recovery_still_pending"
 RESOLVE_NOW: Final = ResolvePendingRequest(
     older_than=timedelta(0), batch=1000, lookup_timeout_s=2.0
 )
@@ -48,6 +50,7 @@ async def test_unknown_outcome_is_resolved_by_the_worker_once(
         # The gateway still cannot tell: the payment stays PENDING, funds stay held.
         report = await recover_once(container, RESOLVE_NOW)
         assert (report.resolved, report.still_pending) == (0, 1)
+        assert REGISTRY.get_sample_value(STILL_PENDING) == 1  # alert PendingPaymentsStuck
         assert await api.balances(user_id) == {"USD": {"available": 700, "pending": 300}}
 
         transport = httpx.ASGITransport(app=mock)
@@ -55,6 +58,7 @@ async def test_unknown_outcome_is_resolved_by_the_worker_once(
             assert (await gateway.post("/admin/release")).json() == {"released": 1}
             report = await recover_once(container, RESOLVE_NOW)
             assert (report.resolved, report.still_pending) == (1, 0)
+            assert REGISTRY.get_sample_value(STILL_PENDING) == 0
             charges = (await gateway.get("/admin/stats")).json()["charges"]
         assert charges == {payment_id: 1}
 

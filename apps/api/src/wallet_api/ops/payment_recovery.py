@@ -42,6 +42,12 @@ SET_ASIDE: Final = Gauge(
     "Payments this process's recovery worker has set aside after failing to settle them.",
     multiprocess_mode="max",
 )
+STILL_PENDING: Final = Gauge(
+    "wallet_recovery_still_pending",
+    "Payments past the recovery window that this process's last round left PENDING (the "
+    "gateway could not tell their outcome yet; their funds stay held).",
+    multiprocess_mode="max",
+)
 
 
 def recovery_request(settings: Settings) -> ResolvePendingRequest:
@@ -67,6 +73,7 @@ async def recover_once(container: AsyncContainer, request: ResolvePendingRequest
             retry_at=failure.retry_at.isoformat(),
         )
     SET_ASIDE.set(len(await container.get(SettleBackoff)))
+    STILL_PENDING.set(report.still_pending)
     return report
 
 

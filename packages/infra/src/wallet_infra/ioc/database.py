@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from wallet_infra.config.settings import Settings
 from wallet_infra.persistence.engine import make_engine, make_session_factory
+from wallet_infra.persistence.pool_metrics import watch_pool
 from wallet_infra.telemetry import instrument_engine
 
 
@@ -29,6 +30,7 @@ class DatabaseProvider(Provider):
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )
         instrument_engine(engine)
+        watch_pool(engine, max_overflow=settings.db_max_overflow)
         yield engine
         await engine.dispose()
 
