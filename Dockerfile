@@ -23,6 +23,7 @@ COPY apps/api/pyproject.toml apps/api/
 COPY apps/relay/pyproject.toml apps/relay/
 COPY apps/metrics_consumer/pyproject.toml apps/metrics_consumer/
 COPY apps/audit_consumer/pyproject.toml apps/audit_consumer/
+COPY apps/ops/pyproject.toml apps/ops/
 COPY mock_gateway/pyproject.toml mock_gateway/
 # The dev-only test kit is a workspace member (uv needs its pyproject to read the lock) but is
 # never installed in the image.
