@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, cast
+from datetime import datetime
+from typing import Annotated, Any, Final, cast
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from mock_gateway import charging, hot_path
-from mock_gateway.bodies import ChargeIn, ModeChange
+from mock_gateway.bodies import ChargeIn, ChargeRecord, ModeChange
 from mock_gateway.modes import Mode, parse_mode
 from mock_gateway.settings import Settings
-from mock_gateway.state import GatewayState
+from mock_gateway.state import GatewayState, Outcome
+
+MAX_PAGE: Final = 1000
 
 
 async def _state(request: Request) -> GatewayState:
@@ -58,6 +61,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         status, reply = await charging.attempt(state, idempotency_key, body)
         return JSONResponse(reply, status)
 
+    @app.get("/payments")
+    async def list_charges(
+        state: StateDep,
+        since: datetime,
+        until: datetime,
+        cursor: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 500,
+    ) -> dict[str, Any]:
+        """The charges made in [since, until), by payment id: what reconciliation compares
+        the ledger with. Pass `next_cursor` back as `cursor` until it is null."""
+        page = state.charges_between(since, until, after=cursor, limit=limit)
+        next_cursor = page[-1][0] if len(page) == limit else None
+        return {
+            "items": [outcome.record_view(payment_id) for payment_id, outcome in page],
+            "next_cursor": next_cursor,
+        }
+
     @app.get("/payments/{payment_id}")
     async def get_payment(payment_id: str, state: StateDep) -> JSONResponse:
         outcome = state.lookup(payment_id)
@@ -87,6 +107,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/admin/stats")
     async def stats(state: StateDep) -> dict[str, dict[str, int]]:
         return {"attempts": dict(state.attempts), "charges": dict(state.charges)}
+
+    @app.put("/admin/charges/{payment_id}")
+    async def put_charge(payment_id: str, record: ChargeRecord, state: StateDep) -> dict[str, Any]:
+        """Record (or overwrite) a charge: a late charge, another amount, a refund."""
+        outcome = Outcome.approved(amount=record.amount, currency=record.currency.upper())
+        outcome.refunded_amount = record.refunded_amount
+        state.put_charge(payment_id, outcome)
+        return outcome.record_view(payment_id)
+
+    @app.delete("/admin/charges/{payment_id}")
+    async def delete_charge(payment_id: str, state: StateDep) -> JSONResponse:
+        """Forget a payment, as if the provider never saw it."""
+        if not state.forget(payment_id):
+            return JSONResponse({"status": "not_found"}, 404)
+        return JSONResponse({"status": "forgotten"}, 200)
 
     @app.post("/admin/reset")
     async def reset(state: StateDep) -> dict[str, str]:

@@ -18,3 +18,11 @@ class ModeChange(BaseModel):
     mode: str
     latency_ms: int | None = Field(default=None, ge=0)
     seed: int | None = None
+
+
+class ChargeRecord(BaseModel):
+    """Admin: a charge as the provider holds it (to stage reconciliation cases)."""
+
+    amount: int = Field(ge=0)
+    currency: str = Field(min_length=3, max_length=3)
+    refunded_amount: int = Field(default=0, ge=0)

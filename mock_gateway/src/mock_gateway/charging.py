@@ -26,7 +26,7 @@ async def attempt(state: GatewayState, idempotency_key: str | None, body: Charge
     if recorded is not None:
         return await replay(state, payment_id, recorded)
     mode = override_from_reference(body.external_reference) or state.mode
-    return await charge(state, payment_id, mode)
+    return await charge(state, body, mode)
 
 
 async def hang(state: GatewayState) -> Reply:
@@ -42,8 +42,10 @@ async def replay(state: GatewayState, payment_id: str, outcome: Outcome) -> Repl
     return 200, outcome.charge_body(payment_id)
 
 
-async def charge(state: GatewayState, payment_id: str, mode: Mode) -> Reply:
+async def charge(state: GatewayState, body: ChargeIn, mode: Mode) -> Reply:
     """Play `mode` for a payment with no recorded outcome."""
+    payment_id = body.payment_id
+    amount, currency = body.amount, body.currency
     if mode is Mode.RANDOM:
         mode = state.pick_random()
     if mode is Mode.LATENCY:
@@ -51,14 +53,16 @@ async def charge(state: GatewayState, payment_id: str, mode: Mode) -> Reply:
         mode = Mode.HAPPY
 
     if mode is Mode.HAPPY:
-        return 200, state.record(payment_id, Outcome.approved()).charge_body(payment_id)
+        return 200, state.record(
+            payment_id, Outcome.approved(amount=amount, currency=currency)
+        ).charge_body(payment_id)
     if mode is Mode.DECLINED:
         return 200, state.record(payment_id, Outcome.declined()).charge_body(payment_id)
     if mode is Mode.ERROR:
         return 500, {"error": "internal gateway error"}
     if mode is Mode.CHARGED_TIMEOUT:
-        state.record(payment_id, Outcome.approved())
+        state.record(payment_id, Outcome.approved(amount=amount, currency=currency))
     elif mode is Mode.UNKNOWN:
-        state.record(payment_id, Outcome.approved(held=True))
+        state.record(payment_id, Outcome.approved(held=True, amount=amount, currency=currency))
     # TIMEOUT, CHARGED_TIMEOUT and UNKNOWN all leave the caller hanging.
     return await hang(state)

@@ -11,6 +11,7 @@ import random
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from mock_gateway.modes import RANDOM_CHOICES, Mode
@@ -25,10 +26,32 @@ class Outcome:
     charge_id: str | None = None
     reason: str | None = None
     held: bool = False  # `unknown` mode: charged, but the gateway will not say so yet
+    amount: int = 0
+    currency: str = ""
+    charged_at: datetime | None = None  # set for a charge (approved)
+    refunded_amount: int = 0
 
     @classmethod
-    def approved(cls, *, held: bool = False) -> Outcome:
-        return cls(status="approved", charge_id=str(uuid.uuid4()), held=held)
+    def approved(cls, *, held: bool = False, amount: int = 0, currency: str = "") -> Outcome:
+        return cls(
+            status="approved",
+            charge_id=str(uuid.uuid4()),
+            held=held,
+            amount=amount,
+            currency=currency,
+            charged_at=datetime.now(UTC),
+        )
+
+    def record_view(self, payment_id: str) -> dict[str, Any]:
+        """How the charge list shows it."""
+        return {
+            "payment_id": payment_id,
+            "status": self.status,
+            "amount": self.amount,
+            "currency": self.currency,
+            "charged_at": None if self.charged_at is None else self.charged_at.isoformat(),
+            "refunded_amount": self.refunded_amount,
+        }
 
     @classmethod
     def declined(cls) -> Outcome:
@@ -86,6 +109,30 @@ class GatewayState:
 
     def lookup(self, payment_id: str) -> Outcome | None:
         return self.outcomes.get(payment_id)
+
+    def charges_between(
+        self, since: datetime, until: datetime, *, after: str | None, limit: int
+    ) -> list[tuple[str, Outcome]]:
+        """Charges made in [since, until), ordered by payment id (the wallet's ids are
+        time-ordered), the first `limit` after the id `after`."""
+        found = sorted(
+            (payment_id, outcome)
+            for payment_id, outcome in self.outcomes.items()
+            if outcome.charged_at is not None
+            and since <= outcome.charged_at < until
+            and (after is None or payment_id > after)
+        )
+        return found[:limit]
+
+    def put_charge(self, payment_id: str, outcome: Outcome) -> None:
+        """Admin: record (or overwrite) a charge, as a provider's late or odd charge."""
+        self.outcomes[payment_id] = outcome
+        self.charges[payment_id] = 1
+
+    def forget(self, payment_id: str) -> bool:
+        """Admin: drop what is known of one payment."""
+        self.charges.pop(payment_id, None)
+        return self.outcomes.pop(payment_id, None) is not None
 
     def release_all(self) -> int:
         """Let held outcomes be seen; returns how many were released."""
