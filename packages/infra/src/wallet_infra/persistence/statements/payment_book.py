@@ -100,6 +100,11 @@ def _settle(refunded: bool) -> DriverStatement:
     statement's snapshot before it re-applies the update to the latest row; those values
     pass too (the snapshot already holds this payment's debit, and the total only moves
     to the balance), so that check can never refuse a valid settlement.
+
+    Lock order: the balance row before the idempotency key, as `OPEN` takes them. The
+    reply waits for the release (its guard reads `released`), so a copy of the request
+    racing for the key, holding the balance row and waiting on the key, never waits on
+    a settlement that waits on it (which deadlocked, and the settlement lost).
     """
     credit_back = " balance = b.balance - s.amount," if refunded else ""
     refund = f", refund AS ({_insert_entry('r_', 'released')})" if refunded else ""
@@ -119,7 +124,7 @@ def _settle(refunded: bool) -> DriverStatement:
             " UPDATE idempotency_keys SET state = 'COMPLETED', response_status = :reply_status,"
             " response_body = :reply_body, completed_at = :at"
             " WHERE payment_id = :payment_id AND state = 'IN_PROGRESS'"
-            " AND EXISTS (SELECT FROM settled) RETURNING 1"
+            " AND EXISTS (SELECT FROM released) RETURNING 1"
             ") SELECT EXISTS (SELECT FROM settled) AS settled"
         )
     )
