@@ -20,7 +20,7 @@ import asyncpg
 import httpx
 import orjson
 from httpx_aiohttp import AiohttpTransport
-from wallet_infra.persistence.payment_book import OPEN, SETTLE_APPROVED
+from wallet_infra.persistence.statements.payment_book import OPEN, SETTLE_APPROVED
 
 _UTC = datetime.UTC
 _state: dict[str, Any] = {}

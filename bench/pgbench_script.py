@@ -1,7 +1,7 @@
 """The pgbench script for one payment, built from the API's own statements.
 
 `payment_script()` takes the two statements a payment runs on its happy path
-(`wallet_infra.persistence.payment_book`: OPEN, then SETTLE_APPROVED, each its own
+(`wallet_infra.persistence.statements.payment_book`: OPEN, then SETTLE_APPROVED, each its own
 transaction) and binds every parameter to a pgbench expression, so pgbench runs exactly
 the SQL the API runs, never a hand-copied version that drifts from it.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from wallet_infra.persistence.driver_statement import PositionalStatement
-from wallet_infra.persistence.payment_book import OPEN, SETTLE_APPROVED
+from wallet_infra.persistence.driver import DriverStatement
+from wallet_infra.persistence.statements.payment_book import OPEN, SETTLE_APPROVED
 
 _USER: Final = "('bench-' || :uid::text)"
 _PAYMENT_ID: Final = "md5(:k::text)::uuid"  # the same id in both statements of one payment
@@ -36,7 +36,7 @@ def _event(event_type: str, status: str) -> dict[str, str]:
     }
 
 
-def _bind(statement: PositionalStatement, values: dict[str, str]) -> str:
+def _bind(statement: DriverStatement, values: dict[str, str]) -> str:
     missing = set(statement.names) - set(values)
     if missing:
         raise KeyError(f"no pgbench value for {sorted(missing)}")

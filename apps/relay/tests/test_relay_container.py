@@ -10,7 +10,8 @@ from wallet_domain.use_cases.purge_sent_events import PurgeSentEvents
 from wallet_domain.use_cases.relay_outbox import RelayOutbox
 from wallet_infra.config.settings import Settings
 from wallet_infra.messaging.publisher import FaststreamEventPublisher
-from wallet_infra.persistence.outbox_relay_store import AsyncpgOutboxRelayStore, RelayTransaction
+from wallet_infra.persistence.driver import PoolTransaction
+from wallet_infra.persistence.outbox_relay_store import AsyncpgOutboxRelayStore
 from wallet_relay.config import RelayConfig
 from wallet_relay.main import make_app
 
@@ -25,7 +26,7 @@ async def test_the_container_wires_the_relay() -> None:
         async with container() as request:
             assert isinstance(await request.get(OutboxRelayStore), AsyncpgOutboxRelayStore)
             # The store's transaction is the one the use cases commit.
-            assert await request.get(TransactionManager) is await request.get(RelayTransaction)
+            assert await request.get(TransactionManager) is await request.get(PoolTransaction)
             assert isinstance(await request.get(RelayOutbox), RelayOutbox)
             assert isinstance(await request.get(PurgeSentEvents), PurgeSentEvents)
     finally:

@@ -453,7 +453,7 @@ class FakeOutbox(OutboxWriter):
 
 class FakePaymentBook(PaymentBook):
     """A payment's two writes, each all-or-nothing in the unit of work (checked in full
-    before anything is staged), with the guards SqlaPaymentBook's statements have: the key
+    before anything is staged), with the guards AsyncpgPaymentBook's statements have: the key
     claim, the covering check and the PENDING guard see commits made after the unit's
     snapshot, like a unique index, a row lock and `UPDATE ... WHERE status = 'PENDING'`.
     Records every opening and every settlement it wrote."""

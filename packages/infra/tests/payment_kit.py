@@ -1,5 +1,5 @@
 """Payments on the real adapters for the persistence tests: wallets with funds, a payment's
-first write (SqlaPaymentBook.open) and its settlement, as the use cases would make them."""
+first write (AsyncpgPaymentBook.open) and its settlement, as the use cases would make them."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from wallet_domain.ports.payment_book import OpenOutcome
 from wallet_infra.clock import SystemClock
 from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence.ledger import SqlaLedger
-from wallet_infra.persistence.payment_book import SqlaPaymentBook
+from wallet_infra.persistence.payment_book import AsyncpgPaymentBook
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 from wallet_infra.persistence.wallets import SqlaWallets
 
@@ -37,8 +37,8 @@ clock: Final = SystemClock()
 ids: Final = UuidV7Generator()
 
 
-def book(session: AsyncSession) -> SqlaPaymentBook:
-    return SqlaPaymentBook(session=session, traceparent_provider=lambda: TRACEPARENT)
+def book(session: AsyncSession) -> AsyncpgPaymentBook:
+    return AsyncpgPaymentBook(session=session, traceparent_provider=lambda: TRACEPARENT)
 
 
 async def open_wallet(session: AsyncSession, user_id: str) -> None:

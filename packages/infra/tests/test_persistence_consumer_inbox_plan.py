@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from wallet_infra.clock import SystemClock
-from wallet_infra.persistence.consumer_inbox import FORGET
+from wallet_infra.persistence.statements.consumer_inbox import FORGET
 from wallet_infra.persistence.tables import CONSUMER_INBOX_PROCESSED_AT_IDX
 
 from .test_persistence_ledger_plan import copied_index, explain, plan_nodes

@@ -1,6 +1,6 @@
 """SqlaLedger against PostgreSQL: append/get, immutability, refunds, pages, stale claims.
 
-Payments are opened and settled through SqlaPaymentBook, as the payment flow does."""
+Payments are opened and settled through AsyncpgPaymentBook, as the payment flow does."""
 
 from __future__ import annotations
 

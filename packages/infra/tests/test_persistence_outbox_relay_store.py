@@ -19,13 +19,10 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_infra.ids import UuidV7Generator
+from wallet_infra.persistence.driver import PoolTransaction
 from wallet_infra.persistence.engine import make_engine, make_session_factory
 from wallet_infra.persistence.outbox import SqlaOutboxWriter
-from wallet_infra.persistence.outbox_relay_store import (
-    CLAIM_SQL,
-    AsyncpgOutboxRelayStore,
-    RelayTransaction,
-)
+from wallet_infra.persistence.outbox_relay_store import CLAIM, AsyncpgOutboxRelayStore
 from wallet_infra.persistence.tables import outbox
 
 pytestmark = pytest.mark.integration
@@ -57,9 +54,9 @@ async def sessions(private_engine: AsyncEngine) -> Sessions:
 @asynccontextmanager
 async def batch(
     engine: AsyncEngine,
-) -> AsyncIterator[tuple[AsyncpgOutboxRelayStore, RelayTransaction]]:
+) -> AsyncIterator[tuple[AsyncpgOutboxRelayStore, PoolTransaction]]:
     """A relay batch's store and transaction, closed (rolled back if open) on the way out."""
-    transaction = RelayTransaction(engine=engine)
+    transaction = PoolTransaction(engine=engine)
     try:
         yield AsyncpgOutboxRelayStore(transaction=transaction), transaction
     finally:
@@ -260,6 +257,6 @@ async def test_the_claim_uses_the_unsent_index(sessions: Sessions) -> None:
     async with sessions() as session:
         await session.execute(text("ANALYZE outbox"))
         await session.execute(text("SET LOCAL enable_seqscan = off"))
-        plan = await session.execute(text("EXPLAIN " + CLAIM_SQL.replace("$1", "500")))
+        plan = await session.execute(text("EXPLAIN " + CLAIM.sql.replace("$1", "500")))
         lines = "\n".join(row[0] for row in plan)
     assert "outbox_unsent_idx" in lines

@@ -1,4 +1,4 @@
-"""SqlaPaymentBook against PostgreSQL: a payment's two writes, each one statement.
+"""AsyncpgPaymentBook against PostgreSQL: a payment's two writes, each one statement.
 
 `open`: every outcome and exactly what it writes, autocommit vs joining an open transaction,
 one key raced by many requests, one balance raced by more payments than it affords.
@@ -27,7 +27,7 @@ from wallet_domain.model.transaction import IllegalTransition, TransactionStatus
 from wallet_domain.model.wallet import Balance
 from wallet_domain.money import MAX_AMOUNT, Money
 from wallet_domain.ports.payment_book import Opening, OpenOutcome
-from wallet_infra.persistence.driver_statement import CONNECTION_LOST
+from wallet_infra.persistence.driver import CONNECTION_LOST
 from wallet_infra.persistence.engine import make_engine, make_session_factory
 from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
 from wallet_infra.persistence.ledger import SqlaLedger

@@ -1,5 +1,5 @@
 """SqlaWalletBalances against PostgreSQL: credit (upsert, overflow) and read (available and
-pending). Debits happen only through SqlaPaymentBook (test_persistence_payment_book)."""
+pending). Debits happen only through AsyncpgPaymentBook (test_persistence_payment_book)."""
 
 from __future__ import annotations
 

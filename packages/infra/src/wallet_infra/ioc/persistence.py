@@ -14,11 +14,11 @@ from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
 
 from wallet_infra.persistence import (
+    AsyncpgPaymentBook,
     ProviderCache,
     SqlaIdempotencyStore,
     SqlaLedger,
     SqlaOutboxWriter,
-    SqlaPaymentBook,
     SqlaServiceProviders,
     SqlaTransactionManager,
     SqlaWalletBalances,
@@ -56,4 +56,4 @@ class PersistenceProvider(Provider):
 
     @provide
     def payment_book(self, session: AsyncSession) -> PaymentBook:
-        return SqlaPaymentBook(session=session, traceparent_provider=current_traceparent)
+        return AsyncpgPaymentBook(session=session, traceparent_provider=current_traceparent)

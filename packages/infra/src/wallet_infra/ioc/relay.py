@@ -13,7 +13,8 @@ from wallet_domain.ports.outbox_relay import OutboxRelayStore
 from wallet_domain.ports.transaction_manager import TransactionManager
 
 from wallet_infra.messaging.publisher import FaststreamEventPublisher, PublishObserver
-from wallet_infra.persistence.outbox_relay_store import AsyncpgOutboxRelayStore, RelayTransaction
+from wallet_infra.persistence.driver import PoolTransaction
+from wallet_infra.persistence.outbox_relay_store import AsyncpgOutboxRelayStore
 
 
 class OutboxRelayProvider(Provider):
@@ -22,19 +23,19 @@ class OutboxRelayProvider(Provider):
     commit or rollback. (A relay process has no other REQUEST-scoped unit of work.)"""
 
     @provide(scope=Scope.REQUEST)
-    async def transaction(self, engine: AsyncEngine) -> AsyncIterator[RelayTransaction]:
-        transaction = RelayTransaction(engine=engine)
+    async def transaction(self, engine: AsyncEngine) -> AsyncIterator[PoolTransaction]:
+        transaction = PoolTransaction(engine=engine)
         try:
             yield transaction
         finally:
             await transaction.close()
 
     @provide(scope=Scope.REQUEST)
-    def transaction_manager(self, transaction: RelayTransaction) -> TransactionManager:
+    def transaction_manager(self, transaction: PoolTransaction) -> TransactionManager:
         return transaction
 
     @provide(scope=Scope.REQUEST)
-    def store(self, transaction: RelayTransaction) -> OutboxRelayStore:
+    def store(self, transaction: PoolTransaction) -> OutboxRelayStore:
         return AsyncpgOutboxRelayStore(transaction=transaction)
 
     @provide(scope=Scope.APP)

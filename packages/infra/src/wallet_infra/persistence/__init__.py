@@ -2,13 +2,30 @@
 
 Adapters take the request's `AsyncSession` and never commit; `SqlaTransactionManager`
 ends the unit of work, so a business change and its outbox event commit together.
+
+One rule for sending SQL:
+
+- Every statement is written with SQLAlchemy, as Core or as `text()` with `:name`
+  binds; no SQL is numbered by hand (`$1`) or rewritten by a regex.
+- By default it runs through SQLAlchemy: `session.execute` on the request's session
+  (or `engine.connect()` where there is no request, e.g. a health check or a gauge).
+- A hot-path statement that is a whole write or read on its own (a payment's two
+  writes, a refusal's key read, a consumer's batch, the relay's batch) is wrapped in
+  `driver.DriverStatement`, compiled once at import by the asyncpg dialect, and run on
+  the raw asyncpg connection through `driver` only (`fetchrow` on the session,
+  `fetch_pooled` on the engine's pool, `PoolTransaction` for the relay). `driver` is
+  the one module that imports asyncpg.
+- A long statement (a chain of CTEs) lives in `statements/<table or aggregate>.py`;
+  the adapter imports it. Short ones sit next to the adapter that runs them.
+- An adapter is named after what it sends through: `Sqla...` if SQLAlchemy executes its
+  statements, `Asyncpg...` if they all go to the driver.
 """
 
 from wallet_infra.persistence.engine import make_engine, make_session_factory
 from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
 from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.outbox import SqlaOutboxWriter
-from wallet_infra.persistence.payment_book import SqlaPaymentBook
+from wallet_infra.persistence.payment_book import AsyncpgPaymentBook
 from wallet_infra.persistence.provider_cache import ProviderCache
 from wallet_infra.persistence.service_providers import SqlaServiceProviders
 from wallet_infra.persistence.transaction_manager import SqlaTransactionManager
@@ -16,11 +33,11 @@ from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 from wallet_infra.persistence.wallets import SqlaWallets
 
 __all__ = [
+    "AsyncpgPaymentBook",
     "ProviderCache",
     "SqlaIdempotencyStore",
     "SqlaLedger",
     "SqlaOutboxWriter",
-    "SqlaPaymentBook",
     "SqlaServiceProviders",
     "SqlaTransactionManager",
     "SqlaWalletBalances",

@@ -14,27 +14,29 @@ from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.ports.audit_log import AuditLog
 
-from wallet_infra.persistence.driver_statement import PositionalStatement, json_text
+from wallet_infra.persistence.driver import DriverStatement, fetch_pooled, json_text
 from wallet_infra.persistence.micro_batch import (
     MAX_SIZE,
     MAX_WAIT_S,
     MicroBatcher,
     first_copies,
 )
-from wallet_infra.persistence.pool_statement import fetch_on_pool
+from wallet_infra.persistence.statements.typed import unnest_rows
 from wallet_infra.persistence.tables import AUDIT_LOG_EVENT_ID_KEY, audit_log
-from wallet_infra.persistence.unnest import unnest_rows
 
 _COLUMNS: Final = ("event_id", "event_type", "aggregate_id", "user_id", "occurred_at", "payload")
 # One statement (its own transaction) for a whole batch of consumed events.
-_APPEND: Final = PositionalStatement(
-    f"INSERT INTO audit_log ({', '.join(_COLUMNS)})"  # noqa: S608 - constants only
-    f" SELECT {', '.join(_COLUMNS)} FROM {unnest_rows(audit_log, _COLUMNS, 'e')}"
-    f" ON CONFLICT ON CONSTRAINT {AUDIT_LOG_EVENT_ID_KEY} DO NOTHING RETURNING event_id"
+_APPEND: Final = DriverStatement(
+    text(
+        f"INSERT INTO audit_log ({', '.join(_COLUMNS)})"  # noqa: S608 - constants only
+        f" SELECT {', '.join(_COLUMNS)} FROM {unnest_rows(audit_log, _COLUMNS, 'e')}"
+        f" ON CONFLICT ON CONSTRAINT {AUDIT_LOG_EVENT_ID_KEY} DO NOTHING RETURNING event_id"
+    )
 )
 
 
@@ -68,8 +70,8 @@ class AsyncpgAuditLog(AuditLog):
             "occurred_at": [event.occurred_at for event in unique],
             "payload": [json_text(event.payload) for event in unique],
         }
-        rows = await fetch_on_pool(
-            self._engine, "audit_log.append", _APPEND, _APPEND.args(columns), rows_sent=len(unique)
+        rows = await fetch_pooled(
+            self._engine, "audit_log.append", _APPEND, columns, rows_sent=len(unique)
         )
         inserted = {UUID(int=row[0].int) for row in rows}
         return first_copies([event.event_id for event in events], inserted)

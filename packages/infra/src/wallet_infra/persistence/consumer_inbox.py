@@ -19,47 +19,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Final
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.ports.consumer_inbox import ConsumerInbox
 
-from wallet_infra.persistence.driver_statement import PositionalStatement
+from wallet_infra.persistence.driver import fetch_pooled
 from wallet_infra.persistence.micro_batch import (
     MAX_SIZE,
     MAX_WAIT_S,
     MicroBatcher,
     first_copies,
 )
-from wallet_infra.persistence.pool_statement import fetch_on_pool
-from wallet_infra.persistence.tables import CONSUMER_INBOX_PKEY, consumer_inbox
-from wallet_infra.persistence.unnest import unnest_rows
-
-_COLUMNS: Final = ("consumer", "event_id")
-# One statement (its own transaction) for a whole batch of consumed events.
-_RECORD: Final = PositionalStatement(
-    f"INSERT INTO consumer_inbox ({', '.join(_COLUMNS)})"  # noqa: S608 - constants only
-    f" SELECT {', '.join(_COLUMNS)} FROM {unnest_rows(consumer_inbox, _COLUMNS, 'r')}"
-    f" ON CONFLICT ON CONSTRAINT {CONSUMER_INBOX_PKEY} DO NOTHING"
-    " RETURNING consumer, event_id"
-)
-# One statement (its own transaction) per batch: an index range scan of
-# consumer_inbox_consumer_processed_at_idx (tables.CONSUMER_INBOX_PROCESSED_AT_IDX) that
-# the LIMIT stops, then a TID scan deleting exactly the rows it locked. (Joining back on
-# the primary key instead lets the generic plan of the prepared statement, which cannot
-# see the LIMIT, hash-join against a sequential scan of the whole table.) A locked row's
-# ctid cannot change before the DELETE: nothing updates inbox rows, and VACUUM FULL or
-# CLUSTER would need a lock that conflicts with ours.
-FORGET: Final = PositionalStatement(
-    "WITH doomed AS ("
-    " SELECT ctid FROM consumer_inbox"
-    " WHERE consumer = :consumer AND processed_at < :cutoff"
-    " ORDER BY processed_at LIMIT :limit FOR UPDATE SKIP LOCKED"
-    "), gone AS ("
-    " DELETE FROM consumer_inbox WHERE ctid = ANY (ARRAY(SELECT ctid FROM doomed)) RETURNING 1"
-    ") SELECT count(*) FROM gone"
-)
+from wallet_infra.persistence.statements.consumer_inbox import FORGET, RECORD
 
 Record = tuple[str, UUID]
 
@@ -81,9 +53,7 @@ class AsyncpgConsumerInbox(ConsumerInbox):
 
     async def forget_before(self, consumer: str, cutoff: datetime, limit: int) -> int:
         params = {"consumer": consumer, "cutoff": cutoff, "limit": limit}
-        rows = await fetch_on_pool(
-            self._engine, "consumer_inbox.forget", FORGET, FORGET.args(params)
-        )
+        rows = await fetch_pooled(self._engine, "consumer_inbox.forget", FORGET, params)
         deleted: int = rows[0][0]
         return deleted
 
@@ -98,12 +68,8 @@ class AsyncpgConsumerInbox(ConsumerInbox):
             "consumer": [consumer for consumer, _ in unique],
             "event_id": [event_id for _, event_id in unique],
         }
-        rows = await fetch_on_pool(
-            self._engine,
-            "consumer_inbox.record",
-            _RECORD,
-            _RECORD.args(columns),
-            rows_sent=len(unique),
+        rows = await fetch_pooled(
+            self._engine, "consumer_inbox.record", RECORD, columns, rows_sent=len(unique)
         )
         recorded = {(row[0], UUID(int=row[1].int)) for row in rows}
         return first_copies(records, recorded)

@@ -11,58 +11,17 @@ from datetime import datetime
 from typing import Any, Final, Protocol
 from uuid import UUID
 
-from sqlalchemy import (
-    Boolean,
-    CursorResult,
-    DateTime,
-    LargeBinary,
-    SmallInteger,
-    Text,
-    bindparam,
-    column,
-    literal_column,
-    select,
-    text,
-    tuple_,
-)
+from sqlalchemy import CursorResult, Text, bindparam, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnClause
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 
-from wallet_infra.persistence.driver_statement import PositionalStatement, fetchrow
-from wallet_infra.persistence.tables import IDEMPOTENCY_KEYS_PKEY, StdUuid, idempotency_keys
+from wallet_infra.persistence.driver import DriverStatement, fetchrow
+from wallet_infra.persistence.statements.idempotency_keys import CLAIM
+from wallet_infra.persistence.tables import idempotency_keys
 
 _k = idempotency_keys
-# text(): SQLAlchemy 2.0 never caches a postgresql.insert() (its inherit_cache is False),
-# so the Core form would be recompiled on every call of this hot-path statement.
-_CLAIM: Final = text(
-    "WITH claimed AS ("  # noqa: S608 - constants only
-    " INSERT INTO idempotency_keys (user_id, key, fingerprint, state, payment_id,"
-    " response_status, response_body, created_at, completed_at)"
-    " VALUES (:user_id, :key, :fingerprint, :state, :payment_id,"
-    " :response_status, :response_body, :created_at, :completed_at)"
-    f" ON CONFLICT ON CONSTRAINT {IDEMPOTENCY_KEYS_PKEY} DO NOTHING RETURNING user_id)"
-    " SELECT true AS claimed, NULL::text AS user_id, NULL::text AS key,"
-    " NULL::text AS fingerprint, NULL::text AS state, NULL::uuid AS payment_id,"
-    " NULL::smallint AS response_status, NULL::bytea AS response_body,"
-    " NULL::timestamptz AS created_at FROM claimed"
-    " UNION ALL"
-    " SELECT false, k.user_id, k.key, k.fingerprint, k.state, k.payment_id,"
-    " k.response_status, k.response_body, k.created_at"
-    " FROM idempotency_keys k WHERE k.user_id = :user_id AND k.key = :key"
-    " AND NOT EXISTS (SELECT FROM claimed)"
-).columns(
-    column("claimed", Boolean),
-    column("user_id", Text),
-    column("key", Text),
-    column("fingerprint", Text),
-    column("state", Text),
-    column("payment_id", StdUuid()),
-    column("response_status", SmallInteger),
-    column("response_body", LargeBinary),
-    column("created_at", DateTime(timezone=True)),
-)
 _GET: Final = select(*_k.c).where(_k.c.user_id == bindparam("uid"), _k.c.key == bindparam("k"))
 _COMPLETED: Final[ColumnClause[str]] = literal_column("'COMPLETED'", Text)
 _complete_values: Final = {
@@ -91,10 +50,8 @@ _PURGE: Final = _k.delete().where(tuple_(_k.c.user_id, _k.c.key).in_(_expired.sc
 _CLAIM_ATTEMPTS: Final = 3
 
 
-_READ: Final = PositionalStatement(
-    "SELECT user_id, key, fingerprint, state, payment_id, response_status, response_body,"
-    " created_at FROM idempotency_keys WHERE user_id = :user_id AND key = :key"
-)
+# `_GET` again, on the driver: the refusal path reads the key this way (see `get`).
+_READ: Final = DriverStatement(_GET)
 
 
 class _Columns(Protocol):
@@ -140,7 +97,7 @@ class SqlaIdempotencyStore(IdempotencyStore):
             "completed_at": None if response is None else record.created_at,
         }
         # One round trip claims the key or reads its holder (a replay costs no more).
-        result = (await self._session.execute(_CLAIM, row)).first()
+        result = (await self._session.execute(CLAIM, row)).first()
         if result is not None:
             return None if result.claimed else record_of(result._mapping)
         # The holder committed after this statement's snapshot was taken, so the insert saw
@@ -152,7 +109,7 @@ class SqlaIdempotencyStore(IdempotencyStore):
             if existing is not None:
                 return record_of(existing._mapping)
             # The holder was purged (or rolled back) in between: the key is free again.
-            result = (await self._session.execute(_CLAIM, row)).first()
+            result = (await self._session.execute(CLAIM, row)).first()
             if result is not None:
                 return None if result.claimed else record_of(result._mapping)
         raise RuntimeError("idempotency key neither insertable nor readable")
@@ -160,7 +117,7 @@ class SqlaIdempotencyStore(IdempotencyStore):
     async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
         # One statement to the driver: on a refusal path that must stay cheap (the
         # fail-fast 503 checks the key before refusing).
-        params = {"user_id": user_id, "key": key}
+        params = {"uid": user_id, "k": key}
         row = await fetchrow(self._session, "idempotency.get", _READ, params)
         return None if row is None else record_of(row)
 

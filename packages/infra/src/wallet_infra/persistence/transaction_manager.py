@@ -13,7 +13,7 @@ class SqlaTransactionManager(TransactionManager):
         self._session = session
 
     # Nothing begun, nothing to end: the payment path's statements commit by themselves
-    # (driver_statement), and a session commit would still begin and end an empty one.
+    # (`driver.fetchrow`), and a session commit would still begin and end an empty one.
     async def commit(self) -> None:
         if self._session.in_transaction():
             await self._session.commit()

@@ -1,0 +1,251 @@
+"""The one way to asyncpg: statements compiled once by SQLAlchemy, run on the raw driver.
+
+A round trip costs the caller about as much CPU as the database spends on a small
+statement, and SQLAlchemy's execute adds more. Statements that are a whole write on
+their own (a payment's writes, a refusal's key read, the consumers' batches, the relay's
+batch) go to the driver directly. They are still written with SQLAlchemy (Core or
+`text()`) and compiled ONCE, at import, by its asyncpg dialect, which numbers the binds
+(`$1`, `$2`, ...); `DriverStatement` keeps that SQL and the bind names in that order, so
+a call only lists its values.
+
+Three ways to run one, all here: `fetchrow` on the request's session (inside its open
+transaction, e.g. the recovery worker's row lock, the statement joins it; without one it
+is its own transaction on a connection checked out of the engine's pool for just that
+statement: no BEGIN/COMMIT round trips, and no session transaction to begin, commit and
+release around it, bookkeeping that cost the payment path as much CPU as both its
+statements); `fetch_pooled` on the engine's pool, with no session at all; and
+`PoolTransaction`, several statements in one transaction on one pool connection (a
+relay batch). The pool is always the engine's, so its size, health check and disposal
+stay one thing. This is the only module that imports asyncpg (import-linter checks it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Final
+
+import asyncpg  # type: ignore[import-untyped]
+import orjson
+from opentelemetry import trace
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.sql.elements import BindParameter, ClauseElement
+from sqlalchemy.util import greenlet_spawn
+from wallet_domain.ports.transaction_manager import TransactionManager
+
+from wallet_infra.persistence.errors import ErrorFactory, translate_driver
+from wallet_infra.telemetry import tracer
+
+ASYNCPG_DIALECT: Final = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # unannotated
+# A `:name` SQLAlchemy did not take for a bind, e.g. one written `:name::type`.
+_UNBOUND: Final = re.compile(r"(?<![:\w]):[A-Za-z_]\w*")
+# The server or the socket went away: the connection is unusable, whatever the statement.
+CONNECTION_LOST: Final = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # e.g. the protocol saw the server's goodbye mid-exchange
+    ConnectionError,
+    OSError,
+)
+
+
+def json_text(value: Any) -> str:
+    """A JSON(B) parameter as the engine's asyncpg codec takes it: JSON text."""
+    return orjson.dumps(value).decode()
+
+
+class DriverStatement:
+    """A SQLAlchemy statement compiled once for asyncpg: its SQL and its binds' names in
+    `$n` order. Values go to the driver as they are (no SQLAlchemy bind processing), so a
+    statement whose binds would need processing, or that SQLAlchemy can only finish per
+    call (an expanding IN), is refused here, at import."""
+
+    __slots__ = ("names", "sql")
+
+    def __init__(self, statement: ClauseElement) -> None:
+        compiled = ASYNCPG_DIALECT.statement_compiler(ASYNCPG_DIALECT, statement)
+        processed = sorted(name for name, bind in compiled.binds.items() if _processed(bind))
+        if processed:
+            raise TypeError(f"binds that need SQLAlchemy's processing: {processed}")
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise TypeError("statement is only complete per call (expanding or literal binds)")
+        unbound = _UNBOUND.search(compiled.string)
+        if unbound is not None:
+            raise ValueError(f"{unbound.group()} is not a bind: write CAST(:name AS type)")
+        self.sql: str = compiled.string
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+
+    def args(self, params: Mapping[str, Any]) -> list[Any]:
+        """The values of `params` in the statement's `$n` order."""
+        return [params[name] for name in self.names]
+
+
+def _processed(bind: BindParameter[Any]) -> bool:
+    """Whether SQLAlchemy would convert this bind's value before handing it to asyncpg."""
+    return bind.type.dialect_impl(ASYNCPG_DIALECT).bind_processor(ASYNCPG_DIALECT) is not None
+
+
+async def fetchrow(
+    session: AsyncSession,
+    span_name: str,
+    statement: DriverStatement,
+    params: Mapping[str, Any],
+    *,
+    constraints: Mapping[str, ErrorFactory] | None = None,
+    sqlstates: Mapping[str, ErrorFactory] | None = None,
+) -> Any:
+    """The statement's first row (or None), with known constraint/SQLSTATE violations
+    translated like `errors.translate`, in a client span like SQLAlchemy's statements.
+    It joins the session's transaction if one is open, else runs on its own (see above)."""
+    async with _statement_driver(session, span_name) as driver:
+        try:
+            return await driver.fetchrow(statement.sql, *statement.args(params))
+        except asyncpg.PostgresError as exc:
+            error = translate_driver(exc, constraints=constraints, sqlstates=sqlstates)
+            if error is None:
+                raise
+            raise error from None
+
+
+async def fetch_pooled(
+    engine: AsyncEngine,
+    span_name: str,
+    statement: DriverStatement,
+    params: Mapping[str, Any],
+    *,
+    rows_sent: int | None = None,
+) -> list[Any]:
+    """Every row the statement returns, run as its own transaction on a connection of
+    `engine`'s pool, in a client span (`db.operation.batch.size` = `rows_sent` for a
+    batched write)."""
+    attributes = {} if rows_sent is None else {"db.operation.batch.size": rows_sent}
+    async with _on_pool(engine, span_name, attributes) as driver:
+        rows: list[Any] = await driver.fetch(statement.sql, *statement.args(params))
+        return rows
+
+
+class PoolTransaction(TransactionManager):
+    """Several statements in one transaction on one pool connection, taken (and BEGIN
+    sent) by the first statement; ended by `commit()` or `rollback()`. `close()` (the
+    REQUEST scope's teardown) rolls back whatever is still open and returns the
+    connection; a connection whose state is unknown (a failed rollback, a lost socket) is
+    invalidated, never pooled again."""
+
+    def __init__(self, *, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self._transaction: Any = None  # asyncpg's Transaction, once begun
+
+    async def fetch(
+        self, span_name: str, statement: DriverStatement, params: Mapping[str, Any]
+    ) -> list[Any]:
+        """Every row the statement returns, inside the transaction."""
+        connection = await self._begun()
+        async with _on_driver(connection, span_name) as driver:
+            rows: list[Any] = await driver.fetch(statement.sql, *statement.args(params))
+        return rows
+
+    async def execute(
+        self, span_name: str, statement: DriverStatement, params: Mapping[str, Any]
+    ) -> str:
+        """The statement's command tag (`UPDATE 3`), inside the transaction."""
+        connection = await self._begun()
+        async with _on_driver(connection, span_name) as driver:
+            status: str = await driver.execute(statement.sql, *statement.args(params))
+        return status
+
+    async def commit(self) -> None:
+        await self._end("COMMIT")
+
+    async def rollback(self) -> None:
+        await self._end("ROLLBACK")
+
+    async def close(self) -> None:
+        connection = self._connection
+        if connection is None:
+            return
+        try:
+            await self.rollback()  # nothing to do unless the batch left it open
+        except BaseException:
+            # Failed or cancelled mid-rollback: the server may still hold the transaction,
+            # which the pool's reset on return would not know.
+            await connection.invalidate()
+            raise
+        finally:
+            self._connection = None
+            await connection.close()
+
+    async def _begun(self) -> AsyncConnection:
+        if self._connection is None:
+            self._connection = await self._engine.connect()
+        if self._transaction is None:
+            async with _on_driver(self._connection, "BEGIN") as driver:
+                transaction = driver.transaction()
+                await transaction.start()
+            self._transaction = transaction
+        return self._connection
+
+    async def _end(self, how: str) -> None:
+        transaction, self._transaction = self._transaction, None
+        if transaction is None or self._connection is None:
+            return
+        async with _on_driver(self._connection, how):
+            await (transaction.commit() if how == "COMMIT" else transaction.rollback())
+
+
+def _statement_driver(session: AsyncSession, span_name: str) -> AbstractAsyncContextManager[Any]:
+    if session.in_transaction():
+        return _on_session(session, span_name)
+    engine = session.bind
+    assert isinstance(engine, AsyncEngine)  # sessions come from the engine's sessionmaker
+    return _on_pool(engine, span_name)
+
+
+@asynccontextmanager
+async def _on_session(session: AsyncSession, span_name: str) -> AsyncIterator[Any]:
+    async with _on_driver(await session.connection(), span_name) as driver:
+        yield driver
+
+
+@asynccontextmanager
+async def _on_pool(
+    engine: AsyncEngine, span_name: str, attributes: Mapping[str, Any] | None = None
+) -> AsyncIterator[Any]:
+    """An asyncpg connection checked out of `engine`'s pool for one statement (which then
+    commits by itself), used inside a client span; back to the pool right after, or
+    invalidated if the server or the socket went away meanwhile."""
+    pooled = await engine.raw_connection()
+    try:
+        with _client_span(span_name, attributes):
+            yield pooled.driver_connection
+    except CONNECTION_LOST:
+        await greenlet_spawn(pooled.invalidate)
+        raise
+    finally:
+        # Checking in may need I/O (a rollback, closing an invalidated connection).
+        await greenlet_spawn(pooled.close)
+
+
+@asynccontextmanager
+async def _on_driver(connection: AsyncConnection, span_name: str) -> AsyncIterator[Any]:
+    """The asyncpg connection under `connection`, used inside a client span; if the server
+    or the socket went away meanwhile, the connection is invalidated, never pooled again
+    (what SQLAlchemy does for its own statements)."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    assert driver is not None  # a checked-out connection always has one
+    with _client_span(span_name, None):
+        try:
+            yield driver
+        except CONNECTION_LOST:
+            await connection.invalidate()
+            raise
+
+
+def _client_span(span_name: str, attributes: Mapping[str, Any] | None) -> Any:
+    return tracer().start_as_current_span(
+        span_name,
+        kind=trace.SpanKind.CLIENT,
+        attributes={"db.system": "postgresql", **(attributes or {})},
+    )
