@@ -38,7 +38,7 @@ def test_the_declaration_matches_the_spec() -> None:
     )
     assert dict(QUEUE_BINDINGS) == {
         "metrics.queue": ("payment.*",),
-        "audit.queue": ("payment.*", "refund.*", "deposit.*"),
+        "audit.queue": ("payment.*", "refund.*", "deposit.*", "hold.*"),
     }
     for queue, dlq in ((METRICS_QUEUE, METRICS_DLQ_NAME), (AUDIT_QUEUE, AUDIT_DLQ_NAME)):
         assert queue.durable

@@ -5,10 +5,12 @@ ends the unit of work, so a business change and its outbox event commit together
 """
 
 from wallet_infra.persistence.engine import make_engine, make_session_factory
+from wallet_infra.persistence.hold_book import SqlaHoldBook
 from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
 from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.outbox import SqlaOutboxWriter
 from wallet_infra.persistence.payment_book import SqlaPaymentBook
+from wallet_infra.persistence.pending_deposits import SqlaPendingDeposits
 from wallet_infra.persistence.provider_cache import ProviderCache
 from wallet_infra.persistence.service_providers import SqlaServiceProviders
 from wallet_infra.persistence.transaction_manager import SqlaTransactionManager
@@ -17,10 +19,12 @@ from wallet_infra.persistence.wallets import SqlaWallets
 
 __all__ = [
     "ProviderCache",
+    "SqlaHoldBook",
     "SqlaIdempotencyStore",
     "SqlaLedger",
     "SqlaOutboxWriter",
     "SqlaPaymentBook",
+    "SqlaPendingDeposits",
     "SqlaServiceProviders",
     "SqlaTransactionManager",
     "SqlaWalletBalances",
