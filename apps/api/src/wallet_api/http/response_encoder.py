@@ -16,8 +16,9 @@ from wallet_api.http.transactions import transaction_json
 
 
 class JsonResponseEncoder(ResponseEncoder):
-    """201 with the transaction (or a hold), 200 with a settled one, or the error envelope with its mapped status. Headers
-    are not stored: errors with `Retry-After` are never final, so never stored."""
+    """201 with the transaction (or hold), 200 with a settled one, or the error envelope
+    with its mapped status. Headers are not stored: errors with `Retry-After` are never
+    final, so never stored."""
 
     def created(self, entry: LedgerEntry) -> StoredResponse:
         return StoredResponse(201, dumps(transaction_json(entry)))
