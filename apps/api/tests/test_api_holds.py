@@ -86,6 +86,9 @@ async def test_a_hold_is_201_pending_and_moves_available_to_pending_debit(api: A
     ]
     got = await api.client.get(f"/wallets/{user_id}/holds/{hold['id']}")
     assert got.json() == hold
+    history = await api.client.get(f"/wallets/{user_id}/transactions", params={"type": "HOLD"})
+    [entry] = history.json()["items"]
+    assert (entry["status"], entry["amount"], entry["hold_id"]) == ("COMPLETED", 300, hold["id"])
 
 
 async def test_a_hold_the_balance_does_not_cover_is_409_insufficient_funds(api: Api) -> None:

@@ -123,7 +123,7 @@ class CreateHold:
             )
             created = hold_event(hold, event_id=self._ids.new_id(), at=now)
             if not await self._book.open(hold, entry, created):
-                raise InsufficientFunds(currency=money.currency)
+                raise InsufficientFunds(currency=money.currency, amount=money.amount)
             response = self._encoder.hold(hold, status_code=201)
             await self._idempotency.complete(user_id, key, response, now)
             await self._tx.commit()
