@@ -267,3 +267,27 @@ async def test_100_parallel_holds_take_exactly_what_the_balance_covers(api: Api)
     assert await api.balances(user_id) == {
         "USD": {"available": funds - held * amount, "pending": held * amount}
     }
+
+
+async def test_20_concurrent_creates_with_one_key_hold_once(api: Api) -> None:
+    user_id = await api.funded_wallet(1_000)
+    key = new_key()
+    responses = await asyncio.gather(
+        *(
+            api.client.post(
+                f"/wallets/{user_id}/holds",
+                json={"amount": 100, "currency": "USD"},
+                headers={"Idempotency-Key": key},
+            )
+            for _ in range(20)
+        )
+    )
+
+    created = [r for r in responses if r.status_code == 201]
+    originals = [r for r in created if "Idempotent-Replayed" not in r.headers]
+    assert len(originals) == 1, [(r.status_code, r.text) for r in responses]
+    assert all(r.content == originals[0].content for r in created)
+    for response in responses:
+        if response.status_code != 201:
+            assert_error(response, 409, "IDEMPOTENCY_IN_PROGRESS")
+    assert await api.balances(user_id) == {"USD": {"available": 900, "pending": 100}}

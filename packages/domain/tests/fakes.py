@@ -42,7 +42,7 @@ from wallet_domain.model.transaction import (
 from wallet_domain.model.wallet import Balance, Wallet
 from wallet_domain.money import DEFAULT_CURRENCIES, MAX_AMOUNT, Money
 from wallet_domain.ports.clock import Clock
-from wallet_domain.ports.hold_book import HoldBook
+from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
@@ -602,20 +602,27 @@ class FakeHoldBook(HoldBook):
     def __init__(self, tx: FakeTransactionManager) -> None:
         self._tx = tx
 
-    async def open(self, hold: Hold, entry: LedgerEntry, created: DomainEvent) -> bool:
-        tables = self._tx.tables
-        if hold.user_id not in tables.wallets:
-            raise IntegrityViolation(f"no wallet {hold.user_id!r} (foreign key)")
+    async def open(
+        self, hold: Hold, entry: LedgerEntry, created: DomainEvent, claim: IdempotencyRecord
+    ) -> HoldOpening:
+        tables, committed = self._tx.tables, self._tx.db.committed
+        if hold.user_id not in tables.wallets and hold.user_id not in committed.wallets:
+            return HoldOpening(HoldOpenOutcome.NO_WALLET)
+        scope = (claim.user_id, claim.key)
+        holder = tables.idempotency.get(scope) or committed.idempotency.get(scope)
+        if holder is not None:
+            return HoldOpening(HoldOpenOutcome.KEY_HELD, holder=holder)
         balance = self._tx.latest_balance(hold.user_id, hold.money.currency)
         if balance is None or balance < hold.money.amount:
-            return False
+            return HoldOpening(HoldOpenOutcome.NOT_COVERED)
         _check_appendable(tables.ledger, entry)
+        tables.idempotency[scope] = claim
         key = (hold.user_id, hold.money.currency)
         tables.balances[key] = tables.balances.get(key, 0) - hold.money.amount
         tables.holds[hold.id] = hold
         tables.ledger[entry.id] = entry
         tables.outbox.append(created)
-        return True
+        return HoldOpening(HoldOpenOutcome.OPENED)
 
     async def lock(self, user_id: str, hold_id: UUID) -> Hold | None:
         tables = self._tx.tables
@@ -1040,9 +1047,7 @@ class World:
     def create_hold(self, scope: Scope | None = None) -> CreateHold:
         scope = scope or self.scope()
         return CreateHold(
-            wallets=scope.wallets,
             book=scope.holds,
-            idempotency=scope.idempotency,
             tx=scope.tx,
             clock=self.clock,
             ids=self.ids,

@@ -12,6 +12,7 @@ from wallet_domain.errors import (
     InsufficientFunds,
     InvalidState,
     ValidationError,
+    WalletNotFound,
 )
 from wallet_domain.model.hold import HoldStatus
 from wallet_domain.model.transaction import TransactionType
@@ -228,3 +229,11 @@ async def test_holds_list_newest_first_by_status_in_keyset_pages(alice: World) -
     assert [h.id for h in pending.items] == [ids[2], ids[0]]
     with pytest.raises(ValidationError):
         await alice.list_holds().execute(ListHoldsRequest(user_id="alice", status="NOPE"))
+
+
+async def test_a_hold_on_an_unknown_wallet_is_not_found_and_leaves_the_key(world: World) -> None:
+    with pytest.raises(WalletNotFound):
+        await world.create_hold().execute(
+            CreateHoldRequest(user_id="nobody", idempotency_key="h-1", amount=1, currency="USD")
+        )
+    assert world.db.record("nobody", "h-1") is None

@@ -7,8 +7,10 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.model.events import hold_event
 from wallet_domain.model.hold import Hold, new_hold
+from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.transaction import new_hold_entry, new_hold_release
 from wallet_domain.money import Money
+from wallet_domain.ports.hold_book import HoldOpenOutcome
 from wallet_infra.persistence.hold_book import SqlaHoldBook
 
 from .payment_kit import TRACEPARENT, clock, ids
@@ -36,7 +38,18 @@ def a_hold(
     )
 
 
-async def open_hold(session: AsyncSession, hold: Hold) -> bool:
+async def open_hold(
+    session: AsyncSession, hold: Hold, *, key: str | None = None
+) -> HoldOpenOutcome:
+    """Open `hold` under `key` (a fresh one by default), claimed with a stand-in reply."""
+    claim = IdempotencyRecord(
+        user_id=hold.user_id,
+        key=key or f"hold-{hold.id}",
+        fingerprint="f" * 64,
+        state=IdempotencyState.COMPLETED,
+        created_at=hold.created_at,
+        response=StoredResponse(201, f'{{"id":"{hold.id}"}}'.encode()),
+    )
     entry = new_hold_entry(
         id=ids.new_id(),
         user_id=hold.user_id,
@@ -45,9 +58,10 @@ async def open_hold(session: AsyncSession, hold: Hold) -> bool:
         reference=hold.reference,
         at=hold.created_at,
     )
-    return await hold_book(session).open(
-        hold, entry, hold_event(hold, event_id=ids.new_id(), at=hold.created_at)
+    opening = await hold_book(session).open(
+        hold, entry, hold_event(hold, event_id=ids.new_id(), at=hold.created_at), claim
     )
+    return opening.outcome
 
 
 async def settle_hold(session: AsyncSession, settled: Hold) -> None:

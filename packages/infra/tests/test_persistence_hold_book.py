@@ -12,11 +12,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wallet_domain.errors import ValidationError
-from wallet_domain.model.events import EventType, event_for
+from wallet_domain.model.events import EventType, event_for, hold_event
 from wallet_domain.model.hold import HoldStatus
-from wallet_domain.model.transaction import TransactionStatus, new_deposit
+from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
+from wallet_domain.model.transaction import TransactionStatus, new_deposit, new_hold_entry
 from wallet_domain.model.wallet import Balance
 from wallet_domain.money import MAX_AMOUNT, Money
+from wallet_domain.ports.hold_book import HoldOpenOutcome
 from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.pending_deposits import SqlaPendingDeposits
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
@@ -40,10 +42,15 @@ async def test_open_debits_into_pending_debit_and_writes_hold_row_and_event(
     await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
     hold = a_hold(user_id, Money(300, "USD"))
 
-    assert await open_hold(session, hold)
-    await session.commit()
+    assert await open_hold(session, hold, key="k-1") is HoldOpenOutcome.OPENED
 
     assert await _usd(session, user_id) == Balance(currency="USD", available=700, pending=300)
+    keys = await _rows(
+        session,
+        "SELECT state, response_status FROM idempotency_keys WHERE user_id = :u AND key = 'k-1'",
+        u=user_id,
+    )
+    assert keys == [{"state": "COMPLETED", "response_status": 201}]
     assert await hold_book(session).get(user_id, hold.id) == hold
     ledger = await _rows(
         session, "SELECT type, amount, hold_id FROM transactions WHERE hold_id = :h", h=hold.id
@@ -61,12 +68,53 @@ async def test_open_that_the_balance_does_not_cover_writes_nothing(
     await funded_wallet(session_factory, user_id, Money(100, "USD"))
     hold = a_hold(user_id, Money(101, "USD"))
 
-    assert not await open_hold(session, hold)
-    assert not await open_hold(session, a_hold(user_id, Money(1, "EUR")))  # no balance row
-    await session.commit()
+    assert await open_hold(session, hold, key="k-1") is HoldOpenOutcome.NOT_COVERED
+    no_row = a_hold(user_id, Money(1, "EUR"))
+    assert await open_hold(session, no_row) is HoldOpenOutcome.NOT_COVERED
+    assert (
+        await open_hold(session, a_hold(f"no-{user_id}", Money(1, "USD")))
+        is HoldOpenOutcome.NO_WALLET
+    )
 
     assert await _usd(session, user_id) == Balance(currency="USD", available=100, pending=0)
     assert await hold_book(session).get(user_id, hold.id) is None
+    keys = await _rows(session, "SELECT key FROM idempotency_keys WHERE user_id = :u", u=user_id)
+    assert keys == []  # the key stays free
+
+
+async def test_open_with_a_held_key_reads_the_holder_and_writes_nothing(
+    session_factory: async_sessionmaker[AsyncSession], session: AsyncSession, user_id: str
+) -> None:
+    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
+    first = a_hold(user_id, Money(100, "USD"))
+    assert await open_hold(session, first, key="k-1") is HoldOpenOutcome.OPENED
+    again = a_hold(user_id, Money(100, "USD"))
+
+    opening = await hold_book(session).open(
+        again,
+        new_hold_entry(
+            id=ids.new_id(),
+            user_id=user_id,
+            money=again.money,
+            hold_id=again.id,
+            reference=None,
+            at=again.created_at,
+        ),
+        hold_event(again, event_id=ids.new_id(), at=again.created_at),
+        IdempotencyRecord(
+            user_id=user_id,
+            key="k-1",
+            fingerprint="x",
+            state=IdempotencyState.COMPLETED,
+            created_at=again.created_at,
+            response=StoredResponse(201, b"{}"),
+        ),
+    )
+
+    assert opening.outcome is HoldOpenOutcome.KEY_HELD
+    assert opening.holder is not None
+    assert opening.holder.response == StoredResponse(201, f'{{"id":"{first.id}"}}'.encode())
+    assert await _usd(session, user_id) == Balance(currency="USD", available=900, pending=100)
 
 
 async def test_a_partial_capture_releases_the_rest_once(
@@ -75,7 +123,6 @@ async def test_a_partial_capture_releases_the_rest_once(
     await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
     hold = a_hold(user_id, Money(300, "USD"))
     await open_hold(session, hold)
-    await session.commit()
 
     locked = await hold_book(session).lock(user_id, hold.id)
     assert locked == hold
@@ -103,7 +150,6 @@ async def test_the_schema_refuses_a_second_move_and_an_oversized_capture(
     await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
     hold = a_hold(user_id, Money(300, "USD"))
     await open_hold(session, hold)
-    await session.commit()
 
     with pytest.raises(DBAPIError, match="holds_capture_within_hold"):
         await session.execute(
@@ -158,9 +204,8 @@ async def test_parallel_holds_never_overdraw(
 
     async def one() -> bool:
         async with session_factory() as session:
-            held = await open_hold(session, a_hold(user_id, Money(70, "USD")))
-            await session.commit()
-            return held
+            opened = await open_hold(session, a_hold(user_id, Money(70, "USD")))
+            return opened is HoldOpenOutcome.OPENED
 
     results = await asyncio.gather(*(one() for _ in range(40)))
 

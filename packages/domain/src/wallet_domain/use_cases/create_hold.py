@@ -20,12 +20,10 @@ from wallet_domain.model.transaction import new_hold_entry
 from wallet_domain.model.wallet import validate_user_id
 from wallet_domain.money import Money, ensure_supported
 from wallet_domain.ports.clock import Clock
-from wallet_domain.ports.hold_book import HoldBook
+from wallet_domain.ports.hold_book import HoldBook, HoldOpenOutcome
 from wallet_domain.ports.id_generator import IdGenerator
-from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
-from wallet_domain.ports.wallets import Wallets
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,27 +41,24 @@ class CreateHold:
     pending debit until the hold is completed, reverted or expires (7 days by default,
     at most 30).
 
-    Rules: the Idempotency-Key is required; the wallet must exist (checked before the key
-    is claimed); a balance that does not cover the hold is INSUFFICIENT_FUNDS and leaves
-    nothing behind, the key included. The debit, hold, ledger row, `hold.created` and the
-    stored reply commit together, so a replay never holds twice.
+    Rules: the Idempotency-Key is required; an unknown wallet is NOT_FOUND and a balance
+    that does not cover the hold is INSUFFICIENT_FUNDS, both leaving nothing behind, the
+    key included. The reply is rendered first, so the key is claimed already answered in
+    the same write as the debit, hold, ledger row and `hold.created` (one statement on
+    PostgreSQL): a replay never holds twice.
     """
 
     def __init__(
         self,
         *,
-        wallets: Wallets,
         book: HoldBook,
-        idempotency: IdempotencyStore,
         tx: TransactionManager,
         clock: Clock,
         ids: IdGenerator,
         encoder: ResponseEncoder,
         currencies: frozenset[str],
     ) -> None:
-        self._wallets = wallets
         self._book = book
-        self._idempotency = idempotency
         self._tx = tx
         self._clock = clock
         self._ids = ids
@@ -88,44 +83,43 @@ class CreateHold:
                 "expires_in_s": request.expires_in_s,
             },
         )
-        if await self._wallets.get(user_id) is None:
-            raise WalletNotFound(user_id=user_id)
-
         now = self._clock.now()
+        hold = new_hold(
+            id=self._ids.new_id(),
+            user_id=user_id,
+            money=money,
+            reference=reference,
+            expires_in=expires_in,
+            at=now,
+        )
+        entry = new_hold_entry(
+            id=self._ids.new_id(),
+            user_id=user_id,
+            money=money,
+            hold_id=hold.id,
+            reference=reference,
+            at=now,
+        )
+        response = self._encoder.hold(hold, status_code=201)
+        claim = IdempotencyRecord(
+            user_id=user_id,
+            key=key,
+            fingerprint=request_fingerprint,
+            state=IdempotencyState.COMPLETED,
+            created_at=now,
+            response=response,
+        )
+        created = hold_event(hold, event_id=self._ids.new_id(), at=now)
         try:
-            existing = await self._idempotency.claim(
-                IdempotencyRecord(
-                    user_id=user_id,
-                    key=key,
-                    fingerprint=request_fingerprint,
-                    state=IdempotencyState.IN_PROGRESS,
-                    created_at=now,
-                )
-            )
-            if existing is not None:
+            opening = await self._book.open(hold, entry, created, claim)
+            if opening.outcome is HoldOpenOutcome.KEY_HELD:
+                assert opening.holder is not None  # the port's contract
                 await self._tx.rollback()
-                return reply_to_existing(existing, request_fingerprint)
-            hold = new_hold(
-                id=self._ids.new_id(),
-                user_id=user_id,
-                money=money,
-                reference=reference,
-                expires_in=expires_in,
-                at=now,
-            )
-            entry = new_hold_entry(
-                id=self._ids.new_id(),
-                user_id=user_id,
-                money=money,
-                hold_id=hold.id,
-                reference=reference,
-                at=now,
-            )
-            created = hold_event(hold, event_id=self._ids.new_id(), at=now)
-            if not await self._book.open(hold, entry, created):
+                return reply_to_existing(opening.holder, request_fingerprint)
+            if opening.outcome is HoldOpenOutcome.NO_WALLET:
+                raise WalletNotFound(user_id=user_id)
+            if opening.outcome is HoldOpenOutcome.NOT_COVERED:
                 raise InsufficientFunds(currency=money.currency, amount=money.amount)
-            response = self._encoder.hold(hold, status_code=201)
-            await self._idempotency.complete(user_id, key, response, now)
             await self._tx.commit()
         except BaseException:
             await self._tx.rollback()

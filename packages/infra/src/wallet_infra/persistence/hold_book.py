@@ -1,11 +1,13 @@
 """`HoldBook` on PostgreSQL: the `holds` table, each write ONE statement.
 
-Opening a hold locks the balance row, debits it into `pending_debit` and writes the hold,
-its HOLD ledger row and `hold.created`, every step guarded by the previous one (no debit,
-nothing written). Settling moves the hold out of PENDING (its trigger allows that once),
-releases what was not captured and takes the hold off `pending_debit`, with its event.
-The statements join the session's transaction, which the caller has begun by locking the
-hold (or claiming the key), so the lock, the write and the commit are one unit.
+Opening a hold claims its idempotency key (already answered), locks the balance row,
+debits it into `pending_debit` and writes the hold, its HOLD ledger row and
+`hold.created`, every step guarded by the previous one (not covered: nothing written,
+the key included). Settling moves the hold out of PENDING (its trigger allows that
+once), releases what was not captured and takes the hold off `pending_debit`, with its
+event. Opening runs on its own (committing by itself) unless the session has a
+transaction open; settling joins the transaction the caller began by locking the hold,
+so the lock, the write and the commit are one unit.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from uuid import UUID
 
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from wallet_domain.errors import WalletNotFound
+from wallet_domain.errors import IdempotencyInProgress
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold import Hold, HoldStatus
+from wallet_domain.model.idempotency import IdempotencyRecord
 from wallet_domain.model.transaction import LedgerEntry
 from wallet_domain.money import Money
-from wallet_domain.ports.hold_book import HoldBook
+from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
 
 from wallet_infra.persistence.cte_inserts import insert_entry, insert_events
 from wallet_infra.persistence.driver_statement import (
@@ -31,31 +34,55 @@ from wallet_infra.persistence.driver_statement import (
     json_text,
     typed_params,
 )
+from wallet_infra.persistence.errors import DEADLOCK_DETECTED
+from wallet_infra.persistence.idempotency_store import record_of
 from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import entry_row
 from wallet_infra.persistence.outbox import TraceparentProvider, event_row
-from wallet_infra.persistence.tables import HOLDS_USER_ID_FKEY, holds
+from wallet_infra.persistence.tables import IDEMPOTENCY_KEYS_PKEY, holds
 
 _h = holds
 _HOLD_COLUMNS: Final = tuple(column.name for column in holds.c)
 
-# The debit is computed from the LOCKED row (see PaymentBook's OPEN for why not from the
-# UPDATE's own scan); no balance row or too small a balance debits nothing.
+# A key this statement's snapshot already holds is a replay: nothing is locked or claimed,
+# the holder is read back. Otherwise the balance row is locked, and only if it covers the
+# hold (and the wallet exists) is the key claimed, already answered with the reply: the
+# debit, hold, ledger row and event follow the claim. The debit is computed from the
+# LOCKED row (see PaymentBook's OPEN for why not from the UPDATE's own scan).
 OPEN_HOLD: Final = PositionalStatement(
-    "WITH balance AS ("  # noqa: S608 - constants only
+    "WITH seen AS (SELECT FROM idempotency_keys WHERE user_id = :user_id AND key = :key"  # noqa: S608 - constants only
+    "), wallet AS (SELECT FROM wallets WHERE user_id = :user_id"
+    "), balance AS ("
     " SELECT balance, pending_debit FROM wallet_balances"
-    " WHERE user_id = :user_id AND currency = :currency FOR UPDATE"
+    " WHERE user_id = :user_id AND currency = :currency"
+    " AND NOT EXISTS (SELECT FROM seen) FOR UPDATE"
+    "), claimed AS ("
+    " INSERT INTO idempotency_keys (user_id, key, fingerprint, state, payment_id,"
+    " response_status, response_body, created_at, completed_at)"
+    " SELECT CAST(:user_id AS text), CAST(:key AS text), CAST(:fingerprint AS text),"
+    " 'COMPLETED', NULL, CAST(:reply_status AS smallint), CAST(:reply_body AS bytea),"
+    " CAST(:created_at AS timestamptz), CAST(:created_at AS timestamptz)"
+    " FROM balance AS b WHERE b.balance >= :amount AND EXISTS (SELECT FROM wallet)"
+    f" ON CONFLICT ON CONSTRAINT {IDEMPOTENCY_KEYS_PKEY} DO NOTHING RETURNING 1"
     "), debited AS ("
     " UPDATE wallet_balances SET balance = (SELECT balance FROM balance) - :amount,"
     " pending_debit = (SELECT pending_debit FROM balance) + :amount, updated_at = now()"
     " WHERE user_id = :user_id AND currency = :currency"
-    " AND (SELECT balance FROM balance) >= :amount RETURNING balance"
+    " AND EXISTS (SELECT FROM claimed) RETURNING balance"
     f"), hold AS (INSERT INTO holds ({', '.join(_HOLD_COLUMNS)})"
     f" SELECT {typed_params(holds, _HOLD_COLUMNS, 'h_')} FROM debited RETURNING id"
     f"), entry AS ({insert_entry('t_', 'hold')}"
     f"), event AS ({insert_events(1, 'entry')}"
-    ") SELECT EXISTS (SELECT FROM event) AS held"
+    ") SELECT EXISTS (SELECT FROM wallet) AS wallet_exists,"
+    " EXISTS (SELECT FROM claimed) AS claimed, EXISTS (SELECT FROM event) AS held,"
+    " k.user_id, k.key, k.fingerprint, k.state, k.payment_id, k.response_status,"
+    " k.response_body, k.created_at"
+    " FROM (VALUES (1)) AS one LEFT JOIN idempotency_keys AS k"
+    " ON k.user_id = :user_id AND k.key = :key AND NOT EXISTS (SELECT FROM claimed)"
 )
+# A concurrent holder can commit after the statement's snapshot was taken: the insert then
+# sees the conflict but the read cannot see the row. Nothing was written: try again.
+_OPEN_ATTEMPTS: Final = 3
 
 
 def _settle(released: bool) -> PositionalStatement:
@@ -78,6 +105,9 @@ def _settle(released: bool) -> PositionalStatement:
 SETTLE_RELEASING: Final = _settle(released=True)
 SETTLE_CAPTURING_ALL: Final = _settle(released=False)
 
+_KEY_TAKEN: Final = PositionalStatement(
+    "SELECT EXISTS (SELECT FROM idempotency_keys WHERE user_id = :u AND key = :k) AS taken"
+)
 _BY_ID: Final = select(*_h.c).where(_h.c.id == bindparam("hid"), _h.c.user_id == bindparam("uid"))
 _LOCK: Final = _BY_ID.with_for_update()
 # Oldest deadline first through holds_pending_expiry_idx; SKIP LOCKED hands each due hold
@@ -138,22 +168,54 @@ class SqlaHoldBook(HoldBook):
         row = event_row(event, traceparent) | {"payload": json_text(event.payload)}
         return _prefixed(row, "e0_")
 
-    async def open(self, hold: Hold, entry: LedgerEntry, created: DomainEvent) -> bool:
-        await self._session.connection()  # join (or begin) the unit of work
+    async def open(
+        self, hold: Hold, entry: LedgerEntry, created: DomainEvent, claim: IdempotencyRecord
+    ) -> HoldOpening:
+        if claim.response is None:
+            raise ValueError("a hold's key is claimed already answered")
         params = {
             "user_id": hold.user_id,
             "currency": hold.money.currency,
             "amount": hold.money.amount,
+            "key": claim.key,
+            "fingerprint": claim.fingerprint,
+            "reply_status": claim.response.status_code,
+            "reply_body": claim.response.body,
+            "created_at": claim.created_at,
             **_prefixed(hold_row(hold), "h_"),
             **_prefixed(entry_row(entry), "t_"),
             **self._event(created),
         }
-        errors = append_errors(entry) | {
-            HOLDS_USER_ID_FKEY: lambda: WalletNotFound(user_id=hold.user_id)
-        }
-        row = await fetchrow(self._session, "hold_book.open", OPEN_HOLD, params, constraints=errors)
-        held: bool = row["held"]
-        return held
+        # A key reused across a deposit and a hold takes key and balance in opposite
+        # orders; PostgreSQL breaks the tie: one is "in flight".
+        sqlstates = {DEADLOCK_DETECTED: IdempotencyInProgress}
+        for _ in range(_OPEN_ATTEMPTS):
+            row = await fetchrow(
+                self._session,
+                "hold_book.open",
+                OPEN_HOLD,
+                params,
+                constraints=append_errors(entry),
+                sqlstates=sqlstates,
+            )
+            if row["claimed"]:
+                if not row["held"]:
+                    raise RuntimeError("hold key claimed but not debited")  # the CTE's contract
+                return HoldOpening(HoldOpenOutcome.OPENED)
+            if row["user_id"] is not None:
+                return HoldOpening(HoldOpenOutcome.KEY_HELD, holder=record_of(row))
+            if not row["wallet_exists"]:
+                return HoldOpening(HoldOpenOutcome.NO_WALLET)
+            if not await self._key_taken(hold.user_id, claim.key):
+                return HoldOpening(HoldOpenOutcome.NOT_COVERED)
+        raise RuntimeError("idempotency key neither claimable nor readable")
+
+    async def _key_taken(self, user_id: str, key: str) -> bool:
+        """Whether the key exists as committed now (the statement's snapshot may predate
+        it): then the open is tried again and reads it."""
+        row = await fetchrow(self._session, "hold_book.key", _KEY_TAKEN, {"u": user_id, "k": key})
+        taken: bool = row["taken"]
+        return taken
 
     async def lock(self, user_id: str, hold_id: UUID) -> Hold | None:
         row = (await self._session.execute(_LOCK, {"hid": hold_id, "uid": user_id})).first()
