@@ -43,7 +43,13 @@ EVENT_DESCRIPTIONS: Final = {
     EventType.PAYMENT_COMPLETED: "A payment was APPROVED by the gateway.",
     EventType.PAYMENT_FAILED: "A payment ended DECLINED or FAILED; a refund.created follows.",
     EventType.REFUND_CREATED: "A failed or declined payment was refunded (`refund_of`).",
-    EventType.DEPOSIT_COMPLETED: "A deposit was credited.",
+    EventType.DEPOSIT_COMPLETED: "A deposit was credited (at once, or a pending one completed).",
+    EventType.DEPOSIT_PENDING: "A two-phase deposit was announced: pending credit, not spendable.",
+    EventType.DEPOSIT_REVERTED: "A pending deposit was dropped; it was never spendable.",
+    EventType.HOLD_CREATED: "A hold took its amount out of the available balance.",
+    EventType.HOLD_COMPLETED: "A hold was captured (`captured`); the rest (`released`) came back.",
+    EventType.HOLD_REVERTED: "A hold was released in full on request.",
+    EventType.HOLD_EXPIRED: "A hold passed `expires_at` and was released in full.",
 }
 
 

@@ -88,10 +88,15 @@ async def assert_money_invariants(
 ) -> dict[str, int]:
     """The ledger of `users` is whole; `charges` is the mock's charges per payment id.
 
-    - balance == sum of the ledger, for every wallet and currency; none negative;
-    - pending_debit == what PENDING payments hold (0 once all settled), and
-      balance + pending_debit never past the largest amount;
-    - balance == deposits - approved payments (refunds exactly undo the rest);
+    - balance == sum of the ledger rows that count (all but PENDING or REVERTED deposits),
+      for every wallet and currency; none negative;
+    - pending_debit == what PENDING payments and open holds hold (0 once all settled);
+      pending_credit == what PENDING deposits will bring; balance + pending_debit +
+      pending_credit never past the largest amount;
+    - balance == completed deposits - approved payments - holds + what holds released
+      (refunds exactly undo the rest);
+    - every hold has one HOLD row of its amount and, once settled, one HOLD_RELEASE row of
+      what it did not capture (none when it captured everything or is still open);
     - every payment terminal; refunded once iff not APPROVED;
     - APPROVED iff the gateway holds exactly one charge (never charged twice, never
       refunded while charged, never approved without a charge).
@@ -104,16 +109,31 @@ async def assert_money_invariants(
                coalesce(b.currency, l.currency) AS currency,
                coalesce(b.balance, 0) AS balance, coalesce(l.total, 0) AS total,
                coalesce(l.expected, 0) AS expected,
-               coalesce(b.pending_debit, 0) AS pending_debit, coalesce(l.held, 0) AS held
+               coalesce(b.pending_debit, 0) AS pending_debit,
+               coalesce(l.held, 0) + coalesce(h.open, 0) AS held,
+               coalesce(b.pending_credit, 0) AS pending_credit,
+               coalesce(l.announced, 0) AS announced
         FROM (SELECT * FROM wallet_balances WHERE user_id = ANY($1::text[])) b
         FULL JOIN (
-            SELECT user_id, currency, sum(amount) AS total,
+            SELECT user_id, currency,
                    sum(amount) FILTER (
-                       WHERE type = 'DEPOSIT' OR (type = 'PAYMENT' AND status = 'APPROVED')
+                       WHERE type <> 'DEPOSIT' OR status = 'COMPLETED'
+                   ) AS total,
+                   sum(amount) FILTER (
+                       WHERE (type = 'DEPOSIT' AND status = 'COMPLETED')
+                          OR (type = 'PAYMENT' AND status = 'APPROVED')
+                          OR type IN ('HOLD', 'HOLD_RELEASE')
                    ) AS expected,
-                   -sum(amount) FILTER (WHERE type = 'PAYMENT' AND status = 'PENDING') AS held
+                   -sum(amount) FILTER (WHERE type = 'PAYMENT' AND status = 'PENDING') AS held,
+                   sum(amount) FILTER (WHERE type = 'DEPOSIT' AND status = 'PENDING')
+                       AS announced
             FROM transactions WHERE user_id = ANY($1::text[]) GROUP BY user_id, currency
         ) l ON (b.user_id, b.currency) = (l.user_id, l.currency)
+        LEFT JOIN (
+            SELECT user_id, currency, sum(amount) AS open FROM holds
+            WHERE status = 'PENDING' AND user_id = ANY($1::text[]) GROUP BY user_id, currency
+        ) h ON (coalesce(b.user_id, l.user_id), coalesce(b.currency, l.currency))
+             = (h.user_id, h.currency)
         """,
         users,
     )
@@ -123,7 +143,28 @@ async def assert_money_invariants(
         assert row["balance"] >= 0, ("negative balance", where)
         assert row["balance"] == row["expected"], ("money not conserved", where, dict(row))
         assert row["pending_debit"] == row["held"], ("pending_debit != held", where, dict(row))
-        assert row["balance"] + row["pending_debit"] <= MAX_AMOUNT, ("over the limit", where)
+        assert row["pending_credit"] == row["announced"], ("pending_credit", where, dict(row))
+        owned = row["balance"] + row["pending_debit"] + row["pending_credit"]
+        assert owned <= MAX_AMOUNT, ("over the limit", where)
+
+    holds = await fetch(
+        database_url,
+        """
+        SELECT h.id::text AS id, h.status, h.amount, h.captured,
+               coalesce(array_agg(t.amount ORDER BY t.type) FILTER (WHERE t.type = 'HOLD'),
+                        '{}') AS debits,
+               coalesce(array_agg(t.amount) FILTER (WHERE t.type = 'HOLD_RELEASE'), '{}')
+                   AS releases
+        FROM holds h LEFT JOIN transactions t ON t.hold_id = h.id
+        WHERE h.user_id = ANY($1::text[])
+        GROUP BY h.id, h.status, h.amount, h.captured
+        """,
+        users,
+    )
+    for hold in holds:
+        assert list(hold["debits"]) == [-hold["amount"]], dict(hold)
+        rest = 0 if hold["status"] == "PENDING" else hold["amount"] - (hold["captured"] or 0)
+        assert list(hold["releases"]) == ([rest] if rest else []), dict(hold)
 
     payments = await fetch(
         database_url,

@@ -89,7 +89,19 @@ async def test_the_lifespan_worker_settles_an_unknown_outcome_once_released(
         await eventually(worker_asked_and_breaker_opened, timeout_s=30, interval_s=0.05)
         assert (await client.get(payment)).json()["status"] == "PENDING"
         balance = (await client.get(f"/wallets/{user_id}/balance")).json()["balances"]
-        assert balance == [{"currency": "USD", "available": 700, "pending": 300}]
+        assert balance == [
+            {
+                "currency": "USD",
+                "available": 700,
+                "pending": 300,
+                "pending_debit": 300,
+                "pending_credit": 0,
+                "total": 1_000,
+            }
+        ]
+        adapter = await app.state.dishka_container.get(PaymentGateway)
+        assert isinstance(adapter, HttpxPaymentGateway)
+        assert adapter.breaker_state is not BreakerState.CLOSED, "failing lookups opened it"
 
         transport = httpx.ASGITransport(app=mock)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
@@ -103,7 +115,16 @@ async def test_the_lifespan_worker_settles_an_unknown_outcome_once_released(
 
         assert (await client.get(payment)).json()["status"] == "APPROVED"
         balance = (await client.get(f"/wallets/{user_id}/balance")).json()["balances"]
-        assert balance == [{"currency": "USD", "available": 700, "pending": 0}]
+        assert balance == [
+            {
+                "currency": "USD",
+                "available": 700,
+                "pending": 0,
+                "pending_debit": 0,
+                "pending_credit": 0,
+                "total": 700,
+            }
+        ]
         replay = await client.post(
             f"/wallets/{user_id}/payments", json=body, headers={"Idempotency-Key": "p"}
         )

@@ -67,6 +67,8 @@ TEST_SETTINGS: Final[dict[str, Any]] = {
     # The worker would resolve other tests' PENDING rows behind their backs; tests drive
     # it explicitly (test_api_recovery.py).
     "recovery_enabled": False,
+    # Likewise, hold expiry is driven explicitly (test_api_hold_expiry.py).
+    "hold_expiry_enabled": False,
     # The shared app sees every test's failure modes in a row; the breaker and the rate
     # limit get their own apps (test_api_resilience_*.py).
     "gateway_breaker_failure_threshold": 1_000_000,

@@ -25,14 +25,32 @@ async def test_one_currency(api: Api) -> None:
     response = await api.client.get(f"/wallets/{user_id}/balance", params={"currency": "EUR"})
     assert response.json() == {
         "user_id": user_id,
-        "balances": [{"currency": "EUR", "available": 250, "pending": 0}],
+        "balances": [
+            {
+                "currency": "EUR",
+                "available": 250,
+                "pending": 0,
+                "pending_debit": 0,
+                "pending_credit": 0,
+                "total": 250,
+            }
+        ],
     }
 
 
 async def test_currency_never_held_reads_zero(api: Api) -> None:
     user_id = await api.create_wallet()
     response = await api.client.get(f"/wallets/{user_id}/balance", params={"currency": "JPY"})
-    assert response.json()["balances"] == [{"currency": "JPY", "available": 0, "pending": 0}]
+    assert response.json()["balances"] == [
+        {
+            "currency": "JPY",
+            "available": 0,
+            "pending": 0,
+            "pending_debit": 0,
+            "pending_credit": 0,
+            "total": 0,
+        }
+    ]
 
 
 async def test_unsupported_currency_is_400(api: Api) -> None:

@@ -45,3 +45,9 @@ async def test_wrong_method_is_405_with_allow(api: Api) -> None:
     response = await api.client.delete("/providers")
     assert_error(response, 405, "METHOD_NOT_ALLOWED")
     assert response.headers["Allow"] == "GET"
+
+
+async def test_405_allows_every_method_of_the_path_not_just_the_first_routes(api: Api) -> None:
+    response = await api.client.delete("/wallets/alice/holds")
+    assert_error(response, 405, "METHOD_NOT_ALLOWED")
+    assert response.headers["Allow"] == "GET, POST"

@@ -127,6 +127,18 @@ async def gateway_unavailable(
         return await _pay(fragile, user_id, _payment("bill"), headers)
 
 
+async def invalid_state(api: Api, _: StartApi, headers: dict[str, str]) -> httpx.Response:
+    user_id = await api.funded_wallet(1_000)
+    hold = await api.client.post(
+        f"/wallets/{user_id}/holds",
+        json={"amount": 100, "currency": "USD"},
+        headers={"Idempotency-Key": new_key()},
+    )
+    path = f"/wallets/{user_id}/holds/{hold.json()['id']}"
+    await api.client.post(f"{path}/revert")
+    return await api.client.post(f"{path}/complete", headers=headers)
+
+
 async def gateway_timeout(api: Api, _: StartApi, headers: dict[str, str]) -> httpx.Response:
     user_id = await api.funded_wallet(1_000)
     return await _pay(api, user_id, _payment("mock:timeout:bill"), headers)
@@ -148,6 +160,7 @@ CASES: Final[dict[str, Case]] = {
     "GATEWAY_ERROR": gateway_error,
     "GATEWAY_UNAVAILABLE": gateway_unavailable,
     "GATEWAY_TIMEOUT": gateway_timeout,
+    "INVALID_STATE": invalid_state,
 }
 
 

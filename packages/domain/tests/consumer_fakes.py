@@ -13,6 +13,7 @@ from typing import Any, Final
 from uuid import UUID, uuid4
 
 from wallet_domain.model.events import DomainEvent, EventType
+from wallet_domain.model.hold_outcome import HoldOutcome
 from wallet_domain.model.settled_payment import SettledPayment
 from wallet_domain.ports.audit_log import AuditLog
 from wallet_domain.ports.consumer_inbox import ConsumerInbox
@@ -93,8 +94,13 @@ class RecordingMetrics(PaymentMetrics):
 
     calls: list[tuple[DomainEvent, SettledPayment | None]] = field(default_factory=list)
 
+    holds: list[HoldOutcome] = field(default_factory=list)
+
     def record(self, event: DomainEvent, settled: SettledPayment | None) -> None:
         self.calls.append((event, settled))
+
+    def record_hold(self, outcome: HoldOutcome) -> None:
+        self.holds.append(outcome)
 
 
 def audit_use_case(store: ConsumerStore) -> tuple[RecordAuditEvent, FakeAuditLog]:

@@ -27,6 +27,7 @@ from wallet_domain.errors import (
     WalletAlreadyExists,
 )
 from wallet_domain.model.events import DomainEvent, EventType, event_for
+from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.provider import ServiceProvider
@@ -41,6 +42,7 @@ from wallet_domain.model.transaction import (
 from wallet_domain.model.wallet import Balance, Wallet
 from wallet_domain.money import DEFAULT_CURRENCIES, MAX_AMOUNT, Money
 from wallet_domain.ports.clock import Clock
+from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
@@ -52,20 +54,30 @@ from wallet_domain.ports.payment_gateway import (
     LookupStatus,
     PaymentGateway,
 )
+from wallet_domain.ports.pending_deposits import PendingDeposits
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
 from wallet_domain.settlement import PaymentSettlement
+from wallet_domain.use_cases.complete_deposit import CompleteDeposit
+from wallet_domain.use_cases.complete_hold import CompleteHold
+from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
 from wallet_domain.use_cases.deposit import Deposit
+from wallet_domain.use_cases.expire_holds import ExpireHolds
 from wallet_domain.use_cases.get_balance import GetBalance
+from wallet_domain.use_cases.get_hold import GetHold
 from wallet_domain.use_cases.get_payment import GetPayment
+from wallet_domain.use_cases.get_wallet import GetWallet
+from wallet_domain.use_cases.list_holds import ListHolds
 from wallet_domain.use_cases.list_providers import ListProviders
 from wallet_domain.use_cases.list_transactions import ListTransactions
 from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
+from wallet_domain.use_cases.revert_deposit import RevertDeposit
+from wallet_domain.use_cases.revert_hold import RevertHold
 
 EPOCH: Final = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -84,6 +96,7 @@ class Tables:
     ledger: dict[UUID, LedgerEntry] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
+    holds: dict[UUID, Hold] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         # Every value is immutable (frozen dataclasses, ints), so shallow copies suffice.
@@ -93,6 +106,7 @@ class Tables:
             ledger=dict(self.ledger),
             idempotency=dict(self.idempotency),
             outbox=list(self.outbox),
+            holds=dict(self.holds),
         )
 
 
@@ -124,6 +138,7 @@ class InMemoryDatabase:
         _merge(done.wallets, base.wallets, staged.wallets)
         _merge(done.ledger, base.ledger, staged.ledger)
         _merge(done.idempotency, base.idempotency, staged.idempotency)
+        _merge(done.holds, base.holds, staged.holds)
         for key, value in staged.balances.items():
             # Apply the delta, as row locks would serialize concurrent changes.
             delta = value - base.balances.get(key, 0)
@@ -184,14 +199,17 @@ class InMemoryDatabase:
 
 
 def assert_money_invariants(db: InMemoryDatabase) -> None:
-    """The money rules: per wallet and currency, balance == Σ signed ledger amounts and ≥ 0;
-    refunds only for settled, non-approved payments, at most one each."""
+    """The money rules: per wallet and currency, balance == Σ signed amounts of the ledger
+    rows that count (not pending or reverted deposits) and ≥ 0; refunds only for settled,
+    non-approved payments, at most one each; every settled hold released exactly what it
+    did not capture, every open hold nothing."""
     tables = db.committed
     sums: dict[tuple[str, str], int] = {}
     for e in tables.ledger.values():
-        sign = -1 if e.type is TransactionType.PAYMENT else 1
+        if not e.counts_in_balance:
+            continue
         key = (e.user_id, e.money.currency)
-        sums[key] = sums.get(key, 0) + sign * e.money.amount
+        sums[key] = sums.get(key, 0) + e.signed_amount
     for key in sums.keys() | tables.balances.keys():
         balance = tables.balances.get(key, 0)
         assert balance == sums.get(key, 0), f"{key}: balance {balance} != ledger {sums.get(key)}"
@@ -203,6 +221,13 @@ def assert_money_invariants(db: InMemoryDatabase) -> None:
         for refund in refunds:
             assert refund.money == payment.money
             assert refund.user_id == payment.user_id
+    for hold in tables.holds.values():
+        steps = [e for e in tables.ledger.values() if e.hold_id == hold.id]
+        held = [e.money.amount for e in steps if e.type is TransactionType.HOLD]
+        released = [e.money.amount for e in steps if e.type is TransactionType.HOLD_RELEASE]
+        assert held == [hold.money.amount], (hold, steps)
+        assert sum(released) == hold.released, (hold, steps)
+        assert len(released) <= 1, (hold, steps)
 
 
 # --------------------------------------------------------------------------- unit of work
@@ -292,9 +317,9 @@ class FakeWalletBalances(WalletBalances):
         if user_id not in tables.wallets:
             raise IntegrityViolation(f"no wallet {user_id!r} (foreign key)")
         new = tables.balances.get((user_id, money.currency), 0) + money.amount
-        # Like the balance row's constraint: balance + what PENDING payments hold is bounded,
-        # so held money always fits when it comes back.
-        if new + _held(tables, user_id, money.currency) > MAX_AMOUNT:
+        # Like the balance row's constraint: balance + what is held + what pending deposits
+        # bring is bounded, so held and announced money always fits when it arrives.
+        if new + _owed(tables, user_id, money.currency) > MAX_AMOUNT:
             raise ValidationError("balance would overflow", field="amount")
         tables.balances[(user_id, money.currency)] = new
         self.credits.append((user_id, money))
@@ -307,6 +332,7 @@ class FakeWalletBalances(WalletBalances):
                 currency=c,
                 available=amount,
                 pending=_held(tables, user_id, c),
+                pending_credit=_announced(tables, user_id, c),
             )
             for (u, c), amount in sorted(tables.balances.items())
             if u == user_id and (currency is None or c == currency)
@@ -314,8 +340,8 @@ class FakeWalletBalances(WalletBalances):
 
 
 def _held(tables: Tables, user_id: str, currency: str) -> int:
-    """What the wallet's PENDING payments hold in `currency`."""
-    return sum(
+    """What the wallet's PENDING payments and open holds hold in `currency`."""
+    payments = sum(
         e.money.amount
         for e in tables.ledger.values()
         if e.user_id == user_id
@@ -323,6 +349,28 @@ def _held(tables: Tables, user_id: str, currency: str) -> int:
         and e.type is TransactionType.PAYMENT
         and e.status is TransactionStatus.PENDING
     )
+    holds = sum(
+        h.money.amount
+        for h in tables.holds.values()
+        if h.user_id == user_id and h.money.currency == currency and h.status is HoldStatus.PENDING
+    )
+    return payments + holds
+
+
+def _announced(tables: Tables, user_id: str, currency: str) -> int:
+    """What the wallet's PENDING deposits will bring in `currency`."""
+    return sum(
+        e.money.amount
+        for e in tables.ledger.values()
+        if e.user_id == user_id
+        and e.money.currency == currency
+        and e.type is TransactionType.DEPOSIT
+        and e.status is TransactionStatus.PENDING
+    )
+
+
+def _owed(tables: Tables, user_id: str, currency: str) -> int:
+    return _held(tables, user_id, currency) + _announced(tables, user_id, currency)
 
 
 def _is_pending_payment(entry: LedgerEntry | None) -> bool:
@@ -535,6 +583,137 @@ class FakePaymentBook(PaymentBook):
         return True
 
 
+def _latest(
+    staged: dict[UUID, _V], base: dict[UUID, _V], committed: dict[UUID, _V], id: UUID
+) -> _V | None:
+    """A row as `SELECT ... FOR UPDATE` reads it: this unit's own write, else the latest
+    committed version (which may be newer than the unit's snapshot)."""
+    mine = staged.get(id)
+    if mine is not None and mine is not base.get(id):
+        return mine
+    return committed.get(id, mine)
+
+
+class FakeHoldBook(HoldBook):
+    """Holds with the guards SqlaHoldBook's statements have: the covering check reads the
+    latest balance (a row lock), a lock reads the latest hold, and a settle of a hold that
+    is no longer PENDING fails as the table's trigger would."""
+
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+
+    async def open(
+        self, hold: Hold, entry: LedgerEntry, created: DomainEvent, claim: IdempotencyRecord
+    ) -> HoldOpening:
+        tables, committed = self._tx.tables, self._tx.db.committed
+        if hold.user_id not in tables.wallets and hold.user_id not in committed.wallets:
+            return HoldOpening(HoldOpenOutcome.NO_WALLET)
+        scope = (claim.user_id, claim.key)
+        holder = tables.idempotency.get(scope) or committed.idempotency.get(scope)
+        if holder is not None:
+            return HoldOpening(HoldOpenOutcome.KEY_HELD, holder=holder)
+        balance = self._tx.latest_balance(hold.user_id, hold.money.currency)
+        if balance is None or balance < hold.money.amount:
+            return HoldOpening(HoldOpenOutcome.NOT_COVERED)
+        _check_appendable(tables.ledger, entry)
+        tables.idempotency[scope] = claim
+        key = (hold.user_id, hold.money.currency)
+        tables.balances[key] = tables.balances.get(key, 0) - hold.money.amount
+        tables.holds[hold.id] = hold
+        tables.ledger[entry.id] = entry
+        tables.outbox.append(created)
+        return HoldOpening(HoldOpenOutcome.OPENED)
+
+    async def lock(self, user_id: str, hold_id: UUID) -> Hold | None:
+        tables = self._tx.tables
+        base = self._tx._base.holds if self._tx._base is not None else {}
+        hold = _latest(tables.holds, base, self._tx.db.committed.holds, hold_id)
+        return hold if hold is not None and hold.user_id == user_id else None
+
+    async def get(self, user_id: str, hold_id: UUID) -> Hold | None:
+        hold = self._tx.tables.holds.get(hold_id)
+        return hold if hold is not None and hold.user_id == user_id else None
+
+    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> None:
+        tables = self._tx.tables
+        base = self._tx._base.holds if self._tx._base is not None else {}
+        current = _latest(tables.holds, base, self._tx.db.committed.holds, hold.id)
+        if current is None or current.status is not HoldStatus.PENDING:
+            raise IntegrityViolation(f"hold {hold.id} left PENDING already (trigger)")
+        if hold.status is HoldStatus.PENDING:
+            raise IntegrityViolation("a settled hold must leave PENDING")
+        tables.holds[hold.id] = hold
+        if release is not None:
+            _check_appendable(tables.ledger, release)
+            key = (hold.user_id, hold.money.currency)
+            tables.balances[key] = tables.balances.get(key, 0) + release.money.amount
+            tables.ledger[release.id] = release
+        tables.outbox.append(event)
+
+    async def page(
+        self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int
+    ) -> list[Hold]:
+        rows = [
+            h
+            for h in self._tx.tables.holds.values()
+            if h.user_id == user_id
+            and (before is None or h.id < before)
+            and (status is None or h.status is status)
+        ]
+        return sorted(rows, key=lambda h: h.id, reverse=True)[:limit]
+
+    async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
+        locks = self._tx.db.locks
+        due = sorted(
+            (
+                h
+                for h in self._tx.tables.holds.values()
+                if h.status is HoldStatus.PENDING
+                and h.expires_at <= now
+                and locks.get(h.id, self._tx) is self._tx
+            ),
+            key=lambda h: (h.user_id, h.money.currency, h.id),
+        )[:limit]
+        for hold in due:
+            locks[hold.id] = self._tx
+        return due
+
+
+class FakePendingDeposits(PendingDeposits):
+    """Pending credits computed from the ledger's PENDING deposits (as the DB keeps them on
+    the balance row); the bound and the PENDING guard are the DB's."""
+
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+
+    async def announce(self, user_id: str, money: Money) -> None:
+        tables = self._tx.tables
+        if user_id not in tables.wallets:
+            raise IntegrityViolation(f"no wallet {user_id!r} (foreign key)")
+        key = (user_id, money.currency)
+        balance = tables.balances.get(key, 0)
+        if balance + _owed(tables, user_id, money.currency) + money.amount > MAX_AMOUNT:
+            raise ValidationError("balance would overflow", field="amount")
+        tables.balances[key] = balance
+
+    async def lock(self, user_id: str, deposit_id: UUID) -> LedgerEntry | None:
+        tables = self._tx.tables
+        base = self._tx._base.ledger if self._tx._base is not None else {}
+        entry = _latest(tables.ledger, base, self._tx.db.committed.ledger, deposit_id)
+        return entry if entry is not None and entry.user_id == user_id else None
+
+    async def settle(self, deposit: LedgerEntry, event: DomainEvent) -> None:
+        tables = self._tx.tables
+        current = await self.lock(deposit.user_id, deposit.id)
+        if current is None or current.status is not TransactionStatus.PENDING:
+            raise IntegrityViolation(f"deposit {deposit.id} is not PENDING (trigger)")
+        tables.ledger[deposit.id] = deposit
+        if deposit.status is TransactionStatus.COMPLETED:
+            key = (deposit.user_id, deposit.money.currency)
+            tables.balances[key] = tables.balances.get(key, 0) + deposit.money.amount
+        tables.outbox.append(event)
+
+
 class FakeServiceProviders(ServiceProviders):
     """Reference data: read straight from the database, outside any unit of work."""
 
@@ -647,6 +826,7 @@ HTTP_STATUS: Final[dict[ErrorCode, int]] = {
     ErrorCode.INSUFFICIENT_FUNDS: 409,
     ErrorCode.WALLET_ALREADY_EXISTS: 409,
     ErrorCode.IDEMPOTENCY_IN_PROGRESS: 409,
+    ErrorCode.INVALID_STATE: 409,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
     ErrorCode.RATE_LIMITED: 429,
@@ -676,6 +856,25 @@ class JsonResponseEncoder(ResponseEncoder):
                     "status": entry.status.value,
                     "amount": entry.money.amount,
                     "currency": entry.money.currency,
+                }
+            ),
+        )
+
+    def transaction(self, entry: LedgerEntry, *, status_code: int) -> StoredResponse:
+        created = self.created(entry)
+        return StoredResponse(status_code, created.body)
+
+    def hold(self, hold: Hold, *, status_code: int) -> StoredResponse:
+        self.encoded += 1
+        return StoredResponse(
+            status_code,
+            _json(
+                {
+                    "id": str(hold.id),
+                    "status": hold.status.value,
+                    "amount": hold.money.amount,
+                    "captured": hold.captured,
+                    "currency": hold.money.currency,
                 }
             ),
         )
@@ -716,6 +915,8 @@ class Scope:
         self.idempotency = FakeIdempotencyStore(self.tx)
         self.outbox = FakeOutbox(self.tx)
         self.book = FakePaymentBook(self.tx)
+        self.holds = FakeHoldBook(self.tx)
+        self.pending = FakePendingDeposits(self.tx)
 
 
 class World:
@@ -792,6 +993,7 @@ class World:
             wallets=scope.wallets,
             balances=scope.balances,
             ledger=scope.ledger,
+            pending=scope.pending,
             idempotency=scope.idempotency,
             outbox=scope.outbox,
             tx=scope.tx,
@@ -841,3 +1043,73 @@ class World:
 
     def list_providers(self) -> ListProviders:
         return ListProviders(providers=self.providers)
+
+    def create_hold(self, scope: Scope | None = None) -> CreateHold:
+        scope = scope or self.scope()
+        return CreateHold(
+            book=scope.holds,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+            currencies=CURRENCIES,
+        )
+
+    def complete_hold(self, scope: Scope | None = None) -> CompleteHold:
+        scope = scope or self.scope()
+        return CompleteHold(
+            book=scope.holds,
+            idempotency=scope.idempotency,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+        )
+
+    def revert_hold(self, scope: Scope | None = None) -> RevertHold:
+        scope = scope or self.scope()
+        return RevertHold(
+            book=scope.holds,
+            idempotency=scope.idempotency,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+        )
+
+    def expire_holds(self, scope: Scope | None = None) -> ExpireHolds:
+        scope = scope or self.scope()
+        return ExpireHolds(book=scope.holds, tx=scope.tx, clock=self.clock, ids=self.ids)
+
+    def get_hold(self, scope: Scope | None = None) -> GetHold:
+        return GetHold(book=(scope or self.scope()).holds)
+
+    def list_holds(self, scope: Scope | None = None) -> ListHolds:
+        scope = scope or self.scope()
+        return ListHolds(wallets=scope.wallets, book=scope.holds)
+
+    def complete_deposit(self, scope: Scope | None = None) -> CompleteDeposit:
+        scope = scope or self.scope()
+        return CompleteDeposit(
+            deposits=scope.pending,
+            idempotency=scope.idempotency,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+        )
+
+    def revert_deposit(self, scope: Scope | None = None) -> RevertDeposit:
+        scope = scope or self.scope()
+        return RevertDeposit(
+            deposits=scope.pending,
+            idempotency=scope.idempotency,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+        )
+
+    def get_wallet(self, scope: Scope | None = None) -> GetWallet:
+        scope = scope or self.scope()
+        return GetWallet(wallets=scope.wallets, balances=scope.balances)

@@ -186,4 +186,10 @@ def test_event_types_are_the_routing_keys() -> None:
         "payment.failed",
         "refund.created",
         "deposit.completed",
+        "deposit.pending",
+        "deposit.reverted",
+        "hold.created",
+        "hold.completed",
+        "hold.reverted",
+        "hold.expired",
     ]

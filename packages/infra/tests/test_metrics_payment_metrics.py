@@ -7,6 +7,8 @@ from uuid import uuid4
 
 from prometheus_client import CollectorRegistry
 from wallet_domain.model.events import DomainEvent, EventType
+from wallet_domain.model.hold import HoldStatus
+from wallet_domain.model.hold_outcome import HoldOutcome
 from wallet_domain.model.settled_payment import SettledPayment
 from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.money import Money
@@ -61,3 +63,26 @@ def test_each_registry_counts_on_its_own() -> None:
     labels = {"event_type": "payment.created"}
     assert first.get_sample_value("wallet_events_consumed_total", labels) == 1
     assert second.get_sample_value("wallet_events_consumed_total", labels) is None
+
+
+def test_holds_count_by_the_state_reached_with_their_money() -> None:
+    registry = CollectorRegistry()
+    metrics = PrometheusPaymentMetrics(registry=registry)
+
+    for status, amount in (
+        (HoldStatus.PENDING, 300),
+        (HoldStatus.PENDING, 200),
+        (HoldStatus.COMPLETED, 120),
+        (HoldStatus.EXPIRED, 200),
+    ):
+        metrics.record_hold(HoldOutcome(status=status, money=Money(amount, "USD")))
+
+    def sample(name: str, status: str) -> float | None:
+        return registry.get_sample_value(name, {"status": status, "currency": "USD"})
+
+    assert sample("wallet_holds_total", "PENDING") == 2
+    assert sample("wallet_hold_amount_minor_total", "PENDING") == 500
+    assert sample("wallet_holds_total", "COMPLETED") == 1
+    assert sample("wallet_hold_amount_minor_total", "COMPLETED") == 120
+    assert sample("wallet_holds_total", "EXPIRED") == 1
+    assert sample("wallet_holds_total", "REVERTED") is None

@@ -12,14 +12,23 @@ from wallet_domain.errors import Unauthorized
 from wallet_domain.model.settle_backoff import SettleBackoff
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.settlement import PaymentSettlement
+from wallet_domain.use_cases.complete_deposit import CompleteDeposit
+from wallet_domain.use_cases.complete_hold import CompleteHold
+from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
 from wallet_domain.use_cases.deposit import Deposit
+from wallet_domain.use_cases.expire_holds import ExpireHolds
 from wallet_domain.use_cases.get_balance import GetBalance
+from wallet_domain.use_cases.get_hold import GetHold
 from wallet_domain.use_cases.get_payment import GetPayment
+from wallet_domain.use_cases.get_wallet import GetWallet
+from wallet_domain.use_cases.list_holds import ListHolds
 from wallet_domain.use_cases.list_providers import ListProviders
 from wallet_domain.use_cases.list_transactions import ListTransactions
 from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
+from wallet_domain.use_cases.revert_deposit import RevertDeposit
+from wallet_domain.use_cases.revert_hold import RevertHold
 from wallet_infra.config import EXPECTED_SCHEMA_VERSION
 from wallet_infra.config.settings import Settings
 from wallet_infra.health import HealthProbe, broker_reachable, database_and_schema
@@ -45,6 +54,15 @@ class ApiProvider(Provider):
     list_transactions = provide(ListTransactions)
     list_providers = provide(ListProviders)
     resolve_pending = provide(ResolvePendingPayments)
+    get_wallet = provide(GetWallet)
+    create_hold = provide(CreateHold)
+    complete_hold = provide(CompleteHold)
+    revert_hold = provide(RevertHold)
+    get_hold = provide(GetHold)
+    list_holds = provide(ListHolds)
+    expire_holds = provide(ExpireHolds)
+    complete_deposit = provide(CompleteDeposit)
+    revert_deposit = provide(RevertDeposit)
 
     @provide
     def principal(self, request: Request) -> Principal:

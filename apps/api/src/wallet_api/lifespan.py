@@ -1,4 +1,5 @@
-"""Start-up and shutdown: the purge job and the recovery worker run while the app serves;
+"""Start-up and shutdown: the purge job, the recovery worker and the hold expiry worker run
+while the app serves;
 the container (pool, gateway client) is closed last."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dishka import AsyncContainer
 from fastapi import FastAPI
 from wallet_infra.config.settings import Settings
 
+from wallet_api.ops.hold_expiry import hold_expiry_job
 from wallet_api.ops.idempotency_purge import purge_job
 from wallet_api.ops.payment_recovery import recovery_job
 
@@ -29,6 +31,14 @@ def make_lifespan(container: AsyncContainer, settings: Settings) -> Lifespan:
         ]
         if settings.recovery_enabled:
             jobs.append(recovery_job(container, settings))
+        if settings.hold_expiry_enabled:
+            jobs.append(
+                hold_expiry_job(
+                    container,
+                    batch=settings.hold_expiry_batch,
+                    interval_s=settings.hold_expiry_interval_s,
+                )
+            )
         for job in jobs:
             await job.start()
         try:

@@ -4,9 +4,10 @@ FastAPI documents a 422 `HTTPValidationError` on every route with parameters, bu
 API answers validation failures with 400 and the error envelope (documented per route),
 and 422 only means IDEMPOTENCY_KEY_REUSED. The X-API-Key scheme is declared globally;
 the probes opt out with an empty `security`. Two input rules only known here are added:
-`Idempotency-Key` is required (optional at the HTTP layer only so that the domain reports
-its absence), and `currency` in requests is one of the configured currencies. Every
-documented error is offered in both formats: the envelope and RFC 9457 problem details.
+`Idempotency-Key` is required where the domain requires it (optional at the HTTP
+layer only so that the domain reports its absence), and `currency` in requests is one
+of the configured currencies. Every documented error is offered in both formats: the
+envelope and RFC 9457 problem details.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from wallet_api.errors.problem_details import PROBLEM_JSON
-from wallet_api.routes.params import IDEMPOTENCY_KEY_HEADER
+from wallet_api.routes.params import IDEMPOTENCY_KEY_HEADER, OPTIONAL_KEY
 from wallet_api.schemas.constraints import IDEMPOTENCY_KEY_RULE
 from wallet_api.schemas.errors import ErrorEnvelope, ProblemDetails
 
@@ -43,10 +44,12 @@ def _operations(schema: dict[str, Any]) -> Iterable[dict[str, Any]]:
 
 
 def _require_idempotency_key(schema: dict[str, Any]) -> None:
+    """Required where the operation does not say it is optional (`OPTIONAL_KEY`)."""
     for operation in _operations(schema):
+        optional = operation.pop(OPTIONAL_KEY, False)
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "header" and parameter["name"] == IDEMPOTENCY_KEY_HEADER:
-                parameter["required"] = True
+                parameter["required"] = not optional
                 parameter["schema"] = {**IDEMPOTENCY_KEY_RULE, "title": IDEMPOTENCY_KEY_HEADER}
 
 

@@ -14,6 +14,7 @@ class ErrorCode(StrEnum):
     INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
     WALLET_ALREADY_EXISTS = "WALLET_ALREADY_EXISTS"
     IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"
+    INVALID_STATE = "INVALID_STATE"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     RATE_LIMITED = "RATE_LIMITED"
@@ -60,6 +61,21 @@ class ProviderNotFound(NotFound):
 
 class PaymentNotFound(NotFound):
     default_message = "payment not found"
+
+
+class HoldNotFound(NotFound):
+    default_message = "hold not found"
+
+
+class DepositNotFound(NotFound):
+    default_message = "deposit not found"
+
+
+class InvalidState(DomainError):
+    """The resource already left the state the action needs; `details.status` is where it is."""
+
+    code = ErrorCode.INVALID_STATE
+    default_message = "the resource is not in a state that allows this action"
 
 
 class InsufficientFunds(DomainError):

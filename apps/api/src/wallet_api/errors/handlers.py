@@ -6,6 +6,7 @@ logs the traceback server-side and answers a bare INTERNAL envelope.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match, Route
 from wallet_domain.errors import DomainError, ErrorCode
 
 from wallet_api.errors.envelope import envelope_bytes
@@ -44,11 +46,35 @@ async def on_request_validation(request: Request, exc: Exception) -> Response:
     return Response(body, status_code=400, media_type=JSON)
 
 
-async def on_http_exception(_: Request, exc: Exception) -> Response:
+def _routes(routes: Iterable[BaseRoute]) -> Iterator[Route]:
+    """Every endpoint route, inside included routers too (their paths carry no prefix)."""
+    for route in routes:
+        if isinstance(route, Route):
+            yield route
+        included = getattr(route, "original_router", None)  # FastAPI's included router
+        if included is not None:
+            yield from _routes(included.routes)
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method some route takes on this path. Starlette's `Allow` names only the
+    first route that matched the path, and one path may have a route per method
+    (`GET` and `POST /wallets/{user_id}/holds`)."""
+    methods: set[str] = set()
+    for route in _routes(request.app.router.routes):
+        if route.methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods)) or None
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code, message = _FRAMEWORK_ERRORS.get(exc.status_code, (ErrorCode.INTERNAL, "internal error"))
     status = exc.status_code if exc.status_code in _FRAMEWORK_ERRORS else status_for(code)
-    headers = {"Allow": exc.headers["Allow"]} if exc.headers and "Allow" in exc.headers else None
+    allow = exc.headers.get("Allow") if exc.headers else None
+    if allow is not None:
+        allow = _allowed_methods(request) or allow
+    headers = {"Allow": allow} if allow is not None else None
     return Response(envelope_bytes(code, message), status, headers=headers, media_type=JSON)
 
 

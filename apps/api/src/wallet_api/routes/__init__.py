@@ -14,6 +14,7 @@ from wallet_api.routes import (
     balance,
     deposits,
     health,
+    holds,
     metrics,
     payments,
     providers,
@@ -24,6 +25,7 @@ from wallet_api.routes import (
 ROUTERS: Final[tuple[APIRouter, ...]] = (
     wallets.router,
     deposits.router,
+    holds.router,
     payments.router,
     balance.router,
     transactions.router,

@@ -1,14 +1,18 @@
-"""POST /wallets/{user_id}/deposits (idempotent)."""
+"""POST /wallets/{user_id}/deposits (idempotent), and completing or reverting a pending one."""
 
 from __future__ import annotations
+
+from uuid import UUID
 
 from dishka.integrations.fastapi import FromDishka
 from fastapi import APIRouter
 from starlette.responses import Response
+from wallet_domain.use_cases.complete_deposit import CompleteDeposit, CompleteDepositRequest
 from wallet_domain.use_cases.deposit import Deposit, DepositRequest
+from wallet_domain.use_cases.revert_deposit import RevertDeposit, RevertDepositRequest
 
 from wallet_api.http.replies import reply_response
-from wallet_api.routes.params import IdempotencyKey, UserId
+from wallet_api.routes.params import OPTIONAL_KEY, IdempotencyKey, UserId
 from wallet_api.routes.strict_route import StrictJsonRoute
 from wallet_api.schemas.deposits import DepositIn
 from wallet_api.schemas.errors import error_responses
@@ -29,7 +33,8 @@ async def deposit(
     use_case: FromDishka[Deposit],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Credit the wallet with a COMPLETED DEPOSIT."""
+    """Credit the wallet with a COMPLETED DEPOSIT, or with `two_phase` announce a PENDING
+    one: `pending_credit`, not spendable until completed."""
     reply = await use_case.execute(
         DepositRequest(
             user_id=user_id,
@@ -37,6 +42,49 @@ async def deposit(
             amount=body.amount,
             currency=body.currency,
             reference=body.reference,
+            two_phase=body.two_phase,
+        )
+    )
+    return reply_response(reply)
+
+
+@router.post(
+    "/wallets/{user_id}/deposits/{deposit_id}/complete",
+    response_model=TransactionOut,
+    responses=error_responses(404, 409, 422),
+    openapi_extra={OPTIONAL_KEY: True},
+)
+async def complete_deposit(
+    user_id: UserId,
+    deposit_id: UUID,
+    use_case: FromDishka[CompleteDeposit],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Make a PENDING deposit available: COMPLETED."""
+    reply = await use_case.execute(
+        CompleteDepositRequest(
+            user_id=user_id, deposit_id=deposit_id, idempotency_key=idempotency_key
+        )
+    )
+    return reply_response(reply)
+
+
+@router.post(
+    "/wallets/{user_id}/deposits/{deposit_id}/revert",
+    response_model=TransactionOut,
+    responses=error_responses(404, 409, 422),
+    openapi_extra={OPTIONAL_KEY: True},
+)
+async def revert_deposit(
+    user_id: UserId,
+    deposit_id: UUID,
+    use_case: FromDishka[RevertDeposit],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Drop a PENDING deposit: REVERTED, never spendable."""
+    reply = await use_case.execute(
+        RevertDepositRequest(
+            user_id=user_id, deposit_id=deposit_id, idempotency_key=idempotency_key
         )
     )
     return reply_response(reply)

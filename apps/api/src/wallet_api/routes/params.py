@@ -17,6 +17,8 @@ from wallet_api.schemas.constraints import (
 )
 
 IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
+# `openapi_extra` of a route whose Idempotency-Key is optional (settling holds, deposits).
+OPTIONAL_KEY: Final = "x-idempotency-key-optional"
 
 # Optional at the HTTP layer on purpose: the domain reports a missing key as
 # VALIDATION_ERROR (400) with the same message as a malformed one. The OpenAPI document

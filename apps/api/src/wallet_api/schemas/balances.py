@@ -7,6 +7,17 @@ class BalanceOut(ResponseBody):
     currency: str
     available: int
     pending: int
+    pending_debit: int
+    pending_credit: int
+    total: int
+
+
+class WalletBalanceOut(ResponseBody):
+    currency: str
+    available: int
+    pending_debit: int
+    pending_credit: int
+    total: int
 
 
 class BalancesOut(ResponseBody):

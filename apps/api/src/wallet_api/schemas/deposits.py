@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, StrictStr
+from pydantic import Field, StrictBool, StrictStr
 from wallet_domain.model.external_reference import MAX_DEPOSIT_REFERENCE
 
 from wallet_api.schemas.base import RequestBody
@@ -15,3 +15,7 @@ class DepositIn(RequestBody):
     reference: (
         Annotated[StrictStr, Field(json_schema_extra=printable_rule(MAX_DEPOSIT_REFERENCE))] | None
     ) = None
+    two_phase: Annotated[
+        StrictBool,
+        Field(description="true: a PENDING deposit (pending credit) to complete or revert later"),
+    ] = False

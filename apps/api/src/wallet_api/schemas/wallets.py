@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from wallet_api.schemas.balances import WalletBalanceOut
 from wallet_api.schemas.base import RequestBody, ResponseBody
 from wallet_api.schemas.constraints import UserIdField
 
@@ -13,3 +14,9 @@ class CreateWalletIn(RequestBody):
 class WalletOut(ResponseBody):
     user_id: str
     created_at: datetime
+
+
+class WalletWithBalancesOut(ResponseBody):
+    user_id: str
+    created_at: datetime
+    balances: list[WalletBalanceOut]

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, Final
 from uuid import UUID
 
+from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.transaction import LedgerEntry
 
 SCHEMA_VERSION: Final = 1
@@ -19,6 +20,12 @@ class EventType(StrEnum):
     PAYMENT_FAILED = "payment.failed"
     REFUND_CREATED = "refund.created"
     DEPOSIT_COMPLETED = "deposit.completed"
+    DEPOSIT_PENDING = "deposit.pending"
+    DEPOSIT_REVERTED = "deposit.reverted"
+    HOLD_CREATED = "hold.created"
+    HOLD_COMPLETED = "hold.completed"
+    HOLD_REVERTED = "hold.reverted"
+    HOLD_EXPIRED = "hold.expired"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +58,8 @@ def entry_payload(entry: LedgerEntry) -> dict[str, Any]:
         payload["reference"] = entry.reference
     if entry.refund_of is not None:
         payload["refund_of"] = str(entry.refund_of)
+    if entry.hold_id is not None:
+        payload["hold_id"] = str(entry.hold_id)
     return payload
 
 
@@ -66,4 +75,40 @@ def event_for(
         aggregate_id=aggregate_id,
         user_id=entry.user_id,
         payload=entry_payload(entry),
+    )
+
+
+HOLD_EVENTS: Final = {
+    HoldStatus.PENDING: EventType.HOLD_CREATED,
+    HoldStatus.COMPLETED: EventType.HOLD_COMPLETED,
+    HoldStatus.REVERTED: EventType.HOLD_REVERTED,
+    HoldStatus.EXPIRED: EventType.HOLD_EXPIRED,
+}
+
+
+def hold_payload(hold: Hold) -> dict[str, Any]:
+    """The hold as JSON-safe data: what it held, captured and gave back."""
+    payload: dict[str, Any] = {
+        "hold_id": str(hold.id),
+        "status": hold.status.value,
+        "amount": hold.money.amount,
+        "currency": hold.money.currency,
+        "captured": hold.captured,
+        "released": hold.released,
+        "expires_at": hold.expires_at.isoformat(),
+    }
+    if hold.reference is not None:
+        payload["reference"] = hold.reference
+    return payload
+
+
+def hold_event(hold: Hold, *, event_id: UUID, at: datetime) -> DomainEvent:
+    """The event of the state `hold` just reached (created, completed, reverted, expired)."""
+    return DomainEvent(
+        event_id=event_id,
+        event_type=HOLD_EVENTS[hold.status],
+        occurred_at=at,
+        aggregate_id=hold.id,
+        user_id=hold.user_id,
+        payload=hold_payload(hold),
     )

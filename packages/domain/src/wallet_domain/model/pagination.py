@@ -97,3 +97,17 @@ class LedgerFilter:
 class LedgerPage:
     items: list[LedgerEntry]
     next_cursor: str | None
+
+
+def encode_id_cursor(last_id: UUID) -> str:
+    """A cursor naming only an id (`v1`), for lists ordered by id alone (holds)."""
+    raw = LEGACY_CURSOR_PREFIX + last_id.bytes
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_id_cursor(cursor: str) -> UUID:
+    """The id an `encode_id_cursor` cursor names; any other cursor is invalid."""
+    position = decode_cursor(cursor)
+    if not isinstance(position, UUID):
+        raise ValidationError("cursor is invalid", field="cursor")
+    return position

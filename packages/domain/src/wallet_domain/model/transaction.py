@@ -1,7 +1,8 @@
 """Ledger entries. Every balance change writes one, in the same DB transaction.
 
 Ledger rows are immutable except the status of a PENDING payment, which moves
-exactly once to APPROVED, DECLINED or FAILED.
+exactly once to APPROVED, DECLINED or FAILED, and that of a PENDING (two-phase) deposit,
+which moves exactly once to COMPLETED or REVERTED.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ class TransactionType(StrEnum):
     DEPOSIT = "DEPOSIT"
     PAYMENT = "PAYMENT"
     REFUND = "REFUND"
+    HOLD = "HOLD"
+    HOLD_RELEASE = "HOLD_RELEASE"
 
 
 class TransactionStatus(StrEnum):
@@ -27,11 +30,15 @@ class TransactionStatus(StrEnum):
     DECLINED = "DECLINED"
     FAILED = "FAILED"
     COMPLETED = "COMPLETED"
+    REVERTED = "REVERTED"
 
 
 PAYMENT_FINAL_STATUSES: Final = frozenset(
     {TransactionStatus.APPROVED, TransactionStatus.DECLINED, TransactionStatus.FAILED}
 )
+DEPOSIT_FINAL_STATUSES: Final = frozenset({TransactionStatus.COMPLETED, TransactionStatus.REVERTED})
+# Types whose amount leaves the balance (stored negative).
+DEBIT_TYPES: Final = frozenset({TransactionType.PAYMENT, TransactionType.HOLD})
 
 
 class IllegalTransition(Exception):
@@ -51,11 +58,20 @@ class LedgerEntry:
     external_reference: str | None = None
     reference: str | None = None
     refund_of: UUID | None = None
+    hold_id: UUID | None = None
 
     @property
     def signed_amount(self) -> int:
-        """Debits are negative; balance == sum of signed amounts per currency."""
-        return -self.money.amount if self.type is TransactionType.PAYMENT else self.money.amount
+        """Debits are negative; balance == sum of signed amounts of the rows that count."""
+        return -self.money.amount if self.type in DEBIT_TYPES else self.money.amount
+
+    @property
+    def counts_in_balance(self) -> bool:
+        """A deposit counts once completed; a pending or reverted one never did. Every
+        other row counts from the moment it is written (a PENDING payment's debit too)."""
+        return (
+            self.type is not TransactionType.DEPOSIT or self.status is TransactionStatus.COMPLETED
+        )
 
     @property
     def is_pending(self) -> bool:
@@ -69,15 +85,30 @@ class LedgerEntry:
             raise IllegalTransition(f"{status} is not a final payment status")
         return replace(self, status=status, updated_at=at)
 
+    def settle_deposit(self, status: TransactionStatus, at: datetime) -> LedgerEntry:
+        """Move a PENDING deposit to COMPLETED or REVERTED (exactly once)."""
+        if self.type is not TransactionType.DEPOSIT or not self.is_pending:
+            raise IllegalTransition(f"{self.type} {self.status} cannot be settled")
+        if status not in DEPOSIT_FINAL_STATUSES:
+            raise IllegalTransition(f"{status} is not a final deposit status")
+        return replace(self, status=status, updated_at=at)
+
 
 def new_deposit(
-    *, id: UUID, user_id: str, money: Money, reference: str | None, at: datetime
+    *,
+    id: UUID,
+    user_id: str,
+    money: Money,
+    reference: str | None,
+    at: datetime,
+    pending: bool = False,
 ) -> LedgerEntry:
+    """A deposit; a `pending` one (two-phase) is not spendable until completed."""
     return LedgerEntry(
         id=id,
         user_id=user_id,
         type=TransactionType.DEPOSIT,
-        status=TransactionStatus.COMPLETED,
+        status=TransactionStatus.PENDING if pending else TransactionStatus.COMPLETED,
         money=money,
         reference=reference,
         created_at=at,
@@ -120,6 +151,39 @@ def new_refund(*, id: UUID, payment: LedgerEntry, at: datetime) -> LedgerEntry:
         provider_id=payment.provider_id,
         external_reference=payment.external_reference,
         refund_of=payment.id,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def new_hold_entry(
+    *, id: UUID, user_id: str, money: Money, hold_id: UUID, reference: str | None, at: datetime
+) -> LedgerEntry:
+    """The ledger side of a new hold: its whole amount leaves the balance at once."""
+    return LedgerEntry(
+        id=id,
+        user_id=user_id,
+        type=TransactionType.HOLD,
+        status=TransactionStatus.COMPLETED,
+        money=money,
+        reference=reference,
+        hold_id=hold_id,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def new_hold_release(
+    *, id: UUID, user_id: str, money: Money, hold_id: UUID, at: datetime
+) -> LedgerEntry:
+    """What a settled hold gives back to the balance (all of it, or what was not captured)."""
+    return LedgerEntry(
+        id=id,
+        user_id=user_id,
+        type=TransactionType.HOLD_RELEASE,
+        status=TransactionStatus.COMPLETED,
+        money=money,
+        hold_id=hold_id,
         created_at=at,
         updated_at=at,
     )

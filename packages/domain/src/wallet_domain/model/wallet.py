@@ -27,8 +27,20 @@ class Wallet:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Balance:
-    """`available` is spendable; `pending` is held by PENDING payments (already debited)."""
+    """`available` is spendable; `pending` is what PENDING payments and open holds hold
+    (already debited: the pending debit); `pending_credit` is what pending deposits will
+    bring once completed (not spendable, not yet the wallet's)."""
 
     currency: str
     available: int
     pending: int
+    pending_credit: int = 0
+
+    @property
+    def pending_debit(self) -> int:
+        return self.pending
+
+    @property
+    def total(self) -> int:
+        """What the wallet owns: spendable plus held (pending credits are not yet its own)."""
+        return self.available + self.pending

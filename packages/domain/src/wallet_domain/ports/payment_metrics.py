@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.hold_outcome import HoldOutcome
 from wallet_domain.model.settled_payment import SettledPayment
 
 
@@ -12,4 +13,9 @@ class PaymentMetrics(Protocol):
     def record(self, event: DomainEvent, settled: SettledPayment | None) -> None:
         """Count one first-time event, and the payment it settled if any. Cannot fail:
         it is called after the dedupe record committed, when nothing can be undone."""
+        ...
+
+    def record_hold(self, outcome: HoldOutcome) -> None:
+        """Count one first-time hold event by the state it reached, with its money.
+        Cannot fail, for the same reason as `record`."""
         ...

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from wallet_domain.errors import DomainError
+from wallet_domain.model.hold import Hold
 from wallet_domain.model.idempotency import StoredResponse
 from wallet_domain.model.transaction import LedgerEntry
 
@@ -17,4 +18,12 @@ class ResponseEncoder(Protocol):
 
     def failed(self, error: DomainError) -> StoredResponse:
         """A final business failure (declined, insufficient funds, gateway error/timeout)."""
+        ...
+
+    def transaction(self, entry: LedgerEntry, *, status_code: int) -> StoredResponse:
+        """A ledger entry with any success status (a settled pending deposit: 200)."""
+        ...
+
+    def hold(self, hold: Hold, *, status_code: int) -> StoredResponse:
+        """A hold with any success status (201 created, 200 settled)."""
         ...

@@ -23,6 +23,7 @@ from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.outbox import OutboxWriter
+from wallet_domain.ports.pending_deposits import PendingDeposits
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
@@ -36,10 +37,13 @@ class DepositRequest:
     amount: int
     currency: str
     reference: str | None = None
+    two_phase: bool = False
 
 
 class Deposit:
-    """Credit a wallet with a COMPLETED DEPOSIT and publish `deposit.completed`.
+    """Credit a wallet with a COMPLETED DEPOSIT and publish `deposit.completed`, or, two-phase,
+    announce a PENDING DEPOSIT (`deposit.pending`): it shows as the balance's pending
+    credit and is not spendable until completed.
 
     Rules: the amount is positive minor units of a supported currency; the wallet must
     exist (checked before the key is claimed, so a 404 does not consume it); the credit,
@@ -53,6 +57,7 @@ class Deposit:
         wallets: Wallets,
         balances: WalletBalances,
         ledger: Ledger,
+        pending: PendingDeposits,
         idempotency: IdempotencyStore,
         outbox: OutboxWriter,
         tx: TransactionManager,
@@ -64,6 +69,7 @@ class Deposit:
         self._wallets = wallets
         self._balances = balances
         self._ledger = ledger
+        self._pending = pending
         self._idempotency = idempotency
         self._outbox = outbox
         self._tx = tx
@@ -79,15 +85,15 @@ class Deposit:
         reference = request.reference
         if reference is not None:
             validate_printable(reference, field="reference", max_length=MAX_DEPOSIT_REFERENCE)
-        request_fingerprint = fingerprint(
-            "deposit",
-            {
-                "user_id": user_id,
-                "amount": money.amount,
-                "currency": money.currency,
-                "reference": reference,
-            },
-        )
+        fields: dict[str, object] = {
+            "user_id": user_id,
+            "amount": money.amount,
+            "currency": money.currency,
+            "reference": reference,
+        }
+        if request.two_phase:  # one-phase fingerprints stay what they were
+            fields["two_phase"] = True
+        request_fingerprint = fingerprint("deposit", fields)
         if await self._wallets.get(user_id) is None:
             raise WalletNotFound(user_id=user_id)
 
@@ -106,12 +112,23 @@ class Deposit:
                 await self._tx.rollback()
                 return reply_to_existing(existing, request_fingerprint)
             entry = new_deposit(
-                id=self._ids.new_id(), user_id=user_id, money=money, reference=reference, at=now
+                id=self._ids.new_id(),
+                user_id=user_id,
+                money=money,
+                reference=reference,
+                at=now,
+                pending=request.two_phase,
             )
-            await self._balances.credit(user_id, money)
+            if request.two_phase:
+                await self._pending.announce(user_id, money)
+            else:
+                await self._balances.credit(user_id, money)
             await self._ledger.append(entry)
+            event_type = (
+                EventType.DEPOSIT_PENDING if request.two_phase else EventType.DEPOSIT_COMPLETED
+            )
             await self._outbox.add(
-                event_for(EventType.DEPOSIT_COMPLETED, entry, event_id=self._ids.new_id(), at=now)
+                event_for(event_type, entry, event_id=self._ids.new_id(), at=now)
             )
             response = self._encoder.created(entry)
             await self._idempotency.complete(user_id, key, response, now)

@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     # wallet_recovery_settle_failures_total.
     recovery_backoff_base_s: float = Field(30.0, gt=0)
     recovery_backoff_max_s: float = Field(3600.0, gt=0)
+    # Hold expiry worker (every API process): how often it looks for holds past their
+    # expires_at, and how many it releases per transaction.
+    hold_expiry_enabled: bool = True
+    hold_expiry_interval_s: float = Field(5.0, gt=0)
+    hold_expiry_batch: int = Field(100, ge=1, le=10_000)
     idempotency_retention_h: int = Field(24, ge=24)  # a client may retry for at least a day
     purge_interval_s: float = Field(300.0, gt=0)
     # Outbox relay: rows claimed per transaction, idle poll (NOTIFY wakes it sooner),

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession
+from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.outbox import OutboxWriter
 from wallet_domain.ports.payment_book import PaymentBook
+from wallet_domain.ports.pending_deposits import PendingDeposits
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
@@ -16,9 +18,11 @@ from wallet_domain.ports.wallets import Wallets
 from wallet_infra.persistence import (
     AsyncpgPaymentBook,
     ProviderCache,
+    SqlaHoldBook,
     SqlaIdempotencyStore,
     SqlaLedger,
     SqlaOutboxWriter,
+    SqlaPendingDeposits,
     SqlaServiceProviders,
     SqlaTransactionManager,
     SqlaWalletBalances,
@@ -57,3 +61,11 @@ class PersistenceProvider(Provider):
     @provide
     def payment_book(self, session: AsyncSession) -> PaymentBook:
         return AsyncpgPaymentBook(session=session, traceparent_provider=current_traceparent)
+
+    @provide
+    def hold_book(self, session: AsyncSession) -> HoldBook:
+        return SqlaHoldBook(session=session, traceparent_provider=current_traceparent)
+
+    @provide
+    def pending_deposits(self, session: AsyncSession) -> PendingDeposits:
+        return SqlaPendingDeposits(session=session, traceparent_provider=current_traceparent)

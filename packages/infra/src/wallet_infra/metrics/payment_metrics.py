@@ -11,6 +11,12 @@ Semantics, so dashboards can rely on them:
   `payment.created` only moves the events counter.
 - `wallet_payment_amount_minor_total{status,currency}`: the same payments' amounts in
   minor units. Prometheus samples are float64: exact up to 2**53 minor units per series.
+- `wallet_holds_total{status,currency}`: hold events by the state the hold reached:
+  PENDING (`hold.created`), COMPLETED, REVERTED, EXPIRED; each hold counts once as PENDING
+  and once in its outcome.
+- `wallet_hold_amount_minor_total{status,currency}`: the money of those events: held
+  (PENDING), captured (COMPLETED), released in full (REVERTED, EXPIRED). A partial
+  capture's released rest is PENDING minus COMPLETED minus the other two.
 
 Counters live in memory and restart at zero with the process (an event counted before a
 restart is not counted again); use `increase()`/`rate()`, which handle resets, and sum
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter
 from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.hold_outcome import HoldOutcome
 from wallet_domain.model.settled_payment import SettledPayment
 from wallet_domain.ports.payment_metrics import PaymentMetrics
 
@@ -42,6 +49,18 @@ class PrometheusPaymentMetrics(PaymentMetrics):
             ["status", "currency"],
             registry=registry,
         )
+        self._holds = Counter(
+            "wallet_holds",
+            "Hold events by the state the hold reached (PENDING on creation) and currency.",
+            ["status", "currency"],
+            registry=registry,
+        )
+        self._hold_amounts = Counter(
+            "wallet_hold_amount_minor",
+            "Held (PENDING), captured (COMPLETED) or released (REVERTED, EXPIRED) amounts.",
+            ["status", "currency"],
+            registry=registry,
+        )
         self._events = Counter(
             "wallet_events_consumed",
             "Distinct events counted by this process, by event type.",
@@ -56,3 +75,8 @@ class PrometheusPaymentMetrics(PaymentMetrics):
         labels = (settled.status.value, settled.money.currency)
         self._payments.labels(*labels).inc()
         self._amounts.labels(*labels).inc(settled.money.amount)
+
+    def record_hold(self, outcome: HoldOutcome) -> None:
+        labels = (outcome.status.value, outcome.money.currency)
+        self._holds.labels(*labels).inc()
+        self._hold_amounts.labels(*labels).inc(outcome.money.amount)

@@ -22,10 +22,12 @@ One rule for sending SQL:
 """
 
 from wallet_infra.persistence.engine import make_engine, make_session_factory
+from wallet_infra.persistence.hold_book import SqlaHoldBook
 from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
 from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.outbox import SqlaOutboxWriter
 from wallet_infra.persistence.payment_book import AsyncpgPaymentBook
+from wallet_infra.persistence.pending_deposits import SqlaPendingDeposits
 from wallet_infra.persistence.provider_cache import ProviderCache
 from wallet_infra.persistence.service_providers import SqlaServiceProviders
 from wallet_infra.persistence.transaction_manager import SqlaTransactionManager
@@ -35,9 +37,11 @@ from wallet_infra.persistence.wallets import SqlaWallets
 __all__ = [
     "AsyncpgPaymentBook",
     "ProviderCache",
+    "SqlaHoldBook",
     "SqlaIdempotencyStore",
     "SqlaLedger",
     "SqlaOutboxWriter",
+    "SqlaPendingDeposits",
     "SqlaServiceProviders",
     "SqlaTransactionManager",
     "SqlaWalletBalances",

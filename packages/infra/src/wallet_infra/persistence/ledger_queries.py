@@ -72,6 +72,7 @@ def entry_row(entry: LedgerEntry) -> dict[str, Any]:
         "refund_of": entry.refund_of,
         "created_at": entry.created_at,
         "updated_at": entry.updated_at,
+        "hold_id": entry.hold_id,
     }
 
 
@@ -89,4 +90,5 @@ def entry_from_row(row: Row[Any]) -> LedgerEntry:
         external_reference=row.external_reference,
         reference=row.reference,
         refund_of=row.refund_of,
+        hold_id=row.hold_id,
     )

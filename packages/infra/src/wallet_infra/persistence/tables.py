@@ -47,6 +47,12 @@ TRANSACTIONS_PROVIDER_ID_FKEY: Final = "transactions_provider_id_fkey"
 TRANSACTIONS_REFUND_OF_FKEY: Final = "transactions_refund_of_fkey"
 TRANSACTIONS_USER_ID_CREATED_AT_ID_IDX: Final = "transactions_user_id_created_at_id_idx"
 TRANSACTIONS_PENDING_IDX: Final = "transactions_pending_idx"
+TRANSACTIONS_HOLD_ID_FKEY: Final = "transactions_hold_id_fkey"
+TRANSACTIONS_HOLD_STEP_ONCE: Final = "transactions_hold_step_once"
+HOLDS_PKEY: Final = "holds_pkey"
+HOLDS_USER_ID_FKEY: Final = "holds_user_id_fkey"
+HOLDS_USER_ID_ID_IDX: Final = "holds_user_id_id_idx"
+HOLDS_PENDING_EXPIRY_IDX: Final = "holds_pending_expiry_idx"
 IDEMPOTENCY_KEYS_PKEY: Final = "idempotency_keys_pkey"
 IDEMPOTENCY_KEYS_PAYMENT_ID_IDX: Final = "idempotency_keys_payment_id_idx"
 OUTBOX_PKEY: Final = "outbox_pkey"
@@ -88,6 +94,7 @@ wallet_balances: Final = Table(
     Column("balance", BigInteger, nullable=False, server_default=text("0")),
     Column("updated_at", _TS, nullable=False, server_default=_NOW),
     Column("pending_debit", BigInteger, nullable=False, server_default=text("0")),
+    Column("pending_credit", BigInteger, nullable=False, server_default=text("0")),
 )
 
 service_providers: Final = Table(
@@ -111,6 +118,22 @@ transactions: Final = Table(
     Column("external_reference", Text),
     Column("reference", Text),
     Column("refund_of", StdUuid),
+    Column("created_at", _TS, nullable=False),
+    Column("updated_at", _TS, nullable=False),
+    Column("hold_id", StdUuid),
+)
+
+holds: Final = Table(
+    "holds",
+    metadata,
+    Column("id", StdUuid, primary_key=True),
+    Column("user_id", Text, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("captured", BigInteger),
+    Column("status", Text, nullable=False),
+    Column("reference", Text),
+    Column("expires_at", _TS, nullable=False),
     Column("created_at", _TS, nullable=False),
     Column("updated_at", _TS, nullable=False),
 )

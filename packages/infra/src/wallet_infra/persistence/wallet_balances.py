@@ -44,7 +44,7 @@ _CREDIT: Final = text(
 )
 
 _READ_ALL: Final[Select[Any]] = (
-    select(_b.c.currency, _b.c.balance, _b.c.pending_debit)
+    select(_b.c.currency, _b.c.balance, _b.c.pending_debit, _b.c.pending_credit)
     .where(_b.c.user_id == bindparam("uid"))
     .order_by(_b.c.currency)
 )
@@ -90,6 +90,11 @@ class SqlaWalletBalances(WalletBalances):
         else:
             result = await self._session.execute(_READ_ONE, {"uid": user_id, "cur": currency})
         return [
-            Balance(currency=row.currency, available=row.balance, pending=row.pending_debit)
+            Balance(
+                currency=row.currency,
+                available=row.balance,
+                pending=row.pending_debit,
+                pending_credit=row.pending_credit,
+            )
             for row in result
         ]

@@ -12,32 +12,9 @@ from typing import Final
 from sqlalchemy import text
 
 from wallet_infra.persistence.driver import DriverStatement
-from wallet_infra.persistence.outbox import EVENT_COLUMNS
-from wallet_infra.persistence.statements.typed import typed_params
-from wallet_infra.persistence.tables import IDEMPOTENCY_KEYS_PKEY, outbox, transactions
-
-# entry_row sets every `transactions` column.
-_ENTRY_COLUMNS: Final = tuple(column.name for column in transactions.c)
-
-
-def _insert_entry(prefix: str, source: str) -> str:
-    """INSERT one ledger row (parameters `<prefix><column>`) once per row of `source`."""
-    return (
-        f"INSERT INTO transactions ({', '.join(_ENTRY_COLUMNS)})"  # noqa: S608 - constants only
-        f" SELECT {typed_params(transactions, _ENTRY_COLUMNS, prefix)}"
-        f" FROM {source} RETURNING id"
-    )
-
-
-def _insert_events(count: int, source: str) -> str:
-    """INSERT `count` outbox rows (parameters `e<i>_<column>`) if `source` has a row."""
-    rows = ", ".join(f"({typed_params(outbox, EVENT_COLUMNS, f'e{i}_')})" for i in range(count))
-    return (
-        f"INSERT INTO outbox ({', '.join(EVENT_COLUMNS)})"  # noqa: S608 - constants only
-        f" SELECT * FROM (VALUES {rows}) AS v WHERE EXISTS (SELECT FROM {source})"
-        " RETURNING event_id"
-    )
-
+from wallet_infra.persistence.statements.inserts import insert_entry as _insert_entry
+from wallet_infra.persistence.statements.inserts import insert_events as _insert_events
+from wallet_infra.persistence.tables import IDEMPOTENCY_KEYS_PKEY
 
 # A key this statement's snapshot already holds is a replay: nothing is locked or claimed,
 # the holder is read back. Otherwise the balance row is locked first (FOR UPDATE re-reads

@@ -1,0 +1,124 @@
+"""Holds: POST /wallets/{user_id}/holds (idempotent), complete, revert, list and get."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from dishka.integrations.fastapi import FromDishka
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
+from wallet_domain.use_cases.complete_hold import CompleteHold, CompleteHoldRequest
+from wallet_domain.use_cases.create_hold import CreateHold, CreateHoldRequest
+from wallet_domain.use_cases.get_hold import GetHold, GetHoldRequest
+from wallet_domain.use_cases.list_holds import ListHolds, ListHoldsRequest
+from wallet_domain.use_cases.revert_hold import RevertHold, RevertHoldRequest
+
+from wallet_api.http.holds import hold_json
+from wallet_api.http.json import JsonResponse
+from wallet_api.http.replies import reply_response
+from wallet_api.routes.params import OPTIONAL_KEY, IdempotencyKey, PageCursor, PageLimit, UserId
+from wallet_api.routes.strict_route import StrictJsonRoute
+from wallet_api.schemas.errors import error_responses
+from wallet_api.schemas.holds import HOLD_STATUS_RULE, HoldCompleteIn, HoldIn, HoldOut, HoldPage
+
+router = APIRouter(route_class=StrictJsonRoute, tags=["holds"])
+
+HoldStatusFilter = Annotated[str | None, Query(json_schema_extra=HOLD_STATUS_RULE)]
+
+
+@router.post(
+    "/wallets/{user_id}/holds",
+    status_code=201,
+    response_model=HoldOut,
+    responses=error_responses(404, 409, 413, 422),
+)
+async def create_hold(
+    user_id: UserId,
+    body: HoldIn,
+    use_case: FromDishka[CreateHold],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Hold `amount`: it leaves `available` at once and shows as `pending_debit`."""
+    reply = await use_case.execute(
+        CreateHoldRequest(
+            user_id=user_id,
+            idempotency_key=idempotency_key,
+            amount=body.amount,
+            currency=body.currency,
+            reference=body.reference,
+            expires_in_s=body.expires_in_s,
+        )
+    )
+    return reply_response(reply)
+
+
+@router.post(
+    "/wallets/{user_id}/holds/{hold_id}/complete",
+    response_model=HoldOut,
+    responses=error_responses(404, 409, 413, 422),
+    openapi_extra={OPTIONAL_KEY: True},
+)
+async def complete_hold(
+    user_id: UserId,
+    hold_id: UUID,
+    use_case: FromDishka[CompleteHold],
+    body: HoldCompleteIn | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Capture all of the hold or `amount` of it; the rest goes back to `available`."""
+    reply = await use_case.execute(
+        CompleteHoldRequest(
+            user_id=user_id,
+            hold_id=hold_id,
+            amount=None if body is None else body.amount,
+            idempotency_key=idempotency_key,
+        )
+    )
+    return reply_response(reply)
+
+
+@router.post(
+    "/wallets/{user_id}/holds/{hold_id}/revert",
+    response_model=HoldOut,
+    responses=error_responses(404, 409, 422),
+    openapi_extra={OPTIONAL_KEY: True},
+)
+async def revert_hold(
+    user_id: UserId,
+    hold_id: UUID,
+    use_case: FromDishka[RevertHold],
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Release the whole hold back to `available`."""
+    reply = await use_case.execute(
+        RevertHoldRequest(user_id=user_id, hold_id=hold_id, idempotency_key=idempotency_key)
+    )
+    return reply_response(reply)
+
+
+@router.get("/wallets/{user_id}/holds", response_model=HoldPage, responses=error_responses(404))
+async def list_holds(
+    user_id: UserId,
+    use_case: FromDishka[ListHolds],
+    limit: PageLimit = DEFAULT_PAGE_SIZE,
+    cursor: PageCursor = None,
+    status: HoldStatusFilter = None,
+) -> Response:
+    """Newest first; pass `next_cursor` back as `cursor` until it is null."""
+    page = await use_case.execute(
+        ListHoldsRequest(user_id=user_id, limit=limit, cursor=cursor, status=status)
+    )
+    return JsonResponse(
+        {"items": [hold_json(h) for h in page.items], "next_cursor": page.next_cursor}
+    )
+
+
+@router.get(
+    "/wallets/{user_id}/holds/{hold_id}", response_model=HoldOut, responses=error_responses(404)
+)
+async def get_hold(user_id: UserId, hold_id: UUID, use_case: FromDishka[GetHold]) -> Response:
+    """The hold and its current status."""
+    hold = await use_case.execute(GetHoldRequest(user_id=user_id, hold_id=hold_id))
+    return JsonResponse(hold_json(hold))

@@ -1,0 +1,52 @@
+"""A hold's single move out of PENDING, shared by complete, revert and the expiry worker
+so all three settle alike (use cases do not call each other)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from wallet_domain.errors import InvalidState
+from wallet_domain.model.events import hold_event
+from wallet_domain.model.hold import Hold, HoldStatus
+from wallet_domain.model.transaction import new_hold_release
+from wallet_domain.money import Money
+from wallet_domain.ports.hold_book import HoldBook
+from wallet_domain.ports.id_generator import IdGenerator
+
+
+async def move_hold(
+    *,
+    book: HoldBook,
+    ids: IdGenerator,
+    hold: Hold,
+    to: HoldStatus,
+    amount: int | None = None,
+    at: datetime,
+) -> Hold:
+    """Settle the locked `hold` as `to` (capturing `amount` when completing).
+
+    A hold already settled exactly this way (same status, same captured amount) is
+    returned as it is, nothing written: a repeat of the action that won. Any other move
+    of a settled hold is INVALID_STATE with its current status.
+    """
+    if hold.status is not HoldStatus.PENDING:
+        if hold.already(to, amount):
+            return hold
+        raise InvalidState(f"the hold is already {hold.status.value}", status=hold.status.value)
+    if to is HoldStatus.COMPLETED:
+        settled = hold.complete(amount, at)
+    elif to is HoldStatus.REVERTED:
+        settled = hold.revert(at)
+    else:
+        settled = hold.expire(at)
+    release = None
+    if settled.released:
+        release = new_hold_release(
+            id=ids.new_id(),
+            user_id=hold.user_id,
+            money=Money(settled.released, hold.money.currency),
+            hold_id=hold.id,
+            at=at,
+        )
+    await book.settle(settled, release, hold_event(settled, event_id=ids.new_id(), at=at))
+    return settled

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+from uuid import UUID
+
+from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.hold import Hold, HoldStatus
+from wallet_domain.model.idempotency import IdempotencyRecord
+from wallet_domain.model.transaction import LedgerEntry
+
+
+class HoldOpenOutcome(StrEnum):
+    OPENED = "OPENED"  # key claimed with the reply, debited, hold + rows + event written
+    NOT_COVERED = "NOT_COVERED"  # the balance does not cover it: nothing written
+    KEY_HELD = "KEY_HELD"  # the key was already held: nothing written
+    NO_WALLET = "NO_WALLET"  # no such wallet: nothing written
+
+
+@dataclass(frozen=True, slots=True)
+class HoldOpening:
+    outcome: HoldOpenOutcome
+    holder: IdempotencyRecord | None = None  # set when KEY_HELD
+
+
+class HoldBook(Protocol):
+    """Holds and the balance and ledger moves that go with them, in the caller's
+    transaction (never commits). Each write is all-or-nothing."""
+
+    async def open(
+        self, hold: Hold, entry: LedgerEntry, created: DomainEvent, claim: IdempotencyRecord
+    ) -> HoldOpening:
+        """If the wallet exists, the key is free and the balance covers the hold: claim
+        the key with `claim` (already answered: it carries the reply), debit the balance
+        (its row stays locked until commit, so it never goes negative), add the amount to
+        `pending_debit`, and write the hold, its HOLD ledger row and `created`, all or
+        nothing. Otherwise nothing is written and the outcome says why. Meant to cost one
+        round trip; joins the caller's open transaction if any, else commits on its own.
+        Waits for a concurrent claimer of the same key to commit or roll back."""
+        ...
+
+    async def lock(self, user_id: str, hold_id: UUID) -> Hold | None:
+        """The wallet's hold, locked until the transaction ends (None if it has none)."""
+        ...
+
+    async def get(self, user_id: str, hold_id: UUID) -> Hold | None: ...
+
+    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> None:
+        """Record `hold`'s move out of PENDING: give `release` (if any) back to the
+        balance with its HOLD_RELEASE row, take the held amount off `pending_debit`, and
+        write `event`. The caller holds the hold's lock (`lock` or `claim_expired`)."""
+        ...
+
+    async def page(
+        self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int
+    ) -> list[Hold]:
+        """Up to `limit` holds with id < `before` (all if None), newest first."""
+        ...
+
+    async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
+        """Lock up to `limit` PENDING holds whose `expires_at` has passed, skipping those
+        other transactions hold, ordered so that settling them in turn takes balance rows
+        in one global order (no deadlock between workers)."""
+        ...

@@ -1,0 +1,50 @@
+"""Release holds whose time ran out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wallet_domain.hold_moves import move_hold
+from wallet_domain.model.hold import HoldStatus
+from wallet_domain.ports.clock import Clock
+from wallet_domain.ports.hold_book import HoldBook
+from wallet_domain.ports.id_generator import IdGenerator
+from wallet_domain.ports.transaction_manager import TransactionManager
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExpireHoldsRequest:
+    batch: int
+
+
+class ExpireHolds:
+    """Move up to `batch` PENDING holds past `expires_at` to EXPIRED, releasing their whole
+    amount, with `hold.expired` each; returns how many.
+
+    Rules: any number of workers may run: each claims its batch with the rows locked,
+    skipping those another holds, so each hold expires once; a complete or revert that
+    locked the hold first wins and the worker no longer sees it PENDING. One batch is one
+    transaction: all of it or none.
+    """
+
+    def __init__(
+        self, *, book: HoldBook, tx: TransactionManager, clock: Clock, ids: IdGenerator
+    ) -> None:
+        self._book = book
+        self._tx = tx
+        self._clock = clock
+        self._ids = ids
+
+    async def execute(self, request: ExpireHoldsRequest) -> int:
+        now = self._clock.now()
+        try:
+            holds = await self._book.claim_expired(now, limit=request.batch)
+            for hold in holds:
+                await move_hold(
+                    book=self._book, ids=self._ids, hold=hold, to=HoldStatus.EXPIRED, at=now
+                )
+            await self._tx.commit()
+        except BaseException:
+            await self._tx.rollback()
+            raise
+        return len(holds)

@@ -1,0 +1,37 @@
+"""Read a wallet with its balances."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wallet_domain.errors import WalletNotFound
+from wallet_domain.model.wallet import Balance, Wallet, validate_user_id
+from wallet_domain.ports.wallet_balances import WalletBalances
+from wallet_domain.ports.wallets import Wallets
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GetWalletRequest:
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WalletView:
+    wallet: Wallet
+    balances: list[Balance]
+
+
+class GetWallet:
+    """The wallet and, per currency it holds, what is available, held (pending debit),
+    on its way in (pending credit) and owned in total (available + pending debit)."""
+
+    def __init__(self, *, wallets: Wallets, balances: WalletBalances) -> None:
+        self._wallets = wallets
+        self._balances = balances
+
+    async def execute(self, request: GetWalletRequest) -> WalletView:
+        user_id = validate_user_id(request.user_id)
+        wallet = await self._wallets.get(user_id)
+        if wallet is None:
+            raise WalletNotFound(user_id=user_id)
+        return WalletView(wallet=wallet, balances=await self._balances.read(user_id))

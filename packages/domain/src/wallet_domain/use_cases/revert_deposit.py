@@ -1,0 +1,81 @@
+"""Revert a pending (two-phase) deposit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from wallet_domain.deposit_moves import move_deposit
+from wallet_domain.idempotent_action import optional_key, run_once
+from wallet_domain.model.idempotency import Reply, StoredResponse, fingerprint
+from wallet_domain.model.transaction import TransactionStatus
+from wallet_domain.model.wallet import validate_user_id
+from wallet_domain.ports.clock import Clock
+from wallet_domain.ports.id_generator import IdGenerator
+from wallet_domain.ports.idempotency_store import IdempotencyStore
+from wallet_domain.ports.pending_deposits import PendingDeposits
+from wallet_domain.ports.response_encoder import ResponseEncoder
+from wallet_domain.ports.transaction_manager import TransactionManager
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RevertDepositRequest:
+    user_id: str
+    deposit_id: UUID
+    idempotency_key: str | None = None
+
+
+class RevertDeposit:
+    """Drop a PENDING deposit: the pending credit shrinks by its amount, the balance never saw
+    it; the deposit becomes REVERTED and `deposit.reverted` is written.
+
+    Rules: the deposit's row lock lets exactly one of complete and revert win; the other
+    gets INVALID_STATE with the status it reached; repeating the winning action answers
+    200 with the deposit. Another wallet's deposit is NOT_FOUND. The optional
+    Idempotency-Key replays the first reply.
+    """
+
+    def __init__(
+        self,
+        *,
+        deposits: PendingDeposits,
+        idempotency: IdempotencyStore,
+        tx: TransactionManager,
+        clock: Clock,
+        ids: IdGenerator,
+        encoder: ResponseEncoder,
+    ) -> None:
+        self._deposits = deposits
+        self._idempotency = idempotency
+        self._tx = tx
+        self._clock = clock
+        self._ids = ids
+        self._encoder = encoder
+
+    async def execute(self, request: RevertDepositRequest) -> Reply:
+        user_id = validate_user_id(request.user_id)
+        key = optional_key(request.idempotency_key)
+        now = self._clock.now()
+
+        async def revert() -> StoredResponse:
+            deposit = await move_deposit(
+                deposits=self._deposits,
+                ids=self._ids,
+                user_id=user_id,
+                deposit_id=request.deposit_id,
+                to=TransactionStatus.REVERTED,
+                at=now,
+            )
+            return self._encoder.transaction(deposit, status_code=200)
+
+        return await run_once(
+            idempotency=self._idempotency,
+            tx=self._tx,
+            user_id=user_id,
+            key=key,
+            request_fingerprint=fingerprint(
+                "deposit.revert", {"user_id": user_id, "deposit_id": request.deposit_id}
+            ),
+            now=now,
+            action=revert,
+        )
