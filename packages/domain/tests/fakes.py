@@ -61,7 +61,6 @@ from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
 from wallet_domain.settlement import PaymentSettlement
-from wallet_domain.use_cases.complete_deposit import CompleteDeposit
 from wallet_domain.use_cases.complete_hold import CompleteHold
 from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
@@ -76,8 +75,8 @@ from wallet_domain.use_cases.list_providers import ListProviders
 from wallet_domain.use_cases.list_transactions import ListTransactions
 from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
-from wallet_domain.use_cases.revert_deposit import RevertDeposit
 from wallet_domain.use_cases.revert_hold import RevertHold
+from wallet_domain.use_cases.settle_deposit import SettleDeposit
 
 EPOCH: Final = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -1088,20 +1087,9 @@ class World:
         scope = scope or self.scope()
         return ListHolds(wallets=scope.wallets, book=scope.holds)
 
-    def complete_deposit(self, scope: Scope | None = None) -> CompleteDeposit:
+    def settle_deposit(self, scope: Scope | None = None) -> SettleDeposit:
         scope = scope or self.scope()
-        return CompleteDeposit(
-            deposits=scope.pending,
-            idempotency=scope.idempotency,
-            tx=scope.tx,
-            clock=self.clock,
-            ids=self.ids,
-            encoder=self.encoder,
-        )
-
-    def revert_deposit(self, scope: Scope | None = None) -> RevertDeposit:
-        scope = scope or self.scope()
-        return RevertDeposit(
+        return SettleDeposit(
             deposits=scope.pending,
             idempotency=scope.idempotency,
             tx=scope.tx,

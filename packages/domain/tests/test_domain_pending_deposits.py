@@ -9,11 +9,10 @@ from wallet_domain.errors import DepositNotFound, InvalidState, ValidationError
 from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.model.wallet import Balance
 from wallet_domain.money import MAX_AMOUNT
-from wallet_domain.use_cases.complete_deposit import CompleteDepositRequest
 from wallet_domain.use_cases.create_hold import CreateHoldRequest
 from wallet_domain.use_cases.deposit import DepositRequest
 from wallet_domain.use_cases.get_wallet import GetWalletRequest
-from wallet_domain.use_cases.revert_deposit import RevertDepositRequest
+from wallet_domain.use_cases.settle_deposit import SettleDepositRequest
 
 from .fakes import World, assert_money_invariants, body
 
@@ -59,10 +58,12 @@ async def test_a_pending_deposit_shows_as_pending_credit_and_is_not_spendable(
 
 async def test_complete_makes_it_available_once(alice: World) -> None:
     deposit_id = await _pending(alice)
-    request = CompleteDepositRequest(user_id="alice", deposit_id=deposit_id)
+    request = SettleDepositRequest(
+        to=TransactionStatus.COMPLETED, user_id="alice", deposit_id=deposit_id
+    )
 
-    reply = await alice.complete_deposit().execute(request)
-    again = await alice.complete_deposit().execute(request)
+    reply = await alice.settle_deposit().execute(request)
+    again = await alice.settle_deposit().execute(request)
 
     assert (reply.response.status_code, body(reply.response)["status"]) == (200, "COMPLETED")
     assert again.response == reply.response
@@ -70,8 +71,10 @@ async def test_complete_makes_it_available_once(alice: World) -> None:
     assert (balance.available, balance.pending_credit) == (600, 0)
     assert alice.db.event_types(deposit_id) == ["deposit.pending", "deposit.completed"]
     with pytest.raises(InvalidState) as revert:
-        await alice.revert_deposit().execute(
-            RevertDepositRequest(user_id="alice", deposit_id=deposit_id)
+        await alice.settle_deposit().execute(
+            SettleDepositRequest(
+                to=TransactionStatus.REVERTED, user_id="alice", deposit_id=deposit_id
+            )
         )
     assert revert.value.details == {"status": "COMPLETED"}
     assert_money_invariants(alice.db)
@@ -79,8 +82,12 @@ async def test_complete_makes_it_available_once(alice: World) -> None:
 
 async def test_revert_drops_it(alice: World) -> None:
     deposit_id = await _pending(alice)
-    await alice.revert_deposit().execute(
-        RevertDepositRequest(user_id="alice", deposit_id=deposit_id)
+    await alice.settle_deposit().execute(
+        SettleDepositRequest(
+            to=TransactionStatus.REVERTED,
+            user_id="alice",
+            deposit_id=deposit_id,
+        )
     )
 
     balance = await _usd(alice)
@@ -95,8 +102,10 @@ async def test_another_wallets_deposit_is_not_found(alice: World) -> None:
     alice.seed_wallet("bob")
     deposit_id = await _pending(alice)
     with pytest.raises(DepositNotFound):
-        await alice.complete_deposit().execute(
-            CompleteDepositRequest(user_id="bob", deposit_id=deposit_id)
+        await alice.settle_deposit().execute(
+            SettleDepositRequest(
+                to=TransactionStatus.COMPLETED, user_id="bob", deposit_id=deposit_id
+            )
         )
 
 

@@ -7,9 +7,9 @@ from uuid import UUID
 from dishka.integrations.fastapi import FromDishka
 from fastapi import APIRouter
 from starlette.responses import Response
-from wallet_domain.use_cases.complete_deposit import CompleteDeposit, CompleteDepositRequest
+from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.use_cases.deposit import Deposit, DepositRequest
-from wallet_domain.use_cases.revert_deposit import RevertDeposit, RevertDepositRequest
+from wallet_domain.use_cases.settle_deposit import SettleDeposit, SettleDepositRequest
 
 from wallet_api.http.replies import reply_response
 from wallet_api.routes.params import OPTIONAL_KEY, IdempotencyKey, UserId
@@ -57,16 +57,13 @@ async def deposit(
 async def complete_deposit(
     user_id: UserId,
     deposit_id: UUID,
-    use_case: FromDishka[CompleteDeposit],
+    use_case: FromDishka[SettleDeposit],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Make a PENDING deposit available: COMPLETED."""
-    reply = await use_case.execute(
-        CompleteDepositRequest(
-            user_id=user_id, deposit_id=deposit_id, idempotency_key=idempotency_key
-        )
+    return await _settle(
+        use_case, user_id, deposit_id, TransactionStatus.COMPLETED, idempotency_key
     )
-    return reply_response(reply)
 
 
 @router.post(
@@ -78,13 +75,21 @@ async def complete_deposit(
 async def revert_deposit(
     user_id: UserId,
     deposit_id: UUID,
-    use_case: FromDishka[RevertDeposit],
+    use_case: FromDishka[SettleDeposit],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Drop a PENDING deposit: REVERTED, never spendable."""
-    reply = await use_case.execute(
-        RevertDepositRequest(
-            user_id=user_id, deposit_id=deposit_id, idempotency_key=idempotency_key
-        )
+    return await _settle(use_case, user_id, deposit_id, TransactionStatus.REVERTED, idempotency_key)
+
+
+async def _settle(
+    use_case: SettleDeposit,
+    user_id: str,
+    deposit_id: UUID,
+    to: TransactionStatus,
+    idempotency_key: str | None,
+) -> Response:
+    request = SettleDepositRequest(
+        user_id=user_id, deposit_id=deposit_id, to=to, idempotency_key=idempotency_key
     )
-    return reply_response(reply)
+    return reply_response(await use_case.execute(request))

@@ -1,8 +1,9 @@
-"""Revert a pending (two-phase) deposit."""
+"""Complete or revert a pending (two-phase) deposit."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 from uuid import UUID
 
 from wallet_domain.deposit_moves import move_deposit
@@ -19,15 +20,25 @@ from wallet_domain.ports.transaction_manager import TransactionManager
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class RevertDepositRequest:
+class SettleDepositRequest:
     user_id: str
     deposit_id: UUID
+    to: TransactionStatus  # COMPLETED or REVERTED
     idempotency_key: str | None = None
 
 
-class RevertDeposit:
-    """Drop a PENDING deposit: the pending credit shrinks by its amount, the balance never saw
-    it; the deposit becomes REVERTED and `deposit.reverted` is written.
+# What each final state does, and the fingerprint's action name for its idempotency key.
+_ACTIONS: Final = {
+    TransactionStatus.COMPLETED: "deposit.complete",
+    TransactionStatus.REVERTED: "deposit.revert",
+}
+
+
+class SettleDeposit:
+    """Move a PENDING deposit to its final state. COMPLETED makes it spendable: the
+    balance grows by its amount, the pending credit shrinks by it, `deposit.completed` is
+    written. REVERTED drops it: the pending credit shrinks, the balance never saw it,
+    `deposit.reverted` is written.
 
     Rules: the deposit's row lock lets exactly one of complete and revert win; the other
     gets INVALID_STATE with the status it reached; repeating the winning action answers
@@ -52,18 +63,21 @@ class RevertDeposit:
         self._ids = ids
         self._encoder = encoder
 
-    async def execute(self, request: RevertDepositRequest) -> Reply:
+    async def execute(self, request: SettleDepositRequest) -> Reply:
+        action_name = _ACTIONS.get(request.to)
+        if action_name is None:
+            raise ValueError(f"a deposit settles to COMPLETED or REVERTED, not {request.to}")
         user_id = validate_user_id(request.user_id)
         key = optional_key(request.idempotency_key)
         now = self._clock.now()
 
-        async def revert() -> StoredResponse:
+        async def settle() -> StoredResponse:
             deposit = await move_deposit(
                 deposits=self._deposits,
                 ids=self._ids,
                 user_id=user_id,
                 deposit_id=request.deposit_id,
-                to=TransactionStatus.REVERTED,
+                to=request.to,
                 at=now,
             )
             return self._encoder.transaction(deposit, status_code=200)
@@ -74,8 +88,8 @@ class RevertDeposit:
             user_id=user_id,
             key=key,
             request_fingerprint=fingerprint(
-                "deposit.revert", {"user_id": user_id, "deposit_id": request.deposit_id}
+                action_name, {"user_id": user_id, "deposit_id": request.deposit_id}
             ),
             now=now,
-            action=revert,
+            action=settle,
         )
