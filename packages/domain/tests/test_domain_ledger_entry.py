@@ -186,4 +186,5 @@ def test_event_types_are_the_routing_keys() -> None:
         "payment.failed",
         "refund.created",
         "deposit.completed",
+        "transfer.completed",
     ]

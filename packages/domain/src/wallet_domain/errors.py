@@ -62,6 +62,10 @@ class PaymentNotFound(NotFound):
     default_message = "payment not found"
 
 
+class TransferNotFound(NotFound):
+    default_message = "transfer not found"
+
+
 class InsufficientFunds(DomainError):
     code = ErrorCode.INSUFFICIENT_FUNDS
     default_message = "insufficient funds"

@@ -5,12 +5,14 @@ from __future__ import annotations
 from wallet_domain.errors import DomainError
 from wallet_domain.model.idempotency import StoredResponse
 from wallet_domain.model.transaction import LedgerEntry
+from wallet_domain.model.transfer import Transfer
 from wallet_domain.ports.response_encoder import ResponseEncoder
 
 from wallet_api.errors.envelope import error_bytes
 from wallet_api.errors.registry import status_for
 from wallet_api.http.json import dumps
 from wallet_api.http.transactions import transaction_json
+from wallet_api.http.transfers import transfer_json
 
 
 class JsonResponseEncoder(ResponseEncoder):
@@ -19,6 +21,9 @@ class JsonResponseEncoder(ResponseEncoder):
 
     def created(self, entry: LedgerEntry) -> StoredResponse:
         return StoredResponse(201, dumps(transaction_json(entry)))
+
+    def transferred(self, transfer: Transfer) -> StoredResponse:
+        return StoredResponse(201, dumps(transfer_json(transfer)))
 
     def failed(self, error: DomainError) -> StoredResponse:
         return StoredResponse(status_for(error.code), error_bytes(error))

@@ -22,6 +22,7 @@ def transaction_json(entry: LedgerEntry) -> dict[str, Any]:
         "external_reference": entry.external_reference,
         "reference": entry.reference,
         "refund_of": entry.refund_of,
+        "transfer_id": entry.transfer_id,
         "created_at": entry.created_at,
         "updated_at": entry.updated_at,
     }

@@ -18,6 +18,7 @@ class TransactionOut(ResponseBody):
     external_reference: str | None
     reference: str | None
     refund_of: UUID | None
+    transfer_id: UUID | None
     created_at: datetime
     updated_at: datetime
 

@@ -19,6 +19,7 @@ class EventType(StrEnum):
     PAYMENT_FAILED = "payment.failed"
     REFUND_CREATED = "refund.created"
     DEPOSIT_COMPLETED = "deposit.completed"
+    TRANSFER_COMPLETED = "transfer.completed"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,6 +52,8 @@ def entry_payload(entry: LedgerEntry) -> dict[str, Any]:
         payload["reference"] = entry.reference
     if entry.refund_of is not None:
         payload["refund_of"] = str(entry.refund_of)
+    if entry.transfer_id is not None:
+        payload["transfer_id"] = str(entry.transfer_id)
     return payload
 
 

@@ -19,6 +19,12 @@ class TransactionType(StrEnum):
     DEPOSIT = "DEPOSIT"
     PAYMENT = "PAYMENT"
     REFUND = "REFUND"
+    TRANSFER_OUT = "TRANSFER_OUT"
+    TRANSFER_IN = "TRANSFER_IN"
+
+
+# The types whose rows take money out of the wallet (stored negative).
+DEBIT_TYPES: Final = frozenset({TransactionType.PAYMENT, TransactionType.TRANSFER_OUT})
 
 
 class TransactionStatus(StrEnum):
@@ -51,11 +57,12 @@ class LedgerEntry:
     external_reference: str | None = None
     reference: str | None = None
     refund_of: UUID | None = None
+    transfer_id: UUID | None = None
 
     @property
     def signed_amount(self) -> int:
         """Debits are negative; balance == sum of signed amounts per currency."""
-        return -self.money.amount if self.type is TransactionType.PAYMENT else self.money.amount
+        return -self.money.amount if self.type in DEBIT_TYPES else self.money.amount
 
     @property
     def is_pending(self) -> bool:

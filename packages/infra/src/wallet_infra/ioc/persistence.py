@@ -10,6 +10,7 @@ from wallet_domain.ports.outbox import OutboxWriter
 from wallet_domain.ports.payment_book import PaymentBook
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.ports.transfer_book import TransferBook
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
 
@@ -21,6 +22,7 @@ from wallet_infra.persistence import (
     SqlaPaymentBook,
     SqlaServiceProviders,
     SqlaTransactionManager,
+    SqlaTransferBook,
     SqlaWalletBalances,
     SqlaWallets,
 )
@@ -57,3 +59,7 @@ class PersistenceProvider(Provider):
     @provide
     def payment_book(self, session: AsyncSession) -> PaymentBook:
         return SqlaPaymentBook(session=session, traceparent_provider=current_traceparent)
+
+    @provide
+    def transfer_book(self, session: AsyncSession) -> TransferBook:
+        return SqlaTransferBook(session=session, traceparent_provider=current_traceparent)

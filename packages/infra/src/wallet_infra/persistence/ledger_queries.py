@@ -64,6 +64,7 @@ def entry_row(entry: LedgerEntry) -> dict[str, Any]:
         "refund_of": entry.refund_of,
         "created_at": entry.created_at,
         "updated_at": entry.updated_at,
+        "transfer_id": entry.transfer_id,
     }
 
 
@@ -81,4 +82,5 @@ def entry_from_row(row: Row[Any]) -> LedgerEntry:
         external_reference=row.external_reference,
         reference=row.reference,
         refund_of=row.refund_of,
+        transfer_id=row.transfer_id,
     )

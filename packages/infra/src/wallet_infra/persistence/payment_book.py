@@ -24,43 +24,16 @@ from wallet_infra.persistence.driver_statement import (
     PositionalStatement,
     fetchrow,
     json_text,
-    typed_params,
 )
 from wallet_infra.persistence.errors import (
     DEADLOCK_DETECTED,
 )
 from wallet_infra.persistence.idempotency_store import record_of
+from wallet_infra.persistence.insert_select import insert_entry, insert_events
 from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import entry_row
-from wallet_infra.persistence.outbox import EVENT_COLUMNS, TraceparentProvider, event_row
-from wallet_infra.persistence.tables import (
-    IDEMPOTENCY_KEYS_PKEY,
-    outbox,
-    transactions,
-)
-
-# entry_row sets every `transactions` column.
-_ENTRY_COLUMNS: Final = tuple(column.name for column in transactions.c)
-
-
-def _insert_entry(prefix: str, source: str) -> str:
-    """INSERT one ledger row (parameters `<prefix><column>`) once per row of `source`."""
-    return (
-        f"INSERT INTO transactions ({', '.join(_ENTRY_COLUMNS)})"  # noqa: S608 - constants only
-        f" SELECT {typed_params(transactions, _ENTRY_COLUMNS, prefix)}"
-        f" FROM {source} RETURNING id"
-    )
-
-
-def _insert_events(count: int, source: str) -> str:
-    """INSERT `count` outbox rows (parameters `e<i>_<column>`) if `source` has a row."""
-    rows = ", ".join(f"({typed_params(outbox, EVENT_COLUMNS, f'e{i}_')})" for i in range(count))
-    return (
-        f"INSERT INTO outbox ({', '.join(EVENT_COLUMNS)})"  # noqa: S608 - constants only
-        f" SELECT * FROM (VALUES {rows}) AS v WHERE EXISTS (SELECT FROM {source})"
-        " RETURNING event_id"
-    )
-
+from wallet_infra.persistence.outbox import TraceparentProvider, event_row
+from wallet_infra.persistence.tables import IDEMPOTENCY_KEYS_PKEY
 
 # A key this statement's snapshot already holds is a replay: nothing is locked or claimed,
 # the holder is read back. Otherwise the balance row is locked first (FOR UPDATE re-reads
@@ -99,8 +72,8 @@ OPEN: Final = PositionalStatement(
     " pending_debit = (SELECT pending_debit FROM balance) + :amount, updated_at = now()"
     " WHERE user_id = :user_id AND currency = :currency"
     " AND EXISTS (SELECT FROM claimed WHERE state = 'IN_PROGRESS') RETURNING balance"
-    f"), entry AS ({_insert_entry('p_', 'debited')}"
-    f"), event AS ({_insert_events(1, 'entry')})"
+    f"), entry AS ({insert_entry('p_', 'debited')}"
+    f"), event AS ({insert_events(1, 'entry')})"
     " SELECT EXISTS (SELECT FROM wallet) AS wallet_exists,"
     " (SELECT state FROM claimed) AS claimed, EXISTS (SELECT FROM event) AS debited,"
     " k.user_id, k.key, k.fingerprint, k.state, k.payment_id, k.response_status,"
@@ -123,7 +96,7 @@ def _settle(refunded: bool) -> PositionalStatement:
     to the balance), so that check can never refuse a valid settlement.
     """
     credit_back = " balance = b.balance - s.amount," if refunded else ""
-    refund = f", refund AS ({_insert_entry('r_', 'released')})" if refunded else ""
+    refund = f", refund AS ({insert_entry('r_', 'released')})" if refunded else ""
     return PositionalStatement(
         "WITH settled AS ("  # noqa: S608 - constants only
         " UPDATE transactions SET status = :status, updated_at = :at"
@@ -134,7 +107,7 @@ def _settle(refunded: bool) -> PositionalStatement:
         " pending_debit = b.pending_debit + s.amount, updated_at = now()"
         " FROM settled AS s WHERE b.user_id = s.user_id AND b.currency = s.currency"
         f" RETURNING b.balance){refund}, events AS ("
-        f"{_insert_events(2 if refunded else 1, 'settled')}"
+        f"{insert_events(2 if refunded else 1, 'settled')}"
         "), reply AS ("
         " UPDATE idempotency_keys SET state = 'COMPLETED', response_status = :reply_status,"
         " response_body = :reply_body, completed_at = :at"

@@ -45,6 +45,10 @@ TRANSACTIONS_TYPE_VALID: Final = "transactions_type_valid"
 TRANSACTIONS_USER_ID_FKEY: Final = "transactions_user_id_fkey"
 TRANSACTIONS_PROVIDER_ID_FKEY: Final = "transactions_provider_id_fkey"
 TRANSACTIONS_REFUND_OF_FKEY: Final = "transactions_refund_of_fkey"
+TRANSACTIONS_TRANSFER_ID_FKEY: Final = "transactions_transfer_id_fkey"
+TRANSACTIONS_TRANSFER_LEG_IDX: Final = "transactions_transfer_leg_idx"
+TRANSFERS_PKEY: Final = "transfers_pkey"
+TRANSFERS_DISTINCT_WALLETS: Final = "transfers_distinct_wallets"
 TRANSACTIONS_USER_ID_ID_IDX: Final = "transactions_user_id_id_idx"
 TRANSACTIONS_PENDING_IDX: Final = "transactions_pending_idx"
 IDEMPOTENCY_KEYS_PKEY: Final = "idempotency_keys_pkey"
@@ -113,6 +117,20 @@ transactions: Final = Table(
     Column("refund_of", StdUuid),
     Column("created_at", _TS, nullable=False),
     Column("updated_at", _TS, nullable=False),
+    Column("transfer_id", StdUuid),
+)
+
+transfers: Final = Table(
+    "transfers",
+    metadata,
+    Column("id", StdUuid, primary_key=True),
+    Column("from_user_id", Text, nullable=False),
+    Column("to_user_id", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("reference", Text),
+    Column("status", Text, nullable=False),
+    Column("created_at", _TS, nullable=False),
 )
 
 idempotency_keys: Final = Table(
