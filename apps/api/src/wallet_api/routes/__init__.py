@@ -14,6 +14,7 @@ from wallet_api.routes import (
     payments,
     providers,
     transactions,
+    transfers,
     wallets,
 )
 
@@ -21,6 +22,7 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     wallets.router,
     deposits.router,
     payments.router,
+    transfers.router,
     balance.router,
     transactions.router,
     providers.router,

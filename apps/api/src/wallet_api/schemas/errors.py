@@ -21,7 +21,7 @@ _DESCRIPTIONS: Final = {
     400: "VALIDATION_ERROR: bad JSON, types, ranges, unknown currency, bad cursor",
     401: "UNAUTHORIZED: missing or invalid API key",
     402: "PAYMENT_DECLINED: the gateway declined; details carry payment_id and status",
-    404: "NOT_FOUND: wallet, provider or payment",
+    404: "NOT_FOUND: wallet, provider, payment or transfer",
     409: "INSUFFICIENT_FUNDS, WALLET_ALREADY_EXISTS or IDEMPOTENCY_IN_PROGRESS",
     413: "PAYLOAD_TOO_LARGE",
     422: "IDEMPOTENCY_KEY_REUSED: the key was used with a different request",
