@@ -44,6 +44,7 @@ EVENT_DESCRIPTIONS: Final = {
     EventType.PAYMENT_FAILED: "A payment ended DECLINED or FAILED; a refund.created follows.",
     EventType.REFUND_CREATED: "A failed or declined payment was refunded (`refund_of`).",
     EventType.DEPOSIT_COMPLETED: "A deposit was credited.",
+    EventType.TRANSFER_COMPLETED: "Money moved from one wallet to another (both legs written).",
 }
 
 

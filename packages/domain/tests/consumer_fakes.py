@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.model.settled_payment import SettledPayment
+from wallet_domain.money import Money
 from wallet_domain.ports.audit_log import AuditLog
 from wallet_domain.ports.consumer_inbox import ConsumerInbox
 from wallet_domain.ports.payment_metrics import PaymentMetrics
@@ -92,9 +93,13 @@ class RecordingMetrics(PaymentMetrics):
     """Remembers every call, in order."""
 
     calls: list[tuple[DomainEvent, SettledPayment | None]] = field(default_factory=list)
+    transfers: list[Money] = field(default_factory=list)
 
     def record(self, event: DomainEvent, settled: SettledPayment | None) -> None:
         self.calls.append((event, settled))
+
+    def record_transfer(self, money: Money) -> None:
+        self.transfers.append(money)
 
 
 def audit_use_case(store: ConsumerStore) -> tuple[RecordAuditEvent, FakeAuditLog]:

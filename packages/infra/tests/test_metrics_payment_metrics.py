@@ -61,3 +61,24 @@ def test_each_registry_counts_on_its_own() -> None:
     labels = {"event_type": "payment.created"}
     assert first.get_sample_value("wallet_events_consumed_total", labels) == 1
     assert second.get_sample_value("wallet_events_consumed_total", labels) is None
+
+
+def test_transfers_count_by_currency_with_their_amounts() -> None:
+    registry = CollectorRegistry()
+    metrics = PrometheusPaymentMetrics(registry=registry)
+
+    metrics.record(event(EventType.TRANSFER_COMPLETED), None)
+    metrics.record_transfer(Money(300, "USD"))
+    metrics.record(event(EventType.TRANSFER_COMPLETED), None)
+    metrics.record_transfer(Money(45, "USD"))
+    metrics.record_transfer(Money(9, "JPY"))
+
+    def sample(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    assert sample("wallet_transfers_total", currency="USD") == 2
+    assert sample("wallet_transfer_amount_minor_total", currency="USD") == 345
+    assert sample("wallet_transfers_total", currency="JPY") == 1
+    assert sample("wallet_transfer_amount_minor_total", currency="JPY") == 9
+    assert sample("wallet_events_consumed_total", event_type="transfer.completed") == 2
+    assert sample("wallet_payments_total", status="COMPLETED", currency="USD") is None

@@ -4,6 +4,7 @@ from typing import Protocol
 
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.settled_payment import SettledPayment
+from wallet_domain.money import Money
 
 
 class PaymentMetrics(Protocol):
@@ -12,4 +13,8 @@ class PaymentMetrics(Protocol):
     def record(self, event: DomainEvent, settled: SettledPayment | None) -> None:
         """Count one first-time event, and the payment it settled if any. Cannot fail:
         it is called after the dedupe record committed, when nothing can be undone."""
+        ...
+
+    def record_transfer(self, money: Money) -> None:
+        """Count one first-time completed transfer of `money`. Cannot fail, like `record`."""
         ...

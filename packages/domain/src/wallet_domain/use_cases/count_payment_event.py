@@ -1,10 +1,11 @@
-"""Count a consumed payment event in the business metrics."""
+"""Count a consumed payment or transfer event in the business metrics."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
 
+from wallet_domain.model.completed_transfer import transferred_money
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.settled_payment import settled_payment
 from wallet_domain.ports.consumer_inbox import ConsumerInbox
@@ -26,10 +27,12 @@ class PaymentEventCounted:
 
 
 class CountPaymentEvent:
-    """Count each payment event exactly once across every instance of the consumer.
+    """Count each payment and transfer event exactly once across every instance of the
+    consumer.
 
     Rules:
-    - The event is read first (`settled_payment`): one that cannot be understood raises
+    - The event is read first (`settled_payment`, `transferred_money`): one that cannot be
+      understood raises
       UnreadableEvent before anything is recorded, so it is never half-counted.
     - The inbox decides: only the instance whose inbox record commits counts the event;
       a redelivery (to this or another instance) changes nothing.
@@ -48,7 +51,10 @@ class CountPaymentEvent:
     async def execute(self, request: CountPaymentEventRequest) -> PaymentEventCounted:
         event = request.event
         settled = settled_payment(event)
+        transferred = transferred_money(event)
         if not await self._inbox.first_time(METRICS_CONSUMER, event.event_id):
             return PaymentEventCounted(counted=False)
         self._metrics.record(event, settled)
+        if transferred is not None:
+            self._metrics.record_transfer(transferred)
         return PaymentEventCounted(counted=True)

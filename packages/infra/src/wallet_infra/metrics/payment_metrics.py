@@ -2,7 +2,7 @@
 
 Semantics, so dashboards can rely on them:
 - `wallet_events_consumed_total{event_type}`: events this process counted for the first
-  time (the metrics queue carries `payment.*`). Redeliveries are not counted: the
+  time (the metrics queue carries `payment.*` and `transfer.*`). Redeliveries are not counted: the
   consumer inbox lets exactly one instance count an event, so summing the series of
   every instance gives each distinct event once.
 - `wallet_payments_total{status,currency}`: payments that reached a final status, counted
@@ -11,6 +11,10 @@ Semantics, so dashboards can rely on them:
   `payment.created` only moves the events counter.
 - `wallet_payment_amount_minor_total{status,currency}`: the same payments' amounts in
   minor units. Prometheus samples are float64: exact up to 2**53 minor units per series.
+- `wallet_transfers_total{currency}`: completed wallet-to-wallet transfers, counted once,
+  on `transfer.completed`.
+- `wallet_transfer_amount_minor_total{currency}`: the same transfers' amounts in minor
+  units (float64 like the payment amounts).
 
 Counters live in memory and restart at zero with the process (an event counted before a
 restart is not counted again); use `increase()`/`rate()`, which handle resets, and sum
@@ -23,6 +27,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.settled_payment import SettledPayment
+from wallet_domain.money import Money
 from wallet_domain.ports.payment_metrics import PaymentMetrics
 
 
@@ -42,6 +47,18 @@ class PrometheusPaymentMetrics(PaymentMetrics):
             ["status", "currency"],
             registry=registry,
         )
+        self._transfers = Counter(
+            "wallet_transfers",
+            "Completed transfers between wallets, by currency.",
+            ["currency"],
+            registry=registry,
+        )
+        self._transfer_amounts = Counter(
+            "wallet_transfer_amount_minor",
+            "Amount of those transfers, in minor units of the currency.",
+            ["currency"],
+            registry=registry,
+        )
         self._events = Counter(
             "wallet_events_consumed",
             "Distinct events counted by this process, by event type.",
@@ -56,3 +73,7 @@ class PrometheusPaymentMetrics(PaymentMetrics):
         labels = (settled.status.value, settled.money.currency)
         self._payments.labels(*labels).inc()
         self._amounts.labels(*labels).inc(settled.money.amount)
+
+    def record_transfer(self, money: Money) -> None:
+        self._transfers.labels(money.currency).inc()
+        self._transfer_amounts.labels(money.currency).inc(money.amount)
