@@ -13,7 +13,7 @@ ALTER TABLE transactions DROP CONSTRAINT transactions_type_valid;
 ALTER TABLE transactions ADD CONSTRAINT transactions_type_valid
     CHECK (type IN ('DEPOSIT', 'PAYMENT', 'REFUND'));
 
-DROP INDEX transactions_transfer_leg_idx;
+ALTER TABLE transactions DROP CONSTRAINT transactions_transfer_id_fkey;
 ALTER TABLE transactions DROP COLUMN transfer_id;
 
 DROP TRIGGER transfers_immutable ON transfers;

@@ -28,16 +28,18 @@ CREATE TRIGGER transfers_immutable
 -- The ledger rows of a transfer. The immutability trigger needs no change: transfer rows
 -- are not PAYMENTs, so it refuses any update of them, and the shape below keeps a PAYMENT's
 -- transfer_id NULL, so its one allowed status move cannot set one either.
-ALTER TABLE transactions
-    ADD COLUMN transfer_id uuid CONSTRAINT transactions_transfer_id_fkey REFERENCES transfers (id);
-
--- At most one leg of each kind per transfer.
-CREATE UNIQUE INDEX transactions_transfer_leg_idx ON transactions (transfer_id, type)
-    WHERE transfer_id IS NOT NULL;
+--
+-- The foreign key and the widened checks are added NOT VALID: that takes the table's lock
+-- only for a moment, instead of for a scan of the whole ledger. They hold for every row
+-- written from now on; migration 0014 validates the existing rows (under a lock that lets
+-- the apps read and write), and the index on the legs is built CONCURRENTLY by 0013.
+ALTER TABLE transactions ADD COLUMN transfer_id uuid;
+ALTER TABLE transactions ADD CONSTRAINT transactions_transfer_id_fkey
+    FOREIGN KEY (transfer_id) REFERENCES transfers (id) NOT VALID;
 
 ALTER TABLE transactions DROP CONSTRAINT transactions_type_valid;
 ALTER TABLE transactions ADD CONSTRAINT transactions_type_valid
-    CHECK (type IN ('DEPOSIT', 'PAYMENT', 'REFUND', 'TRANSFER_OUT', 'TRANSFER_IN'));
+    CHECK (type IN ('DEPOSIT', 'PAYMENT', 'REFUND', 'TRANSFER_OUT', 'TRANSFER_IN')) NOT VALID;
 
 ALTER TABLE transactions DROP CONSTRAINT transactions_shape;
 ALTER TABLE transactions ADD CONSTRAINT transactions_shape CHECK (
@@ -52,4 +54,4 @@ ALTER TABLE transactions ADD CONSTRAINT transactions_shape CHECK (
         AND external_reference IS NULL AND refund_of IS NULL AND transfer_id IS NOT NULL)
     OR (type = 'TRANSFER_IN' AND amount > 0 AND status = 'COMPLETED' AND provider_id IS NULL
         AND external_reference IS NULL AND refund_of IS NULL AND transfer_id IS NOT NULL)
-);
+) NOT VALID;
