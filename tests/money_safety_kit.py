@@ -91,7 +91,7 @@ async def assert_money_invariants(
     - balance == sum of the ledger, for every wallet and currency; none negative;
     - pending_debit == what PENDING payments hold (0 once all settled), and
       balance + pending_debit never past the largest amount;
-    - balance == deposits - approved payments (refunds exactly undo the rest);
+    - balance == deposits - approved payments (refunds exactly undo the rest) +- transfers;
     - every payment terminal; refunded once iff not APPROVED;
     - APPROVED iff the gateway holds exactly one charge (never charged twice, never
       refunded while charged, never approved without a charge).
@@ -109,7 +109,8 @@ async def assert_money_invariants(
         FULL JOIN (
             SELECT user_id, currency, sum(amount) AS total,
                    sum(amount) FILTER (
-                       WHERE type = 'DEPOSIT' OR (type = 'PAYMENT' AND status = 'APPROVED')
+                       WHERE type IN ('DEPOSIT', 'TRANSFER_OUT', 'TRANSFER_IN')
+                          OR (type = 'PAYMENT' AND status = 'APPROVED')
                    ) AS expected,
                    -sum(amount) FILTER (WHERE type = 'PAYMENT' AND status = 'PENDING') AS held
             FROM transactions WHERE user_id = ANY($1::text[]) GROUP BY user_id, currency
@@ -135,6 +136,7 @@ async def assert_money_invariants(
         """,
         users,
     )
+    await assert_transfers_conserve_money(database_url, users)
     by_status: dict[str, int] = {}
     for payment in payments:
         status, charged = payment["status"], charges.get(payment["id"], 0)
@@ -144,3 +146,55 @@ async def assert_money_invariants(
         assert charged <= 1, ("charged twice", payment["id"])
         assert charged == (1 if status == "APPROVED" else 0), (dict(payment), charged)
     return by_status
+
+
+async def assert_transfers_conserve_money(database_url: str, users: list[str]) -> None:
+    """Transfers only move money between `users`; the platform's total does not change.
+
+    - every transfer touching `users` has both sides among them (so the sums below are
+      closed) and exactly two legs: TRANSFER_OUT of -amount on the sender, TRANSFER_IN of
+      +amount on the receiver, same currency, sharing the transfer's id;
+    - per currency, the sum of all balances equals what entered and left the platform
+      (deposits, payments, refunds): the transfer legs add up to zero.
+    """
+    transfers = await fetch(
+        database_url,
+        """
+        SELECT t.id, t.from_user_id, t.to_user_id, t.amount, t.currency,
+               array_agg(l.user_id || ':' || l.type || ':' || l.amount || ':' || l.currency
+                         ORDER BY l.type) FILTER (WHERE l.id IS NOT NULL) AS legs
+        FROM transfers t LEFT JOIN transactions l ON l.transfer_id = t.id
+        WHERE t.from_user_id = ANY($1::text[]) OR t.to_user_id = ANY($1::text[])
+        GROUP BY t.id
+        """,
+        users,
+    )
+    for t in transfers:
+        assert t["from_user_id"] in users, ("open transfer", dict(t))
+        assert t["to_user_id"] in users, ("open transfer", dict(t))
+        expected_legs = [
+            f"{t['to_user_id']}:TRANSFER_IN:{t['amount']}:{t['currency']}",
+            f"{t['from_user_id']}:TRANSFER_OUT:{-t['amount']}:{t['currency']}",
+        ]
+        assert t["legs"] == expected_legs, ("transfer legs", dict(t))
+    totals = await fetch(
+        database_url,
+        """
+        SELECT coalesce(b.currency, l.currency) AS currency,
+               coalesce(b.total, 0) AS balances, coalesce(l.external, 0) AS external,
+               coalesce(l.transferred, 0) AS transferred
+        FROM (SELECT currency, sum(balance) AS total FROM wallet_balances
+              WHERE user_id = ANY($1::text[]) GROUP BY currency) b
+        FULL JOIN (
+            SELECT currency,
+                   sum(amount) FILTER (WHERE type IN ('DEPOSIT', 'PAYMENT', 'REFUND')) AS external,
+                   sum(amount) FILTER (WHERE type IN ('TRANSFER_OUT', 'TRANSFER_IN'))
+                       AS transferred
+            FROM transactions WHERE user_id = ANY($1::text[]) GROUP BY currency
+        ) l ON b.currency = l.currency
+        """,
+        users,
+    )
+    for row in totals:
+        assert row["transferred"] == 0, ("transfers changed the total", dict(row))
+        assert row["balances"] == row["external"], ("total != money in - money out", dict(row))
