@@ -1,9 +1,10 @@
-"""The pgbench script for one payment, built from the API's own statements.
+"""The pgbench scripts for one payment and one transfer, built from the API's own statements.
 
 `payment_script()` takes the two statements a payment runs on its happy path
 (`wallet_infra.persistence.statements.payment_book`: OPEN, then SETTLE_APPROVED, each its own
 transaction) and binds every parameter to a pgbench expression, so pgbench runs exactly
-the SQL the API runs, never a hand-copied version that drifts from it.
+the SQL the API runs, never a hand-copied version that drifts from it. `transfer_script()`
+does the same with the one statement of a transfer (`transfer_book.MOVE`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Final
 
 from wallet_infra.persistence.driver import DriverStatement
 from wallet_infra.persistence.statements.payment_book import OPEN, SETTLE_APPROVED
+from wallet_infra.persistence.statements.transfer_book import MOVE
 
 _USER: Final = "('bench-' || :uid::text)"
 _PAYMENT_ID: Final = "md5(:k::text)::uuid"  # the same id in both statements of one payment
@@ -88,3 +90,59 @@ def payment_script(provider_id: str) -> str:
         "\\set k random(1, 4000000000000000000)\n"
         f"{opened};\n{settled};\n"
     )
+
+
+def _leg(prefix: str, user: str, type_: str, amount: str) -> dict[str, str]:
+    return {
+        f"{prefix}id": "gen_random_uuid()",
+        f"{prefix}user_id": user,
+        f"{prefix}type": f"'{type_}'",
+        f"{prefix}status": "'COMPLETED'",
+        f"{prefix}amount": amount,
+        f"{prefix}currency": "'USD'",
+        f"{prefix}provider_id": "NULL",
+        f"{prefix}external_reference": "NULL",
+        f"{prefix}reference": "NULL",
+        f"{prefix}refund_of": "NULL",
+        f"{prefix}created_at": "now()",
+        f"{prefix}updated_at": "now()",
+        f"{prefix}transfer_id": _PAYMENT_ID,
+    }
+
+
+def transfer_script(*, hot_receiver: bool) -> str:
+    """A pgbench script of 1-unit USD transfers among `bench-1..N` (`-D wallets=N`): between
+    two random different wallets, or (`hot_receiver`) from a random one into `bench-1`."""
+    sender, receiver = "('bench-' || :a::text)", "('bench-' || :b::text)"
+    moved = _bind(
+        MOVE,
+        {
+            "from_user_id": sender,
+            "to_user_id": receiver,
+            "currency": "'USD'",
+            "amount": "1",
+            "key": "('pgt-' || :k::text)",
+            "fingerprint": "md5(:k::text)",
+            "created_at": "now()",
+            "reply_status": "201",
+            "reply_body": _EMPTY_BODY,
+            "refusal_status": "409",
+            "refusal_body": _EMPTY_BODY,
+            "transfer_id": _PAYMENT_ID,
+            "reference": "NULL",
+            "status": "'COMPLETED'",
+            **_leg("d_", sender, "TRANSFER_OUT", "-1"),
+            **_leg("c_", receiver, "TRANSFER_IN", "1"),
+            **_event("transfer.completed", "COMPLETED"),
+            "e0_user_id": sender,
+        },
+    )
+    if hot_receiver:
+        pick = "\\set a random(2, :wallets)\n\\set b 1\n"
+    else:  # b = a shifted by 1..N-1 places around the ring: never the same wallet
+        pick = (
+            "\\set a random(1, :wallets)\n"
+            "\\set d random(1, :wallets - 1)\n"
+            "\\set b 1 + (:a - 1 + :d) % :wallets\n"
+        )
+    return f"{pick}\\set k random(1, 4000000000000000000)\n{moved};\n"

@@ -1,5 +1,7 @@
 """`make bench`: payment throughput vs pgbench, replay latency, deep-page latency, and
-reads and fail-fast payments while the gateway hangs behind an open circuit.
+reads and fail-fast payments while the gateway hangs behind an open circuit; transfers/s
+(spread wallets, and one hot receiver) with CPU per transfer, vs pgbench. `--phases
+transfers` runs the transfer phases alone.
 
 Starts (and stops) its own mock gateway (happy mode, no latency) and API processes on
 ports 18100 / 18000 against the PostgreSQL in WALLET_DATABASE_URL (migrated; default the
@@ -28,8 +30,9 @@ import relay_drain
 import uvloop
 from gateway_outage import bench_gateway_outage
 from http_load import Connection, LoadResult, Response, run_load
-from pgbench_script import payment_script
+from pgbench_script import payment_script, transfer_script
 from seed import cursor_at_depth, seed_history, seed_wallets
+from transfers import TransferPhase, bench_transfers
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVIDER_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
@@ -42,10 +45,11 @@ def _dsn() -> str:
 
 
 @contextmanager
-def _process(cmd: list[str], env: dict[str, str], name: str) -> Iterator[None]:
+def _process(cmd: list[str], env: dict[str, str], name: str) -> Iterator[subprocess.Popen[bytes]]:
+    """The process runs in a new session: its process group id is its pid."""
     proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT, start_new_session=True)
     try:
-        yield
+        yield proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -55,7 +59,7 @@ def _process(cmd: list[str], env: dict[str, str], name: str) -> Iterator[None]:
         print(f"  stopped {name}", file=sys.stderr)
 
 
-def mock_gateway(port: int) -> AbstractContextManager[None]:
+def mock_gateway(port: int) -> AbstractContextManager[subprocess.Popen[bytes]]:
     """The mock gateway every payment phase charges: happy mode, no added latency."""
     env = {
         "MOCK_GATEWAY_MODE": "happy",
@@ -173,8 +177,11 @@ async def bench_pages(
     return first, deep
 
 
-def run_pgbench(wallet_count: int, duration_s: int, clients: int) -> float:
-    """pgbench on the API's own statements (bench/pgbench_script.py) over the same wallets."""
+def run_pgbench(
+    wallet_count: int, duration_s: int, clients: int, script_text: str | None = None
+) -> float:
+    """pgbench on the API's own statements (bench/pgbench_script.py) over the same wallets:
+    a payment's, or `script_text`."""
     if shutil.which("pgbench") is None:
         print("  pgbench not found (apt-get install postgresql-client): skipped")
         return float("nan")
@@ -182,7 +189,7 @@ def run_pgbench(wallet_count: int, duration_s: int, clients: int) -> float:
     from urllib.parse import urlparse
 
     with tempfile.NamedTemporaryFile("w", suffix=".sql", prefix="pgbench-payment-") as script:
-        script.write(payment_script(PROVIDER_ID))
+        script.write(script_text or payment_script(PROVIDER_ID))
         script.flush()
 
         url = urlparse(_dsn())
@@ -242,7 +249,97 @@ async def _drop_history_users(conn: asyncpg.Connection) -> None:
             await conn.execute(f"DELETE FROM {table} WHERE user_id LIKE 'bench-history-%'")
 
 
+def _transfer_row(name: str, phase: TransferPhase) -> str:
+    return (
+        f"{_row(name, phase.result)}  cpu/transfer: api {phase.api_cpu_us:.0f} us,"
+        f" host {phase.host_cpu_us:.0f} us"
+    )
+
+
+async def run_transfer_phases(
+    args: argparse.Namespace, api_port: int, api_pgid: int, wallets: list[str], run_id: str
+) -> tuple[TransferPhase, TransferPhase]:
+    """Warm-up, then spread and hot-receiver loads of `args.transfer_duration` seconds."""
+    common = {
+        "headers": _headers(),
+        "concurrency": args.concurrency,
+        "api_pgid": api_pgid,
+    }
+    await bench_transfers(
+        HOST, api_port, wallets, hot_receiver=False, duration_s=3, run_id=f"tw-{run_id}", **common
+    )
+    spread = await bench_transfers(
+        HOST,
+        api_port,
+        wallets,
+        hot_receiver=False,
+        duration_s=args.transfer_duration,
+        run_id=f"ts-{run_id}",
+        **common,
+    )
+    hot = await bench_transfers(
+        HOST,
+        api_port,
+        wallets,
+        hot_receiver=True,
+        duration_s=args.transfer_duration,
+        run_id=f"th-{run_id}",
+        **common,
+    )
+    return spread, hot
+
+
+def print_transfers(args: argparse.Namespace, spread: TransferPhase, hot: TransferPhase) -> None:
+    pgbench_spread = run_pgbench(
+        args.wallets,
+        args.pgbench_duration,
+        args.pgbench_clients,
+        transfer_script(hot_receiver=False),
+    )
+    pgbench_hot = run_pgbench(
+        args.wallets,
+        args.pgbench_duration,
+        args.pgbench_clients,
+        transfer_script(hot_receiver=True),
+    )
+    print(_transfer_row("transfer, spread wallets", spread))
+    print(f"{'pgbench, same statement':<28} {'':>8} {pgbench_spread:>10.1f}")
+    print(_transfer_row("transfer, hot receiver", hot))
+    print(f"{'pgbench, same statement':<28} {'':>8} {pgbench_hot:>10.1f}")
+    for name, phase, tps in (("spread", spread, pgbench_spread), ("hot", hot, pgbench_hot)):
+        print(f"transfers/s vs pgbench ({name}): ratio {phase.result.rate / tps:.2f}")
+
+
+async def transfers_only(args: argparse.Namespace) -> int:
+    """`--phases transfers`: the API alone (no gateway is called), its transfer phases."""
+    run_id = uuid.uuid4().hex[:8]
+    conn = await asyncpg.connect(_dsn())
+    try:
+        wallets = await seed_wallets(conn, "bench-", args.wallets)
+    finally:
+        await conn.close()
+    api_env = {
+        "WALLET_DATABASE_URL": _dsn(),
+        "WALLET_API_KEYS": API_KEY,
+        "WALLET_API_PORT": str(args.api_port),
+        "WALLET_API_WORKERS": str(args.api_workers),
+        "WALLET_LOG_LEVEL": "warning",
+        "WALLET_LOG_FORMAT": "json",
+        "WALLET_RATE_LIMIT_PER_S": "0",
+    }
+    _ensure_free(args.api_port)
+    with _process([sys.executable, "-m", "wallet_api"], api_env, "wallet-api") as api:
+        await _wait_healthy(args.api_port)
+        spread, hot = await run_transfer_phases(args, args.api_port, api.pid, wallets, run_id)
+    print(f"\nAPI tracing: {args.tracing} (--tracing off|on)")
+    print(HEADER)
+    print_transfers(args, spread, hot)
+    return 0
+
+
 async def main_async(args: argparse.Namespace) -> int:
+    if args.phases == "transfers":
+        return await transfers_only(args)
     # Every process the bench starts (API, relays, consumers) traces, or not, alike.
     os.environ.update(_tracing_env(args.tracing))
     run_id = uuid.uuid4().hex[:8]
@@ -280,7 +377,7 @@ async def main_async(args: argparse.Namespace) -> int:
     _ensure_free(gateway_port)
     with (
         mock_gateway(gateway_port),
-        _process([sys.executable, "-m", "wallet_api"], api_env, "wallet-api"),
+        _process([sys.executable, "-m", "wallet_api"], api_env, "wallet-api") as api,
     ):
         await _wait_healthy(gateway_port)
         await _wait_healthy(api_port)
@@ -289,6 +386,9 @@ async def main_async(args: argparse.Namespace) -> int:
             api_port, wallets, args.concurrency, args.duration, run_id
         )
         replays = await bench_replays(api_port, sent, args.concurrency, min(len(sent), 5000))
+        transfers_spread, transfers_hot = await run_transfer_phases(
+            args, api_port, api.pid, wallets, run_id
+        )
         page_first, page_deep = await bench_pages(
             api_port, history_user, deep_cursor, args.page_requests, args.page_limit
         )
@@ -327,6 +427,7 @@ async def main_async(args: argparse.Namespace) -> int:
     print(_row("transactions page 1", page_first))
     print(_row(f"transactions page {args.deep_page}", page_deep))
     print(pgbench_row(pgbench_tps))
+    print_transfers(args, transfers_spread, transfers_hot)
     print(_row("balance, gateway healthy", outage.balance_before))
     print(_row("balance, circuit open", outage.balance_open))
     print(_row("payment refused (503 open)", outage.fail_fast))
@@ -400,6 +501,8 @@ def main() -> None:
     parser.add_argument("--page-requests", type=int, default=1000)
     parser.add_argument("--outage-requests", type=int, default=2000)
     parser.add_argument("--drain-events", type=int, default=50_000)
+    parser.add_argument("--transfer-duration", type=float, default=15.0, help="per phase")
+    parser.add_argument("--phases", choices=("all", "transfers"), default="all")
     parser.add_argument(
         "--tracing",
         choices=("off", "on"),

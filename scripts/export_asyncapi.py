@@ -50,6 +50,7 @@ EVENT_DESCRIPTIONS: Final = {
     EventType.HOLD_COMPLETED: "A hold was captured (`captured`); the rest (`released`) came back.",
     EventType.HOLD_REVERTED: "A hold was released in full on request.",
     EventType.HOLD_EXPIRED: "A hold passed `expires_at` and was released in full.",
+    EventType.TRANSFER_COMPLETED: "Money moved from one wallet to another (both legs written).",
 }
 
 

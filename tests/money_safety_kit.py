@@ -97,6 +97,8 @@ async def assert_money_invariants(
       (refunds exactly undo the rest);
     - every hold has one HOLD row of its amount and, once settled, one HOLD_RELEASE row of
       what it did not capture (none when it captured everything or is still open);
+    - transfers move money between wallets only: each has its two opposite legs, and they
+      are part of the balance above (TRANSFER_OUT -, TRANSFER_IN +);
     - every payment terminal; refunded once iff not APPROVED;
     - APPROVED iff the gateway holds exactly one charge (never charged twice, never
       refunded while charged, never approved without a charge).
@@ -122,7 +124,7 @@ async def assert_money_invariants(
                    sum(amount) FILTER (
                        WHERE (type = 'DEPOSIT' AND status = 'COMPLETED')
                           OR (type = 'PAYMENT' AND status = 'APPROVED')
-                          OR type IN ('HOLD', 'HOLD_RELEASE')
+                          OR type IN ('HOLD', 'HOLD_RELEASE', 'TRANSFER_OUT', 'TRANSFER_IN')
                    ) AS expected,
                    -sum(amount) FILTER (WHERE type = 'PAYMENT' AND status = 'PENDING') AS held,
                    sum(amount) FILTER (WHERE type = 'DEPOSIT' AND status = 'PENDING')
@@ -176,6 +178,7 @@ async def assert_money_invariants(
         """,
         users,
     )
+    await assert_transfers_conserve_money(database_url, users)
     by_status: dict[str, int] = {}
     for payment in payments:
         status, charged = payment["status"], charges.get(payment["id"], 0)
@@ -185,3 +188,55 @@ async def assert_money_invariants(
         assert charged <= 1, ("charged twice", payment["id"])
         assert charged == (1 if status == "APPROVED" else 0), (dict(payment), charged)
     return by_status
+
+
+async def assert_transfers_conserve_money(database_url: str, users: list[str]) -> None:
+    """Transfers only move money between `users`; the platform's total does not change.
+
+    - every transfer touching `users` has both sides among them (so the sums below are
+      closed) and exactly two legs: TRANSFER_OUT of -amount on the sender, TRANSFER_IN of
+      +amount on the receiver, same currency, sharing the transfer's id;
+    - per currency, the sum of all balances equals what entered and left the platform
+      (deposits, payments, refunds): the transfer legs add up to zero.
+    """
+    transfers = await fetch(
+        database_url,
+        """
+        SELECT t.id, t.from_user_id, t.to_user_id, t.amount, t.currency,
+               array_agg(l.user_id || ':' || l.type || ':' || l.amount || ':' || l.currency
+                         ORDER BY l.type) FILTER (WHERE l.id IS NOT NULL) AS legs
+        FROM transfers t LEFT JOIN transactions l ON l.transfer_id = t.id
+        WHERE t.from_user_id = ANY($1::text[]) OR t.to_user_id = ANY($1::text[])
+        GROUP BY t.id
+        """,
+        users,
+    )
+    for t in transfers:
+        assert t["from_user_id"] in users, ("open transfer", dict(t))
+        assert t["to_user_id"] in users, ("open transfer", dict(t))
+        expected_legs = [
+            f"{t['to_user_id']}:TRANSFER_IN:{t['amount']}:{t['currency']}",
+            f"{t['from_user_id']}:TRANSFER_OUT:{-t['amount']}:{t['currency']}",
+        ]
+        assert t["legs"] == expected_legs, ("transfer legs", dict(t))
+    totals = await fetch(
+        database_url,
+        """
+        SELECT coalesce(b.currency, l.currency) AS currency,
+               coalesce(b.total, 0) AS balances, coalesce(l.external, 0) AS external,
+               coalesce(l.transferred, 0) AS transferred
+        FROM (SELECT currency, sum(balance) AS total FROM wallet_balances
+              WHERE user_id = ANY($1::text[]) GROUP BY currency) b
+        FULL JOIN (
+            SELECT currency,
+                   sum(amount) FILTER (WHERE type IN ('DEPOSIT', 'PAYMENT', 'REFUND')) AS external,
+                   sum(amount) FILTER (WHERE type IN ('TRANSFER_OUT', 'TRANSFER_IN'))
+                       AS transferred
+            FROM transactions WHERE user_id = ANY($1::text[]) GROUP BY currency
+        ) l ON b.currency = l.currency
+        """,
+        users,
+    )
+    for row in totals:
+        assert row["transferred"] == 0, ("transfers changed the total", dict(row))
+        assert row["balances"] == row["external"], ("total != money in - money out", dict(row))

@@ -9,7 +9,9 @@ as the change they announce, so after a run they match the ledger exactly):
 - a PAYMENT: one `payment.created` (when it was debited, PENDING), then, once settled, one
   `payment.completed` (APPROVED) or one `payment.failed` (DECLINED or FAILED), whichever
   path settled it: the request itself, a lookup after a timeout, or the recovery worker;
-- a REFUND: one `refund.created`, on its payment's aggregate.
+- a REFUND: one `refund.created`, on its payment's aggregate;
+- a transfer: one `transfer.completed` on the transfer's aggregate, named after its
+  TRANSFER_OUT leg (the TRANSFER_IN leg has no event of its own).
 
 A refused request (insufficient funds, a 503, a reused key) changed nothing, so it has
 no event: the counts below would show one.
@@ -31,6 +33,8 @@ EXPECTED: Final[dict[tuple[str, str], tuple[tuple[str, str], ...]]] = {
     ("PAYMENT", "FAILED"): (("payment.created", "PENDING"), ("payment.failed", "FAILED")),
     ("PAYMENT", "PENDING"): (("payment.created", "PENDING"),),
     ("REFUND", "COMPLETED"): (("refund.created", "COMPLETED"),),
+    ("TRANSFER_OUT", "COMPLETED"): (("transfer.completed", "COMPLETED"),),
+    ("TRANSFER_IN", "COMPLETED"): (),
 }
 
 # One key per event: (event_type, transaction_id, aggregate_id, status, amount, currency).
@@ -43,7 +47,8 @@ def expected_events(ledger: list[Any]) -> Counter[EventKey]:
     for row in ledger:
         kinds = EXPECTED.get((row["type"], row["status"]))
         assert kinds is not None, ("a ledger row no event covers", dict(row))
-        aggregate = row["refund_of"] or row["id"]  # a refund tells its payment's story
+        # A refund tells its payment's story, a transfer leg its transfer's.
+        aggregate = row["refund_of"] or row["transfer_id"] or row["id"]
         for event_type, status in kinds:
             amount = abs(int(row["amount"]))
             expected[(event_type, row["id"], aggregate, status, amount, row["currency"])] += 1
@@ -58,7 +63,7 @@ def recorded_events(outbox: list[Any]) -> Counter[EventKey]:
         recorded[
             (
                 row["event_type"],
-                payload["transaction_id"],
+                payload.get("transaction_id") or payload["debit_transaction_id"],
                 row["aggregate_id"],
                 payload["status"],
                 int(payload["amount"]),
@@ -73,7 +78,8 @@ async def assert_outbox_matches_ledger(database_url: str, users: list[str]) -> C
     theirs names a movement in the state it says. Returns the events counted by type."""
     ledger = await fetch(
         database_url,
-        "SELECT id::text AS id, type, status, amount, currency, refund_of::text AS refund_of"
+        "SELECT id::text AS id, type, status, amount, currency, refund_of::text AS refund_of,"
+        " transfer_id::text AS transfer_id"
         " FROM transactions WHERE user_id = ANY($1::text[])",
         users,
     )

@@ -14,6 +14,9 @@ Where JSON Schema cannot say what the API means, the run is told instead:
   fields are refused; apps/api/tests cover that);
 - a whole float amount (`2500.0`) is sent as an integer: JSON Schema counts `2500.0` as an
   integer, the API refuses it on purpose (amounts are never floats);
+- a transfer from a wallet to itself is refused (400): JSON Schema cannot compare two
+  fields, so a generated transfer whose two user ids are equal gets another receiver
+  (and `POST /transfers` skips the coverage phase, which does not run that hook);
 - valid requests may meet the documented 402 (a `mock:declined:` reference) and 422 (a
   generated Idempotency-Key that repeats with another body), so those count as accepted.
 
@@ -125,6 +128,15 @@ CONFIG: Final = schemathesis.Config.from_dict(
                 "expected-statuses": ["2xx", "401", "402", "404", "409", "422", "429"],
             },
         },
+        # The coverage phase builds its cases without the hooks below, so it would send a
+        # transfer from a wallet to itself as valid (see the module docstring).
+        "operations": [
+            {
+                "include-path": "/transfers",
+                "include-method": "POST",
+                "phases": {"coverage": {"enabled": False}},
+            }
+        ],
     }
 )
 
@@ -139,11 +151,22 @@ schema = schemathesis.openapi.from_dict(_document(), config=CONFIG)
 
 @schema.hook
 def map_body(context: schemathesis.HookContext, body: Any) -> Any:
-    """`2500.0` -> `2500`: see the module docstring."""
-    amount = body.get("amount") if isinstance(body, dict) else None
+    """`2500.0` -> `2500`, and two sides to a transfer: see the module docstring."""
+    if not isinstance(body, dict):
+        return body
+    amount = body.get("amount")
     if isinstance(amount, float) and amount.is_integer():
-        return {**body, "amount": int(amount)}
-    return body
+        body = {**body, "amount": int(amount)}
+    return _two_sides(body)
+
+
+def _two_sides(body: dict[str, Any]) -> dict[str, Any]:
+    """A transfer body naming one wallet twice names another receiver of the same shape
+    (the last character changed), so whatever else made it valid or invalid stays so."""
+    sender, receiver = body.get("from_user_id"), body.get("to_user_id")
+    if not isinstance(sender, str) or sender != receiver or not sender:
+        return body
+    return {**body, "to_user_id": sender[:-1] + ("b" if sender.endswith("a") else "a")}
 
 
 def test_live_app_serves_the_fuzzed_document(live_api: str) -> None:

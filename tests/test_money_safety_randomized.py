@@ -1,10 +1,13 @@
-"""A seeded random run of deposits and payments through the in-process API, with every
-gateway failure mode, reused keys and concurrent clients; then held charges are released
-and the recovery worker runs until nothing is PENDING; then the ledger must be whole.
+"""A seeded random run of deposits, payments and transfers between the wallets through
+the in-process API, with every gateway failure mode, reused keys and concurrent clients;
+then held charges are released and the recovery worker runs until nothing is PENDING;
+then the ledger must be whole.
 
 One wallet starts a hair below the largest amount a balance may hold, and some deposits
 are near that amount: deposits that would leave no room for money PENDING payments hold
-are refused (400), and every refund of held money must still fit.
+are refused (400), and every refund of held money must still fit. Transfers into that
+wallet meet the same limit; transfers in both directions run alongside everything else,
+and must leave each currency's total exactly where deposits, payments and refunds put it.
 
 The seed is printed; rerun one with `MONEY_SAFETY_SEED=<seed>`. `MONEY_SAFETY_OPS` sets
 the number of operations (default 2,000).
@@ -72,6 +75,7 @@ SETTINGS: Final[dict[str, Any]] = {
 RESOLVE_NOW: Final = ResolvePendingRequest(
     older_than=timedelta(0), batch=1000, lookup_timeout_s=2.0
 )
+TRANSFER_SHARE: Final = 0.2
 # Replies that store their answer under the key; anything else left the key free.
 KEY_CONSUMED: Final = frozenset({201, 402, 409, 502, 504})
 
@@ -95,6 +99,8 @@ class Run:
     statuses: dict[tuple[str, int], int] = field(default_factory=dict)
 
     def new_operation(self, n: int) -> Sent:
+        if self.rng.random() < TRANSFER_SHARE:
+            return transfer_operation(self, n)
         user_id, currency = self.rng.choice(self.users), self.rng.choice(CURRENCIES)
         if self.rng.random() < 0.3:
             amount = self.rng.randint(500, 5_000)
@@ -118,6 +124,30 @@ class Run:
         other = dict(original.body)
         other["amount"] = int(other["amount"]) + 1
         return Sent(original.user_id, original.key, original.path, other), "different"
+
+
+def transfer_operation(run: Run, n: int) -> Sent:
+    """A transfer between two of the run's wallets, either direction; its key is the
+    sender's. Into the near-limit wallet in USD it is refused (400) like a deposit."""
+    sender, receiver = run.rng.sample(run.users, 2)
+    body = {
+        "from_user_id": sender,
+        "to_user_id": receiver,
+        "amount": run.rng.randint(1, 2_000),
+        "currency": run.rng.choice(CURRENCIES),
+        "reference": f"tr-{n}",
+    }
+    return Sent(sender, f"k-{n}", "/transfers", body)
+
+
+async def transfer_ids(database_url: str, users: list[str]) -> set[str]:
+    """The transfers the run's wallets sent: movements whose key is the sender's."""
+    rows = await fetch(
+        database_url,
+        "SELECT id::text AS id FROM transfers WHERE from_user_id = ANY($1::text[])",
+        users,
+    )
+    return {row["id"] for row in rows}
 
 
 async def send(client: httpx.AsyncClient, op: Sent) -> Sent:
@@ -263,7 +293,7 @@ async def test_random_operations_keep_the_ledger_whole(database_url: str) -> Non
             "FROM idempotency_keys WHERE user_id = ANY($1::text[])",
             users,
         )
-        check_keys(run, keys, {row["id"] for row in movements})
+        check_keys(run, keys, {row["id"] for row in movements} | await transfer_ids(dsn, users))
         events = await assert_outbox_matches_ledger(dsn, users)
 
     print(f"driven in {driven_s:.1f}s; replies {sorted(run.statuses.items())}")
@@ -272,6 +302,7 @@ async def test_random_operations_keep_the_ledger_whole(database_url: str) -> Non
         seen = {status for (_, status) in run.statuses}
         assert {201, 402, 409, 422, 502, 503, 504} <= seen, seen
         assert ("deposits", 400) in run.statuses, "no deposit met the limit"
+        assert {201, 409, 422} <= {s for (kind, s) in run.statuses if kind == "transfers"}
         assert {"APPROVED", "DECLINED", "FAILED"} <= set(by_status), by_status
 
 

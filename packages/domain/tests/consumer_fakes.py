@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.model.hold_outcome import HoldOutcome
 from wallet_domain.model.settled_payment import SettledPayment
+from wallet_domain.money import Money
 from wallet_domain.ports.audit_log import AuditLog
 from wallet_domain.ports.consumer_inbox import ConsumerInbox
 from wallet_domain.ports.payment_metrics import PaymentMetrics
@@ -93,6 +94,7 @@ class RecordingMetrics(PaymentMetrics):
     """Remembers every call, in order."""
 
     calls: list[tuple[DomainEvent, SettledPayment | None]] = field(default_factory=list)
+    transfers: list[Money] = field(default_factory=list)
 
     holds: list[HoldOutcome] = field(default_factory=list)
 
@@ -101,6 +103,9 @@ class RecordingMetrics(PaymentMetrics):
 
     def record_hold(self, outcome: HoldOutcome) -> None:
         self.holds.append(outcome)
+
+    def record_transfer(self, money: Money) -> None:
+        self.transfers.append(money)
 
 
 def audit_use_case(store: ConsumerStore) -> tuple[RecordAuditEvent, FakeAuditLog]:

@@ -39,6 +39,7 @@ from wallet_domain.model.transaction import (
     TransactionType,
     new_payment,
 )
+from wallet_domain.model.transfer import Transfer, TransferLegs
 from wallet_domain.model.wallet import Balance, Wallet
 from wallet_domain.money import DEFAULT_CURRENCIES, MAX_AMOUNT, Money
 from wallet_domain.ports.clock import Clock
@@ -58,6 +59,7 @@ from wallet_domain.ports.pending_deposits import PendingDeposits
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.ports.transfer_book import Move, MoveOutcome, TransferBook
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
 from wallet_domain.settlement import PaymentSettlement
@@ -69,10 +71,12 @@ from wallet_domain.use_cases.expire_holds import ExpireHolds
 from wallet_domain.use_cases.get_balance import GetBalance
 from wallet_domain.use_cases.get_hold import GetHold
 from wallet_domain.use_cases.get_payment import GetPayment
+from wallet_domain.use_cases.get_transfer import GetTransfer
 from wallet_domain.use_cases.get_wallet import GetWallet
 from wallet_domain.use_cases.list_holds import ListHolds
 from wallet_domain.use_cases.list_providers import ListProviders
 from wallet_domain.use_cases.list_transactions import ListTransactions
+from wallet_domain.use_cases.make_transfer import MakeTransfer
 from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_domain.use_cases.revert_hold import RevertHold
@@ -96,6 +100,7 @@ class Tables:
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
     holds: dict[UUID, Hold] = field(default_factory=dict)
+    transfers: dict[UUID, Transfer] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         # Every value is immutable (frozen dataclasses, ints), so shallow copies suffice.
@@ -106,6 +111,7 @@ class Tables:
             idempotency=dict(self.idempotency),
             outbox=list(self.outbox),
             holds=dict(self.holds),
+            transfers=dict(self.transfers),
         )
 
 
@@ -138,6 +144,7 @@ class InMemoryDatabase:
         _merge(done.ledger, base.ledger, staged.ledger)
         _merge(done.idempotency, base.idempotency, staged.idempotency)
         _merge(done.holds, base.holds, staged.holds)
+        _merge(done.transfers, base.transfers, staged.transfers)
         for key, value in staged.balances.items():
             # Apply the delta, as row locks would serialize concurrent changes.
             delta = value - base.balances.get(key, 0)
@@ -713,6 +720,66 @@ class FakePendingDeposits(PendingDeposits):
         tables.outbox.append(event)
 
 
+class FakeTransferBook(TransferBook):
+    """A transfer's write, all-or-nothing in the unit of work, with the guards
+    SqlaTransferBook's statement has: the key claim and the covering check see commits
+    made after the unit's snapshot, like a unique index and a row lock; a credit past the
+    largest amount is refused like the balance row's constraint. Records every move."""
+
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+        self.moves: list[Move] = []
+
+    async def move(
+        self,
+        transfer: Transfer,
+        legs: TransferLegs,
+        claim: IdempotencyRecord,
+        completed: DomainEvent,
+        refusal: StoredResponse,
+    ) -> Move:
+        tables, committed = self._tx.tables, self._tx.db.committed
+        scope = (claim.user_id, claim.key)
+        holder = tables.idempotency.get(scope) or committed.idempotency.get(scope)
+        money = transfer.money
+
+        def exists(user_id: str) -> bool:
+            return user_id in tables.wallets or user_id in committed.wallets
+
+        if holder is not None:
+            move = Move(MoveOutcome.HELD, holder=holder)
+        elif not exists(transfer.from_user_id):
+            move = Move(MoveOutcome.NO_SENDER)
+        elif not exists(transfer.to_user_id):
+            move = Move(MoveOutcome.NO_RECEIVER)
+        else:
+            balance = self._tx.latest_balance(transfer.from_user_id, money.currency)
+            if balance is None or balance < money.amount:
+                tables.idempotency[scope] = replace(claim, response=refusal)
+                move = Move(MoveOutcome.REFUSED)
+            else:
+                to_key = (transfer.to_user_id, money.currency)
+                received = (self._tx.latest_balance(*to_key) or 0) + money.amount
+                if received + _held(tables, *to_key) > MAX_AMOUNT:
+                    raise ValidationError("balance would overflow", field="amount")
+                for leg in (legs.debit, legs.credit):
+                    _check_appendable(tables.ledger, leg)
+                tables.idempotency[scope] = claim
+                from_key = (transfer.from_user_id, money.currency)
+                tables.balances[from_key] = tables.balances.get(from_key, 0) - money.amount
+                tables.balances[to_key] = tables.balances.get(to_key, 0) + money.amount
+                tables.transfers[transfer.id] = transfer
+                tables.ledger[legs.debit.id] = legs.debit
+                tables.ledger[legs.credit.id] = legs.credit
+                tables.outbox.append(completed)
+                move = Move(MoveOutcome.MOVED)
+        self.moves.append(move)
+        return move
+
+    async def get(self, transfer_id: UUID) -> Transfer | None:
+        return self._tx.tables.transfers.get(transfer_id)
+
+
 class FakeServiceProviders(ServiceProviders):
     """Reference data: read straight from the database, outside any unit of work."""
 
@@ -878,6 +945,23 @@ class JsonResponseEncoder(ResponseEncoder):
             ),
         )
 
+    def transferred(self, transfer: Transfer) -> StoredResponse:
+        self.encoded += 1
+        return StoredResponse(
+            201,
+            _json(
+                {
+                    "id": str(transfer.id),
+                    "status": transfer.status.value,
+                    "from_user_id": transfer.from_user_id,
+                    "to_user_id": transfer.to_user_id,
+                    "amount": transfer.money.amount,
+                    "currency": transfer.money.currency,
+                    "reference": transfer.reference,
+                }
+            ),
+        )
+
     def failed(self, error: DomainError) -> StoredResponse:
         self.encoded += 1
         body = {"code": error.code.value, "message": error.message, "details": error.details}
@@ -916,6 +1000,7 @@ class Scope:
         self.book = FakePaymentBook(self.tx)
         self.holds = FakeHoldBook(self.tx)
         self.pending = FakePendingDeposits(self.tx)
+        self.transfers = FakeTransferBook(self.tx)
 
 
 class World:
@@ -1039,6 +1124,20 @@ class World:
 
     def get_payment(self, scope: Scope | None = None) -> GetPayment:
         return GetPayment(ledger=(scope or self.scope()).ledger)
+
+    def make_transfer(self, scope: Scope | None = None) -> MakeTransfer:
+        scope = scope or self.scope()
+        return MakeTransfer(
+            book=scope.transfers,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+            currencies=CURRENCIES,
+        )
+
+    def get_transfer(self, scope: Scope | None = None) -> GetTransfer:
+        return GetTransfer(book=(scope or self.scope()).transfers)
 
     def list_providers(self) -> ListProviders:
         return ListProviders(providers=self.providers)

@@ -177,3 +177,55 @@ def test_settled_payment_reads_the_payload_status_and_money(
 )
 def test_only_completed_and_failed_payments_settle(event_type: EventType) -> None:
     assert settled_payment(make_event(event_type, status="BOGUS", amount=None)) is None
+
+
+# ------------------------------------------------------------------------------- transfers
+
+
+async def test_counts_a_completed_transfer_by_its_money_once() -> None:
+    store = ConsumerStore()
+    metrics = RecordingMetrics()
+    event = make_event(EventType.TRANSFER_COMPLETED, amount=300, currency="EUR")
+
+    for _ in range(2):  # the second is a redelivery
+        count, _ = count_use_case(store, metrics)
+        await count.execute(CountPaymentEventRequest(event=event))
+
+    assert metrics.transfers == [Money(300, "EUR")]
+    assert metrics.calls == [(event, None)]
+
+
+async def test_payment_events_count_no_transfer() -> None:
+    metrics = RecordingMetrics()
+    count, _ = count_use_case(ConsumerStore(), metrics)
+    await count.execute(
+        CountPaymentEventRequest(event=make_event(EventType.PAYMENT_COMPLETED, status="APPROVED"))
+    )
+    assert metrics.transfers == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"amount": None}, {"amount": "5"}, {"amount": 0}, {"currency": "usd"}, {"currency": None}],
+)
+async def test_an_unreadable_transfer_is_refused_before_anything_is_recorded(
+    payload: dict[str, Any],
+) -> None:
+    store = ConsumerStore()
+    metrics = RecordingMetrics()
+    count, _ = count_use_case(store, metrics)
+
+    with pytest.raises(UnreadableEvent):
+        await count.execute(
+            CountPaymentEventRequest(event=make_event(EventType.TRANSFER_COMPLETED, **payload))
+        )
+
+    assert (metrics.calls, metrics.transfers, store.inbox) == ([], [], {})
+
+
+async def test_audit_stores_a_transfer_event() -> None:
+    store = ConsumerStore()
+    record, _ = audit_use_case(store)
+    event = make_event(EventType.TRANSFER_COMPLETED)
+    assert (await record.execute(RecordAuditEventRequest(event=event))).new
+    assert store.audit == {event.event_id: event}

@@ -192,4 +192,5 @@ def test_event_types_are_the_routing_keys() -> None:
         "hold.completed",
         "hold.reverted",
         "hold.expired",
+        "transfer.completed",
     ]

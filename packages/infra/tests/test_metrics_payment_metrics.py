@@ -86,3 +86,24 @@ def test_holds_count_by_the_state_reached_with_their_money() -> None:
     assert sample("wallet_hold_amount_minor_total", "COMPLETED") == 120
     assert sample("wallet_holds_total", "EXPIRED") == 1
     assert sample("wallet_holds_total", "REVERTED") is None
+
+
+def test_transfers_count_by_currency_with_their_amounts() -> None:
+    registry = CollectorRegistry()
+    metrics = PrometheusPaymentMetrics(registry=registry)
+
+    metrics.record(event(EventType.TRANSFER_COMPLETED), None)
+    metrics.record_transfer(Money(300, "USD"))
+    metrics.record(event(EventType.TRANSFER_COMPLETED), None)
+    metrics.record_transfer(Money(45, "USD"))
+    metrics.record_transfer(Money(9, "JPY"))
+
+    def sample(name: str, **labels: str) -> float | None:
+        return registry.get_sample_value(name, labels)
+
+    assert sample("wallet_transfers_total", currency="USD") == 2
+    assert sample("wallet_transfer_amount_minor_total", currency="USD") == 345
+    assert sample("wallet_transfers_total", currency="JPY") == 1
+    assert sample("wallet_transfer_amount_minor_total", currency="JPY") == 9
+    assert sample("wallet_events_consumed_total", event_type="transfer.completed") == 2
+    assert sample("wallet_payments_total", status="COMPLETED", currency="USD") is None

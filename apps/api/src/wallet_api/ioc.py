@@ -20,10 +20,12 @@ from wallet_domain.use_cases.expire_holds import ExpireHolds
 from wallet_domain.use_cases.get_balance import GetBalance
 from wallet_domain.use_cases.get_hold import GetHold
 from wallet_domain.use_cases.get_payment import GetPayment
+from wallet_domain.use_cases.get_transfer import GetTransfer
 from wallet_domain.use_cases.get_wallet import GetWallet
 from wallet_domain.use_cases.list_holds import ListHolds
 from wallet_domain.use_cases.list_providers import ListProviders
 from wallet_domain.use_cases.list_transactions import ListTransactions
+from wallet_domain.use_cases.make_transfer import MakeTransfer
 from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_domain.use_cases.revert_hold import RevertHold
@@ -50,6 +52,8 @@ class ApiProvider(Provider):
     settlement = provide(PaymentSettlement)
     get_balance = provide(GetBalance)
     get_payment = provide(GetPayment)
+    make_transfer = provide(MakeTransfer)
+    get_transfer = provide(GetTransfer)
     list_transactions = provide(ListTransactions)
     list_providers = provide(ListProviders)
     resolve_pending = provide(ResolvePendingPayments)

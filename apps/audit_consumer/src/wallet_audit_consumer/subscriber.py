@@ -30,7 +30,7 @@ def subscribe(broker: RabbitBroker, dependencies: StartupDependencies) -> None:
         ack_policy=ACK_POLICY,
         decoder=the_delivery,
         title="audit.queue:record",
-        description="Appends payment, refund, deposit and hold events to the audit log once each.",
+        description="Appends payment, refund, deposit, hold and transfer events to the audit log.",
     )
     async def record_audit_event(message: Delivery) -> None:
         await deliveries().handle(message, act)

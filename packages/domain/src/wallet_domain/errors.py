@@ -78,6 +78,10 @@ class InvalidState(DomainError):
     default_message = "the resource is not in a state that allows this action"
 
 
+class TransferNotFound(NotFound):
+    default_message = "transfer not found"
+
+
 class InsufficientFunds(DomainError):
     code = ErrorCode.INSUFFICIENT_FUNDS
     default_message = "insufficient funds"

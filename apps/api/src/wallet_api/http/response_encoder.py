@@ -6,6 +6,7 @@ from wallet_domain.errors import DomainError
 from wallet_domain.model.hold import Hold
 from wallet_domain.model.idempotency import StoredResponse
 from wallet_domain.model.transaction import LedgerEntry
+from wallet_domain.model.transfer import Transfer
 from wallet_domain.ports.response_encoder import ResponseEncoder
 
 from wallet_api.errors.envelope import error_bytes
@@ -13,6 +14,7 @@ from wallet_api.errors.registry import status_for
 from wallet_api.http.holds import hold_json
 from wallet_api.http.json import dumps
 from wallet_api.http.transactions import transaction_json
+from wallet_api.http.transfers import transfer_json
 
 
 class JsonResponseEncoder(ResponseEncoder):
@@ -28,6 +30,9 @@ class JsonResponseEncoder(ResponseEncoder):
 
     def hold(self, hold: Hold, *, status_code: int) -> StoredResponse:
         return StoredResponse(status_code, dumps(hold_json(hold)))
+
+    def transferred(self, transfer: Transfer) -> StoredResponse:
+        return StoredResponse(201, dumps(transfer_json(transfer)))
 
     def failed(self, error: DomainError) -> StoredResponse:
         return StoredResponse(status_for(error.code), error_bytes(error))

@@ -19,6 +19,7 @@ from wallet_api.routes import (
     payments,
     providers,
     transactions,
+    transfers,
     wallets,
 )
 
@@ -27,6 +28,7 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     deposits.router,
     holds.router,
     payments.router,
+    transfers.router,
     balance.router,
     transactions.router,
     providers.router,

@@ -33,7 +33,7 @@ _DESCRIPTIONS: Final = {
     400: "VALIDATION_ERROR: bad JSON, types, ranges, unknown currency, bad cursor",
     401: "UNAUTHORIZED: missing or invalid API key",
     402: "PAYMENT_DECLINED: the gateway declined; details carry payment_id and status",
-    404: "NOT_FOUND: wallet, provider, payment, hold or deposit",
+    404: "NOT_FOUND: wallet, provider, payment, hold, deposit or transfer",
     409: "INSUFFICIENT_FUNDS, WALLET_ALREADY_EXISTS, IDEMPOTENCY_IN_PROGRESS or INVALID_STATE "
     "(details.status: the hold's or deposit's current status)",
     413: "PAYLOAD_TOO_LARGE",

@@ -19,6 +19,7 @@ class TransactionOut(ResponseBody):
     reference: str | None
     refund_of: UUID | None
     hold_id: UUID | None
+    transfer_id: UUID | None
     created_at: datetime
     updated_at: datetime
 

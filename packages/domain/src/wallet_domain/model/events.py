@@ -26,6 +26,7 @@ class EventType(StrEnum):
     HOLD_COMPLETED = "hold.completed"
     HOLD_REVERTED = "hold.reverted"
     HOLD_EXPIRED = "hold.expired"
+    TRANSFER_COMPLETED = "transfer.completed"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,6 +61,8 @@ def entry_payload(entry: LedgerEntry) -> dict[str, Any]:
         payload["refund_of"] = str(entry.refund_of)
     if entry.hold_id is not None:
         payload["hold_id"] = str(entry.hold_id)
+    if entry.transfer_id is not None:
+        payload["transfer_id"] = str(entry.transfer_id)
     return payload
 
 

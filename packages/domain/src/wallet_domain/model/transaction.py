@@ -22,6 +22,8 @@ class TransactionType(StrEnum):
     REFUND = "REFUND"
     HOLD = "HOLD"
     HOLD_RELEASE = "HOLD_RELEASE"
+    TRANSFER_OUT = "TRANSFER_OUT"
+    TRANSFER_IN = "TRANSFER_IN"
 
 
 class TransactionStatus(StrEnum):
@@ -38,7 +40,9 @@ PAYMENT_FINAL_STATUSES: Final = frozenset(
 )
 DEPOSIT_FINAL_STATUSES: Final = frozenset({TransactionStatus.COMPLETED, TransactionStatus.REVERTED})
 # Types whose amount leaves the balance (stored negative).
-DEBIT_TYPES: Final = frozenset({TransactionType.PAYMENT, TransactionType.HOLD})
+DEBIT_TYPES: Final = frozenset(
+    {TransactionType.PAYMENT, TransactionType.HOLD, TransactionType.TRANSFER_OUT}
+)
 
 
 class IllegalTransition(Exception):
@@ -59,6 +63,7 @@ class LedgerEntry:
     reference: str | None = None
     refund_of: UUID | None = None
     hold_id: UUID | None = None
+    transfer_id: UUID | None = None
 
     @property
     def signed_amount(self) -> int:

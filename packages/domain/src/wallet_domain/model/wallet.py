@@ -12,10 +12,10 @@ from wallet_domain.errors import ValidationError
 _USER_ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-def validate_user_id(user_id: str) -> str:
-    """A user_id is 1-64 chars of [A-Za-z0-9_-] (opaque to us)."""
+def validate_user_id(user_id: str, *, field: str = "user_id") -> str:
+    """A user_id is 1-64 chars of [A-Za-z0-9_-] (opaque to us); `field` names it in errors."""
     if not isinstance(user_id, str) or not _USER_ID_RE.fullmatch(user_id):
-        raise ValidationError("user_id must be 1-64 characters of [A-Za-z0-9_-]", field="user_id")
+        raise ValidationError(f"{field} must be 1-64 characters of [A-Za-z0-9_-]", field=field)
     return user_id
 
 

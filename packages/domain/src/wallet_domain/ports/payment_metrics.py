@@ -5,6 +5,7 @@ from typing import Protocol
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold_outcome import HoldOutcome
 from wallet_domain.model.settled_payment import SettledPayment
+from wallet_domain.money import Money
 
 
 class PaymentMetrics(Protocol):
@@ -18,4 +19,7 @@ class PaymentMetrics(Protocol):
     def record_hold(self, outcome: HoldOutcome) -> None:
         """Count one first-time hold event by the state it reached, with its money.
         Cannot fail, for the same reason as `record`."""
+
+    def record_transfer(self, money: Money) -> None:
+        """Count one first-time completed transfer of `money`. Cannot fail, like `record`."""
         ...

@@ -6,6 +6,7 @@ from wallet_domain.errors import DomainError
 from wallet_domain.model.hold import Hold
 from wallet_domain.model.idempotency import StoredResponse
 from wallet_domain.model.transaction import LedgerEntry
+from wallet_domain.model.transfer import Transfer
 
 
 class ResponseEncoder(Protocol):
@@ -14,6 +15,10 @@ class ResponseEncoder(Protocol):
 
     def created(self, entry: LedgerEntry) -> StoredResponse:
         """A successful deposit or approved payment."""
+        ...
+
+    def transferred(self, transfer: Transfer) -> StoredResponse:
+        """A completed transfer (201)."""
         ...
 
     def failed(self, error: DomainError) -> StoredResponse:

@@ -1,10 +1,11 @@
-"""Count a consumed payment or hold event in the business metrics."""
+"""Count a consumed payment, hold or transfer event in the business metrics."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
 
+from wallet_domain.model.completed_transfer import transferred_money
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold_outcome import hold_outcome
 from wallet_domain.model.settled_payment import settled_payment
@@ -27,12 +28,13 @@ class PaymentEventCounted:
 
 
 class CountPaymentEvent:
-    """Count each payment and hold event exactly once across every instance of the consumer.
+    """Count each payment, hold and transfer event exactly once across every instance of
+    the consumer.
 
     Rules:
-    - The event is read first (`settled_payment`, `hold_outcome`): one that cannot be
-      understood raises UnreadableEvent before anything is recorded, so it is never
-      half-counted.
+    - The event is read first (`settled_payment`, `hold_outcome`, `transferred_money`): one
+      that cannot be understood raises UnreadableEvent before anything is recorded, so it
+      is never half-counted.
     - The inbox decides: only the instance whose inbox record commits counts the event;
       a redelivery (to this or another instance) changes nothing.
     - The inbox record commits *before* the counters move (it is committed when
@@ -51,9 +53,12 @@ class CountPaymentEvent:
         event = request.event
         settled = settled_payment(event)
         held = hold_outcome(event)
+        transferred = transferred_money(event)
         if not await self._inbox.first_time(METRICS_CONSUMER, event.event_id):
             return PaymentEventCounted(counted=False)
         self._metrics.record(event, settled)
         if held is not None:
             self._metrics.record_hold(held)
+        if transferred is not None:
+            self._metrics.record_transfer(transferred)
         return PaymentEventCounted(counted=True)

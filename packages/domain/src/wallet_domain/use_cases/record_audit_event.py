@@ -21,7 +21,7 @@ class AuditRecorded:
 
 
 class RecordAuditEvent:
-    """Store every payment, refund and deposit event once, exactly as it was published.
+    """Store every payment, refund, deposit and transfer event once, exactly as published.
 
     Rules: the audit log is append-only and unique by event_id, so delivering an event
     any number of times, to any number of instances, leaves exactly one row. The

@@ -12,6 +12,7 @@ from wallet_domain.ports.payment_book import PaymentBook
 from wallet_domain.ports.pending_deposits import PendingDeposits
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.ports.transfer_book import TransferBook
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
 
@@ -25,6 +26,7 @@ from wallet_infra.persistence import (
     SqlaPendingDeposits,
     SqlaServiceProviders,
     SqlaTransactionManager,
+    SqlaTransferBook,
     SqlaWalletBalances,
     SqlaWallets,
 )
@@ -69,3 +71,7 @@ class PersistenceProvider(Provider):
     @provide
     def pending_deposits(self, session: AsyncSession) -> PendingDeposits:
         return SqlaPendingDeposits(session=session, traceparent_provider=current_traceparent)
+
+    @provide
+    def transfer_book(self, session: AsyncSession) -> TransferBook:
+        return SqlaTransferBook(session=session, traceparent_provider=current_traceparent)

@@ -32,8 +32,8 @@ AUDIT_DLQ_NAME: Final = "audit.queue.dlq"
 
 QUEUE_BINDINGS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
-        METRICS_QUEUE_NAME: ("payment.*", "hold.*"),
-        AUDIT_QUEUE_NAME: ("payment.*", "refund.*", "deposit.*", "hold.*"),
+        METRICS_QUEUE_NAME: ("payment.*", "hold.*", "transfer.*"),
+        AUDIT_QUEUE_NAME: ("payment.*", "refund.*", "deposit.*", "hold.*", "transfer.*"),
     }
 )
 

@@ -2,7 +2,7 @@
 
 Semantics, so dashboards can rely on them:
 - `wallet_events_consumed_total{event_type}`: events this process counted for the first
-  time (the metrics queue carries `payment.*`). Redeliveries are not counted: the
+  time (the metrics queue carries `payment.*` and `transfer.*`). Redeliveries are not counted: the
   consumer inbox lets exactly one instance count an event, so summing the series of
   every instance gives each distinct event once.
 - `wallet_payments_total{status,currency}`: payments that reached a final status, counted
@@ -17,6 +17,10 @@ Semantics, so dashboards can rely on them:
 - `wallet_hold_amount_minor_total{status,currency}`: the money of those events: held
   (PENDING), captured (COMPLETED), released in full (REVERTED, EXPIRED). A partial
   capture's released rest is PENDING minus COMPLETED minus the other two.
+- `wallet_transfers_total{currency}`: completed wallet-to-wallet transfers, counted once,
+  on `transfer.completed`.
+- `wallet_transfer_amount_minor_total{currency}`: the same transfers' amounts in minor
+  units (float64 like the payment amounts).
 
 Counters live in memory and restart at zero with the process (an event counted before a
 restart is not counted again); use `increase()`/`rate()`, which handle resets, and sum
@@ -30,6 +34,7 @@ from prometheus_client import CollectorRegistry, Counter
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold_outcome import HoldOutcome
 from wallet_domain.model.settled_payment import SettledPayment
+from wallet_domain.money import Money
 from wallet_domain.ports.payment_metrics import PaymentMetrics
 
 
@@ -61,6 +66,18 @@ class PrometheusPaymentMetrics(PaymentMetrics):
             ["status", "currency"],
             registry=registry,
         )
+        self._transfers = Counter(
+            "wallet_transfers",
+            "Completed transfers between wallets, by currency.",
+            ["currency"],
+            registry=registry,
+        )
+        self._transfer_amounts = Counter(
+            "wallet_transfer_amount_minor",
+            "Amount of those transfers, in minor units of the currency.",
+            ["currency"],
+            registry=registry,
+        )
         self._events = Counter(
             "wallet_events_consumed",
             "Distinct events counted by this process, by event type.",
@@ -80,3 +97,7 @@ class PrometheusPaymentMetrics(PaymentMetrics):
         labels = (outcome.status.value, outcome.money.currency)
         self._holds.labels(*labels).inc()
         self._hold_amounts.labels(*labels).inc(outcome.money.amount)
+
+    def record_transfer(self, money: Money) -> None:
+        self._transfers.labels(money.currency).inc()
+        self._transfer_amounts.labels(money.currency).inc(money.amount)

@@ -31,6 +31,7 @@ from wallet_infra.persistence.pending_deposits import SqlaPendingDeposits
 from wallet_infra.persistence.provider_cache import ProviderCache
 from wallet_infra.persistence.service_providers import SqlaServiceProviders
 from wallet_infra.persistence.transaction_manager import SqlaTransactionManager
+from wallet_infra.persistence.transfer_book import SqlaTransferBook
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 from wallet_infra.persistence.wallets import SqlaWallets
 
@@ -44,6 +45,7 @@ __all__ = [
     "SqlaPendingDeposits",
     "SqlaServiceProviders",
     "SqlaTransactionManager",
+    "SqlaTransferBook",
     "SqlaWalletBalances",
     "SqlaWallets",
     "make_engine",

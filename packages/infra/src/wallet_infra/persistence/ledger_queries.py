@@ -73,6 +73,7 @@ def entry_row(entry: LedgerEntry) -> dict[str, Any]:
         "created_at": entry.created_at,
         "updated_at": entry.updated_at,
         "hold_id": entry.hold_id,
+        "transfer_id": entry.transfer_id,
     }
 
 
@@ -91,4 +92,5 @@ def entry_from_row(row: Row[Any]) -> LedgerEntry:
         reference=row.reference,
         refund_of=row.refund_of,
         hold_id=row.hold_id,
+        transfer_id=row.transfer_id,
     )

@@ -46,6 +46,10 @@ TRANSACTIONS_USER_ID_FKEY: Final = "transactions_user_id_fkey"
 TRANSACTIONS_PROVIDER_ID_FKEY: Final = "transactions_provider_id_fkey"
 TRANSACTIONS_REFUND_OF_FKEY: Final = "transactions_refund_of_fkey"
 TRANSACTIONS_USER_ID_CREATED_AT_ID_IDX: Final = "transactions_user_id_created_at_id_idx"
+TRANSACTIONS_TRANSFER_ID_FKEY: Final = "transactions_transfer_id_fkey"
+TRANSACTIONS_TRANSFER_LEG_IDX: Final = "transactions_transfer_leg_idx"
+TRANSFERS_PKEY: Final = "transfers_pkey"
+TRANSFERS_DISTINCT_WALLETS: Final = "transfers_distinct_wallets"
 TRANSACTIONS_PENDING_IDX: Final = "transactions_pending_idx"
 TRANSACTIONS_HOLD_ID_FKEY: Final = "transactions_hold_id_fkey"
 TRANSACTIONS_HOLD_STEP_ONCE: Final = "transactions_hold_step_once"
@@ -121,6 +125,7 @@ transactions: Final = Table(
     Column("created_at", _TS, nullable=False),
     Column("updated_at", _TS, nullable=False),
     Column("hold_id", StdUuid),
+    Column("transfer_id", StdUuid),
 )
 
 holds: Final = Table(
@@ -136,6 +141,19 @@ holds: Final = Table(
     Column("expires_at", _TS, nullable=False),
     Column("created_at", _TS, nullable=False),
     Column("updated_at", _TS, nullable=False),
+)
+
+transfers: Final = Table(
+    "transfers",
+    metadata,
+    Column("id", StdUuid, primary_key=True),
+    Column("from_user_id", Text, nullable=False),
+    Column("to_user_id", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("reference", Text),
+    Column("status", Text, nullable=False),
+    Column("created_at", _TS, nullable=False),
 )
 
 idempotency_keys: Final = Table(
