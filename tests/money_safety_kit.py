@@ -197,7 +197,8 @@ async def assert_transfers_conserve_money(database_url: str, users: list[str]) -
       closed) and exactly two legs: TRANSFER_OUT of -amount on the sender, TRANSFER_IN of
       +amount on the receiver, same currency, sharing the transfer's id;
     - per currency, the sum of all balances equals what entered and left the platform
-      (deposits, payments, refunds): the transfer legs add up to zero.
+      (completed deposits, payments, refunds, holds and what they released): the transfer
+      legs add up to zero.
     """
     transfers = await fetch(
         database_url,
@@ -229,7 +230,10 @@ async def assert_transfers_conserve_money(database_url: str, users: list[str]) -
               WHERE user_id = ANY($1::text[]) GROUP BY currency) b
         FULL JOIN (
             SELECT currency,
-                   sum(amount) FILTER (WHERE type IN ('DEPOSIT', 'PAYMENT', 'REFUND')) AS external,
+                   sum(amount) FILTER (
+                       WHERE type IN ('PAYMENT', 'REFUND', 'HOLD', 'HOLD_RELEASE')
+                          OR (type = 'DEPOSIT' AND status = 'COMPLETED')
+                   ) AS external,
                    sum(amount) FILTER (WHERE type IN ('TRANSFER_OUT', 'TRANSFER_IN'))
                        AS transferred
             FROM transactions WHERE user_id = ANY($1::text[]) GROUP BY currency

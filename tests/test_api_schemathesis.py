@@ -78,11 +78,13 @@ class _ThreadServer(uvicorn.Server):
 
 
 @pytest.fixture(scope="module")
-def live_api(database_url: str) -> Iterator[str]:
-    """Base URL of the real app served by uvicorn on a free local port."""
+def live_api(private_database_url: str) -> Iterator[str]:
+    """Base URL of the real app served by uvicorn on a free local port, on a database of
+    this test session's own: the generated wallets and keys ("0", ...) repeat from run to
+    run, and a key answered by an older version would replay that version's reply."""
     settings_ = Settings.model_validate(
         {
-            "database_url": database_url,
+            "database_url": private_database_url,
             "api_keys": API_KEY,
             "log_level": "error",
             "recovery_enabled": False,
@@ -151,12 +153,14 @@ schema = schemathesis.openapi.from_dict(_document(), config=CONFIG)
 
 @schema.hook
 def map_body(context: schemathesis.HookContext, body: Any) -> Any:
-    """`2500.0` -> `2500`, and two sides to a transfer: see the module docstring."""
+    """`2500.0` -> `2500` (amounts, a hold's expiry), and two sides to a transfer: see the
+    module docstring."""
     if not isinstance(body, dict):
         return body
-    amount = body.get("amount")
-    if isinstance(amount, float) and amount.is_integer():
-        body = {**body, "amount": int(amount)}
+    for name in ("amount", "expires_in_s"):  # the integer fields of the request bodies
+        value = body.get(name)
+        if isinstance(value, float) and value.is_integer():
+            body = {**body, name: int(value)}
     return _two_sides(body)
 
 

@@ -106,8 +106,7 @@ def encode_id_cursor(last_id: UUID) -> str:
 
 
 def decode_id_cursor(cursor: str) -> UUID:
-    """The id an `encode_id_cursor` cursor names; any other cursor is invalid."""
+    """The id a cursor names: an `encode_id_cursor` one, or the id of a position cursor
+    (both shapes are what the API documents for `cursor`)."""
     position = decode_cursor(cursor)
-    if not isinstance(position, UUID):
-        raise ValidationError("cursor is invalid", field="cursor")
-    return position
+    return position if isinstance(position, UUID) else position.id
