@@ -30,10 +30,10 @@ FLOORS: Final[dict[str, float]] = {
     "wallet_domain": 97.5,  # (99.7)
     "wallet_infra": 94.0,  # (96.4)
     "wallet_api": 95.0,  # (97.3)
-    "wallet_relay": 92.0,  # (94.4)
+    "wallet_relay": 90.0,  # (94.4; 92.0 once its lifespan and metrics server moved)
     "wallet_metrics_consumer": 95.0,  # (97.6; 41 statements and branches, one is 2.4 points)
     "wallet_audit_consumer": 95.0,  # (97.5; 40 statements and branches)
-    "wallet_ops": 85.0,  # operator tools (set when they landed)
+    "wallet_ops": 83.0,  # (85.9) operator tools
     "mock_gateway": 97.0,  # (99.0)
 }
 TOTAL_FLOOR: Final = 95.0  # (97.2)
