@@ -1,10 +1,13 @@
-"""The pgbench scripts for one payment and one transfer, built from the API's own statements.
+"""The pgbench scripts for one payment, one transfer and one hold + complete pair, built
+from the API's own statements.
 
 `payment_script()` takes the two statements a payment runs on its happy path
 (`wallet_infra.persistence.statements.payment_book`: OPEN, then SETTLE_APPROVED, each its own
 transaction) and binds every parameter to a pgbench expression, so pgbench runs exactly
 the SQL the API runs, never a hand-copied version that drifts from it. `transfer_script()`
-does the same with the one statement of a transfer (`transfer_book.MOVE`).
+does the same with the one statement of a transfer (`transfer_book.MOVE`), and
+`hold_script()` with a hold's (`hold_book.OPEN_HOLD`, then the complete's transaction: the
+adapter's row lock and `hold_book.SETTLE_CAPTURING_ALL`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,11 @@ import re
 from typing import Final
 
 from wallet_infra.persistence.driver import DriverStatement
+
+# The complete's row lock, as the adapter takes it (a module-private statement, read here
+# rather than copied so the two cannot drift apart).
+from wallet_infra.persistence.hold_book import _LOCK as LOCK_HOLD
+from wallet_infra.persistence.statements.hold_book import OPEN_HOLD, SETTLE_CAPTURING_ALL
 from wallet_infra.persistence.statements.payment_book import OPEN, SETTLE_APPROVED
 from wallet_infra.persistence.statements.transfer_book import MOVE
 
@@ -21,11 +29,14 @@ _PAYMENT_ID: Final = "md5(:k::text)::uuid"  # the same id in both statements of 
 _EMPTY_BODY: Final = "'\\x7b7d'::bytea"
 
 
-def _event(event_type: str, status: str) -> dict[str, str]:
-    payload = (
+def _payment_payload(status: str) -> str:
+    return (
         f'{{"transaction_id": "x", "type": "PAYMENT", "status": "{status}",'
         ' "amount": 1, "currency": "USD"}'
     )
+
+
+def _event(event_type: str, payload: str) -> dict[str, str]:
     return {
         "e0_event_id": "gen_random_uuid()",
         "e0_event_type": f"'{event_type}'",
@@ -71,7 +82,9 @@ def payment_script(provider_id: str) -> str:
             "p_refund_of": "NULL",
             "p_created_at": "now()",
             "p_updated_at": "now()",
-            **_event("payment.created", "PENDING"),
+            "p_hold_id": "NULL",
+            "p_transfer_id": "NULL",
+            **_event("payment.created", _payment_payload("PENDING")),
         },
     )
     settled = _bind(
@@ -82,7 +95,7 @@ def payment_script(provider_id: str) -> str:
             "payment_id": _PAYMENT_ID,
             "reply_status": "201",
             "reply_body": _EMPTY_BODY,
-            **_event("payment.completed", "APPROVED"),
+            **_event("payment.completed", _payment_payload("APPROVED")),
         },
     )
     return (
@@ -106,6 +119,7 @@ def _leg(prefix: str, user: str, type_: str, amount: str) -> dict[str, str]:
         f"{prefix}refund_of": "NULL",
         f"{prefix}created_at": "now()",
         f"{prefix}updated_at": "now()",
+        f"{prefix}hold_id": "NULL",
         f"{prefix}transfer_id": _PAYMENT_ID,
     }
 
@@ -133,7 +147,7 @@ def transfer_script(*, hot_receiver: bool) -> str:
             "status": "'COMPLETED'",
             **_leg("d_", sender, "TRANSFER_OUT", "-1"),
             **_leg("c_", receiver, "TRANSFER_IN", "1"),
-            **_event("transfer.completed", "COMPLETED"),
+            **_event("transfer.completed", _payment_payload("COMPLETED")),
             "e0_user_id": sender,
         },
     )
@@ -146,3 +160,72 @@ def transfer_script(*, hot_receiver: bool) -> str:
             "\\set b 1 + (:a - 1 + :d) % :wallets\n"
         )
     return f"{pick}\\set k random(1, 4000000000000000000)\n{moved};\n"
+
+
+def _hold_payload(status: str, captured: str) -> str:
+    return (
+        f'{{"hold_id": "x", "status": "{status}", "amount": 1, "currency": "USD",'
+        f' "captured": {captured}, "released": 0, "expires_at": "2026-12-13T00:00:00+00:00"}}'
+    )
+
+
+def hold_script() -> str:
+    """A pgbench script of 1-unit USD holds on a random wallet of `bench-1..N`
+    (`-D wallets=N`), each then captured whole, as the API runs them: the hold's one
+    statement on its own, then BEGIN, the hold's row lock, the settle, COMMIT."""
+    hold_id = _PAYMENT_ID
+    opened = _bind(
+        OPEN_HOLD,
+        {
+            "user_id": _USER,
+            "currency": "'USD'",
+            "amount": "1",
+            "key": "('pgh-' || :k::text)",
+            "fingerprint": "md5(:k::text)",
+            "reply_status": "201",
+            "reply_body": _EMPTY_BODY,
+            "created_at": "now()",
+            "h_id": hold_id,
+            "h_user_id": _USER,
+            "h_currency": "'USD'",
+            "h_amount": "1",
+            "h_captured": "NULL",
+            "h_status": "'PENDING'",
+            "h_reference": "NULL",
+            "h_expires_at": "now() + interval '7 days'",
+            "h_created_at": "now()",
+            "h_updated_at": "now()",
+            "t_id": "gen_random_uuid()",
+            "t_user_id": _USER,
+            "t_type": "'HOLD'",
+            "t_status": "'COMPLETED'",
+            "t_amount": "-1",
+            "t_currency": "'USD'",
+            "t_provider_id": "NULL",
+            "t_external_reference": "NULL",
+            "t_reference": "NULL",
+            "t_refund_of": "NULL",
+            "t_created_at": "now()",
+            "t_updated_at": "now()",
+            "t_hold_id": hold_id,
+            "t_transfer_id": "NULL",
+            **_event("hold.created", _hold_payload("PENDING", "null")),
+        },
+    )
+    locked = _bind(DriverStatement(LOCK_HOLD), {"hid": hold_id, "uid": _USER})
+    settled = _bind(
+        SETTLE_CAPTURING_ALL,
+        {
+            "status": "'COMPLETED'",
+            "captured": "1",
+            "at": "now()",
+            "hold_id": hold_id,
+            "released": "0",
+            **_event("hold.completed", _hold_payload("COMPLETED", "1")),
+        },
+    )
+    return (
+        "\\set uid random(1, :wallets)\n"
+        "\\set k random(1, 4000000000000000000)\n"
+        f"{opened};\nBEGIN;\n{locked};\n{settled};\nCOMMIT;\n"
+    )

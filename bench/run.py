@@ -1,7 +1,8 @@
 """`make bench`: payment throughput vs pgbench, replay latency, deep-page latency, and
 reads and fail-fast payments while the gateway hangs behind an open circuit; transfers/s
-(spread wallets, and one hot receiver) with CPU per transfer, vs pgbench. `--phases
-transfers` runs the transfer phases alone.
+(spread wallets, and one hot receiver) with CPU per transfer, and hold + complete pairs/s
+with CPU per pair, each vs pgbench. `--phases` picks some of the load phases alone
+(`transfers`, `holds`, `payments,holds`, ...) on a fresh API: nothing else is seeded or run.
 
 Starts (and stops) its own mock gateway (happy mode, no latency) and API processes on
 ports 18100 / 18000 against the PostgreSQL in WALLET_DATABASE_URL (migrated; default the
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -29,15 +31,18 @@ import consumer_lag
 import relay_drain
 import uvloop
 from gateway_outage import bench_gateway_outage
+from holds import bench_holds
 from http_load import Connection, LoadResult, Response, run_load
-from pgbench_script import payment_script, transfer_script
+from op_cpu import CpuMeter, MeasuredLoad
+from pgbench_script import hold_script, payment_script, transfer_script
 from seed import cursor_at_depth, seed_history, seed_wallets
-from transfers import TransferPhase, bench_transfers
+from transfers import bench_transfers
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVIDER_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
 API_KEY = "bench-key"
 HOST = "127.0.0.1"
+LOAD_PHASES = ("payments", "transfers", "holds")
 
 
 def _dsn() -> str:
@@ -249,16 +254,20 @@ async def _drop_history_users(conn: asyncpg.Connection) -> None:
             await conn.execute(f"DELETE FROM {table} WHERE user_id LIKE 'bench-history-%'")
 
 
-def _transfer_row(name: str, phase: TransferPhase) -> str:
+def _cpu_row(name: str, phase: MeasuredLoad, operation: str) -> str:
     return (
-        f"{_row(name, phase.result)}  cpu/transfer: api {phase.api_cpu_us:.0f} us,"
+        f"{_row(name, phase.result)}  cpu/{operation}: api {phase.api_cpu_us:.0f} us,"
         f" host {phase.host_cpu_us:.0f} us"
     )
 
 
+def _pgbench_row(tps: float) -> str:
+    return f"{'pgbench, same statement':<28} {'':>8} {tps:>10.1f}"
+
+
 async def run_transfer_phases(
     args: argparse.Namespace, api_port: int, api_pgid: int, wallets: list[str], run_id: str
-) -> tuple[TransferPhase, TransferPhase]:
+) -> tuple[MeasuredLoad, MeasuredLoad]:
     """Warm-up, then spread and hot-receiver loads of `args.transfer_duration` seconds."""
     common = {
         "headers": _headers(),
@@ -289,7 +298,7 @@ async def run_transfer_phases(
     return spread, hot
 
 
-def print_transfers(args: argparse.Namespace, spread: TransferPhase, hot: TransferPhase) -> None:
+def print_transfers(args: argparse.Namespace, spread: MeasuredLoad, hot: MeasuredLoad) -> None:
     pgbench_spread = run_pgbench(
         args.wallets,
         args.pgbench_duration,
@@ -302,16 +311,51 @@ def print_transfers(args: argparse.Namespace, spread: TransferPhase, hot: Transf
         args.pgbench_clients,
         transfer_script(hot_receiver=True),
     )
-    print(_transfer_row("transfer, spread wallets", spread))
-    print(f"{'pgbench, same statement':<28} {'':>8} {pgbench_spread:>10.1f}")
-    print(_transfer_row("transfer, hot receiver", hot))
-    print(f"{'pgbench, same statement':<28} {'':>8} {pgbench_hot:>10.1f}")
+    print(_cpu_row("transfer, spread wallets", spread, "transfer"))
+    print(_pgbench_row(pgbench_spread))
+    print(_cpu_row("transfer, hot receiver", hot, "transfer"))
+    print(_pgbench_row(pgbench_hot))
     for name, phase, tps in (("spread", spread, pgbench_spread), ("hot", hot, pgbench_hot)):
         print(f"transfers/s vs pgbench ({name}): ratio {phase.result.rate / tps:.2f}")
 
 
-async def transfers_only(args: argparse.Namespace) -> int:
-    """`--phases transfers`: the API alone (no gateway is called), its transfer phases."""
+async def run_hold_phase(
+    args: argparse.Namespace, api_port: int, api_pgid: int, wallets: list[str], run_id: str
+) -> MeasuredLoad:
+    """Warm-up, then hold + complete pairs for `args.hold_duration` seconds."""
+    common = {"headers": _headers(), "concurrency": args.concurrency, "api_pgid": api_pgid}
+    await bench_holds(HOST, api_port, wallets, duration_s=3, run_id=f"hw-{run_id}", **common)
+    return await bench_holds(
+        HOST, api_port, wallets, duration_s=args.hold_duration, run_id=f"h-{run_id}", **common
+    )
+
+
+def hold_check(holds: MeasuredLoad, payments: MeasuredLoad) -> tuple[str, float, bool]:
+    """The holds target: a hold + complete pair costs the API no more CPU than a payment."""
+    ratio = holds.api_cpu_us / payments.api_cpu_us
+    return ("API cpu: hold+complete <= 1 payment", ratio, ratio <= 1.0)
+
+
+def print_holds(
+    args: argparse.Namespace, holds: MeasuredLoad, payments: MeasuredLoad | None
+) -> None:
+    pgbench_holds = run_pgbench(
+        args.wallets, args.pgbench_duration, args.pgbench_clients, hold_script()
+    )
+    print(_cpu_row("hold + complete (pairs)", holds, "pair"))
+    print(_pgbench_row(pgbench_holds))
+    print(f"hold pairs/s vs pgbench: ratio {holds.result.rate / pgbench_holds:.2f}")
+    if payments is not None:
+        print(
+            f"hold pairs/s vs payments/s: {holds.result.rate:.1f} vs {payments.result.rate:.1f};"
+            f" API cpu per pair vs per payment: {holds.api_cpu_us:.0f} vs"
+            f" {payments.api_cpu_us:.0f} us"
+        )
+
+
+async def selected_phases(args: argparse.Namespace, phases: set[str]) -> int:
+    """`--phases` other than `all`: seeded wallets and a fresh API (and, for payments, the
+    mock gateway), the chosen load phases in the usual order, each with its pgbench."""
     run_id = uuid.uuid4().hex[:8]
     conn = await asyncpg.connect(_dsn())
     try:
@@ -320,6 +364,7 @@ async def transfers_only(args: argparse.Namespace) -> int:
         await conn.close()
     api_env = {
         "WALLET_DATABASE_URL": _dsn(),
+        "WALLET_GATEWAY_URL": f"http://{HOST}:{args.gateway_port}",
         "WALLET_API_KEYS": API_KEY,
         "WALLET_API_PORT": str(args.api_port),
         "WALLET_API_WORKERS": str(args.api_workers),
@@ -328,20 +373,62 @@ async def transfers_only(args: argparse.Namespace) -> int:
         "WALLET_RATE_LIMIT_PER_S": "0",
     }
     _ensure_free(args.api_port)
-    with _process([sys.executable, "-m", "wallet_api"], api_env, "wallet-api") as api:
+    payments: MeasuredLoad | None = None
+    transfers: tuple[MeasuredLoad, MeasuredLoad] | None = None
+    holds: MeasuredLoad | None = None
+    with contextlib.ExitStack() as stack:
+        if "payments" in phases:
+            _ensure_free(args.gateway_port)
+            stack.enter_context(mock_gateway(args.gateway_port))
+            await _wait_healthy(args.gateway_port)
+        api = stack.enter_context(
+            _process([sys.executable, "-m", "wallet_api"], api_env, "wallet-api")
+        )
         await _wait_healthy(args.api_port)
-        spread, hot = await run_transfer_phases(args, args.api_port, api.pid, wallets, run_id)
+        if "payments" in phases:
+            await bench_payments(args.api_port, wallets, args.concurrency, 3, f"warm-{run_id}")
+            meter = CpuMeter.start(api.pid)
+            result, _ = await bench_payments(
+                args.api_port, wallets, args.concurrency, args.duration, run_id
+            )
+            payments = meter.stop(result)
+        if "transfers" in phases:
+            transfers = await run_transfer_phases(args, args.api_port, api.pid, wallets, run_id)
+        if "holds" in phases:
+            holds = await run_hold_phase(args, args.api_port, api.pid, wallets, run_id)
     print(f"\nAPI tracing: {args.tracing} (--tracing off|on)")
     print(HEADER)
-    print_transfers(args, spread, hot)
+    if payments is not None:
+        print(_cpu_row("payment (first request)", payments, "payment"))
+        print(pgbench_row(run_pgbench(args.wallets, args.pgbench_duration, args.pgbench_clients)))
+    if transfers is not None:
+        print_transfers(args, *transfers)
+    if holds is not None:
+        print_holds(args, holds, payments)
+        if payments is not None:
+            name, ratio, ok = hold_check(holds, payments)
+            print(f"\n{'PASS' if ok else 'MISS'}  {name:<36} ratio {ratio:.2f}")
     return 0
 
 
+def parse_phases(value: str) -> set[str]:
+    """`all`, or a comma-separated subset of LOAD_PHASES."""
+    phases = {phase.strip() for phase in value.split(",") if phase.strip()}
+    if phases == {"all"}:
+        return phases
+    unknown = phases - set(LOAD_PHASES)
+    if unknown or not phases:
+        raise argparse.ArgumentTypeError(
+            f"'all' or a comma-separated subset of {', '.join(LOAD_PHASES)}"
+        )
+    return phases
+
+
 async def main_async(args: argparse.Namespace) -> int:
-    if args.phases == "transfers":
-        return await transfers_only(args)
     # Every process the bench starts (API, relays, consumers) traces, or not, alike.
     os.environ.update(_tracing_env(args.tracing))
+    if args.phases != {"all"}:
+        return await selected_phases(args, args.phases)
     run_id = uuid.uuid4().hex[:8]
     conn = await asyncpg.connect(_dsn())
     try:
@@ -382,13 +469,16 @@ async def main_async(args: argparse.Namespace) -> int:
         await _wait_healthy(gateway_port)
         await _wait_healthy(api_port)
         await bench_payments(api_port, wallets, args.concurrency, 3, f"warm-{run_id}")
+        meter = CpuMeter.start(api.pid)
         payments, sent = await bench_payments(
             api_port, wallets, args.concurrency, args.duration, run_id
         )
+        payments_cpu = meter.stop(payments)
         replays = await bench_replays(api_port, sent, args.concurrency, min(len(sent), 5000))
         transfers_spread, transfers_hot = await run_transfer_phases(
             args, api_port, api.pid, wallets, run_id
         )
+        holds = await run_hold_phase(args, api_port, api.pid, wallets, run_id)
         page_first, page_deep = await bench_pages(
             api_port, history_user, deep_cursor, args.page_requests, args.page_limit
         )
@@ -422,12 +512,13 @@ async def main_async(args: argparse.Namespace) -> int:
 
     print(f"\nAPI tracing: {args.tracing} (--tracing off|on)")
     print(HEADER)
-    print(_row("payment (first request)", payments))
+    print(_cpu_row("payment (first request)", payments_cpu, "payment"))
     print(_row("payment (idempotent replay)", replays))
     print(_row("transactions page 1", page_first))
     print(_row(f"transactions page {args.deep_page}", page_deep))
     print(pgbench_row(pgbench_tps))
     print_transfers(args, transfers_spread, transfers_hot)
+    print_holds(args, holds, payments_cpu)
     print(_row("balance, gateway healthy", outage.balance_before))
     print(_row("balance, circuit open", outage.balance_open))
     print(_row("payment refused (503 open)", outage.fail_fast))
@@ -472,6 +563,7 @@ async def main_async(args: argparse.Namespace) -> int:
             lag["lag_p99_ms"] / 250.0,
             lag["lag_p99_ms"] <= 250.0,
         ),
+        hold_check(holds, payments_cpu),
     ]
     print()
     for name, ratio, ok in checks:
@@ -502,7 +594,13 @@ def main() -> None:
     parser.add_argument("--outage-requests", type=int, default=2000)
     parser.add_argument("--drain-events", type=int, default=50_000)
     parser.add_argument("--transfer-duration", type=float, default=15.0, help="per phase")
-    parser.add_argument("--phases", choices=("all", "transfers"), default="all")
+    parser.add_argument("--hold-duration", type=float, default=15.0, help="hold+complete load s")
+    parser.add_argument(
+        "--phases",
+        type=parse_phases,
+        default="all",
+        help=f"all, or some of {','.join(LOAD_PHASES)} alone (e.g. payments,holds)",
+    )
     parser.add_argument(
         "--tracing",
         choices=("off", "on"),
