@@ -63,7 +63,6 @@ from wallet_domain.ports.transfer_book import Move, MoveOutcome, TransferBook
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
 from wallet_domain.settlement import PaymentSettlement
-from wallet_domain.use_cases.complete_hold import CompleteHold
 from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
 from wallet_domain.use_cases.deposit import Deposit
@@ -79,8 +78,8 @@ from wallet_domain.use_cases.list_transactions import ListTransactions
 from wallet_domain.use_cases.make_transfer import MakeTransfer
 from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
-from wallet_domain.use_cases.revert_hold import RevertHold
 from wallet_domain.use_cases.settle_deposit import SettleDeposit
+from wallet_domain.use_cases.settle_hold import SettleHold
 
 EPOCH: Final = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -1153,20 +1152,9 @@ class World:
             currencies=CURRENCIES,
         )
 
-    def complete_hold(self, scope: Scope | None = None) -> CompleteHold:
+    def settle_hold(self, scope: Scope | None = None) -> SettleHold:
         scope = scope or self.scope()
-        return CompleteHold(
-            book=scope.holds,
-            idempotency=scope.idempotency,
-            tx=scope.tx,
-            clock=self.clock,
-            ids=self.ids,
-            encoder=self.encoder,
-        )
-
-    def revert_hold(self, scope: Scope | None = None) -> RevertHold:
-        scope = scope or self.scope()
-        return RevertHold(
+        return SettleHold(
             book=scope.holds,
             idempotency=scope.idempotency,
             tx=scope.tx,

@@ -16,12 +16,11 @@ from wallet_domain.errors import (
 )
 from wallet_domain.model.hold import HoldStatus
 from wallet_domain.model.transaction import TransactionType
-from wallet_domain.use_cases.complete_hold import CompleteHoldRequest
 from wallet_domain.use_cases.create_hold import CreateHoldRequest
 from wallet_domain.use_cases.expire_holds import ExpireHoldsRequest
 from wallet_domain.use_cases.get_hold import GetHoldRequest
 from wallet_domain.use_cases.list_holds import ListHoldsRequest
-from wallet_domain.use_cases.revert_hold import RevertHoldRequest
+from wallet_domain.use_cases.settle_hold import SettleHoldRequest
 
 from .fakes import World, assert_money_invariants, body
 
@@ -105,8 +104,8 @@ async def test_expiry_outside_one_second_to_30_days_is_invalid(
 
 async def test_complete_captures_all_by_default(alice: World) -> None:
     hold_id = await _hold(alice, 300)
-    reply = await alice.complete_hold().execute(
-        CompleteHoldRequest(user_id="alice", hold_id=hold_id)
+    reply = await alice.settle_hold().execute(
+        SettleHoldRequest(to=HoldStatus.COMPLETED, user_id="alice", hold_id=hold_id)
     )
     assert reply.response.status_code == 200
     assert body(reply.response)["captured"] == 300
@@ -118,8 +117,8 @@ async def test_complete_captures_all_by_default(alice: World) -> None:
 
 async def test_a_partial_capture_releases_the_rest(alice: World) -> None:
     hold_id = await _hold(alice, 300)
-    await alice.complete_hold().execute(
-        CompleteHoldRequest(user_id="alice", hold_id=hold_id, amount=120)
+    await alice.settle_hold().execute(
+        SettleHoldRequest(to=HoldStatus.COMPLETED, user_id="alice", hold_id=hold_id, amount=120)
     )
     assert _view(alice) == (880, 0)
     [release] = alice.db.entries(type=TransactionType.HOLD_RELEASE)
@@ -135,15 +134,19 @@ async def test_a_capture_outside_one_to_the_held_amount_is_invalid(
 ) -> None:
     hold_id = await _hold(alice, 300)
     with pytest.raises(ValidationError):
-        await alice.complete_hold().execute(
-            CompleteHoldRequest(user_id="alice", hold_id=hold_id, amount=amount)
+        await alice.settle_hold().execute(
+            SettleHoldRequest(
+                to=HoldStatus.COMPLETED, user_id="alice", hold_id=hold_id, amount=amount
+            )
         )
     assert alice.db.committed.holds[hold_id].status is HoldStatus.PENDING
 
 
 async def test_revert_releases_everything(alice: World) -> None:
     hold_id = await _hold(alice, 300)
-    reply = await alice.revert_hold().execute(RevertHoldRequest(user_id="alice", hold_id=hold_id))
+    reply = await alice.settle_hold().execute(
+        SettleHoldRequest(to=HoldStatus.REVERTED, user_id="alice", hold_id=hold_id)
+    )
     assert body(reply.response)["status"] == "REVERTED"
     assert _view(alice) == (1_000, 0)
     assert alice.db.event_types(hold_id) == ["hold.created", "hold.reverted"]
@@ -152,15 +155,17 @@ async def test_revert_releases_everything(alice: World) -> None:
 
 async def test_a_settled_hold_moves_no_more(alice: World) -> None:
     hold_id = await _hold(alice, 300)
-    await alice.complete_hold().execute(
-        CompleteHoldRequest(user_id="alice", hold_id=hold_id, amount=100)
+    await alice.settle_hold().execute(
+        SettleHoldRequest(to=HoldStatus.COMPLETED, user_id="alice", hold_id=hold_id, amount=100)
     )
 
     with pytest.raises(InvalidState) as revert:
-        await alice.revert_hold().execute(RevertHoldRequest(user_id="alice", hold_id=hold_id))
+        await alice.settle_hold().execute(
+            SettleHoldRequest(to=HoldStatus.REVERTED, user_id="alice", hold_id=hold_id)
+        )
     with pytest.raises(InvalidState):
-        await alice.complete_hold().execute(
-            CompleteHoldRequest(user_id="alice", hold_id=hold_id, amount=200)
+        await alice.settle_hold().execute(
+            SettleHoldRequest(to=HoldStatus.COMPLETED, user_id="alice", hold_id=hold_id, amount=200)
         )
 
     assert revert.value.details == {"status": "COMPLETED"}
@@ -170,9 +175,11 @@ async def test_a_settled_hold_moves_no_more(alice: World) -> None:
 
 async def test_repeating_the_winning_action_answers_the_hold_again(alice: World) -> None:
     hold_id = await _hold(alice, 300)
-    request = CompleteHoldRequest(user_id="alice", hold_id=hold_id, amount=100)
-    first = await alice.complete_hold().execute(request)
-    again = await alice.complete_hold().execute(request)
+    request = SettleHoldRequest(
+        to=HoldStatus.COMPLETED, user_id="alice", hold_id=hold_id, amount=100
+    )
+    first = await alice.settle_hold().execute(request)
+    again = await alice.settle_hold().execute(request)
     assert again.response == first.response
     assert alice.db.event_types(hold_id) == ["hold.created", "hold.completed"]
     assert_money_invariants(alice.db)
@@ -180,9 +187,11 @@ async def test_repeating_the_winning_action_answers_the_hold_again(alice: World)
 
 async def test_an_idempotency_key_replays_the_first_reply(alice: World) -> None:
     hold_id = await _hold(alice, 300)
-    request = RevertHoldRequest(user_id="alice", hold_id=hold_id, idempotency_key="rv-1")
-    first = await alice.revert_hold().execute(request)
-    again = await alice.revert_hold().execute(request)
+    request = SettleHoldRequest(
+        to=HoldStatus.REVERTED, user_id="alice", hold_id=hold_id, idempotency_key="rv-1"
+    )
+    first = await alice.settle_hold().execute(request)
+    again = await alice.settle_hold().execute(request)
     assert again.replayed
     assert again.response == first.response
 
@@ -191,7 +200,9 @@ async def test_another_wallets_hold_is_not_found(alice: World) -> None:
     alice.seed_wallet("bob", USD=10)
     hold_id = await _hold(alice, 300)
     with pytest.raises(HoldNotFound):
-        await alice.revert_hold().execute(RevertHoldRequest(user_id="bob", hold_id=hold_id))
+        await alice.settle_hold().execute(
+            SettleHoldRequest(to=HoldStatus.REVERTED, user_id="bob", hold_id=hold_id)
+        )
     with pytest.raises(HoldNotFound):
         await alice.get_hold().execute(GetHoldRequest(user_id="bob", hold_id=hold_id))
 
@@ -209,14 +220,18 @@ async def test_the_expiry_worker_expires_due_holds_once(alice: World) -> None:
     assert _view(alice) == (800, 200)
     assert alice.db.event_types(due) == ["hold.created", "hold.expired"]
     with pytest.raises(InvalidState) as late:
-        await alice.complete_hold().execute(CompleteHoldRequest(user_id="alice", hold_id=due))
+        await alice.settle_hold().execute(
+            SettleHoldRequest(to=HoldStatus.COMPLETED, user_id="alice", hold_id=due)
+        )
     assert late.value.details == {"status": "EXPIRED"}
     assert_money_invariants(alice.db)
 
 
 async def test_holds_list_newest_first_by_status_in_keyset_pages(alice: World) -> None:
     ids = [await _hold(alice, 100, key=f"k{i}") for i in range(3)]
-    await alice.revert_hold().execute(RevertHoldRequest(user_id="alice", hold_id=ids[1]))
+    await alice.settle_hold().execute(
+        SettleHoldRequest(to=HoldStatus.REVERTED, user_id="alice", hold_id=ids[1])
+    )
 
     first = await alice.list_holds().execute(ListHoldsRequest(user_id="alice", limit=2))
     rest = await alice.list_holds().execute(

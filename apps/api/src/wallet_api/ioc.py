@@ -12,7 +12,6 @@ from wallet_domain.errors import Unauthorized
 from wallet_domain.model.settle_backoff import SettleBackoff
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.settlement import PaymentSettlement
-from wallet_domain.use_cases.complete_hold import CompleteHold
 from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
 from wallet_domain.use_cases.deposit import Deposit
@@ -28,8 +27,8 @@ from wallet_domain.use_cases.list_transactions import ListTransactions
 from wallet_domain.use_cases.make_transfer import MakeTransfer
 from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
-from wallet_domain.use_cases.revert_hold import RevertHold
 from wallet_domain.use_cases.settle_deposit import SettleDeposit
+from wallet_domain.use_cases.settle_hold import SettleHold
 from wallet_infra.config import EXPECTED_SCHEMA_VERSION
 from wallet_infra.config.settings import Settings
 from wallet_infra.health import HealthProbe, broker_reachable, database_and_schema
@@ -59,8 +58,7 @@ class ApiProvider(Provider):
     resolve_pending = provide(ResolvePendingPayments)
     get_wallet = provide(GetWallet)
     create_hold = provide(CreateHold)
-    complete_hold = provide(CompleteHold)
-    revert_hold = provide(RevertHold)
+    settle_hold = provide(SettleHold)
     get_hold = provide(GetHold)
     list_holds = provide(ListHolds)
     expire_holds = provide(ExpireHolds)

@@ -8,12 +8,12 @@ from uuid import UUID
 from dishka.integrations.fastapi import FromDishka
 from fastapi import APIRouter, Query
 from starlette.responses import Response
+from wallet_domain.model.hold import HoldStatus
 from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
-from wallet_domain.use_cases.complete_hold import CompleteHold, CompleteHoldRequest
 from wallet_domain.use_cases.create_hold import CreateHold, CreateHoldRequest
 from wallet_domain.use_cases.get_hold import GetHold, GetHoldRequest
 from wallet_domain.use_cases.list_holds import ListHolds, ListHoldsRequest
-from wallet_domain.use_cases.revert_hold import RevertHold, RevertHoldRequest
+from wallet_domain.use_cases.settle_hold import SettleHold, SettleHoldRequest
 
 from wallet_api.http.holds import hold_json
 from wallet_api.http.json import JsonResponse
@@ -63,15 +63,16 @@ async def create_hold(
 async def complete_hold(
     user_id: UserId,
     hold_id: UUID,
-    use_case: FromDishka[CompleteHold],
+    use_case: FromDishka[SettleHold],
     body: HoldCompleteIn | None = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Capture all of the hold or `amount` of it; the rest goes back to `available`."""
     reply = await use_case.execute(
-        CompleteHoldRequest(
+        SettleHoldRequest(
             user_id=user_id,
             hold_id=hold_id,
+            to=HoldStatus.COMPLETED,
             amount=None if body is None else body.amount,
             idempotency_key=idempotency_key,
         )
@@ -88,12 +89,17 @@ async def complete_hold(
 async def revert_hold(
     user_id: UserId,
     hold_id: UUID,
-    use_case: FromDishka[RevertHold],
+    use_case: FromDishka[SettleHold],
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Release the whole hold back to `available`."""
     reply = await use_case.execute(
-        RevertHoldRequest(user_id=user_id, hold_id=hold_id, idempotency_key=idempotency_key)
+        SettleHoldRequest(
+            user_id=user_id,
+            hold_id=hold_id,
+            to=HoldStatus.REVERTED,
+            idempotency_key=idempotency_key,
+        )
     )
     return reply_response(reply)
 

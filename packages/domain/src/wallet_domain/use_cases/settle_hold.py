@@ -1,4 +1,4 @@
-"""Capture a hold, in whole or in part."""
+"""Complete (capture, in whole or in part) or revert (release in full) a hold."""
 
 from __future__ import annotations
 
@@ -21,23 +21,24 @@ from wallet_domain.ports.transaction_manager import TransactionManager
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CompleteHoldRequest:
+class SettleHoldRequest:
     user_id: str
     hold_id: UUID
-    amount: int | None = None
+    to: HoldStatus  # COMPLETED or REVERTED (expiry is ExpireHolds')
+    amount: int | None = None  # COMPLETED only: what to capture (all of it if not given)
     idempotency_key: str | None = None
 
 
-class CompleteHold:
-    """Capture `amount` of a PENDING hold (all of it if not given) and release the rest
-    to the balance; the hold becomes COMPLETED and `hold.completed` is written.
+class SettleHold:
+    """COMPLETED: capture `amount` of a PENDING hold (all of it if not given) and release
+    the rest to the balance, `hold.completed` is written. REVERTED: give the whole amount
+    back, `hold.reverted` is written.
 
-    Rules: 1 <= amount <= the held amount; the hold's row lock makes complete, revert and
-    expiry race fairly: exactly one moves it, the others get INVALID_STATE with the
-    status it reached, except a repeat of exactly the winning completion (same amount),
-    which answers 200 with the hold. A hold of another wallet is NOT_FOUND. The optional
-    Idempotency-Key replays the first reply.
-    """
+    Rules: 1 <= amount <= the held amount, and only a completion takes one; the hold's row
+    lock makes complete, revert and expiry race fairly: exactly one moves it, the others
+    get INVALID_STATE with the status it reached, except a repeat of exactly the winning
+    action (same target, same amount), which answers 200 with the hold. A hold of another
+    wallet is NOT_FOUND. The optional Idempotency-Key replays the first reply."""
 
     def __init__(
         self,
@@ -56,7 +57,11 @@ class CompleteHold:
         self._ids = ids
         self._encoder = encoder
 
-    async def execute(self, request: CompleteHoldRequest) -> Reply:
+    async def execute(self, request: SettleHoldRequest) -> Reply:
+        if request.to not in (HoldStatus.COMPLETED, HoldStatus.REVERTED):
+            raise ValueError(f"a hold is settled to COMPLETED or REVERTED, not {request.to}")
+        if request.to is HoldStatus.REVERTED and request.amount is not None:
+            raise ValueError("only a completion captures an amount")
         user_id = validate_user_id(request.user_id)
         key = optional_key(request.idempotency_key)
         amount = request.amount
@@ -64,7 +69,7 @@ class CompleteHold:
             raise ValidationError(f"amount must be between 1 and {MAX_AMOUNT}", field="amount")
         now = self._clock.now()
 
-        async def complete() -> StoredResponse:
+        async def settle() -> StoredResponse:
             hold = await self._book.lock(user_id, request.hold_id)
             if hold is None:
                 raise HoldNotFound(hold_id=str(request.hold_id))
@@ -72,7 +77,7 @@ class CompleteHold:
                 book=self._book,
                 ids=self._ids,
                 hold=hold,
-                to=HoldStatus.COMPLETED,
+                to=request.to,
                 amount=amount,
                 at=now,
             )
@@ -83,10 +88,16 @@ class CompleteHold:
             tx=self._tx,
             user_id=user_id,
             key=key,
-            request_fingerprint=fingerprint(
-                "hold.complete",
-                {"user_id": user_id, "hold_id": request.hold_id, "amount": amount},
-            ),
+            request_fingerprint=_fingerprint(request.to, user_id, request.hold_id, amount),
             now=now,
-            action=complete,
+            action=settle,
         )
+
+
+def _fingerprint(to: HoldStatus, user_id: str, hold_id: UUID, amount: int | None) -> str:
+    """What an Idempotency-Key on a settle request stands for (as it always did)."""
+    if to is HoldStatus.COMPLETED:
+        return fingerprint(
+            "hold.complete", {"user_id": user_id, "hold_id": hold_id, "amount": amount}
+        )
+    return fingerprint("hold.revert", {"user_id": user_id, "hold_id": hold_id})
