@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any, Final, cast
 
@@ -10,10 +12,11 @@ from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from mock_gateway import charging, hot_path
-from mock_gateway.bodies import ChargeIn, ChargeRecord, ModeChange
+from mock_gateway.bodies import ChargeIn, ChargeRecord, ModeChange, WebhookEmit
 from mock_gateway.modes import Mode, parse_mode
 from mock_gateway.settings import Settings
 from mock_gateway.state import GatewayState, Outcome
+from mock_gateway.webhook_sender import WebhookBacklogFull
 
 MAX_PAGE: Final = 1000
 
@@ -34,7 +37,12 @@ class GatewayApp(FastAPI):
     """The mock's FastAPI app, but `POST /payments` goes through `hot_path` first."""
 
     def __init__(self, state: GatewayState) -> None:
-        super().__init__(title="mock payment gateway")
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            yield
+            await state.webhooks.close()
+
+        super().__init__(title="mock payment gateway", lifespan=lifespan)
         self.state.gateway = self.gateway = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -122,6 +130,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not state.forget(payment_id):
             return JSONResponse({"status": "not_found"}, 404)
         return JSONResponse({"status": "forgotten"}, 200)
+
+    @app.post("/admin/webhooks", status_code=202)
+    async def emit_webhook(emit: WebhookEmit, state: StateDep) -> JSONResponse:
+        """Send any provider event to `MOCK_WEBHOOK_URL`, signed, retried until a 2xx."""
+        try:
+            delivery = state.webhooks.emit(
+                emit.type, emit.data, provider_event_id=emit.provider_event_id, delay_s=emit.delay_s
+            )
+        except WebhookBacklogFull as full:
+            return JSONResponse({"error": str(full)}, 503)
+        return JSONResponse(delivery.view(), 202)
+
+    @app.get("/admin/webhooks")
+    async def webhook_stats(state: StateDep) -> dict[str, Any]:
+        return state.webhooks.stats()
+
+    @app.get("/admin/webhooks/{provider_event_id}")
+    async def webhook_delivery(provider_event_id: str, state: StateDep) -> JSONResponse:
+        delivery = state.webhooks.deliveries.get(provider_event_id)
+        if delivery is None:
+            return JSONResponse({"status": "not_found"}, 404)
+        return JSONResponse(delivery.view(), 200)
 
     @app.post("/admin/reset")
     async def reset(state: StateDep) -> dict[str, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 
@@ -26,3 +28,13 @@ class ChargeRecord(BaseModel):
     amount: int = Field(ge=0)
     currency: str = Field(min_length=3, max_length=3)
     refunded_amount: int = Field(default=0, ge=0)
+
+
+class WebhookEmit(BaseModel):
+    """Admin: send any provider event (signed, retried until a 2xx)."""
+
+    type: str = Field(min_length=1)
+    data: dict[str, Any] = Field(default_factory=dict)
+    # Reuse an id to send the same event again (a provider retry, a duplicate).
+    provider_event_id: str | None = Field(default=None, min_length=1)
+    delay_s: float = Field(default=0.0, ge=0)

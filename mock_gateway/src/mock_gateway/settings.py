@@ -9,6 +9,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from mock_gateway.modes import RANDOM_CHOICES, Mode
 
+# A development secret, also in .env.example for the wallet: never use it in production.
+DEV_WEBHOOK_SECRET = "whsec_ZGV2LW9ubHktbW9jay13ZWJob29rLXNlY3JldA=="  # noqa: S105 - a published dev value
+
 DEFAULT_WEIGHTS: dict[Mode, float] = {
     Mode.HAPPY: 70,
     Mode.DECLINED: 10,
@@ -19,7 +22,9 @@ DEFAULT_WEIGHTS: dict[Mode, float] = {
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MOCK_GATEWAY_", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="MOCK_GATEWAY_", frozen=True, populate_by_name=True
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=8100, ge=1, le=65535)
@@ -31,6 +36,14 @@ class Settings(BaseSettings):
         default_factory=lambda: dict(DEFAULT_WEIGHTS)
     )
     hang_s: float = Field(default=30.0, ge=0)
+    # Where signed webhooks go (empty: none are sent) and the Standard Webhooks secret
+    # (`whsec_<base64>`) they are signed with; the names match what a provider would ask.
+    webhook_url: str = Field(default="", validation_alias="MOCK_WEBHOOK_URL")
+    webhook_secret: str = Field(
+        default=DEV_WEBHOOK_SECRET, validation_alias="MOCK_WEBHOOK_SECRET", repr=False
+    )
+    # `unknown` mode: how long after the charge the held-back payment.settled is sent.
+    webhook_settle_delay_s: float = Field(default=2.0, ge=0)
 
     @field_validator("weights", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from mock_gateway.modes import RANDOM_CHOICES, Mode
 from mock_gateway.settings import Settings
+from mock_gateway.webhook_sender import WebhookSender
 
 
 @dataclass(slots=True)
@@ -74,6 +75,7 @@ class GatewayState:
         self.outcomes: dict[str, Outcome] = {}
         self.attempts: Counter[str] = Counter()
         self.charges: Counter[str] = Counter()
+        self.webhooks = WebhookSender(settings.webhook_url, settings.webhook_secret)
         self._apply_startup_mode()
 
     def _apply_startup_mode(self) -> None:
@@ -146,4 +148,5 @@ class GatewayState:
         self.outcomes.clear()
         self.attempts.clear()
         self.charges.clear()
+        self.webhooks.reset()
         self._apply_startup_mode()

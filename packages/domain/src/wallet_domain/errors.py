@@ -46,6 +46,12 @@ class Unauthorized(DomainError):
     default_message = "missing or invalid API key"
 
 
+class WebhookSignatureInvalid(Unauthorized):
+    """A provider webhook whose signature, headers or timestamp do not verify."""
+
+    default_message = "webhook signature is missing, invalid or expired"
+
+
 class NotFound(DomainError):
     code = ErrorCode.NOT_FOUND
     default_message = "not found"

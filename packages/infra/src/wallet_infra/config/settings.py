@@ -28,7 +28,7 @@ from wallet_domain.money import DEFAULT_CURRENCIES
 from wallet_domain.use_cases.purge_consumer_inbox import MIN_RETENTION
 
 from wallet_infra.config.api_keys import DEV_API_KEY, ApiKey, parse_api_keys
-from wallet_infra.config.lists import parse_currencies
+from wallet_infra.config.lists import parse_currencies, split_list
 from wallet_infra.gateway.settings import GatewaySettings
 
 CONFIG_FILE_ENV: Final = "WALLET_CONFIG_FILE"
@@ -38,6 +38,8 @@ _MIN_INBOX_RETENTION_H: Final = int(MIN_RETENTION.total_seconds()) // 3600
 # a day's records. Here because a round's cap must be at least one batch.
 INBOX_PURGE_BATCH: Final = 1_000
 
+# The mock gateway signs with this by default (MOCK_WEBHOOK_SECRET): development only.
+DEV_WEBHOOK_SECRET: Final = "whsec_ZGV2LW9ubHktbW9jay13ZWJob29rLXNlY3JldA=="  # noqa: S105
 LogFormat = Literal["json", "console"]
 LogLevel = Literal["debug", "info", "warning", "error"]
 
@@ -121,6 +123,19 @@ class Settings(BaseSettings):
     log_format: LogFormat = "console"
     log_level: LogLevel = "info"
 
+    # Provider webhooks: "sync" = the API's POST /webhooks/gateway verifies and applies them;
+    # "broker" = wallet-webhook-ingest verifies and publishes them, wallet-webhook-consumer
+    # applies them (the API's route then answers 404). Secrets are Standard Webhooks
+    # `whsec_<base64>` strings, comma-separated: any of them verifies (rotation). No
+    # secret configured = webhooks refused (401), never accepted unsigned. The default is
+    # the mock gateway's published development secret, like the dev API key: replace it.
+    webhook_mode: Literal["sync", "broker"] = "sync"
+    webhook_secrets: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(DEV_WEBHOOK_SECRET,), repr=False
+    )
+    webhook_ingest_host: str = "127.0.0.1"
+    webhook_ingest_port: int = Field(8001, ge=1, le=65535)
+
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
     api_workers: int = Field(1, ge=1)
@@ -189,6 +204,11 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_api_keys(cls, value: Any) -> tuple[ApiKey, ...]:
         return parse_api_keys(value)
+
+    @field_validator("webhook_secrets", mode="before")
+    @classmethod
+    def _parse_webhook_secrets(cls, value: Any) -> tuple[str, ...]:
+        return tuple(split_list(value))
 
     @field_validator("currencies", mode="before")
     @classmethod
