@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from fastapi import FastAPI
 from wallet_api_testkit import Api, StartApi
 from wallet_testkit.db import fetch
 from wallet_testkit.polling import eventually
@@ -273,5 +272,13 @@ async def test_in_broker_mode_the_api_has_no_webhook_route(start_api: StartApi) 
     assert "/webhooks/gateway" not in schema["paths"]
 
 
-def test_the_mock_settings_used_here_are_the_mocks(mock_gateway_app: FastAPI) -> None:
-    assert MockGatewaySettings().webhook_url == ""  # nothing is sent unless a test wires it
+async def test_the_openapi_document_shows_the_route_without_a_key_and_its_headers(
+    api: Api,
+) -> None:
+    schema = (await api.client.get("/openapi.json")).json()
+
+    operation = schema["paths"]["/webhooks/gateway"]["post"]
+    assert operation["security"] == []
+    headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+    assert headers == {"webhook-id", "webhook-timestamp", "webhook-signature"}
+    assert set(operation["responses"]) == {"200", "400", "401", "413"}
