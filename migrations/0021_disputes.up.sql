@@ -72,7 +72,7 @@ BEGIN
         OLD.status NOT IN ('OPEN', 'UNDER_REVIEW')
         OR jsonb_typeof(NEW.evidence) <> 'array'
         OR jsonb_array_length(NEW.evidence) <= jsonb_array_length(OLD.evidence)
-        OR (SELECT jsonb_agg(e ORDER BY i) FROM jsonb_array_elements(NEW.evidence)
+        OR (SELECT coalesce(jsonb_agg(e ORDER BY i), '[]') FROM jsonb_array_elements(NEW.evidence)
                 WITH ORDINALITY AS x (e, i) WHERE i <= jsonb_array_length(OLD.evidence))
            IS DISTINCT FROM OLD.evidence
     ) THEN

@@ -26,6 +26,7 @@ from wallet_domain.errors import (
     ValidationError,
     WalletAlreadyExists,
 )
+from wallet_domain.model.dispute import Dispute
 from wallet_domain.model.events import DomainEvent, EventType, event_for
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
@@ -52,6 +53,8 @@ from wallet_domain.ports.payment_book import Opening, OpenOutcome, PaymentBook
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
+    DisputeFiling,
+    FilingStatus,
     LookupStatus,
     PaymentGateway,
 )
@@ -843,6 +846,8 @@ class ScriptedGateway(PaymentGateway):
         self.on_lookup: LookupHook | None = None
         self.charge_calls: list[ChargeRequest] = []
         self.lookup_calls: list[UUID] = []
+        self.filings: list[DisputeFiling] = []
+        self.filing_status = FilingStatus.FILED
         self.admitted = 0
         self.in_use = 0
 
@@ -879,6 +884,10 @@ class ScriptedGateway(PaymentGateway):
         if not self.lookups:
             raise AssertionError(f"unscripted gateway lookup for {payment_id}")
         return self.lookups.popleft()
+
+    async def file_dispute(self, filing: DisputeFiling, deadline: Deadline) -> FilingStatus:
+        self.filings.append(filing)
+        return self.filing_status
 
 
 # --------------------------------------------------------------------------- responses
@@ -959,6 +968,12 @@ class JsonResponseEncoder(ResponseEncoder):
                     "reference": transfer.reference,
                 }
             ),
+        )
+
+    def dispute(self, dispute: Dispute, *, status_code: int) -> StoredResponse:
+        self.encoded += 1
+        return StoredResponse(
+            status_code, _json({"id": str(dispute.id), "status": dispute.status.value})
         )
 
     def failed(self, error: DomainError) -> StoredResponse:

@@ -24,6 +24,7 @@ class TransactionType(StrEnum):
     HOLD_RELEASE = "HOLD_RELEASE"
     TRANSFER_OUT = "TRANSFER_OUT"
     TRANSFER_IN = "TRANSFER_IN"
+    CHARGEBACK = "CHARGEBACK"  # a won dispute gives the payment's amount back
 
 
 class TransactionStatus(StrEnum):
@@ -64,6 +65,7 @@ class LedgerEntry:
     refund_of: UUID | None = None
     hold_id: UUID | None = None
     transfer_id: UUID | None = None
+    dispute_id: UUID | None = None
 
     @property
     def signed_amount(self) -> int:
@@ -189,6 +191,22 @@ def new_hold_release(
         status=TransactionStatus.COMPLETED,
         money=money,
         hold_id=hold_id,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def new_chargeback(
+    *, id: UUID, user_id: str, money: Money, dispute_id: UUID, at: datetime
+) -> LedgerEntry:
+    """The credit of a won dispute: the disputed payment's amount, back to its wallet."""
+    return LedgerEntry(
+        id=id,
+        user_id=user_id,
+        type=TransactionType.CHARGEBACK,
+        status=TransactionStatus.COMPLETED,
+        money=money,
+        dispute_id=dispute_id,
         created_at=at,
         updated_at=at,
     )

@@ -74,6 +74,7 @@ def entry_row(entry: LedgerEntry) -> dict[str, Any]:
         "updated_at": entry.updated_at,
         "hold_id": entry.hold_id,
         "transfer_id": entry.transfer_id,
+        "dispute_id": entry.dispute_id,
     }
 
 
@@ -93,4 +94,5 @@ def entry_from_row(row: Row[Any]) -> LedgerEntry:
         refund_of=row.refund_of,
         hold_id=row.hold_id,
         transfer_id=row.transfer_id,
+        dispute_id=row.dispute_id,
     )
