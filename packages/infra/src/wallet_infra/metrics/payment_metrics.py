@@ -3,8 +3,8 @@
 Semantics, so dashboards can rely on them:
 - `wallet_events_consumed_total{event_type}`: events this process counted for the first
   time (the metrics queue carries `payment.*`, `hold.*`, `transfer.*` and `dispute.*`).
-  Redeliveries are not counted: the consumer inbox lets exactly one instance count an event, so summing the series of
-  every instance gives each distinct event once.
+  Redeliveries are not counted: the consumer inbox lets exactly one instance count an
+  event, so summing the series of every instance gives each distinct event once.
 - `wallet_payments_total{status,currency}`: payments that reached a final status, counted
   once, on `payment.completed` (APPROVED) or `payment.failed` (DECLINED, FAILED), with the
   status the event's payload carries. A payment still PENDING is not counted yet;
