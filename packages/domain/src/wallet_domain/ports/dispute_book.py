@@ -1,24 +1,11 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.transaction import LedgerEntry
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AppliedProviderEvent:
-    """The record that a provider event was applied (its id makes a repeat a no-op)."""
-
-    provider_event_id: str
-    type: str
-    subject_id: UUID | None
-    outcome: str
-    created_at: datetime
 
 
 class DisputeBook(Protocol):
@@ -50,9 +37,4 @@ class DisputeBook(Protocol):
         self, user_id: str, status: DisputeStatus | None, *, before: UUID | None, limit: int
     ) -> list[Dispute]:
         """Up to `limit` disputes with id < `before` (all if None), newest first."""
-        ...
-
-    async def record_provider_event(self, applied: AppliedProviderEvent) -> bool:
-        """Record that the event was applied; False if its id was recorded before (a
-        repeat: the caller rolls back whatever it did)."""
         ...

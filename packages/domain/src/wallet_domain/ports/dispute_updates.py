@@ -6,6 +6,11 @@ from wallet_domain.model.provider_event import DisputeUpdated, ProviderEventOutc
 
 
 class DisputeUpdates(Protocol):
-    """Applies a provider's `dispute.updated` event (once per provider event id)."""
+    """Where the provider's `dispute.updated` events go: the disputes feature's side."""
 
-    async def apply(self, event: DisputeUpdated) -> ProviderEventOutcome: ...
+    async def apply(self, event: DisputeUpdated) -> ProviderEventOutcome:
+        """Move the dispute as the event says, in the caller's transaction (never commit:
+        the caller records the event and commits both together, or rolls both back when the
+        event turns out to be a repeat). Answers APPLIED, REFUSED (a move off the graph),
+        ALREADY_SETTLED, or UNKNOWN_TARGET (no such dispute: the caller stores nothing)."""
+        ...

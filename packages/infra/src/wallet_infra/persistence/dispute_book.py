@@ -19,7 +19,7 @@ from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.transaction import IllegalTransition, LedgerEntry
 from wallet_domain.money import Money
-from wallet_domain.ports.dispute_book import AppliedProviderEvent, DisputeBook
+from wallet_domain.ports.dispute_book import DisputeBook
 
 from wallet_infra.persistence.errors import translate
 from wallet_infra.persistence.ledger import append_errors
@@ -45,13 +45,6 @@ _UPDATE: Final = (
 _CREDIT: Final = text(
     "INSERT INTO wallet_balances (user_id, currency, balance) VALUES (:uid, :cur, :amt)"  # noqa: S608 - constants only
     f"{CREDIT_ON_CONFLICT}"
-)
-# Recorded in the transaction of the effect: a repeat finds the row (waiting for a
-# concurrent first delivery to commit or roll back) and inserts nothing.
-_RECORD_PROVIDER_EVENT: Final = text(
-    "INSERT INTO provider_events (provider_event_id, type, subject_id, outcome, created_at)"
-    " VALUES (:pid, :type, :subject, :outcome, :created_at)"
-    " ON CONFLICT (provider_event_id) DO NOTHING RETURNING 1"
 )
 
 
@@ -161,13 +154,3 @@ class SqlaDisputeBook(DisputeBook):
             conditions.append(_d.c.status == status.value)
         stmt = select(*_d.c).where(*conditions).order_by(_d.c.id.desc()).limit(limit)
         return [dispute_from_row(row) for row in await self._session.execute(stmt)]
-
-    async def record_provider_event(self, applied: AppliedProviderEvent) -> bool:
-        params = {
-            "pid": applied.provider_event_id,
-            "type": applied.type,
-            "subject": applied.subject_id,
-            "outcome": applied.outcome,
-            "created_at": applied.created_at,
-        }
-        return (await self._session.execute(_RECORD_PROVIDER_EVENT, params)).first() is not None
