@@ -204,7 +204,7 @@ ALTER TABLE transactions ADD CONSTRAINT transactions_dispute_id_fkey
 ALTER TABLE transactions DROP CONSTRAINT transactions_type_valid;
 ALTER TABLE transactions ADD CONSTRAINT transactions_type_valid
     CHECK (type IN ('DEPOSIT', 'PAYMENT', 'REFUND', 'HOLD', 'HOLD_RELEASE', 'TRANSFER_OUT',
-                    'TRANSFER_IN', 'CHARGEBACK')) NOT VALID;
+                    'TRANSFER_IN', 'PROVIDER_REFUND', 'CHARGEBACK')) NOT VALID;
 
 ALTER TABLE transactions DROP CONSTRAINT transactions_shape;
 ALTER TABLE transactions ADD CONSTRAINT transactions_shape CHECK (
@@ -228,6 +228,9 @@ ALTER TABLE transactions ADD CONSTRAINT transactions_shape CHECK (
     OR (type = 'TRANSFER_IN' AND amount > 0 AND status = 'COMPLETED' AND provider_id IS NULL
         AND external_reference IS NULL AND refund_of IS NULL AND hold_id IS NULL
         AND transfer_id IS NOT NULL AND dispute_id IS NULL)
+    OR (type = 'PROVIDER_REFUND' AND amount > 0 AND status = 'COMPLETED'
+        AND provider_id IS NOT NULL AND external_reference IS NOT NULL AND refund_of IS NULL
+        AND hold_id IS NULL AND transfer_id IS NULL AND dispute_id IS NULL)
     OR (type = 'CHARGEBACK' AND amount > 0 AND status = 'COMPLETED' AND dispute_id IS NOT NULL
         AND provider_id IS NULL AND refund_of IS NULL AND hold_id IS NULL AND transfer_id IS NULL)
 ) NOT VALID;

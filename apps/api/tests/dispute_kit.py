@@ -3,8 +3,8 @@ it, and deliver the provider's signed event to the wallet.
 
 `Delivery` is how a provider event reaches the wallet; the lifecycle tests take it as a
 parameter so each delivery mode runs the same story. `via_use_case` applies the body the
-mock would send through the API's `DisputeUpdates` port (what the webhook route and the
-webhook consumer call).
+mock would send with `ApplyProviderEvent`, the use case the webhook route and the webhook
+consumer call (dedupe by provider event id included).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_api_testkit import Api, new_key
 from wallet_domain.model.provider_event import DisputeUpdated, ProviderEventOutcome
-from wallet_domain.ports.dispute_updates import DisputeUpdates
+from wallet_domain.use_cases.apply_provider_event import ApplyProviderEvent
 from wallet_infra.webhooks.provider_event_body import decode_provider_event
 
 Delivery = Callable[[Api, bytes], Awaitable[ProviderEventOutcome]]
@@ -30,8 +30,8 @@ async def via_use_case(api: Api, body: bytes) -> ProviderEventOutcome:
     event = decode_provider_event(body)
     assert isinstance(event, DisputeUpdated), event
     async with api.app.state.dishka_container() as request:
-        updates = await request.get(DisputeUpdates)
-        return await updates.apply(event)
+        use_case = await request.get(ApplyProviderEvent)
+        return await use_case.execute(event)
 
 
 DELIVERIES: Final[dict[str, Delivery]] = {"use_case": via_use_case}
