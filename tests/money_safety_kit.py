@@ -94,7 +94,7 @@ async def assert_money_invariants(
       pending_credit == what PENDING deposits will bring; balance + pending_debit +
       pending_credit never past the largest amount;
     - balance == completed deposits - approved payments - holds + what holds released
-      (refunds exactly undo the rest);
+      + what won disputes gave back (refunds exactly undo the rest);
     - every hold has one HOLD row of its amount and, once settled, one HOLD_RELEASE row of
       what it did not capture (none when it captured everything or is still open);
     - transfers move money between wallets only: each has its two opposite legs, and they
@@ -124,7 +124,8 @@ async def assert_money_invariants(
                    sum(amount) FILTER (
                        WHERE (type = 'DEPOSIT' AND status = 'COMPLETED')
                           OR (type = 'PAYMENT' AND status = 'APPROVED')
-                          OR type IN ('HOLD', 'HOLD_RELEASE', 'TRANSFER_OUT', 'TRANSFER_IN')
+                          OR type IN ('HOLD', 'HOLD_RELEASE', 'TRANSFER_OUT', 'TRANSFER_IN',
+                                      'CHARGEBACK')
                    ) AS expected,
                    -sum(amount) FILTER (WHERE type = 'PAYMENT' AND status = 'PENDING') AS held,
                    sum(amount) FILTER (WHERE type = 'DEPOSIT' AND status = 'PENDING')
@@ -231,7 +232,7 @@ async def assert_transfers_conserve_money(database_url: str, users: list[str]) -
         FULL JOIN (
             SELECT currency,
                    sum(amount) FILTER (
-                       WHERE type IN ('PAYMENT', 'REFUND', 'HOLD', 'HOLD_RELEASE')
+                       WHERE type IN ('PAYMENT', 'REFUND', 'HOLD', 'HOLD_RELEASE', 'CHARGEBACK')
                           OR (type = 'DEPOSIT' AND status = 'COMPLETED')
                    ) AS external,
                    sum(amount) FILTER (WHERE type IN ('TRANSFER_OUT', 'TRANSFER_IN'))

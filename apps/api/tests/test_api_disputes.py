@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 from dispute_kit import (
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from wallet_api.ops.dispute_partitions import partitions_once
 from wallet_api_testkit import (
     SCOPED_KEY,
     SCOPED_USER,
@@ -218,6 +220,33 @@ async def test_a_provider_refusal_cancels_the_dispute_and_answers_502(api: Api) 
     replay = await open_dispute(api, user_id, payment_id, reason="mock:error:x", key=key)
     assert replay.content == refused.content
     assert (await open_dispute(api, user_id, payment_id)).status_code == 201
+
+
+async def test_a_provider_that_does_not_answer_cancels_the_dispute_and_answers_504(
+    api: Api,
+) -> None:
+    user_id, payment_id = await approved_payment(api)
+    silent = await open_dispute(api, user_id, payment_id, reason="mock:timeout:x")
+    dispute_id = assert_error(silent, 504, "GATEWAY_TIMEOUT")["details"]["dispute_id"]
+    assert (await api.client.get(f"/disputes/{dispute_id}")).json()["status"] == "CANCELED"
+
+
+async def test_the_partitions_job_makes_the_coming_months_once(
+    api: Api, engine: AsyncEngine
+) -> None:
+    container = api.app.state.dishka_container
+    await partitions_once(container, ahead=6)
+    assert await partitions_once(container, ahead=6) == []
+    now = datetime.now(UTC)
+    months = [
+        datetime(now.year + (now.month + n - 1) // 12, (now.month + n - 1) % 12 + 1, 1)
+        for n in range(7)
+    ]
+    async with engine.connect() as conn:
+        for month in months:
+            name = f"dispute_events_p{month:%Y_%m}"
+            found = await conn.scalar(text("SELECT to_regclass(:n)::text"), {"n": name})
+            assert found == name
 
 
 async def test_another_wallets_payment_or_dispute_is_404_for_a_scoped_key(api: Api) -> None:
