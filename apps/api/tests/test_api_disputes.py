@@ -319,7 +319,7 @@ async def test_cancel_racing_a_provider_update_one_wins_and_money_is_conserved(
     await assert_ledger_whole(engine, user_id)
 
 
-async def test_the_database_refuses_a_move_off_the_graph_and_changes_to_history(
+async def test_the_database_refuses_a_move_off_the_graph_history_changes_and_a_second_credit(
     api: Api, engine: AsyncEngine
 ) -> None:
     user_id, payment_id = await approved_payment(api)
@@ -340,6 +340,16 @@ async def test_the_database_refuses_a_move_off_the_graph_and_changes_to_history(
         with pytest.raises(DBAPIError, match=r"IntegrityConstraintViolation|UniqueViolation"):
             async with engine.begin() as conn:
                 await conn.execute(text(statement), {"d": dispute_id})
+    chargeback = (
+        "INSERT INTO transactions (id, user_id, type, status, amount, currency, dispute_id,"
+        " created_at, updated_at) SELECT gen_random_uuid(), user_id, 'CHARGEBACK', 'COMPLETED',"
+        " amount, currency, id, now(), now() FROM disputes WHERE id = :d"
+    )
+    async with engine.connect() as conn:  # never committed: the first credit goes too
+        await conn.execute(text(chargeback), {"d": dispute_id})
+        with pytest.raises(DBAPIError, match=r"UniqueViolation"):
+            await conn.execute(text(chargeback), {"d": dispute_id})
+        await conn.rollback()
     async with engine.begin() as conn:
         await conn.execute(
             text("UPDATE disputes SET status = 'UNDER_REVIEW' WHERE id = :d"), {"d": dispute_id}
