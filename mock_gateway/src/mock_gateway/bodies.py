@@ -55,3 +55,9 @@ class DisputeMove(BaseModel):
     """Admin: the provider's decision on a dispute."""
 
     status: Literal["under_review", "submitted", "won", "lost", "closed"]
+
+
+class RefundIn(BaseModel):
+    """Admin: refund (part of) a charge; no amount refunds what is left."""
+
+    amount: int | None = Field(default=None, gt=0)

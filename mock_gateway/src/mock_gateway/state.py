@@ -101,6 +101,7 @@ class GatewayState:
         self.charges: Counter[str] = Counter()
         self.webhooks = WebhookSender(settings.webhook_url, settings.webhook_secret)
         self.disputes: dict[str, DisputeRecord] = {}
+        self.webhook_settle_delay_s = settings.webhook_settle_delay_s
         self._apply_startup_mode()
 
     def _apply_startup_mode(self) -> None:
