@@ -2,9 +2,10 @@
 it, and deliver the provider's signed event to the wallet.
 
 `Delivery` is how a provider event reaches the wallet; the lifecycle tests take it as a
-parameter so each delivery mode runs the same story. `via_use_case` applies the body the
-mock would send with `ApplyProviderEvent`, the use case the webhook route and the webhook
-consumer call (dedupe by provider event id included).
+parameter so each delivery mode runs the same story: `use_case` applies the body the mock
+would send with `ApplyProviderEvent` (what the webhook route and the webhook consumer
+call, dedupe by provider event id included); `sync_route` POSTs it, signed as the mock
+signs it, to the API's `POST /webhooks/gateway`. A mode is one entry of DELIVERIES.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import httpx
+import orjson
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,9 +23,9 @@ from wallet_api_testkit import Api, new_key
 from wallet_domain.model.provider_event import DisputeUpdated, ProviderEventOutcome
 from wallet_domain.use_cases.apply_provider_event import ApplyProviderEvent
 from wallet_infra.webhooks.provider_event_body import decode_provider_event
+from webhook_kit import WEBHOOK_PATH, keyless_client, signed_headers
 
 Delivery = Callable[[Api, bytes], Awaitable[ProviderEventOutcome]]
-DELIVERY_MODES: Final = ("use_case",)
 
 
 async def via_use_case(api: Api, body: bytes) -> ProviderEventOutcome:
@@ -34,7 +36,21 @@ async def via_use_case(api: Api, body: bytes) -> ProviderEventOutcome:
         return await use_case.execute(event)
 
 
-DELIVERIES: Final[dict[str, Delivery]] = {"use_case": via_use_case}
+async def via_sync_route(api: Api, body: bytes) -> ProviderEventOutcome:
+    event_id = orjson.loads(body)["provider_event_id"]
+    async with keyless_client(api.app) as client:
+        response = await client.post(
+            WEBHOOK_PATH, content=body, headers=signed_headers(body, event_id)
+        )
+    assert response.status_code == 200, response.text
+    return ProviderEventOutcome(response.json()["status"])
+
+
+DELIVERIES: Final[dict[str, Delivery]] = {
+    "use_case": via_use_case,
+    "sync_route": via_sync_route,
+}
+DELIVERY_MODES: Final = tuple(DELIVERIES)
 
 
 class Provider:
