@@ -4,7 +4,6 @@ each other)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Protocol, TypeVar
 from uuid import UUID
@@ -22,8 +21,16 @@ class HasId(Protocol):
 
 T = TypeVar("T", bound=HasId)
 S = TypeVar("S", bound=StrEnum)
+R = TypeVar("R")
+S_contra = TypeVar("S_contra", bound=StrEnum, contravariant=True)
 
-Fetch = Callable[[str, S | None, UUID | None, int], Awaitable[list[T]]]
+
+class Fetch(Protocol[S_contra, R]):
+    """A book's `page`: up to `limit` items with id < `before`, newest first."""
+
+    async def __call__(
+        self, user_id: str, status: S_contra | None, *, before: UUID | None, limit: int
+    ) -> list[R]: ...
 
 
 async def page_by_id(
@@ -50,6 +57,6 @@ async def page_by_id(
             raise ValidationError("status is invalid", field="status") from None
     if await wallets.get(user_id) is None:
         raise WalletNotFound(user_id=user_id)
-    rows = await fetch(user_id, wanted, before, limit + 1)
+    rows = await fetch(user_id, wanted, before=before, limit=limit + 1)
     items = rows[:limit]
     return items, encode_id_cursor(items[-1].id) if len(rows) > limit else None

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from uuid import UUID
 
 from wallet_domain.id_pages import page_by_id
-from wallet_domain.model.dispute import Dispute, DisputePage, DisputeStatus
+from wallet_domain.model.dispute import DisputePage, DisputeStatus
 from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
 from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.wallets import Wallets
@@ -30,11 +29,6 @@ class ListDisputes:
         self._book = book
 
     async def execute(self, request: ListDisputesRequest) -> DisputePage:
-        async def fetch(
-            user_id: str, status: DisputeStatus | None, before: UUID | None, limit: int
-        ) -> list[Dispute]:
-            return await self._book.page(user_id, status, before=before, limit=limit)
-
         items, next_cursor = await page_by_id(
             wallets=self._wallets,
             user_id=request.user_id,
@@ -42,6 +36,6 @@ class ListDisputes:
             cursor=request.cursor,
             status=request.status,
             statuses=DisputeStatus,
-            fetch=fetch,
+            fetch=self._book.page,
         )
         return DisputePage(items=items, next_cursor=next_cursor)

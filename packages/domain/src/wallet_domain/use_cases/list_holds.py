@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from uuid import UUID
 
 from wallet_domain.id_pages import page_by_id
-from wallet_domain.model.hold import Hold, HoldPage, HoldStatus
+from wallet_domain.model.hold import HoldPage, HoldStatus
 from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.wallets import Wallets
@@ -29,11 +28,6 @@ class ListHolds:
         self._book = book
 
     async def execute(self, request: ListHoldsRequest) -> HoldPage:
-        async def fetch(
-            user_id: str, status: HoldStatus | None, before: UUID | None, limit: int
-        ) -> list[Hold]:
-            return await self._book.page(user_id, status, before=before, limit=limit)
-
         items, next_cursor = await page_by_id(
             wallets=self._wallets,
             user_id=request.user_id,
@@ -41,6 +35,6 @@ class ListHolds:
             cursor=request.cursor,
             status=request.status,
             statuses=HoldStatus,
-            fetch=fetch,
+            fetch=self._book.page,
         )
         return HoldPage(items=items, next_cursor=next_cursor)
