@@ -53,6 +53,10 @@ EVENT_DESCRIPTIONS: Final = {
     EventType.HOLD_REVERTED: "A hold was released in full on request.",
     EventType.HOLD_EXPIRED: "A hold passed `expires_at` and was released in full.",
     EventType.TRANSFER_COMPLETED: "Money moved from one wallet to another (both legs written).",
+    EventType.DISPUTE_OPENED: "A dispute was opened (OPEN) on an approved payment.",
+    EventType.DISPUTE_UPDATED: "A dispute moved to UNDER_REVIEW, SUBMITTED, CLOSED or CANCELED.",
+    EventType.DISPUTE_WON: "A dispute was WON: the payment's amount was credited (CHARGEBACK).",
+    EventType.DISPUTE_LOST: "A dispute was LOST: no money moved.",
 }
 
 

@@ -94,7 +94,7 @@ async def assert_money_invariants(
       pending_credit == what PENDING deposits will bring; balance + pending_debit +
       pending_credit never past the largest amount;
     - balance == completed deposits - approved payments + provider refunds - holds + what
-      holds released (refunds exactly undo the rest);
+      holds released + what won disputes gave back (refunds exactly undo the rest);
     - an approved payment's provider refunds add up to its `refunded_amount`, never past its
       amount; no other payment has any;
     - every hold has one HOLD row of its amount and, once settled, one HOLD_RELEASE row of
@@ -127,7 +127,7 @@ async def assert_money_invariants(
                        WHERE (type = 'DEPOSIT' AND status = 'COMPLETED')
                           OR (type = 'PAYMENT' AND status = 'APPROVED')
                           OR type IN ('HOLD', 'HOLD_RELEASE', 'TRANSFER_OUT', 'TRANSFER_IN',
-                                      'PROVIDER_REFUND')
+                                      'PROVIDER_REFUND', 'CHARGEBACK')
                    ) AS expected,
                    -sum(amount) FILTER (WHERE type = 'PAYMENT' AND status = 'PENDING') AS held,
                    sum(amount) FILTER (WHERE type = 'DEPOSIT' AND status = 'PENDING')
@@ -257,7 +257,7 @@ async def assert_transfers_conserve_money(database_url: str, users: list[str]) -
             SELECT currency,
                    sum(amount) FILTER (
                        WHERE type IN ('PAYMENT', 'REFUND', 'HOLD', 'HOLD_RELEASE',
-                                      'PROVIDER_REFUND')
+                                      'PROVIDER_REFUND', 'CHARGEBACK')
                           OR (type = 'DEPOSIT' AND status = 'COMPLETED')
                    ) AS external,
                    sum(amount) FILTER (WHERE type IN ('TRANSFER_OUT', 'TRANSFER_IN'))

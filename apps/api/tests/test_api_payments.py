@@ -14,12 +14,9 @@ from wallet_api_testkit import (
     assert_error,
     new_key,
     new_user_id,
+    settle_as_recovery_would,
     wait_until_held,
 )
-from wallet_domain.model.transaction import TransactionStatus
-from wallet_domain.ports.ledger import Ledger
-from wallet_domain.ports.transaction_manager import TransactionManager
-from wallet_domain.settlement import PaymentSettlement
 
 
 async def _ledger(engine: AsyncEngine, user_id: str) -> list[tuple[str, str, int]]:
@@ -96,21 +93,8 @@ async def test_unknown_outcome_is_504_pending_and_funds_stay_held(api: Api) -> N
     payment_id = error["details"]["payment_id"]
     fetched = await api.client.get(f"/wallets/{user_id}/payments/{payment_id}")
     assert fetched.json()["status"] == "PENDING"
-    await _settle_as_recovery_would(api, user_id, payment_id)
+    await settle_as_recovery_would(api, user_id, payment_id)
     assert await api.balances(user_id) == {"USD": {"available": 700, "pending": 0}}
-
-
-async def _settle_as_recovery_would(api: Api, user_id: str, payment_id: str) -> None:
-    """The mock holds an approved charge for `unknown`; settle it as the recovery worker
-    would, so the shared test database keeps no stranded PENDING payment."""
-    async with api.app.state.dishka_container() as request:
-        payment = await (await request.get(Ledger)).get(user_id, uuid.UUID(payment_id))
-        assert payment is not None
-        settled = await (await request.get(PaymentSettlement)).settle(
-            payment, TransactionStatus.APPROVED, timed_out=True
-        )
-        assert settled is not None
-        await (await request.get(TransactionManager)).commit()
 
 
 async def test_insufficient_funds_is_409_and_changes_nothing(api: Api, engine: AsyncEngine) -> None:

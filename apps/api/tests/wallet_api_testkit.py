@@ -15,12 +15,16 @@ from uuid import UUID
 import httpx
 from dishka import Provider, Scope, provide
 from wallet_domain.deadline import Deadline
+from wallet_domain.model.transaction import TransactionStatus
+from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
     LookupStatus,
     PaymentGateway,
 )
+from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.settlement import PaymentSettlement
 from wallet_testkit.api import PROVIDER_ID as PROVIDER_ID
 from wallet_testkit.api import Api as Api
 from wallet_testkit.api import MockGatewayClientProvider as MockGatewayClientProvider
@@ -127,3 +131,16 @@ async def wait_until_held(api: Api, user_id: str, amount: int, currency: str = "
         return (await api.balances(user_id)).get(currency, {}).get("pending") == amount
 
     await eventually(held, timeout_s=HELD_TIMEOUT_S, interval_s=0.01)
+
+
+async def settle_as_recovery_would(api: Api, user_id: str, payment_id: str) -> None:
+    """The mock holds an approved charge for `unknown`; settle it as the recovery worker
+    would, so the shared test database keeps no stranded PENDING payment."""
+    async with api.app.state.dishka_container() as request:
+        payment = await (await request.get(Ledger)).get(user_id, uuid.UUID(payment_id))
+        assert payment is not None
+        settled = await (await request.get(PaymentSettlement)).settle(
+            payment, TransactionStatus.APPROVED, timed_out=True
+        )
+        assert settled is not None
+        await (await request.get(TransactionManager)).commit()

@@ -11,8 +11,16 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
-from mock_gateway import charging, hot_path
-from mock_gateway.bodies import ChargeIn, ChargeRecord, ModeChange, RefundIn, WebhookEmit
+from mock_gateway import charging, disputes, hot_path
+from mock_gateway.bodies import (
+    ChargeIn,
+    ChargeRecord,
+    DisputeIn,
+    DisputeMove,
+    ModeChange,
+    RefundIn,
+    WebhookEmit,
+)
 from mock_gateway.modes import Mode, parse_mode
 from mock_gateway.provider_events import RefundRefused, refund
 from mock_gateway.settings import Settings
@@ -95,6 +103,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if outcome.held:
             return JSONResponse({"payment_id": payment_id, "status": "unknown"}, 503)
         return JSONResponse({"payment_id": payment_id, "status": outcome.status}, 200)
+
+    @app.post("/disputes")
+    async def file_dispute(
+        body: DisputeIn,
+        state: StateDep,
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> JSONResponse:
+        status, reply = await disputes.file(state, idempotency_key, body)
+        return JSONResponse(reply, status)
+
+    @app.get("/disputes/{dispute_id}")
+    async def get_dispute(dispute_id: str, state: StateDep) -> JSONResponse:
+        record = state.disputes.get(dispute_id)
+        if record is None:
+            return JSONResponse({"status": "not_found"}, 404)
+        return JSONResponse(record.view(), 200)
+
+    @app.post("/admin/disputes/{dispute_id}/status", status_code=202)
+    async def move_dispute(dispute_id: str, change: DisputeMove, state: StateDep) -> JSONResponse:
+        """The provider decides: set the status and send the signed `dispute.updated`."""
+        if dispute_id not in state.disputes:
+            return JSONResponse({"status": "not_found"}, 404)
+        try:
+            record, delivery = disputes.move(state, dispute_id, change.status)
+        except WebhookBacklogFull as full:
+            return JSONResponse({"error": str(full)}, 503)
+        return JSONResponse({"dispute": record.view(), "webhook": delivery.view()}, 202)
 
     @app.get("/admin/mode")
     async def get_mode(state: StateDep) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -38,6 +38,23 @@ class WebhookEmit(BaseModel):
     # Reuse an id to send the same event again (a provider retry, a duplicate).
     provider_event_id: str | None = Field(default=None, min_length=1)
     delay_s: float = Field(default=0.0, ge=0)
+
+
+class DisputeIn(BaseModel):
+    """A dispute the wallet files (`POST /disputes`)."""
+
+    dispute_id: str = Field(min_length=1)
+    payment_id: str = Field(min_length=1)
+    amount: int
+    currency: str
+    reason: str
+    evidence: list[str] = Field(default_factory=list)
+
+
+class DisputeMove(BaseModel):
+    """Admin: the provider's decision on a dispute."""
+
+    status: Literal["under_review", "submitted", "won", "lost", "closed"]
 
 
 class RefundIn(BaseModel):

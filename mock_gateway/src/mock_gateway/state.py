@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -69,6 +69,30 @@ class Outcome:
         return body
 
 
+@dataclass(slots=True)
+class DisputeRecord:
+    """A dispute the wallet filed, and the status the provider gave it."""
+
+    dispute_id: str
+    payment_id: str
+    amount: int
+    currency: str
+    reason: str
+    evidence: list[str]
+    status: str = "open"
+    filed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "dispute_id": self.dispute_id,
+            "payment_id": self.payment_id,
+            "amount": self.amount,
+            "currency": self.currency,
+            "status": self.status,
+            "filed_at": self.filed_at.isoformat(),
+        }
+
+
 class GatewayState:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
@@ -78,6 +102,7 @@ class GatewayState:
         self.attempts: Counter[str] = Counter()
         self.charges: Counter[str] = Counter()
         self.webhooks = WebhookSender(settings.webhook_url, settings.webhook_secret)
+        self.disputes: dict[str, DisputeRecord] = {}
         self.webhook_settle_delay_s = settings.webhook_settle_delay_s
         self._apply_startup_mode()
 
@@ -160,5 +185,6 @@ class GatewayState:
         self.outcomes.clear()
         self.attempts.clear()
         self.charges.clear()
+        self.disputes.clear()
         self.webhooks.reset()
         self._apply_startup_mode()

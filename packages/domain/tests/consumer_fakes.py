@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from uuid import UUID, uuid4
 
+from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.model.hold_outcome import HoldOutcome
 from wallet_domain.model.settled_payment import SettledPayment
@@ -97,6 +98,7 @@ class RecordingMetrics(PaymentMetrics):
     transfers: list[Money] = field(default_factory=list)
 
     holds: list[HoldOutcome] = field(default_factory=list)
+    disputes: list[DisputeStatus] = field(default_factory=list)
 
     def record(self, event: DomainEvent, settled: SettledPayment | None) -> None:
         self.calls.append((event, settled))
@@ -106,6 +108,9 @@ class RecordingMetrics(PaymentMetrics):
 
     def record_transfer(self, money: Money) -> None:
         self.transfers.append(money)
+
+    def record_dispute(self, status: DisputeStatus) -> None:
+        self.disputes.append(status)
 
 
 def audit_use_case(store: ConsumerStore) -> tuple[RecordAuditEvent, FakeAuditLog]:

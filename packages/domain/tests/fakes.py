@@ -23,9 +23,11 @@ from wallet_domain.errors import (
     DomainError,
     ErrorCode,
     GatewayUnavailable,
+    InvalidState,
     ValidationError,
     WalletAlreadyExists,
 )
+from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import DomainEvent, EventType, event_for
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
@@ -43,6 +45,7 @@ from wallet_domain.model.transfer import Transfer, TransferLegs
 from wallet_domain.model.wallet import Balance, Wallet
 from wallet_domain.money import DEFAULT_CURRENCIES, MAX_AMOUNT, Money
 from wallet_domain.ports.clock import Clock
+from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyStore
@@ -52,6 +55,8 @@ from wallet_domain.ports.payment_book import Opening, OpenOutcome, PaymentBook
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
+    DisputeFiling,
+    FilingStatus,
     LookupStatus,
     PaymentGateway,
 )
@@ -63,6 +68,8 @@ from wallet_domain.ports.transfer_book import Move, MoveOutcome, TransferBook
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
 from wallet_domain.settlement import PaymentSettlement
+from wallet_domain.use_cases.apply_dispute_update import ApplyDisputeUpdate
+from wallet_domain.use_cases.change_dispute import ChangeDispute
 from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
 from wallet_domain.use_cases.deposit import Deposit
@@ -76,6 +83,7 @@ from wallet_domain.use_cases.list_holds import ListHolds
 from wallet_domain.use_cases.list_providers import ListProviders
 from wallet_domain.use_cases.list_transactions import ListTransactions
 from wallet_domain.use_cases.make_transfer import MakeTransfer
+from wallet_domain.use_cases.open_dispute import OpenDispute
 from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_domain.use_cases.settle_deposit import SettleDeposit
@@ -100,6 +108,7 @@ class Tables:
     outbox: list[DomainEvent] = field(default_factory=list)
     holds: dict[UUID, Hold] = field(default_factory=dict)
     transfers: dict[UUID, Transfer] = field(default_factory=dict)
+    disputes: dict[UUID, Dispute] = field(default_factory=dict)
     # provider_event_id -> (type, subject_id, outcome), as `provider_events` stores them
     provider_events: dict[str, tuple[str, UUID | None, str]] = field(default_factory=dict)
 
@@ -113,6 +122,7 @@ class Tables:
             outbox=list(self.outbox),
             holds=dict(self.holds),
             transfers=dict(self.transfers),
+            disputes=dict(self.disputes),
             provider_events=dict(self.provider_events),
         )
 
@@ -147,6 +157,7 @@ class InMemoryDatabase:
         _merge(done.idempotency, base.idempotency, staged.idempotency)
         _merge(done.holds, base.holds, staged.holds)
         _merge(done.transfers, base.transfers, staged.transfers)
+        _merge(done.disputes, base.disputes, staged.disputes)
         _merge(done.provider_events, base.provider_events, staged.provider_events)
         for key, value in staged.balances.items():
             # Apply the delta, as row locks would serialize concurrent changes.
@@ -211,7 +222,8 @@ def assert_money_invariants(db: InMemoryDatabase) -> None:
     """The money rules: per wallet and currency, balance == Σ signed amounts of the ledger
     rows that count (not pending or reverted deposits) and ≥ 0; refunds only for settled,
     non-approved payments, at most one each; every settled hold released exactly what it
-    did not capture, every open hold nothing."""
+    did not capture, every open hold nothing; a won dispute credited its payment's amount
+    once, any other dispute nothing."""
     tables = db.committed
     sums: dict[tuple[str, str], int] = {}
     for e in tables.ledger.values():
@@ -237,6 +249,12 @@ def assert_money_invariants(db: InMemoryDatabase) -> None:
         assert held == [hold.money.amount], (hold, steps)
         assert sum(released) == hold.released, (hold, steps)
         assert len(released) <= 1, (hold, steps)
+    for dispute in tables.disputes.values():
+        credits = [e.money for e in tables.ledger.values() if e.dispute_id == dispute.id]
+        assert credits == ([dispute.money] if dispute.status is DisputeStatus.WON else []), (
+            dispute,
+            credits,
+        )
 
 
 # --------------------------------------------------------------------------- unit of work
@@ -691,6 +709,63 @@ class FakeHoldBook(HoldBook):
         return due
 
 
+class FakeDisputeBook(DisputeBook):
+    """Disputes with the database's guards: one open dispute per payment, moves only along
+    the graph (the trigger), one CHARGEBACK per dispute (the unique index)."""
+
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+
+    async def open(self, dispute: Dispute, opened: DomainEvent) -> None:
+        tables = self._tx.tables
+        if any(
+            d.payment_id == dispute.payment_id and not d.is_final
+            for d in [*tables.disputes.values(), *self._tx.db.committed.disputes.values()]
+        ):
+            raise InvalidState("the payment already has an open dispute")
+        tables.disputes[dispute.id] = dispute
+        tables.outbox.append(opened)
+
+    async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
+        base = self._tx._base.disputes if self._tx._base is not None else {}
+        found = _latest(self._tx.tables.disputes, base, self._tx.db.committed.disputes, dispute_id)
+        return found if found is not None and owner in (None, found.user_id) else None
+
+    async def get(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
+        found = self._tx.tables.disputes.get(dispute_id)
+        return found if found is not None and owner in (None, found.user_id) else None
+
+    async def save(self, dispute: Dispute, event: DomainEvent | None) -> None:
+        tables = self._tx.tables
+        current = tables.disputes[dispute.id]
+        if current.status is not dispute.status and not current.can_move_to(dispute.status):
+            raise IntegrityViolation(f"{current.status} -> {dispute.status} (trigger)")
+        tables.disputes[dispute.id] = dispute
+        if event is not None:
+            tables.outbox.append(event)
+
+    async def credit_chargeback(self, entry: LedgerEntry) -> None:
+        tables = self._tx.tables
+        if any(e.dispute_id == entry.dispute_id for e in tables.ledger.values()):
+            raise IntegrityViolation(f"dispute {entry.dispute_id} credited already")
+        _check_appendable(tables.ledger, entry)
+        key = (entry.user_id, entry.money.currency)
+        tables.balances[key] = tables.balances.get(key, 0) + entry.money.amount
+        tables.ledger[entry.id] = entry
+
+    async def page(
+        self, user_id: str, status: DisputeStatus | None, *, before: UUID | None, limit: int
+    ) -> list[Dispute]:
+        rows = [
+            d
+            for d in self._tx.tables.disputes.values()
+            if d.user_id == user_id
+            and (before is None or d.id < before)
+            and (status is None or d.status is status)
+        ]
+        return sorted(rows, key=lambda d: d.id, reverse=True)[:limit]
+
+
 class FakePendingDeposits(PendingDeposits):
     """Pending credits computed from the ledger's PENDING deposits (as the DB keeps them on
     the balance row); the bound and the PENDING guard are the DB's."""
@@ -850,6 +925,8 @@ class ScriptedGateway(PaymentGateway):
         self.on_lookup: LookupHook | None = None
         self.charge_calls: list[ChargeRequest] = []
         self.lookup_calls: list[UUID] = []
+        self.filings: list[DisputeFiling] = []
+        self.filing_status = FilingStatus.FILED
         self.admitted = 0
         self.in_use = 0
 
@@ -886,6 +963,10 @@ class ScriptedGateway(PaymentGateway):
         if not self.lookups:
             raise AssertionError(f"unscripted gateway lookup for {payment_id}")
         return self.lookups.popleft()
+
+    async def file_dispute(self, filing: DisputeFiling, deadline: Deadline) -> FilingStatus:
+        self.filings.append(filing)
+        return self.filing_status
 
 
 # --------------------------------------------------------------------------- responses
@@ -968,6 +1049,12 @@ class JsonResponseEncoder(ResponseEncoder):
             ),
         )
 
+    def dispute(self, dispute: Dispute, *, status_code: int) -> StoredResponse:
+        self.encoded += 1
+        return StoredResponse(
+            status_code, _json({"id": str(dispute.id), "status": dispute.status.value})
+        )
+
     def failed(self, error: DomainError) -> StoredResponse:
         self.encoded += 1
         body = {"code": error.code.value, "message": error.message, "details": error.details}
@@ -1007,6 +1094,7 @@ class Scope:
         self.holds = FakeHoldBook(self.tx)
         self.pending = FakePendingDeposits(self.tx)
         self.transfers = FakeTransferBook(self.tx)
+        self.disputes = FakeDisputeBook(self.tx)
 
 
 class World:
@@ -1191,6 +1279,27 @@ class World:
             ids=self.ids,
             encoder=self.encoder,
         )
+
+    def open_dispute(self, scope: Scope | None = None) -> OpenDispute:
+        scope = scope or self.scope()
+        return OpenDispute(
+            ledger=scope.ledger,
+            book=scope.disputes,
+            idempotency=scope.idempotency,
+            gateway=self.gateway,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+        )
+
+    def change_dispute(self, scope: Scope | None = None) -> ChangeDispute:
+        scope = scope or self.scope()
+        return ChangeDispute(book=scope.disputes, tx=scope.tx, clock=self.clock, ids=self.ids)
+
+    def apply_dispute_update(self, scope: Scope | None = None) -> ApplyDisputeUpdate:
+        scope = scope or self.scope()
+        return ApplyDisputeUpdate(book=scope.disputes, clock=self.clock, ids=self.ids)
 
     def get_wallet(self, scope: Scope | None = None) -> GetWallet:
         scope = scope or self.scope()

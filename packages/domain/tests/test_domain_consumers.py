@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.model.events import EventType
 from wallet_domain.model.settled_payment import SettledPayment, UnreadableEvent, settled_payment
 from wallet_domain.model.transaction import TransactionStatus
@@ -229,3 +230,33 @@ async def test_audit_stores_a_transfer_event() -> None:
     event = make_event(EventType.TRANSFER_COMPLETED)
     assert (await record.execute(RecordAuditEventRequest(event=event))).new
     assert store.audit == {event.event_id: event}
+
+
+# ------------------------------------------------------------------------------- disputes
+
+
+async def test_counts_each_dispute_event_by_the_status_it_reached_once() -> None:
+    store = ConsumerStore()
+    metrics = RecordingMetrics()
+    opened = make_event(EventType.DISPUTE_OPENED, status="OPEN")
+    won = make_event(EventType.DISPUTE_WON, status="WON")
+
+    for event in (opened, won, won):  # the last is a redelivery
+        count, _ = count_use_case(store, metrics)
+        await count.execute(CountPaymentEventRequest(event=event))
+
+    assert metrics.disputes == [DisputeStatus.OPEN, DisputeStatus.WON]
+
+
+@pytest.mark.parametrize("payload", [{}, {"status": "won"}, {"status": None}])
+async def test_an_unreadable_dispute_event_is_refused_before_anything_is_recorded(
+    payload: dict[str, Any],
+) -> None:
+    store = ConsumerStore()
+    metrics = RecordingMetrics()
+    count, _ = count_use_case(store, metrics)
+    with pytest.raises(UnreadableEvent):
+        await count.execute(
+            CountPaymentEventRequest(event=make_event(EventType.DISPUTE_UPDATED, **payload))
+        )
+    assert (metrics.calls, metrics.disputes, store.inbox) == ([], [], {})

@@ -193,4 +193,8 @@ def test_event_types_are_the_routing_keys() -> None:
         "hold.reverted",
         "hold.expired",
         "transfer.completed",
+        "dispute.opened",
+        "dispute.updated",
+        "dispute.won",
+        "dispute.lost",
     ]

@@ -37,8 +37,8 @@ def test_the_declaration_matches_the_spec() -> None:
         "direct",
     )
     assert dict(QUEUE_BINDINGS) == {
-        "metrics.queue": ("payment.*", "hold.*", "transfer.*"),
-        "audit.queue": ("payment.*", "refund.*", "deposit.*", "hold.*", "transfer.*"),
+        "metrics.queue": ("payment.*", "hold.*", "transfer.*", "dispute.*"),
+        "audit.queue": ("payment.*", "refund.*", "deposit.*", "hold.*", "transfer.*", "dispute.*"),
     }
     for queue, dlq in ((METRICS_QUEUE, METRICS_DLQ_NAME), (AUDIT_QUEUE, AUDIT_DLQ_NAME)):
         assert queue.durable

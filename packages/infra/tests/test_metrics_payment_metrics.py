@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from uuid import uuid4
 
 from prometheus_client import CollectorRegistry
+from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.model.hold import HoldStatus
 from wallet_domain.model.hold_outcome import HoldOutcome
@@ -107,3 +108,15 @@ def test_transfers_count_by_currency_with_their_amounts() -> None:
     assert sample("wallet_transfer_amount_minor_total", currency="JPY") == 9
     assert sample("wallet_events_consumed_total", event_type="transfer.completed") == 2
     assert sample("wallet_payments_total", status="COMPLETED", currency="USD") is None
+
+
+def test_disputes_count_by_the_status_they_reached() -> None:
+    registry = CollectorRegistry()
+    metrics = PrometheusPaymentMetrics(registry=registry)
+
+    for status in (DisputeStatus.OPEN, DisputeStatus.WON, DisputeStatus.OPEN):
+        metrics.record_dispute(status)
+
+    assert registry.get_sample_value("wallet_disputes_total", {"status": "OPEN"}) == 2
+    assert registry.get_sample_value("wallet_disputes_total", {"status": "WON"}) == 1
+    assert registry.get_sample_value("wallet_disputes_total", {"status": "LOST"}) is None

@@ -10,21 +10,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import Unauthorized
 from wallet_domain.model.settle_backoff import SettleBackoff
+from wallet_domain.ports.dispute_updates import DisputeUpdates
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.settlement import PaymentSettlement
+from wallet_domain.use_cases.apply_dispute_update import ApplyDisputeUpdate
+from wallet_domain.use_cases.change_dispute import ChangeDispute
 from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
 from wallet_domain.use_cases.deposit import Deposit
 from wallet_domain.use_cases.expire_holds import ExpireHolds
 from wallet_domain.use_cases.get_balance import GetBalance
+from wallet_domain.use_cases.get_dispute import GetDispute
 from wallet_domain.use_cases.get_hold import GetHold
 from wallet_domain.use_cases.get_payment import GetPayment
 from wallet_domain.use_cases.get_transfer import GetTransfer
 from wallet_domain.use_cases.get_wallet import GetWallet
+from wallet_domain.use_cases.list_disputes import ListDisputes
 from wallet_domain.use_cases.list_holds import ListHolds
 from wallet_domain.use_cases.list_providers import ListProviders
 from wallet_domain.use_cases.list_transactions import ListTransactions
 from wallet_domain.use_cases.make_transfer import MakeTransfer
+from wallet_domain.use_cases.open_dispute import OpenDispute
 from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_domain.use_cases.settle_deposit import SettleDeposit
@@ -64,6 +70,12 @@ class ApiProvider(Provider):
     list_holds = provide(ListHolds)
     expire_holds = provide(ExpireHolds)
     settle_deposit = provide(SettleDeposit)
+    open_dispute = provide(OpenDispute)
+    change_dispute = provide(ChangeDispute)
+    get_dispute = provide(GetDispute)
+    list_disputes = provide(ListDisputes)
+    # The webhook route's use case applies `dispute.updated` through this port.
+    dispute_updates = provide(ApplyDisputeUpdate, provides=DisputeUpdates)
 
     @provide
     def principal(self, request: Request) -> Principal:

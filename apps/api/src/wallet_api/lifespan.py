@@ -1,5 +1,5 @@
-"""Start-up and shutdown: the purge job, the recovery worker and the hold expiry worker run
-while the app serves;
+"""Start-up and shutdown: the purge job, the recovery worker, the hold expiry worker and the
+dispute partitions job run while the app serves;
 the container (pool, gateway client) is closed last."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dishka import AsyncContainer
 from fastapi import FastAPI
 from wallet_infra.config.settings import Settings
 
+from wallet_api.ops.dispute_partitions import dispute_partitions_job
 from wallet_api.ops.hold_expiry import hold_expiry_job
 from wallet_api.ops.idempotency_purge import purge_job
 from wallet_api.ops.payment_recovery import recovery_job
@@ -37,6 +38,14 @@ def make_lifespan(container: AsyncContainer, settings: Settings) -> Lifespan:
                     container,
                     batch=settings.hold_expiry_batch,
                     interval_s=settings.hold_expiry_interval_s,
+                )
+            )
+        if settings.dispute_partitions_enabled:
+            jobs.append(
+                dispute_partitions_job(
+                    container,
+                    ahead=settings.dispute_partitions_ahead,
+                    interval_s=settings.dispute_partitions_interval_s,
                 )
             )
         for job in jobs:

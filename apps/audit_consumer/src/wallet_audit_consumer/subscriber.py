@@ -30,7 +30,9 @@ def subscribe(broker: RabbitBroker, dependencies: StartupDependencies) -> None:
         ack_policy=ACK_POLICY,
         decoder=the_delivery,
         title="audit.queue:record",
-        description="Appends payment, refund, deposit, hold and transfer events to the audit log.",
+        description=(
+            "Appends payment, refund, deposit, hold, transfer and dispute events to the audit log."
+        ),
     )
     async def record_audit_event(message: Delivery) -> None:
         await deliveries().handle(message, act)

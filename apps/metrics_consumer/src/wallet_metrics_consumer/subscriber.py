@@ -33,7 +33,9 @@ def subscribe(broker: RabbitBroker, dependencies: StartupDependencies) -> None:
         ack_policy=ACK_POLICY,
         decoder=the_delivery,
         title="metrics.queue:count",
-        description="Counts payment, hold and transfer events once each into the business metrics.",
+        description=(
+            "Counts payment, hold, transfer and dispute events once each into the business metrics."
+        ),
     )
     async def count_payment_event(message: Delivery) -> None:
         await deliveries().handle(message, act)

@@ -77,6 +77,10 @@ class DepositNotFound(NotFound):
     default_message = "deposit not found"
 
 
+class DisputeNotFound(NotFound):
+    default_message = "dispute not found"
+
+
 class InvalidState(DomainError):
     """The resource already left the state the action needs; `details.status` is where it is."""
 

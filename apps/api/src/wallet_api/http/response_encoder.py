@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wallet_domain.errors import DomainError
+from wallet_domain.model.dispute import Dispute
 from wallet_domain.model.hold import Hold
 from wallet_domain.model.idempotency import StoredResponse
 from wallet_domain.model.transaction import LedgerEntry
@@ -11,6 +12,7 @@ from wallet_domain.ports.response_encoder import ResponseEncoder
 
 from wallet_api.errors.envelope import error_bytes
 from wallet_api.errors.registry import status_for
+from wallet_api.http.disputes import dispute_json
 from wallet_api.http.holds import hold_json
 from wallet_api.http.json import dumps
 from wallet_api.http.transactions import transaction_json
@@ -33,6 +35,9 @@ class JsonResponseEncoder(ResponseEncoder):
 
     def transferred(self, transfer: Transfer) -> StoredResponse:
         return StoredResponse(201, dumps(transfer_json(transfer)))
+
+    def dispute(self, dispute: Dispute, *, status_code: int) -> StoredResponse:
+        return StoredResponse(status_code, dumps(dispute_json(dispute)))
 
     def failed(self, error: DomainError) -> StoredResponse:
         return StoredResponse(status_for(error.code), error_bytes(error))

@@ -24,6 +24,7 @@ def transaction_json(entry: LedgerEntry) -> dict[str, Any]:
         "refund_of": entry.refund_of,
         "hold_id": entry.hold_id,
         "transfer_id": entry.transfer_id,
+        "dispute_id": entry.dispute_id,
         "created_at": entry.created_at,
         "updated_at": entry.updated_at,
     }

@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from wallet_api.routes import (
     balance,
     deposits,
+    disputes,
     health,
     holds,
     metrics,
@@ -30,6 +31,7 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     deposits.router,
     holds.router,
     payments.router,
+    disputes.router,
     transfers.router,
     balance.router,
     transactions.router,

@@ -33,9 +33,9 @@ _DESCRIPTIONS: Final = {
     400: "VALIDATION_ERROR: bad JSON, types, ranges, unknown currency, bad cursor",
     401: "UNAUTHORIZED: missing or invalid API key",
     402: "PAYMENT_DECLINED: the gateway declined; details carry payment_id and status",
-    404: "NOT_FOUND: wallet, provider, payment, hold, deposit or transfer",
+    404: "NOT_FOUND: wallet, provider, payment, hold, deposit, transfer or dispute",
     409: "INSUFFICIENT_FUNDS, WALLET_ALREADY_EXISTS, IDEMPOTENCY_IN_PROGRESS or INVALID_STATE "
-    "(details.status: the hold's or deposit's current status)",
+    "(details.status: the current status of the hold, deposit, payment or dispute)",
     413: "PAYLOAD_TOO_LARGE",
     422: "IDEMPOTENCY_KEY_REUSED: the key was used with a different request",
     429: "RATE_LIMITED: this API key's request rate is exceeded; retry after `Retry-After`",

@@ -20,6 +20,7 @@ class TransactionOut(ResponseBody):
     refund_of: UUID | None
     hold_id: UUID | None
     transfer_id: UUID | None
+    dispute_id: UUID | None
     created_at: datetime
     updated_at: datetime
 

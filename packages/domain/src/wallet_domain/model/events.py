@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, Final
 from uuid import UUID
 
+from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.transaction import LedgerEntry
 
@@ -27,6 +28,10 @@ class EventType(StrEnum):
     HOLD_REVERTED = "hold.reverted"
     HOLD_EXPIRED = "hold.expired"
     TRANSFER_COMPLETED = "transfer.completed"
+    DISPUTE_OPENED = "dispute.opened"
+    DISPUTE_UPDATED = "dispute.updated"
+    DISPUTE_WON = "dispute.won"
+    DISPUTE_LOST = "dispute.lost"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +68,8 @@ def entry_payload(entry: LedgerEntry) -> dict[str, Any]:
         payload["hold_id"] = str(entry.hold_id)
     if entry.transfer_id is not None:
         payload["transfer_id"] = str(entry.transfer_id)
+    if entry.dispute_id is not None:
+        payload["dispute_id"] = str(entry.dispute_id)
     return payload
 
 
@@ -114,4 +121,28 @@ def hold_event(hold: Hold, *, event_id: UUID, at: datetime) -> DomainEvent:
         aggregate_id=hold.id,
         user_id=hold.user_id,
         payload=hold_payload(hold),
+    )
+
+
+def dispute_event(dispute: Dispute, *, event_id: UUID, at: datetime) -> DomainEvent:
+    """The event of the state `dispute` just reached: opened, won, lost, or updated (any
+    other move, a cancel included); `payload.status` says which."""
+    event_type = {
+        DisputeStatus.OPEN: EventType.DISPUTE_OPENED,
+        DisputeStatus.WON: EventType.DISPUTE_WON,
+        DisputeStatus.LOST: EventType.DISPUTE_LOST,
+    }.get(dispute.status, EventType.DISPUTE_UPDATED)
+    return DomainEvent(
+        event_id=event_id,
+        event_type=event_type,
+        occurred_at=at,
+        aggregate_id=dispute.id,
+        user_id=dispute.user_id,
+        payload={
+            "dispute_id": str(dispute.id),
+            "payment_id": str(dispute.payment_id),
+            "status": dispute.status.value,
+            "amount": dispute.money.amount,
+            "currency": dispute.money.currency,
+        },
     )

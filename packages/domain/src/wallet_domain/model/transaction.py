@@ -27,6 +27,7 @@ class TransactionType(StrEnum):
     # Money the provider gave back of an APPROVED payment after the fact (a provider-side
     # refund, all of it or a part); unlike REFUND, a payment may have several.
     PROVIDER_REFUND = "PROVIDER_REFUND"
+    CHARGEBACK = "CHARGEBACK"  # a won dispute gives the payment's amount back
 
 
 class TransactionStatus(StrEnum):
@@ -67,6 +68,7 @@ class LedgerEntry:
     refund_of: UUID | None = None
     hold_id: UUID | None = None
     transfer_id: UUID | None = None
+    dispute_id: UUID | None = None
 
     @property
     def signed_amount(self) -> int:
@@ -218,6 +220,22 @@ def new_hold_release(
         status=TransactionStatus.COMPLETED,
         money=money,
         hold_id=hold_id,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def new_chargeback(
+    *, id: UUID, user_id: str, money: Money, dispute_id: UUID, at: datetime
+) -> LedgerEntry:
+    """The credit of a won dispute: the disputed payment's amount, back to its wallet."""
+    return LedgerEntry(
+        id=id,
+        user_id=user_id,
+        type=TransactionType.CHARGEBACK,
+        status=TransactionStatus.COMPLETED,
+        money=money,
+        dispute_id=dispute_id,
         created_at=at,
         updated_at=at,
     )

@@ -24,6 +24,21 @@ class LookupStatus(StrEnum):
     UNKNOWN = "UNKNOWN"  # the lookup itself failed
 
 
+class FilingStatus(StrEnum):
+    FILED = "FILED"  # the provider has the dispute
+    FAILED = "FAILED"  # definitely not filed: refused, 5xx after retries, never connected
+    UNKNOWN = "UNKNOWN"  # timed out or cut mid-request: the provider may have it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DisputeFiling:
+    dispute_id: UUID  # also the gateway idempotency key
+    payment_id: UUID
+    money: Money
+    reason: str
+    evidence: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChargeRequest:
     payment_id: UUID  # also the gateway idempotency key
@@ -50,4 +65,9 @@ class PaymentGateway(Protocol):
 
     async def lookup(self, payment_id: UUID, deadline: Deadline) -> LookupStatus:
         """Ask what became of a charge for `payment_id`."""
+        ...
+
+    async def file_dispute(self, filing: DisputeFiling, deadline: Deadline) -> FilingStatus:
+        """Open the dispute at the provider (retrying transient failures within
+        `deadline`, idempotent on the dispute id). Never raises for gateway behaviour."""
         ...

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold_outcome import HoldOutcome
 from wallet_domain.model.settled_payment import SettledPayment
@@ -22,4 +23,8 @@ class PaymentMetrics(Protocol):
 
     def record_transfer(self, money: Money) -> None:
         """Count one first-time completed transfer of `money`. Cannot fail, like `record`."""
+        ...
+
+    def record_dispute(self, status: DisputeStatus) -> None:
+        """Count one first-time dispute event by the status it reached. Cannot fail."""
         ...

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from wallet_domain.errors import DomainError
+from wallet_domain.model.dispute import Dispute
 from wallet_domain.model.hold import Hold
 from wallet_domain.model.idempotency import StoredResponse
 from wallet_domain.model.transaction import LedgerEntry
@@ -31,4 +32,8 @@ class ResponseEncoder(Protocol):
 
     def hold(self, hold: Hold, *, status_code: int) -> StoredResponse:
         """A hold with any success status (201 created, 200 settled)."""
+        ...
+
+    def dispute(self, dispute: Dispute, *, status_code: int) -> StoredResponse:
+        """A dispute with any success status (201 opened)."""
         ...

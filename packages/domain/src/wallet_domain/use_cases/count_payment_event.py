@@ -1,4 +1,4 @@
-"""Count a consumed payment, hold or transfer event in the business metrics."""
+"""Count a consumed payment, hold, transfer or dispute event in the business metrics."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from wallet_domain.model.completed_transfer import transferred_money
+from wallet_domain.model.disputed import dispute_status
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold_outcome import hold_outcome
 from wallet_domain.model.settled_payment import settled_payment
@@ -28,11 +29,12 @@ class PaymentEventCounted:
 
 
 class CountPaymentEvent:
-    """Count each payment, hold and transfer event exactly once across every instance of
+    """Count each payment, hold, transfer and dispute event exactly once across every instance of
     the consumer.
 
     Rules:
-    - The event is read first (`settled_payment`, `hold_outcome`, `transferred_money`): one
+    - The event is read first (`settled_payment`, `hold_outcome`, `transferred_money`,
+      `dispute_status`): one
       that cannot be understood raises UnreadableEvent before anything is recorded, so it
       is never half-counted.
     - The inbox decides: only the instance whose inbox record commits counts the event;
@@ -54,6 +56,7 @@ class CountPaymentEvent:
         settled = settled_payment(event)
         held = hold_outcome(event)
         transferred = transferred_money(event)
+        disputed = dispute_status(event)
         if not await self._inbox.first_time(METRICS_CONSUMER, event.event_id):
             return PaymentEventCounted(counted=False)
         self._metrics.record(event, settled)
@@ -61,4 +64,6 @@ class CountPaymentEvent:
             self._metrics.record_hold(held)
         if transferred is not None:
             self._metrics.record_transfer(transferred)
+        if disputed is not None:
+            self._metrics.record_dispute(disputed)
         return PaymentEventCounted(counted=True)

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wallet_domain.errors import ValidationError, WalletNotFound
+from wallet_domain.id_pages import page_by_id
 from wallet_domain.model.hold import HoldPage, HoldStatus
-from wallet_domain.model.pagination import (
-    DEFAULT_PAGE_SIZE,
-    decode_id_cursor,
-    encode_id_cursor,
-    validate_limit,
-)
-from wallet_domain.model.wallet import validate_user_id
+from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.wallets import Wallets
 
@@ -34,19 +28,13 @@ class ListHolds:
         self._book = book
 
     async def execute(self, request: ListHoldsRequest) -> HoldPage:
-        user_id = validate_user_id(request.user_id)
-        limit = validate_limit(request.limit)
-        before = decode_id_cursor(request.cursor) if request.cursor is not None else None
-        status = None
-        if request.status is not None:
-            try:
-                status = HoldStatus(request.status)
-            except ValueError:
-                raise ValidationError("status is invalid", field="status") from None
-        if await self._wallets.get(user_id) is None:
-            raise WalletNotFound(user_id=user_id)
-        rows = await self._book.page(user_id, status, before=before, limit=limit + 1)
-        items = rows[:limit]
-        return HoldPage(
-            items=items, next_cursor=encode_id_cursor(items[-1].id) if len(rows) > limit else None
+        items, next_cursor = await page_by_id(
+            wallets=self._wallets,
+            user_id=request.user_id,
+            limit=request.limit,
+            cursor=request.cursor,
+            status=request.status,
+            statuses=HoldStatus,
+            fetch=self._book.page,
         )
+        return HoldPage(items=items, next_cursor=next_cursor)

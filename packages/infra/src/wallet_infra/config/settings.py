@@ -175,6 +175,11 @@ class Settings(BaseSettings):
     hold_expiry_enabled: bool = True
     hold_expiry_interval_s: float = Field(5.0, gt=0)
     hold_expiry_batch: int = Field(100, ge=1, le=10_000)
+    # Dispute events' monthly partitions (every API process): how many months after the
+    # current one get theirs ahead of time, and how often that is checked.
+    dispute_partitions_enabled: bool = True
+    dispute_partitions_ahead: int = Field(3, ge=1, le=24)
+    dispute_partitions_interval_s: float = Field(3600.0, gt=0)
     idempotency_retention_h: int = Field(24, ge=24)  # a client may retry for at least a day
     purge_interval_s: float = Field(300.0, gt=0)
     # Outbox relay: rows claimed per transaction, idle poll (NOTIFY wakes it sooner),

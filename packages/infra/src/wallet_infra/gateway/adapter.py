@@ -24,6 +24,8 @@ from wallet_domain.deadline import Deadline
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
+    DisputeFiling,
+    FilingStatus,
     LookupStatus,
     PaymentGateway,
 )
@@ -85,6 +87,7 @@ class HttpxPaymentGateway(PaymentGateway):
         self._settings = settings
         # Absolute and parsed once: httpx re-parses and re-joins a relative URL per call.
         self._payments_url = httpx.URL(str(client.base_url).rstrip("/") + "/payments")
+        self._disputes_url = httpx.URL(str(client.base_url).rstrip("/") + "/disputes")
         self._bulkhead = Bulkhead(settings.max_concurrent)
         self._breaker = CircuitBreaker(
             failure_threshold=settings.breaker_failure_threshold,
@@ -171,6 +174,33 @@ class HttpxPaymentGateway(PaymentGateway):
             _outcome(span, "lookup", str(status).lower(), failed=status is LookupStatus.UNKNOWN)
             return status
 
+    async def file_dispute(self, filing: DisputeFiling, deadline: Deadline) -> FilingStatus:
+        """Retried like a charge; a refusal (4xx) is the gateway working, so only 5xx,
+        timeouts and an unreadable answer are told to the breaker as failures."""
+        log = _log.bind(dispute_id=str(filing.dispute_id), operation="dispute")
+        attempts = _Attempts("dispute")
+        with self._span("dispute", filing.payment_id, attempts) as span:
+            try:
+                status = await call_with_retries(
+                    attempts.wrap(partial(self._file_once, filing)),
+                    attempts=self._settings.max_attempts,
+                    deadline=deadline,
+                    settings=self._settings,
+                    log=log,
+                )
+            except RetriesExhausted as exhausted:
+                ambiguous = Failure.AMBIGUOUS in exhausted.failures
+                status = FilingStatus.UNKNOWN if ambiguous else FilingStatus.FAILED
+                log.warning("gateway_dispute_gave_up", status=str(status))
+                if not exhausted.failures:
+                    _outcome(span, "dispute", "skipped", failed=True)
+                    return status
+                await self._breaker.record(_ADMITTED.get(), ok=False)
+            else:
+                await self._breaker.record(_ADMITTED.get(), ok=status is not FilingStatus.UNKNOWN)
+            _outcome(span, "dispute", str(status).lower(), failed=status is not FilingStatus.FILED)
+            return status
+
     @contextmanager
     def _span(self, operation: str, payment_id: UUID, attempts: _Attempts) -> Iterator[Span]:
         """A client span around one call with all its retries; the HTTP attempts (httpx
@@ -208,6 +238,23 @@ class HttpxPaymentGateway(PaymentGateway):
         if response is None:
             return ChargeStatus.UNKNOWN
         return replies.charge_status(response, request.payment_id)
+
+    async def _file_once(self, filing: DisputeFiling, seconds_left: float) -> FilingStatus:
+        body = {
+            "dispute_id": str(filing.dispute_id),
+            "payment_id": str(filing.payment_id),
+            "amount": filing.money.amount,
+            "currency": filing.money.currency,
+            "reason": filing.reason,
+            "evidence": list(filing.evidence),
+        }
+        headers = {"Idempotency-Key": str(filing.dispute_id), "Content-Type": "application/json"}
+        response = await self._send(
+            "POST", self._disputes_url, seconds_left, content=orjson.dumps(body), headers=headers
+        )
+        if response is None:
+            return FilingStatus.UNKNOWN
+        return replies.filing_status(response, filing.dispute_id)
 
     async def _lookup_once(self, payment_id: UUID, seconds_left: float) -> LookupStatus:
         response = await self._send("GET", f"{self._payments_url}/{payment_id}", seconds_left)

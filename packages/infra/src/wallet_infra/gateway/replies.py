@@ -6,7 +6,7 @@ from typing import Any, Final
 from uuid import UUID
 
 import httpx
-from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
+from wallet_domain.ports.payment_gateway import ChargeStatus, FilingStatus, LookupStatus
 
 _CHARGE: Final = {"approved": ChargeStatus.APPROVED, "declined": ChargeStatus.DECLINED}
 _LOOKUP: Final = {"approved": LookupStatus.APPROVED, "declined": LookupStatus.DECLINED}
@@ -45,3 +45,14 @@ def lookup_status(response: httpx.Response, payment_id: UUID) -> LookupStatus:
             return LookupStatus.NOT_CHARGED
         return LookupStatus.UNKNOWN
     return _LOOKUP.get(_decision(response, payment_id) or "", LookupStatus.UNKNOWN)
+
+
+def filing_status(response: httpx.Response, dispute_id: UUID) -> FilingStatus:
+    """A 2xx naming this dispute is FILED; any other 4xx is the provider refusing it
+    (FAILED); a 2xx we cannot read may hide a filing (UNKNOWN)."""
+    if response.is_client_error:
+        return FilingStatus.FAILED
+    data = _json_object(response) if response.is_success else None
+    if data is not None and data.get("dispute_id") == str(dispute_id):
+        return FilingStatus.FILED
+    return FilingStatus.UNKNOWN

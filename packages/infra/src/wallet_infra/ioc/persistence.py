@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession
+from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
@@ -19,6 +20,7 @@ from wallet_domain.ports.wallets import Wallets
 from wallet_infra.persistence import (
     AsyncpgPaymentBook,
     ProviderCache,
+    SqlaDisputeBook,
     SqlaHoldBook,
     SqlaIdempotencyStore,
     SqlaLedger,
@@ -75,3 +77,7 @@ class PersistenceProvider(Provider):
     @provide
     def transfer_book(self, session: AsyncSession) -> TransferBook:
         return SqlaTransferBook(session=session, traceparent_provider=current_traceparent)
+
+    @provide
+    def dispute_book(self, session: AsyncSession) -> DisputeBook:
+        return SqlaDisputeBook(session=session, traceparent_provider=current_traceparent)

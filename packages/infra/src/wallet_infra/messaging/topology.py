@@ -32,8 +32,15 @@ AUDIT_DLQ_NAME: Final = "audit.queue.dlq"
 
 QUEUE_BINDINGS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
-        METRICS_QUEUE_NAME: ("payment.*", "hold.*", "transfer.*"),
-        AUDIT_QUEUE_NAME: ("payment.*", "refund.*", "deposit.*", "hold.*", "transfer.*"),
+        METRICS_QUEUE_NAME: ("payment.*", "hold.*", "transfer.*", "dispute.*"),
+        AUDIT_QUEUE_NAME: (
+            "payment.*",
+            "refund.*",
+            "deposit.*",
+            "hold.*",
+            "transfer.*",
+            "dispute.*",
+        ),
     }
 )
 

@@ -2,9 +2,9 @@
 
 Semantics, so dashboards can rely on them:
 - `wallet_events_consumed_total{event_type}`: events this process counted for the first
-  time (the metrics queue carries `payment.*` and `transfer.*`). Redeliveries are not counted: the
-  consumer inbox lets exactly one instance count an event, so summing the series of
-  every instance gives each distinct event once.
+  time (the metrics queue carries `payment.*`, `hold.*`, `transfer.*` and `dispute.*`).
+  Redeliveries are not counted: the consumer inbox lets exactly one instance count an
+  event, so summing the series of every instance gives each distinct event once.
 - `wallet_payments_total{status,currency}`: payments that reached a final status, counted
   once, on `payment.completed` (APPROVED) or `payment.failed` (DECLINED, FAILED), with the
   status the event's payload carries. A payment still PENDING is not counted yet;
@@ -21,6 +21,9 @@ Semantics, so dashboards can rely on them:
   on `transfer.completed`.
 - `wallet_transfer_amount_minor_total{currency}`: the same transfers' amounts in minor
   units (float64 like the payment amounts).
+- `wallet_disputes_total{status}`: dispute events by the status the dispute reached: OPEN
+  (`dispute.opened`), UNDER_REVIEW, SUBMITTED, CANCELED, CLOSED (`dispute.updated`), WON,
+  LOST; each dispute counts once per status it went through.
 
 Counters live in memory and restart at zero with the process (an event counted before a
 restart is not counted again); use `increase()`/`rate()`, which handle resets, and sum
@@ -31,6 +34,7 @@ three-letter codes. User and payment ids never become labels.
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter
+from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold_outcome import HoldOutcome
 from wallet_domain.model.settled_payment import SettledPayment
@@ -78,6 +82,12 @@ class PrometheusPaymentMetrics(PaymentMetrics):
             ["currency"],
             registry=registry,
         )
+        self._disputes = Counter(
+            "wallet_disputes",
+            "Dispute events by the status the dispute reached (OPEN on opening).",
+            ["status"],
+            registry=registry,
+        )
         self._events = Counter(
             "wallet_events_consumed",
             "Distinct events counted by this process, by event type.",
@@ -101,3 +111,6 @@ class PrometheusPaymentMetrics(PaymentMetrics):
     def record_transfer(self, money: Money) -> None:
         self._transfers.labels(money.currency).inc()
         self._transfer_amounts.labels(money.currency).inc(money.amount)
+
+    def record_dispute(self, status: DisputeStatus) -> None:
+        self._disputes.labels(status.value).inc()

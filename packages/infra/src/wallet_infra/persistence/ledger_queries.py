@@ -81,6 +81,7 @@ def entry_row(entry: LedgerEntry) -> dict[str, Any]:
         "transfer_id": entry.transfer_id,
         "refunded_amount": 0,
         "provider_refund_of": entry.refund_of if by_provider else None,
+        "dispute_id": entry.dispute_id,
     }
 
 
@@ -100,4 +101,5 @@ def entry_from_row(row: Row[Any]) -> LedgerEntry:
         refund_of=row.refund_of or row.provider_refund_of,
         hold_id=row.hold_id,
         transfer_id=row.transfer_id,
+        dispute_id=row.dispute_id,
     )

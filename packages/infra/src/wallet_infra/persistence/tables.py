@@ -67,6 +67,13 @@ OUTBOX_PKEY: Final = "outbox_pkey"
 AUDIT_LOG_EVENT_ID_KEY: Final = "audit_log_event_id_key"
 CONSUMER_INBOX_PKEY: Final = "consumer_inbox_pkey"
 CONSUMER_INBOX_PROCESSED_AT_IDX: Final = "consumer_inbox_consumer_processed_at_idx"
+TRANSACTIONS_DISPUTE_ID_FKEY: Final = "transactions_dispute_id_fkey"
+TRANSACTIONS_CHARGEBACK_ONCE: Final = "transactions_chargeback_once"
+DISPUTES_PKEY: Final = "disputes_pkey"
+DISPUTES_ONE_OPEN_PER_PAYMENT: Final = "disputes_one_open_per_payment"
+DISPUTES_USER_ID_ID_IDX: Final = "disputes_user_id_id_idx"
+DISPUTE_EVENTS_PKEY: Final = "dispute_events_pkey"
+DISPUTE_EVENTS_DEFAULT_PARTITION: Final = "dispute_events_default"
 
 
 class StdUuid(TypeDecorator[UUID]):
@@ -134,6 +141,7 @@ transactions: Final = Table(
     Column("refunded_amount", BigInteger, nullable=False, server_default=text("0")),
     # A PROVIDER_REFUND's payment (the domain shows it as `refund_of`, like a REFUND's).
     Column("provider_refund_of", StdUuid),
+    Column("dispute_id", StdUuid),
 )
 
 provider_events: Final = Table(
@@ -160,6 +168,33 @@ holds: Final = Table(
     Column("expires_at", _TS, nullable=False),
     Column("created_at", _TS, nullable=False),
     Column("updated_at", _TS, nullable=False),
+)
+
+disputes: Final = Table(
+    "disputes",
+    metadata,
+    Column("id", StdUuid, primary_key=True),
+    Column("payment_id", StdUuid, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("evidence", JSONB, nullable=False, server_default=text("'[]'")),
+    Column("created_at", _TS, nullable=False),
+    Column("updated_at", _TS, nullable=False),
+)
+
+# Partitioned by month on created_at; rows are written by the disputes' trigger only.
+dispute_events: Final = Table(
+    "dispute_events",
+    metadata,
+    Column("id", StdUuid, primary_key=True),
+    Column("dispute_id", StdUuid, nullable=False),
+    Column("user_id", Text, nullable=False),
+    Column("from_status", Text),
+    Column("to_status", Text, nullable=False),
+    Column("created_at", _TS, primary_key=True),
 )
 
 transfers: Final = Table(

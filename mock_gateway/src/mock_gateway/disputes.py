@@ -1,0 +1,56 @@
+"""The provider's side of disputes: filed by the wallet, moved by an operator or a test.
+
+`POST /disputes` files one (idempotent on the dispute id: a repeat answers the first
+filing); an admin move sets its status and sends the signed `dispute.updated` webhook,
+as a provider's decision would. The mock does not hold moves to the wallet's graph, so a
+test can send one the wallet must refuse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from mock_gateway.bodies import DisputeIn
+from mock_gateway.modes import Mode, override_from_reference
+from mock_gateway.state import DisputeRecord, GatewayState
+from mock_gateway.webhook_sender import Delivery
+
+Reply = tuple[int, dict[str, Any]]
+
+
+async def file(state: GatewayState, idempotency_key: str | None, body: DisputeIn) -> Reply:
+    """One `POST /disputes`. The dispute's payment must be an approved charge here. A
+    `reason` of `mock:error:…` answers 500 and `mock:timeout:…` hangs, filing nothing."""
+    if idempotency_key != body.dispute_id:
+        return 400, {"error": "Idempotency-Key must equal dispute_id"}
+    known = state.disputes.get(body.dispute_id)
+    if known is not None:
+        return 200, known.view()
+    mode = override_from_reference(body.reason)
+    if mode is Mode.ERROR:
+        return 500, {"error": "internal error"}
+    if mode is Mode.TIMEOUT:
+        await asyncio.sleep(state.hang_s)
+        return 504, {"error": "gateway timed out"}
+    charge = state.lookup(body.payment_id)
+    if charge is None or charge.status != "approved":
+        return 404, {"status": "payment_not_found"}
+    record = DisputeRecord(
+        dispute_id=body.dispute_id,
+        payment_id=body.payment_id,
+        amount=body.amount,
+        currency=body.currency,
+        reason=body.reason,
+        evidence=list(body.evidence),
+    )
+    state.disputes[body.dispute_id] = record
+    return 201, record.view()
+
+
+def move(state: GatewayState, dispute_id: str, status: str) -> tuple[DisputeRecord, Delivery]:
+    """Set a known dispute's status and send `dispute.updated` (KeyError if unknown)."""
+    record = state.disputes[dispute_id]
+    record.status = status
+    delivery = state.webhooks.emit("dispute.updated", {"dispute_id": dispute_id, "status": status})
+    return record, delivery

@@ -1,0 +1,62 @@
+"""One page of a wallet's resources listed newest first by id (holds, disputes), shared
+by their list use cases so both page, filter and refuse alike (use cases do not call
+each other)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Protocol, TypeVar
+from uuid import UUID
+
+from wallet_domain.errors import ValidationError, WalletNotFound
+from wallet_domain.model.pagination import decode_id_cursor, encode_id_cursor, validate_limit
+from wallet_domain.model.wallet import validate_user_id
+from wallet_domain.ports.wallets import Wallets
+
+
+class HasId(Protocol):
+    @property
+    def id(self) -> UUID: ...
+
+
+T = TypeVar("T", bound=HasId)
+S = TypeVar("S", bound=StrEnum)
+R = TypeVar("R")
+S_contra = TypeVar("S_contra", bound=StrEnum, contravariant=True)
+
+
+class Fetch(Protocol[S_contra, R]):
+    """A book's `page`: up to `limit` items with id < `before`, newest first."""
+
+    async def __call__(
+        self, user_id: str, status: S_contra | None, *, before: UUID | None, limit: int
+    ) -> list[R]: ...
+
+
+async def page_by_id(
+    *,
+    wallets: Wallets,
+    user_id: str,
+    limit: int,
+    cursor: str | None,
+    status: str | None,
+    statuses: type[S],
+    fetch: Fetch[S, T],
+) -> tuple[list[T], str | None]:
+    """Up to `limit` items older than the cursor's id (optionally only in `status`), and
+    the cursor of the next page (None on the last). A bad limit, cursor or status is
+    VALIDATION_ERROR; an unknown wallet NOT_FOUND."""
+    user_id = validate_user_id(user_id)
+    limit = validate_limit(limit)
+    before = decode_id_cursor(cursor) if cursor is not None else None
+    wanted = None
+    if status is not None:
+        try:
+            wanted = statuses(status)
+        except ValueError:
+            raise ValidationError("status is invalid", field="status") from None
+    if await wallets.get(user_id) is None:
+        raise WalletNotFound(user_id=user_id)
+    rows = await fetch(user_id, wanted, before=before, limit=limit + 1)
+    items = rows[:limit]
+    return items, encode_id_cursor(items[-1].id) if len(rows) > limit else None

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Protocol
+from uuid import UUID
+
+from wallet_domain.model.dispute import Dispute, DisputeStatus
+from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.transaction import LedgerEntry
+
+
+class DisputeBook(Protocol):
+    """Disputes, in the caller's transaction (never commits). The database keeps the
+    state graph, one open dispute per payment, and a row in `dispute_events` per move."""
+
+    async def open(self, dispute: Dispute, opened: DomainEvent) -> None:
+        """Write the new OPEN dispute and `opened`. INVALID_STATE if the payment already
+        has a dispute that is not final (the database refuses the second)."""
+        ...
+
+    async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
+        """The dispute, locked until the transaction ends; None if there is none or it is
+        not `owner`'s (None: any wallet's)."""
+        ...
+
+    async def get(self, dispute_id: UUID, owner: str | None) -> Dispute | None: ...
+
+    async def save(self, dispute: Dispute, event: DomainEvent | None) -> None:
+        """Store the locked dispute's new status and evidence, with `event` if any."""
+        ...
+
+    async def credit_chargeback(self, entry: LedgerEntry) -> None:
+        """Credit a won dispute's CHARGEBACK `entry` to its balance, with the ledger row
+        (at most one per dispute: the database refuses a second)."""
+        ...
+
+    async def page(
+        self, user_id: str, status: DisputeStatus | None, *, before: UUID | None, limit: int
+    ) -> list[Dispute]:
+        """Up to `limit` disputes with id < `before` (all if None), newest first."""
+        ...

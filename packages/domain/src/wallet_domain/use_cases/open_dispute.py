@@ -1,0 +1,201 @@
+"""Contest an approved payment: open a dispute and file it with the provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from wallet_domain.deadline import Deadline
+from wallet_domain.errors import (
+    GatewayError,
+    GatewayTimeout,
+    GatewayUnavailable,
+    InvalidState,
+    PaymentNotFound,
+)
+from wallet_domain.model.dispute import (
+    Dispute,
+    DisputeStatus,
+    new_dispute,
+    validate_evidence,
+    validate_reason,
+)
+from wallet_domain.model.events import dispute_event
+from wallet_domain.model.idempotency import (
+    IdempotencyRecord,
+    IdempotencyState,
+    Reply,
+    StoredResponse,
+    fingerprint,
+    reply_to_existing,
+    validate_idempotency_key,
+)
+from wallet_domain.model.transaction import TransactionStatus, TransactionType
+from wallet_domain.model.wallet import validate_user_id
+from wallet_domain.ports.clock import Clock
+from wallet_domain.ports.dispute_book import DisputeBook
+from wallet_domain.ports.id_generator import IdGenerator
+from wallet_domain.ports.idempotency_store import IdempotencyStore
+from wallet_domain.ports.ledger import Ledger
+from wallet_domain.ports.payment_gateway import DisputeFiling, FilingStatus, PaymentGateway
+from wallet_domain.ports.response_encoder import ResponseEncoder
+from wallet_domain.ports.transaction_manager import TransactionManager
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenDisputeRequest:
+    user_id: str
+    payment_id: UUID
+    idempotency_key: str | None
+    reason: str
+    evidence: list[str] | None
+    deadline: Deadline
+
+
+class OpenDispute:
+    """Open a dispute on one of the wallet's payments and file it with the provider.
+
+    Rules:
+    - The Idempotency-Key is required; a replay answers the first reply byte for byte.
+    - Refused before anything is written (the key left unused): invalid input, a payment
+      that is not the wallet's (NOT_FOUND), one that is not APPROVED or already has a
+      dispute that is not final (INVALID_STATE), the gateway refusing calls at once
+      (GATEWAY_UNAVAILABLE).
+    - Transaction 1 claims the key and writes the OPEN dispute with `dispute.opened`
+      (the database allows one open dispute per payment, whatever races).
+    - The provider is then asked to open it, with the dispute id as its idempotency key,
+      through the same client as charges (retries, breaker, bulkhead, deadline).
+    - Transaction 2: filed, the reply is 201 with the dispute. Not filed (a refusal or
+      5xx: GATEWAY_ERROR; no answer in time: GATEWAY_TIMEOUT), the dispute is CANCELED so
+      the payment can be disputed again, and that error is the stored reply. Money never
+      moves on opening, so a provider that did get a request we gave up on can do no
+      harm: its updates about a canceled dispute are refused.
+    """
+
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        book: DisputeBook,
+        idempotency: IdempotencyStore,
+        gateway: PaymentGateway,
+        tx: TransactionManager,
+        clock: Clock,
+        ids: IdGenerator,
+        encoder: ResponseEncoder,
+    ) -> None:
+        self._ledger = ledger
+        self._book = book
+        self._idempotency = idempotency
+        self._gateway = gateway
+        self._tx = tx
+        self._clock = clock
+        self._ids = ids
+        self._encoder = encoder
+
+    async def execute(self, request: OpenDisputeRequest) -> Reply:
+        user_id = validate_user_id(request.user_id)
+        key = validate_idempotency_key(request.idempotency_key)
+        reason = validate_reason(request.reason)
+        evidence = validate_evidence(request.evidence, required=False)
+        request_fingerprint = fingerprint(
+            "dispute",
+            {
+                "user_id": user_id,
+                "payment_id": str(request.payment_id),
+                "reason": reason,
+                "evidence": list(evidence),
+            },
+        )
+        now = self._clock.now()
+        claim = IdempotencyRecord(
+            user_id=user_id,
+            key=key,
+            fingerprint=request_fingerprint,
+            state=IdempotencyState.IN_PROGRESS,
+            created_at=now,
+        )
+        opened = False
+        try:
+            async with self._gateway.admission():
+                opened = True
+                existing = await self._idempotency.claim(claim)
+                if existing is not None:
+                    await self._tx.rollback()
+                    return reply_to_existing(existing, request_fingerprint)
+                payment = await self._ledger.get(user_id, request.payment_id)
+                if payment is None or payment.type is not TransactionType.PAYMENT:
+                    raise PaymentNotFound(payment_id=str(request.payment_id))
+                if payment.status is not TransactionStatus.APPROVED:
+                    raise InvalidState(
+                        f"only an APPROVED payment can be disputed; it is {payment.status.value}",
+                        status=payment.status.value,
+                    )
+                dispute = new_dispute(
+                    id=self._ids.new_id(),
+                    payment_id=payment.id,
+                    user_id=user_id,
+                    money=payment.money,
+                    reason=reason,
+                    evidence=evidence,
+                    at=now,
+                )
+                await self._book.open(
+                    dispute, dispute_event(dispute, event_id=self._ids.new_id(), at=now)
+                )
+                await self._tx.commit()
+                filing = await self._gateway.file_dispute(
+                    DisputeFiling(
+                        dispute_id=dispute.id,
+                        payment_id=payment.id,
+                        money=payment.money,
+                        reason=reason,
+                        evidence=evidence,
+                    ),
+                    request.deadline,
+                )
+        except GatewayUnavailable:
+            await self._tx.rollback()
+            if opened:
+                raise
+            # Refused before any write: a key already answered is still replayed.
+            stored = await self._idempotency.get(user_id, key)
+            if stored is None:
+                raise
+            return reply_to_existing(stored, request_fingerprint)
+        except BaseException:
+            await self._tx.rollback()
+            raise
+        return Reply(await self._finish(dispute, key, filing))
+
+    async def _finish(self, dispute: Dispute, key: str, filing: FilingStatus) -> StoredResponse:
+        """Transaction 2: the reply for what the provider said, stored under the key."""
+        try:
+            now = self._clock.now()
+            current = await self._book.lock(dispute.id, dispute.user_id) or dispute
+            if filing is FilingStatus.FILED or current.status is not DisputeStatus.OPEN:
+                # Filed, or the provider has it after all (its updates moved it on).
+                response = self._encoder.dispute(current, status_code=201)
+            else:
+                canceled = current.cancel(now)
+                await self._book.save(
+                    canceled, dispute_event(canceled, event_id=self._ids.new_id(), at=now)
+                )
+                error = (
+                    GatewayTimeout(
+                        "the provider did not answer in time; the dispute was canceled",
+                        dispute_id=str(dispute.id),
+                    )
+                    if filing is FilingStatus.UNKNOWN
+                    else GatewayError(
+                        "the provider did not accept the dispute; it was canceled",
+                        dispute_id=str(dispute.id),
+                    )
+                )
+                response = self._encoder.failed(error)
+            response = await self._idempotency.complete(dispute.user_id, key, response, now)
+            await self._tx.commit()
+        except BaseException:
+            await self._tx.rollback()
+            raise
+        return response

@@ -1,0 +1,196 @@
+"""Disputes with the fakes: opening (filed, refused, unanswered, not allowed), the
+client's moves and the provider's updates, WON crediting the payment once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from wallet_domain.deadline import Deadline
+from wallet_domain.errors import GatewayUnavailable, InvalidState, NotFound
+from wallet_domain.model.dispute import DisputeStatus
+from wallet_domain.model.provider_event import (
+    DisputeUpdated,
+    ProviderDisputeStatus,
+    ProviderEventOutcome,
+)
+from wallet_domain.model.transaction import TransactionType
+from wallet_domain.ports.payment_gateway import ChargeStatus, FilingStatus
+from wallet_domain.use_cases.change_dispute import ChangeDisputeRequest
+from wallet_domain.use_cases.open_dispute import OpenDisputeRequest
+from wallet_domain.use_cases.pay import PayRequest
+
+from .fakes import PROVIDER, World, assert_money_invariants, body
+
+AMOUNT = 300
+Outcome = ProviderEventOutcome
+
+
+async def _payment(world: World, charge: ChargeStatus = ChargeStatus.APPROVED) -> UUID:
+    world.seed_wallet("alice", USD=1_000)
+    world.gateway.script(charges=[charge])
+    reply = await world.pay().execute(
+        PayRequest(
+            user_id="alice",
+            idempotency_key=f"pay-{uuid4()}",
+            provider_id=PROVIDER.id,
+            external_reference="bill-42",
+            amount=AMOUNT,
+            currency="USD",
+            deadline=Deadline.after(30),
+        )
+    )
+    payment_id = (
+        body(reply.response).get("id") or body(reply.response)["error"]["details"]["payment_id"]
+    )
+    return UUID(payment_id)
+
+
+def _request(payment_id: UUID, **overrides: Any) -> OpenDisputeRequest:
+    fields: dict[str, Any] = {
+        "user_id": "alice",
+        "payment_id": payment_id,
+        "idempotency_key": "disp-1",
+        "reason": "not delivered",
+        "evidence": ["receipt"],
+        "deadline": Deadline.after(30),
+    }
+    return OpenDisputeRequest(**{**fields, **overrides})
+
+
+async def _opened(world: World) -> UUID:
+    reply = await world.open_dispute().execute(_request(await _payment(world)))
+    assert reply.response.status_code == 201, reply
+    return UUID(body(reply.response)["id"])
+
+
+def _update(dispute_id: UUID, status: ProviderDisputeStatus) -> DisputeUpdated:
+    return DisputeUpdated(
+        provider_event_id=f"evt-{uuid4()}",
+        created_at=datetime(2026, 12, 6, tzinfo=UTC),
+        dispute_id=dispute_id,
+        status=status,
+    )
+
+
+async def _apply(world: World, dispute_id: UUID, status: ProviderDisputeStatus) -> Outcome:
+    scope = world.scope()
+    outcome = await world.apply_dispute_update(scope).apply(_update(dispute_id, status))
+    await scope.tx.commit()
+    return outcome
+
+
+async def test_a_filed_dispute_is_open_with_its_event_and_the_provider_has_it(
+    world: World,
+) -> None:
+    dispute_id = await _opened(world)
+    dispute = world.db.committed.disputes[dispute_id]
+    assert (dispute.status, dispute.money.amount, dispute.evidence) == (
+        DisputeStatus.OPEN,
+        AMOUNT,
+        ("receipt",),
+    )
+    assert world.db.event_types(dispute_id) == ["dispute.opened"]
+    [filing] = world.gateway.filings
+    assert (filing.dispute_id, filing.money.amount) == (dispute_id, AMOUNT)
+
+
+async def test_a_replay_answers_the_first_reply_without_filing_again(world: World) -> None:
+    payment_id = await _payment(world)
+    first = await world.open_dispute().execute(_request(payment_id))
+    again = await world.open_dispute().execute(_request(payment_id))
+    assert (again.replayed, again.response) == (True, first.response)
+    assert len(world.gateway.filings) == 1
+
+
+@pytest.mark.parametrize(
+    ("filing", "status", "code"),
+    [(FilingStatus.FAILED, 502, "GATEWAY_ERROR"), (FilingStatus.UNKNOWN, 504, "GATEWAY_TIMEOUT")],
+)
+async def test_a_dispute_the_provider_did_not_take_is_canceled_and_the_error_stored(
+    world: World, filing: FilingStatus, status: int, code: str
+) -> None:
+    payment_id = await _payment(world)
+    world.gateway.filing_status = filing
+    reply = await world.open_dispute().execute(_request(payment_id))
+    error = body(reply.response)["error"]
+    assert (reply.response.status_code, error["code"]) == (status, code)
+    dispute = world.db.committed.disputes[UUID(error["details"]["dispute_id"])]
+    assert dispute.status is DisputeStatus.CANCELED
+    assert world.db.record("alice", "disp-1").response == reply.response  # type: ignore[union-attr]
+
+
+async def test_only_an_approved_payment_can_be_disputed_and_the_key_stays_unused(
+    world: World,
+) -> None:
+    declined = await _payment(world, ChargeStatus.DECLINED)
+    with pytest.raises(InvalidState) as refused:
+        await world.open_dispute().execute(_request(declined))
+    assert refused.value.details == {"status": "DECLINED"}
+    with pytest.raises(NotFound):
+        await world.open_dispute().execute(_request(uuid4()))
+    assert world.db.record("alice", "disp-1") is None
+    assert world.db.committed.disputes == {}
+
+
+async def test_a_second_open_dispute_on_a_payment_is_refused(world: World) -> None:
+    payment_id = await _payment(world)
+    await world.open_dispute().execute(_request(payment_id))
+    with pytest.raises(InvalidState):
+        await world.open_dispute().execute(_request(payment_id, idempotency_key="disp-2"))
+
+
+async def test_an_unavailable_gateway_writes_nothing(world: World) -> None:
+    payment_id = await _payment(world)
+    world.gateway.unavailable = True
+    with pytest.raises(GatewayUnavailable):
+        await world.open_dispute().execute(_request(payment_id))
+    assert (world.db.committed.disputes, world.db.record("alice", "disp-1")) == ({}, None)
+
+
+async def test_won_credits_the_payment_once_and_lost_or_closed_nothing(world: World) -> None:
+    dispute_id = await _opened(world)
+    for status in (ProviderDisputeStatus.UNDER_REVIEW, ProviderDisputeStatus.SUBMITTED):
+        assert await _apply(world, dispute_id, status) is Outcome.APPLIED
+    assert await _apply(world, dispute_id, ProviderDisputeStatus.WON) is Outcome.APPLIED
+    assert await _apply(world, dispute_id, ProviderDisputeStatus.WON) is Outcome.ALREADY_SETTLED
+    assert await _apply(world, dispute_id, ProviderDisputeStatus.LOST) is Outcome.REFUSED
+    assert world.db.balance("alice", "USD") == 1_000
+    credits = world.db.entries(user_id="alice", type=TransactionType.CHARGEBACK)
+    assert [(e.money.amount, e.dispute_id) for e in credits] == [(AMOUNT, dispute_id)]
+    assert world.db.event_types(dispute_id)[-1] == "dispute.won"
+    assert_money_invariants(world.db)
+
+
+async def test_an_update_for_an_unknown_or_canceled_dispute_changes_nothing(
+    world: World,
+) -> None:
+    assert await _apply(world, uuid4(), ProviderDisputeStatus.WON) is Outcome.UNKNOWN_TARGET
+    dispute_id = await _opened(world)
+    await world.change_dispute().execute(ChangeDisputeRequest(dispute_id=dispute_id, owner=None))
+    assert await _apply(world, dispute_id, ProviderDisputeStatus.UNDER_REVIEW) is Outcome.REFUSED
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.CANCELED
+
+
+async def test_the_client_adds_evidence_and_cancels_only_its_own_open_dispute(
+    world: World,
+) -> None:
+    dispute_id = await _opened(world)
+    change = ChangeDisputeRequest
+    with pytest.raises(NotFound):
+        await world.change_dispute().execute(change(dispute_id=dispute_id, owner="mallory"))
+    added = await world.change_dispute().execute(
+        change(dispute_id=dispute_id, owner="alice", evidence=["photo"])
+    )
+    assert added.evidence == ("receipt", "photo")
+    await _apply(world, dispute_id, ProviderDisputeStatus.UNDER_REVIEW)
+    await _apply(world, dispute_id, ProviderDisputeStatus.SUBMITTED)
+    with pytest.raises(InvalidState):
+        await world.change_dispute().execute(change(dispute_id=dispute_id, owner="alice"))
+    assert world.db.event_types(dispute_id) == [
+        "dispute.opened",
+        "dispute.updated",
+        "dispute.updated",
+    ]

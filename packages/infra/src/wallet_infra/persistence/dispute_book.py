@@ -1,0 +1,156 @@
+"""`DisputeBook` on PostgreSQL: the `disputes` table and a won dispute's credit.
+
+Not a hot path: each step is a plain statement on the request's session, in the caller's
+transaction. The database keeps the rules whatever runs: a trigger holds a dispute to
+its graph and writes its `dispute_events` row on every move, a partial unique index
+allows one open dispute per payment, and another allows one CHARGEBACK per dispute.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from uuid import UUID
+
+from sqlalchemy import Row, bindparam, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+from wallet_domain.errors import InvalidState
+from wallet_domain.model.dispute import Dispute, DisputeStatus
+from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.transaction import IllegalTransition, LedgerEntry
+from wallet_domain.money import Money
+from wallet_domain.ports.dispute_book import DisputeBook
+
+from wallet_infra.persistence.errors import translate
+from wallet_infra.persistence.ledger import append_errors
+from wallet_infra.persistence.ledger_queries import INSERT_ENTRY, entry_row
+from wallet_infra.persistence.outbox import SqlaOutboxWriter, TraceparentProvider
+from wallet_infra.persistence.tables import (
+    DISPUTES_ONE_OPEN_PER_PAYMENT,
+    TRANSACTIONS_CHARGEBACK_ONCE,
+    disputes,
+)
+from wallet_infra.persistence.wallet_balances import CREDIT_ON_CONFLICT
+
+_d = disputes
+
+_INSERT: Final = _d.insert()
+_BY_ID: Final = select(*_d.c).where(_d.c.id == bindparam("did"))
+_BY_ID_OWNED: Final = _BY_ID.where(_d.c.user_id == bindparam("uid"))
+_UPDATE: Final = (
+    _d.update()
+    .where(_d.c.id == bindparam("did"))
+    .values(status=bindparam("status"), evidence=bindparam("evidence"), updated_at=bindparam("at"))
+)
+_CREDIT: Final = text(
+    "INSERT INTO wallet_balances (user_id, currency, balance) VALUES (:uid, :cur, :amt)"  # noqa: S608 - constants only
+    f"{CREDIT_ON_CONFLICT}"
+)
+
+
+def dispute_from_row(row: Row[Any]) -> Dispute:
+    return Dispute(
+        id=row.id,
+        payment_id=row.payment_id,
+        user_id=row.user_id,
+        money=Money(row.amount, row.currency),
+        reason=row.reason,
+        status=DisputeStatus(row.status),
+        evidence=tuple(row.evidence),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class SqlaDisputeBook(DisputeBook):
+    """Disputes in the request's session; never commits."""
+
+    def __init__(
+        self, *, session: AsyncSession, traceparent_provider: TraceparentProvider | None = None
+    ) -> None:
+        self._session = session
+        self._outbox = SqlaOutboxWriter(session=session, traceparent_provider=traceparent_provider)
+
+    async def open(self, dispute: Dispute, opened: DomainEvent) -> None:
+        row = {
+            "id": dispute.id,
+            "payment_id": dispute.payment_id,
+            "user_id": dispute.user_id,
+            "amount": dispute.money.amount,
+            "currency": dispute.money.currency,
+            "reason": dispute.reason,
+            "status": dispute.status.value,
+            "evidence": list(dispute.evidence),
+            "created_at": dispute.created_at,
+            "updated_at": dispute.updated_at,
+        }
+        try:
+            await self._session.execute(_INSERT, row)
+        except DBAPIError as exc:
+            error = translate(
+                exc,
+                constraints={
+                    DISPUTES_ONE_OPEN_PER_PAYMENT: lambda: InvalidState(
+                        "the payment already has an open dispute",
+                        payment_id=str(dispute.payment_id),
+                    )
+                },
+            )
+            if error is None:
+                raise
+            raise error from None
+        await self._outbox.add(opened)
+
+    async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
+        return await self._one(dispute_id, owner, lock=True)
+
+    async def get(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
+        return await self._one(dispute_id, owner, lock=False)
+
+    async def _one(self, dispute_id: UUID, owner: str | None, *, lock: bool) -> Dispute | None:
+        statement = _BY_ID if owner is None else _BY_ID_OWNED
+        if lock:
+            statement = statement.with_for_update()
+        row = (await self._session.execute(statement, {"did": dispute_id, "uid": owner})).first()
+        return None if row is None else dispute_from_row(row)
+
+    async def save(self, dispute: Dispute, event: DomainEvent | None) -> None:
+        params = {
+            "did": dispute.id,
+            "status": dispute.status.value,
+            "evidence": list(dispute.evidence),
+            "at": dispute.updated_at,
+        }
+        await self._session.execute(_UPDATE, params)
+        if event is not None:
+            await self._outbox.add(event)
+
+    async def credit_chargeback(self, entry: LedgerEntry) -> None:
+        errors = append_errors(entry) | {
+            TRANSACTIONS_CHARGEBACK_ONCE: lambda: IllegalTransition(
+                f"dispute {entry.dispute_id} was already credited"
+            )
+        }
+        try:
+            await self._session.execute(
+                _CREDIT,
+                {"uid": entry.user_id, "cur": entry.money.currency, "amt": entry.money.amount},
+            )
+            await self._session.execute(INSERT_ENTRY, entry_row(entry))
+        except DBAPIError as exc:
+            error = translate(exc, constraints=errors)
+            if error is None:
+                raise
+            raise error from None
+
+    async def page(
+        self, user_id: str, status: DisputeStatus | None, *, before: UUID | None, limit: int
+    ) -> list[Dispute]:
+        """Newest first through disputes_user_id_id_idx."""
+        conditions = [_d.c.user_id == user_id]
+        if before is not None:
+            conditions.append(_d.c.id < before)
+        if status is not None:
+            conditions.append(_d.c.status == status.value)
+        stmt = select(*_d.c).where(*conditions).order_by(_d.c.id.desc()).limit(limit)
+        return [dispute_from_row(row) for row in await self._session.execute(stmt)]
