@@ -42,6 +42,10 @@ EVENT_DESCRIPTIONS: Final = {
     EventType.PAYMENT_CREATED: "A payment was debited and is PENDING at the gateway.",
     EventType.PAYMENT_COMPLETED: "A payment was APPROVED by the gateway.",
     EventType.PAYMENT_FAILED: "A payment ended DECLINED or FAILED; a refund.created follows.",
+    EventType.PAYMENT_REDEBITED: (
+        "Reconciliation took back the refund of a payment the provider charged after all"
+        " (a REDEBIT row; `redebit_of` names the payment)."
+    ),
     EventType.REFUND_CREATED: "A failed or declined payment was refunded (`refund_of`).",
     EventType.DEPOSIT_COMPLETED: "A deposit was credited (at once, or a pending one completed).",
     EventType.DEPOSIT_PENDING: "A two-phase deposit was announced: pending credit, not spendable.",

@@ -64,5 +64,7 @@ async def charge(state: GatewayState, body: ChargeIn, mode: Mode) -> Reply:
         state.record(payment_id, Outcome.approved(amount=amount, currency=currency))
     elif mode is Mode.UNKNOWN:
         state.record(payment_id, Outcome.approved(held=True, amount=amount, currency=currency))
-    # TIMEOUT, CHARGED_TIMEOUT and UNKNOWN all leave the caller hanging.
+    elif mode is Mode.LATE_CHARGE:
+        state.charge_later(payment_id, amount=amount, currency=currency)
+    # TIMEOUT, CHARGED_TIMEOUT, UNKNOWN and LATE_CHARGE all leave the caller hanging.
     return await hang(state)

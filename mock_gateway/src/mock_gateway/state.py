@@ -7,6 +7,7 @@ requests for one payment can never both record a charge.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from collections import Counter
@@ -74,6 +75,7 @@ class GatewayState:
         self.outcomes: dict[str, Outcome] = {}
         self.attempts: Counter[str] = Counter()
         self.charges: Counter[str] = Counter()
+        self._late: dict[str, asyncio.TimerHandle] = {}
         self._apply_startup_mode()
 
     def _apply_startup_mode(self) -> None:
@@ -106,6 +108,18 @@ class GatewayState:
         if existing is outcome and outcome.status == "approved":
             self.charges[payment_id] += 1
         return existing
+
+    def charge_later(self, payment_id: str, *, amount: int, currency: str) -> None:
+        """Record an approved charge `hang_s` from now, on the loop rather than in the
+        request, so a caller that gives up (or a cancelled request) does not stop it."""
+        if payment_id in self._late:
+            return
+
+        def land() -> None:
+            self._late.pop(payment_id, None)
+            self.record(payment_id, Outcome.approved(amount=amount, currency=currency))
+
+        self._late[payment_id] = asyncio.get_running_loop().call_later(self.hang_s, land)
 
     def lookup(self, payment_id: str) -> Outcome | None:
         return self.outcomes.get(payment_id)
@@ -143,6 +157,9 @@ class GatewayState:
 
     def reset(self) -> None:
         """Forget every payment and return to the start-up mode, as if freshly started."""
+        for handle in self._late.values():
+            handle.cancel()
+        self._late.clear()
         self.outcomes.clear()
         self.attempts.clear()
         self.charges.clear()

@@ -24,6 +24,7 @@ class TransactionType(StrEnum):
     HOLD_RELEASE = "HOLD_RELEASE"
     TRANSFER_OUT = "TRANSFER_OUT"
     TRANSFER_IN = "TRANSFER_IN"
+    REDEBIT = "REDEBIT"  # takes back a refund given by mistake (reconciliation)
 
 
 class TransactionStatus(StrEnum):
@@ -38,10 +39,17 @@ class TransactionStatus(StrEnum):
 PAYMENT_FINAL_STATUSES: Final = frozenset(
     {TransactionStatus.APPROVED, TransactionStatus.DECLINED, TransactionStatus.FAILED}
 )
+# A payment settled in one of these was refunded in the same write.
+REFUNDED_STATUSES: Final = frozenset({TransactionStatus.DECLINED, TransactionStatus.FAILED})
 DEPOSIT_FINAL_STATUSES: Final = frozenset({TransactionStatus.COMPLETED, TransactionStatus.REVERTED})
 # Types whose amount leaves the balance (stored negative).
 DEBIT_TYPES: Final = frozenset(
-    {TransactionType.PAYMENT, TransactionType.HOLD, TransactionType.TRANSFER_OUT}
+    {
+        TransactionType.PAYMENT,
+        TransactionType.HOLD,
+        TransactionType.TRANSFER_OUT,
+        TransactionType.REDEBIT,
+    }
 )
 
 
@@ -156,6 +164,24 @@ def new_refund(*, id: UUID, payment: LedgerEntry, at: datetime) -> LedgerEntry:
         provider_id=payment.provider_id,
         external_reference=payment.external_reference,
         refund_of=payment.id,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def new_redebit(*, id: UUID, payment: LedgerEntry, at: datetime) -> LedgerEntry:
+    """Takes back the refund of a payment the provider charged after all: the payment's
+    amount leaves the balance again, under its provider and external reference."""
+    if payment.type is not TransactionType.PAYMENT or payment.status not in REFUNDED_STATUSES:
+        raise IllegalTransition(f"{payment.type} {payment.status} was not refunded")
+    return LedgerEntry(
+        id=id,
+        user_id=payment.user_id,
+        type=TransactionType.REDEBIT,
+        status=TransactionStatus.COMPLETED,
+        money=payment.money,
+        provider_id=payment.provider_id,
+        external_reference=payment.external_reference,
         created_at=at,
         updated_at=at,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession
+from wallet_domain.ports.charge_corrections import ChargeCorrections
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
@@ -19,6 +20,7 @@ from wallet_domain.ports.wallets import Wallets
 from wallet_infra.persistence import (
     AsyncpgPaymentBook,
     ProviderCache,
+    SqlaChargeCorrections,
     SqlaHoldBook,
     SqlaIdempotencyStore,
     SqlaLedger,
@@ -44,6 +46,7 @@ class PersistenceProvider(Provider):
     ledger = provide(SqlaLedger, provides=Ledger)
     idempotency = provide(SqlaIdempotencyStore, provides=IdempotencyStore)
     transactions = provide(SqlaTransactionManager, provides=TransactionManager)
+    corrections = provide(SqlaChargeCorrections, provides=ChargeCorrections)
 
     @provide(scope=Scope.APP)
     def provider_cache(self) -> ProviderCache:
