@@ -4,8 +4,8 @@ nothing reported where they agree, memory flat however long the window."""
 from __future__ import annotations
 
 import tracemalloc
-from dataclasses import replace
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 

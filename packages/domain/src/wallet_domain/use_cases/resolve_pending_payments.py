@@ -46,8 +46,8 @@ class ResolvePendingPayments:
     """Ask the gateway what became of each stale PENDING payment and settle it.
 
     Rules: only payments older than `older_than` are touched (only `payment_id` if set),
-    so in-flight requests settle their own; each payment is claimed with a row lock that other workers skip,
-    so any number of workers resolve each payment once; an outcome the gateway still
+    so in-flight requests settle their own; each payment is claimed with a row lock that
+    other workers skip, so any number of workers resolve each payment once; an outcome the gateway still
     cannot tell is left PENDING (funds stay held) for the next round, never refunded
     blindly; the request's idempotency record, if still in progress, gets the final reply.
     Lookups go through the gateway's admission like payments do: while its circuit is
