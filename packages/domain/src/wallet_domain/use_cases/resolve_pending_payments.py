@@ -49,8 +49,8 @@ class ResolvePendingPayments:
     so in-flight requests settle their own; each payment is claimed with a row lock that
     other workers skip, so any number of workers resolve each payment once; an outcome
     the gateway still cannot tell is left PENDING (funds stay held) for the next round,
-    never refunded blindly; the request's idempotency record, if still in progress, gets the final reply.
-    Lookups go through the gateway's admission like payments do: while its circuit is
+    never refunded blindly; the request's idempotency record, if still in progress, gets
+    the final reply. Lookups go through the gateway's admission like payments do: while its circuit is
     open (or its bulkhead full) the round stops at once and the rest stays PENDING for the
     next round, rather than waiting out a dead gateway payment by payment. A payment whose
     lookup or settlement fails unexpectedly is rolled back alone and set aside by
