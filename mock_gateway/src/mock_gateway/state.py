@@ -8,6 +8,7 @@ requests for one payment can never both record a charge.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import random
 import uuid
 from collections import Counter
@@ -129,14 +130,19 @@ class GatewayState:
     ) -> list[tuple[str, Outcome]]:
         """Charges made in [since, until), ordered by payment id (the wallet's ids are
         time-ordered), the first `limit` after the id `after`."""
-        found = sorted(
-            (payment_id, outcome)
-            for payment_id, outcome in self.outcomes.items()
-            if outcome.charged_at is not None
-            and since <= outcome.charged_at < until
-            and (after is None or payment_id > after)
+        # nsmallest keeps `limit` items, not every charge in the window: a page costs the
+        # mock one page of memory, like it costs the reconciliation that reads it.
+        return heapq.nsmallest(
+            limit,
+            (
+                (payment_id, outcome)
+                for payment_id, outcome in self.outcomes.items()
+                if outcome.charged_at is not None
+                and since <= outcome.charged_at < until
+                and (after is None or payment_id > after)
+            ),
+            key=lambda item: item[0],
         )
-        return found[:limit]
 
     def put_charge(self, payment_id: str, outcome: Outcome) -> None:
         """Admin: record (or overwrite) a charge, as a provider's late or odd charge."""
