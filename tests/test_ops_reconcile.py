@@ -1,7 +1,10 @@
 """`wallet-reconcile` against the real ledger (PostgreSQL) and the mock provider: every
 kind of mismatch staged on purpose (the provider's admin endpoints and modes, the cut
-attempt included) is reported once, agreeing payments are not, a second run reports the
-same, and the exit code says whether anything is unresolved."""
+charge attempt racing the provider included) is reported once; `--fix` re-debits the
+refund the provider's late charge made wrong (or flags it when the balance does not cover
+it) and settles stale PENDING payments with the provider's outcome, leaving the rest
+reported; a second `--fix` changes nothing; the exit code says whether anything is
+unresolved."""
 
 from __future__ import annotations
 
@@ -14,8 +17,12 @@ from typing import Any, Final
 import httpx
 import pytest
 from dishka import Provider, Scope, provide
+from wallet_domain.use_cases.correct_refunded_charge import NOT_COVERED
 from wallet_infra.config.settings import Settings
 from wallet_infra.ids import UuidV7Generator
+from wallet_testkit.api import MockGatewayClientProvider, new_user_id
+from wallet_testkit.db import fetch
+from wallet_testkit.polling import eventually
 from wallet_ops import reconcile_cli
 from wallet_ops.ioc import ProviderRecordsClient
 
@@ -50,8 +57,26 @@ class MockRecords(Provider):
             yield ProviderRecordsClient(client)
 
 
-async def _pay(client: httpx.AsyncClient, user_id: str, reference: str, amount: int) -> str:
-    reply = await client.post(
+def _mocked(mock: Any) -> tuple[Provider, ...]:
+    """Both ways the tool reaches the provider (its records, and the gateway's lookups)."""
+    return MockRecords(mock), MockGatewayClientProvider(mock)
+
+
+def _admin(mock: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=mock), base_url="http://m")
+
+
+async def _wallet(api: httpx.AsyncClient, amount: int) -> str:
+    user_id = new_user_id("rec")
+    assert (await api.post("/wallets", json={"user_id": user_id})).status_code == 201
+    deposit = {"amount": amount, "currency": "USD"}
+    headers = {"Idempotency-Key": f"d-{user_id}"}
+    assert (await api.post(f"/wallets/{user_id}/deposits", json=deposit, headers=headers)).is_success
+    return user_id
+
+
+async def _pay(api: httpx.AsyncClient, user_id: str, reference: str, amount: int) -> str:
+    reply = await api.post(
         f"/wallets/{user_id}/payments",
         json={
             "provider_id": PROVIDER_ID,
@@ -59,75 +84,142 @@ async def _pay(client: httpx.AsyncClient, user_id: str, reference: str, amount: 
             "amount": amount,
             "currency": "USD",
         },
-        headers={"Idempotency-Key": reference},
+        headers={"Idempotency-Key": f"{user_id}-{reference}"},
     )
     body = reply.json()
     payment_id = body["id"] if reply.status_code == 201 else body["error"]["details"]["payment_id"]
     return str(payment_id)
 
 
-async def test_every_mismatch_kind_is_reported_and_a_rerun_reports_the_same(
-    database_url: str, capsys: pytest.CaptureFixture[str]
+async def _late_charge(api: httpx.AsyncClient, admin: httpx.AsyncClient, user_id: str,
+                       reference: str, amount: int) -> str:  # fmt: skip
+    """The race: our deadline cuts the attempt, the lookup says "not charged", so the
+    payment ends FAILED and refunded; then the provider's charge lands."""
+    payment_id = await _pay(api, user_id, f"mock:late_charge:{reference}", amount)
+
+    async def charged() -> bool:
+        return (await admin.get("/admin/stats")).json()["charges"].get(payment_id) == 1
+
+    await eventually(charged, timeout_s=10)
+    return payment_id
+
+
+def _settings(dsn: str, **values: Any) -> Settings:
+    # A recovery window of milliseconds: every PENDING payment of the test is past it.
+    return Settings.model_validate(
+        {
+            "database_url": dsn,
+            "recovery_min_age_s": 0.001,
+            "request_timeout_s": 0.001,
+            "recovery_lookup_timeout_s": 2.0,
+            **values,
+        }
+    )
+
+
+async def _state(dsn: str) -> dict[str, Any]:
+    """Everything a correction would change: balances, the ledger, corrections, events."""
+    queries = {
+        "balances": "SELECT user_id, currency, balance, pending_debit FROM wallet_balances",
+        "ledger": "SELECT id::text, type, status, amount FROM transactions",
+        "corrections": "SELECT payment_id::text, kind, reason FROM reconciliation_corrections",
+        "outbox": "SELECT event_type, aggregate_id::text FROM outbox",
+    }
+    return {name: sorted(map(tuple, await fetch(dsn, sql))) for name, sql in queries.items()}
+
+
+async def test_every_mismatch_kind_is_reported_fixed_where_safe_and_a_second_fix_changes_nothing(
+    database_url: str,
 ) -> None:
     mock = create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
     since = datetime.now(UTC) - timedelta(minutes=1)
     async with (
         private_database(database_url) as dsn,
         in_process_api(dsn, mock, **FAST_GATEWAY) as (_, api),
+        _admin(mock) as admin,
     ):
-        assert (await api.post("/wallets", json={"user_id": "rec"})).status_code == 201
-        deposit = {"amount": 100_000, "currency": "USD"}
-        await api.post("/wallets/rec/deposits", json=deposit, headers={"Idempotency-Key": "d"})
-        fine = await _pay(api, "rec", "ok-1", 100)
-        declined = await _pay(api, "rec", "mock:declined:bill", 100)
-        cut = await _pay(api, "rec", "mock:timeout:cut", 200)  # FAILED and refunded here
-        gone = await _pay(api, "rec", "gone", 300)
-        other_amount = await _pay(api, "rec", "amount", 400)
-        refunded_there = await _pay(api, "rec", "refund", 500)
-        pending = await _pay(api, "rec", "mock:unknown:held", 600)
+        rich, poor = await _wallet(api, 100_000), await _wallet(api, 500)
+        fine = await _pay(api, rich, "ok-1", 100)
+        declined = await _pay(api, rich, "mock:declined:bill", 100)
+        cut = await _late_charge(api, admin, rich, "cut", 200)
+        uncovered = await _late_charge(api, admin, poor, "cut", 500)
+        await _pay(api, poor, "spent", 400)  # 100 left: less than the 500 to take back
+        gone = await _pay(api, rich, "gone", 300)
+        other_amount = await _pay(api, rich, "amount", 400)
+        refunded_there = await _pay(api, rich, "refund", 500)
+        held = await _pay(api, rich, "mock:unknown:held", 600)
+        charged_late = await _pay(api, rich, "mock:unknown:charged", 700)
+        never_charged = await _pay(api, rich, "mock:unknown:lost", 800)
         stranger = str(UuidV7Generator().new_id())
-
-        admin = httpx.AsyncClient(transport=httpx.ASGITransport(app=mock), base_url="http://m")
-        async with admin:
-            # The cut attempt: the provider charged after all, once we had refunded.
-            usd = {"currency": "USD"}
-            assert (
-                await admin.put(f"/admin/charges/{cut}", json={"amount": 200, **usd})
-            ).is_success
-            assert (await admin.delete(f"/admin/charges/{gone}")).is_success
-            await admin.put(f"/admin/charges/{other_amount}", json={"amount": 450, **usd})
-            await admin.put(
-                f"/admin/charges/{refunded_there}",
-                json={"amount": 500, "refunded_amount": 50, **usd},
-            )
-            await admin.put(f"/admin/charges/{stranger}", json={"amount": 700, **usd})
-
-        settings = Settings.model_validate(
-            {"database_url": dsn, "recovery_min_age_s": 0.001, "request_timeout_s": 0.001}
+        usd = {"currency": "USD"}
+        assert (await admin.delete(f"/admin/charges/{gone}")).is_success
+        await admin.put(f"/admin/charges/{other_amount}", json={"amount": 450, **usd})
+        await admin.put(
+            f"/admin/charges/{refunded_there}", json={"amount": 500, "refunded_amount": 50, **usd}
         )
-        args = argparse.Namespace(
-            since=since, until=datetime.now(UTC) + timedelta(minutes=1), format="json"
-        )
-        runs = []
-        for _ in range(2):
+        await admin.put(f"/admin/charges/{stranger}", json={"amount": 700, **usd})
+        # The provider can now tell: one PENDING payment was charged, one never was.
+        await admin.put(f"/admin/charges/{charged_late}", json={"amount": 700, **usd})
+        assert (await admin.delete(f"/admin/charges/{never_charged}")).is_success
+
+        settings = _settings(dsn)
+        until = datetime.now(UTC) + timedelta(minutes=1)
+
+        async def run(*, fix: bool) -> dict[str, tuple[str, str | None, bool]]:
+            args = argparse.Namespace(since=since, until=until, format="json", fix=fix)
             found = await reconcile_cli.reconcile(
-                args, settings, MockRecords(mock), progress=io.StringIO()
+                args, settings, *_mocked(mock), progress=io.StringIO()
             )
-            runs.append({str(m.payment_id): str(m.kind) for m in found})
+            return {str(m.payment_id): (str(m.kind), m.resolution, m.fixed) for m in found}
 
-    assert runs[0] == {
-        cut: "charged_not_approved",
-        gone: "approved_not_charged",
-        other_amount: "amount_differs",
-        refunded_there: "refund_missing",
-        pending: "stale_pending",
-        stranger: "unknown_here",
+        before = await _state(dsn)
+        reported = await run(fix=False)
+        assert await _state(dsn) == before  # without --fix it only reads
+        fixed = await run(fix=True)
+        after_fix = await _state(dsn)
+        again = await run(fix=True)
+        assert await _state(dsn) == after_fix  # the second --fix changes nothing
+        balances = {row[0]: row[2] for row in after_fix["balances"]}
+
+    stale, not_approved = "stale_pending", "charged_not_approved"
+    assert reported == {
+        cut: (not_approved, None, False),
+        uncovered: (not_approved, None, False),
+        gone: ("approved_not_charged", None, False),
+        other_amount: ("amount_differs", None, False),
+        refunded_there: ("refund_missing", None, False),
+        held: (stale, None, False),
+        charged_late: (stale, None, False),
+        never_charged: (stale, None, False),
+        stranger: ("unknown_here", None, False),
     }
-    assert fine not in runs[0]
-    assert declined not in runs[0]
-    assert runs[1] == runs[0]  # it only reads: a rerun finds the same
+    assert fine not in reported
+    assert declined not in reported
+    flagged = f"flagged: {NOT_COVERED}"
+    assert fixed == {
+        **reported,
+        cut: (not_approved, "redebited", True),
+        uncovered: (not_approved, flagged, False),
+        held: (stale, "not settled: the provider cannot tell yet", False),
+        charged_late: (stale, "settled APPROVED", True),
+        never_charged: (stale, "settled FAILED", True),
+    }
+    # Corrected and settled payments agree with the provider now: no longer reported.
+    unresolved = {k: v for k, v in fixed.items() if not v[2]}
+    assert again == unresolved
 
-
-def test_the_cli_refuses_a_window_that_ends_before_it_starts() -> None:
-    code = reconcile_cli.main(["--since", "2026-12-06T10:00:00", "--until", "2026-12-06T09:00:00"])
-    assert code == reconcile_cli.EXIT_USAGE
+    # The re-debit: its own ledger row, correction record and event; the flag: stored.
+    ledger = {row[0]: row for row in after_fix["ledger"]}
+    [redebit] = [row for row in after_fix["ledger"] if row[1] == "REDEBIT"]
+    assert redebit[2:] == ("COMPLETED", -200)
+    assert ledger[charged_late][2] == "APPROVED"
+    assert ledger[never_charged][2] == "FAILED"
+    assert [(p, k) for p, k, _ in after_fix["corrections"]] == sorted(
+        [(cut, "REDEBIT"), (uncovered, "FLAG")]
+    )
+    assert ("payment.redebited", cut) in after_fix["outbox"]
+    assert ("payment.redebited", cut) not in before["outbox"]
+    # 100,000 - 100 (ok) - 200 (re-debited) - 300 - 400 - 500 - 700 (settled APPROVED) - 600
+    # (still held); the lost one refunded.
+    assert balances[rich] == 100_000 - 100 - 200 - 300 - 400 - 500 - 700 - 600
+    assert balances[poor] == 100

@@ -111,8 +111,9 @@ class GatewayState:
         return existing
 
     def charge_later(self, payment_id: str, *, amount: int, currency: str) -> None:
-        """Record an approved charge `hang_s` from now, on the loop rather than in the
-        request, so a caller that gives up (or a cancelled request) does not stop it."""
+        """Record an approved charge once the hang is over and as long again has passed
+        (after the caller got its 504 and asked what became of the payment), on the loop
+        rather than in the request, so a caller that gives up does not stop it."""
         if payment_id in self._late:
             return
 
@@ -120,7 +121,7 @@ class GatewayState:
             self._late.pop(payment_id, None)
             self.record(payment_id, Outcome.approved(amount=amount, currency=currency))
 
-        self._late[payment_id] = asyncio.get_running_loop().call_later(self.hang_s, land)
+        self._late[payment_id] = asyncio.get_running_loop().call_later(2 * self.hang_s, land)
 
     def lookup(self, payment_id: str) -> Outcome | None:
         return self.outcomes.get(payment_id)
