@@ -9,6 +9,7 @@ unresolved."""
 from __future__ import annotations
 
 import argparse
+import json
 import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -71,7 +72,9 @@ async def _wallet(api: httpx.AsyncClient, amount: int) -> str:
     assert (await api.post("/wallets", json={"user_id": user_id})).status_code == 201
     deposit = {"amount": amount, "currency": "USD"}
     headers = {"Idempotency-Key": f"d-{user_id}"}
-    assert (await api.post(f"/wallets/{user_id}/deposits", json=deposit, headers=headers)).is_success
+    assert (
+        await api.post(f"/wallets/{user_id}/deposits", json=deposit, headers=headers)
+    ).is_success
     return user_id
 
 
@@ -223,3 +226,60 @@ async def test_every_mismatch_kind_is_reported_fixed_where_safe_and_a_second_fix
     # (still held); the lost one refunded.
     assert balances[rich] == 100_000 - 100 - 200 - 300 - 400 - 500 - 700 - 600
     assert balances[poor] == 100
+
+
+async def test_the_exit_code_is_zero_only_when_nothing_is_left_unresolved(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mock = create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    async with (
+        private_database(database_url) as dsn,
+        in_process_api(dsn, mock, **FAST_GATEWAY) as (_, api),
+        _admin(mock) as admin,
+    ):
+        for name, value in _settings(dsn).model_dump(include={"database_url"}).items():
+            monkeypatch.setenv(f"WALLET_{name.upper()}", str(value))
+        user_id = await _wallet(api, 10_000)
+        window = [
+            "--since",
+            since.isoformat(),
+            "--until",
+            (since + timedelta(minutes=2)).isoformat(),
+        ]
+
+        async def run(*extra: str) -> int:
+            return await reconcile_cli.run_cli([*window, *extra], *_mocked(mock))
+
+        await _pay(api, user_id, "ok-1", 100)
+        assert await run() == reconcile_cli.EXIT_OK
+        assert capsys.readouterr().out.endswith("no mismatch; 0 fixed, 0 unresolved\n")
+
+        cut = await _late_charge(api, admin, user_id, "cut", 200)
+        assert await run() == reconcile_cli.EXIT_MISMATCHES
+        capsys.readouterr()
+        assert await run("--fix", "--format", "json") == reconcile_cli.EXIT_OK  # all fixed
+        report = json.loads(capsys.readouterr().out)
+        assert report["unresolved"] == {}
+        assert [(m["payment_id"], m["resolution"]) for m in report["mismatches"]] == [
+            (cut, "redebited")
+        ]
+        assert await run() == reconcile_cli.EXIT_OK  # corrected: agrees with the provider
+
+        gone = await _pay(api, user_id, "gone", 300)
+        assert (await admin.delete(f"/admin/charges/{gone}")).is_success
+        assert await run("--fix") == reconcile_cli.EXIT_MISMATCHES  # nothing safe to do
+        assert "1 approved_not_charged; 0 fixed, 1 unresolved" in capsys.readouterr().out
+
+        monkeypatch.setenv("WALLET_DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:1/none")
+        assert await run() == reconcile_cli.EXIT_FAILED
+        assert "reconciliation failed" in capsys.readouterr().err
+
+
+def test_the_cli_refuses_a_window_that_ends_before_it_starts() -> None:
+    code = reconcile_cli.main(["--since", "2026-12-06T10:00:00", "--until", "2026-12-06T09:00:00"])
+    assert code == reconcile_cli.EXIT_USAGE
+
+
+def test_the_cli_needs_a_start_unless_it_runs_as_a_periodic_job() -> None:
+    assert reconcile_cli.main([]) == reconcile_cli.EXIT_USAGE
