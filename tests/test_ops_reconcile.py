@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import io
+import tracemalloc
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -18,6 +19,7 @@ from typing import Any, Final
 import httpx
 import pytest
 from dishka import Provider, Scope, provide
+from wallet_domain.model.reconciliation import MismatchKind
 from wallet_domain.use_cases.correct_refunded_charge import NOT_COVERED
 from wallet_infra.config.settings import Settings
 from wallet_infra.ids import UuidV7Generator
@@ -29,6 +31,7 @@ from wallet_ops.ioc import ProviderRecordsClient
 
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
+from mock_gateway.state import Outcome
 
 from .money_safety_kit import PROVIDER_ID, in_process_api, private_database
 
@@ -283,3 +286,64 @@ def test_the_cli_refuses_a_window_that_ends_before_it_starts() -> None:
 
 def test_the_cli_needs_a_start_unless_it_runs_as_a_periodic_job() -> None:
     assert reconcile_cli.main([]) == reconcile_cli.EXIT_USAGE
+
+
+async def _bulk_payments(dsn: str, user_id: str, first_ms: int, count: int) -> list[str]:
+    """`count` APPROVED payments written straight into the ledger, one millisecond apart
+    (their UUIDv7 ids carry that time), 100 USD each; their ids in order."""
+    await fetch(dsn, "INSERT INTO wallets (user_id) VALUES ($1)", user_id)
+    rows = await fetch(
+        dsn,
+        """
+        INSERT INTO transactions (id, user_id, type, status, amount, currency, provider_id,
+                                  external_reference, created_at, updated_at)
+        SELECT (lpad(to_hex($2::bigint + n), 12, '0') || '7000' || '8000'
+                || lpad(to_hex(n), 12, '0'))::uuid,
+               $1, 'PAYMENT', 'APPROVED', -100, 'USD', $3::uuid, 'bulk-' || n, now(), now()
+        FROM generate_series(0, $4 - 1) AS n
+        RETURNING id::text
+        """,
+        user_id,
+        first_ms,
+        PROVIDER_ID,
+        count,
+    )
+    return sorted(row["id"] for row in rows)
+
+
+async def test_a_window_of_10_000_payments_reconciles_in_bounded_memory(database_url: str) -> None:
+    """Both sides are streamed (the ledger in batches, the provider page by page): the
+    walk's peak memory over 10,000 payments is about that over 1,000."""
+    size, every = 10_000, 1_000
+    mock = create_mock_gateway(MockGatewaySettings())
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    async with private_database(database_url) as dsn:
+        ids = await _bulk_payments(dsn, new_user_id("bulk"), int(start.timestamp() * 1000), size)
+        for n, payment_id in enumerate(ids):  # every 1,000th charged another amount
+            charge = Outcome.approved(amount=100 if n % every else 101, currency="USD")
+            charge.charged_at = start + timedelta(milliseconds=n)  # as the payment was made
+            mock.gateway.put_charge(payment_id, charge)
+        settings = _settings(dsn)
+
+        async def peak_over(count: int) -> tuple[int, int]:
+            """Mismatches found and traced peak bytes over the first `count` payments."""
+            until = start + timedelta(milliseconds=count)
+            args = argparse.Namespace(since=start, until=until, format="json", fix=False)
+            tracemalloc.start()
+            try:
+                found = await reconcile_cli.reconcile(
+                    args, settings, *_mocked(mock), progress=io.StringIO()
+                )
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            return len([m for m in found if m.kind is MismatchKind.AMOUNT_DIFFERS]), peak
+
+        await peak_over(every)  # warm-up: statements compiled, pools and clients made
+        found_small, small = await peak_over(every)
+        found_all, peak = await peak_over(size)
+
+    print(f"\nreconciling {size} payments: peak {peak / 1024:.0f} KiB traced "
+          f"({every}: {small / 1024:.0f} KiB)")  # fmt: skip
+    assert (found_small, found_all) == (1, size // every)
+    assert peak < 1.5 * small + 256 * 1024, (peak, small)
