@@ -9,8 +9,8 @@ unresolved."""
 from __future__ import annotations
 
 import argparse
-import json
 import io
+import json
 import tracemalloc
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -19,19 +19,19 @@ from typing import Any, Final
 import httpx
 import pytest
 from dishka import Provider, Scope, provide
+from mock_gateway.state import Outcome
 from wallet_domain.model.reconciliation import MismatchKind
 from wallet_domain.use_cases.correct_refunded_charge import NOT_COVERED
 from wallet_infra.config.settings import Settings
 from wallet_infra.ids import UuidV7Generator
+from wallet_ops import reconcile_cli
+from wallet_ops.ioc import ProviderRecordsClient
 from wallet_testkit.api import MockGatewayClientProvider, new_user_id
 from wallet_testkit.db import fetch
 from wallet_testkit.polling import eventually
-from wallet_ops import reconcile_cli
-from wallet_ops.ioc import ProviderRecordsClient
 
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
-from mock_gateway.state import Outcome
 
 from .money_safety_kit import PROVIDER_ID, in_process_api, private_database
 
