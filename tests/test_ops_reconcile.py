@@ -9,6 +9,7 @@ unresolved."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 import json
 import tracemalloc
@@ -28,7 +29,9 @@ from wallet_ops import reconcile_cli
 from wallet_ops.ioc import ProviderRecordsClient
 from wallet_testkit.api import MockGatewayClientProvider, new_user_id
 from wallet_testkit.db import fetch
+from wallet_testkit.metrics import scrape_url, value
 from wallet_testkit.polling import eventually
+from wallet_testkit.processes import free_port
 
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
@@ -277,6 +280,46 @@ async def test_the_exit_code_is_zero_only_when_nothing_is_left_unresolved(
         monkeypatch.setenv("WALLET_DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:1/none")
         assert await run() == reconcile_cli.EXIT_FAILED
         assert "reconciliation failed" in capsys.readouterr().err
+
+
+async def test_the_periodic_job_exports_unresolved_mismatches_by_kind(database_url: str) -> None:
+    mock = create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
+    port = free_port()
+    async with (
+        private_database(database_url) as dsn,
+        in_process_api(dsn, mock, **FAST_GATEWAY) as (_, api),
+        _admin(mock) as admin,
+    ):
+        user_id = await _wallet(api, 10_000)
+        await _pay(api, user_id, "ok-1", 100)
+        gone = await _pay(api, user_id, "gone", 300)
+        assert (await admin.delete(f"/admin/charges/{gone}")).is_success
+        await _late_charge(api, admin, user_id, "cut", 200)
+        settings = _settings(
+            dsn,
+            reconcile_interval_s=3600,  # the round at start-up only
+            reconcile_window_h=1,
+            reconcile_metrics_port=port,
+        )
+        job = reconcile_cli.periodic_job(settings, *_mocked(mock), fix=True)
+        stop = asyncio.Event()
+        running = asyncio.create_task(job.run(stop))
+        try:
+
+            async def reconciled() -> bool:
+                samples = await scrape_url(f"http://127.0.0.1:{port}")
+                return value(samples, "wallet_reconciliation_last_success_timestamp_seconds") > 0
+
+            await eventually(reconciled, timeout_s=30)
+            samples = await scrape_url(f"http://127.0.0.1:{port}")
+        finally:
+            stop.set()
+            await running
+
+    gauge = "wallet_reconciliation_mismatches"
+    assert {kind: value(samples, gauge, kind=kind) for kind in MismatchKind} == {
+        kind: (1.0 if kind is MismatchKind.APPROVED_NOT_CHARGED else 0.0) for kind in MismatchKind
+    }  # the cut attempt's charge was re-debited (--fix): not unresolved
 
 
 def test_the_cli_refuses_a_window_that_ends_before_it_starts() -> None:
