@@ -36,7 +36,13 @@ from wallet_testkit.processes import free_port
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
 
-from .money_safety_kit import PROVIDER_ID, in_process_api, private_database
+from .money_safety_kit import (
+    PROVIDER_ID,
+    assert_money_invariants,
+    in_process_api,
+    private_database,
+)
+from .money_safety_outbox import assert_outbox_matches_ledger
 
 pytestmark = pytest.mark.integration
 
@@ -189,6 +195,7 @@ async def test_every_mismatch_kind_is_reported_fixed_where_safe_and_a_second_fix
         again = await run(fix=True)
         assert await _state(dsn) == after_fix  # the second --fix changes nothing
         balances = {row[0]: row[2] for row in after_fix["balances"]}
+        events = await assert_outbox_matches_ledger(dsn, [rich, poor])
 
     stale, not_approved = "stale_pending", "charged_not_approved"
     assert reported == {
@@ -228,6 +235,7 @@ async def test_every_mismatch_kind_is_reported_fixed_where_safe_and_a_second_fix
     )
     assert ("payment.redebited", cut) in after_fix["outbox"]
     assert ("payment.redebited", cut) not in before["outbox"]
+    assert events["payment.redebited"] == 1
     # 100,000 - 100 (ok) - 200 (re-debited) - 300 - 400 - 500 - 700 (settled APPROVED) - 600
     # (still held); the lost one refunded.
     assert balances[rich] == 100_000 - 100 - 200 - 300 - 400 - 500 - 700 - 600
@@ -271,6 +279,11 @@ async def test_the_exit_code_is_zero_only_when_nothing_is_left_unresolved(
             (cut, "redebited")
         ]
         assert await run() == reconcile_cli.EXIT_OK  # corrected: agrees with the provider
+        charges = (await admin.get("/admin/stats")).json()["charges"]
+        assert await assert_money_invariants(dsn, [user_id], charges) == {
+            "APPROVED": 1,
+            "FAILED": 1,
+        }
 
         gone = await _pay(api, user_id, "gone", 300)
         assert (await admin.delete(f"/admin/charges/{gone}")).is_success
