@@ -14,6 +14,7 @@ import io
 import json
 import tracemalloc
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -77,6 +78,21 @@ def _mocked(mock: Any) -> tuple[Provider, ...]:
 
 def _admin(mock: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=mock), base_url="http://m")
+
+
+@asynccontextmanager
+async def _staged(
+    database_url: str,
+) -> AsyncIterator[tuple[str, httpx.AsyncClient, httpx.AsyncClient, Any]]:
+    """A fresh database, the API paying through an in-process mock provider, a client of
+    the mock's admin endpoints, and the mock itself."""
+    mock = create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
+    async with (
+        private_database(database_url) as dsn,
+        in_process_api(dsn, mock, **FAST_GATEWAY) as (_, api),
+        _admin(mock) as admin,
+    ):
+        yield dsn, api, admin, mock
 
 
 async def _wallet(api: httpx.AsyncClient, amount: int) -> str:
@@ -146,13 +162,8 @@ async def _state(dsn: str) -> dict[str, Any]:
 async def test_every_mismatch_kind_is_reported_fixed_where_safe_and_a_second_fix_changes_nothing(
     database_url: str,
 ) -> None:
-    mock = create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
     since = datetime.now(UTC) - timedelta(minutes=1)
-    async with (
-        private_database(database_url) as dsn,
-        in_process_api(dsn, mock, **FAST_GATEWAY) as (_, api),
-        _admin(mock) as admin,
-    ):
+    async with _staged(database_url) as (dsn, api, admin, mock):
         rich, poor = await _wallet(api, 100_000), await _wallet(api, 500)
         fine = await _pay(api, rich, "ok-1", 100)
         declined = await _pay(api, rich, "mock:declined:bill", 100)
@@ -245,13 +256,8 @@ async def test_every_mismatch_kind_is_reported_fixed_where_safe_and_a_second_fix
 async def test_the_exit_code_is_zero_only_when_nothing_is_left_unresolved(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    mock = create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
     since = datetime.now(UTC) - timedelta(minutes=1)
-    async with (
-        private_database(database_url) as dsn,
-        in_process_api(dsn, mock, **FAST_GATEWAY) as (_, api),
-        _admin(mock) as admin,
-    ):
+    async with _staged(database_url) as (dsn, api, admin, mock):
         for name, value in _settings(dsn).model_dump(include={"database_url"}).items():
             monkeypatch.setenv(f"WALLET_{name.upper()}", str(value))
         user_id = await _wallet(api, 10_000)
@@ -296,13 +302,8 @@ async def test_the_exit_code_is_zero_only_when_nothing_is_left_unresolved(
 
 
 async def test_the_periodic_job_exports_unresolved_mismatches_by_kind(database_url: str) -> None:
-    mock = create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
     port = free_port()
-    async with (
-        private_database(database_url) as dsn,
-        in_process_api(dsn, mock, **FAST_GATEWAY) as (_, api),
-        _admin(mock) as admin,
-    ):
+    async with _staged(database_url) as (dsn, api, admin, mock):
         user_id = await _wallet(api, 10_000)
         await _pay(api, user_id, "ok-1", 100)
         gone = await _pay(api, user_id, "gone", 300)

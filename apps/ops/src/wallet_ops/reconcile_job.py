@@ -9,7 +9,6 @@ completed round's figures, and its end time tells how old they are.
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -17,7 +16,7 @@ import structlog
 from dishka import AsyncContainer
 from wallet_infra.config.settings import Settings
 from wallet_infra.metrics.exposition_server import serve_metrics
-from wallet_infra.runtime import Periodic
+from wallet_infra.runtime import Periodic, stop_on_signals
 
 from wallet_ops.reconcile_metrics import ReconcileMetrics
 from wallet_ops.reconcile_progress import LogProgress, WalkedWindow
@@ -81,11 +80,7 @@ class ReconcileJob:
 
     async def serve(self) -> None:
         """Run until SIGTERM (orchestrators) or SIGINT (Ctrl-C)."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await self.run(stop)
+        await self.run(stop_on_signals())
 
 
 def window_ending(settings: Settings, now: datetime) -> tuple[datetime, datetime]:
