@@ -23,7 +23,12 @@ import pytest
 from dishka import Provider, Scope, provide
 from mock_gateway.state import Outcome
 from wallet_domain.model.reconciliation import MismatchKind
-from wallet_domain.use_cases.correct_refunded_charge import NOT_COVERED
+from wallet_domain.use_cases.correct_refunded_charge import (
+    NOT_COVERED,
+    CorrectionResult,
+    CorrectRefundedCharge,
+    CorrectRefundedChargeRequest,
+)
 from wallet_infra.config.settings import Settings
 from wallet_infra.ids import UuidV7Generator
 from wallet_ops import reconcile_cli
@@ -334,6 +339,45 @@ async def test_the_periodic_job_exports_unresolved_mismatches_by_kind(database_u
     assert {kind: value(samples, gauge, kind=kind) for kind in MismatchKind} == {
         kind: (1.0 if kind is MismatchKind.APPROVED_NOT_CHARGED else 0.0) for kind in MismatchKind
     }  # the cut attempt's charge was re-debited (--fix): not unresolved
+
+
+class BrokenCorrection(Provider):
+    """A re-debit whose every attempt fails, as a database error would make it."""
+
+    scope = Scope.REQUEST
+
+    @provide
+    def correct(self) -> CorrectRefundedCharge:
+        class Failing(CorrectRefundedCharge):
+            def __init__(self) -> None:
+                pass
+
+            async def execute(self, request: CorrectRefundedChargeRequest) -> CorrectionResult:
+                raise RuntimeError("database gone")
+
+        return Failing()
+
+
+async def test_a_correction_that_fails_is_reported_and_the_others_still_run(
+    database_url: str,
+) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    async with _staged(database_url) as (dsn, api, admin, mock):
+        user_id = await _wallet(api, 10_000)
+        cut = await _late_charge(api, admin, user_id, "cut", 200)
+        pending = await _pay(api, user_id, "mock:unknown:charged", 300)
+        await admin.put(f"/admin/charges/{pending}", json={"amount": 300, "currency": "USD"})
+        args = argparse.Namespace(
+            since=since, until=since + timedelta(minutes=2), format="json", fix=True
+        )
+        found = await reconcile_cli.reconcile(
+            args, _settings(dsn), *_mocked(mock), BrokenCorrection(), progress=io.StringIO()
+        )
+
+    assert {str(m.payment_id): (m.resolution, m.fixed) for m in found} == {
+        cut: ("fix failed: RuntimeError", False),
+        pending: ("settled APPROVED", True),
+    }
 
 
 def test_the_cli_refuses_a_window_that_ends_before_it_starts() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+import structlog
 from dishka import AsyncContainer
 from wallet_domain.model.correction import RefundedChargePolicy
 from wallet_domain.model.reconciliation import Mismatch, MismatchKind
@@ -27,6 +28,8 @@ from wallet_domain.use_cases.resolve_pending_payments import (
     ResolvePendingPayments,
     ResolvePendingRequest,
 )
+
+_log = structlog.get_logger("wallet.reconcile")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,10 +71,21 @@ def _noted(mismatch: Mismatch) -> Mismatch:
 
 
 async def _fix(container: AsyncContainer, options: RunOptions, mismatch: Mismatch) -> Mismatch:
-    if mismatch.kind is MismatchKind.CHARGED_NOT_APPROVED:
-        return await _correct_refunded_charge(container, options, mismatch)
-    if mismatch.kind is MismatchKind.STALE_PENDING:
-        return await _settle_stale(container, options, mismatch)
+    """The mismatch with what its correction did; one that fails is reported as such
+    (by the error's type only: a driver's message may quote SQL) and the walk goes on."""
+    try:
+        if mismatch.kind is MismatchKind.CHARGED_NOT_APPROVED:
+            return await _correct_refunded_charge(container, options, mismatch)
+        if mismatch.kind is MismatchKind.STALE_PENDING:
+            return await _settle_stale(container, options, mismatch)
+    except Exception as error:
+        _log.warning(
+            "reconciliation fix failed",
+            payment_id=str(mismatch.payment_id),
+            kind=str(mismatch.kind),
+            error=type(error).__name__,
+        )
+        return replace(mismatch, resolution=f"fix failed: {type(error).__name__}")
     return mismatch  # reported only: no correction is safe without a person
 
 
