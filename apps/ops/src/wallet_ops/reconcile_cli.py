@@ -160,11 +160,12 @@ def periodic_job(settings: Settings, *providers: Provider, fix: bool) -> Reconci
 async def run_cli(argv: Sequence[str] | None = None, *providers: Provider) -> int:
     args = parser().parse_args(argv)
     settings = Settings()
+    # Logs go to stderr, like progress: stdout carries the report alone.
+    configure_logging(log_format=settings.log_format, log_level=settings.log_level)
     if args.every:
         if not settings.reconcile_interval_s:
             print("wallet-reconcile: WALLET_RECONCILE_INTERVAL_S is 0 (off)", file=sys.stderr)
             return EXIT_USAGE
-        configure_logging(log_format=settings.log_format, log_level=settings.log_level)
         await periodic_job(settings, *providers, fix=args.fix).serve()
         return EXIT_OK
     if args.since is None:
