@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -162,6 +163,9 @@ async def run_cli(argv: Sequence[str] | None = None, *providers: Provider) -> in
     settings = Settings()
     # Logs go to stderr, like progress: stdout carries the report alone.
     configure_logging(log_format=settings.log_format, log_level=settings.log_level)
+    # httpx logs every request at INFO: a walk's page and lookup requests would drown the
+    # progress lines and the summary.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     if args.every:
         if not settings.reconcile_interval_s:
             print("wallet-reconcile: WALLET_RECONCILE_INTERVAL_S is 0 (off)", file=sys.stderr)
