@@ -165,7 +165,7 @@ async def run_cli(argv: Sequence[str] | None = None, *providers: Provider) -> in
     configure_logging(log_format=settings.log_format, log_level=settings.log_level)
     # httpx logs every request at INFO: a walk's page and lookup requests would drown the
     # progress lines and the summary.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.every:
         if not settings.reconcile_interval_s:
             print("wallet-reconcile: WALLET_RECONCILE_INTERVAL_S is 0 (off)", file=sys.stderr)
