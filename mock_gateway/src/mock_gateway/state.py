@@ -73,10 +73,10 @@ class GatewayState:
         self._settings = settings
         self.hang_s = settings.hang_s
         self._weights = settings.weights
+        self._late: dict[str, asyncio.TimerHandle] = {}  # charges landing later
         self.outcomes: dict[str, Outcome] = {}
         self.attempts: Counter[str] = Counter()
         self.charges: Counter[str] = Counter()
-        self._late: dict[str, asyncio.TimerHandle] = {}
         self._apply_startup_mode()
 
     def _apply_startup_mode(self) -> None:
