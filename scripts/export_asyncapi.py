@@ -42,6 +42,10 @@ EVENT_DESCRIPTIONS: Final = {
     EventType.PAYMENT_CREATED: "A payment was debited and is PENDING at the gateway.",
     EventType.PAYMENT_COMPLETED: "A payment was APPROVED by the gateway.",
     EventType.PAYMENT_FAILED: "A payment ended DECLINED or FAILED; a refund.created follows.",
+    EventType.PAYMENT_REDEBITED: (
+        "Reconciliation took back the refund of a payment the provider charged after all"
+        " (a REDEBIT row; `redebit_of` names the payment)."
+    ),
     EventType.REFUND_CREATED: "A failed or declined payment was refunded (`REFUND`), or the"
     " provider refunded part or all of an approved one (`PROVIDER_REFUND`); `refund_of` names"
     " the payment.",

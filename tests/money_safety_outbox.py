@@ -11,7 +11,9 @@ as the change they announce, so after a run they match the ledger exactly):
   path settled it: the request itself, a lookup after a timeout, or the recovery worker;
 - a REFUND or PROVIDER_REFUND: one `refund.created`, on its payment's aggregate;
 - a transfer: one `transfer.completed` on the transfer's aggregate, named after its
-  TRANSFER_OUT leg (the TRANSFER_IN leg has no event of its own).
+  TRANSFER_OUT leg (the TRANSFER_IN leg has no event of its own);
+- a REDEBIT (reconciliation took a refund back): one `payment.redebited`, on the aggregate
+  of the payment its correction record names.
 
 A refused request (insufficient funds, a 503, a reused key) changed nothing, so it has
 no event: the counts below would show one.
@@ -36,6 +38,7 @@ EXPECTED: Final[dict[tuple[str, str], tuple[tuple[str, str], ...]]] = {
     ("PROVIDER_REFUND", "COMPLETED"): (("refund.created", "COMPLETED"),),
     ("TRANSFER_OUT", "COMPLETED"): (("transfer.completed", "COMPLETED"),),
     ("TRANSFER_IN", "COMPLETED"): (),
+    ("REDEBIT", "COMPLETED"): (("payment.redebited", "COMPLETED"),),
 }
 
 # One key per event: (event_type, transaction_id, aggregate_id, status, amount, currency).
@@ -43,13 +46,14 @@ EventKey = tuple[str, str, str, str, int, str]
 
 
 def expected_events(ledger: list[Any]) -> Counter[EventKey]:
-    """The events the ledger rows (id, type, status, amount, currency, refund_of) imply."""
+    """The events the ledger rows (id, type, status, amount, currency, refund_of,
+    transfer_id, redebit_of) imply."""
     expected: Counter[EventKey] = Counter()
     for row in ledger:
         kinds = EXPECTED.get((row["type"], row["status"]))
         assert kinds is not None, ("a ledger row no event covers", dict(row))
-        # A refund tells its payment's story, a transfer leg its transfer's.
-        aggregate = row["refund_of"] or row["transfer_id"] or row["id"]
+        # A refund or re-debit tells its payment's story, a transfer leg its transfer's.
+        aggregate = row["refund_of"] or row["redebit_of"] or row["transfer_id"] or row["id"]
         for event_type, status in kinds:
             amount = abs(int(row["amount"]))
             expected[(event_type, row["id"], aggregate, status, amount, row["currency"])] += 1
@@ -79,10 +83,11 @@ async def assert_outbox_matches_ledger(database_url: str, users: list[str]) -> C
     theirs names a movement in the state it says. Returns the events counted by type."""
     ledger = await fetch(
         database_url,
-        "SELECT id::text AS id, type, status, amount, currency,"
-        " coalesce(refund_of, provider_refund_of)::text AS refund_of,"
-        " transfer_id::text AS transfer_id"
-        " FROM transactions WHERE user_id = ANY($1::text[])",
+        "SELECT t.id::text AS id, type, status, t.amount, t.currency,"
+        " coalesce(t.refund_of, t.provider_refund_of)::text AS refund_of,"
+        " transfer_id::text AS transfer_id, c.payment_id::text AS redebit_of"
+        " FROM transactions t LEFT JOIN reconciliation_corrections c ON c.transaction_id = t.id"
+        " WHERE t.user_id = ANY($1::text[])",
         users,
     )
     outbox = await fetch(

@@ -32,7 +32,7 @@ APPS: Final = {
     "audit_consumer": ("wallet-audit-consumer", 9101),
     "mock_gateway": ("mock-gateway", 8100),
 }
-NEEDS_MIGRATED_INFRA: Final = ("api", "relay", "metrics_consumer", "audit_consumer")
+NEEDS_MIGRATED_INFRA: Final = ("api", "relay", "metrics_consumer", "audit_consumer", "reconcile")
 SCALABLE: Final = ("relay", "metrics_consumer", "audit_consumer")
 BIND_ALL: Final = {
     "api": "WALLET_API_HOST",
@@ -136,6 +136,19 @@ def test_apps_log_json_and_reach_services_by_name(services: dict[str, Any]) -> N
         assert "@postgres:5432/" in environment["WALLET_DATABASE_URL"], name
         assert "@rabbitmq:5672/" in environment["WALLET_AMQP_URL"], name
         assert environment["WALLET_GATEWAY_URL"] == "http://mock_gateway:8100", name
+
+
+def test_reconciliation_runs_as_a_periodic_job_with_its_gauges_served(
+    services: dict[str, Any],
+) -> None:
+    reconcile = services["reconcile"]
+    assert reconcile["command"] == ["wallet-reconcile", "--every"]
+    assert "wallet-reconcile" in _entry_points()
+    assert reconcile["image"] == services["api"]["image"]
+    environment = reconcile["environment"]
+    assert environment["WALLET_RECONCILE_METRICS_HOST"] == "0.0.0.0"  # noqa: S104
+    assert (environment["HEALTH_PORT"], environment["HEALTH_PATH"]) == ("9104", "/metrics")
+    assert float(environment["WALLET_RECONCILE_INTERVAL_S"]) > 0  # 0 would turn it off
 
 
 def test_published_ports(services: dict[str, Any]) -> None:

@@ -1,7 +1,8 @@
 """Prometheus from every process: after a scripted run of payments, the API's,
 the relay's and the metrics consumer's `/metrics` expose the named series, with counts
 matching the run (as deltas: the API's registry is process-wide); and every metric the alert
-rules and Grafana dashboards read (deploy/) is one of those processes exports. The audit
+rules and Grafana dashboards read (deploy/) is one of those processes (or the periodic
+reconciliation) exports. The audit
 consumer exports the same consumer series as the metrics consumer (one implementation)."""
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any, Final
 import httpx
 import pytest
 import pytest_asyncio
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+from wallet_ops.reconcile_metrics import ReconcileMetrics
 from wallet_testkit.api import new_key
 
 from .observability_stack import (
@@ -171,6 +174,8 @@ async def test_every_metric_the_alerts_and_dashboards_read_is_exported(stack: St
 
     exported = _exported(await stack.api_metrics()) | _exported(await _relay_metrics(stack))
     exported |= _exported(await stack.consumer_metrics())
+    # The periodic reconciliation's gauges (its own process; the same registry class).
+    exported |= _exported(generate_latest(ReconcileMetrics().registry).decode())
     missing = {
         name: sorted(where) for name, where in metrics_read().items() if name not in exported
     }

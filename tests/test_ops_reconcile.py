@@ -1,29 +1,54 @@
 """`wallet-reconcile` against the real ledger (PostgreSQL) and the mock provider: every
 kind of mismatch staged on purpose (the provider's admin endpoints and modes, the cut
-attempt included) is reported once, agreeing payments are not, a second run reports the
-same, and the exit code says whether anything is unresolved."""
+charge attempt racing the provider included) is reported once; `--fix` re-debits the
+refund the provider's late charge made wrong (or flags it when the balance does not cover
+it) and settles stale PENDING payments with the provider's outcome, leaving the rest
+reported; a second `--fix` changes nothing; the exit code says whether anything is
+unresolved."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
+import json
+import tracemalloc
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import httpx
 import pytest
 from dishka import Provider, Scope, provide
-from mock_gateway.webhook_sender import WebhookSender
+from mock_gateway.state import Outcome
+from wallet_domain.model.reconciliation import MismatchKind
+from wallet_domain.use_cases.correct_refunded_charge import (
+    NOT_COVERED,
+    CorrectionResult,
+    CorrectRefundedCharge,
+    CorrectRefundedChargeRequest,
+)
 from wallet_infra.config.settings import Settings
 from wallet_infra.ids import UuidV7Generator
 from wallet_ops import reconcile_cli
 from wallet_ops.ioc import ProviderRecordsClient
+from wallet_testkit.api import MockGatewayClientProvider, new_user_id
+from wallet_testkit.db import fetch
+from wallet_testkit.metrics import scrape_url, value
+from wallet_testkit.polling import eventually
+from wallet_testkit.processes import free_port
 
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
 
-from .money_safety_kit import PROVIDER_ID, eventually, in_process_api, private_database
+from .money_safety_kit import (
+    PROVIDER_ID,
+    assert_money_invariants,
+    in_process_api,
+    private_database,
+)
+from .money_safety_outbox import assert_outbox_matches_ledger
 
 pytestmark = pytest.mark.integration
 
@@ -51,12 +76,43 @@ class MockRecords(Provider):
             yield ProviderRecordsClient(client)
 
 
-async def _delivered(webhooks: WebhookSender) -> bool:
-    return webhooks.pending == 0 and webhooks.counts["delivered"] == webhooks.counts["emitted"]
+def _mocked(mock: Any) -> tuple[Provider, ...]:
+    """Both ways the tool reaches the provider (its records, and the gateway's lookups)."""
+    return MockRecords(mock), MockGatewayClientProvider(mock)
 
 
-async def _pay(client: httpx.AsyncClient, user_id: str, reference: str, amount: int) -> str:
-    reply = await client.post(
+def _admin(mock: Any) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=mock), base_url="http://m")
+
+
+@asynccontextmanager
+async def _staged(
+    database_url: str,
+) -> AsyncIterator[tuple[str, httpx.AsyncClient, httpx.AsyncClient, Any]]:
+    """A fresh database, the API paying through an in-process mock provider, a client of
+    the mock's admin endpoints, and the mock itself."""
+    mock = create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
+    async with (
+        private_database(database_url) as dsn,
+        in_process_api(dsn, mock, **FAST_GATEWAY) as (_, api),
+        _admin(mock) as admin,
+    ):
+        yield dsn, api, admin, mock
+
+
+async def _wallet(api: httpx.AsyncClient, amount: int) -> str:
+    user_id = new_user_id("rec")
+    assert (await api.post("/wallets", json={"user_id": user_id})).status_code == 201
+    deposit = {"amount": amount, "currency": "USD"}
+    headers = {"Idempotency-Key": f"d-{user_id}"}
+    assert (
+        await api.post(f"/wallets/{user_id}/deposits", json=deposit, headers=headers)
+    ).is_success
+    return user_id
+
+
+async def _pay(api: httpx.AsyncClient, user_id: str, reference: str, amount: int) -> str:
+    reply = await api.post(
         f"/wallets/{user_id}/payments",
         json={
             "provider_id": PROVIDER_ID,
@@ -64,89 +120,331 @@ async def _pay(client: httpx.AsyncClient, user_id: str, reference: str, amount: 
             "amount": amount,
             "currency": "USD",
         },
-        headers={"Idempotency-Key": reference},
+        headers={"Idempotency-Key": f"{user_id}-{reference}"},
     )
     body = reply.json()
     payment_id = body["id"] if reply.status_code == 201 else body["error"]["details"]["payment_id"]
     return str(payment_id)
 
 
-async def test_every_mismatch_kind_is_reported_and_a_rerun_reports_the_same(
-    database_url: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    mock = create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
-    since = datetime.now(UTC) - timedelta(minutes=1)
-    async with (
-        private_database(database_url) as dsn,
-        in_process_api(dsn, mock, **FAST_GATEWAY) as (app, api),
-    ):
-        assert (await api.post("/wallets", json={"user_id": "rec"})).status_code == 201
-        deposit = {"amount": 100_000, "currency": "USD"}
-        await api.post("/wallets/rec/deposits", json=deposit, headers={"Idempotency-Key": "d"})
-        fine = await _pay(api, "rec", "ok-1", 100)
-        declined = await _pay(api, "rec", "mock:declined:bill", 100)
-        cut = await _pay(api, "rec", "mock:timeout:cut", 200)  # FAILED and refunded here
-        gone = await _pay(api, "rec", "gone", 300)
-        other_amount = await _pay(api, "rec", "amount", 400)
-        refunded_there = await _pay(api, "rec", "refund", 500)
-        pending = await _pay(api, "rec", "mock:unknown:held", 600)
-        refunded_both = await _pay(api, "rec", "refunded-both", 800)
-        stranger = str(UuidV7Generator().new_id())
-        # From here on the provider's webhooks reach the wallet (the held payment's late
-        # settlement was queued before, with nowhere to go: it stays PENDING here).
-        webhooks = mock.gateway.send_webhooks_to(
-            "http://api/webhooks/gateway", transport=httpx.ASGITransport(app=app)
-        )
+async def _late_charge(api: httpx.AsyncClient, admin: httpx.AsyncClient, user_id: str,
+                       reference: str, amount: int) -> str:  # fmt: skip
+    """The race: our deadline cuts the attempt, the lookup says "not charged", so the
+    payment ends FAILED and refunded; then the provider's charge lands."""
+    payment_id = await _pay(api, user_id, f"mock:late_charge:{reference}", amount)
 
-        admin = httpx.AsyncClient(transport=httpx.ASGITransport(app=mock), base_url="http://m")
-        async with admin:
-            # The cut attempt: the provider charged after all, once we had refunded.
-            usd = {"currency": "USD"}
-            assert (
-                await admin.put(f"/admin/charges/{cut}", json={"amount": 200, **usd})
-            ).is_success
-            assert (await admin.delete(f"/admin/charges/{gone}")).is_success
-            await admin.put(f"/admin/charges/{other_amount}", json={"amount": 450, **usd})
-            await admin.put(
-                f"/admin/charges/{refunded_there}",
-                json={"amount": 500, "refunded_amount": 50, **usd},
-            )
-            await admin.put(f"/admin/charges/{stranger}", json={"amount": 700, **usd})
-            # Refunded there and, through its webhook, here: nothing to report.
-            refund = await admin.post(
-                f"/admin/charges/{refunded_both}/refunds", json={"amount": 80}
-            )
-            assert refund.status_code == 202
-        await eventually(lambda: _delivered(webhooks), timeout_s=10)
-        await webhooks.close()
+    async def charged() -> bool:
+        return (await admin.get("/admin/stats")).json()["charges"].get(payment_id) == 1
 
-        settings = Settings.model_validate(
-            {"database_url": dsn, "recovery_min_age_s": 0.001, "request_timeout_s": 0.001}
-        )
-        args = argparse.Namespace(
-            since=since, until=datetime.now(UTC) + timedelta(minutes=1), format="json"
-        )
-        runs = []
-        for _ in range(2):
-            found = await reconcile_cli.reconcile(
-                args, settings, MockRecords(mock), progress=io.StringIO()
-            )
-            runs.append({str(m.payment_id): str(m.kind) for m in found})
+    await eventually(charged, timeout_s=10)
+    return payment_id
 
-    assert runs[0] == {
-        cut: "charged_not_approved",
-        gone: "approved_not_charged",
-        other_amount: "amount_differs",
-        refunded_there: "refund_missing",
-        pending: "stale_pending",
-        stranger: "unknown_here",
+
+def _settings(dsn: str, **values: Any) -> Settings:
+    # A recovery window of milliseconds: every PENDING payment of the test is past it.
+    return Settings.model_validate(
+        {
+            "database_url": dsn,
+            "recovery_min_age_s": 0.001,
+            "request_timeout_s": 0.001,
+            "recovery_lookup_timeout_s": 2.0,
+            **values,
+        }
+    )
+
+
+async def _state(dsn: str) -> dict[str, Any]:
+    """Everything a correction would change: balances, the ledger, corrections, events."""
+    queries = {
+        "balances": "SELECT user_id, currency, balance, pending_debit FROM wallet_balances",
+        "ledger": "SELECT id::text, type, status, amount FROM transactions",
+        "corrections": "SELECT payment_id::text, kind, reason FROM reconciliation_corrections",
+        "outbox": "SELECT event_type, aggregate_id::text FROM outbox",
     }
-    assert fine not in runs[0]
-    assert refunded_both not in runs[0]
-    assert declined not in runs[0]
-    assert runs[1] == runs[0]  # it only reads: a rerun finds the same
+    return {name: sorted(map(tuple, await fetch(dsn, sql))) for name, sql in queries.items()}
+
+
+async def test_every_mismatch_kind_is_reported_fixed_where_safe_and_a_second_fix_changes_nothing(
+    database_url: str,
+) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    async with _staged(database_url) as (dsn, api, admin, mock):
+        rich, poor = await _wallet(api, 100_000), await _wallet(api, 500)
+        fine = await _pay(api, rich, "ok-1", 100)
+        declined = await _pay(api, rich, "mock:declined:bill", 100)
+        cut = await _late_charge(api, admin, rich, "cut", 200)
+        uncovered = await _late_charge(api, admin, poor, "cut", 500)
+        await _pay(api, poor, "spent", 400)  # 100 left: less than the 500 to take back
+        gone = await _pay(api, rich, "gone", 300)
+        other_amount = await _pay(api, rich, "amount", 400)
+        refunded_there = await _pay(api, rich, "refund", 500)
+        held = await _pay(api, rich, "mock:unknown:held", 600)
+        charged_late = await _pay(api, rich, "mock:unknown:charged", 700)
+        never_charged = await _pay(api, rich, "mock:unknown:lost", 800)
+        stranger = str(UuidV7Generator().new_id())
+        usd = {"currency": "USD"}
+        assert (await admin.delete(f"/admin/charges/{gone}")).is_success
+        await admin.put(f"/admin/charges/{other_amount}", json={"amount": 450, **usd})
+        await admin.put(
+            f"/admin/charges/{refunded_there}", json={"amount": 500, "refunded_amount": 50, **usd}
+        )
+        await admin.put(f"/admin/charges/{stranger}", json={"amount": 700, **usd})
+        # The provider can now tell: one PENDING payment was charged, one never was.
+        await admin.put(f"/admin/charges/{charged_late}", json={"amount": 700, **usd})
+        assert (await admin.delete(f"/admin/charges/{never_charged}")).is_success
+
+        settings = _settings(dsn)
+        until = datetime.now(UTC) + timedelta(minutes=1)
+
+        async def run(*, fix: bool) -> dict[str, tuple[str, str | None, bool]]:
+            args = argparse.Namespace(since=since, until=until, format="json", fix=fix)
+            found = await reconcile_cli.reconcile(
+                args, settings, *_mocked(mock), progress=io.StringIO()
+            )
+            return {str(m.payment_id): (str(m.kind), m.resolution, m.fixed) for m in found}
+
+        before = await _state(dsn)
+        reported = await run(fix=False)
+        assert await _state(dsn) == before  # without --fix it only reads
+        fixed = await run(fix=True)
+        after_fix = await _state(dsn)
+        again = await run(fix=True)
+        assert await _state(dsn) == after_fix  # the second --fix changes nothing
+        balances = {row[0]: row[2] for row in after_fix["balances"]}
+        events = await assert_outbox_matches_ledger(dsn, [rich, poor])
+
+    stale, not_approved = "stale_pending", "charged_not_approved"
+    assert reported == {
+        cut: (not_approved, None, False),
+        uncovered: (not_approved, None, False),
+        gone: ("approved_not_charged", None, False),
+        other_amount: ("amount_differs", None, False),
+        refunded_there: ("refund_missing", None, False),
+        held: (stale, None, False),
+        charged_late: (stale, None, False),
+        never_charged: (stale, None, False),
+        stranger: ("unknown_here", None, False),
+    }
+    assert fine not in reported
+    assert declined not in reported
+    flagged = f"flagged: {NOT_COVERED}"
+    assert fixed == {
+        **reported,
+        cut: (not_approved, "redebited", True),
+        uncovered: (not_approved, flagged, False),
+        held: (stale, "not settled: the provider cannot tell yet", False),
+        charged_late: (stale, "settled APPROVED", True),
+        never_charged: (stale, "settled FAILED", True),
+    }
+    # Corrected and settled payments agree with the provider now: no longer reported.
+    unresolved = {k: v for k, v in fixed.items() if not v[2]}
+    assert again == unresolved
+
+    # The re-debit: its own ledger row, correction record and event; the flag: stored.
+    ledger = {row[0]: row for row in after_fix["ledger"]}
+    [redebit] = [row for row in after_fix["ledger"] if row[1] == "REDEBIT"]
+    assert redebit[2:] == ("COMPLETED", -200)
+    assert ledger[charged_late][2] == "APPROVED"
+    assert ledger[never_charged][2] == "FAILED"
+    assert [(p, k) for p, k, _ in after_fix["corrections"]] == sorted(
+        [(cut, "REDEBIT"), (uncovered, "FLAG")]
+    )
+    assert ("payment.redebited", cut) in after_fix["outbox"]
+    assert ("payment.redebited", cut) not in before["outbox"]
+    assert events["payment.redebited"] == 1
+    # 100,000 - 100 (ok) - 200 (re-debited) - 300 - 400 - 500 - 700 (settled APPROVED) - 600
+    # (still held); the lost one refunded.
+    assert balances[rich] == 100_000 - 100 - 200 - 300 - 400 - 500 - 700 - 600
+    assert balances[poor] == 100
+
+
+async def test_the_exit_code_is_zero_only_when_nothing_is_left_unresolved(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    async with _staged(database_url) as (dsn, api, admin, mock):
+        for name, value in _settings(dsn).model_dump(include={"database_url"}).items():
+            monkeypatch.setenv(f"WALLET_{name.upper()}", str(value))
+        user_id = await _wallet(api, 10_000)
+        window = [
+            "--since",
+            since.isoformat(),
+            "--until",
+            (since + timedelta(minutes=2)).isoformat(),
+        ]
+
+        async def run(*extra: str) -> int:
+            return await reconcile_cli.run_cli([*window, *extra], *_mocked(mock))
+
+        await _pay(api, user_id, "ok-1", 100)
+        assert await run() == reconcile_cli.EXIT_OK
+        assert capsys.readouterr().out.endswith("no mismatch; 0 fixed, 0 unresolved\n")
+
+        cut = await _late_charge(api, admin, user_id, "cut", 200)
+        assert await run() == reconcile_cli.EXIT_MISMATCHES
+        capsys.readouterr()
+        assert await run("--fix", "--format", "json") == reconcile_cli.EXIT_OK  # all fixed
+        report = json.loads(capsys.readouterr().out)
+        assert report["unresolved"] == {}
+        assert [(m["payment_id"], m["resolution"]) for m in report["mismatches"]] == [
+            (cut, "redebited")
+        ]
+        assert await run() == reconcile_cli.EXIT_OK  # corrected: agrees with the provider
+        charges = (await admin.get("/admin/stats")).json()["charges"]
+        assert await assert_money_invariants(dsn, [user_id], charges) == {
+            "APPROVED": 1,
+            "FAILED": 1,
+        }
+
+        gone = await _pay(api, user_id, "gone", 300)
+        assert (await admin.delete(f"/admin/charges/{gone}")).is_success
+        assert await run("--fix") == reconcile_cli.EXIT_MISMATCHES  # nothing safe to do
+        assert "1 approved_not_charged; 0 fixed, 1 unresolved" in capsys.readouterr().out
+
+        monkeypatch.setenv("WALLET_DATABASE_URL", "postgresql://wallet:wallet@127.0.0.1:1/none")
+        assert await run() == reconcile_cli.EXIT_FAILED
+        assert "reconciliation failed" in capsys.readouterr().err
+
+
+async def test_the_periodic_job_exports_unresolved_mismatches_by_kind(database_url: str) -> None:
+    port = free_port()
+    async with _staged(database_url) as (dsn, api, admin, mock):
+        user_id = await _wallet(api, 10_000)
+        await _pay(api, user_id, "ok-1", 100)
+        gone = await _pay(api, user_id, "gone", 300)
+        assert (await admin.delete(f"/admin/charges/{gone}")).is_success
+        await _late_charge(api, admin, user_id, "cut", 200)
+        settings = _settings(
+            dsn,
+            reconcile_interval_s=3600,  # the round at start-up only
+            reconcile_window_h=1,
+            reconcile_metrics_port=port,
+        )
+        job = reconcile_cli.periodic_job(settings, *_mocked(mock), fix=True)
+        stop = asyncio.Event()
+        running = asyncio.create_task(job.run(stop))
+        try:
+
+            async def reconciled() -> bool:
+                samples = await scrape_url(f"http://127.0.0.1:{port}")
+                return value(samples, "wallet_reconciliation_last_success_timestamp_seconds") > 0
+
+            await eventually(reconciled, timeout_s=30)
+            samples = await scrape_url(f"http://127.0.0.1:{port}")
+        finally:
+            stop.set()
+            await running
+
+    gauge = "wallet_reconciliation_mismatches"
+    assert {kind: value(samples, gauge, kind=kind) for kind in MismatchKind} == {
+        kind: (1.0 if kind is MismatchKind.APPROVED_NOT_CHARGED else 0.0) for kind in MismatchKind
+    }  # the cut attempt's charge was re-debited (--fix): not unresolved
+
+
+class BrokenCorrection(Provider):
+    """A re-debit whose every attempt fails, as a database error would make it."""
+
+    scope = Scope.REQUEST
+
+    @provide
+    def correct(self) -> CorrectRefundedCharge:
+        class Failing(CorrectRefundedCharge):
+            def __init__(self) -> None:
+                pass
+
+            async def execute(self, request: CorrectRefundedChargeRequest) -> CorrectionResult:
+                raise RuntimeError("database gone")
+
+        return Failing()
+
+
+async def test_a_correction_that_fails_is_reported_and_the_others_still_run(
+    database_url: str,
+) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    async with _staged(database_url) as (dsn, api, admin, mock):
+        user_id = await _wallet(api, 10_000)
+        cut = await _late_charge(api, admin, user_id, "cut", 200)
+        pending = await _pay(api, user_id, "mock:unknown:charged", 300)
+        await admin.put(f"/admin/charges/{pending}", json={"amount": 300, "currency": "USD"})
+        args = argparse.Namespace(
+            since=since, until=since + timedelta(minutes=2), format="json", fix=True
+        )
+        found = await reconcile_cli.reconcile(
+            args, _settings(dsn), *_mocked(mock), BrokenCorrection(), progress=io.StringIO()
+        )
+
+    assert {str(m.payment_id): (m.resolution, m.fixed) for m in found} == {
+        cut: ("fix failed: RuntimeError", False),
+        pending: ("settled APPROVED", True),
+    }
 
 
 def test_the_cli_refuses_a_window_that_ends_before_it_starts() -> None:
     code = reconcile_cli.main(["--since", "2026-12-06T10:00:00", "--until", "2026-12-06T09:00:00"])
     assert code == reconcile_cli.EXIT_USAGE
+
+
+def test_the_cli_needs_a_start_unless_it_runs_as_a_periodic_job() -> None:
+    assert reconcile_cli.main([]) == reconcile_cli.EXIT_USAGE
+
+
+async def _bulk_payments(dsn: str, user_id: str, first_ms: int, count: int) -> list[str]:
+    """`count` APPROVED payments written straight into the ledger, one millisecond apart
+    (their UUIDv7 ids carry that time), 100 USD each; their ids in order."""
+    await fetch(dsn, "INSERT INTO wallets (user_id) VALUES ($1)", user_id)
+    rows = await fetch(
+        dsn,
+        """
+        INSERT INTO transactions (id, user_id, type, status, amount, currency, provider_id,
+                                  external_reference, created_at, updated_at)
+        SELECT (lpad(to_hex($2::bigint + n), 12, '0') || '7000' || '8000'
+                || lpad(to_hex(n), 12, '0'))::uuid,
+               $1, 'PAYMENT', 'APPROVED', -100, 'USD', $3::uuid, 'bulk-' || n, now(), now()
+        FROM generate_series(0, $4 - 1) AS n
+        RETURNING id::text
+        """,
+        user_id,
+        first_ms,
+        PROVIDER_ID,
+        count,
+    )
+    return sorted(row["id"] for row in rows)
+
+
+async def test_a_window_of_10_000_payments_reconciles_in_bounded_memory(database_url: str) -> None:
+    """Both sides are streamed (the ledger in batches, the provider page by page): the
+    walk's peak memory over 10,000 payments is about that over 1,000."""
+    size, every = 10_000, 1_000
+    mock = create_mock_gateway(MockGatewaySettings())
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    async with private_database(database_url) as dsn:
+        ids = await _bulk_payments(dsn, new_user_id("bulk"), int(start.timestamp() * 1000), size)
+        for n, payment_id in enumerate(ids):  # every 1,000th charged another amount
+            charge = Outcome.approved(amount=100 if n % every else 101, currency="USD")
+            charge.charged_at = start + timedelta(milliseconds=n)  # as the payment was made
+            mock.gateway.put_charge(payment_id, charge)
+        settings = _settings(dsn)
+
+        async def peak_over(count: int) -> tuple[int, int]:
+            """Mismatches found and traced peak bytes over the first `count` payments."""
+            until = start + timedelta(milliseconds=count)
+            args = argparse.Namespace(since=start, until=until, format="json", fix=False)
+            tracemalloc.start()
+            try:
+                found = await reconcile_cli.reconcile(
+                    args, settings, *_mocked(mock), progress=io.StringIO()
+                )
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+            return len([m for m in found if m.kind is MismatchKind.AMOUNT_DIFFERS]), peak
+
+        await peak_over(every)  # warm-up: statements compiled, pools and clients made
+        found_small, small = await peak_over(every)
+        found_all, peak = await peak_over(size)
+
+    print(f"\nreconciling {size} payments: peak {peak / 1024:.0f} KiB traced "
+          f"({every}: {small / 1024:.0f} KiB)")  # fmt: skip
+    assert (found_small, found_all) == (1, size // every)
+    assert peak < 1.5 * small + 256 * 1024, (peak, small)

@@ -161,3 +161,34 @@ async def test_unknown_holds_the_charge_until_released(
         assert lookup.json()["status"] == "approved"
         assert (await post(client, body("p1"))).json()["status"] == "approved"
         assert await stats(client) == {"attempts": {"p1": 3}, "charges": {"p1": 1}}
+
+
+async def test_late_charge_charges_nothing_until_the_hang_ends_even_if_the_caller_gave_up(
+    make_client: MakeClient, body: Body, post: Post
+) -> None:
+    """The race of a charge attempt cut by the caller's deadline: a lookup meanwhile says
+    "not charged", and the charge lands anyway once the provider is done."""
+    async with make_client(hang_s=1.0) as client:
+        await _race(client, body, post)
+
+
+async def _race(client: httpx.AsyncClient, body: Body, post: Post) -> None:
+    attempt = asyncio.create_task(post(client, body("p1", "mock:late_charge:cut")))
+    await eventually(lambda: _attempted(client, "p1"), timeout_s=5)
+    assert (await client.get("/payments/p1")).status_code == 404  # not charged yet
+    attempt.cancel()  # the caller gives up
+
+    async def charged() -> bool:
+        return (await stats(client))["charges"] == {"p1": 1}
+
+    await eventually(charged, timeout_s=5)
+    assert (await client.get("/payments/p1")).json()["status"] == "approved"
+    listed = await client.get(
+        "/payments", params={"since": "2000-01-01T00:00:00Z", "until": "2100-01-01T00:00:00Z"}
+    )
+    [item] = listed.json()["items"]
+    assert (item["payment_id"], item["amount"], item["currency"]) == ("p1", 1250, "USD")
+
+
+async def _attempted(client: httpx.AsyncClient, payment_id: str) -> bool:
+    return payment_id in (await stats(client))["attempts"]

@@ -67,5 +67,7 @@ async def charge(state: GatewayState, body: ChargeIn, mode: Mode) -> Reply:
         held = Outcome.approved(held=True, amount=amount, currency=currency)
         if state.record(payment_id, held) is held:
             send_late_settlement(state, payment_id, held)
-    # TIMEOUT, CHARGED_TIMEOUT and UNKNOWN all leave the caller hanging.
+    elif mode is Mode.LATE_CHARGE:
+        state.charge_later(payment_id, amount=amount, currency=currency)
+    # TIMEOUT, CHARGED_TIMEOUT, UNKNOWN and LATE_CHARGE all leave the caller hanging.
     return await hang(state)

@@ -15,6 +15,9 @@ class Mode(StrEnum):
     LATENCY = "latency"  # slow but happy
     RANDOM = "random"  # weighted, seeded mix of RANDOM_CHOICES
     UNKNOWN = "unknown"  # charges but holds the outcome: lookups answer 503 until released
+    # hangs, charging nothing yet; the charge lands a hang after the 504, whatever became
+    # of the request (the race of a charge attempt the caller cut by its deadline)
+    LATE_CHARGE = "late_charge"
 
 
 RANDOM_CHOICES: Final = (

@@ -7,6 +7,8 @@ requests for one payment can never both record a charge.
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 import random
 import uuid
 from collections import Counter
@@ -98,6 +100,7 @@ class GatewayState:
         self._settings = settings
         self.hang_s = settings.hang_s
         self._weights = settings.weights
+        self._late: dict[str, asyncio.TimerHandle] = {}  # charges landing later
         self.outcomes: dict[str, Outcome] = {}
         self.attempts: Counter[str] = Counter()
         self.charges: Counter[str] = Counter()
@@ -137,6 +140,19 @@ class GatewayState:
             self.charges[payment_id] += 1
         return existing
 
+    def charge_later(self, payment_id: str, *, amount: int, currency: str) -> None:
+        """Record an approved charge once the hang is over and as long again has passed
+        (after the caller got its 504 and asked what became of the payment), on the loop
+        rather than in the request, so a caller that gives up does not stop it."""
+        if payment_id in self._late:
+            return
+
+        def land() -> None:
+            self._late.pop(payment_id, None)
+            self.record(payment_id, Outcome.approved(amount=amount, currency=currency))
+
+        self._late[payment_id] = asyncio.get_running_loop().call_later(2 * self.hang_s, land)
+
     def lookup(self, payment_id: str) -> Outcome | None:
         return self.outcomes.get(payment_id)
 
@@ -145,14 +161,19 @@ class GatewayState:
     ) -> list[tuple[str, Outcome]]:
         """Charges made in [since, until), ordered by payment id (the wallet's ids are
         time-ordered), the first `limit` after the id `after`."""
-        found = sorted(
-            (payment_id, outcome)
-            for payment_id, outcome in self.outcomes.items()
-            if outcome.charged_at is not None
-            and since <= outcome.charged_at < until
-            and (after is None or payment_id > after)
+        # nsmallest keeps `limit` items, not every charge in the window: a page costs the
+        # mock one page of memory, like it costs the reconciliation that reads it.
+        return heapq.nsmallest(
+            limit,
+            (
+                (payment_id, outcome)
+                for payment_id, outcome in self.outcomes.items()
+                if outcome.charged_at is not None
+                and since <= outcome.charged_at < until
+                and (after is None or payment_id > after)
+            ),
+            key=lambda item: item[0],
         )
-        return found[:limit]
 
     def put_charge(self, payment_id: str, outcome: Outcome) -> None:
         """Admin: record (or overwrite) a charge, as a provider's late or odd charge."""
@@ -182,6 +203,9 @@ class GatewayState:
 
     def reset(self) -> None:
         """Forget every payment and return to the start-up mode, as if freshly started."""
+        for handle in self._late.values():
+            handle.cancel()
+        self._late.clear()
         self.outcomes.clear()
         self.attempts.clear()
         self.charges.clear()

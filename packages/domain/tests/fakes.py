@@ -28,6 +28,7 @@ from wallet_domain.errors import (
     WalletAlreadyExists,
 )
 from wallet_domain.model.dispute import Dispute, DisputeStatus
+from wallet_domain.model.correction import Correction, CorrectionKind
 from wallet_domain.model.events import DomainEvent, EventType, event_for
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
@@ -44,6 +45,7 @@ from wallet_domain.model.transaction import (
 from wallet_domain.model.transfer import Transfer, TransferLegs
 from wallet_domain.model.wallet import Balance, Wallet
 from wallet_domain.money import DEFAULT_CURRENCIES, MAX_AMOUNT, Money
+from wallet_domain.ports.charge_corrections import ChargeCorrections
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
@@ -70,6 +72,7 @@ from wallet_domain.ports.wallets import Wallets
 from wallet_domain.settlement import PaymentSettlement
 from wallet_domain.use_cases.apply_dispute_update import ApplyDisputeUpdate
 from wallet_domain.use_cases.change_dispute import ChangeDispute
+from wallet_domain.use_cases.correct_refunded_charge import CorrectRefundedCharge
 from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
 from wallet_domain.use_cases.deposit import Deposit
@@ -111,6 +114,7 @@ class Tables:
     disputes: dict[UUID, Dispute] = field(default_factory=dict)
     # provider_event_id -> (type, subject_id, outcome), as `provider_events` stores them
     provider_events: dict[str, tuple[str, UUID | None, str]] = field(default_factory=dict)
+    corrections: dict[tuple[UUID, CorrectionKind], Correction] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         # Every value is immutable (frozen dataclasses, ints), so shallow copies suffice.
@@ -124,6 +128,7 @@ class Tables:
             transfers=dict(self.transfers),
             disputes=dict(self.disputes),
             provider_events=dict(self.provider_events),
+            corrections=dict(self.corrections),
         )
 
 
@@ -159,6 +164,7 @@ class InMemoryDatabase:
         _merge(done.transfers, base.transfers, staged.transfers)
         _merge(done.disputes, base.disputes, staged.disputes)
         _merge(done.provider_events, base.provider_events, staged.provider_events)
+        _merge(done.corrections, base.corrections, staged.corrections)
         for key, value in staged.balances.items():
             # Apply the delta, as row locks would serialize concurrent changes.
             delta = value - base.balances.get(key, 0)
@@ -352,6 +358,14 @@ class FakeWalletBalances(WalletBalances):
         self.credits.append((user_id, money))
         return new
 
+    async def debit_if_covered(self, user_id: str, money: Money) -> bool:
+        tables = self._tx.tables
+        current = tables.balances.get((user_id, money.currency))
+        if current is None or current < money.amount:
+            return False
+        tables.balances[(user_id, money.currency)] = current - money.amount
+        return True
+
     async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:
         tables = self._tx.tables
         return [
@@ -435,7 +449,7 @@ class FakeLedger(Ledger):
         return entry if entry is not None and entry.user_id == user_id else None
 
     async def claim_stale_pending(
-        self, created_before: datetime, *, skip: Sequence[UUID] = ()
+        self, created_before: datetime, *, skip: Sequence[UUID] = (), only: UUID | None = None
     ) -> LedgerEntry | None:
         locks = self._tx.db.locks
         candidates = sorted(
@@ -446,6 +460,7 @@ class FakeLedger(Ledger):
                 and e.status is TransactionStatus.PENDING
                 and e.created_at < created_before
                 and e.id not in skip
+                and (only is None or e.id == only)
                 and locks.get(e.id, self._tx) is self._tx
             ),
             key=lambda e: (e.created_at, e.id),
@@ -527,6 +542,29 @@ class FakeOutbox(OutboxWriter):
 
     async def add(self, event: DomainEvent) -> None:
         self._tx.tables.outbox.append(event)
+
+
+class FakeChargeCorrections(ChargeCorrections):
+    """At most one correction of each kind per payment, like the table's key; the REDEBIT
+    row must be in the ledger (foreign key)."""
+
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+
+    async def kinds(self, payment_id: UUID) -> frozenset[CorrectionKind]:
+        return frozenset(k for (p, k) in self._tx.tables.corrections if p == payment_id)
+
+    async def record(self, correction: Correction) -> bool:
+        tables = self._tx.tables
+        key = (correction.payment_id, correction.kind)
+        if key in tables.corrections:
+            return False
+        if correction.transaction_id is not None and correction.transaction_id not in (
+            tables.ledger
+        ):
+            raise IntegrityViolation("correction of no ledger row (foreign key)")
+        tables.corrections[key] = correction
+        return True
 
 
 class FakePaymentBook(PaymentBook):
@@ -1095,6 +1133,7 @@ class Scope:
         self.pending = FakePendingDeposits(self.tx)
         self.transfers = FakeTransferBook(self.tx)
         self.disputes = FakeDisputeBook(self.tx)
+        self.corrections = FakeChargeCorrections(self.tx)
 
 
 class World:
@@ -1206,6 +1245,18 @@ class World:
             tx=scope.tx,
             clock=self.clock,
             backoff=self.settle_backoff,
+        )
+
+    def correct_refunded_charge(self, scope: Scope | None = None) -> CorrectRefundedCharge:
+        scope = scope or self.scope()
+        return CorrectRefundedCharge(
+            ledger=scope.ledger,
+            balances=scope.balances,
+            corrections=scope.corrections,
+            outbox=scope.outbox,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
         )
 
     def get_balance(self, scope: Scope | None = None) -> GetBalance:

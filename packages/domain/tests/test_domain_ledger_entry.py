@@ -184,6 +184,7 @@ def test_event_types_are_the_routing_keys() -> None:
         "payment.created",
         "payment.completed",
         "payment.failed",
+        "payment.redebited",
         "refund.created",
         "deposit.completed",
         "deposit.pending",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tracemalloc
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -18,6 +19,7 @@ from wallet_domain.model.reconciliation import (
 from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.ports.ledger_payments import LedgerPayments
 from wallet_domain.ports.provider_charges import ProviderCharges
+from wallet_domain.ports.reconcile_progress import ReconcileProgress
 from wallet_domain.use_cases.reconcile_payments import ReconcilePayments, ReconcileRequest
 
 from .fakes import FixedClock
@@ -34,10 +36,12 @@ def _id(n: int) -> UUID:
 
 
 def ours(n: int, status: TransactionStatus, *, amount: int = 100, age_min: int = 30,
-         refunded: int = 0, currency: str = "USD") -> LedgerPayment:  # fmt: skip
+         refunded: int = 0, currency: str = "USD", redebited: int = 0,
+         flagged: str | None = None) -> LedgerPayment:  # fmt: skip
     return LedgerPayment(
         id=_id(n), user_id="u", status=status, amount=amount, currency=currency,
         created_at=NOW - timedelta(minutes=age_min), refunded_amount=refunded,
+        redebited_amount=redebited, flag_reason=flagged,
     )  # fmt: skip
 
 
@@ -76,9 +80,11 @@ class Provider(ProviderCharges):
         return payment_id in self._elsewhere
 
 
-async def _run(ledger: LedgerPayments, provider: ProviderCharges) -> list[Mismatch]:
+async def _run(
+    ledger: LedgerPayments, provider: ProviderCharges, request: ReconcileRequest = WINDOW
+) -> list[Mismatch]:
     use_case = ReconcilePayments(ledger=ledger, provider=provider, clock=FixedClock(NOW))
-    return [m async for m in use_case.execute(WINDOW)]
+    return [m async for m in use_case.execute(request)]
 
 
 def _kinds(found: list[Mismatch]) -> dict[int, MismatchKind]:
@@ -119,6 +125,41 @@ async def test_every_kind_of_mismatch_is_found() -> None:
         6: MismatchKind.UNKNOWN_HERE,
         7: MismatchKind.CHARGED_NOT_APPROVED,
     }
+
+
+async def test_a_refund_taken_back_or_refunded_there_too_is_no_longer_a_mismatch() -> None:
+    ledger = Ledger(
+        [
+            ours(1, S.FAILED, refunded=100, redebited=100),  # corrected by a REDEBIT
+            ours(2, S.FAILED, refunded=100),  # the provider refunded its charge too
+            ours(3, S.FAILED, refunded=100, flagged="the balance does not cover it"),
+        ]
+    )
+    provider = Provider([theirs(1), theirs(2, refunded=100), theirs(3)])
+
+    found = await _run(ledger, provider)
+
+    assert _kinds(found) == {3: MismatchKind.CHARGED_NOT_APPROVED}  # flagged: still open
+    assert found[0].here is not None
+    assert found[0].here.flag_reason == "the balance does not cover it"
+
+
+class Walked(ReconcileProgress):
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+
+    def walked(self, payment_id: UUID) -> None:
+        self.ids.append(payment_id.int)
+
+
+async def test_progress_hears_of_every_payment_walked_in_id_order() -> None:
+    progress = Walked()
+    ledger = Ledger([ours(1, S.APPROVED), ours(3, S.APPROVED)])
+    provider = Provider([theirs(1), theirs(2), theirs(3)])
+
+    await _run(ledger, provider, replace(WINDOW, progress=progress))
+
+    assert progress.ids == [1, 2, 3]
 
 
 async def test_a_currency_that_differs_is_a_mismatch() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
 
@@ -330,3 +331,18 @@ async def test_a_payment_settled_meanwhile_is_not_settled_twice(alice: World) ->
     assert record.response == winner[0], "the key keeps the winner's reply, not the loser's"
     assert record.response.status_code == 201
     assert_money_invariants(alice.db)
+
+
+async def test_a_round_for_one_payment_settles_that_one_only(alice: World) -> None:
+    """Reconciliation settles the stale payment it found, not whichever is oldest."""
+    older = await _stranded_payment(alice, "k1")
+    alice.clock.advance(timedelta(seconds=1))
+    younger = await _stranded_payment(alice, "k2")
+    alice.clock.advance(timedelta(minutes=6))
+    alice.gateway.script(lookups=[LookupStatus.APPROVED])
+
+    report = await alice.resolver().execute(replace(STALE, payment_id=younger.id))
+
+    assert report == ResolveReport(resolved=1, still_pending=0)
+    assert alice.db.committed.ledger[younger.id].status is TransactionStatus.APPROVED
+    assert alice.db.committed.ledger[older.id].status is TransactionStatus.PENDING

@@ -268,6 +268,24 @@ async def test_stale_pending_payments_are_claimed_oldest_first(
     assert fresh.is_pending
 
 
+async def test_a_claim_for_one_payment_takes_that_one_if_it_is_stale(
+    session: AsyncSession, user_id: str
+) -> None:
+    base = ANCIENT + timedelta(minutes=secrets.randbelow(500_000))
+    await open_wallet(session, user_id)
+    await deposit(session, user_id, Money(10, "USD"))
+    older = await stale_payment(session, user_id, base)
+    old = await stale_payment(session, user_id, base + timedelta(hours=1))
+    fresh = await stale_payment(session, user_id, base + timedelta(hours=3))
+    ledger = SqlaLedger(session=session)
+    cutoff = base + timedelta(hours=2)
+
+    assert await ledger.claim_stale_pending(cutoff, only=old.id) == old  # not the oldest
+    assert await ledger.claim_stale_pending(cutoff, only=fresh.id) is None  # not stale
+    assert await ledger.claim_stale_pending(cutoff, skip=[old.id], only=old.id) is None
+    assert older.is_pending
+
+
 async def test_a_claimed_payment_is_skipped_by_other_workers_until_released(
     session_factory: async_sessionmaker[AsyncSession], user_id: str
 ) -> None:

@@ -4,13 +4,13 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 
 import structlog
 from dishka import AsyncContainer
 from faststream.rabbit import RabbitBroker
 from wallet_infra.config.settings import Settings
 from wallet_infra.metrics.exposition_server import serve_metrics
+from wallet_infra.runtime import stop_on_signals
 
 from wallet_relay.config import RelayConfig
 from wallet_relay.metrics import RelayMetrics
@@ -29,11 +29,7 @@ class RelayApp:
 
     async def serve(self) -> None:
         """Relay until SIGTERM (orchestrators) or SIGINT (Ctrl-C) asks for a graceful stop."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(signum, stop.set)
-        await self.run(stop)
+        await self.run(stop_on_signals())
 
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until `stop` is set; the container is closed on the way out."""

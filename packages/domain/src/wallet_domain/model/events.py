@@ -19,6 +19,7 @@ class EventType(StrEnum):
     PAYMENT_CREATED = "payment.created"
     PAYMENT_COMPLETED = "payment.completed"
     PAYMENT_FAILED = "payment.failed"
+    PAYMENT_REDEBITED = "payment.redebited"  # reconciliation took a refund back
     REFUND_CREATED = "refund.created"
     DEPOSIT_COMPLETED = "deposit.completed"
     DEPOSIT_PENDING = "deposit.pending"

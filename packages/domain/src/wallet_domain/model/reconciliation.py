@@ -44,6 +44,8 @@ class LedgerPayment:
     currency: str
     created_at: datetime
     refunded_amount: int = 0
+    redebited_amount: int = 0  # taken back by a reconciliation REDEBIT
+    flag_reason: str | None = None  # set once reconciliation flagged it for review
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,5 +54,6 @@ class Mismatch:
     payment_id: UUID
     here: LedgerPayment | None
     there: ProviderCharge | None
-    fixed: bool = False
+    fixed: bool = False  # a correction settled it: no longer unresolved
+    resolution: str | None = None  # what a correction did (or why it could not)
     details: dict[str, Any] = field(default_factory=dict)

@@ -28,6 +28,7 @@ class TransactionType(StrEnum):
     # refund, all of it or a part); unlike REFUND, a payment may have several.
     PROVIDER_REFUND = "PROVIDER_REFUND"
     CHARGEBACK = "CHARGEBACK"  # a won dispute gives the payment's amount back
+    REDEBIT = "REDEBIT"  # takes back a refund given by mistake (reconciliation)
 
 
 class TransactionStatus(StrEnum):
@@ -42,10 +43,17 @@ class TransactionStatus(StrEnum):
 PAYMENT_FINAL_STATUSES: Final = frozenset(
     {TransactionStatus.APPROVED, TransactionStatus.DECLINED, TransactionStatus.FAILED}
 )
+# A payment settled in one of these was refunded in the same write.
+REFUNDED_STATUSES: Final = frozenset({TransactionStatus.DECLINED, TransactionStatus.FAILED})
 DEPOSIT_FINAL_STATUSES: Final = frozenset({TransactionStatus.COMPLETED, TransactionStatus.REVERTED})
 # Types whose amount leaves the balance (stored negative).
 DEBIT_TYPES: Final = frozenset(
-    {TransactionType.PAYMENT, TransactionType.HOLD, TransactionType.TRANSFER_OUT}
+    {
+        TransactionType.PAYMENT,
+        TransactionType.HOLD,
+        TransactionType.TRANSFER_OUT,
+        TransactionType.REDEBIT,
+    }
 )
 
 
@@ -187,6 +195,24 @@ def new_provider_refund(
         provider_id=payment.provider_id,
         external_reference=payment.external_reference,
         refund_of=payment.id,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def new_redebit(*, id: UUID, payment: LedgerEntry, at: datetime) -> LedgerEntry:
+    """Takes back the refund of a payment the provider charged after all: the payment's
+    amount leaves the balance again, under its provider and external reference."""
+    if payment.type is not TransactionType.PAYMENT or payment.status not in REFUNDED_STATUSES:
+        raise IllegalTransition(f"{payment.type} {payment.status} was not refunded")
+    return LedgerEntry(
+        id=id,
+        user_id=payment.user_id,
+        type=TransactionType.REDEBIT,
+        status=TransactionStatus.COMPLETED,
+        money=payment.money,
+        provider_id=payment.provider_id,
+        external_reference=payment.external_reference,
         created_at=at,
         updated_at=at,
     )

@@ -17,10 +17,11 @@ class Ledger(Protocol):
     async def get(self, user_id: str, transaction_id: UUID) -> LedgerEntry | None: ...
 
     async def claim_stale_pending(
-        self, created_before: datetime, *, skip: Sequence[UUID] = ()
+        self, created_before: datetime, *, skip: Sequence[UUID] = (), only: UUID | None = None
     ) -> LedgerEntry | None:
-        """Lock one PENDING payment created before `created_before` (not in `skip`) until
-        the transaction ends, skipping rows other workers hold; None if there is none."""
+        """Lock one PENDING payment created before `created_before` (not in `skip`; the
+        payment `only` if given) until the transaction ends, skipping rows other workers
+        hold; None if there is none."""
         ...
 
     async def page(

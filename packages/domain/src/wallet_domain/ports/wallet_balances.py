@@ -15,6 +15,11 @@ class WalletBalances(Protocol):
         MAX_AMOUNT: money held for a payment must always fit when it comes back."""
         ...
 
+    async def debit_if_covered(self, user_id: str, money: Money) -> bool:
+        """Take `money` out of the balance if it covers it (the row stays locked until
+        commit); False, with nothing changed, if it does not or there is no such balance."""
+        ...
+
     async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:
         """Available and pending (sum of PENDING payments) per currency held."""
         ...

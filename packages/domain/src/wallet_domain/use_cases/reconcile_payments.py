@@ -17,6 +17,7 @@ from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.ledger_payments import LedgerPayments
 from wallet_domain.ports.provider_charges import ProviderCharges
+from wallet_domain.ports.reconcile_progress import ReconcileProgress
 
 T = TypeVar("T")
 
@@ -26,6 +27,7 @@ class ReconcileRequest:
     since: datetime
     until: datetime
     recovery_window: timedelta  # a PENDING payment older than this should have settled
+    progress: ReconcileProgress | None = None
 
 
 class ReconcilePayments:
@@ -35,7 +37,9 @@ class ReconcilePayments:
     grow with the window. A payment on one side only is looked up on the other by id
     before it is reported (it may fall just outside the window there: created before
     `since` but charged after it). A charge that FAILED or DECLINED here was refunded to
-    the wallet: the provider has money the wallet got back (`charged_not_approved`).
+    the wallet: the provider has money the wallet got back (`charged_not_approved`),
+    unless the provider refunded it too or a reconciliation REDEBIT took the refund back
+    (a payment only flagged for review is still reported).
     APPROVED here needs exactly one charge there, of the same amount and currency, and
     the same refunded amount. PENDING is only reported once older than the recovery
     window (the recovery worker settles the younger ones). This use case only reads;
@@ -55,14 +59,19 @@ class ReconcilePayments:
         while here is not None or there is not None:
             if there is None or (here is not None and here.id < there.payment_id):
                 assert here is not None
+                walked = here.id
                 found = await self._only_here(here, stale_before)
                 here = await _next(ours)
             elif here is None or there.payment_id < here.id:
+                walked = there.payment_id
                 found = await self._only_there(there, stale_before)
                 there = await _next(theirs)
             else:
+                walked = here.id
                 found = _compare(here, there, stale_before)
                 here, there = await _next(ours), await _next(theirs)
+            if request.progress is not None:
+                request.progress.walked(walked)
             if found is not None:
                 yield found
 
@@ -90,6 +99,9 @@ def _compare(here: LedgerPayment, there: ProviderCharge, stale_before: datetime)
     if here.status is TransactionStatus.PENDING:
         return _stale(here, there, stale_before)
     if here.status is not TransactionStatus.APPROVED:
+        kept = there.amount - there.refunded_amount  # what the provider still holds
+        if kept <= 0 or here.redebited_amount >= kept:
+            return None  # refunded there too, or the refund here was taken back
         return Mismatch(
             kind=MismatchKind.CHARGED_NOT_APPROVED, payment_id=here.id, here=here, there=there
         )

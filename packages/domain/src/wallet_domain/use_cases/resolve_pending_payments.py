@@ -22,6 +22,7 @@ class ResolvePendingRequest:
     older_than: timedelta
     batch: int
     lookup_timeout_s: float
+    payment_id: UUID | None = None  # only this one (reconciliation's fix), if stale
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,18 +45,18 @@ class ResolveReport:
 class ResolvePendingPayments:
     """Ask the gateway what became of each stale PENDING payment and settle it.
 
-    Rules: only payments older than `older_than` are touched, so in-flight requests
-    settle their own; each payment is claimed with a row lock that other workers skip,
-    so any number of workers resolve each payment once; an outcome the gateway still
-    cannot tell is left PENDING (funds stay held) for the next round, never refunded
+    Rules: only payments older than `older_than` are touched (only `payment_id` if set), so
+    in-flight requests settle their own; each payment is claimed with a row lock that other
+    workers skip, so any number of workers resolve each payment once; an outcome the gateway
+    still cannot tell is left PENDING (funds stay held) for the next round, never refunded
     blindly; the request's idempotency record, if still in progress, gets the final reply.
-    Lookups go through the gateway's admission like payments do: while its circuit is
-    open (or its bulkhead full) the round stops at once and the rest stays PENDING for the
-    next round, rather than waiting out a dead gateway payment by payment. A payment whose
-    lookup or settlement fails unexpectedly is rolled back alone and set aside by
-    `backoff` (a growing delay), and the round goes on with the others: one payment that
-    cannot be settled never holds up the rest. Only a failure to claim (the database
-    itself) ends the round.
+    Lookups go through the gateway's admission like payments do: while its circuit is open
+    (or its bulkhead full) the round stops at once and the rest stays PENDING for the next
+    round, rather than waiting out a dead gateway payment by payment. A payment whose lookup
+    or settlement fails unexpectedly is rolled back alone and set aside by `backoff` (a
+    growing delay), and the round goes on with the others: one payment that cannot be
+    settled never holds up the rest. Only a failure to claim (the database itself) ends the
+    round.
     """
 
     def __init__(
@@ -86,7 +87,9 @@ class ResolvePendingPayments:
         for _ in range(request.batch):
             try:
                 payment = await self._ledger.claim_stale_pending(
-                    cutoff, skip=[*set_aside, *unresolved, *(f.payment_id for f in failed)]
+                    cutoff,
+                    skip=[*set_aside, *unresolved, *(f.payment_id for f in failed)],
+                    only=request.payment_id,
                 )
             except BaseException:
                 await self._tx.rollback()

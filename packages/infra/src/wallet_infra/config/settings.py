@@ -197,6 +197,17 @@ class Settings(BaseSettings):
     relay_metrics_host: str = "127.0.0.1"
     relay_metrics_port: int = Field(9102, ge=0, le=65535)
 
+    # Reconciliation with the provider (`wallet-reconcile`). With `--every`, one round per
+    # interval over the last window_h hours (0 = the periodic job is off), its gauges on
+    # the metrics port (0 = not served). What `--fix` does with a charge the provider made
+    # while the ledger refunded it: `redebit` (when the balance covers it, else flag for
+    # review) or `flag` (always flag).
+    reconcile_interval_s: float = Field(900.0, ge=0)
+    reconcile_window_h: float = Field(24.0, gt=0)
+    reconcile_charged_but_refunded: Literal["redebit", "flag"] = "redebit"
+    reconcile_metrics_host: str = "127.0.0.1"
+    reconcile_metrics_port: int = Field(9104, ge=0, le=65535)
+
     gateway: GatewaySettings = GatewaySettings()
 
     @model_validator(mode="before")

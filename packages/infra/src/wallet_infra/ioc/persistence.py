@@ -5,6 +5,7 @@ from __future__ import annotations
 from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.ports.dispute_book import DisputeBook
+from wallet_domain.ports.charge_corrections import ChargeCorrections
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
@@ -21,6 +22,7 @@ from wallet_infra.persistence import (
     AsyncpgPaymentBook,
     ProviderCache,
     SqlaDisputeBook,
+    SqlaChargeCorrections,
     SqlaHoldBook,
     SqlaIdempotencyStore,
     SqlaLedger,
@@ -46,6 +48,7 @@ class PersistenceProvider(Provider):
     ledger = provide(SqlaLedger, provides=Ledger)
     idempotency = provide(SqlaIdempotencyStore, provides=IdempotencyStore)
     transactions = provide(SqlaTransactionManager, provides=TransactionManager)
+    corrections = provide(SqlaChargeCorrections, provides=ChargeCorrections)
 
     @provide(scope=Scope.APP)
     def provider_cache(self) -> ProviderCache:

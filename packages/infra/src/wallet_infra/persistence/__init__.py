@@ -22,6 +22,7 @@ One rule for sending SQL:
 """
 
 from wallet_infra.persistence.dispute_book import SqlaDisputeBook
+from wallet_infra.persistence.charge_corrections import SqlaChargeCorrections
 from wallet_infra.persistence.engine import make_engine, make_session_factory
 from wallet_infra.persistence.hold_book import SqlaHoldBook
 from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
@@ -40,6 +41,7 @@ __all__ = [
     "AsyncpgPaymentBook",
     "ProviderCache",
     "SqlaDisputeBook",
+    "SqlaChargeCorrections",
     "SqlaHoldBook",
     "SqlaIdempotencyStore",
     "SqlaLedger",

@@ -25,6 +25,7 @@ from wallet_domain.ports.ledger import Ledger
 from wallet_infra.persistence.errors import ErrorFactory, translate
 from wallet_infra.persistence.ledger_queries import (
     CLAIM_STALE_PENDING,
+    CLAIM_STALE_PENDING_ONE,
     GET_ENTRY,
     INSERT_ENTRY,
     entry_from_row,
@@ -72,10 +73,13 @@ class SqlaLedger(Ledger):
         return None if row is None else entry_from_row(row)
 
     async def claim_stale_pending(
-        self, created_before: datetime, *, skip: Sequence[UUID] = ()
+        self, created_before: datetime, *, skip: Sequence[UUID] = (), only: UUID | None = None
     ) -> LedgerEntry | None:
-        params = {"cutoff": created_before, "skip": list(skip)}
-        row = (await self._session.execute(CLAIM_STALE_PENDING, params)).first()
+        params: dict[str, object] = {"cutoff": created_before, "skip": list(skip)}
+        statement = CLAIM_STALE_PENDING
+        if only is not None:
+            statement, params["only"] = CLAIM_STALE_PENDING_ONE, only
+        row = (await self._session.execute(statement, params)).first()
         return None if row is None else entry_from_row(row)
 
     async def page(

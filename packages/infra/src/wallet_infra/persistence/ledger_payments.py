@@ -3,8 +3,9 @@
 Core through the request's session (not a hot path). The window is applied to the id:
 ids are UUIDv7, whose first 48 bits are the creation time in milliseconds, so a window
 is one range of the primary key, read in index order in batches, whatever the table's
-size. Each payment comes with what was given back of it: its compensating REFUND row, or
-the provider refunds of an APPROVED one (their total is kept on the payment's row).
+size. Each payment comes with what was given back of it (its compensating REFUND row, or
+the provider refunds of an APPROVED one, whose total is kept on the payment's row), what a
+reconciliation REDEBIT took back, and the reason it was flagged for review, if it was.
 """
 
 from __future__ import annotations
@@ -21,11 +22,23 @@ from wallet_domain.model.reconciliation import LedgerPayment
 from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.ports.ledger_payments import LedgerPayments
 
-from wallet_infra.persistence.tables import transactions
+from wallet_infra.persistence.tables import reconciliation_corrections, transactions
 
 BATCH: Final = 1000
 _p = transactions
 _r = aliased(transactions, name="r")
+_c = reconciliation_corrections
+
+
+def _correction(column: Any, kind: str) -> Any:
+    """`column` of the payment's correction of `kind` (a primary-key lookup), or NULL."""
+    return (
+        select(column)
+        .where(_c.c.payment_id == _p.c.id, _c.c.kind == literal_column(f"'{kind}'"))
+        .scalar_subquery()
+    )
+
+
 _COLUMNS: Final = (
     _p.c.id,
     _p.c.user_id,
@@ -39,6 +52,8 @@ _COLUMNS: Final = (
         )
         + _p.c.refunded_amount
     ).label("refunded"),
+    func.coalesce(_correction(_c.c.amount, "REDEBIT"), 0).label("redebited"),
+    _correction(_c.c.reason, "FLAG").label("flag_reason"),
 )
 _PAYMENT: Final = _p.c.type == literal_column("'PAYMENT'")
 _BATCH: Final[Select[Any]] = (
@@ -88,4 +103,6 @@ def _payment(row: Any) -> LedgerPayment:
         currency=row.currency,
         created_at=row.created_at,
         refunded_amount=int(row.refunded),
+        redebited_amount=int(row.redebited),
+        flag_reason=row.flag_reason,
     )

@@ -30,6 +30,8 @@ CLAIM_STALE_PENDING: Final = (
     .limit(1)
     .with_for_update(skip_locked=True)
 )
+# The same for one payment (reconciliation settles the stale payments it found).
+CLAIM_STALE_PENDING_ONE: Final = CLAIM_STALE_PENDING.where(_t.c.id == bindparam("only"))
 
 
 def page_statement(

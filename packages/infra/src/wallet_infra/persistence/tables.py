@@ -62,6 +62,7 @@ HOLDS_USER_ID_FKEY: Final = "holds_user_id_fkey"
 HOLDS_USER_ID_ID_IDX: Final = "holds_user_id_id_idx"
 HOLDS_PENDING_EXPIRY_IDX: Final = "holds_pending_expiry_idx"
 IDEMPOTENCY_KEYS_PKEY: Final = "idempotency_keys_pkey"
+RECONCILIATION_CORRECTIONS_PKEY: Final = "reconciliation_corrections_pkey"
 IDEMPOTENCY_KEYS_PAYMENT_ID_IDX: Final = "idempotency_keys_payment_id_idx"
 OUTBOX_PKEY: Final = "outbox_pkey"
 AUDIT_LOG_EVENT_ID_KEY: Final = "audit_log_event_id_key"
@@ -258,4 +259,17 @@ consumer_inbox: Final = Table(
     Column("consumer", Text, primary_key=True),
     Column("event_id", StdUuid, primary_key=True),
     Column("processed_at", _TS, nullable=False, server_default=_NOW),
+)
+
+reconciliation_corrections: Final = Table(
+    "reconciliation_corrections",
+    metadata,
+    Column("payment_id", StdUuid, primary_key=True),
+    Column("kind", Text, primary_key=True),
+    Column("user_id", Text, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("transaction_id", StdUuid),
+    Column("reason", Text, nullable=False),
+    Column("created_at", _TS, nullable=False),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import Select, bindparam, select, text
+from sqlalchemy import Select, Update, bindparam, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import ValidationError, WalletNotFound
@@ -41,6 +41,19 @@ CREDIT_ON_CONFLICT: Final = (
 _CREDIT: Final = text(
     "INSERT INTO wallet_balances (user_id, currency, balance) VALUES (:uid, :cur, :amt)"  # noqa: S608 - constants only
     f"{CREDIT_ON_CONFLICT} RETURNING balance"
+)
+
+# Reconciliation's re-debit: only when the balance covers it, so it never goes negative
+# (the row's CHECK would refuse it anyway); no row updated means "not covered".
+_DEBIT_IF_COVERED: Final[Update] = (
+    update(_b)
+    .where(
+        _b.c.user_id == bindparam("uid"),
+        _b.c.currency == bindparam("cur"),
+        _b.c.balance >= bindparam("amt"),
+    )
+    .values(balance=_b.c.balance - bindparam("amt"), updated_at=func.now())
+    .returning(_b.c.balance)
 )
 
 _READ_ALL: Final[Select[Any]] = (
@@ -83,6 +96,10 @@ class SqlaWalletBalances(WalletBalances):
                 raise
             raise error from None
         return balance
+
+    async def debit_if_covered(self, user_id: str, money: Money) -> bool:
+        params = {"uid": user_id, "cur": money.currency, "amt": money.amount}
+        return (await self._session.execute(_DEBIT_IF_COVERED, params)).first() is not None
 
     async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:
         if currency is None:

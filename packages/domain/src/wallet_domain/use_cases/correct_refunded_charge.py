@@ -1,0 +1,174 @@
+"""Correct a payment the provider charged while the ledger settled it as not charged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from wallet_domain.errors import InvalidState, PaymentNotFound
+from wallet_domain.model.correction import Correction, CorrectionKind, RefundedChargePolicy
+from wallet_domain.model.events import DomainEvent, EventType, entry_payload
+from wallet_domain.model.transaction import (
+    REFUNDED_STATUSES,
+    LedgerEntry,
+    TransactionType,
+    new_redebit,
+)
+from wallet_domain.money import Money
+from wallet_domain.ports.charge_corrections import ChargeCorrections
+from wallet_domain.ports.clock import Clock
+from wallet_domain.ports.id_generator import IdGenerator
+from wallet_domain.ports.ledger import Ledger
+from wallet_domain.ports.outbox import OutboxWriter
+from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.ports.wallet_balances import WalletBalances
+
+NOT_COVERED = "the balance does not cover a re-debit"
+CHARGE_DIFFERS = "the provider's charge differs from the payment (amount, currency or a refund)"
+POLICY_FLAG = "the settings say to flag, never to re-debit"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CorrectRefundedChargeRequest:
+    user_id: str
+    payment_id: UUID
+    charged: Money  # what the provider charged
+    refunded_there: int  # what the provider refunded of it
+    policy: RefundedChargePolicy
+
+
+class CorrectionOutcome(StrEnum):
+    REDEBITED = "redebited"  # this call took the refund back
+    FLAGGED = "flagged"  # this call flagged it for review
+    ALREADY_REDEBITED = "already_redebited"  # nothing written
+    ALREADY_FLAGGED = "already_flagged"  # nothing written
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CorrectionResult:
+    outcome: CorrectionOutcome
+    reason: str | None = None  # why it was flagged
+    transaction_id: UUID | None = None  # the REDEBIT row
+
+
+class CorrectRefundedCharge:
+    """Take back the refund of a payment the provider charged after all, or flag it.
+
+    The case: a charge attempt cut by our deadline while the provider was still processing
+    it; the lookup said "not charged", so the payment ended FAILED (or DECLINED) and its
+    amount was refunded to the wallet, and then the provider charged. The wallet holds
+    money twice.
+
+    Rules: only a FAILED or DECLINED (hence refunded) payment is corrected. The refund is
+    re-debited only when it is safe: the policy allows it, the provider charged exactly the
+    payment's amount and currency and refunded none of it, and the balance covers it; the
+    debit, a REDEBIT ledger row, its correction record and `payment.redebited` (on the
+    payment's aggregate) commit together. Otherwise the payment is flagged for review with
+    the reason. Each kind is recorded at most once per payment (the store enforces it), so
+    a second call changes nothing; a payment already re-debited is never flagged after.
+    """
+
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        balances: WalletBalances,
+        corrections: ChargeCorrections,
+        outbox: OutboxWriter,
+        tx: TransactionManager,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._ledger = ledger
+        self._balances = balances
+        self._corrections = corrections
+        self._outbox = outbox
+        self._tx = tx
+        self._clock = clock
+        self._ids = ids
+
+    async def execute(self, request: CorrectRefundedChargeRequest) -> CorrectionResult:
+        try:
+            result = await self._correct(request)
+        except BaseException:
+            await self._tx.rollback()
+            raise
+        return result
+
+    async def _correct(self, request: CorrectRefundedChargeRequest) -> CorrectionResult:
+        payment = await self._ledger.get(request.user_id, request.payment_id)
+        if payment is None or payment.type is not TransactionType.PAYMENT:
+            raise PaymentNotFound(payment_id=str(request.payment_id))
+        if payment.status not in REFUNDED_STATUSES:
+            raise InvalidState(
+                "only a failed or declined payment was refunded",
+                payment_id=str(payment.id),
+                status=payment.status.value,
+            )
+        done = await self._corrections.kinds(payment.id)
+        if CorrectionKind.REDEBIT in done:
+            await self._tx.rollback()
+            return CorrectionResult(outcome=CorrectionOutcome.ALREADY_REDEBITED)
+        reason = self._refusal(payment, request)
+        if reason is None:
+            if await self._balances.debit_if_covered(payment.user_id, payment.money):
+                return await self._redebit(payment)
+            reason = NOT_COVERED
+        if CorrectionKind.FLAG in done or not await self._corrections.record(
+            self._correction(payment, CorrectionKind.FLAG, reason)
+        ):
+            await self._tx.rollback()
+            return CorrectionResult(outcome=CorrectionOutcome.ALREADY_FLAGGED)
+        await self._tx.commit()
+        return CorrectionResult(outcome=CorrectionOutcome.FLAGGED, reason=reason)
+
+    @staticmethod
+    def _refusal(payment: LedgerEntry, request: CorrectRefundedChargeRequest) -> str | None:
+        """Why a re-debit is not safe here (None: it is)."""
+        if request.policy is RefundedChargePolicy.FLAG:
+            return POLICY_FLAG
+        if request.charged != payment.money or request.refunded_there:
+            return CHARGE_DIFFERS
+        return None
+
+    async def _redebit(self, payment: LedgerEntry) -> CorrectionResult:
+        now = self._clock.now()
+        entry = new_redebit(id=self._ids.new_id(), payment=payment, at=now)
+        await self._ledger.append(entry)
+        correction = self._correction(
+            payment, CorrectionKind.REDEBIT, "charged by the provider", transaction_id=entry.id
+        )
+        if not await self._corrections.record(correction):
+            await self._tx.rollback()  # a concurrent run got there first
+            return CorrectionResult(outcome=CorrectionOutcome.ALREADY_REDEBITED)
+        await self._outbox.add(
+            DomainEvent(
+                event_id=self._ids.new_id(),
+                event_type=EventType.PAYMENT_REDEBITED,
+                occurred_at=now,
+                aggregate_id=payment.id,
+                user_id=payment.user_id,
+                payload={**entry_payload(entry), "redebit_of": str(payment.id)},
+            )
+        )
+        await self._tx.commit()
+        return CorrectionResult(outcome=CorrectionOutcome.REDEBITED, transaction_id=entry.id)
+
+    def _correction(
+        self,
+        payment: LedgerEntry,
+        kind: CorrectionKind,
+        reason: str,
+        *,
+        transaction_id: UUID | None = None,
+    ) -> Correction:
+        return Correction(
+            payment_id=payment.id,
+            kind=kind,
+            user_id=payment.user_id,
+            money=payment.money,
+            reason=reason,
+            at=self._clock.now(),
+            transaction_id=transaction_id,
+        )
