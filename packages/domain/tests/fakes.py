@@ -27,8 +27,8 @@ from wallet_domain.errors import (
     ValidationError,
     WalletAlreadyExists,
 )
-from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.correction import Correction, CorrectionKind
+from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import DomainEvent, EventType, event_for
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession
-from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.charge_corrections import ChargeCorrections
+from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
@@ -21,8 +21,8 @@ from wallet_domain.ports.wallets import Wallets
 from wallet_infra.persistence import (
     AsyncpgPaymentBook,
     ProviderCache,
-    SqlaDisputeBook,
     SqlaChargeCorrections,
+    SqlaDisputeBook,
     SqlaHoldBook,
     SqlaIdempotencyStore,
     SqlaLedger,

@@ -21,8 +21,8 @@ One rule for sending SQL:
   statements, `Asyncpg...` if they all go to the driver.
 """
 
-from wallet_infra.persistence.dispute_book import SqlaDisputeBook
 from wallet_infra.persistence.charge_corrections import SqlaChargeCorrections
+from wallet_infra.persistence.dispute_book import SqlaDisputeBook
 from wallet_infra.persistence.engine import make_engine, make_session_factory
 from wallet_infra.persistence.hold_book import SqlaHoldBook
 from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
@@ -40,8 +40,8 @@ from wallet_infra.persistence.wallets import SqlaWallets
 __all__ = [
     "AsyncpgPaymentBook",
     "ProviderCache",
-    "SqlaDisputeBook",
     "SqlaChargeCorrections",
+    "SqlaDisputeBook",
     "SqlaHoldBook",
     "SqlaIdempotencyStore",
     "SqlaLedger",
