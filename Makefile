@@ -175,7 +175,7 @@ lint: ## ruff, mypy --strict, import-linter, compose.yaml, Prometheus config/rul
 	$(UV_RUN) ruff format --check .
 	MYPYPATH=$(subst $(_space),:,$(SRC_DIRS)) $(UV_RUN) mypy $(SRC_DIRS) scripts/supervise.py
 	$(UV_RUN) lint-imports
-	$(UV_RUN) docker-compose -f compose.yaml config -q
+	$(UV_RUN) docker-compose -f compose.yaml --profile observability --profile replica config -q
 	@command -v $(PROMTOOL) >/dev/null || { echo "error: promtool not found (make lint checks" \
 		"deploy/prometheus with it): 'bash .ci/run --provision-only' installs it, or" \
 		"'apt-get install prometheus' on Debian, or set PROMTOOL=/path/to/promtool" >&2; exit 1; }

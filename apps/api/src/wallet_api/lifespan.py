@@ -1,6 +1,6 @@
-"""Start-up and shutdown: the purge job, the recovery worker and the hold expiry worker run
-while the app serves;
-the container (pool, gateway client) is closed last."""
+"""Start-up and shutdown: the purge job, the recovery worker, the hold expiry worker and the
+read replicas' check run while the app serves; the container (pool, gateway client) is
+closed last."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from wallet_infra.config.settings import Settings
 from wallet_api.ops.hold_expiry import hold_expiry_job
 from wallet_api.ops.idempotency_purge import purge_job
 from wallet_api.ops.payment_recovery import recovery_job
+from wallet_api.ops.replica_monitor import replica_monitor_job
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -38,6 +39,10 @@ def make_lifespan(container: AsyncContainer, settings: Settings) -> Lifespan:
                     batch=settings.hold_expiry_batch,
                     interval_s=settings.hold_expiry_interval_s,
                 )
+            )
+        if settings.database_replica_urls:
+            jobs.append(
+                await replica_monitor_job(container, interval_s=settings.replica_check_interval_s)
             )
         for job in jobs:
             await job.start()

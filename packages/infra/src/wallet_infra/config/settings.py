@@ -28,7 +28,7 @@ from wallet_domain.money import DEFAULT_CURRENCIES
 from wallet_domain.use_cases.purge_consumer_inbox import MIN_RETENTION
 
 from wallet_infra.config.api_keys import DEV_API_KEY, ApiKey, parse_api_keys
-from wallet_infra.config.lists import parse_currencies
+from wallet_infra.config.lists import parse_currencies, split_list
 from wallet_infra.gateway.settings import GatewaySettings
 
 CONFIG_FILE_ENV: Final = "WALLET_CONFIG_FILE"
@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(8, ge=1)
     db_max_overflow: int = Field(0, ge=0)
     db_statement_timeout_ms: int | None = Field(None, ge=1)
+    # Streaming replicas for reads that tolerate lag (history, hold lists, settled
+    # payments/holds, transfers); none by default. Each is checked every interval in the
+    # background and skipped while down or lagging more than the max (reads go to the
+    # primary then).
+    database_replica_urls: Annotated[tuple[str, ...], NoDecode] = Field((), repr=False)
+    replica_max_lag_ms: int = Field(500, ge=0)
+    replica_check_interval_s: float = Field(0.5, gt=0)
     amqp_url: str = Field("amqp://guest:guest@localhost:5672/", repr=False)
     # Event consumers: where each serves its HTTP probes, and how many
     # unacknowledged deliveries each instance works on at once.
@@ -189,6 +196,11 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_api_keys(cls, value: Any) -> tuple[ApiKey, ...]:
         return parse_api_keys(value)
+
+    @field_validator("database_replica_urls", mode="before")
+    @classmethod
+    def _split_replica_urls(cls, value: Any) -> tuple[str, ...]:
+        return tuple(str(url) for url in split_list(value))
 
     @field_validator("currencies", mode="before")
     @classmethod
