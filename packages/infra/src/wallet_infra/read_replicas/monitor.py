@@ -23,7 +23,7 @@ _log = structlog.get_logger("wallet.replicas")
 async def _check(replicas: ReplicaSet, replica: Replica, *, timeout_s: float) -> None:
     was_up = replica.up
     try:
-        lag_s = await replica_lag_s(replica.engine, timeout_s=timeout_s)
+        lag_s = await replica_lag_s(replica.probe_engine, timeout_s=timeout_s)
     except Exception as error:
         ReplicaSet.mark_down(replica)
         if was_up:

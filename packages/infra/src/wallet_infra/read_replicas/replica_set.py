@@ -22,11 +22,14 @@ def replica_label(url: str) -> str:
 
 @dataclass(slots=True, eq=False)
 class Replica:
-    """One replica. Not up until a check has reached it, so a process starts reading from
-    the primary only."""
+    """One replica: `engine` serves the requests' reads, `probe_engine` (one connection)
+    the background check, so a check never queues behind requests for a pooled connection
+    and a busy replica is not taken for a down one. Not up until a check has reached it,
+    so a process starts reading from the primary only."""
 
     label: str
     engine: AsyncEngine
+    probe_engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     up: bool = False
     lag_s: float = math.nan
@@ -65,3 +68,4 @@ class ReplicaSet:
     async def dispose(self) -> None:
         for replica in self.replicas:
             await replica.engine.dispose()
+            await replica.probe_engine.dispose()

@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import structlog
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wallet_infra.read_replicas.metrics import PRIMARY, READS, REPLICA
@@ -15,9 +16,10 @@ from wallet_infra.read_replicas.replica_set import Replica, ReplicaSet
 
 _log = structlog.get_logger("wallet.replicas")
 _T = TypeVar("_T")
-# What a replica read may fail with: the driver's errors, a refused or lost socket, a
-# connection attempt that timed out.
-_REPLICA_FAILURES = (DBAPIError, OSError, TimeoutError)
+# What a replica read may fail with: the driver's errors (a query cancelled by a replay
+# conflict among them), a refused or lost socket, a connection attempt that timed out, no
+# pooled connection free in time (the replica is stuck or swamped: the primary answers).
+_REPLICA_FAILURES = (DBAPIError, OSError, TimeoutError, PoolTimeout)
 
 
 class ReadConsistency(StrEnum):
