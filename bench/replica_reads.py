@@ -22,8 +22,8 @@ import uuid
 
 import asyncpg
 import uvloop
-from prometheus_client.parser import text_string_to_metric_families
 from http_load import Connection, LoadResult, Response, run_load
+from prometheus_client.parser import text_string_to_metric_families
 from run import API_KEY, HOST, _dsn, _ensure_free, _process, _tracing_env, _wait_healthy
 from seed import seed_history
 from sqlalchemy.engine import make_url
