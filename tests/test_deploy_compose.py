@@ -157,12 +157,17 @@ def test_postgres_keeps_its_data_in_a_named_volume(services: dict[str, Any]) -> 
 # --- observability profile ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def observability() -> dict[str, Any]:
+def _with_profile(profile: str) -> dict[str, Any]:
+    """The services `compose.yaml` defines with `profile` switched on."""
     services: dict[str, Any] = json.loads(
-        _compose("--profile", "observability", "config", "--format", "json")
+        _compose("--profile", profile, "config", "--format", "json")
     )["services"]
     return services
+
+
+@pytest.fixture(scope="module")
+def observability() -> dict[str, Any]:
+    return _with_profile("observability")
 
 
 def _binds(service: dict[str, Any]) -> dict[str, str]:
@@ -221,10 +226,7 @@ def test_grafana_is_provisioned_with_prometheus_and_the_dashboards(
 
 @pytest.fixture(scope="module")
 def with_replica() -> dict[str, Any]:
-    services: dict[str, Any] = json.loads(
-        _compose("--profile", "replica", "config", "--format", "json")
-    )["services"]
-    return services
+    return _with_profile("replica")
 
 
 def test_the_replica_is_off_by_default_and_streams_from_postgres(
