@@ -7,8 +7,9 @@ naming the replica (`--replica-url`, default the local `.ci/run` one on port 543
 database). Both serve one seeded wallet's first page of 50 (200 rows); rounds alternate
 between them so both see the same conditions. On one machine the replica shares the
 cores with the primary, so this measures what routing costs, not a speed-up: the
-replica's process does the reading instead of the primary's. Seeds its own wallet
-(prefix `bench-replica-`); needs nothing else running.
+replica's process does the reading instead of the primary's. The API's own CPU per
+request (its process group, from /proc) is the routing cost a busy machine blurs least.
+Seeds its own wallet (prefix `bench-replica-`); needs nothing else running.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import uuid
 import asyncpg
 import uvloop
 from http_load import Connection, LoadResult, Response, run_load
+from op_cpu import CpuMeter
 from prometheus_client.parser import text_string_to_metric_families
 from run import API_KEY, HOST, _dsn, _ensure_free, _process, _tracing_env, _wait_healthy
 from seed import seed_history
@@ -109,6 +111,8 @@ async def main_async(args: argparse.Namespace) -> int:
     }
     ports = {"primary only": args.api_port, "with a replica": args.api_port + 1}
     results = {name: LoadResult() for name in ports}
+    cpu_s = dict.fromkeys(ports, 0.0)  # the API process group's CPU during its loads
+    pids = {}
     with contextlib.ExitStack() as stack:
         for name, port in ports.items():
             _ensure_free(port)
@@ -116,7 +120,8 @@ async def main_async(args: argparse.Namespace) -> int:
             if name == "with a replica":
                 env["WALLET_DATABASE_REPLICA_URLS"] = args.replica_url
                 env["WALLET_API_METRICS_PORT"] = str(port + 100)
-            stack.enter_context(_process([sys.executable, "-m", "wallet_api"], env, name))
+            api = stack.enter_context(_process([sys.executable, "-m", "wallet_api"], env, name))
+            pids[name] = api.pid
         for port in ports.values():
             await _wait_healthy(port)
         await _readyz_in_use(ports["with a replica"])
@@ -124,13 +129,14 @@ async def main_async(args: argparse.Namespace) -> int:
             await _load(port, user_id, 200, args.concurrency)
         for _ in range(args.rounds):
             for name, port in ports.items():
-                results[name].merge(
-                    await _load(port, user_id, args.total // args.rounds, args.concurrency)
-                )
+                meter = CpuMeter.start(pids[name])
+                load = await _load(port, user_id, args.total // args.rounds, args.concurrency)
+                cpu_s[name] += meter.stop(load).api_cpu_us * load.count / 1e6
+                results[name].merge(load)
         split = await _reads_split(ports["with a replica"] + 100)
     print(f"GET /wallets/{{user_id}}/transactions?limit={PAGE}, {args.concurrency} clients:")
     for name, result in results.items():
-        print(_row(name, result))
+        print(f"{_row(name, result)}   API CPU {cpu_s[name] / result.count * 1e6:5.0f} µs/req")
     base, routed = results["primary only"].rate, results["with a replica"].rate
     print(f"  replica vs primary only: {routed / base - 1:+.1%} req/s")
     print(f"  reads of the replica API by target (warm-up included): {split}")
