@@ -83,7 +83,7 @@ fi
 endef
 
 .PHONY: help up down reset logs migrate migrate-up migrate-down migrate-version migrate-force \
-	migrate-create test lint fmt clean run consume rabbit-ui bench bench-floor openapi asyncapi _migrate-backend
+	migrate-create test lint fmt clean run consume rabbit-ui bench bench-replica bench-floor openapi asyncapi _migrate-backend
 
 help: ## Show this help
 	@echo "Usage: make <target> [VAR=value]"
@@ -175,7 +175,7 @@ lint: ## ruff, mypy --strict, import-linter, compose.yaml, Prometheus config/rul
 	$(UV_RUN) ruff format --check .
 	MYPYPATH=$(subst $(_space),:,$(SRC_DIRS)) $(UV_RUN) mypy $(SRC_DIRS) scripts/supervise.py
 	$(UV_RUN) lint-imports
-	$(UV_RUN) docker-compose -f compose.yaml config -q
+	$(UV_RUN) docker-compose -f compose.yaml --profile observability --profile replica config -q
 	@command -v $(PROMTOOL) >/dev/null || { echo "error: promtool not found (make lint checks" \
 		"deploy/prometheus with it): 'bash .ci/run --provision-only' installs it, or" \
 		"'apt-get install prometheus' on Debian, or set PROMTOOL=/path/to/promtool" >&2; exit 1; }
@@ -203,6 +203,9 @@ consume: migrate-up ## Migrate, then run only the event consumers locally (metri
 
 bench: ## Run the benchmark (bench/run.py) against the local system
 	$(UV_RUN) python bench/run.py
+
+bench-replica: ## GET /transactions req/s with and without a read replica (bench/replica_reads.py)
+	$(UV_RUN) python bench/replica_reads.py
 
 bench-floor: ## payments/s of the thinnest route on the same libraries vs pgbench (the API's ceiling)
 	$(UV_RUN) python bench/stack_floor.py

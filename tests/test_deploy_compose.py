@@ -8,7 +8,8 @@ healthy; `migrate` runs `up` on the mounted migrations; relay and consumers can 
 health check; the apps run the console entry points of this workspace from one image.
 The `observability` profile (off by default) mounts Prometheus's config and rules where the
 config reads them, and Grafana's provisioning and dashboards where the provisioning reads
-them.
+them. The `replica` profile (off by default) runs a standby made by pg_basebackup -R from
+`postgres`, which accepts replication connections for it.
 """
 
 from __future__ import annotations
@@ -169,12 +170,17 @@ def test_postgres_keeps_its_data_in_a_named_volume(services: dict[str, Any]) -> 
 # --- observability profile ---------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def observability() -> dict[str, Any]:
+def _with_profile(profile: str) -> dict[str, Any]:
+    """The services `compose.yaml` defines with `profile` switched on."""
     services: dict[str, Any] = json.loads(
-        _compose("--profile", "observability", "config", "--format", "json")
+        _compose("--profile", profile, "config", "--format", "json")
     )["services"]
     return services
+
+
+@pytest.fixture(scope="module")
+def observability() -> dict[str, Any]:
+    return _with_profile("observability")
 
 
 def _binds(service: dict[str, Any]) -> dict[str, str]:
@@ -226,3 +232,41 @@ def test_grafana_is_provisioned_with_prometheus_and_the_dashboards(
     home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
     assert (ROOT / "deploy/grafana/dashboards" / PurePosixPath(home).name).is_file(), home
     assert grafana["environment"]["GF_AUTH_ANONYMOUS_ORG_ROLE"] == "Viewer"
+
+
+# --- replica profile ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def with_replica() -> dict[str, Any]:
+    return _with_profile("replica")
+
+
+def test_the_replica_is_off_by_default_and_streams_from_postgres(
+    services: dict[str, Any], with_replica: dict[str, Any]
+) -> None:
+    assert "postgres_replica" not in services
+    replica = with_replica["postgres_replica"]
+    assert replica["profiles"] == ["replica"]
+    assert replica["image"] == services["postgres"]["image"]  # a standby needs the same major
+    assert replica["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert replica.get("healthcheck")
+    script = " ".join(replica["command"])
+    assert "pg_basebackup -h postgres" in script
+    assert " -R " in script  # it starts as a standby of postgres
+
+
+def test_postgres_accepts_replication_from_other_containers(services: dict[str, Any]) -> None:
+    postgres = services["postgres"]
+    hba = next(a.removeprefix("hba_file=") for a in postgres["command"] if "hba_file=" in a)
+    assert _binds(postgres)[hba] == "deploy/postgres/pg_hba.conf"
+    rules = [
+        line.split()
+        for line in (ROOT / "deploy/postgres/pg_hba.conf").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert ["host", "replication", "all", "all", "scram-sha-256"] in rules
+
+
+def test_the_api_reads_from_no_replica_unless_told(services: dict[str, Any]) -> None:
+    assert services["api"]["environment"]["WALLET_DATABASE_REPLICA_URLS"] == ""

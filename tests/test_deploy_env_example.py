@@ -36,6 +36,8 @@ SETTINGS: Final[dict[str, type[BaseSettings]]] = {
 NOT_FIELDS: Final = {
     "WALLET_CONFIG_FILE",  # read by Settings' source set-up
     "WALLET_PG_PORT",  # compose.yaml host ports
+    "WALLET_PG_REPLICA_PORT",
+    "WALLET_COMPOSE_REPLICA_URLS",  # compose.yaml's API with the replica profile
     "WALLET_AMQP_PORT",
     "WALLET_RABBIT_UI_PORT",
     "WALLET_API_PUBLISH_PORT",
@@ -46,6 +48,7 @@ NOT_FIELDS: Final = {
     "WALLET_GRAFANA_ADMIN_PASSWORD",
     "WALLET_TEST_DATABASE_URL",  # the test suite
     "WALLET_TEST_AMQP_URL",
+    "WALLET_TEST_REPLICA_URL",
 }
 
 

@@ -30,6 +30,7 @@ async def test_readyz_checks_database_broker_and_schema(api: Api) -> None:
     assert response.json() == {
         "status": "ready",
         "checks": {"database": "ok", "broker": "ok", "schema": "ok"},
+        "replicas": [],
     }
 
 
@@ -45,6 +46,7 @@ async def test_readyz_is_503_naming_the_broker(start_api: StartApi) -> None:
     assert response.json() == {
         "status": "not_ready",
         "checks": {"database": "ok", "broker": "unreachable", "schema": "ok"},
+        "replicas": [],
     }
     assert "secret" not in response.text
 

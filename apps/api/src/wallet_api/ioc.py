@@ -38,15 +38,28 @@ from wallet_domain.use_cases.settle_hold import SettleHold
 from wallet_infra.config import EXPECTED_SCHEMA_VERSION
 from wallet_infra.config.settings import Settings
 from wallet_infra.health import HealthProbe, broker_reachable, database_and_schema
+from wallet_infra.read_replicas import (
+    ReadConsistency,
+    ReadRouter,
+    ReplicaFirstHoldBook,
+    ReplicaFirstLedger,
+    ReplicaFirstTransferBook,
+    ReplicaFirstWallets,
+)
 
 from wallet_api.auth.principal import Principal
+from wallet_api.http.consistency import read_consistency
 from wallet_api.http.context import deadline_of, principal_of
 from wallet_api.http.gateway_webhooks import GatewayWebhooks
 from wallet_api.http.response_encoder import JsonResponseEncoder
 
 
 class ApiProvider(Provider):
-    """Use cases are REQUEST-scoped: they hold the request's session-bound ports."""
+    """Use cases are REQUEST-scoped: they hold the request's session-bound ports.
+
+    The read-only use cases whose answers may lag (history, hold lists, lookups of
+    settled resources) get replica-first ports on the request's `ReadRouter`; every other
+    use case, and so every write, balance and idempotency lookup, gets the primary's."""
 
     scope = Scope.REQUEST
 
@@ -57,17 +70,12 @@ class ApiProvider(Provider):
     # Shared by payments and the recovery worker, so both settle alike.
     settlement = provide(PaymentSettlement)
     get_balance = provide(GetBalance)
-    get_payment = provide(GetPayment)
     make_transfer = provide(MakeTransfer)
-    get_transfer = provide(GetTransfer)
-    list_transactions = provide(ListTransactions)
     list_providers = provide(ListProviders)
     resolve_pending = provide(ResolvePendingPayments)
     get_wallet = provide(GetWallet)
     create_hold = provide(CreateHold)
     settle_hold = provide(SettleHold)
-    get_hold = provide(GetHold)
-    list_holds = provide(ListHolds)
     expire_holds = provide(ExpireHolds)
     settle_deposit = provide(SettleDeposit)
     open_dispute = provide(OpenDispute)
@@ -76,6 +84,36 @@ class ApiProvider(Provider):
     list_disputes = provide(ListDisputes)
     # The webhook route's use case applies `dispute.updated` through this port.
     dispute_updates = provide(ApplyDisputeUpdate, provides=DisputeUpdates)
+
+    @provide
+    def read_consistency(self, request: Request) -> ReadConsistency:
+        return read_consistency(request.headers)
+
+    @provide
+    def get_payment(self, router: ReadRouter) -> GetPayment:
+        return GetPayment(ledger=ReplicaFirstLedger(router=router))
+
+    @provide
+    def get_transfer(self, router: ReadRouter) -> GetTransfer:
+        return GetTransfer(book=ReplicaFirstTransferBook(router=router))
+
+    @provide
+    def get_hold(self, router: ReadRouter) -> GetHold:
+        return GetHold(book=ReplicaFirstHoldBook(router=router))
+
+    @provide
+    def list_holds(self, router: ReadRouter) -> ListHolds:
+        return ListHolds(
+            wallets=ReplicaFirstWallets(router=router), book=ReplicaFirstHoldBook(router=router)
+        )
+
+    @provide
+    def list_transactions(self, router: ReadRouter, currencies: frozenset[str]) -> ListTransactions:
+        return ListTransactions(
+            wallets=ReplicaFirstWallets(router=router),
+            ledger=ReplicaFirstLedger(router=router),
+            currencies=currencies,
+        )
 
     @provide
     def principal(self, request: Request) -> Principal:

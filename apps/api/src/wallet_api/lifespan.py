@@ -1,6 +1,6 @@
 """Start-up and shutdown: the purge job, the recovery worker, the hold expiry worker and the
-dispute partitions job run while the app serves;
-the container (pool, gateway client) is closed last."""
+dispute partitions job and the read replicas' check run while the app serves; the
+container (pool, gateway client) is closed last."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from wallet_api.ops.dispute_partitions import dispute_partitions_job
 from wallet_api.ops.hold_expiry import hold_expiry_job
 from wallet_api.ops.idempotency_purge import purge_job
 from wallet_api.ops.payment_recovery import recovery_job
+from wallet_api.ops.replica_monitor import replica_monitor_job
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -47,6 +48,10 @@ def make_lifespan(container: AsyncContainer, settings: Settings) -> Lifespan:
                     ahead=settings.dispute_partitions_ahead,
                     interval_s=settings.dispute_partitions_interval_s,
                 )
+            )
+        if settings.database_replica_urls:
+            jobs.append(
+                await replica_monitor_job(container, interval_s=settings.replica_check_interval_s)
             )
         for job in jobs:
             await job.start()

@@ -9,7 +9,7 @@ from dishka.integrations.fastapi import FastapiProvider, setup_dishka
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from wallet_infra.config.settings import Settings
-from wallet_infra.ioc import infra_providers
+from wallet_infra.ioc import ReadReplicaProvider, infra_providers
 from wallet_infra.ioc.provider_events import ProviderEventsProvider
 from wallet_infra.logging_setup import configure_logging
 from wallet_infra.startup_heap import freeze_startup_heap
@@ -38,6 +38,7 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
     container = make_async_container(
         *infra_providers(settings),
         ProviderEventsProvider(),
+        ReadReplicaProvider(),
         ApiProvider(),
         FastapiProvider(),
         *providers,

@@ -18,7 +18,14 @@ from wallet_domain.use_cases.settle_hold import SettleHold, SettleHoldRequest
 from wallet_api.http.holds import hold_json
 from wallet_api.http.json import JsonResponse
 from wallet_api.http.replies import reply_response
-from wallet_api.routes.params import OPTIONAL_KEY, IdempotencyKey, PageCursor, PageLimit, UserId
+from wallet_api.routes.params import (
+    LAG_TOLERANT,
+    OPTIONAL_KEY,
+    IdempotencyKey,
+    PageCursor,
+    PageLimit,
+    UserId,
+)
 from wallet_api.routes.strict_route import StrictJsonRoute
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.holds import HOLD_STATUS_RULE, HoldCompleteIn, HoldIn, HoldOut, HoldPage
@@ -104,7 +111,12 @@ async def revert_hold(
     return reply_response(reply)
 
 
-@router.get("/wallets/{user_id}/holds", response_model=HoldPage, responses=error_responses(404))
+@router.get(
+    "/wallets/{user_id}/holds",
+    response_model=HoldPage,
+    responses=error_responses(404),
+    dependencies=LAG_TOLERANT,
+)
 async def list_holds(
     user_id: UserId,
     use_case: FromDishka[ListHolds],
@@ -122,7 +134,10 @@ async def list_holds(
 
 
 @router.get(
-    "/wallets/{user_id}/holds/{hold_id}", response_model=HoldOut, responses=error_responses(404)
+    "/wallets/{user_id}/holds/{hold_id}",
+    response_model=HoldOut,
+    responses=error_responses(404),
+    dependencies=LAG_TOLERANT,
 )
 async def get_hold(user_id: UserId, hold_id: UUID, use_case: FromDishka[GetHold]) -> Response:
     """The hold and its current status."""

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Final
 
-from fastapi import Header, Path, Query
+from fastapi import Depends, Header, Path, Query
+from fastapi.params import Depends as DependsParam
 
+from wallet_api.http.consistency import CONSISTENCY_HEADER
 from wallet_api.schemas.constraints import (
     CURRENCY_RULE,
     CURSOR_RULE,
@@ -45,3 +47,21 @@ PageCursor = Annotated[
 ]
 TypeFilter = Annotated[str | None, Query(alias="type", json_schema_extra=TYPE_RULE)]
 StatusFilter = Annotated[str | None, Query(json_schema_extra=STATUS_RULE)]
+
+
+def _consistency_header(
+    value: Annotated[
+        str | None,
+        Header(
+            alias=CONSISTENCY_HEADER,
+            description="`strong`: read from the primary database (your own latest writes "
+            "included). Without it this read may come from a replica up to "
+            "WALLET_REPLICA_MAX_LAG_MS behind.",
+        ),
+    ] = None,
+) -> None:
+    """Only documents the header: the container reads it (http/consistency.py)."""
+
+
+# `dependencies=` of the routes whose reads may come from a replica.
+LAG_TOLERANT: Final[list[DependsParam]] = [Depends(_consistency_header)]

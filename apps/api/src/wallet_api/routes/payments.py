@@ -14,7 +14,7 @@ from wallet_domain.use_cases.pay import Pay, PayRequest
 from wallet_api.http.json import JsonResponse
 from wallet_api.http.replies import reply_response
 from wallet_api.http.transactions import transaction_json
-from wallet_api.routes.params import IdempotencyKey, UserId
+from wallet_api.routes.params import LAG_TOLERANT, IdempotencyKey, UserId
 from wallet_api.routes.strict_route import StrictJsonRoute
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.payments import PaymentIn
@@ -55,6 +55,7 @@ async def pay(
     "/wallets/{user_id}/payments/{payment_id}",
     response_model=TransactionOut,
     responses=error_responses(404),
+    dependencies=LAG_TOLERANT,
 )
 async def get_payment(
     user_id: UserId, payment_id: UUID, use_case: FromDishka[GetPayment]

@@ -11,6 +11,7 @@ from wallet_domain.use_cases.list_transactions import ListTransactions, ListTran
 from wallet_api.http.json import JsonResponse
 from wallet_api.http.transactions import transaction_json
 from wallet_api.routes.params import (
+    LAG_TOLERANT,
     CurrencyFilter,
     PageCursor,
     PageLimit,
@@ -29,6 +30,7 @@ router = APIRouter(route_class=StrictJsonRoute, tags=["transactions"])
     "/wallets/{user_id}/transactions",
     response_model=TransactionPage,
     responses=error_responses(404),
+    dependencies=LAG_TOLERANT,
 )
 async def list_transactions(
     user_id: UserId,

@@ -14,7 +14,7 @@ from wallet_api.auth.principal import Principal
 from wallet_api.http.json import JsonResponse
 from wallet_api.http.replies import reply_response
 from wallet_api.http.transfers import transfer_json
-from wallet_api.routes.params import IdempotencyKey
+from wallet_api.routes.params import LAG_TOLERANT, IdempotencyKey
 from wallet_api.routes.strict_route import StrictJsonRoute
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.transfers import TransferIn, TransferOut
@@ -50,7 +50,12 @@ async def make_transfer(
     return reply_response(reply)
 
 
-@router.get("/transfers/{transfer_id}", response_model=TransferOut, responses=error_responses(404))
+@router.get(
+    "/transfers/{transfer_id}",
+    response_model=TransferOut,
+    responses=error_responses(404),
+    dependencies=LAG_TOLERANT,
+)
 async def get_transfer(
     transfer_id: UUID, principal: FromDishka[Principal], use_case: FromDishka[GetTransfer]
 ) -> Response:

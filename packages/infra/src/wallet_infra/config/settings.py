@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(8, ge=1)
     db_max_overflow: int = Field(0, ge=0)
     db_statement_timeout_ms: int | None = Field(None, ge=1)
+    # Streaming replicas for reads that tolerate lag (history, hold lists, settled
+    # payments/holds, transfers); none by default. Each is checked every interval in the
+    # background and skipped while down or lagging more than the max (reads go to the
+    # primary then).
+    database_replica_urls: Annotated[tuple[str, ...], NoDecode] = Field((), repr=False)
+    replica_max_lag_ms: int = Field(500, ge=0)
+    replica_check_interval_s: float = Field(0.5, gt=0)
     amqp_url: str = Field("amqp://guest:guest@localhost:5672/", repr=False)
     # Event consumers: where each serves its HTTP probes, and how many
     # unacknowledged deliveries each instance works on at once.
@@ -225,6 +232,11 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_webhook_secrets(cls, value: Any) -> tuple[str, ...]:
         return tuple(split_list(value))
+
+    @field_validator("database_replica_urls", mode="before")
+    @classmethod
+    def _split_replica_urls(cls, value: Any) -> tuple[str, ...]:
+        return tuple(str(url) for url in split_list(value))
 
     @field_validator("currencies", mode="before")
     @classmethod

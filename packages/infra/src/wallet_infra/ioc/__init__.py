@@ -9,6 +9,7 @@ from wallet_infra.ioc.core import CoreProvider
 from wallet_infra.ioc.database import DatabaseProvider
 from wallet_infra.ioc.gateway import GatewayHttpClient, GatewayProvider
 from wallet_infra.ioc.persistence import PersistenceProvider
+from wallet_infra.ioc.read_replicas import ReadReplicaProvider
 from wallet_infra.ioc.settings import SettingsProvider
 
 
@@ -29,6 +30,7 @@ __all__ = [
     "GatewayHttpClient",
     "GatewayProvider",
     "PersistenceProvider",
+    "ReadReplicaProvider",
     "SettingsProvider",
     "infra_providers",
 ]

@@ -61,6 +61,7 @@ def make_engine(
     statement_timeout_ms: int | None = None,
     pool_timeout_s: float = POOL_TIMEOUT_S,
     application_name: str = "wallet",
+    connect_timeout_s: float | None = None,
 ) -> AsyncEngine:
     """An engine for `dsn` (`postgresql://user:pass@host:port/db[?sslmode=...]`)."""
     url = async_url(dsn)
@@ -72,6 +73,8 @@ def make_engine(
     connect_args: dict[str, Any] = {"server_settings": server_settings}
     if sslmode is not None:
         connect_args["ssl"] = sslmode
+    if connect_timeout_s is not None:
+        connect_args["timeout"] = connect_timeout_s
     return create_async_engine(
         url,
         pool_size=pool_size,

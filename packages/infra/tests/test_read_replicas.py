@@ -1,0 +1,107 @@
+"""Read replicas below the API: settings, the choice among replicas, and a router that
+really reads on the standby (`pg_is_in_recovery()` answers where a read ran)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from wallet_infra.config.settings import Settings
+from wallet_infra.persistence.engine import make_engine
+from wallet_infra.read_replicas import (
+    ReadConsistency,
+    ReadRouter,
+    Replica,
+    ReplicaSet,
+    check_replicas,
+)
+from wallet_infra.read_replicas.replica_set import replica_label
+
+EVENTUAL, STRONG = ReadConsistency.EVENTUAL, ReadConsistency.STRONG
+URL = "postgresql://reader:secret@db-replica.internal:6432/wallet"
+
+
+def _replica(url: str = URL, *, up: bool = True, lag_s: float = 0.0) -> Replica:
+    replica = Replica(
+        label=replica_label(url), engine=make_engine(url), probe_engine=make_engine(url)
+    )
+    replica.up, replica.lag_s = up, lag_s
+    return replica
+
+
+def test_replica_urls_are_comma_separated_and_none_by_default() -> None:
+    assert Settings.model_validate({}).database_replica_urls == ()
+    given = Settings.model_validate({"database_replica_urls": f" {URL} ,, {URL}2 "})
+    assert given.database_replica_urls == (URL, f"{URL}2")
+    assert given.replica_max_lag_ms == 500
+    assert "secret" not in repr(given)
+
+
+def test_a_replica_is_named_by_host_and_port_never_with_credentials() -> None:
+    assert replica_label(URL) == "db-replica.internal:6432"
+    assert replica_label("postgres://u:p@db/wallet") == "db:5432"
+
+
+def test_fit_replicas_take_turns_and_unfit_ones_are_skipped() -> None:
+    first, second = _replica(), _replica()
+    lagging, down = _replica(lag_s=0.6), _replica(up=False)
+    replicas = ReplicaSet([first, lagging, second, down], max_lag_s=0.5)
+    assert [replicas.pick() for _ in range(4)] == [first, second, first, second]
+    ReplicaSet.mark_down(first)
+    assert {replicas.pick() for _ in range(3)} == {second}
+    ReplicaSet.mark_down(second)
+    assert replicas.pick() is None
+    assert ReplicaSet([], max_lag_s=0.5).pick() is None
+
+
+def test_a_replica_is_not_used_before_its_first_check() -> None:
+    replica = Replica(label="x:1", engine=make_engine(URL), probe_engine=make_engine(URL))
+    assert not replica.up
+    assert math.isnan(replica.lag_s)
+    assert ReplicaSet([replica], max_lag_s=60).pick() is None
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def replicas(replica_url: str) -> AsyncIterator[ReplicaSet]:
+    replica = Replica(
+        label=replica_label(replica_url),
+        engine=make_engine(replica_url, pool_size=2),
+        probe_engine=make_engine(replica_url, pool_size=1, max_overflow=0),
+    )
+    replica_set = ReplicaSet([replica], max_lag_s=3600)
+    yield replica_set
+    await replica_set.dispose()
+
+
+async def _in_recovery(session: AsyncSession) -> bool:
+    return bool(await session.scalar(text("SELECT pg_is_in_recovery()")))
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_a_router_reads_on_the_standby_once_checked_and_strong_reads_on_the_primary(
+    replicas: ReplicaSet, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    async with session_factory() as primary:
+        unchecked = ReadRouter(replicas=replicas, primary=primary, consistency=EVENTUAL)
+        assert unchecked.replica is None
+        assert not await unchecked.read(_in_recovery)
+
+        await check_replicas(replicas, timeout_s=5)
+        (replica,) = replicas.replicas
+        assert replica.up
+        assert replica.lag_s < 3600
+
+        eventual = ReadRouter(replicas=replicas, primary=primary, consistency=EVENTUAL)
+        strong = ReadRouter(replicas=replicas, primary=primary, consistency=STRONG)
+        try:
+            assert await eventual.read(_in_recovery)
+            assert not await strong.read(_in_recovery)
+            # An answer the caller refuses is asked again of the primary.
+            assert not await eventual.read(_in_recovery, settled=lambda on_standby: not on_standby)
+        finally:
+            await eventual.close()
+            await strong.close()
