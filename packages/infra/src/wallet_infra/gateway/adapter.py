@@ -19,7 +19,7 @@ from uuid import UUID
 import httpx
 import orjson
 import structlog
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 from wallet_domain.deadline import Deadline
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
@@ -34,7 +34,7 @@ from wallet_infra.gateway.bulkhead import Bulkhead
 from wallet_infra.gateway.failures import Failure, TransientFailure
 from wallet_infra.gateway.retrying import RetriesExhausted, call_with_retries
 from wallet_infra.gateway.settings import GatewaySettings
-from wallet_infra.telemetry import tracer
+from wallet_infra.telemetry import tracer, tracing_active
 
 T = TypeVar("T")
 
@@ -175,6 +175,9 @@ class HttpxPaymentGateway(PaymentGateway):
     def _span(self, operation: str, payment_id: UUID, attempts: _Attempts) -> Iterator[Span]:
         """A client span around one call with all its retries; the HTTP attempts (httpx
         instrumentation) are its children."""
+        if not tracing_active():  # no span to describe: none of its attributes built
+            yield INVALID_SPAN
+            return
         with tracer().start_as_current_span(
             f"gateway {operation}",
             kind=SpanKind.CLIENT,
