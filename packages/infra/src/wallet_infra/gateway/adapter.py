@@ -82,6 +82,12 @@ class HttpxPaymentGateway(PaymentGateway):
 
     def __init__(self, *, client: httpx.AsyncClient, settings: GatewaySettings) -> None:
         self._client = client
+        # Each call goes straight to the client's transport (the one the OpenTelemetry
+        # instrumentation wraps): AsyncClient.send's auth flow, redirect loop, cookie jar,
+        # hooks and header merging cost ~0.15-0.3 ms of CPU per call and do nothing for a
+        # gateway call (no auth, redirects never followed, no cookies, no hooks).
+        self._transport: httpx.AsyncBaseTransport = client._transport
+        self._base_headers = list(client.headers.multi_items())
         self._settings = settings
         # Absolute and parsed once: httpx re-parses and re-joins a relative URL per call.
         self._payments_url = httpx.URL(str(client.base_url).rstrip("/") + "/payments")
@@ -218,6 +224,32 @@ class HttpxPaymentGateway(PaymentGateway):
             return LookupStatus.UNKNOWN
         return replies.lookup_status(response, payment_id)
 
+    async def _exchange(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        phase_timeouts: httpx.Timeout,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        """One request on the transport, its whole body read (what `client.request` does
+        for this client, without the parts it does not use)."""
+        request = httpx.Request(
+            method,
+            url,
+            headers=[*self._base_headers, *(headers or {}).items()],
+            content=content,
+            extensions={"timeout": phase_timeouts.as_dict()},
+        )
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
     async def _send(
         self, method: str, url: httpx.URL | str, seconds_left: float, **kwargs: Any
     ) -> httpx.Response | None:
@@ -234,7 +266,7 @@ class HttpxPaymentGateway(PaymentGateway):
         cap_s = min(seconds_left, s.connect_timeout_s + s.attempt_timeout_s)
         try:
             async with asyncio.timeout(cap_s):
-                response = await self._client.request(method, url, timeout=timeout, **kwargs)
+                response = await self._exchange(method, url, timeout, **kwargs)
         except TimeoutError as exc:
             raise failures.from_hard_timeout() from exc
         except httpx.TransportError as exc:
