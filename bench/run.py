@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import shutil
 import subprocess
@@ -44,8 +43,9 @@ from stub_gateway import stub_gateway
 from transfers import bench_transfers
 
 ROOT = Path(__file__).resolve().parent.parent
-PROVIDER_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
-API_KEY = "bench-key"
+# One set of request helpers for every phase (the CPU table's module holds them).
+PROVIDER_ID, API_KEY = cpu.PROVIDER_ID, cpu.API_KEY
+_headers, _payment_body = cpu.headers, cpu.payment_body
 HOST = "127.0.0.1"
 LOAD_PHASES = ("cpu", "payments", "transfers", "holds")
 
@@ -89,50 +89,9 @@ def _tracing_env(mode: str, collector_port: int) -> dict[str, str]:
     }
 
 
-def _headers(key: str | None = None) -> dict[str, str]:
-    headers = {"X-API-Key": API_KEY, "Content-Type": "application/json"}
-    if key is not None:
-        headers["Idempotency-Key"] = key
-    return headers
-
-
-def _payment_body(n: int) -> bytes:
-    return json.dumps(
-        {
-            "provider_id": PROVIDER_ID,
-            "external_reference": f"bill-{n}",
-            "amount": 1,
-            "currency": "USD",
-        }
-    ).encode()
-
-
-async def bench_payments(
-    port: int, wallets: list[str], concurrency: int, duration_s: float, run_id: str
-) -> tuple[LoadResult, list[tuple[str, str, bytes]]]:
-    sent: list[tuple[str, str, bytes]] = []
-
-    async def pay(conn: Connection, n: int) -> Response:
-        user = wallets[n % len(wallets)]
-        key, body = f"{run_id}-{n}", _payment_body(n)
-        response = await conn.request("POST", f"/wallets/{user}/payments", _headers(key), body)
-        if response.status == 201:
-            sent.append((user, key, body))
-        return response
-
-    return await run_load(HOST, port, pay, concurrency=concurrency, duration_s=duration_s), sent
-
-
-async def bench_replays(
-    port: int, sent: list[tuple[str, str, bytes]], concurrency: int, total: int
-) -> LoadResult:
-    async def replay(conn: Connection, n: int) -> Response:
-        user, key, body = sent[n % len(sent)]
-        response = await conn.request("POST", f"/wallets/{user}/payments", _headers(key), body)
-        assert response.headers.get(b"idempotent-replayed") == b"true", response
-        return response
-
-    return await run_load(HOST, port, replay, concurrency=concurrency, total=total)
+# The payment load (random wallets) and its replays, as the CPU table runs them.
+bench_payments = cpu.payments
+bench_replays = cpu.replays
 
 
 async def bench_pages(
