@@ -129,6 +129,7 @@ def api_env(args: argparse.Namespace, dsn: str, gateway_port: int) -> dict[str, 
         "WALLET_API_KEYS": API_KEY,
         "WALLET_API_PORT": str(args.api_port),
         "WALLET_API_WORKERS": "1",
+        "WALLET_API_METRICS_PORT": "0",  # nothing scrapes it; another API may hold 9103
         "WALLET_LOG_LEVEL": args.cpu_log_level,
         "WALLET_LOG_FORMAT": "json",
         # One bench key drives thousands of requests/s: the per-key limit would measure itself.

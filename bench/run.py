@@ -300,6 +300,7 @@ async def selected_phases(args: argparse.Namespace, phases: set[str]) -> int:
         "WALLET_API_KEYS": API_KEY,
         "WALLET_API_PORT": str(args.api_port),
         "WALLET_API_WORKERS": str(args.api_workers),
+        "WALLET_API_METRICS_PORT": "0",  # nothing scrapes it; another API may hold 9103
         "WALLET_LOG_LEVEL": "warning",
         "WALLET_LOG_FORMAT": "json",
         "WALLET_RATE_LIMIT_PER_S": "0",
@@ -396,6 +397,8 @@ async def main_async(args: argparse.Namespace) -> int:
             rows = None
             if "cpu" in phases or phases == {"all"}:
                 rows = await cpu_phase(args, dsn, database, stub.pid)
+                # Now, and again at the end: a later phase that fails keeps this table.
+                cpu.print_cpu_table(rows, apis_of(args), args.tracing)
             status = 0
             if phases == {"all"}:
                 status = await full_run(args, run_id)
@@ -430,6 +433,7 @@ async def full_run(args: argparse.Namespace, run_id: str) -> int:
         "WALLET_API_KEYS": API_KEY,
         "WALLET_API_PORT": str(api_port),
         "WALLET_API_WORKERS": str(args.api_workers),
+        "WALLET_API_METRICS_PORT": "0",  # nothing scrapes it; another API may hold 9103
         "WALLET_LOG_LEVEL": "warning",
         "WALLET_LOG_FORMAT": "json",
         # One bench key drives thousands of requests/s: the per-key limit would measure itself.
