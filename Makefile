@@ -201,13 +201,13 @@ run: migrate-up ## Migrate, then run the processes locally, restarting one that 
 consume: migrate-up ## Migrate, then run only the event consumers locally (metrics :9100, audit :9101)
 	$(UV_RUN) honcho start -f Procfile metrics_consumer audit_consumer
 
-bench: ## Run the benchmark (bench/run.py) against the local system
+bench: ## Run the benchmark (bench/run.py): CPU per operation per process, then the load phases (own database)
 	$(UV_RUN) python bench/run.py
 
 bench-replica: ## GET /transactions req/s with and without a read replica (bench/replica_reads.py)
 	$(UV_RUN) python bench/replica_reads.py
 
-bench-floor: ## payments/s of the thinnest route on the same libraries vs pgbench (the API's ceiling)
+bench-floor: ## CPU per payment of the thinnest route on the same libraries, and pgbench (the API's floor)
 	$(UV_RUN) python bench/stack_floor.py
 
 # --- contract documents -----------------------------------------------------------------------

@@ -1,8 +1,9 @@
 """The thinnest payment route the decided stack allows: the floor under `make bench`.
 
-uvicorn (uvloop + httptools) + asyncpg + httpx.AsyncClient (on aiohttp, the transport the
-API uses), running the API's own two statements (`payment_book.OPEN`, then
-`SETTLE_APPROVED`) around one gateway charge. Nothing else: no framework, validation,
+A raw ASGI app on uvicorn (uvloop + httptools), asyncpg's own pool, and one
+`aiohttp.ClientSession.post` (the cheapest HTTP call of the stack: the API's httpx client
+does its I/O through aiohttp), running the API's own two statements (`payment_book.OPEN`,
+then `SETTLE_APPROVED`) around one gateway charge. Nothing else: no framework, validation,
 authentication, middleware, retries, breaker, metrics, tracing or logging, and it trusts
 its input. Not a server to run: `bench/stack_floor.py` measures it, so the API's figure can
 be read against what these libraries cost on the same machine with no product around them.
@@ -16,10 +17,9 @@ import os
 import uuid
 from typing import Any
 
+import aiohttp
 import asyncpg
-import httpx
 import orjson
-from httpx_aiohttp import AiohttpTransport
 from wallet_infra.persistence.statements.payment_book import OPEN, SETTLE_APPROVED
 
 _UTC = datetime.UTC
@@ -37,14 +37,16 @@ async def _start() -> None:
     _state["pool"] = await asyncpg.create_pool(
         os.environ["WALLET_DATABASE_URL"], min_size=size, max_size=size, init=_jsonb_as_text
     )
-    _state["gateway"] = httpx.AsyncClient(
-        base_url=os.environ["FLOOR_GATEWAY_URL"], transport=AiohttpTransport(), timeout=5.0
+    _state["gateway"] = aiohttp.ClientSession(
+        base_url=os.environ["FLOOR_GATEWAY_URL"],
+        timeout=aiohttp.ClientTimeout(total=5.0),
+        cookie_jar=aiohttp.DummyCookieJar(),
     )
 
 
 async def _stop() -> None:
     await _state["pool"].close()
-    await _state["gateway"].aclose()
+    await _state["gateway"].close()
 
 
 async def _respond(send: Any, status: int, body: bytes) -> None:
@@ -90,6 +92,8 @@ async def _pay(user: str, key: str, body: bytes) -> tuple[int, bytes]:
         "p_external_reference": request["external_reference"],
         "p_reference": None,
         "p_refund_of": None,
+        "p_hold_id": None,
+        "p_transfer_id": None,
         "p_created_at": now,
         "p_updated_at": now,
         **_event("payment.created", "PENDING", payment_id, user, amount),
@@ -99,12 +103,14 @@ async def _pay(user: str, key: str, body: bytes) -> tuple[int, bytes]:
     if not row["debited"]:
         return 409, b"{}"
     charge = {**request, "payment_id": str(payment_id), "user_id": user}
-    answer = await _state["gateway"].post(
+    async with _state["gateway"].post(
         "/payments",
-        content=orjson.dumps(charge),
+        data=orjson.dumps(charge),
         headers={"Idempotency-Key": str(payment_id), "Content-Type": "application/json"},
-    )
-    answer.raise_for_status()
+    ) as answer:
+        answer.raise_for_status()
+        if orjson.loads(await answer.read())["status"] != "approved":
+            return 502, b"{}"
     reply = orjson.dumps(
         {"id": str(payment_id), "user_id": user, "status": "APPROVED", "amount": amount}
     )

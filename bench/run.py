@@ -1,67 +1,60 @@
-"""`make bench`: payment throughput vs pgbench, replay latency, deep-page latency, and
+"""`make bench`: first the API's CPU per operation (payment, replay, balance, history page)
+per process group against a stub gateway, next to the floor route's (`cpu_phase.py`);
+then payment throughput vs pgbench, replay latency, deep-page latency, and
 reads and fail-fast payments while the gateway hangs behind an open circuit; transfers/s
 (spread wallets, and one hot receiver) with CPU per transfer, and hold + complete pairs/s
 with CPU per pair, each vs pgbench. `--phases` picks some of the load phases alone
 (`transfers`, `holds`, `payments,holds`, ...) on a fresh API: nothing else is seeded or run.
 
-Starts (and stops) its own mock gateway (happy mode, no latency) and API processes on
-ports 18100 / 18000 against the PostgreSQL in WALLET_DATABASE_URL (migrated; default the
-local dev database). Needs nothing else running. Seeds its own wallets (prefix `bench-`).
+Creates, migrates and at the end drops its own database on the PostgreSQL server of
+WALLET_DATABASE_URL (default the local dev server). Starts (and stops) the nginx stub
+gateway (port 18200; installs Debian's nginx-light if missing), its own mock gateway
+(happy mode, no latency) and API processes on ports 18100 / 18000. Needs nothing else
+running. Seeds its own wallets (prefix `bench-`). `--phases cpu` runs the CPU table alone;
+`--compare-root DIR` measures another checkout's API in the same run, round by round.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import asyncpg
 import consumer_lag
+import cpu_phase as cpu
 import relay_drain
 import uvloop
+from database import bench_database
 from gateway_outage import bench_gateway_outage
 from holds import bench_holds
 from http_load import Connection, LoadResult, Response, run_load
 from op_cpu import CpuMeter, MeasuredLoad
 from pgbench_script import hold_script, payment_script, transfer_script
+from procs import ensure_free, process, wait_healthy
 from seed import cursor_at_depth, seed_history, seed_wallets
+from stub_gateway import stub_gateway
 from transfers import bench_transfers
 
 ROOT = Path(__file__).resolve().parent.parent
-PROVIDER_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
-API_KEY = "bench-key"
+# One set of request helpers for every phase (the CPU table's module holds them).
+PROVIDER_ID, API_KEY = cpu.PROVIDER_ID, cpu.API_KEY
+_headers, _payment_body = cpu.headers, cpu.payment_body
 HOST = "127.0.0.1"
-LOAD_PHASES = ("payments", "transfers", "holds")
+LOAD_PHASES = ("cpu", "payments", "transfers", "holds")
 
 
 def _dsn() -> str:
     return os.environ.get("WALLET_DATABASE_URL", "postgresql://wallet:wallet@localhost:5432/wallet")
 
 
-@contextmanager
-def _process(cmd: list[str], env: dict[str, str], name: str) -> Iterator[subprocess.Popen[bytes]]:
-    """The process runs in a new session: its process group id is its pid."""
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT, start_new_session=True)
-    try:
-        yield proc
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        print(f"  stopped {name}", file=sys.stderr)
+_process = process
 
 
 def mock_gateway(port: int) -> AbstractContextManager[subprocess.Popen[bytes]]:
@@ -74,92 +67,31 @@ def mock_gateway(port: int) -> AbstractContextManager[subprocess.Popen[bytes]]:
     return _process([sys.executable, "-m", "mock_gateway"], env, "mock-gateway")
 
 
-def _ensure_free(port: int) -> None:
-    """Refuse to start next to something already listening: the bench would measure (and
-    the outage phase would switch the mode of) someone else's server."""
-    import socket
-
-    with socket.socket() as probe:
-        if probe.connect_ex((HOST, port)) == 0:
-            raise SystemExit(f"port {port} is already in use: pick another (--api-port etc.)")
-
-
-async def _wait_healthy(port: int, timeout_s: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            response = await Connection(HOST, port).request("GET", "/healthz", {})
-            if response.status == 200:
-                return
-        except OSError:
-            pass
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"nothing healthy on port {port} after {timeout_s}s")
+_ensure_free = ensure_free
+_wait_healthy = wait_healthy
 
 
 def _amqp_url() -> str:
     return os.environ.get("WALLET_AMQP_URL", "amqp://guest:guest@localhost:5672/")
 
 
-def _tracing_env(mode: str) -> dict[str, str]:
-    """`--tracing`: off = OTEL_SDK_DISABLED (no-op spans); on = every request sampled, its
-    spans (HTTP, SQL, gateway) made and ended, exported nowhere: the production default
-    without an OTLP endpoint, i.e. the CPU cost of tracing itself. Run the bench once with
-    each and compare the payment req/s."""
+def _tracing_env(mode: str, collector_port: int) -> dict[str, str]:
+    """`--tracing`: off = no exporter (nothing is instrumented then); on = spans exported
+    over OTLP/HTTP to the stub's `/v1/traces` (nginx: accepted and dropped), sampled as
+    configured (`OTEL_TRACES_SAMPLER`, default parent-based always on), so the API pays
+    for making, batching, encoding and sending every sampled span, as in production."""
     if mode == "off":
         return {"OTEL_SDK_DISABLED": "true"}
     return {
         "OTEL_SDK_DISABLED": "false",
-        "OTEL_TRACES_SAMPLER": "always_on",
-        "OTEL_TRACES_EXPORTER": "none",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": "",
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{collector_port}",
     }
 
 
-def _headers(key: str | None = None) -> dict[str, str]:
-    headers = {"X-API-Key": API_KEY, "Content-Type": "application/json"}
-    if key is not None:
-        headers["Idempotency-Key"] = key
-    return headers
-
-
-def _payment_body(n: int) -> bytes:
-    return json.dumps(
-        {
-            "provider_id": PROVIDER_ID,
-            "external_reference": f"bill-{n}",
-            "amount": 1,
-            "currency": "USD",
-        }
-    ).encode()
-
-
-async def bench_payments(
-    port: int, wallets: list[str], concurrency: int, duration_s: float, run_id: str
-) -> tuple[LoadResult, list[tuple[str, str, bytes]]]:
-    sent: list[tuple[str, str, bytes]] = []
-
-    async def pay(conn: Connection, n: int) -> Response:
-        user = wallets[n % len(wallets)]
-        key, body = f"{run_id}-{n}", _payment_body(n)
-        response = await conn.request("POST", f"/wallets/{user}/payments", _headers(key), body)
-        if response.status == 201:
-            sent.append((user, key, body))
-        return response
-
-    return await run_load(HOST, port, pay, concurrency=concurrency, duration_s=duration_s), sent
-
-
-async def bench_replays(
-    port: int, sent: list[tuple[str, str, bytes]], concurrency: int, total: int
-) -> LoadResult:
-    async def replay(conn: Connection, n: int) -> Response:
-        user, key, body = sent[n % len(sent)]
-        response = await conn.request("POST", f"/wallets/{user}/payments", _headers(key), body)
-        assert response.headers.get(b"idempotent-replayed") == b"true", response
-        return response
-
-    return await run_load(HOST, port, replay, concurrency=concurrency, total=total)
+# The payment load (random wallets) and its replays, as the CPU table runs them.
+bench_payments = cpu.payments
+bench_replays = cpu.replays
 
 
 async def bench_pages(
@@ -368,6 +300,7 @@ async def selected_phases(args: argparse.Namespace, phases: set[str]) -> int:
         "WALLET_API_KEYS": API_KEY,
         "WALLET_API_PORT": str(args.api_port),
         "WALLET_API_WORKERS": str(args.api_workers),
+        "WALLET_API_METRICS_PORT": "0",  # nothing scrapes it; another API may hold 9103
         "WALLET_LOG_LEVEL": "warning",
         "WALLET_LOG_FORMAT": "json",
         "WALLET_RATE_LIMIT_PER_S": "0",
@@ -424,12 +357,59 @@ def parse_phases(value: str) -> set[str]:
     return phases
 
 
+def apis_of(args: argparse.Namespace) -> list[cpu.ApiUnderTest]:
+    """This tree's API, then each `--compare-root` checkout's."""
+    others = [cpu.ApiUnderTest(root.name, root) for root in args.compare_root]
+    return [cpu.ApiUnderTest("this tree", ROOT), *others]
+
+
+async def cpu_phase(
+    args: argparse.Namespace, dsn: str, database: str, stub_pgid: int
+) -> list[cpu.Row]:
+    """The CPU table's loads (cpu_phase.py) on seeded wallets, charging the stub."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        wallets = await seed_wallets(conn, "bench-", args.wallets)
+    finally:
+        await conn.close()
+    return await cpu.run_cpu_phase(
+        args,
+        dsn=dsn,
+        database=database,
+        wallets=wallets,
+        apis=apis_of(args),
+        gateway_port=args.stub_port,
+        gateway_pgid=stub_pgid,
+    )
+
+
 async def main_async(args: argparse.Namespace) -> int:
-    # Every process the bench starts (API, relays, consumers) traces, or not, alike.
-    os.environ.update(_tracing_env(args.tracing))
-    if args.phases != {"all"}:
-        return await selected_phases(args, args.phases)
     run_id = uuid.uuid4().hex[:8]
+    async with bench_database(run_id) as (dsn, database):
+        # Every process the bench starts, and pgbench, use the bench's own database.
+        os.environ["WALLET_DATABASE_URL"] = dsn
+        ensure_free(args.stub_port)
+        with stub_gateway(HOST, args.stub_port) as stub:
+            await wait_healthy(args.stub_port)
+            # Every process the bench starts (API, relays, consumers) traces, or not, alike.
+            os.environ.update(_tracing_env(args.tracing, args.stub_port))
+            phases = args.phases
+            rows = None
+            if "cpu" in phases or phases == {"all"}:
+                rows = await cpu_phase(args, dsn, database, stub.pid)
+                # Now, and again at the end: a later phase that fails keeps this table.
+                cpu.print_cpu_table(rows, apis_of(args), args.tracing)
+            status = 0
+            if phases == {"all"}:
+                status = await full_run(args, run_id)
+            elif phases - {"cpu"}:
+                status = await selected_phases(args, phases - {"cpu"})
+        if rows is not None:
+            cpu.print_cpu_table(rows, apis_of(args), args.tracing)
+    return status
+
+
+async def full_run(args: argparse.Namespace, run_id: str) -> int:
     conn = await asyncpg.connect(_dsn())
     try:
         await _drop_history_users(conn)
@@ -453,6 +433,7 @@ async def main_async(args: argparse.Namespace) -> int:
         "WALLET_API_KEYS": API_KEY,
         "WALLET_API_PORT": str(api_port),
         "WALLET_API_WORKERS": str(args.api_workers),
+        "WALLET_API_METRICS_PORT": "0",  # nothing scrapes it; another API may hold 9103
         "WALLET_LOG_LEVEL": "warning",
         "WALLET_LOG_FORMAT": "json",
         # One bench key drives thousands of requests/s: the per-key limit would measure itself.
@@ -605,7 +586,19 @@ def main() -> None:
         "--tracing",
         choices=("off", "on"),
         default="on",
-        help="API tracing: off (OTEL_SDK_DISABLED) or on (every request sampled, not exported)",
+        help="API tracing: off (no exporter) or on (OTLP to the stub, sampled as configured)",
+    )
+    parser.add_argument("--stub-port", type=int, default=18200, help="nginx stub gateway")
+    parser.add_argument("--cpu-duration", type=float, default=15.0, help="CPU phase payments s")
+    parser.add_argument("--cpu-reads", type=int, default=4000, help="CPU phase reads per kind")
+    parser.add_argument("--cpu-rounds", type=int, default=1, help="CPU phase rounds")
+    parser.add_argument("--cpu-log-level", default="info", help="API log level, CPU phase")
+    parser.add_argument(
+        "--compare-root",
+        action="append",
+        type=lambda path: Path(path).resolve(),
+        default=[],
+        help="another checkout (with its .venv) whose API the CPU phase measures in turn",
     )
     # On uvloop, as the servers run: the load generator's own CPU comes out of the same
     # two cores it measures, and the default loop costs it about twice as much per request.

@@ -87,6 +87,8 @@ asyncio.run(main(sys.argv[1]))
 
 def _run_api(database_url: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WALLET_", "OTEL_"))}
+    # Tracing is on only with an exporter: spans to stdout, after the request lines.
+    env["OTEL_TRACES_EXPORTER"] = "console"
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, database_url],
         capture_output=True,

@@ -39,6 +39,22 @@ def test_sdk_disabled_installs_nothing() -> None:
     assert trace.get_tracer_provider() is before
 
 
+@pytest.mark.parametrize(
+    "environ", [{}, {"OTEL_TRACES_EXPORTER": "none"}, {"OTEL_EXPORTER_OTLP_ENDPOINT": ""}]
+)
+def test_without_an_exporter_nothing_is_installed(environ: dict[str, str]) -> None:
+    before = trace.get_tracer_provider()
+    assert telemetry.configure_telemetry("x", environ=environ) is None
+    assert trace.get_tracer_provider() is before
+    assert not telemetry.tracing_active()
+
+
+def test_without_a_provider_our_spans_touch_no_context() -> None:
+    with telemetry.start_span("x", kind=trace.SpanKind.CLIENT) as span:
+        assert span is trace.INVALID_SPAN
+        assert trace.get_current_span() is trace.INVALID_SPAN
+
+
 def test_outside_any_span_there_is_no_traceparent_and_no_ids() -> None:
     assert telemetry.current_traceparent() is None
     assert telemetry.trace_ids() is None

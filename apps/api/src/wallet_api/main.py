@@ -13,7 +13,7 @@ from wallet_infra.ioc import ReadReplicaProvider, infra_providers
 from wallet_infra.ioc.provider_events import ProviderEventsProvider
 from wallet_infra.logging_setup import configure_logging
 from wallet_infra.startup_heap import freeze_startup_heap
-from wallet_infra.telemetry import configure_telemetry, tracing_disabled
+from wallet_infra.telemetry import configure_telemetry, tracing_active
 
 from wallet_api.docs_ui import fastapi_with_local_docs
 from wallet_api.errors.handlers import install_error_handlers
@@ -64,8 +64,9 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
     install_openapi(app, currencies=settings.currencies)
     # Outermost, around every middleware: the server span is current for the whole
     # request, so logs, DB and gateway spans, and the outbox's traceparent all join it.
-    # Spans go to whatever TracerProvider the process installed (none: no-op spans).
-    if not tracing_disabled():
+    # Only when the process installed a TracerProvider (an exporter is configured): without
+    # one the instrumentation would make a no-op span per request for nothing.
+    if tracing_active():
         FastAPIInstrumentor.instrument_app(
             app, excluded_urls=UNTRACED_URLS, exclude_spans=["receive", "send"]
         )

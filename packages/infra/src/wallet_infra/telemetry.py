@@ -8,12 +8,11 @@
   endpoint from `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`, default http://localhost:4318),
   `console` (one JSON span per line on stdout) and `none`.
 - Unset: `otlp` when `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
-  is set, else no exporter at all. Tracing stays ON without an exporter: spans are created
-  (so log lines carry `trace_id`/`span_id` and outbox rows a traceparent that ties the
-  API, relay and consumers together) but are dropped when they end: no I/O, but not free
-  either. A payment makes about ten spans (HTTP, SQL, gateway, publish, consume), which
-  `make bench` puts at ~1 ms of CPU per payment, a quarter of the throughput on 2 cores:
-  where that matters, sample (`OTEL_TRACES_SAMPLER=parentbased_traceidratio`) or disable.
+  is set, else no exporter at all.
+- No exporter (none configured, or only `none`): tracing is off, exactly as with
+  `OTEL_SDK_DISABLED`: no TracerProvider, and nothing is instrumented, so a request makes
+  no span at all (a span nobody exports costs CPU on every request and shows nowhere).
+  Log lines then carry no `trace_id`, and outbox rows no traceparent.
 
 Sampling is the SDK's: `OTEL_TRACES_SAMPLER` (default `parentbased_always_on`) and
 `OTEL_TRACES_SAMPLER_ARG`. `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` override or add
@@ -23,7 +22,7 @@ or absent collector never blocks a request.
 Idempotent per process: when an SDK TracerProvider is already installed (a second app in
 the same process, or a test that installed one with an in-memory exporter) it is returned
 as is. The `instrument_*` helpers are safe to call whether or not tracing is configured, and do
-nothing when it is disabled.
+nothing unless a TracerProvider is installed (`tracing_active`).
 """
 
 from __future__ import annotations
@@ -31,6 +30,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry import context as otel_context
@@ -73,6 +73,16 @@ def _tracer_of(provider: trace.TracerProvider) -> trace.Tracer:
     return provider.get_tracer(TRACER_NAME)
 
 
+def start_span(
+    name: str, *, kind: trace.SpanKind, attributes: Mapping[str, Any] | None = None
+) -> AbstractContextManager[trace.Span]:
+    """Our own span around a block, current inside it; without a TracerProvider, the
+    invalid span and nothing else (no context is attached and detached for a no-op)."""
+    if not tracing_active():
+        return nullcontext(trace.INVALID_SPAN)
+    return tracer().start_as_current_span(name, kind=kind, attributes=attributes)
+
+
 def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() == "true"
 
@@ -97,26 +107,27 @@ def _exporter(name: str) -> SpanExporter | None:
 
 
 def tracing_disabled(environ: Mapping[str, str] | None = None) -> bool:
-    """`OTEL_SDK_DISABLED=true`: then nothing is instrumented either, so no no-op span is
-    even started (the instrumentations cost CPU per request with or without an SDK)."""
+    """`OTEL_SDK_DISABLED=true`: no TracerProvider is installed (see `tracing_active`)."""
     return _truthy((os.environ if environ is None else environ).get("OTEL_SDK_DISABLED"))
 
 
 def configure_telemetry(
     service_name: str, *, environ: Mapping[str, str] | None = None
 ) -> TracerProvider | None:
-    """Install this process's TracerProvider (see the module docstring); None if disabled."""
+    """Install this process's TracerProvider (see the module docstring); None if disabled
+    or no exporter is configured."""
     environ = os.environ if environ is None else environ
     if tracing_disabled(environ):
         return None
     current = trace.get_tracer_provider()
     if isinstance(current, TracerProvider):
         return current
+    exporters = [e for e in map(_exporter, _exporter_names(environ)) if e is not None]
+    if not exporters:
+        return None
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
-    for name in _exporter_names(environ):
-        exporter = _exporter(name)
-        if exporter is not None:
-            provider.add_span_processor(BatchSpanProcessor(exporter))
+    for exporter in exporters:
+        provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     return provider
 
@@ -129,7 +140,9 @@ def current_traceparent() -> str | None:
 
 
 def tracing_active() -> bool:
-    """Whether a real TracerProvider is installed (else every span is the API's no-op)."""
+    """Whether a real TracerProvider is installed (else every span is the API's no-op).
+    Instrumentation is only installed when it is: the instrumentations cost CPU per
+    request even when their spans are no-ops."""
     return not isinstance(
         trace.get_tracer_provider(), (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
     )
@@ -171,7 +184,7 @@ def instrument_engine(engine: AsyncEngine) -> None:
     SQLAlchemy 2.1, hence the `<2.1` pin. `SQLAlchemyInstrumentor().instrument(engine=)`
     is a once-per-process singleton, so the per-engine tracer is attached directly.
     """
-    if tracing_disabled():
+    if not tracing_active():
         return
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
     from opentelemetry.instrumentation.sqlalchemy.version import __version__
@@ -187,7 +200,7 @@ def instrument_engine(engine: AsyncEngine) -> None:
 
 def instrument_http_client(client: httpx.AsyncClient) -> None:
     """A client span per HTTP request of `client` (the gateway's), with traceparent sent."""
-    if tracing_disabled():
+    if not tracing_active():
         return
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 

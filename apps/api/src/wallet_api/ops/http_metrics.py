@@ -34,10 +34,24 @@ REFUSED: Final = Counter(
 )
 
 
+# The labelled children per (method, route, status): `labels()` takes a lock and builds the
+# key each time. Bounded: methods and route templates are fixed sets, statuses few.
+_CHILDREN: Final[dict[tuple[str, str, int], tuple[Counter, Histogram]]] = {}
+
+
 def observe(method: str, route: str, status: int, seconds: float) -> None:
-    method = method if method in _METHODS else "OTHER"
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route, str(status)).observe(seconds)
+    children = _CHILDREN.get((method, route, status))
+    if children is None:
+        known = method if method in _METHODS else "OTHER"
+        children = (
+            REQUESTS.labels(known, route, str(status)),
+            LATENCY.labels(known, route, str(status)),
+        )
+        if known == method:  # an unknown method is counted as OTHER, never cached
+            _CHILDREN[(method, route, status)] = children
+    requests, latency = children
+    requests.inc()
+    latency.observe(seconds)
 
 
 def exposition_registry() -> CollectorRegistry:

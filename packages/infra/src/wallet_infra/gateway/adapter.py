@@ -19,7 +19,7 @@ from uuid import UUID
 import httpx
 import orjson
 import structlog
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import INVALID_SPAN, Span, SpanKind, Status, StatusCode
 from wallet_domain.deadline import Deadline
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
@@ -36,7 +36,7 @@ from wallet_infra.gateway.bulkhead import Bulkhead
 from wallet_infra.gateway.failures import Failure, TransientFailure
 from wallet_infra.gateway.retrying import RetriesExhausted, call_with_retries
 from wallet_infra.gateway.settings import GatewaySettings
-from wallet_infra.telemetry import tracer
+from wallet_infra.telemetry import tracer, tracing_active
 
 T = TypeVar("T")
 
@@ -84,6 +84,12 @@ class HttpxPaymentGateway(PaymentGateway):
 
     def __init__(self, *, client: httpx.AsyncClient, settings: GatewaySettings) -> None:
         self._client = client
+        # Each call goes straight to the client's transport (the one the OpenTelemetry
+        # instrumentation wraps): AsyncClient.send's auth flow, redirect loop, cookie jar,
+        # hooks and header merging cost ~0.15-0.3 ms of CPU per call and do nothing for a
+        # gateway call (no auth, redirects never followed, no cookies, no hooks).
+        self._transport: httpx.AsyncBaseTransport = client._transport
+        self._base_headers = list(client.headers.multi_items())
         self._settings = settings
         # Absolute and parsed once: httpx re-parses and re-joins a relative URL per call.
         self._payments_url = httpx.URL(str(client.base_url).rstrip("/") + "/payments")
@@ -205,6 +211,9 @@ class HttpxPaymentGateway(PaymentGateway):
     def _span(self, operation: str, payment_id: UUID, attempts: _Attempts) -> Iterator[Span]:
         """A client span around one call with all its retries; the HTTP attempts (httpx
         instrumentation) are its children."""
+        if not tracing_active():  # no span to describe: none of its attributes built
+            yield INVALID_SPAN
+            return
         with tracer().start_as_current_span(
             f"gateway {operation}",
             kind=SpanKind.CLIENT,
@@ -262,6 +271,32 @@ class HttpxPaymentGateway(PaymentGateway):
             return LookupStatus.UNKNOWN
         return replies.lookup_status(response, payment_id)
 
+    async def _exchange(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        phase_timeouts: httpx.Timeout,
+        *,
+        headers: dict[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        """One request on the transport, its whole body read (what `client.request` does
+        for this client, without the parts it does not use)."""
+        request = httpx.Request(
+            method,
+            url,
+            headers=[*self._base_headers, *(headers or {}).items()],
+            content=content,
+            extensions={"timeout": phase_timeouts.as_dict()},
+        )
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
     async def _send(
         self, method: str, url: httpx.URL | str, seconds_left: float, **kwargs: Any
     ) -> httpx.Response | None:
@@ -278,7 +313,7 @@ class HttpxPaymentGateway(PaymentGateway):
         cap_s = min(seconds_left, s.connect_timeout_s + s.attempt_timeout_s)
         try:
             async with asyncio.timeout(cap_s):
-                response = await self._client.request(method, url, timeout=timeout, **kwargs)
+                response = await self._exchange(method, url, timeout, **kwargs)
         except TimeoutError as exc:
             raise failures.from_hard_timeout() from exc
         except httpx.TransportError as exc:

@@ -36,7 +36,7 @@ from sqlalchemy.util import greenlet_spawn
 from wallet_domain.ports.transaction_manager import TransactionManager
 
 from wallet_infra.persistence.errors import ErrorFactory, translate_driver
-from wallet_infra.telemetry import tracer
+from wallet_infra.telemetry import start_span
 
 ASYNCPG_DIALECT: Final = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # unannotated
 # A `:name` SQLAlchemy did not take for a bind, e.g. one written `:name::type`.
@@ -244,7 +244,7 @@ async def _on_driver(connection: AsyncConnection, span_name: str) -> AsyncIterat
 
 
 def _client_span(span_name: str, attributes: Mapping[str, Any] | None) -> Any:
-    return tracer().start_as_current_span(
+    return start_span(
         span_name,
         kind=trace.SpanKind.CLIENT,
         attributes={"db.system": "postgresql", **(attributes or {})},

@@ -1,0 +1,310 @@
+"""The CPU phase of `make bench`: CPU per operation of each process group, against a stub
+gateway, for the API and for the floor route, in one run.
+
+The gateway is nginx (`stub_gateway.py`), which costs next to nothing per charge, so the
+API's CPU per payment is the API's own. Each API under test (this tree, and any
+`--compare-root` checkout, alternating round by round so both see the same machine) is
+started on its own, with one worker and the production log level (its log goes to a file),
+and takes in turn: a warm-up, `--cpu-duration` seconds of payments, replays of those
+payments (same key, same body), `GET /balance` and `GET /transactions` (first page, 20
+rows) on random wallets. The floor route (`floor_app.py`) then takes the same payment
+load. Every figure is CPU milliseconds per operation from /proc (`op_cpu.py`): the API's
+processes, PostgreSQL's backends of the bench database, the gateway, the load generator,
+and the whole host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from http_load import Connection, LoadResult, Response, run_load
+from op_cpu import API, GATEWAY, LOADGEN, POSTGRES, MeasuredLoad, measured, process_groups
+from procs import HOST, ROOT, ensure_free, process, wait_healthy
+
+PROVIDER_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
+API_KEY = "bench-key"
+PAYMENT, REPLAY, BALANCE, PAGE = "payment", "replay", "balance", "transactions page"
+# Targets (ms of the API's CPU per operation); the payment's depends on tracing.
+TARGETS_MS = {REPLAY: 0.3, BALANCE: 0.3, PAGE: 0.5}
+PAYMENT_TARGET_MS = {"off": 1.0, "on": 1.3}
+FLOOR_RATIO = 1.7
+FLOOR = "floor route"
+
+
+@dataclass(frozen=True, slots=True)
+class ApiUnderTest:
+    """An API to measure: this tree, or another checkout (its own virtualenv)."""
+
+    label: str
+    root: Path
+
+    @property
+    def python(self) -> str:
+        return sys.executable if self.root == ROOT else str(self.root / ".venv/bin/python")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    api: str
+    operation: str
+    load: MeasuredLoad
+
+
+def headers(key: str | None = None) -> dict[str, str]:
+    values = {"X-API-Key": API_KEY, "Content-Type": "application/json"}
+    if key is not None:
+        values["Idempotency-Key"] = key
+    return values
+
+
+def payment_body(n: int) -> bytes:
+    return json.dumps(
+        {
+            "provider_id": PROVIDER_ID,
+            "external_reference": f"bill-{n}",
+            "amount": 1,
+            "currency": "USD",
+        }
+    ).encode()
+
+
+Sent = list[tuple[str, str, bytes]]
+
+
+async def payments(
+    port: int, wallets: Sequence[str], concurrency: int, duration_s: float, run_id: str
+) -> tuple[LoadResult, Sent]:
+    sent: Sent = []
+    rng = random.Random(run_id)
+
+    async def pay(conn: Connection, n: int) -> Response:
+        user = rng.choice(wallets)
+        key, body = f"{run_id}-{n}", payment_body(n)
+        response = await conn.request("POST", f"/wallets/{user}/payments", headers(key), body)
+        if response.status == 201:
+            sent.append((user, key, body))
+        return response
+
+    return await run_load(HOST, port, pay, concurrency=concurrency, duration_s=duration_s), sent
+
+
+async def replays(port: int, sent: Sent, concurrency: int, total: int) -> LoadResult:
+    async def replay(conn: Connection, n: int) -> Response:
+        user, key, body = sent[n % len(sent)]
+        response = await conn.request("POST", f"/wallets/{user}/payments", headers(key), body)
+        assert response.headers.get(b"idempotent-replayed") == b"true", response
+        return response
+
+    return await run_load(HOST, port, replay, concurrency=concurrency, total=total)
+
+
+async def reads(
+    port: int, wallets: Sequence[str], path: str, concurrency: int, total: int
+) -> LoadResult:
+    """GET `path` (formatted with a random wallet) `total` times."""
+    rng = random.Random(path)
+    plain = {"X-API-Key": API_KEY}
+
+    async def read(conn: Connection, n: int) -> Response:
+        response = await conn.request("GET", path.format(user=rng.choice(wallets)), plain)
+        assert response.status == 200, response
+        return response
+
+    return await run_load(HOST, port, read, concurrency=concurrency, total=total)
+
+
+def api_env(args: argparse.Namespace, dsn: str, gateway_port: int) -> dict[str, str]:
+    return {
+        "WALLET_DATABASE_URL": dsn,
+        "WALLET_GATEWAY_URL": f"http://{HOST}:{gateway_port}",
+        "WALLET_API_KEYS": API_KEY,
+        "WALLET_API_PORT": str(args.api_port),
+        "WALLET_API_WORKERS": "1",
+        "WALLET_API_METRICS_PORT": "0",  # nothing scrapes it; another API may hold 9103
+        "WALLET_LOG_LEVEL": args.cpu_log_level,
+        "WALLET_LOG_FORMAT": "json",
+        # One bench key drives thousands of requests/s: the per-key limit would measure itself.
+        "WALLET_RATE_LIMIT_PER_S": "0",
+    }
+
+
+async def measure_api(
+    args: argparse.Namespace,
+    api: ApiUnderTest,
+    *,
+    dsn: str,
+    database: str,
+    gateway_port: int,
+    gateway_pgid: int,
+    wallets: Sequence[str],
+    log_dir: Path,
+) -> list[Row]:
+    port: int = args.api_port
+    concurrency: int = args.concurrency
+    reads_total: int = args.cpu_reads
+    run_id = uuid.uuid4().hex[:8]
+    ensure_free(port)
+    log_path = log_dir / f"{api.label.replace(' ', '_')}-{run_id}.log"
+    with (
+        log_path.open("wb") as log,
+        process(
+            [api.python, "-m", "wallet_api"],
+            api_env(args, dsn, gateway_port),
+            f"wallet-api ({api.label})",
+            cwd=api.root,
+            stderr=log,
+        ) as proc,
+    ):
+        await wait_healthy(port)
+        groups = process_groups(proc.pid, database=database, gateway_pgid=gateway_pgid)
+        await payments(port, wallets, concurrency, 3, f"cw-{run_id}")
+        duration: float = args.cpu_duration
+        load = payments(port, wallets, concurrency, duration, f"c-{run_id}")
+        result: tuple[LoadResult, Sent] | None = None
+
+        async def paid() -> LoadResult:
+            nonlocal result
+            result = await load
+            return result[0]
+
+        paying = await measured(proc.pid, paid(), groups)
+        assert result is not None
+        sent = result[1]
+        rows = [Row(api.label, PAYMENT, paying)]
+        loads = (
+            (REPLAY, replays(port, sent, concurrency, min(len(sent), reads_total))),
+            (BALANCE, reads(port, wallets, "/wallets/{user}/balance", concurrency, reads_total)),
+            (
+                PAGE,
+                reads(
+                    port, wallets, "/wallets/{user}/transactions?limit=20", concurrency, reads_total
+                ),
+            ),
+        )
+        for operation, read_load in loads:
+            rows.append(Row(api.label, operation, await measured(proc.pid, read_load, groups)))
+    return rows
+
+
+async def measure_floor(
+    args: argparse.Namespace,
+    *,
+    dsn: str,
+    database: str,
+    gateway_port: int,
+    gateway_pgid: int,
+    wallets: Sequence[str],
+) -> Row:
+    port: int = args.api_port
+    ensure_free(port)
+    env = {
+        "WALLET_DATABASE_URL": dsn,
+        "FLOOR_GATEWAY_URL": f"http://{HOST}:{gateway_port}",
+        "FLOOR_POOL_SIZE": "8",
+    }
+    uvicorn = [
+        *(sys.executable, "-m", "uvicorn", "floor_app:app", "--app-dir", "bench"),
+        *("--host", HOST, "--port", str(port), "--workers", "1"),
+        *("--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"),
+    ]
+    run_id = uuid.uuid4().hex[:8]
+    concurrency: int = args.concurrency
+    duration: float = args.cpu_duration
+    with process(uvicorn, env, "floor-app") as proc:
+        await wait_healthy(port)
+        groups = process_groups(proc.pid, database=database, gateway_pgid=gateway_pgid)
+        await payments(port, wallets, concurrency, 3, f"fw-{run_id}")
+
+        async def paid() -> LoadResult:
+            return (await payments(port, wallets, concurrency, duration, f"f-{run_id}"))[0]
+
+        return Row(FLOOR, PAYMENT, await measured(proc.pid, paid(), groups))
+
+
+async def run_cpu_phase(
+    args: argparse.Namespace,
+    *,
+    dsn: str,
+    database: str,
+    wallets: Sequence[str],
+    apis: Sequence[ApiUnderTest],
+    gateway_port: int,
+    gateway_pgid: int,
+) -> list[Row]:
+    """Every API in `apis`, `--cpu-rounds` times in turn, then the floor route once per
+    round."""
+    rows: list[Row] = []
+    common = {
+        "dsn": dsn,
+        "database": database,
+        "gateway_port": gateway_port,
+        "gateway_pgid": gateway_pgid,
+        "wallets": wallets,
+    }
+    with tempfile.TemporaryDirectory(prefix="bench-api-logs-") as logs:
+        for _ in range(args.cpu_rounds):
+            for api in apis:
+                rows += await measure_api(args, api, log_dir=Path(logs), **common)
+            rows.append(await measure_floor(args, **common))
+    return rows
+
+
+TABLE_HEADER = (
+    f"{'api':<14} {'operation':<18} {'ops':>6} {'ops/s':>8} {'p50 ms':>7}"
+    f" | CPU ms/op: {'api':>5} {'pg':>5} {'gw':>5} {'load':>5} {'host':>5}"
+)
+
+
+def _ms(load: MeasuredLoad, group: str) -> str:
+    value = load.groups_us.get(group)
+    return f"{value / 1000:>5.2f}" if value is not None else f"{'-':>5}"
+
+
+def table_line(row: Row) -> str:
+    load, result = row.load, row.load.result
+    cpu = " ".join(_ms(load, group) for group in (API, POSTGRES, GATEWAY, LOADGEN))
+    return (
+        f"{row.api:<14} {row.operation:<18} {result.count:>6} {result.rate:>8.1f}"
+        f" {result.percentile(50):>7.2f} | {'':>10} {cpu} {load.host_cpu_us / 1000:>5.2f}"
+    )
+
+
+def median_api_ms(rows: Sequence[Row], api: str, operation: str) -> float:
+    values = [r.load.api_cpu_us / 1000 for r in rows if (r.api, r.operation) == (api, operation)]
+    return statistics.median(values) if values else float("nan")
+
+
+def checks(rows: Sequence[Row], api: str, tracing: str) -> list[tuple[str, float, bool]]:
+    """(name, ratio to the target, met) for `api`'s medians over the rounds."""
+    payment = median_api_ms(rows, api, PAYMENT)
+    floor = median_api_ms(rows, FLOOR, PAYMENT)
+    targets: Mapping[str, float] = {PAYMENT: PAYMENT_TARGET_MS[tracing], **TARGETS_MS}
+    found = []
+    for operation, target in targets.items():
+        value = median_api_ms(rows, api, operation)
+        found.append((f"API cpu/{operation} <= {target} ms", value / target, value <= target))
+    ratio = payment / floor
+    found.append(
+        (f"API cpu/payment <= {FLOOR_RATIO} x floor", ratio / FLOOR_RATIO, ratio <= FLOOR_RATIO)
+    )
+    return found
+
+
+def print_cpu_table(rows: Sequence[Row], apis: Sequence[ApiUnderTest], tracing: str) -> None:
+    print(f"\nCPU per operation, stub gateway (nginx), 1 API worker, tracing {tracing}")
+    print(TABLE_HEADER)
+    for row in rows:
+        print(table_line(row))
+    for api in apis:
+        print(f"\n{api.label}: medians over the rounds")
+        for name, ratio, ok in checks(rows, api.label, tracing):
+            print(f"{'PASS' if ok else 'MISS'}  {name:<36} ratio {ratio:.2f}")
