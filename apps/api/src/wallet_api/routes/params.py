@@ -31,6 +31,24 @@ IdempotencyKey = Annotated[
         "first reply byte for byte (with `Idempotent-Replayed: true`).",
     ),
 ]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The wallet's `ETag` (from GET /wallets/{user_id} or its /balance), or a "
+        "list of them, or `*`: the write happens only if the wallet is still at that version, "
+        "else 412 PRECONDITION_FAILED with nothing written and the Idempotency-Key unused. "
+        "Not a list of entity tags: 400.",
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        description="`ETag`s the client holds (or `*`): 304 with no body if the current one is "
+        "among them (weak comparison).",
+    ),
+]
 UserId = Annotated[
     str, Path(description="1-64 characters of [A-Za-z0-9_-]", json_schema_extra=USER_ID_RULE)
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from wallet_domain.model.wallet import Balance
+from wallet_domain.model.wallet_version import VersionedBalances
 from wallet_domain.money import Money
 
 
@@ -15,6 +15,7 @@ class WalletBalances(Protocol):
         MAX_AMOUNT: money held for a payment must always fit when it comes back."""
         ...
 
-    async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:
-        """Available and pending (sum of PENDING payments) per currency held."""
+    async def read(self, user_id: str, currency: str | None = None) -> VersionedBalances:
+        """Available, pending debit and pending credit per currency held (or just
+        `currency`), with the wallet's version, all as of one moment."""
         ...

@@ -1,0 +1,45 @@
+"""A money-moving write made conditional on the wallet's version (If-Match).
+
+Shared by the writes that take money into or out of a wallet (payment, deposit, hold,
+transfer from it). The check and the write are one unit: `WalletVersions.lock` pins the
+wallet (its balance rows stay locked until the write commits), so the version compared is
+the one the write applies to, and two clients writing on the same version cannot both
+win.
+
+A mismatch writes nothing and leaves the Idempotency-Key free: the client reads again and
+retries with the same key. A key that already holds a reply is the exception: its first
+request may be what changed the wallet, so the request goes on unconditionally and the
+usual idempotency rules answer it (the stored reply replayed, 422 for another body, 409
+while in flight), exactly as without If-Match.
+"""
+
+from __future__ import annotations
+
+from wallet_domain.errors import PreconditionFailed
+from wallet_domain.model.wallet_version import WalletCondition
+from wallet_domain.ports.idempotency_store import IdempotencyStore
+from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.ports.wallet_versions import WalletVersions
+
+
+async def ensure_wallet_unchanged(
+    condition: WalletCondition | None,
+    *,
+    user_id: str,
+    key: str,
+    versions: WalletVersions,
+    idempotency: IdempotencyStore,
+    tx: TransactionManager,
+    receiver: tuple[str, str] | None = None,
+) -> None:
+    """Return with the wallet locked at a version `condition` accepts (or with nothing
+    locked when there is no condition, no such wallet (the write answers 404), or the key
+    already holds a reply); raise PreconditionFailed, with nothing written, otherwise."""
+    if condition is None:
+        return
+    version = await versions.lock(user_id, receiver=receiver)
+    if version is None or condition.holds_for(version):
+        return
+    await tx.rollback()
+    if await idempotency.get(user_id, key) is None:
+        raise PreconditionFailed(user_id=user_id)
