@@ -127,3 +127,10 @@ async def wait_until_held(api: Api, user_id: str, amount: int, currency: str = "
         return (await api.balances(user_id)).get(currency, {}).get("pending") == amount
 
     await eventually(held, timeout_s=HELD_TIMEOUT_S, interval_s=0.01)
+
+
+async def wallet_etag(api: Api, user_id: str) -> str:
+    """The wallet's current ETag (what If-Match on its writes takes)."""
+    response = await api.client.get(f"/wallets/{user_id}")
+    assert response.status_code == 200, response.text
+    return response.headers["ETag"]
