@@ -64,6 +64,23 @@ async def test_an_update_that_changes_no_amount_keeps_the_version(
     assert (await SqlaWalletBalances(session=session).read(user_id)).version == 2
 
 
+async def test_a_change_that_does_not_move_the_version_forward_gets_it_moved(
+    session: AsyncSession, user_id: str
+) -> None:
+    """Writers may bump the version themselves (the payment's statements do); one that
+    sets it from a stale read, or not at all, cannot make a version repeat."""
+    await open_wallet(session, user_id)
+    await deposit(session, user_id, Money(100, "USD"))
+    for set_version in ("version = version + 5", "version = 1", "version = 0"):
+        before = (await SqlaWalletBalances(session=session).read(user_id)).version
+        await session.execute(
+            text(f"UPDATE wallet_balances SET balance = balance + 1, {set_version} WHERE user_id = :u"),
+            {"u": user_id},
+        )
+        after = (await SqlaWalletBalances(session=session).read(user_id)).version
+        assert after > before, set_version
+
+
 async def test_a_locked_wallet_cannot_change_until_the_lock_is_released(
     session_factory: async_sessionmaker[AsyncSession], user_id: str
 ) -> None:
