@@ -73,10 +73,8 @@ async def test_a_change_that_does_not_move_the_version_forward_gets_it_moved(
     await deposit(session, user_id, Money(100, "USD"))
     for set_version in ("version = version + 5", "version = 1", "version = 0"):
         before = (await SqlaWalletBalances(session=session).read(user_id)).version
-        await session.execute(
-            text(f"UPDATE wallet_balances SET balance = balance + 1, {set_version} WHERE user_id = :u"),
-            {"u": user_id},
-        )
+        change = f"UPDATE wallet_balances SET balance = balance + 1, {set_version}"
+        await session.execute(text(f"{change} WHERE user_id = :u"), {"u": user_id})
         after = (await SqlaWalletBalances(session=session).read(user_id)).version
         assert after > before, set_version
 
