@@ -82,6 +82,7 @@ from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_domain.use_cases.settle_deposit import SettleDeposit
 from wallet_domain.use_cases.settle_hold import SettleHold
+from wallet_domain.wallet_precondition import WalletPrecondition
 
 EPOCH: Final = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -1057,6 +1058,11 @@ class World:
     def seed_wallet(self, user_id: str, **balances: int) -> None:
         self.db.seed_wallet(user_id, ids=self.ids, at=self.clock.now(), **balances)
 
+    def precondition(self, scope: Scope) -> WalletPrecondition:
+        return WalletPrecondition(
+            versions=scope.versions, idempotency=scope.idempotency, tx=scope.tx
+        )
+
     def settlement(self, scope: Scope) -> PaymentSettlement:
         return PaymentSettlement(
             book=scope.book, clock=self.clock, ids=self.ids, encoder=self.encoder
@@ -1116,7 +1122,7 @@ class World:
             ids=self.ids,
             encoder=self.encoder,
             currencies=CURRENCIES,
-            versions=scope.versions,
+            precondition=self.precondition(scope),
         )
 
     def pay(self, scope: Scope | None = None) -> Pay:
@@ -1133,7 +1139,7 @@ class World:
             ids=self.ids,
             encoder=self.encoder,
             currencies=CURRENCIES,
-            versions=scope.versions,
+            precondition=self.precondition(scope),
         )
 
     def resolver(self, scope: Scope | None = None) -> ResolvePendingPayments:
@@ -1167,8 +1173,7 @@ class World:
             ids=self.ids,
             encoder=self.encoder,
             currencies=CURRENCIES,
-            versions=scope.versions,
-            idempotency=scope.idempotency,
+            precondition=self.precondition(scope),
         )
 
     def get_transfer(self, scope: Scope | None = None) -> GetTransfer:
@@ -1186,8 +1191,7 @@ class World:
             ids=self.ids,
             encoder=self.encoder,
             currencies=CURRENCIES,
-            versions=scope.versions,
-            idempotency=scope.idempotency,
+            precondition=self.precondition(scope),
         )
 
     def settle_hold(self, scope: Scope | None = None) -> SettleHold:

@@ -1,7 +1,8 @@
 """A money-moving write made conditional on the wallet's version (If-Match).
 
-Shared by the writes that take money into or out of a wallet (payment, deposit, hold,
-transfer from it). The check and the write are one unit: `WalletVersions.lock` pins the
+A domain service shared by the writes that take money into or out of a wallet (payment,
+deposit, hold, transfer from it), like PaymentSettlement: REQUEST-scoped, on the same
+unit of work as the write. The check and the write are one unit: `WalletVersions.lock` pins the
 wallet (its balance rows stay locked until the write commits), so the version compared is
 the one the write applies to, and two clients writing on the same version cannot both
 win.
@@ -22,24 +23,33 @@ from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_versions import WalletVersions
 
 
-async def ensure_wallet_unchanged(
-    condition: WalletCondition | None,
-    *,
-    user_id: str,
-    key: str,
-    versions: WalletVersions,
-    idempotency: IdempotencyStore,
-    tx: TransactionManager,
-    receiver: tuple[str, str] | None = None,
-) -> None:
-    """Return with the wallet locked at a version `condition` accepts (or with nothing
-    locked when there is no condition, no such wallet (the write answers 404), or the key
-    already holds a reply); raise PreconditionFailed, with nothing written, otherwise."""
-    if condition is None:
-        return
-    version = await versions.lock(user_id, receiver=receiver)
-    if version is None or condition.holds_for(version):
-        return
-    await tx.rollback()
-    if await idempotency.get(user_id, key) is None:
-        raise PreconditionFailed(user_id=user_id)
+class WalletPrecondition:
+    """The check, bound to the request's unit of work (its ports share one transaction)."""
+
+    def __init__(
+        self, *, versions: WalletVersions, idempotency: IdempotencyStore, tx: TransactionManager
+    ) -> None:
+        self._versions = versions
+        self._idempotency = idempotency
+        self._tx = tx
+
+    async def ensure(
+        self,
+        condition: WalletCondition | None,
+        *,
+        user_id: str,
+        key: str,
+        receiver: tuple[str, str] | None = None,
+    ) -> None:
+        """Return with the wallet locked at a version `condition` accepts (or with nothing
+        locked when there is no condition, no such wallet (the write answers 404), or the
+        key already holds a reply); raise PreconditionFailed, with nothing written,
+        otherwise. `receiver`: a transfer's (user_id, currency), see WalletVersions.lock."""
+        if condition is None:
+            return
+        version = await self._versions.lock(user_id, receiver=receiver)
+        if version is None or condition.holds_for(version):
+            return
+        await self._tx.rollback()
+        if await self._idempotency.get(user_id, key) is None:
+            raise PreconditionFailed(user_id=user_id)

@@ -23,11 +23,9 @@ from wallet_domain.money import Money, ensure_supported
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.hold_book import HoldBook, HoldOpenOutcome
 from wallet_domain.ports.id_generator import IdGenerator
-from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
-from wallet_domain.ports.wallet_versions import WalletVersions
-from wallet_domain.wallet_precondition import ensure_wallet_unchanged
+from wallet_domain.wallet_precondition import WalletPrecondition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,12 +62,10 @@ class CreateHold:
         ids: IdGenerator,
         encoder: ResponseEncoder,
         currencies: frozenset[str],
-        versions: WalletVersions,
-        idempotency: IdempotencyStore,
+        precondition: WalletPrecondition,
     ) -> None:
         self._book = book
-        self._versions = versions
-        self._idempotency = idempotency
+        self._precondition = precondition
         self._tx = tx
         self._clock = clock
         self._ids = ids
@@ -122,14 +118,7 @@ class CreateHold:
         )
         created = hold_event(hold, event_id=self._ids.new_id(), at=now)
         try:
-            await ensure_wallet_unchanged(
-                request.if_match,
-                user_id=user_id,
-                key=key,
-                versions=self._versions,
-                idempotency=self._idempotency,
-                tx=self._tx,
-            )
+            await self._precondition.ensure(request.if_match, user_id=user_id, key=key)
             opening = await self._book.open(hold, entry, created, claim)
             if opening.outcome is HoldOpenOutcome.KEY_HELD:
                 assert opening.holder is not None  # the port's contract

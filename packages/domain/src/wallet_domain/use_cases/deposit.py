@@ -28,9 +28,8 @@ from wallet_domain.ports.pending_deposits import PendingDeposits
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
-from wallet_domain.ports.wallet_versions import WalletVersions
 from wallet_domain.ports.wallets import Wallets
-from wallet_domain.wallet_precondition import ensure_wallet_unchanged
+from wallet_domain.wallet_precondition import WalletPrecondition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,10 +70,10 @@ class Deposit:
         ids: IdGenerator,
         encoder: ResponseEncoder,
         currencies: frozenset[str],
-        versions: WalletVersions,
+        precondition: WalletPrecondition,
     ) -> None:
         self._wallets = wallets
-        self._versions = versions
+        self._precondition = precondition
         self._balances = balances
         self._ledger = ledger
         self._pending = pending
@@ -107,14 +106,7 @@ class Deposit:
 
         now = self._clock.now()
         try:
-            await ensure_wallet_unchanged(
-                request.if_match,
-                user_id=user_id,
-                key=key,
-                versions=self._versions,
-                idempotency=self._idempotency,
-                tx=self._tx,
-            )
+            await self._precondition.ensure(request.if_match, user_id=user_id, key=key)
             existing = await self._idempotency.claim(
                 IdempotencyRecord(
                     user_id=user_id,

@@ -25,12 +25,10 @@ from wallet_domain.model.wallet_version import WalletCondition
 from wallet_domain.money import Money, ensure_supported
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
-from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.transfer_book import MoveOutcome, TransferBook
-from wallet_domain.ports.wallet_versions import WalletVersions
-from wallet_domain.wallet_precondition import ensure_wallet_unchanged
+from wallet_domain.wallet_precondition import WalletPrecondition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,12 +68,10 @@ class MakeTransfer:
         ids: IdGenerator,
         encoder: ResponseEncoder,
         currencies: frozenset[str],
-        versions: WalletVersions,
-        idempotency: IdempotencyStore,
+        precondition: WalletPrecondition,
     ) -> None:
         self._book = book
-        self._versions = versions
-        self._idempotency = idempotency
+        self._precondition = precondition
         self._tx = tx
         self._clock = clock
         self._ids = ids
@@ -123,14 +119,8 @@ class MakeTransfer:
             response=reply,
         )
         try:
-            await ensure_wallet_unchanged(
-                request.if_match,
-                user_id=sender,
-                key=key,
-                versions=self._versions,
-                idempotency=self._idempotency,
-                tx=self._tx,
-                receiver=(receiver, money.currency),
+            await self._precondition.ensure(
+                request.if_match, user_id=sender, key=key, receiver=(receiver, money.currency)
             )
             move = await self._book.move(
                 transfer,

@@ -38,9 +38,8 @@ from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, Pay
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
-from wallet_domain.ports.wallet_versions import WalletVersions
 from wallet_domain.settlement import PaymentSettlement, status_from_charge, status_from_lookup
-from wallet_domain.wallet_precondition import ensure_wallet_unchanged
+from wallet_domain.wallet_precondition import WalletPrecondition
 
 # Share of the remaining deadline the charge leaves for the outcome lookup after a timeout,
 # so retries cannot spend the time the lookup needs to avoid a needless PENDING.
@@ -92,10 +91,10 @@ class Pay:
         ids: IdGenerator,
         encoder: ResponseEncoder,
         currencies: frozenset[str],
-        versions: WalletVersions,
+        precondition: WalletPrecondition,
     ) -> None:
         self._providers = providers
-        self._versions = versions
+        self._precondition = precondition
         self._ledger = ledger
         self._idempotency = idempotency
         self._book = book
@@ -155,14 +154,7 @@ class Pay:
             )
             async with self._gateway.admission():
                 opened = True
-                await ensure_wallet_unchanged(
-                    request.if_match,
-                    user_id=user_id,
-                    key=key,
-                    versions=self._versions,
-                    idempotency=self._idempotency,
-                    tx=self._tx,
-                )
+                await self._precondition.ensure(request.if_match, user_id=user_id, key=key)
                 opening = await self._book.open(
                     payment,
                     claim,
