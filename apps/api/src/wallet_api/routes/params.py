@@ -10,6 +10,7 @@ from fastapi import Header, Path, Query
 from wallet_api.schemas.constraints import (
     CURRENCY_RULE,
     CURSOR_RULE,
+    ENTITY_TAGS_RULE,
     LIMIT_RULE,
     STATUS_RULE,
     TYPE_RULE,
@@ -39,6 +40,7 @@ IfMatch = Annotated[
         "list of them, or `*`: the write happens only if the wallet is still at that version, "
         "else 412 PRECONDITION_FAILED with nothing written and the Idempotency-Key unused. "
         "Not a list of entity tags: 400.",
+        json_schema_extra=ENTITY_TAGS_RULE,
     ),
 ]
 IfNoneMatch = Annotated[
