@@ -139,6 +139,11 @@ async def invalid_state(api: Api, _: StartApi, headers: dict[str, str]) -> httpx
     return await api.client.post(f"{path}/complete", headers=headers)
 
 
+async def precondition_failed(api: Api, _: StartApi, headers: dict[str, str]) -> httpx.Response:
+    user_id = await api.funded_wallet(1_000)
+    return await _pay(api, user_id, _payment("bill"), {**headers, "If-Match": '"v0"'})
+
+
 async def gateway_timeout(api: Api, _: StartApi, headers: dict[str, str]) -> httpx.Response:
     user_id = await api.funded_wallet(1_000)
     return await _pay(api, user_id, _payment("mock:timeout:bill"), headers)
@@ -161,6 +166,7 @@ CASES: Final[dict[str, Case]] = {
     "GATEWAY_UNAVAILABLE": gateway_unavailable,
     "GATEWAY_TIMEOUT": gateway_timeout,
     "INVALID_STATE": invalid_state,
+    "PRECONDITION_FAILED": precondition_failed,
 }
 
 

@@ -144,3 +144,10 @@ async def settle_as_recovery_would(api: Api, user_id: str, payment_id: str) -> N
         )
         assert settled is not None
         await (await request.get(TransactionManager)).commit()
+
+
+async def wallet_etag(api: Api, user_id: str) -> str:
+    """The wallet's current ETag (what If-Match on its writes takes)."""
+    response = await api.client.get(f"/wallets/{user_id}")
+    assert response.status_code == 200, response.text
+    return response.headers["ETag"]

@@ -44,6 +44,7 @@ from wallet_domain.model.transaction import (
 )
 from wallet_domain.model.transfer import Transfer, TransferLegs
 from wallet_domain.model.wallet import Balance, Wallet
+from wallet_domain.model.wallet_version import VersionedBalances
 from wallet_domain.money import DEFAULT_CURRENCIES, MAX_AMOUNT, Money
 from wallet_domain.ports.charge_corrections import ChargeCorrections
 from wallet_domain.ports.clock import Clock
@@ -68,6 +69,7 @@ from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.transfer_book import Move, MoveOutcome, TransferBook
 from wallet_domain.ports.wallet_balances import WalletBalances
+from wallet_domain.ports.wallet_versions import WalletVersions
 from wallet_domain.ports.wallets import Wallets
 from wallet_domain.settlement import PaymentSettlement
 from wallet_domain.use_cases.apply_dispute_update import ApplyDisputeUpdate
@@ -91,6 +93,7 @@ from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_domain.use_cases.settle_deposit import SettleDeposit
 from wallet_domain.use_cases.settle_hold import SettleHold
+from wallet_domain.wallet_precondition import WalletPrecondition
 
 EPOCH: Final = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -366,9 +369,9 @@ class FakeWalletBalances(WalletBalances):
         tables.balances[(user_id, money.currency)] = current - money.amount
         return True
 
-    async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:
+    async def read(self, user_id: str, currency: str | None = None) -> VersionedBalances:
         tables = self._tx.tables
-        return [
+        balances = [
             Balance(
                 currency=c,
                 available=amount,
@@ -378,6 +381,35 @@ class FakeWalletBalances(WalletBalances):
             for (u, c), amount in sorted(tables.balances.items())
             if u == user_id and (currency is None or c == currency)
         ]
+        return VersionedBalances(version=wallet_version(tables, user_id), balances=balances)
+
+
+def wallet_version(tables: Tables, user_id: str) -> int:
+    """A version that changes with every move of the wallet's money: its ledger rows are
+    append-only and each status moves forward only, so the set of (row, status) pairs,
+    holds included, never repeats."""
+    steps = sorted(
+        [(e.id, e.status.value) for e in tables.ledger.values() if e.user_id == user_id]
+        + [(h.id, h.status.value) for h in tables.holds.values() if h.user_id == user_id]
+    )
+    balances = sorted((k, v) for k, v in tables.balances.items() if k[0] == user_id)
+    return hash((tuple(steps), tuple(balances))) & 0x7FFF_FFFF
+
+
+class FakeWalletVersions(WalletVersions):
+    """The wallet's version in the unit of work's view; the in-memory database serialises
+    whole units of work, so there is nothing to lock."""
+
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+        self.locked: list[str] = []
+
+    async def lock(self, user_id: str, *, receiver: tuple[str, str] | None = None) -> int | None:
+        tables = self._tx.tables
+        if user_id not in tables.wallets:
+            return None
+        self.locked.append(user_id)
+        return wallet_version(tables, user_id)
 
 
 def _held(tables: Tables, user_id: str, currency: str) -> int:
@@ -1134,6 +1166,7 @@ class Scope:
         self.transfers = FakeTransferBook(self.tx)
         self.disputes = FakeDisputeBook(self.tx)
         self.corrections = FakeChargeCorrections(self.tx)
+        self.versions = FakeWalletVersions(self.tx)
 
 
 class World:
@@ -1158,6 +1191,11 @@ class World:
 
     def seed_wallet(self, user_id: str, **balances: int) -> None:
         self.db.seed_wallet(user_id, ids=self.ids, at=self.clock.now(), **balances)
+
+    def precondition(self, scope: Scope) -> WalletPrecondition:
+        return WalletPrecondition(
+            versions=scope.versions, idempotency=scope.idempotency, tx=scope.tx
+        )
 
     def settlement(self, scope: Scope) -> PaymentSettlement:
         return PaymentSettlement(
@@ -1218,6 +1256,7 @@ class World:
             ids=self.ids,
             encoder=self.encoder,
             currencies=CURRENCIES,
+            precondition=self.precondition(scope),
         )
 
     def pay(self, scope: Scope | None = None) -> Pay:
@@ -1234,6 +1273,7 @@ class World:
             ids=self.ids,
             encoder=self.encoder,
             currencies=CURRENCIES,
+            precondition=self.precondition(scope),
         )
 
     def resolver(self, scope: Scope | None = None) -> ResolvePendingPayments:
@@ -1279,6 +1319,7 @@ class World:
             ids=self.ids,
             encoder=self.encoder,
             currencies=CURRENCIES,
+            precondition=self.precondition(scope),
         )
 
     def get_transfer(self, scope: Scope | None = None) -> GetTransfer:
@@ -1296,6 +1337,7 @@ class World:
             ids=self.ids,
             encoder=self.encoder,
             currencies=CURRENCIES,
+            precondition=self.precondition(scope),
         )
 
     def settle_hold(self, scope: Scope | None = None) -> SettleHold:

@@ -63,7 +63,8 @@ async def test_rollback_discards_staged_writes(world: World) -> None:
     assert world.db.record("alice", "k") is None
     assert world.db.entries(type=TransactionType.PAYMENT) == []
     assert world.db.events() == []
-    assert await scope.balances.read("alice") == [Balance(currency="USD", available=10, pending=0)]
+    read = await scope.balances.read("alice")
+    assert read.balances == [Balance(currency="USD", available=10, pending=0)]
 
 
 async def test_concurrent_units_of_work_merge_balance_changes(world: World) -> None:
@@ -117,11 +118,11 @@ async def test_pending_is_the_sum_of_pending_payments(world: World) -> None:
         payment = _payment(world, amount)
         assert (await _open(world, scope, payment=payment)).outcome is OpenOutcome.DEBITED
     assert await scope.book.settle(_approved(payment))
-    assert await scope.balances.read("alice") == [
+    assert (await scope.balances.read("alice")).balances == [
         Balance(currency="EUR", available=50, pending=0),
         Balance(currency="USD", available=70, pending=10),
     ]
-    assert await scope.balances.read("alice", "EUR") == [
+    assert (await scope.balances.read("alice", "EUR")).balances == [
         Balance(currency="EUR", available=50, pending=0)
     ]
 

@@ -415,7 +415,7 @@ async def test_declined_payment_is_refunded_and_announced(alice: World) -> None:
         "payment.failed",
     ]
     assert alice.db.events(payment.id)[1].payload["refund_of"] == str(payment.id)
-    balance = await alice.get_balance().execute(GetBalanceRequest(user_id="alice"))
+    balance = (await alice.get_balance().execute(GetBalanceRequest(user_id="alice"))).balances
     assert balance == [Balance(currency="USD", available=START, pending=0)]
 
 
@@ -428,7 +428,7 @@ async def test_unknown_outcome_holds_the_funds_as_pending(alice: World) -> None:
     assert payment.status is TransactionStatus.PENDING
     assert alice.db.event_types(payment.id) == ["payment.created"]
     assert "held" in body(reply.response)["error"]["message"]
-    balance = await alice.get_balance().execute(GetBalanceRequest(user_id="alice"))
+    balance = (await alice.get_balance().execute(GetBalanceRequest(user_id="alice"))).balances
     assert balance == [Balance(currency="USD", available=START - AMOUNT, pending=AMOUNT)]
     assert_money_invariants(alice.db)
 

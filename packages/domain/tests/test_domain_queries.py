@@ -67,7 +67,7 @@ def _newest_first(world: World, **where: Any) -> list[LedgerEntry]:
 
 
 async def test_balance_lists_every_currency_with_pending(history: World) -> None:
-    balances = await history.get_balance().execute(GetBalanceRequest(user_id="alice"))
+    balances = (await history.get_balance().execute(GetBalanceRequest(user_id="alice"))).balances
     assert balances == [
         Balance(currency="EUR", available=500, pending=0),
         Balance(currency="USD", available=6_000, pending=3_000),
@@ -75,22 +75,22 @@ async def test_balance_lists_every_currency_with_pending(history: World) -> None
 
 
 async def test_balance_filtered_by_currency(history: World) -> None:
-    balances = await history.get_balance().execute(
-        GetBalanceRequest(user_id="alice", currency="USD")
-    )
+    balances = (
+        await history.get_balance().execute(GetBalanceRequest(user_id="alice", currency="USD"))
+    ).balances
     assert balances == [Balance(currency="USD", available=6_000, pending=3_000)]
 
 
 async def test_a_currency_never_held_reads_as_zero(history: World) -> None:
-    balances = await history.get_balance().execute(
-        GetBalanceRequest(user_id="alice", currency="JPY")
-    )
+    balances = (
+        await history.get_balance().execute(GetBalanceRequest(user_id="alice", currency="JPY"))
+    ).balances
     assert balances == [Balance(currency="JPY", available=0, pending=0)]
 
 
 async def test_a_new_wallet_holds_nothing(world: World) -> None:
     world.seed_wallet("bob")
-    assert await world.get_balance().execute(GetBalanceRequest(user_id="bob")) == []
+    assert (await world.get_balance().execute(GetBalanceRequest(user_id="bob"))).balances == []
 
 
 async def test_balance_of_an_unknown_wallet_is_not_found(world: World) -> None:

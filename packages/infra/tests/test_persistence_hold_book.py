@@ -32,7 +32,7 @@ async def _rows(session: AsyncSession, sql: str, **params: Any) -> list[dict[str
 
 
 async def _usd(session: AsyncSession, user_id: str) -> Balance:
-    [balance] = await SqlaWalletBalances(session=session).read(user_id, "USD")
+    [balance] = (await SqlaWalletBalances(session=session).read(user_id, "USD")).balances
     return balance
 
 

@@ -116,7 +116,7 @@ def assert_is_event(row: Any, event: DomainEvent) -> None:
 
 async def balances(session_factory: async_sessionmaker[AsyncSession], user_id: str) -> Any:
     async with session_factory() as session:
-        return await SqlaWalletBalances(session=session).read(user_id)
+        return (await SqlaWalletBalances(session=session).read(user_id)).balances
 
 
 async def ledger_sum(database_url: str, user_id: str, currency: str) -> int:

@@ -22,7 +22,7 @@ async def test_credit_creates_the_balance_then_adds(session: AsyncSession, user_
     assert await balances.credit(user_id, Money(50, "USD")) == 150
     assert await balances.credit(user_id, Money(7, "EUR")) == 7
 
-    assert await balances.read(user_id) == [
+    assert (await balances.read(user_id)).balances == [
         Balance(currency="EUR", available=7, pending=0),
         Balance(currency="USD", available=150, pending=0),
     ]
@@ -60,7 +60,7 @@ async def test_credit_that_leaves_no_room_for_held_money_is_a_validation_error(
             await balances.credit(user_id, Money(1, "USD"))  # the balance alone would fit
 
     assert raised.value.details == {"field": "amount"}
-    assert await balances.read(user_id) == [
+    assert (await balances.read(user_id)).balances == [
         Balance(currency="USD", available=MAX_AMOUNT - 10, pending=10)
     ]
 
@@ -81,13 +81,13 @@ async def test_read_reports_pending_payments_per_currency(
     await settle(session, declined, TransactionStatus.DECLINED)
     balances = SqlaWalletBalances(session=session)
 
-    assert await balances.read(user_id) == [
+    assert (await balances.read(user_id)).balances == [
         Balance(currency="EUR", available=450, pending=50),
         Balance(currency="JPY", available=10, pending=0),
         Balance(currency="USD", available=575, pending=125),
     ]
-    assert await balances.read(user_id, "USD") == [
+    assert (await balances.read(user_id, "USD")).balances == [
         Balance(currency="USD", available=575, pending=125)
     ]
-    assert await balances.read(user_id, "GBP") == []
-    assert await balances.read("nobody-has-this-id") == []
+    assert (await balances.read(user_id, "GBP")).balances == []
+    assert (await balances.read("nobody-has-this-id")).balances == []

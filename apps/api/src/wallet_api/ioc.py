@@ -35,6 +35,7 @@ from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_domain.use_cases.settle_deposit import SettleDeposit
 from wallet_domain.use_cases.settle_hold import SettleHold
+from wallet_domain.wallet_precondition import WalletPrecondition
 from wallet_infra.config import EXPECTED_SCHEMA_VERSION
 from wallet_infra.config.settings import Settings
 from wallet_infra.health import HealthProbe, broker_reachable, database_and_schema
@@ -69,6 +70,8 @@ class ApiProvider(Provider):
     pay = provide(Pay)
     # Shared by payments and the recovery worker, so both settle alike.
     settlement = provide(PaymentSettlement)
+    # Shared by every money-moving write that takes If-Match.
+    wallet_precondition = provide(WalletPrecondition)
     get_balance = provide(GetBalance)
     make_transfer = provide(MakeTransfer)
     list_providers = provide(ListProviders)

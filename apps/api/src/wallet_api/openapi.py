@@ -53,6 +53,20 @@ def _require_idempotency_key(schema: dict[str, Any]) -> None:
                 parameter["schema"] = {**IDEMPOTENCY_KEY_RULE, "title": IDEMPOTENCY_KEY_HEADER}
 
 
+def _headers_are_strings(schema: dict[str, Any]) -> None:
+    """An optional header is absent or a string, never JSON null: FastAPI's
+    `anyOf [string, null]` for `str | None` would offer the text `null` as a value."""
+    for operation in _operations(schema):
+        for parameter in operation.get("parameters", []):
+            parameter_schema = parameter.get("schema", {})
+            if parameter["in"] == "header" and parameter_schema.get("anyOf") == [
+                {"type": "string"},
+                {"type": "null"},
+            ]:
+                del parameter_schema["anyOf"]
+                parameter_schema["type"] = "string"
+
+
 def _enumerate_currencies(schema: dict[str, Any], currencies: frozenset[str]) -> None:
     """Query filters and request bodies take a configured currency; responses may show any."""
     enum = sorted(currencies)
@@ -95,6 +109,7 @@ def install_openapi(app: FastAPI, *, currencies: frozenset[str]) -> None:
             )
             _drop_framework_422(schema)
             _require_idempotency_key(schema)
+            _headers_are_strings(schema)
             _enumerate_currencies(schema, currencies)
             _offer_problem_details(schema)
             components = schema.setdefault("components", {})

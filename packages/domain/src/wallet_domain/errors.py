@@ -15,6 +15,7 @@ class ErrorCode(StrEnum):
     WALLET_ALREADY_EXISTS = "WALLET_ALREADY_EXISTS"
     IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"
     INVALID_STATE = "INVALID_STATE"
+    PRECONDITION_FAILED = "PRECONDITION_FAILED"
     PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     RATE_LIMITED = "RATE_LIMITED"
@@ -86,6 +87,14 @@ class InvalidState(DomainError):
 
     code = ErrorCode.INVALID_STATE
     default_message = "the resource is not in a state that allows this action"
+
+
+class PreconditionFailed(DomainError):
+    """The wallet changed since the client read the version it made its write conditional
+    on (If-Match): nothing was written, the Idempotency-Key included."""
+
+    code = ErrorCode.PRECONDITION_FAILED
+    default_message = "the wallet changed since the version given in If-Match"
 
 
 class TransferNotFound(NotFound):

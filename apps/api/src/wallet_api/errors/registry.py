@@ -31,6 +31,7 @@ HTTP_STATUS: Final[Mapping[str, int]] = MappingProxyType(
         ErrorCode.WALLET_ALREADY_EXISTS: 409,
         ErrorCode.IDEMPOTENCY_IN_PROGRESS: 409,
         ErrorCode.INVALID_STATE: 409,
+        ErrorCode.PRECONDITION_FAILED: 412,
         ErrorCode.PAYLOAD_TOO_LARGE: 413,
         ErrorCode.IDEMPOTENCY_KEY_REUSED: 422,
         ErrorCode.RATE_LIMITED: 429,

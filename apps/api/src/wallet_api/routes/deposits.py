@@ -11,8 +11,9 @@ from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.use_cases.deposit import Deposit, DepositRequest
 from wallet_domain.use_cases.settle_deposit import SettleDeposit, SettleDepositRequest
 
+from wallet_api.http.conditional import wallet_condition
 from wallet_api.http.replies import reply_response
-from wallet_api.routes.params import OPTIONAL_KEY, IdempotencyKey, UserId
+from wallet_api.routes.params import OPTIONAL_KEY, IdempotencyKey, IfMatch, UserId
 from wallet_api.routes.strict_route import StrictJsonRoute
 from wallet_api.schemas.deposits import DepositIn
 from wallet_api.schemas.errors import error_responses
@@ -25,13 +26,14 @@ router = APIRouter(route_class=StrictJsonRoute, tags=["deposits"])
     "/wallets/{user_id}/deposits",
     status_code=201,
     response_model=TransactionOut,
-    responses=error_responses(404, 409, 413, 422),
+    responses=error_responses(404, 409, 412, 413, 422),
 )
 async def deposit(
     user_id: UserId,
     body: DepositIn,
     use_case: FromDishka[Deposit],
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Credit the wallet with a COMPLETED DEPOSIT, or with `two_phase` announce a PENDING
     one: `pending_credit`, not spendable until completed."""
@@ -43,6 +45,7 @@ async def deposit(
             currency=body.currency,
             reference=body.reference,
             two_phase=body.two_phase,
+            if_match=wallet_condition(if_match),
         )
     )
     return reply_response(reply)

@@ -15,6 +15,7 @@ from wallet_domain.use_cases.get_hold import GetHold, GetHoldRequest
 from wallet_domain.use_cases.list_holds import ListHolds, ListHoldsRequest
 from wallet_domain.use_cases.settle_hold import SettleHold, SettleHoldRequest
 
+from wallet_api.http.conditional import conditional_json, wallet_condition
 from wallet_api.http.holds import hold_json
 from wallet_api.http.json import JsonResponse
 from wallet_api.http.replies import reply_response
@@ -22,11 +23,14 @@ from wallet_api.routes.params import (
     LAG_TOLERANT,
     OPTIONAL_KEY,
     IdempotencyKey,
+    IfMatch,
+    IfNoneMatch,
     PageCursor,
     PageLimit,
     UserId,
 )
 from wallet_api.routes.strict_route import StrictJsonRoute
+from wallet_api.schemas.conditional import conditional_read_responses
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.holds import HOLD_STATUS_RULE, HoldCompleteIn, HoldIn, HoldOut, HoldPage
 
@@ -39,13 +43,14 @@ HoldStatusFilter = Annotated[str | None, Query(json_schema_extra=HOLD_STATUS_RUL
     "/wallets/{user_id}/holds",
     status_code=201,
     response_model=HoldOut,
-    responses=error_responses(404, 409, 413, 422),
+    responses=error_responses(404, 409, 412, 413, 422),
 )
 async def create_hold(
     user_id: UserId,
     body: HoldIn,
     use_case: FromDishka[CreateHold],
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Hold `amount`: it leaves `available` at once and shows as `pending_debit`."""
     reply = await use_case.execute(
@@ -56,6 +61,7 @@ async def create_hold(
             currency=body.currency,
             reference=body.reference,
             expires_in_s=body.expires_in_s,
+            if_match=wallet_condition(if_match),
         )
     )
     return reply_response(reply)
@@ -136,10 +142,15 @@ async def list_holds(
 @router.get(
     "/wallets/{user_id}/holds/{hold_id}",
     response_model=HoldOut,
-    responses=error_responses(404),
+    responses=conditional_read_responses(404),
     dependencies=LAG_TOLERANT,
 )
-async def get_hold(user_id: UserId, hold_id: UUID, use_case: FromDishka[GetHold]) -> Response:
+async def get_hold(
+    user_id: UserId,
+    hold_id: UUID,
+    use_case: FromDishka[GetHold],
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """The hold and its current status."""
     hold = await use_case.execute(GetHoldRequest(user_id=user_id, hold_id=hold_id))
-    return JsonResponse(hold_json(hold))
+    return conditional_json(hold_json(hold), if_none_match=if_none_match)

@@ -12,6 +12,7 @@ from wallet_api.http.consistency import CONSISTENCY_HEADER
 from wallet_api.schemas.constraints import (
     CURRENCY_RULE,
     CURSOR_RULE,
+    ENTITY_TAGS_RULE,
     LIMIT_RULE,
     STATUS_RULE,
     TYPE_RULE,
@@ -31,6 +32,25 @@ IdempotencyKey = Annotated[
         alias=IDEMPOTENCY_KEY_HEADER,
         description="1-255 printable ASCII characters; same key + same body replays the "
         "first reply byte for byte (with `Idempotent-Replayed: true`).",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        description="The wallet's `ETag` (from GET /wallets/{user_id} or its /balance), or a "
+        "list of them, or `*`: the write happens only if the wallet is still at that version, "
+        "else 412 PRECONDITION_FAILED with nothing written and the Idempotency-Key unused. "
+        "Not a list of entity tags: 400.",
+        json_schema_extra=ENTITY_TAGS_RULE,
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-None-Match",
+        description="`ETag`s the client holds (or `*`): 304 with no body if the current one is "
+        "among them (weak comparison).",
     ),
 ]
 UserId = Annotated[

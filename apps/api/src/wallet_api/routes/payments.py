@@ -11,11 +11,12 @@ from wallet_domain.deadline import Deadline
 from wallet_domain.use_cases.get_payment import GetPayment, GetPaymentRequest
 from wallet_domain.use_cases.pay import Pay, PayRequest
 
-from wallet_api.http.json import JsonResponse
+from wallet_api.http.conditional import conditional_json, wallet_condition
 from wallet_api.http.replies import reply_response
 from wallet_api.http.transactions import transaction_json
-from wallet_api.routes.params import LAG_TOLERANT, IdempotencyKey, UserId
+from wallet_api.routes.params import LAG_TOLERANT, IdempotencyKey, IfMatch, IfNoneMatch, UserId
 from wallet_api.routes.strict_route import StrictJsonRoute
+from wallet_api.schemas.conditional import conditional_read_responses
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.payments import PaymentIn
 from wallet_api.schemas.transactions import TransactionOut
@@ -27,7 +28,7 @@ router = APIRouter(route_class=StrictJsonRoute, tags=["payments"])
     "/wallets/{user_id}/payments",
     status_code=201,
     response_model=TransactionOut,
-    responses=error_responses(402, 404, 409, 413, 422, 502, 503, 504),
+    responses=error_responses(402, 404, 409, 412, 413, 422, 502, 503, 504),
 )
 async def pay(
     user_id: UserId,
@@ -35,6 +36,7 @@ async def pay(
     use_case: FromDishka[Pay],
     deadline: FromDishka[Deadline],
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Pay a provider: 201 once the gateway approved; see the error table otherwise."""
     reply = await use_case.execute(
@@ -46,6 +48,7 @@ async def pay(
             amount=body.amount,
             currency=body.currency,
             deadline=deadline,
+            if_match=wallet_condition(if_match),
         )
     )
     return reply_response(reply)
@@ -54,12 +57,15 @@ async def pay(
 @router.get(
     "/wallets/{user_id}/payments/{payment_id}",
     response_model=TransactionOut,
-    responses=error_responses(404),
+    responses=conditional_read_responses(404),
     dependencies=LAG_TOLERANT,
 )
 async def get_payment(
-    user_id: UserId, payment_id: UUID, use_case: FromDishka[GetPayment]
+    user_id: UserId,
+    payment_id: UUID,
+    use_case: FromDishka[GetPayment],
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
     """The payment and its current status (what a client asks after a 504)."""
     entry = await use_case.execute(GetPaymentRequest(user_id=user_id, payment_id=payment_id))
-    return JsonResponse(transaction_json(entry))
+    return conditional_json(transaction_json(entry), if_none_match=if_none_match)

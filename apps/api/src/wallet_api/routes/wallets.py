@@ -10,9 +10,11 @@ from wallet_domain.use_cases.get_wallet import GetWallet, GetWalletRequest
 
 from wallet_api.auth.principal import Principal
 from wallet_api.http.balances import balance_json
+from wallet_api.http.conditional import conditional_json, wallet_etag
 from wallet_api.http.json import JsonResponse
-from wallet_api.routes.params import UserId
+from wallet_api.routes.params import IfNoneMatch, UserId
 from wallet_api.routes.strict_route import StrictJsonRoute
+from wallet_api.schemas.conditional import conditional_read_responses
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.wallets import CreateWalletIn, WalletOut, WalletWithBalancesOut
 
@@ -32,15 +34,22 @@ async def create_wallet(
 
 
 @router.get(
-    "/wallets/{user_id}", response_model=WalletWithBalancesOut, responses=error_responses(404)
+    "/wallets/{user_id}",
+    response_model=WalletWithBalancesOut,
+    responses=conditional_read_responses(404),
 )
-async def get_wallet(user_id: UserId, use_case: FromDishka[GetWallet]) -> Response:
-    """The wallet with, per currency, what is available, held, on its way in and owned."""
+async def get_wallet(
+    user_id: UserId, use_case: FromDishka[GetWallet], if_none_match: IfNoneMatch = None
+) -> Response:
+    """The wallet with, per currency, what is available, held, on its way in and owned.
+    The ETag is the wallet's version (what `If-Match` on its writes compares with)."""
     view = await use_case.execute(GetWalletRequest(user_id=user_id))
-    return JsonResponse(
+    return conditional_json(
         {
             "user_id": view.wallet.user_id,
             "created_at": view.wallet.created_at,
             "balances": [balance_json(b) for b in view.balances],
-        }
+        },
+        if_none_match=if_none_match,
+        etag=wallet_etag(view.version),
     )

@@ -23,6 +23,11 @@ from wallet_domain.model.pagination import (
 )
 from wallet_domain.model.transaction import TransactionStatus, TransactionType
 
+# If-Match: `*` or a comma-separated list of entity tags (http/entity_tags.py; it also
+# takes empty list elements and obs-text, which this leaves out).
+ENTITY_TAGS_RULE: Final[dict[str, Any]] = {
+    "pattern": r'^[ \t]*(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)[ \t]*$',
+}
 USER_ID_RULE: Final[dict[str, Any]] = {
     "pattern": r"^[A-Za-z0-9_-]{1,64}$",
     "minLength": 1,

@@ -36,6 +36,8 @@ _DESCRIPTIONS: Final = {
     404: "NOT_FOUND: wallet, provider, payment, hold, deposit, transfer or dispute",
     409: "INSUFFICIENT_FUNDS, WALLET_ALREADY_EXISTS, IDEMPOTENCY_IN_PROGRESS or INVALID_STATE "
     "(details.status: the current status of the hold, deposit, payment or dispute)",
+    412: "PRECONDITION_FAILED: the wallet changed since the ETag sent in `If-Match`; "
+    "nothing was written and the Idempotency-Key is still unused",
     413: "PAYLOAD_TOO_LARGE",
     422: "IDEMPOTENCY_KEY_REUSED: the key was used with a different request",
     429: "RATE_LIMITED: this API key's request rate is exceeded; retry after `Retry-After`",

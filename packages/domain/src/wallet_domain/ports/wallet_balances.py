@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from wallet_domain.model.wallet import Balance
+from wallet_domain.model.wallet_version import VersionedBalances
 from wallet_domain.money import Money
 
 
@@ -20,6 +20,7 @@ class WalletBalances(Protocol):
         commit); False, with nothing changed, if it does not or there is no such balance."""
         ...
 
-    async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:
-        """Available and pending (sum of PENDING payments) per currency held."""
+    async def read(self, user_id: str, currency: str | None = None) -> VersionedBalances:
+        """Available, pending debit and pending credit per currency held (or just
+        `currency`), with the wallet's version, all as of one moment."""
         ...

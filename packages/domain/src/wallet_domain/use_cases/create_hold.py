@@ -18,12 +18,14 @@ from wallet_domain.model.idempotency import (
 )
 from wallet_domain.model.transaction import new_hold_entry
 from wallet_domain.model.wallet import validate_user_id
+from wallet_domain.model.wallet_version import WalletCondition
 from wallet_domain.money import Money, ensure_supported
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.hold_book import HoldBook, HoldOpenOutcome
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.wallet_precondition import WalletPrecondition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,6 +36,7 @@ class CreateHoldRequest:
     currency: str
     reference: str | None = None
     expires_in_s: int | None = None
+    if_match: WalletCondition | None = None
 
 
 class CreateHold:
@@ -45,7 +48,9 @@ class CreateHold:
     that does not cover the hold is INSUFFICIENT_FUNDS, both leaving nothing behind, the
     key included. The reply is rendered first, so the key is claimed already answered in
     the same write as the debit, hold, ledger row and `hold.created` (one statement on
-    PostgreSQL): a replay never holds twice.
+    PostgreSQL): a replay never holds twice. With `if_match`, a wallet no longer at one of
+    its versions is PRECONDITION_FAILED with nothing written, the key included (see
+    wallet_precondition).
     """
 
     def __init__(
@@ -57,8 +62,10 @@ class CreateHold:
         ids: IdGenerator,
         encoder: ResponseEncoder,
         currencies: frozenset[str],
+        precondition: WalletPrecondition,
     ) -> None:
         self._book = book
+        self._precondition = precondition
         self._tx = tx
         self._clock = clock
         self._ids = ids
@@ -111,6 +118,7 @@ class CreateHold:
         )
         created = hold_event(hold, event_id=self._ids.new_id(), at=now)
         try:
+            await self._precondition.ensure(request.if_match, user_id=user_id, key=key)
             opening = await self._book.open(hold, entry, created, claim)
             if opening.outcome is HoldOpenOutcome.KEY_HELD:
                 assert opening.holder is not None  # the port's contract

@@ -17,6 +17,7 @@ from wallet_domain.model.idempotency import (
 )
 from wallet_domain.model.transaction import new_deposit
 from wallet_domain.model.wallet import validate_user_id
+from wallet_domain.model.wallet_version import WalletCondition
 from wallet_domain.money import Money, ensure_supported
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
@@ -28,6 +29,7 @@ from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
+from wallet_domain.wallet_precondition import WalletPrecondition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +40,7 @@ class DepositRequest:
     currency: str
     reference: str | None = None
     two_phase: bool = False
+    if_match: WalletCondition | None = None
 
 
 class Deposit:
@@ -48,7 +51,9 @@ class Deposit:
     Rules: the amount is positive minor units of a supported currency; the wallet must
     exist (checked before the key is claimed, so a 404 does not consume it); the credit,
     ledger row, event and stored reply commit in one transaction, so a replay of the
-    same key returns the first reply and never credits twice.
+    same key returns the first reply and never credits twice. With `if_match`, a wallet no
+    longer at one of its versions is PRECONDITION_FAILED with nothing written, the key
+    included (see wallet_precondition).
     """
 
     def __init__(
@@ -65,8 +70,10 @@ class Deposit:
         ids: IdGenerator,
         encoder: ResponseEncoder,
         currencies: frozenset[str],
+        precondition: WalletPrecondition,
     ) -> None:
         self._wallets = wallets
+        self._precondition = precondition
         self._balances = balances
         self._ledger = ledger
         self._pending = pending
@@ -99,6 +106,7 @@ class Deposit:
 
         now = self._clock.now()
         try:
+            await self._precondition.ensure(request.if_match, user_id=user_id, key=key)
             existing = await self._idempotency.claim(
                 IdempotencyRecord(
                     user_id=user_id,

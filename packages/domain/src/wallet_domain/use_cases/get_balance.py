@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from wallet_domain.errors import WalletNotFound
 from wallet_domain.model.wallet import Balance, validate_user_id
+from wallet_domain.model.wallet_version import VersionedBalances
 from wallet_domain.money import ensure_supported
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
@@ -19,7 +20,9 @@ class GetBalanceRequest:
 
 class GetBalance:
     """Every currency the wallet holds, or just `currency`. `available` can be spent;
-    `pending` is held by PENDING payments. A currency never held reads as 0/0."""
+    `pending` is held by PENDING payments. A currency never held reads as 0/0. The
+    wallet's version comes with them (of the whole wallet, also when one currency is asked
+    for)."""
 
     def __init__(
         self, *, wallets: Wallets, balances: WalletBalances, currencies: frozenset[str]
@@ -28,14 +31,15 @@ class GetBalance:
         self._balances = balances
         self._currencies = currencies
 
-    async def execute(self, request: GetBalanceRequest) -> list[Balance]:
+    async def execute(self, request: GetBalanceRequest) -> VersionedBalances:
         user_id = validate_user_id(request.user_id)
         currency = request.currency
         if currency is not None:
             ensure_supported(currency, self._currencies)
         if await self._wallets.get(user_id) is None:
             raise WalletNotFound(user_id=user_id)
-        balances = await self._balances.read(user_id, currency)
-        if currency is not None and not balances:
-            return [Balance(currency=currency, available=0, pending=0)]
-        return balances
+        read = await self._balances.read(user_id, currency)
+        if currency is not None and not read.balances:
+            never_held = Balance(currency=currency, available=0, pending=0)
+            return VersionedBalances(version=read.version, balances=[never_held])
+        return read

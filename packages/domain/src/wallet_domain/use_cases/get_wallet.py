@@ -19,11 +19,13 @@ class GetWalletRequest:
 class WalletView:
     wallet: Wallet
     balances: list[Balance]
+    version: int  # the wallet's version as of `balances`
 
 
 class GetWallet:
     """The wallet and, per currency it holds, what is available, held (pending debit),
-    on its way in (pending credit) and owned in total (available + pending debit)."""
+    on its way in (pending credit) and owned in total (available + pending debit), and the
+    wallet's version those balances are at (what a conditional write compares with)."""
 
     def __init__(self, *, wallets: Wallets, balances: WalletBalances) -> None:
         self._wallets = wallets
@@ -34,4 +36,5 @@ class GetWallet:
         wallet = await self._wallets.get(user_id)
         if wallet is None:
             raise WalletNotFound(user_id=user_id)
-        return WalletView(wallet=wallet, balances=await self._balances.read(user_id))
+        read = await self._balances.read(user_id)
+        return WalletView(wallet=wallet, balances=read.balances, version=read.version)

@@ -21,12 +21,14 @@ from wallet_domain.model.transfer import (
     transfer_legs,
 )
 from wallet_domain.model.wallet import validate_user_id
+from wallet_domain.model.wallet_version import WalletCondition
 from wallet_domain.money import Money, ensure_supported
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.transfer_book import MoveOutcome, TransferBook
+from wallet_domain.wallet_precondition import WalletPrecondition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +39,7 @@ class MakeTransferRequest:
     amount: int
     currency: str
     reference: str | None = None
+    if_match: WalletCondition | None = None  # on the sender's wallet
 
 
 class MakeTransfer:
@@ -52,6 +55,8 @@ class MakeTransfer:
       payment's: the sender's balance never goes below zero.
     - The debit, the credit (creating the receiver's balance in a new currency), the
       transfer, its two ledger rows, the event and the reply commit together or not at all.
+    - With `if_match` (on the sender's wallet), a sender no longer at one of its versions is
+      PRECONDITION_FAILED with nothing written, the key included (see wallet_precondition).
     """
 
     def __init__(
@@ -63,8 +68,10 @@ class MakeTransfer:
         ids: IdGenerator,
         encoder: ResponseEncoder,
         currencies: frozenset[str],
+        precondition: WalletPrecondition,
     ) -> None:
         self._book = book
+        self._precondition = precondition
         self._tx = tx
         self._clock = clock
         self._ids = ids
@@ -112,6 +119,9 @@ class MakeTransfer:
             response=reply,
         )
         try:
+            await self._precondition.ensure(
+                request.if_match, user_id=sender, key=key, receiver=(receiver, money.currency)
+            )
             move = await self._book.move(
                 transfer,
                 legs,

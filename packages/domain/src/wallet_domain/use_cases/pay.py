@@ -27,6 +27,7 @@ from wallet_domain.model.idempotency import (
 )
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, new_payment
 from wallet_domain.model.wallet import validate_user_id
+from wallet_domain.model.wallet_version import WalletCondition
 from wallet_domain.money import Money, ensure_supported
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
@@ -38,6 +39,7 @@ from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.settlement import PaymentSettlement, status_from_charge, status_from_lookup
+from wallet_domain.wallet_precondition import WalletPrecondition
 
 # Share of the remaining deadline the charge leaves for the outcome lookup after a timeout,
 # so retries cannot spend the time the lookup needs to avoid a needless PENDING.
@@ -53,6 +55,7 @@ class PayRequest:
     amount: int
     currency: str
     deadline: Deadline
+    if_match: WalletCondition | None = None
 
 
 class Pay:
@@ -64,7 +67,9 @@ class Pay:
       A key already answered is replayed before anything else is checked.
     - Transaction 1 claims the key, debits (the balance row stays locked until commit,
       so it can never go negative), writes the PENDING payment and `payment.created`.
-      Not enough money is a final answer, stored under the key.
+      Not enough money is a final answer, stored under the key. With `if_match`, a wallet
+      no longer at one of its versions is PRECONDITION_FAILED with nothing written, the
+      key included (see wallet_precondition).
     - The gateway is charged with the payment id as its idempotency key.
     - Transaction 2 settles (see PaymentSettlement) and stores the reply under the key.
     - A timeout is not a failure: the gateway is asked what happened; charged means
@@ -86,8 +91,10 @@ class Pay:
         ids: IdGenerator,
         encoder: ResponseEncoder,
         currencies: frozenset[str],
+        precondition: WalletPrecondition,
     ) -> None:
         self._providers = providers
+        self._precondition = precondition
         self._ledger = ledger
         self._idempotency = idempotency
         self._book = book
@@ -147,6 +154,7 @@ class Pay:
             )
             async with self._gateway.admission():
                 opened = True
+                await self._precondition.ensure(request.if_match, user_id=user_id, key=key)
                 opening = await self._book.open(
                     payment,
                     claim,

@@ -16,6 +16,7 @@ from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.transfer_book import TransferBook
 from wallet_domain.ports.wallet_balances import WalletBalances
+from wallet_domain.ports.wallet_versions import WalletVersions
 from wallet_domain.ports.wallets import Wallets
 
 from wallet_infra.persistence import (
@@ -33,6 +34,7 @@ from wallet_infra.persistence import (
     SqlaTransferBook,
     SqlaWalletBalances,
     SqlaWallets,
+    SqlaWalletVersions,
 )
 from wallet_infra.telemetry import current_traceparent
 
@@ -45,6 +47,7 @@ class PersistenceProvider(Provider):
 
     wallets = provide(SqlaWallets, provides=Wallets)
     balances = provide(SqlaWalletBalances, provides=WalletBalances)
+    versions = provide(SqlaWalletVersions, provides=WalletVersions)
     ledger = provide(SqlaLedger, provides=Ledger)
     idempotency = provide(SqlaIdempotencyStore, provides=IdempotencyStore)
     transactions = provide(SqlaTransactionManager, provides=TransactionManager)

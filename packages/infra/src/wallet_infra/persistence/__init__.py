@@ -35,6 +35,7 @@ from wallet_infra.persistence.service_providers import SqlaServiceProviders
 from wallet_infra.persistence.transaction_manager import SqlaTransactionManager
 from wallet_infra.persistence.transfer_book import SqlaTransferBook
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
+from wallet_infra.persistence.wallet_versions import SqlaWalletVersions
 from wallet_infra.persistence.wallets import SqlaWallets
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "SqlaTransactionManager",
     "SqlaTransferBook",
     "SqlaWalletBalances",
+    "SqlaWalletVersions",
     "SqlaWallets",
     "make_engine",
     "make_session_factory",

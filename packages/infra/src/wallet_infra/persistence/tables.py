@@ -111,6 +111,8 @@ wallet_balances: Final = Table(
     Column("updated_at", _TS, nullable=False, server_default=_NOW),
     Column("pending_debit", BigInteger, nullable=False, server_default=text("0")),
     Column("pending_credit", BigInteger, nullable=False, server_default=text("0")),
+    # Bumped by a trigger on every change of the three amounts (conditional requests).
+    Column("version", BigInteger, nullable=False, server_default=text("1")),
 )
 
 service_providers: Final = Table(

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import Select, Update, bindparam, func, select, text, update
+from sqlalchemy import Select, Update, and_, bindparam, func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import ValidationError, WalletNotFound
 from wallet_domain.model.wallet import Balance
+from wallet_domain.model.wallet_version import VersionedBalances
 from wallet_domain.money import Money
 from wallet_domain.ports.wallet_balances import WalletBalances
 
@@ -56,12 +57,35 @@ _DEBIT_IF_COVERED: Final[Update] = (
     .returning(_b.c.balance)
 )
 
-_READ_ALL: Final[Select[Any]] = (
-    select(_b.c.currency, _b.c.balance, _b.c.pending_debit, _b.c.pending_credit)
-    .where(_b.c.user_id == bindparam("uid"))
-    .order_by(_b.c.currency)
+# The wallet's version is the sum of its rows' versions (each grows by one with every
+# change of its row, a new row starts at 1), read in the same statement as the balances
+# so an ETag never describes other balances than the body it comes with. One row even
+# for a wallet without balances (or without the currency asked for): the version alone.
+_every_row = _b.alias("every_row")
+_version = (
+    select(func.coalesce(func.sum(_every_row.c.version), 0).label("version"))
+    .where(_every_row.c.user_id == bindparam("uid"))
+    .subquery("wallet")
 )
-_READ_ONE: Final = _READ_ALL.where(_b.c.currency == bindparam("cur"))
+
+
+def _read(*shown: Any) -> Select[Any]:
+    on = and_(_b.c.user_id == bindparam("uid"), *shown)
+    return (
+        select(
+            _version.c.version,
+            _b.c.currency,
+            _b.c.balance,
+            _b.c.pending_debit,
+            _b.c.pending_credit,
+        )
+        .select_from(_version.outerjoin(_b, on))
+        .order_by(_b.c.currency)
+    )
+
+
+_READ_ALL: Final = _read()
+_READ_ONE: Final = _read(_b.c.currency == bindparam("cur"))
 
 
 def _over_limit() -> ValidationError:
@@ -101,17 +125,22 @@ class SqlaWalletBalances(WalletBalances):
         params = {"uid": user_id, "cur": money.currency, "amt": money.amount}
         return (await self._session.execute(_DEBIT_IF_COVERED, params)).first() is not None
 
-    async def read(self, user_id: str, currency: str | None = None) -> list[Balance]:
+    async def read(self, user_id: str, currency: str | None = None) -> VersionedBalances:
         if currency is None:
             result = await self._session.execute(_READ_ALL, {"uid": user_id})
         else:
             result = await self._session.execute(_READ_ONE, {"uid": user_id, "cur": currency})
-        return [
-            Balance(
-                currency=row.currency,
-                available=row.balance,
-                pending=row.pending_debit,
-                pending_credit=row.pending_credit,
-            )
-            for row in result
-        ]
+        rows = result.all()
+        return VersionedBalances(
+            version=int(rows[0].version),
+            balances=[
+                Balance(
+                    currency=row.currency,
+                    available=row.balance,
+                    pending=row.pending_debit,
+                    pending_credit=row.pending_credit,
+                )
+                for row in rows
+                if row.currency is not None
+            ],
+        )

@@ -27,7 +27,7 @@ OPEN: Final = DriverStatement(
         "WITH seen AS (SELECT FROM idempotency_keys WHERE user_id = :user_id AND key = :key"  # noqa: S608 - constants only
         "), wallet AS (SELECT FROM wallets WHERE user_id = :user_id"
         "), balance AS ("
-        " SELECT balance, pending_debit FROM wallet_balances"
+        " SELECT balance, pending_debit, version FROM wallet_balances"
         " WHERE user_id = :user_id AND currency = :currency"
         " AND NOT EXISTS (SELECT FROM seen) FOR UPDATE"
         "), covered AS (SELECT EXISTS (SELECT FROM balance WHERE balance >= :amount) AS yes"
@@ -48,10 +48,12 @@ OPEN: Final = DriverStatement(
         # committed while this statement waited for the lock): `balance - :amount` failed as
         # "negative" a payment the latest balance covers. No `balance >= amount` guard: the
         # lock guarantees it, and were it ever wrong the CHECK fails the whole statement.
-        # The debited money stays the wallet's, held, until the payment settles.
+        # The debited money stays the wallet's, held, until the payment settles. The row's
+        # version moves here too, so the table's trigger has nothing to do (hot path).
         "), debited AS ("
         " UPDATE wallet_balances SET balance = (SELECT balance FROM balance) - :amount,"
-        " pending_debit = (SELECT pending_debit FROM balance) + :amount, updated_at = now()"
+        " pending_debit = (SELECT pending_debit FROM balance) + :amount,"
+        " version = (SELECT version FROM balance) + 1, updated_at = now()"
         " WHERE user_id = :user_id AND currency = :currency"
         " AND EXISTS (SELECT FROM claimed WHERE state = 'IN_PROGRESS') RETURNING balance"
         f"), entry AS ({_insert_entry('p_', 'debited')}"
@@ -78,6 +80,9 @@ def _settle(refunded: bool) -> DriverStatement:
     pass too (the snapshot already holds this payment's debit, and the total only moves
     to the balance), so that check can never refuse a valid settlement.
 
+    The balance row's version moves in the same SET (the trigger then skips it; were
+    `b.version` ever stale, the trigger moves it past the latest).
+
     Lock order: the balance row before the idempotency key, as `OPEN` takes them. The
     reply waits for the release (its guard reads `released`), so a copy of the request
     racing for the key, holding the balance row and waiting on the key, never waits on
@@ -93,7 +98,8 @@ def _settle(refunded: bool) -> DriverStatement:
             " RETURNING id, user_id, currency, amount"
             "), released AS ("
             f" UPDATE wallet_balances AS b SET{credit_back}"
-            " pending_debit = b.pending_debit + s.amount, updated_at = now()"
+            " pending_debit = b.pending_debit + s.amount, version = b.version + 1,"
+            " updated_at = now()"
             " FROM settled AS s WHERE b.user_id = s.user_id AND b.currency = s.currency"
             f" RETURNING b.balance){refund}, events AS ("
             f"{_insert_events(2 if refunded else 1, 'settled')}"

@@ -1,0 +1,55 @@
+"""A money-moving write made conditional on the wallet's version (If-Match).
+
+A domain service shared by the writes that take money into or out of a wallet (payment,
+deposit, hold, transfer from it), like PaymentSettlement: REQUEST-scoped, on the same
+unit of work as the write. The check and the write are one unit: `WalletVersions.lock` pins the
+wallet (its balance rows stay locked until the write commits), so the version compared is
+the one the write applies to, and two clients writing on the same version cannot both
+win.
+
+A mismatch writes nothing and leaves the Idempotency-Key free: the client reads again and
+retries with the same key. A key that already holds a reply is the exception: its first
+request may be what changed the wallet, so the request goes on unconditionally and the
+usual idempotency rules answer it (the stored reply replayed, 422 for another body, 409
+while in flight), exactly as without If-Match.
+"""
+
+from __future__ import annotations
+
+from wallet_domain.errors import PreconditionFailed
+from wallet_domain.model.wallet_version import WalletCondition
+from wallet_domain.ports.idempotency_store import IdempotencyStore
+from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.ports.wallet_versions import WalletVersions
+
+
+class WalletPrecondition:
+    """The check, bound to the request's unit of work (its ports share one transaction)."""
+
+    def __init__(
+        self, *, versions: WalletVersions, idempotency: IdempotencyStore, tx: TransactionManager
+    ) -> None:
+        self._versions = versions
+        self._idempotency = idempotency
+        self._tx = tx
+
+    async def ensure(
+        self,
+        condition: WalletCondition | None,
+        *,
+        user_id: str,
+        key: str,
+        receiver: tuple[str, str] | None = None,
+    ) -> None:
+        """Return with the wallet locked at a version `condition` accepts (or with nothing
+        locked when there is no condition, no such wallet (the write answers 404), or the
+        key already holds a reply); raise PreconditionFailed, with nothing written,
+        otherwise. `receiver`: a transfer's (user_id, currency), see WalletVersions.lock."""
+        if condition is None:
+            return
+        version = await self._versions.lock(user_id, receiver=receiver)
+        if version is None or condition.holds_for(version):
+            return
+        await self._tx.rollback()
+        if await self._idempotency.get(user_id, key) is None:
+            raise PreconditionFailed(user_id=user_id)
