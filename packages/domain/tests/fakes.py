@@ -100,6 +100,8 @@ class Tables:
     outbox: list[DomainEvent] = field(default_factory=list)
     holds: dict[UUID, Hold] = field(default_factory=dict)
     transfers: dict[UUID, Transfer] = field(default_factory=dict)
+    # provider_event_id -> (type, subject_id, outcome), as `provider_events` stores them
+    provider_events: dict[str, tuple[str, UUID | None, str]] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         # Every value is immutable (frozen dataclasses, ints), so shallow copies suffice.
@@ -111,6 +113,7 @@ class Tables:
             outbox=list(self.outbox),
             holds=dict(self.holds),
             transfers=dict(self.transfers),
+            provider_events=dict(self.provider_events),
         )
 
 
@@ -144,6 +147,7 @@ class InMemoryDatabase:
         _merge(done.idempotency, base.idempotency, staged.idempotency)
         _merge(done.holds, base.holds, staged.holds)
         _merge(done.transfers, base.transfers, staged.transfers)
+        _merge(done.provider_events, base.provider_events, staged.provider_events)
         for key, value in staged.balances.items():
             # Apply the delta, as row locks would serialize concurrent changes.
             delta = value - base.balances.get(key, 0)
@@ -387,10 +391,13 @@ def _is_pending_payment(entry: LedgerEntry | None) -> bool:
 
 
 def _check_appendable(ledger: dict[UUID, LedgerEntry], entry: LedgerEntry) -> None:
-    """The ledger's constraints: unique ids, at most one refund per payment."""
+    """The ledger's constraints: unique ids, at most one REFUND per payment (provider
+    refunds, several per payment, are bounded by FakeProviderPayments)."""
     if entry.id in ledger:
         raise IntegrityViolation(f"duplicate transaction id {entry.id}")
-    if entry.refund_of is not None and any(e.refund_of == entry.refund_of for e in ledger.values()):
+    if entry.type is TransactionType.REFUND and any(
+        e.type is TransactionType.REFUND and e.refund_of == entry.refund_of for e in ledger.values()
+    ):
         raise IntegrityViolation(f"payment {entry.refund_of} already refunded")
 
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from wallet_infra.config.settings import Settings
 from wallet_infra.ioc import infra_providers
+from wallet_infra.ioc.provider_events import ProviderEventsProvider
 from wallet_infra.logging_setup import configure_logging
 from wallet_infra.startup_heap import freeze_startup_heap
 from wallet_infra.telemetry import configure_telemetry, tracing_disabled
@@ -35,7 +36,11 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure_logging(log_format=settings.log_format, log_level=settings.log_level)
     container = make_async_container(
-        *infra_providers(settings), ApiProvider(), FastapiProvider(), *providers
+        *infra_providers(settings),
+        ProviderEventsProvider(),
+        ApiProvider(),
+        FastapiProvider(),
+        *providers,
     )
     app = fastapi_with_local_docs(
         title="Wallet & Payments API",

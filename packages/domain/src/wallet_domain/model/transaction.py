@@ -24,6 +24,9 @@ class TransactionType(StrEnum):
     HOLD_RELEASE = "HOLD_RELEASE"
     TRANSFER_OUT = "TRANSFER_OUT"
     TRANSFER_IN = "TRANSFER_IN"
+    # Money the provider gave back of an APPROVED payment after the fact (a provider-side
+    # refund, all of it or a part); unlike REFUND, a payment may have several.
+    PROVIDER_REFUND = "PROVIDER_REFUND"
 
 
 class TransactionStatus(StrEnum):
@@ -153,6 +156,32 @@ def new_refund(*, id: UUID, payment: LedgerEntry, at: datetime) -> LedgerEntry:
         type=TransactionType.REFUND,
         status=TransactionStatus.COMPLETED,
         money=payment.money,
+        provider_id=payment.provider_id,
+        external_reference=payment.external_reference,
+        refund_of=payment.id,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def new_provider_refund(
+    *, id: UUID, payment: LedgerEntry, amount: int, at: datetime
+) -> LedgerEntry:
+    """Money the provider gave back of an APPROVED payment: `amount` credited back, naming
+    the payment in `refund_of` (the caller checks the payment's refunded total)."""
+    if (
+        payment.type is not TransactionType.PAYMENT
+        or payment.status is not TransactionStatus.APPROVED
+    ):
+        raise IllegalTransition(
+            f"{payment.type} {payment.status} cannot be refunded by the provider"
+        )
+    return LedgerEntry(
+        id=id,
+        user_id=payment.user_id,
+        type=TransactionType.PROVIDER_REFUND,
+        status=TransactionStatus.COMPLETED,
+        money=Money(amount, payment.money.currency),
         provider_id=payment.provider_id,
         external_reference=payment.external_reference,
         refund_of=payment.id,

@@ -58,7 +58,12 @@ def page_statement(
 
 
 def entry_row(entry: LedgerEntry) -> dict[str, Any]:
-    """A ledger entry as `transactions` column values (the amount signed by its type)."""
+    """A ledger entry as `transactions` column values (the amount signed by its type).
+
+    A provider refund's payment goes to `provider_refund_of`, a compensation's to
+    `refund_of` (unique: a payment is compensated once, but refunded by its provider
+    possibly several times); the domain calls both `refund_of`."""
+    by_provider = entry.type is TransactionType.PROVIDER_REFUND
     return {
         "id": entry.id,
         "user_id": entry.user_id,
@@ -69,11 +74,13 @@ def entry_row(entry: LedgerEntry) -> dict[str, Any]:
         "provider_id": entry.provider_id,
         "external_reference": entry.external_reference,
         "reference": entry.reference,
-        "refund_of": entry.refund_of,
+        "refund_of": None if by_provider else entry.refund_of,
         "created_at": entry.created_at,
         "updated_at": entry.updated_at,
         "hold_id": entry.hold_id,
         "transfer_id": entry.transfer_id,
+        "refunded_amount": 0,
+        "provider_refund_of": entry.refund_of if by_provider else None,
     }
 
 
@@ -90,7 +97,7 @@ def entry_from_row(row: Row[Any]) -> LedgerEntry:
         provider_id=row.provider_id,
         external_reference=row.external_reference,
         reference=row.reference,
-        refund_of=row.refund_of,
+        refund_of=row.refund_of or row.provider_refund_of,
         hold_id=row.hold_id,
         transfer_id=row.transfer_id,
     )

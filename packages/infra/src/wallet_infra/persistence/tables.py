@@ -48,6 +48,10 @@ TRANSACTIONS_REFUND_OF_FKEY: Final = "transactions_refund_of_fkey"
 TRANSACTIONS_USER_ID_CREATED_AT_ID_IDX: Final = "transactions_user_id_created_at_id_idx"
 TRANSACTIONS_TRANSFER_ID_FKEY: Final = "transactions_transfer_id_fkey"
 TRANSACTIONS_TRANSFER_LEG_IDX: Final = "transactions_transfer_leg_idx"
+TRANSACTIONS_PROVIDER_REFUND_OF_FKEY: Final = "transactions_provider_refund_of_fkey"
+TRANSACTIONS_REFUNDED_WITHIN_AMOUNT: Final = "transactions_refunded_within_amount"
+TRANSACTIONS_PROVIDER_REFUND_LINK: Final = "transactions_provider_refund_link"
+PROVIDER_EVENTS_PKEY: Final = "provider_events_pkey"
 TRANSFERS_PKEY: Final = "transfers_pkey"
 TRANSFERS_DISTINCT_WALLETS: Final = "transfers_distinct_wallets"
 TRANSACTIONS_PENDING_IDX: Final = "transactions_pending_idx"
@@ -126,6 +130,21 @@ transactions: Final = Table(
     Column("updated_at", _TS, nullable=False),
     Column("hold_id", StdUuid),
     Column("transfer_id", StdUuid),
+    # An APPROVED payment's provider refunds so far (0 on every other row).
+    Column("refunded_amount", BigInteger, nullable=False, server_default=text("0")),
+    # A PROVIDER_REFUND's payment (the domain shows it as `refund_of`, like a REFUND's).
+    Column("provider_refund_of", StdUuid),
+)
+
+provider_events: Final = Table(
+    "provider_events",
+    metadata,
+    Column("provider_event_id", Text, primary_key=True),
+    Column("type", Text, nullable=False),
+    Column("subject_id", StdUuid),
+    Column("outcome", Text, nullable=False),
+    Column("created_at", _TS, nullable=False),
+    Column("applied_at", _TS, nullable=False, server_default=_NOW),
 )
 
 holds: Final = Table(

@@ -1,0 +1,175 @@
+"""Apply one verified provider event (a webhook), at most once per provider event id."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from wallet_domain.model.events import EventType, event_for
+from wallet_domain.model.provider_event import (
+    DisputeUpdated,
+    PaymentRefunded,
+    PaymentSettled,
+    ProviderEvent,
+    ProviderEventOutcome,
+    ProviderEventType,
+)
+from wallet_domain.model.refundable_payment import RefundablePayment
+from wallet_domain.model.transaction import (
+    LedgerEntry,
+    TransactionStatus,
+    new_provider_refund,
+)
+from wallet_domain.ports.clock import Clock
+from wallet_domain.ports.dispute_updates import DisputeUpdates
+from wallet_domain.ports.id_generator import IdGenerator
+from wallet_domain.ports.provider_event_log import ProviderEventLog
+from wallet_domain.ports.provider_event_monitor import ProviderEventMonitor
+from wallet_domain.ports.provider_payments import ProviderPayments
+from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.settlement import PaymentSettlement
+
+Outcome = ProviderEventOutcome
+
+
+def settled_outcome(payment: LedgerEntry, *, approved: bool) -> ProviderEventOutcome:
+    """What a `payment.settled` does to `payment`: settle it if PENDING; otherwise compare.
+    "declined" agrees with DECLINED and FAILED alike: no charge either way."""
+    if payment.is_pending:
+        return Outcome.APPLIED
+    if (payment.status is TransactionStatus.APPROVED) == approved:
+        return Outcome.ALREADY_SETTLED
+    return Outcome.CONTRADICTION
+
+
+class ApplyProviderEvent:
+    """Apply what the provider tells us after the fact, in one transaction per event.
+
+    Rules:
+    - At most once per `provider_event_id`: the event is recorded in the same transaction
+      as its effect; a repeat (a provider retry, a broker redelivery, two deliveries at
+      once) finds the record and changes nothing: DUPLICATE.
+    - Events about a payment lock it first, so they apply one at a time, and decide on
+      what the locked row says. An unknown payment (or dispute) is UNKNOWN_TARGET and
+      stores nothing; so is an event type we do not act on (UNSUPPORTED). Every other
+      outcome is recorded with the event, so its repeats are DUPLICATE.
+    - `payment.settled` settles a PENDING payment at once, exactly as the recovery worker
+      would (same settlement, compensation of a decline included, reply stored under the
+      payment's idempotency key if still open). A payment settled the same way before is
+      ALREADY_SETTLED; one settled the other way is a CONTRADICTION: recorded, logged and
+      counted, never applied (the ledger stands; an operator looks).
+    - `payment.refunded` gives `amount` back to the wallet (a PROVIDER_REFUND row and
+      `refund.created`), partial refunds allowed up to the payment's amount in total, only
+      for an APPROVED payment. Anything else is REFUSED: recorded, nothing moves (the
+      provider gets a 2xx all the same: retrying would not change the answer).
+    - `dispute.updated` is handed to `DisputeUpdates`, then recorded with its outcome.
+    - Every delivery is counted and logged with its outcome once its transaction ended.
+    """
+
+    def __init__(
+        self,
+        *,
+        payments: ProviderPayments,
+        events: ProviderEventLog,
+        settlement: PaymentSettlement,
+        disputes: DisputeUpdates,
+        tx: TransactionManager,
+        clock: Clock,
+        ids: IdGenerator,
+        monitor: ProviderEventMonitor,
+    ) -> None:
+        self._payments = payments
+        self._events = events
+        self._settlement = settlement
+        self._disputes = disputes
+        self._tx = tx
+        self._clock = clock
+        self._ids = ids
+        self._monitor = monitor
+
+    async def execute(self, event: ProviderEvent) -> ProviderEventOutcome:
+        try:
+            match event:
+                case PaymentSettled():
+                    outcome = await self._settle(event)
+                case PaymentRefunded():
+                    outcome = await self._refund(event)
+                case DisputeUpdated():
+                    outcome = await self._dispute(event)
+                case _:
+                    outcome = Outcome.UNSUPPORTED
+        except BaseException:
+            await self._tx.rollback()
+            raise
+        self._monitor.observed(event, outcome)
+        return outcome
+
+    async def _settle(self, event: PaymentSettled) -> ProviderEventOutcome:
+        found = await self._payments.lock(event.payment_id)
+        if found is None:
+            await self._tx.rollback()
+            return Outcome.UNKNOWN_TARGET
+        outcome = settled_outcome(found.payment, approved=event.approved)
+        if not await self._record(
+            event, ProviderEventType.PAYMENT_SETTLED, event.payment_id, outcome
+        ):
+            return Outcome.DUPLICATE
+        if outcome is Outcome.APPLIED:
+            final = TransactionStatus.APPROVED if event.approved else TransactionStatus.DECLINED
+            if await self._settlement.settle(found.payment, final, timed_out=True) is None:
+                raise RuntimeError(f"payment {event.payment_id} was not PENDING under its lock")
+        await self._tx.commit()
+        return outcome
+
+    async def _refund(self, event: PaymentRefunded) -> ProviderEventOutcome:
+        found = await self._payments.lock(event.payment_id)
+        if found is None:
+            await self._tx.rollback()
+            return Outcome.UNKNOWN_TARGET
+        outcome = Outcome.APPLIED if found.covers(event.amount) else Outcome.REFUSED
+        if not await self._record(
+            event, ProviderEventType.PAYMENT_REFUNDED, event.payment_id, outcome
+        ):
+            return Outcome.DUPLICATE
+        if outcome is Outcome.APPLIED:
+            await self._write_refund(found, event.amount)
+        await self._tx.commit()
+        return outcome
+
+    async def _write_refund(self, found: RefundablePayment, amount: int) -> None:
+        now = self._clock.now()
+        refund = new_provider_refund(
+            id=self._ids.new_id(), payment=found.payment, amount=amount, at=now
+        )
+        created = event_for(EventType.REFUND_CREATED, refund, event_id=self._ids.new_id(), at=now)
+        await self._payments.refund(refund, created)
+
+    async def _dispute(self, event: DisputeUpdated) -> ProviderEventOutcome:
+        outcome = await self._disputes.apply(event)
+        if outcome in (Outcome.UNKNOWN_TARGET, Outcome.UNSUPPORTED):
+            await self._tx.rollback()
+            return outcome
+        if not await self._record(
+            event, ProviderEventType.DISPUTE_UPDATED, event.dispute_id, outcome
+        ):
+            return Outcome.DUPLICATE
+        await self._tx.commit()
+        return outcome
+
+    async def _record(
+        self,
+        event: PaymentSettled | PaymentRefunded | DisputeUpdated,
+        event_type: ProviderEventType,
+        subject_id: UUID,
+        outcome: ProviderEventOutcome,
+    ) -> bool:
+        """Record the event in this transaction; a repeat rolls everything back."""
+        recorded = await self._events.record(
+            provider_event_id=event.provider_event_id,
+            event_type=event_type.value,
+            subject_id=subject_id,
+            outcome=outcome,
+            created_at=event.created_at,
+        )
+        if not recorded:
+            await self._tx.rollback()
+        return recorded

@@ -1,0 +1,72 @@
+"""`ProviderPayments` on PostgreSQL: payments found by id for the provider's events.
+
+The lock is a plain `SELECT ... FOR UPDATE` of the payment's row by primary key; the refund
+is one statement (`statements.provider_refunds`) on the same transaction, whose total the
+database bounds by the payment's amount (`transactions_refunded_within_amount`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+from uuid import UUID
+
+from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.refundable_payment import RefundablePayment
+from wallet_domain.model.transaction import IllegalTransition, LedgerEntry
+from wallet_domain.ports.provider_payments import ProviderPayments
+
+from wallet_infra.persistence.driver import fetchrow, json_text
+from wallet_infra.persistence.ledger import append_errors
+from wallet_infra.persistence.ledger_queries import entry_from_row, entry_row
+from wallet_infra.persistence.outbox import TraceparentProvider, event_row
+from wallet_infra.persistence.statements.provider_refunds import REFUND
+from wallet_infra.persistence.tables import TRANSACTIONS_REFUNDED_WITHIN_AMOUNT, transactions
+
+_t = transactions
+_LOCK: Final = (
+    select(*_t.c)
+    .where(_t.c.id == bindparam("pid"), _t.c.type == literal_column("'PAYMENT'"))
+    .with_for_update()
+)
+
+
+def _prefixed(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {f"{prefix}{name}": value for name, value in row.items()}
+
+
+class SqlaProviderPayments(ProviderPayments):
+    """On the request session's transaction; never commits."""
+
+    def __init__(
+        self, *, session: AsyncSession, traceparent_provider: TraceparentProvider | None = None
+    ) -> None:
+        self._session = session
+        self._traceparent = traceparent_provider
+
+    async def lock(self, payment_id: UUID) -> RefundablePayment | None:
+        row = (await self._session.execute(_LOCK, {"pid": payment_id})).first()
+        if row is None:
+            return None
+        return RefundablePayment(payment=entry_from_row(row), refunded=row.refunded_amount)
+
+    async def refund(self, refund: LedgerEntry, created: DomainEvent) -> None:
+        traceparent = None if self._traceparent is None else self._traceparent()
+        event = event_row(created, traceparent) | {"payload": json_text(created.payload)}
+        params = {
+            "payment_id": refund.refund_of,
+            "amount": refund.money.amount,
+            **_prefixed(entry_row(refund), "t_"),
+            **_prefixed(event, "e0_"),
+        }
+        over = lambda: IllegalTransition(  # noqa: E731 - the error factory the driver takes
+            f"refunds of payment {refund.refund_of} would exceed its amount"
+        )
+        constraints = {**append_errors(refund), TRANSACTIONS_REFUNDED_WITHIN_AMOUNT: over}
+        row = await fetchrow(
+            self._session, "provider_payments.refund", REFUND, params, constraints=constraints
+        )
+        if not row["refunded"]:
+            # The caller holds the payment's lock and saw it APPROVED: a broken contract.
+            raise RuntimeError(f"payment {refund.refund_of} was not APPROVED under its lock")
