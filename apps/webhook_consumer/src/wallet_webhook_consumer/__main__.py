@@ -1,4 +1,4 @@
-"""`wallet-webhook-consumer`: apply provider webhooks from RabbitMQ; serve `/healthz`, `/metrics`."""
+"""`wallet-webhook-consumer`: apply provider webhooks from RabbitMQ; `/healthz`, `/metrics`."""
 
 from __future__ import annotations
 

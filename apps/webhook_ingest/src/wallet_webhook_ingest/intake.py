@@ -20,14 +20,8 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 from wallet_domain.errors import ValidationError, WebhookSignatureInvalid
-from wallet_domain.model.provider_event import (
-    DisputeUpdated,
-    PaymentRefunded,
-    PaymentSettled,
-    ProviderEvent,
-    ProviderEventType,
-    UnsupportedProviderEvent,
-)
+from wallet_domain.model.provider_event import ProviderEvent, UnsupportedProviderEvent
+from wallet_domain.model.provider_event_label import event_type_label
 from wallet_infra.messaging.webhook_publisher import (
     ConfirmedWebhookPublisher,
     WebhookNotPublished,
@@ -39,20 +33,16 @@ from wallet_webhook_ingest.metrics import ACCEPTED, IngestMetrics
 from wallet_webhook_ingest.replies import error_response, json_response, too_large, unavailable
 
 PATH: Final = "/webhooks/gateway"
-_TYPES: Final[dict[type[ProviderEvent], ProviderEventType]] = {
-    PaymentSettled: ProviderEventType.PAYMENT_SETTLED,
-    PaymentRefunded: ProviderEventType.PAYMENT_REFUNDED,
-    DisputeUpdated: ProviderEventType.DISPUTE_UPDATED,
-}
 
 _log = structlog.get_logger("wallet.webhooks.ingest")
 
 
 def event_type(event: ProviderEvent) -> str:
-    """The type the event arrived as (the routing key it is published under)."""
+    """The type the event arrived as (the routing key it is published under), also one
+    we do not act on: a future consumer may bind to it."""
     if isinstance(event, UnsupportedProviderEvent):
         return event.type
-    return _TYPES[type(event)].value
+    return event_type_label(event)
 
 
 class WebhookIntake:

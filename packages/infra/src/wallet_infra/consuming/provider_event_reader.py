@@ -11,7 +11,8 @@ from typing import Any, Final
 
 from faststream.message import StreamMessage
 from wallet_domain.errors import ValidationError
-from wallet_domain.model.provider_event import ProviderEvent, UnsupportedProviderEvent
+from wallet_domain.model.provider_event import ProviderEvent
+from wallet_domain.model.provider_event_label import event_type_label
 
 from wallet_infra.consuming.delivery import EventReader
 from wallet_infra.messaging.envelope import MalformedEvent
@@ -34,8 +35,7 @@ class ProviderEventReader(EventReader[ProviderEvent]):
         return accepted if accepted.tzinfo is not None else accepted.replace(tzinfo=UTC)
 
     def log_fields(self, event: ProviderEvent) -> dict[str, Any]:
-        kind = event.type if isinstance(event, UnsupportedProviderEvent) else type(event).__name__
-        return {"provider_event_id": event.provider_event_id, "event_type": kind}
+        return {"provider_event_id": event.provider_event_id, "event_type": event_type_label(event)}
 
 
 PROVIDER_EVENTS: Final = ProviderEventReader()
