@@ -239,7 +239,8 @@ def test_the_broker_mode_webhook_services_are_off_by_default(
         assert name not in services, name
         service = webhooks_broker[name]
         assert service["profiles"] == ["webhooks-broker"], name
-        assert service["command"] == [command] and command in entry_points, name
+        assert service["command"] == [command], name
+        assert command in entry_points, name
         assert service["image"] == image, name
         assert service["healthcheck"]["test"][0] == "CMD", name
         environment = service["environment"]
