@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from faststream.rabbit import RabbitBroker
-from pydantic import BaseModel
 from faststream.specification import AsyncAPI
+from pydantic import BaseModel
 from wallet_audit_consumer.main import make_app as make_audit_app
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.model.provider_event import ProviderEventType
