@@ -4,14 +4,14 @@
     uv run python scripts/export_asyncapi.py --check  # exit 1 if the committed file is stale
 
 AsyncAPI 3.0 from the brokers the processes really build, with built-in default settings
-(nothing connects): the metrics and audit consumers' apps (their subscriptions) and the
-relay's container (its broker), plus the webhook consumer's app. The webhook ingest
-publishes provider webhooks the same way (no FastStream publisher), so those are declared
-on the relay's broker too, under the exchange they go to. The relay publishes through aio-pika's exchange object,
-not through FastStream publishers, so FastStream cannot see what it sends and the
+(nothing connects): the metrics, audit and webhook consumers' apps (their subscriptions)
+and the relay's container (its broker). The relay publishes through aio-pika's exchange
+object, not through FastStream publishers, so FastStream cannot see what it sends and the
 consumers take the raw body; the envelope every message carries (`DomainEvent`, encoded
 field for field by wallet_infra.messaging.envelope) is declared here, on the relay's
-broker, once per routing key. tests/test_asyncapi_contract.py keeps the file current.
+broker, once per routing key. The webhook ingest publishes the same way, so the provider
+webhooks it sends to `gateway.webhooks` are declared on that broker too.
+tests/test_asyncapi_contract.py keeps the file current.
 """
 
 from __future__ import annotations
