@@ -156,9 +156,9 @@ class EventTap:
 
 
 @asynccontextmanager
-async def running_api(stack: Stack) -> AsyncIterator[Api]:
+async def running_api(stack: Stack, **overrides: Any) -> AsyncIterator[Api]:
     """The real API app in this process, on the stack's database, paying through an
-    in-process mock gateway; called with a service key."""
+    in-process mock gateway; called with a service key. `overrides`: more settings."""
     settings = Settings.model_validate(
         {
             "database_url": stack.database_url,
@@ -171,6 +171,7 @@ async def running_api(stack: Stack) -> AsyncIterator[Api]:
             # The scale test sends ~1,150 requests at once, past the default 200 burst +
             # 100/s whenever the API answers them in under ~9.5 s.
             "rate_limit_per_s": 0,
+            **overrides,
         }
     )
     mock_app = create_mock_gateway(MockGatewaySettings(hang_s=0.3))
