@@ -4,6 +4,7 @@ unpublishable webhook is a 503 with Retry-After, never a 202."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -51,6 +52,24 @@ async def test_a_signed_webhook_is_in_the_queue_when_the_202_is_sent(
     assert message.delivery_mode == PERSISTENT
     assert message.timestamp is not None
     assert ingest.answered("accepted") == before + 1
+
+
+async def test_webhooks_arriving_together_are_each_confirmed_into_the_queue(
+    ingest: Ingest, vhost: RabbitVhost
+) -> None:
+    """They share writes to the broker; each 202 still stands for its own message."""
+    await _queued(vhost)
+    event_ids = [new_event_id() for _ in range(50)]
+    bodies = {event_id: event_body(event_id) for event_id in event_ids}
+
+    replies = await asyncio.gather(
+        *(ingest.client.post(PATH, content=body, headers=signed_headers(body, event_id))
+          for event_id, body in bodies.items())
+    )  # fmt: skip
+
+    assert [reply.status_code for reply in replies] == [202] * len(event_ids)
+    queued = {message.message_id: message.body for message in await _queued(vhost)}
+    assert queued == bodies
 
 
 async def test_an_event_type_we_do_not_act_on_is_accepted_too(

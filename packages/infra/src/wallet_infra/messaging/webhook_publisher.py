@@ -15,12 +15,18 @@ to retry (503):
 The message: the body exactly as received (the consumer decodes what was verified, byte
 for byte), `message_id` = the `webhook-id`, `type` and routing key = the event type,
 `content_type` application/json, `timestamp` = acceptance time (the consumer's lag), and
-the W3C `traceparent` of the publish span. It goes out through `confirmed_batch` as a
-batch of one on the broker's confirm channel, like the relay's events.
+the W3C `traceparent` of the publish span.
+
+Webhooks arriving together share a write: each request queues its message, and once per
+turn of the event loop whatever is queued goes out through `confirmed_batch` as one batch
+on the broker's confirm channel (like the relay's events), each request then waiting for
+its own confirm. One socket write per message cost the ingest most of its CPU under load;
+a lone webhook still goes out at once (no lingering).
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from typing import Final
 
@@ -67,6 +73,10 @@ class ConfirmedWebhookPublisher:
         self._confirm_timeout_s = confirm_timeout_s
         self._ready_timeout_s = ready_timeout_s
         self._span_name = f"{exchange.name} publish"
+        # Webhooks waiting for the next write, and the writes awaiting their confirms.
+        self._waiting: list[tuple[OutgoingMessage, asyncio.Future[object]]] = []
+        self._flush_scheduled = False
+        self._flushing: set[asyncio.Task[None]] = set()
 
     async def publish(self, body: bytes, *, webhook_id: str, event_type: str) -> None:
         """Return once the broker confirmed `body`; else raise `WebhookNotPublished`."""
@@ -88,6 +98,36 @@ class ConfirmedWebhookPublisher:
                 raise
 
     async def _publish(self, body: bytes, *, webhook_id: str, event_type: str) -> None:
+        message = _message(body, webhook_id=webhook_id, event_type=event_type)
+        confirmed = asyncio.get_running_loop().create_future()
+        self._waiting.append((message, confirmed))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._start_flush)
+        outcome = await confirmed
+        if not isinstance(outcome, Basic.Ack):
+            raise WebhookNotPublished(_reason(outcome))
+
+    def _start_flush(self) -> None:
+        self._flush_scheduled = False
+        batch, self._waiting = self._waiting, []
+        task = asyncio.get_running_loop().create_task(self._flush(batch))
+        self._flushing.add(task)
+        task.add_done_callback(self._flushing.discard)
+
+    async def _flush(self, batch: list[tuple[OutgoingMessage, asyncio.Future[object]]]) -> None:
+        """Publish every webhook that arrived in the same turn of the event loop as one
+        write, and hand each its own confirm (or the reason it has none)."""
+        outcomes: list[object]
+        try:
+            outcomes = await self._publish_batch([message for message, _ in batch])
+        except WebhookNotPublished as refused:
+            outcomes = [refused] * len(batch)
+        for (_, confirmed), outcome in zip(batch, outcomes, strict=True):
+            if not confirmed.done():  # its request may have gone (client disconnected)
+                confirmed.set_result(outcome)
+
+    async def _publish_batch(self, messages: list[OutgoingMessage]) -> list[object]:
         if not await self._broker.ping(self._ready_timeout_s):
             raise WebhookNotPublished("broker_unavailable")
         try:
@@ -96,17 +136,13 @@ class ConfirmedWebhookPublisher:
             )
         except BrokerUnavailable:
             raise WebhookNotPublished("broker_unavailable") from None
-        message = _message(body, webhook_id=webhook_id, event_type=event_type)
         try:
             pending = await publish_confirmed(
-                channel, exchange=self._exchange.name, messages=[message]
+                channel, exchange=self._exchange.name, messages=messages
             )
         except Exception:
             raise WebhookNotPublished("broker_unavailable") from None
-        (outcome,) = await pending.settle(self._confirm_timeout_s)
-        if isinstance(outcome, Basic.Ack):
-            return
-        raise WebhookNotPublished(_reason(outcome))
+        return await pending.settle(self._confirm_timeout_s)
 
 
 def _message(body: bytes, *, webhook_id: str, event_type: str) -> OutgoingMessage:
@@ -129,6 +165,8 @@ def _message(body: bytes, *, webhook_id: str, event_type: str) -> OutgoingMessag
 
 
 def _reason(outcome: object) -> str:
+    if isinstance(outcome, WebhookNotPublished):
+        return outcome.reason
     if isinstance(outcome, Basic.Nack):
         return "nacked"
     if isinstance(outcome, PublishError):
