@@ -263,7 +263,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--ingest-s", type=float, default=10.0)
-    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--rate", type=float, default=30.0)
     parser.add_argument("--e2e-s", type=float, default=10.0)
     parser.add_argument("--payments", type=int, default=50)
     uvloop.run(main_async(parser.parse_args()))

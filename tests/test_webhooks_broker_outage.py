@@ -33,9 +33,7 @@ async def test_webhooks_refused_while_the_broker_is_down_all_arrive_once_it_is_b
     async with running_api(stack, **QUICK_GATEWAY_SETTINGS) as api:
         user_id, payment_id = await approved_payment(api, 1_000)
         with broker_mode_processes(stack) as (ingest, consumer, mock):
-            await asyncio.gather(
-                ingest.wait_ready(), consumer.wait_healthy(), mock.wait_healthy()
-            )
+            await asyncio.gather(ingest.wait_ready(), consumer.wait_healthy(), mock.wait_healthy())
             broker_outage.stop()
             try:
                 for _ in range(REFUNDS):
