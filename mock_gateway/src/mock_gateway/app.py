@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from mock_gateway import charging, hot_path
-from mock_gateway.bodies import ChargeIn, ChargeRecord, ModeChange, WebhookEmit
+from mock_gateway.bodies import ChargeIn, ChargeRecord, ModeChange, RefundIn, WebhookEmit
 from mock_gateway.modes import Mode, parse_mode
+from mock_gateway.provider_events import RefundRefused, refund
 from mock_gateway.settings import Settings
 from mock_gateway.state import GatewayState, Outcome
 from mock_gateway.webhook_sender import WebhookBacklogFull
@@ -130,6 +131,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if not state.forget(payment_id):
             return JSONResponse({"status": "not_found"}, 404)
         return JSONResponse({"status": "forgotten"}, 200)
+
+    @app.post("/admin/charges/{payment_id}/refunds", status_code=202)
+    async def refund_charge(payment_id: str, body: RefundIn, state: StateDep) -> JSONResponse:
+        """Refund (part of) an approved charge, as the provider's support desk would, and
+        tell the wallet with a `payment.refunded` webhook."""
+        try:
+            delivery = refund(state, payment_id, body.amount)
+        except KeyError:
+            return JSONResponse({"status": "not_found"}, 404)
+        except RefundRefused as refused:
+            return JSONResponse({"error": str(refused)}, 409)
+        except WebhookBacklogFull as full:
+            return JSONResponse({"error": str(full)}, 503)
+        outcome = state.outcomes[payment_id]
+        return JSONResponse({**outcome.record_view(payment_id), "webhook": delivery.view()}, 202)
 
     @app.post("/admin/webhooks", status_code=202)
     async def emit_webhook(emit: WebhookEmit, state: StateDep) -> JSONResponse:

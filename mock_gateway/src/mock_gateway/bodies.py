@@ -38,3 +38,9 @@ class WebhookEmit(BaseModel):
     # Reuse an id to send the same event again (a provider retry, a duplicate).
     provider_event_id: str | None = Field(default=None, min_length=1)
     delay_s: float = Field(default=0.0, ge=0)
+
+
+class RefundIn(BaseModel):
+    """Admin: refund (part of) a charge; no amount refunds what is left."""
+
+    amount: int | None = Field(default=None, gt=0)

@@ -7,6 +7,7 @@ from typing import Any
 
 from mock_gateway.bodies import ChargeIn
 from mock_gateway.modes import Mode, override_from_reference
+from mock_gateway.provider_events import send_late_settlement
 from mock_gateway.state import GatewayState, Outcome
 
 Reply = tuple[int, dict[str, Any]]
@@ -63,6 +64,8 @@ async def charge(state: GatewayState, body: ChargeIn, mode: Mode) -> Reply:
     if mode is Mode.CHARGED_TIMEOUT:
         state.record(payment_id, Outcome.approved(amount=amount, currency=currency))
     elif mode is Mode.UNKNOWN:
-        state.record(payment_id, Outcome.approved(held=True, amount=amount, currency=currency))
+        held = Outcome.approved(held=True, amount=amount, currency=currency)
+        if state.record(payment_id, held) is held:
+            send_late_settlement(state, payment_id, held)
     # TIMEOUT, CHARGED_TIMEOUT and UNKNOWN all leave the caller hanging.
     return await hang(state)

@@ -76,6 +76,7 @@ class GatewayState:
         self.attempts: Counter[str] = Counter()
         self.charges: Counter[str] = Counter()
         self.webhooks = WebhookSender(settings.webhook_url, settings.webhook_secret)
+        self.webhook_settle_delay_s = settings.webhook_settle_delay_s
         self._apply_startup_mode()
 
     def _apply_startup_mode(self) -> None:

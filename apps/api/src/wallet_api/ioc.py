@@ -35,6 +35,7 @@ from wallet_infra.health import HealthProbe, broker_reachable, database_and_sche
 
 from wallet_api.auth.principal import Principal
 from wallet_api.http.context import deadline_of, principal_of
+from wallet_api.http.gateway_webhooks import GatewayWebhooks
 from wallet_api.http.response_encoder import JsonResponseEncoder
 
 
@@ -84,6 +85,11 @@ class ApiProvider(Provider):
         return SettleBackoff(
             base=base, cap=max(base, timedelta(seconds=settings.recovery_backoff_max_s))
         )
+
+    @provide(scope=Scope.APP)
+    def gateway_webhooks(self, settings: Settings) -> GatewayWebhooks:
+        """Sync-mode webhooks: verified with `WALLET_WEBHOOK_SECRETS`."""
+        return GatewayWebhooks(settings.webhook_secrets)
 
     @provide(scope=Scope.APP)
     def readiness(self, engine: AsyncEngine, settings: Settings) -> HealthProbe:

@@ -21,7 +21,7 @@ from wallet_api.ioc import ApiProvider
 from wallet_api.lifespan import make_lifespan
 from wallet_api.middleware.stack import install_middlewares
 from wallet_api.openapi import install_openapi
-from wallet_api.routes import PUBLIC_METRICS_ROUTER, ROUTERS
+from wallet_api.routes import PUBLIC_METRICS_ROUTER, ROUTERS, WEBHOOKS_ROUTER
 
 SERVICE_NAME: Final = "wallet-api"
 # Probes and scrapes: a span each every few seconds would drown the real traffic.
@@ -56,6 +56,8 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     if settings.api_metrics_public:
         app.include_router(PUBLIC_METRICS_ROUTER)
+    if settings.webhook_mode == "sync":
+        app.include_router(WEBHOOKS_ROUTER)
     setup_dishka(container, app)
     install_middlewares(app, settings)
     install_openapi(app, currencies=settings.currencies)

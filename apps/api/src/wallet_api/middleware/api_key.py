@@ -7,6 +7,11 @@ wallet's user_id is bound to the request's log context from here on.
 Failed attempts are throttled per client address (`http/failure_throttle.py`): an
 address out of attempts gets 429 `RATE_LIMITED` with `Retry-After` before its key is
 even looked at.
+
+The provider's webhook route needs no key: its Standard Webhooks signature authenticates
+it (checked by the route). It is outside the failed-key throttle too: a signature cannot
+be guessed, and the provider's own address must not be locked out by its retries of a
+badly signed event or by a key-guessing client behind the same address.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from wallet_api.docs_ui import DOCS_ASSET_PATHS
 from wallet_api.errors.responses import send_error
 from wallet_api.http.context import PRINCIPAL, state_of
 from wallet_api.http.failure_throttle import AuthFailureThrottle
+from wallet_api.http.gateway_webhooks import WEBHOOK_PATH
 from wallet_api.middleware.headers import header
 
 # Probes, scrapes and the API description (with its docs pages' assets) need no key.
@@ -40,6 +46,9 @@ PUBLIC_PATHS: Final = (
     )
     | DOCS_ASSET_PATHS
 )
+# Authenticated by a signature instead of a key.
+SIGNED_PATHS: Final = frozenset({WEBHOOK_PATH})
+_UNKEYED: Final = PUBLIC_PATHS | SIGNED_PATHS
 _WALLETS_PREFIX: Final = "/wallets/"
 _THROTTLED: Final = "too many failed API key attempts from this address"
 
@@ -66,7 +75,7 @@ class ApiKeyMiddleware:
         self._throttle = throttle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        if scope["type"] != "http" or scope["path"] in _UNKEYED:
             await self.app(scope, receive, send)
             return
         throttle = self._throttle

@@ -1,7 +1,8 @@
 """Routers, one per resource. Each handler: schema → domain request → use case → response.
 
 `metrics.router` is not among ROUTERS: the API's metrics have a port of their own, and
-the public port serves them only when the settings ask (see `make_app`).
+the public port serves them only when the settings ask (see `make_app`). Nor is
+`webhooks.router`: the API takes provider webhooks only in sync mode.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from wallet_api.routes import (
     transactions,
     transfers,
     wallets,
+    webhooks,
 )
 
 ROUTERS: Final[tuple[APIRouter, ...]] = (
@@ -35,3 +37,4 @@ ROUTERS: Final[tuple[APIRouter, ...]] = (
     health.router,
 )
 PUBLIC_METRICS_ROUTER: Final = metrics.router
+WEBHOOKS_ROUTER: Final = webhooks.router
