@@ -50,7 +50,9 @@ EVENT_DESCRIPTIONS: Final = {
     EventType.PAYMENT_CREATED: "A payment was debited and is PENDING at the gateway.",
     EventType.PAYMENT_COMPLETED: "A payment was APPROVED by the gateway.",
     EventType.PAYMENT_FAILED: "A payment ended DECLINED or FAILED; a refund.created follows.",
-    EventType.REFUND_CREATED: "A failed or declined payment was refunded (`refund_of`).",
+    EventType.REFUND_CREATED: "A failed or declined payment was refunded (`REFUND`), or the"
+    " provider refunded part or all of an approved one (`PROVIDER_REFUND`); `refund_of` names"
+    " the payment.",
     EventType.DEPOSIT_COMPLETED: "A deposit was credited (at once, or a pending one completed).",
     EventType.DEPOSIT_PENDING: "A two-phase deposit was announced: pending credit, not spendable.",
     EventType.DEPOSIT_REVERTED: "A pending deposit was dropped; it was never spendable.",

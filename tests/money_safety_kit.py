@@ -93,8 +93,10 @@ async def assert_money_invariants(
     - pending_debit == what PENDING payments and open holds hold (0 once all settled);
       pending_credit == what PENDING deposits will bring; balance + pending_debit +
       pending_credit never past the largest amount;
-    - balance == completed deposits - approved payments - holds + what holds released
-      (refunds exactly undo the rest);
+    - balance == completed deposits - approved payments + provider refunds - holds + what
+      holds released (refunds exactly undo the rest);
+    - an approved payment's provider refunds add up to its `refunded_amount`, never past its
+      amount; no other payment has any;
     - every hold has one HOLD row of its amount and, once settled, one HOLD_RELEASE row of
       what it did not capture (none when it captured everything or is still open);
     - transfers move money between wallets only: each has its two opposite legs, and they
@@ -124,7 +126,8 @@ async def assert_money_invariants(
                    sum(amount) FILTER (
                        WHERE (type = 'DEPOSIT' AND status = 'COMPLETED')
                           OR (type = 'PAYMENT' AND status = 'APPROVED')
-                          OR type IN ('HOLD', 'HOLD_RELEASE', 'TRANSFER_OUT', 'TRANSFER_IN')
+                          OR type IN ('HOLD', 'HOLD_RELEASE', 'TRANSFER_OUT', 'TRANSFER_IN',
+                                      'PROVIDER_REFUND')
                    ) AS expected,
                    -sum(amount) FILTER (WHERE type = 'PAYMENT' AND status = 'PENDING') AS held,
                    sum(amount) FILTER (WHERE type = 'DEPOSIT' AND status = 'PENDING')
@@ -179,6 +182,7 @@ async def assert_money_invariants(
         users,
     )
     await assert_transfers_conserve_money(database_url, users)
+    await assert_provider_refunds_within_payments(database_url, users)
     by_status: dict[str, int] = {}
     for payment in payments:
         status, charged = payment["status"], charges.get(payment["id"], 0)
@@ -188,6 +192,27 @@ async def assert_money_invariants(
         assert charged <= 1, ("charged twice", payment["id"])
         assert charged == (1 if status == "APPROVED" else 0), (dict(payment), charged)
     return by_status
+
+
+async def assert_provider_refunds_within_payments(database_url: str, users: list[str]) -> None:
+    """Each payment's provider refunds: their sum is its `refunded_amount`, at most its
+    amount, and only an APPROVED payment has any."""
+    payments = await fetch(
+        database_url,
+        """
+        SELECT p.id::text AS id, p.status, -p.amount AS amount, p.refunded_amount,
+               coalesce(sum(r.amount), 0) AS refunds
+        FROM transactions p LEFT JOIN transactions r ON r.provider_refund_of = p.id
+        WHERE p.type = 'PAYMENT' AND p.user_id = ANY($1::text[])
+        GROUP BY p.id
+        """,
+        users,
+    )
+    for payment in payments:
+        assert payment["refunds"] == payment["refunded_amount"], dict(payment)
+        assert payment["refunded_amount"] <= payment["amount"], dict(payment)
+        if payment["status"] != "APPROVED":
+            assert payment["refunded_amount"] == 0, dict(payment)
 
 
 async def assert_transfers_conserve_money(database_url: str, users: list[str]) -> None:
@@ -231,7 +256,8 @@ async def assert_transfers_conserve_money(database_url: str, users: list[str]) -
         FULL JOIN (
             SELECT currency,
                    sum(amount) FILTER (
-                       WHERE type IN ('PAYMENT', 'REFUND', 'HOLD', 'HOLD_RELEASE')
+                       WHERE type IN ('PAYMENT', 'REFUND', 'HOLD', 'HOLD_RELEASE',
+                                      'PROVIDER_REFUND')
                           OR (type = 'DEPOSIT' AND status = 'COMPLETED')
                    ) AS external,
                    sum(amount) FILTER (WHERE type IN ('TRANSFER_OUT', 'TRANSFER_IN'))

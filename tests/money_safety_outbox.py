@@ -9,7 +9,7 @@ as the change they announce, so after a run they match the ledger exactly):
 - a PAYMENT: one `payment.created` (when it was debited, PENDING), then, once settled, one
   `payment.completed` (APPROVED) or one `payment.failed` (DECLINED or FAILED), whichever
   path settled it: the request itself, a lookup after a timeout, or the recovery worker;
-- a REFUND: one `refund.created`, on its payment's aggregate;
+- a REFUND or PROVIDER_REFUND: one `refund.created`, on its payment's aggregate;
 - a transfer: one `transfer.completed` on the transfer's aggregate, named after its
   TRANSFER_OUT leg (the TRANSFER_IN leg has no event of its own).
 
@@ -33,6 +33,7 @@ EXPECTED: Final[dict[tuple[str, str], tuple[tuple[str, str], ...]]] = {
     ("PAYMENT", "FAILED"): (("payment.created", "PENDING"), ("payment.failed", "FAILED")),
     ("PAYMENT", "PENDING"): (("payment.created", "PENDING"),),
     ("REFUND", "COMPLETED"): (("refund.created", "COMPLETED"),),
+    ("PROVIDER_REFUND", "COMPLETED"): (("refund.created", "COMPLETED"),),
     ("TRANSFER_OUT", "COMPLETED"): (("transfer.completed", "COMPLETED"),),
     ("TRANSFER_IN", "COMPLETED"): (),
 }
@@ -78,7 +79,8 @@ async def assert_outbox_matches_ledger(database_url: str, users: list[str]) -> C
     theirs names a movement in the state it says. Returns the events counted by type."""
     ledger = await fetch(
         database_url,
-        "SELECT id::text AS id, type, status, amount, currency, refund_of::text AS refund_of,"
+        "SELECT id::text AS id, type, status, amount, currency,"
+        " coalesce(refund_of, provider_refund_of)::text AS refund_of,"
         " transfer_id::text AS transfer_id"
         " FROM transactions WHERE user_id = ANY($1::text[])",
         users,

@@ -13,8 +13,7 @@ import pytest
 from fastapi import FastAPI
 from mock_gateway.app import GatewayApp, create_app
 from mock_gateway.modes import Mode
-from mock_gateway.settings import DEV_WEBHOOK_SECRET, Settings
-from mock_gateway.webhook_sender import WebhookSender
+from mock_gateway.settings import Settings
 
 from .conftest import HANG_S, Body, Post, client_for
 from .test_mock_gateway_webhooks import URL, Receiver
@@ -25,10 +24,7 @@ SETTLE_DELAY_S = 0.2
 def _app(receiver: Receiver, **settings: object) -> FastAPI:
     app = create_app(Settings(hang_s=HANG_S, latency_ms=0, **settings))  # type: ignore[arg-type]
     assert isinstance(app, GatewayApp)
-    # The same sender, delivering in-process to `receiver` instead of over the network.
-    app.gateway.webhooks = WebhookSender(
-        URL, DEV_WEBHOOK_SECRET, base_delay_s=0.001, transport=httpx.MockTransport(receiver)
-    )
+    app.gateway.send_webhooks_to(URL, transport=httpx.MockTransport(receiver))
     return app
 
 

@@ -76,19 +76,14 @@ async def send_event(
 
 @asynccontextmanager
 async def mock_delivering_to(mock_app: Any, api_app: Any) -> AsyncIterator[WebhookSender]:
-    """The mock's webhook sender, as under `make run` but in-process: signed with the
-    development secret, POSTed to the API's route."""
-    sender = WebhookSender(
-        f"http://api{WEBHOOK_PATH}",
-        DEV_WEBHOOK_SECRET,
-        base_delay_s=0.01,
-        transport=httpx.ASGITransport(app=api_app),
+    """The mock's webhooks, as under `make run` but in-process: signed with the development
+    secret, POSTed to the API's route."""
+    sender = mock_app.gateway.send_webhooks_to(
+        f"http://api{WEBHOOK_PATH}", transport=httpx.ASGITransport(app=api_app)
     )
-    previous, mock_app.gateway.webhooks = mock_app.gateway.webhooks, sender
     try:
         yield sender
     finally:
-        mock_app.gateway.webhooks = previous
         await sender.close()
 
 

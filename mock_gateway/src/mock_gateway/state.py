@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import httpx
+
 from mock_gateway.modes import RANDOM_CHOICES, Mode
 from mock_gateway.settings import Settings
 from mock_gateway.webhook_sender import WebhookSender
@@ -143,6 +145,15 @@ class GatewayState:
         for outcome in held:
             outcome.held = False
         return len(held)
+
+    def send_webhooks_to(
+        self, url: str, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> WebhookSender:
+        """Send the webhooks from now on to `url` (through `transport`: tests deliver them
+        in-process to an app), signed with the configured secret. Closing the sender is the
+        caller's job, as the app's lifespan closes the one it started with."""
+        self.webhooks = WebhookSender(url, self._settings.webhook_secret, transport=transport)
+        return self.webhooks
 
     def reset(self) -> None:
         """Forget every payment and return to the start-up mode, as if freshly started."""
