@@ -14,6 +14,7 @@ from typing import Any, Final
 import httpx
 import pytest
 from dishka import Provider, Scope, provide
+from mock_gateway.webhook_sender import WebhookSender
 from wallet_infra.config.settings import Settings
 from wallet_infra.ids import UuidV7Generator
 from wallet_ops import reconcile_cli
@@ -22,7 +23,7 @@ from wallet_ops.ioc import ProviderRecordsClient
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
 
-from .money_safety_kit import PROVIDER_ID, in_process_api, private_database
+from .money_safety_kit import PROVIDER_ID, eventually, in_process_api, private_database
 
 pytestmark = pytest.mark.integration
 
@@ -50,6 +51,10 @@ class MockRecords(Provider):
             yield ProviderRecordsClient(client)
 
 
+async def _delivered(webhooks: WebhookSender) -> bool:
+    return webhooks.pending == 0 and webhooks.counts["delivered"] == webhooks.counts["emitted"]
+
+
 async def _pay(client: httpx.AsyncClient, user_id: str, reference: str, amount: int) -> str:
     reply = await client.post(
         f"/wallets/{user_id}/payments",
@@ -73,7 +78,7 @@ async def test_every_mismatch_kind_is_reported_and_a_rerun_reports_the_same(
     since = datetime.now(UTC) - timedelta(minutes=1)
     async with (
         private_database(database_url) as dsn,
-        in_process_api(dsn, mock, **FAST_GATEWAY) as (_, api),
+        in_process_api(dsn, mock, **FAST_GATEWAY) as (app, api),
     ):
         assert (await api.post("/wallets", json={"user_id": "rec"})).status_code == 201
         deposit = {"amount": 100_000, "currency": "USD"}
@@ -85,7 +90,13 @@ async def test_every_mismatch_kind_is_reported_and_a_rerun_reports_the_same(
         other_amount = await _pay(api, "rec", "amount", 400)
         refunded_there = await _pay(api, "rec", "refund", 500)
         pending = await _pay(api, "rec", "mock:unknown:held", 600)
+        refunded_both = await _pay(api, "rec", "refunded-both", 800)
         stranger = str(UuidV7Generator().new_id())
+        # From here on the provider's webhooks reach the wallet (the held payment's late
+        # settlement was queued before, with nowhere to go: it stays PENDING here).
+        webhooks = mock.gateway.send_webhooks_to(
+            "http://api/webhooks/gateway", transport=httpx.ASGITransport(app=app)
+        )
 
         admin = httpx.AsyncClient(transport=httpx.ASGITransport(app=mock), base_url="http://m")
         async with admin:
@@ -101,6 +112,13 @@ async def test_every_mismatch_kind_is_reported_and_a_rerun_reports_the_same(
                 json={"amount": 500, "refunded_amount": 50, **usd},
             )
             await admin.put(f"/admin/charges/{stranger}", json={"amount": 700, **usd})
+            # Refunded there and, through its webhook, here: nothing to report.
+            refund = await admin.post(
+                f"/admin/charges/{refunded_both}/refunds", json={"amount": 80}
+            )
+            assert refund.status_code == 202
+        await eventually(lambda: _delivered(webhooks), timeout_s=10)
+        await webhooks.close()
 
         settings = Settings.model_validate(
             {"database_url": dsn, "recovery_min_age_s": 0.001, "request_timeout_s": 0.001}
@@ -124,6 +142,7 @@ async def test_every_mismatch_kind_is_reported_and_a_rerun_reports_the_same(
         stranger: "unknown_here",
     }
     assert fine not in runs[0]
+    assert refunded_both not in runs[0]
     assert declined not in runs[0]
     assert runs[1] == runs[0]  # it only reads: a rerun finds the same
 

@@ -3,7 +3,8 @@
 Core through the request's session (not a hot path). The window is applied to the id:
 ids are UUIDv7, whose first 48 bits are the creation time in milliseconds, so a window
 is one range of the primary key, read in index order in batches, whatever the table's
-size. Each payment comes with what REFUND rows gave back of it.
+size. Each payment comes with what was given back of it: its compensating REFUND row, or
+the provider refunds of an APPROVED one (their total is kept on the payment's row).
 """
 
 from __future__ import annotations
@@ -32,8 +33,11 @@ _COLUMNS: Final = (
     (-_p.c.amount).label("amount"),
     _p.c.currency,
     _p.c.created_at,
-    func.coalesce(
-        select(func.sum(_r.c.amount)).where(_r.c.refund_of == _p.c.id).scalar_subquery(), 0
+    (
+        func.coalesce(
+            select(func.sum(_r.c.amount)).where(_r.c.refund_of == _p.c.id).scalar_subquery(), 0
+        )
+        + _p.c.refunded_amount
     ).label("refunded"),
 )
 _PAYMENT: Final = _p.c.type == literal_column("'PAYMENT'")
