@@ -27,18 +27,15 @@ from .money_safety_kit import (
     private_database,
 )
 from .money_safety_outbox import assert_outbox_matches_ledger
+from .test_money_safety_randomized import (
+    SETTINGS as RANDOMIZED_SETTINGS,
+)  # fast gateway, no recovery
 
 WALLETS: Final = 3
 PAYMENTS_PER_WALLET: Final = 8
 SETTINGS: Final[dict[str, Any]] = {
-    "gateway_connect_timeout_s": 0.05,
-    "gateway_attempt_timeout_s": 0.1,
-    "gateway_max_attempts": 2,
-    "gateway_retry_budget_s": 0.6,
-    "gateway_backoff_initial_s": 0.01,
-    "gateway_backoff_max_s": 0.02,
+    **RANDOMIZED_SETTINGS,
     "gateway_breaker_failure_threshold": 1_000_000,  # held outcomes are not an outage here
-    "recovery_enabled": False,  # only the webhooks settle what the gateway held back
 }
 
 

@@ -4,13 +4,11 @@ database, and the provider event log that makes each event apply once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import uuid4
 
 import asyncpg
 import pytest
-import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.provider_event import ProviderEventOutcome
@@ -27,24 +25,20 @@ from wallet_testkit.db import fetch
 
 from .payment_kit import (
     TRACEPARENT,
-    approve_leftovers,
     clock,
     funded_wallet,
     ids,
     open_payment,
     settle,
 )
-from .test_persistence_payment_book import backend_pid, ledger_sum, wait_until_blocked
+from .test_persistence_payment_book import (
+    backend_pid,
+    ledger_sum,
+    no_pending_left,  # noqa: F401 - autouse: approve what a test left PENDING
+    wait_until_blocked,
+)
 
 AMOUNT = 1_000
-
-
-@pytest_asyncio.fixture(loop_scope="session", autouse=True)
-async def no_pending_left(
-    session_factory: async_sessionmaker[AsyncSession], user_id: str
-) -> AsyncIterator[None]:
-    yield
-    await approve_leftovers(session_factory, user_id)
 
 
 def payments(session: AsyncSession) -> SqlaProviderPayments:
