@@ -75,12 +75,14 @@ def webhook_consumer(stack: Stack) -> ConsumerProcess:
 class MockGatewayProcess(ServiceProcess):
     """The mock gateway, sending its signed webhooks to `webhook_url` (retried until 2xx)."""
 
-    def __init__(self, webhook_url: str) -> None:
+    def __init__(self, webhook_url: str, **settings: str) -> None:
+        """`settings`: more `MOCK_GATEWAY_*` settings by field name."""
         port = free_port()
         env = {
             **environ_without("MOCK_"),
             "MOCK_GATEWAY_PORT": str(port),
             "MOCK_WEBHOOK_URL": webhook_url,
+            **{f"MOCK_GATEWAY_{name.upper()}": value for name, value in settings.items()},
         }
         super().__init__("mock_gateway", python_module("mock_gateway"), env, port=port)
 
@@ -102,14 +104,15 @@ class MockGatewayProcess(ServiceProcess):
 
 
 @contextmanager
-def broker_mode_processes(stack: Stack) -> Iterator[tuple[IngestProcess, ConsumerProcess,
-                                                           MockGatewayProcess]]:  # fmt: skip
+def broker_mode_processes(stack: Stack, **mock_settings: str) -> Iterator[
+    tuple[IngestProcess, ConsumerProcess, MockGatewayProcess]
+]:  # fmt: skip
     """Ingest, webhook consumer and the mock (sending to the ingest), closed on the way out."""
     with closing_all([]) as processes:
         ingest = IngestProcess(stack)
         processes.append(ingest)
         consumer = webhook_consumer(stack)
         processes.append(consumer)
-        mock = MockGatewayProcess(ingest.webhook_url)
+        mock = MockGatewayProcess(ingest.webhook_url, **mock_settings)
         processes.append(mock)
         yield ingest, consumer, mock
