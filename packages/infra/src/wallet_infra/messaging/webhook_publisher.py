@@ -30,6 +30,7 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Final
 
+import structlog
 from aiormq.exceptions import PublishError
 from faststream.rabbit import RabbitBroker, RabbitExchange
 from opentelemetry.trace import SpanKind, Status, StatusCode
@@ -46,6 +47,8 @@ from wallet_infra.telemetry import TRACEPARENT, current_traceparent, tracer
 
 CONFIRM_TIMEOUT_S: Final = 5.0
 READY_TIMEOUT_S: Final = 0.5
+
+_log = structlog.get_logger(__name__)
 
 
 class WebhookNotPublished(Exception):
@@ -123,6 +126,9 @@ class ConfirmedWebhookPublisher:
             outcomes = await self._publish_batch([message for message, _ in batch])
         except WebhookNotPublished as refused:
             outcomes = [refused] * len(batch)
+        except Exception as error:  # whatever it was, no request may wait forever
+            _log.error("webhook_publish_failed", error=type(error).__name__, count=len(batch))
+            outcomes = [WebhookNotPublished("broker_unavailable")] * len(batch)
         for (_, confirmed), outcome in zip(batch, outcomes, strict=True):
             if not confirmed.done():  # its request may have gone (client disconnected)
                 confirmed.set_result(outcome)
