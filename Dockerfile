@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1.7
 # One image for every process; the command picks it (docs/operations.md, Processes):
-#   wallet-api (default) | wallet-relay | wallet-metrics-consumer | wallet-audit-consumer | mock-gateway
+#   wallet-api (default) | wallet-relay | wallet-metrics-consumer | wallet-audit-consumer |
+#   wallet-webhook-ingest | wallet-webhook-consumer | mock-gateway
 # Build: docker build -t wallet-platform . (compose.yaml does it for `make up`).
 
 FROM ghcr.io/astral-sh/uv:0.13.8 AS uv
@@ -23,6 +24,8 @@ COPY apps/api/pyproject.toml apps/api/
 COPY apps/relay/pyproject.toml apps/relay/
 COPY apps/metrics_consumer/pyproject.toml apps/metrics_consumer/
 COPY apps/audit_consumer/pyproject.toml apps/audit_consumer/
+COPY apps/webhook_ingest/pyproject.toml apps/webhook_ingest/
+COPY apps/webhook_consumer/pyproject.toml apps/webhook_consumer/
 COPY apps/ops/pyproject.toml apps/ops/
 COPY mock_gateway/pyproject.toml mock_gateway/
 # The dev-only test kit is a workspace member (uv needs its pyproject to read the lock) but is
@@ -47,7 +50,8 @@ RUN groupadd --system --gid 10001 wallet \
     && useradd --system --uid 10001 --gid wallet --no-create-home --shell /usr/sbin/nologin wallet
 COPY --from=build /app/.venv /app/.venv
 # HEALTH_PORT/HEALTH_PATH: where this container's process answers its liveness probe
-# (api 8000, mock-gateway 8100, metrics consumer 9100, audit consumer 9101; empty = none,
+# (api 8000, mock-gateway 8100, metrics consumer 9100, audit consumer 9101, webhook ingest
+# 8001, webhook consumer 9104; empty = none,
 # e.g. the relay, whose compose service checks its dependencies instead).
 ENV PATH="/app/.venv/bin:${PATH}" \
     PYTHONUNBUFFERED=1 \
@@ -57,6 +61,9 @@ ENV PATH="/app/.venv/bin:${PATH}" \
     WALLET_API_METRICS_HOST=0.0.0.0 \
     WALLET_METRICS_HOST=0.0.0.0 \
     WALLET_AUDIT_HOST=0.0.0.0 \
+    WALLET_WEBHOOK_INGEST_HOST=0.0.0.0 \
+    WALLET_WEBHOOK_INGEST_METRICS_HOST=0.0.0.0 \
+    WALLET_WEBHOOK_CONSUMER_HOST=0.0.0.0 \
     MOCK_GATEWAY_HOST=0.0.0.0 \
     HEALTH_PORT=8000 \
     HEALTH_PATH=/healthz

@@ -83,7 +83,8 @@ fi
 endef
 
 .PHONY: help up down reset logs migrate migrate-up migrate-down migrate-version migrate-force \
-	migrate-create test lint fmt clean run consume rabbit-ui bench bench-replica bench-floor openapi asyncapi _migrate-backend
+	migrate-create test lint fmt clean run consume rabbit-ui bench bench-replica bench-floor \
+	bench-webhooks openapi asyncapi _migrate-backend
 
 help: ## Show this help
 	@echo "Usage: make <target> [VAR=value]"
@@ -209,6 +210,9 @@ bench-replica: ## GET /transactions req/s with and without a read replica (bench
 
 bench-floor: ## CPU per payment of the thinnest route on the same libraries, and pgbench (the API's floor)
 	$(UV_RUN) python bench/stack_floor.py
+
+bench-webhooks: ## Broker-mode webhooks: accepted/s by the ingest (confirms on), mock send -> DB p99
+	$(UV_RUN) python bench/webhooks.py
 
 # --- contract documents -----------------------------------------------------------------------
 openapi: ## Regenerate docs/openapi.json from the API (commit it; a test checks it is current)

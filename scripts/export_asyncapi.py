@@ -4,12 +4,14 @@
     uv run python scripts/export_asyncapi.py --check  # exit 1 if the committed file is stale
 
 AsyncAPI 3.0 from the brokers the processes really build, with built-in default settings
-(nothing connects): the metrics and audit consumers' apps (their subscriptions) and the
-relay's container (its broker). The relay publishes through aio-pika's exchange object,
-not through FastStream publishers, so FastStream cannot see what it sends and the
+(nothing connects): the metrics, audit and webhook consumers' apps (their subscriptions)
+and the relay's container (its broker). The relay publishes through aio-pika's exchange
+object, not through FastStream publishers, so FastStream cannot see what it sends and the
 consumers take the raw body; the envelope every message carries (`DomainEvent`, encoded
 field for field by wallet_infra.messaging.envelope) is declared here, on the relay's
-broker, once per routing key. tests/test_asyncapi_contract.py keeps the file current.
+broker, once per routing key. The webhook ingest publishes the same way, so the provider
+webhooks it sends to `gateway.webhooks` are declared on that broker too.
+tests/test_asyncapi_contract.py keeps the file current.
 """
 
 from __future__ import annotations
@@ -17,23 +19,29 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
 from faststream.rabbit import RabbitBroker
 from faststream.specification import AsyncAPI
+from pydantic import BaseModel
 from wallet_audit_consumer.main import make_app as make_audit_app
 from wallet_domain.model.events import DomainEvent, EventType
+from wallet_domain.model.provider_event import ProviderEventType
 from wallet_infra.config.settings import Settings
 from wallet_infra.messaging.topology import (
     DEAD_LETTER_EXCHANGE,
     DELIVERY_LIMIT,
     EVENTS_EXCHANGE,
     QUEUE_BINDINGS,
+    WEBHOOKS_EXCHANGE,
+    WEBHOOKS_QUEUE_NAME,
 )
 from wallet_metrics_consumer.main import make_app as make_metrics_app
 from wallet_relay.main import make_app as make_relay
 from wallet_testkit.contract_docs import BuiltInDefaults, export_main
+from wallet_webhook_consumer.main import make_app as make_webhook_consumer_app
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 OUTPUT: Final = ROOT / "docs" / "asyncapi.json"
@@ -64,6 +72,26 @@ EVENT_DESCRIPTIONS: Final = {
 }
 
 
+WEBHOOK_DESCRIPTIONS: Final = {
+    ProviderEventType.PAYMENT_SETTLED: "The provider's late outcome for a payment left PENDING.",
+    ProviderEventType.PAYMENT_REFUNDED: "The provider refunded (part of) a charge.",
+    ProviderEventType.DISPUTE_UPDATED: "The provider moved a dispute along its states.",
+}
+
+
+class ProviderWebhook(BaseModel):
+    """A provider webhook body as the provider signed it (published byte for byte)."""
+
+    provider_event_id: str
+    type: str
+    created_at: datetime
+    data: dict[str, Any]
+
+
+# The tests load this script as a file, not as a module its annotations could be read from.
+ProviderWebhook.model_rebuild(_types_namespace={"datetime": datetime, "Any": Any})
+
+
 def _description() -> str:
     bindings = "; ".join(f"`{q}` <- {', '.join(keys)}" for q, keys in QUEUE_BINDINGS.items())
     return (
@@ -73,7 +101,12 @@ def _description() -> str:
         f"header). Delivery is at-least-once: deduplicate by `event_id`. Queues: {bindings}. "
         f"A message failing {DELIVERY_LIMIT} deliveries is dead-lettered through "
         f"`{DEAD_LETTER_EXCHANGE.name}` to `<queue>.dlq`. Ordering across relays is not "
-        "guaranteed: sort by `occurred_at` / `event_id` (UUIDv7) where it matters."
+        "guaranteed: sort by `occurred_at` / `event_id` (UUIDv7) where it matters. "
+        f"Provider webhooks (broker mode) travel apart, on the topic exchange "
+        f"`{WEBHOOKS_EXCHANGE.name}`: the ingest service publishes each verified body as "
+        "received (routing key and AMQP `type` = the provider's event type, `message_id` = "
+        f"its `webhook-id`, `timestamp` = acceptance) to `{WEBHOOKS_QUEUE_NAME}` (bound to "
+        "`#`); the webhook consumer applies each at most once by `provider_event_id`."
     )
 
 
@@ -96,8 +129,21 @@ def document() -> dict[str, Any]:
             description=EVENT_DESCRIPTIONS[event_type],
             schema=DomainEvent,
         )
+    for webhook_type, description in WEBHOOK_DESCRIPTIONS.items():
+        relay.publisher(
+            exchange=WEBHOOKS_EXCHANGE,
+            routing_key=webhook_type.value,
+            title=f"{WEBHOOKS_EXCHANGE.name}:{webhook_type.value}",
+            description=f"{description} Published by wallet-webhook-ingest.",
+            schema=ProviderWebhook,
+        )
     consumers: list[RabbitBroker] = []
-    for app in (make_metrics_app(settings=settings), make_audit_app(settings=settings)):
+    apps = (
+        make_metrics_app(settings=settings),
+        make_audit_app(settings=settings),
+        make_webhook_consumer_app(settings=settings),
+    )
+    for app in apps:
         assert isinstance(app.broker, RabbitBroker)
         consumers.append(app.broker)
     spec = AsyncAPI(

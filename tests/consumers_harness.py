@@ -155,11 +155,10 @@ class EventTap:
 # --------------------------------------------------------------------------- the API
 
 
-@asynccontextmanager
-async def running_api(stack: Stack) -> AsyncIterator[Api]:
-    """The real API app in this process, on the stack's database, paying through an
-    in-process mock gateway; called with a service key."""
-    settings = Settings.model_validate(
+def api_settings(stack: Stack, **overrides: Any) -> Settings:
+    """The API's settings on the stack (a service key, quiet logs, no recovery worker, no
+    rate limit), and `overrides`."""
+    return Settings.model_validate(
         {
             "database_url": stack.database_url,
             "amqp_url": stack.amqp_url,
@@ -171,9 +170,16 @@ async def running_api(stack: Stack) -> AsyncIterator[Api]:
             # The scale test sends ~1,150 requests at once, past the default 200 burst +
             # 100/s whenever the API answers them in under ~9.5 s.
             "rate_limit_per_s": 0,
+            **overrides,
         }
     )
+
+
+@asynccontextmanager
+async def running_api(stack: Stack, **overrides: Any) -> AsyncIterator[Api]:
+    """The real API app in this process, on the stack's database, paying through an
+    in-process mock gateway; called with a service key. `overrides`: more settings."""
     mock_app = create_mock_gateway(MockGatewaySettings(hang_s=0.3))
-    app = make_api(MockGatewayClientProvider(mock_app), settings=settings)
+    app = make_api(MockGatewayClientProvider(mock_app), settings=api_settings(stack, **overrides))
     async with lifespan_client(app, api_key=API_KEY) as client:
         yield Api(client, app)

@@ -17,6 +17,8 @@ APPS: Final = {
     "wallet-relay": "wallet_relay",
     "wallet-metrics-consumer": "wallet_metrics_consumer",
     "wallet-audit-consumer": "wallet_audit_consumer",
+    "wallet-webhook-ingest": "wallet_webhook_ingest",
+    "wallet-webhook-consumer": "wallet_webhook_consumer",
 }
 
 

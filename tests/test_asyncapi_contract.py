@@ -44,6 +44,6 @@ def test_asyncapi_documents_every_event_and_both_queues() -> None:
         for channel in document["channels"].values()
         if channel.get("bindings", {}).get("amqp", {}).get("is") == "queue"
     }
-    assert queues >= {"metrics.queue", "audit.queue"}
+    assert queues >= {"metrics.queue", "audit.queue", "webhooks.queue"}
     envelope = document["components"]["schemas"]["DomainEvent"]
     assert set(envelope["properties"]) == ENVELOPE_FIELDS

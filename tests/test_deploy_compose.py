@@ -270,3 +270,51 @@ def test_postgres_accepts_replication_from_other_containers(services: dict[str, 
 
 def test_the_api_reads_from_no_replica_unless_told(services: dict[str, Any]) -> None:
     assert services["api"]["environment"]["WALLET_DATABASE_REPLICA_URLS"] == ""
+
+
+# --- webhooks-broker profile -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def webhooks_broker() -> dict[str, Any]:
+    services: dict[str, Any] = json.loads(
+        _compose("--profile", "webhooks-broker", "config", "--format", "json")
+    )["services"]
+    return services
+
+
+def test_the_broker_mode_webhook_services_are_off_by_default(
+    services: dict[str, Any], webhooks_broker: dict[str, Any]
+) -> None:
+    entry_points = _entry_points()
+    expected = {
+        "webhook_ingest": ("wallet-webhook-ingest", 8001, "WALLET_WEBHOOK_INGEST_HOST"),
+        "webhook_consumer": ("wallet-webhook-consumer", 9106, "WALLET_WEBHOOK_CONSUMER_HOST"),
+    }
+    image = services["api"]["image"]
+    for name, (command, port, bind) in expected.items():
+        assert name not in services, name
+        service = webhooks_broker[name]
+        assert service["profiles"] == ["webhooks-broker"], name
+        assert service["command"] == [command], name
+        assert command in entry_points, name
+        assert service["image"] == image, name
+        assert service["healthcheck"]["test"][0] == "CMD", name
+        environment = service["environment"]
+        assert environment["HEALTH_PORT"] == str(port), name
+        assert environment[bind] == "0.0.0.0", name  # noqa: S104
+        assert environment["WALLET_WEBHOOK_MODE"] == "broker", name
+        assert "@rabbitmq:5672/" in environment["WALLET_AMQP_URL"], name
+
+
+def test_the_ingest_has_no_database_and_the_consumer_scales(
+    webhooks_broker: dict[str, Any],
+) -> None:
+    ingest, consumer = webhooks_broker["webhook_ingest"], webhooks_broker["webhook_consumer"]
+    assert "WALLET_DATABASE_URL" not in ingest["environment"]
+    assert set(ingest["depends_on"]) == {"rabbitmq"}
+    assert {p["target"] for p in ingest["ports"]} == {8001}
+    assert not [p for p in consumer.get("ports", []) if p.get("published")]
+    assert "container_name" not in consumer
+    depends = consumer["depends_on"]
+    assert depends["migrate"]["condition"] == "service_completed_successfully"

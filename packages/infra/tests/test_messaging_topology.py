@@ -20,6 +20,10 @@ from wallet_infra.messaging.topology import (
     METRICS_QUEUE,
     METRICS_QUEUE_NAME,
     QUEUE_BINDINGS,
+    WEBHOOKS_DLQ_NAME,
+    WEBHOOKS_EXCHANGE,
+    WEBHOOKS_QUEUE,
+    WEBHOOKS_QUEUE_NAME,
     declare_topology,
 )
 
@@ -27,7 +31,14 @@ from .messaging_kit import amqp_connection, connected_broker, drain, get_message
 
 pytestmark = pytest.mark.integration
 
-ALL_QUEUES: Final = (AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME, AUDIT_DLQ_NAME, METRICS_DLQ_NAME)
+ALL_QUEUES: Final = (
+    AUDIT_QUEUE_NAME,
+    METRICS_QUEUE_NAME,
+    WEBHOOKS_QUEUE_NAME,
+    AUDIT_DLQ_NAME,
+    METRICS_DLQ_NAME,
+    WEBHOOKS_DLQ_NAME,
+)
 
 
 def test_the_declaration_matches_the_spec() -> None:
@@ -40,7 +51,14 @@ def test_the_declaration_matches_the_spec() -> None:
         "metrics.queue": ("payment.*", "hold.*", "transfer.*", "dispute.*"),
         "audit.queue": ("payment.*", "refund.*", "deposit.*", "hold.*", "transfer.*", "dispute.*"),
     }
-    for queue, dlq in ((METRICS_QUEUE, METRICS_DLQ_NAME), (AUDIT_QUEUE, AUDIT_DLQ_NAME)):
+    assert (WEBHOOKS_EXCHANGE.name, WEBHOOKS_EXCHANGE.type.value) == ("gateway.webhooks", "topic")
+    assert WEBHOOKS_EXCHANGE.durable
+    work_queues = (
+        (METRICS_QUEUE, METRICS_DLQ_NAME),
+        (AUDIT_QUEUE, AUDIT_DLQ_NAME),
+        (WEBHOOKS_QUEUE, WEBHOOKS_DLQ_NAME),
+    )
+    for queue, dlq in work_queues:
         assert queue.durable
         assert queue.arguments is not None
         assert queue.arguments["x-queue-type"] == "quorum"
@@ -72,16 +90,24 @@ async def test_queues_are_durable_quorum_queues_with_a_delivery_limit(
     rows = {line.split("\t")[0]: line for line in listing.splitlines()}
     for name in ALL_QUEUES:
         assert "\tquorum\ttrue\t" in rows[name], rows[name]
-    for name, dlq in ((AUDIT_QUEUE_NAME, AUDIT_DLQ_NAME), (METRICS_QUEUE_NAME, METRICS_DLQ_NAME)):
+    for name, dlq in (
+        (AUDIT_QUEUE_NAME, AUDIT_DLQ_NAME),
+        (METRICS_QUEUE_NAME, METRICS_DLQ_NAME),
+        (WEBHOOKS_QUEUE_NAME, WEBHOOKS_DLQ_NAME),
+    ):
         assert f'{{"x-delivery-limit",{DELIVERY_LIMIT}}}' in rows[name]
         assert f'{{"x-dead-letter-routing-key","{dlq}"}}' in rows[name]
 
 
-async def _route(connection: AbstractRobustConnection, routing_key: str) -> set[str]:
+async def _route(
+    connection: AbstractRobustConnection,
+    routing_key: str,
+    exchange_name: str = EVENTS_EXCHANGE.name,
+) -> set[str]:
     """The queues a message with `routing_key` lands in."""
     await drain(connection, *ALL_QUEUES)
     channel = await connection.channel(publisher_confirms=True)
-    exchange = await channel.get_exchange(EVENTS_EXCHANGE.name)
+    exchange = await channel.get_exchange(exchange_name)
     await exchange.publish(Message(routing_key.encode()), routing_key=routing_key)
     landed = set()
     for name in ALL_QUEUES:
@@ -110,6 +136,19 @@ async def test_bindings_route_each_event_type(
         await declare_topology(broker)
     async with amqp_connection(amqp_url) as connection:
         assert await _route(connection, routing_key) == queues
+
+
+@pytest.mark.parametrize(
+    "routing_key", ["payment.settled", "payment.refunded", "dispute.updated", "anything.new"]
+)
+async def test_every_provider_webhook_type_reaches_the_webhook_queue_alone(
+    amqp_url: str, routing_key: str
+) -> None:
+    async with connected_broker(amqp_url) as broker:
+        await declare_topology(broker)
+    async with amqp_connection(amqp_url) as connection:
+        landed = await _route(connection, routing_key, WEBHOOKS_EXCHANGE.name)
+    assert landed == {WEBHOOKS_QUEUE_NAME}
 
 
 async def test_a_message_rejected_past_the_delivery_limit_is_dead_lettered(

@@ -142,6 +142,16 @@ class Settings(BaseSettings):
     )
     webhook_ingest_host: str = "127.0.0.1"
     webhook_ingest_port: int = Field(8001, ge=1, le=65535)
+    # Broker mode: the ingest answers 202 only once RabbitMQ confirmed the webhook, and 503
+    # (the provider retries) when no confirm came within this deadline or the broker is
+    # down. Its Prometheus `/metrics` are on a port of their own (0 = not served), never
+    # on the port the provider reaches. The webhook consumer serves `/healthz` and
+    # `/metrics` on webhook_consumer_host:webhook_consumer_port.
+    webhook_ingest_confirm_timeout_s: float = Field(5.0, gt=0, le=60)
+    webhook_ingest_metrics_host: str = "127.0.0.1"
+    webhook_ingest_metrics_port: int = Field(9105, ge=0, le=65535)
+    webhook_consumer_host: str = "127.0.0.1"
+    webhook_consumer_port: int = Field(9106, ge=1, le=65535)
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)

@@ -19,6 +19,10 @@ The subscriber runs with `AckPolicy.NACK_ON_ERROR` and its handler goes through
 
 Each outcome is counted in `wallet_consumer_deliveries_total{queue,outcome}`, so
 operators see retries and dead-letters (and tests see when every delivery was handled).
+
+What a body is, is the queue's business: `handle` reads the platform's event envelope
+(`EnvelopeReader`); `handle_with` takes another `EventReader` (the webhook consumer reads
+provider events), with the same acknowledgement rules.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Final, NoReturn
+from typing import Annotated, Any, Final, NoReturn, Protocol, TypeVar
 
 import structlog
 from faststream import Context
@@ -51,9 +55,11 @@ ACK_POLICY: Final = AckPolicy.NACK_ON_ERROR
 LAG_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 DELIVERY_COUNT_HEADER: Final = "x-delivery-count"  # set by quorum queues on redeliveries
 
+E = TypeVar("E")
+
 # Runs the use case on the event; True if it had an effect, False for an event already
 # handled before.
-Action = Callable[[DomainEvent], Awaitable[bool]]
+Action = Callable[[E], Awaitable[bool]]
 
 _log = structlog.get_logger("wallet.consumer")
 
@@ -114,16 +120,40 @@ async def the_delivery(message: StreamMessage[Any]) -> StreamMessage[Any]:
     return message
 
 
-def _fields(queue: str, message: StreamMessage[Any], event: DomainEvent) -> dict[str, Any]:
-    """What a failure's log line says about the delivery (built only when one is logged:
-    binding them for every delivery cost more than the rare line they serve)."""
-    return {
-        "queue": queue,
-        "event_id": str(event.event_id),
-        "event_type": event.event_type.value,
-        "user_id": event.user_id,
-        "trace_id": trace_id(message),
-    }
+class EventReader(Protocol[E]):
+    """How a queue's bodies become the events its use case takes."""
+
+    def decode(self, body: bytes) -> E:
+        """The event; `MalformedEvent` when the body is not one (dead-lettered)."""
+        ...
+
+    def sent_at(self, message: StreamMessage[Any], event: E) -> datetime | None:
+        """When the pipeline took the event in (the start of the consumer lag), if known."""
+        ...
+
+    def log_fields(self, event: E) -> dict[str, Any]:
+        """What a failure's log line says about the event (ids and type, no payload)."""
+        ...
+
+
+class EnvelopeReader(EventReader[DomainEvent]):
+    """The platform's event envelope (`wallet_infra.messaging.envelope`)."""
+
+    def decode(self, body: bytes) -> DomainEvent:
+        return decode_envelope(body)
+
+    def sent_at(self, message: StreamMessage[Any], event: DomainEvent) -> datetime | None:
+        return event.occurred_at  # the API's commit
+
+    def log_fields(self, event: DomainEvent) -> dict[str, Any]:
+        return {
+            "event_id": str(event.event_id),
+            "event_type": event.event_type.value,
+            "user_id": event.user_id,
+        }
+
+
+ENVELOPES: Final = EnvelopeReader()
 
 
 class DeliveryHandler:
@@ -144,15 +174,22 @@ class DeliveryHandler:
         self._outcomes = {outcome: outcomes.labels(queue, outcome.value) for outcome in Outcome}
         self._lag = Histogram(
             "wallet_consumer_lag_seconds",
-            "Seconds from an event's occurred_at to its handling here (first deliveries).",
+            "Seconds from an event's entry into the pipeline (an event's occurred_at, a "
+            "webhook's acceptance) to its handling here (first deliveries).",
             ["queue"],
             registry=registry,
             buckets=LAG_BUCKETS,
         ).labels(queue)
 
-    async def handle(self, message: StreamMessage[Any], act: Action) -> None:
-        """Handle in a CONSUMER span, child of the relay's publish span (the message's
-        traceparent), so the handling and its DB spans join the payment's trace."""
+    async def handle(self, message: StreamMessage[Any], act: Action[DomainEvent]) -> None:
+        """Handle an event envelope (see `handle_with`)."""
+        await self.handle_with(message, ENVELOPES, act)
+
+    async def handle_with(
+        self, message: StreamMessage[Any], reader: EventReader[E], act: Action[E]
+    ) -> None:
+        """Handle in a CONSUMER span, child of the publisher's span (the message's
+        traceparent), so the handling and its DB spans join the trace that sent it."""
         with tracer().start_as_current_span(
             f"{self._queue} process",
             context=propagate.extract(message.headers),
@@ -166,7 +203,7 @@ class DeliveryHandler:
             },
         ) as span:
             try:
-                await self._handle(message, act)
+                await self._handle(message, reader, act)
             except RejectMessage:
                 span.set_status(Status(StatusCode.ERROR, "dead_lettered"))
                 raise
@@ -174,25 +211,37 @@ class DeliveryHandler:
                 span.set_status(Status(StatusCode.ERROR, "retried"))
                 raise
 
-    async def _handle(self, message: StreamMessage[Any], act: Action) -> None:
+    async def _handle(
+        self, message: StreamMessage[Any], reader: EventReader[E], act: Action[E]
+    ) -> None:
         delivered_before = earlier_deliveries(message)
         try:
-            event = decode_envelope(message.body)
+            event = reader.decode(message.body)
         except MalformedEvent as exc:
             _log.error("event_malformed_dead_lettered", reason=str(exc), queue=self._queue)
             self._outcomes[Outcome.DEAD_LETTERED].inc()
             raise RejectMessage(requeue=False) from None
-        if not delivered_before:  # a redelivery's lag is the retry pauses, not the pipeline
-            self._lag.observe(max(0.0, (datetime.now(UTC) - event.occurred_at).total_seconds()))
+        sent_at = reader.sent_at(message, event)
+        # A redelivery's lag is the retry pauses, not the pipeline.
+        if not delivered_before and sent_at is not None:
+            self._lag.observe(max(0.0, (datetime.now(UTC) - sent_at).total_seconds()))
         try:
             effect = await act(event)
         except UnreadableEvent:
-            _log.error("event_unreadable_dead_lettered", **_fields(self._queue, message, event))
+            _log.error("event_unreadable_dead_lettered", **self._fields(message, reader, event))
             self._outcomes[Outcome.DEAD_LETTERED].inc()
             raise RejectMessage(requeue=False) from None
         except Exception as exc:
-            await self._retry_later(exc, delivered_before, _fields(self._queue, message, event))
+            fields = self._fields(message, reader, event)
+            await self._retry_later(exc, delivered_before, fields)
         self._outcomes[Outcome.PROCESSED if effect else Outcome.DUPLICATE].inc()
+
+    def _fields(
+        self, message: StreamMessage[Any], reader: EventReader[E], event: E
+    ) -> dict[str, Any]:
+        """What a failure's log line says about the delivery (built only when one is
+        logged: binding them for every delivery cost more than the rare line they serve)."""
+        return {"queue": self._queue, **reader.log_fields(event), "trace_id": trace_id(message)}
 
     async def _retry_later(
         self, error: Exception, delivered_before: int, fields: dict[str, Any]

@@ -20,16 +20,13 @@ plus `type` = event type; nothing else is encoded per message.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import Counter
 from collections.abc import Sequence
-from typing import Final, Protocol, cast
+from typing import Final, Protocol
 from uuid import UUID
 
 import structlog
-from aiormq import Channel
-from aiormq.exceptions import AMQPError, ChannelInvalidStateError
 from faststream.rabbit import RabbitBroker, RabbitExchange
 from opentelemetry import trace
 from opentelemetry.trace import Link, SpanKind, Status, StatusCode
@@ -38,6 +35,7 @@ from pamqp.common import FieldTable
 from wallet_domain.model.outbox_message import OutboxMessage
 from wallet_domain.ports.event_publisher import BrokerUnavailable, EventPublisher
 
+from wallet_infra.messaging.confirm_channel import confirm_channel
 from wallet_infra.messaging.confirmed_batch import OutgoingMessage, publish_confirmed
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
 from wallet_infra.messaging.topology import EVENTS_EXCHANGE
@@ -52,9 +50,6 @@ from wallet_infra.telemetry import (
 CONFIRM_TIMEOUT_S: Final = 10.0
 READY_TIMEOUT_S: Final = 0.5
 PERSISTENT: Final = 2  # AMQP delivery_mode: written to disk by the queue
-
-# What getting hold of the channel raises while the connection is down or reconnecting.
-_CONNECTION_ERRORS: Final = (TimeoutError, ConnectionError, AMQPError, ChannelInvalidStateError)
 
 _log = structlog.get_logger(__name__)
 
@@ -119,15 +114,9 @@ class FaststreamEventPublisher(EventPublisher):
         deadline covers all its confirms: they arrive together, and per-message timers
         and tasks cost more than the publish.
         """
-        try:
-            async with asyncio.timeout(self._ready_timeout_s):
-                exchange = await self._broker.declare_exchange(self._exchange)
-                # A robust channel waits here while it reconnects: bounded, then unavailable.
-                underlay = await exchange.channel.get_underlay_channel()
-        except _CONNECTION_ERRORS as error:
-            raise BrokerUnavailable(f"RabbitMQ channel not ready: {type(error).__name__}") from None
-        # aiormq's one channel class (FastStream types it as its abstract base).
-        channel = cast(Channel, underlay)
+        channel = await confirm_channel(
+            self._broker, self._exchange, ready_timeout_s=self._ready_timeout_s
+        )
         spans = self._spans(messages)
         outgoing = [_outgoing(message, span) for message, span in zip(messages, spans, strict=True)]
         try:
