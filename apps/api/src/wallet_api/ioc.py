@@ -10,10 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import Unauthorized
 from wallet_domain.model.settle_backoff import SettleBackoff
-from wallet_domain.ports.dispute_updates import DisputeUpdates
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.settlement import PaymentSettlement
-from wallet_domain.use_cases.apply_dispute_update import ApplyDisputeUpdate
 from wallet_domain.use_cases.change_dispute import ChangeDispute
 from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
@@ -85,8 +83,6 @@ class ApiProvider(Provider):
     change_dispute = provide(ChangeDispute)
     get_dispute = provide(GetDispute)
     list_disputes = provide(ListDisputes)
-    # The webhook route's use case applies `dispute.updated` through this port.
-    dispute_updates = provide(ApplyDisputeUpdate, provides=DisputeUpdates)
 
     @provide
     def read_consistency(self, request: Request) -> ReadConsistency:

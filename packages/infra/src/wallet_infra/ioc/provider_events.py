@@ -3,8 +3,8 @@ the webhook consumer in broker mode. Not in `infra_providers`: only those proces
 
 The app supplies the rest of what `ApplyProviderEvent` needs: `PaymentSettlement` (and so a
 `ResponseEncoder`, which renders the reply a settled payment's open idempotency key gets),
-plus the infra providers (session, clock, ids). The disputes feature overrides
-`DisputeUpdates`; until then every dispute event names an unknown dispute.
+plus the infra providers (session, clock, ids, the dispute book). `dispute.updated` goes
+through `ApplyDisputeUpdate`, in the same transaction as the event's record.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from wallet_domain.ports.dispute_updates import DisputeUpdates
 from wallet_domain.ports.provider_event_log import ProviderEventLog
 from wallet_domain.ports.provider_event_monitor import ProviderEventMonitor
 from wallet_domain.ports.provider_payments import ProviderPayments
+from wallet_domain.use_cases.apply_dispute_update import ApplyDisputeUpdate
 from wallet_domain.use_cases.apply_provider_event import ApplyProviderEvent
 
 from wallet_infra.metrics.provider_event_monitor import PrometheusProviderEventMonitor
 from wallet_infra.persistence.provider_event_log import SqlaProviderEventLog
 from wallet_infra.persistence.provider_payments import SqlaProviderPayments
 from wallet_infra.telemetry import current_traceparent
-from wallet_infra.webhooks.no_dispute_updates import NoDisputeUpdates
 
 
 class ProviderEventsProvider(Provider):
@@ -37,7 +37,7 @@ class ProviderEventsProvider(Provider):
 
     apply_provider_event = provide(ApplyProviderEvent)
     event_log = provide(SqlaProviderEventLog, provides=ProviderEventLog)
-    dispute_updates = provide(NoDisputeUpdates, provides=DisputeUpdates, scope=Scope.APP)
+    dispute_updates = provide(ApplyDisputeUpdate, provides=DisputeUpdates)
 
     @provide
     def provider_payments(self, session: AsyncSession) -> ProviderPayments:
