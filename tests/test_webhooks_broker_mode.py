@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
+import httpx
 import pytest_asyncio
 from wallet_api.main import make_app as make_api
 from wallet_infra.messaging.topology import WEBHOOKS_QUEUE_NAME
@@ -118,3 +119,65 @@ async def test_a_consumer_killed_mid_burst_applies_no_event_twice(stack: Stack) 
             second.close()
         assert (await api.balances(user_id))["USD"]["available"] == events
         assert "dead_lettered" not in handled, handled
+
+
+async def test_a_dispute_lives_its_whole_life_through_broker_mode_webhooks(stack: Stack) -> None:
+    """Open a dispute through the API; the provider (the mock process) moves it to
+    under_review, submitted and won, each a signed `dispute.updated` to the ingest, through
+    RabbitMQ, to the consumer. WON credits the payment's amount once, even when the
+    provider sends the same event again."""
+    with broker_mode_processes(stack, hang_s="0.3") as (ingest, consumer, mock):
+        await asyncio.gather(ingest.wait_ready(), consumer.wait_healthy(), mock.wait_healthy())
+        settings = api_settings(stack, gateway_url=mock.base_url, **QUICK_GATEWAY_SETTINGS)
+        async with (
+            lifespan_client(make_api(settings=settings), api_key=API_KEY) as client,
+            httpx.AsyncClient(base_url=mock.base_url, timeout=5.0) as provider,
+        ):
+            api = Api(client)
+            user_id, payment_id = await approved_payment(api, 700)
+            opened = await client.post(
+                f"/wallets/{user_id}/payments/{payment_id}/disputes",
+                json={"reason": "not received"},
+                headers={"Idempotency-Key": new_event_id()},
+            )
+            assert opened.status_code == 201, opened.text
+            dispute_id = opened.json()["id"]
+
+            async def status_is(expected: str) -> bool:
+                reply = await client.get(f"/disputes/{dispute_id}")
+                return bool(reply.json()["status"] == expected)
+
+            for move in ("under_review", "submitted", "won"):
+                sent = await provider.post(
+                    f"/admin/disputes/{dispute_id}/status", json={"status": move}
+                )
+                assert sent.status_code == 202, sent.text
+                await eventually(
+                    lambda move=move: status_is(move.upper()), timeout_s=TIMEOUT_S, interval_s=0.05
+                )
+            won_event = sent.json()["webhook"]["provider_event_id"]
+            # The provider sends the won event again: a duplicate, nothing credited twice.
+            again = await provider.post(
+                "/admin/webhooks",
+                json={
+                    "type": "dispute.updated",
+                    "data": {"dispute_id": dispute_id, "status": "won"},
+                    "provider_event_id": won_event,
+                },
+            )
+            assert again.status_code == 202, again.text
+
+            async def both_delivered() -> bool:
+                stats = await mock.deliveries()
+                return bool(stats.get("delivered", 0) == stats["emitted"])
+
+            await eventually(both_delivered, timeout_s=TIMEOUT_S, interval_s=0.05)
+
+            async def drained() -> bool:
+                handled = deliveries(await consumer.metrics(), WEBHOOKS_QUEUE_NAME)
+                return sum(handled.values()) >= 4  # three moves and the repeat
+
+            await eventually(drained, timeout_s=TIMEOUT_S, interval_s=0.05)
+            assert (await api.balances(user_id))["USD"] == {"available": 700, "pending": 0}
+            history = await client.get(f"/wallets/{user_id}/transactions?type=CHARGEBACK")
+            assert [t["amount"] for t in history.json()["items"]] == [700]
