@@ -355,3 +355,20 @@ async def test_the_database_refuses_a_move_off_the_graph_history_changes_and_a_s
             text("UPDATE disputes SET status = 'UNDER_REVIEW' WHERE id = :d"), {"d": dispute_id}
         )
     assert (await api.client.get(f"/disputes/{dispute_id}")).json()["status"] == "UNDER_REVIEW"
+
+
+async def test_a_dispute_has_an_etag_that_changes_with_it_and_if_none_match_gets_304(
+    api: Api,
+) -> None:
+    user_id, payment_id = await approved_payment(api)
+    dispute_id = await opened(api, user_id, payment_id)
+    first = await api.client.get(f"/disputes/{dispute_id}")
+    etag = first.headers["ETag"]
+    unchanged = await api.client.get(f"/disputes/{dispute_id}", headers={"If-None-Match": etag})
+    assert (unchanged.status_code, unchanged.content) == (304, b"")
+    assert unchanged.headers["ETag"] == etag
+    assert (await api.client.post(f"/disputes/{dispute_id}/cancel")).status_code == 200
+    changed = await api.client.get(f"/disputes/{dispute_id}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.json()["status"] == "CANCELED"
+    assert changed.headers["ETag"] != etag

@@ -104,6 +104,31 @@ async def test_history_comes_from_the_replica_and_strong_consistency_from_the_pr
     assert await history(api, user_id) == [7, 100]
 
 
+async def test_dispute_lists_come_from_the_replica_and_strong_consistency_from_the_primary(
+    tolerant_api: Api, replica: Replica
+) -> None:
+    api = tolerant_api
+    user_id = await api.funded_wallet(1_000)
+    paid = await api.pay(user_id, 100)
+    assert paid.status_code == 201, paid.text
+    await replica.caught_up()
+    async with replica.paused():
+        opened = await api.client.post(
+            f"/wallets/{user_id}/payments/{paid.json()['id']}/disputes",
+            json={"reason": "never arrived"},
+            headers={"Idempotency-Key": new_key()},
+        )
+        assert opened.status_code == 201, opened.text
+        before = reads("replica")
+        stale = await api.client.get(f"/wallets/{user_id}/disputes")
+        assert stale.json()["items"] == []  # the replica has not replayed the new dispute
+        assert reads("replica") > before
+        strong = await api.client.get(
+            f"/wallets/{user_id}/disputes", headers={"X-Wallet-Consistency": "strong"}
+        )
+        assert [d["id"] for d in strong.json()["items"]] == [opened.json()["id"]]
+
+
 async def test_a_lagging_replica_is_skipped_and_used_again_once_caught_up(
     replica_api: Callable[[int], AbstractAsyncContextManager[Api]], replica: Replica
 ) -> None:

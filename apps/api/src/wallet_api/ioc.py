@@ -40,6 +40,7 @@ from wallet_infra.health import HealthProbe, broker_reachable, database_and_sche
 from wallet_infra.read_replicas import (
     ReadConsistency,
     ReadRouter,
+    ReplicaFirstDisputeBook,
     ReplicaFirstHoldBook,
     ReplicaFirstLedger,
     ReplicaFirstTransferBook,
@@ -82,7 +83,6 @@ class ApiProvider(Provider):
     open_dispute = provide(OpenDispute)
     change_dispute = provide(ChangeDispute)
     get_dispute = provide(GetDispute)
-    list_disputes = provide(ListDisputes)
 
     @provide
     def read_consistency(self, request: Request) -> ReadConsistency:
@@ -104,6 +104,12 @@ class ApiProvider(Provider):
     def list_holds(self, router: ReadRouter) -> ListHolds:
         return ListHolds(
             wallets=ReplicaFirstWallets(router=router), book=ReplicaFirstHoldBook(router=router)
+        )
+
+    @provide
+    def list_disputes(self, router: ReadRouter) -> ListDisputes:
+        return ListDisputes(
+            wallets=ReplicaFirstWallets(router=router), book=ReplicaFirstDisputeBook(router=router)
         )
 
     @provide

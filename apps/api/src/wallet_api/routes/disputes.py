@@ -16,11 +16,20 @@ from wallet_domain.use_cases.list_disputes import ListDisputes, ListDisputesRequ
 from wallet_domain.use_cases.open_dispute import OpenDispute, OpenDisputeRequest
 
 from wallet_api.auth.principal import Principal
+from wallet_api.http.conditional import conditional_json
 from wallet_api.http.disputes import dispute_json
 from wallet_api.http.json import JsonResponse
 from wallet_api.http.replies import reply_response
-from wallet_api.routes.params import IdempotencyKey, PageCursor, PageLimit, UserId
+from wallet_api.routes.params import (
+    LAG_TOLERANT,
+    IdempotencyKey,
+    IfNoneMatch,
+    PageCursor,
+    PageLimit,
+    UserId,
+)
 from wallet_api.routes.strict_route import StrictJsonRoute
+from wallet_api.schemas.conditional import conditional_read_responses
 from wallet_api.schemas.disputes import (
     DISPUTE_STATUS_RULE,
     DisputeIn,
@@ -94,19 +103,27 @@ async def cancel_dispute(
     return JsonResponse(dispute_json(dispute))
 
 
-@router.get("/disputes/{dispute_id}", response_model=DisputeOut, responses=error_responses(404))
+@router.get(
+    "/disputes/{dispute_id}", response_model=DisputeOut, responses=conditional_read_responses(404)
+)
 async def get_dispute(
-    dispute_id: UUID, principal: FromDishka[Principal], use_case: FromDishka[GetDispute]
+    dispute_id: UUID,
+    principal: FromDishka[Principal],
+    use_case: FromDishka[GetDispute],
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """The dispute, its evidence and its current status."""
+    """The dispute, its evidence and its current status (ETag: a digest of the body)."""
     dispute = await use_case.execute(
         GetDisputeRequest(dispute_id=dispute_id, owner=principal.user_id)
     )
-    return JsonResponse(dispute_json(dispute))
+    return conditional_json(dispute_json(dispute), if_none_match=if_none_match)
 
 
 @router.get(
-    "/wallets/{user_id}/disputes", response_model=DisputePage, responses=error_responses(404)
+    "/wallets/{user_id}/disputes",
+    response_model=DisputePage,
+    responses=error_responses(404),
+    dependencies=LAG_TOLERANT,
 )
 async def list_disputes(
     user_id: UserId,

@@ -18,6 +18,7 @@ stays on the primary: those use cases are never given a replica.
 """
 
 from wallet_infra.read_replicas.adapters import (
+    ReplicaFirstDisputeBook,
     ReplicaFirstHoldBook,
     ReplicaFirstLedger,
     ReplicaFirstTransferBook,
@@ -31,6 +32,7 @@ __all__ = [
     "ReadConsistency",
     "ReadRouter",
     "Replica",
+    "ReplicaFirstDisputeBook",
     "ReplicaFirstHoldBook",
     "ReplicaFirstLedger",
     "ReplicaFirstTransferBook",

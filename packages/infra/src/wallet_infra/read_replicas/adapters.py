@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
+from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import IdempotencyRecord, StoredResponse
@@ -21,11 +22,13 @@ from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus
 from wallet_domain.model.transfer import Transfer, TransferLegs
 from wallet_domain.model.wallet import Wallet
+from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.hold_book import HoldBook, HoldOpening
 from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.transfer_book import Move, TransferBook
 from wallet_domain.ports.wallets import Wallets
 
+from wallet_infra.persistence.dispute_book import SqlaDisputeBook
 from wallet_infra.persistence.hold_book import SqlaHoldBook
 from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.transfer_book import SqlaTransferBook
@@ -146,4 +149,38 @@ class ReplicaFirstTransferBook(TransferBook):
     async def get(self, transfer_id: UUID) -> Transfer | None:
         return await self._router.read(
             lambda session: SqlaTransferBook(session=session).get(transfer_id), settled=_found
+        )
+
+
+class ReplicaFirstDisputeBook(DisputeBook):
+    """Dispute lists from a replica (lag-tolerant); every write and lock on the primary."""
+
+    def __init__(self, *, router: ReadRouter) -> None:
+        self._router = router
+        self._primary = SqlaDisputeBook(
+            session=router.primary, traceparent_provider=current_traceparent
+        )
+
+    async def open(self, dispute: Dispute, opened: DomainEvent) -> None:
+        await self._primary.open(dispute, opened)
+
+    async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
+        return await self._primary.lock(dispute_id, owner)
+
+    async def get(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
+        return await self._primary.get(dispute_id, owner)
+
+    async def save(self, dispute: Dispute, event: DomainEvent | None) -> None:
+        await self._primary.save(dispute, event)
+
+    async def credit_chargeback(self, entry: LedgerEntry) -> None:
+        await self._primary.credit_chargeback(entry)
+
+    async def page(
+        self, user_id: str, status: DisputeStatus | None, *, before: UUID | None, limit: int
+    ) -> list[Dispute]:
+        return await self._router.read(
+            lambda session: SqlaDisputeBook(session=session).page(
+                user_id, status, before=before, limit=limit
+            )
         )
