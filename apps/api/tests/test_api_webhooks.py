@@ -202,6 +202,27 @@ async def test_a_repeated_refund_credits_once(api: Api, database_url: str) -> No
     assert ledger["balance"] == ledger["ledger"] == 700
 
 
+async def test_a_refund_that_overtakes_its_settlement_settles_the_payment_and_credits(
+    api: Api, database_url: str
+) -> None:
+    user_id = await api.funded_wallet(1_000)
+    payment_id = await _pending_payment(api, user_id, 400)  # the mock holds `settled` back
+
+    async with keyless_client(api.app) as provider:
+        refunded = await send_event(
+            provider, "payment.refunded", {"payment_id": payment_id, "amount": 150}
+        )
+        late = await send_event(
+            provider, "payment.settled", {"payment_id": payment_id, "status": "approved"}
+        )
+
+    assert (refunded.json(), late.json()) == ({"status": "applied"}, {"status": "already_settled"})
+    assert await _payment_status(api, user_id, payment_id) == "APPROVED"
+    ledger = await _ledger(database_url, user_id)
+    assert ledger["balance"] == ledger["ledger"] == 1_000 - 400 + 150
+    assert ledger["types"]["PROVIDER_REFUND"] == (1, 150)
+
+
 async def test_a_contradiction_is_counted_and_never_applied(api: Api, database_url: str) -> None:
     user_id = await api.funded_wallet(1_000)
     payment_id = await _approved_payment(api, user_id, 250)

@@ -236,19 +236,50 @@ async def test_a_refund_larger_than_the_payment_is_refused_whole(
     assert events.world.db.entries(type=TransactionType.PROVIDER_REFUND) == []
 
 
-@pytest.mark.parametrize("approved", [None, False], ids=["pending", "declined"])
 async def test_only_an_approved_payment_can_be_refunded_by_the_provider(
-    events: ProviderEventWorld, approved: bool | None
+    events: ProviderEventWorld,
 ) -> None:
     payment = await _pending(events)
-    if approved is not None:
-        await events.apply().execute(_settled(payment.id, approved=approved))
+    await events.apply().execute(_settled(payment.id, approved=False))
     balance = events.world.db.balance("alice", "USD")
 
     assert await events.apply().execute(_refunded(payment.id, 10)) is Outcome.REFUSED
 
     assert events.world.db.balance("alice", "USD") == balance
     assert events.world.db.entries(type=TransactionType.PROVIDER_REFUND) == []
+
+
+async def test_a_refund_before_its_settlement_settles_the_payment_approved_then_credits(
+    events: ProviderEventWorld,
+) -> None:
+    payment = await _pending(events)
+    balance = events.world.db.balance("alice", "USD")
+
+    assert await events.apply().execute(_refunded(payment.id, 10)) is Outcome.APPLIED
+    late = _settled(payment.id, approved=True)
+    assert await events.apply().execute(late) is Outcome.ALREADY_SETTLED
+
+    db = events.world.db
+    assert db.balance("alice", "USD") == balance + 10
+    [settled] = [e for e in db.entries(type=TransactionType.PAYMENT) if e.id == payment.id]
+    assert settled.status is TransactionStatus.APPROVED
+    assert db.event_types(payment.id) == [
+        "payment.created",
+        "payment.completed",
+        "refund.created",
+    ]
+
+
+async def test_a_refund_over_what_is_left_of_a_pending_payment_settles_nothing(
+    events: ProviderEventWorld,
+) -> None:
+    payment = await _pending(events)
+    before = events.world.db.committed.copy()
+
+    assert await events.apply().execute(_refunded(payment.id, AMOUNT + 1)) is Outcome.REFUSED
+
+    after = events.world.db.committed
+    assert (after.ledger, after.balances) == (before.ledger, before.balances)
 
 
 async def test_a_repeated_refund_credits_once(events: ProviderEventWorld) -> None:

@@ -58,9 +58,11 @@ class ApplyProviderEvent:
       ALREADY_SETTLED; one settled the other way is a CONTRADICTION: recorded, logged and
       counted, never applied (the ledger stands; an operator looks).
     - `payment.refunded` gives `amount` back to the wallet (a PROVIDER_REFUND row and
-      `refund.created`), partial refunds allowed up to the payment's amount in total, only
-      for an APPROVED payment. Anything else is REFUSED: recorded, nothing moves (the
-      provider gets a 2xx all the same: retrying would not change the answer).
+      `refund.created`), partial refunds allowed up to the payment's amount in total, for
+      an APPROVED payment; a still PENDING one is first settled APPROVED (a refund proves
+      the charge, whatever became of its `payment.settled`). Anything else (a declined or
+      failed payment, more than is left) is REFUSED: recorded, nothing moves (the provider
+      gets a 2xx all the same: retrying would not change the answer).
     - `dispute.updated` is handed to `DisputeUpdates`, then recorded with its outcome.
     - Every delivery is counted and logged with its outcome once its transaction ended.
     """
@@ -125,15 +127,35 @@ class ApplyProviderEvent:
         if found is None:
             await self._tx.rollback()
             return Outcome.UNKNOWN_TARGET
-        outcome = Outcome.APPLIED if found.covers(event.amount) else Outcome.REFUSED
         if not await self._record(
-            event, ProviderEventType.PAYMENT_REFUNDED, event.payment_id, outcome
+            event, ProviderEventType.PAYMENT_REFUNDED, event.payment_id, Outcome.APPLIED
         ):
             return Outcome.DUPLICATE
-        if outcome is Outcome.APPLIED:
-            await self._write_refund(found, event.amount)
+        if found.payment.status is TransactionStatus.PENDING:
+            # A refund proves the charge: the provider's `payment.settled` may come later
+            # (or got lost), so the payment is settled APPROVED first, as the recovery
+            # worker would; refusing the refund would lose it for good.
+            settled = await self._settlement.settle(
+                found.payment, TransactionStatus.APPROVED, timed_out=True
+            )
+            if settled is None:
+                raise RuntimeError(f"payment {event.payment_id} was not PENDING under its lock")
+            found = RefundablePayment(payment=settled.payment, refunded=found.refunded)
+        if not found.covers(event.amount):
+            await self._tx.rollback()
+            return await self._refused(event)
+        await self._write_refund(found, event.amount)
         await self._tx.commit()
-        return outcome
+        return Outcome.APPLIED
+
+    async def _refused(self, event: PaymentRefunded) -> ProviderEventOutcome:
+        """Record the refund as REFUSED alone (nothing moves), so its repeats are duplicates."""
+        if not await self._record(
+            event, ProviderEventType.PAYMENT_REFUNDED, event.payment_id, Outcome.REFUSED
+        ):
+            return Outcome.DUPLICATE
+        await self._tx.commit()
+        return Outcome.REFUSED
 
     async def _write_refund(self, found: RefundablePayment, amount: int) -> None:
         now = self._clock.now()
