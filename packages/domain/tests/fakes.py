@@ -601,8 +601,8 @@ def _latest(
 
 class FakeHoldBook(HoldBook):
     """Holds with the guards SqlaHoldBook's statements have: the covering check reads the
-    latest balance (a row lock), a lock reads the latest hold, and a settle of a hold that
-    is no longer PENDING fails as the table's trigger would."""
+    latest balance (a row lock), a lock reads the latest hold, and a settle moves the hold
+    only if its latest version is still PENDING (as the statement's guarded UPDATE)."""
 
     def __init__(self, tx: FakeTransactionManager) -> None:
         self._tx = tx
@@ -639,12 +639,12 @@ class FakeHoldBook(HoldBook):
         hold = self._tx.tables.holds.get(hold_id)
         return hold if hold is not None and hold.user_id == user_id else None
 
-    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> None:
+    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> bool:
         tables = self._tx.tables
         base = self._tx._base.holds if self._tx._base is not None else {}
         current = _latest(tables.holds, base, self._tx.db.committed.holds, hold.id)
         if current is None or current.status is not HoldStatus.PENDING:
-            raise IntegrityViolation(f"hold {hold.id} left PENDING already (trigger)")
+            return False
         if hold.status is HoldStatus.PENDING:
             raise IntegrityViolation("a settled hold must leave PENDING")
         tables.holds[hold.id] = hold
@@ -654,6 +654,7 @@ class FakeHoldBook(HoldBook):
             tables.balances[key] = tables.balances.get(key, 0) + release.money.amount
             tables.ledger[release.id] = release
         tables.outbox.append(event)
+        return True
 
     async def page(
         self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int

@@ -64,8 +64,9 @@ async def open_hold(
     return opening.outcome
 
 
-async def settle_hold(session: AsyncSession, settled: Hold) -> None:
-    """Record `settled` (already moved out of PENDING) as HoldBook.settle would be asked to."""
+async def settle_hold(session: AsyncSession, settled: Hold) -> bool:
+    """Record `settled` (already moved out of PENDING) as HoldBook.settle would be asked to;
+    whether the hold moved."""
     release = None
     if settled.released:
         release = new_hold_release(
@@ -75,6 +76,6 @@ async def settle_hold(session: AsyncSession, settled: Hold) -> None:
             hold_id=settled.id,
             at=settled.updated_at,
         )
-    await hold_book(session).settle(
+    return await hold_book(session).settle(
         settled, release, hold_event(settled, event_id=ids.new_id(), at=settled.updated_at)
     )

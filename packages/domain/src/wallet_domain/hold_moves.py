@@ -22,12 +22,13 @@ async def move_hold(
     to: HoldStatus,
     amount: int | None = None,
     at: datetime,
-) -> Hold:
-    """Settle the locked `hold` as `to` (capturing `amount` when completing).
+) -> Hold | None:
+    """Settle `hold` as `to` (capturing `amount` when completing), as read or locked.
 
     A hold already settled exactly this way (same status, same captured amount) is
     returned as it is, nothing written: a repeat of the action that won. Any other move
-    of a settled hold is INVALID_STATE with its current status.
+    of a settled hold is INVALID_STATE with its current status. None: `hold` was read
+    unlocked and a concurrent move won meanwhile (nothing written; read it again).
     """
     if hold.status is not HoldStatus.PENDING:
         if hold.already(to, amount):
@@ -48,5 +49,12 @@ async def move_hold(
             hold_id=hold.id,
             at=at,
         )
-    await book.settle(settled, release, hold_event(settled, event_id=ids.new_id(), at=at))
+    moved = await book.settle(settled, release, hold_event(settled, event_id=ids.new_id(), at=at))
+    return settled if moved else None
+
+
+def moved_under_lock(settled: Hold | None, hold: Hold) -> Hold:
+    """`move_hold`'s result for a hold the caller locked: it cannot have lost a race."""
+    if settled is None:
+        raise RuntimeError(f"hold {hold.id} was not PENDING under its lock")
     return settled

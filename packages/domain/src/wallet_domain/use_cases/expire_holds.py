@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wallet_domain.hold_moves import move_hold
+from wallet_domain.hold_moves import move_hold, moved_under_lock
 from wallet_domain.model.hold import HoldStatus
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.hold_book import HoldBook
@@ -40,9 +40,10 @@ class ExpireHolds:
         try:
             holds = await self._book.claim_expired(now, limit=request.batch)
             for hold in holds:
-                await move_hold(
+                settled = await move_hold(
                     book=self._book, ids=self._ids, hold=hold, to=HoldStatus.EXPIRED, at=now
                 )
+                moved_under_lock(settled, hold)
             await self._tx.commit()
         except BaseException:
             await self._tx.rollback()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from wallet_domain.errors import HoldNotFound, ValidationError
-from wallet_domain.hold_moves import move_hold
+from wallet_domain.hold_moves import move_hold, moved_under_lock
 from wallet_domain.idempotent_action import optional_key, run_once
-from wallet_domain.model.hold import HoldStatus
+from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import Reply, StoredResponse, fingerprint
 from wallet_domain.model.wallet import validate_user_id
 from wallet_domain.money import MAX_AMOUNT
@@ -38,7 +39,13 @@ class SettleHold:
     lock makes complete, revert and expiry race fairly: exactly one moves it, the others
     get INVALID_STATE with the status it reached, except a repeat of exactly the winning
     action (same target, same amount), which answers 200 with the hold. A hold of another
-    wallet is NOT_FOUND. The optional Idempotency-Key replays the first reply."""
+    wallet is NOT_FOUND. The optional Idempotency-Key replays the first reply.
+
+    Without a key the hold is read, unlocked, and moved by ONE write that checks it is
+    still PENDING (on PostgreSQL a statement committing by itself, no transaction around
+    it: this is half of every hold + capture pair); one that lost the race reads the hold
+    again and answers from what won. With a key, the claim, the locked hold, the move and
+    the stored reply are one transaction."""
 
     def __init__(
         self,
@@ -68,20 +75,23 @@ class SettleHold:
         if amount is not None and (type(amount) is not int or not 1 <= amount <= MAX_AMOUNT):
             raise ValidationError(f"amount must be between 1 and {MAX_AMOUNT}", field="amount")
         now = self._clock.now()
+        if key is None:
+            try:
+                settled = await self._settle_unlocked(user_id, request.hold_id, request, now)
+                await self._tx.commit()  # nothing is open on PostgreSQL: a no-op there
+            except BaseException:
+                await self._tx.rollback()
+                raise
+            return Reply(self._encoder.hold(settled, status_code=200))
 
         async def settle() -> StoredResponse:
             hold = await self._book.lock(user_id, request.hold_id)
             if hold is None:
                 raise HoldNotFound(hold_id=str(request.hold_id))
             settled = await move_hold(
-                book=self._book,
-                ids=self._ids,
-                hold=hold,
-                to=request.to,
-                amount=amount,
-                at=now,
+                book=self._book, ids=self._ids, hold=hold, to=request.to, amount=amount, at=now
             )
-            return self._encoder.hold(settled, status_code=200)
+            return self._encoder.hold(moved_under_lock(settled, hold), status_code=200)
 
         return await run_once(
             idempotency=self._idempotency,
@@ -92,6 +102,27 @@ class SettleHold:
             now=now,
             action=settle,
         )
+
+    async def _settle_unlocked(
+        self, user_id: str, hold_id: UUID, request: SettleHoldRequest, now: datetime
+    ) -> Hold:
+        """Read, then move if still PENDING; a lost race is read again (settled for good
+        then, so the second reading answers: a repeat of the winner, or INVALID_STATE)."""
+        for _ in range(2):
+            hold = await self._book.get(user_id, hold_id)
+            if hold is None:
+                raise HoldNotFound(hold_id=str(hold_id))
+            settled = await move_hold(
+                book=self._book,
+                ids=self._ids,
+                hold=hold,
+                to=request.to,
+                amount=request.amount,
+                at=now,
+            )
+            if settled is not None:
+                return settled
+        raise RuntimeError(f"hold {hold_id} moved out of PENDING and back")
 
 
 def _fingerprint(to: HoldStatus, user_id: str, hold_id: UUID, amount: int | None) -> str:
