@@ -10,8 +10,9 @@ from wallet_domain.model.idempotency import IdempotencyState
 from wallet_domain.model.transaction import TransactionStatus, TransactionType
 from wallet_domain.money import MAX_AMOUNT
 from wallet_domain.use_cases.deposit import DepositRequest
-
-from .fakes import World, assert_money_invariants, body
+from wallet_testkit.fakes.response_encoder import body
+from wallet_testkit.fakes.store import assert_money_invariants
+from wallet_testkit.fakes.world import World
 
 
 def _request(**overrides: object) -> DepositRequest:

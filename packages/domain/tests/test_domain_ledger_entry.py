@@ -24,8 +24,8 @@ from wallet_domain.model.transaction import (
     new_refund,
 )
 from wallet_domain.money import Money
-
-from .fakes import EPOCH, PROVIDER
+from wallet_testkit.fakes.clock import EPOCH
+from wallet_testkit.fakes.world import PROVIDER
 
 PAYMENT_ID = UUID("01900000-0000-7000-8000-000000000001")
 REFUND_ID = UUID("01900000-0000-7000-8000-000000000002")

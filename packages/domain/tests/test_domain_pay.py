@@ -27,8 +27,9 @@ from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, Loo
 from wallet_domain.use_cases.get_balance import GetBalanceRequest
 from wallet_domain.use_cases.pay import PayRequest
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingRequest
-
-from .fakes import PROVIDER, RETIRED, WATER, World, assert_money_invariants, body
+from wallet_testkit.fakes.response_encoder import body
+from wallet_testkit.fakes.store import assert_money_invariants
+from wallet_testkit.fakes.world import PROVIDER, RETIRED, WATER, World
 
 START = 10_000
 AMOUNT = 2_500

@@ -16,8 +16,8 @@ from wallet_domain.money import Money
 from wallet_domain.payment_outcome import failure_for
 from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
 from wallet_domain.settlement import status_from_charge, status_from_lookup
-
-from .fakes import EPOCH, PROVIDER
+from wallet_testkit.fakes.clock import EPOCH
+from wallet_testkit.fakes.world import PROVIDER
 
 PAYMENT_ID = UUID("01900000-0000-7000-8000-000000000001")
 

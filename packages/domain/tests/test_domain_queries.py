@@ -19,8 +19,8 @@ from wallet_domain.use_cases.get_balance import GetBalanceRequest
 from wallet_domain.use_cases.get_payment import GetPaymentRequest
 from wallet_domain.use_cases.list_transactions import ListTransactionsRequest
 from wallet_domain.use_cases.pay import PayRequest
-
-from .fakes import EPOCH, PROVIDER, RETIRED, WATER, World
+from wallet_testkit.fakes.clock import EPOCH
+from wallet_testkit.fakes.world import PROVIDER, RETIRED, WATER, World
 
 
 async def _pay(world: World, key: str, amount: int, currency: str = "USD") -> None:

@@ -15,8 +15,9 @@ from wallet_domain.use_cases.resolve_pending_payments import (
     ResolvePendingRequest,
     ResolveReport,
 )
-
-from .fakes import PROVIDER, World, assert_money_invariants, body
+from wallet_testkit.fakes.response_encoder import body
+from wallet_testkit.fakes.store import assert_money_invariants
+from wallet_testkit.fakes.world import PROVIDER, World
 
 START = 10_000
 STALE = ResolvePendingRequest(older_than=timedelta(minutes=5), batch=10, lookup_timeout_s=2)

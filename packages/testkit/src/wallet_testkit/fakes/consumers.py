@@ -23,7 +23,7 @@ from wallet_domain.use_cases.count_payment_event import CountPaymentEvent
 from wallet_domain.use_cases.purge_consumer_inbox import PurgeConsumerInbox
 from wallet_domain.use_cases.record_audit_event import RecordAuditEvent
 
-from .fakes import FixedClock
+from wallet_testkit.fakes.clock import FixedClock
 
 OCCURRED_AT: Final = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
