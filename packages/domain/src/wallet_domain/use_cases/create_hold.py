@@ -36,6 +36,7 @@ class CreateHoldRequest:
     expires_in_s: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateHold:
     """Hold `amount` of the wallet's balance: it leaves `available` at once and shows as a
     pending debit until the hold is completed, reverted or expires (7 days by default,
@@ -48,27 +49,17 @@ class CreateHold:
     PostgreSQL): a replay never holds twice.
     """
 
-    def __init__(
-        self,
-        *,
-        book: HoldBook,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-        encoder: ResponseEncoder,
-        currencies: frozenset[str],
-    ) -> None:
-        self._book = book
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
-        self._encoder = encoder
-        self._currencies = currencies
+    book: HoldBook
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
+    encoder: ResponseEncoder
+    currencies: frozenset[str]
 
     async def execute(self, request: CreateHoldRequest) -> Reply:
         user_id = validate_user_id(request.user_id)
         key = validate_idempotency_key(request.idempotency_key)
-        money = Money(request.amount, ensure_supported(request.currency, self._currencies))
+        money = Money(request.amount, ensure_supported(request.currency, self.currencies))
         expires_in = hold_expiry(request.expires_in_s)
         reference = request.reference
         if reference is not None:
@@ -83,9 +74,9 @@ class CreateHold:
                 "expires_in_s": request.expires_in_s,
             },
         )
-        now = self._clock.now()
+        now = self.clock.now()
         hold = new_hold(
-            id=self._ids.new_id(),
+            id=self.ids.new_id(),
             user_id=user_id,
             money=money,
             reference=reference,
@@ -93,14 +84,14 @@ class CreateHold:
             at=now,
         )
         entry = new_hold_entry(
-            id=self._ids.new_id(),
+            id=self.ids.new_id(),
             user_id=user_id,
             money=money,
             hold_id=hold.id,
             reference=reference,
             at=now,
         )
-        response = self._encoder.hold(hold, status_code=201)
+        response = self.encoder.hold(hold, status_code=201)
         claim = IdempotencyRecord(
             user_id=user_id,
             key=key,
@@ -109,19 +100,19 @@ class CreateHold:
             created_at=now,
             response=response,
         )
-        created = hold_event(hold, event_id=self._ids.new_id(), at=now)
+        created = hold_event(hold, event_id=self.ids.new_id(), at=now)
         try:
-            opening = await self._book.open(hold, entry, created, claim)
+            opening = await self.book.open(hold, entry, created, claim)
             if opening.outcome is HoldOpenOutcome.KEY_HELD:
                 assert opening.holder is not None  # the port's contract
-                await self._tx.rollback()
+                await self.tx.rollback()
                 return reply_to_existing(opening.holder, request_fingerprint)
             if opening.outcome is HoldOpenOutcome.NO_WALLET:
                 raise WalletNotFound(user_id=user_id)
             if opening.outcome is HoldOpenOutcome.NOT_COVERED:
                 raise InsufficientFunds(currency=money.currency, amount=money.amount)
-            await self._tx.commit()
+            await self.tx.commit()
         except BaseException:
-            await self._tx.rollback()
+            await self.tx.rollback()
             raise
         return Reply(response)

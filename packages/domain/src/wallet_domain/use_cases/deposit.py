@@ -40,6 +40,7 @@ class DepositRequest:
     two_phase: bool = False
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Deposit:
     """Credit a wallet with a COMPLETED DEPOSIT and publish `deposit.completed`, or, two-phase,
     announce a PENDING DEPOSIT (`deposit.pending`): it shows as the balance's pending
@@ -51,37 +52,22 @@ class Deposit:
     same key returns the first reply and never credits twice.
     """
 
-    def __init__(
-        self,
-        *,
-        wallets: Wallets,
-        balances: WalletBalances,
-        ledger: Ledger,
-        pending: PendingDeposits,
-        idempotency: IdempotencyStore,
-        outbox: OutboxWriter,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-        encoder: ResponseEncoder,
-        currencies: frozenset[str],
-    ) -> None:
-        self._wallets = wallets
-        self._balances = balances
-        self._ledger = ledger
-        self._pending = pending
-        self._idempotency = idempotency
-        self._outbox = outbox
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
-        self._encoder = encoder
-        self._currencies = currencies
+    wallets: Wallets
+    balances: WalletBalances
+    ledger: Ledger
+    pending: PendingDeposits
+    idempotency: IdempotencyStore
+    outbox: OutboxWriter
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
+    encoder: ResponseEncoder
+    currencies: frozenset[str]
 
     async def execute(self, request: DepositRequest) -> Reply:
         user_id = validate_user_id(request.user_id)
         key = validate_idempotency_key(request.idempotency_key)
-        money = Money(request.amount, ensure_supported(request.currency, self._currencies))
+        money = Money(request.amount, ensure_supported(request.currency, self.currencies))
         reference = request.reference
         if reference is not None:
             validate_printable(reference, field="reference", max_length=MAX_DEPOSIT_REFERENCE)
@@ -94,12 +80,12 @@ class Deposit:
         if request.two_phase:  # one-phase fingerprints stay what they were
             fields["two_phase"] = True
         request_fingerprint = fingerprint("deposit", fields)
-        if await self._wallets.get(user_id) is None:
+        if await self.wallets.get(user_id) is None:
             raise WalletNotFound(user_id=user_id)
 
-        now = self._clock.now()
+        now = self.clock.now()
         try:
-            existing = await self._idempotency.claim(
+            existing = await self.idempotency.claim(
                 IdempotencyRecord(
                     user_id=user_id,
                     key=key,
@@ -109,10 +95,10 @@ class Deposit:
                 )
             )
             if existing is not None:
-                await self._tx.rollback()
+                await self.tx.rollback()
                 return reply_to_existing(existing, request_fingerprint)
             entry = new_deposit(
-                id=self._ids.new_id(),
+                id=self.ids.new_id(),
                 user_id=user_id,
                 money=money,
                 reference=reference,
@@ -120,20 +106,18 @@ class Deposit:
                 pending=request.two_phase,
             )
             if request.two_phase:
-                await self._pending.announce(user_id, money)
+                await self.pending.announce(user_id, money)
             else:
-                await self._balances.credit(user_id, money)
-            await self._ledger.append(entry)
+                await self.balances.credit(user_id, money)
+            await self.ledger.append(entry)
             event_type = (
                 EventType.DEPOSIT_PENDING if request.two_phase else EventType.DEPOSIT_COMPLETED
             )
-            await self._outbox.add(
-                event_for(event_type, entry, event_id=self._ids.new_id(), at=now)
-            )
-            response = self._encoder.created(entry)
-            await self._idempotency.complete(user_id, key, response, now)
-            await self._tx.commit()
+            await self.outbox.add(event_for(event_type, entry, event_id=self.ids.new_id(), at=now))
+            response = self.encoder.created(entry)
+            await self.idempotency.complete(user_id, key, response, now)
+            await self.tx.commit()
         except BaseException:
-            await self._tx.rollback()
+            await self.tx.rollback()
             raise
         return Reply(response)

@@ -17,6 +17,7 @@ class ExpireHoldsRequest:
     batch: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ExpireHolds:
     """Move up to `batch` PENDING holds past `expires_at` to EXPIRED, releasing their whole
     amount, with `hold.expired` each; returns how many.
@@ -27,25 +28,22 @@ class ExpireHolds:
     transaction: all of it or none.
     """
 
-    def __init__(
-        self, *, book: HoldBook, tx: TransactionManager, clock: Clock, ids: IdGenerator
-    ) -> None:
-        self._book = book
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
+    book: HoldBook
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
 
     async def execute(self, request: ExpireHoldsRequest) -> int:
-        now = self._clock.now()
+        now = self.clock.now()
         try:
-            holds = await self._book.claim_expired(now, limit=request.batch)
+            holds = await self.book.claim_expired(now, limit=request.batch)
             for hold in holds:
                 settled = await move_hold(
-                    book=self._book, ids=self._ids, hold=hold, to=HoldStatus.EXPIRED, at=now
+                    book=self.book, ids=self.ids, hold=hold, to=HoldStatus.EXPIRED, at=now
                 )
                 moved_under_lock(settled, hold)
-            await self._tx.commit()
+            await self.tx.commit()
         except BaseException:
-            await self._tx.rollback()
+            await self.tx.rollback()
             raise
         return len(holds)

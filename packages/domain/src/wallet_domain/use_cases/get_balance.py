@@ -17,25 +17,23 @@ class GetBalanceRequest:
     currency: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GetBalance:
     """Every currency the wallet holds, or just `currency`. `available` can be spent;
     `pending` is held by PENDING payments. A currency never held reads as 0/0."""
 
-    def __init__(
-        self, *, wallets: Wallets, balances: WalletBalances, currencies: frozenset[str]
-    ) -> None:
-        self._wallets = wallets
-        self._balances = balances
-        self._currencies = currencies
+    wallets: Wallets
+    balances: WalletBalances
+    currencies: frozenset[str]
 
     async def execute(self, request: GetBalanceRequest) -> list[Balance]:
         user_id = validate_user_id(request.user_id)
         currency = request.currency
         if currency is not None:
-            ensure_supported(currency, self._currencies)
-        if await self._wallets.get(user_id) is None:
+            ensure_supported(currency, self.currencies)
+        if await self.wallets.get(user_id) is None:
             raise WalletNotFound(user_id=user_id)
-        balances = await self._balances.read(user_id, currency)
+        balances = await self.balances.read(user_id, currency)
         if currency is not None and not balances:
             return [Balance(currency=currency, available=0, pending=0)]
         return balances

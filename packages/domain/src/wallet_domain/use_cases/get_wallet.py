@@ -21,17 +21,17 @@ class WalletView:
     balances: list[Balance]
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GetWallet:
     """The wallet and, per currency it holds, what is available, held (pending debit),
     on its way in (pending credit) and owned in total (available + pending debit)."""
 
-    def __init__(self, *, wallets: Wallets, balances: WalletBalances) -> None:
-        self._wallets = wallets
-        self._balances = balances
+    wallets: Wallets
+    balances: WalletBalances
 
     async def execute(self, request: GetWalletRequest) -> WalletView:
         user_id = validate_user_id(request.user_id)
-        wallet = await self._wallets.get(user_id)
+        wallet = await self.wallets.get(user_id)
         if wallet is None:
             raise WalletNotFound(user_id=user_id)
-        return WalletView(wallet=wallet, balances=await self._balances.read(user_id))
+        return WalletView(wallet=wallet, balances=await self.balances.read(user_id))

@@ -25,13 +25,13 @@ class ListHoldsRequest:
     status: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ListHolds:
     """Newest first, keyset-paginated like the ledger (the cursor is the last id seen),
     optionally only holds in one status; `next_cursor` is null on the last page."""
 
-    def __init__(self, *, wallets: Wallets, book: HoldBook) -> None:
-        self._wallets = wallets
-        self._book = book
+    wallets: Wallets
+    book: HoldBook
 
     async def execute(self, request: ListHoldsRequest) -> HoldPage:
         user_id = validate_user_id(request.user_id)
@@ -43,9 +43,9 @@ class ListHolds:
                 status = HoldStatus(request.status)
             except ValueError:
                 raise ValidationError("status is invalid", field="status") from None
-        if await self._wallets.get(user_id) is None:
+        if await self.wallets.get(user_id) is None:
             raise WalletNotFound(user_id=user_id)
-        rows = await self._book.page(user_id, status, before=before, limit=limit + 1)
+        rows = await self.book.page(user_id, status, before=before, limit=limit + 1)
         items = rows[:limit]
         return HoldPage(
             items=items, next_cursor=encode_id_cursor(items[-1].id) if len(rows) > limit else None

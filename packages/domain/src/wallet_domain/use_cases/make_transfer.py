@@ -39,6 +39,7 @@ class MakeTransferRequest:
     reference: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MakeTransfer:
     """Debit the sender, credit the receiver, in one write; publish `transfer.completed`.
 
@@ -54,28 +55,18 @@ class MakeTransfer:
       transfer, its two ledger rows, the event and the reply commit together or not at all.
     """
 
-    def __init__(
-        self,
-        *,
-        book: TransferBook,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-        encoder: ResponseEncoder,
-        currencies: frozenset[str],
-    ) -> None:
-        self._book = book
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
-        self._encoder = encoder
-        self._currencies = currencies
+    book: TransferBook
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
+    encoder: ResponseEncoder
+    currencies: frozenset[str]
 
     async def execute(self, request: MakeTransferRequest) -> Reply:
         sender = validate_user_id(request.from_user_id, field="from_user_id")
         receiver = validate_user_id(request.to_user_id, field="to_user_id")
         key = validate_idempotency_key(request.idempotency_key)
-        money = Money(request.amount, ensure_supported(request.currency, self._currencies))
+        money = Money(request.amount, ensure_supported(request.currency, self.currencies))
         reference = request.reference
         if reference is not None:
             validate_printable(reference, field="reference", max_length=MAX_TRANSFER_REFERENCE)
@@ -89,18 +80,18 @@ class MakeTransfer:
                 "reference": reference,
             },
         )
-        now = self._clock.now()
+        now = self.clock.now()
         transfer = Transfer(
-            id=self._ids.new_id(),
+            id=self.ids.new_id(),
             from_user_id=sender,
             to_user_id=receiver,
             money=money,
             reference=reference,
             created_at=now,
         )
-        legs = transfer_legs(transfer, debit_id=self._ids.new_id(), credit_id=self._ids.new_id())
-        reply = self._encoder.transferred(transfer)
-        refusal = self._encoder.failed(
+        legs = transfer_legs(transfer, debit_id=self.ids.new_id(), credit_id=self.ids.new_id())
+        reply = self.encoder.transferred(transfer)
+        refusal = self.encoder.failed(
             InsufficientFunds(currency=money.currency, amount=money.amount)
         )
         claim = IdempotencyRecord(
@@ -112,16 +103,16 @@ class MakeTransfer:
             response=reply,
         )
         try:
-            move = await self._book.move(
+            move = await self.book.move(
                 transfer,
                 legs,
                 claim,
-                transfer_completed(transfer, legs, event_id=self._ids.new_id()),
+                transfer_completed(transfer, legs, event_id=self.ids.new_id()),
                 refusal,
             )
-            await self._tx.commit()
+            await self.tx.commit()
         except BaseException:
-            await self._tx.rollback()
+            await self.tx.rollback()
             raise
         match move.outcome:
             case MoveOutcome.MOVED:

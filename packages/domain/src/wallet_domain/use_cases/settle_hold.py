@@ -30,6 +30,7 @@ class SettleHoldRequest:
     idempotency_key: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SettleHold:
     """COMPLETED: capture `amount` of a PENDING hold (all of it if not given) and release
     the rest to the balance, `hold.completed` is written. REVERTED: give the whole amount
@@ -47,22 +48,12 @@ class SettleHold:
     again and answers from what won. With a key, the claim, the locked hold, the move and
     the stored reply are one transaction."""
 
-    def __init__(
-        self,
-        *,
-        book: HoldBook,
-        idempotency: IdempotencyStore,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-        encoder: ResponseEncoder,
-    ) -> None:
-        self._book = book
-        self._idempotency = idempotency
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
-        self._encoder = encoder
+    book: HoldBook
+    idempotency: IdempotencyStore
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
+    encoder: ResponseEncoder
 
     async def execute(self, request: SettleHoldRequest) -> Reply:
         if request.to not in (HoldStatus.COMPLETED, HoldStatus.REVERTED):
@@ -74,28 +65,28 @@ class SettleHold:
         amount = request.amount
         if amount is not None and (type(amount) is not int or not 1 <= amount <= MAX_AMOUNT):
             raise ValidationError(f"amount must be between 1 and {MAX_AMOUNT}", field="amount")
-        now = self._clock.now()
+        now = self.clock.now()
         if key is None:
             try:
                 settled = await self._settle_unlocked(user_id, request.hold_id, request, now)
-                await self._tx.commit()  # nothing is open on PostgreSQL: a no-op there
+                await self.tx.commit()  # nothing is open on PostgreSQL: a no-op there
             except BaseException:
-                await self._tx.rollback()
+                await self.tx.rollback()
                 raise
-            return Reply(self._encoder.hold(settled, status_code=200))
+            return Reply(self.encoder.hold(settled, status_code=200))
 
         async def settle() -> StoredResponse:
-            hold = await self._book.lock(user_id, request.hold_id)
+            hold = await self.book.lock(user_id, request.hold_id)
             if hold is None:
                 raise HoldNotFound(hold_id=str(request.hold_id))
             settled = await move_hold(
-                book=self._book, ids=self._ids, hold=hold, to=request.to, amount=amount, at=now
+                book=self.book, ids=self.ids, hold=hold, to=request.to, amount=amount, at=now
             )
-            return self._encoder.hold(moved_under_lock(settled, hold), status_code=200)
+            return self.encoder.hold(moved_under_lock(settled, hold), status_code=200)
 
         return await run_once(
-            idempotency=self._idempotency,
-            tx=self._tx,
+            idempotency=self.idempotency,
+            tx=self.tx,
             user_id=user_id,
             key=key,
             request_fingerprint=_fingerprint(request.to, user_id, request.hold_id, amount),
@@ -109,12 +100,12 @@ class SettleHold:
         """Read, then move if still PENDING; a lost race is read again (settled for good
         then, so the second reading answers: a repeat of the winner, or INVALID_STATE)."""
         for _ in range(2):
-            hold = await self._book.get(user_id, hold_id)
+            hold = await self.book.get(user_id, hold_id)
             if hold is None:
                 raise HoldNotFound(hold_id=str(hold_id))
             settled = await move_hold(
-                book=self._book,
-                ids=self._ids,
+                book=self.book,
+                ids=self.ids,
                 hold=hold,
                 to=request.to,
                 amount=request.amount,
