@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from wallet_domain.model.events import DomainEvent
@@ -24,9 +24,6 @@ from wallet_domain.money import Money
 from wallet_domain.ports.id_generator import IdGenerator
 
 from wallet_testkit.fakes.clock import EPOCH
-
-if TYPE_CHECKING:  # the unit of work reads the store: a runtime import would loop
-    from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -74,7 +71,7 @@ class InMemoryDatabase:
     def __init__(self, providers: Iterable[ServiceProvider] = ()) -> None:
         self.committed = Tables()
         self.providers: dict[UUID, ServiceProvider] = {p.id: p for p in providers}
-        self.locks: dict[UUID, FakeTransactionManager] = {}
+        self.locks: dict[UUID, object] = {}  # row id -> the unit of work holding its lock
         # Payments whose settlement statement fails, as a broken row or a bug would make it.
         self.unsettleable: set[UUID] = set()
 
