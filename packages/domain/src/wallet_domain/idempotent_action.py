@@ -21,6 +21,7 @@ from wallet_domain.model.idempotency import (
 )
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 def optional_key(key: str | None) -> str | None:
@@ -39,7 +40,7 @@ async def run_once(
 ) -> Reply:
     """Claim `key` (if any), run `action` and store its reply, then commit, all in one
     transaction; roll back on any failure."""
-    try:
+    async with rolling_back(tx):
         if key is not None:
             existing = await idempotency.claim(
                 IdempotencyRecord(
@@ -57,7 +58,4 @@ async def run_once(
         if key is not None:
             await idempotency.complete(user_id, key, response, now)
         await tx.commit()
-    except BaseException:
-        await tx.rollback()
-        raise
     return Reply(response)

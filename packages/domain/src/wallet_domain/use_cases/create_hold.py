@@ -24,6 +24,7 @@ from wallet_domain.ports.hold_book import HoldBook, HoldOpenOutcome
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,7 +102,7 @@ class CreateHold:
             response=response,
         )
         created = hold_event(hold, event_id=self.ids.new_id(), at=now)
-        try:
+        async with rolling_back(self.tx):
             opening = await self.book.open(hold, entry, created, claim)
             if opening.outcome is HoldOpenOutcome.KEY_HELD:
                 assert opening.holder is not None  # the port's contract
@@ -112,7 +113,4 @@ class CreateHold:
             if opening.outcome is HoldOpenOutcome.NOT_COVERED:
                 raise InsufficientFunds(currency=money.currency, amount=money.amount)
             await self.tx.commit()
-        except BaseException:
-            await self.tx.rollback()
-            raise
         return Reply(response)

@@ -8,6 +8,7 @@ from wallet_domain.model.wallet import Wallet, validate_user_id
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallets import Wallets
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,10 +27,7 @@ class CreateWallet:
 
     async def execute(self, request: CreateWalletRequest) -> Wallet:
         wallet = Wallet(user_id=validate_user_id(request.user_id), created_at=self.clock.now())
-        try:
+        async with rolling_back(self.tx):
             await self.wallets.add(wallet)
             await self.tx.commit()
-        except BaseException:
-            await self.tx.rollback()
-            raise
         return wallet

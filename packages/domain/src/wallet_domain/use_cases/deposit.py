@@ -28,6 +28,7 @@ from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,7 +85,7 @@ class Deposit:
             raise WalletNotFound(user_id=user_id)
 
         now = self.clock.now()
-        try:
+        async with rolling_back(self.tx):
             existing = await self.idempotency.claim(
                 IdempotencyRecord(
                     user_id=user_id,
@@ -117,7 +118,4 @@ class Deposit:
             response = self.encoder.created(entry)
             await self.idempotency.complete(user_id, key, response, now)
             await self.tx.commit()
-        except BaseException:
-            await self.tx.rollback()
-            raise
         return Reply(response)

@@ -10,6 +10,7 @@ from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,7 +36,7 @@ class ExpireHolds:
 
     async def execute(self, request: ExpireHoldsRequest) -> int:
         now = self.clock.now()
-        try:
+        async with rolling_back(self.tx):
             holds = await self.book.claim_expired(now, limit=request.batch)
             for hold in holds:
                 settled = await move_hold(
@@ -43,7 +44,4 @@ class ExpireHolds:
                 )
                 moved_under_lock(settled, hold)
             await self.tx.commit()
-        except BaseException:
-            await self.tx.rollback()
-            raise
         return len(holds)

@@ -27,6 +27,7 @@ from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.transfer_book import MoveOutcome, TransferBook
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,7 +103,7 @@ class MakeTransfer:
             created_at=now,
             response=reply,
         )
-        try:
+        async with rolling_back(self.tx):
             move = await self.book.move(
                 transfer,
                 legs,
@@ -111,9 +112,6 @@ class MakeTransfer:
                 refusal,
             )
             await self.tx.commit()
-        except BaseException:
-            await self.tx.rollback()
-            raise
         match move.outcome:
             case MoveOutcome.MOVED:
                 return Reply(reply)

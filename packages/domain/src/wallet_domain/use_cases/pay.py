@@ -38,6 +38,7 @@ from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.settlement import PaymentSettlement, status_from_charge, status_from_lookup
+from wallet_domain.unit_of_work import rolling_back
 
 # Share of the remaining deadline the charge leaves for the outcome lookup after a timeout,
 # so retries cannot spend the time the lookup needs to avoid a needless PENDING.
@@ -197,7 +198,7 @@ class Pay:
         self, payment: LedgerEntry, key: str, final: TransactionStatus | None, *, timed_out: bool
     ) -> StoredResponse:
         """Transaction 2: settle (unless unknown) with the reply stored in the same write."""
-        try:
+        async with rolling_back(self.tx):
             settled = None
             if final is not None:
                 settled = await self.settlement.settle(payment, final, timed_out=timed_out)
@@ -214,7 +215,4 @@ class Pay:
                     payment.user_id, key, response, self.clock.now()
                 )
             await self.tx.commit()
-        except BaseException:
-            await self.tx.rollback()
-            raise
         return response

@@ -8,6 +8,7 @@ from datetime import timedelta
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.outbox_relay import OutboxRelayStore
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,12 +40,9 @@ class PurgeSentEvents:
         cutoff = self.clock.now() - request.older_than
         deleted = 0
         while True:
-            try:
+            async with rolling_back(self.tx):
                 count = await self.store.purge_sent_before(cutoff, request.batch)
                 await self.tx.commit()
-            except BaseException:
-                await self.tx.rollback()
-                raise
             deleted += count
             if count < request.batch:
                 return PurgeReport(deleted=deleted)

@@ -8,6 +8,7 @@ from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.event_publisher import EventPublisher
 from wallet_domain.ports.outbox_relay import OutboxRelayStore
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,7 +47,7 @@ class RelayOutbox:
     async def execute(self, request: RelayBatchRequest) -> RelayReport:
         if request.limit < 1:
             raise ValueError("limit must be positive")
-        try:
+        async with rolling_back(self.tx):
             messages = await self.store.claim_batch(request.limit)
             if not messages:
                 await self.tx.rollback()
@@ -60,7 +61,4 @@ class RelayOutbox:
             if failed:
                 await self.store.record_failure(failed)
             await self.tx.commit()
-        except BaseException:
-            await self.tx.rollback()
-            raise
         return RelayReport(claimed=len(messages), published=len(sent), failed=len(failed))

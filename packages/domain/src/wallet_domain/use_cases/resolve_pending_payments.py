@@ -15,6 +15,7 @@ from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.payment_gateway import PaymentGateway
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.settlement import PaymentSettlement, status_from_lookup
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,13 +76,10 @@ class ResolvePendingPayments:
         resolved = 0
         unavailable = False
         for _ in range(request.batch):
-            try:
+            async with rolling_back(self.tx):
                 payment = await self.ledger.claim_stale_pending(
                     cutoff, skip=[*set_aside, *unresolved, *(f.payment_id for f in failed)]
                 )
-            except BaseException:
-                await self.tx.rollback()
-                raise
             if payment is None:
                 await self.tx.rollback()
                 break

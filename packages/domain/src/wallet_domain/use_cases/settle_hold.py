@@ -19,6 +19,7 @@ from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,12 +68,9 @@ class SettleHold:
             raise ValidationError(f"amount must be between 1 and {MAX_AMOUNT}", field="amount")
         now = self.clock.now()
         if key is None:
-            try:
+            async with rolling_back(self.tx):
                 settled = await self._settle_unlocked(user_id, request.hold_id, request, now)
                 await self.tx.commit()  # nothing is open on PostgreSQL: a no-op there
-            except BaseException:
-                await self.tx.rollback()
-                raise
             return Reply(self.encoder.hold(settled, status_code=200))
 
         async def settle() -> StoredResponse:
