@@ -12,10 +12,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from wallet_domain.model.idempotency import (
-    IdempotencyRecord,
-    IdempotencyState,
     Reply,
     StoredResponse,
+    new_claim,
     reply_to_existing,
     validate_idempotency_key,
 )
@@ -43,13 +42,7 @@ async def run_once(
     async with rolling_back(tx):
         if key is not None:
             existing = await idempotency.claim(
-                IdempotencyRecord(
-                    user_id=user_id,
-                    key=key,
-                    fingerprint=request_fingerprint,
-                    state=IdempotencyState.IN_PROGRESS,
-                    created_at=now,
-                )
+                new_claim(user_id=user_id, key=key, fingerprint=request_fingerprint, at=now)
             )
             if existing is not None:
                 await tx.rollback()

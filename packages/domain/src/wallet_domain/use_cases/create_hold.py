@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 from wallet_domain.errors import InsufficientFunds, WalletNotFound
 from wallet_domain.model.events import hold_event
-from wallet_domain.model.external_reference import MAX_DEPOSIT_REFERENCE, validate_printable
+from wallet_domain.model.external_reference import optional_reference
 from wallet_domain.model.hold import hold_expiry, new_hold
 from wallet_domain.model.idempotency import (
-    IdempotencyRecord,
-    IdempotencyState,
     Reply,
     fingerprint,
+    new_claim,
     reply_to_existing,
     validate_idempotency_key,
 )
@@ -62,9 +61,7 @@ class CreateHold:
         key = validate_idempotency_key(request.idempotency_key)
         money = Money(request.amount, ensure_supported(request.currency, self.currencies))
         expires_in = hold_expiry(request.expires_in_s)
-        reference = request.reference
-        if reference is not None:
-            validate_printable(reference, field="reference", max_length=MAX_DEPOSIT_REFERENCE)
+        reference = optional_reference(request.reference)
         request_fingerprint = fingerprint(
             "hold",
             {
@@ -93,13 +90,8 @@ class CreateHold:
             at=now,
         )
         response = self.encoder.hold(hold, status_code=201)
-        claim = IdempotencyRecord(
-            user_id=user_id,
-            key=key,
-            fingerprint=request_fingerprint,
-            state=IdempotencyState.COMPLETED,
-            created_at=now,
-            response=response,
+        claim = new_claim(
+            user_id=user_id, key=key, fingerprint=request_fingerprint, at=now, answer=response
         )
         created = hold_event(hold, event_id=self.ids.new_id(), at=now)
         async with rolling_back(self.tx):

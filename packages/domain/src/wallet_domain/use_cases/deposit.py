@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wallet_domain.errors import WalletNotFound
+from wallet_domain.idempotent_action import run_once
 from wallet_domain.model.events import EventType, event_for
-from wallet_domain.model.external_reference import MAX_DEPOSIT_REFERENCE, validate_printable
+from wallet_domain.model.external_reference import optional_reference
 from wallet_domain.model.idempotency import (
-    IdempotencyRecord,
-    IdempotencyState,
     Reply,
+    StoredResponse,
     fingerprint,
-    reply_to_existing,
     validate_idempotency_key,
 )
 from wallet_domain.model.transaction import new_deposit
@@ -28,7 +27,6 @@ from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
-from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,9 +67,7 @@ class Deposit:
         user_id = validate_user_id(request.user_id)
         key = validate_idempotency_key(request.idempotency_key)
         money = Money(request.amount, ensure_supported(request.currency, self.currencies))
-        reference = request.reference
-        if reference is not None:
-            validate_printable(reference, field="reference", max_length=MAX_DEPOSIT_REFERENCE)
+        reference = optional_reference(request.reference)
         fields: dict[str, object] = {
             "user_id": user_id,
             "amount": money.amount,
@@ -80,24 +76,11 @@ class Deposit:
         }
         if request.two_phase:  # one-phase fingerprints stay what they were
             fields["two_phase"] = True
-        request_fingerprint = fingerprint("deposit", fields)
         if await self.wallets.get(user_id) is None:
             raise WalletNotFound(user_id=user_id)
-
         now = self.clock.now()
-        async with rolling_back(self.tx):
-            existing = await self.idempotency.claim(
-                IdempotencyRecord(
-                    user_id=user_id,
-                    key=key,
-                    fingerprint=request_fingerprint,
-                    state=IdempotencyState.IN_PROGRESS,
-                    created_at=now,
-                )
-            )
-            if existing is not None:
-                await self.tx.rollback()
-                return reply_to_existing(existing, request_fingerprint)
+
+        async def credit() -> StoredResponse:
             entry = new_deposit(
                 id=self.ids.new_id(),
                 user_id=user_id,
@@ -115,7 +98,14 @@ class Deposit:
                 EventType.DEPOSIT_PENDING if request.two_phase else EventType.DEPOSIT_COMPLETED
             )
             await self.outbox.add(event_for(event_type, entry, event_id=self.ids.new_id(), at=now))
-            response = self.encoder.created(entry)
-            await self.idempotency.complete(user_id, key, response, now)
-            await self.tx.commit()
-        return Reply(response)
+            return self.encoder.created(entry)
+
+        return await run_once(
+            idempotency=self.idempotency,
+            tx=self.tx,
+            user_id=user_id,
+            key=key,
+            request_fingerprint=fingerprint("deposit", fields),
+            now=now,
+            action=credit,
+        )

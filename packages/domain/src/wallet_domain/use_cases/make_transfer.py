@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wallet_domain.errors import InsufficientFunds, WalletNotFound
-from wallet_domain.model.external_reference import validate_printable
+from wallet_domain.model.external_reference import optional_reference
 from wallet_domain.model.idempotency import (
-    IdempotencyRecord,
-    IdempotencyState,
     Reply,
     fingerprint,
+    new_claim,
     reply_to_existing,
     validate_idempotency_key,
 )
@@ -68,9 +67,7 @@ class MakeTransfer:
         receiver = validate_user_id(request.to_user_id, field="to_user_id")
         key = validate_idempotency_key(request.idempotency_key)
         money = Money(request.amount, ensure_supported(request.currency, self.currencies))
-        reference = request.reference
-        if reference is not None:
-            validate_printable(reference, field="reference", max_length=MAX_TRANSFER_REFERENCE)
+        reference = optional_reference(request.reference, max_length=MAX_TRANSFER_REFERENCE)
         request_fingerprint = fingerprint(
             "transfer",
             {
@@ -95,13 +92,8 @@ class MakeTransfer:
         refusal = self.encoder.failed(
             InsufficientFunds(currency=money.currency, amount=money.amount)
         )
-        claim = IdempotencyRecord(
-            user_id=sender,
-            key=key,
-            fingerprint=request_fingerprint,
-            state=IdempotencyState.COMPLETED,
-            created_at=now,
-            response=reply,
+        claim = new_claim(
+            user_id=sender, key=key, fingerprint=request_fingerprint, at=now, answer=reply
         )
         async with rolling_back(self.tx):
             move = await self.book.move(

@@ -18,10 +18,10 @@ from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.external_reference import MAX_EXTERNAL_REFERENCE, validate_printable
 from wallet_domain.model.idempotency import (
     IdempotencyRecord,
-    IdempotencyState,
     Reply,
     StoredResponse,
     fingerprint,
+    new_claim,
     reply_to_existing,
     validate_idempotency_key,
 )
@@ -113,12 +113,11 @@ class Pay:
             external_reference=reference,
             at=self.clock.now(),
         )
-        claim = IdempotencyRecord(
+        claim = new_claim(
             user_id=user_id,
             key=key,
             fingerprint=request_fingerprint,
-            state=IdempotencyState.IN_PROGRESS,
-            created_at=payment.created_at,
+            at=payment.created_at,
             payment_id=payment.id,
         )
         opened = False
