@@ -13,6 +13,7 @@ from wallet_domain.model.provider import ServiceProvider
 from wallet_domain.model.settle_backoff import SettleBackoff
 from wallet_domain.model.transaction import (
     LedgerEntry,
+    TransactionStatus,
     new_payment,
 )
 from wallet_domain.money import DEFAULT_CURRENCIES, Money
@@ -36,7 +37,7 @@ from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayme
 from wallet_domain.use_cases.settle_deposit import SettleDeposit
 from wallet_domain.use_cases.settle_hold import SettleHold
 
-from wallet_testkit.fakes.clock import FixedClock, SequentialIds
+from wallet_testkit.fakes.clock import EPOCH, FixedClock, SequentialIds
 from wallet_testkit.fakes.hold_book import FakeHoldBook
 from wallet_testkit.fakes.idempotency_store import FakeIdempotencyStore
 from wallet_testkit.fakes.ledger import FakeLedger
@@ -61,6 +62,21 @@ RETIRED: Final = ServiceProvider(
     id=UUID("018f0000-0000-7000-8000-00000000a003"), name="Old Telecom", active=False
 )
 CURRENCIES: Final = DEFAULT_CURRENCIES
+SAMPLE_PAYMENT_ID: Final = UUID("01900000-0000-7000-8000-000000000001")
+
+
+def sample_payment(status: TransactionStatus = TransactionStatus.PENDING) -> LedgerEntry:
+    """Alice's 2,500 USD payment of bill-42 to `PROVIDER`, made at `EPOCH` (PENDING) and,
+    for any other `status`, settled to it at `EPOCH`: for model tests."""
+    pending = new_payment(
+        id=SAMPLE_PAYMENT_ID,
+        user_id="alice",
+        money=Money(2_500, "USD"),
+        provider_id=PROVIDER.id,
+        external_reference="bill-42",
+        at=EPOCH,
+    )
+    return pending if status is TransactionStatus.PENDING else pending.settle(status, EPOCH)
 
 
 class Scope:
