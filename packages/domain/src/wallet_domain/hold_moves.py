@@ -8,7 +8,7 @@ from datetime import datetime
 from wallet_domain.errors import InvalidState
 from wallet_domain.model.events import hold_event
 from wallet_domain.model.hold import Hold, HoldStatus
-from wallet_domain.model.transaction import new_hold_release
+from wallet_domain.model.transaction import LedgerEntry, new_hold_release
 from wallet_domain.money import Money
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.id_generator import IdGenerator
@@ -40,17 +40,23 @@ async def move_hold(
         settled = hold.revert(at)
     else:
         settled = hold.expire(at)
-    release = None
-    if settled.released:
-        release = new_hold_release(
-            id=ids.new_id(),
-            user_id=hold.user_id,
-            money=Money(settled.released, hold.money.currency),
-            hold_id=hold.id,
-            at=at,
-        )
+    release = release_of(settled, ids=ids)
     moved = await book.settle(settled, release, hold_event(settled, event_id=ids.new_id(), at=at))
     return settled if moved else None
+
+
+def release_of(settled: Hold, *, ids: IdGenerator) -> LedgerEntry | None:
+    """The HOLD_RELEASE row of a settled hold (what it gives back), None if it gives
+    nothing back (captured whole)."""
+    if not settled.released:
+        return None
+    return new_hold_release(
+        id=ids.new_id(),
+        user_id=settled.user_id,
+        money=Money(settled.released, settled.money.currency),
+        hold_id=settled.id,
+        at=settled.updated_at,
+    )
 
 
 def moved_under_lock(settled: Hold | None, hold: Hold) -> Hold:
