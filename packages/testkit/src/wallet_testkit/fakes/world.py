@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Final
 from uuid import UUID
 
+from wallet_domain.deadline import Deadline
 from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.provider import ServiceProvider
@@ -32,7 +33,7 @@ from wallet_domain.use_cases.list_holds import ListHolds
 from wallet_domain.use_cases.list_providers import ListProviders
 from wallet_domain.use_cases.list_transactions import ListTransactions
 from wallet_domain.use_cases.make_transfer import MakeTransfer
-from wallet_domain.use_cases.pay import Pay
+from wallet_domain.use_cases.pay import Pay, PayRequest
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_domain.use_cases.settle_deposit import SettleDeposit
 from wallet_domain.use_cases.settle_hold import SettleHold
@@ -77,6 +78,19 @@ def sample_payment(status: TransactionStatus = TransactionStatus.PENDING) -> Led
         at=EPOCH,
     )
     return pending if status is TransactionStatus.PENDING else pending.settle(status, EPOCH)
+
+
+def bill_payment(key: str, amount: int, currency: str = "USD") -> PayRequest:
+    """Alice pays `PROVIDER` the bill `bill-<key>` under Idempotency-Key `key` (30 s)."""
+    return PayRequest(
+        user_id="alice",
+        idempotency_key=key,
+        provider_id=PROVIDER.id,
+        external_reference=f"bill-{key}",
+        amount=amount,
+        currency=currency,
+        deadline=Deadline.after(30),
+    )
 
 
 class Scope:
