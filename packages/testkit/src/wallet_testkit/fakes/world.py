@@ -3,11 +3,14 @@ per request, and the seeded providers."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Final
 from uuid import UUID
 
+import pytest
 from wallet_domain.deadline import Deadline
+from wallet_domain.errors import ValidationError
 from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.provider import ServiceProvider
@@ -91,6 +94,16 @@ def bill_payment(key: str, amount: int, currency: str = "USD") -> PayRequest:
         currency=currency,
         deadline=Deadline.after(30),
     )
+
+
+async def refused_field(scope: Scope, request: Awaitable[object]) -> str:
+    """The `field` of the ValidationError `request` (a use case run in `scope`) raises,
+    once it is checked that the refusal left the request's unit of work unwritten."""
+    with pytest.raises(ValidationError) as caught:
+        await request
+    assert not scope.tx.has_pending_writes
+    field: str = caught.value.details["field"]
+    return field
 
 
 class Scope:
