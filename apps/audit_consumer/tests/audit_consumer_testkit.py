@@ -3,19 +3,14 @@ on sys.path).
 
 The shared in-memory audit log (`wallet_testkit.fakes.consumers`) behind a Dishka
 override provider (APP scope, as the real one), so the subscriber runs under
-`TestRabbitBroker` with no database; an event factory. What
+`TestRabbitBroker` with no database (events come from the same module's `make_event`). What
 every consumer's tests share (settlement recorder, /metrics readers, broker and polling
 helpers) is in `wallet_testkit`.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-from uuid import uuid4
-
 from dishka import Provider, Scope, provide
-from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.ports.audit_log import AuditLog
 from wallet_testkit.fakes.consumers import ConsumerStore, FakeAuditLog
 
@@ -32,22 +27,3 @@ class InMemoryAuditProvider(Provider):
     @provide
     def audit_log(self) -> AuditLog:
         return FakeAuditLog(self._store)
-
-
-def money_event(event_type: EventType, **payload: Any) -> DomainEvent:
-    body: dict[str, Any] = {
-        "transaction_id": str(uuid4()),
-        "type": "PAYMENT",
-        "status": "PENDING",
-        "amount": 1_000,
-        "currency": "USD",
-    }
-    body.update(payload)
-    return DomainEvent(
-        event_id=uuid4(),
-        event_type=event_type,
-        occurred_at=datetime.now(UTC),
-        aggregate_id=uuid4(),
-        user_id=f"u-{uuid4().hex[:12]}",
-        payload=body,
-    )

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import anyio.to_thread
 import pytest
-from audit_consumer_testkit import money_event
 from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
 from wallet_infra.messaging.topology import EVENTS_EXCHANGE
 from wallet_testkit.consumers import recorded_settlements
-from wallet_testkit.fakes.consumers import ConsumerStore
+from wallet_testkit.fakes.consumers import ConsumerStore, make_event
 from wallet_testkit.metrics import scrape
 
 
@@ -34,7 +33,7 @@ async def _deliver_event(broker: RabbitBroker, event: DomainEvent) -> None:
 async def test_an_event_is_stored_as_published_then_acked(
     broker: RabbitBroker, audit_store: ConsumerStore
 ) -> None:
-    event = money_event(EventType.PAYMENT_CREATED, external_reference="bill-42")
+    event = make_event(EventType.PAYMENT_CREATED, external_reference="bill-42")
 
     with recorded_settlements() as settled:
         await _deliver_event(broker, event)
@@ -46,7 +45,7 @@ async def test_an_event_is_stored_as_published_then_acked(
 async def test_a_redelivery_is_acked_and_stores_nothing_new(
     broker: RabbitBroker, audit_store: ConsumerStore
 ) -> None:
-    event = money_event(EventType.PAYMENT_COMPLETED, status="APPROVED")
+    event = make_event(EventType.PAYMENT_COMPLETED, status="APPROVED")
 
     with recorded_settlements() as settled:
         for _ in range(3):
@@ -59,7 +58,7 @@ async def test_a_redelivery_is_acked_and_stores_nothing_new(
 async def test_a_failure_is_nacked_for_redelivery_and_stores_nothing(
     broker: RabbitBroker, audit_store: ConsumerStore
 ) -> None:
-    event = money_event(EventType.PAYMENT_FAILED, status="DECLINED")
+    event = make_event(EventType.PAYMENT_FAILED, status="DECLINED")
     audit_store.failures.append(ConnectionError("database went away"))
 
     with recorded_settlements() as settled:
@@ -90,9 +89,9 @@ async def test_every_event_type_is_audited_whatever_its_payload(
     # The audit log keeps what was published; it does not judge payloads (the metrics
     # consumer does, because it has to read the money out of them).
     events = [
-        money_event(EventType.PAYMENT_COMPLETED, status="DECLINED"),
-        money_event(EventType.REFUND_CREATED, type="REFUND", status="COMPLETED"),
-        money_event(EventType.DEPOSIT_COMPLETED, type="DEPOSIT", status="COMPLETED"),
+        make_event(EventType.PAYMENT_COMPLETED, status="DECLINED"),
+        make_event(EventType.REFUND_CREATED, type="REFUND", status="COMPLETED"),
+        make_event(EventType.DEPOSIT_COMPLETED, type="DEPOSIT", status="COMPLETED"),
     ]
 
     with recorded_settlements() as settled:
@@ -112,7 +111,7 @@ async def test_a_delivery_is_handled_without_a_worker_thread(
         raise AssertionError("a handler parameter was resolved in a worker thread")
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", no_thread)
-    event = money_event(EventType.PAYMENT_CREATED)
+    event = make_event(EventType.PAYMENT_CREATED)
 
     with recorded_settlements() as settled:
         await _deliver_event(broker, event)
