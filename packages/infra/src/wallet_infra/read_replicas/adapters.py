@@ -75,9 +75,9 @@ class ReplicaFirstLedger(Ledger):
         )
 
     async def claim_stale_pending(
-        self, created_before: datetime, *, skip: Sequence[UUID] = ()
+        self, created_before: datetime, *, skip: Sequence[UUID] = (), only: UUID | None = None
     ) -> LedgerEntry | None:
-        return await self._primary.claim_stale_pending(created_before, skip=skip)
+        return await self._primary.claim_stale_pending(created_before, skip=skip, only=only)
 
     async def page(
         self, user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
@@ -110,8 +110,8 @@ class ReplicaFirstHoldBook(HoldBook):
             settled=_final_hold,
         )
 
-    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> None:
-        await self._primary.settle(hold, release, event)
+    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> bool:
+        return await self._primary.settle(hold, release, event)
 
     async def page(
         self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int

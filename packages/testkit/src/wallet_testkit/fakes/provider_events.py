@@ -1,4 +1,6 @@
-"""Fakes for applying provider events, on the shared in-memory database of `fakes`."""
+"""Fakes of the ports that applying provider events uses (`ProviderPayments`,
+`ProviderEventLog`, `DisputeUpdates`, `ProviderEventMonitor`), on the shared in-memory
+store, and `ProviderEventWorld`, which wires `ApplyProviderEvent` to them."""
 
 from __future__ import annotations
 
@@ -25,7 +27,9 @@ from wallet_domain.ports.provider_event_monitor import ProviderEventMonitor
 from wallet_domain.ports.provider_payments import ProviderPayments
 from wallet_domain.use_cases.apply_provider_event import ApplyProviderEvent
 
-from .fakes import FakeTransactionManager, IntegrityViolation, Scope, World, _check_appendable
+from wallet_testkit.fakes.store import IntegrityViolation, check_appendable
+from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
+from wallet_testkit.fakes.world import Scope, World
 
 
 def refunded_of(ledger: dict[UUID, LedgerEntry], payment_id: UUID) -> int:
@@ -59,7 +63,7 @@ class FakeProviderPayments(ProviderPayments):
         total = refunded_of(tables.ledger, payment.id) + refund.money.amount
         if total > payment.money.amount:
             raise IntegrityViolation("transactions_refunded_within_amount")
-        _check_appendable(tables.ledger, refund)
+        check_appendable(tables.ledger, refund)
         key = (refund.user_id, refund.money.currency)
         tables.balances[key] = tables.balances.get(key, 0) + refund.money.amount
         tables.ledger[refund.id] = refund
