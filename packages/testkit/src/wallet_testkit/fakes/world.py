@@ -14,6 +14,7 @@ from wallet_domain.errors import ValidationError
 from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.provider import ServiceProvider
+from wallet_domain.model.provider_event import ProviderEventOutcome
 from wallet_domain.model.settle_backoff import SettleBackoff
 from wallet_domain.model.transaction import (
     LedgerEntry,
@@ -24,6 +25,7 @@ from wallet_domain.money import DEFAULT_CURRENCIES, Money
 from wallet_domain.ports.payment_book import OpenOutcome
 from wallet_domain.settlement import PaymentSettlement
 from wallet_domain.use_cases.apply_dispute_update import ApplyDisputeUpdate
+from wallet_domain.use_cases.apply_provider_event import ApplyProviderEvent
 from wallet_domain.use_cases.change_dispute import ChangeDispute
 from wallet_domain.use_cases.correct_refunded_charge import CorrectRefundedCharge
 from wallet_domain.use_cases.create_hold import CreateHold
@@ -49,6 +51,7 @@ from wallet_domain.wallet_precondition import WalletPrecondition
 from wallet_testkit.fakes.charge_corrections import FakeChargeCorrections
 from wallet_testkit.fakes.clock import EPOCH, FixedClock, SequentialIds
 from wallet_testkit.fakes.dispute_book import FakeDisputeBook
+from wallet_testkit.fakes.dispute_updates import ScriptedDisputeUpdates
 from wallet_testkit.fakes.hold_book import FakeHoldBook
 from wallet_testkit.fakes.idempotency_store import FakeIdempotencyStore
 from wallet_testkit.fakes.ledger import FakeLedger
@@ -56,6 +59,9 @@ from wallet_testkit.fakes.outbox import FakeOutbox
 from wallet_testkit.fakes.payment_book import FakePaymentBook
 from wallet_testkit.fakes.payment_gateway import ScriptedGateway
 from wallet_testkit.fakes.pending_deposits import FakePendingDeposits
+from wallet_testkit.fakes.provider_event_log import FakeProviderEventLog
+from wallet_testkit.fakes.provider_event_monitor import CountingMonitor
+from wallet_testkit.fakes.provider_payments import FakeProviderPayments
 from wallet_testkit.fakes.response_encoder import JsonResponseEncoder
 from wallet_testkit.fakes.service_providers import FakeServiceProviders
 from wallet_testkit.fakes.store import InMemoryDatabase
@@ -361,3 +367,25 @@ class World:
     def get_wallet(self, scope: Scope | None = None) -> GetWallet:
         scope = scope or self.scope()
         return GetWallet(wallets=scope.wallets, balances=scope.balances)
+
+
+class ProviderEventWorld:
+    """A `World` plus what applying provider events needs, one request scope per event."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.monitor = CountingMonitor()
+        self.disputes = ScriptedDisputeUpdates(ProviderEventOutcome.UNKNOWN_TARGET)
+
+    def apply(self, scope: Scope | None = None) -> ApplyProviderEvent:
+        scope = scope or self.world.scope()
+        return ApplyProviderEvent(
+            payments=FakeProviderPayments(scope.tx),
+            events=FakeProviderEventLog(scope.tx),
+            settlement=self.world.settlement(scope),
+            disputes=self.disputes,
+            tx=scope.tx,
+            clock=self.world.clock,
+            ids=self.world.ids,
+            monitor=self.monitor,
+        )
