@@ -10,6 +10,7 @@ or more suites use lives here, one module per concept; a fake of a domain port l
 - `amqp`: virtual hosts, queue readers and collectors, dead-letter inspection, publishing;
 - `broker_control`: `rabbitmqctl`, waiting for AMQP, stopping/starting the broker;
 - `db`: the `migrate` CLI, private migrated databases, ad-hoc queries;
+- `replica`: the test server's streaming replica (its URL, catching up, pausing replay);
 - `containers`: throwaway PostgreSQL/RabbitMQ containers when no service is configured;
 - `logging_state`: saving and restoring process-wide logging around each test;
 - `metrics`: Prometheus text parsing and sample lookups;
