@@ -6,8 +6,9 @@ from the API's own statements.
 transaction) and binds every parameter to a pgbench expression, so pgbench runs exactly
 the SQL the API runs, never a hand-copied version that drifts from it. `transfer_script()`
 does the same with the one statement of a transfer (`transfer_book.MOVE`), and
-`hold_script()` with a hold's (`hold_book.OPEN_HOLD`, then the complete's transaction: the
-adapter's row lock and `hold_book.SETTLE_CAPTURING_ALL`).
+`hold_script()` with a hold's (`hold_book.OPEN_HOLD`, then the complete's two statements,
+each its own transaction: the adapter's read of the hold and
+`hold_book.SETTLE_CAPTURING_ALL`).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from typing import Final
 
 from wallet_infra.persistence.driver import DriverStatement
 
-# The complete's row lock, as the adapter takes it (a module-private statement, read here
-# rather than copied so the two cannot drift apart).
-from wallet_infra.persistence.hold_book import _LOCK as LOCK_HOLD
+# The complete's read of the hold, as the adapter sends it (a module-private statement,
+# read here rather than copied so the two cannot drift apart).
+from wallet_infra.persistence.hold_book import _READ as READ_HOLD
 from wallet_infra.persistence.statements.hold_book import OPEN_HOLD, SETTLE_CAPTURING_ALL
 from wallet_infra.persistence.statements.payment_book import OPEN, SETTLE_APPROVED
 from wallet_infra.persistence.statements.transfer_book import MOVE
@@ -172,7 +173,7 @@ def _hold_payload(status: str, captured: str) -> str:
 def hold_script() -> str:
     """A pgbench script of 1-unit USD holds on a random wallet of `bench-1..N`
     (`-D wallets=N`), each then captured whole, as the API runs them: the hold's one
-    statement on its own, then BEGIN, the hold's row lock, the settle, COMMIT."""
+    statement, then the complete's read of the hold and its settle, each on its own."""
     hold_id = _PAYMENT_ID
     opened = _bind(
         OPEN_HOLD,
@@ -212,7 +213,7 @@ def hold_script() -> str:
             **_event("hold.created", _hold_payload("PENDING", "null")),
         },
     )
-    locked = _bind(DriverStatement(LOCK_HOLD), {"hid": hold_id, "uid": _USER})
+    read = _bind(READ_HOLD, {"hid": hold_id, "uid": _USER})
     settled = _bind(
         SETTLE_CAPTURING_ALL,
         {
@@ -227,5 +228,5 @@ def hold_script() -> str:
     return (
         "\\set uid random(1, :wallets)\n"
         "\\set k random(1, 4000000000000000000)\n"
-        f"{opened};\nBEGIN;\n{locked};\n{settled};\nCOMMIT;\n"
+        f"{opened};\n{read};\n{settled};\n"
     )

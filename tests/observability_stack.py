@@ -23,12 +23,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from uuid import uuid4
 
 import httpx
 from asgi_lifespan import LifespanManager
-from dishka import Provider, Scope, provide
 from faststream import TestApp
 from faststream.asgi import AsgiFastStream
 from opentelemetry import trace
@@ -40,10 +38,10 @@ from opentelemetry.util._once import Once
 from prometheus_client.parser import text_string_to_metric_families
 from wallet_api.main import make_app as make_api
 from wallet_infra.config.settings import Settings
-from wallet_infra.ioc import GatewayHttpClient
-from wallet_infra.telemetry import instrument_http_client
 from wallet_metrics_consumer.main import make_app as make_metrics_consumer
 from wallet_relay.main import make_app as make_relay
+from wallet_testkit import amqp
+from wallet_testkit.api import MockGatewayClientProvider
 
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
@@ -86,44 +84,17 @@ def hex_trace_id(span: ReadableSpan) -> str:
 # --------------------------------------------------------------------------- broker vhost
 
 
-def with_vhost(url: str, vhost: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + quote(vhost, safe="")))
-
-
 @contextmanager
 def private_vhost(control: Any, base_url: str) -> Iterator[str]:
     """A RabbitMQ virtual host of this test's own (the base URL's if no rabbitmqctl)."""
     if control is None:
         yield base_url
         return
-    vhost = f"wallet-obs-{uuid4().hex[:12]}"
-    control("add_vhost", vhost)
-    try:
-        user = unquote(urlsplit(base_url).username or "guest")
-        control("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
-        yield with_vhost(base_url, vhost)
-    finally:
-        control("delete_vhost", vhost)
+    with amqp.private_vhost(control, base_url, prefix="wallet-obs-") as vhost:
+        yield vhost.url
 
 
 # --------------------------------------------------------------------------- the stack
-
-
-class TracedMockGatewayClient(Provider):
-    """Overrides infra's gateway client: requests go to the in-process mock app, and the
-    client is instrumented exactly as `make_gateway_http_client` instruments the real one."""
-
-    def __init__(self, mock_app: Any) -> None:
-        super().__init__(scope=Scope.APP)
-        self._mock_app = mock_app
-
-    @provide
-    async def client(self) -> AsyncIterator[GatewayHttpClient]:
-        transport = httpx.ASGITransport(app=self._mock_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            instrument_http_client(client)
-            yield GatewayHttpClient(client)
 
 
 def stack_settings(database_url: str, amqp_url: str, **overrides: Any) -> Settings:
@@ -168,7 +139,7 @@ class Stack:
 async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
     """API + relay + metrics consumer, in this process, until the block ends."""
     mock_app = create_mock_gateway(MockGatewaySettings())
-    api_app = make_api(TracedMockGatewayClient(mock_app), settings=settings)
+    api_app = make_api(MockGatewayClientProvider(mock_app, traced=True), settings=settings)
     consumer = make_metrics_consumer(settings=settings)
     stop = asyncio.Event()
     async with LifespanManager(api_app) as manager, TestApp(consumer):

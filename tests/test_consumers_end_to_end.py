@@ -3,13 +3,11 @@ the relay, and both consumers, as separate processes, store and count them."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Any, Final
+from typing import Final
 from uuid import UUID
 
 import orjson
 import pytest
-import pytest_asyncio
 from wallet_testkit.amqp import ENVELOPE_FIELDS
 from wallet_testkit.db import fetch
 from wallet_testkit.metrics import total
@@ -21,7 +19,6 @@ from .consumers_harness import (
     audit_consumer,
     eventually,
     metrics_consumer,
-    private_stack,
     relay,
     running_api,
 )
@@ -31,20 +28,16 @@ pytestmark = pytest.mark.integration
 TIMEOUT_S: Final = 30.0
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
-    async with private_stack(rabbit_control_and_url, database_url) as created:
-        yield created
-
-
-async def test_payments_flow_from_the_api_to_the_audit_log_and_the_metrics(stack: Stack) -> None:
-    audit, metrics = audit_consumer(stack), metrics_consumer(stack)
+async def test_payments_flow_from_the_api_to_the_audit_log_and_the_metrics(
+    consumers_stack: Stack,
+) -> None:
+    audit, metrics = audit_consumer(consumers_stack), metrics_consumer(consumers_stack)
     with closing_all([audit, metrics]) as processes:
         await audit.wait_healthy()
         await metrics.wait_healthy()
-        async with EventTap(stack.amqp_url) as tap:
-            processes.append(relay(stack))
-            async with running_api(stack) as api:
+        async with EventTap(consumers_stack.amqp_url) as tap:
+            processes.append(relay(consumers_stack))
+            async with running_api(consumers_stack) as api:
                 user_id = await api.wallet_with({"USD": 10_000})
                 approved = await api.pay(user_id, 1_250, "bill-1", currency="USD")
                 declined = await api.pay(user_id, 700, "mock:declined:bill-2", currency="USD")
@@ -93,11 +86,11 @@ async def test_payments_flow_from_the_api_to_the_audit_log_and_the_metrics(stack
         assert failed["payload"]["status"] == "DECLINED"
 
         async def audited() -> bool:
-            rows = await fetch(stack.database_url, "SELECT count(*) AS n FROM audit_log")
+            rows = await fetch(consumers_stack.database_url, "SELECT count(*) AS n FROM audit_log")
             return bool(rows[0]["n"] >= len(envelopes))
 
         await eventually(audited, timeout_s=TIMEOUT_S)
-        rows = await fetch(stack.database_url, "SELECT * FROM audit_log ORDER BY id")
+        rows = await fetch(consumers_stack.database_url, "SELECT * FROM audit_log ORDER BY id")
         assert {str(row["event_id"]) for row in rows} == {e["event_id"] for e in envelopes}
         for row in rows:
             envelope = next(e for e in envelopes if e["event_id"] == str(row["event_id"]))

@@ -4,11 +4,9 @@ consumer counts holds by the state they reached."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import pytest
-import pytest_asyncio
 from wallet_testkit.api import Api, new_key
 from wallet_testkit.db import fetch
 from wallet_testkit.metrics import total
@@ -19,7 +17,6 @@ from .consumers_harness import (
     audit_consumer,
     eventually,
     metrics_consumer,
-    private_stack,
     relay,
     running_api,
 )
@@ -29,12 +26,6 @@ pytestmark = pytest.mark.integration
 TIMEOUT_S: Final = 30.0
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
-    async with private_stack(rabbit_control_and_url, database_url) as created:
-        yield created
-
-
 async def _post(api: Api, path: str, body: dict[str, Any] | None = None, key: bool = False) -> Any:
     headers = {"Idempotency-Key": new_key()} if key else {}
     response = await api.client.post(path, json=body, headers=headers)
@@ -42,13 +33,13 @@ async def _post(api: Api, path: str, body: dict[str, Any] | None = None, key: bo
     return response.json()
 
 
-async def test_every_hold_and_deposit_state_change_is_audited_once(stack: Stack) -> None:
-    audit, metrics = audit_consumer(stack), metrics_consumer(stack)
+async def test_every_hold_and_deposit_state_change_is_audited_once(consumers_stack: Stack) -> None:
+    audit, metrics = audit_consumer(consumers_stack), metrics_consumer(consumers_stack)
     with closing_all([audit, metrics]) as processes:
         await audit.wait_healthy()
         await metrics.wait_healthy()
-        processes.append(relay(stack))
-        async with running_api(stack) as api:
+        processes.append(relay(consumers_stack))
+        async with running_api(consumers_stack) as api:
             user_id = await api.wallet_with({"USD": 10_000})
             base = f"/wallets/{user_id}"
             hold = {"currency": "USD"}
@@ -82,7 +73,7 @@ async def test_every_hold_and_deposit_state_change_is_audited_once(stack: Stack)
 
         async def audited() -> bool:
             rows = await fetch(
-                stack.database_url,
+                consumers_stack.database_url,
                 "SELECT count(*) AS n FROM audit_log WHERE aggregate_id = ANY($1::uuid[])",
                 list(expected),
             )
@@ -90,7 +81,7 @@ async def test_every_hold_and_deposit_state_change_is_audited_once(stack: Stack)
 
         await eventually(audited, timeout_s=TIMEOUT_S)
         rows = await fetch(
-            stack.database_url,
+            consumers_stack.database_url,
             "SELECT aggregate_id::text AS id, event_type FROM audit_log"
             " WHERE aggregate_id = ANY($1::uuid[]) ORDER BY occurred_at, event_id",
             list(expected),

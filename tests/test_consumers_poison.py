@@ -8,13 +8,11 @@ delivery limit; healthy events published behind them are handled meanwhile.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any, Final
 from uuid import uuid4
 
 import pytest
-import pytest_asyncio
 from faststream.rabbit import RabbitBroker
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
@@ -36,18 +34,11 @@ from .consumers_harness import (
     audit_consumer,
     eventually,
     metrics_consumer,
-    private_stack,
 )
 
 pytestmark = pytest.mark.integration
 
 TIMEOUT_S: Final = 60.0  # the poison walks 5 pauses (0.5 s doubling) first
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
-    async with private_stack(rabbit_control_and_url, database_url) as created:
-        yield created
 
 
 def _event(event_type: EventType, **payload: Any) -> DomainEvent:
@@ -76,8 +67,10 @@ def _outcome(samples: list[Any], queue: str, name: str) -> float:
     return total(samples, "wallet_consumer_deliveries_total", queue=queue, outcome=name)
 
 
-async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(stack: Stack) -> None:
-    audit, metrics = audit_consumer(stack), metrics_consumer(stack)
+async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(
+    consumers_stack: Stack,
+) -> None:
+    audit, metrics = audit_consumer(consumers_stack), metrics_consumer(consumers_stack)
     malformed = b'{"event_id": "not a uuid", "event_type": "payment.created"'
     nul = _event(EventType.PAYMENT_CREATED, status="PENDING", note="\u0000")
     unreadable = _event(EventType.PAYMENT_COMPLETED, status="DECLINED")  # completed = APPROVED
@@ -85,7 +78,7 @@ async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(stack: St
     with closing_all([audit, metrics]):
         await audit.wait_healthy()
         await metrics.wait_healthy()
-        async with connected_broker(stack.amqp_url) as broker:
+        async with connected_broker(consumers_stack.amqp_url) as broker:
             await _publish(broker, malformed, "payment.created", "malformed-1")
             await _publish(broker, encode_envelope(nul), "payment.created", str(nul.event_id))
             await _publish(
@@ -99,7 +92,7 @@ async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(stack: St
 
         async def healthy_audited() -> bool:
             rows = await fetch(
-                stack.database_url,
+                consumers_stack.database_url,
                 "SELECT count(*) AS n FROM audit_log WHERE event_id = ANY($1::uuid[])",
                 healthy_ids,
             )
@@ -110,17 +103,17 @@ async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(stack: St
         # retried (fewer retries than the delivery limit so far, not dead-lettered yet).
         retried_meanwhile = _outcome([await audit.metrics()], AUDIT_QUEUE_NAME, "retried")
         assert retried_meanwhile < DELIVERY_LIMIT
-        audit_dlq: list[Any] = await queue_messages(stack.amqp_url, AUDIT_DLQ_NAME)
+        audit_dlq: list[Any] = await queue_messages(consumers_stack.amqp_url, AUDIT_DLQ_NAME)
         assert str(nul.event_id) not in {m.message_id for m in audit_dlq}
 
         async def nul_dead_lettered() -> bool:
-            audit_dlq.extend(await queue_messages(stack.amqp_url, AUDIT_DLQ_NAME))
+            audit_dlq.extend(await queue_messages(consumers_stack.amqp_url, AUDIT_DLQ_NAME))
             return any(m.message_id == str(nul.event_id) for m in audit_dlq)
 
         await eventually(nul_dead_lettered, timeout_s=TIMEOUT_S)
         metrics_samples = [await metrics.metrics()]
         audit_samples = [await audit.metrics()]
-        metrics_dlq = await queue_messages(stack.amqp_url, METRICS_DLQ_NAME)
+        metrics_dlq = await queue_messages(consumers_stack.amqp_url, METRICS_DLQ_NAME)
 
     # Each dead-lettered once. Malformed: dead-lettered at once. The jsonb failure: after
     # the delivery limit. The unreadable settlement is only unreadable to the metrics
@@ -139,7 +132,7 @@ async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(stack: St
     # The \u0000 payload is a valid payment.created to the metrics consumer: counted.
     assert _outcome(metrics_samples, METRICS_QUEUE_NAME, "processed") == len(healthy) + 1
     rows = await fetch(
-        stack.database_url,
+        consumers_stack.database_url,
         "SELECT count(*) AS n FROM audit_log WHERE event_id = ANY($1::uuid[])",
         [nul.event_id, unreadable.event_id],
     )

@@ -5,11 +5,9 @@ the metrics, summed over the instances, equal the true counts."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import pytest
-import pytest_asyncio
 from wallet_infra.messaging.envelope import CONTENT_TYPE
 from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, EVENTS_EXCHANGE, METRICS_QUEUE_NAME
 from wallet_testkit.amqp import connected_broker
@@ -23,7 +21,6 @@ from .consumers_harness import (
     audit_consumer,
     eventually,
     metrics_consumer,
-    private_stack,
     relay,
     running_api,
 )
@@ -36,15 +33,9 @@ CONCURRENCY: Final = 20
 DRAIN_TIMEOUT_S: Final = 120.0
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
-    async with private_stack(rabbit_control_and_url, database_url) as created:
-        yield created
-
-
-async def _drive_payments(stack: Stack) -> None:
+async def _drive_payments(consumers_stack: Stack) -> None:
     """1,000 payments over 50 wallets, in USD and EUR, one in five declined."""
-    async with running_api(stack) as api:
+    async with running_api(consumers_stack) as api:
         wallets = await asyncio.gather(
             *(api.wallet_with({"USD": 10_000_000, "EUR": 10_000_000}) for _ in range(WALLETS))
         )
@@ -81,10 +72,10 @@ async def _wait_handled(instances: list[ConsumerProcess], queue: str, at_least: 
     await eventually(handled, timeout_s=DRAIN_TIMEOUT_S, interval_s=0.5)
 
 
-async def _redeliver_everything(stack: Stack) -> None:
+async def _redeliver_everything(consumers_stack: Stack) -> None:
     """Publish every outbox event once more, as an at-least-once relay may."""
-    rows = await fetch(stack.database_url, "SELECT * FROM outbox ORDER BY event_id")
-    async with connected_broker(stack.amqp_url) as broker:
+    rows = await fetch(consumers_stack.database_url, "SELECT * FROM outbox ORDER BY event_id")
+    async with connected_broker(consumers_stack.amqp_url) as broker:
         for row in rows:
             await broker.publish(
                 _envelope(row),
@@ -112,18 +103,18 @@ def _envelope(row: Any) -> bytes:
     )
 
 
-async def test_two_of_everything_store_and_count_each_event_once(stack: Stack) -> None:
-    audits = [audit_consumer(stack), audit_consumer(stack)]
-    counters = [metrics_consumer(stack), metrics_consumer(stack)]
+async def test_two_of_everything_store_and_count_each_event_once(consumers_stack: Stack) -> None:
+    audits = [audit_consumer(consumers_stack), audit_consumer(consumers_stack)]
+    counters = [metrics_consumer(consumers_stack), metrics_consumer(consumers_stack)]
     with closing_all([*audits, *counters]) as processes:
         for consumer in (*audits, *counters):
             await consumer.wait_healthy()
-        processes += [relay(stack), relay(stack)]
+        processes += [relay(consumers_stack), relay(consumers_stack)]
 
-        await _drive_payments(stack)
+        await _drive_payments(consumers_stack)
 
         events = await fetch(
-            stack.database_url, "SELECT event_type, count(*) AS n FROM outbox GROUP BY 1"
+            consumers_stack.database_url, "SELECT event_type, count(*) AS n FROM outbox GROUP BY 1"
         )
         by_type = {row["event_type"]: int(row["n"]) for row in events}
         all_events = sum(by_type.values())
@@ -132,7 +123,7 @@ async def test_two_of_everything_store_and_count_each_event_once(stack: Stack) -
         await _wait_handled(audits, AUDIT_QUEUE_NAME, all_events)
         await _wait_handled(counters, METRICS_QUEUE_NAME, payment_events)
 
-        await _redeliver_everything(stack)
+        await _redeliver_everything(consumers_stack)
         await _wait_handled(audits, AUDIT_QUEUE_NAME, 2 * all_events)
         await _wait_handled(counters, METRICS_QUEUE_NAME, 2 * payment_events)
 
@@ -148,7 +139,7 @@ async def test_two_of_everything_store_and_count_each_event_once(stack: Stack) -
             assert (await _deliveries([instance], queue))["processed"] > 0
 
         [check] = await fetch(
-            stack.database_url,
+            consumers_stack.database_url,
             "SELECT (SELECT count(*) FROM audit_log) AS audited,"
             " (SELECT count(DISTINCT event_id) FROM audit_log) AS distinct_audited,"
             " (SELECT count(*) FROM outbox o WHERE NOT EXISTS"
@@ -162,7 +153,7 @@ async def test_two_of_everything_store_and_count_each_event_once(stack: Stack) -
 
         samples = [await instance.metrics() for instance in counters]
         truth = await fetch(
-            stack.database_url,
+            consumers_stack.database_url,
             "SELECT status, currency, count(*) AS n, sum(abs(amount)) AS amount FROM transactions"
             " WHERE type = 'PAYMENT' GROUP BY 1, 2",
         )

@@ -3,12 +3,10 @@ via the relay; the audit consumer stores it and the metrics consumer counts it."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import orjson
 import pytest
-import pytest_asyncio
 from wallet_testkit.db import fetch
 from wallet_testkit.metrics import total
 from wallet_testkit.processes import closing_all
@@ -18,7 +16,6 @@ from .consumers_harness import (
     audit_consumer,
     eventually,
     metrics_consumer,
-    private_stack,
     relay,
     running_api,
 )
@@ -28,19 +25,13 @@ pytestmark = pytest.mark.integration
 TIMEOUT_S: Final = 30.0
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
-    async with private_stack(rabbit_control_and_url, database_url) as created:
-        yield created
-
-
-async def test_a_transfer_is_audited_and_counted_by_currency(stack: Stack) -> None:
-    audit, metrics = audit_consumer(stack), metrics_consumer(stack)
+async def test_a_transfer_is_audited_and_counted_by_currency(consumers_stack: Stack) -> None:
+    audit, metrics = audit_consumer(consumers_stack), metrics_consumer(consumers_stack)
     with closing_all([audit, metrics]) as processes:
         await audit.wait_healthy()
         await metrics.wait_healthy()
-        processes.append(relay(stack))
-        async with running_api(stack) as api:
+        processes.append(relay(consumers_stack))
+        async with running_api(consumers_stack) as api:
             sender = await api.wallet_with({"EUR": 1_000})
             receiver = await api.create_wallet()
             response = await api.client.post(
@@ -58,7 +49,7 @@ async def test_a_transfer_is_audited_and_counted_by_currency(stack: Stack) -> No
 
         async def audited() -> list[Any]:
             return await fetch(
-                stack.database_url,
+                consumers_stack.database_url,
                 "SELECT * FROM audit_log WHERE event_type = 'transfer.completed'",
             )
 

@@ -19,6 +19,8 @@ import asyncio
 import os
 import random
 import time
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Final
@@ -253,6 +255,30 @@ def check_keys(run: Run, idempotency_rows: list[Any], ledger_ids: set[str]) -> N
     assert ledger_ids <= claimed, ("movements without a key", ledger_ids - claimed)
 
 
+async def assert_run_left_the_ledger_whole(
+    dsn: str, users: list[str], run: Run, charges: Mapping[str, int]
+) -> tuple[dict[str, int], Counter[str]]:
+    """After `run`: the money invariants against the gateway's `charges`, one movement per
+    key and a key per movement, and the outbox matching the ledger. The payments by final
+    status and the events by type, to print."""
+    by_status = await assert_money_invariants(dsn, users, charges)
+    movements = await fetch(
+        dsn,
+        "SELECT id::text AS id FROM transactions "
+        "WHERE type IN ('DEPOSIT', 'PAYMENT') AND user_id = ANY($1::text[])",
+        users,
+    )
+    keys = await fetch(
+        dsn,
+        "SELECT payment_id::text AS payment_id, response_status, response_body "
+        "FROM idempotency_keys WHERE user_id = ANY($1::text[])",
+        users,
+    )
+    check_keys(run, keys, {row["id"] for row in movements} | await transfer_ids(dsn, users))
+    events = await assert_outbox_matches_ledger(dsn, users)
+    return by_status, events
+
+
 async def test_random_operations_keep_the_ledger_whole(database_url: str) -> None:
     seed = int(os.environ.get("MONEY_SAFETY_SEED") or random.SystemRandom().randrange(2**32))
     print(f"\nMONEY_SAFETY_SEED={seed} (operations: {OPS})")
@@ -280,21 +306,7 @@ async def test_random_operations_keep_the_ledger_whole(database_url: str) -> Non
         transport = httpx.ASGITransport(app=mock)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
             charges = (await gateway.get("/admin/stats")).json()["charges"]
-        by_status = await assert_money_invariants(dsn, users, charges)
-        movements = await fetch(
-            dsn,
-            "SELECT id::text AS id FROM transactions "
-            "WHERE type IN ('DEPOSIT', 'PAYMENT') AND user_id = ANY($1::text[])",
-            users,
-        )
-        keys = await fetch(
-            dsn,
-            "SELECT payment_id::text AS payment_id, response_status, response_body "
-            "FROM idempotency_keys WHERE user_id = ANY($1::text[])",
-            users,
-        )
-        check_keys(run, keys, {row["id"] for row in movements} | await transfer_ids(dsn, users))
-        events = await assert_outbox_matches_ledger(dsn, users)
+        by_status, events = await assert_run_left_the_ledger_whole(dsn, users, run, charges)
 
     print(f"driven in {driven_s:.1f}s; replies {sorted(run.statuses.items())}")
     print(f"payments by final status {by_status}; events {sorted(events.items())}")

@@ -28,19 +28,16 @@ from wallet_testkit.processes import ServiceProcess, closing_all, free_port, wal
 
 from .money_safety_kit import (
     API_KEY,
-    assert_money_invariants,
-    fetch,
     pending_payments,
     private_database,
     service_process,
 )
-from .money_safety_outbox import assert_outbox_matches_ledger
 from .test_money_safety_randomized import (
     RESOLVE_NOW,
     SETTINGS,
     WALLETS,
     Run,
-    check_keys,
+    assert_run_left_the_ledger_whole,
     drive,
     race_same_keys,
 )
@@ -165,21 +162,7 @@ async def test_two_api_processes_keep_the_ledger_whole(database_url: str) -> Non
             await recover_all(dsn, gateway, users)
             async with httpx.AsyncClient(base_url=gateway.base_url) as mock:
                 charges = (await mock.get("/admin/stats")).json()["charges"]
-        by_status = await assert_money_invariants(dsn, users, charges)
-        movements = await fetch(
-            dsn,
-            "SELECT id::text AS id FROM transactions "
-            "WHERE type IN ('DEPOSIT', 'PAYMENT') AND user_id = ANY($1::text[])",
-            users,
-        )
-        keys = await fetch(
-            dsn,
-            "SELECT payment_id::text AS payment_id, response_status, response_body "
-            "FROM idempotency_keys WHERE user_id = ANY($1::text[])",
-            users,
-        )
-        check_keys(run, keys, {row["id"] for row in movements})
-        events = await assert_outbox_matches_ledger(dsn, users)
+        by_status, events = await assert_run_left_the_ledger_whole(dsn, users, run, charges)
     print(f"replies {sorted(run.statuses.items())}")
     print(f"payments by final status {by_status}; events {sorted(events.items())}")
     assert {"APPROVED", "DECLINED", "FAILED"} <= set(by_status), by_status

@@ -19,10 +19,18 @@ async def _pending(api: Api, user_id: str, amount: int) -> dict[str, Any]:
     return body
 
 
-async def _usd(api: Api, user_id: str) -> dict[str, Any]:
+async def _usd(api: Api, user_id: str) -> tuple[int, int, int, int]:
+    """The wallet's USD line: available, pending debit, pending credit, total."""
     [balance] = (await api.client.get(f"/wallets/{user_id}")).json()["balances"]
-    balance.pop("currency")
-    return dict(balance)
+    assert balance["currency"] == "USD"
+    fields = ("available", "pending_debit", "pending_credit", "total")
+    assert set(balance) == {"currency", *fields}
+    return (
+        balance["available"],
+        balance["pending_debit"],
+        balance["pending_credit"],
+        balance["total"],
+    )
 
 
 async def test_a_two_phase_deposit_is_pending_credit_until_completed(api: Api) -> None:
@@ -30,24 +38,14 @@ async def test_a_two_phase_deposit_is_pending_credit_until_completed(api: Api) -
     deposit = await _pending(api, user_id, 500)
 
     assert (deposit["type"], deposit["status"]) == ("DEPOSIT", "PENDING")
-    assert await _usd(api, user_id) == {
-        "available": 100,
-        "pending_debit": 0,
-        "pending_credit": 500,
-        "total": 100,
-    }
+    assert await _usd(api, user_id) == (100, 0, 500, 100)
     url = f"/wallets/{user_id}/deposits/{deposit['id']}"
     done = await api.client.post(f"{url}/complete")
     again = await api.client.post(f"{url}/complete")
 
     assert (done.status_code, done.json()["status"]) == (200, "COMPLETED")
     assert again.json() == done.json()
-    assert await _usd(api, user_id) == {
-        "available": 600,
-        "pending_debit": 0,
-        "pending_credit": 0,
-        "total": 600,
-    }
+    assert await _usd(api, user_id) == (600, 0, 0, 600)
     error = assert_error(await api.client.post(f"{url}/revert"), 409, "INVALID_STATE")
     assert error["details"] == {"status": "COMPLETED"}
 
@@ -60,12 +58,7 @@ async def test_revert_drops_a_pending_deposit(api: Api) -> None:
     reverted = await api.client.post(f"{url}/revert")
 
     assert (reverted.status_code, reverted.json()["status"]) == (200, "REVERTED")
-    assert await _usd(api, user_id) == {
-        "available": 100,
-        "pending_debit": 0,
-        "pending_credit": 0,
-        "total": 100,
-    }
+    assert await _usd(api, user_id) == (100, 0, 0, 100)
     error = assert_error(await api.client.post(f"{url}/complete"), 409, "INVALID_STATE")
     assert error["details"] == {"status": "REVERTED"}
 

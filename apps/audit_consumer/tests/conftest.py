@@ -14,21 +14,22 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from audit_consumer_testkit import AuditStore, InMemoryAuditProvider
+from audit_consumer_testkit import InMemoryAuditProvider
 from faststream.asgi import AsgiFastStream
 from wallet_audit_consumer.main import make_app
 from wallet_testkit.amqp import RabbitVhost, private_vhost
 from wallet_testkit.consumer_fixtures import broker, publisher  # noqa: F401 - fixtures
 from wallet_testkit.consumers import NoPause, live_settings, on_test_broker, started, unit_settings
+from wallet_testkit.fakes.consumers import ConsumerStore
 
 
 @pytest.fixture
-def audit_store() -> AuditStore:
-    return AuditStore()
+def audit_store() -> ConsumerStore:
+    return ConsumerStore()
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def consumer(audit_store: AuditStore) -> AsyncIterator[AsgiFastStream]:
+async def consumer(audit_store: ConsumerStore) -> AsyncIterator[AsgiFastStream]:
     """The app, started (startup hooks, subscriber) on a TestRabbitBroker."""
     app = make_app(InMemoryAuditProvider(audit_store), NoPause(), settings=unit_settings())
     async with on_test_broker(app):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import anyio.to_thread
 import pytest
-from audit_consumer_testkit import AuditStore, money_event
 from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
 from wallet_infra.messaging.topology import EVENTS_EXCHANGE
 from wallet_testkit.consumers import recorded_settlements
+from wallet_testkit.fakes.consumers import ConsumerStore, make_event
 from wallet_testkit.metrics import scrape
 
 
@@ -31,48 +31,48 @@ async def _deliver_event(broker: RabbitBroker, event: DomainEvent) -> None:
 
 
 async def test_an_event_is_stored_as_published_then_acked(
-    broker: RabbitBroker, audit_store: AuditStore
+    broker: RabbitBroker, audit_store: ConsumerStore
 ) -> None:
-    event = money_event(EventType.PAYMENT_CREATED, external_reference="bill-42")
+    event = make_event(EventType.PAYMENT_CREATED, external_reference="bill-42")
 
     with recorded_settlements() as settled:
         await _deliver_event(broker, event)
 
     assert settled == ["ack"]
-    assert audit_store.rows == {event.event_id: event}
+    assert audit_store.audit == {event.event_id: event}
 
 
 async def test_a_redelivery_is_acked_and_stores_nothing_new(
-    broker: RabbitBroker, audit_store: AuditStore
+    broker: RabbitBroker, audit_store: ConsumerStore
 ) -> None:
-    event = money_event(EventType.PAYMENT_COMPLETED, status="APPROVED")
+    event = make_event(EventType.PAYMENT_COMPLETED, status="APPROVED")
 
     with recorded_settlements() as settled:
         for _ in range(3):
             await _deliver_event(broker, event)
 
     assert settled == ["ack", "ack", "ack"]
-    assert list(audit_store.rows) == [event.event_id]
+    assert list(audit_store.audit) == [event.event_id]
 
 
 async def test_a_failure_is_nacked_for_redelivery_and_stores_nothing(
-    broker: RabbitBroker, audit_store: AuditStore
+    broker: RabbitBroker, audit_store: ConsumerStore
 ) -> None:
-    event = money_event(EventType.PAYMENT_FAILED, status="DECLINED")
+    event = make_event(EventType.PAYMENT_FAILED, status="DECLINED")
     audit_store.failures.append(ConnectionError("database went away"))
 
     with recorded_settlements() as settled:
         await _deliver_event(broker, event)
-        assert (settled, audit_store.rows) == (["nack(requeue=True)"], {})
+        assert (settled, audit_store.audit) == (["nack(requeue=True)"], {})
 
         await _deliver_event(broker, event)
 
     assert settled == ["nack(requeue=True)", "ack"]
-    assert list(audit_store.rows) == [event.event_id]
+    assert list(audit_store.audit) == [event.event_id]
 
 
 async def test_a_malformed_body_is_rejected_without_requeue(
-    broker: RabbitBroker, audit_store: AuditStore
+    broker: RabbitBroker, audit_store: ConsumerStore
 ) -> None:
     with recorded_settlements() as settled:
         await _deliver(broker, b"\xff\xfe not json")
@@ -80,18 +80,18 @@ async def test_a_malformed_body_is_rejected_without_requeue(
         await _deliver(broker, b"[]")
 
     assert settled == ["reject(requeue=False)"] * 3
-    assert audit_store.rows == {}
+    assert audit_store.audit == {}
 
 
 async def test_every_event_type_is_audited_whatever_its_payload(
-    broker: RabbitBroker, audit_store: AuditStore
+    broker: RabbitBroker, audit_store: ConsumerStore
 ) -> None:
     # The audit log keeps what was published; it does not judge payloads (the metrics
     # consumer does, because it has to read the money out of them).
     events = [
-        money_event(EventType.PAYMENT_COMPLETED, status="DECLINED"),
-        money_event(EventType.REFUND_CREATED, type="REFUND", status="COMPLETED"),
-        money_event(EventType.DEPOSIT_COMPLETED, type="DEPOSIT", status="COMPLETED"),
+        make_event(EventType.PAYMENT_COMPLETED, status="DECLINED"),
+        make_event(EventType.REFUND_CREATED, type="REFUND", status="COMPLETED"),
+        make_event(EventType.DEPOSIT_COMPLETED, type="DEPOSIT", status="COMPLETED"),
     ]
 
     with recorded_settlements() as settled:
@@ -99,11 +99,11 @@ async def test_every_event_type_is_audited_whatever_its_payload(
             await _deliver(broker, encode_envelope(event), "payment.any")
 
     assert settled == ["ack"] * 3
-    assert audit_store.rows == {event.event_id: event for event in events}
+    assert audit_store.audit == {event.event_id: event for event in events}
 
 
 async def test_a_delivery_is_handled_without_a_worker_thread(
-    broker: RabbitBroker, audit_store: AuditStore, monkeypatch: pytest.MonkeyPatch
+    broker: RabbitBroker, audit_store: ConsumerStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # FastStream resolves sync context parameters through anyio's thread pool; the
     # subscriber takes the delivery from its decoder instead (see `the_delivery`).
@@ -111,13 +111,13 @@ async def test_a_delivery_is_handled_without_a_worker_thread(
         raise AssertionError("a handler parameter was resolved in a worker thread")
 
     monkeypatch.setattr(anyio.to_thread, "run_sync", no_thread)
-    event = money_event(EventType.PAYMENT_CREATED)
+    event = make_event(EventType.PAYMENT_CREATED)
 
     with recorded_settlements() as settled:
         await _deliver_event(broker, event)
 
     assert settled == ["ack"]
-    assert audit_store.rows == {event.event_id: event}
+    assert audit_store.audit == {event.event_id: event}
 
 
 async def test_the_audit_consumer_runs_no_inbox_purge(consumer: AsgiFastStream) -> None:

@@ -9,7 +9,6 @@ from uuid import UUID
 
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
-from audit_consumer_testkit import money_event
 from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import select
@@ -23,6 +22,7 @@ from wallet_infra.messaging.topology import (
 from wallet_infra.persistence.tables import audit_log
 from wallet_testkit.amqp import RabbitVhost, first_death, publish_event, queue_messages
 from wallet_testkit.consumers import get
+from wallet_testkit.fakes.consumers import make_event
 from wallet_testkit.metrics import Samples, deliveries, scrape
 from wallet_testkit.polling import eventually
 
@@ -53,10 +53,10 @@ async def test_every_event_type_is_stored_once_as_published(
 ) -> None:
     before = deliveries(await scrape(live_consumer), AUDIT_QUEUE_NAME)
     events = [
-        money_event(EventType.PAYMENT_CREATED),
-        money_event(EventType.PAYMENT_FAILED, status="DECLINED"),
-        money_event(EventType.REFUND_CREATED, type="REFUND", status="COMPLETED"),
-        money_event(EventType.DEPOSIT_COMPLETED, type="DEPOSIT", status="COMPLETED"),
+        make_event(EventType.PAYMENT_CREATED),
+        make_event(EventType.PAYMENT_FAILED, status="DECLINED"),
+        make_event(EventType.REFUND_CREATED, type="REFUND", status="COMPLETED"),
+        make_event(EventType.DEPOSIT_COMPLETED, type="DEPOSIT", status="COMPLETED"),
     ]
 
     for event in [*events, *events]:  # every event delivered twice
@@ -93,8 +93,8 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_while_others_flow(
 ) -> None:
     # A real, deterministic failure: PostgreSQL's jsonb refuses the \u0000 escape, so
     # the insert fails on every delivery although the envelope is valid JSON.
-    poison = money_event(EventType.PAYMENT_CREATED, note="nul \u0000 byte")
-    healthy = [money_event(EventType.PAYMENT_CREATED) for _ in range(5)]
+    poison = make_event(EventType.PAYMENT_CREATED, note="nul \u0000 byte")
+    healthy = [make_event(EventType.PAYMENT_CREATED) for _ in range(5)]
     before = deliveries(await scrape(live_consumer), AUDIT_QUEUE_NAME)
 
     await publish_event(publisher, poison)

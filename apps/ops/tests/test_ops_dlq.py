@@ -6,7 +6,7 @@ forced, purged only with --yes; an interrupted replay loses nothing."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -104,25 +104,45 @@ async def _back_in_the_dlq(channel: aio_pika.abc.AbstractChannel) -> None:
     await eventually(returned, timeout_s=5)
 
 
-async def _cli(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], url: str, *args: str
-) -> tuple[int, dict[str, Any]]:
-    monkeypatch.setenv("WALLET_AMQP_URL", url)
-    code = await admin_cli.run_cli(["dlq", *args, "--queue", AUDIT_DLQ_NAME, "--format", "json"])
-    out = capsys.readouterr().out
-    return code, json.loads(out) if out else {}
+Cli = Callable[..., Awaitable[tuple[int, dict[str, Any]]]]
+DeadLetter = Callable[[DomainEvent], Awaitable[None]]
+
+
+@pytest.fixture
+def cli(vhost_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """`wallet-admin dlq <args> --queue <audit DLQ> --format json` on the test's vhost: the
+    exit code and the JSON report."""
+    monkeypatch.setenv("WALLET_AMQP_URL", vhost_url)
+
+    async def run(*args: str) -> tuple[int, dict[str, Any]]:
+        code = await admin_cli.run_cli(
+            ["dlq", *args, "--queue", AUDIT_DLQ_NAME, "--format", "json"]
+        )
+        out = capsys.readouterr().out
+        return code, json.loads(out) if out else {}
+
+    return run
+
+
+@pytest.fixture
+def dead_letter(vhost_url: str, channel: aio_pika.abc.AbstractChannel) -> DeadLetter:
+    """Dead-letter an event on the test's vhost (see `_dead_letter`)."""
+
+    async def run(event: DomainEvent) -> None:
+        await _dead_letter(vhost_url, channel, event)
+
+    return run
 
 
 async def test_list_shows_the_dead_letter_and_changes_nothing(
-    vhost_url: str,
     channel: aio_pika.abc.AbstractChannel,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
+    dead_letter: DeadLetter,
 ) -> None:
     event = _event()
-    await _dead_letter(vhost_url, channel, event)
+    await dead_letter(event)
 
-    code, report = await _cli(monkeypatch, capsys, vhost_url, "list")
+    code, report = await cli("list")
 
     assert code == admin_cli.EXIT_OK
     assert report["depth"] == 1
@@ -139,15 +159,14 @@ async def test_list_shows_the_dead_letter_and_changes_nothing(
 
 
 async def test_replay_moves_it_back_where_it_was_published_then_removes_it(
-    vhost_url: str,
     channel: aio_pika.abc.AbstractChannel,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
+    dead_letter: DeadLetter,
 ) -> None:
     event = _event()
-    await _dead_letter(vhost_url, channel, event)
+    await dead_letter(event)
 
-    code, report = await _cli(monkeypatch, capsys, vhost_url, "replay")
+    code, report = await cli("replay")
 
     assert code == admin_cli.EXIT_OK
     assert report["counts"] == {"replayed": 1}
@@ -161,66 +180,65 @@ async def test_replay_moves_it_back_where_it_was_published_then_removes_it(
 
 
 async def test_an_event_older_than_the_inbox_retention_is_refused_unless_forced(
-    vhost_url: str,
     channel: aio_pika.abc.AbstractChannel,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
+    dead_letter: DeadLetter,
 ) -> None:
-    await _dead_letter(vhost_url, channel, _event(datetime.now(UTC) - timedelta(days=8)))
+    await dead_letter(_event(datetime.now(UTC) - timedelta(days=8)))
     monkeypatch.setenv("WALLET_INBOX_RETENTION_H", "168")
 
-    code, report = await _cli(monkeypatch, capsys, vhost_url, "replay")
+    code, report = await cli("replay")
     assert code == admin_cli.EXIT_REFUSED
     [row] = report["messages"]
     assert row["action"] == "refused"
     assert "inbox retention" in row["why"]
     await _back_in_the_dlq(channel)
 
-    code, report = await _cli(monkeypatch, capsys, vhost_url, "replay", "--force")
+    code, report = await cli("replay", "--force")
     assert (code, report["counts"]) == (admin_cli.EXIT_OK, {"replayed": 1})
     assert await _depth(channel, AUDIT_DLQ_NAME) == 0
 
 
 async def test_older_than_selects_only_long_dead_messages(
-    vhost_url: str,
     channel: aio_pika.abc.AbstractChannel,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
+    dead_letter: DeadLetter,
 ) -> None:
-    await _dead_letter(vhost_url, channel, _event())
+    await dead_letter(_event())
 
-    code, report = await _cli(monkeypatch, capsys, vhost_url, "replay", "--older-than", "1h")
+    code, report = await cli("replay", "--older-than", "1h")
 
     assert (code, report["counts"]) == (admin_cli.EXIT_OK, {"skipped": 1})
     await _back_in_the_dlq(channel)
 
 
 async def test_purge_needs_yes_and_a_dry_run_changes_nothing(
-    vhost_url: str,
     channel: aio_pika.abc.AbstractChannel,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    cli: Cli,
+    dead_letter: DeadLetter,
 ) -> None:
-    await _dead_letter(vhost_url, channel, _event())
+    await dead_letter(_event())
 
-    code, _ = await _cli(monkeypatch, capsys, vhost_url, "purge")
+    code, _ = await cli("purge")
     assert code == admin_cli.EXIT_USAGE
-    code, report = await _cli(monkeypatch, capsys, vhost_url, "purge", "--dry-run")
+    code, report = await cli("purge", "--dry-run")
     assert (code, report["counts"]) == (admin_cli.EXIT_OK, {"would_purge": 1})
     await _back_in_the_dlq(channel)
 
-    code, report = await _cli(monkeypatch, capsys, vhost_url, "purge", "--yes")
+    code, report = await cli("purge", "--yes")
     assert (code, report["counts"]) == (admin_cli.EXIT_OK, {"purged": 1})
     assert await _depth(channel, AUDIT_DLQ_NAME) == 0
 
 
 async def test_an_interrupted_replay_loses_nothing(
-    vhost_url: str, channel: aio_pika.abc.AbstractChannel
+    channel: aio_pika.abc.AbstractChannel,
+    dead_letter: DeadLetter,
 ) -> None:
     """Cut between the confirmed copy and the removal from the DLQ: the message is in
     both places (at-least-once; consumers dedupe by event id), never in neither."""
     event = _event()
-    await _dead_letter(vhost_url, channel, event)
+    await dead_letter(event)
     queue = DeadLetterQueue(channel, AUDIT_DLQ_NAME, now=lambda: datetime.now(UTC))
 
     class Cut(Exception):

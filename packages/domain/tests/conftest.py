@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from .fakes import World
+from wallet_testkit.fakes.world import World
 
 
 @pytest.fixture

@@ -17,9 +17,10 @@ from wallet_domain.model.provider_event import (
 )
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.money import Money
-
-from .fakes import EPOCH, IntegrityViolation, World, assert_money_invariants, body
-from .provider_event_fakes import ProviderEventWorld
+from wallet_testkit.fakes.clock import EPOCH
+from wallet_testkit.fakes.response_encoder import body
+from wallet_testkit.fakes.store import IntegrityViolation, assert_money_invariants
+from wallet_testkit.fakes.world import ProviderEventWorld, World
 
 Outcome = ProviderEventOutcome
 START = 10_000

@@ -15,8 +15,7 @@ from wallet_domain.use_cases.count_payment_event import (
     CountPaymentEventRequest,
 )
 from wallet_domain.use_cases.record_audit_event import RecordAuditEventRequest
-
-from .consumer_fakes import (
+from wallet_testkit.fakes.consumers import (
     ConsumerStore,
     RecordingMetrics,
     audit_use_case,

@@ -16,8 +16,8 @@ from wallet_domain.use_cases.correct_refunded_charge import (
     CorrectionOutcome,
     CorrectRefundedChargeRequest,
 )
-
-from .fakes import World, assert_money_invariants
+from wallet_testkit.fakes.store import assert_money_invariants
+from wallet_testkit.fakes.world import World
 
 PRICE = Money(300, "USD")
 

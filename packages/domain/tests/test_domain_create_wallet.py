@@ -8,8 +8,7 @@ import pytest
 from wallet_domain.errors import ValidationError, WalletAlreadyExists
 from wallet_domain.model.wallet import Wallet
 from wallet_domain.use_cases.create_wallet import CreateWalletRequest
-
-from .fakes import World
+from wallet_testkit.fakes.world import World
 
 
 async def test_creates_an_empty_wallet(world: World) -> None:

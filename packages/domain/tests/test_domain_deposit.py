@@ -10,8 +10,9 @@ from wallet_domain.model.idempotency import IdempotencyState
 from wallet_domain.model.transaction import TransactionStatus, TransactionType
 from wallet_domain.money import MAX_AMOUNT
 from wallet_domain.use_cases.deposit import DepositRequest
-
-from .fakes import World, assert_money_invariants, body
+from wallet_testkit.fakes.response_encoder import body
+from wallet_testkit.fakes.store import assert_money_invariants
+from wallet_testkit.fakes.world import World, refused_field
 
 
 def _request(**overrides: object) -> DepositRequest:
@@ -159,11 +160,7 @@ async def test_invalid_input_is_refused_before_any_side_effect(
 ) -> None:
     scope = alice.scope()
 
-    with pytest.raises(ValidationError) as caught:
-        await alice.deposit(scope).execute(_request(**change))
-
-    assert caught.value.details["field"] == field
-    assert not scope.tx.has_pending_writes
+    assert await refused_field(scope, alice.deposit(scope).execute(_request(**change))) == field
     assert alice.db.committed.idempotency == {}
     assert alice.db.entries(type=TransactionType.DEPOSIT) == []
 

@@ -21,8 +21,9 @@ from wallet_domain.ports.payment_gateway import ChargeStatus, FilingStatus
 from wallet_domain.use_cases.change_dispute import ChangeDisputeRequest
 from wallet_domain.use_cases.open_dispute import OpenDisputeRequest
 from wallet_domain.use_cases.pay import PayRequest
-
-from .fakes import PROVIDER, World, assert_money_invariants, body
+from wallet_testkit.fakes.response_encoder import body
+from wallet_testkit.fakes.store import assert_money_invariants
+from wallet_testkit.fakes.world import PROVIDER, World
 
 AMOUNT = 300
 Outcome = ProviderEventOutcome

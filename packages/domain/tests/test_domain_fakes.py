@@ -24,8 +24,9 @@ from wallet_domain.model.wallet import Balance, Wallet
 from wallet_domain.money import MAX_AMOUNT, Money
 from wallet_domain.ports.payment_book import Opening, OpenOutcome
 from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
-
-from .fakes import EPOCH, PROVIDER, IntegrityViolation, Scope, World, assert_money_invariants
+from wallet_testkit.fakes.clock import EPOCH
+from wallet_testkit.fakes.store import IntegrityViolation, assert_money_invariants
+from wallet_testkit.fakes.world import PROVIDER, Scope, World
 
 OK = StoredResponse(201, b"{}")
 NO = StoredResponse(409, b"refused")

@@ -12,9 +12,13 @@ from wallet_domain.model.hold_outcome import HoldOutcome, hold_outcome
 from wallet_domain.model.settled_payment import UnreadableEvent
 from wallet_domain.money import Money
 from wallet_domain.use_cases.count_payment_event import CountPaymentEventRequest
-
-from .consumer_fakes import ConsumerStore, RecordingMetrics, count_use_case, make_event
-from .fakes import EPOCH
+from wallet_testkit.fakes.clock import EPOCH
+from wallet_testkit.fakes.consumers import (
+    ConsumerStore,
+    RecordingMetrics,
+    count_use_case,
+    make_event,
+)
 
 
 def _events() -> list[DomainEvent]:

@@ -21,8 +21,9 @@ from wallet_domain.use_cases.expire_holds import ExpireHoldsRequest
 from wallet_domain.use_cases.get_hold import GetHoldRequest
 from wallet_domain.use_cases.list_holds import ListHoldsRequest
 from wallet_domain.use_cases.settle_hold import SettleHoldRequest
-
-from .fakes import World, assert_money_invariants, body
+from wallet_testkit.fakes.response_encoder import body
+from wallet_testkit.fakes.store import assert_money_invariants
+from wallet_testkit.fakes.world import World
 
 
 @pytest.fixture

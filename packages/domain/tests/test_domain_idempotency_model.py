@@ -17,8 +17,7 @@ from wallet_domain.model.idempotency import (
     reply_to_existing,
     validate_idempotency_key,
 )
-
-from .fakes import EPOCH
+from wallet_testkit.fakes.clock import EPOCH
 
 PAYMENT_FIELDS: dict[str, Any] = {
     "user_id": "alice",

@@ -15,8 +15,9 @@ from wallet_domain.model.transaction import TransactionStatus, TransactionType
 from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
 from wallet_domain.use_cases.deposit import DepositRequest
 from wallet_domain.use_cases.pay import PayRequest
-
-from .fakes import PROVIDER, World, assert_money_invariants, body
+from wallet_testkit.fakes.response_encoder import body
+from wallet_testkit.fakes.store import assert_money_invariants
+from wallet_testkit.fakes.world import PROVIDER, World
 
 STATUS_OF_REPLY = {
     201: {"APPROVED"},

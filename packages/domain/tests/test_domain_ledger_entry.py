@@ -20,29 +20,16 @@ from wallet_domain.model.transaction import (
     TransactionStatus,
     TransactionType,
     new_deposit,
-    new_payment,
     new_refund,
 )
 from wallet_domain.money import Money
+from wallet_testkit.fakes.clock import EPOCH
+from wallet_testkit.fakes.world import PROVIDER, SAMPLE_PAYMENT_ID, sample_payment
 
-from .fakes import EPOCH, PROVIDER
-
-PAYMENT_ID = UUID("01900000-0000-7000-8000-000000000001")
 REFUND_ID = UUID("01900000-0000-7000-8000-000000000002")
 DEPOSIT_ID = UUID("01900000-0000-7000-8000-000000000003")
 EVENT_ID = UUID("01900000-0000-7000-8000-0000000000e1")
 LATER = EPOCH + timedelta(seconds=3)
-
-
-def _payment() -> LedgerEntry:
-    return new_payment(
-        id=PAYMENT_ID,
-        user_id="alice",
-        money=Money(2_500, "USD"),
-        provider_id=PROVIDER.id,
-        external_reference="bill-42",
-        at=EPOCH,
-    )
 
 
 def _deposit(reference: str | None = "top-up") -> LedgerEntry:
@@ -52,7 +39,7 @@ def _deposit(reference: str | None = "top-up") -> LedgerEntry:
 
 
 def test_new_payment_is_pending_and_carries_its_provider() -> None:
-    payment = _payment()
+    payment = sample_payment()
     assert payment.type is TransactionType.PAYMENT
     assert payment.status is TransactionStatus.PENDING
     assert payment.is_pending
@@ -73,7 +60,7 @@ def test_new_deposit_is_completed() -> None:
 
 
 def test_signed_amount_debits_payments_and_credits_the_rest() -> None:
-    payment = _payment()
+    payment = sample_payment()
     assert payment.signed_amount == -2_500
     assert payment.settle(TransactionStatus.DECLINED, LATER).signed_amount == -2_500
     assert _deposit().signed_amount == 10_000
@@ -91,7 +78,7 @@ def test_payment_final_statuses() -> None:
 
 @pytest.mark.parametrize("final", sorted(PAYMENT_FINAL_STATUSES))
 def test_pending_payment_settles_once_to_a_final_status(final: TransactionStatus) -> None:
-    payment = _payment()
+    payment = sample_payment()
     settled = payment.settle(final, LATER)
     assert settled.status is final
     assert settled.updated_at == LATER
@@ -106,23 +93,23 @@ def test_pending_payment_settles_once_to_a_final_status(final: TransactionStatus
 @pytest.mark.parametrize("target", [TransactionStatus.PENDING, TransactionStatus.COMPLETED])
 def test_payment_cannot_settle_to_a_non_final_status(target: TransactionStatus) -> None:
     with pytest.raises(IllegalTransition):
-        _payment().settle(target, LATER)
+        sample_payment().settle(target, LATER)
 
 
 @pytest.mark.parametrize("final", sorted(PAYMENT_FINAL_STATUSES))
 def test_only_payments_settle(final: TransactionStatus) -> None:
-    refund = new_refund(id=REFUND_ID, payment=_payment(), at=LATER)
+    refund = new_refund(id=REFUND_ID, payment=sample_payment(), at=LATER)
     for entry in (_deposit(), refund):
         with pytest.raises(IllegalTransition):
             entry.settle(final, LATER)
 
 
 def test_refund_compensates_the_payment_it_references() -> None:
-    payment = _payment().settle(TransactionStatus.DECLINED, LATER)
+    payment = sample_payment().settle(TransactionStatus.DECLINED, LATER)
     refund = new_refund(id=REFUND_ID, payment=payment, at=LATER)
     assert refund.type is TransactionType.REFUND
     assert refund.status is TransactionStatus.COMPLETED
-    assert refund.refund_of == PAYMENT_ID
+    assert refund.refund_of == SAMPLE_PAYMENT_ID
     assert refund.money == payment.money
     assert refund.user_id == payment.user_id
     assert (refund.provider_id, refund.external_reference) == (PROVIDER.id, "bill-42")
@@ -132,21 +119,21 @@ def test_refund_compensates_the_payment_it_references() -> None:
 def test_only_a_payment_can_be_refunded() -> None:
     with pytest.raises(IllegalTransition):
         new_refund(id=REFUND_ID, payment=_deposit(), at=LATER)
-    refund = new_refund(id=REFUND_ID, payment=_payment(), at=LATER)
+    refund = new_refund(id=REFUND_ID, payment=sample_payment(), at=LATER)
     with pytest.raises(IllegalTransition):
         new_refund(id=UUID(int=9), payment=refund, at=LATER)
 
 
 def test_payment_event_is_its_own_aggregate_with_the_full_payload() -> None:
-    event = event_for(EventType.PAYMENT_CREATED, _payment(), event_id=EVENT_ID, at=LATER)
+    event = event_for(EventType.PAYMENT_CREATED, sample_payment(), event_id=EVENT_ID, at=LATER)
     assert event == DomainEvent(
         event_id=EVENT_ID,
         event_type=EventType.PAYMENT_CREATED,
         occurred_at=LATER,
-        aggregate_id=PAYMENT_ID,
+        aggregate_id=SAMPLE_PAYMENT_ID,
         user_id="alice",
         payload={
-            "transaction_id": str(PAYMENT_ID),
+            "transaction_id": str(SAMPLE_PAYMENT_ID),
             "type": "PAYMENT",
             "status": "PENDING",
             "amount": 2_500,
@@ -159,11 +146,11 @@ def test_payment_event_is_its_own_aggregate_with_the_full_payload() -> None:
 
 
 def test_refund_event_belongs_to_the_payment_aggregate() -> None:
-    refund = new_refund(id=REFUND_ID, payment=_payment(), at=LATER)
+    refund = new_refund(id=REFUND_ID, payment=sample_payment(), at=LATER)
     event = event_for(EventType.REFUND_CREATED, refund, event_id=EVENT_ID, at=LATER)
-    assert event.aggregate_id == PAYMENT_ID
+    assert event.aggregate_id == SAMPLE_PAYMENT_ID
     assert event.payload["transaction_id"] == str(REFUND_ID)
-    assert event.payload["refund_of"] == str(PAYMENT_ID)
+    assert event.payload["refund_of"] == str(SAMPLE_PAYMENT_ID)
     assert event.payload["type"] == "REFUND"
 
 

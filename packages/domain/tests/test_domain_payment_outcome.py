@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 import pytest
 from wallet_domain.errors import (
     ErrorCode,
@@ -11,57 +9,41 @@ from wallet_domain.errors import (
     GatewayTimeout,
     PaymentDeclined,
 )
-from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, new_payment
-from wallet_domain.money import Money
+from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.payment_outcome import failure_for
 from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
 from wallet_domain.settlement import status_from_charge, status_from_lookup
-
-from .fakes import EPOCH, PROVIDER
-
-PAYMENT_ID = UUID("01900000-0000-7000-8000-000000000001")
-
-
-def _payment(status: TransactionStatus) -> LedgerEntry:
-    pending = new_payment(
-        id=PAYMENT_ID,
-        user_id="alice",
-        money=Money(2_500, "USD"),
-        provider_id=PROVIDER.id,
-        external_reference="bill-42",
-        at=EPOCH,
-    )
-    return pending if status is TransactionStatus.PENDING else pending.settle(status, EPOCH)
+from wallet_testkit.fakes.world import SAMPLE_PAYMENT_ID, sample_payment
 
 
 @pytest.mark.parametrize("timed_out", [False, True])
 def test_approved_is_no_failure(timed_out: bool) -> None:
-    assert failure_for(_payment(TransactionStatus.APPROVED), timed_out=timed_out) is None
+    assert failure_for(sample_payment(TransactionStatus.APPROVED), timed_out=timed_out) is None
 
 
 @pytest.mark.parametrize("timed_out", [False, True])
 def test_declined_is_payment_declined_with_id_and_status(timed_out: bool) -> None:
-    error = failure_for(_payment(TransactionStatus.DECLINED), timed_out=timed_out)
+    error = failure_for(sample_payment(TransactionStatus.DECLINED), timed_out=timed_out)
     assert isinstance(error, PaymentDeclined)
     assert error.code is ErrorCode.PAYMENT_DECLINED
-    assert error.details == {"payment_id": str(PAYMENT_ID), "status": "DECLINED"}
+    assert error.details == {"payment_id": str(SAMPLE_PAYMENT_ID), "status": "DECLINED"}
 
 
 def test_failed_without_timeout_is_a_gateway_error_refunded() -> None:
-    error = failure_for(_payment(TransactionStatus.FAILED), timed_out=False)
+    error = failure_for(sample_payment(TransactionStatus.FAILED), timed_out=False)
     assert isinstance(error, GatewayError)
     assert error.details == {
-        "payment_id": str(PAYMENT_ID),
+        "payment_id": str(SAMPLE_PAYMENT_ID),
         "status": "FAILED",
         "resolution": "refunded",
     }
 
 
 def test_failed_after_timeout_is_a_gateway_timeout_refunded() -> None:
-    error = failure_for(_payment(TransactionStatus.FAILED), timed_out=True)
+    error = failure_for(sample_payment(TransactionStatus.FAILED), timed_out=True)
     assert isinstance(error, GatewayTimeout)
     assert error.details == {
-        "payment_id": str(PAYMENT_ID),
+        "payment_id": str(SAMPLE_PAYMENT_ID),
         "status": "FAILED",
         "resolution": "refunded",
     }
@@ -70,10 +52,10 @@ def test_failed_after_timeout_is_a_gateway_timeout_refunded() -> None:
 
 @pytest.mark.parametrize("timed_out", [False, True])
 def test_still_pending_is_a_gateway_timeout_with_funds_held(timed_out: bool) -> None:
-    error = failure_for(_payment(TransactionStatus.PENDING), timed_out=timed_out)
+    error = failure_for(sample_payment(TransactionStatus.PENDING), timed_out=timed_out)
     assert isinstance(error, GatewayTimeout)
     assert error.details == {
-        "payment_id": str(PAYMENT_ID),
+        "payment_id": str(SAMPLE_PAYMENT_ID),
         "status": "PENDING",
         "resolution": "pending",
     }

@@ -13,8 +13,9 @@ from wallet_domain.use_cases.create_hold import CreateHoldRequest
 from wallet_domain.use_cases.deposit import DepositRequest
 from wallet_domain.use_cases.get_wallet import GetWalletRequest
 from wallet_domain.use_cases.settle_deposit import SettleDepositRequest
-
-from .fakes import World, assert_money_invariants, body
+from wallet_testkit.fakes.response_encoder import body
+from wallet_testkit.fakes.store import assert_money_invariants
+from wallet_testkit.fakes.world import World
 
 
 @pytest.fixture

@@ -18,8 +18,7 @@ from wallet_domain.use_cases.purge_consumer_inbox import (
     InboxPurged,
     PurgeInboxRequest,
 )
-
-from .consumer_fakes import (
+from wallet_testkit.fakes.consumers import (
     ConsumerStore,
     RecordingMetrics,
     count_use_case,

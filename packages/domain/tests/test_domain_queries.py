@@ -9,7 +9,6 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from wallet_domain.deadline import Deadline
 from wallet_domain.errors import PaymentNotFound, ValidationError, WalletNotFound
 from wallet_domain.model.pagination import LedgerPosition, decode_cursor, encode_cursor
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
@@ -18,23 +17,12 @@ from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
 from wallet_domain.use_cases.get_balance import GetBalanceRequest
 from wallet_domain.use_cases.get_payment import GetPaymentRequest
 from wallet_domain.use_cases.list_transactions import ListTransactionsRequest
-from wallet_domain.use_cases.pay import PayRequest
-
-from .fakes import EPOCH, PROVIDER, RETIRED, WATER, World
+from wallet_testkit.fakes.clock import EPOCH
+from wallet_testkit.fakes.world import PROVIDER, RETIRED, WATER, World, bill_payment
 
 
 async def _pay(world: World, key: str, amount: int, currency: str = "USD") -> None:
-    await world.pay().execute(
-        PayRequest(
-            user_id="alice",
-            idempotency_key=key,
-            provider_id=PROVIDER.id,
-            external_reference=f"bill-{key}",
-            amount=amount,
-            currency=currency,
-            deadline=Deadline.after(30),
-        )
-    )
+    await world.pay().execute(bill_payment(key, amount, currency))
 
 
 @pytest.fixture

@@ -21,8 +21,7 @@ from wallet_domain.ports.ledger_payments import LedgerPayments
 from wallet_domain.ports.provider_charges import ProviderCharges
 from wallet_domain.ports.reconcile_progress import ReconcileProgress
 from wallet_domain.use_cases.reconcile_payments import ReconcilePayments, ReconcileRequest
-
-from .fakes import FixedClock
+from wallet_testkit.fakes.clock import FixedClock
 
 NOW = datetime(2026, 12, 6, 12, tzinfo=UTC)
 WINDOW = ReconcileRequest(

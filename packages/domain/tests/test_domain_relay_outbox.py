@@ -12,9 +12,8 @@ from wallet_domain.model.outbox_message import OutboxMessage
 from wallet_domain.ports.event_publisher import BrokerUnavailable
 from wallet_domain.use_cases.purge_sent_events import PurgeSentEvents, PurgeSentRequest
 from wallet_domain.use_cases.relay_outbox import RelayBatchRequest, RelayOutbox, RelayReport
-
-from .fakes import EPOCH, FixedClock, SequentialIds
-from .relay_fakes import FakeOutboxTable, FakeRelayUnitOfWork, ScriptedPublisher
+from wallet_testkit.fakes.clock import EPOCH, FixedClock, SequentialIds
+from wallet_testkit.fakes.relay import FakeOutboxTable, FakeRelayUnitOfWork, ScriptedPublisher
 
 
 class Relay:

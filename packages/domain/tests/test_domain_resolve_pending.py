@@ -16,8 +16,9 @@ from wallet_domain.use_cases.resolve_pending_payments import (
     ResolvePendingRequest,
     ResolveReport,
 )
-
-from .fakes import PROVIDER, World, assert_money_invariants, body
+from wallet_testkit.fakes.response_encoder import body
+from wallet_testkit.fakes.store import assert_money_invariants
+from wallet_testkit.fakes.world import PROVIDER, World, bill_payment
 
 START = 10_000
 STALE = ResolvePendingRequest(older_than=timedelta(minutes=5), batch=10, lookup_timeout_s=2)
@@ -31,17 +32,7 @@ async def _stranded_payment(world: World, key: str, amount: int = 1_000) -> Ledg
     """A payment whose request died after the debit: PENDING, key IN_PROGRESS."""
     world.gateway.on_charge = _crash
     with pytest.raises(RuntimeError):
-        await world.pay().execute(
-            PayRequest(
-                user_id="alice",
-                idempotency_key=key,
-                provider_id=PROVIDER.id,
-                external_reference=f"bill-{key}",
-                amount=amount,
-                currency="USD",
-                deadline=Deadline.after(30),
-            )
-        )
+        await world.pay().execute(bill_payment(key, amount))
     world.gateway.on_charge = None
     [payment] = [
         p

@@ -16,8 +16,9 @@ from wallet_domain.model.transaction import (
     TransactionType,
 )
 from wallet_domain.money import Money
-
-from .fakes import World, assert_money_invariants, body
+from wallet_testkit.fakes.response_encoder import body
+from wallet_testkit.fakes.store import assert_money_invariants
+from wallet_testkit.fakes.world import World
 
 FAILED_STATUSES = [TransactionStatus.DECLINED, TransactionStatus.FAILED]
 KEY = "pay-1"

@@ -23,8 +23,9 @@ from wallet_domain.ports.transfer_book import MoveOutcome
 from wallet_domain.use_cases.deposit import DepositRequest
 from wallet_domain.use_cases.get_transfer import GetTransferRequest
 from wallet_domain.use_cases.make_transfer import MakeTransferRequest
-
-from .fakes import World, assert_money_invariants, body
+from wallet_testkit.fakes.response_encoder import body
+from wallet_testkit.fakes.store import assert_money_invariants
+from wallet_testkit.fakes.world import World
 
 
 def _request(**overrides: object) -> MakeTransferRequest:

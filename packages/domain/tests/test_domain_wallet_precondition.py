@@ -10,8 +10,7 @@ from wallet_domain.model.wallet_version import WalletCondition
 from wallet_domain.use_cases.deposit import DepositRequest
 from wallet_domain.use_cases.get_balance import GetBalanceRequest
 from wallet_domain.use_cases.make_transfer import MakeTransferRequest
-
-from .fakes import World
+from wallet_testkit.fakes.world import World
 
 
 def _deposit(condition: WalletCondition | None, key: str = "dep-1") -> DepositRequest:

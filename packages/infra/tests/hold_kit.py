@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from wallet_domain.hold_moves import release_of
 from wallet_domain.model.events import hold_event
 from wallet_domain.model.hold import Hold, new_hold
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
-from wallet_domain.model.transaction import new_hold_entry, new_hold_release
+from wallet_domain.model.transaction import new_hold_entry
 from wallet_domain.money import Money
 from wallet_domain.ports.hold_book import HoldOpenOutcome
 from wallet_infra.persistence.hold_book import SqlaHoldBook
@@ -64,17 +65,11 @@ async def open_hold(
     return opening.outcome
 
 
-async def settle_hold(session: AsyncSession, settled: Hold) -> None:
-    """Record `settled` (already moved out of PENDING) as HoldBook.settle would be asked to."""
-    release = None
-    if settled.released:
-        release = new_hold_release(
-            id=ids.new_id(),
-            user_id=settled.user_id,
-            money=Money(settled.released, settled.money.currency),
-            hold_id=settled.id,
-            at=settled.updated_at,
-        )
-    await hold_book(session).settle(
-        settled, release, hold_event(settled, event_id=ids.new_id(), at=settled.updated_at)
+async def settle_hold(session: AsyncSession, settled: Hold) -> bool:
+    """Record `settled` (already moved out of PENDING) as HoldBook.settle would be asked to;
+    whether the hold moved."""
+    return await hold_book(session).settle(
+        settled,
+        release_of(settled, ids=ids),
+        hold_event(settled, event_id=ids.new_id(), at=settled.updated_at),
     )

@@ -126,7 +126,7 @@ async def test_a_partial_capture_releases_the_rest_once(
 
     locked = await hold_book(session).lock(user_id, hold.id)
     assert locked == hold
-    await settle_hold(session, locked.complete(120, clock.now()))
+    assert await settle_hold(session, locked.complete(120, clock.now()))
     await session.commit()
 
     assert await _usd(session, user_id) == Balance(currency="USD", available=880, pending=0)
@@ -139,9 +139,47 @@ async def test_a_partial_capture_releases_the_rest_once(
     again = await hold_book(session).lock(user_id, hold.id)
     assert again is not None
     assert (again.status, again.captured) == (HoldStatus.COMPLETED, 120)
-    with pytest.raises(RuntimeError):
-        await settle_hold(session, hold.revert(clock.now()))  # no longer PENDING
     await session.rollback()
+    assert not await settle_hold(session, hold.revert(clock.now()))  # no longer PENDING
+    assert await _usd(session, user_id) == Balance(currency="USD", available=880, pending=0)
+
+
+async def test_a_settle_on_its_own_commits_alone_and_loses_to_the_lock_holder(
+    session_factory: async_sessionmaker[AsyncSession], user_id: str
+) -> None:
+    """Without a transaction the settle is one statement committing by itself; one that
+    meets a hold another transaction moved meanwhile waits for it, then writes nothing."""
+    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
+    hold = a_hold(user_id, Money(300, "USD"))
+    async with session_factory() as session:
+        await open_hold(session, hold)
+        await session.commit()
+
+    async with session_factory() as locker, session_factory() as unlocked:
+        read = await hold_book(unlocked).get(user_id, hold.id)
+        assert read == hold
+        assert not unlocked.in_transaction()  # a read opens no transaction either
+        locked = await hold_book(locker).lock(user_id, hold.id)
+        assert locked is not None
+        racing = asyncio.create_task(settle_hold(unlocked, read.complete(100, clock.now())))
+        assert await settle_hold(locker, locked.revert(clock.now()))
+        await locker.commit()
+        assert not await asyncio.wait_for(racing, timeout=10)
+
+        alone = a_hold(user_id, Money(200, "USD"))
+        await open_hold(unlocked, alone)
+        assert await settle_hold(unlocked, alone.complete(50, clock.now()))
+        assert not unlocked.in_transaction()
+
+    async with session_factory() as session:  # another connection sees both committed
+        assert await _usd(session, user_id) == Balance(currency="USD", available=950, pending=0)
+        moved = await _rows(
+            session, "SELECT status, captured FROM holds WHERE user_id = :u ORDER BY id", u=user_id
+        )
+        assert moved == [
+            {"status": "REVERTED", "captured": None},
+            {"status": "COMPLETED", "captured": 50},
+        ]
 
 
 async def test_the_schema_refuses_a_second_move_and_an_oversized_capture(

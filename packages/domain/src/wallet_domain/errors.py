@@ -131,13 +131,17 @@ class GatewayError(DomainError):
     default_message = "payment gateway failed; the payment was not charged and was refunded"
 
 
-class GatewayUnavailable(DomainError):
-    code = ErrorCode.GATEWAY_UNAVAILABLE
-    default_message = "payment gateway temporarily unavailable; nothing was debited"
+class RetryLater(DomainError):
+    """A refusal the client may retry after `retry_after_s` seconds (its Retry-After)."""
 
     def __init__(self, message: str | None = None, *, retry_after_s: int = 1, **details: Any):
         super().__init__(message, **details)
         self.retry_after_s = retry_after_s
+
+
+class GatewayUnavailable(RetryLater):
+    code = ErrorCode.GATEWAY_UNAVAILABLE
+    default_message = "payment gateway temporarily unavailable; nothing was debited"
 
 
 class GatewayTimeout(DomainError):
@@ -145,10 +149,6 @@ class GatewayTimeout(DomainError):
     default_message = "payment gateway timed out"
 
 
-class RateLimited(DomainError):
+class RateLimited(RetryLater):
     code = ErrorCode.RATE_LIMITED
     default_message = "too many requests"
-
-    def __init__(self, message: str | None = None, *, retry_after_s: int = 1, **details: Any):
-        super().__init__(message, **details)
-        self.retry_after_s = retry_after_s

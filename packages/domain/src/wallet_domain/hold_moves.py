@@ -8,7 +8,7 @@ from datetime import datetime
 from wallet_domain.errors import InvalidState
 from wallet_domain.model.events import hold_event
 from wallet_domain.model.hold import Hold, HoldStatus
-from wallet_domain.model.transaction import new_hold_release
+from wallet_domain.model.transaction import LedgerEntry, new_hold_release
 from wallet_domain.money import Money
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.id_generator import IdGenerator
@@ -22,12 +22,13 @@ async def move_hold(
     to: HoldStatus,
     amount: int | None = None,
     at: datetime,
-) -> Hold:
-    """Settle the locked `hold` as `to` (capturing `amount` when completing).
+) -> Hold | None:
+    """Settle `hold` as `to` (capturing `amount` when completing), as read or locked.
 
     A hold already settled exactly this way (same status, same captured amount) is
     returned as it is, nothing written: a repeat of the action that won. Any other move
-    of a settled hold is INVALID_STATE with its current status.
+    of a settled hold is INVALID_STATE with its current status. None: `hold` was read
+    unlocked and a concurrent move won meanwhile (nothing written; read it again).
     """
     if hold.status is not HoldStatus.PENDING:
         if hold.already(to, amount):
@@ -39,14 +40,27 @@ async def move_hold(
         settled = hold.revert(at)
     else:
         settled = hold.expire(at)
-    release = None
-    if settled.released:
-        release = new_hold_release(
-            id=ids.new_id(),
-            user_id=hold.user_id,
-            money=Money(settled.released, hold.money.currency),
-            hold_id=hold.id,
-            at=at,
-        )
-    await book.settle(settled, release, hold_event(settled, event_id=ids.new_id(), at=at))
+    release = release_of(settled, ids=ids)
+    moved = await book.settle(settled, release, hold_event(settled, event_id=ids.new_id(), at=at))
+    return settled if moved else None
+
+
+def release_of(settled: Hold, *, ids: IdGenerator) -> LedgerEntry | None:
+    """The HOLD_RELEASE row of a settled hold (what it gives back), None if it gives
+    nothing back (captured whole)."""
+    if not settled.released:
+        return None
+    return new_hold_release(
+        id=ids.new_id(),
+        user_id=settled.user_id,
+        money=Money(settled.released, settled.money.currency),
+        hold_id=settled.id,
+        at=settled.updated_at,
+    )
+
+
+def moved_under_lock(settled: Hold | None, hold: Hold) -> Hold:
+    """`move_hold`'s result for a hold the caller locked: it cannot have lost a race."""
+    if settled is None:
+        raise RuntimeError(f"hold {hold.id} was not PENDING under its lock")
     return settled

@@ -12,15 +12,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from wallet_domain.model.idempotency import (
-    IdempotencyRecord,
-    IdempotencyState,
     Reply,
     StoredResponse,
+    new_claim,
     reply_to_existing,
     validate_idempotency_key,
 )
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 def optional_key(key: str | None) -> str | None:
@@ -39,16 +39,10 @@ async def run_once(
 ) -> Reply:
     """Claim `key` (if any), run `action` and store its reply, then commit, all in one
     transaction; roll back on any failure."""
-    try:
+    async with rolling_back(tx):
         if key is not None:
             existing = await idempotency.claim(
-                IdempotencyRecord(
-                    user_id=user_id,
-                    key=key,
-                    fingerprint=request_fingerprint,
-                    state=IdempotencyState.IN_PROGRESS,
-                    created_at=now,
-                )
+                new_claim(user_id=user_id, key=key, fingerprint=request_fingerprint, at=now)
             )
             if existing is not None:
                 await tx.rollback()
@@ -57,7 +51,4 @@ async def run_once(
         if key is not None:
             await idempotency.complete(user_id, key, response, now)
         await tx.commit()
-    except BaseException:
-        await tx.rollback()
-        raise
     return Reply(response)

@@ -7,6 +7,7 @@ sure only one of them does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 from wallet_domain.model.events import DomainEvent, EventType, event_for
@@ -43,6 +44,7 @@ def status_from_lookup(status: LookupStatus) -> TransactionStatus | None:
     return _FROM_LOOKUP.get(status)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PaymentSettlement:
     """Moves a PENDING payment to its final status in the caller's transaction.
 
@@ -52,48 +54,40 @@ class PaymentSettlement:
     record, if still in progress, gets the reply that outcome deserves.
     """
 
-    def __init__(
-        self,
-        *,
-        book: PaymentBook,
-        clock: Clock,
-        ids: IdGenerator,
-        encoder: ResponseEncoder,
-    ) -> None:
-        self._book = book
-        self._clock = clock
-        self._ids = ids
-        self._encoder = encoder
+    book: PaymentBook
+    clock: Clock
+    ids: IdGenerator
+    encoder: ResponseEncoder
 
     async def settle(
         self, payment: LedgerEntry, status: TransactionStatus, *, timed_out: bool
     ) -> Settlement | None:
         """Returns None if the payment was no longer PENDING (settled elsewhere).
         `timed_out`: the outcome came from a lookup after a timeout (see failure_for)."""
-        now = self._clock.now()
+        now = self.clock.now()
         settled = payment.settle(status, now)  # validates the transition before any write
         refund = None
         events: list[DomainEvent] = []
         if status is not TransactionStatus.APPROVED:
-            refund = new_refund(id=self._ids.new_id(), payment=settled, at=now)
+            refund = new_refund(id=self.ids.new_id(), payment=settled, at=now)
             events.append(
-                event_for(EventType.REFUND_CREATED, refund, event_id=self._ids.new_id(), at=now)
+                event_for(EventType.REFUND_CREATED, refund, event_id=self.ids.new_id(), at=now)
             )
         outcome = (
             EventType.PAYMENT_COMPLETED
             if status is TransactionStatus.APPROVED
             else EventType.PAYMENT_FAILED
         )
-        events.append(event_for(outcome, settled, event_id=self._ids.new_id(), at=now))
+        events.append(event_for(outcome, settled, event_id=self.ids.new_id(), at=now))
         settlement = Settlement(
             payment=settled,
             refund=refund,
             events=tuple(events),
             reply=self.reply_for(settled, timed_out=timed_out),
         )
-        return settlement if await self._book.settle(settlement) else None
+        return settlement if await self.book.settle(settlement) else None
 
     def reply_for(self, payment: LedgerEntry, *, timed_out: bool) -> StoredResponse:
         """The reply a payment in this state gets (201, or its error)."""
         error = failure_for(payment, timed_out=timed_out)
-        return self._encoder.created(payment) if error is None else self._encoder.failed(error)
+        return self.encoder.created(payment) if error is None else self.encoder.failed(error)

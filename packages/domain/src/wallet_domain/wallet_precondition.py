@@ -16,6 +16,8 @@ while in flight), exactly as without If-Match.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from wallet_domain.errors import PreconditionFailed
 from wallet_domain.model.wallet_version import WalletCondition
 from wallet_domain.ports.idempotency_store import IdempotencyStore
@@ -23,15 +25,13 @@ from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_versions import WalletVersions
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class WalletPrecondition:
     """The check, bound to the request's unit of work (its ports share one transaction)."""
 
-    def __init__(
-        self, *, versions: WalletVersions, idempotency: IdempotencyStore, tx: TransactionManager
-    ) -> None:
-        self._versions = versions
-        self._idempotency = idempotency
-        self._tx = tx
+    versions: WalletVersions
+    idempotency: IdempotencyStore
+    tx: TransactionManager
 
     async def ensure(
         self,
@@ -47,9 +47,9 @@ class WalletPrecondition:
         otherwise. `receiver`: a transfer's (user_id, currency), see WalletVersions.lock."""
         if condition is None:
             return
-        version = await self._versions.lock(user_id, receiver=receiver)
+        version = await self.versions.lock(user_id, receiver=receiver)
         if version is None or condition.holds_for(version):
             return
-        await self._tx.rollback()
-        if await self._idempotency.get(user_id, key) is None:
+        await self.tx.rollback()
+        if await self.idempotency.get(user_id, key) is None:
             raise PreconditionFailed(user_id=user_id)

@@ -37,7 +37,7 @@ ENVELOPE_FIELDS: Final = frozenset(
     }
 )
 
-# `rabbitmqctl` with its arguments after the command prefix, e.g. conftest's RabbitControl.
+# `rabbitmqctl` with its arguments after the command prefix, e.g. broker_control.RabbitControl.
 RabbitCtl = Callable[..., Any]
 
 

@@ -1,4 +1,5 @@
-"""PostgreSQL helpers: private migrated databases and ad-hoc queries (asyncpg, no pool)."""
+"""PostgreSQL helpers: the `migrate` CLI, private migrated databases and ad-hoc queries
+(asyncpg, no pool)."""
 
 from __future__ import annotations
 
@@ -12,31 +13,38 @@ from typing import Any
 from uuid import uuid4
 
 import asyncpg  # type: ignore[import-untyped]
+import pytest
 from sqlalchemy.engine import make_url
 
 MIGRATE_TIMEOUT_S = 120
 
 
-def plain_url(url: str) -> str:
-    """`url` as a driverless `postgresql://` URL (what asyncpg and `migrate` take)."""
+def plain_url(url: str, **query: str) -> str:
+    """`url` as a driverless `postgresql://` URL (what asyncpg and `migrate` take), with
+    the `query` parameters it does not set already."""
     parsed = make_url(url.replace("postgres://", "postgresql://", 1)).set(drivername="postgresql")
-    return parsed.render_as_string(hide_password=False)
+    extra = {k: v for k, v in query.items() if k not in parsed.query}
+    return parsed.update_query_dict(extra).render_as_string(hide_password=False)
 
 
 def migrate_binary() -> str:
-    """The golang-migrate CLI: on PATH, else in ~/go/bin."""
-    return shutil.which("migrate") or str(Path.home() / "go" / "bin" / "migrate")
+    """The golang-migrate CLI: on PATH, else in ~/go/bin (the test fails if neither)."""
+    found = shutil.which("migrate") or str(Path.home() / "go" / "bin" / "migrate")
+    if not Path(found).is_file():
+        pytest.fail("the golang-migrate `migrate` CLI is not on PATH nor in ~/go/bin")
+    return found
 
 
 def migrate_up(url: str, migrations: Path) -> None:
     """Bring the database at `url` to the latest schema version with the real `migrate` CLI."""
-    target = make_url(url).update_query_dict({"sslmode": "disable"})
+    command = [migrate_binary(), "-path", str(migrations)]
+    command += ["-database", plain_url(url, sslmode="disable"), "up"]
     done = subprocess.run(  # noqa: S603 - fixed binary, our own arguments
-        [migrate_binary(), "-path", str(migrations), "-database",
-         target.render_as_string(hide_password=False), "up"],
-        capture_output=True, text=True, timeout=MIGRATE_TIMEOUT_S, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
+        command, capture_output=True, text=True, timeout=MIGRATE_TIMEOUT_S, check=False
+    )
+    if done.returncode != 0:
+        shown = make_url(url).render_as_string(hide_password=True)
+        pytest.fail(f"`migrate up` failed on {shown}:\n{done.stderr.strip()}")
 
 
 async def execute(url: str, statement: str) -> None:

@@ -16,13 +16,42 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Final
 
+import pytest
 from sqlalchemy.engine import make_url
 
-from wallet_testkit.db import fetch
+from wallet_testkit.db import fetch, plain_url
 from wallet_testkit.polling import eventually
 
+REPLICA_URL_ENV: Final = "WALLET_TEST_REPLICA_URL"
 CATCH_UP_TIMEOUT_S: Final = 30.0
 CLUSTER_TIMEOUT_S: Final = 60.0
+
+
+def replica_test_url(database_url: str) -> str:
+    """The test database (of `database_url`) as the streaming replica of the test server
+    serves it, from `WALLET_TEST_REPLICA_URL` (its database part is replaced by the test
+    database's). Unset: the calling test is skipped with the reason, except under CI (`CI`
+    set), where it fails: `bash .ci/run` always makes one. Set but not a standby: it
+    fails."""
+    configured = os.environ.get(REPLICA_URL_ENV)
+    if not configured:
+        reason = (
+            f"no read replica: set {REPLICA_URL_ENV}=postgresql://user:pass@host:5433/db (a "
+            "streaming replica of the test server; `bash .ci/run` makes one on port 5433)"
+        )
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    database = make_url(database_url).database
+    url = make_url(plain_url(configured)).set(database=database)
+    rendered = url.render_as_string(hide_password=False)
+    try:
+        standby = asyncio.run(fetch(rendered, "SELECT pg_is_in_recovery()"))[0][0]
+    except Exception as error:
+        pytest.fail(f"{REPLICA_URL_ENV} does not answer: {type(error).__name__}")
+    if not standby:
+        pytest.fail(f"{REPLICA_URL_ENV} names a server that is not a standby")
+    return rendered
 
 
 class Replica:

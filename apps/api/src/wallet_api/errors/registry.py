@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from wallet_domain.errors import DomainError, ErrorCode, GatewayUnavailable, RateLimited
+from wallet_domain.errors import DomainError, ErrorCode, RetryLater
 
 METHOD_NOT_ALLOWED: Final = "METHOD_NOT_ALLOWED"
 HEADERS_TOO_LARGE: Final = "HEADERS_TOO_LARGE"
@@ -52,6 +52,6 @@ def status_for(code: str) -> int:
 
 def headers_for(error: DomainError) -> dict[str, str]:
     """Extra headers an error carries: `Retry-After` when the client should come back."""
-    if isinstance(error, GatewayUnavailable | RateLimited):
+    if isinstance(error, RetryLater):
         return {"Retry-After": str(max(1, error.retry_after_s))}
     return {}

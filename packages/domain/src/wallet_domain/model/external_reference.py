@@ -17,3 +17,11 @@ def validate_printable(value: str, *, field: str, max_length: int) -> str:
     if not value.isprintable():
         raise ValidationError(f"{field} must contain printable characters only", field=field)
     return value
+
+
+def optional_reference(value: str | None, *, max_length: int = MAX_DEPOSIT_REFERENCE) -> str | None:
+    """A client's own optional `reference` (deposits, holds, transfers): absent, or
+    1..max_length printable characters."""
+    if value is None:
+        return None
+    return validate_printable(value, field="reference", max_length=max_length)

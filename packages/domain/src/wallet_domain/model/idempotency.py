@@ -59,6 +59,29 @@ class IdempotencyRecord:
     response: StoredResponse | None = None
 
 
+def new_claim(
+    *,
+    user_id: str,
+    key: str,
+    fingerprint: str,
+    at: datetime,
+    answer: StoredResponse | None = None,
+    payment_id: UUID | None = None,
+) -> IdempotencyRecord:
+    """The record a request claims its key with: already COMPLETED with `answer` when the
+    reply is known before the write (one-statement writes), else IN_PROGRESS until the
+    reply is stored."""
+    return IdempotencyRecord(
+        user_id=user_id,
+        key=key,
+        fingerprint=fingerprint,
+        state=IdempotencyState.IN_PROGRESS if answer is None else IdempotencyState.COMPLETED,
+        created_at=at,
+        payment_id=payment_id,
+        response=answer,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What an idempotent command answers: the response, and whether it is a replay."""

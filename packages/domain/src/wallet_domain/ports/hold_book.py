@@ -46,12 +46,18 @@ class HoldBook(Protocol):
         """The wallet's hold, locked until the transaction ends (None if it has none)."""
         ...
 
-    async def get(self, user_id: str, hold_id: UUID) -> Hold | None: ...
+    async def get(self, user_id: str, hold_id: UUID) -> Hold | None:
+        """The wallet's hold as last committed (None if it has none); locks nothing and,
+        without an open transaction, opens none."""
+        ...
 
-    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> None:
-        """Record `hold`'s move out of PENDING: give `release` (if any) back to the
-        balance with its HOLD_RELEASE row, take the held amount off `pending_debit`, and
-        write `event`. The caller holds the hold's lock (`lock` or `claim_expired`)."""
+    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> bool:
+        """Record `hold`'s move out of PENDING if it is still PENDING: give `release` (if
+        any) back to the balance with its HOLD_RELEASE row, take the held amount off
+        `pending_debit`, and write `event`, all or nothing, and say whether it moved.
+        Meant to cost one round trip; joins the caller's open transaction if any (one
+        holding the hold's lock: `lock` or `claim_expired`, so it moves), else commits on
+        its own: then a concurrent move that won makes it False, nothing written."""
         ...
 
     async def page(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from wallet_domain.model.dispute import PROVIDER_STATUSES, DisputeStatus
 from wallet_domain.model.events import dispute_event
 from wallet_domain.model.provider_event import DisputeUpdated, ProviderEventOutcome
@@ -12,6 +14,7 @@ from wallet_domain.ports.dispute_updates import DisputeUpdates
 from wallet_domain.ports.id_generator import IdGenerator
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ApplyDisputeUpdate(DisputeUpdates):
     """The disputes' side of a provider event, in the caller's transaction: the caller
     (applying provider events) records the event with the outcome and commits both, or
@@ -29,27 +32,26 @@ class ApplyDisputeUpdate(DisputeUpdates):
       and CLOSED move no money.
     """
 
-    def __init__(self, *, book: DisputeBook, clock: Clock, ids: IdGenerator) -> None:
-        self._book = book
-        self._clock = clock
-        self._ids = ids
+    book: DisputeBook
+    clock: Clock
+    ids: IdGenerator
 
     async def apply(self, event: DisputeUpdated) -> ProviderEventOutcome:
         target = PROVIDER_STATUSES[event.status]
-        dispute = await self._book.lock(event.dispute_id, None)
+        dispute = await self.book.lock(event.dispute_id, None)
         if dispute is None:
             return ProviderEventOutcome.UNKNOWN_TARGET
         if dispute.status is target:
             return ProviderEventOutcome.ALREADY_SETTLED
         if not dispute.can_move_to(target):
             return ProviderEventOutcome.REFUSED
-        now = self._clock.now()
+        now = self.clock.now()
         moved = dispute.move_to(target, now)
-        await self._book.save(moved, dispute_event(moved, event_id=self._ids.new_id(), at=now))
+        await self.book.save(moved, dispute_event(moved, event_id=self.ids.new_id(), at=now))
         if target is DisputeStatus.WON:
-            await self._book.credit_chargeback(
+            await self.book.credit_chargeback(
                 new_chargeback(
-                    id=self._ids.new_id(),
+                    id=self.ids.new_id(),
                     user_id=moved.user_id,
                     money=moved.money,
                     dispute_id=moved.id,

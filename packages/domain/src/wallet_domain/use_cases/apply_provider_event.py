@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from wallet_domain.model.events import EventType, event_for
@@ -27,6 +28,7 @@ from wallet_domain.ports.provider_event_monitor import ProviderEventMonitor
 from wallet_domain.ports.provider_payments import ProviderPayments
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.settlement import PaymentSettlement
+from wallet_domain.unit_of_work import rolling_back
 
 Outcome = ProviderEventOutcome
 
@@ -41,6 +43,7 @@ def settled_outcome(payment: LedgerEntry, *, approved: bool) -> ProviderEventOut
     return Outcome.CONTRADICTION
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ApplyProviderEvent:
     """Apply what the provider tells us after the fact, in one transaction per event.
 
@@ -67,29 +70,17 @@ class ApplyProviderEvent:
     - Every delivery is counted and logged with its outcome once its transaction ended.
     """
 
-    def __init__(
-        self,
-        *,
-        payments: ProviderPayments,
-        events: ProviderEventLog,
-        settlement: PaymentSettlement,
-        disputes: DisputeUpdates,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-        monitor: ProviderEventMonitor,
-    ) -> None:
-        self._payments = payments
-        self._events = events
-        self._settlement = settlement
-        self._disputes = disputes
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
-        self._monitor = monitor
+    payments: ProviderPayments
+    events: ProviderEventLog
+    settlement: PaymentSettlement
+    disputes: DisputeUpdates
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
+    monitor: ProviderEventMonitor
 
     async def execute(self, event: ProviderEvent) -> ProviderEventOutcome:
-        try:
+        async with rolling_back(self.tx):
             match event:
                 case PaymentSettled():
                     outcome = await self._settle(event)
@@ -99,16 +90,13 @@ class ApplyProviderEvent:
                     outcome = await self._dispute(event)
                 case _:
                     outcome = Outcome.UNSUPPORTED
-        except BaseException:
-            await self._tx.rollback()
-            raise
-        self._monitor.observed(event, outcome)
+        self.monitor.observed(event, outcome)
         return outcome
 
     async def _settle(self, event: PaymentSettled) -> ProviderEventOutcome:
-        found = await self._payments.lock(event.payment_id)
+        found = await self.payments.lock(event.payment_id)
         if found is None:
-            await self._tx.rollback()
+            await self.tx.rollback()
             return Outcome.UNKNOWN_TARGET
         outcome = settled_outcome(found.payment, approved=event.approved)
         if not await self._record(
@@ -117,15 +105,15 @@ class ApplyProviderEvent:
             return Outcome.DUPLICATE
         if outcome is Outcome.APPLIED:
             final = TransactionStatus.APPROVED if event.approved else TransactionStatus.DECLINED
-            if await self._settlement.settle(found.payment, final, timed_out=True) is None:
+            if await self.settlement.settle(found.payment, final, timed_out=True) is None:
                 raise RuntimeError(f"payment {event.payment_id} was not PENDING under its lock")
-        await self._tx.commit()
+        await self.tx.commit()
         return outcome
 
     async def _refund(self, event: PaymentRefunded) -> ProviderEventOutcome:
-        found = await self._payments.lock(event.payment_id)
+        found = await self.payments.lock(event.payment_id)
         if found is None:
-            await self._tx.rollback()
+            await self.tx.rollback()
             return Outcome.UNKNOWN_TARGET
         if not await self._record(
             event, ProviderEventType.PAYMENT_REFUNDED, event.payment_id, Outcome.APPLIED
@@ -135,17 +123,17 @@ class ApplyProviderEvent:
             # A refund proves the charge: the provider's `payment.settled` may come later
             # (or got lost), so the payment is settled APPROVED first, as the recovery
             # worker would; refusing the refund would lose it for good.
-            settled = await self._settlement.settle(
+            settled = await self.settlement.settle(
                 found.payment, TransactionStatus.APPROVED, timed_out=True
             )
             if settled is None:
                 raise RuntimeError(f"payment {event.payment_id} was not PENDING under its lock")
             found = RefundablePayment(payment=settled.payment, refunded=found.refunded)
         if not found.covers(event.amount):
-            await self._tx.rollback()
+            await self.tx.rollback()
             return await self._refused(event)
         await self._write_refund(found, event.amount)
-        await self._tx.commit()
+        await self.tx.commit()
         return Outcome.APPLIED
 
     async def _refused(self, event: PaymentRefunded) -> ProviderEventOutcome:
@@ -154,27 +142,27 @@ class ApplyProviderEvent:
             event, ProviderEventType.PAYMENT_REFUNDED, event.payment_id, Outcome.REFUSED
         ):
             return Outcome.DUPLICATE
-        await self._tx.commit()
+        await self.tx.commit()
         return Outcome.REFUSED
 
     async def _write_refund(self, found: RefundablePayment, amount: int) -> None:
-        now = self._clock.now()
+        now = self.clock.now()
         refund = new_provider_refund(
-            id=self._ids.new_id(), payment=found.payment, amount=amount, at=now
+            id=self.ids.new_id(), payment=found.payment, amount=amount, at=now
         )
-        created = event_for(EventType.REFUND_CREATED, refund, event_id=self._ids.new_id(), at=now)
-        await self._payments.refund(refund, created)
+        created = event_for(EventType.REFUND_CREATED, refund, event_id=self.ids.new_id(), at=now)
+        await self.payments.refund(refund, created)
 
     async def _dispute(self, event: DisputeUpdated) -> ProviderEventOutcome:
-        outcome = await self._disputes.apply(event)
+        outcome = await self.disputes.apply(event)
         if outcome in (Outcome.UNKNOWN_TARGET, Outcome.UNSUPPORTED):
-            await self._tx.rollback()
+            await self.tx.rollback()
             return outcome
         if not await self._record(
             event, ProviderEventType.DISPUTE_UPDATED, event.dispute_id, outcome
         ):
             return Outcome.DUPLICATE
-        await self._tx.commit()
+        await self.tx.commit()
         return outcome
 
     async def _record(
@@ -185,7 +173,7 @@ class ApplyProviderEvent:
         outcome: ProviderEventOutcome,
     ) -> bool:
         """Record the event in this transaction; a repeat rolls everything back."""
-        recorded = await self._events.record(
+        recorded = await self.events.record(
             provider_event_id=event.provider_event_id,
             event_type=event_type.value,
             subject_id=subject_id,
@@ -193,5 +181,5 @@ class ApplyProviderEvent:
             created_at=event.created_at,
         )
         if not recorded:
-            await self._tx.rollback()
+            await self.tx.rollback()
         return recorded

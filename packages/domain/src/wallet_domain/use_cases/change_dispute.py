@@ -12,6 +12,7 @@ from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,6 +22,7 @@ class ChangeDisputeRequest:
     evidence: list[str] | None = None  # append these texts; None: cancel the dispute
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ChangeDispute:
     """Evidence: 1-20 texts appended while the dispute is OPEN or UNDER_REVIEW (at most 20
     in all); no event, it is not a move. Cancel: OPEN or UNDER_REVIEW -> CANCELED with
@@ -28,33 +30,27 @@ class ChangeDispute:
     lock makes a cancel and a provider update race fairly (one wins, the other sees where
     it went). Another wallet's dispute (for a scoped key) is NOT_FOUND."""
 
-    def __init__(
-        self, *, book: DisputeBook, tx: TransactionManager, clock: Clock, ids: IdGenerator
-    ) -> None:
-        self._book = book
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
+    book: DisputeBook
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
 
     async def execute(self, request: ChangeDisputeRequest) -> Dispute:
         texts = None
         if request.evidence is not None:
             texts = validate_evidence(request.evidence, required=True)
-        try:
-            dispute = await self._book.lock(request.dispute_id, request.owner)
+        async with rolling_back(self.tx):
+            dispute = await self.book.lock(request.dispute_id, request.owner)
             if dispute is None:
                 raise DisputeNotFound(dispute_id=str(request.dispute_id))
-            now = self._clock.now()
+            now = self.clock.now()
             if texts is not None:
                 changed = dispute.add_evidence(texts, now)
-                await self._book.save(changed, None)
+                await self.book.save(changed, None)
             else:
                 changed = dispute.cancel(now)
-                await self._book.save(
-                    changed, dispute_event(changed, event_id=self._ids.new_id(), at=now)
+                await self.book.save(
+                    changed, dispute_event(changed, event_id=self.ids.new_id(), at=now)
                 )
-            await self._tx.commit()
-        except BaseException:
-            await self._tx.rollback()
-            raise
+            await self.tx.commit()
         return changed

@@ -23,6 +23,7 @@ from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.outbox import OutboxWriter
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
+from wallet_domain.unit_of_work import rolling_back
 
 NOT_COVERED = "the balance does not cover a re-debit"
 CHARGE_DIFFERS = "the provider's charge differs from the payment (amount, currency or a refund)"
@@ -52,6 +53,7 @@ class CorrectionResult:
     transaction_id: UUID | None = None  # the REDEBIT row
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CorrectRefundedCharge:
     """Take back the refund of a payment the provider charged after all, or flag it.
 
@@ -69,35 +71,21 @@ class CorrectRefundedCharge:
     a second call changes nothing; a payment already re-debited is never flagged after.
     """
 
-    def __init__(
-        self,
-        *,
-        ledger: Ledger,
-        balances: WalletBalances,
-        corrections: ChargeCorrections,
-        outbox: OutboxWriter,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-    ) -> None:
-        self._ledger = ledger
-        self._balances = balances
-        self._corrections = corrections
-        self._outbox = outbox
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
+    ledger: Ledger
+    balances: WalletBalances
+    corrections: ChargeCorrections
+    outbox: OutboxWriter
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
 
     async def execute(self, request: CorrectRefundedChargeRequest) -> CorrectionResult:
-        try:
+        async with rolling_back(self.tx):
             result = await self._correct(request)
-        except BaseException:
-            await self._tx.rollback()
-            raise
         return result
 
     async def _correct(self, request: CorrectRefundedChargeRequest) -> CorrectionResult:
-        payment = await self._ledger.get(request.user_id, request.payment_id)
+        payment = await self.ledger.get(request.user_id, request.payment_id)
         if payment is None or payment.type is not TransactionType.PAYMENT:
             raise PaymentNotFound(payment_id=str(request.payment_id))
         if payment.status not in REFUNDED_STATUSES:
@@ -106,21 +94,21 @@ class CorrectRefundedCharge:
                 payment_id=str(payment.id),
                 status=payment.status.value,
             )
-        done = await self._corrections.kinds(payment.id)
+        done = await self.corrections.kinds(payment.id)
         if CorrectionKind.REDEBIT in done:
-            await self._tx.rollback()
+            await self.tx.rollback()
             return CorrectionResult(outcome=CorrectionOutcome.ALREADY_REDEBITED)
         reason = self._refusal(payment, request)
         if reason is None:
-            if await self._balances.debit_if_covered(payment.user_id, payment.money):
+            if await self.balances.debit_if_covered(payment.user_id, payment.money):
                 return await self._redebit(payment)
             reason = NOT_COVERED
-        if CorrectionKind.FLAG in done or not await self._corrections.record(
+        if CorrectionKind.FLAG in done or not await self.corrections.record(
             self._correction(payment, CorrectionKind.FLAG, reason)
         ):
-            await self._tx.rollback()
+            await self.tx.rollback()
             return CorrectionResult(outcome=CorrectionOutcome.ALREADY_FLAGGED)
-        await self._tx.commit()
+        await self.tx.commit()
         return CorrectionResult(outcome=CorrectionOutcome.FLAGGED, reason=reason)
 
     @staticmethod
@@ -133,18 +121,18 @@ class CorrectRefundedCharge:
         return None
 
     async def _redebit(self, payment: LedgerEntry) -> CorrectionResult:
-        now = self._clock.now()
-        entry = new_redebit(id=self._ids.new_id(), payment=payment, at=now)
-        await self._ledger.append(entry)
+        now = self.clock.now()
+        entry = new_redebit(id=self.ids.new_id(), payment=payment, at=now)
+        await self.ledger.append(entry)
         correction = self._correction(
             payment, CorrectionKind.REDEBIT, "charged by the provider", transaction_id=entry.id
         )
-        if not await self._corrections.record(correction):
-            await self._tx.rollback()  # a concurrent run got there first
+        if not await self.corrections.record(correction):
+            await self.tx.rollback()  # a concurrent run got there first
             return CorrectionResult(outcome=CorrectionOutcome.ALREADY_REDEBITED)
-        await self._outbox.add(
+        await self.outbox.add(
             DomainEvent(
-                event_id=self._ids.new_id(),
+                event_id=self.ids.new_id(),
                 event_type=EventType.PAYMENT_REDEBITED,
                 occurred_at=now,
                 aggregate_id=payment.id,
@@ -152,7 +140,7 @@ class CorrectRefundedCharge:
                 payload={**entry_payload(entry), "redebit_of": str(payment.id)},
             )
         )
-        await self._tx.commit()
+        await self.tx.commit()
         return CorrectionResult(outcome=CorrectionOutcome.REDEBITED, transaction_id=entry.id)
 
     def _correction(
@@ -169,6 +157,6 @@ class CorrectRefundedCharge:
             user_id=payment.user_id,
             money=payment.money,
             reason=reason,
-            at=self._clock.now(),
+            at=self.clock.now(),
             transaction_id=transaction_id,
         )

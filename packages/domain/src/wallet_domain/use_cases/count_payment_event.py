@@ -28,6 +28,7 @@ class PaymentEventCounted:
     counted: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CountPaymentEvent:
     """Count each payment, hold, transfer and dispute event exactly once across every instance of
     the consumer.
@@ -47,9 +48,8 @@ class CountPaymentEvent:
     - Any failure propagates before anything is counted; the message is delivered again.
     """
 
-    def __init__(self, *, inbox: ConsumerInbox, metrics: PaymentMetrics) -> None:
-        self._inbox = inbox
-        self._metrics = metrics
+    inbox: ConsumerInbox
+    metrics: PaymentMetrics
 
     async def execute(self, request: CountPaymentEventRequest) -> PaymentEventCounted:
         event = request.event
@@ -57,13 +57,13 @@ class CountPaymentEvent:
         held = hold_outcome(event)
         transferred = transferred_money(event)
         disputed = dispute_status(event)
-        if not await self._inbox.first_time(METRICS_CONSUMER, event.event_id):
+        if not await self.inbox.first_time(METRICS_CONSUMER, event.event_id):
             return PaymentEventCounted(counted=False)
-        self._metrics.record(event, settled)
+        self.metrics.record(event, settled)
         if held is not None:
-            self._metrics.record_hold(held)
+            self.metrics.record_hold(held)
         if transferred is not None:
-            self._metrics.record_transfer(transferred)
+            self.metrics.record_transfer(transferred)
         if disputed is not None:
-            self._metrics.record_dispute(disputed)
+            self.metrics.record_dispute(disputed)
         return PaymentEventCounted(counted=True)

@@ -6,13 +6,12 @@ from dataclasses import dataclass
 
 from wallet_domain.errors import InsufficientFunds, WalletNotFound
 from wallet_domain.model.events import hold_event
-from wallet_domain.model.external_reference import MAX_DEPOSIT_REFERENCE, validate_printable
+from wallet_domain.model.external_reference import optional_reference
 from wallet_domain.model.hold import hold_expiry, new_hold
 from wallet_domain.model.idempotency import (
-    IdempotencyRecord,
-    IdempotencyState,
     Reply,
     fingerprint,
+    new_claim,
     reply_to_existing,
     validate_idempotency_key,
 )
@@ -25,6 +24,7 @@ from wallet_domain.ports.hold_book import HoldBook, HoldOpenOutcome
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 from wallet_domain.wallet_precondition import WalletPrecondition
 
 
@@ -39,6 +39,7 @@ class CreateHoldRequest:
     if_match: WalletCondition | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CreateHold:
     """Hold `amount` of the wallet's balance: it leaves `available` at once and shows as a
     pending debit until the hold is completed, reverted or expires (7 days by default,
@@ -53,33 +54,20 @@ class CreateHold:
     wallet_precondition).
     """
 
-    def __init__(
-        self,
-        *,
-        book: HoldBook,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-        encoder: ResponseEncoder,
-        currencies: frozenset[str],
-        precondition: WalletPrecondition,
-    ) -> None:
-        self._book = book
-        self._precondition = precondition
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
-        self._encoder = encoder
-        self._currencies = currencies
+    book: HoldBook
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
+    encoder: ResponseEncoder
+    currencies: frozenset[str]
+    precondition: WalletPrecondition
 
     async def execute(self, request: CreateHoldRequest) -> Reply:
         user_id = validate_user_id(request.user_id)
         key = validate_idempotency_key(request.idempotency_key)
-        money = Money(request.amount, ensure_supported(request.currency, self._currencies))
+        money = Money(request.amount, ensure_supported(request.currency, self.currencies))
         expires_in = hold_expiry(request.expires_in_s)
-        reference = request.reference
-        if reference is not None:
-            validate_printable(reference, field="reference", max_length=MAX_DEPOSIT_REFERENCE)
+        reference = optional_reference(request.reference)
         request_fingerprint = fingerprint(
             "hold",
             {
@@ -90,9 +78,9 @@ class CreateHold:
                 "expires_in_s": request.expires_in_s,
             },
         )
-        now = self._clock.now()
+        now = self.clock.now()
         hold = new_hold(
-            id=self._ids.new_id(),
+            id=self.ids.new_id(),
             user_id=user_id,
             money=money,
             reference=reference,
@@ -100,36 +88,28 @@ class CreateHold:
             at=now,
         )
         entry = new_hold_entry(
-            id=self._ids.new_id(),
+            id=self.ids.new_id(),
             user_id=user_id,
             money=money,
             hold_id=hold.id,
             reference=reference,
             at=now,
         )
-        response = self._encoder.hold(hold, status_code=201)
-        claim = IdempotencyRecord(
-            user_id=user_id,
-            key=key,
-            fingerprint=request_fingerprint,
-            state=IdempotencyState.COMPLETED,
-            created_at=now,
-            response=response,
+        response = self.encoder.hold(hold, status_code=201)
+        claim = new_claim(
+            user_id=user_id, key=key, fingerprint=request_fingerprint, at=now, answer=response
         )
-        created = hold_event(hold, event_id=self._ids.new_id(), at=now)
-        try:
-            await self._precondition.ensure(request.if_match, user_id=user_id, key=key)
-            opening = await self._book.open(hold, entry, created, claim)
+        created = hold_event(hold, event_id=self.ids.new_id(), at=now)
+        async with rolling_back(self.tx):
+            await self.precondition.ensure(request.if_match, user_id=user_id, key=key)
+            opening = await self.book.open(hold, entry, created, claim)
             if opening.outcome is HoldOpenOutcome.KEY_HELD:
                 assert opening.holder is not None  # the port's contract
-                await self._tx.rollback()
+                await self.tx.rollback()
                 return reply_to_existing(opening.holder, request_fingerprint)
             if opening.outcome is HoldOpenOutcome.NO_WALLET:
                 raise WalletNotFound(user_id=user_id)
             if opening.outcome is HoldOpenOutcome.NOT_COVERED:
                 raise InsufficientFunds(currency=money.currency, amount=money.amount)
-            await self._tx.commit()
-        except BaseException:
-            await self._tx.rollback()
-            raise
+            await self.tx.commit()
         return Reply(response)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wallet_domain.errors import WalletNotFound
+from wallet_domain.idempotent_action import run_once
 from wallet_domain.model.events import EventType, event_for
-from wallet_domain.model.external_reference import MAX_DEPOSIT_REFERENCE, validate_printable
+from wallet_domain.model.external_reference import optional_reference
 from wallet_domain.model.idempotency import (
-    IdempotencyRecord,
-    IdempotencyState,
     Reply,
+    StoredResponse,
     fingerprint,
-    reply_to_existing,
     validate_idempotency_key,
 )
 from wallet_domain.model.transaction import new_deposit
@@ -29,6 +28,7 @@ from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
+from wallet_domain.unit_of_work import rolling_back
 from wallet_domain.wallet_precondition import WalletPrecondition
 
 
@@ -43,6 +43,7 @@ class DepositRequest:
     if_match: WalletCondition | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Deposit:
     """Credit a wallet with a COMPLETED DEPOSIT and publish `deposit.completed`, or, two-phase,
     announce a PENDING DEPOSIT (`deposit.pending`): it shows as the balance's pending
@@ -56,42 +57,24 @@ class Deposit:
     included (see wallet_precondition).
     """
 
-    def __init__(
-        self,
-        *,
-        wallets: Wallets,
-        balances: WalletBalances,
-        ledger: Ledger,
-        pending: PendingDeposits,
-        idempotency: IdempotencyStore,
-        outbox: OutboxWriter,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-        encoder: ResponseEncoder,
-        currencies: frozenset[str],
-        precondition: WalletPrecondition,
-    ) -> None:
-        self._wallets = wallets
-        self._precondition = precondition
-        self._balances = balances
-        self._ledger = ledger
-        self._pending = pending
-        self._idempotency = idempotency
-        self._outbox = outbox
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
-        self._encoder = encoder
-        self._currencies = currencies
+    wallets: Wallets
+    balances: WalletBalances
+    ledger: Ledger
+    pending: PendingDeposits
+    idempotency: IdempotencyStore
+    outbox: OutboxWriter
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
+    encoder: ResponseEncoder
+    currencies: frozenset[str]
+    precondition: WalletPrecondition
 
     async def execute(self, request: DepositRequest) -> Reply:
         user_id = validate_user_id(request.user_id)
         key = validate_idempotency_key(request.idempotency_key)
-        money = Money(request.amount, ensure_supported(request.currency, self._currencies))
-        reference = request.reference
-        if reference is not None:
-            validate_printable(reference, field="reference", max_length=MAX_DEPOSIT_REFERENCE)
+        money = Money(request.amount, ensure_supported(request.currency, self.currencies))
+        reference = optional_reference(request.reference)
         fields: dict[str, object] = {
             "user_id": user_id,
             "amount": money.amount,
@@ -100,27 +83,18 @@ class Deposit:
         }
         if request.two_phase:  # one-phase fingerprints stay what they were
             fields["two_phase"] = True
-        request_fingerprint = fingerprint("deposit", fields)
-        if await self._wallets.get(user_id) is None:
+        if await self.wallets.get(user_id) is None:
             raise WalletNotFound(user_id=user_id)
+        now = self.clock.now()
 
-        now = self._clock.now()
-        try:
-            await self._precondition.ensure(request.if_match, user_id=user_id, key=key)
-            existing = await self._idempotency.claim(
-                IdempotencyRecord(
-                    user_id=user_id,
-                    key=key,
-                    fingerprint=request_fingerprint,
-                    state=IdempotencyState.IN_PROGRESS,
-                    created_at=now,
-                )
-            )
-            if existing is not None:
-                await self._tx.rollback()
-                return reply_to_existing(existing, request_fingerprint)
+        async with rolling_back(self.tx):
+            # Pins the wallet in the unit of work run_once goes on with, before the key is
+            # claimed: a mismatch leaves the key free.
+            await self.precondition.ensure(request.if_match, user_id=user_id, key=key)
+
+        async def credit() -> StoredResponse:
             entry = new_deposit(
-                id=self._ids.new_id(),
+                id=self.ids.new_id(),
                 user_id=user_id,
                 money=money,
                 reference=reference,
@@ -128,20 +102,22 @@ class Deposit:
                 pending=request.two_phase,
             )
             if request.two_phase:
-                await self._pending.announce(user_id, money)
+                await self.pending.announce(user_id, money)
             else:
-                await self._balances.credit(user_id, money)
-            await self._ledger.append(entry)
+                await self.balances.credit(user_id, money)
+            await self.ledger.append(entry)
             event_type = (
                 EventType.DEPOSIT_PENDING if request.two_phase else EventType.DEPOSIT_COMPLETED
             )
-            await self._outbox.add(
-                event_for(event_type, entry, event_id=self._ids.new_id(), at=now)
-            )
-            response = self._encoder.created(entry)
-            await self._idempotency.complete(user_id, key, response, now)
-            await self._tx.commit()
-        except BaseException:
-            await self._tx.rollback()
-            raise
-        return Reply(response)
+            await self.outbox.add(event_for(event_type, entry, event_id=self.ids.new_id(), at=now))
+            return self.encoder.created(entry)
+
+        return await run_once(
+            idempotency=self.idempotency,
+            tx=self.tx,
+            user_id=user_id,
+            key=key,
+            request_fingerprint=fingerprint("deposit", fields),
+            now=now,
+            action=credit,
+        )

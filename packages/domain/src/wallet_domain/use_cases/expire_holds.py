@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wallet_domain.hold_moves import move_hold
+from wallet_domain.hold_moves import move_hold, moved_under_lock
 from wallet_domain.model.hold import HoldStatus
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -17,6 +18,7 @@ class ExpireHoldsRequest:
     batch: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ExpireHolds:
     """Move up to `batch` PENDING holds past `expires_at` to EXPIRED, releasing their whole
     amount, with `hold.expired` each; returns how many.
@@ -27,24 +29,19 @@ class ExpireHolds:
     transaction: all of it or none.
     """
 
-    def __init__(
-        self, *, book: HoldBook, tx: TransactionManager, clock: Clock, ids: IdGenerator
-    ) -> None:
-        self._book = book
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
+    book: HoldBook
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
 
     async def execute(self, request: ExpireHoldsRequest) -> int:
-        now = self._clock.now()
-        try:
-            holds = await self._book.claim_expired(now, limit=request.batch)
+        now = self.clock.now()
+        async with rolling_back(self.tx):
+            holds = await self.book.claim_expired(now, limit=request.batch)
             for hold in holds:
-                await move_hold(
-                    book=self._book, ids=self._ids, hold=hold, to=HoldStatus.EXPIRED, at=now
+                settled = await move_hold(
+                    book=self.book, ids=self.ids, hold=hold, to=HoldStatus.EXPIRED, at=now
                 )
-            await self._tx.commit()
-        except BaseException:
-            await self._tx.rollback()
-            raise
+                moved_under_lock(settled, hold)
+            await self.tx.commit()
         return len(holds)

@@ -18,27 +18,25 @@ class GetBalanceRequest:
     currency: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GetBalance:
     """Every currency the wallet holds, or just `currency`. `available` can be spent;
     `pending` is held by PENDING payments. A currency never held reads as 0/0. The
     wallet's version comes with them (of the whole wallet, also when one currency is asked
     for)."""
 
-    def __init__(
-        self, *, wallets: Wallets, balances: WalletBalances, currencies: frozenset[str]
-    ) -> None:
-        self._wallets = wallets
-        self._balances = balances
-        self._currencies = currencies
+    wallets: Wallets
+    balances: WalletBalances
+    currencies: frozenset[str]
 
     async def execute(self, request: GetBalanceRequest) -> VersionedBalances:
         user_id = validate_user_id(request.user_id)
         currency = request.currency
         if currency is not None:
-            ensure_supported(currency, self._currencies)
-        if await self._wallets.get(user_id) is None:
+            ensure_supported(currency, self.currencies)
+        if await self.wallets.get(user_id) is None:
             raise WalletNotFound(user_id=user_id)
-        read = await self._balances.read(user_id, currency)
+        read = await self.balances.read(user_id, currency)
         if currency is not None and not read.balances:
             never_held = Balance(currency=currency, available=0, pending=0)
             return VersionedBalances(version=read.version, balances=[never_held])

@@ -16,15 +16,15 @@ class GetDisputeRequest:
     owner: str | None  # the caller's wallet for a scoped key; None for a service key
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GetDispute:
     """The dispute and its current status; another wallet's (for a scoped key) is
     NOT_FOUND, exactly like a dispute that does not exist."""
 
-    def __init__(self, *, book: DisputeBook) -> None:
-        self._book = book
+    book: DisputeBook
 
     async def execute(self, request: GetDisputeRequest) -> Dispute:
-        dispute = await self._book.get(request.dispute_id, request.owner)
+        dispute = await self.book.get(request.dispute_id, request.owner)
         if dispute is None:
             raise DisputeNotFound(dispute_id=str(request.dispute_id))
         return dispute

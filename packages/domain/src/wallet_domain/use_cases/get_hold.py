@@ -17,15 +17,15 @@ class GetHoldRequest:
     hold_id: UUID
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GetHold:
     """The hold and its current status; another wallet's hold is NOT_FOUND."""
 
-    def __init__(self, *, book: HoldBook) -> None:
-        self._book = book
+    book: HoldBook
 
     async def execute(self, request: GetHoldRequest) -> Hold:
         user_id = validate_user_id(request.user_id)
-        hold = await self._book.get(user_id, request.hold_id)
+        hold = await self.book.get(user_id, request.hold_id)
         if hold is None:
             raise HoldNotFound(hold_id=str(request.hold_id))
         return hold

@@ -17,16 +17,16 @@ class GetPaymentRequest:
     payment_id: UUID
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GetPayment:
     """The payment and its current status. A payment of another wallet, or an id that is
     not a payment, is NOT_FOUND: ids reveal nothing across wallets."""
 
-    def __init__(self, *, ledger: Ledger) -> None:
-        self._ledger = ledger
+    ledger: Ledger
 
     async def execute(self, request: GetPaymentRequest) -> LedgerEntry:
         user_id = validate_user_id(request.user_id)
-        entry = await self._ledger.get(user_id, request.payment_id)
+        entry = await self.ledger.get(user_id, request.payment_id)
         if entry is None or entry.type is not TransactionType.PAYMENT:
             raise PaymentNotFound(payment_id=str(request.payment_id))
         return entry

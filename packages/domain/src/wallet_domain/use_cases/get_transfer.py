@@ -17,16 +17,16 @@ class GetTransferRequest:
     viewer: str | None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GetTransfer:
     """The transfer, for a caller who may see every wallet or one of its two sides. Any
     other caller gets NOT_FOUND, as for an id that does not exist: ids reveal nothing
     across wallets."""
 
-    def __init__(self, *, book: TransferBook) -> None:
-        self._book = book
+    book: TransferBook
 
     async def execute(self, request: GetTransferRequest) -> Transfer:
-        transfer = await self._book.get(request.transfer_id)
+        transfer = await self.book.get(request.transfer_id)
         if transfer is None or (
             request.viewer is not None and not transfer.involves(request.viewer)
         ):

@@ -22,19 +22,19 @@ class WalletView:
     version: int  # the wallet's version as of `balances`
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GetWallet:
     """The wallet and, per currency it holds, what is available, held (pending debit),
     on its way in (pending credit) and owned in total (available + pending debit), and the
     wallet's version those balances are at (what a conditional write compares with)."""
 
-    def __init__(self, *, wallets: Wallets, balances: WalletBalances) -> None:
-        self._wallets = wallets
-        self._balances = balances
+    wallets: Wallets
+    balances: WalletBalances
 
     async def execute(self, request: GetWalletRequest) -> WalletView:
         user_id = validate_user_id(request.user_id)
-        wallet = await self._wallets.get(user_id)
+        wallet = await self.wallets.get(user_id)
         if wallet is None:
             raise WalletNotFound(user_id=user_id)
-        read = await self._balances.read(user_id)
+        read = await self.balances.read(user_id)
         return WalletView(wallet=wallet, balances=read.balances, version=read.version)

@@ -19,23 +19,23 @@ class ListDisputesRequest:
     status: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ListDisputes:
     """Newest first, keyset-paginated by id like holds (the cursor is the last id seen),
     optionally only disputes in one status; `next_cursor` is null on the last page. An
     unknown wallet is NOT_FOUND."""
 
-    def __init__(self, *, wallets: Wallets, book: DisputeBook) -> None:
-        self._wallets = wallets
-        self._book = book
+    wallets: Wallets
+    book: DisputeBook
 
     async def execute(self, request: ListDisputesRequest) -> DisputePage:
         items, next_cursor = await page_by_id(
-            wallets=self._wallets,
+            wallets=self.wallets,
             user_id=request.user_id,
             limit=request.limit,
             cursor=request.cursor,
             status=request.status,
             statuses=DisputeStatus,
-            fetch=self._book.page,
+            fetch=self.book.page,
         )
         return DisputePage(items=items, next_cursor=next_cursor)

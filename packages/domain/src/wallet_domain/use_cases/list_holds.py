@@ -19,22 +19,22 @@ class ListHoldsRequest:
     status: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ListHolds:
     """Newest first, keyset-paginated like the ledger (the cursor is the last id seen),
     optionally only holds in one status; `next_cursor` is null on the last page."""
 
-    def __init__(self, *, wallets: Wallets, book: HoldBook) -> None:
-        self._wallets = wallets
-        self._book = book
+    wallets: Wallets
+    book: HoldBook
 
     async def execute(self, request: ListHoldsRequest) -> HoldPage:
         items, next_cursor = await page_by_id(
-            wallets=self._wallets,
+            wallets=self.wallets,
             user_id=request.user_id,
             limit=request.limit,
             cursor=request.cursor,
             status=request.status,
             statuses=HoldStatus,
-            fetch=self._book.page,
+            fetch=self.book.page,
         )
         return HoldPage(items=items, next_cursor=next_cursor)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from wallet_domain.model.provider import ServiceProvider
 from wallet_domain.ports.service_providers import ServiceProviders
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ListProviders:
     """Active service providers only; inactive ones cannot be paid."""
 
-    def __init__(self, *, providers: ServiceProviders) -> None:
-        self._providers = providers
+    providers: ServiceProviders
 
     async def execute(self) -> list[ServiceProvider]:
-        return await self._providers.list_active()
+        return await self.providers.list_active()

@@ -33,6 +33,7 @@ class ListTransactionsRequest:
     currency: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ListTransactions:
     """Newest first by created_at (ties by id), so the order is the one the timestamps
     shown agree with, whichever clock or process made the ids. Keyset-paginated: the
@@ -43,10 +44,9 @@ class ListTransactions:
     A cursor from before this order (it names an entry by id only) resumes after that
     entry; one that names no entry of this wallet ends the walk (an empty last page)."""
 
-    def __init__(self, *, wallets: Wallets, ledger: Ledger, currencies: frozenset[str]) -> None:
-        self._wallets = wallets
-        self._ledger = ledger
-        self._currencies = currencies
+    wallets: Wallets
+    ledger: Ledger
+    currencies: frozenset[str]
 
     async def execute(self, request: ListTransactionsRequest) -> LedgerPage:
         user_id = validate_user_id(request.user_id)
@@ -56,19 +56,19 @@ class ListTransactions:
             type=_parse(TransactionType, request.type, "type"),
             status=_parse(TransactionStatus, request.status, "status"),
             currency=(
-                ensure_supported(request.currency, self._currencies)
+                ensure_supported(request.currency, self.currencies)
                 if request.currency is not None
                 else None
             ),
         )
-        if await self._wallets.get(user_id) is None:
+        if await self.wallets.get(user_id) is None:
             raise WalletNotFound(user_id=user_id)
         if isinstance(before, UUID):
-            named = await self._ledger.get(user_id, before)
+            named = await self.ledger.get(user_id, before)
             if named is None:
                 return LedgerPage(items=[], next_cursor=None)
             before = LedgerPosition.of(named)
-        rows = await self._ledger.page(user_id, filters, before=before, limit=limit + 1)
+        rows = await self.ledger.page(user_id, filters, before=before, limit=limit + 1)
         items = rows[:limit]
         has_more = len(rows) > limit
         return LedgerPage(

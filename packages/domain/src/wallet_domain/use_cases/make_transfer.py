@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wallet_domain.errors import InsufficientFunds, WalletNotFound
-from wallet_domain.model.external_reference import validate_printable
+from wallet_domain.model.external_reference import optional_reference
 from wallet_domain.model.idempotency import (
-    IdempotencyRecord,
-    IdempotencyState,
     Reply,
     fingerprint,
+    new_claim,
     reply_to_existing,
     validate_idempotency_key,
 )
@@ -28,6 +27,7 @@ from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.transfer_book import MoveOutcome, TransferBook
+from wallet_domain.unit_of_work import rolling_back
 from wallet_domain.wallet_precondition import WalletPrecondition
 
 
@@ -42,6 +42,7 @@ class MakeTransferRequest:
     if_match: WalletCondition | None = None  # on the sender's wallet
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MakeTransfer:
     """Debit the sender, credit the receiver, in one write; publish `transfer.completed`.
 
@@ -59,33 +60,20 @@ class MakeTransfer:
       PRECONDITION_FAILED with nothing written, the key included (see wallet_precondition).
     """
 
-    def __init__(
-        self,
-        *,
-        book: TransferBook,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-        encoder: ResponseEncoder,
-        currencies: frozenset[str],
-        precondition: WalletPrecondition,
-    ) -> None:
-        self._book = book
-        self._precondition = precondition
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
-        self._encoder = encoder
-        self._currencies = currencies
+    book: TransferBook
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
+    encoder: ResponseEncoder
+    currencies: frozenset[str]
+    precondition: WalletPrecondition
 
     async def execute(self, request: MakeTransferRequest) -> Reply:
         sender = validate_user_id(request.from_user_id, field="from_user_id")
         receiver = validate_user_id(request.to_user_id, field="to_user_id")
         key = validate_idempotency_key(request.idempotency_key)
-        money = Money(request.amount, ensure_supported(request.currency, self._currencies))
-        reference = request.reference
-        if reference is not None:
-            validate_printable(reference, field="reference", max_length=MAX_TRANSFER_REFERENCE)
+        money = Money(request.amount, ensure_supported(request.currency, self.currencies))
+        reference = optional_reference(request.reference, max_length=MAX_TRANSFER_REFERENCE)
         request_fingerprint = fingerprint(
             "transfer",
             {
@@ -96,43 +84,35 @@ class MakeTransfer:
                 "reference": reference,
             },
         )
-        now = self._clock.now()
+        now = self.clock.now()
         transfer = Transfer(
-            id=self._ids.new_id(),
+            id=self.ids.new_id(),
             from_user_id=sender,
             to_user_id=receiver,
             money=money,
             reference=reference,
             created_at=now,
         )
-        legs = transfer_legs(transfer, debit_id=self._ids.new_id(), credit_id=self._ids.new_id())
-        reply = self._encoder.transferred(transfer)
-        refusal = self._encoder.failed(
+        legs = transfer_legs(transfer, debit_id=self.ids.new_id(), credit_id=self.ids.new_id())
+        reply = self.encoder.transferred(transfer)
+        refusal = self.encoder.failed(
             InsufficientFunds(currency=money.currency, amount=money.amount)
         )
-        claim = IdempotencyRecord(
-            user_id=sender,
-            key=key,
-            fingerprint=request_fingerprint,
-            state=IdempotencyState.COMPLETED,
-            created_at=now,
-            response=reply,
+        claim = new_claim(
+            user_id=sender, key=key, fingerprint=request_fingerprint, at=now, answer=reply
         )
-        try:
-            await self._precondition.ensure(
+        async with rolling_back(self.tx):
+            await self.precondition.ensure(
                 request.if_match, user_id=sender, key=key, receiver=(receiver, money.currency)
             )
-            move = await self._book.move(
+            move = await self.book.move(
                 transfer,
                 legs,
                 claim,
-                transfer_completed(transfer, legs, event_id=self._ids.new_id()),
+                transfer_completed(transfer, legs, event_id=self.ids.new_id()),
                 refusal,
             )
-            await self._tx.commit()
-        except BaseException:
-            await self._tx.rollback()
-            raise
+            await self.tx.commit()
         match move.outcome:
             case MoveOutcome.MOVED:
                 return Reply(reply)

@@ -40,6 +40,7 @@ from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.payment_gateway import DisputeFiling, FilingStatus, PaymentGateway
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,6 +53,7 @@ class OpenDisputeRequest:
     deadline: Deadline
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OpenDispute:
     """Open a dispute on one of the wallet's payments and file it with the provider.
 
@@ -72,26 +74,14 @@ class OpenDispute:
       harm: its updates about a canceled dispute are refused.
     """
 
-    def __init__(
-        self,
-        *,
-        ledger: Ledger,
-        book: DisputeBook,
-        idempotency: IdempotencyStore,
-        gateway: PaymentGateway,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-        encoder: ResponseEncoder,
-    ) -> None:
-        self._ledger = ledger
-        self._book = book
-        self._idempotency = idempotency
-        self._gateway = gateway
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
-        self._encoder = encoder
+    ledger: Ledger
+    book: DisputeBook
+    idempotency: IdempotencyStore
+    gateway: PaymentGateway
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
+    encoder: ResponseEncoder
 
     async def execute(self, request: OpenDisputeRequest) -> Reply:
         user_id = validate_user_id(request.user_id)
@@ -107,7 +97,7 @@ class OpenDispute:
                 "evidence": list(evidence),
             },
         )
-        now = self._clock.now()
+        now = self.clock.now()
         claim = IdempotencyRecord(
             user_id=user_id,
             key=key,
@@ -117,13 +107,13 @@ class OpenDispute:
         )
         opened = False
         try:
-            async with self._gateway.admission():
+            async with self.gateway.admission():
                 opened = True
-                existing = await self._idempotency.claim(claim)
+                existing = await self.idempotency.claim(claim)
                 if existing is not None:
-                    await self._tx.rollback()
+                    await self.tx.rollback()
                     return reply_to_existing(existing, request_fingerprint)
-                payment = await self._ledger.get(user_id, request.payment_id)
+                payment = await self.ledger.get(user_id, request.payment_id)
                 if payment is None or payment.type is not TransactionType.PAYMENT:
                     raise PaymentNotFound(payment_id=str(request.payment_id))
                 if payment.status is not TransactionStatus.APPROVED:
@@ -132,7 +122,7 @@ class OpenDispute:
                         status=payment.status.value,
                     )
                 dispute = new_dispute(
-                    id=self._ids.new_id(),
+                    id=self.ids.new_id(),
                     payment_id=payment.id,
                     user_id=user_id,
                     money=payment.money,
@@ -140,11 +130,11 @@ class OpenDispute:
                     evidence=evidence,
                     at=now,
                 )
-                await self._book.open(
-                    dispute, dispute_event(dispute, event_id=self._ids.new_id(), at=now)
+                await self.book.open(
+                    dispute, dispute_event(dispute, event_id=self.ids.new_id(), at=now)
                 )
-                await self._tx.commit()
-                filing = await self._gateway.file_dispute(
+                await self.tx.commit()
+                filing = await self.gateway.file_dispute(
                     DisputeFiling(
                         dispute_id=dispute.id,
                         payment_id=payment.id,
@@ -155,31 +145,31 @@ class OpenDispute:
                     request.deadline,
                 )
         except GatewayUnavailable:
-            await self._tx.rollback()
+            await self.tx.rollback()
             if opened:
                 raise
             # Refused before any write: a key already answered is still replayed.
-            stored = await self._idempotency.get(user_id, key)
+            stored = await self.idempotency.get(user_id, key)
             if stored is None:
                 raise
             return reply_to_existing(stored, request_fingerprint)
         except BaseException:
-            await self._tx.rollback()
+            await self.tx.rollback()
             raise
         return Reply(await self._finish(dispute, key, filing))
 
     async def _finish(self, dispute: Dispute, key: str, filing: FilingStatus) -> StoredResponse:
         """Transaction 2: the reply for what the provider said, stored under the key."""
-        try:
-            now = self._clock.now()
-            current = await self._book.lock(dispute.id, dispute.user_id) or dispute
+        async with rolling_back(self.tx):
+            now = self.clock.now()
+            current = await self.book.lock(dispute.id, dispute.user_id) or dispute
             if filing is FilingStatus.FILED or current.status is not DisputeStatus.OPEN:
                 # Filed, or the provider has it after all (its updates moved it on).
-                response = self._encoder.dispute(current, status_code=201)
+                response = self.encoder.dispute(current, status_code=201)
             else:
                 canceled = current.cancel(now)
-                await self._book.save(
-                    canceled, dispute_event(canceled, event_id=self._ids.new_id(), at=now)
+                await self.book.save(
+                    canceled, dispute_event(canceled, event_id=self.ids.new_id(), at=now)
                 )
                 error = (
                     GatewayTimeout(
@@ -192,10 +182,7 @@ class OpenDispute:
                         dispute_id=str(dispute.id),
                     )
                 )
-                response = self._encoder.failed(error)
-            response = await self._idempotency.complete(dispute.user_id, key, response, now)
-            await self._tx.commit()
-        except BaseException:
-            await self._tx.rollback()
-            raise
+                response = self.encoder.failed(error)
+            response = await self.idempotency.complete(dispute.user_id, key, response, now)
+            await self.tx.commit()
         return response

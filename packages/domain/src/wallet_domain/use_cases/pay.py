@@ -18,10 +18,10 @@ from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.external_reference import MAX_EXTERNAL_REFERENCE, validate_printable
 from wallet_domain.model.idempotency import (
     IdempotencyRecord,
-    IdempotencyState,
     Reply,
     StoredResponse,
     fingerprint,
+    new_claim,
     reply_to_existing,
     validate_idempotency_key,
 )
@@ -39,6 +39,7 @@ from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.settlement import PaymentSettlement, status_from_charge, status_from_lookup
+from wallet_domain.unit_of_work import rolling_back
 from wallet_domain.wallet_precondition import WalletPrecondition
 
 # Share of the remaining deadline the charge leaves for the outcome lookup after a timeout,
@@ -58,6 +59,7 @@ class PayRequest:
     if_match: WalletCondition | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Pay:
     """Debit, charge the gateway, settle.
 
@@ -77,39 +79,23 @@ class Pay:
       PENDING (funds held) for the recovery worker. Only a definite failure is refunded.
     """
 
-    def __init__(
-        self,
-        *,
-        providers: ServiceProviders,
-        ledger: Ledger,
-        idempotency: IdempotencyStore,
-        book: PaymentBook,
-        settlement: PaymentSettlement,
-        gateway: PaymentGateway,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-        encoder: ResponseEncoder,
-        currencies: frozenset[str],
-        precondition: WalletPrecondition,
-    ) -> None:
-        self._providers = providers
-        self._precondition = precondition
-        self._ledger = ledger
-        self._idempotency = idempotency
-        self._book = book
-        self._settlement = settlement
-        self._gateway = gateway
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
-        self._encoder = encoder
-        self._currencies = currencies
+    providers: ServiceProviders
+    ledger: Ledger
+    idempotency: IdempotencyStore
+    book: PaymentBook
+    settlement: PaymentSettlement
+    gateway: PaymentGateway
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
+    encoder: ResponseEncoder
+    currencies: frozenset[str]
+    precondition: WalletPrecondition
 
     async def execute(self, request: PayRequest) -> Reply:
         user_id = validate_user_id(request.user_id)
         key = validate_idempotency_key(request.idempotency_key)
-        money = Money(request.amount, ensure_supported(request.currency, self._currencies))
+        money = Money(request.amount, ensure_supported(request.currency, self.currencies))
         reference = validate_printable(
             request.external_reference,
             field="external_reference",
@@ -126,47 +112,46 @@ class Pay:
             },
         )
         payment = new_payment(
-            id=self._ids.new_id(),
+            id=self.ids.new_id(),
             user_id=user_id,
             money=money,
             provider_id=request.provider_id,
             external_reference=reference,
-            at=self._clock.now(),
+            at=self.clock.now(),
         )
-        claim = IdempotencyRecord(
+        claim = new_claim(
             user_id=user_id,
             key=key,
             fingerprint=request_fingerprint,
-            state=IdempotencyState.IN_PROGRESS,
-            created_at=payment.created_at,
+            at=payment.created_at,
             payment_id=payment.id,
         )
         opened = False
         try:
-            if await self._providers.get_active(request.provider_id) is None:
+            if await self.providers.get_active(request.provider_id) is None:
                 # A replay is answered even if the provider was retired since.
                 return await self._replay_or_refuse(
                     claim, ProviderNotFound(provider_id=str(request.provider_id))
                 )
             # Not enough money is an answer stored with the claim, decided in the same write.
-            refusal = self._encoder.failed(
+            refusal = self.encoder.failed(
                 InsufficientFunds(currency=money.currency, amount=money.amount)
             )
-            async with self._gateway.admission():
+            async with self.gateway.admission():
                 opened = True
-                await self._precondition.ensure(request.if_match, user_id=user_id, key=key)
-                opening = await self._book.open(
+                await self.precondition.ensure(request.if_match, user_id=user_id, key=key)
+                opening = await self.book.open(
                     payment,
                     claim,
                     event_for(
                         EventType.PAYMENT_CREATED,
                         payment,
-                        event_id=self._ids.new_id(),
+                        event_id=self.ids.new_id(),
                         at=payment.created_at,
                     ),
                     refusal,
                 )
-                await self._tx.commit()
+                await self.tx.commit()
                 match opening.outcome:
                     case OpenOutcome.HELD:
                         assert opening.holder is not None
@@ -175,7 +160,7 @@ class Pay:
                         raise WalletNotFound(user_id=user_id)
                     case OpenOutcome.REFUSED:
                         return Reply(refusal)
-                charge = await self._gateway.charge(
+                charge = await self.gateway.charge(
                     ChargeRequest(
                         payment_id=payment.id,
                         user_id=user_id,
@@ -187,13 +172,13 @@ class Pay:
                 )
                 final, timed_out = await self._decide(payment.id, charge, request.deadline)
         except GatewayUnavailable as refused:
-            await self._tx.rollback()
+            await self.tx.rollback()
             if opened:
                 raise
             # Refused before any write: a key already answered is still replayed.
             return await self._replay_or_refuse(claim, refused)
         except BaseException:
-            await self._tx.rollback()
+            await self.tx.rollback()
             raise
         return Reply(await self._finish(payment, key, final, timed_out=timed_out))
 
@@ -201,7 +186,7 @@ class Pay:
         """Replay the key's stored reply if it has one, else raise `refusal`: a refusal
         writes nothing, so it is only a read (one that does not wait for a claimer still
         in flight: that request answers for itself, this one is refused)."""
-        existing = await self._idempotency.get(claim.user_id, claim.key)
+        existing = await self.idempotency.get(claim.user_id, claim.key)
         if existing is None:
             raise refusal
         return reply_to_existing(existing, claim.fingerprint)
@@ -213,30 +198,27 @@ class Pay:
         final = status_from_charge(charge)
         if final is not None:
             return final, False
-        return status_from_lookup(await self._gateway.lookup(payment_id, deadline)), True
+        return status_from_lookup(await self.gateway.lookup(payment_id, deadline)), True
 
     async def _finish(
         self, payment: LedgerEntry, key: str, final: TransactionStatus | None, *, timed_out: bool
     ) -> StoredResponse:
         """Transaction 2: settle (unless unknown) with the reply stored in the same write."""
-        try:
+        async with rolling_back(self.tx):
             settled = None
             if final is not None:
-                settled = await self._settlement.settle(payment, final, timed_out=timed_out)
+                settled = await self.settlement.settle(payment, final, timed_out=timed_out)
             if settled is not None:
                 response = settled.reply
             else:
                 # Still unknown, or the recovery worker settled it first: report what is.
                 current = payment
                 if final is not None:
-                    current = await self._ledger.get(payment.user_id, payment.id) or payment
-                response = self._settlement.reply_for(current, timed_out=timed_out)
+                    current = await self.ledger.get(payment.user_id, payment.id) or payment
+                response = self.settlement.reply_for(current, timed_out=timed_out)
                 # A reply the recovery worker stored first stands: replays must match it.
-                response = await self._idempotency.complete(
-                    payment.user_id, key, response, self._clock.now()
+                response = await self.idempotency.complete(
+                    payment.user_id, key, response, self.clock.now()
                 )
-            await self._tx.commit()
-        except BaseException:
-            await self._tx.rollback()
-            raise
+            await self.tx.commit()
         return response

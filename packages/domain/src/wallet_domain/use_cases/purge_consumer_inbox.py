@@ -30,6 +30,7 @@ class InboxPurged:
     capped: bool  # stopped at `max_rows`: old records may be left for the next round
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PurgeConsumerInbox:
     """Delete `consumer`'s inbox records made before now - `older_than`, `batch` at a time,
     at most `max_rows` in one run.
@@ -49,9 +50,8 @@ class PurgeConsumerInbox:
       carries on from there (deleting is idempotent).
     """
 
-    def __init__(self, *, inbox: ConsumerInbox, clock: Clock) -> None:
-        self._inbox = inbox
-        self._clock = clock
+    inbox: ConsumerInbox
+    clock: Clock
 
     async def execute(self, request: PurgeInboxRequest) -> InboxPurged:
         if request.batch < 1:
@@ -60,11 +60,11 @@ class PurgeConsumerInbox:
             raise ValueError("max_rows must be at least one batch")
         if request.older_than < MIN_RETENTION:
             raise ValueError(f"inbox records must be kept at least {MIN_RETENTION}")
-        cutoff = self._clock.now() - request.older_than
+        cutoff = self.clock.now() - request.older_than
         deleted = 0
         while deleted < request.max_rows:
             limit = min(request.batch, request.max_rows - deleted)
-            count = await self._inbox.forget_before(request.consumer, cutoff, limit)
+            count = await self.inbox.forget_before(request.consumer, cutoff, limit)
             deleted += count
             if count < limit:
                 return InboxPurged(deleted=deleted, capped=False)

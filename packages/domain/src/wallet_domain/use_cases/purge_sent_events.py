@@ -8,6 +8,7 @@ from datetime import timedelta
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.outbox_relay import OutboxRelayStore
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -21,6 +22,7 @@ class PurgeReport:
     deleted: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PurgeSentEvents:
     """Delete events sent before now - `older_than`, `batch` rows per transaction.
 
@@ -28,23 +30,19 @@ class PurgeSentEvents:
     broker); short transactions keep locks brief next to the relays' claims.
     """
 
-    def __init__(self, *, store: OutboxRelayStore, tx: TransactionManager, clock: Clock) -> None:
-        self._store = store
-        self._tx = tx
-        self._clock = clock
+    store: OutboxRelayStore
+    tx: TransactionManager
+    clock: Clock
 
     async def execute(self, request: PurgeSentRequest) -> PurgeReport:
         if request.batch < 1:
             raise ValueError("batch must be positive")
-        cutoff = self._clock.now() - request.older_than
+        cutoff = self.clock.now() - request.older_than
         deleted = 0
         while True:
-            try:
-                count = await self._store.purge_sent_before(cutoff, request.batch)
-                await self._tx.commit()
-            except BaseException:
-                await self._tx.rollback()
-                raise
+            async with rolling_back(self.tx):
+                count = await self.store.purge_sent_before(cutoff, request.batch)
+                await self.tx.commit()
             deleted += count
             if count < request.batch:
                 return PurgeReport(deleted=deleted)

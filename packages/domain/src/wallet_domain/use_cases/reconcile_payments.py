@@ -30,6 +30,7 @@ class ReconcileRequest:
     progress: ReconcileProgress | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReconcilePayments:
     """Walk both records over the window and yield every mismatch.
 
@@ -46,15 +47,14 @@ class ReconcilePayments:
     corrections are separate use cases.
     """
 
-    def __init__(self, *, ledger: LedgerPayments, provider: ProviderCharges, clock: Clock) -> None:
-        self._ledger = ledger
-        self._provider = provider
-        self._clock = clock
+    ledger: LedgerPayments
+    provider: ProviderCharges
+    clock: Clock
 
     async def execute(self, request: ReconcileRequest) -> AsyncIterator[Mismatch]:
-        stale_before = self._clock.now() - request.recovery_window
-        ours = self._ledger.payments(request.since, request.until)
-        theirs = self._provider.charges(request.since, request.until)
+        stale_before = self.clock.now() - request.recovery_window
+        ours = self.ledger.payments(request.since, request.until)
+        theirs = self.provider.charges(request.since, request.until)
         here, there = await _next(ours), await _next(theirs)
         while here is not None or there is not None:
             if there is None or (here is not None and here.id < there.payment_id):
@@ -80,14 +80,14 @@ class ReconcilePayments:
             return _stale(here, None, stale_before)
         if here.status is not TransactionStatus.APPROVED:
             return None  # not charged, and not charged there: agreed
-        if await self._provider.was_charged(here.id):
+        if await self.provider.was_charged(here.id):
             return None  # charged outside the window there
         return Mismatch(
             kind=MismatchKind.APPROVED_NOT_CHARGED, payment_id=here.id, here=here, there=None
         )
 
     async def _only_there(self, there: ProviderCharge, stale_before: datetime) -> Mismatch | None:
-        here = await self._ledger.payment(there.payment_id)
+        here = await self.ledger.payment(there.payment_id)
         if here is None:
             return Mismatch(
                 kind=MismatchKind.UNKNOWN_HERE, payment_id=there.payment_id, here=None, there=there

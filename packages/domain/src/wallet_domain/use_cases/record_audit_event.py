@@ -20,6 +20,7 @@ class AuditRecorded:
     new: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RecordAuditEvent:
     """Store every payment, refund, deposit and transfer event once, exactly as published.
 
@@ -30,8 +31,7 @@ class RecordAuditEvent:
     being stored. Any failure propagates, so the message is delivered again.
     """
 
-    def __init__(self, *, audit_log: AuditLog) -> None:
-        self._audit_log = audit_log
+    audit_log: AuditLog
 
     async def execute(self, request: RecordAuditEventRequest) -> AuditRecorded:
-        return AuditRecorded(new=await self._audit_log.append(request.event))
+        return AuditRecorded(new=await self.audit_log.append(request.event))

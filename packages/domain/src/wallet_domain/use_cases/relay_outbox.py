@@ -8,6 +8,7 @@ from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.event_publisher import EventPublisher
 from wallet_domain.ports.outbox_relay import OutboxRelayStore
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,6 +27,7 @@ class RelayReport:
         return self.claimed >= limit
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RelayOutbox:
     """Claim unsent events, publish them, and mark sent only what the broker confirmed.
 
@@ -37,37 +39,26 @@ class RelayOutbox:
     back and `BrokerUnavailable` propagates so the caller backs off.
     """
 
-    def __init__(
-        self,
-        *,
-        store: OutboxRelayStore,
-        publisher: EventPublisher,
-        tx: TransactionManager,
-        clock: Clock,
-    ) -> None:
-        self._store = store
-        self._publisher = publisher
-        self._tx = tx
-        self._clock = clock
+    store: OutboxRelayStore
+    publisher: EventPublisher
+    tx: TransactionManager
+    clock: Clock
 
     async def execute(self, request: RelayBatchRequest) -> RelayReport:
         if request.limit < 1:
             raise ValueError("limit must be positive")
-        try:
-            messages = await self._store.claim_batch(request.limit)
+        async with rolling_back(self.tx):
+            messages = await self.store.claim_batch(request.limit)
             if not messages:
-                await self._tx.rollback()
+                await self.tx.rollback()
                 return RelayReport(claimed=0, published=0, failed=0)
-            confirmed = await self._publisher.publish_batch(messages)
+            confirmed = await self.publisher.publish_batch(messages)
             ids = [message.event.event_id for message in messages]
             sent = [event_id for event_id in ids if event_id in confirmed]
             failed = [event_id for event_id in ids if event_id not in confirmed]
             if sent:
-                await self._store.mark_sent(sent, self._clock.now())
+                await self.store.mark_sent(sent, self.clock.now())
             if failed:
-                await self._store.record_failure(failed)
-            await self._tx.commit()
-        except BaseException:
-            await self._tx.rollback()
-            raise
+                await self.store.record_failure(failed)
+            await self.tx.commit()
         return RelayReport(claimed=len(messages), published=len(sent), failed=len(failed))

@@ -15,6 +15,7 @@ from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.payment_gateway import PaymentGateway
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.settlement import PaymentSettlement, status_from_lookup
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,6 +43,7 @@ class ResolveReport:
     failed: tuple[SettleFailure, ...] = ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ResolvePendingPayments:
     """Ask the gateway what became of each stale PENDING payment and settle it.
 
@@ -59,53 +61,40 @@ class ResolvePendingPayments:
     round.
     """
 
-    def __init__(
-        self,
-        *,
-        ledger: Ledger,
-        settlement: PaymentSettlement,
-        gateway: PaymentGateway,
-        tx: TransactionManager,
-        clock: Clock,
-        backoff: SettleBackoff,
-    ) -> None:
-        self._ledger = ledger
-        self._settlement = settlement
-        self._gateway = gateway
-        self._tx = tx
-        self._clock = clock
-        self._backoff = backoff
+    ledger: Ledger
+    settlement: PaymentSettlement
+    gateway: PaymentGateway
+    tx: TransactionManager
+    clock: Clock
+    backoff: SettleBackoff
 
     async def execute(self, request: ResolvePendingRequest) -> ResolveReport:
-        now = self._clock.now()
+        now = self.clock.now()
         cutoff = now - request.older_than
-        set_aside = self._backoff.waiting(now)
+        set_aside = self.backoff.waiting(now)
         unresolved: list[UUID] = []
         failed: list[SettleFailure] = []
         resolved = 0
         unavailable = False
         for _ in range(request.batch):
-            try:
-                payment = await self._ledger.claim_stale_pending(
+            async with rolling_back(self.tx):
+                payment = await self.ledger.claim_stale_pending(
                     cutoff,
                     skip=[*set_aside, *unresolved, *(f.payment_id for f in failed)],
                     only=request.payment_id,
                 )
-            except BaseException:
-                await self._tx.rollback()
-                raise
             if payment is None:
-                await self._tx.rollback()
+                await self.tx.rollback()
                 break
             try:
                 outcome = await self._resolve(payment, request)
             except GatewayUnavailable:
                 unavailable = True
-                await self._tx.rollback()
+                await self.tx.rollback()
                 break
             except Exception as exc:
-                await self._tx.rollback()
-                retry_at = self._backoff.failed(payment.id, self._clock.now())
+                await self.tx.rollback()
+                retry_at = self.backoff.failed(payment.id, self.clock.now())
                 failed.append(
                     SettleFailure(
                         payment_id=payment.id, error_type=type(exc).__name__, retry_at=retry_at
@@ -113,12 +102,12 @@ class ResolvePendingPayments:
                 )
                 continue
             except BaseException:
-                await self._tx.rollback()
+                await self.tx.rollback()
                 raise
             if outcome is None:
                 unresolved.append(payment.id)
                 continue
-            self._backoff.settled(payment.id)
+            self.backoff.settled(payment.id)
             resolved += outcome
         return ResolveReport(
             resolved=resolved,
@@ -130,15 +119,13 @@ class ResolvePendingPayments:
     async def _resolve(self, payment: LedgerEntry, request: ResolvePendingRequest) -> int | None:
         """Settle one claimed payment and commit: 1 if this call settled it, 0 if it was
         already settled, None if the gateway still cannot tell (rolled back, left PENDING)."""
-        async with self._gateway.admission():
-            lookup = await self._gateway.lookup(
-                payment.id, Deadline.after(request.lookup_timeout_s)
-            )
+        async with self.gateway.admission():
+            lookup = await self.gateway.lookup(payment.id, Deadline.after(request.lookup_timeout_s))
         final = status_from_lookup(lookup)
         if final is None:
-            await self._tx.rollback()
+            await self.tx.rollback()
             return None
         # Stores the final reply under the request's key if that is still open.
-        settled = await self._settlement.settle(payment, final, timed_out=True) is not None
-        await self._tx.commit()
+        settled = await self.settlement.settle(payment, final, timed_out=True) is not None
+        await self.tx.commit()
         return 1 if settled else 0

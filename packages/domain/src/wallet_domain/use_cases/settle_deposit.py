@@ -34,6 +34,7 @@ _ACTIONS: Final = {
 }
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SettleDeposit:
     """Move a PENDING deposit to its final state. COMPLETED makes it spendable: the
     balance grows by its amount, the pending credit shrinks by it, `deposit.completed` is
@@ -46,22 +47,12 @@ class SettleDeposit:
     Idempotency-Key replays the first reply.
     """
 
-    def __init__(
-        self,
-        *,
-        deposits: PendingDeposits,
-        idempotency: IdempotencyStore,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-        encoder: ResponseEncoder,
-    ) -> None:
-        self._deposits = deposits
-        self._idempotency = idempotency
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
-        self._encoder = encoder
+    deposits: PendingDeposits
+    idempotency: IdempotencyStore
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
+    encoder: ResponseEncoder
 
     async def execute(self, request: SettleDepositRequest) -> Reply:
         action_name = _ACTIONS.get(request.to)
@@ -69,22 +60,22 @@ class SettleDeposit:
             raise ValueError(f"a deposit settles to COMPLETED or REVERTED, not {request.to}")
         user_id = validate_user_id(request.user_id)
         key = optional_key(request.idempotency_key)
-        now = self._clock.now()
+        now = self.clock.now()
 
         async def settle() -> StoredResponse:
             deposit = await move_deposit(
-                deposits=self._deposits,
-                ids=self._ids,
+                deposits=self.deposits,
+                ids=self.ids,
                 user_id=user_id,
                 deposit_id=request.deposit_id,
                 to=request.to,
                 at=now,
             )
-            return self._encoder.transaction(deposit, status_code=200)
+            return self.encoder.transaction(deposit, status_code=200)
 
         return await run_once(
-            idempotency=self._idempotency,
-            tx=self._tx,
+            idempotency=self.idempotency,
+            tx=self.tx,
             user_id=user_id,
             key=key,
             request_fingerprint=fingerprint(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from wallet_domain.errors import HoldNotFound, ValidationError
-from wallet_domain.hold_moves import move_hold
+from wallet_domain.hold_moves import move_hold, moved_under_lock
 from wallet_domain.idempotent_action import optional_key, run_once
-from wallet_domain.model.hold import HoldStatus
+from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import Reply, StoredResponse, fingerprint
 from wallet_domain.model.wallet import validate_user_id
 from wallet_domain.money import MAX_AMOUNT
@@ -18,6 +19,7 @@ from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +31,7 @@ class SettleHoldRequest:
     idempotency_key: str | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SettleHold:
     """COMPLETED: capture `amount` of a PENDING hold (all of it if not given) and release
     the rest to the balance, `hold.completed` is written. REVERTED: give the whole amount
@@ -38,24 +41,20 @@ class SettleHold:
     lock makes complete, revert and expiry race fairly: exactly one moves it, the others
     get INVALID_STATE with the status it reached, except a repeat of exactly the winning
     action (same target, same amount), which answers 200 with the hold. A hold of another
-    wallet is NOT_FOUND. The optional Idempotency-Key replays the first reply."""
+    wallet is NOT_FOUND. The optional Idempotency-Key replays the first reply.
 
-    def __init__(
-        self,
-        *,
-        book: HoldBook,
-        idempotency: IdempotencyStore,
-        tx: TransactionManager,
-        clock: Clock,
-        ids: IdGenerator,
-        encoder: ResponseEncoder,
-    ) -> None:
-        self._book = book
-        self._idempotency = idempotency
-        self._tx = tx
-        self._clock = clock
-        self._ids = ids
-        self._encoder = encoder
+    Without a key the hold is read, unlocked, and moved by ONE write that checks it is
+    still PENDING (on PostgreSQL a statement committing by itself, no transaction around
+    it: this is half of every hold + capture pair); one that lost the race reads the hold
+    again and answers from what won. With a key, the claim, the locked hold, the move and
+    the stored reply are one transaction."""
+
+    book: HoldBook
+    idempotency: IdempotencyStore
+    tx: TransactionManager
+    clock: Clock
+    ids: IdGenerator
+    encoder: ResponseEncoder
 
     async def execute(self, request: SettleHoldRequest) -> Reply:
         if request.to not in (HoldStatus.COMPLETED, HoldStatus.REVERTED):
@@ -67,31 +66,52 @@ class SettleHold:
         amount = request.amount
         if amount is not None and (type(amount) is not int or not 1 <= amount <= MAX_AMOUNT):
             raise ValidationError(f"amount must be between 1 and {MAX_AMOUNT}", field="amount")
-        now = self._clock.now()
+        now = self.clock.now()
+        if key is None:
+            async with rolling_back(self.tx):
+                settled = await self._settle_unlocked(user_id, request.hold_id, request, now)
+                await self.tx.commit()  # nothing is open on PostgreSQL: a no-op there
+            return Reply(self.encoder.hold(settled, status_code=200))
 
         async def settle() -> StoredResponse:
-            hold = await self._book.lock(user_id, request.hold_id)
+            hold = await self.book.lock(user_id, request.hold_id)
             if hold is None:
                 raise HoldNotFound(hold_id=str(request.hold_id))
             settled = await move_hold(
-                book=self._book,
-                ids=self._ids,
-                hold=hold,
-                to=request.to,
-                amount=amount,
-                at=now,
+                book=self.book, ids=self.ids, hold=hold, to=request.to, amount=amount, at=now
             )
-            return self._encoder.hold(settled, status_code=200)
+            return self.encoder.hold(moved_under_lock(settled, hold), status_code=200)
 
         return await run_once(
-            idempotency=self._idempotency,
-            tx=self._tx,
+            idempotency=self.idempotency,
+            tx=self.tx,
             user_id=user_id,
             key=key,
             request_fingerprint=_fingerprint(request.to, user_id, request.hold_id, amount),
             now=now,
             action=settle,
         )
+
+    async def _settle_unlocked(
+        self, user_id: str, hold_id: UUID, request: SettleHoldRequest, now: datetime
+    ) -> Hold:
+        """Read, then move if still PENDING; a lost race is read again (settled for good
+        then, so the second reading answers: a repeat of the winner, or INVALID_STATE)."""
+        for _ in range(2):
+            hold = await self.book.get(user_id, hold_id)
+            if hold is None:
+                raise HoldNotFound(hold_id=str(hold_id))
+            settled = await move_hold(
+                book=self.book,
+                ids=self.ids,
+                hold=hold,
+                to=request.to,
+                amount=request.amount,
+                at=now,
+            )
+            if settled is not None:
+                return settled
+        raise RuntimeError(f"hold {hold_id} moved out of PENDING and back")
 
 
 def _fingerprint(to: HoldStatus, user_id: str, hold_id: UUID, amount: int | None) -> str:

@@ -5,19 +5,21 @@ debits it into `pending_debit` and writes the hold, its HOLD ledger row and
 `hold.created`, every step guarded by the previous one (not covered: nothing written,
 the key included). Settling moves the hold out of PENDING (its trigger allows that
 once), releases what was not captured and takes the hold off `pending_debit`, with its
-event. Opening runs on its own (committing by itself) unless the session has a
-transaction open; settling joins the transaction the caller began by locking the hold,
-so the lock, the write and the commit are one unit.
+event, only if the hold is still PENDING when the statement reaches its row (a
+concurrent move holding the row makes it wait, then find the hold moved: nothing
+written). Reading one hold, opening and settling run on their own (each committing by
+itself, no BEGIN/COMMIT round trips) unless the session has a transaction open: a
+keyed settle or the expiry worker began one by locking the hold, and the settle joins it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import IdempotencyInProgress
 from wallet_domain.model.events import DomainEvent
@@ -27,7 +29,7 @@ from wallet_domain.model.transaction import LedgerEntry
 from wallet_domain.money import Money
 from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
 
-from wallet_infra.persistence.driver import fetchrow, json_text
+from wallet_infra.persistence.driver import DriverStatement, fetchrow, json_text
 from wallet_infra.persistence.errors import DEADLOCK_DETECTED
 from wallet_infra.persistence.idempotency_store import record_of
 from wallet_infra.persistence.ledger import append_errors
@@ -46,6 +48,7 @@ _h = holds
 
 _BY_ID: Final = select(*_h.c).where(_h.c.id == bindparam("hid"), _h.c.user_id == bindparam("uid"))
 _LOCK: Final = _BY_ID.with_for_update()
+_READ: Final = DriverStatement(_BY_ID)
 # Oldest deadline first through holds_pending_expiry_idx; SKIP LOCKED hands each due hold
 # to exactly one worker, and a hold a request is settling is left to that request.
 _CLAIM_EXPIRED: Final = (
@@ -72,17 +75,19 @@ def hold_row(hold: Hold) -> dict[str, Any]:
     }
 
 
-def hold_from_row(row: Row[Any]) -> Hold:
+def hold_from_row(row: Mapping[Any, Any]) -> Hold:
+    """A hold from a `holds` row (a SQLAlchemy row's `_mapping` or an asyncpg record,
+    whose uuid type orjson refuses: hence the stdlib one)."""
     return Hold(
-        id=row.id,
-        user_id=row.user_id,
-        money=Money(row.amount, row.currency),
-        status=HoldStatus(row.status),
-        captured=row.captured,
-        reference=row.reference,
-        expires_at=row.expires_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=UUID(int=row["id"].int),
+        user_id=row["user_id"],
+        money=Money(row["amount"], row["currency"]),
+        status=HoldStatus(row["status"]),
+        captured=row["captured"],
+        reference=row["reference"],
+        expires_at=row["expires_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -155,14 +160,14 @@ class SqlaHoldBook(HoldBook):
 
     async def lock(self, user_id: str, hold_id: UUID) -> Hold | None:
         row = (await self._session.execute(_LOCK, {"hid": hold_id, "uid": user_id})).first()
-        return None if row is None else hold_from_row(row)
+        return None if row is None else hold_from_row(row._mapping)
 
     async def get(self, user_id: str, hold_id: UUID) -> Hold | None:
-        row = (await self._session.execute(_BY_ID, {"hid": hold_id, "uid": user_id})).first()
+        params = {"hid": hold_id, "uid": user_id}
+        row = await fetchrow(self._session, "hold_book.get", _READ, params)
         return None if row is None else hold_from_row(row)
 
-    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> None:
-        await self._session.connection()
+    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> bool:
         params: dict[str, Any] = {
             "hold_id": hold.id,
             "status": hold.status.value,
@@ -178,9 +183,8 @@ class SqlaHoldBook(HoldBook):
         row = await fetchrow(
             self._session, "hold_book.settle", statement, params, constraints=errors
         )
-        if not row["moved"]:
-            # The caller holds the hold's lock and saw it PENDING: a broken contract.
-            raise RuntimeError(f"hold {hold.id} was not PENDING under its lock")
+        moved: bool = row["moved"]
+        return moved
 
     async def page(
         self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int
@@ -192,10 +196,10 @@ class SqlaHoldBook(HoldBook):
         if status is not None:
             conditions.append(_h.c.status == status.value)
         stmt = select(*_h.c).where(*conditions).order_by(_h.c.id.desc()).limit(limit)
-        return [hold_from_row(row) for row in await self._session.execute(stmt)]
+        return [hold_from_row(row._mapping) for row in await self._session.execute(stmt)]
 
     async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
         rows = await self._session.execute(_CLAIM_EXPIRED, {"now": now, "limit": limit})
-        claimed = [hold_from_row(row) for row in rows]
+        claimed = [hold_from_row(row._mapping) for row in rows]
         # Balance rows are then updated in one global order: no two workers deadlock.
         return sorted(claimed, key=lambda h: (h.user_id, h.money.currency, h.id))

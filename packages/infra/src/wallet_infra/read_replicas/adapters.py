@@ -113,8 +113,8 @@ class ReplicaFirstHoldBook(HoldBook):
             settled=_final_hold,
         )
 
-    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> None:
-        await self._primary.settle(hold, release, event)
+    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> bool:
+        return await self._primary.settle(hold, release, event)
 
     async def page(
         self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int

@@ -24,7 +24,7 @@ from wallet_domain.use_cases.count_payment_event import CountPaymentEvent
 from wallet_domain.use_cases.purge_consumer_inbox import PurgeConsumerInbox
 from wallet_domain.use_cases.record_audit_event import RecordAuditEvent
 
-from .fakes import FixedClock
+from wallet_testkit.fakes.clock import FixedClock
 
 OCCURRED_AT: Final = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -32,11 +32,14 @@ OCCURRED_AT: Final = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 @dataclass
 class ConsumerStore:
     """The committed state: audit rows by event_id, inbox pairs with when each was
-    recorded (by `clock`, which tests move on)."""
+    recorded (by `clock`, which tests move on). `failures` are raised, one per write, by
+    the audit log's `append` and the inbox's `first_time` before they store anything
+    (what a test that only holds the store, e.g. under an app's container, can arrange)."""
 
     audit: dict[UUID, DomainEvent] = field(default_factory=dict)
     inbox: dict[tuple[str, UUID], datetime] = field(default_factory=dict)
     clock: FixedClock = field(default_factory=lambda: FixedClock(OCCURRED_AT))
+    failures: list[Exception] = field(default_factory=list)
 
 
 class FakeAuditLog(AuditLog):
@@ -45,6 +48,8 @@ class FakeAuditLog(AuditLog):
         self.fail_with: Exception | None = None
 
     async def append(self, event: DomainEvent) -> bool:
+        if self._store.failures:
+            raise self._store.failures.pop(0)
         if self.fail_with is not None:
             error, self.fail_with = self.fail_with, None
             raise error
@@ -65,6 +70,8 @@ class FakeConsumerInbox(ConsumerInbox):
         self.forget_fails_at: dict[int, Exception] = {}
 
     async def first_time(self, consumer: str, event_id: UUID) -> bool:
+        if self._store.failures:
+            raise self._store.failures.pop(0)
         self._fail_if_asked()
         key = (consumer, event_id)
         if key in self._store.inbox:

@@ -1,0 +1,72 @@
+"""Fake of the `DisputeBook` port."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from wallet_domain.errors import InvalidState
+from wallet_domain.model.dispute import Dispute, DisputeStatus
+from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.transaction import LedgerEntry
+from wallet_domain.ports.dispute_book import DisputeBook
+
+from wallet_testkit.fakes.store import IntegrityViolation, check_appendable, latest_row
+from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
+
+
+class FakeDisputeBook(DisputeBook):
+    """Disputes with the database's guards: one open dispute per payment, moves only along
+    the graph (the trigger), one CHARGEBACK per dispute (the unique index)."""
+
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+
+    async def open(self, dispute: Dispute, opened: DomainEvent) -> None:
+        tables = self._tx.tables
+        if any(
+            d.payment_id == dispute.payment_id and not d.is_final
+            for d in [*tables.disputes.values(), *self._tx.db.committed.disputes.values()]
+        ):
+            raise InvalidState("the payment already has an open dispute")
+        tables.disputes[dispute.id] = dispute
+        tables.outbox.append(opened)
+
+    async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
+        tables = self._tx.tables
+        base = self._tx._base.disputes if self._tx._base is not None else {}
+        found = latest_row(tables.disputes, base, self._tx.db.committed.disputes, dispute_id)
+        return found if found is not None and owner in (None, found.user_id) else None
+
+    async def get(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
+        found = self._tx.tables.disputes.get(dispute_id)
+        return found if found is not None and owner in (None, found.user_id) else None
+
+    async def save(self, dispute: Dispute, event: DomainEvent | None) -> None:
+        tables = self._tx.tables
+        current = tables.disputes[dispute.id]
+        if current.status is not dispute.status and not current.can_move_to(dispute.status):
+            raise IntegrityViolation(f"{current.status} -> {dispute.status} (trigger)")
+        tables.disputes[dispute.id] = dispute
+        if event is not None:
+            tables.outbox.append(event)
+
+    async def credit_chargeback(self, entry: LedgerEntry) -> None:
+        tables = self._tx.tables
+        if any(e.dispute_id == entry.dispute_id for e in tables.ledger.values()):
+            raise IntegrityViolation(f"dispute {entry.dispute_id} credited already")
+        check_appendable(tables.ledger, entry)
+        key = (entry.user_id, entry.money.currency)
+        tables.balances[key] = tables.balances.get(key, 0) + entry.money.amount
+        tables.ledger[entry.id] = entry
+
+    async def page(
+        self, user_id: str, status: DisputeStatus | None, *, before: UUID | None, limit: int
+    ) -> list[Dispute]:
+        rows = [
+            d
+            for d in self._tx.tables.disputes.values()
+            if d.user_id == user_id
+            and (before is None or d.id < before)
+            and (status is None or d.status is status)
+        ]
+        return sorted(rows, key=lambda d: d.id, reverse=True)[:limit]

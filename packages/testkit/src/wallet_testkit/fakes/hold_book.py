@@ -1,0 +1,104 @@
+"""Fake of the `HoldBook` port."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.hold import Hold, HoldStatus
+from wallet_domain.model.idempotency import IdempotencyRecord
+from wallet_domain.model.transaction import (
+    LedgerEntry,
+)
+from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
+
+from wallet_testkit.fakes.store import IntegrityViolation, check_appendable, latest_row
+from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
+
+
+class FakeHoldBook(HoldBook):
+    """Holds with the guards SqlaHoldBook's statements have: the covering check reads the
+    latest balance (a row lock), a lock reads the latest hold, and a settle moves the hold
+    only if its latest version is still PENDING (as the statement's guarded UPDATE)."""
+
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+
+    async def open(
+        self, hold: Hold, entry: LedgerEntry, created: DomainEvent, claim: IdempotencyRecord
+    ) -> HoldOpening:
+        tables, committed = self._tx.tables, self._tx.db.committed
+        if hold.user_id not in tables.wallets and hold.user_id not in committed.wallets:
+            return HoldOpening(HoldOpenOutcome.NO_WALLET)
+        scope = (claim.user_id, claim.key)
+        holder = tables.idempotency.get(scope) or committed.idempotency.get(scope)
+        if holder is not None:
+            return HoldOpening(HoldOpenOutcome.KEY_HELD, holder=holder)
+        balance = self._tx.latest_balance(hold.user_id, hold.money.currency)
+        if balance is None or balance < hold.money.amount:
+            return HoldOpening(HoldOpenOutcome.NOT_COVERED)
+        check_appendable(tables.ledger, entry)
+        tables.idempotency[scope] = claim
+        key = (hold.user_id, hold.money.currency)
+        tables.balances[key] = tables.balances.get(key, 0) - hold.money.amount
+        tables.holds[hold.id] = hold
+        tables.ledger[entry.id] = entry
+        tables.outbox.append(created)
+        return HoldOpening(HoldOpenOutcome.OPENED)
+
+    async def lock(self, user_id: str, hold_id: UUID) -> Hold | None:
+        tables = self._tx.tables
+        base = self._tx._base.holds if self._tx._base is not None else {}
+        hold = latest_row(tables.holds, base, self._tx.db.committed.holds, hold_id)
+        return hold if hold is not None and hold.user_id == user_id else None
+
+    async def get(self, user_id: str, hold_id: UUID) -> Hold | None:
+        hold = self._tx.tables.holds.get(hold_id)
+        return hold if hold is not None and hold.user_id == user_id else None
+
+    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> bool:
+        tables = self._tx.tables
+        base = self._tx._base.holds if self._tx._base is not None else {}
+        current = latest_row(tables.holds, base, self._tx.db.committed.holds, hold.id)
+        if current is None or current.status is not HoldStatus.PENDING:
+            return False
+        if hold.status is HoldStatus.PENDING:
+            raise IntegrityViolation("a settled hold must leave PENDING")
+        tables.holds[hold.id] = hold
+        if release is not None:
+            check_appendable(tables.ledger, release)
+            key = (hold.user_id, hold.money.currency)
+            tables.balances[key] = tables.balances.get(key, 0) + release.money.amount
+            tables.ledger[release.id] = release
+        tables.outbox.append(event)
+        return True
+
+    async def page(
+        self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int
+    ) -> list[Hold]:
+        rows = [
+            h
+            for h in self._tx.tables.holds.values()
+            if h.user_id == user_id
+            and (before is None or h.id < before)
+            and (status is None or h.status is status)
+        ]
+        return sorted(rows, key=lambda h: h.id, reverse=True)[:limit]
+
+    async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
+        locks = self._tx.db.locks
+        due = sorted(
+            (
+                h
+                for h in self._tx.tables.holds.values()
+                if h.status is HoldStatus.PENDING
+                and h.expires_at <= now
+                and locks.get(h.id, self._tx) is self._tx
+            ),
+            key=lambda h: (h.user_id, h.money.currency, h.id),
+        )[:limit]
+        for hold in due:
+            locks[hold.id] = self._tx
+        return due

@@ -1,0 +1,61 @@
+"""Fake of the `IdempotencyStore` port."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
+from wallet_domain.ports.idempotency_store import IdempotencyStore
+
+from wallet_testkit.fakes.store import IntegrityViolation
+from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
+
+
+class FakeIdempotencyStore(IdempotencyStore):
+    def __init__(self, tx: FakeTransactionManager) -> None:
+        self._tx = tx
+
+    async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
+        # Like a unique index, a claim also sees keys committed after this unit's snapshot.
+        scope = (record.user_id, record.key)
+        records = self._tx.tables.idempotency
+        existing = records.get(scope) or self._tx.db.committed.idempotency.get(scope)
+        if existing is not None:
+            return existing
+        records[scope] = record
+        return None
+
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        scope = (user_id, key)
+        return self._tx.tables.idempotency.get(scope) or self._tx.db.committed.idempotency.get(
+            scope
+        )
+
+    async def complete(
+        self, user_id: str, key: str, response: StoredResponse, at: datetime
+    ) -> StoredResponse:
+        records = self._tx.tables.idempotency
+        record = records.get((user_id, key))
+        if record is None:
+            raise IntegrityViolation(f"no idempotency record ({user_id!r}, {key!r})")
+        if record.state is not IdempotencyState.IN_PROGRESS:
+            assert record.response is not None
+            return record.response  # a stored reply never changes
+        records[(user_id, key)] = replace(
+            record, state=IdempotencyState.COMPLETED, response=response
+        )
+        return response
+
+    async def purge_older_than(self, cutoff: datetime, *, batch: int) -> int:
+        records = self._tx.tables.idempotency
+        expired = sorted(
+            (
+                (record.created_at, scope)
+                for scope, record in records.items()
+                if record.state is IdempotencyState.COMPLETED and record.created_at < cutoff
+            ),
+        )[:batch]
+        for _, scope in expired:
+            del records[scope]
+        return len(expired)

@@ -1,0 +1,86 @@
+"""A scripted `PaymentGateway`: answers, hooks and recorded calls."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from uuid import UUID
+
+from wallet_domain.deadline import Deadline
+from wallet_domain.errors import (
+    GatewayUnavailable,
+)
+from wallet_domain.ports.payment_gateway import (
+    ChargeRequest,
+    ChargeStatus,
+    DisputeFiling,
+    FilingStatus,
+    LookupStatus,
+    PaymentGateway,
+)
+
+ChargeHook = Callable[[ChargeRequest], Awaitable[None]]
+LookupHook = Callable[[UUID], Awaitable[None]]
+
+
+class ScriptedGateway(PaymentGateway):
+    """Answers from scripts (charge defaults to APPROVED; an unscripted lookup is a test
+    error), can refuse admission, runs optional hooks inside calls, records every call."""
+
+    def __init__(
+        self,
+        *,
+        charges: Iterable[ChargeStatus] = (),
+        lookups: Iterable[LookupStatus] = (),
+        unavailable: bool = False,
+    ) -> None:
+        self.charges: deque[ChargeStatus] = deque(charges)
+        self.lookups: deque[LookupStatus] = deque(lookups)
+        self.unavailable = unavailable
+        self.on_charge: ChargeHook | None = None
+        self.on_lookup: LookupHook | None = None
+        self.charge_calls: list[ChargeRequest] = []
+        self.lookup_calls: list[UUID] = []
+        self.filings: list[DisputeFiling] = []
+        self.filing_status = FilingStatus.FILED
+        self.admitted = 0
+        self.in_use = 0
+
+    def script(
+        self, *, charges: Iterable[ChargeStatus] = (), lookups: Iterable[LookupStatus] = ()
+    ) -> None:
+        self.charges.extend(charges)
+        self.lookups.extend(lookups)
+
+    def admission(self) -> AbstractAsyncContextManager[None]:
+        return self._slot()
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        if self.unavailable:
+            raise GatewayUnavailable(retry_after_s=7)
+        self.admitted += 1
+        self.in_use += 1
+        try:
+            yield
+        finally:
+            self.in_use -= 1
+
+    async def charge(self, request: ChargeRequest, deadline: Deadline) -> ChargeStatus:
+        self.charge_calls.append(request)
+        if self.on_charge is not None:
+            await self.on_charge(request)
+        return self.charges.popleft() if self.charges else ChargeStatus.APPROVED
+
+    async def lookup(self, payment_id: UUID, deadline: Deadline) -> LookupStatus:
+        self.lookup_calls.append(payment_id)
+        if self.on_lookup is not None:
+            await self.on_lookup(payment_id)
+        if not self.lookups:
+            raise AssertionError(f"unscripted gateway lookup for {payment_id}")
+        return self.lookups.popleft()
+
+    async def file_dispute(self, filing: DisputeFiling, deadline: Deadline) -> FilingStatus:
+        self.filings.append(filing)
+        return self.filing_status

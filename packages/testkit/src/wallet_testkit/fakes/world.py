@@ -1,0 +1,391 @@
+"""Every use case wired to the fakes as a composition root would: `World`, one `Scope`
+per request, and the seeded providers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import Final
+from uuid import UUID
+
+import pytest
+from wallet_domain.deadline import Deadline
+from wallet_domain.errors import ValidationError
+from wallet_domain.model.events import EventType, event_for
+from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
+from wallet_domain.model.provider import ServiceProvider
+from wallet_domain.model.provider_event import ProviderEventOutcome
+from wallet_domain.model.settle_backoff import SettleBackoff
+from wallet_domain.model.transaction import (
+    LedgerEntry,
+    TransactionStatus,
+    new_payment,
+)
+from wallet_domain.money import DEFAULT_CURRENCIES, Money
+from wallet_domain.ports.payment_book import OpenOutcome
+from wallet_domain.settlement import PaymentSettlement
+from wallet_domain.use_cases.apply_dispute_update import ApplyDisputeUpdate
+from wallet_domain.use_cases.apply_provider_event import ApplyProviderEvent
+from wallet_domain.use_cases.change_dispute import ChangeDispute
+from wallet_domain.use_cases.correct_refunded_charge import CorrectRefundedCharge
+from wallet_domain.use_cases.create_hold import CreateHold
+from wallet_domain.use_cases.create_wallet import CreateWallet
+from wallet_domain.use_cases.deposit import Deposit
+from wallet_domain.use_cases.expire_holds import ExpireHolds
+from wallet_domain.use_cases.get_balance import GetBalance
+from wallet_domain.use_cases.get_hold import GetHold
+from wallet_domain.use_cases.get_payment import GetPayment
+from wallet_domain.use_cases.get_transfer import GetTransfer
+from wallet_domain.use_cases.get_wallet import GetWallet
+from wallet_domain.use_cases.list_holds import ListHolds
+from wallet_domain.use_cases.list_providers import ListProviders
+from wallet_domain.use_cases.list_transactions import ListTransactions
+from wallet_domain.use_cases.make_transfer import MakeTransfer
+from wallet_domain.use_cases.open_dispute import OpenDispute
+from wallet_domain.use_cases.pay import Pay, PayRequest
+from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
+from wallet_domain.use_cases.settle_deposit import SettleDeposit
+from wallet_domain.use_cases.settle_hold import SettleHold
+from wallet_domain.wallet_precondition import WalletPrecondition
+
+from wallet_testkit.fakes.charge_corrections import FakeChargeCorrections
+from wallet_testkit.fakes.clock import EPOCH, FixedClock, SequentialIds
+from wallet_testkit.fakes.dispute_book import FakeDisputeBook
+from wallet_testkit.fakes.dispute_updates import ScriptedDisputeUpdates
+from wallet_testkit.fakes.hold_book import FakeHoldBook
+from wallet_testkit.fakes.idempotency_store import FakeIdempotencyStore
+from wallet_testkit.fakes.ledger import FakeLedger
+from wallet_testkit.fakes.outbox import FakeOutbox
+from wallet_testkit.fakes.payment_book import FakePaymentBook
+from wallet_testkit.fakes.payment_gateway import ScriptedGateway
+from wallet_testkit.fakes.pending_deposits import FakePendingDeposits
+from wallet_testkit.fakes.provider_event_log import FakeProviderEventLog
+from wallet_testkit.fakes.provider_event_monitor import CountingMonitor
+from wallet_testkit.fakes.provider_payments import FakeProviderPayments
+from wallet_testkit.fakes.response_encoder import JsonResponseEncoder
+from wallet_testkit.fakes.service_providers import FakeServiceProviders
+from wallet_testkit.fakes.store import InMemoryDatabase
+from wallet_testkit.fakes.transfer_book import FakeTransferBook
+from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
+from wallet_testkit.fakes.wallet_versions import FakeWalletVersions
+from wallet_testkit.fakes.wallets import FakeWalletBalances, FakeWallets
+
+PROVIDER: Final = ServiceProvider(
+    id=UUID("018f0000-0000-7000-8000-00000000a001"), name="Power Co", active=True
+)
+WATER: Final = ServiceProvider(
+    id=UUID("018f0000-0000-7000-8000-00000000a002"), name="Aqua Utility", active=True
+)
+RETIRED: Final = ServiceProvider(
+    id=UUID("018f0000-0000-7000-8000-00000000a003"), name="Old Telecom", active=False
+)
+CURRENCIES: Final = DEFAULT_CURRENCIES
+SAMPLE_PAYMENT_ID: Final = UUID("01900000-0000-7000-8000-000000000001")
+
+
+def sample_payment(status: TransactionStatus = TransactionStatus.PENDING) -> LedgerEntry:
+    """Alice's 2,500 USD payment of bill-42 to `PROVIDER`, made at `EPOCH` (PENDING) and,
+    for any other `status`, settled to it at `EPOCH`: for model tests."""
+    pending = new_payment(
+        id=SAMPLE_PAYMENT_ID,
+        user_id="alice",
+        money=Money(2_500, "USD"),
+        provider_id=PROVIDER.id,
+        external_reference="bill-42",
+        at=EPOCH,
+    )
+    return pending if status is TransactionStatus.PENDING else pending.settle(status, EPOCH)
+
+
+def bill_payment(key: str, amount: int, currency: str = "USD") -> PayRequest:
+    """Alice pays `PROVIDER` the bill `bill-<key>` under Idempotency-Key `key` (30 s)."""
+    return PayRequest(
+        user_id="alice",
+        idempotency_key=key,
+        provider_id=PROVIDER.id,
+        external_reference=f"bill-{key}",
+        amount=amount,
+        currency=currency,
+        deadline=Deadline.after(30),
+    )
+
+
+async def refused_field(scope: Scope, request: Awaitable[object]) -> str:
+    """The `field` of the ValidationError `request` (a use case run in `scope`) raises,
+    once it is checked that the refusal left the request's unit of work unwritten."""
+    with pytest.raises(ValidationError) as caught:
+        await request
+    assert not scope.tx.has_pending_writes
+    field: str = caught.value.details["field"]
+    return field
+
+
+class Scope:
+    """One request: its unit of work and the repositories bound to it."""
+
+    def __init__(self, db: InMemoryDatabase) -> None:
+        self.tx = FakeTransactionManager(db)
+        self.wallets = FakeWallets(self.tx)
+        self.balances = FakeWalletBalances(self.tx)
+        self.ledger = FakeLedger(self.tx)
+        self.idempotency = FakeIdempotencyStore(self.tx)
+        self.outbox = FakeOutbox(self.tx)
+        self.book = FakePaymentBook(self.tx)
+        self.holds = FakeHoldBook(self.tx)
+        self.pending = FakePendingDeposits(self.tx)
+        self.transfers = FakeTransferBook(self.tx)
+        self.disputes = FakeDisputeBook(self.tx)
+        self.corrections = FakeChargeCorrections(self.tx)
+        self.versions = FakeWalletVersions(self.tx)
+
+
+class World:
+    """Everything a use case needs, wired the way a composition root would, with a fresh
+    request scope per use case unless one is passed in."""
+
+    def __init__(self) -> None:
+        self.db = InMemoryDatabase(providers=[PROVIDER, WATER, RETIRED])
+        self.clock = FixedClock()
+        self.ids = SequentialIds()
+        self.gateway = ScriptedGateway()
+        self.encoder = JsonResponseEncoder()
+        self.providers = FakeServiceProviders(self.db)
+        self.scopes: list[Scope] = []
+        # APP-scoped like the API's: shared by every recovery round of this world.
+        self.settle_backoff = SettleBackoff(base=timedelta(minutes=1), cap=timedelta(hours=1))
+
+    def scope(self) -> Scope:
+        scope = Scope(self.db)
+        self.scopes.append(scope)
+        return scope
+
+    def seed_wallet(self, user_id: str, **balances: int) -> None:
+        self.db.seed_wallet(user_id, ids=self.ids, at=self.clock.now(), **balances)
+
+    def precondition(self, scope: Scope) -> WalletPrecondition:
+        return WalletPrecondition(
+            versions=scope.versions, idempotency=scope.idempotency, tx=scope.tx
+        )
+
+    def settlement(self, scope: Scope) -> PaymentSettlement:
+        return PaymentSettlement(
+            book=scope.book, clock=self.clock, ids=self.ids, encoder=self.encoder
+        )
+
+    async def pending_payment(
+        self, user_id: str, money: Money, *, key: str | None = None
+    ) -> LedgerEntry:
+        """A committed PENDING payment with its debit, key and event, as transaction 1
+        leaves it (the wallet must afford it)."""
+        scope = self.scope()
+        payment = new_payment(
+            id=self.ids.new_id(),
+            user_id=user_id,
+            money=money,
+            provider_id=PROVIDER.id,
+            external_reference="bill-42",
+            at=self.clock.now(),
+        )
+        opening = await scope.book.open(
+            payment,
+            IdempotencyRecord(
+                user_id=user_id,
+                key=key or f"key-{payment.id}",
+                fingerprint="f",
+                state=IdempotencyState.IN_PROGRESS,
+                created_at=payment.created_at,
+                payment_id=payment.id,
+            ),
+            event_for(
+                EventType.PAYMENT_CREATED,
+                payment,
+                event_id=self.ids.new_id(),
+                at=payment.created_at,
+            ),
+            StoredResponse(409, b"refused"),
+        )
+        assert opening.outcome is OpenOutcome.DEBITED, opening
+        await scope.tx.commit()
+        return payment
+
+    def create_wallet(self, scope: Scope | None = None) -> CreateWallet:
+        scope = scope or self.scope()
+        return CreateWallet(wallets=scope.wallets, tx=scope.tx, clock=self.clock)
+
+    def deposit(self, scope: Scope | None = None) -> Deposit:
+        scope = scope or self.scope()
+        return Deposit(
+            wallets=scope.wallets,
+            balances=scope.balances,
+            ledger=scope.ledger,
+            pending=scope.pending,
+            idempotency=scope.idempotency,
+            outbox=scope.outbox,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+            currencies=CURRENCIES,
+            precondition=self.precondition(scope),
+        )
+
+    def pay(self, scope: Scope | None = None) -> Pay:
+        scope = scope or self.scope()
+        return Pay(
+            providers=self.providers,
+            ledger=scope.ledger,
+            idempotency=scope.idempotency,
+            book=scope.book,
+            settlement=self.settlement(scope),
+            gateway=self.gateway,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+            currencies=CURRENCIES,
+            precondition=self.precondition(scope),
+        )
+
+    def resolver(self, scope: Scope | None = None) -> ResolvePendingPayments:
+        scope = scope or self.scope()
+        return ResolvePendingPayments(
+            ledger=scope.ledger,
+            settlement=self.settlement(scope),
+            gateway=self.gateway,
+            tx=scope.tx,
+            clock=self.clock,
+            backoff=self.settle_backoff,
+        )
+
+    def correct_refunded_charge(self, scope: Scope | None = None) -> CorrectRefundedCharge:
+        scope = scope or self.scope()
+        return CorrectRefundedCharge(
+            ledger=scope.ledger,
+            balances=scope.balances,
+            corrections=scope.corrections,
+            outbox=scope.outbox,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+        )
+
+    def get_balance(self, scope: Scope | None = None) -> GetBalance:
+        scope = scope or self.scope()
+        return GetBalance(wallets=scope.wallets, balances=scope.balances, currencies=CURRENCIES)
+
+    def list_transactions(self, scope: Scope | None = None) -> ListTransactions:
+        scope = scope or self.scope()
+        return ListTransactions(wallets=scope.wallets, ledger=scope.ledger, currencies=CURRENCIES)
+
+    def get_payment(self, scope: Scope | None = None) -> GetPayment:
+        return GetPayment(ledger=(scope or self.scope()).ledger)
+
+    def make_transfer(self, scope: Scope | None = None) -> MakeTransfer:
+        scope = scope or self.scope()
+        return MakeTransfer(
+            book=scope.transfers,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+            currencies=CURRENCIES,
+            precondition=self.precondition(scope),
+        )
+
+    def get_transfer(self, scope: Scope | None = None) -> GetTransfer:
+        return GetTransfer(book=(scope or self.scope()).transfers)
+
+    def list_providers(self) -> ListProviders:
+        return ListProviders(providers=self.providers)
+
+    def create_hold(self, scope: Scope | None = None) -> CreateHold:
+        scope = scope or self.scope()
+        return CreateHold(
+            book=scope.holds,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+            currencies=CURRENCIES,
+            precondition=self.precondition(scope),
+        )
+
+    def settle_hold(self, scope: Scope | None = None) -> SettleHold:
+        scope = scope or self.scope()
+        return SettleHold(
+            book=scope.holds,
+            idempotency=scope.idempotency,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+        )
+
+    def expire_holds(self, scope: Scope | None = None) -> ExpireHolds:
+        scope = scope or self.scope()
+        return ExpireHolds(book=scope.holds, tx=scope.tx, clock=self.clock, ids=self.ids)
+
+    def get_hold(self, scope: Scope | None = None) -> GetHold:
+        return GetHold(book=(scope or self.scope()).holds)
+
+    def list_holds(self, scope: Scope | None = None) -> ListHolds:
+        scope = scope or self.scope()
+        return ListHolds(wallets=scope.wallets, book=scope.holds)
+
+    def settle_deposit(self, scope: Scope | None = None) -> SettleDeposit:
+        scope = scope or self.scope()
+        return SettleDeposit(
+            deposits=scope.pending,
+            idempotency=scope.idempotency,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+        )
+
+    def open_dispute(self, scope: Scope | None = None) -> OpenDispute:
+        scope = scope or self.scope()
+        return OpenDispute(
+            ledger=scope.ledger,
+            book=scope.disputes,
+            idempotency=scope.idempotency,
+            gateway=self.gateway,
+            tx=scope.tx,
+            clock=self.clock,
+            ids=self.ids,
+            encoder=self.encoder,
+        )
+
+    def change_dispute(self, scope: Scope | None = None) -> ChangeDispute:
+        scope = scope or self.scope()
+        return ChangeDispute(book=scope.disputes, tx=scope.tx, clock=self.clock, ids=self.ids)
+
+    def apply_dispute_update(self, scope: Scope | None = None) -> ApplyDisputeUpdate:
+        scope = scope or self.scope()
+        return ApplyDisputeUpdate(book=scope.disputes, clock=self.clock, ids=self.ids)
+
+    def get_wallet(self, scope: Scope | None = None) -> GetWallet:
+        scope = scope or self.scope()
+        return GetWallet(wallets=scope.wallets, balances=scope.balances)
+
+
+class ProviderEventWorld:
+    """A `World` plus what applying provider events needs, one request scope per event."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.monitor = CountingMonitor()
+        self.disputes = ScriptedDisputeUpdates(ProviderEventOutcome.UNKNOWN_TARGET)
+
+    def apply(self, scope: Scope | None = None) -> ApplyProviderEvent:
+        scope = scope or self.world.scope()
+        return ApplyProviderEvent(
+            payments=FakeProviderPayments(scope.tx),
+            events=FakeProviderEventLog(scope.tx),
+            settlement=self.world.settlement(scope),
+            disputes=self.disputes,
+            tx=scope.tx,
+            clock=self.world.clock,
+            ids=self.world.ids,
+            monitor=self.monitor,
+        )
