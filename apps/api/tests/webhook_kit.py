@@ -8,22 +8,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Final
-from uuid import uuid4
 
 import httpx
 import orjson
 from mock_gateway.webhook_sender import WebhookSender
 from prometheus_client import REGISTRY
-from standardwebhooks.webhooks import Webhook
 from wallet_infra.config.settings import DEV_WEBHOOK_SECRET
 from wallet_testkit.db import fetch
+from wallet_testkit.webhooks import new_event_id, signed_headers
 
 WEBHOOK_PATH: Final = "/webhooks/gateway"
 OTHER_SECRET: Final = "whsec_" + base64.b64encode(b"another-provider-secret-32-bytes").decode()
-
-
-def new_event_id() -> str:
-    return f"evt_{uuid4().hex}"
 
 
 def event_body(event_type: str, data: dict[str, Any], event_id: str) -> bytes:
@@ -35,18 +30,6 @@ def event_body(event_type: str, data: dict[str, Any], event_id: str) -> bytes:
             "data": data,
         }
     )
-
-
-def signed_headers(
-    body: bytes, event_id: str, *, secret: str = DEV_WEBHOOK_SECRET, at: datetime | None = None
-) -> dict[str, str]:
-    at = at or datetime.now(UTC)
-    return {
-        "content-type": "application/json",
-        "webhook-id": event_id,
-        "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": Webhook(secret).sign(event_id, at, body),
-    }
 
 
 @asynccontextmanager
