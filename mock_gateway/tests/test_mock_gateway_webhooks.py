@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import orjson
 import pytest
-from mock_gateway.app import create_app
+from mock_gateway.app import GatewayApp, create_app
 from mock_gateway.settings import DEV_WEBHOOK_SECRET, Settings
 from mock_gateway.webhook_sender import WebhookBacklogFull, WebhookSender
 from standardwebhooks.webhooks import Webhook
@@ -104,3 +104,52 @@ async def test_the_admin_endpoint_emits_and_reports_a_webhook() -> None:
         # no MOCK_WEBHOOK_URL configured: recorded, not sent
         assert stats.json()["emitted"] == 1
         assert stats.json()["pending"] == 0
+
+
+async def test_a_network_error_is_retried_like_a_refusal() -> None:
+    calls: list[int] = []
+    answered = asyncio.Event()
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        answered.set()
+        return httpx.Response(204)
+
+    sender = WebhookSender(
+        URL, DEV_WEBHOOK_SECRET, base_delay_s=0.001, transport=httpx.MockTransport(flaky)
+    )
+    delivery = sender.emit("payment.settled", {"payment_id": "p-1", "status": "approved"})
+    await asyncio.wait_for(answered.wait(), 5)
+    await sender.close()
+    assert len(calls) == 2  # the refused connection was tried again
+    assert delivery.statuses[0] is None
+
+
+async def test_admin_endpoints_answer_503_while_the_backlog_is_full_and_404_for_unknowns() -> None:
+    app = create_app(Settings(hang_s=0.05, latency_ms=0))
+    assert isinstance(app, GatewayApp)
+    async with client_for(app) as client:
+        charge = {"amount": 500, "currency": "USD"}
+        assert (await client.put("/admin/charges/p-1", json=charge)).status_code == 200
+        filed = {
+            "dispute_id": "d-1",
+            "payment_id": "p-1",
+            "amount": 500,
+            "currency": "USD",
+            "reason": "never arrived",
+        }
+        headers = {"Idempotency-Key": "d-1"}
+        assert (await client.post("/disputes", json=filed, headers=headers)).is_success
+        assert (await client.get("/admin/webhooks/evt_nobody")).status_code == 404
+        unknown = await client.post("/admin/charges/p-nobody/refunds", json={})
+        assert unknown.status_code == 404
+
+        app.gateway.webhooks = WebhookSender("", DEV_WEBHOOK_SECRET, max_pending=0)
+        full = [
+            await client.post("/admin/webhooks", json={"type": "payment.settled"}),
+            await client.post("/admin/charges/p-1/refunds", json={"amount": 10}),
+            await client.post("/admin/disputes/d-1/status", json={"status": "under_review"}),
+        ]
+    assert [reply.status_code for reply in full] == [503, 503, 503]
