@@ -115,35 +115,37 @@ class ApplyProviderEvent:
         if found is None:
             await self.tx.rollback()
             return Outcome.UNKNOWN_TARGET
+        # A refund proves the charge: a payment still PENDING (its `payment.settled` late
+        # or lost) is judged, and if the refund fits settled, as APPROVED, as the recovery
+        # worker would; refusing the refund would lose it for good.
+        pending = found.payment.status is TransactionStatus.PENDING
+        charged = (
+            found.payment.settle(TransactionStatus.APPROVED, self.clock.now())
+            if pending
+            else found.payment
+        )
+        outcome = (
+            Outcome.APPLIED
+            if RefundablePayment(payment=charged, refunded=found.refunded).covers(event.amount)
+            else Outcome.REFUSED
+        )
         if not await self._record(
-            event, ProviderEventType.PAYMENT_REFUNDED, event.payment_id, Outcome.APPLIED
+            event, ProviderEventType.PAYMENT_REFUNDED, event.payment_id, outcome
         ):
             return Outcome.DUPLICATE
-        if found.payment.status is TransactionStatus.PENDING:
-            # A refund proves the charge: the provider's `payment.settled` may come later
-            # (or got lost), so the payment is settled APPROVED first, as the recovery
-            # worker would; refusing the refund would lose it for good.
-            settled = await self.settlement.settle(
-                found.payment, TransactionStatus.APPROVED, timed_out=True
+        if outcome is Outcome.APPLIED:
+            if pending:
+                settled = await self.settlement.settle(
+                    found.payment, TransactionStatus.APPROVED, timed_out=True
+                )
+                if settled is None:
+                    raise RuntimeError(f"payment {event.payment_id} was not PENDING under its lock")
+                charged = settled.payment
+            await self._write_refund(
+                RefundablePayment(payment=charged, refunded=found.refunded), event.amount
             )
-            if settled is None:
-                raise RuntimeError(f"payment {event.payment_id} was not PENDING under its lock")
-            found = RefundablePayment(payment=settled.payment, refunded=found.refunded)
-        if not found.covers(event.amount):
-            await self.tx.rollback()
-            return await self._refused(event)
-        await self._write_refund(found, event.amount)
         await self.tx.commit()
-        return Outcome.APPLIED
-
-    async def _refused(self, event: PaymentRefunded) -> ProviderEventOutcome:
-        """Record the refund as REFUSED alone (nothing moves), so its repeats are duplicates."""
-        if not await self._record(
-            event, ProviderEventType.PAYMENT_REFUNDED, event.payment_id, Outcome.REFUSED
-        ):
-            return Outcome.DUPLICATE
-        await self.tx.commit()
-        return Outcome.REFUSED
+        return outcome
 
     async def _write_refund(self, found: RefundablePayment, amount: int) -> None:
         now = self.clock.now()
