@@ -27,15 +27,16 @@ class WebhookVerifier:
             raise ValueError("at least one webhook secret is needed to verify webhooks")
         self._webhooks = tuple(Webhook(secret) for secret in secrets)
 
-    def verify(self, body: bytes, headers: Mapping[str, str]) -> None:
-        """Raise `WebhookSignatureInvalid` unless one secret verifies `body` and `headers`."""
+    def verify(self, body: bytes, headers: Mapping[str, str]) -> str:
+        """The verified webhook's `webhook-id`; `WebhookSignatureInvalid` unless one secret
+        verifies `body` and `headers`."""
         plain = {name.lower(): value for name, value in headers.items()}
         for webhook in self._webhooks:
             try:
                 webhook.verify(body, plain, json_parse=False)
             except WebhookVerificationError:
                 continue
-            return
+            return plain[WEBHOOK_ID_HEADER]  # the library refuses a webhook without one
         raise WebhookSignatureInvalid()
 
     def verified_event(self, body: bytes, headers: Mapping[str, str]) -> ProviderEvent:
@@ -44,10 +45,8 @@ class WebhookVerifier:
         Raises `WebhookSignatureInvalid` (401) for a bad signature, `ValidationError`
         (400) for a well-signed body that is not a provider event or names another id.
         """
-        self.verify(body, headers)
+        webhook_id = self.verify(body, headers)
         event = decode_provider_event(body)
-        # verify() saw the header, so it is there
-        webhook_id = next(v for k, v in headers.items() if k.lower() == WEBHOOK_ID_HEADER)
         if event.provider_event_id != webhook_id:
             raise ValidationError(
                 "webhook body is not a valid provider event",
