@@ -97,7 +97,8 @@ def test_documented_values_are_the_defaults(prefix: str, monkeypatch: pytest.Mon
     for name in [n for n in os.environ if n.startswith(tuple(SETTINGS))]:
         monkeypatch.delenv(name)  # the host's own settings must not hide a drifted value
     defaults: dict[str, Any] = settings().model_dump()
+    names = _env_names(prefix, settings)
     for name, (is_set, value) in _entries().items():
-        if is_set and name in _env_names(prefix, settings):
+        if is_set and name in names:
             monkeypatch.setenv(name, value)
     assert settings().model_dump() == defaults
