@@ -1,6 +1,10 @@
 """N relays may run. Two processes on one backlog publish every event exactly once
 between them (SKIP LOCKED hands each batch to one of them; a duplicate needs a crash),
-and both take part."""
+and both take part.
+
+The backlog is written only once both relays listen: one relay alone drains 3,000 events
+in about a second, less than the other may take to start on a loaded machine, and the
+one NOTIFY of the backlog's COPY then wakes both at the same moment."""
 
 from __future__ import annotations
 
@@ -10,20 +14,25 @@ import pytest
 from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME
 from wallet_testkit.amqp import QueueCollector, purge_queues
 from wallet_testkit.metrics import scrape_url, value
+from wallet_testkit.polling import eventually
 from wallet_testkit.processes import free_port
 
-from .relay_harness import RelayProcess, seed_outbox, unsent_count
+from .relay_harness import RelayProcess, listening_relays, seed_outbox, unsent_count
 
 pytestmark = pytest.mark.integration
 
 BACKLOG: Final = 3_000
 DRAIN_TIMEOUT_S: Final = 120.0
+START_TIMEOUT_S: Final = 60.0
+
+
+async def _all_listening(dsn: str, relays: int) -> bool:
+    return await listening_relays(dsn) == relays
 
 
 async def test_two_relays_drain_a_backlog_together(
     private_database_url: str, amqp_url: str
 ) -> None:
-    ids = await seed_outbox(private_database_url, BACKLOG, prefix="scale")
     ports = [free_port(), free_port()]
     relays = [
         RelayProcess(
@@ -35,6 +44,10 @@ async def test_two_relays_drain_a_backlog_together(
         for port in ports
     ]
     try:
+        await eventually(
+            lambda: _all_listening(private_database_url, len(relays)), timeout_s=START_TIMEOUT_S
+        )
+        ids = await seed_outbox(private_database_url, BACKLOG, prefix="scale")
         async with QueueCollector(amqp_url, AUDIT_QUEUE_NAME) as audit:
             await audit.wait_for(ids, timeout_s=DRAIN_TIMEOUT_S)
             assert all(relay.alive() for relay in relays)
