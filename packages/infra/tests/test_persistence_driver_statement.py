@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, func, select, text
 from wallet_infra.persistence.driver import DriverStatement
 from wallet_infra.persistence.statements.payment_book import (
     OPEN,
@@ -53,3 +53,9 @@ def test_an_expanding_bind_is_refused() -> None:
 def test_a_name_sqlalchemy_left_unbound_is_refused() -> None:
     with pytest.raises(ValueError, match=":limit is not a bind"):
         DriverStatement(text("SELECT 1 LIMIT :limit::int"))
+
+
+def test_a_bind_with_a_value_of_its_own_is_refused() -> None:
+    """A Python constant becomes a bind whose value no call passes (`coalesce(x, 0)`)."""
+    with pytest.raises(TypeError, match="value of their own"):
+        DriverStatement(select(func.coalesce(outbox.c.attempts, 0)))

@@ -24,7 +24,7 @@ from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.transaction import TransactionStatus, TransactionType
 from wallet_infra.clock import SystemClock
 from wallet_infra.ids import UuidV7Generator
-from wallet_infra.persistence.ledger_queries import page_statement
+from wallet_infra.persistence.ledger_queries import page_query
 from wallet_infra.persistence.tables import TRANSACTIONS_USER_ID_CREATED_AT_ID_IDX
 
 # The planner weighs the user index against walking the primary key backwards and
@@ -161,11 +161,8 @@ FILTERS: Final = pytest.mark.parametrize(
 async def page_plans(
     ledger: Ledger, filters: LedgerFilter, before: LedgerPosition | None
 ) -> tuple[Any, Any]:
-    compiled = page_statement(USER_ID, filters, before=before, limit=LIMIT).compile(
-        dialect=ledger.conn.dialect
-    )
-    params = [compiled.params[name] for name in compiled.positiontup or []]
-    return await explain(ledger.conn, str(compiled), params)
+    statement, params = page_query(USER_ID, filters, before=before, limit=LIMIT)
+    return await explain(ledger.conn, statement.sql, statement.args(params))
 
 
 @pytest.mark.parametrize("depth", [None, 0.01, 0.5, 0.75], ids=lambda d: f"depth-{d}")

@@ -69,7 +69,7 @@ TypeFilter = Annotated[str | None, Query(alias="type", json_schema_extra=TYPE_RU
 StatusFilter = Annotated[str | None, Query(json_schema_extra=STATUS_RULE)]
 
 
-def _consistency_header(
+async def _consistency_header(
     value: Annotated[
         str | None,
         Header(
@@ -80,7 +80,8 @@ def _consistency_header(
         ),
     ] = None,
 ) -> None:
-    """Only documents the header: the container reads it (http/consistency.py)."""
+    """Only documents the header: the container reads it (http/consistency.py). Async
+    because FastAPI runs a plain `def` dependency in a worker thread, per request."""
 
 
 # `dependencies=` of the routes whose reads may come from a replica.

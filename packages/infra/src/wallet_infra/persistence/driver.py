@@ -8,12 +8,13 @@ batch) go to the driver directly. They are still written with SQLAlchemy (Core o
 (`$1`, `$2`, ...); `DriverStatement` keeps that SQL and the bind names in that order, so
 a call only lists its values.
 
-Three ways to run one, all here: `fetchrow` on the request's session (inside its open
-transaction, e.g. the recovery worker's row lock, the statement joins it; without one it
-is its own transaction on a connection checked out of the engine's pool for just that
-statement: no BEGIN/COMMIT round trips, and no session transaction to begin, commit and
-release around it, bookkeeping that cost the payment path as much CPU as both its
-statements); `fetch_pooled` on the engine's pool, with no session at all; and
+Three ways to run one, all here: `fetchrow` (or `fetch`, every row) on the request's
+session (inside its open transaction, e.g. the recovery worker's row lock, the
+statement joins it; without one it is its own transaction on a connection checked out
+of the engine's pool for just that statement: no BEGIN/COMMIT round trips, and no
+session transaction to begin, commit and release around it, bookkeeping that cost the
+payment path as much CPU as both its statements, and a read four round trips where it
+needs one); `fetch_pooled` on the engine's pool, with no session at all; and
 `PoolTransaction`, several statements in one transaction on one pool connection (a
 relay batch). The pool is always the engine's, so its size, health check and disposal
 stay one thing. This is the only module that imports asyncpg (import-linter checks it).
@@ -49,6 +50,10 @@ CONNECTION_LOST: Final = (
     ConnectionError,
     OSError,
 )
+# Whatever a driver statement may fail with besides a known violation: the server's
+# refusal (e.g. a replica cancelling a query that conflicts with its replay) or a lost
+# connection. What SQLAlchemy would wrap in a DBAPIError.
+STATEMENT_FAILED: Final = (asyncpg.PostgresError, *CONNECTION_LOST)
 
 
 def json_text(value: Any) -> str:
@@ -69,6 +74,10 @@ class DriverStatement:
         processed = sorted(name for name, bind in compiled.binds.items() if _processed(bind))
         if processed:
             raise TypeError(f"binds that need SQLAlchemy's processing: {processed}")
+        valued = sorted(name for name, bind in compiled.binds.items() if not bind.required)
+        if valued:
+            # e.g. a Python constant in the statement: a call would never pass its value.
+            raise TypeError(f"binds with a value of their own: {valued} (use literal_column)")
         if compiled.literal_execute_params or compiled.post_compile_params:
             raise TypeError("statement is only complete per call (expanding or literal binds)")
         unbound = _UNBOUND.search(compiled.string)
@@ -107,6 +116,19 @@ async def fetchrow(
             if error is None:
                 raise
             raise error from None
+
+
+async def fetch(
+    session: AsyncSession,
+    span_name: str,
+    statement: DriverStatement,
+    params: Mapping[str, Any],
+) -> list[Any]:
+    """Every row of a read, like `fetchrow`: in the session's open transaction, else on
+    its own on a pool connection (a read then costs one round trip, no BEGIN/ROLLBACK)."""
+    async with _statement_driver(session, span_name) as driver:
+        rows: list[Any] = await driver.fetch(statement.sql, *statement.args(params))
+        return rows
 
 
 async def fetch_pooled(

@@ -22,6 +22,7 @@ from wallet_domain.model.transaction import (
 )
 from wallet_domain.ports.ledger import Ledger
 
+from wallet_infra.persistence.driver import fetch, fetchrow
 from wallet_infra.persistence.errors import ErrorFactory, translate
 from wallet_infra.persistence.ledger_queries import (
     CLAIM_STALE_PENDING,
@@ -30,7 +31,7 @@ from wallet_infra.persistence.ledger_queries import (
     INSERT_ENTRY,
     entry_from_row,
     entry_row,
-    page_statement,
+    page_query,
 )
 from wallet_infra.persistence.tables import (
     TRANSACTIONS_PROVIDER_ID_FKEY,
@@ -68,8 +69,8 @@ class SqlaLedger(Ledger):
             raise error from None
 
     async def get(self, user_id: str, transaction_id: UUID) -> LedgerEntry | None:
-        result = await self._session.execute(GET_ENTRY, {"tid": transaction_id, "uid": user_id})
-        row = result.first()
+        params = {"tid": transaction_id, "uid": user_id}
+        row = await fetchrow(self._session, "ledger.get", GET_ENTRY, params)
         return None if row is None else entry_from_row(row)
 
     async def claim_stale_pending(
@@ -80,10 +81,11 @@ class SqlaLedger(Ledger):
         if only is not None:
             statement, params["only"] = CLAIM_STALE_PENDING_ONE, only
         row = (await self._session.execute(statement, params)).first()
-        return None if row is None else entry_from_row(row)
+        return None if row is None else entry_from_row(row._mapping)
 
     async def page(
         self, user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
     ) -> list[LedgerEntry]:
-        stmt = page_statement(user_id, filters, before=before, limit=limit)
-        return [entry_from_row(row) for row in await self._session.execute(stmt)]
+        statement, params = page_query(user_id, filters, before=before, limit=limit)
+        rows = await fetch(self._session, "ledger.page", statement, params)
+        return [entry_from_row(row) for row in rows]

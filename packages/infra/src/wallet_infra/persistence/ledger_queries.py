@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import cache
 from typing import Any, Final
+from uuid import UUID
 
-from sqlalchemy import ARRAY, Row, Select, all_, bindparam, literal, literal_column, select, tuple_
+from sqlalchemy import ARRAY, Select, all_, bindparam, literal_column, select, tuple_
 from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.money import Money
 
+from wallet_infra.persistence.driver import DriverStatement
 from wallet_infra.persistence.tables import StdUuid, transactions
 
 _t = transactions
 INSERT_ENTRY: Final = _t.insert()
-GET_ENTRY: Final = select(*_t.c).where(
-    _t.c.id == bindparam("tid"), _t.c.user_id == bindparam("uid")
+GET_ENTRY: Final = DriverStatement(
+    select(*_t.c).where(_t.c.id == bindparam("tid"), _t.c.user_id == bindparam("uid"))
 )
 # Oldest stale PENDING payment through transactions_pending_idx; SKIP LOCKED hands each
 # one to exactly one of any number of recovery workers.
@@ -34,29 +38,63 @@ CLAIM_STALE_PENDING: Final = (
 CLAIM_STALE_PENDING_ONE: Final = CLAIM_STALE_PENDING.where(_t.c.id == bindparam("only"))
 
 
-def page_statement(
-    user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
-) -> Select[Any]:
-    """Newest first by (created_at, id), strictly after `before` in that order: one range
-    of transactions_user_id_created_at_id_idx, read in index order until `limit`."""
-    conditions = [_t.c.user_id == user_id]
-    if before is not None:
+def page_statement(filters: LedgerFilter, *, after_position: bool) -> Select[Any]:
+    """Newest first by (created_at, id), strictly after the position `:before_at`,
+    `:before_id` in that order when `after_position`: one range of
+    transactions_user_id_created_at_id_idx, read in index order until `:limit`. Filters
+    are binds too (`:type`, `:status`, `:currency`), present when `filters` sets them."""
+    conditions = [_t.c.user_id == bindparam("uid")]
+    if after_position:
         position = tuple_(
-            literal(before.created_at, _t.c.created_at.type), literal(before.id, _t.c.id.type)
+            bindparam("before_at", type_=_t.c.created_at.type),
+            bindparam("before_id", type_=_t.c.id.type),
         )
         conditions.append(tuple_(_t.c.created_at, _t.c.id) < position)
     if filters.type is not None:
-        conditions.append(_t.c.type == filters.type.value)
+        conditions.append(_t.c.type == bindparam("type"))
     if filters.status is not None:
-        conditions.append(_t.c.status == filters.status.value)
+        conditions.append(_t.c.status == bindparam("status"))
     if filters.currency is not None:
-        conditions.append(_t.c.currency == filters.currency)
+        conditions.append(_t.c.currency == bindparam("currency"))
     return (
         select(*_t.c)
         .where(*conditions)
         .order_by(_t.c.created_at.desc(), _t.c.id.desc())
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
+
+
+@cache
+def _page(type_: bool, status: bool, currency: bool, after_position: bool) -> DriverStatement:
+    filters = LedgerFilter(
+        type=TransactionType.DEPOSIT if type_ else None,
+        status=TransactionStatus.APPROVED if status else None,
+        currency="USD" if currency else None,
+    )
+    return DriverStatement(page_statement(filters, after_position=after_position))
+
+
+def page_query(
+    user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
+) -> tuple[DriverStatement, dict[str, Any]]:
+    """The page's statement (one per combination of filters, compiled once) and its
+    values."""
+    params: dict[str, Any] = {"uid": user_id, "limit": limit}
+    if before is not None:
+        params |= {"before_at": before.created_at, "before_id": before.id}
+    if filters.type is not None:
+        params["type"] = filters.type.value
+    if filters.status is not None:
+        params["status"] = filters.status.value
+    if filters.currency is not None:
+        params["currency"] = filters.currency
+    statement = _page(
+        filters.type is not None,
+        filters.status is not None,
+        filters.currency is not None,
+        before is not None,
+    )
+    return statement, params
 
 
 def entry_row(entry: LedgerEntry) -> dict[str, Any]:
@@ -87,21 +125,28 @@ def entry_row(entry: LedgerEntry) -> dict[str, Any]:
     }
 
 
-def entry_from_row(row: Row[Any]) -> LedgerEntry:
-    """A `transactions` row as a ledger entry (the amount's sign is the type's)."""
+def entry_from_row(row: Mapping[Any, Any]) -> LedgerEntry:
+    """A `transactions` row as a ledger entry (the amount's sign is the type's): a
+    SQLAlchemy row's `_mapping` or an asyncpg record, whose uuid type orjson refuses,
+    hence the stdlib one."""
+    refund_of = row["refund_of"] or row["provider_refund_of"]
     return LedgerEntry(
-        id=row.id,
-        user_id=row.user_id,
-        type=TransactionType(row.type),
-        status=TransactionStatus(row.status),
-        money=Money(abs(row.amount), row.currency),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        provider_id=row.provider_id,
-        external_reference=row.external_reference,
-        reference=row.reference,
-        refund_of=row.refund_of or row.provider_refund_of,
-        hold_id=row.hold_id,
-        transfer_id=row.transfer_id,
-        dispute_id=row.dispute_id,
+        id=UUID(int=row["id"].int),
+        user_id=row["user_id"],
+        type=TransactionType(row["type"]),
+        status=TransactionStatus(row["status"]),
+        money=Money(abs(row["amount"]), row["currency"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        provider_id=_std(row["provider_id"]),
+        external_reference=row["external_reference"],
+        reference=row["reference"],
+        refund_of=_std(refund_of),
+        hold_id=_std(row["hold_id"]),
+        transfer_id=_std(row["transfer_id"]),
+        dispute_id=_std(row["dispute_id"]),
     )
+
+
+def _std(value: UUID | None) -> UUID | None:
+    return None if value is None else UUID(int=value.int)

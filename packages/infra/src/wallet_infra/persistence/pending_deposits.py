@@ -79,7 +79,7 @@ class SqlaPendingDeposits(PendingDeposits):
 
     async def lock(self, user_id: str, deposit_id: UUID) -> LedgerEntry | None:
         row = (await self._session.execute(_LOCK, {"tid": deposit_id, "uid": user_id})).first()
-        return None if row is None else entry_from_row(row)
+        return None if row is None else entry_from_row(row._mapping)
 
     async def settle(self, deposit: LedgerEntry, event: DomainEvent) -> None:
         if deposit.status is TransactionStatus.PENDING:

@@ -49,7 +49,7 @@ class SqlaProviderPayments(ProviderPayments):
         row = (await self._session.execute(_LOCK, {"pid": payment_id})).first()
         if row is None:
             return None
-        return RefundablePayment(payment=entry_from_row(row), refunded=row.refunded_amount)
+        return RefundablePayment(payment=entry_from_row(row._mapping), refunded=row.refunded_amount)
 
     async def refund(self, refund: LedgerEntry, created: DomainEvent) -> None:
         traceparent = None if self._traceparent is None else self._traceparent()

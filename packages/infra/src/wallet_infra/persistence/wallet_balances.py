@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from sqlalchemy import Select, Update, and_, bindparam, func, select, text, update
+from sqlalchemy import Select, Update, and_, bindparam, func, literal_column, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import ValidationError, WalletNotFound
@@ -20,6 +20,7 @@ from wallet_domain.model.wallet_version import VersionedBalances
 from wallet_domain.money import Money
 from wallet_domain.ports.wallet_balances import WalletBalances
 
+from wallet_infra.persistence.driver import DriverStatement, fetch
 from wallet_infra.persistence.errors import NUMERIC_VALUE_OUT_OF_RANGE, translate
 from wallet_infra.persistence.tables import (
     WALLET_BALANCES_CURRENCY_FORMAT,
@@ -63,7 +64,7 @@ _DEBIT_IF_COVERED: Final[Update] = (
 # for a wallet without balances (or without the currency asked for): the version alone.
 _every_row = _b.alias("every_row")
 _version = (
-    select(func.coalesce(func.sum(_every_row.c.version), 0).label("version"))
+    select(func.coalesce(func.sum(_every_row.c.version), literal_column("0")).label("version"))
     .where(_every_row.c.user_id == bindparam("uid"))
     .subquery("wallet")
 )
@@ -84,8 +85,8 @@ def _read(*shown: Any) -> Select[Any]:
     )
 
 
-_READ_ALL: Final = _read()
-_READ_ONE: Final = _read(_b.c.currency == bindparam("cur"))
+_READ_ALL: Final = DriverStatement(_read())
+_READ_ONE: Final = DriverStatement(_read(_b.c.currency == bindparam("cur")))
 
 
 def _over_limit() -> ValidationError:
@@ -127,20 +128,20 @@ class SqlaWalletBalances(WalletBalances):
 
     async def read(self, user_id: str, currency: str | None = None) -> VersionedBalances:
         if currency is None:
-            result = await self._session.execute(_READ_ALL, {"uid": user_id})
+            statement, params = _READ_ALL, {"uid": user_id}
         else:
-            result = await self._session.execute(_READ_ONE, {"uid": user_id, "cur": currency})
-        rows = result.all()
+            statement, params = _READ_ONE, {"uid": user_id, "cur": currency}
+        rows = await fetch(self._session, "wallet_balances.read", statement, params)
         return VersionedBalances(
-            version=int(rows[0].version),
+            version=int(rows[0]["version"]),
             balances=[
                 Balance(
-                    currency=row.currency,
-                    available=row.balance,
-                    pending=row.pending_debit,
-                    pending_credit=row.pending_credit,
+                    currency=row["currency"],
+                    available=row["balance"],
+                    pending=row["pending_debit"],
+                    pending_credit=row["pending_credit"],
                 )
                 for row in rows
-                if row.currency is not None
+                if row["currency"] is not None
             ],
         )

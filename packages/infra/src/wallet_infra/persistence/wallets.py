@@ -11,6 +11,7 @@ from wallet_domain.errors import ValidationError, WalletAlreadyExists
 from wallet_domain.model.wallet import Wallet
 from wallet_domain.ports.wallets import Wallets
 
+from wallet_infra.persistence.driver import DriverStatement, fetchrow
 from wallet_infra.persistence.errors import translate
 from wallet_infra.persistence.tables import WALLETS_PKEY, WALLETS_USER_ID_FORMAT, wallets
 
@@ -23,8 +24,8 @@ _ADD: Final = text(
     "INSERT INTO wallets (user_id, created_at) VALUES (:user_id, :created_at)"  # noqa: S608 - constants only
     f" ON CONFLICT ON CONSTRAINT {WALLETS_PKEY} DO NOTHING RETURNING user_id"
 )
-_GET: Final = select(wallets.c.user_id, wallets.c.created_at).where(
-    wallets.c.user_id == bindparam("uid")
+_GET: Final = DriverStatement(
+    select(wallets.c.user_id, wallets.c.created_at).where(wallets.c.user_id == bindparam("uid"))
 )
 
 
@@ -55,7 +56,7 @@ class SqlaWallets(Wallets):
             raise WalletAlreadyExists(user_id=wallet.user_id)
 
     async def get(self, user_id: str) -> Wallet | None:
-        row = (await self._session.execute(_GET, {"uid": user_id})).first()
+        row = await fetchrow(self._session, "wallets.get", _GET, {"uid": user_id})
         if row is None:
             return None
-        return Wallet(user_id=row.user_id, created_at=row.created_at)
+        return Wallet(user_id=row["user_id"], created_at=row["created_at"])

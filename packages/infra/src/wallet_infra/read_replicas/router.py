@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from wallet_infra.persistence.driver import STATEMENT_FAILED
 from wallet_infra.read_replicas.metrics import PRIMARY, READS, REPLICA
 from wallet_infra.read_replicas.replica_set import Replica, ReplicaSet
 
@@ -18,8 +19,9 @@ _log = structlog.get_logger("wallet.replicas")
 _T = TypeVar("_T")
 # What a replica read may fail with: the driver's errors (a query cancelled by a replay
 # conflict among them), a refused or lost socket, a connection attempt that timed out, no
-# pooled connection free in time (the replica is stuck or swamped: the primary answers).
-_REPLICA_FAILURES = (DBAPIError, OSError, TimeoutError, PoolTimeout)
+# pooled connection free in time (the replica is stuck or swamped: the primary answers);
+# the same from the statements run on the driver directly.
+_REPLICA_FAILURES = (DBAPIError, OSError, TimeoutError, PoolTimeout, *STATEMENT_FAILED)
 
 
 class ReadConsistency(StrEnum):
