@@ -24,10 +24,12 @@ from wallet_infra.persistence.hold_book import _READ as READ_HOLD
 from wallet_infra.persistence.statements.hold_book import OPEN_HOLD, SETTLE_CAPTURING_ALL
 from wallet_infra.persistence.statements.payment_book import OPEN, SETTLE_APPROVED
 from wallet_infra.persistence.statements.transfer_book import MOVE
+from wallet_infra.persistence.tables import transactions
 
 _USER: Final = "('bench-' || :uid::text)"
 _PAYMENT_ID: Final = "md5(:k::text)::uuid"  # the same id in both statements of one payment
 _EMPTY_BODY: Final = "'\\x7b7d'::bytea"
+_TRANSACTION_COLUMNS: Final = tuple(transactions.c.keys())
 
 
 def _payment_payload(status: str) -> str:
@@ -48,6 +50,22 @@ def _event(event_type: str, payload: str) -> dict[str, str]:
         "e0_payload": f"'{payload}'",
         "e0_traceparent": "NULL",
     }
+
+
+def _transaction(prefix: str, **values: str) -> dict[str, str]:
+    """A `transactions` row's columns (the ledger adapter's `entry_row`), `prefix`ed:
+    the given values, the defaults of a row nothing else points at for the rest. Every
+    column is named, so a new one fails `_bind` here rather than the run."""
+    row = dict.fromkeys(_TRANSACTION_COLUMNS, "NULL") | {
+        "currency": "'USD'",
+        "created_at": "now()",
+        "updated_at": "now()",
+        "refunded_amount": "0",
+    }
+    unknown = set(values) - set(row)
+    if unknown:
+        raise KeyError(f"not a transactions column: {sorted(unknown)}")
+    return {f"{prefix}{name}": value for name, value in (row | values).items()}
 
 
 def _bind(statement: DriverStatement, values: dict[str, str]) -> str:
@@ -71,20 +89,16 @@ def payment_script(provider_id: str) -> str:
             "refusal_status": "409",
             "refusal_body": _EMPTY_BODY,
             "created_at": "now()",
-            "p_id": _PAYMENT_ID,
-            "p_user_id": _USER,
-            "p_type": "'PAYMENT'",
-            "p_status": "'PENDING'",
-            "p_amount": "-1",
-            "p_currency": "'USD'",
-            "p_provider_id": f"'{provider_id}'",
-            "p_external_reference": "'pgbench'",
-            "p_reference": "NULL",
-            "p_refund_of": "NULL",
-            "p_created_at": "now()",
-            "p_updated_at": "now()",
-            "p_hold_id": "NULL",
-            "p_transfer_id": "NULL",
+            **_transaction(
+                "p_",
+                id=_PAYMENT_ID,
+                user_id=_USER,
+                type="'PAYMENT'",
+                status="'PENDING'",
+                amount="-1",
+                provider_id=f"'{provider_id}'",
+                external_reference="'pgbench'",
+            ),
             **_event("payment.created", _payment_payload("PENDING")),
         },
     )
@@ -107,22 +121,15 @@ def payment_script(provider_id: str) -> str:
 
 
 def _leg(prefix: str, user: str, type_: str, amount: str) -> dict[str, str]:
-    return {
-        f"{prefix}id": "gen_random_uuid()",
-        f"{prefix}user_id": user,
-        f"{prefix}type": f"'{type_}'",
-        f"{prefix}status": "'COMPLETED'",
-        f"{prefix}amount": amount,
-        f"{prefix}currency": "'USD'",
-        f"{prefix}provider_id": "NULL",
-        f"{prefix}external_reference": "NULL",
-        f"{prefix}reference": "NULL",
-        f"{prefix}refund_of": "NULL",
-        f"{prefix}created_at": "now()",
-        f"{prefix}updated_at": "now()",
-        f"{prefix}hold_id": "NULL",
-        f"{prefix}transfer_id": _PAYMENT_ID,
-    }
+    return _transaction(
+        prefix,
+        id="gen_random_uuid()",
+        user_id=user,
+        type=f"'{type_}'",
+        status="'COMPLETED'",
+        amount=amount,
+        transfer_id=_PAYMENT_ID,
+    )
 
 
 def transfer_script(*, hot_receiver: bool) -> str:
@@ -196,20 +203,15 @@ def hold_script() -> str:
             "h_expires_at": "now() + interval '7 days'",
             "h_created_at": "now()",
             "h_updated_at": "now()",
-            "t_id": "gen_random_uuid()",
-            "t_user_id": _USER,
-            "t_type": "'HOLD'",
-            "t_status": "'COMPLETED'",
-            "t_amount": "-1",
-            "t_currency": "'USD'",
-            "t_provider_id": "NULL",
-            "t_external_reference": "NULL",
-            "t_reference": "NULL",
-            "t_refund_of": "NULL",
-            "t_created_at": "now()",
-            "t_updated_at": "now()",
-            "t_hold_id": hold_id,
-            "t_transfer_id": "NULL",
+            **_transaction(
+                "t_",
+                id="gen_random_uuid()",
+                user_id=_USER,
+                type="'HOLD'",
+                status="'COMPLETED'",
+                amount="-1",
+                hold_id=hold_id,
+            ),
             **_event("hold.created", _hold_payload("PENDING", "null")),
         },
     )
