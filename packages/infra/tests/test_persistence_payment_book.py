@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
@@ -51,6 +51,8 @@ from .payment_kit import (
     settle,
     settlement_of,
 )
+
+_T = TypeVar("_T")
 
 WAIT_S = 15.0
 
@@ -130,9 +132,17 @@ async def ledger_sum(database_url: str, user_id: str, currency: str) -> int:
     return int(row["total"])
 
 
+async def committed(session: AsyncSession, work: Awaitable[_T]) -> _T:
+    """`work` on `session`, then the commit the use cases send after it: a session that
+    took its connection (see backend_pid) has begun a transaction its statements join."""
+    result = await work
+    await session.commit()
+    return result
+
+
 async def backend_pid(session: AsyncSession) -> int:
-    """The server process behind `session`'s connection (asks the driver, not the server,
-    so no transaction is opened)."""
+    """The server process behind `session`'s connection (asks the driver, not the server).
+    The session's transaction has begun: the book's statements then join it."""
     raw = await (await session.connection()).get_raw_connection()
     assert raw.driver_connection is not None
     pid: int = raw.driver_connection.get_server_pid()
@@ -398,7 +408,9 @@ async def test_twenty_concurrent_opens_of_one_key_debit_once(
         assert opened.outcome is OpenOutcome.DEBITED
         pids = [await backend_pid(s) for s in others]
         racing = [
-            asyncio.create_task(book(s).open(e, claim_for(e, "same"), created_event(e), REFUSAL))
+            asyncio.create_task(
+                committed(s, book(s).open(e, claim_for(e, "same"), created_event(e), REFUSAL))
+            )
             for s, e in zip(others, entries[1:], strict=True)
         ]
         await wait_until_blocked(database_url, pids)
@@ -434,7 +446,9 @@ async def test_concurrent_opens_debit_only_what_the_balance_covers(
         sessions = [await stack.enter_async_context(session_factory()) for _ in entries]
         pids = [await backend_pid(s) for s in sessions]
         racing = [
-            asyncio.create_task(book(s).open(e, claim_for(e), created_event(e), REFUSAL))
+            asyncio.create_task(
+                committed(s, book(s).open(e, claim_for(e), created_event(e), REFUSAL))
+            )
             for s, e in zip(sessions, entries, strict=True)
         ]
         await wait_until_blocked(database_url, pids)  # every one queued on the balance
@@ -466,7 +480,9 @@ async def test_a_payment_covered_by_a_deposit_committed_while_it_waited_is_debit
         await deposit(depositing, user_id, Money(50, "USD"))  # holds the balance row
         pid = await backend_pid(paying)
         opening = asyncio.create_task(
-            book(paying).open(entry, claim_for(entry), created_event(entry), REFUSAL)
+            committed(
+                paying, book(paying).open(entry, claim_for(entry), created_event(entry), REFUSAL)
+            )
         )
         await wait_until_blocked(database_url, [pid])
         await depositing.commit()
@@ -663,7 +679,7 @@ async def test_two_concurrent_settles_of_one_payment_settle_it_once(
         sessions = [await stack.enter_async_context(session_factory()) for _ in settlements]
         pids = [await backend_pid(s) for s in sessions]
         racing = [
-            asyncio.create_task(book(s).settle(st))
+            asyncio.create_task(committed(s, book(s).settle(st)))
             for s, st in zip(sessions, settlements, strict=True)
         ]
         await wait_until_blocked(database_url, pids)

@@ -19,7 +19,7 @@ from wallet_domain.model.transaction import (
     new_provider_refund,
 )
 from wallet_domain.money import Money
-from wallet_infra.persistence.provider_event_log import SqlaProviderEventLog
+from wallet_infra.persistence.provider_event_log import AsyncpgProviderEventLog
 from wallet_infra.persistence.provider_payments import SqlaProviderPayments
 from wallet_testkit.db import fetch
 
@@ -184,7 +184,7 @@ async def test_a_refunded_total_never_shrinks(
 
 
 async def _record(session: AsyncSession, event_id: str) -> bool:
-    return await SqlaProviderEventLog(session=session).record(
+    return await AsyncpgProviderEventLog(session=session).record(
         provider_event_id=event_id,
         event_type="payment.settled",
         subject_id=uuid4(),

@@ -20,7 +20,7 @@ from wallet_domain.use_cases.apply_dispute_update import ApplyDisputeUpdate
 from wallet_domain.use_cases.apply_provider_event import ApplyProviderEvent
 
 from wallet_infra.metrics.provider_event_monitor import PrometheusProviderEventMonitor
-from wallet_infra.persistence.provider_event_log import SqlaProviderEventLog
+from wallet_infra.persistence.provider_event_log import AsyncpgProviderEventLog
 from wallet_infra.persistence.provider_payments import SqlaProviderPayments
 from wallet_infra.telemetry import current_traceparent
 
@@ -36,7 +36,7 @@ class ProviderEventsProvider(Provider):
         self._registry = registry
 
     apply_provider_event = provide(ApplyProviderEvent)
-    event_log = provide(SqlaProviderEventLog, provides=ProviderEventLog)
+    event_log = provide(AsyncpgProviderEventLog, provides=ProviderEventLog)
     dispute_updates = provide(ApplyDisputeUpdate, provides=DisputeUpdates)
 
     @provide

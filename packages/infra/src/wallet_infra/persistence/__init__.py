@@ -10,11 +10,14 @@ One rule for sending SQL:
 - By default it runs through SQLAlchemy: `session.execute` on the request's session
   (or `engine.connect()` where there is no request, e.g. a health check or a gauge).
 - A hot-path statement that is a whole write or read on its own (a payment's two
-  writes, a refusal's key read, a consumer's batch, the relay's batch) is wrapped in
+  writes, a refusal's key read, the reads behind GET routes: a wallet, its balances, a
+  ledger entry, a history page; a consumer's batch, the relay's batch) is wrapped in
   `driver.DriverStatement`, compiled once at import by the asyncpg dialect, and run on
-  the raw asyncpg connection through `driver` only (`fetchrow` on the session,
-  `fetch_pooled` on the engine's pool, `PoolTransaction` for the relay). `driver` is
-  the one module that imports asyncpg.
+  the raw asyncpg connection through `driver` only (`fetchrow`/`fetch` on the session,
+  `fetch_pooled` on the engine's pool, `PoolTransaction` for the relay). On a session it
+  joins the session's transaction when one has begun, else it is its own (a read: one
+  round trip, no BEGIN/ROLLBACK); a write that must share the caller's transaction
+  calls `session.connection()` first. `driver` is the one module that imports asyncpg.
 - A long statement (a chain of CTEs) lives in `statements/<table or aggregate>.py`;
   the adapter imports it. Short ones sit next to the adapter that runs them.
 - An adapter is named after what it sends through: `Sqla...` if SQLAlchemy executes its

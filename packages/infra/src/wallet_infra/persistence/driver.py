@@ -227,8 +227,23 @@ def _statement_driver(session: AsyncSession, span_name: str) -> AbstractAsyncCon
 
 @asynccontextmanager
 async def _on_session(session: AsyncSession, span_name: str) -> AsyncIterator[Any]:
-    async with _on_driver(await session.connection(), span_name) as driver:
+    connection = await session.connection()
+    await _begin_if_lazy((await connection.get_raw_connection()).dbapi_connection)
+    async with _on_driver(connection, span_name) as driver:
         yield driver
+
+
+async def _begin_if_lazy(adapted: Any) -> None:
+    """SQLAlchemy's asyncpg adapter sends BEGIN with its own first statement, not when the
+    session's transaction starts: a driver statement first in that transaction would run
+    (and commit) on its own. Send the BEGIN now, as the adapter would, so the statement
+    commits or rolls back with the session (its private state: pinned SQLAlchemy, and a
+    test fails if it changes)."""
+    if adapted._started:
+        return
+    async with adapted._execute_mutex:
+        if not adapted._started:
+            await adapted._start_transaction()
 
 
 @asynccontextmanager

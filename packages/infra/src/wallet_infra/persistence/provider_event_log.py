@@ -11,21 +11,27 @@ from datetime import datetime
 from typing import Final
 from uuid import UUID
 
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.model.provider_event import ProviderEventOutcome
 from wallet_domain.ports.provider_event_log import ProviderEventLog
 
-from wallet_infra.persistence.tables import provider_events
+from wallet_infra.persistence.driver import DriverStatement, fetchrow
+from wallet_infra.persistence.tables import PROVIDER_EVENTS_PKEY
 
-_RECORD: Final = (
-    insert(provider_events)
-    .on_conflict_do_nothing(index_elements=[provider_events.c.provider_event_id])
-    .returning(provider_events.c.provider_event_id)
+# text(): SQLAlchemy never caches a postgresql.insert(), so the Core form was compiled
+# afresh for every event.
+_RECORD: Final = DriverStatement(
+    text(
+        "INSERT INTO provider_events (provider_event_id, type, subject_id, outcome, created_at)"  # noqa: S608 - constants only
+        " VALUES (:provider_event_id, :type, :subject_id, :outcome, :created_at)"
+        f" ON CONFLICT ON CONSTRAINT {PROVIDER_EVENTS_PKEY} DO NOTHING"
+        " RETURNING provider_event_id"
+    )
 )
 
 
-class SqlaProviderEventLog(ProviderEventLog):
+class AsyncpgProviderEventLog(ProviderEventLog):
     """In the request session's transaction; never commits."""
 
     def __init__(self, *, session: AsyncSession) -> None:
@@ -47,5 +53,6 @@ class SqlaProviderEventLog(ProviderEventLog):
             "outcome": outcome.value,
             "created_at": created_at,
         }
-        result = await self._session.execute(_RECORD, values)
-        return result.first() is not None
+        await self._session.connection()  # in the session's transaction, never on its own
+        row = await fetchrow(self._session, "provider_events.record", _RECORD, values)
+        return row is not None
