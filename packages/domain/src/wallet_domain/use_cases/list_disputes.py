@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wallet_domain.id_pages import page_by_id
+from wallet_domain.id_pages import IdPageRequest, page_by_id
 from wallet_domain.model.dispute import DisputePage, DisputeStatus
-from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
 from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.wallets import Wallets
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ListDisputesRequest:
-    user_id: str
-    limit: int = DEFAULT_PAGE_SIZE
-    cursor: str | None = None
-    status: str | None = None
+class ListDisputesRequest(IdPageRequest):
+    """A page of the wallet's disputes; `status` one of DisputeStatus's values."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,12 +26,6 @@ class ListDisputes:
 
     async def execute(self, request: ListDisputesRequest) -> DisputePage:
         items, next_cursor = await page_by_id(
-            wallets=self.wallets,
-            user_id=request.user_id,
-            limit=request.limit,
-            cursor=request.cursor,
-            status=request.status,
-            statuses=DisputeStatus,
-            fetch=self.book.page,
+            request, wallets=self.wallets, statuses=DisputeStatus, fetch=self.book.page
         )
         return DisputePage(items=items, next_cursor=next_cursor)

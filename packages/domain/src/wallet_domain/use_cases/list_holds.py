@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wallet_domain.id_pages import page_by_id
+from wallet_domain.id_pages import IdPageRequest, page_by_id
 from wallet_domain.model.hold import HoldPage, HoldStatus
-from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.wallets import Wallets
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ListHoldsRequest:
-    user_id: str
-    limit: int = DEFAULT_PAGE_SIZE
-    cursor: str | None = None
-    status: str | None = None
+class ListHoldsRequest(IdPageRequest):
+    """A page of the wallet's holds; `status` one of HoldStatus's values."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,12 +25,6 @@ class ListHolds:
 
     async def execute(self, request: ListHoldsRequest) -> HoldPage:
         items, next_cursor = await page_by_id(
-            wallets=self.wallets,
-            user_id=request.user_id,
-            limit=request.limit,
-            cursor=request.cursor,
-            status=request.status,
-            statuses=HoldStatus,
-            fetch=self.book.page,
+            request, wallets=self.wallets, statuses=HoldStatus, fetch=self.book.page
         )
         return HoldPage(items=items, next_cursor=next_cursor)
