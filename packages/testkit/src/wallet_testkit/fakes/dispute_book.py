@@ -55,8 +55,7 @@ class FakeDisputeBook(DisputeBook):
         if any(e.dispute_id == entry.dispute_id for e in tables.ledger.values()):
             raise IntegrityViolation(f"dispute {entry.dispute_id} credited already")
         check_appendable(tables.ledger, entry)
-        key = (entry.user_id, entry.money.currency)
-        tables.balances[key] = tables.balances.get(key, 0) + entry.money.amount
+        tables.add_to_balance(entry.user_id, entry.money.currency, entry.money.amount)
         tables.ledger[entry.id] = entry
 
     async def page(

@@ -29,20 +29,18 @@ class FakeHoldBook(HoldBook):
     async def open(
         self, hold: Hold, entry: LedgerEntry, created: DomainEvent, claim: IdempotencyRecord
     ) -> HoldOpening:
-        tables, committed = self._tx.tables, self._tx.db.committed
-        if hold.user_id not in tables.wallets and hold.user_id not in committed.wallets:
+        tables = self._tx.tables
+        if not self._tx.wallet_exists(hold.user_id):
             return HoldOpening(HoldOpenOutcome.NO_WALLET)
-        scope = (claim.user_id, claim.key)
-        holder = tables.idempotency.get(scope) or committed.idempotency.get(scope)
+        holder = self._tx.key_holder(claim.user_id, claim.key)
         if holder is not None:
             return HoldOpening(HoldOpenOutcome.KEY_HELD, holder=holder)
         balance = self._tx.latest_balance(hold.user_id, hold.money.currency)
         if balance is None or balance < hold.money.amount:
             return HoldOpening(HoldOpenOutcome.NOT_COVERED)
         check_appendable(tables.ledger, entry)
-        tables.idempotency[scope] = claim
-        key = (hold.user_id, hold.money.currency)
-        tables.balances[key] = tables.balances.get(key, 0) - hold.money.amount
+        tables.idempotency[(claim.user_id, claim.key)] = claim
+        tables.add_to_balance(hold.user_id, hold.money.currency, -hold.money.amount)
         tables.holds[hold.id] = hold
         tables.ledger[entry.id] = entry
         tables.outbox.append(created)
@@ -69,8 +67,7 @@ class FakeHoldBook(HoldBook):
         tables.holds[hold.id] = hold
         if release is not None:
             check_appendable(tables.ledger, release)
-            key = (hold.user_id, hold.money.currency)
-            tables.balances[key] = tables.balances.get(key, 0) + release.money.amount
+            tables.add_to_balance(hold.user_id, hold.money.currency, release.money.amount)
             tables.ledger[release.id] = release
         tables.outbox.append(event)
         return True

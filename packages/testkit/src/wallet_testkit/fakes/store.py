@@ -49,6 +49,11 @@ class Tables:
     provider_events: dict[str, tuple[str, UUID | None, str]] = field(default_factory=dict)
     corrections: dict[tuple[UUID, CorrectionKind], Correction] = field(default_factory=dict)
 
+    def add_to_balance(self, user_id: str, currency: str, delta: int) -> None:
+        """Credit (or, negative, debit) a balance row, creating it at 0 if it has none."""
+        key = (user_id, currency)
+        self.balances[key] = self.balances.get(key, 0) + delta
+
     def copy(self) -> Tables:
         # Every value is immutable (frozen dataclasses, ints), so shallow copies suffice.
         return Tables(
@@ -194,30 +199,27 @@ def assert_money_invariants(db: InMemoryDatabase) -> None:
 
 def held_total(tables: Tables, user_id: str, currency: str) -> int:
     """What the wallet's PENDING payments and open holds hold in `currency`."""
-    payments = sum(
-        e.money.amount
-        for e in tables.ledger.values()
-        if e.user_id == user_id
-        and e.money.currency == currency
-        and e.type is TransactionType.PAYMENT
-        and e.status is TransactionStatus.PENDING
-    )
     holds = sum(
         h.money.amount
         for h in tables.holds.values()
         if h.user_id == user_id and h.money.currency == currency and h.status is HoldStatus.PENDING
     )
-    return payments + holds
+    return _pending_total(tables, user_id, currency, TransactionType.PAYMENT) + holds
 
 
 def announced_total(tables: Tables, user_id: str, currency: str) -> int:
     """What the wallet's PENDING deposits will bring in `currency`."""
+    return _pending_total(tables, user_id, currency, TransactionType.DEPOSIT)
+
+
+def _pending_total(tables: Tables, user_id: str, currency: str, type: TransactionType) -> int:
+    """The wallet's PENDING ledger rows of `type` in `currency`, summed."""
     return sum(
         e.money.amount
         for e in tables.ledger.values()
         if e.user_id == user_id
         and e.money.currency == currency
-        and e.type is TransactionType.DEPOSIT
+        and e.type is type
         and e.status is TransactionStatus.PENDING
     )
 
