@@ -14,7 +14,12 @@ from wallet_domain.model.transaction import (
 )
 from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
 
-from wallet_testkit.fakes.store import IntegrityViolation, check_appendable, latest_row
+from wallet_testkit.fakes.store import (
+    IntegrityViolation,
+    check_appendable,
+    latest_row,
+    page_by_id,
+)
 from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
 
 
@@ -75,14 +80,8 @@ class FakeHoldBook(HoldBook):
     async def page(
         self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int
     ) -> list[Hold]:
-        rows = [
-            h
-            for h in self._tx.tables.holds.values()
-            if h.user_id == user_id
-            and (before is None or h.id < before)
-            and (status is None or h.status is status)
-        ]
-        return sorted(rows, key=lambda h: h.id, reverse=True)[:limit]
+        holds = self._tx.tables.holds.values()
+        return page_by_id(holds, user_id, status, before=before, limit=limit)
 
     async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
         locks = self._tx.db.locks

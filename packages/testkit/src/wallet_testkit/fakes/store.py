@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from wallet_domain.model.correction import Correction, CorrectionKind
@@ -195,6 +195,33 @@ def assert_money_invariants(db: InMemoryDatabase) -> None:
             dispute,
             credits,
         )
+
+
+class _Listed(Protocol):
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def status(self) -> object: ...
+
+
+_Row = TypeVar("_Row", bound=_Listed)
+
+
+def page_by_id(
+    rows: Iterable[_Row], user_id: str, status: object | None, *, before: UUID | None, limit: int
+) -> list[_Row]:
+    """A book's `page` as its keyset query answers it: the wallet's rows (only those in
+    `status`, if given) with id < `before`, newest first, at most `limit`."""
+    kept = [
+        row
+        for row in rows
+        if row.user_id == user_id
+        and (before is None or row.id < before)
+        and (status is None or row.status is status)
+    ]
+    return sorted(kept, key=lambda row: row.id, reverse=True)[:limit]
 
 
 def held_total(tables: Tables, user_id: str, currency: str) -> int:
