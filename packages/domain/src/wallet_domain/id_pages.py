@@ -12,6 +12,7 @@ from uuid import UUID
 from wallet_domain.errors import ValidationError, WalletNotFound
 from wallet_domain.model.pagination import (
     DEFAULT_PAGE_SIZE,
+    Page,
     decode_id_cursor,
     encode_id_cursor,
     validate_limit,
@@ -56,8 +57,8 @@ async def page_by_id(
     wallets: Wallets,
     statuses: type[S],
     fetch: Fetch[S, T],
-) -> tuple[list[T], str | None]:
-    """Up to `limit` items older than the cursor's id (optionally only in `status`), and
+) -> Page[T]:
+    """Up to `limit` items older than the cursor's id (optionally only in `status`), with
     the cursor of the next page (None on the last). A bad limit, cursor or status is
     VALIDATION_ERROR; an unknown wallet NOT_FOUND."""
     user_id = validate_user_id(request.user_id)
@@ -73,4 +74,5 @@ async def page_by_id(
         raise WalletNotFound(user_id=user_id)
     rows = await fetch(user_id, wanted, before=before, limit=limit + 1)
     items = rows[:limit]
-    return items, encode_id_cursor(items[-1].id) if len(rows) > limit else None
+    next_cursor = encode_id_cursor(items[-1].id) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)

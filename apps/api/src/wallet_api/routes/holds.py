@@ -17,7 +17,7 @@ from wallet_domain.use_cases.settle_hold import SettleHold, SettleHoldRequest
 
 from wallet_api.http.conditional import conditional_json, wallet_condition
 from wallet_api.http.holds import hold_json
-from wallet_api.http.json import JsonResponse
+from wallet_api.http.pages import page_response
 from wallet_api.http.replies import reply_response
 from wallet_api.routes.params import (
     LAG_TOLERANT,
@@ -118,9 +118,7 @@ async def list_holds(
     page = await use_case.execute(
         ListHoldsRequest(user_id=user_id, limit=limit, cursor=cursor, status=status)
     )
-    return JsonResponse(
-        {"items": [hold_json(h) for h in page.items], "next_cursor": page.next_cursor}
-    )
+    return page_response(page, hold_json)
 
 
 @router.get(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wallet_domain.id_pages import IdPageRequest, page_by_id
-from wallet_domain.model.dispute import DisputePage, DisputeStatus
+from wallet_domain.model.dispute import Dispute, DisputeStatus
+from wallet_domain.model.pagination import Page
 from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.wallets import Wallets
 
@@ -24,8 +25,7 @@ class ListDisputes:
     wallets: Wallets
     book: DisputeBook
 
-    async def execute(self, request: ListDisputesRequest) -> DisputePage:
-        items, next_cursor = await page_by_id(
+    async def execute(self, request: ListDisputesRequest) -> Page[Dispute]:
+        return await page_by_id(
             request, wallets=self.wallets, statuses=DisputeStatus, fetch=self.book.page
         )
-        return DisputePage(items=items, next_cursor=next_cursor)

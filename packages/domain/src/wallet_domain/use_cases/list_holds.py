@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wallet_domain.id_pages import IdPageRequest, page_by_id
-from wallet_domain.model.hold import HoldPage, HoldStatus
+from wallet_domain.model.hold import Hold, HoldStatus
+from wallet_domain.model.pagination import Page
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.wallets import Wallets
 
@@ -23,8 +24,7 @@ class ListHolds:
     wallets: Wallets
     book: HoldBook
 
-    async def execute(self, request: ListHoldsRequest) -> HoldPage:
-        items, next_cursor = await page_by_id(
+    async def execute(self, request: ListHoldsRequest) -> Page[Hold]:
+        return await page_by_id(
             request, wallets=self.wallets, statuses=HoldStatus, fetch=self.book.page
         )
-        return HoldPage(items=items, next_cursor=next_cursor)
