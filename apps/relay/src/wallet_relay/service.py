@@ -23,7 +23,6 @@ broker's confirm.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 from dishka import AsyncContainer
@@ -36,6 +35,7 @@ from wallet_infra.persistence.outbox_backlog import read_outbox_backlog
 from wallet_infra.runtime import (
     Backoff,
     Periodic,
+    cancel_and_wait,
     connect_broker_unless_stopped,
     sleep_unless_stopped,
 )
@@ -101,9 +101,7 @@ class RelayService:
                     workers.create_task(self._work(stop), name=f"relay-worker-{n}")
         finally:
             stop_waiter.cancel()
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            await cancel_and_wait(listener)
             for job in jobs:
                 await job.stop()
         _log.info("relay stopped")

@@ -10,11 +10,11 @@ through: before it, a publish would come back unroutable.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from faststream.rabbit import RabbitBroker
 from wallet_infra.health import OK
 from wallet_infra.runtime.broker_connect import connect_broker
+from wallet_infra.runtime.cancel import cancel_and_wait
 
 
 class BrokerLink:
@@ -31,11 +31,8 @@ class BrokerLink:
         self._declared = True
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def check(self) -> dict[str, str]:
         """A health check: `topology` declared since start-up (`ok`) or `pending`."""

@@ -26,10 +26,23 @@ class ErrorCode(StrEnum):
 
 
 class DomainError(Exception):
-    """Base of every expected failure. `details` must be safe to show a client."""
+    """Base of every expected failure. `details` must be safe to show a client.
+
+    A subclass names its code and default message in its header, so the list below reads
+    as the table of failures a client can meet:
+    `class WalletNotFound(NotFound, message="wallet not found"): ...` keeps NOT_FOUND."""
 
     code: ClassVar[ErrorCode] = ErrorCode.INTERNAL
     default_message: ClassVar[str] = "internal error"
+
+    def __init_subclass__(
+        cls, *, code: ErrorCode | None = None, message: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
+        if message is not None:
+            cls.default_message = message
 
     def __init__(self, message: str | None = None, **details: Any) -> None:
         self.message = message or self.default_message
@@ -37,98 +50,97 @@ class DomainError(Exception):
         super().__init__(self.message)
 
 
-class ValidationError(DomainError):
-    code = ErrorCode.VALIDATION_ERROR
-    default_message = "request is invalid"
+class ValidationError(
+    DomainError, code=ErrorCode.VALIDATION_ERROR, message="request is invalid"
+): ...
 
 
-class Unauthorized(DomainError):
-    code = ErrorCode.UNAUTHORIZED
-    default_message = "missing or invalid API key"
+class Unauthorized(
+    DomainError, code=ErrorCode.UNAUTHORIZED, message="missing or invalid API key"
+): ...
 
 
-class WebhookSignatureInvalid(Unauthorized):
+class WebhookSignatureInvalid(
+    Unauthorized, message="webhook signature is missing, invalid or expired"
+):
     """A provider webhook whose signature, headers or timestamp do not verify."""
 
-    default_message = "webhook signature is missing, invalid or expired"
+
+class NotFound(DomainError, code=ErrorCode.NOT_FOUND, message="not found"): ...
 
 
-class NotFound(DomainError):
-    code = ErrorCode.NOT_FOUND
-    default_message = "not found"
+class WalletNotFound(NotFound, message="wallet not found"): ...
 
 
-class WalletNotFound(NotFound):
-    default_message = "wallet not found"
+class ProviderNotFound(NotFound, message="service provider not found"): ...
 
 
-class ProviderNotFound(NotFound):
-    default_message = "service provider not found"
+class PaymentNotFound(NotFound, message="payment not found"): ...
 
 
-class PaymentNotFound(NotFound):
-    default_message = "payment not found"
+class HoldNotFound(NotFound, message="hold not found"): ...
 
 
-class HoldNotFound(NotFound):
-    default_message = "hold not found"
+class DepositNotFound(NotFound, message="deposit not found"): ...
 
 
-class DepositNotFound(NotFound):
-    default_message = "deposit not found"
+class DisputeNotFound(NotFound, message="dispute not found"): ...
 
 
-class DisputeNotFound(NotFound):
-    default_message = "dispute not found"
+class TransferNotFound(NotFound, message="transfer not found"): ...
 
 
-class InvalidState(DomainError):
+class InvalidState(
+    DomainError,
+    code=ErrorCode.INVALID_STATE,
+    message="the resource is not in a state that allows this action",
+):
     """The resource already left the state the action needs; `details.status` is where it is."""
 
-    code = ErrorCode.INVALID_STATE
-    default_message = "the resource is not in a state that allows this action"
 
-
-class PreconditionFailed(DomainError):
+class PreconditionFailed(
+    DomainError,
+    code=ErrorCode.PRECONDITION_FAILED,
+    message="the wallet changed since the version given in If-Match",
+):
     """The wallet changed since the client read the version it made its write conditional
     on (If-Match): nothing was written, the Idempotency-Key included."""
 
-    code = ErrorCode.PRECONDITION_FAILED
-    default_message = "the wallet changed since the version given in If-Match"
+
+class InsufficientFunds(
+    DomainError, code=ErrorCode.INSUFFICIENT_FUNDS, message="insufficient funds"
+): ...
 
 
-class TransferNotFound(NotFound):
-    default_message = "transfer not found"
+class WalletAlreadyExists(
+    DomainError, code=ErrorCode.WALLET_ALREADY_EXISTS, message="wallet already exists"
+): ...
 
 
-class InsufficientFunds(DomainError):
-    code = ErrorCode.INSUFFICIENT_FUNDS
-    default_message = "insufficient funds"
+class IdempotencyInProgress(
+    DomainError,
+    code=ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+    message="a request with this Idempotency-Key is still in progress",
+): ...
 
 
-class WalletAlreadyExists(DomainError):
-    code = ErrorCode.WALLET_ALREADY_EXISTS
-    default_message = "wallet already exists"
+class IdempotencyKeyReused(
+    DomainError,
+    code=ErrorCode.IDEMPOTENCY_KEY_REUSED,
+    message="Idempotency-Key was already used with a different request",
+): ...
 
 
-class IdempotencyInProgress(DomainError):
-    code = ErrorCode.IDEMPOTENCY_IN_PROGRESS
-    default_message = "a request with this Idempotency-Key is still in progress"
+class PaymentDeclined(
+    DomainError, code=ErrorCode.PAYMENT_DECLINED, message="payment declined by the provider"
+): ...
 
 
-class IdempotencyKeyReused(DomainError):
-    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
-    default_message = "Idempotency-Key was already used with a different request"
-
-
-class PaymentDeclined(DomainError):
-    code = ErrorCode.PAYMENT_DECLINED
-    default_message = "payment declined by the provider"
-
-
-class GatewayError(DomainError):
-    code = ErrorCode.GATEWAY_ERROR
-    default_message = "payment gateway failed; the payment was not charged and was refunded"
+class GatewayError(
+    DomainError,
+    code=ErrorCode.GATEWAY_ERROR,
+    message="payment gateway failed; the payment was not charged and was refunded",
+): ...
 
 
 class RetryLater(DomainError):
@@ -139,16 +151,16 @@ class RetryLater(DomainError):
         self.retry_after_s = retry_after_s
 
 
-class GatewayUnavailable(RetryLater):
-    code = ErrorCode.GATEWAY_UNAVAILABLE
-    default_message = "payment gateway temporarily unavailable; nothing was debited"
+class GatewayUnavailable(
+    RetryLater,
+    code=ErrorCode.GATEWAY_UNAVAILABLE,
+    message="payment gateway temporarily unavailable; nothing was debited",
+): ...
 
 
-class GatewayTimeout(DomainError):
-    code = ErrorCode.GATEWAY_TIMEOUT
-    default_message = "payment gateway timed out"
+class GatewayTimeout(
+    DomainError, code=ErrorCode.GATEWAY_TIMEOUT, message="payment gateway timed out"
+): ...
 
 
-class RateLimited(RetryLater):
-    code = ErrorCode.RATE_LIMITED
-    default_message = "too many requests"
+class RateLimited(RetryLater, code=ErrorCode.RATE_LIMITED, message="too many requests"): ...

@@ -4,12 +4,19 @@ each other)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol, TypeVar
 from uuid import UUID
 
 from wallet_domain.errors import ValidationError, WalletNotFound
-from wallet_domain.model.pagination import decode_id_cursor, encode_id_cursor, validate_limit
+from wallet_domain.model.pagination import (
+    DEFAULT_PAGE_SIZE,
+    Page,
+    decode_id_cursor,
+    encode_id_cursor,
+    validate_limit,
+)
 from wallet_domain.model.wallet import validate_user_id
 from wallet_domain.ports.wallets import Wallets
 
@@ -33,30 +40,39 @@ class Fetch(Protocol[S_contra, R]):
     ) -> list[R]: ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdPageRequest:
+    """What a list use case is asked: a wallet, a page size, the cursor of the page before
+    (the last id seen) and optionally one status to keep."""
+
+    user_id: str
+    limit: int = DEFAULT_PAGE_SIZE
+    cursor: str | None = None
+    status: str | None = None
+
+
 async def page_by_id(
+    request: IdPageRequest,
     *,
     wallets: Wallets,
-    user_id: str,
-    limit: int,
-    cursor: str | None,
-    status: str | None,
     statuses: type[S],
     fetch: Fetch[S, T],
-) -> tuple[list[T], str | None]:
-    """Up to `limit` items older than the cursor's id (optionally only in `status`), and
+) -> Page[T]:
+    """Up to `limit` items older than the cursor's id (optionally only in `status`), with
     the cursor of the next page (None on the last). A bad limit, cursor or status is
     VALIDATION_ERROR; an unknown wallet NOT_FOUND."""
-    user_id = validate_user_id(user_id)
-    limit = validate_limit(limit)
-    before = decode_id_cursor(cursor) if cursor is not None else None
+    user_id = validate_user_id(request.user_id)
+    limit = validate_limit(request.limit)
+    before = decode_id_cursor(request.cursor) if request.cursor is not None else None
     wanted = None
-    if status is not None:
+    if request.status is not None:
         try:
-            wanted = statuses(status)
+            wanted = statuses(request.status)
         except ValueError:
             raise ValidationError("status is invalid", field="status") from None
     if await wallets.get(user_id) is None:
         raise WalletNotFound(user_id=user_id)
     rows = await fetch(user_id, wanted, before=before, limit=limit + 1)
     items = rows[:limit]
-    return items, encode_id_cursor(items[-1].id) if len(rows) > limit else None
+    next_cursor = encode_id_cursor(items[-1].id) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import structlog
 from dishka import AsyncContainer
+from wallet_domain.batches import until_short_batch
 from wallet_domain.use_cases.expire_holds import ExpireHolds, ExpireHoldsRequest
 from wallet_infra.runtime.periodic import Periodic
 
@@ -19,14 +20,13 @@ _log = structlog.get_logger("wallet_api.hold_expiry")
 
 async def expire_once(container: AsyncContainer, *, batch: int) -> int:
     """Expire every hold due now, `batch` per transaction; returns how many."""
-    total = 0
-    while True:
+
+    async def one_batch() -> int:
         async with container() as request:
             use_case = await request.get(ExpireHolds)
-            expired = await use_case.execute(ExpireHoldsRequest(batch=batch))
-        total += expired
-        if expired < batch:
-            return total
+            return await use_case.execute(ExpireHoldsRequest(batch=batch))
+
+    return await until_short_batch(one_batch, batch=batch)
 
 
 def hold_expiry_job(container: AsyncContainer, *, batch: int, interval_s: float) -> Periodic:

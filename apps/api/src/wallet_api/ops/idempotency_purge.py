@@ -13,6 +13,7 @@ from typing import Final
 
 import structlog
 from dishka import AsyncContainer
+from wallet_domain.batches import until_short_batch
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.transaction_manager import TransactionManager
@@ -26,16 +27,16 @@ async def purge_once(container: AsyncContainer, *, retention: timedelta, batch: 
     """Delete every completed record older than `retention`; returns how many."""
     clock = await container.get(Clock)
     cutoff = clock.now() - retention
-    total = 0
-    while True:
+
+    async def one_batch() -> int:
         async with container() as request:
             store = await request.get(IdempotencyStore)
             tx = await request.get(TransactionManager)
             deleted: int = await store.purge_older_than(cutoff, batch=batch)
             await tx.commit()
-        total += deleted
-        if deleted < batch:
-            return total
+        return deleted
+
+    return await until_short_batch(one_batch, batch=batch)
 
 
 def purge_job(container: AsyncContainer, *, retention: timedelta, interval_s: float) -> Periodic:

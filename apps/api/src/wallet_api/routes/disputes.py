@@ -19,6 +19,7 @@ from wallet_api.auth.principal import Principal
 from wallet_api.http.conditional import conditional_json
 from wallet_api.http.disputes import dispute_json
 from wallet_api.http.json import JsonResponse
+from wallet_api.http.pages import page_response
 from wallet_api.http.replies import reply_response
 from wallet_api.routes.params import (
     LAG_TOLERANT,
@@ -136,6 +137,4 @@ async def list_disputes(
     page = await use_case.execute(
         ListDisputesRequest(user_id=user_id, limit=limit, cursor=cursor, status=status)
     )
-    return JsonResponse(
-        {"items": [dispute_json(d) for d in page.items], "next_cursor": page.next_cursor}
-    )
+    return page_response(page, dispute_json)

@@ -17,7 +17,7 @@ from wallet_domain.use_cases.settle_hold import SettleHold, SettleHoldRequest
 
 from wallet_api.http.conditional import conditional_json, wallet_condition
 from wallet_api.http.holds import hold_json
-from wallet_api.http.json import JsonResponse
+from wallet_api.http.pages import page_response
 from wallet_api.http.replies import reply_response
 from wallet_api.routes.params import (
     LAG_TOLERANT,
@@ -81,16 +81,8 @@ async def complete_hold(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Capture all of the hold or `amount` of it; the rest goes back to `available`."""
-    reply = await use_case.execute(
-        SettleHoldRequest(
-            user_id=user_id,
-            hold_id=hold_id,
-            to=HoldStatus.COMPLETED,
-            amount=None if body is None else body.amount,
-            idempotency_key=idempotency_key,
-        )
-    )
-    return reply_response(reply)
+    amount = None if body is None else body.amount
+    return await _settle(use_case, user_id, hold_id, HoldStatus.COMPLETED, idempotency_key, amount)
 
 
 @router.post(
@@ -106,15 +98,7 @@ async def revert_hold(
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Release the whole hold back to `available`."""
-    reply = await use_case.execute(
-        SettleHoldRequest(
-            user_id=user_id,
-            hold_id=hold_id,
-            to=HoldStatus.REVERTED,
-            idempotency_key=idempotency_key,
-        )
-    )
-    return reply_response(reply)
+    return await _settle(use_case, user_id, hold_id, HoldStatus.REVERTED, idempotency_key)
 
 
 @router.get(
@@ -134,9 +118,7 @@ async def list_holds(
     page = await use_case.execute(
         ListHoldsRequest(user_id=user_id, limit=limit, cursor=cursor, status=status)
     )
-    return JsonResponse(
-        {"items": [hold_json(h) for h in page.items], "next_cursor": page.next_cursor}
-    )
+    return page_response(page, hold_json)
 
 
 @router.get(
@@ -154,3 +136,17 @@ async def get_hold(
     """The hold and its current status."""
     hold = await use_case.execute(GetHoldRequest(user_id=user_id, hold_id=hold_id))
     return conditional_json(hold_json(hold), if_none_match=if_none_match)
+
+
+async def _settle(
+    use_case: SettleHold,
+    user_id: str,
+    hold_id: UUID,
+    to: HoldStatus,
+    idempotency_key: str | None,
+    amount: int | None = None,
+) -> Response:
+    request = SettleHoldRequest(
+        user_id=user_id, hold_id=hold_id, to=to, amount=amount, idempotency_key=idempotency_key
+    )
+    return reply_response(await use_case.execute(request))

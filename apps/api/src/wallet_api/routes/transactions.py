@@ -8,7 +8,7 @@ from starlette.responses import Response
 from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
 from wallet_domain.use_cases.list_transactions import ListTransactions, ListTransactionsRequest
 
-from wallet_api.http.json import JsonResponse
+from wallet_api.http.pages import page_response
 from wallet_api.http.transactions import transaction_json
 from wallet_api.routes.params import (
     LAG_TOLERANT,
@@ -52,6 +52,4 @@ async def list_transactions(
             currency=currency,
         )
     )
-    return JsonResponse(
-        {"items": [transaction_json(e) for e in page.items], "next_cursor": page.next_cursor}
-    )
+    return page_response(page, transaction_json)

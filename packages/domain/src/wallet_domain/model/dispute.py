@@ -121,12 +121,6 @@ class Dispute:
         return replace(self, evidence=self.evidence + texts, updated_at=at)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DisputePage:
-    items: list[Dispute]
-    next_cursor: str | None
-
-
 def new_dispute(
     *,
     id: UUID,

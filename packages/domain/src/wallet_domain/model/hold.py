@@ -89,12 +89,6 @@ class Hold:
             raise InvalidState(f"the hold is already {self.status.value}", status=self.status.value)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HoldPage:
-    items: list[Hold]
-    next_cursor: str | None
-
-
 def new_hold(
     *,
     id: UUID,

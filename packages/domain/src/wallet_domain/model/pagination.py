@@ -14,11 +14,13 @@ import binascii
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Final, Generic, TypeVar
 from uuid import UUID
 
 from wallet_domain.errors import ValidationError
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
+
+Item = TypeVar("Item")
 
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 200
@@ -94,8 +96,10 @@ class LedgerFilter:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LedgerPage:
-    items: list[LedgerEntry]
+class Page(Generic[Item]):
+    """One page of a list (history, holds, disputes); `next_cursor` is null on the last."""
+
+    items: list[Item]
     next_cursor: str | None
 
 

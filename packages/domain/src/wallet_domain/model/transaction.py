@@ -97,19 +97,27 @@ class LedgerEntry:
 
     def settle(self, status: TransactionStatus, at: datetime) -> LedgerEntry:
         """Move a PENDING payment to its final status (exactly once)."""
-        if self.type is not TransactionType.PAYMENT or not self.is_pending:
-            raise IllegalTransition(f"{self.type} {self.status} cannot be settled")
-        if status not in PAYMENT_FINAL_STATUSES:
-            raise IllegalTransition(f"{status} is not a final payment status")
-        return replace(self, status=status, updated_at=at)
+        return self._leave_pending(TransactionType.PAYMENT, status, at)
 
     def settle_deposit(self, status: TransactionStatus, at: datetime) -> LedgerEntry:
         """Move a PENDING deposit to COMPLETED or REVERTED (exactly once)."""
-        if self.type is not TransactionType.DEPOSIT or not self.is_pending:
+        return self._leave_pending(TransactionType.DEPOSIT, status, at)
+
+    def _leave_pending(
+        self, type: TransactionType, status: TransactionStatus, at: datetime
+    ) -> LedgerEntry:
+        if self.type is not type or not self.is_pending:
             raise IllegalTransition(f"{self.type} {self.status} cannot be settled")
-        if status not in DEPOSIT_FINAL_STATUSES:
-            raise IllegalTransition(f"{status} is not a final deposit status")
+        if status not in _FINAL_STATUSES[type]:
+            raise IllegalTransition(f"{status} is not a final {type.lower()} status")
         return replace(self, status=status, updated_at=at)
+
+
+# The only rows whose status moves: from PENDING, once, to one of these.
+_FINAL_STATUSES: Final = {
+    TransactionType.PAYMENT: PAYMENT_FINAL_STATUSES,
+    TransactionType.DEPOSIT: DEPOSIT_FINAL_STATUSES,
+}
 
 
 def new_deposit(
@@ -156,22 +164,69 @@ def new_payment(
     )
 
 
+def _completed(
+    type: TransactionType,
+    id: UUID,
+    user_id: str,
+    money: Money,
+    at: datetime,
+    /,
+    *,
+    provider_id: UUID | None = None,
+    external_reference: str | None = None,
+    reference: str | None = None,
+    refund_of: UUID | None = None,
+    hold_id: UUID | None = None,
+    dispute_id: UUID | None = None,
+) -> LedgerEntry:
+    """A row final from the moment it is written (COMPLETED, created and updated `at`):
+    every row but a payment and a two-phase deposit."""
+    return LedgerEntry(
+        id=id,
+        user_id=user_id,
+        type=type,
+        status=TransactionStatus.COMPLETED,
+        money=money,
+        provider_id=provider_id,
+        external_reference=external_reference,
+        reference=reference,
+        refund_of=refund_of,
+        hold_id=hold_id,
+        dispute_id=dispute_id,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def _against_payment(
+    type: TransactionType,
+    payment: LedgerEntry,
+    money: Money,
+    *,
+    id: UUID,
+    at: datetime,
+    refund_of: UUID | None = None,
+) -> LedgerEntry:
+    """A row that moves `money` for `payment` after the fact, under its wallet, provider
+    and external reference."""
+    return _completed(
+        type,
+        id,
+        payment.user_id,
+        money,
+        at,
+        provider_id=payment.provider_id,
+        external_reference=payment.external_reference,
+        refund_of=refund_of,
+    )
+
+
 def new_refund(*, id: UUID, payment: LedgerEntry, at: datetime) -> LedgerEntry:
     """The compensation of a payment that was not approved: same amount, credited back."""
     if payment.type is not TransactionType.PAYMENT:
         raise IllegalTransition("only a payment can be refunded")
-    return LedgerEntry(
-        id=id,
-        user_id=payment.user_id,
-        type=TransactionType.REFUND,
-        status=TransactionStatus.COMPLETED,
-        money=payment.money,
-        provider_id=payment.provider_id,
-        external_reference=payment.external_reference,
-        refund_of=payment.id,
-        created_at=at,
-        updated_at=at,
-    )
+    refund = TransactionType.REFUND
+    return _against_payment(refund, payment, payment.money, id=id, at=at, refund_of=payment.id)
 
 
 def new_provider_refund(
@@ -186,18 +241,9 @@ def new_provider_refund(
         raise IllegalTransition(
             f"{payment.type} {payment.status} cannot be refunded by the provider"
         )
-    return LedgerEntry(
-        id=id,
-        user_id=payment.user_id,
-        type=TransactionType.PROVIDER_REFUND,
-        status=TransactionStatus.COMPLETED,
-        money=Money(amount, payment.money.currency),
-        provider_id=payment.provider_id,
-        external_reference=payment.external_reference,
-        refund_of=payment.id,
-        created_at=at,
-        updated_at=at,
-    )
+    money = Money(amount, payment.money.currency)
+    refund = TransactionType.PROVIDER_REFUND
+    return _against_payment(refund, payment, money, id=id, at=at, refund_of=payment.id)
 
 
 def new_redebit(*, id: UUID, payment: LedgerEntry, at: datetime) -> LedgerEntry:
@@ -205,63 +251,26 @@ def new_redebit(*, id: UUID, payment: LedgerEntry, at: datetime) -> LedgerEntry:
     amount leaves the balance again, under its provider and external reference."""
     if payment.type is not TransactionType.PAYMENT or payment.status not in REFUNDED_STATUSES:
         raise IllegalTransition(f"{payment.type} {payment.status} was not refunded")
-    return LedgerEntry(
-        id=id,
-        user_id=payment.user_id,
-        type=TransactionType.REDEBIT,
-        status=TransactionStatus.COMPLETED,
-        money=payment.money,
-        provider_id=payment.provider_id,
-        external_reference=payment.external_reference,
-        created_at=at,
-        updated_at=at,
-    )
+    return _against_payment(TransactionType.REDEBIT, payment, payment.money, id=id, at=at)
 
 
 def new_hold_entry(
     *, id: UUID, user_id: str, money: Money, hold_id: UUID, reference: str | None, at: datetime
 ) -> LedgerEntry:
     """The ledger side of a new hold: its whole amount leaves the balance at once."""
-    return LedgerEntry(
-        id=id,
-        user_id=user_id,
-        type=TransactionType.HOLD,
-        status=TransactionStatus.COMPLETED,
-        money=money,
-        reference=reference,
-        hold_id=hold_id,
-        created_at=at,
-        updated_at=at,
-    )
+    hold = TransactionType.HOLD
+    return _completed(hold, id, user_id, money, at, reference=reference, hold_id=hold_id)
 
 
 def new_hold_release(
     *, id: UUID, user_id: str, money: Money, hold_id: UUID, at: datetime
 ) -> LedgerEntry:
     """What a settled hold gives back to the balance (all of it, or what was not captured)."""
-    return LedgerEntry(
-        id=id,
-        user_id=user_id,
-        type=TransactionType.HOLD_RELEASE,
-        status=TransactionStatus.COMPLETED,
-        money=money,
-        hold_id=hold_id,
-        created_at=at,
-        updated_at=at,
-    )
+    return _completed(TransactionType.HOLD_RELEASE, id, user_id, money, at, hold_id=hold_id)
 
 
 def new_chargeback(
     *, id: UUID, user_id: str, money: Money, dispute_id: UUID, at: datetime
 ) -> LedgerEntry:
     """The credit of a won dispute: the disputed payment's amount, back to its wallet."""
-    return LedgerEntry(
-        id=id,
-        user_id=user_id,
-        type=TransactionType.CHARGEBACK,
-        status=TransactionStatus.COMPLETED,
-        money=money,
-        dispute_id=dispute_id,
-        created_at=at,
-        updated_at=at,
-    )
+    return _completed(TransactionType.CHARGEBACK, id, user_id, money, at, dispute_id=dispute_id)

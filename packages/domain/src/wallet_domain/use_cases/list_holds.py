@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wallet_domain.id_pages import page_by_id
-from wallet_domain.model.hold import HoldPage, HoldStatus
-from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
+from wallet_domain.id_pages import IdPageRequest, page_by_id
+from wallet_domain.model.hold import Hold, HoldStatus
+from wallet_domain.model.pagination import Page
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.wallets import Wallets
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ListHoldsRequest:
-    user_id: str
-    limit: int = DEFAULT_PAGE_SIZE
-    cursor: str | None = None
-    status: str | None = None
+class ListHoldsRequest(IdPageRequest):
+    """A page of the wallet's holds; `status` one of HoldStatus's values."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -27,14 +24,7 @@ class ListHolds:
     wallets: Wallets
     book: HoldBook
 
-    async def execute(self, request: ListHoldsRequest) -> HoldPage:
-        items, next_cursor = await page_by_id(
-            wallets=self.wallets,
-            user_id=request.user_id,
-            limit=request.limit,
-            cursor=request.cursor,
-            status=request.status,
-            statuses=HoldStatus,
-            fetch=self.book.page,
+    async def execute(self, request: ListHoldsRequest) -> Page[Hold]:
+        return await page_by_id(
+            request, wallets=self.wallets, statuses=HoldStatus, fetch=self.book.page
         )
-        return HoldPage(items=items, next_cursor=next_cursor)

@@ -10,13 +10,13 @@ from wallet_domain.errors import ValidationError, WalletNotFound
 from wallet_domain.model.pagination import (
     DEFAULT_PAGE_SIZE,
     LedgerFilter,
-    LedgerPage,
     LedgerPosition,
+    Page,
     decode_cursor,
     encode_cursor,
     validate_limit,
 )
-from wallet_domain.model.transaction import TransactionStatus, TransactionType
+from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.model.wallet import validate_user_id
 from wallet_domain.money import ensure_supported
 from wallet_domain.ports.ledger import Ledger
@@ -48,7 +48,7 @@ class ListTransactions:
     ledger: Ledger
     currencies: frozenset[str]
 
-    async def execute(self, request: ListTransactionsRequest) -> LedgerPage:
+    async def execute(self, request: ListTransactionsRequest) -> Page[LedgerEntry]:
         user_id = validate_user_id(request.user_id)
         limit = validate_limit(request.limit)
         before = decode_cursor(request.cursor) if request.cursor is not None else None
@@ -66,12 +66,12 @@ class ListTransactions:
         if isinstance(before, UUID):
             named = await self.ledger.get(user_id, before)
             if named is None:
-                return LedgerPage(items=[], next_cursor=None)
+                return Page(items=[], next_cursor=None)
             before = LedgerPosition.of(named)
         rows = await self.ledger.page(user_id, filters, before=before, limit=limit + 1)
         items = rows[:limit]
         has_more = len(rows) > limit
-        return LedgerPage(
+        return Page(
             items=items,
             next_cursor=encode_cursor(LedgerPosition.of(items[-1])) if has_more else None,
         )

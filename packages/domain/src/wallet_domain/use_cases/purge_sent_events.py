@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from wallet_domain.batches import until_short_batch
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.outbox_relay import OutboxRelayStore
 from wallet_domain.ports.transaction_manager import TransactionManager
@@ -38,11 +39,11 @@ class PurgeSentEvents:
         if request.batch < 1:
             raise ValueError("batch must be positive")
         cutoff = self.clock.now() - request.older_than
-        deleted = 0
-        while True:
+
+        async def one_batch() -> int:
             async with rolling_back(self.tx):
                 count = await self.store.purge_sent_before(cutoff, request.batch)
                 await self.tx.commit()
-            deleted += count
-            if count < request.batch:
-                return PurgeReport(deleted=deleted)
+            return count
+
+        return PurgeReport(deleted=await until_short_batch(one_batch, batch=request.batch))

@@ -10,7 +10,6 @@ until it is stopped: its events wait safely in the database meanwhile.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import Final
 
 import stamina
@@ -18,6 +17,7 @@ import structlog
 from faststream.rabbit import RabbitBroker
 
 from wallet_infra.messaging.topology import declare_topology
+from wallet_infra.runtime.cancel import cancel_and_wait
 
 CONSUMER_BUDGET_S: Final = 30.0
 FIRST_DELAY_S: Final = 0.2
@@ -68,7 +68,5 @@ async def connect_broker_unless_stopped(
     finally:
         for task in (connecting, stopping):
             if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await cancel_and_wait(task)
     return connecting.done() and not connecting.cancelled() and connecting.exception() is None

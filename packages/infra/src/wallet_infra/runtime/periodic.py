@@ -10,10 +10,11 @@ lifespan alike; `stop` cancels a round in flight.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
+
+from wallet_infra.runtime.cancel import cancel_and_wait
 
 _log = structlog.get_logger("wallet.jobs")
 
@@ -49,8 +50,5 @@ class Periodic:
 
     async def stop(self) -> None:
         """A round in flight is cancelled; idempotent."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

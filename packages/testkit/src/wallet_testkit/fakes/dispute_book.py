@@ -10,7 +10,12 @@ from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.transaction import LedgerEntry
 from wallet_domain.ports.dispute_book import DisputeBook
 
-from wallet_testkit.fakes.store import IntegrityViolation, check_appendable, latest_row
+from wallet_testkit.fakes.store import (
+    IntegrityViolation,
+    check_appendable,
+    latest_row,
+    page_by_id,
+)
 from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
 
 
@@ -55,18 +60,11 @@ class FakeDisputeBook(DisputeBook):
         if any(e.dispute_id == entry.dispute_id for e in tables.ledger.values()):
             raise IntegrityViolation(f"dispute {entry.dispute_id} credited already")
         check_appendable(tables.ledger, entry)
-        key = (entry.user_id, entry.money.currency)
-        tables.balances[key] = tables.balances.get(key, 0) + entry.money.amount
+        tables.add_to_balance(entry.user_id, entry.money.currency, entry.money.amount)
         tables.ledger[entry.id] = entry
 
     async def page(
         self, user_id: str, status: DisputeStatus | None, *, before: UUID | None, limit: int
     ) -> list[Dispute]:
-        rows = [
-            d
-            for d in self._tx.tables.disputes.values()
-            if d.user_id == user_id
-            and (before is None or d.id < before)
-            and (status is None or d.status is status)
-        ]
-        return sorted(rows, key=lambda d: d.id, reverse=True)[:limit]
+        disputes = self._tx.tables.disputes.values()
+        return page_by_id(disputes, user_id, status, before=before, limit=limit)

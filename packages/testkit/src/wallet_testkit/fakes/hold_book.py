@@ -14,7 +14,12 @@ from wallet_domain.model.transaction import (
 )
 from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
 
-from wallet_testkit.fakes.store import IntegrityViolation, check_appendable, latest_row
+from wallet_testkit.fakes.store import (
+    IntegrityViolation,
+    check_appendable,
+    latest_row,
+    page_by_id,
+)
 from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
 
 
@@ -29,20 +34,18 @@ class FakeHoldBook(HoldBook):
     async def open(
         self, hold: Hold, entry: LedgerEntry, created: DomainEvent, claim: IdempotencyRecord
     ) -> HoldOpening:
-        tables, committed = self._tx.tables, self._tx.db.committed
-        if hold.user_id not in tables.wallets and hold.user_id not in committed.wallets:
+        tables = self._tx.tables
+        if not self._tx.wallet_exists(hold.user_id):
             return HoldOpening(HoldOpenOutcome.NO_WALLET)
-        scope = (claim.user_id, claim.key)
-        holder = tables.idempotency.get(scope) or committed.idempotency.get(scope)
+        holder = self._tx.key_holder(claim.user_id, claim.key)
         if holder is not None:
             return HoldOpening(HoldOpenOutcome.KEY_HELD, holder=holder)
         balance = self._tx.latest_balance(hold.user_id, hold.money.currency)
         if balance is None or balance < hold.money.amount:
             return HoldOpening(HoldOpenOutcome.NOT_COVERED)
         check_appendable(tables.ledger, entry)
-        tables.idempotency[scope] = claim
-        key = (hold.user_id, hold.money.currency)
-        tables.balances[key] = tables.balances.get(key, 0) - hold.money.amount
+        tables.idempotency[(claim.user_id, claim.key)] = claim
+        tables.add_to_balance(hold.user_id, hold.money.currency, -hold.money.amount)
         tables.holds[hold.id] = hold
         tables.ledger[entry.id] = entry
         tables.outbox.append(created)
@@ -69,8 +72,7 @@ class FakeHoldBook(HoldBook):
         tables.holds[hold.id] = hold
         if release is not None:
             check_appendable(tables.ledger, release)
-            key = (hold.user_id, hold.money.currency)
-            tables.balances[key] = tables.balances.get(key, 0) + release.money.amount
+            tables.add_to_balance(hold.user_id, hold.money.currency, release.money.amount)
             tables.ledger[release.id] = release
         tables.outbox.append(event)
         return True
@@ -78,14 +80,8 @@ class FakeHoldBook(HoldBook):
     async def page(
         self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int
     ) -> list[Hold]:
-        rows = [
-            h
-            for h in self._tx.tables.holds.values()
-            if h.user_id == user_id
-            and (before is None or h.id < before)
-            and (status is None or h.status is status)
-        ]
-        return sorted(rows, key=lambda h: h.id, reverse=True)[:limit]
+        holds = self._tx.tables.holds.values()
+        return page_by_id(holds, user_id, status, before=before, limit=limit)
 
     async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
         locks = self._tx.db.locks

@@ -17,20 +17,14 @@ class FakeIdempotencyStore(IdempotencyStore):
         self._tx = tx
 
     async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
-        # Like a unique index, a claim also sees keys committed after this unit's snapshot.
-        scope = (record.user_id, record.key)
-        records = self._tx.tables.idempotency
-        existing = records.get(scope) or self._tx.db.committed.idempotency.get(scope)
+        existing = self._tx.key_holder(record.user_id, record.key)
         if existing is not None:
             return existing
-        records[scope] = record
+        self._tx.tables.idempotency[(record.user_id, record.key)] = record
         return None
 
     async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
-        scope = (user_id, key)
-        return self._tx.tables.idempotency.get(scope) or self._tx.db.committed.idempotency.get(
-            scope
-        )
+        return self._tx.key_holder(user_id, key)
 
     async def complete(
         self, user_id: str, key: str, response: StoredResponse, at: datetime

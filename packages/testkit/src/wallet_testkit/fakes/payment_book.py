@@ -36,13 +36,13 @@ class FakePaymentBook(PaymentBook):
         created: DomainEvent,
         refusal: StoredResponse,
     ) -> Opening:
-        tables, committed = self._tx.tables, self._tx.db.committed
+        tables = self._tx.tables
         scope = (claim.user_id, claim.key)
-        holder = tables.idempotency.get(scope) or committed.idempotency.get(scope)
+        holder = self._tx.key_holder(*scope)
         money = payment.money
         if holder is not None:
             opening = Opening(OpenOutcome.HELD, holder=holder)
-        elif claim.user_id not in tables.wallets and claim.user_id not in committed.wallets:
+        elif not self._tx.wallet_exists(claim.user_id):
             opening = Opening(OpenOutcome.NO_WALLET)
         else:
             balance = self._tx.latest_balance(claim.user_id, money.currency)
@@ -53,8 +53,7 @@ class FakePaymentBook(PaymentBook):
             else:
                 check_appendable(tables.ledger, payment)
                 tables.idempotency[scope] = claim
-                key = (claim.user_id, money.currency)
-                tables.balances[key] = tables.balances.get(key, 0) - money.amount
+                tables.add_to_balance(claim.user_id, money.currency, -money.amount)
                 tables.ledger[payment.id] = payment
                 tables.outbox.append(created)
                 opening = Opening(OpenOutcome.DEBITED)
@@ -74,7 +73,7 @@ class FakePaymentBook(PaymentBook):
         credited: tuple[tuple[str, str], int] | None = None
         if refund is not None:
             check_appendable(tables.ledger, refund)
-            if refund.user_id not in tables.wallets and refund.user_id not in committed.wallets:
+            if not self._tx.wallet_exists(refund.user_id):
                 raise IntegrityViolation(f"no wallet {refund.user_id!r} (foreign key)")
             key = (refund.user_id, refund.money.currency)
             latest = self._tx.latest_balance(*key) or 0

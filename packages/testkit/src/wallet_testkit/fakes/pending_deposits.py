@@ -49,6 +49,5 @@ class FakePendingDeposits(PendingDeposits):
             raise IntegrityViolation(f"deposit {deposit.id} is not PENDING (trigger)")
         tables.ledger[deposit.id] = deposit
         if deposit.status is TransactionStatus.COMPLETED:
-            key = (deposit.user_id, deposit.money.currency)
-            tables.balances[key] = tables.balances.get(key, 0) + deposit.money.amount
+            tables.add_to_balance(deposit.user_id, deposit.money.currency, deposit.money.amount)
         tables.outbox.append(event)

@@ -49,7 +49,6 @@ class FakeProviderPayments(ProviderPayments):
         if total > payment.money.amount:
             raise IntegrityViolation("transactions_refunded_within_amount")
         check_appendable(tables.ledger, refund)
-        key = (refund.user_id, refund.money.currency)
-        tables.balances[key] = tables.balances.get(key, 0) + refund.money.amount
+        tables.add_to_balance(refund.user_id, refund.money.currency, refund.money.amount)
         tables.ledger[refund.id] = refund
         tables.outbox.append(created)

@@ -37,75 +37,64 @@ HTTP_STATUS: Final[dict[ErrorCode, int]] = {
 }
 
 
-def _json(data: dict[str, Any]) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-
-
 class JsonResponseEncoder(ResponseEncoder):
+    """Compact, key-sorted JSON with the fields a test reads; counts what it encodes."""
+
     def __init__(self) -> None:
         self.encoded = 0
 
     def created(self, entry: LedgerEntry) -> StoredResponse:
-        self.encoded += 1
-        return StoredResponse(
-            201,
-            _json(
-                {
-                    "id": str(entry.id),
-                    "type": entry.type.value,
-                    "status": entry.status.value,
-                    "amount": entry.money.amount,
-                    "currency": entry.money.currency,
-                }
-            ),
-        )
+        return self.transaction(entry, status_code=201)
 
     def transaction(self, entry: LedgerEntry, *, status_code: int) -> StoredResponse:
-        created = self.created(entry)
-        return StoredResponse(status_code, created.body)
+        return self._reply(
+            status_code,
+            {
+                "id": str(entry.id),
+                "type": entry.type.value,
+                "status": entry.status.value,
+                "amount": entry.money.amount,
+                "currency": entry.money.currency,
+            },
+        )
 
     def hold(self, hold: Hold, *, status_code: int) -> StoredResponse:
-        self.encoded += 1
-        return StoredResponse(
+        return self._reply(
             status_code,
-            _json(
-                {
-                    "id": str(hold.id),
-                    "status": hold.status.value,
-                    "amount": hold.money.amount,
-                    "captured": hold.captured,
-                    "currency": hold.money.currency,
-                }
-            ),
+            {
+                "id": str(hold.id),
+                "status": hold.status.value,
+                "amount": hold.money.amount,
+                "captured": hold.captured,
+                "currency": hold.money.currency,
+            },
         )
 
     def transferred(self, transfer: Transfer) -> StoredResponse:
-        self.encoded += 1
-        return StoredResponse(
+        return self._reply(
             201,
-            _json(
-                {
-                    "id": str(transfer.id),
-                    "status": transfer.status.value,
-                    "from_user_id": transfer.from_user_id,
-                    "to_user_id": transfer.to_user_id,
-                    "amount": transfer.money.amount,
-                    "currency": transfer.money.currency,
-                    "reference": transfer.reference,
-                }
-            ),
+            {
+                "id": str(transfer.id),
+                "status": transfer.status.value,
+                "from_user_id": transfer.from_user_id,
+                "to_user_id": transfer.to_user_id,
+                "amount": transfer.money.amount,
+                "currency": transfer.money.currency,
+                "reference": transfer.reference,
+            },
         )
 
     def dispute(self, dispute: Dispute, *, status_code: int) -> StoredResponse:
-        self.encoded += 1
-        return StoredResponse(
-            status_code, _json({"id": str(dispute.id), "status": dispute.status.value})
-        )
+        return self._reply(status_code, {"id": str(dispute.id), "status": dispute.status.value})
 
     def failed(self, error: DomainError) -> StoredResponse:
-        self.encoded += 1
         body = {"code": error.code.value, "message": error.message, "details": error.details}
-        return StoredResponse(HTTP_STATUS[error.code], _json({"error": body}))
+        return self._reply(HTTP_STATUS[error.code], {"error": body})
+
+    def _reply(self, status_code: int, data: dict[str, Any]) -> StoredResponse:
+        self.encoded += 1
+        body = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+        return StoredResponse(status_code, body)
 
 
 def body(response: StoredResponse) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from wallet_domain.model.correction import Correction, CorrectionKind
@@ -48,6 +48,11 @@ class Tables:
     # provider_event_id -> (type, subject_id, outcome), as `provider_events` stores them
     provider_events: dict[str, tuple[str, UUID | None, str]] = field(default_factory=dict)
     corrections: dict[tuple[UUID, CorrectionKind], Correction] = field(default_factory=dict)
+
+    def add_to_balance(self, user_id: str, currency: str, delta: int) -> None:
+        """Credit (or, negative, debit) a balance row, creating it at 0 if it has none."""
+        key = (user_id, currency)
+        self.balances[key] = self.balances.get(key, 0) + delta
 
     def copy(self) -> Tables:
         # Every value is immutable (frozen dataclasses, ints), so shallow copies suffice.
@@ -192,32 +197,56 @@ def assert_money_invariants(db: InMemoryDatabase) -> None:
         )
 
 
+class _Listed(Protocol):
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def status(self) -> object: ...
+
+
+_Row = TypeVar("_Row", bound=_Listed)
+
+
+def page_by_id(
+    rows: Iterable[_Row], user_id: str, status: object | None, *, before: UUID | None, limit: int
+) -> list[_Row]:
+    """A book's `page` as its keyset query answers it: the wallet's rows (only those in
+    `status`, if given) with id < `before`, newest first, at most `limit`."""
+    kept = [
+        row
+        for row in rows
+        if row.user_id == user_id
+        and (before is None or row.id < before)
+        and (status is None or row.status is status)
+    ]
+    return sorted(kept, key=lambda row: row.id, reverse=True)[:limit]
+
+
 def held_total(tables: Tables, user_id: str, currency: str) -> int:
     """What the wallet's PENDING payments and open holds hold in `currency`."""
-    payments = sum(
-        e.money.amount
-        for e in tables.ledger.values()
-        if e.user_id == user_id
-        and e.money.currency == currency
-        and e.type is TransactionType.PAYMENT
-        and e.status is TransactionStatus.PENDING
-    )
     holds = sum(
         h.money.amount
         for h in tables.holds.values()
         if h.user_id == user_id and h.money.currency == currency and h.status is HoldStatus.PENDING
     )
-    return payments + holds
+    return _pending_total(tables, user_id, currency, TransactionType.PAYMENT) + holds
 
 
 def announced_total(tables: Tables, user_id: str, currency: str) -> int:
     """What the wallet's PENDING deposits will bring in `currency`."""
+    return _pending_total(tables, user_id, currency, TransactionType.DEPOSIT)
+
+
+def _pending_total(tables: Tables, user_id: str, currency: str, type: TransactionType) -> int:
+    """The wallet's PENDING ledger rows of `type` in `currency`, summed."""
     return sum(
         e.money.amount
         for e in tables.ledger.values()
         if e.user_id == user_id
         and e.money.currency == currency
-        and e.type is TransactionType.DEPOSIT
+        and e.type is type
         and e.status is TransactionStatus.PENDING
     )
 

@@ -36,14 +36,11 @@ class FakeTransferBook(TransferBook):
         completed: DomainEvent,
         refusal: StoredResponse,
     ) -> Move:
-        tables, committed = self._tx.tables, self._tx.db.committed
+        tables = self._tx.tables
         scope = (claim.user_id, claim.key)
-        holder = tables.idempotency.get(scope) or committed.idempotency.get(scope)
+        holder = self._tx.key_holder(*scope)
         money = transfer.money
-
-        def exists(user_id: str) -> bool:
-            return user_id in tables.wallets or user_id in committed.wallets
-
+        exists = self._tx.wallet_exists
         if holder is not None:
             move = Move(MoveOutcome.HELD, holder=holder)
         elif not exists(transfer.from_user_id):
@@ -63,9 +60,8 @@ class FakeTransferBook(TransferBook):
                 for leg in (legs.debit, legs.credit):
                     check_appendable(tables.ledger, leg)
                 tables.idempotency[scope] = claim
-                from_key = (transfer.from_user_id, money.currency)
-                tables.balances[from_key] = tables.balances.get(from_key, 0) - money.amount
-                tables.balances[to_key] = tables.balances.get(to_key, 0) + money.amount
+                tables.add_to_balance(transfer.from_user_id, money.currency, -money.amount)
+                tables.add_to_balance(transfer.to_user_id, money.currency, money.amount)
                 tables.transfers[transfer.id] = transfer
                 tables.ledger[legs.debit.id] = legs.debit
                 tables.ledger[legs.credit.id] = legs.credit

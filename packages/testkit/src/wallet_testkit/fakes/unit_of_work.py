@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wallet_domain.model.idempotency import IdempotencyRecord
 from wallet_domain.ports.transaction_manager import TransactionManager
 
 from wallet_testkit.fakes.store import InMemoryDatabase, Tables
@@ -40,6 +41,16 @@ class FakeTransactionManager(TransactionManager):
         if committed is None and key not in staged.balances:
             return None
         return (committed or 0) + staged.balances.get(key, 0) - self._base.balances.get(key, 0)
+
+    def key_holder(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        """The record holding an Idempotency-Key as a unique index sees it: staged in this
+        unit or committed by any other, even after this unit's snapshot."""
+        scope = (user_id, key)
+        return self.tables.idempotency.get(scope) or self.db.committed.idempotency.get(scope)
+
+    def wallet_exists(self, user_id: str) -> bool:
+        """A wallet as a foreign key sees it: staged in this unit or committed by any other."""
+        return user_id in self.tables.wallets or user_id in self.db.committed.wallets
 
     async def commit(self) -> None:
         if self.fail_next_commit is not None:

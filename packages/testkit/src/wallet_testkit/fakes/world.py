@@ -4,8 +4,9 @@ per request, and the seeded providers."""
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Final
+from typing import Final, Generic
 from uuid import UUID
 
 import pytest
@@ -22,7 +23,24 @@ from wallet_domain.model.transaction import (
     new_payment,
 )
 from wallet_domain.money import DEFAULT_CURRENCIES, Money
-from wallet_domain.ports.payment_book import OpenOutcome
+from wallet_domain.ports.charge_corrections import ChargeCorrections
+from wallet_domain.ports.clock import Clock
+from wallet_domain.ports.dispute_book import DisputeBook
+from wallet_domain.ports.hold_book import HoldBook
+from wallet_domain.ports.id_generator import IdGenerator
+from wallet_domain.ports.idempotency_store import IdempotencyStore
+from wallet_domain.ports.ledger import Ledger
+from wallet_domain.ports.outbox import OutboxWriter
+from wallet_domain.ports.payment_book import OpenOutcome, PaymentBook
+from wallet_domain.ports.payment_gateway import PaymentGateway
+from wallet_domain.ports.pending_deposits import PendingDeposits
+from wallet_domain.ports.response_encoder import ResponseEncoder
+from wallet_domain.ports.service_providers import ServiceProviders
+from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.ports.transfer_book import TransferBook
+from wallet_domain.ports.wallet_balances import WalletBalances
+from wallet_domain.ports.wallet_versions import WalletVersions
+from wallet_domain.ports.wallets import Wallets
 from wallet_domain.settlement import PaymentSettlement
 from wallet_domain.use_cases.apply_dispute_update import ApplyDisputeUpdate
 from wallet_domain.use_cases.apply_provider_event import ApplyProviderEvent
@@ -69,6 +87,7 @@ from wallet_testkit.fakes.transfer_book import FakeTransferBook
 from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
 from wallet_testkit.fakes.wallet_versions import FakeWalletVersions
 from wallet_testkit.fakes.wallets import FakeWalletBalances, FakeWallets
+from wallet_testkit.fakes.wiring import Built, assemble
 
 PROVIDER: Final = ServiceProvider(
     id=UUID("018f0000-0000-7000-8000-00000000a001"), name="Power Co", active=True
@@ -138,6 +157,44 @@ class Scope:
         self.corrections = FakeChargeCorrections(self.tx)
         self.versions = FakeWalletVersions(self.tx)
 
+    def ports(self) -> dict[object, object]:
+        """This request's fakes, by the port each stands for."""
+        return {
+            TransactionManager: self.tx,
+            Wallets: self.wallets,
+            WalletBalances: self.balances,
+            Ledger: self.ledger,
+            IdempotencyStore: self.idempotency,
+            OutboxWriter: self.outbox,
+            PaymentBook: self.book,
+            HoldBook: self.holds,
+            PendingDeposits: self.pending,
+            TransferBook: self.transfers,
+            DisputeBook: self.disputes,
+            ChargeCorrections: self.corrections,
+            WalletVersions: self.versions,
+        }
+
+
+class wired(Generic[Built]):  # lower case: read like Dishka's `provide(UseCase)`
+    """A `World` attribute that builds `use_case` when called: `world.pay()` in a fresh
+    request scope, `world.pay(scope)` in that one."""
+
+    def __init__(self, use_case: type[Built]) -> None:
+        self.use_case = use_case
+
+    def __get__(self, world: World, owner: type[World] | None = None) -> _Wiring[Built]:
+        return _Wiring(world, self.use_case)
+
+
+@dataclass(frozen=True, slots=True)
+class _Wiring(Generic[Built]):
+    world: World
+    use_case: type[Built]
+
+    def __call__(self, scope: Scope | None = None) -> Built:
+        return self.world.build(self.use_case, scope)
+
 
 class World:
     """Everything a use case needs, wired the way a composition root would, with a fresh
@@ -161,16 +218,6 @@ class World:
 
     def seed_wallet(self, user_id: str, **balances: int) -> None:
         self.db.seed_wallet(user_id, ids=self.ids, at=self.clock.now(), **balances)
-
-    def precondition(self, scope: Scope) -> WalletPrecondition:
-        return WalletPrecondition(
-            versions=scope.versions, idempotency=scope.idempotency, tx=scope.tx
-        )
-
-    def settlement(self, scope: Scope) -> PaymentSettlement:
-        return PaymentSettlement(
-            book=scope.book, clock=self.clock, ids=self.ids, encoder=self.encoder
-        )
 
     async def pending_payment(
         self, user_id: str, money: Money, *, key: str | None = None
@@ -208,165 +255,56 @@ class World:
         await scope.tx.commit()
         return payment
 
-    def create_wallet(self, scope: Scope | None = None) -> CreateWallet:
-        scope = scope or self.scope()
-        return CreateWallet(wallets=scope.wallets, tx=scope.tx, clock=self.clock)
+    def build(self, service: type[Built], scope: Scope | None = None, **extra: object) -> Built:
+        """`service` (a use case, or a domain service made of ports) with each field filled
+        by its type, as the apps' Dishka containers fill it: a port by its fake, bound to
+        `scope` (a fresh request scope unless one is passed in) or to this world; a domain
+        service (WalletPrecondition, PaymentSettlement) built the same way. `extra` fills,
+        by name, the fields this world has no fake for."""
+        bound = scope or self.scope()
+        return assemble(service, {**self._app_ports(), **bound.ports()}, extra)
 
-    def deposit(self, scope: Scope | None = None) -> Deposit:
-        scope = scope or self.scope()
-        return Deposit(
-            wallets=scope.wallets,
-            balances=scope.balances,
-            ledger=scope.ledger,
-            pending=scope.pending,
-            idempotency=scope.idempotency,
-            outbox=scope.outbox,
-            tx=scope.tx,
-            clock=self.clock,
-            ids=self.ids,
-            encoder=self.encoder,
-            currencies=CURRENCIES,
-            precondition=self.precondition(scope),
-        )
+    def _app_ports(self) -> dict[object, object]:
+        return {
+            Clock: self.clock,
+            IdGenerator: self.ids,
+            ResponseEncoder: self.encoder,
+            PaymentGateway: self.gateway,
+            ServiceProviders: self.providers,
+            SettleBackoff: self.settle_backoff,
+            frozenset[str]: CURRENCIES,
+        }
 
-    def pay(self, scope: Scope | None = None) -> Pay:
-        scope = scope or self.scope()
-        return Pay(
-            providers=self.providers,
-            ledger=scope.ledger,
-            idempotency=scope.idempotency,
-            book=scope.book,
-            settlement=self.settlement(scope),
-            gateway=self.gateway,
-            tx=scope.tx,
-            clock=self.clock,
-            ids=self.ids,
-            encoder=self.encoder,
-            currencies=CURRENCIES,
-            precondition=self.precondition(scope),
-        )
+    def precondition(self, scope: Scope) -> WalletPrecondition:
+        return self.build(WalletPrecondition, scope)
 
-    def resolver(self, scope: Scope | None = None) -> ResolvePendingPayments:
-        scope = scope or self.scope()
-        return ResolvePendingPayments(
-            ledger=scope.ledger,
-            settlement=self.settlement(scope),
-            gateway=self.gateway,
-            tx=scope.tx,
-            clock=self.clock,
-            backoff=self.settle_backoff,
-        )
-
-    def correct_refunded_charge(self, scope: Scope | None = None) -> CorrectRefundedCharge:
-        scope = scope or self.scope()
-        return CorrectRefundedCharge(
-            ledger=scope.ledger,
-            balances=scope.balances,
-            corrections=scope.corrections,
-            outbox=scope.outbox,
-            tx=scope.tx,
-            clock=self.clock,
-            ids=self.ids,
-        )
-
-    def get_balance(self, scope: Scope | None = None) -> GetBalance:
-        scope = scope or self.scope()
-        return GetBalance(wallets=scope.wallets, balances=scope.balances, currencies=CURRENCIES)
-
-    def list_transactions(self, scope: Scope | None = None) -> ListTransactions:
-        scope = scope or self.scope()
-        return ListTransactions(wallets=scope.wallets, ledger=scope.ledger, currencies=CURRENCIES)
-
-    def get_payment(self, scope: Scope | None = None) -> GetPayment:
-        return GetPayment(ledger=(scope or self.scope()).ledger)
-
-    def make_transfer(self, scope: Scope | None = None) -> MakeTransfer:
-        scope = scope or self.scope()
-        return MakeTransfer(
-            book=scope.transfers,
-            tx=scope.tx,
-            clock=self.clock,
-            ids=self.ids,
-            encoder=self.encoder,
-            currencies=CURRENCIES,
-            precondition=self.precondition(scope),
-        )
-
-    def get_transfer(self, scope: Scope | None = None) -> GetTransfer:
-        return GetTransfer(book=(scope or self.scope()).transfers)
+    def settlement(self, scope: Scope) -> PaymentSettlement:
+        return self.build(PaymentSettlement, scope)
 
     def list_providers(self) -> ListProviders:
         return ListProviders(providers=self.providers)
 
-    def create_hold(self, scope: Scope | None = None) -> CreateHold:
-        scope = scope or self.scope()
-        return CreateHold(
-            book=scope.holds,
-            tx=scope.tx,
-            clock=self.clock,
-            ids=self.ids,
-            encoder=self.encoder,
-            currencies=CURRENCIES,
-            precondition=self.precondition(scope),
-        )
-
-    def settle_hold(self, scope: Scope | None = None) -> SettleHold:
-        scope = scope or self.scope()
-        return SettleHold(
-            book=scope.holds,
-            idempotency=scope.idempotency,
-            tx=scope.tx,
-            clock=self.clock,
-            ids=self.ids,
-            encoder=self.encoder,
-        )
-
-    def expire_holds(self, scope: Scope | None = None) -> ExpireHolds:
-        scope = scope or self.scope()
-        return ExpireHolds(book=scope.holds, tx=scope.tx, clock=self.clock, ids=self.ids)
-
-    def get_hold(self, scope: Scope | None = None) -> GetHold:
-        return GetHold(book=(scope or self.scope()).holds)
-
-    def list_holds(self, scope: Scope | None = None) -> ListHolds:
-        scope = scope or self.scope()
-        return ListHolds(wallets=scope.wallets, book=scope.holds)
-
-    def settle_deposit(self, scope: Scope | None = None) -> SettleDeposit:
-        scope = scope or self.scope()
-        return SettleDeposit(
-            deposits=scope.pending,
-            idempotency=scope.idempotency,
-            tx=scope.tx,
-            clock=self.clock,
-            ids=self.ids,
-            encoder=self.encoder,
-        )
-
-    def open_dispute(self, scope: Scope | None = None) -> OpenDispute:
-        scope = scope or self.scope()
-        return OpenDispute(
-            ledger=scope.ledger,
-            book=scope.disputes,
-            idempotency=scope.idempotency,
-            gateway=self.gateway,
-            tx=scope.tx,
-            clock=self.clock,
-            ids=self.ids,
-            encoder=self.encoder,
-        )
-
-    def change_dispute(self, scope: Scope | None = None) -> ChangeDispute:
-        scope = scope or self.scope()
-        return ChangeDispute(book=scope.disputes, tx=scope.tx, clock=self.clock, ids=self.ids)
-
-    def apply_dispute_update(self, scope: Scope | None = None) -> ApplyDisputeUpdate:
-        scope = scope or self.scope()
-        return ApplyDisputeUpdate(book=scope.disputes, clock=self.clock, ids=self.ids)
-
-    def get_wallet(self, scope: Scope | None = None) -> GetWallet:
-        scope = scope or self.scope()
-        return GetWallet(wallets=scope.wallets, balances=scope.balances)
+    # `world.deposit()` (a fresh request scope) or `world.deposit(scope)`: see `build`.
+    create_wallet = wired(CreateWallet)
+    deposit = wired(Deposit)
+    pay = wired(Pay)
+    resolver = wired(ResolvePendingPayments)
+    correct_refunded_charge = wired(CorrectRefundedCharge)
+    get_balance = wired(GetBalance)
+    list_transactions = wired(ListTransactions)
+    get_payment = wired(GetPayment)
+    make_transfer = wired(MakeTransfer)
+    get_transfer = wired(GetTransfer)
+    create_hold = wired(CreateHold)
+    settle_hold = wired(SettleHold)
+    expire_holds = wired(ExpireHolds)
+    get_hold = wired(GetHold)
+    list_holds = wired(ListHolds)
+    settle_deposit = wired(SettleDeposit)
+    open_dispute = wired(OpenDispute)
+    change_dispute = wired(ChangeDispute)
+    apply_dispute_update = wired(ApplyDisputeUpdate)
+    get_wallet = wired(GetWallet)
 
 
 class ProviderEventWorld:
@@ -378,14 +316,12 @@ class ProviderEventWorld:
         self.disputes = ScriptedDisputeUpdates(ProviderEventOutcome.UNKNOWN_TARGET)
 
     def apply(self, scope: Scope | None = None) -> ApplyProviderEvent:
-        scope = scope or self.world.scope()
-        return ApplyProviderEvent(
-            payments=FakeProviderPayments(scope.tx),
-            events=FakeProviderEventLog(scope.tx),
-            settlement=self.world.settlement(scope),
+        bound = scope or self.world.scope()
+        return self.world.build(
+            ApplyProviderEvent,
+            bound,
+            payments=FakeProviderPayments(bound.tx),
+            events=FakeProviderEventLog(bound.tx),
             disputes=self.disputes,
-            tx=scope.tx,
-            clock=self.world.clock,
-            ids=self.world.ids,
             monitor=self.monitor,
         )
