@@ -15,12 +15,7 @@ from audit_consumer_testkit import InMemoryAuditProvider
 from faststream.asgi import AsgiFastStream
 from wallet_audit_consumer.main import make_app
 from wallet_testkit.amqp import RabbitVhost
-from wallet_testkit.consumer_fixtures import (  # noqa: F401 - fixtures
-    broker,
-    consumer,
-    live_consumer,
-    publisher,
-)
+from wallet_testkit.consumer_fixtures import broker, consumer, live_consumer, publisher  # noqa: F401
 from wallet_testkit.consumers import NoPause, live_settings, unit_settings
 from wallet_testkit.fakes.consumers import ConsumerStore
 
