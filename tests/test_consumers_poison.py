@@ -27,14 +27,8 @@ from wallet_infra.messaging.topology import (
 from wallet_testkit.amqp import connected_broker, first_death, queue_messages
 from wallet_testkit.db import fetch
 from wallet_testkit.metrics import total
-from wallet_testkit.processes import closing_all
 
-from .consumers_harness import (
-    Stack,
-    audit_consumer,
-    eventually,
-    metrics_consumer,
-)
+from .consumers_harness import Stack, eventually, healthy_consumers
 
 pytestmark = pytest.mark.integration
 
@@ -70,14 +64,12 @@ def _outcome(samples: list[Any], queue: str, name: str) -> float:
 async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(
     consumers_stack: Stack,
 ) -> None:
-    audit, metrics = audit_consumer(consumers_stack), metrics_consumer(consumers_stack)
     malformed = b'{"event_id": "not a uuid", "event_type": "payment.created"'
     nul = _event(EventType.PAYMENT_CREATED, status="PENDING", note="\u0000")
     unreadable = _event(EventType.PAYMENT_COMPLETED, status="DECLINED")  # completed = APPROVED
     healthy = [_event(EventType.PAYMENT_CREATED, status="PENDING") for _ in range(20)]
-    with closing_all([audit, metrics]):
-        await audit.wait_healthy()
-        await metrics.wait_healthy()
+    async with healthy_consumers(consumers_stack) as consumers:
+        [audit], [metrics] = consumers.audits, consumers.counters
         async with connected_broker(consumers_stack.amqp_url) as broker:
             await _publish(broker, malformed, "payment.created", "malformed-1")
             await _publish(broker, encode_envelope(nul), "payment.created", str(nul.event_id))
@@ -137,5 +129,4 @@ async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(
         [nul.event_id, unreadable.event_id],
     )
     assert rows[0]["n"] == 1  # the unreadable settlement is a fine audit record
-    for process in (audit, metrics):
-        assert process.stopped_gracefully(), process.log()
+    consumers.assert_stopped_gracefully()
