@@ -21,7 +21,7 @@ from wallet_domain.model.transaction import (
 )
 from wallet_domain.model.wallet import Wallet
 from wallet_domain.money import Money
-from wallet_domain.ports.payment_book import OpenOutcome
+from wallet_domain.ports.payment_book import Opening, OpenOutcome
 from wallet_infra.clock import SystemClock
 from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence.ledger import SqlaLedger
@@ -99,6 +99,12 @@ def claim_for(
 
 def created_event(entry: LedgerEntry) -> DomainEvent:
     return event_for(EventType.PAYMENT_CREATED, entry, event_id=ids.new_id(), at=entry.created_at)
+
+
+async def open_entry(session: AsyncSession, entry: LedgerEntry, key: str | None = None) -> Opening:
+    """`AsyncpgPaymentBook.open` of `entry` as the payment use case calls it: the key's
+    claim, the created event, the refusal it stores if the balance does not cover it."""
+    return await book(session).open(entry, claim_for(entry, key), created_event(entry), REFUSAL)
 
 
 async def open_payment(
