@@ -8,9 +8,8 @@ import asyncio
 from typing import Any, Final
 
 import pytest
-from wallet_infra.messaging.envelope import CONTENT_TYPE
-from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, EVENTS_EXCHANGE, METRICS_QUEUE_NAME
-from wallet_testkit.amqp import connected_broker
+from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME
+from wallet_testkit.amqp import connected_broker, publish_body
 from wallet_testkit.db import fetch
 from wallet_testkit.metrics import total
 
@@ -68,13 +67,8 @@ async def _redeliver_everything(consumers_stack: Stack) -> None:
     rows = await fetch(consumers_stack.database_url, "SELECT * FROM outbox ORDER BY event_id")
     async with connected_broker(consumers_stack.amqp_url) as broker:
         for row in rows:
-            await broker.publish(
-                _envelope(row),
-                exchange=EVENTS_EXCHANGE,
-                routing_key=row["event_type"],
-                message_id=str(row["event_id"]),
-                content_type=CONTENT_TYPE,
-                persist=True,
+            await publish_body(
+                broker, _envelope(row), row["event_type"], message_id=str(row["event_id"])
             )
 
 

@@ -129,11 +129,25 @@ async def ensure_topology(amqp_url: str) -> None:
 async def publish_event(broker: RabbitBroker, event: DomainEvent) -> None:
     """`event` as the relay publishes it: its envelope, persistent and mandatory, to the
     events exchange under its type, `message_id` = `event_id`."""
+    await publish_body(
+        broker, encode_envelope(event), event.event_type.value, message_id=str(event.event_id)
+    )
+
+
+async def publish_body(
+    broker: RabbitBroker,
+    body: bytes,
+    routing_key: str = "payment.created",
+    *,
+    message_id: str | None = None,
+) -> None:
+    """`body` (an envelope or anything else) to the events exchange under `routing_key`,
+    persistent and mandatory as the relay publishes."""
     await broker.publish(
-        encode_envelope(event),
+        body,
         exchange=EVENTS_EXCHANGE,
-        routing_key=event.event_type.value,
-        message_id=str(event.event_id),
+        routing_key=routing_key,
+        message_id=message_id,
         content_type=CONTENT_TYPE,
         persist=True,
         mandatory=True,
