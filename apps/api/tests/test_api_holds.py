@@ -8,9 +8,15 @@ from collections import Counter
 from typing import Any
 
 import httpx
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from wallet_api_testkit import SCOPED_KEY, SCOPED_USER, Api, assert_error, new_key
+from wallet_api_testkit import (
+    SCOPED_KEY,
+    SCOPED_USER,
+    Api,
+    assert_error,
+    new_key,
+    outbox_event_types,
+)
 
 
 async def _hold(api: Api, user_id: str, amount: int, **fields: Any) -> httpx.Response:
@@ -26,15 +32,6 @@ async def _wallet(api: Api, user_id: str) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-async def _hold_events(engine: AsyncEngine, hold_id: str) -> list[str]:
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            text("SELECT event_type FROM outbox WHERE aggregate_id = :h ORDER BY event_id"),
-            {"h": hold_id},
-        )
-        return [r.event_type for r in rows]
 
 
 async def test_a_hold_is_201_pending_and_moves_available_to_pending_debit(api: Api) -> None:
@@ -144,7 +141,7 @@ async def test_partial_complete_releases_the_rest_and_a_repeat_is_200(
     assert error["details"] == {"status": "COMPLETED"}
     other = assert_error(await api.client.post(f"{url}/complete"), 409, "INVALID_STATE")
     assert other["details"] == {"status": "COMPLETED"}
-    assert await _hold_events(engine, hold_id) == ["hold.created", "hold.completed"]
+    assert await outbox_event_types(engine, hold_id) == ["hold.created", "hold.completed"]
 
 
 async def test_complete_without_a_body_captures_everything(api: Api) -> None:
@@ -250,7 +247,7 @@ async def test_50_parallel_settlements_of_one_hold_have_one_winner(
             assert error["details"] == {"status": winner["status"]}
     held_back = 100 - (winner["captured"] or 0)
     assert await api.balances(user_id) == {"USD": {"available": 900 + held_back, "pending": 0}}
-    assert len(await _hold_events(engine, hold_id)) == 2
+    assert len(await outbox_event_types(engine, hold_id)) == 2
 
 
 async def test_100_parallel_holds_take_exactly_what_the_balance_covers(api: Api) -> None:

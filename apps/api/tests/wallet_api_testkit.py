@@ -14,6 +14,8 @@ from uuid import UUID
 
 import httpx
 from dishka import Provider, Scope, provide
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.deadline import Deadline
 from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.ports.ledger import Ledger
@@ -144,6 +146,16 @@ async def settle_as_recovery_would(api: Api, user_id: str, payment_id: str) -> N
         )
         assert settled is not None
         await (await request.get(TransactionManager)).commit()
+
+
+async def outbox_event_types(engine: AsyncEngine, aggregate_id: str) -> list[str]:
+    """The types of the events written for `aggregate_id` (a hold, a dispute...), in order."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT event_type FROM outbox WHERE aggregate_id = :a ORDER BY event_id"),
+            {"a": aggregate_id},
+        )
+        return [r.event_type for r in rows]
 
 
 async def wallet_etag(api: Api, user_id: str) -> str:
