@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
-from faststream.rabbit import RabbitBroker
+from faststream.rabbit import RabbitBroker, RabbitExchange
 from wallet_domain.model.events import DomainEvent
 from wallet_infra.messaging.broker import make_broker
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
@@ -140,12 +140,13 @@ async def publish_body(
     routing_key: str = "payment.created",
     *,
     message_id: str | None = None,
+    exchange: RabbitExchange = EVENTS_EXCHANGE,
 ) -> None:
-    """`body` (an envelope or anything else) to the events exchange under `routing_key`,
-    persistent and mandatory as the relay publishes."""
+    """`body` (an envelope or anything else) to `exchange` (the events one by default)
+    under `routing_key`, persistent and mandatory as the relay and the ingest publish."""
     await broker.publish(
         body,
-        exchange=EVENTS_EXCHANGE,
+        exchange=exchange,
         routing_key=routing_key,
         message_id=message_id,
         content_type=CONTENT_TYPE,
