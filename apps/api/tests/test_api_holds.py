@@ -7,7 +7,6 @@ import uuid
 from collections import Counter
 from typing import Any
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_api_testkit import (
     SCOPED_KEY,
@@ -17,14 +16,6 @@ from wallet_api_testkit import (
     new_key,
     outbox_event_types,
 )
-
-
-async def _hold(api: Api, user_id: str, amount: int, **fields: Any) -> httpx.Response:
-    return await api.client.post(
-        f"/wallets/{user_id}/holds",
-        json={"amount": amount, "currency": "USD", **fields},
-        headers={"Idempotency-Key": new_key()},
-    )
 
 
 async def _wallet(api: Api, user_id: str) -> dict[str, Any]:
@@ -37,7 +28,7 @@ async def _wallet(api: Api, user_id: str) -> dict[str, Any]:
 async def test_a_hold_is_201_pending_and_moves_available_to_pending_debit(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
 
-    response = await _hold(api, user_id, 300, reference="order-7", expires_in_s=3_600)
+    response = await api.hold(user_id, 300, reference="order-7", expires_in_s=3_600)
 
     assert response.status_code == 201, response.text
     hold = response.json()
@@ -90,7 +81,7 @@ async def test_a_hold_is_201_pending_and_moves_available_to_pending_debit(api: A
 
 async def test_a_hold_the_balance_does_not_cover_is_409_insufficient_funds(api: Api) -> None:
     user_id = await api.funded_wallet(100)
-    assert_error(await _hold(api, user_id, 101), 409, "INSUFFICIENT_FUNDS")
+    assert_error(await api.hold(user_id, 101), 409, "INSUFFICIENT_FUNDS")
     assert await api.balances(user_id) == {"USD": {"available": 100, "pending": 0}}
 
 
@@ -114,7 +105,7 @@ async def test_create_replays_with_the_same_key(api: Api) -> None:
 async def test_expiry_beyond_30_days_is_400(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
     error = assert_error(
-        await _hold(api, user_id, 1, expires_in_s=30 * 86_400 + 1), 400, "VALIDATION_ERROR"
+        await api.hold(user_id, 1, expires_in_s=30 * 86_400 + 1), 400, "VALIDATION_ERROR"
     )
     assert error["details"]["field"] == "expires_in_s"
 
@@ -123,7 +114,7 @@ async def test_partial_complete_releases_the_rest_and_a_repeat_is_200(
     api: Api, engine: AsyncEngine
 ) -> None:
     user_id = await api.funded_wallet(1_000)
-    hold_id = (await _hold(api, user_id, 300)).json()["id"]
+    hold_id = (await api.hold(user_id, 300)).json()["id"]
     url = f"/wallets/{user_id}/holds/{hold_id}"
 
     done = await api.client.post(f"{url}/complete", json={"amount": 120})
@@ -146,7 +137,7 @@ async def test_partial_complete_releases_the_rest_and_a_repeat_is_200(
 
 async def test_complete_without_a_body_captures_everything(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
-    hold_id = (await _hold(api, user_id, 300)).json()["id"]
+    hold_id = (await api.hold(user_id, 300)).json()["id"]
     done = await api.client.post(f"/wallets/{user_id}/holds/{hold_id}/complete")
     assert (done.status_code, done.json()["captured"]) == (200, 300)
     assert await api.balances(user_id) == {"USD": {"available": 700, "pending": 0}}
@@ -154,7 +145,7 @@ async def test_complete_without_a_body_captures_everything(api: Api) -> None:
 
 async def test_capturing_more_than_held_is_400_and_moves_nothing(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
-    hold_id = (await _hold(api, user_id, 300)).json()["id"]
+    hold_id = (await api.hold(user_id, 300)).json()["id"]
     response = await api.client.post(
         f"/wallets/{user_id}/holds/{hold_id}/complete", json={"amount": 301}
     )
@@ -165,7 +156,7 @@ async def test_capturing_more_than_held_is_400_and_moves_nothing(api: Api) -> No
 
 async def test_revert_releases_everything_and_replays_with_a_key(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
-    hold_id = (await _hold(api, user_id, 300)).json()["id"]
+    hold_id = (await api.hold(user_id, 300)).json()["id"]
     url, key = f"/wallets/{user_id}/holds/{hold_id}/revert", new_key()
 
     first = await api.client.post(url, headers={"Idempotency-Key": key})
@@ -181,7 +172,7 @@ async def test_revert_releases_everything_and_replays_with_a_key(api: Api) -> No
 async def test_unknown_or_another_wallets_hold_is_404(api: Api) -> None:
     owner = await api.funded_wallet(1_000)
     other = await api.funded_wallet(1_000)
-    hold_id = (await _hold(api, owner, 300)).json()["id"]
+    hold_id = (await api.hold(owner, 300)).json()["id"]
 
     for method, path in (
         ("GET", f"/wallets/{other}/holds/{hold_id}"),
@@ -205,7 +196,7 @@ async def test_unknown_or_another_wallets_hold_is_404(api: Api) -> None:
 
 async def test_holds_list_newest_first_filtered_by_status_in_pages(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
-    ids = [(await _hold(api, user_id, 10)).json()["id"] for _ in range(3)]
+    ids = [(await api.hold(user_id, 10)).json()["id"] for _ in range(3)]
     await api.client.post(f"/wallets/{user_id}/holds/{ids[1]}/revert")
 
     first = (await api.client.get(f"/wallets/{user_id}/holds", params={"limit": 2})).json()
@@ -229,7 +220,7 @@ async def test_50_parallel_settlements_of_one_hold_have_one_winner(
     api: Api, engine: AsyncEngine
 ) -> None:
     user_id = await api.funded_wallet(1_000)
-    hold_id = (await _hold(api, user_id, 100)).json()["id"]
+    hold_id = (await api.hold(user_id, 100)).json()["id"]
     url = f"/wallets/{user_id}/holds/{hold_id}"
     # 49 completes of different amounts and one revert: no two ask for the same outcome,
     # so exactly one can answer 200.
@@ -254,7 +245,7 @@ async def test_100_parallel_holds_take_exactly_what_the_balance_covers(api: Api)
     funds, amount = 1_000, 70
     user_id = await api.funded_wallet(funds)
 
-    responses = await asyncio.gather(*(_hold(api, user_id, amount) for _ in range(100)))
+    responses = await asyncio.gather(*(api.hold(user_id, amount) for _ in range(100)))
 
     held = funds // amount
     assert Counter(r.status_code for r in responses) == {201: held, 409: 100 - held}

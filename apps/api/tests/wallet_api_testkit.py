@@ -1,7 +1,8 @@
 """Helpers shared by the API tests (imported by name: conftest puts this folder on sys.path).
 
 Kept out of conftest so tests can import the types they annotate with. The API client
-(`Api`), the mock-gateway override and the id helpers are wallet_testkit's, re-exported.
+(`Api`, `created`), the mock-gateway override and the id helpers are wallet_testkit's,
+re-exported.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from wallet_domain.settlement import PaymentSettlement
 from wallet_testkit.api import PROVIDER_ID as PROVIDER_ID
 from wallet_testkit.api import Api as Api
 from wallet_testkit.api import MockGatewayClientProvider as MockGatewayClientProvider
+from wallet_testkit.api import created as created
 from wallet_testkit.api import new_key as new_key
 from wallet_testkit.api import new_user_id as new_user_id
 from wallet_testkit.polling import eventually

@@ -68,6 +68,13 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
+def created(response: httpx.Response) -> dict[str, Any]:
+    """The body of a 201 Created (anything else fails the test, showing the body)."""
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 class Api:
     """The API under test through `client` (authenticated as a service); `app` is the
     ASGI app behind it, when the test has one."""
@@ -83,11 +90,34 @@ class Api:
         return user_id
 
     async def deposit(
-        self, user_id: str, amount: int, currency: str = "USD", *, key: str | None = None
+        self,
+        user_id: str,
+        amount: int,
+        currency: str = "USD",
+        *,
+        key: str | None = None,
+        **fields: Any,
     ) -> httpx.Response:
+        """`POST /wallets/{user_id}/deposits`; `fields`: more of the body (`two_phase`)."""
         return await self.client.post(
             f"/wallets/{user_id}/deposits",
-            json={"amount": amount, "currency": currency},
+            json={"amount": amount, "currency": currency, **fields},
+            headers={"Idempotency-Key": key or new_key()},
+        )
+
+    async def hold(
+        self,
+        user_id: str,
+        amount: int,
+        currency: str = "USD",
+        *,
+        key: str | None = None,
+        **fields: Any,
+    ) -> httpx.Response:
+        """`POST /wallets/{user_id}/holds`; `fields`: more of the body (`expires_in_s`)."""
+        return await self.client.post(
+            f"/wallets/{user_id}/holds",
+            json={"amount": amount, "currency": currency, **fields},
             headers={"Idempotency-Key": key or new_key()},
         )
 
