@@ -88,14 +88,7 @@ async def test_a_hold_the_balance_does_not_cover_is_409_insufficient_funds(api: 
 async def test_create_replays_with_the_same_key(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
     key = new_key()
-    first, second = [
-        await api.client.post(
-            f"/wallets/{user_id}/holds",
-            json={"amount": 100, "currency": "USD"},
-            headers={"Idempotency-Key": key},
-        )
-        for _ in range(2)
-    ]
+    first, second = [await api.hold(user_id, 100, key=key) for _ in range(2)]
     assert first.status_code == second.status_code == 201
     assert second.content == first.content
     assert second.headers["Idempotent-Replayed"] == "true"
@@ -260,16 +253,7 @@ async def test_100_parallel_holds_take_exactly_what_the_balance_covers(api: Api)
 async def test_20_concurrent_creates_with_one_key_hold_once(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
     key = new_key()
-    responses = await asyncio.gather(
-        *(
-            api.client.post(
-                f"/wallets/{user_id}/holds",
-                json={"amount": 100, "currency": "USD"},
-                headers={"Idempotency-Key": key},
-            )
-            for _ in range(20)
-        )
-    )
+    responses = await asyncio.gather(*(api.hold(user_id, 100, key=key) for _ in range(20)))
 
     created = [r for r in responses if r.status_code == 201]
     originals = [r for r in created if "Idempotent-Replayed" not in r.headers]

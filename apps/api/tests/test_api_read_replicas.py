@@ -168,11 +168,7 @@ async def test_a_hold_the_replica_shows_pending_is_read_from_the_primary_once_se
 ) -> None:
     api = tolerant_api
     user_id = await api.funded_wallet(1_000)
-    opened = await api.client.post(
-        f"/wallets/{user_id}/holds",
-        json={"amount": 100, "currency": "USD"},
-        headers={"Idempotency-Key": new_key()},
-    )
+    opened = await api.hold(user_id, 100)
     assert opened.status_code == 201, opened.text
     url = f"/wallets/{user_id}/holds/{opened.json()['id']}"
     async with replica.paused():
@@ -197,11 +193,7 @@ async def test_money_moving_requests_never_read_from_the_replica(
         payee = await api.create_wallet()
         responses: list[httpx.Response] = [
             await api.pay(payer, 100),
-            await api.client.post(
-                f"/wallets/{payer}/holds",
-                json={"amount": 100, "currency": "USD"},
-                headers={"Idempotency-Key": new_key()},
-            ),
+            await api.hold(payer, 100),
             await api.client.post(
                 "/transfers",
                 json={"from_user_id": payer, "to_user_id": payee, "amount": 100, "currency": "USD"},
