@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 from prometheus_client import REGISTRY
 from wallet_api_testkit import StartApi
-from wallet_testkit.api import Api, new_key
+from wallet_testkit.api import Api, created, new_key
 from wallet_testkit.polling import eventually
 from wallet_testkit.replica import Replica
 
@@ -168,9 +168,8 @@ async def test_a_hold_the_replica_shows_pending_is_read_from_the_primary_once_se
 ) -> None:
     api = tolerant_api
     user_id = await api.funded_wallet(1_000)
-    opened = await api.hold(user_id, 100)
-    assert opened.status_code == 201, opened.text
-    url = f"/wallets/{user_id}/holds/{opened.json()['id']}"
+    hold = created(await api.hold(user_id, 100))
+    url = f"/wallets/{user_id}/holds/{hold['id']}"
     async with replica.paused():
         completed = await api.client.post(f"{url}/complete")
         assert completed.status_code == 200, completed.text

@@ -99,26 +99,21 @@ class Api:
         **fields: Any,
     ) -> httpx.Response:
         """`POST /wallets/{user_id}/deposits`; `fields`: more of the body (`two_phase`)."""
-        return await self.client.post(
-            f"/wallets/{user_id}/deposits",
-            json={"amount": amount, "currency": currency, **fields},
-            headers={"Idempotency-Key": key or new_key()},
-        )
+        body = {"amount": amount, "currency": currency, **fields}
+        return await self._post_keyed(f"/wallets/{user_id}/deposits", body, key)
 
     async def hold(
-        self,
-        user_id: str,
-        amount: int,
-        currency: str = "USD",
-        *,
-        key: str | None = None,
-        **fields: Any,
+        self, user_id: str, amount: int, *, key: str | None = None, **fields: Any
     ) -> httpx.Response:
-        """`POST /wallets/{user_id}/holds`; `fields`: more of the body (`expires_in_s`)."""
+        """`POST /wallets/{user_id}/holds` in USD; `fields`: more of the body (`currency`,
+        `expires_in_s`)."""
+        body = {"amount": amount, "currency": "USD", **fields}
+        return await self._post_keyed(f"/wallets/{user_id}/holds", body, key)
+
+    async def _post_keyed(self, path: str, body: dict[str, Any], key: str | None) -> httpx.Response:
+        """`POST path` under Idempotency-Key `key` (a fresh one by default)."""
         return await self.client.post(
-            f"/wallets/{user_id}/holds",
-            json={"amount": amount, "currency": currency, **fields},
-            headers={"Idempotency-Key": key or new_key()},
+            path, json=body, headers={"Idempotency-Key": key or new_key()}
         )
 
     async def funded_wallet(self, amount: int, currency: str = "USD") -> str:
@@ -146,16 +141,13 @@ class Api:
         key: str | None = None,
         provider_id: str = PROVIDER_ID,
     ) -> httpx.Response:
-        return await self.client.post(
-            f"/wallets/{user_id}/payments",
-            json={
-                "provider_id": provider_id,
-                "external_reference": reference,
-                "amount": amount,
-                "currency": currency,
-            },
-            headers={"Idempotency-Key": key or new_key()},
-        )
+        body = {
+            "provider_id": provider_id,
+            "external_reference": reference,
+            "amount": amount,
+            "currency": currency,
+        }
+        return await self._post_keyed(f"/wallets/{user_id}/payments", body, key)
 
     async def balances(self, user_id: str) -> dict[str, dict[str, int]]:
         """{currency: {"available": .., "pending": ..}}."""
