@@ -81,6 +81,14 @@ def leaking_error_responses() -> list[tuple[str, int, str]]:
     ]
 
 
+def assert_replayed(first: httpx.Response, replay: httpx.Response) -> None:
+    """`replay` (the request again, same key) answers what `first` did, status and bytes,
+    marked Idempotent-Replayed; `first` is not marked."""
+    assert (replay.status_code, replay.content) == (first.status_code, first.content)
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
+
+
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     """The error envelope with `code` and `status`, and nothing that leaks internals."""
     assert response.status_code == status, (response.status_code, response.text)
