@@ -23,6 +23,7 @@ import pytest_asyncio
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+    from wallet_testkit.amqp import RabbitVhost
     from wallet_testkit.broker_control import BrokerOutage, RabbitControl
     from wallet_testkit.logging_state import SavedLoggers
 
@@ -195,6 +196,19 @@ def broker_outage(
         yield outage
     finally:
         outage.start()  # idempotent: start_app on a running node is a no-op
+
+
+@pytest.fixture(scope="module")
+def vhost(
+    request: pytest.FixtureRequest, rabbit_control_and_url: tuple[RabbitControl | None, str]
+) -> Iterator[RabbitVhost]:
+    """A virtual host of the requesting module's own on the real broker (named after the
+    module, deleted after)."""
+    from wallet_testkit.amqp import private_vhost
+
+    prefix = f"wallet-{request.path.stem.removeprefix('test_').replace('_', '-')}-"
+    with private_vhost(*rabbit_control_and_url, prefix=prefix) as created:
+        yield created
 
 
 # --------------------------------------------------------------------------- private database

@@ -36,6 +36,7 @@ from wallet_testkit.metrics import Samples, scrape_url
 from wallet_testkit.polling import eventually as _eventually
 from wallet_testkit.processes import (
     ServiceProcess,
+    closing_all,
     environ_without,
     free_port,
     python_module,
@@ -119,6 +120,37 @@ def audit_consumer(stack: Stack) -> ConsumerProcess:
 
 def relay(stack: Stack) -> ServiceProcess:
     return ServiceProcess("wallet_relay", python_module("wallet_relay"), _env(stack))
+
+
+@dataclass(frozen=True)
+class Consumers:
+    """The audit and metrics consumers of one stack, and `processes`: every process the
+    test started (the consumers, relays started later), closed when the test leaves."""
+
+    stack: Stack
+    audits: list[ConsumerProcess]
+    counters: list[ConsumerProcess]
+    processes: list[ServiceProcess]
+
+    def start_relays(self, count: int = 1) -> None:
+        self.processes.extend(relay(self.stack) for _ in range(count))
+
+    def assert_stopped_gracefully(self) -> None:
+        """Every process, closed by SIGTERM, exited cleanly."""
+        for process in self.processes:
+            assert process.stopped_gracefully(), f"{process.name}:\n{process.log()}"
+
+
+@asynccontextmanager
+async def healthy_consumers(stack: Stack, *, instances: int = 1) -> AsyncIterator[Consumers]:
+    """`instances` audit consumers and as many metrics consumers on `stack`, each answering
+    its health check; every process in `Consumers.processes` is closed on the way out."""
+    audits = [audit_consumer(stack) for _ in range(instances)]
+    counters = [metrics_consumer(stack) for _ in range(instances)]
+    with closing_all([*audits, *counters]) as processes:
+        for consumer in processes:
+            await consumer.wait_healthy()
+        yield Consumers(stack, audits, counters, processes)
 
 
 # --------------------------------------------------------------------------- broker

@@ -8,6 +8,8 @@ concurrently running session's) payments in the shared test database.
 
 from __future__ import annotations
 
+import os
+import random
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
@@ -32,6 +34,20 @@ START_TIMEOUT_S: Final = 60.0
 
 # Polls every 0.1 s; a condition never met is a TimeoutError.
 eventually = partial(_eventually, interval_s=0.1, error=TimeoutError)
+
+
+def run_seed(about: str) -> int:
+    """This run's seed, printed with `about` (what the run does): `MONEY_SAFETY_SEED` if
+    set, to rerun one, else a fresh one."""
+    seed = int(os.environ.get("MONEY_SAFETY_SEED") or random.SystemRandom().randrange(2**32))
+    print(f"\nMONEY_SAFETY_SEED={seed} ({about})")
+    return seed
+
+
+async def open_wallets(client: httpx.AsyncClient, users: list[str]) -> None:
+    """A wallet for each of `users` (each must be created: 201)."""
+    for user_id in users:
+        assert (await client.post("/wallets", json={"user_id": user_id})).status_code == 201
 
 
 def private_database(database_url: str) -> AbstractAsyncContextManager[str]:

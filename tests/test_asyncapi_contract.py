@@ -4,16 +4,13 @@ the subscribers or the event envelope, regenerate it with `make asyncapi`."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Final
 
 from wallet_testkit.amqp import ENVELOPE_FIELDS
-from wallet_testkit.contract_docs import assert_committed_is_current, load_script
+from wallet_testkit.contract_docs import assert_committed_is_current, committed_document
 
 ROOT: Final = Path(__file__).resolve().parents[1]
-EXPORTER: Final = ROOT / "scripts" / "export_asyncapi.py"
-COMMITTED: Final = ROOT / "docs" / "asyncapi.json"
 ROUTING_KEYS: Final = {
     "payment.created",
     "payment.completed",
@@ -24,18 +21,11 @@ ROUTING_KEYS: Final = {
 
 
 def test_committed_asyncapi_matches_the_apps() -> None:
-    assert_committed_is_current(
-        COMMITTED,
-        load_script(EXPORTER).render(),
-        name="docs/asyncapi.json",
-        source="the apps' brokers",
-        make_target="asyncapi",
-        script="scripts/export_asyncapi.py",
-    )
+    assert_committed_is_current(ROOT, "asyncapi", source="the apps' brokers")
 
 
 def test_asyncapi_documents_every_event_and_both_queues() -> None:
-    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    document = committed_document(ROOT, "asyncapi")
     assert document["asyncapi"].startswith("3.")
     addresses = {channel["address"] for channel in document["channels"].values()}
     assert addresses >= ROUTING_KEYS

@@ -11,17 +11,8 @@ import pytest
 from wallet_testkit.amqp import ENVELOPE_FIELDS
 from wallet_testkit.db import fetch
 from wallet_testkit.metrics import total
-from wallet_testkit.processes import closing_all
 
-from .consumers_harness import (
-    EventTap,
-    Stack,
-    audit_consumer,
-    eventually,
-    metrics_consumer,
-    relay,
-    running_api,
-)
+from .consumers_harness import EventTap, Stack, eventually, healthy_consumers, running_api
 
 pytestmark = pytest.mark.integration
 
@@ -31,12 +22,10 @@ TIMEOUT_S: Final = 30.0
 async def test_payments_flow_from_the_api_to_the_audit_log_and_the_metrics(
     consumers_stack: Stack,
 ) -> None:
-    audit, metrics = audit_consumer(consumers_stack), metrics_consumer(consumers_stack)
-    with closing_all([audit, metrics]) as processes:
-        await audit.wait_healthy()
-        await metrics.wait_healthy()
+    async with healthy_consumers(consumers_stack) as consumers:
+        [metrics] = consumers.counters
         async with EventTap(consumers_stack.amqp_url) as tap:
-            processes.append(relay(consumers_stack))
+            consumers.start_relays()
             async with running_api(consumers_stack) as api:
                 user_id = await api.wallet_with({"USD": 10_000})
                 approved = await api.pay(user_id, 1_250, "bill-1", currency="USD")
@@ -118,5 +107,4 @@ async def test_payments_flow_from_the_api_to_the_audit_log_and_the_metrics(
         assert metric("wallet_events_consumed_total", event_type="payment.completed") == 1
         assert metric("wallet_events_consumed_total", event_type="payment.failed") == 1
         assert metric("wallet_events_consumed_total") == 4  # refunds and deposits: not payment.*
-    for process in processes:  # stopped gracefully by SIGTERM
-        assert process.stopped_gracefully(), f"{process.name}:\n{process.log()}"
+    consumers.assert_stopped_gracefully()

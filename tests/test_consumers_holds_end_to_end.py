@@ -10,16 +10,8 @@ import pytest
 from wallet_testkit.api import Api, new_key
 from wallet_testkit.db import fetch
 from wallet_testkit.metrics import total
-from wallet_testkit.processes import closing_all
 
-from .consumers_harness import (
-    Stack,
-    audit_consumer,
-    eventually,
-    metrics_consumer,
-    relay,
-    running_api,
-)
+from .consumers_harness import Stack, eventually, healthy_consumers, running_api
 
 pytestmark = pytest.mark.integration
 
@@ -34,11 +26,9 @@ async def _post(api: Api, path: str, body: dict[str, Any] | None = None, key: bo
 
 
 async def test_every_hold_and_deposit_state_change_is_audited_once(consumers_stack: Stack) -> None:
-    audit, metrics = audit_consumer(consumers_stack), metrics_consumer(consumers_stack)
-    with closing_all([audit, metrics]) as processes:
-        await audit.wait_healthy()
-        await metrics.wait_healthy()
-        processes.append(relay(consumers_stack))
+    async with healthy_consumers(consumers_stack) as consumers:
+        [metrics] = consumers.counters
+        consumers.start_relays()
         async with running_api(consumers_stack) as api:
             user_id = await api.wallet_with({"USD": 10_000})
             base = f"/wallets/{user_id}"
@@ -104,5 +94,4 @@ async def test_every_hold_and_deposit_state_change_is_audited_once(consumers_sta
         ):
             assert total(samples, "wallet_holds_total", status=status, currency="USD") == count
             assert total(samples, "wallet_hold_amount_minor_total", status=status) == amount
-    for process in processes:
-        assert process.stopped_gracefully(), f"{process.name}:\n{process.log()}"
+    consumers.assert_stopped_gracefully()

@@ -13,28 +13,25 @@ from typing import Any, Final
 from uuid import uuid4
 
 import pytest
-from faststream.rabbit import RabbitBroker
 from wallet_domain.model.events import DomainEvent, EventType
-from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
 from wallet_infra.messaging.topology import (
     AUDIT_DLQ_NAME,
     AUDIT_QUEUE_NAME,
     DELIVERY_LIMIT,
-    EVENTS_EXCHANGE,
     METRICS_DLQ_NAME,
     METRICS_QUEUE_NAME,
 )
-from wallet_testkit.amqp import connected_broker, first_death, queue_messages
+from wallet_testkit.amqp import (
+    connected_broker,
+    first_death,
+    publish_body,
+    publish_event,
+    queue_messages,
+)
 from wallet_testkit.db import fetch
 from wallet_testkit.metrics import total
-from wallet_testkit.processes import closing_all
 
-from .consumers_harness import (
-    Stack,
-    audit_consumer,
-    eventually,
-    metrics_consumer,
-)
+from .consumers_harness import Stack, eventually, healthy_consumers
 
 pytestmark = pytest.mark.integration
 
@@ -52,17 +49,6 @@ def _event(event_type: EventType, **payload: Any) -> DomainEvent:
     )
 
 
-async def _publish(broker: RabbitBroker, body: bytes, routing_key: str, message_id: str) -> None:
-    await broker.publish(
-        body,
-        exchange=EVENTS_EXCHANGE,
-        routing_key=routing_key,
-        message_id=message_id,
-        content_type=CONTENT_TYPE,
-        persist=True,
-    )
-
-
 def _outcome(samples: list[Any], queue: str, name: str) -> float:
     return total(samples, "wallet_consumer_deliveries_total", queue=queue, outcome=name)
 
@@ -70,23 +56,16 @@ def _outcome(samples: list[Any], queue: str, name: str) -> float:
 async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(
     consumers_stack: Stack,
 ) -> None:
-    audit, metrics = audit_consumer(consumers_stack), metrics_consumer(consumers_stack)
     malformed = b'{"event_id": "not a uuid", "event_type": "payment.created"'
     nul = _event(EventType.PAYMENT_CREATED, status="PENDING", note="\u0000")
     unreadable = _event(EventType.PAYMENT_COMPLETED, status="DECLINED")  # completed = APPROVED
     healthy = [_event(EventType.PAYMENT_CREATED, status="PENDING") for _ in range(20)]
-    with closing_all([audit, metrics]):
-        await audit.wait_healthy()
-        await metrics.wait_healthy()
+    async with healthy_consumers(consumers_stack) as consumers:
+        [audit], [metrics] = consumers.audits, consumers.counters
         async with connected_broker(consumers_stack.amqp_url) as broker:
-            await _publish(broker, malformed, "payment.created", "malformed-1")
-            await _publish(broker, encode_envelope(nul), "payment.created", str(nul.event_id))
-            await _publish(
-                broker, encode_envelope(unreadable), "payment.completed", str(unreadable.event_id)
-            )
-            for event in healthy:
-                body = encode_envelope(event)
-                await _publish(broker, body, "payment.created", str(event.event_id))
+            await publish_body(broker, malformed, "payment.created", message_id="malformed-1")
+            for event in (nul, unreadable, *healthy):
+                await publish_event(broker, event)
 
         healthy_ids = [event.event_id for event in healthy]
 
@@ -137,5 +116,4 @@ async def test_poison_is_dead_lettered_and_healthy_events_keep_flowing(
         [nul.event_id, unreadable.event_id],
     )
     assert rows[0]["n"] == 1  # the unreadable settlement is a fine audit record
-    for process in (audit, metrics):
-        assert process.stopped_gracefully(), process.log()
+    consumers.assert_stopped_gracefully()

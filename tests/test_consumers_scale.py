@@ -8,22 +8,12 @@ import asyncio
 from typing import Any, Final
 
 import pytest
-from wallet_infra.messaging.envelope import CONTENT_TYPE
-from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, EVENTS_EXCHANGE, METRICS_QUEUE_NAME
-from wallet_testkit.amqp import connected_broker
+from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME
+from wallet_testkit.amqp import connected_broker, publish_body
 from wallet_testkit.db import fetch
 from wallet_testkit.metrics import total
-from wallet_testkit.processes import closing_all
 
-from .consumers_harness import (
-    ConsumerProcess,
-    Stack,
-    audit_consumer,
-    eventually,
-    metrics_consumer,
-    relay,
-    running_api,
-)
+from .consumers_harness import ConsumerProcess, Stack, eventually, healthy_consumers, running_api
 
 pytestmark = pytest.mark.integration
 
@@ -77,13 +67,8 @@ async def _redeliver_everything(consumers_stack: Stack) -> None:
     rows = await fetch(consumers_stack.database_url, "SELECT * FROM outbox ORDER BY event_id")
     async with connected_broker(consumers_stack.amqp_url) as broker:
         for row in rows:
-            await broker.publish(
-                _envelope(row),
-                exchange=EVENTS_EXCHANGE,
-                routing_key=row["event_type"],
-                message_id=str(row["event_id"]),
-                content_type=CONTENT_TYPE,
-                persist=True,
+            await publish_body(
+                broker, _envelope(row), row["event_type"], message_id=str(row["event_id"])
             )
 
 
@@ -104,12 +89,9 @@ def _envelope(row: Any) -> bytes:
 
 
 async def test_two_of_everything_store_and_count_each_event_once(consumers_stack: Stack) -> None:
-    audits = [audit_consumer(consumers_stack), audit_consumer(consumers_stack)]
-    counters = [metrics_consumer(consumers_stack), metrics_consumer(consumers_stack)]
-    with closing_all([*audits, *counters]) as processes:
-        for consumer in (*audits, *counters):
-            await consumer.wait_healthy()
-        processes += [relay(consumers_stack), relay(consumers_stack)]
+    async with healthy_consumers(consumers_stack, instances=2) as consumers:
+        audits, counters = consumers.audits, consumers.counters
+        consumers.start_relays(2)
 
         await _drive_payments(consumers_stack)
 

@@ -9,16 +9,8 @@ import orjson
 import pytest
 from wallet_testkit.db import fetch
 from wallet_testkit.metrics import total
-from wallet_testkit.processes import closing_all
 
-from .consumers_harness import (
-    Stack,
-    audit_consumer,
-    eventually,
-    metrics_consumer,
-    relay,
-    running_api,
-)
+from .consumers_harness import Stack, eventually, healthy_consumers, running_api
 
 pytestmark = pytest.mark.integration
 
@@ -26,11 +18,9 @@ TIMEOUT_S: Final = 30.0
 
 
 async def test_a_transfer_is_audited_and_counted_by_currency(consumers_stack: Stack) -> None:
-    audit, metrics = audit_consumer(consumers_stack), metrics_consumer(consumers_stack)
-    with closing_all([audit, metrics]) as processes:
-        await audit.wait_healthy()
-        await metrics.wait_healthy()
-        processes.append(relay(consumers_stack))
+    async with healthy_consumers(consumers_stack) as consumers:
+        [metrics] = consumers.counters
+        consumers.start_relays()
         async with running_api(consumers_stack) as api:
             sender = await api.wallet_with({"EUR": 1_000})
             receiver = await api.create_wallet()
@@ -77,5 +67,4 @@ async def test_a_transfer_is_audited_and_counted_by_currency(consumers_stack: St
         assert total(samples, "wallet_transfers_total", currency="EUR") == 1
         assert total(samples, "wallet_transfer_amount_minor_total", currency="EUR") == 400
         assert total(samples, "wallet_events_consumed_total", event_type="transfer.completed") == 1
-    for process in processes:
-        assert process.stopped_gracefully(), f"{process.name}:\n{process.log()}"
+    consumers.assert_stopped_gracefully()

@@ -24,7 +24,14 @@ from wallet_testkit.polling import eventually
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
 
-from .money_safety_kit import PROVIDER_ID, assert_money_invariants, in_process_api, private_database
+from .money_safety_kit import (
+    PROVIDER_ID,
+    assert_money_invariants,
+    in_process_api,
+    open_wallets,
+    private_database,
+    run_seed,
+)
 
 OPS: Final = int(os.environ.get("MONEY_SAFETY_HOLD_OPS", "600"))
 BATCH: Final = 30
@@ -114,16 +121,14 @@ async def _send(client: httpx.AsyncClient, run: Run, n: int) -> None:
 
 
 async def test_random_two_phase_movements_keep_the_ledger_whole(database_url: str) -> None:
-    seed = int(os.environ.get("MONEY_SAFETY_SEED") or random.SystemRandom().randrange(2**32))
-    print(f"\nMONEY_SAFETY_SEED={seed} (operations: {OPS})")
+    seed = run_seed(f"operations: {OPS}")
     mock = create_mock_gateway(MockGatewaySettings(hang_s=0.2))
     async with (
         private_database(database_url) as dsn,
         in_process_api(dsn, mock, **SETTINGS) as (app, client),
     ):
         users = [f"mh-{seed}-{n}" for n in range(WALLETS)]
-        for user_id in users:
-            assert (await client.post("/wallets", json={"user_id": user_id})).status_code == 201
+        await open_wallets(client, users)
         run = Run(rng=random.Random(seed), users=users)
         container = app.state.dishka_container
         for start in range(0, OPS, BATCH):

@@ -40,8 +40,10 @@ from .money_safety_kit import (
     assert_money_invariants,
     fetch,
     in_process_api,
+    open_wallets,
     pending_payments,
     private_database,
+    run_seed,
 )
 from .money_safety_outbox import assert_outbox_matches_ledger
 
@@ -280,8 +282,7 @@ async def assert_run_left_the_ledger_whole(
 
 
 async def test_random_operations_keep_the_ledger_whole(database_url: str) -> None:
-    seed = int(os.environ.get("MONEY_SAFETY_SEED") or random.SystemRandom().randrange(2**32))
-    print(f"\nMONEY_SAFETY_SEED={seed} (operations: {OPS})")
+    seed = run_seed(f"operations: {OPS}")
     rng = random.Random(seed)
     mock = create_mock_gateway(MockGatewaySettings(hang_s=0.2))
     started = time.monotonic()
@@ -290,8 +291,7 @@ async def test_random_operations_keep_the_ledger_whole(database_url: str) -> Non
         in_process_api(dsn, mock, **SETTINGS) as (app, client),
     ):
         users = [f"ms-{seed}-{n}" for n in range(WALLETS)]
-        for user_id in users:
-            assert (await client.post("/wallets", json={"user_id": user_id})).status_code == 201
+        await open_wallets(client, users)
         near_limit = {"amount": MAX_AMOUNT - rng.randint(0, 4_000), "currency": "USD"}
         seeded = await client.post(
             f"/wallets/{users[0]}/deposits", json=near_limit, headers={"Idempotency-Key": "seed"}

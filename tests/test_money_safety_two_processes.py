@@ -30,6 +30,7 @@ from .money_safety_kit import (
     API_KEY,
     pending_payments,
     private_database,
+    run_seed,
     service_process,
 )
 from .test_money_safety_randomized import (
@@ -132,8 +133,7 @@ async def recover_all(dsn: str, gateway: ServiceProcess, users: list[str]) -> No
 
 
 async def test_two_api_processes_keep_the_ledger_whole(database_url: str) -> None:
-    seed = int(os.environ.get("MONEY_SAFETY_SEED") or random.SystemRandom().randrange(2**32))
-    print(f"\nMONEY_SAFETY_SEED={seed} (operations: {OPS}, two API processes)")
+    seed = run_seed(f"operations: {OPS}, two API processes")
     rng = random.Random(seed)
     async with private_database(database_url) as dsn:
         with (

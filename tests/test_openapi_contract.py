@@ -3,30 +3,20 @@ serves now. After a change to routes or schemas, regenerate it with `make openap
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Final
 
-from wallet_testkit.contract_docs import assert_committed_is_current, load_script
+from wallet_testkit.contract_docs import assert_committed_is_current, committed_document
 
 ROOT: Final = Path(__file__).resolve().parents[1]
-EXPORTER: Final = ROOT / "scripts" / "export_openapi.py"
-COMMITTED: Final = ROOT / "docs" / "openapi.json"
 
 
 def test_committed_openapi_matches_the_app() -> None:
-    assert_committed_is_current(
-        COMMITTED,
-        load_script(EXPORTER).render(),
-        name="docs/openapi.json",
-        source="make_app().openapi()",
-        make_target="openapi",
-        script="scripts/export_openapi.py",
-    )
+    assert_committed_is_current(ROOT, "openapi", source="make_app().openapi()")
 
 
 def test_openapi_documents_every_route_and_the_api_key() -> None:
-    document = json.loads(COMMITTED.read_text(encoding="utf-8"))
+    document = committed_document(ROOT, "openapi")
     assert document["openapi"].startswith("3.")
     assert document["components"]["securitySchemes"]["ApiKey"] == {
         "type": "apiKey",

@@ -97,13 +97,22 @@ def _start(started: list[subprocess.Popen[str]], command: list[str]) -> subproce
     return process
 
 
+async def _supervising_a_service(
+    tmp_path: Path, started: list[subprocess.Popen[str]]
+) -> tuple[subprocess.Popen[str], Path, int]:
+    """The supervisor running a service that appends its pid to `tmp_path/pids`, once the
+    service is up: the supervisor, that file, the service's pid."""
+    pids = tmp_path / "pids"
+    supervisor = _start(started, _supervise(*QUICK, "--", *_service(pids)))
+    [pid] = await _until_pids(pids, 1)
+    return supervisor, pids, pid
+
+
 async def test_a_killed_process_is_restarted(
     tmp_path: Path, started: list[subprocess.Popen[str]]
 ) -> None:
-    pids = tmp_path / "pids"
-    supervisor = _start(started, _supervise(*QUICK, "--", *_service(pids)))
+    supervisor, pids, first = await _supervising_a_service(tmp_path, started)
 
-    [first] = await _until_pids(pids, 1)
     os.kill(first, signal.SIGKILL)
     second = (await _until_pids(pids, 2))[1]
 
@@ -115,9 +124,7 @@ async def test_a_killed_process_is_restarted(
 async def test_stopping_the_supervisor_stops_the_process_and_restarts_nothing(
     tmp_path: Path, started: list[subprocess.Popen[str]]
 ) -> None:
-    pids = tmp_path / "pids"
-    supervisor = _start(started, _supervise(*QUICK, "--", *_service(pids)))
-    [child] = await _until_pids(pids, 1)
+    supervisor, pids, child = await _supervising_a_service(tmp_path, started)
 
     supervisor.send_signal(signal.SIGTERM)  # honcho's stop, to the supervisor alone
 

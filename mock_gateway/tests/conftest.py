@@ -24,7 +24,8 @@ HANG_S = 0.05
 
 
 Body = Callable[..., dict[str, object]]
-Post = Callable[[httpx.AsyncClient, dict[str, object]], Awaitable[httpx.Response]]
+Charge = Callable[..., Awaitable[httpx.Response]]
+MakeClient = Callable[..., httpx.AsyncClient]
 
 
 def _payment(payment_id: str = "pay-1", reference: str = "bill-1") -> dict[str, object]:
@@ -48,19 +49,22 @@ def body() -> Body:
     return _payment
 
 
-async def _post(client: httpx.AsyncClient, body: dict[str, object]) -> httpx.Response:
-    headers = {"Idempotency-Key": str(body["payment_id"])}
-    return await client.post("/payments", json=body, headers=headers)
+async def _charge(
+    client: httpx.AsyncClient, payment_id: str = "pay-1", reference: str = "bill-1"
+) -> httpx.Response:
+    body = _payment(payment_id, reference)
+    return await client.post("/payments", json=body, headers={"Idempotency-Key": payment_id})
 
 
 @pytest.fixture
-def post() -> Post:
-    """`await post(client, body)`: a charge attempt keyed by the body's payment_id."""
-    return _post
+def charge() -> Charge:
+    """`await charge(client, payment_id, reference)`: a charge attempt with a valid body
+    (`body(payment_id, reference)`), keyed by its payment_id."""
+    return _charge
 
 
 @pytest.fixture
-def make_client() -> Callable[..., httpx.AsyncClient]:
+def make_client() -> MakeClient:
     """Build a client for a fresh app with the given settings overrides."""
 
     def make(**overrides: object) -> httpx.AsyncClient:
@@ -71,6 +75,6 @@ def make_client() -> Callable[..., httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def client(make_client: Callable[..., httpx.AsyncClient]) -> AsyncIterator[httpx.AsyncClient]:
+async def client(make_client: MakeClient) -> AsyncIterator[httpx.AsyncClient]:
     async with make_client() as c:
         yield c

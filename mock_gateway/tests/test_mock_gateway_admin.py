@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 import httpx
 import pytest
 from mock_gateway.modes import Mode
 from mock_gateway.settings import Settings
 
-Body = Callable[..., dict[str, object]]
-MakeClient = Callable[..., httpx.AsyncClient]
-Post = Callable[[httpx.AsyncClient, dict[str, object]], Awaitable[httpx.Response]]
+from .conftest import Charge, MakeClient
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -28,14 +24,14 @@ async def test_mode_reflects_settings(make_client: MakeClient) -> None:
         assert response.json() == {"mode": "latency", "latency_ms": 5, "seed": 3}
 
 
-async def test_mode_switches_at_runtime(client: httpx.AsyncClient, body: Body, post: Post) -> None:
-    assert (await post(client, body("p1"))).json()["status"] == "approved"
+async def test_mode_switches_at_runtime(client: httpx.AsyncClient, charge: Charge) -> None:
+    assert (await charge(client, "p1")).json()["status"] == "approved"
 
     switched = await client.put("/admin/mode", json={"mode": "declined", "latency_ms": 10})
 
     assert switched.json() == {"mode": "declined", "latency_ms": 10, "seed": 0}
     assert (await client.get("/admin/mode")).json()["mode"] == "declined"
-    assert (await post(client, body("p2"))).json()["status"] == "declined"
+    assert (await charge(client, "p2")).json()["status"] == "declined"
 
 
 async def test_unknown_mode_is_400_and_changes_nothing(client: httpx.AsyncClient) -> None:
@@ -47,24 +43,22 @@ async def test_unknown_mode_is_400_and_changes_nothing(client: httpx.AsyncClient
 
 
 async def test_new_seed_restarts_the_random_sequence(
-    make_client: MakeClient, body: Body, post: Post
+    make_client: MakeClient, charge: Charge
 ) -> None:
     async with make_client(hang_s=0.001) as client:
 
         async def run(prefix: str) -> list[int]:
             await client.put("/admin/mode", json={"mode": "random", "seed": 42})
-            return [(await post(client, body(f"{prefix}{n}"))).status_code for n in range(20)]
+            return [(await charge(client, f"{prefix}{n}")).status_code for n in range(20)]
 
         assert await run("a") == await run("b")
 
 
-async def test_stats_count_attempts_and_charges(
-    client: httpx.AsyncClient, body: Body, post: Post
-) -> None:
-    await post(client, body("p1"))
-    await post(client, body("p1"))
-    await post(client, body("p2", "mock:error:x"))
-    await post(client, body("p3", "mock:declined:x"))
+async def test_stats_count_attempts_and_charges(client: httpx.AsyncClient, charge: Charge) -> None:
+    await charge(client, "p1")
+    await charge(client, "p1")
+    await charge(client, "p2", "mock:error:x")
+    await charge(client, "p3", "mock:declined:x")
 
     stats = (await client.get("/admin/stats")).json()
 
@@ -72,9 +66,9 @@ async def test_stats_count_attempts_and_charges(
 
 
 async def test_reset_forgets_payments_and_restores_startup_mode(
-    client: httpx.AsyncClient, body: Body, post: Post
+    client: httpx.AsyncClient, charge: Charge
 ) -> None:
-    await post(client, body("p1"))
+    await charge(client, "p1")
     await client.put("/admin/mode", json={"mode": "error"})
 
     assert (await client.post("/admin/reset")).status_code == 200

@@ -8,7 +8,7 @@ import orjson
 from mock_gateway.app import create_app
 from mock_gateway.settings import Settings
 
-from .conftest import HANG_S, Body, Post, client_for
+from .conftest import HANG_S, Charge, client_for
 
 DISPUTE_ID = "01a24c10-5b6e-7a01-9c3d-2e4f6a8b0c1d"
 
@@ -30,9 +30,9 @@ async def _file(client: httpx.AsyncClient, dispute: dict[str, object]) -> httpx.
 
 
 async def test_a_dispute_on_an_approved_charge_is_filed_once(
-    client: httpx.AsyncClient, body: Body, post: Post
+    client: httpx.AsyncClient, charge: Charge
 ) -> None:
-    await post(client, body("pay-1"))
+    await charge(client, "pay-1")
     first = await _file(client, _dispute())
     again = await _file(client, _dispute())
     assert (first.status_code, first.json()["status"]) == (201, "open")
@@ -41,12 +41,12 @@ async def test_a_dispute_on_an_approved_charge_is_filed_once(
 
 
 async def test_a_dispute_needs_its_key_and_an_approved_charge(
-    client: httpx.AsyncClient, body: Body, post: Post
+    client: httpx.AsyncClient, charge: Charge
 ) -> None:
     assert (await client.post("/disputes", json=_dispute())).status_code == 400
     unknown = await _file(client, _dispute("pay-unknown"))
     assert (unknown.status_code, unknown.json()) == (404, {"status": "payment_not_found"})
-    await post(client, body("pay-2", "mock:declined:x"))
+    await charge(client, "pay-2", "mock:declined:x")
     assert (await _file(client, _dispute("pay-2"))).status_code == 404
     assert (await client.get(f"/disputes/{DISPUTE_ID}")).status_code == 404
 
@@ -57,10 +57,10 @@ async def test_a_reason_override_fails_the_filing(client: httpx.AsyncClient) -> 
     assert (await client.get(f"/disputes/{DISPUTE_ID}")).status_code == 404
 
 
-async def test_an_admin_move_sets_the_status_and_sends_the_webhook(body: Body, post: Post) -> None:
+async def test_an_admin_move_sets_the_status_and_sends_the_webhook(charge: Charge) -> None:
     app = create_app(Settings(hang_s=HANG_S))
     async with client_for(app) as client:
-        await post(client, body("pay-1"))
+        await charge(client, "pay-1")
         await _file(client, _dispute())
         moved = await client.post(f"/admin/disputes/{DISPUTE_ID}/status", json={"status": "won"})
         assert moved.status_code == 202
@@ -74,11 +74,11 @@ async def test_an_admin_move_sets_the_status_and_sends_the_webhook(body: Body, p
 
 
 async def test_an_admin_move_of_an_unknown_dispute_or_to_an_unknown_status_is_refused(
-    client: httpx.AsyncClient, body: Body, post: Post
+    client: httpx.AsyncClient, charge: Charge
 ) -> None:
     unknown = await client.post(f"/admin/disputes/{DISPUTE_ID}/status", json={"status": "won"})
     assert unknown.status_code == 404
-    await post(client, body("pay-1"))
+    await charge(client, "pay-1")
     await _file(client, _dispute())
     bad = await client.post(f"/admin/disputes/{DISPUTE_ID}/status", json={"status": "open"})
     assert bad.status_code == 422

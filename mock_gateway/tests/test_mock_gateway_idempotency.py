@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
 
-Body = Callable[..., dict[str, object]]
-MakeClient = Callable[..., httpx.AsyncClient]
-Post = Callable[[httpx.AsyncClient, dict[str, object]], Awaitable[httpx.Response]]
+from .conftest import Body, Charge, MakeClient
 
 
 async def charges(client: httpx.AsyncClient) -> dict[str, int]:
@@ -18,12 +15,12 @@ async def charges(client: httpx.AsyncClient) -> dict[str, int]:
 
 
 async def test_repeat_returns_first_outcome_whatever_the_mode(
-    client: httpx.AsyncClient, body: Body, post: Post
+    client: httpx.AsyncClient, charge: Charge
 ) -> None:
-    first = await post(client, body("p1"))
+    first = await charge(client, "p1")
     await client.put("/admin/mode", json={"mode": "declined"})
 
-    repeat = await post(client, body("p1"))
+    repeat = await charge(client, "p1")
 
     assert repeat.status_code == 200
     assert repeat.json() == first.json()  # same charge_id: the same charge
@@ -31,21 +28,19 @@ async def test_repeat_returns_first_outcome_whatever_the_mode(
 
 
 async def test_repeat_of_a_decline_stays_declined(
-    client: httpx.AsyncClient, body: Body, post: Post
+    client: httpx.AsyncClient, charge: Charge
 ) -> None:
-    first = await post(client, body("p1", "mock:declined:bill-1"))
+    first = await charge(client, "p1", "mock:declined:bill-1")
 
-    repeat = await post(client, body("p1"))
+    repeat = await charge(client, "p1")
 
     assert repeat.json() == first.json()
     assert repeat.json()["status"] == "declined"
 
 
-async def test_concurrent_duplicates_charge_once(
-    make_client: MakeClient, body: Body, post: Post
-) -> None:
+async def test_concurrent_duplicates_charge_once(make_client: MakeClient, charge: Charge) -> None:
     async with make_client(mode="latency", latency_ms=30) as client:
-        replies = await asyncio.gather(*(post(client, body("p1")) for _ in range(5)))
+        replies = await asyncio.gather(*(charge(client, "p1") for _ in range(5)))
 
         assert len({r.json()["charge_id"] for r in replies}) == 1
         stats = (await client.get("/admin/stats")).json()
@@ -66,23 +61,20 @@ async def test_concurrent_duplicates_charge_once(
 )
 async def test_external_reference_prefix_overrides_the_mode(
     client: httpx.AsyncClient,
-    body: Body,
     reference: str,
     status_code: int,
     status: str | None,
-    post: Post,
+    charge: Charge,
 ) -> None:
-    response = await post(client, body("p1", reference))
+    response = await charge(client, "p1", reference)
 
     assert response.status_code == status_code
     assert response.json().get("status") == status
 
 
-async def test_override_beats_the_global_mode(
-    make_client: MakeClient, body: Body, post: Post
-) -> None:
+async def test_override_beats_the_global_mode(make_client: MakeClient, charge: Charge) -> None:
     async with make_client(mode="error") as client:
-        response = await post(client, body("p1", "mock:happy:x"))
+        response = await charge(client, "p1", "mock:happy:x")
 
         assert response.json()["status"] == "approved"
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 from mock_gateway.modes import Mode
 from wallet_testkit.polling import eventually
 
-Body = Callable[..., dict[str, object]]
-MakeClient = Callable[..., httpx.AsyncClient]
-Post = Callable[[httpx.AsyncClient, dict[str, object]], Awaitable[httpx.Response]]
+from .conftest import Charge, MakeClient
 
 
 async def stats(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -22,9 +19,9 @@ async def stats(client: httpx.AsyncClient) -> dict[str, Any]:
 
 
 async def test_happy_approves_and_records_one_charge(
-    client: httpx.AsyncClient, body: Body, post: Post
+    client: httpx.AsyncClient, charge: Charge
 ) -> None:
-    response = await post(client, body("p1"))
+    response = await charge(client, "p1")
 
     assert response.status_code == 200
     reply = response.json()
@@ -36,10 +33,10 @@ async def test_happy_approves_and_records_one_charge(
 
 
 async def test_declined_is_recorded_without_a_charge(
-    make_client: MakeClient, body: Body, post: Post
+    make_client: MakeClient, charge: Charge
 ) -> None:
     async with make_client(mode="declined") as client:
-        response = await post(client, body("p1"))
+        response = await charge(client, "p1")
 
         assert response.status_code == 200
         assert response.json()["status"] == "declined"
@@ -49,11 +46,11 @@ async def test_declined_is_recorded_without_a_charge(
 
 
 async def test_error_records_nothing_so_a_retry_errors_again(
-    make_client: MakeClient, body: Body, post: Post
+    make_client: MakeClient, charge: Charge
 ) -> None:
     async with make_client(mode="error") as client:
-        first = await post(client, body("p1"))
-        second = await post(client, body("p1"))
+        first = await charge(client, "p1")
+        second = await charge(client, "p1")
 
         assert first.status_code == second.status_code == 500
         assert "error" in first.json()
@@ -62,11 +59,11 @@ async def test_error_records_nothing_so_a_retry_errors_again(
 
 
 async def test_timeout_hangs_then_504_and_charges_nothing(
-    make_client: MakeClient, body: Body, post: Post
+    make_client: MakeClient, charge: Charge
 ) -> None:
     async with make_client(mode="timeout", hang_s=0.1) as client:
         started = time.monotonic()
-        response = await post(client, body("p1"))
+        response = await charge(client, "p1")
 
         assert time.monotonic() - started >= 0.1
         assert response.status_code == 504
@@ -76,36 +73,32 @@ async def test_timeout_hangs_then_504_and_charges_nothing(
         assert (await stats(client))["charges"] == {}
 
 
-async def test_charged_timeout_charges_then_hangs(
-    make_client: MakeClient, body: Body, post: Post
-) -> None:
+async def test_charged_timeout_charges_then_hangs(make_client: MakeClient, charge: Charge) -> None:
     async with make_client(mode="charged_timeout") as client:
-        response = await post(client, body("p1"))
+        response = await charge(client, "p1")
 
         assert response.status_code == 504
         assert (await client.get("/payments/p1")).json()["status"] == "approved"
-        retry = await post(client, body("p1"))  # the client's retry learns the charge
+        retry = await charge(client, "p1")  # the client's retry learns the charge
         assert retry.status_code == 200
         assert retry.json()["status"] == "approved"
         assert await stats(client) == {"attempts": {"p1": 2}, "charges": {"p1": 1}}
 
 
-async def test_latency_delays_then_approves(
-    make_client: MakeClient, body: Body, post: Post
-) -> None:
+async def test_latency_delays_then_approves(make_client: MakeClient, charge: Charge) -> None:
     async with make_client(mode="latency", latency_ms=80) as client:
         started = time.monotonic()
-        response = await post(client, body("p1"))
+        response = await charge(client, "p1")
 
         assert time.monotonic() - started >= 0.08
         assert response.json()["status"] == "approved"
 
 
 async def test_hanging_does_not_block_other_requests(
-    make_client: MakeClient, body: Body, post: Post
+    make_client: MakeClient, charge: Charge
 ) -> None:
     async with make_client(mode="timeout", hang_s=1.0) as client:
-        hanging = asyncio.create_task(post(client, body("p1")))
+        hanging = asyncio.create_task(charge(client, "p1"))
 
         async def hanging_arrived() -> bool:
             return (await stats(client))["attempts"] == {"p1": 1}
@@ -118,40 +111,38 @@ async def test_hanging_does_not_block_other_requests(
         assert (await hanging).status_code == 504
 
 
-async def _random_statuses(make_client: MakeClient, body: Body, post: Post, seed: int) -> list[int]:
+async def _random_statuses(make_client: MakeClient, charge: Charge, seed: int) -> list[int]:
     async with make_client(mode="random", seed=seed, hang_s=0.001) as client:
         codes = []
         for n in range(30):
-            response = await post(client, body(f"p{n}"))
+            response = await charge(client, f"p{n}")
             codes.append(response.status_code * 10 + (response.json().get("status") == "approved"))
         return codes
 
 
-async def test_random_is_reproducible_for_a_seed(
-    make_client: MakeClient, body: Body, post: Post
-) -> None:
-    first = await _random_statuses(make_client, body, post, seed=7)
-    again = await _random_statuses(make_client, body, post, seed=7)
-    other = await _random_statuses(make_client, body, post, seed=8)
+async def test_random_is_reproducible_for_a_seed(make_client: MakeClient, charge: Charge) -> None:
+    first = await _random_statuses(make_client, charge, seed=7)
+    again = await _random_statuses(make_client, charge, seed=7)
+    other = await _random_statuses(make_client, charge, seed=8)
 
     assert first == again
     assert first != other
     assert len(set(first)) >= 3  # a real mix: approved, declined, errors, timeouts
 
 
-async def test_random_follows_weights(make_client: MakeClient, body: Body, post: Post) -> None:
+async def test_random_follows_weights(make_client: MakeClient, charge: Charge) -> None:
     async with make_client(mode="random", weights="declined=1,happy=0") as client:
         for n in range(10):
-            assert (await post(client, body(f"p{n}"))).json()["status"] == "declined"
+            assert (await charge(client, f"p{n}")).json()["status"] == "declined"
 
 
 async def test_unknown_holds_the_charge_until_released(
-    make_client: MakeClient, body: Body, post: Post
+    make_client: MakeClient, charge: Charge
 ) -> None:
     async with make_client(mode=Mode.UNKNOWN) as client:
-        assert (await post(client, body("p1"))).status_code == 504
+        assert (await charge(client, "p1")).status_code == 504
         assert (await client.get("/payments/p1")).status_code == 503
-        assert (await post(client, body("p1"))).status_code == 504  # a retry learns nothing
+        assert (await charge(client, "p1")).status_code == 504  # a retry learns nothing
 
         released = await client.post("/admin/release")
 
@@ -159,21 +150,21 @@ async def test_unknown_holds_the_charge_until_released(
         lookup = await client.get("/payments/p1")
         assert lookup.status_code == 200
         assert lookup.json()["status"] == "approved"
-        assert (await post(client, body("p1"))).json()["status"] == "approved"
+        assert (await charge(client, "p1")).json()["status"] == "approved"
         assert await stats(client) == {"attempts": {"p1": 3}, "charges": {"p1": 1}}
 
 
 async def test_late_charge_charges_nothing_until_the_hang_ends_even_if_the_caller_gave_up(
-    make_client: MakeClient, body: Body, post: Post
+    make_client: MakeClient, charge: Charge
 ) -> None:
     """The race of a charge attempt cut by the caller's deadline: a lookup meanwhile says
     "not charged", and the charge lands anyway once the provider is done."""
     async with make_client(hang_s=1.0) as client:
-        await _race(client, body, post)
+        await _race(client, charge)
 
 
-async def _race(client: httpx.AsyncClient, body: Body, post: Post) -> None:
-    attempt = asyncio.create_task(post(client, body("p1", "mock:late_charge:cut")))
+async def _race(client: httpx.AsyncClient, charge: Charge) -> None:
+    attempt = asyncio.create_task(charge(client, "p1", "mock:late_charge:cut"))
     await eventually(lambda: _attempted(client, "p1"), timeout_s=5)
     assert (await client.get("/payments/p1")).status_code == 404  # not charged yet
     attempt.cancel()  # the caller gives up

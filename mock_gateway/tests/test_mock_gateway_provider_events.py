@@ -15,7 +15,7 @@ from mock_gateway.app import GatewayApp, create_app
 from mock_gateway.modes import Mode
 from mock_gateway.settings import Settings
 
-from .conftest import HANG_S, Body, Post, client_for
+from .conftest import HANG_S, Charge, client_for
 from .test_mock_gateway_webhooks import URL, Receiver
 
 SETTLE_DELAY_S = 0.2
@@ -32,14 +32,12 @@ def _bodies(receiver: Receiver) -> list[dict[str, object]]:
     return [orjson.loads(request.content) for request in receiver.requests]
 
 
-async def test_unknown_mode_sends_the_held_back_settlement_after_the_delay(
-    body: Body, post: Post
-) -> None:
+async def test_unknown_mode_sends_the_held_back_settlement_after_the_delay(charge: Charge) -> None:
     receiver = Receiver()
     app = _app(receiver, mode=Mode.UNKNOWN, webhook_settle_delay_s=SETTLE_DELAY_S)
     async with client_for(app) as client:
         started = time.monotonic()
-        assert (await post(client, body("p1"))).status_code == 504
+        assert (await charge(client, "p1")).status_code == 504
         assert receiver.requests == []  # held back for now
         await asyncio.wait_for(receiver.got_one.wait(), 5)
         elapsed = time.monotonic() - started
@@ -50,14 +48,12 @@ async def test_unknown_mode_sends_the_held_back_settlement_after_the_delay(
     assert sent["data"] == {"payment_id": "p1", "status": "approved"}
 
 
-async def test_a_retried_charge_in_unknown_mode_sends_one_settlement(
-    body: Body, post: Post
-) -> None:
+async def test_a_retried_charge_in_unknown_mode_sends_one_settlement(charge: Charge) -> None:
     receiver = Receiver()
     app = _app(receiver, mode=Mode.UNKNOWN, webhook_settle_delay_s=0)
     async with client_for(app) as client:
-        await post(client, body("p1"))
-        await post(client, body("p1"))
+        await charge(client, "p1")
+        await charge(client, "p1")
         await asyncio.wait_for(receiver.got_one.wait(), 5)
         stats = (await client.get("/admin/webhooks")).json()
 
@@ -125,10 +121,10 @@ async def test_a_refund_that_cannot_be_made_records_and_sends_nothing(
     assert stats.get("emitted", 0) == 0
 
 
-async def test_a_declined_payment_cannot_be_refunded(body: Body, post: Post) -> None:
+async def test_a_declined_payment_cannot_be_refunded(charge: Charge) -> None:
     receiver = Receiver()
     async with client_for(_app(receiver, mode=Mode.DECLINED)) as client:
-        await post(client, body("p1"))
+        await charge(client, "p1")
         refused = await client.post("/admin/charges/p1/refunds", json={})
 
     assert refused.status_code == 409

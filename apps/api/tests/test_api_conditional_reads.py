@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from wallet_api_testkit import Api, new_key, new_user_id, wallet_etag
+from wallet_api_testkit import Api, created, new_key, new_user_id, wallet_etag
 
 
 async def _revalidate(api: Api, url: str) -> tuple[httpx.Response, httpx.Response]:
@@ -26,14 +26,7 @@ def _assert_not_modified(first: httpx.Response, again: httpx.Response) -> None:
 
 
 async def _hold(api: Api, user_id: str) -> dict[str, Any]:
-    response = await api.client.post(
-        f"/wallets/{user_id}/holds",
-        json={"amount": 100, "currency": "USD"},
-        headers={"Idempotency-Key": new_key()},
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return created(await api.hold(user_id, 100))
 
 
 async def test_an_unchanged_wallet_is_not_sent_again(api: Api) -> None:

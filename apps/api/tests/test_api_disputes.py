@@ -28,7 +28,9 @@ from wallet_api_testkit import (
     SCOPED_USER,
     Api,
     assert_error,
+    assert_replayed,
     new_key,
+    outbox_event_types,
     settle_as_recovery_would,
 )
 from wallet_domain.model.provider_event import ProviderEventOutcome
@@ -42,15 +44,6 @@ def provider(mock_gateway_app: FastAPI) -> Provider:
 @pytest.fixture(params=DELIVERY_MODES)
 def deliver(request: pytest.FixtureRequest) -> Delivery:
     return DELIVERIES[request.param]
-
-
-async def _outbox_types(engine: AsyncEngine, aggregate_id: str) -> list[str]:
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            text("SELECT event_type FROM outbox WHERE aggregate_id = :a ORDER BY event_id"),
-            {"a": aggregate_id},
-        )
-        return [r.event_type for r in rows]
 
 
 async def _transitions(engine: AsyncEngine, dispute_id: str) -> list[tuple[str | None, str]]:
@@ -99,7 +92,7 @@ async def test_won_dispute_credits_the_payment_once_even_if_the_webhook_repeats(
     chargebacks = await api.client.get(f"/wallets/{user_id}/transactions?type=CHARGEBACK")
     [credit] = chargebacks.json()["items"]
     assert (credit["amount"], credit["dispute_id"]) == (300, dispute_id)
-    assert await _outbox_types(engine, dispute_id) == [
+    assert await outbox_event_types(engine, dispute_id) == [
         "dispute.opened",
         "dispute.updated",
         "dispute.updated",
@@ -127,7 +120,7 @@ async def test_lost_or_closed_moves_no_money(
     assert (await api.client.get(f"/disputes/{dispute_id}")).json()["status"] == final.upper()
     assert await api.balances(user_id) == {"USD": {"available": 750, "pending": 0}}
     expected = "dispute.lost" if final == "lost" else "dispute.updated"
-    assert (await _outbox_types(engine, dispute_id))[-1] == expected
+    assert (await outbox_event_types(engine, dispute_id))[-1] == expected
     await assert_ledger_whole(engine, user_id)
 
 
@@ -189,8 +182,8 @@ async def test_open_is_idempotent_under_its_key(api: Api) -> None:
     key = new_key()
     first = await open_dispute(api, user_id, payment_id, key=key)
     replay = await open_dispute(api, user_id, payment_id, key=key)
-    assert (replay.status_code, replay.content) == (201, first.content)
-    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert first.status_code == 201
+    assert_replayed(first, replay)
     reused = await open_dispute(api, user_id, payment_id, key=key, reason="other")
     assert_error(reused, 422, "IDEMPOTENCY_KEY_REUSED")
     assert_error(await open_dispute(api, user_id, payment_id, key=None), 409, "INVALID_STATE")

@@ -10,19 +10,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_api.ops.hold_expiry import expire_once
-from wallet_api_testkit import Api, StartApi, assert_error, new_key
+from wallet_api_testkit import Api, StartApi, assert_error, created
 from wallet_testkit.polling import eventually
 
 
 async def _hold(api: Api, user_id: str, amount: int, expires_in_s: int) -> dict[str, Any]:
-    response = await api.client.post(
-        f"/wallets/{user_id}/holds",
-        json={"amount": amount, "currency": "USD", "expires_in_s": expires_in_s},
-        headers={"Idempotency-Key": new_key()},
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return created(await api.hold(user_id, amount, expires_in_s=expires_in_s))
 
 
 async def _due(hold: dict[str, Any]) -> bool:

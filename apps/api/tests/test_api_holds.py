@@ -7,18 +7,16 @@ import uuid
 from collections import Counter
 from typing import Any
 
-import httpx
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from wallet_api_testkit import SCOPED_KEY, SCOPED_USER, Api, assert_error, new_key
-
-
-async def _hold(api: Api, user_id: str, amount: int, **fields: Any) -> httpx.Response:
-    return await api.client.post(
-        f"/wallets/{user_id}/holds",
-        json={"amount": amount, "currency": "USD", **fields},
-        headers={"Idempotency-Key": new_key()},
-    )
+from wallet_api_testkit import (
+    SCOPED_KEY,
+    SCOPED_USER,
+    Api,
+    assert_error,
+    assert_replayed,
+    new_key,
+    outbox_event_types,
+)
 
 
 async def _wallet(api: Api, user_id: str) -> dict[str, Any]:
@@ -28,19 +26,10 @@ async def _wallet(api: Api, user_id: str) -> dict[str, Any]:
     return body
 
 
-async def _hold_events(engine: AsyncEngine, hold_id: str) -> list[str]:
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            text("SELECT event_type FROM outbox WHERE aggregate_id = :h ORDER BY event_id"),
-            {"h": hold_id},
-        )
-        return [r.event_type for r in rows]
-
-
 async def test_a_hold_is_201_pending_and_moves_available_to_pending_debit(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
 
-    response = await _hold(api, user_id, 300, reference="order-7", expires_in_s=3_600)
+    response = await api.hold(user_id, 300, reference="order-7", expires_in_s=3_600)
 
     assert response.status_code == 201, response.text
     hold = response.json()
@@ -93,31 +82,23 @@ async def test_a_hold_is_201_pending_and_moves_available_to_pending_debit(api: A
 
 async def test_a_hold_the_balance_does_not_cover_is_409_insufficient_funds(api: Api) -> None:
     user_id = await api.funded_wallet(100)
-    assert_error(await _hold(api, user_id, 101), 409, "INSUFFICIENT_FUNDS")
+    assert_error(await api.hold(user_id, 101), 409, "INSUFFICIENT_FUNDS")
     assert await api.balances(user_id) == {"USD": {"available": 100, "pending": 0}}
 
 
 async def test_create_replays_with_the_same_key(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
     key = new_key()
-    first, second = [
-        await api.client.post(
-            f"/wallets/{user_id}/holds",
-            json={"amount": 100, "currency": "USD"},
-            headers={"Idempotency-Key": key},
-        )
-        for _ in range(2)
-    ]
-    assert first.status_code == second.status_code == 201
-    assert second.content == first.content
-    assert second.headers["Idempotent-Replayed"] == "true"
+    first, second = [await api.hold(user_id, 100, key=key) for _ in range(2)]
+    assert first.status_code == 201
+    assert_replayed(first, second)
     assert await api.balances(user_id) == {"USD": {"available": 900, "pending": 100}}
 
 
 async def test_expiry_beyond_30_days_is_400(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
     error = assert_error(
-        await _hold(api, user_id, 1, expires_in_s=30 * 86_400 + 1), 400, "VALIDATION_ERROR"
+        await api.hold(user_id, 1, expires_in_s=30 * 86_400 + 1), 400, "VALIDATION_ERROR"
     )
     assert error["details"]["field"] == "expires_in_s"
 
@@ -126,7 +107,7 @@ async def test_partial_complete_releases_the_rest_and_a_repeat_is_200(
     api: Api, engine: AsyncEngine
 ) -> None:
     user_id = await api.funded_wallet(1_000)
-    hold_id = (await _hold(api, user_id, 300)).json()["id"]
+    hold_id = (await api.hold(user_id, 300)).json()["id"]
     url = f"/wallets/{user_id}/holds/{hold_id}"
 
     done = await api.client.post(f"{url}/complete", json={"amount": 120})
@@ -144,12 +125,12 @@ async def test_partial_complete_releases_the_rest_and_a_repeat_is_200(
     assert error["details"] == {"status": "COMPLETED"}
     other = assert_error(await api.client.post(f"{url}/complete"), 409, "INVALID_STATE")
     assert other["details"] == {"status": "COMPLETED"}
-    assert await _hold_events(engine, hold_id) == ["hold.created", "hold.completed"]
+    assert await outbox_event_types(engine, hold_id) == ["hold.created", "hold.completed"]
 
 
 async def test_complete_without_a_body_captures_everything(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
-    hold_id = (await _hold(api, user_id, 300)).json()["id"]
+    hold_id = (await api.hold(user_id, 300)).json()["id"]
     done = await api.client.post(f"/wallets/{user_id}/holds/{hold_id}/complete")
     assert (done.status_code, done.json()["captured"]) == (200, 300)
     assert await api.balances(user_id) == {"USD": {"available": 700, "pending": 0}}
@@ -157,7 +138,7 @@ async def test_complete_without_a_body_captures_everything(api: Api) -> None:
 
 async def test_capturing_more_than_held_is_400_and_moves_nothing(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
-    hold_id = (await _hold(api, user_id, 300)).json()["id"]
+    hold_id = (await api.hold(user_id, 300)).json()["id"]
     response = await api.client.post(
         f"/wallets/{user_id}/holds/{hold_id}/complete", json={"amount": 301}
     )
@@ -168,23 +149,22 @@ async def test_capturing_more_than_held_is_400_and_moves_nothing(api: Api) -> No
 
 async def test_revert_releases_everything_and_replays_with_a_key(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
-    hold_id = (await _hold(api, user_id, 300)).json()["id"]
+    hold_id = (await api.hold(user_id, 300)).json()["id"]
     url, key = f"/wallets/{user_id}/holds/{hold_id}/revert", new_key()
 
     first = await api.client.post(url, headers={"Idempotency-Key": key})
     second = await api.client.post(url, headers={"Idempotency-Key": key})
 
-    assert first.status_code == second.status_code == 200
+    assert first.status_code == 200
     assert first.json()["status"] == "REVERTED"
-    assert second.content == first.content
-    assert second.headers["Idempotent-Replayed"] == "true"
+    assert_replayed(first, second)
     assert await api.balances(user_id) == {"USD": {"available": 1_000, "pending": 0}}
 
 
 async def test_unknown_or_another_wallets_hold_is_404(api: Api) -> None:
     owner = await api.funded_wallet(1_000)
     other = await api.funded_wallet(1_000)
-    hold_id = (await _hold(api, owner, 300)).json()["id"]
+    hold_id = (await api.hold(owner, 300)).json()["id"]
 
     for method, path in (
         ("GET", f"/wallets/{other}/holds/{hold_id}"),
@@ -208,7 +188,7 @@ async def test_unknown_or_another_wallets_hold_is_404(api: Api) -> None:
 
 async def test_holds_list_newest_first_filtered_by_status_in_pages(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
-    ids = [(await _hold(api, user_id, 10)).json()["id"] for _ in range(3)]
+    ids = [(await api.hold(user_id, 10)).json()["id"] for _ in range(3)]
     await api.client.post(f"/wallets/{user_id}/holds/{ids[1]}/revert")
 
     first = (await api.client.get(f"/wallets/{user_id}/holds", params={"limit": 2})).json()
@@ -232,7 +212,7 @@ async def test_50_parallel_settlements_of_one_hold_have_one_winner(
     api: Api, engine: AsyncEngine
 ) -> None:
     user_id = await api.funded_wallet(1_000)
-    hold_id = (await _hold(api, user_id, 100)).json()["id"]
+    hold_id = (await api.hold(user_id, 100)).json()["id"]
     url = f"/wallets/{user_id}/holds/{hold_id}"
     # 49 completes of different amounts and one revert: no two ask for the same outcome,
     # so exactly one can answer 200.
@@ -250,14 +230,14 @@ async def test_50_parallel_settlements_of_one_hold_have_one_winner(
             assert error["details"] == {"status": winner["status"]}
     held_back = 100 - (winner["captured"] or 0)
     assert await api.balances(user_id) == {"USD": {"available": 900 + held_back, "pending": 0}}
-    assert len(await _hold_events(engine, hold_id)) == 2
+    assert len(await outbox_event_types(engine, hold_id)) == 2
 
 
 async def test_100_parallel_holds_take_exactly_what_the_balance_covers(api: Api) -> None:
     funds, amount = 1_000, 70
     user_id = await api.funded_wallet(funds)
 
-    responses = await asyncio.gather(*(_hold(api, user_id, amount) for _ in range(100)))
+    responses = await asyncio.gather(*(api.hold(user_id, amount) for _ in range(100)))
 
     held = funds // amount
     assert Counter(r.status_code for r in responses) == {201: held, 409: 100 - held}
@@ -272,16 +252,7 @@ async def test_100_parallel_holds_take_exactly_what_the_balance_covers(api: Api)
 async def test_20_concurrent_creates_with_one_key_hold_once(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
     key = new_key()
-    responses = await asyncio.gather(
-        *(
-            api.client.post(
-                f"/wallets/{user_id}/holds",
-                json={"amount": 100, "currency": "USD"},
-                headers={"Idempotency-Key": key},
-            )
-            for _ in range(20)
-        )
-    )
+    responses = await asyncio.gather(*(api.hold(user_id, 100, key=key) for _ in range(20)))
 
     created = [r for r in responses if r.status_code == 201]
     originals = [r for r in created if "Idempotent-Replayed" not in r.headers]

@@ -5,18 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from wallet_api_testkit import Api, assert_error, new_key
+from wallet_api_testkit import Api, assert_error, created
 
 
 async def _pending(api: Api, user_id: str, amount: int) -> dict[str, Any]:
-    response = await api.client.post(
-        f"/wallets/{user_id}/deposits",
-        json={"amount": amount, "currency": "USD", "two_phase": True},
-        headers={"Idempotency-Key": new_key()},
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return created(await api.deposit(user_id, amount, two_phase=True))
 
 
 async def _usd(api: Api, user_id: str) -> tuple[int, int, int, int]:

@@ -129,11 +129,7 @@ async def gateway_unavailable(
 
 async def invalid_state(api: Api, _: StartApi, headers: dict[str, str]) -> httpx.Response:
     user_id = await api.funded_wallet(1_000)
-    hold = await api.client.post(
-        f"/wallets/{user_id}/holds",
-        json={"amount": 100, "currency": "USD"},
-        headers={"Idempotency-Key": new_key()},
-    )
+    hold = await api.hold(user_id, 100)
     path = f"/wallets/{user_id}/holds/{hold.json()['id']}"
     await api.client.post(f"{path}/revert")
     return await api.client.post(f"{path}/complete", headers=headers)

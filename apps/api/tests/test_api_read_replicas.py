@@ -18,7 +18,7 @@ import pytest
 import pytest_asyncio
 from prometheus_client import REGISTRY
 from wallet_api_testkit import StartApi
-from wallet_testkit.api import Api, new_key
+from wallet_testkit.api import Api, created, new_key
 from wallet_testkit.polling import eventually
 from wallet_testkit.replica import Replica
 
@@ -168,13 +168,8 @@ async def test_a_hold_the_replica_shows_pending_is_read_from_the_primary_once_se
 ) -> None:
     api = tolerant_api
     user_id = await api.funded_wallet(1_000)
-    opened = await api.client.post(
-        f"/wallets/{user_id}/holds",
-        json={"amount": 100, "currency": "USD"},
-        headers={"Idempotency-Key": new_key()},
-    )
-    assert opened.status_code == 201, opened.text
-    url = f"/wallets/{user_id}/holds/{opened.json()['id']}"
+    hold = created(await api.hold(user_id, 100))
+    url = f"/wallets/{user_id}/holds/{hold['id']}"
     async with replica.paused():
         completed = await api.client.post(f"{url}/complete")
         assert completed.status_code == 200, completed.text
@@ -197,11 +192,7 @@ async def test_money_moving_requests_never_read_from_the_replica(
         payee = await api.create_wallet()
         responses: list[httpx.Response] = [
             await api.pay(payer, 100),
-            await api.client.post(
-                f"/wallets/{payer}/holds",
-                json={"amount": 100, "currency": "USD"},
-                headers={"Idempotency-Key": new_key()},
-            ),
+            await api.hold(payer, 100),
             await api.client.post(
                 "/transfers",
                 json={"from_user_id": payer, "to_user_id": payee, "amount": 100, "currency": "USD"},

@@ -1,7 +1,8 @@
 """Helpers shared by the API tests (imported by name: conftest puts this folder on sys.path).
 
 Kept out of conftest so tests can import the types they annotate with. The API client
-(`Api`), the mock-gateway override and the id helpers are wallet_testkit's, re-exported.
+(`Api`, `created`), the mock-gateway override and the id helpers are wallet_testkit's,
+re-exported.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from uuid import UUID
 
 import httpx
 from dishka import Provider, Scope, provide
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.deadline import Deadline
 from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.ports.ledger import Ledger
@@ -28,6 +31,7 @@ from wallet_domain.settlement import PaymentSettlement
 from wallet_testkit.api import PROVIDER_ID as PROVIDER_ID
 from wallet_testkit.api import Api as Api
 from wallet_testkit.api import MockGatewayClientProvider as MockGatewayClientProvider
+from wallet_testkit.api import created as created
 from wallet_testkit.api import new_key as new_key
 from wallet_testkit.api import new_user_id as new_user_id
 from wallet_testkit.polling import eventually
@@ -75,6 +79,14 @@ def leaking_error_responses() -> list[tuple[str, int, str]]:
         for marker in LEAK_MARKERS
         if marker in text
     ]
+
+
+def assert_replayed(first: httpx.Response, replay: httpx.Response) -> None:
+    """`replay` (the request again, same key) answers what `first` did, status and bytes,
+    marked Idempotent-Replayed; `first` is not marked."""
+    assert (replay.status_code, replay.content) == (first.status_code, first.content)
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert "Idempotent-Replayed" not in first.headers
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -144,6 +156,16 @@ async def settle_as_recovery_would(api: Api, user_id: str, payment_id: str) -> N
         )
         assert settled is not None
         await (await request.get(TransactionManager)).commit()
+
+
+async def outbox_event_types(engine: AsyncEngine, aggregate_id: str) -> list[str]:
+    """The types of the events written for `aggregate_id` (a hold, a dispute...), in order."""
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT event_type FROM outbox WHERE aggregate_id = :a ORDER BY event_id"),
+            {"a": aggregate_id},
+        )
+        return [r.event_type for r in rows]
 
 
 async def wallet_etag(api: Api, user_id: str) -> str:

@@ -12,22 +12,12 @@ import anyio.to_thread
 import pytest
 from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker
-from wallet_domain.model.events import DomainEvent, EventType
-from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
-from wallet_infra.messaging.topology import EVENTS_EXCHANGE
+from wallet_domain.model.events import EventType
+from wallet_infra.messaging.envelope import encode_envelope
+from wallet_testkit.amqp import publish_body, publish_event
 from wallet_testkit.consumers import recorded_settlements
 from wallet_testkit.fakes.consumers import ConsumerStore, make_event
 from wallet_testkit.metrics import scrape
-
-
-async def _deliver(broker: RabbitBroker, body: bytes, routing_key: str = "payment.created") -> None:
-    await broker.publish(
-        body, exchange=EVENTS_EXCHANGE, routing_key=routing_key, content_type=CONTENT_TYPE
-    )
-
-
-async def _deliver_event(broker: RabbitBroker, event: DomainEvent) -> None:
-    await _deliver(broker, encode_envelope(event), event.event_type.value)
 
 
 async def test_an_event_is_stored_as_published_then_acked(
@@ -36,7 +26,7 @@ async def test_an_event_is_stored_as_published_then_acked(
     event = make_event(EventType.PAYMENT_CREATED, external_reference="bill-42")
 
     with recorded_settlements() as settled:
-        await _deliver_event(broker, event)
+        await publish_event(broker, event)
 
     assert settled == ["ack"]
     assert audit_store.audit == {event.event_id: event}
@@ -49,7 +39,7 @@ async def test_a_redelivery_is_acked_and_stores_nothing_new(
 
     with recorded_settlements() as settled:
         for _ in range(3):
-            await _deliver_event(broker, event)
+            await publish_event(broker, event)
 
     assert settled == ["ack", "ack", "ack"]
     assert list(audit_store.audit) == [event.event_id]
@@ -62,10 +52,10 @@ async def test_a_failure_is_nacked_for_redelivery_and_stores_nothing(
     audit_store.failures.append(ConnectionError("database went away"))
 
     with recorded_settlements() as settled:
-        await _deliver_event(broker, event)
+        await publish_event(broker, event)
         assert (settled, audit_store.audit) == (["nack(requeue=True)"], {})
 
-        await _deliver_event(broker, event)
+        await publish_event(broker, event)
 
     assert settled == ["nack(requeue=True)", "ack"]
     assert list(audit_store.audit) == [event.event_id]
@@ -75,9 +65,9 @@ async def test_a_malformed_body_is_rejected_without_requeue(
     broker: RabbitBroker, audit_store: ConsumerStore
 ) -> None:
     with recorded_settlements() as settled:
-        await _deliver(broker, b"\xff\xfe not json")
-        await _deliver(broker, b'{"event_type": "payment.created"}')
-        await _deliver(broker, b"[]")
+        await publish_body(broker, b"\xff\xfe not json")
+        await publish_body(broker, b'{"event_type": "payment.created"}')
+        await publish_body(broker, b"[]")
 
     assert settled == ["reject(requeue=False)"] * 3
     assert audit_store.audit == {}
@@ -96,7 +86,7 @@ async def test_every_event_type_is_audited_whatever_its_payload(
 
     with recorded_settlements() as settled:
         for event in events:
-            await _deliver(broker, encode_envelope(event), "payment.any")
+            await publish_body(broker, encode_envelope(event), "payment.any")
 
     assert settled == ["ack"] * 3
     assert audit_store.audit == {event.event_id: event for event in events}
@@ -114,7 +104,7 @@ async def test_a_delivery_is_handled_without_a_worker_thread(
     event = make_event(EventType.PAYMENT_CREATED)
 
     with recorded_settlements() as settled:
-        await _deliver_event(broker, event)
+        await publish_event(broker, event)
 
     assert settled == ["ack"]
     assert audit_store.audit == {event.event_id: event}

@@ -8,8 +8,8 @@ from faststream.rabbit import RabbitBroker
 from metrics_consumer_testkit import InboxStore, payment_event
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.use_cases.count_payment_event import METRICS_CONSUMER
-from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
-from wallet_infra.messaging.topology import EVENTS_EXCHANGE, METRICS_QUEUE_NAME
+from wallet_infra.messaging.topology import METRICS_QUEUE_NAME
+from wallet_testkit.amqp import publish_body, publish_event
 from wallet_testkit.consumers import recorded_settlements
 from wallet_testkit.metrics import Samples, deliveries, scrape, value
 
@@ -20,14 +20,12 @@ def _business_samples(samples: Samples) -> Samples:
     return {key: v for key, v in samples.items() if key[0].startswith(BUSINESS_PREFIXES)}
 
 
-async def _deliver(broker: RabbitBroker, body: bytes, routing_key: str = "payment.created") -> None:
-    await broker.publish(
-        body, exchange=EVENTS_EXCHANGE, routing_key=routing_key, content_type=CONTENT_TYPE
-    )
-
-
-async def _deliver_event(broker: RabbitBroker, event: DomainEvent) -> None:
-    await _deliver(broker, encode_envelope(event), event.event_type.value)
+def assert_counted_once(samples: Samples, event: DomainEvent, *, status: str, amount: int) -> None:
+    """One payment of `amount` USD counted under `status`, and `event` consumed once."""
+    labels = {"status": status, "currency": "USD"}
+    assert value(samples, "wallet_payments_total", **labels) == 1
+    assert value(samples, "wallet_payment_amount_minor_total", **labels) == amount
+    assert value(samples, "wallet_events_consumed_total", event_type=event.event_type.value) == 1
 
 
 async def test_a_settled_payment_is_counted_then_acked(
@@ -36,17 +34,11 @@ async def test_a_settled_payment_is_counted_then_acked(
     event = payment_event(EventType.PAYMENT_COMPLETED, status="APPROVED", amount=1_250)
 
     with recorded_settlements() as settled:
-        await _deliver_event(broker, event)
+        await publish_event(broker, event)
 
     assert settled == ["ack"]
     assert inbox_store.committed == {(METRICS_CONSUMER, event.event_id)}
-    samples = await scrape(consumer)
-    assert value(samples, "wallet_payments_total", status="APPROVED", currency="USD") == 1
-    assert (
-        value(samples, "wallet_payment_amount_minor_total", status="APPROVED", currency="USD")
-        == 1_250
-    )
-    assert value(samples, "wallet_events_consumed_total", event_type="payment.completed") == 1
+    assert_counted_once(await scrape(consumer), event, status="APPROVED", amount=1_250)
 
 
 async def test_failed_payments_are_counted_with_their_payload_status(
@@ -57,7 +49,7 @@ async def test_failed_payments_are_counted_with_their_payload_status(
     created = payment_event(EventType.PAYMENT_CREATED, status="PENDING", currency="EUR")
 
     for event in (declined, failed, created):
-        await _deliver_event(broker, event)
+        await publish_event(broker, event)
 
     samples = await scrape(consumer)
     assert value(samples, "wallet_payments_total", status="DECLINED", currency="EUR") == 1
@@ -75,17 +67,12 @@ async def test_a_redelivered_event_is_acked_but_not_counted_again(
 
     with recorded_settlements() as settled:
         for _ in range(3):
-            await _deliver_event(broker, event)
+            await publish_event(broker, event)
 
     assert settled == ["ack", "ack", "ack"]
     samples = await scrape(consumer)
     assert deliveries(samples, METRICS_QUEUE_NAME) == {"processed": 1, "duplicate": 2}
-    assert value(samples, "wallet_payments_total", status="DECLINED", currency="USD") == 1
-    assert (
-        value(samples, "wallet_payment_amount_minor_total", status="DECLINED", currency="USD")
-        == 500
-    )
-    assert value(samples, "wallet_events_consumed_total", event_type="payment.failed") == 1
+    assert_counted_once(samples, event, status="DECLINED", amount=500)
 
 
 async def test_a_failure_is_nacked_for_redelivery_and_counts_nothing(
@@ -95,12 +82,12 @@ async def test_a_failure_is_nacked_for_redelivery_and_counts_nothing(
     inbox_store.failures.append(ConnectionError("database went away"))
 
     with recorded_settlements() as settled:
-        await _deliver_event(broker, event)
+        await publish_event(broker, event)
         assert settled == ["nack(requeue=True)"]
         assert inbox_store.committed == set()
         assert _business_samples(await scrape(consumer)) == {}
 
-        await _deliver_event(broker, event)  # the redelivery succeeds
+        await publish_event(broker, event)  # the redelivery succeeds
 
     assert settled == ["nack(requeue=True)", "ack"]
     samples = await scrape(consumer)
@@ -112,8 +99,8 @@ async def test_a_malformed_body_is_rejected_without_requeue(
     consumer: AsgiFastStream, broker: RabbitBroker, inbox_store: InboxStore
 ) -> None:
     with recorded_settlements() as settled:
-        await _deliver(broker, b"{not json")
-        await _deliver(broker, b'{"event_id": "not-a-uuid"}')
+        await publish_body(broker, b"{not json")
+        await publish_body(broker, b'{"event_id": "not-a-uuid"}')
 
     assert settled == ["reject(requeue=False)", "reject(requeue=False)"]
     assert inbox_store.committed == set()
@@ -126,7 +113,7 @@ async def test_a_payload_contradicting_its_type_is_rejected_before_the_inbox(
     event = payment_event(EventType.PAYMENT_COMPLETED, status="DECLINED")
 
     with recorded_settlements() as settled:
-        await _deliver_event(broker, event)
+        await publish_event(broker, event)
 
     assert settled == ["reject(requeue=False)"]
     assert inbox_store.committed == set()

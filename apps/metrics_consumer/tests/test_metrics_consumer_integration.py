@@ -11,13 +11,17 @@ from faststream.asgi import AsgiFastStream
 from faststream.rabbit import RabbitBroker
 from metrics_consumer_testkit import payment_event
 from wallet_domain.model.events import EventType
-from wallet_infra.messaging.envelope import CONTENT_TYPE
 from wallet_infra.messaging.topology import (
-    EVENTS_EXCHANGE,
     METRICS_DLQ_NAME,
     METRICS_QUEUE_NAME,
 )
-from wallet_testkit.amqp import RabbitVhost, first_death, publish_event, queue_messages
+from wallet_testkit.amqp import (
+    RabbitVhost,
+    first_death,
+    publish_body,
+    publish_event,
+    queue_messages,
+)
 from wallet_testkit.consumers import get
 from wallet_testkit.metrics import deliveries, scrape, value
 from wallet_testkit.polling import eventually
@@ -63,14 +67,7 @@ async def test_payment_events_are_counted_once_however_often_delivered(
 async def test_a_malformed_message_goes_to_the_dlq_at_once(
     live_consumer: AsgiFastStream, publisher: RabbitBroker, vhost: RabbitVhost
 ) -> None:
-    await publisher.publish(
-        b"{definitely not an envelope",
-        exchange=EVENTS_EXCHANGE,
-        routing_key="payment.created",
-        message_id="poison-1",
-        content_type=CONTENT_TYPE,
-        persist=True,
-    )
+    await publish_body(publisher, b"{definitely not an envelope", message_id="poison-1")
 
     found: list[AbstractIncomingMessage] = []
 

@@ -69,11 +69,7 @@ async def _dead_letter(url: str, channel: aio_pika.abc.AbstractChannel, event: D
             await message.reject(requeue=False)
         else:
             await message.ack()
-
-    async def dead_lettered() -> bool:
-        return await _depth(channel, AUDIT_DLQ_NAME) == 1
-
-    await eventually(dead_lettered, timeout_s=5)
+    await _one_ready_in_the_dlq(channel)
 
 
 async def _get(queue: aio_pika.abc.AbstractQueue) -> aio_pika.abc.AbstractIncomingMessage:
@@ -94,9 +90,10 @@ async def _depth(channel: aio_pika.abc.AbstractChannel, name: str) -> int:
     return int(queue.declaration_result.message_count or 0)
 
 
-async def _back_in_the_dlq(channel: aio_pika.abc.AbstractChannel) -> None:
-    """Until the one message a run took and did not act on is ready in the DLQ again (the
-    broker requeues it as the tool's channel hands it back, a moment after the tool ends)."""
+async def _one_ready_in_the_dlq(channel: aio_pika.abc.AbstractChannel) -> None:
+    """Until the one message is ready in the DLQ: dead-lettered, or handed back by a run
+    that took it and did not act on it (the broker requeues it as the tool's channel
+    closes, a moment after the tool ends)."""
 
     async def returned() -> bool:
         return await _depth(channel, AUDIT_DLQ_NAME) == 1
@@ -105,7 +102,7 @@ async def _back_in_the_dlq(channel: aio_pika.abc.AbstractChannel) -> None:
 
 
 Cli = Callable[..., Awaitable[tuple[int, dict[str, Any]]]]
-DeadLetter = Callable[[DomainEvent], Awaitable[None]]
+DeadLetter = Callable[..., Awaitable[DomainEvent]]
 
 
 @pytest.fixture
@@ -126,10 +123,13 @@ def cli(vhost_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
 
 @pytest.fixture
 def dead_letter(vhost_url: str, channel: aio_pika.abc.AbstractChannel) -> DeadLetter:
-    """Dead-letter an event on the test's vhost (see `_dead_letter`)."""
+    """Dead-letter an event (`_event(occurred_at)`) on the test's vhost (see
+    `_dead_letter`); it returns the event."""
 
-    async def run(event: DomainEvent) -> None:
+    async def run(occurred_at: datetime | None = None) -> DomainEvent:
+        event = _event(occurred_at)
         await _dead_letter(vhost_url, channel, event)
+        return event
 
     return run
 
@@ -139,8 +139,7 @@ async def test_list_shows_the_dead_letter_and_changes_nothing(
     cli: Cli,
     dead_letter: DeadLetter,
 ) -> None:
-    event = _event()
-    await dead_letter(event)
+    event = await dead_letter()
 
     code, report = await cli("list")
 
@@ -155,7 +154,7 @@ async def test_list_shows_the_dead_letter_and_changes_nothing(
     )
     assert (row["exchange"], row["routing_key"]) == (EVENTS_EXCHANGE.name, "payment.completed")
     assert row["action"] == "listed"
-    await _back_in_the_dlq(channel)
+    await _one_ready_in_the_dlq(channel)
 
 
 async def test_replay_moves_it_back_where_it_was_published_then_removes_it(
@@ -163,8 +162,7 @@ async def test_replay_moves_it_back_where_it_was_published_then_removes_it(
     cli: Cli,
     dead_letter: DeadLetter,
 ) -> None:
-    event = _event()
-    await dead_letter(event)
+    event = await dead_letter()
 
     code, report = await cli("replay")
 
@@ -185,7 +183,7 @@ async def test_an_event_older_than_the_inbox_retention_is_refused_unless_forced(
     cli: Cli,
     dead_letter: DeadLetter,
 ) -> None:
-    await dead_letter(_event(datetime.now(UTC) - timedelta(days=8)))
+    await dead_letter(datetime.now(UTC) - timedelta(days=8))
     monkeypatch.setenv("WALLET_INBOX_RETENTION_H", "168")
 
     code, report = await cli("replay")
@@ -193,7 +191,7 @@ async def test_an_event_older_than_the_inbox_retention_is_refused_unless_forced(
     [row] = report["messages"]
     assert row["action"] == "refused"
     assert "inbox retention" in row["why"]
-    await _back_in_the_dlq(channel)
+    await _one_ready_in_the_dlq(channel)
 
     code, report = await cli("replay", "--force")
     assert (code, report["counts"]) == (admin_cli.EXIT_OK, {"replayed": 1})
@@ -205,12 +203,12 @@ async def test_older_than_selects_only_long_dead_messages(
     cli: Cli,
     dead_letter: DeadLetter,
 ) -> None:
-    await dead_letter(_event())
+    await dead_letter()
 
     code, report = await cli("replay", "--older-than", "1h")
 
     assert (code, report["counts"]) == (admin_cli.EXIT_OK, {"skipped": 1})
-    await _back_in_the_dlq(channel)
+    await _one_ready_in_the_dlq(channel)
 
 
 async def test_purge_needs_yes_and_a_dry_run_changes_nothing(
@@ -218,13 +216,13 @@ async def test_purge_needs_yes_and_a_dry_run_changes_nothing(
     cli: Cli,
     dead_letter: DeadLetter,
 ) -> None:
-    await dead_letter(_event())
+    await dead_letter()
 
     code, _ = await cli("purge")
     assert code == admin_cli.EXIT_USAGE
     code, report = await cli("purge", "--dry-run")
     assert (code, report["counts"]) == (admin_cli.EXIT_OK, {"would_purge": 1})
-    await _back_in_the_dlq(channel)
+    await _one_ready_in_the_dlq(channel)
 
     code, report = await cli("purge", "--yes")
     assert (code, report["counts"]) == (admin_cli.EXIT_OK, {"purged": 1})
@@ -237,8 +235,7 @@ async def test_an_interrupted_replay_loses_nothing(
 ) -> None:
     """Cut between the confirmed copy and the removal from the DLQ: the message is in
     both places (at-least-once; consumers dedupe by event id), never in neither."""
-    event = _event()
-    await dead_letter(event)
+    event = await dead_letter()
     queue = DeadLetterQueue(channel, AUDIT_DLQ_NAME, now=lambda: datetime.now(UTC))
 
     class Cut(Exception):
@@ -254,10 +251,7 @@ async def test_an_interrupted_replay_loses_nothing(
     with pytest.raises(Cut):
         await queue.replay(Selection(), retention_s=3600, force=False, dry_run=False)
 
-    async def returned() -> bool:
-        return await _depth(channel, AUDIT_DLQ_NAME) == 1
-
-    await eventually(returned, timeout_s=5)
+    await _one_ready_in_the_dlq(channel)
     copy = await _get(await channel.get_queue(AUDIT_QUEUE_NAME, ensure=True))
     assert copy.message_id == str(event.event_id)
     await copy.ack()

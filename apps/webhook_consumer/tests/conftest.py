@@ -13,8 +13,7 @@ if getattr(sys.modules.get("mock_gateway"), "__file__", "") is None:
     sys.modules.pop("mock_gateway", None)
     importlib.import_module("mock_gateway")
 
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
@@ -22,10 +21,10 @@ from faststream.asgi import AsgiFastStream
 from wallet_api.main import make_app as make_api
 from wallet_infra.config.api_keys import DEV_API_KEY
 from wallet_infra.config.settings import Settings
-from wallet_testkit.amqp import RabbitVhost, private_vhost
+from wallet_testkit.amqp import RabbitVhost
 from wallet_testkit.api import Api, MockGatewayClientProvider, lifespan_client
-from wallet_testkit.consumer_fixtures import publisher  # noqa: F401 - fixture
-from wallet_testkit.consumers import NoPause, live_settings, started
+from wallet_testkit.consumer_fixtures import live_consumer, publisher  # noqa: F401 - fixtures
+from wallet_testkit.consumers import NoPause, live_settings
 from wallet_testkit.webhooks import MOCK_HANG_S, QUICK_GATEWAY_SETTINGS
 from wallet_webhook_consumer.main import make_app
 
@@ -33,20 +32,11 @@ from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
 
 
-@pytest.fixture(scope="module")
-def vhost(rabbit_control_and_url: tuple[Any, str]) -> Iterator[RabbitVhost]:
-    """A virtual host of this module's own on the real broker (deleted after)."""
-    with private_vhost(*rabbit_control_and_url, prefix="wallet-webhook-consumer-test-") as made:
-        yield made
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def live_consumer(database_url: str, vhost: RabbitVhost) -> AsyncIterator[AsgiFastStream]:
-    """The app with its real adapters, consuming from the real broker (in this process);
-    failed deliveries go back at once: the poison test walks the whole delivery limit."""
-    app = make_app(NoPause(), settings=live_settings(database_url, vhost.url))
-    async with started(app):
-        yield app
+@pytest.fixture
+def live_app(database_url: str, vhost: RabbitVhost) -> AsgiFastStream:
+    """Its real adapters; failed deliveries go back at once: the poison test walks the
+    whole delivery limit."""
+    return make_app(NoPause(), settings=live_settings(database_url, vhost.url))
 
 
 @pytest_asyncio.fixture(loop_scope="session")

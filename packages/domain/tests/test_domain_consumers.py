@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from wallet_domain.model.dispute import DisputeStatus
-from wallet_domain.model.events import EventType
+from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.model.settled_payment import SettledPayment, UnreadableEvent, settled_payment
 from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.money import Money
@@ -22,6 +22,19 @@ from wallet_testkit.fakes.consumers import (
     count_use_case,
     make_event,
 )
+
+
+async def assert_refused_before_anything_is_recorded(event: DomainEvent) -> None:
+    """Counting `event` raises UnreadableEvent with nothing counted nor in the inbox."""
+    store = ConsumerStore()
+    metrics = RecordingMetrics()
+    count, _ = count_use_case(store, metrics)
+
+    with pytest.raises(UnreadableEvent):
+        await count.execute(CountPaymentEventRequest(event=event))
+
+    assert (metrics.calls, metrics.transfers, metrics.disputes, store.inbox) == ([], [], [], {})
+
 
 # ------------------------------------------------------------------------------- audit
 
@@ -145,14 +158,7 @@ async def test_a_failed_inbox_record_counts_nothing_and_the_redelivery_counts_on
 async def test_an_unreadable_settlement_is_refused_before_anything_is_recorded(
     event_type: EventType, payload: dict[str, Any]
 ) -> None:
-    store = ConsumerStore()
-    metrics = RecordingMetrics()
-    count, _ = count_use_case(store, metrics)
-
-    with pytest.raises(UnreadableEvent):
-        await count.execute(CountPaymentEventRequest(event=make_event(event_type, **payload)))
-
-    assert (metrics.calls, store.inbox) == ([], {})
+    await assert_refused_before_anything_is_recorded(make_event(event_type, **payload))
 
 
 @pytest.mark.parametrize(
@@ -211,16 +217,9 @@ async def test_payment_events_count_no_transfer() -> None:
 async def test_an_unreadable_transfer_is_refused_before_anything_is_recorded(
     payload: dict[str, Any],
 ) -> None:
-    store = ConsumerStore()
-    metrics = RecordingMetrics()
-    count, _ = count_use_case(store, metrics)
-
-    with pytest.raises(UnreadableEvent):
-        await count.execute(
-            CountPaymentEventRequest(event=make_event(EventType.TRANSFER_COMPLETED, **payload))
-        )
-
-    assert (metrics.calls, metrics.transfers, store.inbox) == ([], [], {})
+    await assert_refused_before_anything_is_recorded(
+        make_event(EventType.TRANSFER_COMPLETED, **payload)
+    )
 
 
 async def test_audit_stores_a_transfer_event() -> None:
@@ -251,11 +250,6 @@ async def test_counts_each_dispute_event_by_the_status_it_reached_once() -> None
 async def test_an_unreadable_dispute_event_is_refused_before_anything_is_recorded(
     payload: dict[str, Any],
 ) -> None:
-    store = ConsumerStore()
-    metrics = RecordingMetrics()
-    count, _ = count_use_case(store, metrics)
-    with pytest.raises(UnreadableEvent):
-        await count.execute(
-            CountPaymentEventRequest(event=make_event(EventType.DISPUTE_UPDATED, **payload))
-        )
-    assert (metrics.calls, metrics.disputes, store.inbox) == ([], [], {})
+    await assert_refused_before_anything_is_recorded(
+        make_event(EventType.DISPUTE_UPDATED, **payload)
+    )

@@ -20,10 +20,9 @@ from wallet_domain.model.transaction import TransactionType
 from wallet_domain.ports.payment_gateway import ChargeStatus, FilingStatus
 from wallet_domain.use_cases.change_dispute import ChangeDisputeRequest
 from wallet_domain.use_cases.open_dispute import OpenDisputeRequest
-from wallet_domain.use_cases.pay import PayRequest
 from wallet_testkit.fakes.response_encoder import body
 from wallet_testkit.fakes.store import assert_money_invariants
-from wallet_testkit.fakes.world import PROVIDER, World
+from wallet_testkit.fakes.world import World, bill_payment
 
 AMOUNT = 300
 Outcome = ProviderEventOutcome
@@ -32,17 +31,7 @@ Outcome = ProviderEventOutcome
 async def _payment(world: World, charge: ChargeStatus = ChargeStatus.APPROVED) -> UUID:
     world.seed_wallet("alice", USD=1_000)
     world.gateway.script(charges=[charge])
-    reply = await world.pay().execute(
-        PayRequest(
-            user_id="alice",
-            idempotency_key=f"pay-{uuid4()}",
-            provider_id=PROVIDER.id,
-            external_reference="bill-42",
-            amount=AMOUNT,
-            currency="USD",
-            deadline=Deadline.after(30),
-        )
-    )
+    reply = await world.pay().execute(bill_payment(f"pay-{uuid4()}", AMOUNT))
     payment_id = (
         body(reply.response).get("id") or body(reply.response)["error"]["details"]["payment_id"]
     )

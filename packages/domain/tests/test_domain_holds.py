@@ -15,6 +15,7 @@ from wallet_domain.errors import (
     WalletNotFound,
 )
 from wallet_domain.model.hold import HoldStatus
+from wallet_domain.model.idempotency import Reply
 from wallet_domain.model.transaction import TransactionType
 from wallet_domain.use_cases.create_hold import CreateHoldRequest
 from wallet_domain.use_cases.expire_holds import ExpireHoldsRequest
@@ -44,6 +45,12 @@ async def _hold(world: World, amount: int = 300, key: str = "h-1", **fields: obj
     )
     assert reply.response.status_code == 201
     return UUID(body(reply.response)["id"])
+
+
+async def _settle(world: World, hold_id: UUID, to: HoldStatus, amount: int | None = None) -> Reply:
+    """Alice settles `hold_id` as `to` (capturing `amount` if given)."""
+    request = SettleHoldRequest(to=to, user_id="alice", hold_id=hold_id, amount=amount)
+    return await world.settle_hold().execute(request)
 
 
 def _view(world: World) -> tuple[int | None, int]:
@@ -105,9 +112,7 @@ async def test_expiry_outside_one_second_to_30_days_is_invalid(
 
 async def test_complete_captures_all_by_default(alice: World) -> None:
     hold_id = await _hold(alice, 300)
-    reply = await alice.settle_hold().execute(
-        SettleHoldRequest(to=HoldStatus.COMPLETED, user_id="alice", hold_id=hold_id)
-    )
+    reply = await _settle(alice, hold_id, HoldStatus.COMPLETED)
     assert reply.response.status_code == 200
     assert body(reply.response)["captured"] == 300
     assert _view(alice) == (700, 0)
@@ -118,9 +123,7 @@ async def test_complete_captures_all_by_default(alice: World) -> None:
 
 async def test_a_partial_capture_releases_the_rest(alice: World) -> None:
     hold_id = await _hold(alice, 300)
-    await alice.settle_hold().execute(
-        SettleHoldRequest(to=HoldStatus.COMPLETED, user_id="alice", hold_id=hold_id, amount=120)
-    )
+    await _settle(alice, hold_id, HoldStatus.COMPLETED, amount=120)
     assert _view(alice) == (880, 0)
     [release] = alice.db.entries(type=TransactionType.HOLD_RELEASE)
     assert (release.hold_id, release.money.amount) == (hold_id, 180)
@@ -135,19 +138,13 @@ async def test_a_capture_outside_one_to_the_held_amount_is_invalid(
 ) -> None:
     hold_id = await _hold(alice, 300)
     with pytest.raises(ValidationError):
-        await alice.settle_hold().execute(
-            SettleHoldRequest(
-                to=HoldStatus.COMPLETED, user_id="alice", hold_id=hold_id, amount=amount
-            )
-        )
+        await _settle(alice, hold_id, HoldStatus.COMPLETED, amount=amount)
     assert alice.db.committed.holds[hold_id].status is HoldStatus.PENDING
 
 
 async def test_revert_releases_everything(alice: World) -> None:
     hold_id = await _hold(alice, 300)
-    reply = await alice.settle_hold().execute(
-        SettleHoldRequest(to=HoldStatus.REVERTED, user_id="alice", hold_id=hold_id)
-    )
+    reply = await _settle(alice, hold_id, HoldStatus.REVERTED)
     assert body(reply.response)["status"] == "REVERTED"
     assert _view(alice) == (1_000, 0)
     assert alice.db.event_types(hold_id) == ["hold.created", "hold.reverted"]
@@ -156,18 +153,12 @@ async def test_revert_releases_everything(alice: World) -> None:
 
 async def test_a_settled_hold_moves_no_more(alice: World) -> None:
     hold_id = await _hold(alice, 300)
-    await alice.settle_hold().execute(
-        SettleHoldRequest(to=HoldStatus.COMPLETED, user_id="alice", hold_id=hold_id, amount=100)
-    )
+    await _settle(alice, hold_id, HoldStatus.COMPLETED, amount=100)
 
     with pytest.raises(InvalidState) as revert:
-        await alice.settle_hold().execute(
-            SettleHoldRequest(to=HoldStatus.REVERTED, user_id="alice", hold_id=hold_id)
-        )
+        await _settle(alice, hold_id, HoldStatus.REVERTED)
     with pytest.raises(InvalidState):
-        await alice.settle_hold().execute(
-            SettleHoldRequest(to=HoldStatus.COMPLETED, user_id="alice", hold_id=hold_id, amount=200)
-        )
+        await _settle(alice, hold_id, HoldStatus.COMPLETED, amount=200)
 
     assert revert.value.details == {"status": "COMPLETED"}
     assert _view(alice) == (900, 0)
@@ -221,18 +212,14 @@ async def test_the_expiry_worker_expires_due_holds_once(alice: World) -> None:
     assert _view(alice) == (800, 200)
     assert alice.db.event_types(due) == ["hold.created", "hold.expired"]
     with pytest.raises(InvalidState) as late:
-        await alice.settle_hold().execute(
-            SettleHoldRequest(to=HoldStatus.COMPLETED, user_id="alice", hold_id=due)
-        )
+        await _settle(alice, due, HoldStatus.COMPLETED)
     assert late.value.details == {"status": "EXPIRED"}
     assert_money_invariants(alice.db)
 
 
 async def test_holds_list_newest_first_by_status_in_keyset_pages(alice: World) -> None:
     ids = [await _hold(alice, 100, key=f"k{i}") for i in range(3)]
-    await alice.settle_hold().execute(
-        SettleHoldRequest(to=HoldStatus.REVERTED, user_id="alice", hold_id=ids[1])
-    )
+    await _settle(alice, ids[1], HoldStatus.REVERTED)
 
     first = await alice.list_holds().execute(ListHoldsRequest(user_id="alice", limit=2))
     rest = await alice.list_holds().execute(

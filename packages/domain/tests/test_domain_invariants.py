@@ -8,16 +8,14 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from wallet_domain.deadline import Deadline
 from wallet_domain.errors import IdempotencyKeyReused
 from wallet_domain.model.idempotency import IdempotencyState, Reply, StoredResponse
 from wallet_domain.model.transaction import TransactionStatus, TransactionType
 from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
 from wallet_domain.use_cases.deposit import DepositRequest
-from wallet_domain.use_cases.pay import PayRequest
 from wallet_testkit.fakes.response_encoder import body
 from wallet_testkit.fakes.store import assert_money_invariants
-from wallet_testkit.fakes.world import PROVIDER, World
+from wallet_testkit.fakes.world import World, bill_payment
 
 STATUS_OF_REPLY = {
     201: {"APPROVED"},
@@ -60,17 +58,7 @@ async def _send(world: World, step: Step, key: str) -> Reply:
                 user_id="alice", idempotency_key=key, amount=step.amount, currency=step.currency
             )
         )
-    return await world.pay().execute(
-        PayRequest(
-            user_id="alice",
-            idempotency_key=key,
-            provider_id=PROVIDER.id,
-            external_reference="bill",
-            amount=step.amount,
-            currency=step.currency,
-            deadline=Deadline.after(30),
-        )
-    )
+    return await world.pay().execute(bill_payment(key, step.amount, step.currency))
 
 
 async def _run(script: list[Step]) -> None:

@@ -34,6 +34,13 @@ START = 10_000
 AMOUNT = 2_500
 
 
+# The same request again, or another one, under a key whose first request is still going.
+a_second_request_under_a_held_key = pytest.mark.parametrize(
+    ("change", "error"),
+    [({}, IdempotencyInProgress), ({"amount": 1}, IdempotencyKeyReused)],
+)
+
+
 def _request(**overrides: Any) -> PayRequest:
     fields: dict[str, Any] = {
         "user_id": "alice",
@@ -241,10 +248,7 @@ async def test_gateway_unavailable_debits_nothing_and_a_retry_proceeds(alice: Wo
     assert alice.db.balance("alice", "USD") == START - AMOUNT
 
 
-@pytest.mark.parametrize(
-    ("change", "error"),
-    [({}, IdempotencyInProgress), ({"amount": 1}, IdempotencyKeyReused)],
-)
+@a_second_request_under_a_held_key
 async def test_gateway_unavailable_still_answers_for_a_held_key(
     alice: World, change: dict[str, Any], error: type[Exception]
 ) -> None:
@@ -516,10 +520,7 @@ async def test_distinct_keys_are_distinct_payments(alice: World) -> None:
     assert_money_invariants(alice.db)
 
 
-@pytest.mark.parametrize(
-    ("change", "error"),
-    [({}, IdempotencyInProgress), ({"amount": 1}, IdempotencyKeyReused)],
-)
+@a_second_request_under_a_held_key
 async def test_a_duplicate_while_the_first_is_in_flight_is_refused(
     alice: World, change: dict[str, Any], error: type[Exception]
 ) -> None:

@@ -16,10 +16,12 @@ from wallet_domain.use_cases.count_payment_event import (
 from wallet_domain.use_cases.purge_consumer_inbox import (
     MIN_RETENTION,
     InboxPurged,
+    PurgeConsumerInbox,
     PurgeInboxRequest,
 )
 from wallet_testkit.fakes.consumers import (
     ConsumerStore,
+    FakeConsumerInbox,
     RecordingMetrics,
     count_use_case,
     make_event,
@@ -43,6 +45,18 @@ async def _record(store: ConsumerStore, consumer: str, count: int) -> list[UUID]
     for event_id in ids:
         assert await inbox.first_time(consumer, event_id)
     return ids
+
+
+async def _purge_over_expired(
+    count: int,
+) -> tuple[ConsumerStore, PurgeConsumerInbox, FakeConsumerInbox]:
+    """A store holding `count` records of the metrics consumer, two weeks old, and a purge
+    (with its inbox) over it."""
+    store = ConsumerStore()
+    await _record(store, METRICS_CONSUMER, count)
+    store.clock.advance(WEEK * 2)
+    purge, inbox = purge_use_case(store)
+    return store, purge, inbox
 
 
 async def test_only_this_consumers_records_older_than_the_retention_go() -> None:
@@ -84,10 +98,7 @@ async def test_a_record_exactly_at_the_cutoff_is_kept() -> None:
 async def test_deletes_in_batches_until_one_comes_back_short(
     old: int, batch: int, limits: list[int]
 ) -> None:
-    store = ConsumerStore()
-    await _record(store, METRICS_CONSUMER, old)
-    store.clock.advance(WEEK * 2)
-    purge, inbox = purge_use_case(store)
+    store, purge, inbox = await _purge_over_expired(old)
 
     report = await purge.execute(_request(batch=batch))
 
@@ -109,10 +120,7 @@ async def test_deletes_in_batches_until_one_comes_back_short(
 async def test_a_run_deletes_at_most_max_rows(
     old: int, batch: int, max_rows: int, limits: list[int], report: InboxPurged
 ) -> None:
-    store = ConsumerStore()
-    await _record(store, METRICS_CONSUMER, old)
-    store.clock.advance(WEEK * 2)
-    purge, inbox = purge_use_case(store)
+    store, purge, inbox = await _purge_over_expired(old)
 
     assert await purge.execute(_request(batch=batch, max_rows=max_rows)) == report
 
@@ -121,10 +129,7 @@ async def test_a_run_deletes_at_most_max_rows(
 
 
 async def test_what_a_capped_run_leaves_the_next_runs_carry_on_with() -> None:
-    store = ConsumerStore()
-    await _record(store, METRICS_CONSUMER, 10)
-    store.clock.advance(WEEK * 2)
-    purge, _ = purge_use_case(store)
+    store, purge, _ = await _purge_over_expired(10)
     request = _request(batch=2, max_rows=4)
 
     runs = [await purge.execute(request) for _ in range(3)]
@@ -155,10 +160,7 @@ async def test_a_capped_run_leaves_the_youngest_old_records() -> None:
 async def test_max_rows_below_one_batch_is_refused_and_deletes_nothing(
     batch: int, max_rows: int
 ) -> None:
-    store = ConsumerStore()
-    await _record(store, METRICS_CONSUMER, 2)
-    store.clock.advance(WEEK * 2)
-    purge, inbox = purge_use_case(store)
+    store, purge, inbox = await _purge_over_expired(2)
 
     with pytest.raises(ValueError, match="max_rows"):
         await purge.execute(_request(batch=batch, max_rows=max_rows))
@@ -187,10 +189,7 @@ async def test_a_redelivery_within_the_retention_is_still_not_counted_after_a_pu
 async def test_a_retention_shorter_than_the_minimum_is_refused_and_deletes_nothing(
     older_than: timedelta,
 ) -> None:
-    store = ConsumerStore()
-    await _record(store, METRICS_CONSUMER, 2)
-    store.clock.advance(WEEK * 2)
-    purge, inbox = purge_use_case(store)
+    store, purge, inbox = await _purge_over_expired(2)
 
     with pytest.raises(ValueError, match="at least"):
         await purge.execute(_request(older_than=older_than))
@@ -217,10 +216,7 @@ async def test_batch_must_be_positive() -> None:
 
 
 async def test_a_failed_batch_propagates_keeps_earlier_batches_and_the_next_run_finishes() -> None:
-    store = ConsumerStore()
-    await _record(store, METRICS_CONSUMER, 5)
-    store.clock.advance(WEEK * 2)
-    purge, inbox = purge_use_case(store)
+    store, purge, inbox = await _purge_over_expired(5)
     inbox.forget_fails_at[2] = ConnectionError("database went away")
 
     with pytest.raises(ConnectionError):

@@ -7,18 +7,16 @@ from datetime import timedelta
 from uuid import UUID
 
 import pytest
-from wallet_domain.deadline import Deadline
 from wallet_domain.model.idempotency import IdempotencyState, StoredResponse
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, LookupStatus
-from wallet_domain.use_cases.pay import PayRequest
 from wallet_domain.use_cases.resolve_pending_payments import (
     ResolvePendingRequest,
     ResolveReport,
 )
 from wallet_testkit.fakes.response_encoder import body
 from wallet_testkit.fakes.store import assert_money_invariants
-from wallet_testkit.fakes.world import PROVIDER, World, bill_payment
+from wallet_testkit.fakes.world import World, bill_payment
 
 START = 10_000
 STALE = ResolvePendingRequest(older_than=timedelta(minutes=5), batch=10, lookup_timeout_s=2)
@@ -145,17 +143,7 @@ async def test_young_payments_are_left_to_their_own_request(alice: World) -> Non
 
 async def test_settled_payments_are_not_touched(alice: World) -> None:
     alice.gateway.script(charges=[ChargeStatus.DECLINED])
-    await alice.pay().execute(
-        PayRequest(
-            user_id="alice",
-            idempotency_key="done",
-            provider_id=PROVIDER.id,
-            external_reference="bill",
-            amount=5,
-            currency="USD",
-            deadline=Deadline.after(30),
-        )
-    )
+    await alice.pay().execute(bill_payment("done", 5))
     alice.clock.advance(timedelta(hours=1))
     before = alice.db.committed.copy()
 
@@ -270,15 +258,7 @@ async def test_a_set_aside_payment_waits_out_its_backoff_then_settles(alice: Wor
 
 async def test_a_request_that_already_replied_keeps_its_reply(alice: World) -> None:
     alice.gateway.script(charges=[ChargeStatus.UNKNOWN], lookups=[LookupStatus.UNKNOWN])
-    request = PayRequest(
-        user_id="alice",
-        idempotency_key="k1",
-        provider_id=PROVIDER.id,
-        external_reference="bill",
-        amount=700,
-        currency="USD",
-        deadline=Deadline.after(30),
-    )
+    request = bill_payment("k1", 700)
     first = await alice.pay().execute(request)
     assert first.response.status_code == 504
     alice.clock.advance(timedelta(minutes=6))

@@ -63,8 +63,7 @@ async def test_moves_the_money_and_records_everything_together(pair: World) -> N
 
     assert (reply.response.status_code, reply.replayed) == (201, False)
     [transfer] = world.db.committed.transfers.values()
-    assert body(reply.response) == {
-        "id": str(transfer.id),
+    shown = {
         "status": "COMPLETED",
         "from_user_id": "alice",
         "to_user_id": "bob",
@@ -72,6 +71,7 @@ async def test_moves_the_money_and_records_everything_together(pair: World) -> N
         "currency": "USD",
         "reference": "rent",
     }
+    assert body(reply.response) == {"id": str(transfer.id), **shown}
     assert (world.db.balance("alice", "USD"), world.db.balance("bob", "USD")) == (700, 350)
     [debit] = world.db.entries(type=TransactionType.TRANSFER_OUT)
     [credit] = world.db.entries(type=TransactionType.TRANSFER_IN)
@@ -83,12 +83,7 @@ async def test_moves_the_money_and_records_everything_together(pair: World) -> N
     assert (event.aggregate_id, event.user_id) == (transfer.id, "alice")
     assert event.payload == {
         "transfer_id": str(transfer.id),
-        "status": "COMPLETED",
-        "from_user_id": "alice",
-        "to_user_id": "bob",
-        "amount": 300,
-        "currency": "USD",
-        "reference": "rent",
+        **shown,
         "debit_transaction_id": str(debit.id),
         "credit_transaction_id": str(credit.id),
     }

@@ -11,7 +11,7 @@ from wallet_domain.model.hold import Hold, new_hold
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.transaction import new_hold_entry
 from wallet_domain.money import Money
-from wallet_domain.ports.hold_book import HoldOpenOutcome
+from wallet_domain.ports.hold_book import HoldOpening, HoldOpenOutcome
 from wallet_infra.persistence.hold_book import SqlaHoldBook
 
 from .payment_kit import TRACEPARENT, clock, ids
@@ -42,7 +42,13 @@ def a_hold(
 async def open_hold(
     session: AsyncSession, hold: Hold, *, key: str | None = None
 ) -> HoldOpenOutcome:
-    """Open `hold` under `key` (a fresh one by default), claimed with a stand-in reply."""
+    """Open `hold` under `key` (a fresh one by default): how it went."""
+    return (await hold_opening(session, hold, key=key)).outcome
+
+
+async def hold_opening(session: AsyncSession, hold: Hold, *, key: str | None = None) -> HoldOpening:
+    """Open `hold` under `key` (a fresh one by default), claimed with a stand-in reply:
+    HoldBook.open's whole answer."""
     claim = IdempotencyRecord(
         user_id=hold.user_id,
         key=key or f"hold-{hold.id}",
@@ -59,10 +65,9 @@ async def open_hold(
         reference=hold.reference,
         at=hold.created_at,
     )
-    opening = await hold_book(session).open(
+    return await hold_book(session).open(
         hold, entry, hold_event(hold, event_id=ids.new_id(), at=hold.created_at), claim
     )
-    return opening.outcome
 
 
 async def settle_hold(session: AsyncSession, settled: Hold) -> bool:

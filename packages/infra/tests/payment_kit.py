@@ -3,8 +3,9 @@ first write (AsyncpgPaymentBook.open) and its settlement, as the use cases would
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
-from typing import Final
+from typing import Final, TypeVar
 from uuid import UUID
 
 from sqlalchemy import text
@@ -21,13 +22,15 @@ from wallet_domain.model.transaction import (
 )
 from wallet_domain.model.wallet import Wallet
 from wallet_domain.money import Money
-from wallet_domain.ports.payment_book import OpenOutcome
+from wallet_domain.ports.payment_book import Opening, OpenOutcome
 from wallet_infra.clock import SystemClock
 from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.payment_book import AsyncpgPaymentBook
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 from wallet_infra.persistence.wallets import SqlaWallets
+
+_T = TypeVar("_T")
 
 PROVIDER_ID: Final = UUID("01890a5d-ac96-774b-bcce-b302099a8057")  # seeded by a migration
 TRACEPARENT: Final = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -99,6 +102,21 @@ def claim_for(
 
 def created_event(entry: LedgerEntry) -> DomainEvent:
     return event_for(EventType.PAYMENT_CREATED, entry, event_id=ids.new_id(), at=entry.created_at)
+
+
+async def committed(session: AsyncSession, work: Awaitable[_T]) -> _T:
+    """`work` on `session`, then the commit the use cases send after it: a session that
+    took its connection (a test asking for its backend pid) has begun a transaction its
+    statements join."""
+    result = await work
+    await session.commit()
+    return result
+
+
+async def open_entry(session: AsyncSession, entry: LedgerEntry, key: str | None = None) -> Opening:
+    """`AsyncpgPaymentBook.open` of `entry` as the payment use case calls it: the key's
+    claim, the created event, the refusal it stores if the balance does not cover it."""
+    return await book(session).open(entry, claim_for(entry, key), created_event(entry), REFUSAL)
 
 
 async def open_payment(

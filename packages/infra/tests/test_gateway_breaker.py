@@ -41,6 +41,12 @@ async def fail(breaker: CircuitBreaker, times: int = 1) -> None:
         breaker.release(ticket)
 
 
+async def half_open(breaker: CircuitBreaker, clock: FakeClock) -> None:
+    """Open the circuit and let its recovery period pass: the next admission is the probe."""
+    await fail(breaker, THRESHOLD)
+    clock.advance(RECOVERY_S + 1)
+
+
 async def refused(breaker: CircuitBreaker) -> GatewayUnavailable:
     with pytest.raises(GatewayUnavailable) as caught:
         await breaker.admit()
@@ -99,8 +105,7 @@ async def test_half_open_lets_one_probe_through_and_a_success_closes(
 async def test_a_failed_probe_reopens_for_a_full_period(
     breaker: CircuitBreaker, clock: FakeClock
 ) -> None:
-    await fail(breaker, THRESHOLD)
-    clock.advance(RECOVERY_S + 1)
+    await half_open(breaker, clock)
     probe = await breaker.admit()
     await breaker.record(probe, ok=False)
     breaker.release(probe)
@@ -114,8 +119,7 @@ async def test_a_failed_probe_reopens_for_a_full_period(
 async def test_a_probe_that_never_called_frees_the_probe(
     breaker: CircuitBreaker, clock: FakeClock
 ) -> None:
-    await fail(breaker, THRESHOLD)
-    clock.advance(RECOVERY_S + 1)
+    await half_open(breaker, clock)
     probe = await breaker.admit()
     breaker.release(probe)  # e.g. refused for lack of funds: no charge, no outcome
 
@@ -127,8 +131,7 @@ async def test_outcomes_of_calls_admitted_before_a_state_change_are_ignored(
     breaker: CircuitBreaker, clock: FakeClock
 ) -> None:
     hanging = [await breaker.admit() for _ in range(3)]  # admitted while closed
-    await fail(breaker, THRESHOLD)
-    clock.advance(RECOVERY_S + 1)
+    await half_open(breaker, clock)
     probe = await breaker.admit()
 
     await breaker.record(hanging[0], ok=True)  # must not close the half-open circuit
@@ -160,8 +163,7 @@ async def test_an_outcome_without_admission_counts_only_while_closed(
 async def test_a_release_of_a_stale_probe_does_not_free_the_current_one(
     breaker: CircuitBreaker, clock: FakeClock
 ) -> None:
-    await fail(breaker, THRESHOLD)
-    clock.advance(RECOVERY_S + 1)
+    await half_open(breaker, clock)
     first = await breaker.admit()
     await breaker.record(first, ok=False)  # reopened
     clock.advance(RECOVERY_S + 1)

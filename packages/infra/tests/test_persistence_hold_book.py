@@ -12,10 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wallet_domain.errors import ValidationError
-from wallet_domain.model.events import EventType, event_for, hold_event
-from wallet_domain.model.hold import HoldStatus
-from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
-from wallet_domain.model.transaction import TransactionStatus, new_deposit, new_hold_entry
+from wallet_domain.model.events import EventType, event_for
+from wallet_domain.model.hold import Hold, HoldStatus
+from wallet_domain.model.idempotency import StoredResponse
+from wallet_domain.model.transaction import TransactionStatus, new_deposit
 from wallet_domain.model.wallet import Balance
 from wallet_domain.money import MAX_AMOUNT, Money
 from wallet_domain.ports.hold_book import HoldOpenOutcome
@@ -23,7 +23,7 @@ from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.pending_deposits import SqlaPendingDeposits
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 
-from .hold_kit import a_hold, hold_book, open_hold, settle_hold
+from .hold_kit import a_hold, hold_book, hold_opening, open_hold, settle_hold
 from .payment_kit import clock, funded_wallet, ids, open_wallet
 
 
@@ -34,6 +34,16 @@ async def _rows(session: AsyncSession, sql: str, **params: Any) -> list[dict[str
 async def _usd(session: AsyncSession, user_id: str) -> Balance:
     [balance] = (await SqlaWalletBalances(session=session).read(user_id, "USD")).balances
     return balance
+
+
+async def held(
+    session_factory: async_sessionmaker[AsyncSession], session: AsyncSession, user_id: str
+) -> Hold:
+    """A wallet funded with 1_000 USD, and a hold of 300 USD opened on `session`."""
+    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
+    hold = a_hold(user_id, Money(300, "USD"))
+    assert await open_hold(session, hold) is HoldOpenOutcome.OPENED
+    return hold
 
 
 async def test_open_debits_into_pending_debit_and_writes_hold_row_and_event(
@@ -90,26 +100,7 @@ async def test_open_with_a_held_key_reads_the_holder_and_writes_nothing(
     assert await open_hold(session, first, key="k-1") is HoldOpenOutcome.OPENED
     again = a_hold(user_id, Money(100, "USD"))
 
-    opening = await hold_book(session).open(
-        again,
-        new_hold_entry(
-            id=ids.new_id(),
-            user_id=user_id,
-            money=again.money,
-            hold_id=again.id,
-            reference=None,
-            at=again.created_at,
-        ),
-        hold_event(again, event_id=ids.new_id(), at=again.created_at),
-        IdempotencyRecord(
-            user_id=user_id,
-            key="k-1",
-            fingerprint="x",
-            state=IdempotencyState.COMPLETED,
-            created_at=again.created_at,
-            response=StoredResponse(201, b"{}"),
-        ),
-    )
+    opening = await hold_opening(session, again, key="k-1")
 
     assert opening.outcome is HoldOpenOutcome.KEY_HELD
     assert opening.holder is not None
@@ -120,9 +111,7 @@ async def test_open_with_a_held_key_reads_the_holder_and_writes_nothing(
 async def test_a_partial_capture_releases_the_rest_once(
     session_factory: async_sessionmaker[AsyncSession], session: AsyncSession, user_id: str
 ) -> None:
-    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
-    hold = a_hold(user_id, Money(300, "USD"))
-    await open_hold(session, hold)
+    hold = await held(session_factory, session, user_id)
 
     locked = await hold_book(session).lock(user_id, hold.id)
     assert locked == hold
@@ -185,9 +174,7 @@ async def test_a_settle_on_its_own_commits_alone_and_loses_to_the_lock_holder(
 async def test_the_schema_refuses_a_second_move_and_an_oversized_capture(
     session_factory: async_sessionmaker[AsyncSession], session: AsyncSession, user_id: str
 ) -> None:
-    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
-    hold = a_hold(user_id, Money(300, "USD"))
-    await open_hold(session, hold)
+    hold = await held(session_factory, session, user_id)
 
     with pytest.raises(DBAPIError, match="holds_capture_within_hold"):
         await session.execute(

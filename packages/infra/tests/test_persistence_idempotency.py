@@ -36,6 +36,16 @@ def in_progress(
     )
 
 
+async def claimed(
+    session: AsyncSession, user_id: str, *, payment_id: UUID | None = None
+) -> tuple[SqlaIdempotencyStore, IdempotencyRecord]:
+    """A store on `session`, and the IN_PROGRESS record it has just claimed."""
+    store = SqlaIdempotencyStore(session=session)
+    record = in_progress(user_id, payment_id=payment_id)
+    assert await store.claim(record) is None
+    return store, record
+
+
 async def test_the_first_claim_inserts_and_later_ones_see_it(
     session: AsyncSession, user_id: str
 ) -> None:
@@ -49,9 +59,7 @@ async def test_the_first_claim_inserts_and_later_ones_see_it(
 
 
 async def test_complete_stores_the_exact_reply(session: AsyncSession, user_id: str) -> None:
-    store = SqlaIdempotencyStore(session=session)
-    record = in_progress(user_id)
-    await store.claim(record)
+    store, record = await claimed(session, user_id)
     reply = StoredResponse(201, b'{"id":"x","amount":100}\n\x00\xff')
 
     await store.complete(user_id, record.key, reply, clock.now())
@@ -64,9 +72,7 @@ async def test_complete_stores_the_exact_reply(session: AsyncSession, user_id: s
 
 
 async def test_a_stored_reply_is_never_replaced(session: AsyncSession, user_id: str) -> None:
-    store = SqlaIdempotencyStore(session=session)
-    record = in_progress(user_id)
-    await store.claim(record)
+    store, record = await claimed(session, user_id)
     first = StoredResponse(402, b'{"error":"first"}')
 
     await store.complete(user_id, record.key, first, clock.now())
@@ -80,9 +86,7 @@ async def test_a_stored_reply_is_never_replaced(session: AsyncSession, user_id: 
 async def test_complete_returns_the_reply_the_key_holds(
     session: AsyncSession, user_id: str
 ) -> None:
-    store = SqlaIdempotencyStore(session=session)
-    record = in_progress(user_id, payment_id=ids.new_id())
-    await store.claim(record)
+    store, record = await claimed(session, user_id, payment_id=ids.new_id())
     first, second = StoredResponse(402, b"declined"), StoredResponse(201, b"late")
 
     assert await store.complete(user_id, record.key, first, clock.now()) == first

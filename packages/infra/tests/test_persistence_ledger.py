@@ -230,6 +230,14 @@ async def test_pages_apply_filters(
     assert all(len(p) <= 3 for p in pages)
 
 
+async def wallet_for_stale_payments(session: AsyncSession, user_id: str) -> datetime:
+    """Open a wallet holding 10 USD; return a moment far in the past (and random, so no
+    other test's payments are dated there) to date this test's stale payments from."""
+    await open_wallet(session, user_id)
+    await deposit(session, user_id, Money(10, "USD"))
+    return ANCIENT + timedelta(minutes=secrets.randbelow(500_000))
+
+
 async def stale_payment(session: AsyncSession, user_id: str, at: datetime) -> LedgerEntry:
     """A PENDING payment created at `at` (far in the past: only this test's rows are that old)."""
     return await open_payment(session, user_id, Money(1, "USD"), at=at)
@@ -250,9 +258,7 @@ async def foreign_stale(session: AsyncSession, user_id: str, cutoff: datetime) -
 async def test_stale_pending_payments_are_claimed_oldest_first(
     session: AsyncSession, user_id: str
 ) -> None:
-    base = ANCIENT + timedelta(minutes=secrets.randbelow(500_000))
-    await open_wallet(session, user_id)
-    await deposit(session, user_id, Money(10, "USD"))
+    base = await wallet_for_stale_payments(session, user_id)
     older = await stale_payment(session, user_id, base)
     old = await stale_payment(session, user_id, base + timedelta(hours=1))
     settled = await stale_payment(session, user_id, base - timedelta(hours=1))
@@ -271,9 +277,7 @@ async def test_stale_pending_payments_are_claimed_oldest_first(
 async def test_a_claim_for_one_payment_takes_that_one_if_it_is_stale(
     session: AsyncSession, user_id: str
 ) -> None:
-    base = ANCIENT + timedelta(minutes=secrets.randbelow(500_000))
-    await open_wallet(session, user_id)
-    await deposit(session, user_id, Money(10, "USD"))
+    base = await wallet_for_stale_payments(session, user_id)
     older = await stale_payment(session, user_id, base)
     old = await stale_payment(session, user_id, base + timedelta(hours=1))
     fresh = await stale_payment(session, user_id, base + timedelta(hours=3))
@@ -289,10 +293,8 @@ async def test_a_claim_for_one_payment_takes_that_one_if_it_is_stale(
 async def test_a_claimed_payment_is_skipped_by_other_workers_until_released(
     session_factory: async_sessionmaker[AsyncSession], user_id: str
 ) -> None:
-    base = ANCIENT + timedelta(minutes=secrets.randbelow(500_000))
     async with session_factory() as session:
-        await open_wallet(session, user_id)
-        await deposit(session, user_id, Money(10, "USD"))
+        base = await wallet_for_stale_payments(session, user_id)
         first = await stale_payment(session, user_id, base)
         second = await stale_payment(session, user_id, base + timedelta(seconds=1))
         await session.commit()

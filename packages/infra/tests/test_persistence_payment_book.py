@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from wallet_domain.errors import IdempotencyInProgress, ProviderNotFound, ValidationError
 from wallet_domain.model.events import SCHEMA_VERSION, DomainEvent
 from wallet_domain.model.idempotency import IdempotencyState, StoredResponse
-from wallet_domain.model.transaction import IllegalTransition, TransactionStatus
+from wallet_domain.model.transaction import IllegalTransition, LedgerEntry, TransactionStatus
 from wallet_domain.model.wallet import Balance
 from wallet_domain.money import MAX_AMOUNT, Money
 from wallet_domain.ports.payment_book import Opening, OpenOutcome
@@ -42,17 +42,17 @@ from .payment_kit import (
     approve_leftovers,
     book,
     claim_for,
+    committed,
     created_event,
     deposit,
     funded_wallet,
     ids,
+    open_entry,
     open_payment,
     payment,
     settle,
     settlement_of,
 )
-
-_T = TypeVar("_T")
 
 WAIT_S = 15.0
 
@@ -116,6 +116,18 @@ def assert_is_event(row: Any, event: DomainEvent) -> None:
     assert row["traceparent"] == TRACEPARENT
 
 
+async def pending_payment(
+    session_factory: async_sessionmaker[AsyncSession], user_id: str
+) -> LedgerEntry:
+    """A wallet funded with 1_000 USD, and a payment of 300 USD under key "k1", committed
+    and PENDING."""
+    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
+    async with session_factory() as session:
+        entry = await open_payment(session, user_id, Money(300, "USD"), key="k1")
+        await session.commit()
+    return entry
+
+
 async def balances(session_factory: async_sessionmaker[AsyncSession], user_id: str) -> Any:
     async with session_factory() as session:
         return (await SqlaWalletBalances(session=session).read(user_id)).balances
@@ -130,14 +142,6 @@ async def ledger_sum(database_url: str, user_id: str, currency: str) -> int:
         currency,
     )
     return int(row["total"])
-
-
-async def committed(session: AsyncSession, work: Awaitable[_T]) -> _T:
-    """`work` on `session`, then the commit the use cases send after it: a session that
-    took its connection (see backend_pid) has begun a transaction its statements join."""
-    result = await work
-    await session.commit()
-    return result
 
 
 async def backend_pid(session: AsyncSession) -> int:
@@ -213,9 +217,7 @@ async def test_open_not_covered_stores_the_refusal_and_changes_nothing_else(
     entry = payment(user_id, asked)
 
     async with session_factory() as session:
-        opening = await book(session).open(
-            entry, claim_for(entry, "k1"), created_event(entry), REFUSAL
-        )
+        opening = await open_entry(session, entry, "k1")
         await session.commit()
 
     assert opening == Opening(OpenOutcome.REFUSED)
@@ -234,9 +236,7 @@ async def test_open_not_covered_stores_the_refusal_and_changes_nothing_else(
 
     again = payment(user_id, asked)
     async with session_factory() as session:
-        replay = await book(session).open(
-            again, claim_for(again, "k1"), created_event(again), REFUSAL
-        )
+        replay = await open_entry(session, again, "k1")
     assert replay.outcome is OpenOutcome.HELD
     assert replay.holder is not None
     assert (replay.holder.state, replay.holder.response, replay.holder.payment_id) == (
@@ -252,10 +252,7 @@ async def test_a_replay_does_not_wait_for_the_balance_lock(
 ) -> None:
     """A key the snapshot already holds is answered without locking the balance row, so a
     replay is not queued behind the wallet's in-flight payments."""
-    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
-    async with session_factory() as session:
-        first = await open_payment(session, user_id, Money(300, "USD"), key="k1")
-        await session.commit()
+    first = await pending_payment(session_factory, user_id)
     again = payment(user_id, Money(300, "USD"))
     async with session_factory() as locker, session_factory() as replayer:
         await locker.execute(
@@ -263,7 +260,7 @@ async def test_a_replay_does_not_wait_for_the_balance_lock(
             {"u": user_id},
         )
         opening = await asyncio.wait_for(
-            book(replayer).open(again, claim_for(again, "k1"), created_event(again), REFUSAL),
+            open_entry(replayer, again, "k1"),
             timeout=WAIT_S,
         )
         await locker.rollback()
@@ -280,10 +277,7 @@ async def test_a_settlement_locks_the_balance_before_the_key(
     """The same order as `open` (balance, then key): a copy of the request that holds the
     balance row and waits for the key must find the key free, or the two deadlock and
     PostgreSQL aborts one of them (it was the settlement, a 500 and a stuck payment)."""
-    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
-    async with session_factory() as session:
-        entry = await open_payment(session, user_id, Money(300, "USD"), key="k1")
-        await session.commit()
+    entry = await pending_payment(session_factory, user_id)
     async with session_factory() as copy, session_factory() as settler:
         await copy.execute(
             text("SELECT balance FROM wallet_balances WHERE user_id = :u FOR UPDATE"),
@@ -316,17 +310,12 @@ async def test_a_settlement_locks_the_balance_before_the_key(
 async def test_open_on_a_held_key_returns_the_holder_and_writes_nothing(
     session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
 ) -> None:
-    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
-    async with session_factory() as session:
-        first = await open_payment(session, user_id, Money(300, "USD"), key="k1")
-        await session.commit()
+    first = await pending_payment(session_factory, user_id)
     before = await written(database_url, user_id)
     second = payment(user_id, Money(300, "USD"))
 
     async with session_factory() as session:
-        opening = await book(session).open(
-            second, claim_for(second, "k1"), created_event(second), REFUSAL
-        )
+        opening = await open_entry(session, second, "k1")
         await session.commit()
 
     assert opening == Opening(OpenOutcome.HELD, holder=claim_for(first, "k1"))
@@ -339,9 +328,7 @@ async def test_open_for_an_unknown_wallet_writes_nothing(
     entry = payment(user_id, Money(1, "USD"))
 
     async with session_factory() as session:
-        opening = await book(session).open(
-            entry, claim_for(entry, "k1"), created_event(entry), REFUSAL
-        )
+        opening = await open_entry(session, entry, "k1")
         await session.commit()
 
     assert opening == Opening(OpenOutcome.NO_WALLET)
@@ -402,15 +389,11 @@ async def test_twenty_concurrent_opens_of_one_key_debit_once(
         sessions = [await stack.enter_async_context(session_factory()) for _ in entries]
         first, others = sessions[0], sessions[1:]
         await first.execute(text("SELECT 1"))  # holds its claim and the balance lock open
-        opened = await book(first).open(
-            entries[0], claim_for(entries[0], "same"), created_event(entries[0]), REFUSAL
-        )
+        opened = await open_entry(first, entries[0], "same")
         assert opened.outcome is OpenOutcome.DEBITED
         pids = [await backend_pid(s) for s in others]
         racing = [
-            asyncio.create_task(
-                committed(s, book(s).open(e, claim_for(e, "same"), created_event(e), REFUSAL))
-            )
+            asyncio.create_task(committed(s, open_entry(s, e, "same")))
             for s, e in zip(others, entries[1:], strict=True)
         ]
         await wait_until_blocked(database_url, pids)
@@ -446,9 +429,7 @@ async def test_concurrent_opens_debit_only_what_the_balance_covers(
         sessions = [await stack.enter_async_context(session_factory()) for _ in entries]
         pids = [await backend_pid(s) for s in sessions]
         racing = [
-            asyncio.create_task(
-                committed(s, book(s).open(e, claim_for(e), created_event(e), REFUSAL))
-            )
+            asyncio.create_task(committed(s, open_entry(s, e)))
             for s, e in zip(sessions, entries, strict=True)
         ]
         await wait_until_blocked(database_url, pids)  # every one queued on the balance
@@ -479,11 +460,7 @@ async def test_a_payment_covered_by_a_deposit_committed_while_it_waited_is_debit
     async with session_factory() as depositing, session_factory() as paying:
         await deposit(depositing, user_id, Money(50, "USD"))  # holds the balance row
         pid = await backend_pid(paying)
-        opening = asyncio.create_task(
-            committed(
-                paying, book(paying).open(entry, claim_for(entry), created_event(entry), REFUSAL)
-            )
-        )
+        opening = asyncio.create_task(committed(paying, open_entry(paying, entry)))
         await wait_until_blocked(database_url, [pid])
         await depositing.commit()
         assert (await opening).outcome is OpenOutcome.DEBITED
@@ -581,9 +558,7 @@ async def test_settle_refunded_restores_the_balance_with_a_refund_row(
     user_id: str,
     status: TransactionStatus,
 ) -> None:
-    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
-    async with session_factory() as session:
-        entry = await open_payment(session, user_id, Money(300, "USD"), key="k1")
+    entry = await pending_payment(session_factory, user_id)
     settlement = settlement_of(entry, status, reply=REPLY)
     assert settlement.refund is not None
 
@@ -615,9 +590,8 @@ async def test_settle_refunded_restores_the_balance_with_a_refund_row(
 async def test_settle_of_a_payment_no_longer_pending_writes_nothing(
     session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
 ) -> None:
-    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
+    entry = await pending_payment(session_factory, user_id)
     async with session_factory() as session:
-        entry = await open_payment(session, user_id, Money(300, "USD"), key="k1")
         await settle(session, entry, TransactionStatus.DECLINED)
         await session.commit()
     before = await written(database_url, user_id)
@@ -642,9 +616,7 @@ async def test_settle_of_a_payment_no_longer_pending_writes_nothing(
 async def test_settle_joins_an_open_transaction_and_rolls_back_with_it(
     session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
 ) -> None:
-    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
-    async with session_factory() as session:
-        entry = await open_payment(session, user_id, Money(300, "USD"), key="k1")
+    entry = await pending_payment(session_factory, user_id)
     before = await written(database_url, user_id)
 
     async with session_factory() as session:
@@ -664,9 +636,7 @@ async def test_settle_joins_an_open_transaction_and_rolls_back_with_it(
 async def test_two_concurrent_settles_of_one_payment_settle_it_once(
     session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
 ) -> None:
-    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
-    async with session_factory() as session:
-        entry = await open_payment(session, user_id, Money(300, "USD"), key="k1")
+    entry = await pending_payment(session_factory, user_id)
     settlements = [
         settlement_of(entry, TransactionStatus.APPROVED),
         settlement_of(entry, TransactionStatus.FAILED),
@@ -734,7 +704,7 @@ async def test_open_translates_an_unknown_provider_and_writes_nothing(
 
     async with session_factory() as session:
         with pytest.raises(ProviderNotFound) as raised:
-            await book(session).open(entry, claim_for(entry, "k1"), created_event(entry), REFUSAL)
+            await open_entry(session, entry, "k1")
 
     assert raised.value.details == {"provider_id": str(unknown)}
     assert await written(database_url, user_id) == before, "the key stays free"

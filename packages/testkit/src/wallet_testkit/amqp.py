@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 import aio_pika
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
-from faststream.rabbit import RabbitBroker
+from faststream.rabbit import RabbitBroker, RabbitExchange
 from wallet_domain.model.events import DomainEvent
 from wallet_infra.messaging.broker import make_broker
 from wallet_infra.messaging.envelope import CONTENT_TYPE, encode_envelope
@@ -129,11 +129,26 @@ async def ensure_topology(amqp_url: str) -> None:
 async def publish_event(broker: RabbitBroker, event: DomainEvent) -> None:
     """`event` as the relay publishes it: its envelope, persistent and mandatory, to the
     events exchange under its type, `message_id` = `event_id`."""
+    await publish_body(
+        broker, encode_envelope(event), event.event_type.value, message_id=str(event.event_id)
+    )
+
+
+async def publish_body(
+    broker: RabbitBroker,
+    body: bytes,
+    routing_key: str = "payment.created",
+    *,
+    message_id: str | None = None,
+    exchange: RabbitExchange = EVENTS_EXCHANGE,
+) -> None:
+    """`body` (an envelope or anything else) to `exchange` (the events one by default)
+    under `routing_key`, persistent and mandatory as the relay and the ingest publish."""
     await broker.publish(
-        encode_envelope(event),
-        exchange=EVENTS_EXCHANGE,
-        routing_key=event.event_type.value,
-        message_id=str(event.event_id),
+        body,
+        exchange=exchange,
+        routing_key=routing_key,
+        message_id=message_id,
         content_type=CONTENT_TYPE,
         persist=True,
         mandatory=True,

@@ -68,6 +68,13 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
+def created(response: httpx.Response) -> dict[str, Any]:
+    """The body of a 201 Created (anything else fails the test, showing the body)."""
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 class Api:
     """The API under test through `client` (authenticated as a service); `app` is the
     ASGI app behind it, when the test has one."""
@@ -83,12 +90,30 @@ class Api:
         return user_id
 
     async def deposit(
-        self, user_id: str, amount: int, currency: str = "USD", *, key: str | None = None
+        self,
+        user_id: str,
+        amount: int,
+        currency: str = "USD",
+        *,
+        key: str | None = None,
+        **fields: Any,
     ) -> httpx.Response:
+        """`POST /wallets/{user_id}/deposits`; `fields`: more of the body (`two_phase`)."""
+        body = {"amount": amount, "currency": currency, **fields}
+        return await self._post_keyed(f"/wallets/{user_id}/deposits", body, key)
+
+    async def hold(
+        self, user_id: str, amount: int, *, key: str | None = None, **fields: Any
+    ) -> httpx.Response:
+        """`POST /wallets/{user_id}/holds` in USD; `fields`: more of the body (`currency`,
+        `expires_in_s`)."""
+        body = {"amount": amount, "currency": "USD", **fields}
+        return await self._post_keyed(f"/wallets/{user_id}/holds", body, key)
+
+    async def _post_keyed(self, path: str, body: dict[str, Any], key: str | None) -> httpx.Response:
+        """`POST path` under Idempotency-Key `key` (a fresh one by default)."""
         return await self.client.post(
-            f"/wallets/{user_id}/deposits",
-            json={"amount": amount, "currency": currency},
-            headers={"Idempotency-Key": key or new_key()},
+            path, json=body, headers={"Idempotency-Key": key or new_key()}
         )
 
     async def funded_wallet(self, amount: int, currency: str = "USD") -> str:
@@ -116,16 +141,13 @@ class Api:
         key: str | None = None,
         provider_id: str = PROVIDER_ID,
     ) -> httpx.Response:
-        return await self.client.post(
-            f"/wallets/{user_id}/payments",
-            json={
-                "provider_id": provider_id,
-                "external_reference": reference,
-                "amount": amount,
-                "currency": currency,
-            },
-            headers={"Idempotency-Key": key or new_key()},
-        )
+        body = {
+            "provider_id": provider_id,
+            "external_reference": reference,
+            "amount": amount,
+            "currency": currency,
+        }
+        return await self._post_keyed(f"/wallets/{user_id}/payments", body, key)
 
     async def balances(self, user_id: str) -> dict[str, dict[str, int]]:
         """{currency: {"available": .., "pending": ..}}."""

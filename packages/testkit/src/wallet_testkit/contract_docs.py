@@ -7,11 +7,12 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib.util
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Final
+from typing import Any, Final
 
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from wallet_infra.config.settings import Settings
@@ -66,23 +67,31 @@ def load_script(path: Path) -> ModuleType:
     return module
 
 
-def assert_committed_is_current(
-    committed_path: Path, generated: str, *, name: str, source: str, make_target: str, script: str
-) -> None:
-    """`committed_path` holds exactly `generated`; else fail with a (bounded) diff and how
-    to regenerate it."""
-    assert committed_path.is_file(), f"{name} is missing: run `make {make_target}`"
+def committed_document(root: Path, name: str) -> Any:
+    """The committed `<root>/docs/<name>.json`, parsed."""
+    return json.loads((root / "docs" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def assert_committed_is_current(root: Path, name: str, *, source: str) -> None:
+    """`<root>/docs/<name>.json` holds exactly what `scripts/export_<name>.py` renders now
+    (from `source`); else fail with a (bounded) diff and how to regenerate it
+    (`make <name>`)."""
+    committed_path = root / "docs" / f"{name}.json"
+    script = f"scripts/export_{name}.py"
+    shown_name = f"docs/{name}.json"
+    assert committed_path.is_file(), f"{shown_name} is missing: run `make {name}`"
+    generated = load_script(root / script).render()
     committed = committed_path.read_text(encoding="utf-8")
     if committed != generated:
         diff = difflib.unified_diff(
             committed.splitlines(),
             generated.splitlines(),
-            f"{name} (committed)",
+            f"{shown_name} (committed)",
             f"{source} (now)",
             lineterm="",
         )
         shown = "\n".join(list(diff)[:MAX_DIFF_LINES])
         raise AssertionError(
-            f"{name} is stale: regenerate it with `make {make_target}` "
+            f"{shown_name} is stale: regenerate it with `make {name}` "
             f"(uv run python {script}) and commit it\n{shown}"
         )

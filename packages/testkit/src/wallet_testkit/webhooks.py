@@ -12,9 +12,9 @@ import orjson
 from faststream.rabbit import RabbitBroker
 from standardwebhooks.webhooks import Webhook
 from wallet_infra.config.settings import DEV_WEBHOOK_SECRET
-from wallet_infra.messaging.envelope import CONTENT_TYPE
 from wallet_infra.messaging.topology import WEBHOOKS_EXCHANGE
 
+from wallet_testkit.amqp import publish_body
 from wallet_testkit.api import Api
 
 
@@ -60,15 +60,7 @@ async def publish_webhook(
 ) -> None:
     """`body` as the ingest service publishes a verified webhook: persistent, mandatory,
     to `gateway.webhooks` under its type, `message_id` = the webhook id."""
-    await broker.publish(
-        body,
-        exchange=WEBHOOKS_EXCHANGE,
-        routing_key=event_type,
-        message_id=event_id,
-        content_type=CONTENT_TYPE,
-        persist=True,
-        mandatory=True,
-    )
+    await publish_body(broker, body, event_type, message_id=event_id, exchange=WEBHOOKS_EXCHANGE)
 
 
 # --------------------------------------------------------------------------- payments
