@@ -109,35 +109,44 @@ async def test_an_unreachable_broker_is_retried_until_stopped(
 
 
 class FlakyPublisher(EventPublisher):
-    """The real publisher behind a broker that is "down" for the first `outages` calls."""
+    """The real publisher behind a broker that fails the first `outages` calls with
+    `error` (an outage, or something nobody expected)."""
 
-    def __init__(self, real: EventPublisher, outages: int) -> None:
+    def __init__(self, real: EventPublisher, outages: int, error: Exception) -> None:
         self._real = real
         self.outages = outages
+        self.error = error
         self.calls = 0
 
     async def publish_batch(self, messages: Sequence[OutboxMessage]) -> set[UUID]:
         self.calls += 1
         if self.calls <= self.outages:
-            raise BrokerUnavailable("simulated outage")
+            raise self.error
         return await self._real.publish_batch(messages)
 
 
 class FlakyProvider(Provider):
-    def __init__(self) -> None:
+    def __init__(self, error: Exception | None = None) -> None:
         super().__init__(scope=Scope.APP)
+        self._error = error or BrokerUnavailable("simulated outage")
         self.publisher: FlakyPublisher | None = None
 
     @provide
     def event_publisher(self, broker: RabbitBroker) -> EventPublisher:
-        self.publisher = FlakyPublisher(FaststreamEventPublisher(broker=broker), outages=4)
+        real = FaststreamEventPublisher(broker=broker)
+        self.publisher = FlakyPublisher(real, outages=4, error=self._error)
         return self.publisher
 
 
-async def test_events_wait_out_a_broker_outage_and_none_is_lost(
-    box: Outbox, private_database_url: str, amqp_url: str
+@pytest.mark.parametrize(
+    "error",
+    [BrokerUnavailable("simulated outage"), RuntimeError("a bug in a batch")],
+    ids=["broker-outage", "unexpected-error"],
+)
+async def test_events_wait_out_failing_batches_and_none_is_lost(
+    box: Outbox, private_database_url: str, amqp_url: str, error: Exception
 ) -> None:
-    flaky = FlakyProvider()
+    flaky = FlakyProvider(error)
     settings = settings_for(private_database_url, amqp_url)
     async with (
         collecting(amqp_url, AUDIT_QUEUE_NAME) as audit,
