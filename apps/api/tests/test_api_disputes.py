@@ -29,6 +29,7 @@ from wallet_api_testkit import (
     Api,
     assert_error,
     assert_replayed,
+    fetch,
     new_key,
     outbox_event_types,
     settle_as_recovery_would,
@@ -47,15 +48,13 @@ def deliver(request: pytest.FixtureRequest) -> Delivery:
 
 
 async def _transitions(engine: AsyncEngine, dispute_id: str) -> list[tuple[str | None, str]]:
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            text(
-                "SELECT from_status, to_status FROM dispute_events WHERE dispute_id = :d"
-                " ORDER BY created_at, id"
-            ),
-            {"d": dispute_id},
-        )
-        return [(r.from_status, r.to_status) for r in rows]
+    rows = await fetch(
+        engine,
+        "SELECT from_status, to_status FROM dispute_events WHERE dispute_id = :d"
+        " ORDER BY created_at, id",
+        d=dispute_id,
+    )
+    return [(r.from_status, r.to_status) for r in rows]
 
 
 async def test_won_dispute_credits_the_payment_once_even_if_the_webhook_repeats(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_api.ops.hold_expiry import expire_once
-from wallet_api_testkit import Api, StartApi, assert_error, created
+from wallet_api_testkit import Api, StartApi, assert_error, created, fetch
 from wallet_testkit.polling import eventually
 
 
@@ -23,18 +23,16 @@ async def _due(hold: dict[str, Any]) -> bool:
 
 
 async def _events(engine: AsyncEngine, user_id: str) -> dict[str, list[str]]:
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            text(
-                "SELECT aggregate_id::text AS id, event_type FROM outbox"
-                " WHERE user_id = :u AND event_type LIKE 'hold.%' ORDER BY event_id"
-            ),
-            {"u": user_id},
-        )
-        events: dict[str, list[str]] = {}
-        for row in rows:
-            events.setdefault(row.id, []).append(row.event_type)
-        return events
+    rows = await fetch(
+        engine,
+        "SELECT aggregate_id::text AS id, event_type FROM outbox"
+        " WHERE user_id = :u AND event_type LIKE 'hold.%' ORDER BY event_id",
+        u=user_id,
+    )
+    events: dict[str, list[str]] = {}
+    for row in rows:
+        events.setdefault(row.id, []).append(row.event_type)
+    return events
 
 
 async def test_the_worker_in_the_app_expires_a_due_hold(start_api: StartApi) -> None:

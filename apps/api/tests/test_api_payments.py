@@ -6,7 +6,6 @@ import asyncio
 import uuid
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_api_testkit import (
     INACTIVE_PROVIDER_ID,
@@ -14,6 +13,7 @@ from wallet_api_testkit import (
     Api,
     assert_error,
     assert_replayed,
+    fetch,
     new_key,
     new_user_id,
     settle_as_recovery_would,
@@ -23,12 +23,8 @@ from wallet_api_testkit import (
 
 async def _ledger(engine: AsyncEngine, user_id: str) -> list[tuple[str, str, int]]:
     """(type, status, signed amount) oldest first."""
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            text("SELECT type, status, amount FROM transactions WHERE user_id = :u ORDER BY id"),
-            {"u": user_id},
-        )
-        return [(r.type, r.status, r.amount) for r in rows]
+    sql = "SELECT type, status, amount FROM transactions WHERE user_id = :u ORDER BY id"
+    return [(r.type, r.status, r.amount) for r in await fetch(engine, sql, u=user_id)]
 
 
 async def test_approved_payment_is_201_and_debits(api: Api) -> None:

@@ -8,22 +8,19 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from wallet_api_testkit import Api, assert_error, new_key
+from wallet_api_testkit import Api, assert_error, fetch, new_key
 
 
 async def ledger(engine: AsyncEngine, user_id: str) -> list[tuple[str, str, int, str | None]]:
     """(type, status, signed amount, the payment a refund compensates), oldest first."""
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            text(
-                "SELECT type, status, amount, refund_of::text AS refund_of FROM transactions "
-                "WHERE user_id = :u ORDER BY id"
-            ),
-            {"u": user_id},
-        )
-        return [(r.type, r.status, r.amount, r.refund_of) for r in rows]
+    rows = await fetch(
+        engine,
+        "SELECT type, status, amount, refund_of::text AS refund_of FROM transactions"
+        " WHERE user_id = :u ORDER BY id",
+        u=user_id,
+    )
+    return [(r.type, r.status, r.amount, r.refund_of) for r in rows]
 
 
 async def gateway_stats(mock: FastAPI, payment_id: str) -> tuple[int, int]:

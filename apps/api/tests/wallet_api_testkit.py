@@ -8,14 +8,14 @@ re-exported.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Final
 from uuid import UUID
 
 import httpx
 from dishka import Provider, Scope, provide
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.deadline import Deadline
 from wallet_domain.model.transaction import TransactionStatus
@@ -158,14 +158,16 @@ async def settle_as_recovery_would(api: Api, user_id: str, payment_id: str) -> N
         await (await request.get(TransactionManager)).commit()
 
 
+async def fetch(engine: AsyncEngine, sql: str, **params: Any) -> Sequence[Row[Any]]:
+    """The rows `sql` selects with `params` bound, read on a connection of its own."""
+    async with engine.connect() as conn:
+        return (await conn.execute(text(sql), params)).all()
+
+
 async def outbox_event_types(engine: AsyncEngine, aggregate_id: str) -> list[str]:
     """The types of the events written for `aggregate_id` (a hold, a dispute...), in order."""
-    async with engine.connect() as conn:
-        rows = await conn.execute(
-            text("SELECT event_type FROM outbox WHERE aggregate_id = :a ORDER BY event_id"),
-            {"a": aggregate_id},
-        )
-        return [r.event_type for r in rows]
+    sql = "SELECT event_type FROM outbox WHERE aggregate_id = :a ORDER BY event_id"
+    return [r.event_type for r in await fetch(engine, sql, a=aggregate_id)]
 
 
 async def wallet_etag(api: Api, user_id: str) -> str:
