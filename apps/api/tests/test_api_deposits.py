@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from wallet_api_testkit import Api, assert_error, assert_replayed, new_key, new_user_id
+from wallet_api_testkit import Api, assert_error, new_key, new_user_id, send_twice
 
 
 async def _ledger_rows(engine: AsyncEngine, user_id: str) -> int:
@@ -38,10 +38,7 @@ async def test_deposit_is_201_completed_and_credits(api: Api) -> None:
 async def test_replay_is_byte_identical_and_credits_once(api: Api, engine: AsyncEngine) -> None:
     user_id = await api.create_wallet()
     key = new_key()
-    first = await api.deposit(user_id, 700, key=key)
-    second = await api.deposit(user_id, 700, key=key)
-    assert first.status_code == 201
-    assert_replayed(first, second)
+    await send_twice(lambda: api.deposit(user_id, 700, key=key), 201)
     assert await api.balances(user_id) == {"USD": {"available": 700, "pending": 0}}
     assert await _ledger_rows(engine, user_id) == 1
 

@@ -16,6 +16,7 @@ from wallet_api_testkit import (
     fetch,
     new_key,
     new_user_id,
+    send_twice,
     settle_as_recovery_would,
     wait_until_held,
 )
@@ -124,10 +125,7 @@ async def test_unknown_or_inactive_provider_is_404(api: Api) -> None:
 async def test_replay_is_byte_identical_without_second_debit(api: Api, engine: AsyncEngine) -> None:
     user_id = await api.funded_wallet(1000)
     key = new_key()
-    first = await api.pay(user_id, 250, key=key)
-    second = await api.pay(user_id, 250, key=key)
-    assert first.status_code == 201
-    assert_replayed(first, second)
+    await send_twice(lambda: api.pay(user_id, 250, key=key), 201)
     assert await api.balances(user_id) == {"USD": {"available": 750, "pending": 0}}
     payments = [row for row in await _ledger(engine, user_id) if row[0] == "PAYMENT"]
     assert payments == [("PAYMENT", "APPROVED", -250)]
@@ -136,10 +134,7 @@ async def test_replay_is_byte_identical_without_second_debit(api: Api, engine: A
 async def test_failed_outcome_replays_byte_identical(api: Api) -> None:
     user_id = await api.funded_wallet(1000)
     key = new_key()
-    first = await api.pay(user_id, 250, "mock:declined:x", key=key)
-    second = await api.pay(user_id, 250, "mock:declined:x", key=key)
-    assert first.status_code == 402
-    assert_replayed(first, second)
+    await send_twice(lambda: api.pay(user_id, 250, "mock:declined:x", key=key), 402)
 
 
 async def test_same_key_other_body_is_422(api: Api) -> None:

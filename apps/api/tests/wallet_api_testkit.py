@@ -8,7 +8,7 @@ re-exported.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Final
 from uuid import UUID
@@ -87,6 +87,15 @@ def assert_replayed(first: httpx.Response, replay: httpx.Response) -> None:
     assert (replay.status_code, replay.content) == (first.status_code, first.content)
     assert replay.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.headers
+
+
+async def send_twice(send: Callable[[], Awaitable[httpx.Response]], status: int) -> httpx.Response:
+    """Sends one request twice (`send` carries its Idempotency-Key): the first answers
+    `status`, the second replays it (`assert_replayed`). Returns the first answer."""
+    first = await send()
+    assert first.status_code == status, first.text
+    assert_replayed(first, await send())
+    return first
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
