@@ -11,18 +11,17 @@ from typing import Any
 import httpx
 import pytest
 from wallet_api.http.failure_throttle import AuthFailureThrottle, client_key
-from wallet_api_testkit import SERVICE_KEY, Api, StartApi, assert_error, record_error_response
+from wallet_api_testkit import (
+    SERVICE_KEY,
+    Api,
+    FakeClock,
+    StartApi,
+    assert_error,
+    record_error_response,
+)
 from wallet_infra.config.settings import Settings
 
 GUESSER, NEIGHBOUR = "203.0.113.7", "198.51.100.9"
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _throttle(clock: FakeClock, **overrides: Any) -> AuthFailureThrottle:

@@ -6,16 +6,8 @@ from __future__ import annotations
 import pytest
 from wallet_api.auth.keyring import KeyRing
 from wallet_api.http.rate_limiter import RateLimiter, TokenBucket
-from wallet_api_testkit import SCOPED_KEY, StartApi, assert_error, new_key
+from wallet_api_testkit import SCOPED_KEY, FakeClock, StartApi, assert_error, new_key
 from wallet_infra.config.api_keys import parse_api_keys
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_bucket_allows_a_burst_then_the_sustained_rate() -> None:

@@ -62,6 +62,16 @@ LEAK_MARKERS: Final = (
 ERROR_RESPONSES: Final[list[tuple[str, int, str]]] = []
 
 
+class FakeClock:
+    """Monotonic seconds that move only when a test moves `now` (rate limiter, throttle)."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def record_error_response(response: httpx.Response) -> None:
     """httpx response hook: keep what an error response showed the client."""
     if response.status_code >= 400:
