@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from wallet_api.schemas.balances import BalancesOut
 from wallet_api_testkit import Api, assert_error, new_user_id
+
+
+def _settled(currency: str, amount: int) -> dict[str, Any]:
+    """One currency's balance with `amount` available and nothing pending either way."""
+    return {
+        "currency": currency,
+        "available": amount,
+        "pending": 0,
+        "pending_debit": 0,
+        "pending_credit": 0,
+        "total": amount,
+    }
 
 
 async def test_all_currencies_held(api: Api) -> None:
@@ -23,34 +37,13 @@ async def test_one_currency(api: Api) -> None:
     user_id = await api.funded_wallet(1000)
     await api.deposit(user_id, 250, "EUR")
     response = await api.client.get(f"/wallets/{user_id}/balance", params={"currency": "EUR"})
-    assert response.json() == {
-        "user_id": user_id,
-        "balances": [
-            {
-                "currency": "EUR",
-                "available": 250,
-                "pending": 0,
-                "pending_debit": 0,
-                "pending_credit": 0,
-                "total": 250,
-            }
-        ],
-    }
+    assert response.json() == {"user_id": user_id, "balances": [_settled("EUR", 250)]}
 
 
 async def test_currency_never_held_reads_zero(api: Api) -> None:
     user_id = await api.create_wallet()
     response = await api.client.get(f"/wallets/{user_id}/balance", params={"currency": "JPY"})
-    assert response.json()["balances"] == [
-        {
-            "currency": "JPY",
-            "available": 0,
-            "pending": 0,
-            "pending_debit": 0,
-            "pending_credit": 0,
-            "total": 0,
-        }
-    ]
+    assert response.json()["balances"] == [_settled("JPY", 0)]
 
 
 async def test_unsupported_currency_is_400(api: Api) -> None:
