@@ -26,6 +26,12 @@ async def _wallet(api: Api, user_id: str) -> dict[str, Any]:
     return body
 
 
+async def _pending_hold(api: Api, *, funded: int, held: int) -> tuple[str, str]:
+    """A new wallet funded with `funded` and a pending hold of `held` on it: (user, hold)."""
+    user_id = await api.funded_wallet(funded)
+    return user_id, (await api.hold(user_id, held)).json()["id"]
+
+
 async def test_a_hold_is_201_pending_and_moves_available_to_pending_debit(api: Api) -> None:
     user_id = await api.funded_wallet(1_000)
 
@@ -104,8 +110,7 @@ async def test_expiry_beyond_30_days_is_400(api: Api) -> None:
 async def test_partial_complete_releases_the_rest_and_a_repeat_is_200(
     api: Api, engine: AsyncEngine
 ) -> None:
-    user_id = await api.funded_wallet(1_000)
-    hold_id = (await api.hold(user_id, 300)).json()["id"]
+    user_id, hold_id = await _pending_hold(api, funded=1_000, held=300)
     url = f"/wallets/{user_id}/holds/{hold_id}"
 
     done = await api.client.post(f"{url}/complete", json={"amount": 120})
@@ -127,16 +132,14 @@ async def test_partial_complete_releases_the_rest_and_a_repeat_is_200(
 
 
 async def test_complete_without_a_body_captures_everything(api: Api) -> None:
-    user_id = await api.funded_wallet(1_000)
-    hold_id = (await api.hold(user_id, 300)).json()["id"]
+    user_id, hold_id = await _pending_hold(api, funded=1_000, held=300)
     done = await api.client.post(f"/wallets/{user_id}/holds/{hold_id}/complete")
     assert (done.status_code, done.json()["captured"]) == (200, 300)
     assert await api.balances(user_id) == {"USD": {"available": 700, "pending": 0}}
 
 
 async def test_capturing_more_than_held_is_400_and_moves_nothing(api: Api) -> None:
-    user_id = await api.funded_wallet(1_000)
-    hold_id = (await api.hold(user_id, 300)).json()["id"]
+    user_id, hold_id = await _pending_hold(api, funded=1_000, held=300)
     response = await api.client.post(
         f"/wallets/{user_id}/holds/{hold_id}/complete", json={"amount": 301}
     )
@@ -146,8 +149,7 @@ async def test_capturing_more_than_held_is_400_and_moves_nothing(api: Api) -> No
 
 
 async def test_revert_releases_everything_and_replays_with_a_key(api: Api) -> None:
-    user_id = await api.funded_wallet(1_000)
-    hold_id = (await api.hold(user_id, 300)).json()["id"]
+    user_id, hold_id = await _pending_hold(api, funded=1_000, held=300)
     url, key = f"/wallets/{user_id}/holds/{hold_id}/revert", new_key()
 
     first = await send_twice(lambda: api.client.post(url, headers={"Idempotency-Key": key}), 200)
@@ -206,8 +208,7 @@ async def test_holds_list_newest_first_filtered_by_status_in_pages(api: Api) -> 
 async def test_50_parallel_settlements_of_one_hold_have_one_winner(
     api: Api, engine: AsyncEngine
 ) -> None:
-    user_id = await api.funded_wallet(1_000)
-    hold_id = (await api.hold(user_id, 100)).json()["id"]
+    user_id, hold_id = await _pending_hold(api, funded=1_000, held=100)
     url = f"/wallets/{user_id}/holds/{hold_id}"
     # 49 completes of different amounts and one revert: no two ask for the same outcome,
     # so exactly one can answer 200.
