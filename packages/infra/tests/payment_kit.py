@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from sqlalchemy import text
@@ -97,6 +97,18 @@ def claim_for(
         state=IdempotencyState.IN_PROGRESS,
         created_at=at or entry.created_at,
         payment_id=entry.id,
+    )
+
+
+def an_event(user_id: str, event_type: EventType, payload: dict[str, Any]) -> DomainEvent:
+    """An event of `user_id`'s about a fresh aggregate, occurring now."""
+    return DomainEvent(
+        event_id=ids.new_id(),
+        event_type=event_type,
+        occurred_at=clock.now(),
+        aggregate_id=ids.new_id(),
+        user_id=user_id,
+        payload=payload,
     )
 
 
