@@ -30,7 +30,7 @@ from wallet_infra.persistence.errors import INTEGRITY_CONSTRAINT_VIOLATION, sqls
 from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 
-from .payment_kit import clock, deposit, ids, open_payment, open_wallet, settle
+from .payment_kit import clock, deposit, funded_wallet, ids, open_payment, open_wallet, settle
 
 ANCIENT: Final = datetime(1990, 1, 1, tzinfo=UTC)
 
@@ -98,9 +98,8 @@ async def test_the_database_rejects_deleting_a_deposit(session: AsyncSession, us
 async def test_a_payment_is_refunded_at_most_once(
     session_factory: async_sessionmaker[AsyncSession], user_id: str
 ) -> None:
+    await funded_wallet(session_factory, user_id, Money(100, "USD"))
     async with session_factory() as session:
-        await open_wallet(session, user_id)
-        await deposit(session, user_id, Money(100, "USD"))
         payment = await pay(session, user_id, Money(100, "USD"))
         settled = (await settle(session, payment, TransactionStatus.FAILED)).payment
         await session.commit()

@@ -13,7 +13,7 @@ from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 from wallet_infra.persistence.wallet_versions import SqlaWalletVersions
 from wallet_testkit.polling import eventually
 
-from .payment_kit import deposit, open_wallet
+from .payment_kit import deposit, funded_wallet, open_wallet
 
 _WAITING_CREDIT: Final = text(
     "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database()"
@@ -82,10 +82,7 @@ async def test_a_change_that_does_not_move_the_version_forward_gets_it_moved(
 async def test_a_locked_wallet_cannot_change_until_the_lock_is_released(
     session_factory: async_sessionmaker[AsyncSession], user_id: str
 ) -> None:
-    async with session_factory() as setup:
-        await open_wallet(setup, user_id)
-        await deposit(setup, user_id, Money(100, "USD"))
-        await setup.commit()
+    await funded_wallet(session_factory, user_id, Money(100, "USD"))
     async with session_factory() as holder, session_factory() as writer:
         assert await SqlaWalletVersions(session=holder).lock(user_id) == 1
         credit = asyncio.create_task(
