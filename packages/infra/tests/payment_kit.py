@@ -58,14 +58,19 @@ async def deposit(session: AsyncSession, user_id: str, money: Money) -> LedgerEn
     return entry
 
 
+async def wallet_holding(session: AsyncSession, user_id: str, *funds: Money) -> None:
+    """A wallet holding `funds`, deposited one by one on `session` (not committed)."""
+    await open_wallet(session, user_id)
+    for money in funds:
+        await deposit(session, user_id, money)
+
+
 async def funded_wallet(
     session_factory: async_sessionmaker[AsyncSession], user_id: str, *funds: Money
 ) -> None:
     """A committed wallet holding `funds`."""
     async with session_factory() as session:
-        await open_wallet(session, user_id)
-        for money in funds:
-            await deposit(session, user_id, money)
+        await wallet_holding(session, user_id, *funds)
         await session.commit()
 
 
