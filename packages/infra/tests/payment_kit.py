@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 from uuid import UUID
 
 from sqlalchemy import text
@@ -58,14 +58,19 @@ async def deposit(session: AsyncSession, user_id: str, money: Money) -> LedgerEn
     return entry
 
 
+async def wallet_holding(session: AsyncSession, user_id: str, *funds: Money) -> None:
+    """A wallet holding `funds`, deposited one by one on `session` (not committed)."""
+    await open_wallet(session, user_id)
+    for money in funds:
+        await deposit(session, user_id, money)
+
+
 async def funded_wallet(
     session_factory: async_sessionmaker[AsyncSession], user_id: str, *funds: Money
 ) -> None:
     """A committed wallet holding `funds`."""
     async with session_factory() as session:
-        await open_wallet(session, user_id)
-        for money in funds:
-            await deposit(session, user_id, money)
+        await wallet_holding(session, user_id, *funds)
         await session.commit()
 
 
@@ -97,6 +102,18 @@ def claim_for(
         state=IdempotencyState.IN_PROGRESS,
         created_at=at or entry.created_at,
         payment_id=entry.id,
+    )
+
+
+def an_event(user_id: str, event_type: EventType, payload: dict[str, Any]) -> DomainEvent:
+    """An event of `user_id`'s about a fresh aggregate, occurring now."""
+    return DomainEvent(
+        event_id=ids.new_id(),
+        event_type=event_type,
+        occurred_at=clock.now(),
+        aggregate_id=ids.new_id(),
+        user_id=user_id,
+        payload=payload,
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import stamina
 from wallet_domain.deadline import Deadline
-from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
+from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, LookupStatus
 
 from .gateway_kit import MockClients, MockGateway, charge_request, fast_settings
 
@@ -35,16 +35,23 @@ async def make_pair() -> AsyncIterator[Callable[..., Pair]]:
     await clients.aclose()
 
 
+async def charge(pair: Pair, request: ChargeRequest) -> ChargeStatus:
+    return await pair.adapter.charge(request, Deadline.after(DEADLINE_S))
+
+
+async def lookup(pair: Pair, request: ChargeRequest) -> LookupStatus:
+    return await pair.adapter.lookup(request.payment_id, Deadline.after(DEADLINE_S))
+
+
 async def test_happy_is_approved_and_charged_once(make_pair: Callable[..., Pair]) -> None:
     pair = make_pair()
     request = charge_request()
 
-    assert await pair.adapter.charge(request, Deadline.after(DEADLINE_S)) is ChargeStatus.APPROVED
-    assert await pair.adapter.charge(request, Deadline.after(DEADLINE_S)) is ChargeStatus.APPROVED
+    assert await charge(pair, request) is ChargeStatus.APPROVED
+    assert await charge(pair, request) is ChargeStatus.APPROVED
     stats = await pair.stats()
     assert stats["charges"] == {str(request.payment_id): 1}
-    lookup = await pair.adapter.lookup(request.payment_id, Deadline.after(DEADLINE_S))
-    assert lookup is LookupStatus.APPROVED
+    assert await lookup(pair, request) is LookupStatus.APPROVED
 
 
 async def test_declined_is_asked_once(make_pair: Callable[..., Pair]) -> None:
@@ -52,10 +59,9 @@ async def test_declined_is_asked_once(make_pair: Callable[..., Pair]) -> None:
     await pair.set_mode("declined")
     request = charge_request()
 
-    assert await pair.adapter.charge(request, Deadline.after(DEADLINE_S)) is ChargeStatus.DECLINED
+    assert await charge(pair, request) is ChargeStatus.DECLINED
     assert (await pair.stats())["attempts"] == {str(request.payment_id): 1}
-    lookup = await pair.adapter.lookup(request.payment_id, Deadline.after(DEADLINE_S))
-    assert lookup is LookupStatus.DECLINED
+    assert await lookup(pair, request) is LookupStatus.DECLINED
 
 
 async def test_error_is_retried_then_failed_and_not_charged(make_pair: Callable[..., Pair]) -> None:
@@ -63,10 +69,9 @@ async def test_error_is_retried_then_failed_and_not_charged(make_pair: Callable[
     await pair.set_mode("error")
     request = charge_request()
 
-    assert await pair.adapter.charge(request, Deadline.after(DEADLINE_S)) is ChargeStatus.FAILED
+    assert await charge(pair, request) is ChargeStatus.FAILED
     assert await pair.stats() == {"attempts": {str(request.payment_id): 3}, "charges": {}}
-    lookup = await pair.adapter.lookup(request.payment_id, Deadline.after(DEADLINE_S))
-    assert lookup is LookupStatus.NOT_CHARGED
+    assert await lookup(pair, request) is LookupStatus.NOT_CHARGED
 
 
 async def test_charged_timeout_is_unknown_then_lookup_finds_the_charge(
@@ -76,16 +81,15 @@ async def test_charged_timeout_is_unknown_then_lookup_finds_the_charge(
     await pair.set_mode("charged_timeout")
     request = charge_request()
 
-    assert await pair.adapter.charge(request, Deadline.after(DEADLINE_S)) is ChargeStatus.UNKNOWN
-    lookup = await pair.adapter.lookup(request.payment_id, Deadline.after(DEADLINE_S))
-    assert lookup is LookupStatus.APPROVED
+    assert await charge(pair, request) is ChargeStatus.UNKNOWN
+    assert await lookup(pair, request) is LookupStatus.APPROVED
 
 
 async def test_charged_timeout_retry_learns_the_charge(make_pair: Callable[..., Pair]) -> None:
     pair = make_pair(max_attempts=3)
     request = charge_request("mock:charged_timeout:bill-42")
 
-    assert await pair.adapter.charge(request, Deadline.after(DEADLINE_S)) is ChargeStatus.APPROVED
+    assert await charge(pair, request) is ChargeStatus.APPROVED
     assert (await pair.stats())["charges"] == {str(request.payment_id): 1}
 
 
@@ -95,20 +99,17 @@ async def test_timeout_is_unknown_and_lookup_says_not_charged(
     pair = make_pair(max_attempts=2)
     request = charge_request("mock:timeout:bill-42")
 
-    assert await pair.adapter.charge(request, Deadline.after(DEADLINE_S)) is ChargeStatus.UNKNOWN
-    lookup = await pair.adapter.lookup(request.payment_id, Deadline.after(DEADLINE_S))
-    assert lookup is LookupStatus.NOT_CHARGED
+    assert await charge(pair, request) is ChargeStatus.UNKNOWN
+    assert await lookup(pair, request) is LookupStatus.NOT_CHARGED
 
 
 async def test_still_unknown_until_the_gateway_releases(make_pair: Callable[..., Pair]) -> None:
     pair = make_pair(max_attempts=1)
     request = charge_request("mock:unknown:bill-42")
 
-    assert await pair.adapter.charge(request, Deadline.after(DEADLINE_S)) is ChargeStatus.UNKNOWN
-    lookup = await pair.adapter.lookup(request.payment_id, Deadline.after(DEADLINE_S))
-    assert lookup is LookupStatus.UNKNOWN
+    assert await charge(pair, request) is ChargeStatus.UNKNOWN
+    assert await lookup(pair, request) is LookupStatus.UNKNOWN
 
     await pair.client.post("/admin/release")
 
-    lookup = await pair.adapter.lookup(request.payment_id, Deadline.after(DEADLINE_S))
-    assert lookup is LookupStatus.APPROVED
+    assert await lookup(pair, request) is LookupStatus.APPROVED

@@ -258,6 +258,17 @@ class Client:
             status = await self.adapter.charge(charge_request(), Deadline.after(DEADLINE_S))
         return status, [e for e in logs if e["event"] == "gateway_attempt"]
 
+    async def charge_outcomes(self) -> tuple[ChargeStatus, list[tuple[str, str]]]:
+        """A charge's status and each attempt's (outcome, detail), as logged."""
+        status, attempts = await self.charge()
+        return status, [(a["outcome"], a["detail"]) for a in attempts]
+
+    async def post_fails(self, error: type[httpx.HTTPError], cause: type[Exception]) -> None:
+        """A POST of BODY raises `error`, translated from the aiohttp `cause`."""
+        with pytest.raises(error) as raised:
+            await self.http.post("/payments", json=BODY)
+        assert isinstance(raised.value.__cause__, cause)
+
 
 @pytest.fixture
 async def client() -> AsyncIterator[Callable[..., Client]]:
@@ -291,13 +302,9 @@ BODY = {"payment_id": "p-1", "amount": 1250}
 async def test_refused_is_connect_error_and_charge_is_failed(client: Callable[..., Client]) -> None:
     c = client(closed_port_url())
 
-    with pytest.raises(httpx.ConnectError) as raised:
-        await c.http.post("/payments", json=BODY)
-    assert isinstance(raised.value.__cause__, aiohttp.ClientConnectorError)
+    await c.post_fails(httpx.ConnectError, aiohttp.ClientConnectorError)
 
-    status, attempts = await c.charge()
-    assert status is ChargeStatus.FAILED
-    assert [(a["outcome"], a["detail"]) for a in attempts] == [("not_sent", "ConnectError")] * 3
+    assert await c.charge_outcomes() == (ChargeStatus.FAILED, [("not_sent", "ConnectError")] * 3)
 
 
 async def test_pool_wait_timeout_is_connect_timeout_not_sent(
@@ -330,13 +337,9 @@ async def test_no_answer_is_read_timeout_and_charge_is_unknown(
     gw = await fake(never_answer)
     c = client(gw.url)
 
-    with pytest.raises(httpx.ReadTimeout) as raised:
-        await c.http.post("/payments", json=BODY)
-    assert isinstance(raised.value.__cause__, aiohttp.SocketTimeoutError)
+    await c.post_fails(httpx.ReadTimeout, aiohttp.SocketTimeoutError)
 
-    status, attempts = await c.charge()
-    assert status is ChargeStatus.UNKNOWN
-    assert [(a["outcome"], a["detail"]) for a in attempts] == [("ambiguous", "ReadTimeout")] * 3
+    assert await c.charge_outcomes() == (ChargeStatus.UNKNOWN, [("ambiguous", "ReadTimeout")] * 3)
 
 
 async def test_per_request_read_timeout_is_honoured(
@@ -369,14 +372,10 @@ async def test_cut_after_sending_is_read_error_and_charge_is_unknown(
     gw = await fake(handler)
     c = client(gw.url)
 
-    with pytest.raises(httpx.ReadError) as raised:
-        await c.http.post("/payments", json=BODY)
-    assert isinstance(raised.value.__cause__, cause)
+    await c.post_fails(httpx.ReadError, cause)
     assert json.loads(gw.requests[0].body) == BODY  # the request got there: it may have charged
 
-    status, attempts = await c.charge()
-    assert status is ChargeStatus.UNKNOWN
-    assert [(a["outcome"], a["detail"]) for a in attempts] == [("ambiguous", "ReadError")] * 3
+    assert await c.charge_outcomes() == (ChargeStatus.UNKNOWN, [("ambiguous", "ReadError")] * 3)
 
 
 async def test_body_stream_cut_is_read_error(
@@ -432,10 +431,7 @@ async def test_500_is_retried_then_failed(
     gw = await fake(serve_500)
     c = client(gw.url)
 
-    status, attempts = await c.charge()
-
-    assert status is ChargeStatus.FAILED
-    assert [(a["outcome"], a["detail"]) for a in attempts] == [("server_error", "http_500")] * 3
+    assert await c.charge_outcomes() == (ChargeStatus.FAILED, [("server_error", "http_500")] * 3)
     assert len(gw.requests) == 3
     assert len({r.headers["idempotency-key"] for r in gw.requests}) == 1
 

@@ -6,30 +6,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from typing import Any, Final
+from typing import Any
 
 import pytest_asyncio
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from wallet_domain.model.events import DomainEvent, EventType
-from wallet_infra.clock import SystemClock
-from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence.audit_log import AsyncpgAuditLog
 from wallet_infra.persistence.tables import audit_log
 
-clock: Final = SystemClock()
-ids: Final = UuidV7Generator()
+from .payment_kit import an_event, ids
 
 
 def event(user_id: str, **payload: Any) -> DomainEvent:
-    return DomainEvent(
-        event_id=ids.new_id(),
-        event_type=EventType.REFUND_CREATED,
-        occurred_at=clock.now(),
-        aggregate_id=ids.new_id(),
-        user_id=user_id,
-        payload=payload,
-    )
+    return an_event(user_id, EventType.REFUND_CREATED, payload)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -37,22 +37,23 @@ async def _usd(session: AsyncSession, user_id: str) -> Balance:
 
 
 async def held(
-    session_factory: async_sessionmaker[AsyncSession], session: AsyncSession, user_id: str
+    session_factory: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    user_id: str,
+    *,
+    key: str | None = None,
 ) -> Hold:
-    """A wallet funded with 1_000 USD, and a hold of 300 USD opened on `session`."""
+    """A wallet funded with 1_000 USD, and a hold of 300 USD opened on `session` under `key`."""
     await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
     hold = a_hold(user_id, Money(300, "USD"))
-    assert await open_hold(session, hold) is HoldOpenOutcome.OPENED
+    assert await open_hold(session, hold, key=key) is HoldOpenOutcome.OPENED
     return hold
 
 
 async def test_open_debits_into_pending_debit_and_writes_hold_row_and_event(
     session_factory: async_sessionmaker[AsyncSession], session: AsyncSession, user_id: str
 ) -> None:
-    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
-    hold = a_hold(user_id, Money(300, "USD"))
-
-    assert await open_hold(session, hold, key="k-1") is HoldOpenOutcome.OPENED
+    hold = await held(session_factory, session, user_id, key="k-1")
 
     assert await _usd(session, user_id) == Balance(currency="USD", available=700, pending=300)
     keys = await _rows(

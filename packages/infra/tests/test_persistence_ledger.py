@@ -30,7 +30,16 @@ from wallet_infra.persistence.errors import INTEGRITY_CONSTRAINT_VIOLATION, sqls
 from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 
-from .payment_kit import clock, deposit, ids, open_payment, open_wallet, settle
+from .payment_kit import (
+    clock,
+    deposit,
+    funded_wallet,
+    ids,
+    open_payment,
+    open_wallet,
+    settle,
+    wallet_holding,
+)
 
 ANCIENT: Final = datetime(1990, 1, 1, tzinfo=UTC)
 
@@ -74,8 +83,7 @@ async def test_appended_entries_read_back_equal(session: AsyncSession, user_id: 
 async def test_the_database_rejects_changing_a_settled_payment(
     session: AsyncSession, user_id: str, statement: str
 ) -> None:
-    await open_wallet(session, user_id)
-    await deposit(session, user_id, Money(100, "USD"))
+    await wallet_holding(session, user_id, Money(100, "USD"))
     payment = await pay(session, user_id, Money(100, "USD"))
     await settle(session, payment, TransactionStatus.APPROVED)
 
@@ -98,9 +106,8 @@ async def test_the_database_rejects_deleting_a_deposit(session: AsyncSession, us
 async def test_a_payment_is_refunded_at_most_once(
     session_factory: async_sessionmaker[AsyncSession], user_id: str
 ) -> None:
+    await funded_wallet(session_factory, user_id, Money(100, "USD"))
     async with session_factory() as session:
-        await open_wallet(session, user_id)
-        await deposit(session, user_id, Money(100, "USD"))
         payment = await pay(session, user_id, Money(100, "USD"))
         settled = (await settle(session, payment, TransactionStatus.FAILED)).payment
         await session.commit()
@@ -233,8 +240,7 @@ async def test_pages_apply_filters(
 async def wallet_for_stale_payments(session: AsyncSession, user_id: str) -> datetime:
     """Open a wallet holding 10 USD; return a moment far in the past (and random, so no
     other test's payments are dated there) to date this test's stale payments from."""
-    await open_wallet(session, user_id)
-    await deposit(session, user_id, Money(10, "USD"))
+    await wallet_holding(session, user_id, Money(10, "USD"))
     return ANCIENT + timedelta(minutes=secrets.randbelow(500_000))
 
 

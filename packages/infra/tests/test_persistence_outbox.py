@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.model.events import SCHEMA_VERSION, DomainEvent, EventType
-from wallet_infra.clock import SystemClock
-from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence.outbox import SqlaOutboxWriter
 from wallet_infra.persistence.tables import outbox
 
-TRACEPARENT: Final = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-clock: Final = SystemClock()
-ids: Final = UuidV7Generator()
+from .payment_kit import TRACEPARENT, an_event, ids
 
 
 def event(user_id: str, payload: dict[str, Any]) -> DomainEvent:
-    return DomainEvent(
-        event_id=ids.new_id(),
-        event_type=EventType.PAYMENT_CREATED,
-        occurred_at=clock.now(),
-        aggregate_id=ids.new_id(),
-        user_id=user_id,
-        payload=payload,
-    )
+    return an_event(user_id, EventType.PAYMENT_CREATED, payload)
 
 
 async def stored(session: AsyncSession, event_id: UUID) -> Any:

@@ -68,13 +68,21 @@ async def _refund(session: AsyncSession, payment: LedgerEntry, amount: int) -> L
     return refund
 
 
+async def _committed_refunds(
+    session_factory: async_sessionmaker[AsyncSession], payment: LedgerEntry, *amounts: int
+) -> list[LedgerEntry]:
+    """Provider refunds of `payment` for `amounts`, committed together."""
+    async with session_factory() as session:
+        refunds = [await _refund(session, payment, amount) for amount in amounts]
+        await session.commit()
+    return refunds
+
+
 async def test_lock_finds_a_payment_by_id_alone_with_its_refunded_total(
     session_factory: async_sessionmaker[AsyncSession], user_id: str
 ) -> None:
     payment = await _payment(session_factory, user_id)
-    async with session_factory() as session:
-        await _refund(session, payment, 300)
-        await session.commit()
+    await _committed_refunds(session_factory, payment, 300)
     async with session_factory() as session:
         found = await payments(session).lock(payment.id)
         assert found is not None
@@ -97,9 +105,7 @@ async def test_a_refund_credits_the_wallet_with_a_ledger_row_and_its_event(
     session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
 ) -> None:
     payment = await _payment(session_factory, user_id)
-    async with session_factory() as session:
-        refund = await _refund(session, payment, 400)
-        await session.commit()
+    [refund] = await _committed_refunds(session_factory, payment, 400)
 
     [row] = await fetch(
         database_url,
@@ -136,10 +142,7 @@ async def test_the_database_refuses_refunds_over_the_payments_amount(
     session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
 ) -> None:
     payment = await _payment(session_factory, user_id)
-    async with session_factory() as session:
-        await _refund(session, payment, 600)
-        await _refund(session, payment, 400)
-        await session.commit()
+    await _committed_refunds(session_factory, payment, 600, 400)
     async with session_factory() as session:
         with pytest.raises(IllegalTransition):
             await _refund(session, payment, 1)
@@ -174,9 +177,7 @@ async def test_a_refunded_total_never_shrinks(
     session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
 ) -> None:
     payment = await _payment(session_factory, user_id)
-    async with session_factory() as session:
-        await _refund(session, payment, 500)
-        await session.commit()
+    await _committed_refunds(session_factory, payment, 500)
     with pytest.raises(asyncpg.IntegrityConstraintViolationError):
         await fetch(
             database_url, "UPDATE transactions SET refunded_amount = 100 WHERE id = $1", payment.id

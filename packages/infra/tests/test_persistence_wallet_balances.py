@@ -11,7 +11,7 @@ from wallet_domain.model.wallet import Balance
 from wallet_domain.money import MAX_AMOUNT, Money
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 
-from .payment_kit import deposit, open_payment, open_wallet, settle
+from .payment_kit import open_payment, open_wallet, settle, wallet_holding
 
 
 async def test_credit_creates_the_balance_then_adds(session: AsyncSession, user_id: str) -> None:
@@ -68,10 +68,7 @@ async def test_credit_that_leaves_no_room_for_held_money_is_a_validation_error(
 async def test_read_reports_pending_payments_per_currency(
     session: AsyncSession, user_id: str
 ) -> None:
-    await open_wallet(session, user_id)
-    await deposit(session, user_id, Money(1_000, "USD"))
-    await deposit(session, user_id, Money(500, "EUR"))
-    await deposit(session, user_id, Money(10, "JPY"))
+    await wallet_holding(session, user_id, Money(1_000, "USD"), Money(500, "EUR"), Money(10, "JPY"))
     await open_payment(session, user_id, Money(100, "USD"))
     await open_payment(session, user_id, Money(25, "USD"))
     settled = await open_payment(session, user_id, Money(300, "USD"))

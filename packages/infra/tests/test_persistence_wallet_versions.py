@@ -13,7 +13,7 @@ from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 from wallet_infra.persistence.wallet_versions import SqlaWalletVersions
 from wallet_testkit.polling import eventually
 
-from .payment_kit import deposit, open_wallet
+from .payment_kit import funded_wallet, open_wallet, wallet_holding
 
 _WAITING_CREDIT: Final = text(
     "SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database()"
@@ -36,10 +36,7 @@ async def test_an_unknown_wallet_has_no_version_to_lock(session: AsyncSession) -
 async def test_the_version_sums_every_currency_also_when_one_is_read(
     session: AsyncSession, user_id: str
 ) -> None:
-    await open_wallet(session, user_id)
-    await deposit(session, user_id, Money(100, "USD"))
-    await deposit(session, user_id, Money(5, "USD"))
-    await deposit(session, user_id, Money(7, "EUR"))
+    await wallet_holding(session, user_id, Money(100, "USD"), Money(5, "USD"), Money(7, "EUR"))
     balances = SqlaWalletBalances(session=session)
 
     assert (await balances.read(user_id)).version == 3  # USD at 2, EUR at 1
@@ -51,8 +48,7 @@ async def test_the_version_sums_every_currency_also_when_one_is_read(
 async def test_an_update_that_changes_no_amount_keeps_the_version(
     session: AsyncSession, user_id: str
 ) -> None:
-    await open_wallet(session, user_id)
-    await deposit(session, user_id, Money(100, "USD"))
+    await wallet_holding(session, user_id, Money(100, "USD"))
     touch = text(
         "UPDATE wallet_balances SET updated_at = now(), balance = balance WHERE user_id = :u"
     )
@@ -69,8 +65,7 @@ async def test_a_change_that_does_not_move_the_version_forward_gets_it_moved(
 ) -> None:
     """Writers may bump the version themselves (the payment's statements do); one that
     sets it from a stale read, or not at all, cannot make a version repeat."""
-    await open_wallet(session, user_id)
-    await deposit(session, user_id, Money(100, "USD"))
+    await wallet_holding(session, user_id, Money(100, "USD"))
     for set_version in ("version = version + 5", "version = 1", "version = 0"):
         before = (await SqlaWalletBalances(session=session).read(user_id)).version
         change = f"UPDATE wallet_balances SET balance = balance + 1, {set_version}"
@@ -82,10 +77,7 @@ async def test_a_change_that_does_not_move_the_version_forward_gets_it_moved(
 async def test_a_locked_wallet_cannot_change_until_the_lock_is_released(
     session_factory: async_sessionmaker[AsyncSession], user_id: str
 ) -> None:
-    async with session_factory() as setup:
-        await open_wallet(setup, user_id)
-        await deposit(setup, user_id, Money(100, "USD"))
-        await setup.commit()
+    await funded_wallet(session_factory, user_id, Money(100, "USD"))
     async with session_factory() as holder, session_factory() as writer:
         assert await SqlaWalletVersions(session=holder).lock(user_id) == 1
         credit = asyncio.create_task(
