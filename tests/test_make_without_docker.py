@@ -47,19 +47,27 @@ def _fake_docker(tmp_path: Path, body: str) -> tuple[str, Path]:
     return f"{tmp_path / 'bin'}:{SYSTEM_PATH}", calls
 
 
-@pytest.mark.parametrize("target", sorted(INSTEAD))
-def test_without_an_answering_engine_the_target_says_it_needs_docker(
-    tmp_path: Path, target: str
-) -> None:
-    path, calls = _fake_docker(tmp_path, NO_DAEMON)
+def _refused_with_the_alternative(tmp_path: Path, target: str, stub: str) -> tuple[str, Path]:
+    """`make target` with the stand-in `docker` playing `stub`: it must fail, saying the
+    target needs Docker and what to run instead. Its stderr and the stand-in's calls."""
+    path, calls = _fake_docker(tmp_path, stub)
 
     done = run_make(target, env=environ(path))
 
     assert done.returncode != 0
     assert f"make {target} needs Docker" in done.stderr
-    assert "no Docker engine answers" in done.stderr
-    assert "Is the docker daemon running?" in done.stderr  # the engine's reason, for the operator
     assert INSTEAD[target] in done.stderr
+    return done.stderr, calls
+
+
+@pytest.mark.parametrize("target", sorted(INSTEAD))
+def test_without_an_answering_engine_the_target_says_it_needs_docker(
+    tmp_path: Path, target: str
+) -> None:
+    stderr, calls = _refused_with_the_alternative(tmp_path, target, NO_DAEMON)
+
+    assert "no Docker engine answers" in stderr
+    assert "Is the docker daemon running?" in stderr  # the engine's reason, for the operator
     assert set(recorded(calls)) <= PROBES, "nothing may run once the check failed"
 
 
@@ -67,13 +75,8 @@ def test_without_an_answering_engine_the_target_says_it_needs_docker(
 def test_without_compose_the_target_says_it_needs_docker_not_a_flag_error(
     tmp_path: Path, target: str
 ) -> None:
-    path, calls = _fake_docker(tmp_path, NO_COMPOSE_PLUGIN)
+    _, calls = _refused_with_the_alternative(tmp_path, target, NO_COMPOSE_PLUGIN)
 
-    done = run_make(target, env=environ(path))
-
-    assert done.returncode != 0
-    assert f"make {target} needs Docker" in done.stderr
-    assert INSTEAD[target] in done.stderr
     assert all(call.startswith("docker compose version") for call in recorded(calls))
 
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
-from typing import Any, Final
+from typing import Final
 
 import httpx
-import pytest_asyncio
 from wallet_api.main import make_app as make_api
 from wallet_infra.messaging.topology import WEBHOOKS_QUEUE_NAME
 from wallet_testkit.amqp import connected_broker, ensure_topology
@@ -27,7 +25,7 @@ from wallet_testkit.webhooks import (
     publish_webhook,
 )
 
-from .consumers_harness import API_KEY, Stack, api_settings, private_stack, running_api
+from .consumers_harness import API_KEY, Stack, api_settings, running_api
 from .webhooks_harness import broker_mode_processes, webhook_consumer
 
 TIMEOUT_S: Final = 60.0
@@ -35,25 +33,21 @@ TIMEOUT_S: Final = 60.0
 RECOVERY_MIN_AGE_S: Final = 60.0
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
-    async with private_stack(rabbit_control_and_url, database_url) as created:
-        yield created
-
-
 async def test_a_payment_the_gateway_left_pending_is_settled_by_its_webhook_through_the_broker(
-    stack: Stack,
+    consumers_stack: Stack,
 ) -> None:
     """The mock's `unknown` mode holds the outcome back from the API (504, PENDING) and
     sends `payment.settled` on its own a second later: to the ingest, through RabbitMQ, to
     the consumer, long before the recovery worker would even look at the payment."""
-    with broker_mode_processes(stack, hang_s="0.3", webhook_settle_delay_s="1.0") as (
+    with broker_mode_processes(consumers_stack, hang_s="0.3", webhook_settle_delay_s="1.0") as (
         ingest,
         consumer,
         mock,
     ):
         await asyncio.gather(ingest.wait_ready(), consumer.wait_healthy(), mock.wait_healthy())
-        settings = api_settings(stack, gateway_url=mock.base_url, **QUICK_GATEWAY_SETTINGS)
+        settings = api_settings(
+            consumers_stack, gateway_url=mock.base_url, **QUICK_GATEWAY_SETTINGS
+        )
         async with lifespan_client(make_api(settings=settings), api_key=API_KEY) as client:
             api = Api(client)
             charged = time.monotonic()
@@ -70,21 +64,21 @@ async def test_a_payment_the_gateway_left_pending_is_settled_by_its_webhook_thro
     assert (stats["delivered"], stats.get("failed_attempts", 0)) == (1, 0), stats
 
 
-async def test_a_consumer_killed_mid_burst_applies_no_event_twice(stack: Stack) -> None:
+async def test_a_consumer_killed_mid_burst_applies_no_event_twice(consumers_stack: Stack) -> None:
     events = 200
-    async with running_api(stack, **QUICK_GATEWAY_SETTINGS) as api:
+    async with running_api(consumers_stack, **QUICK_GATEWAY_SETTINGS) as api:
         # 200 partial refunds of 1 each of a 1,000 payment: applying one twice would show
         # in the balance (the database's cap, the payment's amount, is far above 200).
         user_id, payment_id = await approved_payment(api, 1_000)
-        await ensure_topology(stack.amqp_url)
-        async with connected_broker(stack.amqp_url) as broker:
+        await ensure_topology(consumers_stack.amqp_url)
+        async with connected_broker(consumers_stack.amqp_url) as broker:
             for _ in range(events):
                 event_id = new_event_id()
                 body = event_body(event_id, "payment.refunded", payment_id=payment_id, amount=1)
                 await publish_webhook(
                     broker, body, event_id=event_id, event_type="payment.refunded"
                 )
-        first = webhook_consumer(stack)
+        first = webhook_consumer(consumers_stack)
         try:
             await first.wait_healthy()
 
@@ -100,7 +94,7 @@ async def test_a_consumer_killed_mid_burst_applies_no_event_twice(stack: Stack) 
         credited = (await api.balances(user_id))["USD"]["available"]
         assert credited < events, "the consumer finished before it was killed"
 
-        second = webhook_consumer(stack)
+        second = webhook_consumer(consumers_stack)
         try:
             await second.wait_healthy()
 
@@ -121,14 +115,18 @@ async def test_a_consumer_killed_mid_burst_applies_no_event_twice(stack: Stack) 
         assert "dead_lettered" not in handled, handled
 
 
-async def test_a_dispute_lives_its_whole_life_through_broker_mode_webhooks(stack: Stack) -> None:
+async def test_a_dispute_lives_its_whole_life_through_broker_mode_webhooks(
+    consumers_stack: Stack,
+) -> None:
     """Open a dispute through the API; the provider (the mock process) moves it to
     under_review, submitted and won, each a signed `dispute.updated` to the ingest, through
     RabbitMQ, to the consumer. WON credits the payment's amount once, even when the
     provider sends the same event again."""
-    with broker_mode_processes(stack, hang_s="0.3") as (ingest, consumer, mock):
+    with broker_mode_processes(consumers_stack, hang_s="0.3") as (ingest, consumer, mock):
         await asyncio.gather(ingest.wait_ready(), consumer.wait_healthy(), mock.wait_healthy())
-        settings = api_settings(stack, gateway_url=mock.base_url, **QUICK_GATEWAY_SETTINGS)
+        settings = api_settings(
+            consumers_stack, gateway_url=mock.base_url, **QUICK_GATEWAY_SETTINGS
+        )
         async with (
             lifespan_client(make_api(settings=settings), api_key=API_KEY) as client,
             httpx.AsyncClient(base_url=mock.base_url, timeout=5.0) as provider,

@@ -7,32 +7,24 @@ Stops RabbitMQ for the whole host (marked `broker_outage`, run after everything 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any, Final
 
-import pytest_asyncio
 from wallet_testkit.polling import eventually
 from wallet_testkit.webhooks import QUICK_GATEWAY_SETTINGS, approved_payment
 
-from .consumers_harness import Stack, private_stack, running_api
+from .consumers_harness import Stack, running_api
 from .webhooks_harness import broker_mode_processes
 
 TIMEOUT_S: Final = 60.0
 REFUNDS: Final = 5
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def stack(rabbit_control_and_url: tuple[Any, str], database_url: str) -> AsyncIterator[Stack]:
-    async with private_stack(rabbit_control_and_url, database_url) as created:
-        yield created
-
-
 async def test_webhooks_refused_while_the_broker_is_down_all_arrive_once_it_is_back(
-    stack: Stack, broker_outage: Any
+    consumers_stack: Stack, broker_outage: Any
 ) -> None:
-    async with running_api(stack, **QUICK_GATEWAY_SETTINGS) as api:
+    async with running_api(consumers_stack, **QUICK_GATEWAY_SETTINGS) as api:
         user_id, payment_id = await approved_payment(api, 1_000)
-        with broker_mode_processes(stack) as (ingest, consumer, mock):
+        with broker_mode_processes(consumers_stack) as (ingest, consumer, mock):
             await asyncio.gather(ingest.wait_ready(), consumer.wait_healthy(), mock.wait_healthy())
             broker_outage.stop()
             try:

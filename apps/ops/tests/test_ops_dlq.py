@@ -121,6 +121,14 @@ def cli(vhost_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
     return run
 
 
+async def _counts(cli: Cli, *args: str) -> dict[str, int]:
+    """`wallet-admin dlq <args>`, which must exit 0: its report's counts."""
+    code, report = await cli(*args)
+    assert code == admin_cli.EXIT_OK, report
+    counts: dict[str, int] = report["counts"]
+    return counts
+
+
 @pytest.fixture
 def dead_letter(vhost_url: str, channel: aio_pika.abc.AbstractChannel) -> DeadLetter:
     """Dead-letter an event (`_event(occurred_at)`) on the test's vhost (see
@@ -164,10 +172,7 @@ async def test_replay_moves_it_back_where_it_was_published_then_removes_it(
 ) -> None:
     event = await dead_letter()
 
-    code, report = await cli("replay")
-
-    assert code == admin_cli.EXIT_OK
-    assert report["counts"] == {"replayed": 1}
+    assert await _counts(cli, "replay") == {"replayed": 1}
     assert await _depth(channel, AUDIT_DLQ_NAME) == 0
     for name in (AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME):  # routed as first published
         copy = await _get(await channel.get_queue(name, ensure=True))
@@ -193,8 +198,7 @@ async def test_an_event_older_than_the_inbox_retention_is_refused_unless_forced(
     assert "inbox retention" in row["why"]
     await _one_ready_in_the_dlq(channel)
 
-    code, report = await cli("replay", "--force")
-    assert (code, report["counts"]) == (admin_cli.EXIT_OK, {"replayed": 1})
+    assert await _counts(cli, "replay", "--force") == {"replayed": 1}
     assert await _depth(channel, AUDIT_DLQ_NAME) == 0
 
 
@@ -205,9 +209,7 @@ async def test_older_than_selects_only_long_dead_messages(
 ) -> None:
     await dead_letter()
 
-    code, report = await cli("replay", "--older-than", "1h")
-
-    assert (code, report["counts"]) == (admin_cli.EXIT_OK, {"skipped": 1})
+    assert await _counts(cli, "replay", "--older-than", "1h") == {"skipped": 1}
     await _one_ready_in_the_dlq(channel)
 
 
@@ -220,12 +222,10 @@ async def test_purge_needs_yes_and_a_dry_run_changes_nothing(
 
     code, _ = await cli("purge")
     assert code == admin_cli.EXIT_USAGE
-    code, report = await cli("purge", "--dry-run")
-    assert (code, report["counts"]) == (admin_cli.EXIT_OK, {"would_purge": 1})
+    assert await _counts(cli, "purge", "--dry-run") == {"would_purge": 1}
     await _one_ready_in_the_dlq(channel)
 
-    code, report = await cli("purge", "--yes")
-    assert (code, report["counts"]) == (admin_cli.EXIT_OK, {"purged": 1})
+    assert await _counts(cli, "purge", "--yes") == {"purged": 1}
     assert await _depth(channel, AUDIT_DLQ_NAME) == 0
 
 

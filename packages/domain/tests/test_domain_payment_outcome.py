@@ -16,6 +16,11 @@ from wallet_domain.settlement import status_from_charge, status_from_lookup
 from wallet_testkit.fakes.world import SAMPLE_PAYMENT_ID, sample_payment
 
 
+def _details(status: str, **more: str) -> dict[str, str]:
+    """The details of the error the sample payment in `status` answers with."""
+    return {"payment_id": str(SAMPLE_PAYMENT_ID), "status": status, **more}
+
+
 @pytest.mark.parametrize("timed_out", [False, True])
 def test_approved_is_no_failure(timed_out: bool) -> None:
     assert failure_for(sample_payment(TransactionStatus.APPROVED), timed_out=timed_out) is None
@@ -26,27 +31,19 @@ def test_declined_is_payment_declined_with_id_and_status(timed_out: bool) -> Non
     error = failure_for(sample_payment(TransactionStatus.DECLINED), timed_out=timed_out)
     assert isinstance(error, PaymentDeclined)
     assert error.code is ErrorCode.PAYMENT_DECLINED
-    assert error.details == {"payment_id": str(SAMPLE_PAYMENT_ID), "status": "DECLINED"}
+    assert error.details == _details("DECLINED")
 
 
 def test_failed_without_timeout_is_a_gateway_error_refunded() -> None:
     error = failure_for(sample_payment(TransactionStatus.FAILED), timed_out=False)
     assert isinstance(error, GatewayError)
-    assert error.details == {
-        "payment_id": str(SAMPLE_PAYMENT_ID),
-        "status": "FAILED",
-        "resolution": "refunded",
-    }
+    assert error.details == _details("FAILED", resolution="refunded")
 
 
 def test_failed_after_timeout_is_a_gateway_timeout_refunded() -> None:
     error = failure_for(sample_payment(TransactionStatus.FAILED), timed_out=True)
     assert isinstance(error, GatewayTimeout)
-    assert error.details == {
-        "payment_id": str(SAMPLE_PAYMENT_ID),
-        "status": "FAILED",
-        "resolution": "refunded",
-    }
+    assert error.details == _details("FAILED", resolution="refunded")
     assert "refunded" in error.message
 
 
@@ -54,11 +51,7 @@ def test_failed_after_timeout_is_a_gateway_timeout_refunded() -> None:
 def test_still_pending_is_a_gateway_timeout_with_funds_held(timed_out: bool) -> None:
     error = failure_for(sample_payment(TransactionStatus.PENDING), timed_out=timed_out)
     assert isinstance(error, GatewayTimeout)
-    assert error.details == {
-        "payment_id": str(SAMPLE_PAYMENT_ID),
-        "status": "PENDING",
-        "resolution": "pending",
-    }
+    assert error.details == _details("PENDING", resolution="pending")
     assert "held" in error.message
 
 
