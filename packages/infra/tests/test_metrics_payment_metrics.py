@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from uuid import uuid4
-
 from prometheus_client import CollectorRegistry
 from wallet_domain.model.dispute import DisputeStatus
-from wallet_domain.model.events import DomainEvent, EventType
+from wallet_domain.model.events import EventType
 from wallet_domain.model.hold import HoldStatus
 from wallet_domain.model.hold_outcome import HoldOutcome
 from wallet_domain.model.settled_payment import SettledPayment
 from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.money import Money
 from wallet_infra.metrics.payment_metrics import PrometheusPaymentMetrics
+from wallet_testkit.fakes.consumers import make_event
 
-
-def event(event_type: EventType) -> DomainEvent:
-    return DomainEvent(
-        event_id=uuid4(),
-        event_type=event_type,
-        occurred_at=datetime.now(UTC),
-        aggregate_id=uuid4(),
-        user_id="u-1",
-    )
+# The metrics read the event's type only; what they count comes with the settlement.
+event = make_event
 
 
 def settled(status: TransactionStatus, amount: int, currency: str) -> SettledPayment:
