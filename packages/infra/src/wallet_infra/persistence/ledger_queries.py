@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import ARRAY, Select, all_, bindparam, literal_column, select, tuple_
+from sqlalchemy import ARRAY, all_, bindparam, literal_column, select, tuple_
 from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.money import Money
@@ -38,25 +38,27 @@ CLAIM_STALE_PENDING: Final = (
 CLAIM_STALE_PENDING_ONE: Final = CLAIM_STALE_PENDING.where(_t.c.id == bindparam("only"))
 
 
-def page_statement(filters: LedgerFilter, *, after_position: bool) -> Select[Any]:
-    """Newest first by (created_at, id), strictly after the position `:before_at`,
-    `:before_id` in that order when `after_position`: one range of
-    transactions_user_id_created_at_id_idx, read in index order until `:limit`. Filters
-    are binds too (`:type`, `:status`, `:currency`), present when `filters` sets them."""
+# The page's optional equality filters, each on when its bind has a value.
+_PAGE_FILTERS: Final = {"type": _t.c.type, "status": _t.c.status, "currency": _t.c.currency}
+
+
+@cache
+def _page(bound: frozenset[str]) -> DriverStatement:
+    """Newest first by (created_at, id), strictly after (`:before_at`, `:before_id`) when
+    bound: one range of transactions_user_id_created_at_id_idx, read in index order until
+    `:limit`, with the filters whose binds are in `bound`. One statement per combination,
+    compiled once."""
     conditions = [_t.c.user_id == bindparam("uid")]
-    if after_position:
+    if "before_at" in bound:
         position = tuple_(
             bindparam("before_at", type_=_t.c.created_at.type),
             bindparam("before_id", type_=_t.c.id.type),
         )
         conditions.append(tuple_(_t.c.created_at, _t.c.id) < position)
-    if filters.type is not None:
-        conditions.append(_t.c.type == bindparam("type"))
-    if filters.status is not None:
-        conditions.append(_t.c.status == bindparam("status"))
-    if filters.currency is not None:
-        conditions.append(_t.c.currency == bindparam("currency"))
-    return (
+    conditions += [
+        column == bindparam(name) for name, column in _PAGE_FILTERS.items() if name in bound
+    ]
+    return DriverStatement(
         select(*_t.c)
         .where(*conditions)
         .order_by(_t.c.created_at.desc(), _t.c.id.desc())
@@ -64,37 +66,21 @@ def page_statement(filters: LedgerFilter, *, after_position: bool) -> Select[Any
     )
 
 
-@cache
-def _page(type_: bool, status: bool, currency: bool, after_position: bool) -> DriverStatement:
-    filters = LedgerFilter(
-        type=TransactionType.DEPOSIT if type_ else None,
-        status=TransactionStatus.APPROVED if status else None,
-        currency="USD" if currency else None,
-    )
-    return DriverStatement(page_statement(filters, after_position=after_position))
-
-
 def page_query(
     user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
 ) -> tuple[DriverStatement, dict[str, Any]]:
-    """The page's statement (one per combination of filters, compiled once) and its
-    values."""
+    """The page's statement and its values; which statement follows from which values
+    there are."""
     params: dict[str, Any] = {"uid": user_id, "limit": limit}
     if before is not None:
         params |= {"before_at": before.created_at, "before_id": before.id}
-    if filters.type is not None:
-        params["type"] = filters.type.value
-    if filters.status is not None:
-        params["status"] = filters.status.value
-    if filters.currency is not None:
-        params["currency"] = filters.currency
-    statement = _page(
-        filters.type is not None,
-        filters.status is not None,
-        filters.currency is not None,
-        before is not None,
-    )
-    return statement, params
+    optional = {
+        "type": None if filters.type is None else filters.type.value,
+        "status": None if filters.status is None else filters.status.value,
+        "currency": filters.currency,
+    }
+    params |= {name: value for name, value in optional.items() if value is not None}
+    return _page(frozenset(params)), params
 
 
 def entry_row(entry: LedgerEntry) -> dict[str, Any]:
