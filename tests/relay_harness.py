@@ -79,18 +79,6 @@ async def unsent_count(dsn: str) -> int:
     return int(row["n"])
 
 
-async def listening_relays(dsn: str) -> int:
-    """Relays whose LISTEN connection is open on this database: each is past its broker
-    connect and wakes on the next NOTIFY."""
-    [row] = await fetch(
-        dsn,
-        "SELECT count(*) AS n FROM pg_stat_activity"
-        " WHERE datname = current_database()"
-        " AND application_name = 'wallet-relay-listener' AND query LIKE 'LISTEN%'",
-    )
-    return int(row["n"])
-
-
 class RelayProcess(ServiceProcess):
     """One `python -m wallet_relay` subprocess; always `close()` it (in a finally)."""
 

@@ -12,12 +12,14 @@ from typing import Final
 
 import pytest
 from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME
+from wallet_relay.wakeup import LISTENER_APPLICATION_NAME
 from wallet_testkit.amqp import QueueCollector, purge_queues
+from wallet_testkit.db import listening_sessions
 from wallet_testkit.metrics import scrape_url, value
 from wallet_testkit.polling import eventually
 from wallet_testkit.processes import free_port
 
-from .relay_harness import RelayProcess, listening_relays, seed_outbox, unsent_count
+from .relay_harness import RelayProcess, seed_outbox, unsent_count
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +29,7 @@ START_TIMEOUT_S: Final = 60.0
 
 
 async def _all_listening(dsn: str, relays: int) -> bool:
-    return await listening_relays(dsn) == relays
+    return await listening_sessions(dsn, LISTENER_APPLICATION_NAME) == relays
 
 
 async def test_two_relays_drain_a_backlog_together(

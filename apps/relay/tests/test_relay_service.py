@@ -19,7 +19,8 @@ from wallet_domain.ports.event_publisher import BrokerUnavailable, EventPublishe
 from wallet_infra.config.settings import Settings
 from wallet_infra.messaging.publisher import FaststreamEventPublisher
 from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME
-from wallet_relay.wakeup import listener_connect_args
+from wallet_relay.wakeup import LISTENER_APPLICATION_NAME, listener_connect_args
+from wallet_testkit.db import listening_sessions
 from wallet_testkit.polling import eventually
 
 from .relay_testkit import Outbox, collecting, running_relay
@@ -169,7 +170,7 @@ async def test_the_listener_reconnects_when_its_connection_dies(
         assert await _terminate_listeners(private_database_url) == 1
 
         async def listening_again() -> bool:
-            return await _listeners(private_database_url) == 1
+            return await listening_sessions(private_database_url, LISTENER_APPLICATION_NAME) == 1
 
         await eventually(listening_again, timeout_s=10)
         ids = await box.add(3)
@@ -202,19 +203,11 @@ async def _admin(dsn: str, query: str) -> int:
         await connection.close()
 
 
-async def _listeners(dsn: str) -> int:
-    return await _admin(
-        dsn,
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND application_name = 'wallet-relay-listener'",
-    )
-
-
 async def _terminate_listeners(dsn: str) -> int:
     return await _admin(
         dsn,
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND application_name = 'wallet-relay-listener'",
+        f"WHERE datname = current_database() AND application_name = '{LISTENER_APPLICATION_NAME}'",
     )
 
 

@@ -23,6 +23,8 @@ CHANNEL: Final = "outbox_inserted"
 HEALTH_CHECK_INTERVAL_S: Final = 15.0
 HEALTH_CHECK_TIMEOUT_S: Final = 5.0
 CONNECT_TIMEOUT_S: Final = 5.0
+# How operators (and tests) find the listener in pg_stat_activity.
+LISTENER_APPLICATION_NAME: Final = "wallet-relay-listener"
 
 _log = structlog.get_logger(__name__)
 
@@ -35,7 +37,7 @@ def listener_connect_args(dsn: str) -> dict[str, Any]:
     args: dict[str, Any] = {
         "dsn": url.render_as_string(hide_password=False),
         "timeout": CONNECT_TIMEOUT_S,
-        "server_settings": {"application_name": "wallet-relay-listener"},
+        "server_settings": {"application_name": LISTENER_APPLICATION_NAME},
     }
     if sslmode is not None:
         args["ssl"] = sslmode

@@ -65,6 +65,18 @@ async def fetch(url: str, query: str, *args: Any) -> list[Any]:
         await connection.close()
 
 
+async def listening_sessions(url: str, application_name: str) -> int:
+    """Sessions of `application_name` on this database whose last statement was a LISTEN:
+    connected, and woken by the next NOTIFY."""
+    [row] = await fetch(
+        url,
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()"
+        " AND application_name = $1 AND query LIKE 'LISTEN%'",
+        application_name,
+    )
+    return int(row["n"])
+
+
 @asynccontextmanager
 async def private_database(
     database_url: str, *, prefix: str, migrations: Path
