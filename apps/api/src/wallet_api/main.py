@@ -18,6 +18,7 @@ from wallet_infra.telemetry import configure_telemetry, tracing_active
 
 from wallet_api.docs_ui import fastapi_with_local_docs
 from wallet_api.errors.handlers import install_error_handlers
+from wallet_api.fast_lane.install import install_fast_lane
 from wallet_api.ioc import ApiProvider
 from wallet_api.lifespan import make_lifespan
 from wallet_api.middleware.stack import install_middlewares
@@ -71,6 +72,7 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
         *([WEBHOOKS_ROUTER] if settings.webhook_mode == "sync" else []),
     ]
     add_routes_flat(app, routers)
+    install_fast_lane(app)
     setup_dishka(container, app)
     install_middlewares(app, settings)
     install_openapi(app, currencies=settings.currencies)

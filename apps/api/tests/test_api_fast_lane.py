@@ -1,0 +1,161 @@
+"""The fast lane through the real app: a plain payment or balance read is answered
+without FastAPI's route; any request the lane does not take reaches that route with its
+body intact and gets the route's own answer (its own validation errors included)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from prometheus_client import REGISTRY
+from starlette.types import Receive, Scope, Send
+from wallet_api.routes import ROUTERS
+from wallet_api_testkit import PROVIDER_ID, Api, assert_error, new_key
+
+PAYMENTS = "/wallets/{user_id}/payments"
+BALANCE = "/wallets/{user_id}/balance"
+RouteCalls = Callable[[str, str], list[Scope]]
+
+
+@pytest.fixture
+def route_calls(monkeypatch: pytest.MonkeyPatch) -> RouteCalls:
+    """`route_calls(method, path)`: the requests FastAPI's own route for them handles from
+    now on (the routes are shared by every app of the process; monkeypatch restores)."""
+
+    def counting(method: str, path: str) -> list[Scope]:
+        route = next(
+            r
+            for router in ROUTERS
+            for r in router.routes
+            if isinstance(r, APIRoute) and r.path == path and method in (r.methods or ())
+        )
+        calls: list[Scope] = []
+        inner = route.app
+
+        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
+            calls.append(scope)
+            await inner(scope, receive, send)
+
+        monkeypatch.setattr(route, "app", counted)
+        return calls
+
+    return counting
+
+
+def _payment(amount: int = 100, **changes: Any) -> dict[str, Any]:
+    return {
+        "provider_id": PROVIDER_ID,
+        "external_reference": "bill-lane",
+        "amount": amount,
+        "currency": "USD",
+        **changes,
+    }
+
+
+async def test_a_plain_payment_and_its_replay_skip_fastapis_route(
+    api: Api, route_calls: RouteCalls
+) -> None:
+    user_id = await api.funded_wallet(1000)
+    calls = route_calls("POST", PAYMENTS)
+    key = new_key()
+    first = await api.pay(user_id, 300, key=key)
+    replay = await api.pay(user_id, 300, key=key)
+    assert first.status_code == replay.status_code == 201, first.text
+    assert replay.content == first.content
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert calls == []
+
+
+async def test_a_payment_in_the_lane_keeps_its_route_in_the_http_metrics(api: Api) -> None:
+    labels = {"method": "POST", "route": PAYMENTS, "status": "201"}
+    before = REGISTRY.get_sample_value("http_requests_total", labels) or 0.0
+    user_id = await api.funded_wallet(1000)
+    assert (await api.pay(user_id, 100, key=new_key())).status_code == 201
+    assert REGISTRY.get_sample_value("http_requests_total", labels) == before + 1
+
+
+async def test_domain_errors_in_the_lane_are_the_routes_envelopes(
+    api: Api, route_calls: RouteCalls
+) -> None:
+    user_id = await api.funded_wallet(100)
+    calls = route_calls("POST", PAYMENTS)
+    assert_error(await api.pay(user_id, 500, key=new_key()), 409, "INSUFFICIENT_FUNDS")
+    missing_key = await api.client.post(f"/wallets/{user_id}/payments", json=_payment())
+    assert_error(missing_key, 400, "VALIDATION_ERROR")
+    no_amount = await api.client.post(
+        f"/wallets/{user_id}/payments", json=_payment(amount=0), headers={"Idempotency-Key": "k"}
+    )
+    assert assert_error(no_amount, 400, "VALIDATION_ERROR")["details"]["field"] == "amount"
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "code"),
+    [
+        # FastAPI reads these as JSON too: the route answers, as it always did.
+        ("application/json; charset=utf-8", json.dumps(_payment()), 201, None),
+        ("application/vnd.wallet+json", json.dumps(_payment()), 201, None),
+        # Refused by the route's own validation, with its field-level details.
+        ("application/json", '{"amount": 1, "amount": 2}', 400, "VALIDATION_ERROR"),
+        ("application/json", json.dumps(_payment(amount="1")), 400, "VALIDATION_ERROR"),
+        ("application/json", json.dumps(_payment(extra=1)), 400, "VALIDATION_ERROR"),
+        ("application/json", "{not json", 400, "VALIDATION_ERROR"),
+        ("application/json", "", 400, "VALIDATION_ERROR"),
+        ("text/plain", json.dumps(_payment()), 400, "VALIDATION_ERROR"),
+    ],
+)
+async def test_a_payment_the_lane_does_not_take_gets_the_routes_answer(
+    api: Api, route_calls: RouteCalls, content_type: str, body: str, status: int, code: str | None
+) -> None:
+    user_id = await api.funded_wallet(1000)
+    calls = route_calls("POST", PAYMENTS)
+    response = await api.client.post(
+        f"/wallets/{user_id}/payments",
+        content=body.encode(),
+        headers={"Content-Type": content_type, "Idempotency-Key": new_key()},
+    )
+    assert response.status_code == status, response.text
+    if code is not None:
+        assert_error(response, status, code)
+    assert len(calls) == 1
+
+
+async def test_a_repeated_header_goes_to_the_route(api: Api, route_calls: RouteCalls) -> None:
+    user_id = await api.funded_wallet(1000)
+    calls = route_calls("POST", PAYMENTS)
+    key = new_key()
+    response = await api.client.post(
+        f"/wallets/{user_id}/payments",
+        content=json.dumps(_payment()).encode(),
+        headers=[
+            ("Content-Type", "application/json"),
+            ("Idempotency-Key", key),
+            ("Idempotency-Key", key),
+        ],
+    )
+    assert response.status_code == 201, response.text
+    assert len(calls) == 1
+
+
+async def test_a_plain_balance_read_skips_the_route_and_a_filtered_one_takes_it(
+    api: Api, route_calls: RouteCalls
+) -> None:
+    user_id = await api.wallet_with({"USD": 500, "EUR": 70})
+    calls = route_calls("GET", BALANCE)
+    plain = await api.client.get(f"/wallets/{user_id}/balance")
+    assert plain.status_code == 200
+    assert {b["currency"] for b in plain.json()["balances"]} == {"USD", "EUR"}
+    assert calls == []
+    again = await api.client.get(
+        f"/wallets/{user_id}/balance", headers={"If-None-Match": plain.headers["ETag"]}
+    )
+    assert again.status_code == 304
+    assert again.headers["ETag"] == plain.headers["ETag"]
+    assert calls == []
+    filtered = await api.client.get(f"/wallets/{user_id}/balance", params={"currency": "EUR"})
+    assert [b["currency"] for b in filtered.json()["balances"]] == ["EUR"]
+    assert filtered.headers["ETag"] == plain.headers["ETag"]
+    assert len(calls) == 1
