@@ -8,6 +8,7 @@ from typing import Final
 from dishka import Provider, make_async_container
 from dishka.integrations.fastapi import FastapiProvider, setup_dishka
 from fastapi import APIRouter, FastAPI
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from wallet_infra.config.settings import Settings
 from wallet_infra.ioc import ReadReplicaProvider, infra_providers
@@ -28,6 +29,11 @@ from wallet_api.routes import PUBLIC_METRICS_ROUTER, ROUTERS, WEBHOOKS_ROUTER
 SERVICE_NAME: Final = "wallet-api"
 # Probes and scrapes: a span each every few seconds would drown the real traffic.
 UNTRACED_URLS: Final = "/healthz,/readyz,/metrics"
+# FastAPI's own OpenTelemetry layer, off: the server spans come from the instrumentation
+# below (their names and attributes are documented), metrics from prometheus_client. Left
+# on, it would check the global providers and walk the middleware stack on every request,
+# and record a second set of metrics or logs once an OTel meter or logger is configured.
+NO_NATIVE_TELEMETRY: Final[TelemetryConfig] = {"tracing": False, "metrics": False, "logs": False}
 
 
 def add_routes_flat(app: FastAPI, routers: Sequence[APIRouter]) -> None:
@@ -64,6 +70,7 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
         # `/wallets/` is not `/wallets`: 404, never a redirect. Starlette's redirect to the
         # other spelling builds its absolute Location from the client's Host header.
         redirect_slashes=False,
+        telemetry=NO_NATIVE_TELEMETRY,
     )
     install_error_handlers(app)
     routers = [
