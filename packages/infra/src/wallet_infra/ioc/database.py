@@ -42,5 +42,15 @@ class DatabaseProvider(Provider):
     async def session(
         self, factory: async_sessionmaker[AsyncSession]
     ) -> AsyncIterator[AsyncSession]:
-        async with factory() as session:
+        session = factory()
+        try:
             yield session
+        finally:
+            # Only a session inside a transaction holds a connection: then SQLAlchemy's
+            # own exit rolls back and returns it (finishing even if the request is
+            # cancelled meanwhile). Otherwise there is nothing to release (no ORM objects
+            # are mapped here), and that exit would still cost a task and a greenlet hop
+            # per request: the payment path's statements run on pool connections of
+            # their own (persistence/driver.py) and never begin the session.
+            if session.in_transaction():
+                await session.__aexit__(None, None, None)
