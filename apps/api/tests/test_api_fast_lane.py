@@ -17,6 +17,7 @@ from wallet_api_testkit import PROVIDER_ID, Api, assert_error, new_key
 
 PAYMENTS = "/wallets/{user_id}/payments"
 BALANCE = "/wallets/{user_id}/balance"
+HISTORY = "/wallets/{user_id}/transactions"
 RouteCalls = Callable[[str, str], list[Scope]]
 
 
@@ -159,3 +160,29 @@ async def test_a_plain_balance_read_skips_the_route_and_a_filtered_one_takes_it(
     assert [b["currency"] for b in filtered.json()["balances"]] == ["EUR"]
     assert filtered.headers["ETag"] == plain.headers["ETag"]
     assert len(calls) == 1
+
+
+async def test_a_history_page_skips_the_route_unless_its_query_is_unusual(
+    api: Api, route_calls: RouteCalls
+) -> None:
+    user_id = await api.wallet_with({"USD": 500, "EUR": 70})
+    calls = route_calls("GET", HISTORY)
+    path = f"/wallets/{user_id}/transactions"
+    everything = await api.client.get(path)
+    assert everything.status_code == 200
+    assert len(everything.json()["items"]) == 2
+    first = await api.client.get(path, params={"limit": "1", "currency": "EUR"})
+    [eur] = first.json()["items"]
+    assert eur["currency"] == "EUR"
+    assert first.json()["next_cursor"] is None
+    paged = await api.client.get(path, params={"limit": " 1"})
+    assert len(paged.json()["items"]) == 1
+    assert calls == []
+    # The route answers these, as before: its own errors, unknown parameters ignored.
+    assert_error(await api.client.get(path, params={"limit": "one"}), 400, "VALIDATION_ERROR")
+    assert_error(await api.client.get(path, params={"limit": "0"}), 400, "VALIDATION_ERROR")
+    repeated = await api.client.get(f"{path}?currency=EUR&currency=USD")
+    assert repeated.status_code == 200
+    unknown = await api.client.get(path, params={"sort": "asc"})
+    assert unknown.status_code == 200
+    assert len(calls) == 3

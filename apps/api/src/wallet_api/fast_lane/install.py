@@ -5,13 +5,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from wallet_api.fast_lane import balances, payments
+from wallet_api.fast_lane import balances, payments, transactions
 from wallet_api.fast_lane.lane import FastLane, LaneHandler, LaneRoute
 
 # (method, route path, handler): the routes whose every request is worth the lane.
 LANES: list[tuple[str, str, LaneHandler]] = [
     ("POST", "/wallets/{user_id}/payments", payments.pay),
     ("GET", "/wallets/{user_id}/balance", balances.get_balance),
+    ("GET", "/wallets/{user_id}/transactions", transactions.list_transactions),
 ]
 
 

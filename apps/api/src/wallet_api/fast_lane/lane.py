@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from dishka import AsyncContainer
+from starlette.datastructures import QueryParams
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,6 +49,13 @@ class LaneRequest:
         """A header as FastAPI hands it to a route (latin-1 text), or None."""
         value = self.headers.get(name)
         return None if value is None else value.decode("latin-1")
+
+    def query(self) -> dict[str, str] | None:
+        """The query parsed as FastAPI parses it (Starlette's QueryParams), or None if a
+        name repeats (which one counts is FastAPI's to decide)."""
+        params = QueryParams(self.query_string)
+        items = params.multi_items()
+        return dict(items) if len(params) == len(items) else None
 
 
 # None: not a request this handler takes (it must not have started any work then);
