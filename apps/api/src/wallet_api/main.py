@@ -79,10 +79,10 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
         *([WEBHOOKS_ROUTER] if settings.webhook_mode == "sync" else []),
     ]
     add_routes_flat(app, routers)
+    install_openapi(app, currencies=settings.currencies)  # before the lane reorders routes
     install_fast_lane(app)
     setup_dishka(container, app)
     install_middlewares(app, settings)
-    install_openapi(app, currencies=settings.currencies)
     # Outermost, around every middleware: the server span is current for the whole
     # request, so logs, DB and gateway spans, and the outbox's traceparent all join it.
     # Only when the process installed a TracerProvider (an exporter is configured): without

@@ -99,13 +99,17 @@ def _offer_problem_details(schema: dict[str, Any]) -> None:
 
 
 def install_openapi(app: FastAPI, *, currencies: frozenset[str]) -> None:
+    """The document of the app's routes as they are now, in this order (the reading
+    order of the routers), whatever order the app later serves them in."""
+    documented = list(app.routes)
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = get_openapi(
                 title=app.title,
                 version=app.version,
                 description=app.description,
-                routes=app.routes,
+                routes=documented,
             )
             _drop_framework_422(schema)
             _require_idempotency_key(schema)
