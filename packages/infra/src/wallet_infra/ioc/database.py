@@ -8,7 +8,7 @@ from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from wallet_infra.config.settings import Settings
-from wallet_infra.persistence.engine import make_engine, make_session_factory
+from wallet_infra.persistence.engine import close_session, make_engine, make_session_factory
 from wallet_infra.persistence.pool_metrics import watch_pool
 from wallet_infra.telemetry import instrument_engine
 
@@ -42,5 +42,8 @@ class DatabaseProvider(Provider):
     async def session(
         self, factory: async_sessionmaker[AsyncSession]
     ) -> AsyncIterator[AsyncSession]:
-        async with factory() as session:
+        session = factory()
+        try:
             yield session
+        finally:
+            await close_session(session)
