@@ -18,7 +18,7 @@ class UuidV7Generator(IdGenerator):
 
 def random_hex_id() -> str:
     """A random (version 4) UUID as 32 lower-case hex digits, e.g. a request id.
-    uuid_utils' generator: the stdlib's `uuid4` reads `os.urandom` on every call, at ten
-    times the CPU, and a request id is needed per request."""
+    uuid_utils' generator: the stdlib's `uuid4` makes a system call (`os.urandom`) for
+    every id, and a request without an id of its own needs one."""
     hex_id: str = uuid_utils.uuid4().hex
     return hex_id
