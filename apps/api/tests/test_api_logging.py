@@ -59,3 +59,19 @@ def test_redaction_is_by_key_name_at_any_depth() -> None:
         "X-Api-Key": REDACTED,
         "nested": {"client_secret": REDACTED, "list": [{"password": REDACTED}], "ok": "d"},
     }
+
+
+def test_a_plain_value_is_redacted_under_a_secret_or_url_key_wherever_it_sits() -> None:
+    plain = {"event": "http_request", "method": "POST", "status": 201, "latency_ms": 1.5}
+    assert redact_secrets(None, "info", dict(plain)) == plain
+    event = redact_secrets(
+        None,
+        "info",
+        {**plain, "api_key": "a", "database_url": "postgresql://u:pw@h/db", "ok": None},
+    )
+    assert event == {
+        **plain,
+        "api_key": REDACTED,
+        "database_url": "postgresql://u:***@h/db",
+        "ok": None,
+    }

@@ -97,6 +97,20 @@ def test_fingerprint_serialises_non_json_values() -> None:
     )
 
 
+def test_fingerprint_digest_is_pinned_so_stored_keys_still_match_after_an_upgrade() -> None:
+    fields = {
+        "user_id": "alice",
+        "provider_id": UUID("018f0000-0000-7000-8000-00000000a001"),
+        "external_reference": "facture n\u00b0 42 \u2013 \u00e9t\u00e9",
+        "amount": 2500,
+        "currency": "EUR",
+        "reference": None,
+    }
+    assert fingerprint("payment", fields) == (
+        "529510899bb3e99601a6a53f260fa6b4e0f2e081d2e44abaa2e1bbcddba9ef3c"
+    )
+
+
 def _record(
     *, state: IdempotencyState, response: StoredResponse | None = None
 ) -> IdempotencyRecord:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, timedelta
 
@@ -10,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.cache_key import HasCacheKey
 from wallet_infra.clock import SystemClock
-from wallet_infra.ids import UuidV7Generator
+from wallet_infra.ids import UuidV7Generator, random_hex_id
 from wallet_infra.persistence import (
     idempotency_store,
     ledger_queries,
@@ -118,4 +119,12 @@ def test_ids_are_stdlib_uuid7_in_creation_order() -> None:
 
     assert all(type(i) is uuid.UUID and i.version == 7 for i in made)
     assert made == sorted(made)
+    assert len(set(made)) == len(made)
+
+
+def test_random_hex_ids_are_distinct_version_4_uuids() -> None:
+    made = [random_hex_id() for _ in range(10_000)]
+
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in made)
+    assert all(uuid.UUID(hex=i).version == 4 for i in made)
     assert len(set(made)) == len(made)

@@ -1,4 +1,5 @@
-"""configure_telemetry's reading of the standard OTEL_* variables (no global state touched)."""
+"""configure_telemetry's reading of the standard OTEL_* variables, and what our spans and
+traceparents are with and without a provider (global state only patched for one test)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import pytest
 from opentelemetry import trace
 from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from wallet_infra import telemetry
 from wallet_infra.logging_setup import add_trace_context
 
@@ -66,3 +69,29 @@ def test_the_tracer_is_built_once_per_provider_and_follows_a_new_one() -> None:
     assert telemetry._tracer_of(first) is telemetry._tracer_of(first)
     assert telemetry._tracer_of(second) is not telemetry._tracer_of(first)
     assert isinstance(telemetry._tracer_of(first), sdk_trace.Tracer)
+
+
+def test_the_traceparent_names_the_current_span_even_without_a_provider() -> None:
+    remote = NonRecordingSpan(
+        SpanContext(
+            trace_id=0x0AF7651916CD43DD8448EB211C80319C,
+            span_id=0xB7AD6B7169203331,
+            is_remote=True,
+            trace_flags=TraceFlags(TraceFlags.SAMPLED),
+        )
+    )
+    with trace.use_span(remote):
+        carrier: dict[str, str] = {}
+        TraceContextTextMapPropagator().inject(carrier)
+        assert telemetry.current_traceparent() == carrier["traceparent"]
+        assert carrier["traceparent"] == "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+def test_tracing_is_active_while_an_sdk_provider_is_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert not telemetry.tracing_active()
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", TracerProvider())
+    assert telemetry.tracing_active()
+    with telemetry.start_span("x", kind=trace.SpanKind.CLIENT) as span:
+        assert span.is_recording()

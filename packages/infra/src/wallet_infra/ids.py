@@ -1,4 +1,5 @@
-"""UUIDv7 identifiers: time-ordered, so new ledger rows land at the right of the index."""
+"""Identifiers: UUIDv7 for rows (time-ordered, so new ledger rows land at the right of the
+index), random hex for request ids."""
 
 from __future__ import annotations
 
@@ -13,3 +14,11 @@ class UuidV7Generator(IdGenerator):
 
     def new_id(self) -> UUID:
         return UUID(int=uuid_utils.uuid7().int)
+
+
+def random_hex_id() -> str:
+    """A random (version 4) UUID as 32 lower-case hex digits, e.g. a request id.
+    uuid_utils' generator: the stdlib's `uuid4` makes a system call (`os.urandom`) for
+    every id, and a request without an id of its own needs one."""
+    hex_id: str = uuid_utils.uuid4().hex
+    return hex_id

@@ -70,9 +70,24 @@ def _redact(value: Any, key: str = "") -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
+def _key_needs_redaction(key: str) -> bool:
+    return bool(key) and (_is_secret_key(key) or _is_url_key(key))
+
+
+# Values `_redact` returns as they are under a key that is neither a secret nor a URL.
+_PLAIN_TYPES: Final = _LEAF_TYPES | {str}
+
+
 def redact_secrets(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-    """Replace the value of any key named like a credential; mask passwords in URLs."""
-    return {key: _redact(value, key) for key, value in event_dict.items()}
+    """Replace the value of any key named like a credential; mask passwords in URLs.
+
+    A line with nothing to redact (most lines: plain values under plain keys) is returned
+    as it is; structlog hands each processor chain its own dict, so nothing is shared."""
+    for key, value in event_dict.items():
+        if type(value) not in _PLAIN_TYPES or _key_needs_redaction(key):
+            return {key: _redact(value, key) for key, value in event_dict.items()}
+    return event_dict
 
 
 def drop_color_message(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:

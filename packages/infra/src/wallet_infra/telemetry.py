@@ -34,7 +34,8 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
+from opentelemetry import trace
+from opentelemetry.environment_variables import OTEL_PYTHON_TRACER_PROVIDER
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -53,6 +54,9 @@ TRACEPARENT: Final = "traceparent"
 
 _W3C: Final = TraceContextTextMapPropagator()
 _NO_CONTEXT: Final = otel_context.Context()
+
+# Set, it names a TracerProvider the API loads on first use (see `tracing_active`).
+_PROVIDER_FROM_ENVIRONMENT: Final = OTEL_PYTHON_TRACER_PROVIDER in os.environ
 
 _OTLP_ENDPOINT_VARS: Final = (
     "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -133,19 +137,30 @@ def configure_telemetry(
 
 
 def current_traceparent() -> str | None:
-    """The W3C traceparent of the current span, or None outside any (valid) span."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    return carrier.get(TRACEPARENT)
+    """The W3C traceparent of the current span, or None outside any (valid) span.
+
+    Formatted here, as the W3C propagator would, rather than injected through the global
+    one: the value is a traceparent whatever OTEL_PROPAGATORS says (as `remote_parent`
+    reads it), and the global composite adds baggage's work to every outbox row."""
+    return traceparent_of(trace.get_current_span())
 
 
 def tracing_active() -> bool:
     """Whether a real TracerProvider is installed (else every span is the API's no-op).
     Instrumentation is only installed when it is: the instrumentations cost CPU per
-    request even when their spans are no-ops."""
-    return not isinstance(
-        trace.get_tracer_provider(), (trace.ProxyTracerProvider, trace.NoOpTracerProvider)
-    )
+    request even when their spans are no-ops.
+
+    Asked several times per request, so the installed provider is read where the API
+    keeps it: `get_tracer_provider()` looks OTEL_PYTHON_TRACER_PROVIDER up in
+    `os.environ` on every call until a provider is installed, i.e. on every call with
+    tracing off. Only a process started with that variable still asks the API, which
+    then loads the provider it names."""
+    provider = trace._TRACER_PROVIDER
+    if provider is None:
+        if not _PROVIDER_FROM_ENVIRONMENT:
+            return False
+        provider = trace.get_tracer_provider()
+    return not isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
 
 
 def remote_parent(traceparent: str | None) -> otel_context.Context:

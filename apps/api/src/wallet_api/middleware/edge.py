@@ -24,13 +24,13 @@ from __future__ import annotations
 import math
 import re
 import time
-import uuid
 from typing import Final
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import DomainError, ErrorCode, RateLimited
+from wallet_infra.ids import random_hex_id
 
 from wallet_api.auth.principal import Principal
 from wallet_api.errors.envelope import INTERNAL_ERROR_BODY
@@ -142,7 +142,7 @@ class EdgeMiddleware:
                 accept = value
         request_id = incoming_id.decode("latin-1") if incoming_id else ""
         if not _SANE_REQUEST_ID.fullmatch(request_id):
-            request_id = uuid.uuid4().hex
+            request_id = random_hex_id()
         state = scope.setdefault("state", {})
         state[REQUEST_ID] = request_id
         state[DEADLINE] = Deadline.after(self._timeout_s)

@@ -19,7 +19,8 @@ def validate_idempotency_key(key: str | None) -> str:
     """1-255 printable ASCII characters."""
     if key is None:
         raise ValidationError("Idempotency-Key header is required", field="Idempotency-Key")
-    if not 1 <= len(key) <= MAX_KEY_LENGTH or not all(0x20 <= ord(c) < 0x7F for c in key):
+    # ASCII and printable: exactly 0x20-0x7E, checked in C rather than per character.
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not (key.isascii() and key.isprintable()):
         raise ValidationError(
             f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable ASCII characters",
             field="Idempotency-Key",
@@ -27,11 +28,13 @@ def validate_idempotency_key(key: str | None) -> str:
     return key
 
 
+# Canonical JSON, built once: `json.dumps` with options builds an encoder per call.
+_CANONICAL: Final = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def fingerprint(operation: str, fields: dict[str, Any]) -> str:
     """A stable digest of what was asked; the same key with another digest is a reuse."""
-    canonical = json.dumps(
-        {"op": operation, **fields}, sort_keys=True, separators=(",", ":"), default=str
-    )
+    canonical = _CANONICAL.encode({"op": operation, **fields})
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

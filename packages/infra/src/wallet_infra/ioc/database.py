@@ -8,7 +8,7 @@ from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from wallet_infra.config.settings import Settings
-from wallet_infra.persistence.engine import make_engine, make_session_factory
+from wallet_infra.persistence.engine import close_session, make_engine, make_session_factory
 from wallet_infra.persistence.pool_metrics import watch_pool
 from wallet_infra.telemetry import instrument_engine
 
@@ -46,11 +46,4 @@ class DatabaseProvider(Provider):
         try:
             yield session
         finally:
-            # Only a session inside a transaction holds a connection: then SQLAlchemy's
-            # own exit rolls back and returns it (finishing even if the request is
-            # cancelled meanwhile). Otherwise there is nothing to release (no ORM objects
-            # are mapped here), and that exit would still cost a task and a greenlet hop
-            # per request: the payment path's statements run on pool connections of
-            # their own (persistence/driver.py) and never begin the session.
-            if session.in_transaction():
-                await session.__aexit__(None, None, None)
+            await close_session(session)

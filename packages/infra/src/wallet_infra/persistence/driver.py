@@ -23,21 +23,24 @@ stay one thing. This is the only module that imports asyncpg (import-linter chec
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any, Final
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, Final, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 import orjson
 from opentelemetry import trace
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.sql.elements import BindParameter, ClauseElement
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util import await_only, greenlet_spawn
 from wallet_domain.ports.transaction_manager import TransactionManager
 
 from wallet_infra.persistence.errors import ErrorFactory, translate_driver
 from wallet_infra.telemetry import start_span
+
+_T = TypeVar("_T")
 
 ASYNCPG_DIALECT: Final = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # unannotated
 # A `:name` SQLAlchemy did not take for a bind, e.g. one written `:name::type`.
@@ -108,14 +111,16 @@ async def fetchrow(
     """The statement's first row (or None), with known constraint/SQLSTATE violations
     translated like `errors.translate`, in a client span like SQLAlchemy's statements.
     It joins the session's transaction if one is open, else runs on its own (see above)."""
-    async with _statement_driver(session, span_name) as driver:
-        try:
-            return await driver.fetchrow(statement.sql, *statement.args(params))
-        except asyncpg.PostgresError as exc:
-            error = translate_driver(exc, constraints=constraints, sqlstates=sqlstates)
-            if error is None:
-                raise
-            raise error from None
+    args = statement.args(params)
+    try:
+        return await _on_statement_driver(
+            session, span_name, lambda driver: driver.fetchrow(statement.sql, *args)
+        )
+    except asyncpg.PostgresError as exc:
+        error = translate_driver(exc, constraints=constraints, sqlstates=sqlstates)
+        if error is None:
+            raise
+        raise error from None
 
 
 async def fetch(
@@ -126,9 +131,11 @@ async def fetch(
 ) -> list[Any]:
     """Every row of a read, like `fetchrow`: in the session's open transaction, else on
     its own on a pool connection (a read then costs one round trip, no BEGIN/ROLLBACK)."""
-    async with _statement_driver(session, span_name) as driver:
-        rows: list[Any] = await driver.fetch(statement.sql, *statement.args(params))
-        return rows
+    args = statement.args(params)
+    rows: list[Any] = await _on_statement_driver(
+        session, span_name, lambda driver: driver.fetch(statement.sql, *args)
+    )
+    return rows
 
 
 async def fetch_pooled(
@@ -143,9 +150,11 @@ async def fetch_pooled(
     `engine`'s pool, in a client span (`db.operation.batch.size` = `rows_sent` for a
     batched write)."""
     attributes = {} if rows_sent is None else {"db.operation.batch.size": rows_sent}
-    async with _on_pool(engine, span_name, attributes) as driver:
-        rows: list[Any] = await driver.fetch(statement.sql, *statement.args(params))
-        return rows
+    args = statement.args(params)
+    rows: list[Any] = await _on_pool(
+        engine, span_name, lambda driver: driver.fetch(statement.sql, *args), attributes
+    )
+    return rows
 
 
 class PoolTransaction(TransactionManager):
@@ -217,20 +226,19 @@ class PoolTransaction(TransactionManager):
             await (transaction.commit() if how == "COMMIT" else transaction.rollback())
 
 
-def _statement_driver(session: AsyncSession, span_name: str) -> AbstractAsyncContextManager[Any]:
+async def _on_statement_driver(
+    session: AsyncSession, span_name: str, run: Callable[[Any], Awaitable[_T]]
+) -> _T:
+    """`run` on the asyncpg connection: the session's, inside its open transaction, else
+    one of the pool's for just this statement."""
     if session.in_transaction():
-        return _on_session(session, span_name)
+        connection = await session.connection()
+        await _begin_if_lazy((await connection.get_raw_connection()).dbapi_connection)
+        async with _on_driver(connection, span_name) as driver:
+            return await run(driver)
     engine = session.bind
     assert isinstance(engine, AsyncEngine)  # sessions come from the engine's sessionmaker
-    return _on_pool(engine, span_name)
-
-
-@asynccontextmanager
-async def _on_session(session: AsyncSession, span_name: str) -> AsyncIterator[Any]:
-    connection = await session.connection()
-    await _begin_if_lazy((await connection.get_raw_connection()).dbapi_connection)
-    async with _on_driver(connection, span_name) as driver:
-        yield driver
+    return await _on_pool(engine, span_name, run)
 
 
 async def _begin_if_lazy(adapted: Any) -> None:
@@ -246,23 +254,39 @@ async def _begin_if_lazy(adapted: Any) -> None:
             await adapted._start_transaction()
 
 
-@asynccontextmanager
 async def _on_pool(
-    engine: AsyncEngine, span_name: str, attributes: Mapping[str, Any] | None = None
-) -> AsyncIterator[Any]:
-    """An asyncpg connection checked out of `engine`'s pool for one statement (which then
-    commits by itself), used inside a client span; back to the pool right after, or
-    invalidated if the server or the socket went away meanwhile."""
-    pooled = await engine.raw_connection()
+    engine: AsyncEngine,
+    span_name: str,
+    run: Callable[[Any], Awaitable[_T]],
+    attributes: Mapping[str, Any] | None = None,
+) -> _T:
+    """`run` on an asyncpg connection checked out of `engine`'s pool for one statement
+    (which then commits by itself), inside a client span; the connection goes back to the
+    pool right after, or is invalidated if the server or the socket went away meanwhile.
+
+    Checkout, statement and checkin share ONE greenlet: the pool is SQLAlchemy's, whose
+    checkout and checkin may need I/O (a new connection, a rollback, closing an
+    invalidated one) and so run under `greenlet_spawn`, and each greenlet spawned costs
+    about as much CPU as the checkout itself; a payment makes two pooled statements."""
+    return await greenlet_spawn(_checked_out, engine.sync_engine, span_name, run, attributes)
+
+
+def _checked_out(
+    engine: Engine,
+    span_name: str,
+    run: Callable[[Any], Awaitable[_T]],
+    attributes: Mapping[str, Any] | None,
+) -> _T:
+    """`_on_pool`'s body, inside its greenlet: `await_only` waits for the statement."""
+    pooled = engine.raw_connection()
     try:
         with _client_span(span_name, attributes):
-            yield pooled.driver_connection
+            return await_only(run(pooled.driver_connection))
     except CONNECTION_LOST:
-        await greenlet_spawn(pooled.invalidate)
+        pooled.invalidate()
         raise
     finally:
-        # Checking in may need I/O (a rollback, closing an invalidated connection).
-        await greenlet_spawn(pooled.close)
+        pooled.close()
 
 
 @asynccontextmanager

@@ -92,3 +92,16 @@ def make_engine(
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit (nothing is lazily reloaded)."""
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+async def close_session(session: AsyncSession) -> None:
+    """Close `session` as leaving `async with session` does: anything uncommitted rolled
+    back, its connection back to the pool, in a task of its own that a cancellation
+    cannot cut short. A session that never began a transaction holds no connection, so
+    closing it is bookkeeping without I/O, done in place: no task, no greenlet. The
+    payment path's statements run on the pool, so its session never begins one."""
+    if not session.in_transaction():
+        session.sync_session.close()
+        return
+    async with session:
+        pass
