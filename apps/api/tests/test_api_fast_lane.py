@@ -67,6 +67,12 @@ async def test_a_plain_payment_and_its_replay_skip_fastapis_route(
     assert first.status_code == replay.status_code == 201, first.text
     assert replay.content == first.content
     assert replay.headers["Idempotent-Replayed"] == "true"
+    spelled = await api.client.post(
+        f"/wallets/{user_id}/payments",
+        content=json.dumps(_payment()).encode(),
+        headers={"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": new_key()},
+    )
+    assert spelled.status_code == 201, spelled.text
     assert calls == []
 
 
@@ -97,7 +103,7 @@ async def test_domain_errors_in_the_lane_are_the_routes_envelopes(
     ("content_type", "body", "status", "code"),
     [
         # FastAPI reads these as JSON too: the route answers, as it always did.
-        ("application/json; charset=utf-8", json.dumps(_payment()), 201, None),
+        ("application/json;charset=UTF-8", json.dumps(_payment()), 201, None),
         ("application/vnd.wallet+json", json.dumps(_payment()), 201, None),
         # Refused by the route's own validation, with its field-level details.
         ("application/json", '{"amount": 1, "amount": 2}', 400, "VALIDATION_ERROR"),

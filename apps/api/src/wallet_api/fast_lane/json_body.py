@@ -11,15 +11,15 @@ from wallet_api.http.strict_json import loads_unique_keys
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
-# The one content type the lane takes; FastAPI also reads no content type, `+json` types
-# and parameters (`; charset=utf-8`) as JSON: those go to its route.
-_JSON: Final = b"application/json"
+# The content types the lane takes, as clients spell them; FastAPI also reads no content
+# type, `+json` types and other spellings as JSON: those go to its route.
+_JSON: Final = frozenset({b"application/json", b"application/json; charset=utf-8"})
 
 
 def json_body(request: LaneRequest, model: type[Model]) -> Model | None:
     """`model` from the body, or None for anything FastAPI would refuse or read
     differently (its route then answers, with its own error)."""
-    if request.headers.get(b"content-type") != _JSON:
+    if request.headers.get(b"content-type") not in _JSON:
         return None
     try:
         parsed = loads_unique_keys(request.body)
