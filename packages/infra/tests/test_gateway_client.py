@@ -301,6 +301,59 @@ async def test_real_backoff_waits_between_attempts() -> None:
     assert waits == pytest.approx([0.02, 0.03])  # doubling from 0.02, capped at 0.03
 
 
+async def test_the_backoff_is_waited_before_the_retry_is_sent() -> None:
+    sent_at: list[float] = []
+
+    def fail_first(request: httpx.Request) -> httpx.Response:
+        sent_at.append(time.monotonic())
+        return httpx.Response(500) if len(sent_at) == 1 else echo("approved")(request)
+
+    gw = Gateway([fail_first], backoff_initial_s=0.1, backoff_max_s=0.1)
+
+    with stamina.set_testing(False), backoffs() as waits:
+        status = await gw.adapter.charge(charge_request(), Deadline.after(DEADLINE_S))
+
+    assert status is ChargeStatus.APPROVED
+    assert waits == pytest.approx([0.1])
+    assert sent_at[1] - sent_at[0] >= 0.1
+
+
+async def test_retry_hooks_see_each_retry_numbered_from_the_first_attempt() -> None:
+    gw = Gateway([httpx.Response(500), httpx.Response(503), echo("approved")])
+    numbers: list[int] = []
+    saved = stamina.instrumentation.get_on_retry_hooks()
+    stamina.instrumentation.set_on_retry_hooks([lambda details: numbers.append(details.retry_num)])
+    try:
+        await gw.adapter.charge(charge_request(), Deadline.after(DEADLINE_S))
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(saved)
+
+    assert numbers == [1, 2]  # after attempt 1 failed, then after attempt 2
+
+
+async def test_stamina_testing_attempts_bound_the_first_attempt_too() -> None:
+    gw = Gateway([httpx.Response(500), echo("approved")], max_attempts=3)
+
+    with stamina.set_testing(True, attempts=1):
+        status = await gw.adapter.charge(charge_request(), Deadline.after(DEADLINE_S))
+
+    assert status is ChargeStatus.FAILED
+    assert len(gw.requests) == 1
+
+
+async def test_stamina_deactivated_makes_one_attempt() -> None:
+    gw = Gateway([httpx.Response(500), echo("approved")], max_attempts=3)
+    was_active = stamina.is_active()
+    stamina.set_active(False)
+    try:
+        status = await gw.adapter.charge(charge_request(), Deadline.after(DEADLINE_S))
+    finally:
+        stamina.set_active(was_active)
+
+    assert status is ChargeStatus.FAILED
+    assert len(gw.requests) == 1
+
+
 async def test_no_backoff_is_started_that_would_outlive_the_deadline() -> None:
     gw = Gateway([httpx.Response(500)], backoff_initial_s=0.5, backoff_max_s=1.0)
 
