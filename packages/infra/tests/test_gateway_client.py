@@ -365,7 +365,7 @@ async def test_no_backoff_is_started_that_would_outlive_the_deadline() -> None:
     assert waits == []  # no wait begun: 0.5 s would end past the 0.2 s deadline
 
 
-async def test_every_attempt_is_logged() -> None:
+async def test_every_attempt_is_logged_a_failed_one_as_a_warning() -> None:
     gw = Gateway([httpx.Response(500), echo("approved")])
     request = charge_request()
 
@@ -373,9 +373,9 @@ async def test_every_attempt_is_logged() -> None:
         await gw.adapter.charge(request, Deadline.after(DEADLINE_S))
 
     attempts = [e for e in logs if e["event"] == "gateway_attempt"]
-    assert [(e["attempt"], e["outcome"]) for e in attempts] == [
-        (1, "server_error"),
-        (2, "APPROVED"),
+    assert [(e["attempt"], e["outcome"], e["log_level"]) for e in attempts] == [
+        (1, "server_error", "warning"),
+        (2, "APPROVED", "debug"),  # the request's access line already tells it went through
     ]
     for entry in attempts:
         assert entry["payment_id"] == str(request.payment_id)

@@ -62,7 +62,9 @@ async def _attempt(
             detail=exc.detail,
         )
         raise
-    log.info(
+    # Debug: the request's access line already says it went through; a failed attempt
+    # (above) is the one worth a line at the usual level.
+    log.debug(
         "gateway_attempt",
         attempt=number,
         latency_ms=round((time.monotonic() - started) * 1000, 1),
