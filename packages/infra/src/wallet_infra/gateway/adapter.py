@@ -31,6 +31,7 @@ from wallet_domain.ports.payment_gateway import (
 )
 
 from wallet_infra.gateway import failures, observability, replies
+from wallet_infra.gateway.aiohttp_transport import READ_WHOLE_BODY
 from wallet_infra.gateway.breaker import BreakerState, CircuitBreaker, Ticket
 from wallet_infra.gateway.bulkhead import Bulkhead
 from wallet_infra.gateway.failures import Failure, TransientFailure
@@ -287,7 +288,7 @@ class HttpxPaymentGateway(PaymentGateway):
             url,
             headers=[*self._base_headers, *(headers or {}).items()],
             content=content,
-            extensions={"timeout": phase_timeouts.as_dict()},
+            extensions={"timeout": phase_timeouts.as_dict(), READ_WHOLE_BODY: True},
         )
         response = await self._transport.handle_async_request(request)
         response.request = request
