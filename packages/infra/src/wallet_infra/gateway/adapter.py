@@ -1,17 +1,14 @@
 """HttpxPaymentGateway: the PaymentGateway port over HTTP (the calls: docs/operations.md).
 
-Admission is the circuit breaker, then a bulkhead slot, both refusing at once. The
-ticket the breaker grants travels to `charge()` / `lookup()` in a context variable: the
-port's calls carry no admission handle, and the Pay use case (like the recovery worker)
-makes them inside `async with admission()` in the same task.
+Admission is the circuit breaker, then a bulkhead slot, both refusing at once (see
+`admission`: the breaker's ticket reaches `charge()` / `lookup()` in a context variable).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
@@ -31,8 +28,9 @@ from wallet_domain.ports.payment_gateway import (
 )
 
 from wallet_infra.gateway import failures, observability, replies
+from wallet_infra.gateway.admission import Admission, admitted_ticket
 from wallet_infra.gateway.aiohttp_transport import READ_WHOLE_BODY
-from wallet_infra.gateway.breaker import BreakerState, CircuitBreaker, Ticket
+from wallet_infra.gateway.breaker import BreakerState, CircuitBreaker
 from wallet_infra.gateway.bulkhead import Bulkhead
 from wallet_infra.gateway.failures import Failure, TransientFailure
 from wallet_infra.gateway.retrying import RetriesExhausted, call_with_retries
@@ -42,7 +40,6 @@ from wallet_infra.telemetry import tracer, tracing_active
 T = TypeVar("T")
 
 _log = structlog.get_logger(__name__)
-_ADMITTED: ContextVar[Ticket | None] = ContextVar("gateway_admission", default=None)
 # What the breaker counts as the gateway failing: 5xx or unreachable, or no answer in time.
 # A decline is the gateway working.
 _CHARGE_FAILURES = frozenset({ChargeStatus.FAILED, ChargeStatus.UNKNOWN})
@@ -118,18 +115,8 @@ class HttpxPaymentGateway(PaymentGateway):
     def bulkhead_in_use(self) -> int:
         return self._bulkhead.in_use
 
-    @asynccontextmanager
-    async def admission(self) -> AsyncIterator[None]:
-        ticket = await self._breaker.admit()
-        try:
-            async with self._bulkhead.slot():
-                token = _ADMITTED.set(ticket)
-                try:
-                    yield
-                finally:
-                    _ADMITTED.reset(token)
-        finally:
-            self._breaker.release(ticket)
+    def admission(self) -> Admission:
+        return Admission(self._breaker, self._bulkhead)
 
     async def charge(self, request: ChargeRequest, deadline: Deadline) -> ChargeStatus:
         """The outcome is told to the breaker, unless no attempt was made at all (the
@@ -152,7 +139,7 @@ class HttpxPaymentGateway(PaymentGateway):
                 if not tried:
                     _outcome(span, "charge", "skipped", failed=True)
                     return status
-            await self._breaker.record(_ADMITTED.get(), ok=status not in _CHARGE_FAILURES)
+            await self._breaker.record(admitted_ticket(), ok=status not in _CHARGE_FAILURES)
             _outcome(span, "charge", str(status).lower(), failed=status in _CHARGE_FAILURES)
             return status
 
@@ -177,7 +164,7 @@ class HttpxPaymentGateway(PaymentGateway):
                     return LookupStatus.UNKNOWN
                 status = LookupStatus.UNKNOWN
             if status is LookupStatus.UNKNOWN:
-                await self._breaker.record(_ADMITTED.get(), ok=False)
+                await self._breaker.record(admitted_ticket(), ok=False)
             _outcome(span, "lookup", str(status).lower(), failed=status is LookupStatus.UNKNOWN)
             return status
 
@@ -202,9 +189,9 @@ class HttpxPaymentGateway(PaymentGateway):
                 if not exhausted.failures:
                     _outcome(span, "dispute", "skipped", failed=True)
                     return status
-                await self._breaker.record(_ADMITTED.get(), ok=False)
+                await self._breaker.record(admitted_ticket(), ok=False)
             else:
-                await self._breaker.record(_ADMITTED.get(), ok=status is not FilingStatus.UNKNOWN)
+                await self._breaker.record(admitted_ticket(), ok=status is not FilingStatus.UNKNOWN)
             _outcome(span, "dispute", str(status).lower(), failed=status is not FilingStatus.FILED)
             return status
 
