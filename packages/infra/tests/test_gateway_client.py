@@ -129,6 +129,24 @@ async def test_charge_sends_the_wire_contract() -> None:
     }
 
 
+async def test_requests_carry_exactly_the_headers_the_httpx_client_would_send() -> None:
+    gw = Gateway([echo("approved")])
+    request = charge_request()
+    key = {"Idempotency-Key": str(request.payment_id), "Content-Type": "application/json"}
+
+    await gw.adapter.charge(request, Deadline.after(DEADLINE_S))
+    await gw.adapter.lookup(request.payment_id, Deadline.after(DEADLINE_S))
+
+    charge, lookup = gw.requests
+    expected = [
+        gw.client.build_request("POST", "/payments", content=charge.content, headers=key),
+        gw.client.build_request("GET", f"/payments/{request.payment_id}"),
+    ]
+    assert [(r.method, r.url, r.headers.raw) for r in (charge, lookup)] == [
+        (r.method, r.url, r.headers.raw) for r in expected
+    ]
+
+
 async def test_declined_is_never_retried() -> None:
     gw = Gateway([echo("declined")])
 

@@ -35,6 +35,7 @@ from wallet_infra.gateway.bulkhead import Bulkhead
 from wallet_infra.gateway.failures import Failure, TransientFailure
 from wallet_infra.gateway.retrying import RetriesExhausted, call_with_retries
 from wallet_infra.gateway.settings import GatewaySettings
+from wallet_infra.gateway.wire_request import WireRequests
 from wallet_infra.telemetry import tracer, tracing_active
 
 T = TypeVar("T")
@@ -87,7 +88,7 @@ class HttpxPaymentGateway(PaymentGateway):
         # hooks and header merging cost ~0.15-0.3 ms of CPU per call and do nothing for a
         # gateway call (no auth, redirects never followed, no cookies, no hooks).
         self._transport: httpx.AsyncBaseTransport = client._transport
-        self._base_headers = list(client.headers.multi_items())
+        self._requests = WireRequests(client.headers)
         self._settings = settings
         # Absolute and parsed once: httpx re-parses and re-joins a relative URL per call.
         self._payments_url = httpx.URL(str(client.base_url).rstrip("/") + "/payments")
@@ -228,9 +229,12 @@ class HttpxPaymentGateway(PaymentGateway):
             "provider_id": str(request.provider_id),
             "external_reference": request.external_reference,
         }
-        headers = {"Idempotency-Key": str(request.payment_id), "Content-Type": "application/json"}
         response = await self._send(
-            "POST", self._payments_url, seconds_left, content=orjson.dumps(body), headers=headers
+            "POST",
+            self._payments_url,
+            seconds_left,
+            idempotency_key=str(request.payment_id),
+            json_body=orjson.dumps(body),
         )
         if response is None:
             return ChargeStatus.UNKNOWN
@@ -245,16 +249,20 @@ class HttpxPaymentGateway(PaymentGateway):
             "reason": filing.reason,
             "evidence": list(filing.evidence),
         }
-        headers = {"Idempotency-Key": str(filing.dispute_id), "Content-Type": "application/json"}
         response = await self._send(
-            "POST", self._disputes_url, seconds_left, content=orjson.dumps(body), headers=headers
+            "POST",
+            self._disputes_url,
+            seconds_left,
+            idempotency_key=str(filing.dispute_id),
+            json_body=orjson.dumps(body),
         )
         if response is None:
             return FilingStatus.UNKNOWN
         return replies.filing_status(response, filing.dispute_id)
 
     async def _lookup_once(self, payment_id: UUID, seconds_left: float) -> LookupStatus:
-        response = await self._send("GET", f"{self._payments_url}/{payment_id}", seconds_left)
+        url = httpx.URL(f"{self._payments_url}/{payment_id}")
+        response = await self._send("GET", url, seconds_left)
         if response is None:
             return LookupStatus.UNKNOWN
         return replies.lookup_status(response, payment_id)
@@ -262,20 +270,20 @@ class HttpxPaymentGateway(PaymentGateway):
     async def _exchange(
         self,
         method: str,
-        url: httpx.URL | str,
+        url: httpx.URL,
         phase_timeouts: httpx.Timeout,
         *,
-        headers: dict[str, str] | None = None,
-        content: bytes | None = None,
+        idempotency_key: str | None = None,
+        json_body: bytes | None = None,
     ) -> httpx.Response:
         """One request on the transport, its whole body read (what `client.request` does
         for this client, without the parts it does not use)."""
-        request = httpx.Request(
+        request = self._requests.build(
             method,
             url,
-            headers=[*self._base_headers, *(headers or {}).items()],
-            content=content,
             extensions={"timeout": phase_timeouts.as_dict(), READ_WHOLE_BODY: True},
+            idempotency_key=idempotency_key,
+            json_body=json_body,
         )
         response = await self._transport.handle_async_request(request)
         response.request = request
@@ -286,7 +294,7 @@ class HttpxPaymentGateway(PaymentGateway):
         return response
 
     async def _send(
-        self, method: str, url: httpx.URL | str, seconds_left: float, **kwargs: Any
+        self, method: str, url: httpx.URL, seconds_left: float, **kwargs: Any
     ) -> httpx.Response | None:
         """One HTTP exchange within `seconds_left`.
 
