@@ -57,7 +57,7 @@ async def main(database_url):
     configure_telemetry("wallet-api")
     settings = Settings.model_validate({{
         "database_url": database_url, "api_keys": "{API_KEY}", "log_format": "json",
-        "log_level": "info", "recovery_enabled": False, "db_pool_size": 2,
+        "log_level": "debug", "recovery_enabled": False, "db_pool_size": 2,
         "db_max_overflow": 0,
     }})
     app = make_app(MockGateway(create_mock_gateway()), settings=settings)
@@ -120,6 +120,7 @@ def test_request_log_lines_carry_request_and_trace_ids_and_no_key(database_url: 
 
     accesses = [line for line in lines if line.get("event") == "http_request"]
     assert [a["status"] for a in accesses] == [201, 201, 201, 401]
+    # Logged deep inside the payment, in the gateway call's span (at debug when it answered).
     assert any(line.get("event") == "gateway_attempt" for line in lines)
     for line in lines:
         assert line.get("request_id"), line

@@ -27,6 +27,7 @@ from wallet_domain.money import Money
 from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus
 from wallet_infra.gateway import GatewaySettings, HttpxPaymentGateway, make_gateway_http_client
 from wallet_infra.gateway.aiohttp_transport import (
+    READ_WHOLE_BODY,
     SafeAiohttpTransport,
     _SafeResponseStream,
     to_httpx_error,
@@ -331,10 +332,15 @@ async def test_pool_wait_timeout_is_connect_timeout_not_sent(
 # --- may have reached the gateway: UNKNOWN ------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "handler", [never_answer, stall_mid_body], ids=["no-headers", "body-stalled"]
+)
 async def test_no_answer_is_read_timeout_and_charge_is_unknown(
-    fake: Callable[[Handler], Awaitable[FakeGateway]], client: Callable[..., Client]
+    fake: Callable[[Handler], Awaitable[FakeGateway]],
+    client: Callable[..., Client],
+    handler: Handler,
 ) -> None:
-    gw = await fake(never_answer)
+    gw = await fake(handler)
     c = client(gw.url)
 
     await c.post_fails(httpx.ReadTimeout, aiohttp.SocketTimeoutError)
@@ -403,6 +409,53 @@ async def test_body_stream_stall_is_read_timeout(
         with pytest.raises(httpx.ReadTimeout) as raised:
             await response.aread()
     assert isinstance(raised.value.__cause__, aiohttp.SocketTimeoutError)
+
+
+def whole_body_request(url: str) -> httpx.Request:
+    """A request as the adapter sends it: its answer read whole before it is returned."""
+    timeout = httpx.Timeout(0.5, read=0.1).as_dict()
+    return httpx.Request(
+        "POST", f"{url}/payments", json=BODY, extensions={"timeout": timeout, READ_WHOLE_BODY: True}
+    )
+
+
+@pytest.mark.parametrize(
+    ("handler", "error", "cause"),
+    [
+        (cut_mid_body, httpx.ReadError, aiohttp.ClientPayloadError),
+        (stall_mid_body, httpx.ReadTimeout, aiohttp.SocketTimeoutError),
+    ],
+    ids=["cut", "stalled"],
+)
+async def test_a_whole_body_request_fails_on_its_body_before_returning(
+    fake: Callable[[Handler], Awaitable[FakeGateway]],
+    client: Callable[..., Client],
+    handler: Handler,
+    error: type[httpx.HTTPError],
+    cause: type[Exception],
+) -> None:
+    gw = await fake(handler)
+    c = client(gw.url)
+
+    with pytest.raises(error) as raised:
+        await c.transport.handle_async_request(whole_body_request(gw.url))
+    assert isinstance(raised.value.__cause__, cause)
+
+
+async def test_a_whole_body_response_comes_read_and_frees_its_connection(
+    fake: Callable[[Handler], Awaitable[FakeGateway]], client: Callable[..., Client]
+) -> None:
+    gw = await fake(serve_json)
+    c = client(gw.url)
+
+    first = await c.transport.handle_async_request(whole_body_request(gw.url))
+    second = await c.transport.handle_async_request(whole_body_request(gw.url))
+
+    assert first.status_code == 200
+    assert first.content == answer(gw.requests[0])  # no aread(): already read
+    assert first.request.url.path == "/payments"
+    assert second.status_code == 200
+    assert gw.accepts == 1  # the first answer's connection was back in the pool
 
 
 # --- answers --------------------------------------------------------------------------------

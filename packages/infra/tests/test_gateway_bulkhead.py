@@ -15,6 +15,7 @@ from wallet_infra.gateway import (
     HttpxPaymentGateway,
     make_gateway_http_client,
 )
+from wallet_infra.gateway.admission import admitted_ticket
 from wallet_infra.gateway.aiohttp_transport import SafeAiohttpTransport
 
 
@@ -48,6 +49,17 @@ async def test_slot_is_released_when_the_block_raises() -> None:
             raise RuntimeError("crash")
 
     assert gw.bulkhead.in_use == 0
+
+
+async def test_the_breaker_ticket_is_current_only_inside_the_admission() -> None:
+    gw = gateway(max_concurrent=1)
+
+    assert admitted_ticket() is None
+    async with gw.admission():
+        ticket = admitted_ticket()
+        assert ticket is not None
+        assert not ticket.probe  # a closed circuit admits ordinary calls
+    assert admitted_ticket() is None
 
 
 async def test_refusal_does_not_consume_a_slot() -> None:

@@ -129,6 +129,24 @@ async def test_charge_sends_the_wire_contract() -> None:
     }
 
 
+async def test_requests_carry_exactly_the_headers_the_httpx_client_would_send() -> None:
+    gw = Gateway([echo("approved")])
+    request = charge_request()
+    key = {"Idempotency-Key": str(request.payment_id), "Content-Type": "application/json"}
+
+    await gw.adapter.charge(request, Deadline.after(DEADLINE_S))
+    await gw.adapter.lookup(request.payment_id, Deadline.after(DEADLINE_S))
+
+    charge, lookup = gw.requests
+    expected = [
+        gw.client.build_request("POST", "/payments", content=charge.content, headers=key),
+        gw.client.build_request("GET", f"/payments/{request.payment_id}"),
+    ]
+    assert [(r.method, r.url, r.headers.raw) for r in (charge, lookup)] == [
+        (r.method, r.url, r.headers.raw) for r in expected
+    ]
+
+
 async def test_declined_is_never_retried() -> None:
     gw = Gateway([echo("declined")])
 
@@ -301,6 +319,59 @@ async def test_real_backoff_waits_between_attempts() -> None:
     assert waits == pytest.approx([0.02, 0.03])  # doubling from 0.02, capped at 0.03
 
 
+async def test_the_backoff_is_waited_before_the_retry_is_sent() -> None:
+    sent_at: list[float] = []
+
+    def fail_first(request: httpx.Request) -> httpx.Response:
+        sent_at.append(time.monotonic())
+        return httpx.Response(500) if len(sent_at) == 1 else echo("approved")(request)
+
+    gw = Gateway([fail_first], backoff_initial_s=0.1, backoff_max_s=0.1)
+
+    with stamina.set_testing(False), backoffs() as waits:
+        status = await gw.adapter.charge(charge_request(), Deadline.after(DEADLINE_S))
+
+    assert status is ChargeStatus.APPROVED
+    assert waits == pytest.approx([0.1])
+    assert sent_at[1] - sent_at[0] >= 0.1
+
+
+async def test_retry_hooks_see_each_retry_numbered_from_the_first_attempt() -> None:
+    gw = Gateway([httpx.Response(500), httpx.Response(503), echo("approved")])
+    numbers: list[int] = []
+    saved = stamina.instrumentation.get_on_retry_hooks()
+    stamina.instrumentation.set_on_retry_hooks([lambda details: numbers.append(details.retry_num)])
+    try:
+        await gw.adapter.charge(charge_request(), Deadline.after(DEADLINE_S))
+    finally:
+        stamina.instrumentation.set_on_retry_hooks(saved)
+
+    assert numbers == [1, 2]  # after attempt 1 failed, then after attempt 2
+
+
+async def test_stamina_testing_attempts_bound_the_first_attempt_too() -> None:
+    gw = Gateway([httpx.Response(500), echo("approved")], max_attempts=3)
+
+    with stamina.set_testing(True, attempts=1):
+        status = await gw.adapter.charge(charge_request(), Deadline.after(DEADLINE_S))
+
+    assert status is ChargeStatus.FAILED
+    assert len(gw.requests) == 1
+
+
+async def test_stamina_deactivated_makes_one_attempt() -> None:
+    gw = Gateway([httpx.Response(500), echo("approved")], max_attempts=3)
+    was_active = stamina.is_active()
+    stamina.set_active(False)
+    try:
+        status = await gw.adapter.charge(charge_request(), Deadline.after(DEADLINE_S))
+    finally:
+        stamina.set_active(was_active)
+
+    assert status is ChargeStatus.FAILED
+    assert len(gw.requests) == 1
+
+
 async def test_no_backoff_is_started_that_would_outlive_the_deadline() -> None:
     gw = Gateway([httpx.Response(500)], backoff_initial_s=0.5, backoff_max_s=1.0)
 
@@ -312,7 +383,7 @@ async def test_no_backoff_is_started_that_would_outlive_the_deadline() -> None:
     assert waits == []  # no wait begun: 0.5 s would end past the 0.2 s deadline
 
 
-async def test_every_attempt_is_logged() -> None:
+async def test_every_attempt_is_logged_a_failed_one_as_a_warning() -> None:
     gw = Gateway([httpx.Response(500), echo("approved")])
     request = charge_request()
 
@@ -320,9 +391,9 @@ async def test_every_attempt_is_logged() -> None:
         await gw.adapter.charge(request, Deadline.after(DEADLINE_S))
 
     attempts = [e for e in logs if e["event"] == "gateway_attempt"]
-    assert [(e["attempt"], e["outcome"]) for e in attempts] == [
-        (1, "server_error"),
-        (2, "APPROVED"),
+    assert [(e["attempt"], e["outcome"], e["log_level"]) for e in attempts] == [
+        (1, "server_error", "warning"),
+        (2, "APPROVED", "debug"),  # the request's access line already tells it went through
     ]
     for entry in attempts:
         assert entry["payment_id"] == str(request.payment_id)

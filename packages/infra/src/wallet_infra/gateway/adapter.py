@@ -1,17 +1,14 @@
 """HttpxPaymentGateway: the PaymentGateway port over HTTP (the calls: docs/operations.md).
 
-Admission is the circuit breaker, then a bulkhead slot, both refusing at once. The
-ticket the breaker grants travels to `charge()` / `lookup()` in a context variable: the
-port's calls carry no admission handle, and the Pay use case (like the recovery worker)
-makes them inside `async with admission()` in the same task.
+Admission is the circuit breaker, then a bulkhead slot, both refusing at once (see
+`admission`: the breaker's ticket reaches `charge()` / `lookup()` in a context variable).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
@@ -31,17 +28,19 @@ from wallet_domain.ports.payment_gateway import (
 )
 
 from wallet_infra.gateway import failures, observability, replies
-from wallet_infra.gateway.breaker import BreakerState, CircuitBreaker, Ticket
+from wallet_infra.gateway.admission import Admission, admitted_ticket
+from wallet_infra.gateway.aiohttp_transport import READ_WHOLE_BODY
+from wallet_infra.gateway.breaker import BreakerState, CircuitBreaker
 from wallet_infra.gateway.bulkhead import Bulkhead
 from wallet_infra.gateway.failures import Failure, TransientFailure
 from wallet_infra.gateway.retrying import RetriesExhausted, call_with_retries
 from wallet_infra.gateway.settings import GatewaySettings
+from wallet_infra.gateway.wire_request import WireRequests
 from wallet_infra.telemetry import tracer, tracing_active
 
 T = TypeVar("T")
 
 _log = structlog.get_logger(__name__)
-_ADMITTED: ContextVar[Ticket | None] = ContextVar("gateway_admission", default=None)
 # What the breaker counts as the gateway failing: 5xx or unreachable, or no answer in time.
 # A decline is the gateway working.
 _CHARGE_FAILURES = frozenset({ChargeStatus.FAILED, ChargeStatus.UNKNOWN})
@@ -89,7 +88,7 @@ class HttpxPaymentGateway(PaymentGateway):
         # hooks and header merging cost ~0.15-0.3 ms of CPU per call and do nothing for a
         # gateway call (no auth, redirects never followed, no cookies, no hooks).
         self._transport: httpx.AsyncBaseTransport = client._transport
-        self._base_headers = list(client.headers.multi_items())
+        self._requests = WireRequests(client.headers)
         self._settings = settings
         # Absolute and parsed once: httpx re-parses and re-joins a relative URL per call.
         self._payments_url = httpx.URL(str(client.base_url).rstrip("/") + "/payments")
@@ -117,18 +116,8 @@ class HttpxPaymentGateway(PaymentGateway):
     def bulkhead_in_use(self) -> int:
         return self._bulkhead.in_use
 
-    @asynccontextmanager
-    async def admission(self) -> AsyncIterator[None]:
-        ticket = await self._breaker.admit()
-        try:
-            async with self._bulkhead.slot():
-                token = _ADMITTED.set(ticket)
-                try:
-                    yield
-                finally:
-                    _ADMITTED.reset(token)
-        finally:
-            self._breaker.release(ticket)
+    def admission(self) -> Admission:
+        return Admission(self._breaker, self._bulkhead)
 
     async def charge(self, request: ChargeRequest, deadline: Deadline) -> ChargeStatus:
         """The outcome is told to the breaker, unless no attempt was made at all (the
@@ -151,7 +140,7 @@ class HttpxPaymentGateway(PaymentGateway):
                 if not tried:
                     _outcome(span, "charge", "skipped", failed=True)
                     return status
-            await self._breaker.record(_ADMITTED.get(), ok=status not in _CHARGE_FAILURES)
+            await self._breaker.record(admitted_ticket(), ok=status not in _CHARGE_FAILURES)
             _outcome(span, "charge", str(status).lower(), failed=status in _CHARGE_FAILURES)
             return status
 
@@ -176,7 +165,7 @@ class HttpxPaymentGateway(PaymentGateway):
                     return LookupStatus.UNKNOWN
                 status = LookupStatus.UNKNOWN
             if status is LookupStatus.UNKNOWN:
-                await self._breaker.record(_ADMITTED.get(), ok=False)
+                await self._breaker.record(admitted_ticket(), ok=False)
             _outcome(span, "lookup", str(status).lower(), failed=status is LookupStatus.UNKNOWN)
             return status
 
@@ -201,9 +190,9 @@ class HttpxPaymentGateway(PaymentGateway):
                 if not exhausted.failures:
                     _outcome(span, "dispute", "skipped", failed=True)
                     return status
-                await self._breaker.record(_ADMITTED.get(), ok=False)
+                await self._breaker.record(admitted_ticket(), ok=False)
             else:
-                await self._breaker.record(_ADMITTED.get(), ok=status is not FilingStatus.UNKNOWN)
+                await self._breaker.record(admitted_ticket(), ok=status is not FilingStatus.UNKNOWN)
             _outcome(span, "dispute", str(status).lower(), failed=status is not FilingStatus.FILED)
             return status
 
@@ -240,9 +229,12 @@ class HttpxPaymentGateway(PaymentGateway):
             "provider_id": str(request.provider_id),
             "external_reference": request.external_reference,
         }
-        headers = {"Idempotency-Key": str(request.payment_id), "Content-Type": "application/json"}
         response = await self._send(
-            "POST", self._payments_url, seconds_left, content=orjson.dumps(body), headers=headers
+            "POST",
+            self._payments_url,
+            seconds_left,
+            idempotency_key=str(request.payment_id),
+            json_body=orjson.dumps(body),
         )
         if response is None:
             return ChargeStatus.UNKNOWN
@@ -257,16 +249,20 @@ class HttpxPaymentGateway(PaymentGateway):
             "reason": filing.reason,
             "evidence": list(filing.evidence),
         }
-        headers = {"Idempotency-Key": str(filing.dispute_id), "Content-Type": "application/json"}
         response = await self._send(
-            "POST", self._disputes_url, seconds_left, content=orjson.dumps(body), headers=headers
+            "POST",
+            self._disputes_url,
+            seconds_left,
+            idempotency_key=str(filing.dispute_id),
+            json_body=orjson.dumps(body),
         )
         if response is None:
             return FilingStatus.UNKNOWN
         return replies.filing_status(response, filing.dispute_id)
 
     async def _lookup_once(self, payment_id: UUID, seconds_left: float) -> LookupStatus:
-        response = await self._send("GET", f"{self._payments_url}/{payment_id}", seconds_left)
+        url = httpx.URL(f"{self._payments_url}/{payment_id}")
+        response = await self._send("GET", url, seconds_left)
         if response is None:
             return LookupStatus.UNKNOWN
         return replies.lookup_status(response, payment_id)
@@ -274,20 +270,20 @@ class HttpxPaymentGateway(PaymentGateway):
     async def _exchange(
         self,
         method: str,
-        url: httpx.URL | str,
+        url: httpx.URL,
         phase_timeouts: httpx.Timeout,
         *,
-        headers: dict[str, str] | None = None,
-        content: bytes | None = None,
+        idempotency_key: str | None = None,
+        json_body: bytes | None = None,
     ) -> httpx.Response:
         """One request on the transport, its whole body read (what `client.request` does
         for this client, without the parts it does not use)."""
-        request = httpx.Request(
+        request = self._requests.build(
             method,
             url,
-            headers=[*self._base_headers, *(headers or {}).items()],
-            content=content,
-            extensions={"timeout": phase_timeouts.as_dict()},
+            extensions={"timeout": phase_timeouts.as_dict(), READ_WHOLE_BODY: True},
+            idempotency_key=idempotency_key,
+            json_body=json_body,
         )
         response = await self._transport.handle_async_request(request)
         response.request = request
@@ -298,7 +294,7 @@ class HttpxPaymentGateway(PaymentGateway):
         return response
 
     async def _send(
-        self, method: str, url: httpx.URL | str, seconds_left: float, **kwargs: Any
+        self, method: str, url: httpx.URL, seconds_left: float, **kwargs: Any
     ) -> httpx.Response | None:
         """One HTTP exchange within `seconds_left`.
 

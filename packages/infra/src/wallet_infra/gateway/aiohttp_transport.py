@@ -7,13 +7,14 @@ turns "may have reached the gateway" into "never connected": a `ServerDisconnect
 and `failures.from_transport_error` would then call it NOT_SENT and the payment would be
 refunded although the gateway may have charged it.
 
-`SafeAiohttpTransport` reuses the upstream request code, but every failure, on the request
-path and while streaming the body, is re-mapped from the ORIGINAL aiohttp exception (the
-upstream httpx exception's `__cause__`, or the raw exception it lets through). Checked
-against aiohttp 3.14 (`client_exceptions.py`, raise sites in `client.py`, `connector.py`,
-`client_proto.py`, `client_reqrep.py`, `http_writer.py`). Rows are tried top to bottom,
-because of multiple inheritance (`ConnectionTimeoutError` and `SocketTimeoutError` are both
-`ServerTimeoutError`s; `ClientConnectorError` is a `ClientOSError`):
+`SafeAiohttpTransport` sends the request itself (with upstream's options), and every
+failure, on the request path, while reading the body and while streaming it, is mapped from
+the ORIGINAL aiohttp exception (the raw one, or the upstream body stream's httpx exception's
+`__cause__`). Checked against aiohttp 3.14 (`client_exceptions.py`, raise sites in
+`client.py`, `connector.py`, `client_proto.py`, `client_reqrep.py`, `http_writer.py`). Rows
+are tried top to bottom, because of multiple inheritance (`ConnectionTimeoutError` and
+`SocketTimeoutError` are both `ServerTimeoutError`s; `ClientConnectorError` is a
+`ClientOSError`):
 
 | # | original aiohttp exception (when it is raised)          | httpx               | verdict   |
 |---|---------------------------------------------------------|---------------------|-----------|
@@ -38,8 +39,13 @@ because of multiple inheritance (`ConnectionTimeoutError` and `SocketTimeoutErro
 When in doubt the answer is ReadError: "may have charged" is looked up, never refunded blind.
 `asyncio.CancelledError` (the adapter's own hard cap) is a BaseException and passes untouched.
 
-Timeouts: httpx's per-request `request.extensions["timeout"]` is honoured by the upstream
-request code as `ClientTimeout(sock_connect=connect, sock_read=read, connect=pool)`:
+Body: a request carrying the `READ_WHOLE_BODY` extension (the adapter's: it always reads
+the whole answer) gets its response with the body read and the connection back in the
+pool, none of the per-call stream wrappers built. Any other request (`client.stream`,
+`client.post`, ...) gets upstream's body stream, wrapped so its failures map the same way.
+
+Timeouts: httpx's per-request `request.extensions["timeout"]` is honoured as
+`ClientTimeout(sock_connect=connect, sock_read=read, connect=pool)`:
 `sock_connect` bounds the TCP connect plus TLS handshake, aiohttp's `connect` bounds the wait
 for a pool slot plus connecting, `sock_read` is the gap allowed between reads (headers and
 body), like httpx's read timeout. aiohttp has no write timeout: httpx's `write` is not
@@ -56,17 +62,21 @@ by `httpx.AsyncClient.aclose()`) closes the session and its connections.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import lru_cache
 from typing import Any, Final
 
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+from httpx_aiohttp.transport import AiohttpResponseStream
 
 _CONNECT_TIMEOUT: Final = aiohttp.ConnectionTimeoutError
 _CONNECT_FAILED: Final = aiohttp.ClientConnectorError
 _REDIRECT: Final = aiohttp.RedirectClientError
 _BAD_URL: Final = (aiohttp.InvalidUrlClientError, aiohttp.NonHttpUrlClientError)
 _READ_TIMEOUT: Final = aiohttp.ServerTimeoutError  # incl. SocketTimeoutError
+# A request extension: True reads the whole body before the response is returned.
+READ_WHOLE_BODY: Final = "wallet_read_whole_body"
 
 
 def _original(exc: BaseException) -> BaseException:
@@ -100,6 +110,22 @@ def to_httpx_error(exc: Exception) -> httpx.TransportError:
     return mapped
 
 
+@lru_cache(maxsize=64)
+def _client_timeout(
+    connect: float | None, read: float | None, pool: float | None
+) -> aiohttp.ClientTimeout:
+    """httpx's per-request timeouts as aiohttp's (see the module docstring). Frozen, so
+    shared: a call made with time to spare uses the settings' values, the same every time."""
+    return aiohttp.ClientTimeout(sock_connect=connect, sock_read=read, connect=pool)
+
+
+def _extensions(response: aiohttp.ClientResponse) -> dict[str, Any]:
+    extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+    if response.reason:
+        extensions["reason_phrase"] = response.reason.encode()
+    return extensions
+
+
 class _SafeResponseStream(httpx.AsyncByteStream):
     """The upstream body stream, with its failures re-mapped like the request's."""
 
@@ -129,6 +155,13 @@ class SafeAiohttpTransport(AiohttpTransport):
     def __init__(self, *, limits: httpx.Limits, **kwargs: Any) -> None:
         super().__init__(limits=limits, **kwargs)
         self._closed = False
+        # What upstream rebuilds per request, once.
+        proxy = self.proxy
+        self._proxy_options: dict[str, Any] = {
+            "proxy": str(proxy.url) if proxy else None,
+            "proxy_auth": aiohttp.BasicAuth(*proxy.auth) if proxy and proxy.auth else None,
+            "proxy_headers": proxy.headers if proxy else None,
+        }
 
     @property
     def session(self) -> aiohttp.ClientSession | None:
@@ -156,13 +189,65 @@ class SafeAiohttpTransport(AiohttpTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._closed:
             raise RuntimeError("the gateway transport has been closed")
+        if not isinstance(self.client, aiohttp.ClientSession):
+            self.client = self.get_client()
         try:
-            response = await super().handle_async_request(request)
+            response = await self._send(self.client, request)
         except Exception as exc:
             raise to_httpx_error(exc) from _original(exc)
-        if isinstance(response.stream, httpx.AsyncByteStream):
-            response.stream = _SafeResponseStream(response.stream)
-        return response
+        if not request.extensions.get(READ_WHOLE_BODY):
+            return self._streaming(response, request)
+        try:
+            body = await response.read()
+        except Exception as exc:
+            raise to_httpx_error(exc) from _original(exc)
+        finally:
+            response.release()
+        whole = httpx.Response(
+            response.status,
+            headers=response.raw_headers,
+            stream=httpx.ByteStream(body),
+            request=request,
+            extensions=_extensions(response),
+        )
+        whole.read()  # decoded as httpx would (aiohttp's own decompression is off)
+        return whole
+
+    async def _send(
+        self, session: aiohttp.ClientSession, request: httpx.Request
+    ) -> aiohttp.ClientResponse:
+        """The request on the pooled session, as upstream sends it; the headers are in."""
+        data: bytes | httpx.AsyncByteStream | None
+        try:
+            data = request.content or None
+        except httpx.RequestNotRead:
+            data = request.stream  # type: ignore[assignment]
+            request.headers.pop("transfer-encoding", None)  # aiohttp frames the body
+        phases = request.extensions.get("timeout", {})
+        timeout = _client_timeout(phases.get("connect"), phases.get("read"), phases.get("pool"))
+        return await session.request(
+            request.method,
+            str(request.url),
+            headers=request.headers,
+            data=data,
+            allow_redirects=False,
+            auto_decompress=False,  # httpx decodes, from the response headers
+            compress=False,
+            timeout=timeout,
+            server_hostname=request.extensions.get("sni_hostname"),
+            **self._proxy_options,
+        )
+
+    @staticmethod
+    def _streaming(response: aiohttp.ClientResponse, request: httpx.Request) -> httpx.Response:
+        """The body left to the caller to stream (and close), its failures re-mapped."""
+        return httpx.Response(
+            response.status,
+            headers=response.raw_headers,
+            stream=_SafeResponseStream(AiohttpResponseStream(response)),
+            request=request,
+            extensions=_extensions(response),
+        )
 
     async def aclose(self) -> None:
         self._closed = True

@@ -42,11 +42,15 @@ class Bulkhead:
             raise RuntimeError("bulkhead released more often than acquired")
         self._in_use -= 1
 
+    def acquire(self) -> None:
+        """Take one slot, or raise GatewayUnavailable at once if none is free."""
+        if not self.try_acquire():
+            raise GatewayUnavailable(retry_after_s=self._retry_after_s, reason="bulkhead_full")
+
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold one slot for the block; raise GatewayUnavailable at once if none is free."""
-        if not self.try_acquire():
-            raise GatewayUnavailable(retry_after_s=self._retry_after_s, reason="bulkhead_full")
+        self.acquire()
         try:
             yield
         finally:
