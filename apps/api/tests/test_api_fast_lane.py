@@ -192,3 +192,33 @@ async def test_a_history_page_skips_the_route_unless_its_query_is_unusual(
     unknown = await api.client.get(path, params={"sort": "asc"})
     assert unknown.status_code == 200
     assert len(calls) == 3
+
+
+async def test_holds_are_created_and_settled_in_the_lane(api: Api, route_calls: RouteCalls) -> None:
+    user_id = await api.funded_wallet(1000)
+    created = route_calls("POST", "/wallets/{user_id}/holds")
+    completed = route_calls("POST", "/wallets/{user_id}/holds/{hold_id}/complete")
+    reverted = route_calls("POST", "/wallets/{user_id}/holds/{hold_id}/revert")
+    holds = []
+    for _ in range(3):
+        hold = await api.hold(user_id, 100, key=new_key())
+        assert hold.status_code == 201, hold.text
+        holds.append(hold.json()["id"])
+    base = f"/wallets/{user_id}/holds"
+    whole = await api.client.post(f"{base}/{holds[0]}/complete")
+    assert (whole.status_code, whole.json()["captured"]) == (200, 100), whole.text
+    part = await api.client.post(f"{base}/{holds[1]}/complete", json={"amount": 40})
+    assert (part.status_code, part.json()["captured"]) == (200, 40), part.text
+    back = await api.client.post(f"{base}/{holds[2]}/revert")
+    assert (back.status_code, back.json()["status"]) == (200, "REVERTED"), back.text
+    assert created == completed == reverted == []
+    # The route's own answers for what the lane does not take.
+    malformed = await api.client.post(f"{base}/not-a-uuid/complete")
+    assert_error(malformed, 400, "VALIDATION_ERROR")
+    as_text = await api.client.post(
+        f"{base}/{holds[0]}/complete",
+        content=b'{"amount": 1}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert_error(as_text, 400, "VALIDATION_ERROR")
+    assert len(completed) == 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from wallet_api.fast_lane import balances, payments, transactions
+from wallet_api.fast_lane import balances, holds, payments, transactions
 from wallet_api.fast_lane.lane import FastLane, LaneHandler, LaneRoute
 
 # (method, route path, handler): the routes whose every request is worth the lane.
@@ -13,6 +13,9 @@ LANES: list[tuple[str, str, LaneHandler]] = [
     ("POST", "/wallets/{user_id}/payments", payments.pay),
     ("GET", "/wallets/{user_id}/balance", balances.get_balance),
     ("GET", "/wallets/{user_id}/transactions", transactions.list_transactions),
+    ("POST", "/wallets/{user_id}/holds", holds.create_hold),
+    ("POST", "/wallets/{user_id}/holds/{hold_id}/complete", holds.complete_hold),
+    ("POST", "/wallets/{user_id}/holds/{hold_id}/revert", holds.revert_hold),
 ]
 
 
