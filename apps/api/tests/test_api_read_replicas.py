@@ -141,7 +141,8 @@ async def test_a_lagging_replica_is_skipped_and_used_again_once_caught_up(
             assert lagging["lag_ms"] > STRICT_MS
             before = reads("replica"), reads("primary")
             assert await history(api, user_id) == [7, 100]  # only the primary has the 7
-            assert (reads("replica"), reads("primary")) == (before[0], before[1] + 2)
+            # One read: a page with entries shows the wallet exists.
+            assert (reads("replica"), reads("primary")) == (before[0], before[1] + 1)
         await replica_state(api, up=True, in_use=True)
         before_replica = reads("replica")
         assert await history(api, user_id) == [7, 100]

@@ -12,13 +12,14 @@ import pytest
 from wallet_domain.errors import PaymentNotFound, ValidationError, WalletNotFound
 from wallet_domain.model.pagination import LedgerPosition, decode_cursor, encode_cursor
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
-from wallet_domain.model.wallet import Balance
+from wallet_domain.model.wallet import Balance, Wallet
 from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
-from wallet_domain.use_cases.get_balance import GetBalanceRequest
+from wallet_domain.ports.wallets import Wallets
+from wallet_domain.use_cases.get_balance import GetBalance, GetBalanceRequest
 from wallet_domain.use_cases.get_payment import GetPaymentRequest
-from wallet_domain.use_cases.list_transactions import ListTransactionsRequest
+from wallet_domain.use_cases.list_transactions import ListTransactions, ListTransactionsRequest
 from wallet_testkit.fakes.clock import EPOCH
-from wallet_testkit.fakes.world import PROVIDER, RETIRED, WATER, World, bill_payment
+from wallet_testkit.fakes.world import CURRENCIES, PROVIDER, RETIRED, WATER, World, bill_payment
 
 
 async def _pay(world: World, key: str, amount: int, currency: str = "USD") -> None:
@@ -323,6 +324,66 @@ async def test_an_unknown_payment_id_is_not_found(history: World) -> None:
 async def test_get_payment_validates_the_user_id(world: World) -> None:
     with pytest.raises(ValidationError):
         await world.get_payment().execute(GetPaymentRequest(user_id="", payment_id=UUID(int=1)))
+
+
+# --------------------------------------------------------------------------- reads it takes
+
+
+class _CountedWallets:
+    """The scope's wallets, counting lookups: what a read costs beyond its own query."""
+
+    def __init__(self, wallets: Wallets) -> None:
+        self._wallets = wallets
+        self.lookups = 0
+
+    async def get(self, user_id: str) -> Wallet | None:
+        self.lookups += 1
+        return await self._wallets.get(user_id)
+
+
+async def _balance_lookups(world: World, request: GetBalanceRequest) -> int:
+    scope = world.scope()
+    wallets = _CountedWallets(scope.wallets)
+    use_case = GetBalance(wallets=wallets, balances=scope.balances, currencies=CURRENCIES)
+    await use_case.execute(request)
+    return wallets.lookups
+
+
+async def _page_lookups(world: World, request: ListTransactionsRequest) -> int:
+    scope = world.scope()
+    wallets = _CountedWallets(scope.wallets)
+    use_case = ListTransactions(wallets=wallets, ledger=scope.ledger, currencies=CURRENCIES)
+    await use_case.execute(request)
+    return wallets.lookups
+
+
+async def test_balance_of_a_wallet_holding_money_asks_nothing_more(history: World) -> None:
+    assert await _balance_lookups(history, GetBalanceRequest(user_id="alice")) == 0
+    assert await _balance_lookups(history, GetBalanceRequest(user_id="alice", currency="EUR")) == 0
+
+
+async def test_an_empty_balance_asks_whether_the_wallet_exists(history: World) -> None:
+    history.seed_wallet("bob")
+    assert await _balance_lookups(history, GetBalanceRequest(user_id="bob")) == 1
+    assert await _balance_lookups(history, GetBalanceRequest(user_id="alice", currency="JPY")) == 1
+
+
+async def test_a_page_with_entries_asks_nothing_more(history: World) -> None:
+    assert await _page_lookups(history, ListTransactionsRequest(user_id="alice", limit=2)) == 0
+
+
+async def test_an_empty_page_asks_whether_the_wallet_exists(history: World) -> None:
+    empty = ListTransactionsRequest(user_id="alice", currency="JPY")
+    assert await _page_lookups(history, empty) == 1
+    with pytest.raises(WalletNotFound):
+        await history.list_transactions().execute(ListTransactionsRequest(user_id="ghost"))
+
+
+async def test_an_unknown_entry_cursor_of_an_unknown_wallet_is_not_found(world: World) -> None:
+    with pytest.raises(WalletNotFound):
+        await world.list_transactions().execute(
+            ListTransactionsRequest(user_id="ghost", cursor=_v1_cursor(UUID(int=7)))
+        )
 
 
 # --------------------------------------------------------------------------- providers

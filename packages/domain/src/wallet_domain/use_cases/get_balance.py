@@ -34,9 +34,11 @@ class GetBalance:
         currency = request.currency
         if currency is not None:
             ensure_supported(currency, self.currencies)
-        if await self.wallets.get(user_id) is None:
-            raise WalletNotFound(user_id=user_id)
         read = await self.balances.read(user_id, currency)
+        # Balances belong to a wallet, so one read answers for a wallet that holds any;
+        # only an empty answer needs a second to tell "holds nothing" from "no wallet".
+        if not read.balances and await self.wallets.get(user_id) is None:
+            raise WalletNotFound(user_id=user_id)
         if currency is not None and not read.balances:
             never_held = Balance(currency=currency, available=0, pending=0)
             return VersionedBalances(version=read.version, balances=[never_held])

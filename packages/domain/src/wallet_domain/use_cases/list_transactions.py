@@ -61,20 +61,27 @@ class ListTransactions:
                 else None
             ),
         )
-        if await self.wallets.get(user_id) is None:
-            raise WalletNotFound(user_id=user_id)
         if isinstance(before, UUID):
             named = await self.ledger.get(user_id, before)
             if named is None:
+                await self._ensure_wallet(user_id)
                 return Page(items=[], next_cursor=None)
             before = LedgerPosition.of(named)
         rows = await self.ledger.page(user_id, filters, before=before, limit=limit + 1)
+        if not rows:
+            await self._ensure_wallet(user_id)
         items = rows[:limit]
         has_more = len(rows) > limit
         return Page(
             items=items,
             next_cursor=encode_cursor(LedgerPosition.of(items[-1])) if has_more else None,
         )
+
+    async def _ensure_wallet(self, user_id: str) -> None:
+        """Asked only when nothing was found: a wallet with entries exists, so a page
+        with rows costs one read."""
+        if await self.wallets.get(user_id) is None:
+            raise WalletNotFound(user_id=user_id)
 
 
 _E = TypeVar("_E", TransactionType, TransactionStatus)
