@@ -29,12 +29,6 @@ import httpx
 from asgi_lifespan import LifespanManager
 from faststream import TestApp
 from faststream.asgi import AsgiFastStream
-from opentelemetry import trace
-from opentelemetry.sdk.resources import SERVICE_NAME, Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.util._once import Once
 from prometheus_client.parser import text_string_to_metric_families
 from wallet_api.main import make_app as make_api
 from wallet_infra.config.settings import Settings
@@ -51,34 +45,6 @@ PROVIDER_ID: Final = "01890a5d-ac96-774b-bcce-b302099a8057"  # City Power & Ligh
 
 
 # --------------------------------------------------------------------------- tracing
-
-
-@contextmanager
-def in_memory_tracing() -> Iterator[InMemorySpanExporter]:
-    """A global SDK TracerProvider exporting to memory for the block, then none again
-    (so later tests in this process see tracing off, as they expect)."""
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: "wallet-tests"}))
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    _set_global_provider(provider)
-    try:
-        yield exporter
-    finally:
-        _set_global_provider(None)
-        provider.shutdown()
-
-
-def _set_global_provider(provider: TracerProvider | None) -> None:
-    # set_tracer_provider() works once per process; tests need it undone afterwards.
-    trace._TRACER_PROVIDER_SET_ONCE = Once()
-    trace._TRACER_PROVIDER = None
-    if provider is not None:
-        trace.set_tracer_provider(provider)
-
-
-def hex_trace_id(span: ReadableSpan) -> str:
-    assert span.context is not None
-    return format(span.context.trace_id, "032x")
 
 
 # --------------------------------------------------------------------------- broker vhost
@@ -139,7 +105,7 @@ class Stack:
 async def running_stack(settings: Settings) -> AsyncIterator[Stack]:
     """API + relay + metrics consumer, in this process, until the block ends."""
     mock_app = create_mock_gateway(MockGatewaySettings())
-    api_app = make_api(MockGatewayClientProvider(mock_app, traced=True), settings=settings)
+    api_app = make_api(MockGatewayClientProvider(mock_app), settings=settings)
     consumer = make_metrics_consumer(settings=settings)
     stop = asyncio.Event()
     async with LifespanManager(api_app) as manager, TestApp(consumer):

@@ -19,6 +19,7 @@ from wallet_domain.deadline import Deadline
 from wallet_domain.money import Money
 from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, LookupStatus
 from wallet_infra.gateway import GatewaySettings, HttpxPaymentGateway
+from wallet_testkit.tracing import in_memory_tracing
 
 Reply = httpx.Response | Exception
 Script = list[Reply | Callable[[httpx.Request], Reply]]
@@ -446,3 +447,29 @@ async def test_lookup_with_exhausted_deadline_sends_nothing() -> None:
 
     assert await gw.adapter.lookup(uuid4(), Deadline.after(0)) is LookupStatus.UNKNOWN
     assert gw.requests == []
+
+
+# --- tracing --------------------------------------------------------------------------
+
+
+async def test_the_gateway_sees_the_calls_span_as_its_caller() -> None:
+    with in_memory_tracing() as spans:
+        gw = Gateway([connect_error(), echo("approved")])
+        assert await gw.adapter.charge(charge_request(), Deadline.after(DEADLINE_S)) == "APPROVED"
+    [span] = spans.get_finished_spans()  # the call's span alone: none per HTTP attempt
+    assert span.name == "gateway charge"
+    assert span.context is not None
+    ids, flags = span.context, span.context.trace_flags
+    caller = f"00-{ids.trace_id:032x}-{ids.span_id:016x}-{flags:02x}"
+    assert [request.headers["traceparent"] for request in gw.requests] == [caller, caller]
+    events = [(event.name, dict(event.attributes or {})) for event in span.events]
+    assert events == [
+        ("gateway.attempt_failed", {"gateway.attempt": 1, "gateway.failure": "not_sent"})
+    ]
+    assert dict(span.attributes or {})["gateway.attempts"] == 2
+
+
+async def test_no_trace_context_is_sent_when_the_process_does_not_trace() -> None:
+    gw = Gateway([echo("approved")])
+    assert await gw.adapter.charge(charge_request(), Deadline.after(DEADLINE_S)) == "APPROVED"
+    assert "traceparent" not in gw.requests[0].headers

@@ -9,7 +9,6 @@ from dishka import Provider, make_async_container
 from dishka.integrations.fastapi import FastapiProvider, setup_dishka
 from fastapi import APIRouter, FastAPI
 from fastapi.telemetry import TelemetryConfig
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from wallet_infra.config.settings import Settings
 from wallet_infra.ioc import ReadReplicaProvider, infra_providers
 from wallet_infra.ioc.provider_events import ProviderEventsProvider
@@ -22,17 +21,17 @@ from wallet_api.errors.handlers import install_error_handlers
 from wallet_api.fast_lane.install import install_fast_lane
 from wallet_api.ioc import ApiProvider
 from wallet_api.lifespan import make_lifespan
+from wallet_api.middleware.server_span import ServerSpanMiddleware
 from wallet_api.middleware.stack import install_middlewares
 from wallet_api.openapi import install_openapi
 from wallet_api.routes import PUBLIC_METRICS_ROUTER, ROUTERS, WEBHOOKS_ROUTER
 
 SERVICE_NAME: Final = "wallet-api"
-# Probes and scrapes: a span each every few seconds would drown the real traffic.
-UNTRACED_URLS: Final = "/healthz,/readyz,/metrics"
-# FastAPI's own OpenTelemetry layer, off: the server spans come from the instrumentation
-# below (their names and attributes are documented), metrics from prometheus_client. Left
-# on, it would check the global providers and walk the middleware stack on every request,
-# and record a second set of metrics or logs once an OTel meter or logger is configured.
+# FastAPI's own OpenTelemetry layer, off: the server spans come from
+# middleware/server_span.py (their names and attributes are documented), metrics from
+# prometheus_client. Left on, it would check the global providers and walk the middleware
+# stack on every request, and record a second set of metrics or logs once an OTel meter or
+# logger is configured.
 NO_NATIVE_TELEMETRY: Final[TelemetryConfig] = {"tracing": False, "metrics": False, "logs": False}
 
 
@@ -86,11 +85,9 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
     # Outermost, around every middleware: the server span is current for the whole
     # request, so logs, DB and gateway spans, and the outbox's traceparent all join it.
     # Only when the process installed a TracerProvider (an exporter is configured): without
-    # one the instrumentation would make a no-op span per request for nothing.
+    # one a span would be made per request for nothing.
     if tracing_active():
-        FastAPIInstrumentor.instrument_app(
-            app, excluded_urls=UNTRACED_URLS, exclude_spans=["receive", "send"]
-        )
+        app.add_middleware(ServerSpanMiddleware)
     return app
 
 

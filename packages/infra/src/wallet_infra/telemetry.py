@@ -21,7 +21,7 @@ or absent collector never blocks a request.
 
 Idempotent per process: when an SDK TracerProvider is already installed (a second app in
 the same process, or a test that installed one with an in-memory exporter) it is returned
-as is. The `instrument_*` helpers are safe to call whether or not tracing is configured, and do
+as is. `instrument_engine` is safe to call whether or not tracing is configured, and does
 nothing unless a TracerProvider is installed (`tracing_active`).
 """
 
@@ -34,7 +34,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry import context as otel_context
-from opentelemetry import trace
+from opentelemetry import propagate, trace
 from opentelemetry.environment_variables import OTEL_PYTHON_TRACER_PROVIDER
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -46,7 +46,6 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 if TYPE_CHECKING:
-    import httpx
     from sqlalchemy.ext.asyncio import AsyncEngine
 
 TRACER_NAME: Final = "wallet"
@@ -213,13 +212,12 @@ def instrument_engine(engine: AsyncEngine) -> None:
     EngineTracer(tracer_, engine.sync_engine, connections)  # type: ignore[no-untyped-call]
 
 
-def instrument_http_client(client: httpx.AsyncClient) -> None:
-    """A client span per HTTP request of `client` (the gateway's), with traceparent sent."""
-    if not tracing_active():
-        return
-    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-
-    HTTPXClientInstrumentor.instrument_client(client)
+def outgoing_trace_headers() -> list[tuple[bytes, bytes]]:
+    """The current context as the process's propagators (`OTEL_PROPAGATORS`, W3C
+    `traceparent` by default) put it on an outgoing HTTP request."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return [(name.encode("latin-1"), value.encode("latin-1")) for name, value in carrier.items()]
 
 
 def span_attributes(**attributes: Any) -> dict[str, Any]:

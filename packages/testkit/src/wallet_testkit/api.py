@@ -17,27 +17,22 @@ import httpx
 from asgi_lifespan import LifespanManager
 from dishka import Provider, Scope, provide
 from wallet_infra.ioc import GatewayHttpClient
-from wallet_infra.telemetry import instrument_http_client
 
 PROVIDER_ID: Final = "01890a5d-ac96-774b-bcce-b302099a8057"  # City Power & Light (seeded)
 
 
 class MockGatewayClientProvider(Provider):
     """Overrides infra's gateway client: the same adapter, its requests served by an
-    in-process mock gateway app (through `httpx.ASGITransport`); `traced`: the client is
-    instrumented exactly as `make_gateway_http_client` instruments the real one."""
+    in-process mock gateway app (through `httpx.ASGITransport`)."""
 
-    def __init__(self, mock_app: Any, *, traced: bool = False) -> None:
+    def __init__(self, mock_app: Any) -> None:
         super().__init__(scope=Scope.APP)
         self._mock_app = mock_app
-        self._traced = traced
 
     @provide
     async def client(self) -> AsyncIterator[GatewayHttpClient]:
         transport = httpx.ASGITransport(app=self._mock_app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
-            if self._traced:
-                instrument_http_client(client)
             yield GatewayHttpClient(client)
 
 

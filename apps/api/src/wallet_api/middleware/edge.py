@@ -27,6 +27,7 @@ import time
 from typing import Final
 
 import structlog
+from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import DomainError, ErrorCode, RateLimited
@@ -41,6 +42,7 @@ from wallet_api.http.context import DEADLINE, PRINCIPAL, REQUEST_ID
 from wallet_api.http.rate_limiter import RateLimiter
 from wallet_api.middleware.api_key import UNKEYED_PATHS, KeyCheck, wallet_in_path
 from wallet_api.middleware.body_limit import LimitedReceive, too_large_body
+from wallet_api.middleware.probe_paths import PROBE_PATHS
 from wallet_api.middleware.problem_details import ProblemRewriter
 from wallet_api.ops.http_metrics import UNMATCHED, observe
 
@@ -52,8 +54,6 @@ _REQUEST_ID: Final = b"x-request-id"
 _API_KEY: Final = b"x-api-key"
 _CONTENT_LENGTH: Final = b"content-length"
 _ACCEPT: Final = b"accept"
-# Probes and scrapes arrive every few seconds; at debug they stay out of normal logs.
-_QUIET_PATHS: Final = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def _route_template(scope: Scope) -> str:
@@ -152,7 +152,8 @@ class EdgeMiddleware:
         try:
             try:
                 await self._admitted(scope, receive, exchange, api_key, declared)
-            except Exception:
+            except Exception as error:
+                trace.get_current_span().record_exception(error)  # the server span's, if any
                 _recovery_log.exception(
                     "unhandled_error", method=scope["method"], path=scope["path"]
                 )
@@ -162,7 +163,7 @@ class EdgeMiddleware:
             elapsed = time.perf_counter() - started
             observe(scope["method"], _route_template(scope), exchange.status, elapsed)
             path = scope["path"]
-            log = _access_log.debug if path in _QUIET_PATHS else _access_log.info
+            log = _access_log.debug if path in PROBE_PATHS else _access_log.info
             log(
                 "http_request",
                 method=scope["method"],

@@ -36,7 +36,7 @@ from wallet_infra.gateway.failures import Failure, TransientFailure
 from wallet_infra.gateway.retrying import RetriesExhausted, call_with_retries
 from wallet_infra.gateway.settings import GatewaySettings
 from wallet_infra.gateway.wire_request import WireRequests
-from wallet_infra.telemetry import tracer, tracing_active
+from wallet_infra.telemetry import outgoing_trace_headers, tracer, tracing_active
 
 T = TypeVar("T")
 
@@ -52,6 +52,9 @@ class _Attempts:
     def __init__(self, operation: str) -> None:
         self.operation = operation
         self.count = 0
+        # The call's span: each failed attempt is an event on it (the HTTP exchange has
+        # no span of its own; see `_span`).
+        self.span: Span = INVALID_SPAN
 
     def wrap(self, once: Callable[[float], Awaitable[T]]) -> Callable[[float], Awaitable[T]]:
         async def attempt(seconds_left: float) -> T:
@@ -61,6 +64,10 @@ class _Attempts:
                 result = await once(seconds_left)
             except TransientFailure as exc:
                 observability.attempt_observed(self.operation, number, exc.failure.value)
+                self.span.add_event(
+                    "gateway.attempt_failed",
+                    {"gateway.attempt": number, "gateway.failure": exc.failure.value},
+                )
                 raise
             observability.attempt_observed(self.operation, number, str(result).lower())
             return result
@@ -198,8 +205,10 @@ class HttpxPaymentGateway(PaymentGateway):
 
     @contextmanager
     def _span(self, operation: str, payment_id: UUID, attempts: _Attempts) -> Iterator[Span]:
-        """A client span around one call with all its retries; the HTTP attempts (httpx
-        instrumentation) are its children."""
+        """A client span around one call with all its retries, each failed attempt an
+        event on it. It is the span the gateway sees as its caller (`traceparent`): a span
+        per HTTP attempt (the httpx instrumentation's) cost a payment ~0.1 ms of CPU for
+        the URL, method and status this span and its events already tell."""
         if not tracing_active():  # no span to describe: none of its attributes built
             yield INVALID_SPAN
             return
@@ -213,6 +222,7 @@ class HttpxPaymentGateway(PaymentGateway):
                 "gateway.bulkhead_in_use": self._bulkhead.in_use,
             },
         ) as span:
+            attempts.span = span
             try:
                 yield span
             finally:
@@ -284,6 +294,7 @@ class HttpxPaymentGateway(PaymentGateway):
             extensions={"timeout": phase_timeouts.as_dict(), READ_WHOLE_BODY: True},
             idempotency_key=idempotency_key,
             json_body=json_body,
+            trace_headers=outgoing_trace_headers() if tracing_active() else (),
         )
         response = await self._transport.handle_async_request(request)
         response.request = request

@@ -8,7 +8,6 @@ import httpx
 
 from wallet_infra.gateway.aiohttp_transport import SafeAiohttpTransport
 from wallet_infra.gateway.settings import GatewaySettings
-from wallet_infra.telemetry import instrument_http_client
 
 KEEPALIVE_EXPIRY_S: Final = 4.0
 
@@ -39,5 +38,4 @@ def make_gateway_http_client(settings: GatewaySettings) -> httpx.AsyncClient:
         transport=SafeAiohttpTransport(limits=limits),
         headers={"Accept": "application/json"},
     )
-    instrument_http_client(client)  # a client span per attempt, traceparent sent along
     return client

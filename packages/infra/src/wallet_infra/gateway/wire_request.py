@@ -10,6 +10,7 @@ body at all), so its headers are known up front: exactly those, in that order, t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -32,10 +33,12 @@ class WireRequests:
         extensions: dict[str, Any],
         idempotency_key: str | None = None,
         json_body: bytes | None = None,
+        trace_headers: Sequence[tuple[bytes, bytes]] = (),
     ) -> httpx.Request:
-        """`Host`, the client's headers, then `Idempotency-Key`, and for a body its JSON
-        content type and length; the body already read, as `Request(content=...)` has it."""
-        headers = [(b"Host", url.netloc), *self._client_headers]
+        """`Host`, the client's headers, the trace context (`traceparent`...), then
+        `Idempotency-Key`, and for a body its JSON content type and length; the body
+        already read, as `Request(content=...)` has it."""
+        headers = [(b"Host", url.netloc), *self._client_headers, *trace_headers]
         if idempotency_key is not None:
             headers.append((b"Idempotency-Key", idempotency_key.encode("ascii")))
         if json_body is not None:
