@@ -90,8 +90,10 @@ async def payments(
         user = rng.choice(wallets)
         key, body = f"{run_id}-{n}", payment_body(n)
         response = await conn.request("POST", f"/wallets/{user}/payments", headers(key), body)
-        if response.status == 201:
-            sent.append((user, key, body))
+        # Every figure is per successful payment: a failing route (say a 500 on every
+        # request) must stop the bench, not report how cheaply it fails.
+        assert response.status == 201, response
+        sent.append((user, key, body))
         return response
 
     return await run_load(HOST, port, pay, concurrency=concurrency, duration_s=duration_s), sent

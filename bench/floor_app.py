@@ -69,10 +69,14 @@ def _event(kind: str, status: str, payment_id: uuid.UUID, user: str, amount: int
     }
 
 
-async def _pay(user: str, key: str, body: bytes) -> tuple[int, bytes]:
+def open_params(
+    user: str, key: str, body: bytes, payment_id: uuid.UUID, now: datetime.datetime
+) -> dict[str, Any]:
+    """`OPEN`'s parameters for the payment `body` asks for (a test checks they are all
+    there: a statement that gains one must not leave the floor answering 500s)."""
     request = orjson.loads(body)
-    payment_id, now, amount = uuid.uuid4(), datetime.datetime.now(_UTC), request["amount"]
-    opened = {
+    amount = request["amount"]
+    return {
         "user_id": user,
         "key": key,
         "fingerprint": hashlib.sha256(body).hexdigest(),
@@ -94,14 +98,35 @@ async def _pay(user: str, key: str, body: bytes) -> tuple[int, bytes]:
         "p_refund_of": None,
         "p_hold_id": None,
         "p_transfer_id": None,
+        "p_refunded_amount": 0,
+        "p_provider_refund_of": None,
+        "p_dispute_id": None,
         "p_created_at": now,
         "p_updated_at": now,
         **_event("payment.created", "PENDING", payment_id, user, amount),
     }
+
+
+def settle_params(payment_id: uuid.UUID, user: str, amount: int, reply: bytes) -> dict[str, Any]:
+    """`SETTLE_APPROVED`'s parameters (checked like `open_params`)."""
+    return {
+        "payment_id": payment_id,
+        "status": "APPROVED",
+        "at": datetime.datetime.now(_UTC),
+        "reply_status": 201,
+        "reply_body": reply,
+        **_event("payment.completed", "APPROVED", payment_id, user, amount),
+    }
+
+
+async def _pay(user: str, key: str, body: bytes) -> tuple[int, bytes]:
+    payment_id = uuid.uuid4()
+    opened = open_params(user, key, body, payment_id, datetime.datetime.now(_UTC))
     async with _state["pool"].acquire() as conn:
         row = await conn.fetchrow(OPEN.sql, *OPEN.args(opened))
     if not row["debited"]:
         return 409, b"{}"
+    request = orjson.loads(body)
     charge = {**request, "payment_id": str(payment_id), "user_id": user}
     async with _state["gateway"].post(
         "/payments",
@@ -111,17 +136,11 @@ async def _pay(user: str, key: str, body: bytes) -> tuple[int, bytes]:
         answer.raise_for_status()
         if orjson.loads(await answer.read())["status"] != "approved":
             return 502, b"{}"
+    amount = request["amount"]
     reply = orjson.dumps(
         {"id": str(payment_id), "user_id": user, "status": "APPROVED", "amount": amount}
     )
-    settled = {
-        "payment_id": payment_id,
-        "status": "APPROVED",
-        "at": datetime.datetime.now(_UTC),
-        "reply_status": 201,
-        "reply_body": reply,
-        **_event("payment.completed", "APPROVED", payment_id, user, amount),
-    }
+    settled = settle_params(payment_id, user, amount, reply)
     async with _state["pool"].acquire() as conn:
         await conn.fetchrow(SETTLE_APPROVED.sql, *SETTLE_APPROVED.args(settled))
     return 201, reply

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import importlib
 import re
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
+import orjson
 import pytest
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
@@ -29,3 +32,27 @@ def test_every_pgbench_script_binds_every_parameter(scripts: ModuleType) -> None
     ]
     for script in built:
         assert re.search(r"\$\d", script) is None, script  # no driver placeholder left
+
+
+@pytest.fixture
+def floor_app(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(BENCH))
+    return importlib.import_module("floor_app")
+
+
+def test_the_floor_route_binds_every_parameter_of_its_statements(floor_app: ModuleType) -> None:
+    from wallet_infra.persistence.statements.payment_book import OPEN, SETTLE_APPROVED
+
+    payment_id = uuid.uuid4()
+    body = orjson.dumps(
+        {
+            "provider_id": "01890a5d-ac96-774b-bcce-b302099a8057",
+            "external_reference": "bill-1",
+            "amount": 1,
+            "currency": "USD",
+        }
+    )
+    opened = floor_app.open_params("u-1", "key-1", body, payment_id, datetime.now(UTC))
+    settled = floor_app.settle_params(payment_id, "u-1", 1, b"{}")
+    assert len(OPEN.args(opened)) == len(OPEN.names)  # a missing name raises KeyError
+    assert len(SETTLE_APPROVED.args(settled)) == len(SETTLE_APPROVED.names)
