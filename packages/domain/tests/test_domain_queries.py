@@ -15,11 +15,11 @@ from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, Tran
 from wallet_domain.model.wallet import Balance, Wallet
 from wallet_domain.ports.payment_gateway import ChargeStatus, LookupStatus
 from wallet_domain.ports.wallets import Wallets
-from wallet_domain.use_cases.get_balance import GetBalance, GetBalanceRequest
+from wallet_domain.use_cases.get_balance import GetBalanceRequest
 from wallet_domain.use_cases.get_payment import GetPaymentRequest
-from wallet_domain.use_cases.list_transactions import ListTransactions, ListTransactionsRequest
+from wallet_domain.use_cases.list_transactions import ListTransactionsRequest
 from wallet_testkit.fakes.clock import EPOCH
-from wallet_testkit.fakes.world import CURRENCIES, PROVIDER, RETIRED, WATER, World, bill_payment
+from wallet_testkit.fakes.world import PROVIDER, RETIRED, WATER, Scope, World, bill_payment
 
 
 async def _pay(world: World, key: str, amount: int, currency: str = "USD") -> None:
@@ -341,19 +341,22 @@ class _CountedWallets:
         return await self._wallets.get(user_id)
 
 
-async def _balance_lookups(world: World, request: GetBalanceRequest) -> int:
+def _counted(world: World) -> tuple[Scope, _CountedWallets]:
+    """A request scope whose wallet lookups are counted."""
     scope = world.scope()
-    wallets = _CountedWallets(scope.wallets)
-    use_case = GetBalance(wallets=wallets, balances=scope.balances, currencies=CURRENCIES)
-    await use_case.execute(request)
+    counted = scope.wallets = _CountedWallets(scope.wallets)  # type: ignore[assignment]
+    return scope, counted
+
+
+async def _balance_lookups(world: World, request: GetBalanceRequest) -> int:
+    scope, wallets = _counted(world)
+    await world.get_balance(scope).execute(request)
     return wallets.lookups
 
 
 async def _page_lookups(world: World, request: ListTransactionsRequest) -> int:
-    scope = world.scope()
-    wallets = _CountedWallets(scope.wallets)
-    use_case = ListTransactions(wallets=wallets, ledger=scope.ledger, currencies=CURRENCIES)
-    await use_case.execute(request)
+    scope, wallets = _counted(world)
+    await world.list_transactions(scope).execute(request)
     return wallets.lookups
 
 
