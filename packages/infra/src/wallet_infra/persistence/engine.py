@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from wallet_infra.persistence.deferred_session import DeferredAsyncSession
+
 ASYNC_DRIVER: Final = "postgresql+asyncpg"
 _PLAIN_SCHEMES: Final = frozenset({"postgres", "postgresql", "postgresql+asyncpg"})
 _LOOPBACK_HOSTS: Final = frozenset({"", "localhost", "127.0.0.1", "::1"})
@@ -90,8 +92,11 @@ def make_engine(
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded values after commit (nothing is lazily reloaded)."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+    """Sessions that keep loaded values after commit (nothing is lazily reloaded), each
+    built only once something uses it (`DeferredAsyncSession`)."""
+    return async_sessionmaker(
+        engine, class_=DeferredAsyncSession, expire_on_commit=False, autoflush=False
+    )
 
 
 async def close_session(session: AsyncSession) -> None:
@@ -101,6 +106,8 @@ async def close_session(session: AsyncSession) -> None:
     closing it is bookkeeping without I/O, done in place: no task, no greenlet. The
     payment path's statements run on the pool, so its session never begins one."""
     if not session.in_transaction():
+        if isinstance(session, DeferredAsyncSession) and not session.started:
+            return  # never used: nothing was built, nothing to release
         session.sync_session.close()
         return
     async with session:
