@@ -30,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from wallet_infra.persistence.std_uuid import std_uuid
+
 WALLETS_PKEY: Final = "wallets_pkey"
 WALLETS_USER_ID_FORMAT: Final = "wallets_user_id_format"
 WALLET_BALANCES_PKEY: Final = "wallet_balances_pkey"
@@ -87,7 +89,7 @@ class StdUuid(TypeDecorator[UUID]):
     cache_ok = True
 
     def process_result_value(self, value: UUID | None, dialect: Dialect) -> UUID | None:
-        return None if value is None else UUID(int=value.int)
+        return None if value is None else std_uuid(value)
 
 
 _TS = DateTime(timezone=True)
