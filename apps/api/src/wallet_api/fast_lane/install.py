@@ -30,10 +30,10 @@ def install_fast_lane(app: FastAPI) -> None:
     """Call after the routes are added and before setup_dishka: the lane is then the
     innermost middleware, inside the Dishka request container it hands to the handlers.
 
-    The lane's routes also move to the front of the app's route list: what still walks
-    that list route by route (the tracing instrumentation naming each server span,
-    FastAPI's router for the requests the lane passes on) then finds them first. No two
-    routes match one path (test_api_routing.py), so the order decides nothing else."""
+    The lane's routes also move to the front of the app's route list: FastAPI's router,
+    walking that list route by route for the requests the lane passes on, then finds
+    them first. No two routes match one path (test_api_routing.py), so the order decides
+    nothing else."""
     routes = [
         LaneRoute(method, _route(app, method, path), handler) for method, path, handler in LANES
     ]

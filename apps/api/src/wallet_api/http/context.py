@@ -1,4 +1,4 @@
-"""Per-request values the middlewares put on the ASGI scope's state, read back typed."""
+"""Per-request values the middlewares (and the router) put on the ASGI scope, read back typed."""
 
 from __future__ import annotations
 
@@ -28,3 +28,10 @@ def principal_of(scope: Scope) -> Principal | None:
 def deadline_of(scope: Scope) -> Deadline | None:
     value = state_of(scope).get(DEADLINE)
     return value if isinstance(value, Deadline) else None
+
+
+def route_of(scope: Scope) -> str | None:
+    """The matched route's template, e.g. `/wallets/{user_id}/balance` (set on the scope by
+    the router or the fast lane), or None when no route matched."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else None

@@ -38,7 +38,7 @@ from wallet_api.errors.envelope import INTERNAL_ERROR_BODY
 from wallet_api.errors.problem_details import wants_problem_details
 from wallet_api.errors.registry import status_for
 from wallet_api.errors.responses import send_error, send_json
-from wallet_api.http.context import DEADLINE, PRINCIPAL, REQUEST_ID
+from wallet_api.http.context import DEADLINE, PRINCIPAL, REQUEST_ID, route_of
 from wallet_api.http.rate_limiter import RateLimiter
 from wallet_api.middleware.api_key import UNKEYED_PATHS, KeyCheck, wallet_in_path
 from wallet_api.middleware.body_limit import LimitedReceive, too_large_body
@@ -54,12 +54,6 @@ _REQUEST_ID: Final = b"x-request-id"
 _API_KEY: Final = b"x-api-key"
 _CONTENT_LENGTH: Final = b"content-length"
 _ACCEPT: Final = b"accept"
-
-
-def _route_template(scope: Scope) -> str:
-    route = scope.get("route")  # set by the router once a route matched
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) else UNMATCHED
 
 
 def _content_length(raw: bytes | None) -> int | None:
@@ -161,7 +155,7 @@ class EdgeMiddleware:
                     await send_json(exchange.send, 500, INTERNAL_ERROR_BODY)
         finally:
             elapsed = time.perf_counter() - started
-            observe(scope["method"], _route_template(scope), exchange.status, elapsed)
+            observe(scope["method"], route_of(scope) or UNMATCHED, exchange.status, elapsed)
             path = scope["path"]
             log = _access_log.debug if path in PROBE_PATHS else _access_log.info
             log(

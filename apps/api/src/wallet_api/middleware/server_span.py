@@ -27,6 +27,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wallet_infra.telemetry import tracer
 
+from wallet_api.http.context import route_of
 from wallet_api.middleware.probe_paths import PROBE_PATHS
 
 _USER_AGENT: Final = b"user-agent"
@@ -45,12 +46,6 @@ class _HeaderGetter(Getter[Scope]):
 
 
 _GETTER: Final = _HeaderGetter()
-
-
-def route_of(scope: Scope) -> str | None:
-    """The matched route's template (set on the scope by the router or the fast lane)."""
-    path = getattr(scope.get("route"), "path", None)
-    return path if isinstance(path, str) else None
 
 
 def _header(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> str | None:
