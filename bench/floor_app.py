@@ -20,6 +20,8 @@ from typing import Any
 import aiohttp
 import asyncpg
 import orjson
+from sqlalchemy.engine import make_url
+from wallet_infra.persistence.engine import ssl_mode
 from wallet_infra.persistence.statements.payment_book import OPEN, SETTLE_APPROVED
 
 _UTC = datetime.UTC
@@ -32,10 +34,18 @@ async def _jsonb_as_text(conn: asyncpg.Connection) -> None:
     )
 
 
+def pool_options(dsn: str) -> dict[str, Any]:
+    """What the API's engine sets on its connections that changes their cost: its TLS
+    mode (none on a loopback connection, where asyncpg would otherwise prefer TLS and pay
+    for it on every statement) and `jit=off`."""
+    return {"ssl": ssl_mode(make_url(dsn)), "server_settings": {"jit": "off"}}
+
+
 async def _start() -> None:
     size = int(os.environ.get("FLOOR_POOL_SIZE", "8"))
+    dsn = os.environ["WALLET_DATABASE_URL"]
     _state["pool"] = await asyncpg.create_pool(
-        os.environ["WALLET_DATABASE_URL"], min_size=size, max_size=size, init=_jsonb_as_text
+        dsn, min_size=size, max_size=size, init=_jsonb_as_text, **pool_options(dsn)
     )
     _state["gateway"] = aiohttp.ClientSession(
         base_url=os.environ["FLOOR_GATEWAY_URL"],

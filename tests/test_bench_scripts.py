@@ -56,3 +56,10 @@ def test_the_floor_route_binds_every_parameter_of_its_statements(floor_app: Modu
     settled = floor_app.settle_params(payment_id, "u-1", 1, b"{}")
     assert len(OPEN.args(opened)) == len(OPEN.names)  # a missing name raises KeyError
     assert len(SETTLE_APPROVED.args(settled)) == len(SETTLE_APPROVED.names)
+
+
+def test_the_floor_route_connects_as_the_api_does(floor_app: ModuleType) -> None:
+    # asyncpg alone would prefer TLS on loopback, a cost per statement the API never pays.
+    local = floor_app.pool_options("postgresql://u:p@localhost:5432/db")
+    assert local == {"ssl": "disable", "server_settings": {"jit": "off"}}
+    assert floor_app.pool_options("postgresql://u:p@db.example:5432/db")["ssl"] is None
