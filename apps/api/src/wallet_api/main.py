@@ -17,6 +17,7 @@ from wallet_infra.startup_heap import freeze_startup_heap
 from wallet_infra.telemetry import configure_telemetry, tracing_active
 
 from wallet_api.docs_ui import fastapi_with_local_docs
+from wallet_api.edge_first import skip_framework_layers
 from wallet_api.errors.handlers import install_error_handlers
 from wallet_api.fast_lane.install import install_fast_lane
 from wallet_api.ioc import ApiProvider
@@ -88,6 +89,7 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
     # one a span would be made per request for nothing.
     if tracing_active():
         app.add_middleware(ServerSpanMiddleware)
+    skip_framework_layers(app)
     return app
 
 
