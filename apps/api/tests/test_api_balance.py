@@ -6,6 +6,7 @@ from typing import Any
 
 from wallet_api.schemas.balances import BalancesOut
 from wallet_api_testkit import Api, assert_error, new_user_id
+from wallet_domain.use_cases.get_balance import GetBalance
 
 
 def _settled(currency: str, amount: int) -> dict[str, Any]:
@@ -59,3 +60,9 @@ async def test_unknown_wallet_is_404(api: Api) -> None:
     user_id = new_user_id()
     error = assert_error(await api.client.get(f"/wallets/{user_id}/balance"), 404, "NOT_FOUND")
     assert error["details"] == {"user_id": user_id}
+
+
+async def test_the_balance_use_case_is_built_once_per_process(api: Api) -> None:
+    # APP-scoped (its reads hold no session): a balance request resolves nothing per request.
+    container = api.app.state.dishka_container
+    assert await container.get(GetBalance) is await container.get(GetBalance)

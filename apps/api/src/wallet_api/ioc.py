@@ -37,6 +37,7 @@ from wallet_domain.wallet_precondition import WalletPrecondition
 from wallet_infra.config import EXPECTED_SCHEMA_VERSION
 from wallet_infra.config.settings import Settings
 from wallet_infra.health import HealthProbe, broker_reachable, database_and_schema
+from wallet_infra.persistence.pooled_wallet_reads import PooledWalletReads
 from wallet_infra.read_replicas import (
     ReadConsistency,
     ReadRouter,
@@ -55,7 +56,9 @@ from wallet_api.http.response_encoder import JsonResponseEncoder
 
 
 class ApiProvider(Provider):
-    """Use cases are REQUEST-scoped: they hold the request's session-bound ports.
+    """Use cases are REQUEST-scoped: they hold the request's session-bound ports. One that
+    only reads, each read its own statement, can be APP-scoped with pool-bound ports
+    instead (`GetBalance`): a request then resolves nothing per request for it.
 
     The read-only use cases whose answers may lag (history, hold lists, lookups of
     settled resources) get replica-first ports on the request's `ReadRouter`; every other
@@ -71,7 +74,6 @@ class ApiProvider(Provider):
     settlement = provide(PaymentSettlement)
     # Shared by every money-moving write that takes If-Match.
     wallet_precondition = provide(WalletPrecondition)
-    get_balance = provide(GetBalance)
     make_transfer = provide(MakeTransfer)
     list_providers = provide(ListProviders)
     resolve_pending = provide(ResolvePendingPayments)
@@ -83,6 +85,12 @@ class ApiProvider(Provider):
     open_dispute = provide(OpenDispute)
     change_dispute = provide(ChangeDispute)
     get_dispute = provide(GetDispute)
+
+    @provide(scope=Scope.APP)
+    def get_balance(self, reads: PooledWalletReads, currencies: frozenset[str]) -> GetBalance:
+        """One per process: its reads hold no session, so a balance request resolves
+        nothing per request (see request_containers.py)."""
+        return GetBalance(wallets=reads, balances=reads, currencies=currencies)
 
     @provide
     def read_consistency(self, request: Request) -> ReadConsistency:

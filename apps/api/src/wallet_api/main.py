@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from dishka import Provider, make_async_container
-from dishka.integrations.fastapi import FastapiProvider, setup_dishka
+from dishka.integrations.fastapi import FastapiProvider
 from fastapi import APIRouter, FastAPI
 from fastapi.telemetry import TelemetryConfig
 from wallet_infra.config.settings import Settings
@@ -22,6 +22,7 @@ from wallet_api.errors.handlers import install_error_handlers
 from wallet_api.fast_lane.install import install_fast_lane
 from wallet_api.ioc import ApiProvider
 from wallet_api.lifespan import make_lifespan
+from wallet_api.middleware.request_containers import install_request_containers
 from wallet_api.middleware.server_span import ServerSpanMiddleware
 from wallet_api.middleware.stack import install_middlewares
 from wallet_api.openapi import install_openapi
@@ -81,7 +82,7 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
     add_routes_flat(app, routers)
     install_openapi(app, currencies=settings.currencies)  # before the lane reorders routes
     install_fast_lane(app)
-    setup_dishka(container, app)
+    install_request_containers(app, container)
     install_middlewares(app, settings)
     # Outermost, around every middleware: the server span is current for the whole
     # request, so logs, DB and gateway spans, and the outbox's traceparent all join it.

@@ -27,8 +27,8 @@ def _route(app: FastAPI, method: str, path: str) -> APIRoute:
 
 
 def install_fast_lane(app: FastAPI) -> None:
-    """Call after the routes are added and before setup_dishka: the lane is then the
-    innermost middleware, inside the Dishka request container it hands to the handlers.
+    """Call after the routes are added and before install_request_containers: the lane is then the
+    innermost middleware, inside the request containers it hands to the handlers.
 
     The lane's routes also move to the front of the app's route list: FastAPI's router,
     walking that list route by route for the requests the lane passes on, then finds

@@ -5,14 +5,14 @@ its middleware and route nodes, building a Request, solving the route's dependen
 validating each parameter through its model field, wrapping `send` again. For a request
 to one of its routes, the lane reads the body and asks that route's `LaneHandler`, which
 parses the request with the route's own pydantic model and calls the route's own endpoint
-function with the same use case from the same Dishka request container. A handler answers
+function with the same use case from the same request container. A handler answers
 only a request it fully understands (a plain JSON body, the query it expects); anything
 else (a body that fails validation, another content type, a repeated header) goes on to
 FastAPI with the body replayed, so every validation error still has one source, the
 FastAPI route and its exception handlers, and the two paths cannot answer differently.
 
 The lane sits inside the edge middleware (request id, key, limits, deadline, access log,
-problem details) and inside Dishka's request container, as the routes do.
+problem details) and inside `RequestContainers`, as the routes do.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Final
 
-from dishka import AsyncContainer
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 from starlette.routing import Route
@@ -30,20 +28,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wallet_domain.errors import DomainError
 
 from wallet_api.errors.responses import error_response
-
-_DISHKA_CONTAINER: Final = "dishka_container"
+from wallet_api.middleware.request_containers import DISHKA_CONTAINER, RequestContainer
 
 
 @dataclass(frozen=True, slots=True)
 class LaneRequest:
     """What a handler sees: the path's parameters, the headers (lower-case names, none
-    repeated), the raw query string and body, and the request's Dishka container."""
+    repeated), the raw query string and body, and the request's containers."""
 
     path_params: dict[str, str]
     headers: dict[bytes, bytes]
     query_string: bytes
     body: bytes
-    container: AsyncContainer
+    container: RequestContainer
 
     def header(self, name: bytes) -> str | None:
         """A header as FastAPI hands it to a route (latin-1 text), or None."""
@@ -100,7 +97,7 @@ class FastLane:
                 headers,
                 scope["query_string"],
                 body,
-                scope["state"][_DISHKA_CONTAINER],
+                scope["state"][DISHKA_CONTAINER],
             )
             try:
                 response = await lane.handler(request)

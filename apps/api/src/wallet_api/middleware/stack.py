@@ -26,7 +26,7 @@ def auth_failure_throttle(settings: Settings) -> AuthFailureThrottle | None:
 def install_middlewares(app: FastAPI, settings: Settings) -> None:
     """The edge middleware (`middleware/edge.py`: request id, access log and metrics,
     problem details, recovery, deadline, API key, rate limit, body limit, in that order),
-    outside the Dishka request container that setup_dishka added, then the routes."""
+    outside the request containers (`install_request_containers`), then the routes."""
     limiter = None
     if settings.rate_limit_per_s > 0 and settings.rate_limit_burst > 0:
         limiter = RateLimiter(

@@ -8,8 +8,8 @@ from wallet_domain.errors import WalletNotFound
 from wallet_domain.model.wallet import Balance, validate_user_id
 from wallet_domain.model.wallet_version import VersionedBalances
 from wallet_domain.money import ensure_supported
-from wallet_domain.ports.wallet_balances import WalletBalances
-from wallet_domain.ports.wallets import Wallets
+from wallet_domain.ports.wallet_balances import BalanceReads
+from wallet_domain.ports.wallets import WalletLookup
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,8 +25,8 @@ class GetBalance:
     wallet's version comes with them (of the whole wallet, also when one currency is asked
     for)."""
 
-    wallets: Wallets
-    balances: WalletBalances
+    wallets: WalletLookup
+    balances: BalanceReads
     currencies: frozenset[str]
 
     async def execute(self, request: GetBalanceRequest) -> VersionedBalances:

@@ -36,6 +36,7 @@ from wallet_infra.persistence import (
     SqlaWallets,
     SqlaWalletVersions,
 )
+from wallet_infra.persistence.pooled_wallet_reads import PooledWalletReads
 from wallet_infra.telemetry import current_traceparent
 
 
@@ -52,6 +53,9 @@ class PersistenceProvider(Provider):
     idempotency = provide(SqlaIdempotencyStore, provides=IdempotencyStore)
     transactions = provide(SqlaTransactionManager, provides=TransactionManager)
     corrections = provide(SqlaChargeCorrections, provides=ChargeCorrections)
+
+    # Holds no session: one per process (see pooled_wallet_reads).
+    pooled_wallet_reads = provide(PooledWalletReads, scope=Scope.APP)
 
     @provide(scope=Scope.APP)
     def provider_cache(self) -> ProviderCache:

@@ -9,6 +9,7 @@ money to come back is refused here, before it changes anything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Final
 
 from sqlalchemy import Select, Update, and_, bindparam, func, literal_column, select, text, update
@@ -127,21 +128,31 @@ class SqlaWalletBalances(WalletBalances):
         return (await self._session.execute(_DEBIT_IF_COVERED, params)).first() is not None
 
     async def read(self, user_id: str, currency: str | None = None) -> VersionedBalances:
-        if currency is None:
-            statement, params = _READ_ALL, {"uid": user_id}
-        else:
-            statement, params = _READ_ONE, {"uid": user_id, "cur": currency}
-        rows = await fetch(self._session, "wallet_balances.read", statement, params)
-        return VersionedBalances(
-            version=int(rows[0]["version"]),
-            balances=[
-                Balance(
-                    currency=row["currency"],
-                    available=row["balance"],
-                    pending=row["pending_debit"],
-                    pending_credit=row["pending_credit"],
-                )
-                for row in rows
-                if row["currency"] is not None
-            ],
+        statement, params = balance_read(user_id, currency)
+        return versioned_balances(
+            await fetch(self._session, "wallet_balances.read", statement, params)
         )
+
+
+def balance_read(user_id: str, currency: str | None) -> tuple[DriverStatement, dict[str, Any]]:
+    """The statement reading `user_id`'s balances (or just `currency`'s), and its values."""
+    if currency is None:
+        return _READ_ALL, {"uid": user_id}
+    return _READ_ONE, {"uid": user_id, "cur": currency}
+
+
+def versioned_balances(rows: Sequence[Any]) -> VersionedBalances:
+    """What `balance_read`'s rows say: always one row, with the version, even for none."""
+    return VersionedBalances(
+        version=int(rows[0]["version"]),
+        balances=[
+            Balance(
+                currency=row["currency"],
+                available=row["balance"],
+                pending=row["pending_debit"],
+                pending_credit=row["pending_credit"],
+            )
+            for row in rows
+            if row["currency"] is not None
+        ],
+    )

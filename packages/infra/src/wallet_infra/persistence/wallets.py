@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
@@ -24,7 +24,7 @@ _ADD: Final = text(
     "INSERT INTO wallets (user_id, created_at) VALUES (:user_id, :created_at)"  # noqa: S608 - constants only
     f" ON CONFLICT ON CONSTRAINT {WALLETS_PKEY} DO NOTHING RETURNING user_id"
 )
-_GET: Final = DriverStatement(
+GET_WALLET: Final = DriverStatement(
     select(wallets.c.user_id, wallets.c.created_at).where(wallets.c.user_id == bindparam("uid"))
 )
 
@@ -56,7 +56,13 @@ class SqlaWallets(Wallets):
             raise WalletAlreadyExists(user_id=wallet.user_id)
 
     async def get(self, user_id: str) -> Wallet | None:
-        row = await fetchrow(self._session, "wallets.get", _GET, {"uid": user_id})
-        if row is None:
-            return None
-        return Wallet(user_id=row["user_id"], created_at=row["created_at"])
+        return wallet_from_row(
+            await fetchrow(self._session, "wallets.get", GET_WALLET, {"uid": user_id})
+        )
+
+
+def wallet_from_row(row: Any) -> Wallet | None:
+    """The wallet a GET_WALLET row describes (None: no such wallet)."""
+    if row is None:
+        return None
+    return Wallet(user_id=row["user_id"], created_at=row["created_at"])

@@ -38,9 +38,9 @@ from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.transfer_book import TransferBook
-from wallet_domain.ports.wallet_balances import WalletBalances
+from wallet_domain.ports.wallet_balances import BalanceReads, WalletBalances
 from wallet_domain.ports.wallet_versions import WalletVersions
-from wallet_domain.ports.wallets import Wallets
+from wallet_domain.ports.wallets import WalletLookup, Wallets
 from wallet_domain.settlement import PaymentSettlement
 from wallet_domain.use_cases.apply_dispute_update import ApplyDisputeUpdate
 from wallet_domain.use_cases.apply_provider_event import ApplyProviderEvent
@@ -162,7 +162,9 @@ class Scope:
         return {
             TransactionManager: self.tx,
             Wallets: self.wallets,
+            WalletLookup: self.wallets,
             WalletBalances: self.balances,
+            BalanceReads: self.balances,
             Ledger: self.ledger,
             IdempotencyStore: self.idempotency,
             OutboxWriter: self.outbox,
