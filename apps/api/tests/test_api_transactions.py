@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from wallet_api.schemas.transactions import TransactionOut, TransactionPage
 from wallet_api_testkit import Api, StartApi, assert_error, new_user_id
+from wallet_domain.use_cases.list_transactions import ListTransactions
 
 
 async def _page(api: Api, user_id: str, **params: object) -> TransactionPage:
@@ -188,3 +189,9 @@ async def test_limit_bounds_are_inclusive(api: Api) -> None:
 async def test_unknown_wallet_is_404(api: Api) -> None:
     response = await api.client.get(f"/wallets/{new_user_id()}/transactions")
     assert_error(response, 404, "NOT_FOUND")
+
+
+async def test_without_replicas_the_history_use_case_is_built_once_per_process(api: Api) -> None:
+    # PrimaryOnlyHistoryProvider: no ReadRouter, session or adapters per history request.
+    container = api.app.state.dishka_container
+    assert await container.get(ListTransactions) is await container.get(ListTransactions)

@@ -47,6 +47,7 @@ from wallet_infra.read_replicas import (
     ReplicaFirstTransferBook,
     ReplicaFirstWallets,
 )
+from wallet_infra.read_replicas.primary_only import PrimaryOnlyLedger, PrimaryOnlyWallets
 
 from wallet_api.auth.principal import Principal
 from wallet_api.http.consistency import read_consistency
@@ -160,4 +161,21 @@ class ApiProvider(Provider):
         return HealthProbe(
             database_and_schema(engine, expected_version=EXPECTED_SCHEMA_VERSION),
             broker_reachable(settings.amqp_url),
+        )
+
+
+class PrimaryOnlyHistoryProvider(Provider):
+    """Added after ApiProvider when the process has no replica: the history page, the hot
+    read of the lag-tolerant ones, is then the primary's in any case, so ListTransactions
+    is built once per process on pool-bound reads (`read_replicas/primary_only.py`)
+    instead of per request on a `ReadRouter`."""
+
+    @provide(scope=Scope.APP)
+    def list_transactions(
+        self, engine: AsyncEngine, currencies: frozenset[str]
+    ) -> ListTransactions:
+        return ListTransactions(
+            wallets=PrimaryOnlyWallets(engine=engine),
+            ledger=PrimaryOnlyLedger(engine=engine),
+            currencies=currencies,
         )

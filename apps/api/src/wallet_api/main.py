@@ -20,7 +20,7 @@ from wallet_api.docs_ui import fastapi_with_local_docs
 from wallet_api.edge_first import skip_framework_layers
 from wallet_api.errors.handlers import install_error_handlers
 from wallet_api.fast_lane.install import install_fast_lane
-from wallet_api.ioc import ApiProvider
+from wallet_api.ioc import ApiProvider, PrimaryOnlyHistoryProvider
 from wallet_api.lifespan import make_lifespan
 from wallet_api.middleware.request_containers import install_request_containers
 from wallet_api.middleware.server_span import ServerSpanMiddleware
@@ -60,6 +60,7 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
         ProviderEventsProvider(),
         ReadReplicaProvider(),
         ApiProvider(),
+        *([] if settings.database_replica_urls else [PrimaryOnlyHistoryProvider()]),
         FastapiProvider(),
         *providers,
     )

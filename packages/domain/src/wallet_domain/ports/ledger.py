@@ -9,12 +9,24 @@ from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry
 
 
-class Ledger(Protocol):
+class LedgerReads(Protocol):
+    """Reading entries (all a history page needs: an adapter of just this can run it
+    without the request's transaction)."""
+
+    async def get(self, user_id: str, transaction_id: UUID) -> LedgerEntry | None: ...
+
+    async def page(
+        self, user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
+    ) -> list[LedgerEntry]:
+        """Up to `limit` entries strictly before `before` (from the newest if None), newest
+        first: (created_at, id) descending."""
+        ...
+
+
+class Ledger(LedgerReads, Protocol):
     """The append-only `transactions` ledger."""
 
     async def append(self, entry: LedgerEntry) -> None: ...
-
-    async def get(self, user_id: str, transaction_id: UUID) -> LedgerEntry | None: ...
 
     async def claim_stale_pending(
         self, created_before: datetime, *, skip: Sequence[UUID] = (), only: UUID | None = None
@@ -22,11 +34,4 @@ class Ledger(Protocol):
         """Lock one PENDING payment created before `created_before` (not in `skip`; the
         payment `only` if given) until the transaction ends, skipping rows other workers
         hold; None if there is none."""
-        ...
-
-    async def page(
-        self, user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
-    ) -> list[LedgerEntry]:
-        """Up to `limit` entries strictly before `before` (from the newest if None), newest
-        first: (created_at, id) descending."""
         ...

@@ -19,8 +19,8 @@ from wallet_domain.model.pagination import (
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.model.wallet import validate_user_id
 from wallet_domain.money import ensure_supported
-from wallet_domain.ports.ledger import Ledger
-from wallet_domain.ports.wallets import Wallets
+from wallet_domain.ports.ledger import LedgerReads
+from wallet_domain.ports.wallets import WalletLookup
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,8 +44,8 @@ class ListTransactions:
     A cursor from before this order (it names an entry by id only) resumes after that
     entry; one that names no entry of this wallet ends the walk (an empty last page)."""
 
-    wallets: Wallets
-    ledger: Ledger
+    wallets: WalletLookup
+    ledger: LedgerReads
     currencies: frozenset[str]
 
     async def execute(self, request: ListTransactionsRequest) -> Page[LedgerEntry]:

@@ -36,6 +36,7 @@ from wallet_infra.persistence import (
     SqlaWallets,
     SqlaWalletVersions,
 )
+from wallet_infra.persistence.pooled_ledger_reads import PooledLedgerReads
 from wallet_infra.persistence.pooled_wallet_reads import PooledWalletReads
 from wallet_infra.telemetry import current_traceparent
 
@@ -54,8 +55,9 @@ class PersistenceProvider(Provider):
     transactions = provide(SqlaTransactionManager, provides=TransactionManager)
     corrections = provide(SqlaChargeCorrections, provides=ChargeCorrections)
 
-    # Holds no session: one per process (see pooled_wallet_reads).
+    # Hold no session: one per process (see pooled_wallet_reads, pooled_ledger_reads).
     pooled_wallet_reads = provide(PooledWalletReads, scope=Scope.APP)
+    pooled_ledger_reads = provide(PooledLedgerReads, scope=Scope.APP)
 
     @provide(scope=Scope.APP)
     def provider_cache(self) -> ProviderCache:

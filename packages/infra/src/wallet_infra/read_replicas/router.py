@@ -21,6 +21,8 @@ _T = TypeVar("_T")
 # conflict among them), a refused or lost socket, a connection attempt that timed out, no
 # pooled connection free in time (the replica is stuck or swamped: the primary answers);
 # the same from the statements run on the driver directly.
+_ON_REPLICA = READS.labels(target=REPLICA)
+_ON_PRIMARY = READS.labels(target=PRIMARY)
 _REPLICA_FAILURES = (DBAPIError, OSError, TimeoutError, PoolTimeout, *STATEMENT_FAILED)
 
 
@@ -71,10 +73,10 @@ class ReadRouter:
                 await self.close()
                 self._replica = None
             else:
-                READS.labels(target=REPLICA).inc()
+                _ON_REPLICA.inc()
                 if settled(found):
                     return found
-        READS.labels(target=PRIMARY).inc()
+        _ON_PRIMARY.inc()
         return await statement(self.primary)
 
     def _replica_session(self, replica: Replica) -> AsyncSession:

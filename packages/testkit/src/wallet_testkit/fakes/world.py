@@ -29,7 +29,7 @@ from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyStore
-from wallet_domain.ports.ledger import Ledger
+from wallet_domain.ports.ledger import Ledger, LedgerReads
 from wallet_domain.ports.outbox import OutboxWriter
 from wallet_domain.ports.payment_book import OpenOutcome, PaymentBook
 from wallet_domain.ports.payment_gateway import PaymentGateway
@@ -166,6 +166,7 @@ class Scope:
             WalletBalances: self.balances,
             BalanceReads: self.balances,
             Ledger: self.ledger,
+            LedgerReads: self.ledger,
             IdempotencyStore: self.idempotency,
             OutboxWriter: self.outbox,
             PaymentBook: self.book,
