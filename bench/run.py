@@ -38,7 +38,7 @@ from http_load import Connection, LoadResult, Response, run_load
 from op_cpu import CpuMeter, MeasuredLoad
 from pgbench_script import hold_script, payment_script, transfer_script
 from procs import ensure_free, process, wait_healthy
-from seed import cursor_at_depth, seed_history, seed_wallets
+from seed import cursor_at_depth, seed_full_pages, seed_history, seed_wallets
 from stub_gateway import stub_gateway
 from transfers import bench_transfers
 
@@ -366,10 +366,12 @@ def apis_of(args: argparse.Namespace) -> list[cpu.ApiUnderTest]:
 async def cpu_phase(
     args: argparse.Namespace, dsn: str, database: str, stub_pgid: int
 ) -> list[cpu.Row]:
-    """The CPU table's loads (cpu_phase.py) on seeded wallets, charging the stub."""
+    """The CPU table's loads (cpu_phase.py) on seeded wallets, each with a full first
+    history page, charging the stub."""
     conn = await asyncpg.connect(dsn)
     try:
         wallets = await seed_wallets(conn, "bench-", args.wallets)
+        await seed_full_pages(conn, wallets, cpu.PAGE_SIZE)
     finally:
         await conn.close()
     return await cpu.run_cpu_phase(

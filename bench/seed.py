@@ -38,6 +38,31 @@ async def seed_wallets(conn: asyncpg.Connection, prefix: str, count: int) -> lis
     return [f"{prefix}{i}" for i in range(1, count + 1)]
 
 
+async def seed_full_pages(conn: asyncpg.Connection, wallets: list[str], rows: int) -> None:
+    """`rows` more deposits of 1 minor unit in each of `wallets`, older than anything the
+    bench writes next, so each wallet's first history page of `rows` is full from the
+    first request on, whichever API reads it and however many payments came before."""
+    await conn.execute(
+        f"""
+        INSERT INTO transactions (id, user_id, type, status, amount, currency, reference,
+                                  created_at, updated_at)
+        SELECT {_UUID7_SQL.format(ts="ts")}, w, 'DEPOSIT', 'COMPLETED', 1, 'USD', 'page', ts, ts
+        FROM unnest($1::text[]) w,
+             LATERAL (SELECT now() - make_interval(secs => 3600 + i) AS ts
+                      FROM generate_series(1, $2) i) s
+        """,
+        wallets,
+        rows,
+    )
+    await conn.execute(
+        "UPDATE wallet_balances SET balance = balance + $2"
+        " WHERE user_id = ANY($1::text[]) AND currency = 'USD'",
+        wallets,
+        rows,
+    )
+    await conn.execute("ANALYZE transactions")
+
+
 async def seed_history(conn: asyncpg.Connection, user_id: str, rows: int) -> None:
     """One wallet with `rows` deposits of 1 minor unit, ids time-ordered like UUIDv7."""
     await conn.execute("INSERT INTO wallets (user_id) VALUES ($1) ON CONFLICT DO NOTHING", user_id)

@@ -63,3 +63,28 @@ def test_the_floor_route_connects_as_the_api_does(floor_app: ModuleType) -> None
     local = floor_app.pool_options("postgresql://u:p@localhost:5432/db")
     assert local == {"ssl": "disable", "server_settings": {"jit": "off"}}
     assert floor_app.pool_options("postgresql://u:p@db.example:5432/db")["ssl"] is None
+
+
+async def test_every_seeded_wallet_has_a_full_first_page(
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
+    import asyncpg  # type: ignore[import-untyped]
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    seed = importlib.import_module("seed")
+    conn = await asyncpg.connect(database_url, ssl=False)
+    try:
+        wallets = await seed.seed_wallets(conn, f"page-{uuid.uuid4().hex[:8]}-", 3)
+        await seed.seed_full_pages(conn, wallets, 20)
+        rows = await conn.fetch(
+            "SELECT t.user_id, count(*) AS entries, sum(t.amount) AS ledger, b.balance"
+            " FROM transactions t JOIN wallet_balances b USING (user_id)"
+            " WHERE t.user_id = ANY($1::text[]) GROUP BY t.user_id, b.balance",
+            wallets,
+        )
+    finally:
+        await conn.close()
+    assert sorted(row["user_id"] for row in rows) == sorted(wallets)
+    for row in rows:
+        assert row["entries"] == 21  # the funding deposit and 20 more: a full page of 20
+        assert row["ledger"] == row["balance"]  # balance == sum(ledger) still holds

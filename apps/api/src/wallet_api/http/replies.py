@@ -21,12 +21,20 @@ REPLAYS: Final = Counter(
 )
 
 
+# The labelled child per status: `labels()` takes a lock and builds its key each call.
+_REPLAYS_BY_STATUS: Final[dict[int, Counter]] = {}
+
+
 def reply_response(reply: Reply) -> Response:
     """The first reply byte for byte; a replay says so in `Idempotent-Replayed`."""
     headers = None
     if reply.replayed:
         headers = {REPLAYED_HEADER: "true"}
-        REPLAYS.labels(str(reply.response.status_code)).inc()
+        status = reply.response.status_code
+        counter = _REPLAYS_BY_STATUS.get(status)
+        if counter is None:
+            counter = _REPLAYS_BY_STATUS[status] = REPLAYS.labels(str(status))
+        counter.inc()
     return Response(
         content=reply.response.body,
         status_code=reply.response.status_code,
