@@ -57,11 +57,6 @@ class RequestContainer:
             container = self._container = self._app({Request: request}, scope=DIScope.REQUEST)
         return await container.get(dependency_type, component)
 
-    @property
-    def opened(self) -> bool:
-        """Whether the request's own container was built."""
-        return self._container is not None
-
     async def close(self, exception: BaseException | None) -> None:
         container, self._container = self._container, None
         if container is not None:

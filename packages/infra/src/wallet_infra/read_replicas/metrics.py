@@ -43,3 +43,6 @@ READS: Final = Counter(
 )
 PRIMARY: Final = "primary"
 REPLICA: Final = "replica"
+# The labelled children, once: `labels()` takes a lock and builds its key on every call.
+READS_ON_PRIMARY: Final = READS.labels(target=PRIMARY)
+READS_ON_REPLICA: Final = READS.labels(target=REPLICA)

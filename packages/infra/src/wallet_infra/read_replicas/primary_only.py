@@ -20,9 +20,7 @@ from wallet_domain.ports.wallets import WalletLookup
 
 from wallet_infra.persistence.pooled_ledger_reads import PooledLedgerReads
 from wallet_infra.persistence.pooled_wallet_reads import PooledWalletReads
-from wallet_infra.read_replicas.metrics import PRIMARY, READS
-
-_ON_PRIMARY = READS.labels(target=PRIMARY)
+from wallet_infra.read_replicas.metrics import READS_ON_PRIMARY
 
 
 class PrimaryOnlyWallets(WalletLookup):
@@ -30,7 +28,7 @@ class PrimaryOnlyWallets(WalletLookup):
         self._reads = PooledWalletReads(engine=engine)
 
     async def get(self, user_id: str) -> Wallet | None:
-        _ON_PRIMARY.inc()
+        READS_ON_PRIMARY.inc()
         return await self._reads.get(user_id)
 
 
@@ -39,11 +37,11 @@ class PrimaryOnlyLedger(LedgerReads):
         self._reads = PooledLedgerReads(engine=engine)
 
     async def get(self, user_id: str, transaction_id: UUID) -> LedgerEntry | None:
-        _ON_PRIMARY.inc()
+        READS_ON_PRIMARY.inc()
         return await self._reads.get(user_id, transaction_id)
 
     async def page(
         self, user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
     ) -> list[LedgerEntry]:
-        _ON_PRIMARY.inc()
+        READS_ON_PRIMARY.inc()
         return await self._reads.page(user_id, filters, before=before, limit=limit)

@@ -12,7 +12,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from wallet_infra.persistence.driver import STATEMENT_FAILED
-from wallet_infra.read_replicas.metrics import PRIMARY, READS, REPLICA
+from wallet_infra.read_replicas.metrics import READS_ON_PRIMARY, READS_ON_REPLICA
 from wallet_infra.read_replicas.replica_set import Replica, ReplicaSet
 
 _log = structlog.get_logger("wallet.replicas")
@@ -21,8 +21,6 @@ _T = TypeVar("_T")
 # conflict among them), a refused or lost socket, a connection attempt that timed out, no
 # pooled connection free in time (the replica is stuck or swamped: the primary answers);
 # the same from the statements run on the driver directly.
-_ON_REPLICA = READS.labels(target=REPLICA)
-_ON_PRIMARY = READS.labels(target=PRIMARY)
 _REPLICA_FAILURES = (DBAPIError, OSError, TimeoutError, PoolTimeout, *STATEMENT_FAILED)
 
 
@@ -73,10 +71,10 @@ class ReadRouter:
                 await self.close()
                 self._replica = None
             else:
-                _ON_REPLICA.inc()
+                READS_ON_REPLICA.inc()
                 if settled(found):
                     return found
-        _ON_PRIMARY.inc()
+        READS_ON_PRIMARY.inc()
         return await statement(self.primary)
 
     def _replica_session(self, replica: Replica) -> AsyncSession:
