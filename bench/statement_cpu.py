@@ -139,7 +139,7 @@ async def _adapter(engine: AsyncEngine, user_id: str, payments: int) -> float:
         created = event_for(EventType.PAYMENT_CREATED, entry, event_id=ids.new_id(), at=clock.now())
         session: AsyncSession
         async with sessions() as session:
-            book = AsyncpgPaymentBook(session=session)
+            book = AsyncpgPaymentBook(db=session)
             await book.open(entry, claim, created, REFUSAL)
             await book.settle(settlement)
     return time.process_time() - started

@@ -9,16 +9,21 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from dishka import AsyncContainer, Scope
 from fastapi.routing import APIRoute
 from prometheus_client import REGISTRY
-from starlette.types import Receive, Scope, Send
+from starlette.types import Receive, Send
+from starlette.types import Scope as AsgiScope
 from wallet_api.routes import ROUTERS
-from wallet_api_testkit import PROVIDER_ID, Api, assert_error, new_key
+from wallet_api.routes.payments import UnconditionalPay
+from wallet_api_testkit import PROVIDER_ID, Api, assert_error, new_key, wallet_etag
+from wallet_domain.model.idempotency import Reply
+from wallet_domain.use_cases.pay import Pay, PayRequest
 
 PAYMENTS = "/wallets/{user_id}/payments"
 BALANCE = "/wallets/{user_id}/balance"
 HISTORY = "/wallets/{user_id}/transactions"
-RouteCalls = Callable[[str, str], list[Scope]]
+RouteCalls = Callable[[str, str], list[AsgiScope]]
 
 
 @pytest.fixture
@@ -26,17 +31,17 @@ def route_calls(monkeypatch: pytest.MonkeyPatch) -> RouteCalls:
     """`route_calls(method, path)`: the requests FastAPI's own route for them handles from
     now on (the routes are shared by every app of the process; monkeypatch restores)."""
 
-    def counting(method: str, path: str) -> list[Scope]:
+    def counting(method: str, path: str) -> list[AsgiScope]:
         route = next(
             r
             for router in ROUTERS
             for r in router.routes
             if isinstance(r, APIRoute) and r.path == path and method in (r.methods or ())
         )
-        calls: list[Scope] = []
+        calls: list[AsgiScope] = []
         inner = route.app
 
-        async def counted(scope: Scope, receive: Receive, send: Send) -> None:
+        async def counted(scope: AsgiScope, receive: Receive, send: Send) -> None:
             calls.append(scope)
             await inner(scope, receive, send)
 
@@ -222,3 +227,43 @@ async def test_holds_are_created_and_settled_in_the_lane(api: Api, route_calls: 
     )
     assert_error(as_text, 400, "VALIDATION_ERROR")
     assert len(completed) == 2
+
+
+async def test_a_payment_without_if_match_is_the_processs_one_pay_and_opens_no_container(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[Pay] = []
+    opened: list[object] = []
+    execute, open_scope = Pay.execute, AsyncContainer.__call__
+
+    async def spied_execute(self: Pay, request: PayRequest) -> Reply:
+        served.append(self)
+        return await execute(self, request)
+
+    def spied_open(self: AsyncContainer, *args: Any, **kwargs: Any) -> AsyncContainer:
+        opened.append(kwargs.get("scope"))
+        return open_scope(self, *args, **kwargs)
+
+    monkeypatch.setattr(Pay, "execute", spied_execute)
+    monkeypatch.setattr(AsyncContainer, "__call__", spied_open)
+    user_id = await api.funded_wallet(1000)
+    the_one = await api.app.state.dishka_container.get(UnconditionalPay)
+    etag = await wallet_etag(api, user_id)
+    opened.clear()
+
+    key = new_key()
+    first = await api.pay(user_id, 300, key=key)
+    replay = await api.pay(user_id, 300, key=key)
+    assert first.status_code == replay.status_code == 201, first.text
+    assert served == [the_one, the_one]
+    assert opened == []
+
+    # If-Match: the request's own Pay, whose wallet lock lives in the request's transaction.
+    conditional = await api.client.post(
+        PAYMENTS.format(user_id=user_id),
+        json=_payment(),
+        headers={"Idempotency-Key": new_key(), "If-Match": etag},
+    )
+    assert conditional.status_code == 412, conditional.text  # the first payment moved it
+    assert served[-1] is not the_one
+    assert opened == [Scope.REQUEST]

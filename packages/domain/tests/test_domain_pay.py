@@ -20,12 +20,14 @@ from wallet_domain.errors import (
 from wallet_domain.model.idempotency import IdempotencyState, Reply, StoredResponse
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.model.wallet import Balance
+from wallet_domain.model.wallet_version import WalletCondition
 from wallet_domain.money import Money
 from wallet_domain.ports.payment_book import OpenOutcome
 from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, LookupStatus
 from wallet_domain.use_cases.get_balance import GetBalanceRequest
-from wallet_domain.use_cases.pay import PayRequest
+from wallet_domain.use_cases.pay import Pay, PayRequest
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingRequest
+from wallet_domain.wallet_precondition import Unconditional
 from wallet_testkit.fakes.response_encoder import body
 from wallet_testkit.fakes.store import assert_money_invariants
 from wallet_testkit.fakes.world import PROVIDER, RETIRED, WATER, World, refused_field
@@ -720,3 +722,19 @@ async def test_replay_after_the_provider_is_deactivated_returns_the_original_rep
     replay = await alice.pay().execute(_request())
 
     assert replay == Reply(first.response, replayed=True)
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+async def test_a_pay_wired_unconditional_refuses_if_match_before_any_side_effect(
+    alice: World,
+) -> None:
+    pay = alice.build(Pay, precondition=Unconditional())
+    condition = WalletCondition(frozenset({1}))
+
+    with pytest.raises(RuntimeError, match="If-Match"):
+        await pay.execute(_request(if_match=condition))
+
+    _assert_nothing_happened(alice)
+    assert (await pay.execute(_request())).response.status_code == 201

@@ -41,7 +41,7 @@ ids: Final = UuidV7Generator()
 
 
 def book(session: AsyncSession) -> AsyncpgPaymentBook:
-    return AsyncpgPaymentBook(session=session, traceparent_provider=lambda: TRACEPARENT)
+    return AsyncpgPaymentBook(db=session, traceparent_provider=lambda: TRACEPARENT)
 
 
 async def open_wallet(session: AsyncSession, user_id: str) -> None:

@@ -8,11 +8,14 @@ from typing import Final
 from uuid import UUID
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_infra.clock import SystemClock
 from wallet_infra.ids import UuidV7Generator
-from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
+from wallet_infra.persistence.idempotency_store import (
+    PooledIdempotencyReplies,
+    SqlaIdempotencyStore,
+)
 from wallet_testkit.db import fetch
 from wallet_testkit.polling import eventually
 
@@ -209,3 +212,29 @@ async def test_purge_deletes_old_completed_records_in_batches(
     kept = await store.claim(fresh)
     assert kept is not None
     assert kept.state is IdempotencyState.COMPLETED
+
+
+async def test_pooled_replies_read_and_complete_each_as_a_statement_of_its_own(
+    session_factory: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
+    database_url: str,
+    user_id: str,
+) -> None:
+    async with session_factory() as session:
+        _, record = await claimed(session, user_id)
+        await session.commit()
+    replies = PooledIdempotencyReplies(engine=engine)
+    first, second = StoredResponse(201, b'{"id":"x"}'), StoredResponse(402, b"late")
+
+    held = await replies.get(user_id, record.key)
+    assert held is not None
+    assert held.state is IdempotencyState.IN_PROGRESS
+    assert await replies.complete(user_id, record.key, first, clock.now()) == first
+    # Committed by itself: another connection sees the reply, which never changes.
+    query = "SELECT state, response_body FROM idempotency_keys WHERE user_id = $1"
+    rows = await fetch(database_url, query, user_id)
+    assert [tuple(row) for row in rows] == [("COMPLETED", first.body)]
+    assert await replies.complete(user_id, record.key, second, clock.now()) == first
+    assert await replies.get(user_id, "no-such-key") is None
+    with pytest.raises(LookupError):
+        await replies.complete(user_id, "no-such-key", first, clock.now())

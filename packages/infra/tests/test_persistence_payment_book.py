@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from wallet_domain.errors import IdempotencyInProgress, ProviderNotFound, ValidationError
 from wallet_domain.model.events import SCHEMA_VERSION, DomainEvent
 from wallet_domain.model.idempotency import IdempotencyState, StoredResponse
@@ -31,6 +31,7 @@ from wallet_infra.persistence.driver import CONNECTION_LOST
 from wallet_infra.persistence.engine import make_engine, make_session_factory
 from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
 from wallet_infra.persistence.ledger import SqlaLedger
+from wallet_infra.persistence.payment_book import AsyncpgPaymentBook
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 from wallet_testkit.db import fetch
 from wallet_testkit.polling import eventually
@@ -793,3 +794,31 @@ async def test_a_connection_the_server_dropped_is_not_pooled_again(
         database_url, "SELECT balance FROM wallet_balances WHERE user_id = $1", user_id
     )
     assert [tuple(row) for row in rows] == [(90,)]
+
+
+# --------------------------------------------------------------------------- on the engine
+
+
+async def test_a_book_on_the_engine_commits_each_write_on_its_own(
+    session_factory: async_sessionmaker[AsyncSession],
+    engine: AsyncEngine,
+    database_url: str,
+    user_id: str,
+) -> None:
+    """Built on the engine (the unconditional payment's book): no session at all, each
+    write its own transaction on the pool, committed when the call returns."""
+    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
+    pooled = AsyncpgPaymentBook(db=engine)
+    entry = payment(user_id, Money(300, "USD"))
+
+    opening = await pooled.open(entry, claim_for(entry, "k1"), created_event(entry), REFUSAL)
+
+    assert opening.outcome is OpenOutcome.DEBITED
+    opened = await written(database_url, user_id)
+    assert opened["balances"] == [("USD", 700)]
+    assert [k[:2] for k in opened["keys"]] == [("k1", "IN_PROGRESS")]
+    settlement = settlement_of(entry, TransactionStatus.APPROVED)
+    assert await pooled.settle(settlement) is True
+    settled = await written(database_url, user_id)
+    assert [k[:2] for k in settled["keys"]] == [("k1", "COMPLETED")]
+    assert [row[2] for row in settled["ledger"] if row[0] == entry.id] == ["APPROVED"]

@@ -6,7 +6,7 @@ from typing import Final
 from unittest.mock import create_autospec
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from wallet_domain.model.provider import ServiceProvider
 from wallet_infra.persistence.provider_cache import ProviderCache
 from wallet_infra.persistence.service_providers import SqlaServiceProviders
@@ -33,12 +33,14 @@ class FakeClock:
 
 def failing_session() -> AsyncSession:
     session = create_autospec(AsyncSession, instance=True)
-    session.execute.side_effect = AssertionError("the cache should have answered")
+    refused = AssertionError("the cache should have answered")
+    session.execute.side_effect = refused
+    session.in_transaction.side_effect = refused  # what a driver statement asks first
     return session  # type: ignore[no-any-return]
 
 
 async def test_only_active_providers_are_listed_by_name(session: AsyncSession) -> None:
-    providers = SqlaServiceProviders(session=session)
+    providers = SqlaServiceProviders(db=session)
 
     listed = await providers.list_active()
 
@@ -51,9 +53,9 @@ async def test_only_active_providers_are_listed_by_name(session: AsyncSession) -
 
 async def test_a_fresh_cache_answers_without_the_database(session: AsyncSession) -> None:
     cache = ProviderCache(ttl_s=30, clock=FakeClock())
-    loaded = await SqlaServiceProviders(session=session, cache=cache).list_active()
+    loaded = await SqlaServiceProviders(db=session, cache=cache).list_active()
 
-    cached = SqlaServiceProviders(session=failing_session(), cache=cache)
+    cached = SqlaServiceProviders(db=failing_session(), cache=cache)
 
     assert await cached.list_active() == loaded
     assert await cached.get_active(CITY_POWER.id) == CITY_POWER
@@ -64,15 +66,24 @@ async def test_a_fresh_cache_answers_without_the_database(session: AsyncSession)
 async def test_an_expired_cache_reloads_through_the_session(session: AsyncSession) -> None:
     clock = FakeClock()
     cache = ProviderCache(ttl_s=30, clock=clock)
-    assert await SqlaServiceProviders(session=session, cache=cache).get_active(CITY_POWER.id)
+    assert await SqlaServiceProviders(db=session, cache=cache).get_active(CITY_POWER.id)
 
     clock.now += 30
     assert cache.get() is None
     assert (
-        await SqlaServiceProviders(session=session, cache=cache).get_active(CITY_POWER.id)
-        == CITY_POWER
+        await SqlaServiceProviders(db=session, cache=cache).get_active(CITY_POWER.id) == CITY_POWER
     )
     assert cache.get() is not None
 
     cache.invalidate()
     assert cache.get() is None
+
+
+async def test_providers_on_the_engine_read_on_the_pool(engine: AsyncEngine) -> None:
+    """Built on the engine (the unconditional payment's): no session, same answers."""
+    cache = ProviderCache(ttl_s=30, clock=FakeClock())
+    uncached, cached = SqlaServiceProviders(db=engine), SqlaServiceProviders(db=engine, cache=cache)
+    for providers in (uncached, cached):
+        assert [p.name for p in await providers.list_active()] == SEEDED_ACTIVE
+        assert await providers.get_active(CITY_POWER.id) == CITY_POWER
+        assert await providers.get_active(RETIRED_ID) is None

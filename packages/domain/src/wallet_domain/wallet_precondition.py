@@ -17,6 +17,7 @@ while in flight), exactly as without If-Match.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from wallet_domain.errors import PreconditionFailed
 from wallet_domain.model.wallet_version import WalletCondition
@@ -25,8 +26,36 @@ from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_versions import WalletVersions
 
 
+class WritePrecondition(Protocol):
+    async def ensure(
+        self,
+        condition: WalletCondition | None,
+        *,
+        user_id: str,
+        key: str,
+        receiver: tuple[str, str] | None = None,
+    ) -> None: ...
+
+
+class Unconditional(WritePrecondition):
+    """For a use case wired to take unconditional writes only (its ports hold no
+    transaction a lock could live in): a condition given to it is a wiring error, raised
+    before anything is written."""
+
+    async def ensure(
+        self,
+        condition: WalletCondition | None,
+        *,
+        user_id: str,
+        key: str,
+        receiver: tuple[str, str] | None = None,
+    ) -> None:
+        if condition is not None:
+            raise RuntimeError("a conditional write reached a use case wired without If-Match")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
-class WalletPrecondition:
+class WalletPrecondition(WritePrecondition):
     """The check, bound to the request's unit of work (its ports share one transaction)."""
 
     versions: WalletVersions

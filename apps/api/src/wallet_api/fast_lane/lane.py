@@ -25,22 +25,27 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from wallet_domain.deadline import Deadline
 from wallet_domain.errors import DomainError
 
 from wallet_api.errors.responses import error_response
+from wallet_api.http.context import deadline_of
 from wallet_api.middleware.request_containers import DISHKA_CONTAINER, RequestContainer
 
 
 @dataclass(frozen=True, slots=True)
 class LaneRequest:
     """What a handler sees: the path's parameters, the headers (lower-case names, none
-    repeated), the raw query string and body, and the request's containers."""
+    repeated), the raw query string and body, the request's containers and the deadline
+    the edge started (what the `Deadline` dependency resolves to, without opening the
+    request's container)."""
 
     path_params: dict[str, str]
     headers: dict[bytes, bytes]
     query_string: bytes
     body: bytes
     container: RequestContainer
+    deadline: Deadline | None
 
     def header(self, name: bytes) -> str | None:
         """A header as FastAPI hands it to a route (latin-1 text), or None."""
@@ -98,6 +103,7 @@ class FastLane:
                 scope["query_string"],
                 body,
                 scope["state"][DISHKA_CONTAINER],
+                deadline_of(scope),
             )
             try:
                 response = await lane.handler(request)

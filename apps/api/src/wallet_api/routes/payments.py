@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import NewType
 from uuid import UUID
 
 from dishka.integrations.fastapi import FromDishka
@@ -22,6 +23,10 @@ from wallet_api.schemas.payments import PaymentIn
 from wallet_api.schemas.transactions import TransactionOut
 
 router = APIRouter(route_class=StrictJsonRoute, tags=["payments"])
+
+# The payment use case for requests without If-Match, built once per process (the API's
+# ioc); `Pay` itself stays the request's, for If-Match (see the fast lane's payments).
+UnconditionalPay = NewType("UnconditionalPay", Pay)
 
 
 @router.post(

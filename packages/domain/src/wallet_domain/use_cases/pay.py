@@ -31,8 +31,8 @@ from wallet_domain.model.wallet_version import WalletCondition
 from wallet_domain.money import Money, ensure_supported
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
-from wallet_domain.ports.idempotency_store import IdempotencyStore
-from wallet_domain.ports.ledger import Ledger
+from wallet_domain.ports.idempotency_store import IdempotencyReplies
+from wallet_domain.ports.ledger import LedgerReads
 from wallet_domain.ports.payment_book import OpenOutcome, PaymentBook
 from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, PaymentGateway
 from wallet_domain.ports.response_encoder import ResponseEncoder
@@ -40,7 +40,7 @@ from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.settlement import PaymentSettlement, status_from_charge, status_from_lookup
 from wallet_domain.unit_of_work import rolling_back
-from wallet_domain.wallet_precondition import WalletPrecondition
+from wallet_domain.wallet_precondition import WritePrecondition
 
 # Share of the remaining deadline the charge leaves for the outcome lookup after a timeout,
 # so retries cannot spend the time the lookup needs to avoid a needless PENDING.
@@ -77,11 +77,16 @@ class Pay:
     - A timeout is not a failure: the gateway is asked what happened; charged means
       APPROVED, no charge means FAILED and refunded, still unknown leaves the payment
       PENDING (funds held) for the recovery worker. Only a definite failure is refunded.
+
+    Its ports need no transaction spanning statements unless `if_match` is given (the
+    wallet's lock must last until the opening write commits): wired with the
+    `Unconditional` precondition on ports that each run statements of their own, one Pay
+    serves every request without `if_match` (see the API's ioc).
     """
 
     providers: ServiceProviders
-    ledger: Ledger
-    idempotency: IdempotencyStore
+    ledger: LedgerReads
+    idempotency: IdempotencyReplies
     book: PaymentBook
     settlement: PaymentSettlement
     gateway: PaymentGateway
@@ -90,7 +95,7 @@ class Pay:
     ids: IdGenerator
     encoder: ResponseEncoder
     currencies: frozenset[str]
-    precondition: WalletPrecondition
+    precondition: WritePrecondition
 
     async def execute(self, request: PayRequest) -> Reply:
         user_id = validate_user_id(request.user_id)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dishka import Provider, Scope, provide
+from dishka import Provider, Scope, alias, provide
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.ports.charge_corrections import ChargeCorrections
 from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.hold_book import HoldBook
-from wallet_domain.ports.idempotency_store import IdempotencyStore
-from wallet_domain.ports.ledger import Ledger
+from wallet_domain.ports.idempotency_store import IdempotencyReplies, IdempotencyStore
+from wallet_domain.ports.ledger import Ledger, LedgerReads
 from wallet_domain.ports.outbox import OutboxWriter
 from wallet_domain.ports.payment_book import PaymentBook
 from wallet_domain.ports.pending_deposits import PendingDeposits
@@ -54,6 +54,9 @@ class PersistenceProvider(Provider):
     idempotency = provide(SqlaIdempotencyStore, provides=IdempotencyStore)
     transactions = provide(SqlaTransactionManager, provides=TransactionManager)
     corrections = provide(SqlaChargeCorrections, provides=ChargeCorrections)
+    # A use case asking for the narrower port gets the same session-bound adapter.
+    ledger_reads = alias(source=Ledger, provides=LedgerReads)
+    idempotency_replies = alias(source=IdempotencyStore, provides=IdempotencyReplies)
 
     # Hold no session: one per process (see pooled_wallet_reads, pooled_ledger_reads).
     pooled_wallet_reads = provide(PooledWalletReads, scope=Scope.APP)
@@ -66,7 +69,7 @@ class PersistenceProvider(Provider):
 
     @provide
     def service_providers(self, session: AsyncSession, cache: ProviderCache) -> ServiceProviders:
-        return SqlaServiceProviders(session=session, cache=cache)
+        return SqlaServiceProviders(db=session, cache=cache)
 
     @provide
     def outbox(self, session: AsyncSession) -> OutboxWriter:
@@ -76,7 +79,7 @@ class PersistenceProvider(Provider):
 
     @provide
     def payment_book(self, session: AsyncSession) -> PaymentBook:
-        return AsyncpgPaymentBook(session=session, traceparent_provider=current_traceparent)
+        return AsyncpgPaymentBook(db=session, traceparent_provider=current_traceparent)
 
     @provide
     def hold_book(self, session: AsyncSession) -> HoldBook:

@@ -1,7 +1,11 @@
 """PostgreSQL persistence: SQLAlchemy Core over asyncpg, one adapter per domain port.
 
 Adapters take the request's `AsyncSession` and never commit; `SqlaTransactionManager`
-ends the unit of work, so a business change and its outbox event commit together.
+ends the unit of work, so a business change and its outbox event commit together. An
+adapter whose every statement goes to the driver may be built on the engine instead
+(`Pooled...`, or a driver adapter given the engine): each statement is then its own
+transaction, nothing is held per request, and one instance serves the process (with
+`Autocommit` as its unit of work).
 
 One rule for sending SQL:
 

@@ -8,13 +8,16 @@ batch) go to the driver directly. They are still written with SQLAlchemy (Core o
 (`$1`, `$2`, ...); `DriverStatement` keeps that SQL and the bind names in that order, so
 a call only lists its values.
 
-Three ways to run one, all here: `fetchrow` (or `fetch`, every row) on the request's
-session (inside its open transaction, e.g. the recovery worker's row lock, the
-statement joins it; without one it is its own transaction on a connection checked out
-of the engine's pool for just that statement: no BEGIN/COMMIT round trips, and no
-session transaction to begin, commit and release around it, bookkeeping that cost the
-payment path as much CPU as both its statements, and a read four round trips where it
-needs one); `fetch_pooled` on the engine's pool, with no session at all; and
+Three ways to run one, all here: `fetchrow` (or `fetch`, every row) on a
+`StatementTarget`, either the request's session (inside its open transaction, e.g. the
+recovery worker's row lock, the statement joins it; without one it is its own
+transaction on a connection checked out of the engine's pool for just that statement: no
+BEGIN/COMMIT round trips, and no session transaction to begin, commit and release around
+it, bookkeeping that cost the payment path as much CPU as both its statements, and a
+read four round trips where it needs one) or the engine itself (always its own
+transaction on the pool: an adapter built on the engine holds no session, so one serves
+every request of the process);
+`fetch_pooled` on the engine's pool, with no session at all; and
 `PoolTransaction`, several statements in one transaction on one pool connection (a
 relay batch). The pool is always the engine's, so its size, health check and disposal
 stay one thing. This is the only module that imports asyncpg (import-linter checks it).
@@ -41,6 +44,10 @@ from wallet_infra.persistence.errors import ErrorFactory, translate_driver
 from wallet_infra.telemetry import start_span
 
 _T = TypeVar("_T")
+
+# Where a driver statement runs: a session (joining its open transaction, if any) or an
+# engine (on its pool, each statement its own transaction).
+StatementTarget = AsyncSession | AsyncEngine
 
 ASYNCPG_DIALECT: Final = PGDialect_asyncpg()  # type: ignore[no-untyped-call]  # unannotated
 # A `:name` SQLAlchemy did not take for a bind, e.g. one written `:name::type`.
@@ -100,7 +107,7 @@ def _processed(bind: BindParameter[Any]) -> bool:
 
 
 async def fetchrow(
-    session: AsyncSession,
+    session: StatementTarget,
     span_name: str,
     statement: DriverStatement,
     params: Mapping[str, Any],
@@ -124,7 +131,7 @@ async def fetchrow(
 
 
 async def fetch(
-    session: AsyncSession,
+    session: StatementTarget,
     span_name: str,
     statement: DriverStatement,
     params: Mapping[str, Any],
@@ -227,10 +234,12 @@ class PoolTransaction(TransactionManager):
 
 
 async def _on_statement_driver(
-    session: AsyncSession, span_name: str, run: Callable[[Any], Awaitable[_T]]
+    session: StatementTarget, span_name: str, run: Callable[[Any], Awaitable[_T]]
 ) -> _T:
     """`run` on the asyncpg connection: the session's, inside its open transaction, else
-    one of the pool's for just this statement."""
+    one of the pool's for just this statement (always, given the engine)."""
+    if isinstance(session, AsyncEngine):
+        return await _on_pool(session, span_name, run)
     if session.in_transaction():
         connection = await session.connection()
         await _begin_if_lazy((await connection.get_raw_connection()).dbapi_connection)

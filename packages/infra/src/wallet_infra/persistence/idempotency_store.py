@@ -12,12 +12,12 @@ from typing import Any, Final, Protocol
 from uuid import UUID
 
 from sqlalchemy import CursorResult, Text, bindparam, literal_column, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.elements import ColumnClause
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
-from wallet_domain.ports.idempotency_store import IdempotencyStore
+from wallet_domain.ports.idempotency_store import IdempotencyReplies, IdempotencyStore
 
-from wallet_infra.persistence.driver import DriverStatement, fetchrow
+from wallet_infra.persistence.driver import DriverStatement, StatementTarget, fetchrow
 from wallet_infra.persistence.statements.idempotency_keys import CLAIM
 from wallet_infra.persistence.tables import idempotency_keys
 
@@ -52,6 +52,7 @@ _CLAIM_ATTEMPTS: Final = 3
 
 # `_GET` again, on the driver: the refusal path reads the key this way (see `get`).
 _READ: Final = DriverStatement(_GET)
+_COMPLETE_ON_DRIVER: Final = DriverStatement(_COMPLETE)
 
 
 class _Columns(Protocol):
@@ -117,30 +118,62 @@ class SqlaIdempotencyStore(IdempotencyStore):
     async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
         # One statement to the driver: on a refusal path that must stay cheap (the
         # fail-fast 503 checks the key before refusing).
-        params = {"uid": user_id, "k": key}
-        row = await fetchrow(self._session, "idempotency.get", _READ, params)
-        return None if row is None else record_of(row)
+        return await _read(self._session, user_id, key)
 
     async def complete(
         self, user_id: str, key: str, response: StoredResponse, at: datetime
     ) -> StoredResponse:
-        params = {
-            "uid": user_id,
-            "k": key,
-            "status": response.status_code,
-            "body": response.body,
-            "at": at,
-        }
+        params = _completion(user_id, key, response, at)
         if (await self._session.execute(_COMPLETE, params)).first() is not None:
             return response
         # Answered already (a reply never changes): that reply is the key's answer.
         row = (await self._session.execute(_GET, {"uid": user_id, "k": key})).first()
-        stored = None if row is None else record_of(row._mapping).response
-        if stored is None:
-            raise LookupError(f"no answered idempotency record for key {key!r}")
-        return stored
+        return _answered(None if row is None else record_of(row._mapping), key)
 
     async def purge_older_than(self, cutoff: datetime, *, batch: int) -> int:
         result = await self._session.execute(_PURGE, {"cutoff": cutoff, "batch": batch})
         assert isinstance(result, CursorResult)
         return result.rowcount
+
+
+class PooledIdempotencyReplies(IdempotencyReplies):
+    """`get` and `complete`, each its own statement on the engine's pool: no session, so
+    one serves every request of the process (the payment's, whose key is claimed by its
+    opening write)."""
+
+    def __init__(self, *, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def get(self, user_id: str, key: str) -> IdempotencyRecord | None:
+        return await _read(self._engine, user_id, key)
+
+    async def complete(
+        self, user_id: str, key: str, response: StoredResponse, at: datetime
+    ) -> StoredResponse:
+        params = _completion(user_id, key, response, at)
+        if await fetchrow(self._engine, "idempotency.complete", _COMPLETE_ON_DRIVER, params):
+            return response
+        return _answered(await _read(self._engine, user_id, key), key)
+
+
+async def _read(db: StatementTarget, user_id: str, key: str) -> IdempotencyRecord | None:
+    row = await fetchrow(db, "idempotency.get", _READ, {"uid": user_id, "k": key})
+    return None if row is None else record_of(row)
+
+
+def _completion(user_id: str, key: str, response: StoredResponse, at: datetime) -> dict[str, Any]:
+    return {
+        "uid": user_id,
+        "k": key,
+        "status": response.status_code,
+        "body": response.body,
+        "at": at,
+    }
+
+
+def _answered(record: IdempotencyRecord | None, key: str) -> StoredResponse:
+    """The reply a key already answered holds (a reply never changes: it is the answer)."""
+    stored = None if record is None else record.response
+    if stored is None:
+        raise LookupError(f"no answered idempotency record for key {key!r}")
+    return stored

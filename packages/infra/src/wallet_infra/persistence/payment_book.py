@@ -2,7 +2,9 @@
 (`statements.payment_book`), sent straight to asyncpg (`driver.fetchrow`).
 
 Without an open transaction each write is its own; inside the recovery worker's (which
-holds its payment's row lock) each joins it.
+holds its payment's row lock) each joins it. Built on the engine instead of a session,
+every write is its own and one book serves the whole process (the payment route's
+unconditional `Pay`, see the API's ioc).
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import IdempotencyInProgress
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
@@ -18,7 +19,7 @@ from wallet_domain.model.settlement import Settlement
 from wallet_domain.model.transaction import LedgerEntry
 from wallet_domain.ports.payment_book import Opening, OpenOutcome, PaymentBook
 
-from wallet_infra.persistence.driver import fetchrow, json_text
+from wallet_infra.persistence.driver import StatementTarget, fetchrow, json_text
 from wallet_infra.persistence.errors import DEADLOCK_DETECTED
 from wallet_infra.persistence.idempotency_store import record_of
 from wallet_infra.persistence.ledger import append_errors
@@ -40,16 +41,16 @@ def _prefixed(row: Mapping[str, Any], prefix: str) -> dict[str, Any]:
 
 
 class AsyncpgPaymentBook(PaymentBook):
-    """A payment's writes on asyncpg, joining the request session's transaction if one is
-    open; never commits.
+    """A payment's writes on asyncpg, joining the session's transaction if `db` is a session
+    with one open; never commits.
 
     `traceparent_provider` stamps each event with the current span, like SqlaOutboxWriter.
     """
 
     def __init__(
-        self, *, session: AsyncSession, traceparent_provider: TraceparentProvider | None = None
+        self, *, db: StatementTarget, traceparent_provider: TraceparentProvider | None = None
     ) -> None:
-        self._session = session
+        self._db = db
         self._traceparent = traceparent_provider
 
     def _events(self, events: tuple[DomainEvent, ...]) -> dict[str, Any]:
@@ -85,7 +86,7 @@ class AsyncpgPaymentBook(PaymentBook):
         sqlstates = {DEADLOCK_DETECTED: IdempotencyInProgress}
         for _ in range(_OPEN_ATTEMPTS):
             row = await fetchrow(
-                self._session,
+                self._db,
                 "payment_book.open",
                 OPEN,
                 params,
@@ -119,7 +120,7 @@ class AsyncpgPaymentBook(PaymentBook):
             statement, errors = SETTLE_REFUNDED, append_errors(refund)
             params |= _prefixed(entry_row(refund), "r_")
         row = await fetchrow(
-            self._session,
+            self._db,
             "payment_book.settle",
             statement,
             params,

@@ -28,7 +28,7 @@ from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.hold_book import HoldBook
 from wallet_domain.ports.id_generator import IdGenerator
-from wallet_domain.ports.idempotency_store import IdempotencyStore
+from wallet_domain.ports.idempotency_store import IdempotencyReplies, IdempotencyStore
 from wallet_domain.ports.ledger import Ledger, LedgerReads
 from wallet_domain.ports.outbox import OutboxWriter
 from wallet_domain.ports.payment_book import OpenOutcome, PaymentBook
@@ -64,7 +64,7 @@ from wallet_domain.use_cases.pay import Pay, PayRequest
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_domain.use_cases.settle_deposit import SettleDeposit
 from wallet_domain.use_cases.settle_hold import SettleHold
-from wallet_domain.wallet_precondition import WalletPrecondition
+from wallet_domain.wallet_precondition import WalletPrecondition, WritePrecondition
 
 from wallet_testkit.fakes.charge_corrections import FakeChargeCorrections
 from wallet_testkit.fakes.clock import EPOCH, FixedClock, SequentialIds
@@ -168,6 +168,7 @@ class Scope:
             Ledger: self.ledger,
             LedgerReads: self.ledger,
             IdempotencyStore: self.idempotency,
+            IdempotencyReplies: self.idempotency,
             OutboxWriter: self.outbox,
             PaymentBook: self.book,
             HoldBook: self.holds,
@@ -176,6 +177,10 @@ class Scope:
             DisputeBook: self.disputes,
             ChargeCorrections: self.corrections,
             WalletVersions: self.versions,
+            # The If-Match check a use case gets from the API's container (Pay's port).
+            WritePrecondition: WalletPrecondition(
+                versions=self.versions, idempotency=self.idempotency, tx=self.tx
+            ),
         }
 
 
