@@ -74,7 +74,9 @@ from wallet_api.routes.payments import UnconditionalPay
 class ApiProvider(Provider):
     """Use cases are REQUEST-scoped: they hold the request's session-bound ports. One that
     only reads, each read its own statement, can be APP-scoped with pool-bound ports
-    instead (`GetBalance`): a request then resolves nothing per request for it.
+    instead (`GetBalance`): a request then resolves nothing per request for it. So can a
+    write none of whose statements shares a transaction with another: a payment without
+    If-Match (`UnconditionalPay`).
 
     The read-only use cases whose answers may lag (history, hold lists, lookups of
     settled resources) get replica-first ports on the request's `ReadRouter`; every other
