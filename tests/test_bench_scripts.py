@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import orjson
 import pytest
@@ -88,3 +89,49 @@ async def test_every_seeded_wallet_has_a_full_first_page(
     for row in rows:
         assert row["entries"] == 21  # the funding deposit and 20 more: a full page of 20
         assert row["ledger"] == row["balance"]  # balance == sum(ledger) still holds
+
+
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(BENCH))
+    return importlib.import_module("in_process")
+
+
+async def test_the_in_process_bench_calls_an_app_as_uvicorn_would(in_process: ModuleType) -> None:
+    seen: dict[str, Any] = {}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.update(scope, body=(await receive())["body"])
+        await send({"type": "http.response.start", "status": 201, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    call = in_process.asgi_caller(app)
+    answer = await call("POST", "/wallets/u-1/payments?x=1", {"X-API-Key": "k"}, b"{}")
+
+    assert answer == (201, b"ok")
+    assert (seen["method"], seen["path"], seen["query_string"]) == (
+        "POST",
+        "/wallets/u-1/payments",
+        b"x=1",
+    )
+    assert seen["headers"] == [(b"x-api-key", b"k"), (b"content-length", b"2")]
+    assert seen["body"] == b"{}"
+    assert seen["state"] == {}
+
+
+async def test_the_in_process_bench_counts_each_request_once(in_process: ModuleType) -> None:
+    served: list[int] = []
+
+    async def request(n: int) -> None:
+        served.append(n)
+
+    ms = await in_process.cpu_ms_per_request(request, 100, 8)
+
+    assert sorted(served) == list(range(100))
+    assert ms >= 0
+
+
+def test_the_in_process_bench_refuses_an_unknown_operation(in_process: ModuleType) -> None:
+    assert in_process.parse_args(["--ops", "payment,page"]).ops == ["payment", "page"]
+    with pytest.raises(SystemExit):
+        in_process.parse_args(["--ops", "payments"])
