@@ -127,6 +127,23 @@ async def reads(
     return await run_load(HOST, port, read, concurrency=concurrency, total=total)
 
 
+def tracing_env(mode: str, collector_port: int | None = None) -> dict[str, str]:
+    """`--tracing`: off = no exporter (nothing is instrumented then); on = spans exported
+    over OTLP/HTTP to the stub's `/v1/traces` (nginx: accepted and dropped) at
+    `collector_port`, sampled as configured (`OTEL_TRACES_SAMPLER`, default parent-based
+    always on), so the API pays for making, batching, encoding and sending every sampled
+    span, as in production."""
+    if mode == "off":
+        return {"OTEL_SDK_DISABLED": "true"}
+    if collector_port is None:
+        raise ValueError("tracing on needs the collector's port")
+    return {
+        "OTEL_SDK_DISABLED": "false",
+        "OTEL_TRACES_EXPORTER": "otlp",
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{collector_port}",
+    }
+
+
 def api_env(args: argparse.Namespace, dsn: str, gateway_port: int) -> dict[str, str]:
     return {
         "WALLET_DATABASE_URL": dsn,

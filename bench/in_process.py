@@ -6,7 +6,8 @@ The API's ASGI app (`make_app`, its lifespan run) is driven inside this process 
 its own (`bench_database`), its gateway the nginx stub. A figure is this process's CPU
 (`time.process_time`) per request: the app's, its drivers' and its event loop's, plus the
 clients' small share (an ASGI scope and two callables per request), without an HTTP
-server or the request's own socket. The access lines go to a file, as the server bench's.
+server or the request's own socket. The access lines go to a file, as the server bench's;
+`--tracing on` exports every sampled span to the stub, as `make bench --tracing on` does.
 
 What it is for: the server bench (`make bench`) reads each process's CPU from /proc while
 the machine drifts, and on a shared two-core VM a run's rounds can differ by a third; a
@@ -130,6 +131,7 @@ async def measure(args: argparse.Namespace, log: TextIO) -> dict[str, float]:
             await conn.close()
         with stub_gateway(HOST, args.stub_port):
             os.environ.update(cpu.api_env(args, dsn, args.stub_port))
+            os.environ.update(cpu.tracing_env(args.tracing, args.stub_port))
             return await _drive(args, wallets, run_id, log)
 
 
@@ -140,14 +142,20 @@ async def _drive(
     from wallet_infra.config.settings import Settings
     from wallet_infra.logging_setup import configure_logging
     from wallet_infra.startup_heap import freeze_startup_heap
+    from wallet_infra.telemetry import configure_telemetry
 
     sys.stderr, stderr = log, sys.stderr  # the access lines: to a file, as a server's
     try:
         configure_logging(log_format="json", log_level=args.cpu_log_level)
+        provider = configure_telemetry("wallet-api")  # what `serve_app` does (`OTEL_*`)
         app = make_app(settings=Settings())
-        async with app.router.lifespan_context(app):
-            freeze_startup_heap()
-            return await _operations(args, asgi_caller(app), wallets, run_id)
+        try:
+            async with app.router.lifespan_context(app):
+                freeze_startup_heap()
+                return await _operations(args, asgi_caller(app), wallets, run_id)
+        finally:
+            if provider is not None:  # the last spans, while the stub still takes them
+                provider.shutdown()
     finally:
         sys.stderr = stderr
 
@@ -222,6 +230,7 @@ def _passed_on(args: argparse.Namespace) -> list[str]:
         *("--wallets", str(args.wallets)),
         *("--stub-port", str(args.stub_port)),
         *("--cpu-log-level", args.cpu_log_level),
+        *("--tracing", args.tracing),
     ]
 
 
@@ -251,6 +260,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compare-root", help="another checkout (with its own .venv)")
     parser.add_argument("--stub-port", type=int, default=18200)
     parser.add_argument("--cpu-log-level", default="info")
+    parser.add_argument("--tracing", choices=("off", "on"), default="off")
     parser.add_argument("--json", action="store_true", help="print one round as JSON")
     parser.add_argument("--api-port", type=int, default=18000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -75,18 +75,8 @@ def _amqp_url() -> str:
     return os.environ.get("WALLET_AMQP_URL", "amqp://guest:guest@localhost:5672/")
 
 
-def _tracing_env(mode: str, collector_port: int) -> dict[str, str]:
-    """`--tracing`: off = no exporter (nothing is instrumented then); on = spans exported
-    over OTLP/HTTP to the stub's `/v1/traces` (nginx: accepted and dropped), sampled as
-    configured (`OTEL_TRACES_SAMPLER`, default parent-based always on), so the API pays
-    for making, batching, encoding and sending every sampled span, as in production."""
-    if mode == "off":
-        return {"OTEL_SDK_DISABLED": "true"}
-    return {
-        "OTEL_SDK_DISABLED": "false",
-        "OTEL_TRACES_EXPORTER": "otlp",
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{HOST}:{collector_port}",
-    }
+# `--tracing` (shared with the other benches that start the API).
+_tracing_env = cpu.tracing_env
 
 
 # The payment load (random wallets) and its replays, as the CPU table runs them.

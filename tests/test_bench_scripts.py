@@ -135,3 +135,15 @@ def test_the_in_process_bench_refuses_an_unknown_operation(in_process: ModuleTyp
     assert in_process.parse_args(["--ops", "payment,page"]).ops == ["payment", "page"]
     with pytest.raises(SystemExit):
         in_process.parse_args(["--ops", "payments"])
+
+
+def test_tracing_off_needs_no_collector_and_on_exports_to_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCH))
+    cpu = importlib.import_module("cpu_phase")
+    assert cpu.tracing_env("off") == {"OTEL_SDK_DISABLED": "true"}  # as bench-replica asks
+    on = cpu.tracing_env("on", 18200)
+    assert on["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:18200"
+    with pytest.raises(ValueError, match="port"):
+        cpu.tracing_env("on")
