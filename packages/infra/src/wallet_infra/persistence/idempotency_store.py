@@ -126,9 +126,9 @@ class SqlaIdempotencyStore(IdempotencyStore):
         params = _completion(user_id, key, response, at)
         if (await self._session.execute(_COMPLETE, params)).first() is not None:
             return response
-        # Answered already (a reply never changes): that reply is the key's answer.
-        row = (await self._session.execute(_GET, {"uid": user_id, "k": key})).first()
-        return _answered(None if row is None else record_of(row._mapping), key)
+        # Answered already (a reply never changes): that reply is the key's answer. The
+        # update above began the session's transaction, so the read joins it.
+        return _answered(await _read(self._session, user_id, key), key)
 
     async def purge_older_than(self, cutoff: datetime, *, batch: int) -> int:
         result = await self._session.execute(_PURGE, {"cutoff": cutoff, "batch": batch})
