@@ -147,3 +147,33 @@ def test_tracing_off_needs_no_collector_and_on_exports_to_it(
     assert on["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://127.0.0.1:18200"
     with pytest.raises(ValueError, match="port"):
         cpu.tracing_env("on")
+
+
+def test_payment_vs_floor_is_the_median_of_each_rounds_adjacent_pair(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCH))
+    cpu = importlib.import_module("cpu_phase")
+
+    def row(api: str, ms: float, round_number: int, paired_with: str = "") -> Any:
+        load = cpu.MeasuredLoad(result=None, api_cpu_us=ms * 1000, host_cpu_us=0.0)
+        return cpu.Row(api, cpu.PAYMENT, load, round_number, paired_with)
+
+    # The machine's speed drifts between rounds: each pair sees the same speed.
+    rows = [
+        row("this tree", 1.2, 0),
+        row(cpu.FLOOR, 1.0, 0, "this tree"),
+        row("old", 5.0, 0),
+        row(cpu.FLOOR, 2.5, 0, "old"),
+        row(cpu.FLOOR, 2.5, 1, "old"),
+        row("old", 5.5, 1),
+        row(cpu.FLOOR, 1.0, 1, "this tree"),
+        row("this tree", 1.5, 1),
+        row("this tree", 5.0, 2),
+        row(cpu.FLOOR, 3.0, 2, "this tree"),
+    ]
+    assert cpu.floor_ratio(rows, "this tree") == pytest.approx(1.5)
+    assert cpu.floor_ratio(rows, "old") == pytest.approx(2.1)
+    # Unpaired floor rows (an older table): the ratio of the medians.
+    unpaired = [row("this tree", 1.5, 0), row(cpu.FLOOR, 1.0, 0), row("this tree", 2.5, 1)]
+    assert cpu.floor_ratio(unpaired, "this tree") == pytest.approx(2.0)

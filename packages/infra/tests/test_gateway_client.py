@@ -75,6 +75,18 @@ def echo(status: str, code: int = 200) -> Callable[[httpx.Request], httpx.Respon
     return reply
 
 
+def in_utf16(status: str) -> Callable[[httpx.Request], httpx.Response]:
+    """`echo`'s answer, but not UTF-8: JSON between systems is UTF-8 (RFC 8259), and an
+    answer we cannot read as such is one we do not know."""
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        body = {"payment_id": request.headers["Idempotency-Key"], "status": status}
+        content = json.dumps(body).encode("utf-16")
+        return httpx.Response(200, content=content, headers={"Content-Type": "application/json"})
+
+    return reply
+
+
 def connect_error(message: str = "refused") -> httpx.ConnectError:
     return httpx.ConnectError(message)
 
@@ -226,8 +238,9 @@ async def test_read_timeout_then_approved_is_approved() -> None:
         httpx.Response(200, json={"status": "pending"}),
         httpx.Response(200, json={"payment_id": "someone-else", "status": "approved"}),
         echo("approved", code=302),
+        in_utf16("approved"),
     ],
-    ids=["400", "409", "html", "list", "odd-status", "other-payment", "redirect"],
+    ids=["400", "409", "html", "list", "odd-status", "other-payment", "redirect", "utf-16"],
 )
 async def test_unexpected_answer_is_unknown_and_not_retried(reply: Reply) -> None:
     gw = Gateway([reply])

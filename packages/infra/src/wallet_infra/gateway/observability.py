@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
+from functools import cache
 from typing import TYPE_CHECKING, Final
 
 from prometheus_client import REGISTRY, Counter
@@ -90,6 +91,23 @@ def watch(*, breaker: CircuitBreaker, bulkhead: Bulkhead) -> None:
 
 
 def attempt_observed(operation: str, attempt: int, outcome: str) -> None:
-    ATTEMPTS.labels(operation, outcome).inc()
+    _attempts(operation, outcome).inc()
     if attempt > 1:
         RETRIES.labels(operation).inc()
+
+
+def call_observed(operation: str, outcome: str) -> None:
+    _calls(operation, outcome).inc()
+
+
+# A labelled child per (operation, outcome), looked up once: `labels()` builds the key and
+# takes the metric's lock on every call. The label values are a few fixed words, and no
+# child is ever removed.
+@cache
+def _attempts(operation: str, outcome: str) -> Counter:
+    return ATTEMPTS.labels(operation, outcome)
+
+
+@cache
+def _calls(operation: str, outcome: str) -> Counter:
+    return CALLS.labels(operation, outcome)

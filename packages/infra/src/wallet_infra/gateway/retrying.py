@@ -10,6 +10,7 @@ exactly as if stamina had run attempt 1 itself.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Final, TypeVar
@@ -63,13 +64,15 @@ async def _attempt(
         )
         raise
     # Debug: the request's access line already says it went through; a failed attempt
-    # (above) is the one worth a line at the usual level.
-    log.debug(
-        "gateway_attempt",
-        attempt=number,
-        latency_ms=round((time.monotonic() - started) * 1000, 1),
-        outcome=str(result),
-    )
+    # (above) is the one worth a line at the usual level. Its fields are only worked out
+    # when the line is written.
+    if log.is_enabled_for(logging.DEBUG):
+        log.debug(
+            "gateway_attempt",
+            attempt=number,
+            latency_ms=round((time.monotonic() - started) * 1000, 1),
+            outcome=str(result),
+        )
     return result
 
 

@@ -20,10 +20,12 @@ _JSON: tuple[bytes, bytes] = (b"Content-Type", b"application/json")
 
 class WireRequests:
     """Builds the gateway's requests over the client's own headers (its defaults and the
-    ones it was created with), read once."""
+    ones it was created with), read once, to `host` (the client's base URL's `host[:port]`,
+    under which every gateway URL is: httpx works it out of a URL afresh on every call)."""
 
-    def __init__(self, client_headers: httpx.Headers) -> None:
+    def __init__(self, client_headers: httpx.Headers, *, host: bytes) -> None:
         self._client_headers = list(client_headers.raw)
+        self._host = (b"Host", host)
 
     def build(
         self,
@@ -38,7 +40,7 @@ class WireRequests:
         """`Host`, the client's headers, the trace context (`traceparent`...), then
         `Idempotency-Key`, and for a body its JSON content type and length; the body
         already read, as `Request(content=...)` has it."""
-        headers = [(b"Host", url.netloc), *self._client_headers, *trace_headers]
+        headers = [self._host, *self._client_headers, *trace_headers]
         if idempotency_key is not None:
             headers.append((b"Idempotency-Key", idempotency_key.encode("ascii")))
         if json_body is not None:
