@@ -581,9 +581,10 @@ def main() -> None:
         help="API tracing: off (no exporter) or on (OTLP to the stub, sampled as configured)",
     )
     parser.add_argument("--stub-port", type=int, default=18200, help="nginx stub gateway")
-    parser.add_argument("--cpu-duration", type=float, default=15.0, help="CPU phase payments s")
-    parser.add_argument("--cpu-reads", type=int, default=4000, help="CPU phase reads per kind")
-    parser.add_argument("--cpu-rounds", type=int, default=1, help="CPU phase rounds")
+    parser.add_argument("--cpu-duration", type=float, default=8.0, help="CPU phase payments s")
+    parser.add_argument("--cpu-reads", type=int, default=3000, help="CPU phase reads per kind")
+    # Three short rounds rather than one long one: payment vs floor is a median of pairs.
+    parser.add_argument("--cpu-rounds", type=int, default=3, help="CPU phase rounds")
     parser.add_argument("--cpu-log-level", default="info", help="API log level, CPU phase")
     parser.add_argument(
         "--compare-root",

@@ -11,6 +11,9 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from wallet_infra import telemetry
 from wallet_infra.logging_setup import add_trace_context
+from wallet_infra.persistence.engine import make_engine
+
+POOL_EVENTS = ("connect", "close", "checkin", "checkout")
 
 
 @pytest.mark.parametrize(
@@ -95,3 +98,17 @@ def test_tracing_is_active_while_an_sdk_provider_is_installed(
     assert telemetry.tracing_active()
     with telemetry.start_span("x", kind=trace.SpanKind.CLIENT) as span:
         assert span.is_recording()
+
+
+def test_an_engine_is_traced_per_statement_without_pool_hooks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", TracerProvider())
+    engine = make_engine("postgresql://u:p@localhost:1/db")
+    pool = engine.sync_engine.pool
+    untouched = {name: len(getattr(pool.dispatch, name)) for name in POOL_EVENTS}
+
+    telemetry.instrument_engine(engine)
+
+    assert len(engine.sync_engine.dispatch.before_cursor_execute) == 1  # a span per statement
+    assert {name: len(getattr(pool.dispatch, name)) for name in POOL_EVENTS} == untouched

@@ -197,19 +197,35 @@ def instrument_engine(engine: AsyncEngine) -> None:
     helpers too), and instrumenting both would double every DB span. It does nothing on
     SQLAlchemy 2.1, hence the `<2.1` pin. `SQLAlchemyInstrumentor().instrument(engine=)`
     is a once-per-process singleton, so the per-engine tracer is attached directly.
+
+    Only its statement hooks stay: its pool hooks count every checkout and checkin into an
+    OpenTelemetry metric no MeterProvider exports here (the pool's gauges are Prometheus,
+    `wallet_db_pool_*`, read at scrape time), four counter updates per pooled statement.
     """
     if not tracing_active():
         return
     from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
     from opentelemetry.instrumentation.sqlalchemy.version import __version__
     from opentelemetry.metrics import get_meter
+    from sqlalchemy import event
 
     meter = get_meter("opentelemetry.instrumentation.sqlalchemy", __version__)
     connections = meter.create_up_down_counter(
         name="db.client.connections.usage", unit="connections"
     )
     tracer_ = trace.get_tracer("opentelemetry.instrumentation.sqlalchemy", __version__)
-    EngineTracer(tracer_, engine.sync_engine, connections)  # type: ignore[no-untyped-call]
+    hooks = EngineTracer(tracer_, engine.sync_engine, connections)  # type: ignore[no-untyped-call]
+    for identifier, hook in _POOL_HOOKS.items():
+        event.remove(engine.sync_engine, identifier, getattr(hooks, hook))
+
+
+# The pool events EngineTracer listens to, and its method for each.
+_POOL_HOOKS: Final = {
+    "connect": "_pool_connect",
+    "close": "_pool_close",
+    "checkin": "_pool_checkin",
+    "checkout": "_pool_checkout",
+}
 
 
 def outgoing_trace_headers() -> list[tuple[bytes, bytes]]:
