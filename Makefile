@@ -84,7 +84,7 @@ endef
 
 .PHONY: help up down reset logs migrate migrate-up migrate-down migrate-version migrate-force \
 	migrate-create test lint fmt clean run consume rabbit-ui bench bench-replica bench-floor \
-	bench-webhooks bench-in-process openapi asyncapi _migrate-backend
+	bench-webhooks bench-in-process bench-gateway openapi asyncapi _migrate-backend
 
 help: ## Show this help
 	@echo "Usage: make <target> [VAR=value]"
@@ -216,6 +216,9 @@ bench-webhooks: ## Broker-mode webhooks: accepted/s by the ingest (confirms on),
 
 bench-in-process: ## The API's CPU per operation in-process; A/B: ARGS="--compare-root DIR --rounds 5"
 	$(UV_RUN) python bench/in_process.py $(ARGS)
+
+bench-gateway: ## A gateway call's CPU (the adapter) against aiohttp's bare call, both on the stub
+	$(UV_RUN) python bench/gateway_call.py $(ARGS)
 
 # --- contract documents -----------------------------------------------------------------------
 openapi: ## Regenerate docs/openapi.json from the API (commit it; a test checks it is current)

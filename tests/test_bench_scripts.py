@@ -5,6 +5,7 @@ scripts bind every parameter of those statements, so a statement that gains one 
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 import uuid
 from datetime import UTC, datetime
@@ -177,3 +178,39 @@ def test_payment_vs_floor_is_the_median_of_each_rounds_adjacent_pair(
     # Unpaired floor rows (an older table): the ratio of the medians.
     unpaired = [row("this tree", 1.5, 0), row(cpu.FLOOR, 1.0, 0), row("this tree", 2.5, 1)]
     assert cpu.floor_ratio(unpaired, "this tree") == pytest.approx(2.0)
+
+
+@pytest.fixture
+def gateway_call(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(BENCH))
+    return importlib.import_module("gateway_call")
+
+
+async def test_the_gateway_bench_makes_every_call_it_divides_by(gateway_call: ModuleType) -> None:
+    made = 0
+
+    async def call() -> None:
+        nonlocal made
+        made += 1
+
+    us = await gateway_call.cpu_us_per_call(call, 101, 8)  # not a multiple of the callers
+
+    assert made == 101
+    assert us >= 0
+
+
+def test_the_gateway_bench_sends_the_adapters_charge_body(gateway_call: ModuleType) -> None:
+    from wallet_infra.gateway.adapter import HttpxPaymentGateway
+
+    body = orjson.loads(gateway_call.charge_body("p-1"))
+
+    assert body["payment_id"] == "p-1"
+    # The same fields, so aiohttp's bare call carries what the adapter's does.
+    source = inspect.getsource(HttpxPaymentGateway._charge_once)
+    assert all(f'"{field}"' in source for field in body)
+
+
+def test_the_gateway_bench_reports_the_adapters_cost_on_top(gateway_call: ModuleType) -> None:
+    report = gateway_call.summary({"aiohttp": [80.0, 90.0, 85.0], "gateway": [180.0, 170.0]})
+
+    assert "on top of the bare call: 90.0 us (medians), 90.0 us (best rounds)" in report
