@@ -12,9 +12,13 @@ server or the request's own socket. The access lines go to a file, as the server
 What it is for: the server bench (`make bench`) reads each process's CPU from /proc while
 the machine drifts, and on a shared two-core VM a run's rounds can differ by a third; a
 change of a few percent is then only visible here. `--compare-root DIR` runs this same
-script under another checkout's `.venv` (so its `wallet_*` packages), alternating the two
-round by round (every other round in reverse order), and prints each side's median and
-best round: the figure to judge a lever by, next to the server bench's.
+script under another checkout's `.venv` (so its `wallet_*` packages) next to this one's:
+both apps are started once (each on a database of its own, one stub for both), warmed up,
+then take `--rounds` short slices of `--requests` requests of each operation in turn, one
+app right after the other (the first of each pair alternating), the idle one waiting. It
+prints each side's median and best slice, and the median of the slices' paired ratios:
+two figures taken seconds apart see the same machine, which is the figure to judge a lever
+by (`--rounds 20 --requests 500` resolves a few percent where the drift is a third).
 """
 
 from __future__ import annotations
@@ -30,14 +34,15 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import IO, Any, Final, TextIO
 
 import asyncpg
 import cpu_phase as cpu
 import uvloop
 from database import bench_database
-from procs import HOST
+from procs import HOST, wait_healthy
 from seed import seed_full_pages, seed_wallets
 from stub_gateway import stub_gateway
 
@@ -114,13 +119,24 @@ async def _client(
         await request(n)
 
 
+Request = Callable[[int], Awaitable[None]]
+# What is done with the running app: one round of every operation, or slices on command.
+Work = Callable[[argparse.Namespace, dict[str, Request]], Awaitable[dict[str, float]]]
+
+
 def one_round(args: argparse.Namespace) -> dict[str, float]:
     """One round: every operation in `args.ops`, CPU ms per request."""
     with tempfile.TemporaryFile("w") as log:
-        return uvloop.run(measure(args, log))
+        return uvloop.run(measure(args, log, _operations))
 
 
-async def measure(args: argparse.Namespace, log: TextIO) -> dict[str, float]:
+def serve(args: argparse.Namespace) -> None:
+    """`--serve`: the app started once, then slices as `compare` asks for them."""
+    with tempfile.TemporaryFile("w") as log:
+        uvloop.run(measure(args, log, _slices_on_command))
+
+
+async def measure(args: argparse.Namespace, log: TextIO, work: Work) -> dict[str, float]:
     run_id = uuid.uuid4().hex[:8]
     async with bench_database(run_id) as (dsn, _):
         conn = await asyncpg.connect(dsn)
@@ -129,14 +145,21 @@ async def measure(args: argparse.Namespace, log: TextIO) -> dict[str, float]:
             await seed_full_pages(conn, wallets, _PAGE_ROWS)
         finally:
             await conn.close()
-        with stub_gateway(HOST, args.stub_port):
+        stub: AbstractContextManager[Any] = (
+            nullcontext() if args.stub_running else stub_gateway(HOST, args.stub_port)
+        )
+        with stub:
             os.environ.update(cpu.api_env(args, dsn, args.stub_port))
             os.environ.update(cpu.tracing_env(args.tracing, args.stub_port))
-            return await _drive(args, wallets, run_id, log)
+            return await _drive(args, wallets, run_id, log, work)
 
 
 async def _drive(
-    args: argparse.Namespace, wallets: Sequence[str], run_id: str, log: TextIO
+    args: argparse.Namespace,
+    wallets: Sequence[str],
+    run_id: str,
+    log: TextIO,
+    work: Work,
 ) -> dict[str, float]:
     from wallet_api.main import make_app
     from wallet_infra.config.settings import Settings
@@ -152,7 +175,8 @@ async def _drive(
         try:
             async with app.router.lifespan_context(app):
                 freeze_startup_heap()
-                return await _operations(args, asgi_caller(app), wallets, run_id)
+                requests = await _warmed_up(asgi_caller(app), wallets, run_id)
+                return await work(args, requests)
         finally:
             if provider is not None:  # the last spans, while the stub still takes them
                 provider.shutdown()
@@ -160,9 +184,9 @@ async def _drive(
         sys.stderr = stderr
 
 
-async def _operations(
-    args: argparse.Namespace, call: Call, wallets: Sequence[str], run_id: str
-) -> dict[str, float]:
+async def _warmed_up(call: Call, wallets: Sequence[str], run_id: str) -> dict[str, Request]:
+    """Each operation as a request `n`, after a warm-up of each (a first payment per
+    wallet, caches, prepared statements)."""
     sent: list[tuple[str, str, bytes]] = []
 
     async def expect(
@@ -188,38 +212,151 @@ async def _operations(
         target = f"/wallets/{wallets[n % len(wallets)]}/transactions?limit={_PAGE_ROWS}"
         await expect(200, "GET", target, cpu.headers())
 
-    requests = {"payment": payment, "replay": replay, "balance": balance, "page": page}
-    for n in range(_WARM_UP):  # a first payment per wallet, caches, prepared statements
+    requests: dict[str, Request] = {
+        "payment": payment,
+        "replay": replay,
+        "balance": balance,
+        "page": page,
+    }
+    for n in range(_WARM_UP):
         await payment(10_000_000 + n)
-    results = {}
-    for operation in args.ops:
-        request = requests[operation]
+    for request in requests.values():
         for n in range(_WARM_UP):
             await request(5_000_000 + n)
-        results[operation] = await cpu_ms_per_request(request, args.requests, args.clients)
+    return requests
+
+
+async def _operations(args: argparse.Namespace, requests: dict[str, Request]) -> dict[str, float]:
+    results = {}
+    for operation in args.ops:
+        results[operation] = await cpu_ms_per_request(
+            requests[operation], args.requests, args.clients
+        )
     return results
 
 
+async def _slices_on_command(
+    args: argparse.Namespace, requests: dict[str, Request]
+) -> dict[str, float]:
+    loop = asyncio.get_running_loop()
+
+    async def read_line() -> str:
+        # In a thread: the app's background jobs keep their loop while this one waits.
+        line: str = await loop.run_in_executor(None, sys.stdin.readline)
+        return line
+
+    def write_line(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    await command_loop(read_line, write_line, requests, args.clients)
+    return {}
+
+
+async def command_loop(
+    read_line: Callable[[], Awaitable[str]],
+    write_line: Callable[[str], None],
+    requests: dict[str, Request],
+    clients: int,
+) -> None:
+    """Says `ready`, then for each `<operation> <count>` line runs that many requests
+    (numbered on from the last, so every payment is a new one) and answers the CPU ms per
+    request as JSON; ends at `quit` or at the end of its input."""
+    write_line("ready")
+    served = 0
+    while (line := (await read_line()).strip()) not in ("", "quit"):
+        operation, count = line.split()
+        total = int(count)
+        request = requests[operation]
+
+        async def numbered(n: int, request: Request = request, first: int = served) -> None:
+            await request(first + n)
+
+        ms = await cpu_ms_per_request(numbered, total, clients)
+        served += total
+        write_line(json.dumps({"operation": operation, "ms": ms}))
+
+
 def compare(args: argparse.Namespace) -> None:
-    """`args.rounds` rounds of this script under each checkout, alternating."""
+    """Both checkouts' apps up at once, `args.rounds` slices of each operation, the two
+    apps taking each slice back to back (the first of each pair alternating)."""
     roots = [Path.cwd(), Path(args.compare_root).resolve()]
     runs: dict[tuple[Path, str], list[float]] = {}
-    for round_ in range(args.rounds):
-        for root in roots if round_ % 2 == 0 else roots[::-1]:
-            for operation, ms in child_round(root, args).items():
-                runs.setdefault((root, operation), []).append(ms)
+    with stub_gateway(HOST, args.stub_port):
+        uvloop.run(wait_healthy(args.stub_port))
+        children = [_Child(root, args) for root in roots]
+        try:
+            for child in children:
+                child.wait_ready()
+            for slice_ in range(args.rounds):
+                pair = children if slice_ % 2 == 0 else children[::-1]
+                for operation in args.ops:
+                    for child in pair:
+                        ms = child.run(operation, args.requests)
+                        runs.setdefault((child.root, operation), []).append(ms)
+        finally:
+            for child in children:
+                child.close()
     print(summary(runs, roots, args.ops))
+    print(paired_summary(runs, roots, args.ops))
 
 
-def child_round(root: Path, args: argparse.Namespace) -> dict[str, float]:
-    """One round of this script run by `root`'s `.venv` (so with `root`'s packages)."""
-    python = root / ".venv" / "bin" / "python"
-    command = [str(python), str(_HERE), "--json", *_passed_on(args)]
-    done = subprocess.run(command, cwd=root, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{root}: in-process round failed\n{done.stderr[-2000:]}")
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+class _Child:
+    """This script in `--serve` mode under `root`'s `.venv` (so with `root`'s packages)."""
+
+    def __init__(self, root: Path, args: argparse.Namespace) -> None:
+        self.root = root
+        # The child's stderr, for a failure's message; closed by `close()`.
+        self._errors: IO[str] = tempfile.TemporaryFile("w+")  # noqa: SIM115
+        python = root / ".venv" / "bin" / "python"
+        command = [str(python), str(_HERE), "--serve", "--stub-running", *_passed_on(args)]
+        self._process = subprocess.Popen(
+            command,
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            text=True,
+        )
+
+    def wait_ready(self) -> None:
+        if self._line() != "ready":
+            raise self._failed("did not start")
+
+    def run(self, operation: str, count: int) -> float:
+        assert self._process.stdin is not None
+        self._process.stdin.write(f"{operation} {count}\n")
+        self._process.stdin.flush()
+        answer = json.loads(self._line())
+        ms: float = answer["ms"]
+        return ms
+
+    def close(self) -> None:
+        if self._process.stdin is not None and self._process.poll() is None:
+            try:
+                self._process.stdin.write("quit\n")
+                self._process.stdin.close()
+            except BrokenPipeError:
+                pass
+        try:
+            self._process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+        self._errors.close()
+
+    def _line(self) -> str:
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline()
+        if not line:
+            raise self._failed("ended")
+        return line.strip()
+
+    def _failed(self, what: str) -> RuntimeError:
+        self._process.wait(timeout=60)
+        self._errors.seek(0)
+        return RuntimeError(
+            f"{self.root}: the in-process app {what}\n{self._errors.read()[-2000:]}"
+        )
 
 
 def _passed_on(args: argparse.Namespace) -> list[str]:
@@ -232,6 +369,25 @@ def _passed_on(args: argparse.Namespace) -> list[str]:
         *("--cpu-log-level", args.cpu_log_level),
         *("--tracing", args.tracing),
     ]
+
+
+def paired_summary(
+    runs: dict[tuple[Path, str], list[float]], roots: Sequence[Path], ops: Sequence[str]
+) -> str:
+    """Per operation: the median of the slices' ratios of the first checkout's CPU to the
+    second's (below 1: the first is cheaper)."""
+    first, second = roots
+    lines = [f"{'operation':10s} {first.name} / {second.name}, median of paired slices"]
+    for operation in ops:
+        ratios = [
+            a / b
+            for a, b in zip(
+                runs.get((first, operation), []), runs.get((second, operation), []), strict=True
+            )
+        ]
+        if ratios:
+            lines.append(f"{operation:10s} {statistics.median(ratios):.3f}  ({len(ratios)} slices)")
+    return "\n".join(lines)
 
 
 def summary(
@@ -263,6 +419,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--tracing", choices=("off", "on"), default="off")
     parser.add_argument("--json", action="store_true", help="print one round as JSON")
     parser.add_argument("--api-port", type=int, default=18000, help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--stub-running", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     unknown = set(args.ops) - set(OPERATIONS)
     if unknown:
@@ -274,6 +432,9 @@ def main() -> None:
     args = parse_args()
     if args.compare_root:
         compare(args)
+        return
+    if args.serve:
+        serve(args)
         return
     if args.json:
         print(json.dumps(one_round(args)))

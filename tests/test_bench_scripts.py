@@ -214,3 +214,47 @@ def test_the_gateway_bench_reports_the_adapters_cost_on_top(gateway_call: Module
     report = gateway_call.summary({"aiohttp": [80.0, 90.0, 85.0], "gateway": [180.0, 170.0]})
 
     assert "on top of the bare call: 90.0 us (medians), 90.0 us (best rounds)" in report
+
+
+async def test_an_in_process_app_serves_numbered_slices_on_command(
+    in_process: ModuleType,
+) -> None:
+    commands = iter(["payment 3\n", "balance 2\n", "payment 2\n", "quit\n", "payment 9\n"])
+    served: list[tuple[str, int]] = []
+    said: list[str] = []
+
+    async def read_line() -> str:
+        return next(commands)
+
+    def request(operation: str) -> Any:
+        async def serve(n: int) -> None:
+            served.append((operation, n))
+
+        return serve
+
+    requests = {"payment": request("payment"), "balance": request("balance")}
+    await in_process.command_loop(read_line, said.append, requests, 2)
+
+    assert said[0] == "ready"
+    assert [orjson.loads(line)["operation"] for line in said[1:]] == [
+        "payment",
+        "balance",
+        "payment",
+    ]
+    # Numbered on from slice to slice: a payment is never a replay of an earlier slice's.
+    assert sorted(n for op, n in served if op == "payment") == [0, 1, 2, 5, 6]
+    assert len(served) == 7  # nothing after quit
+
+
+def test_the_in_process_ab_pairs_each_slice_with_its_neighbour(in_process: ModuleType) -> None:
+    first, second = Path("/a/new"), Path("/b/old")
+    runs = {
+        (first, "payment"): [1.0, 2.0, 1.2],
+        (second, "payment"): [1.25, 2.5, 1.0],
+    }
+
+    report = in_process.paired_summary(runs, [first, second], ["payment", "page"])
+
+    assert "new / old" in report
+    assert "payment    0.800  (3 slices)" in report
+    assert "page" not in report.split("\n", 1)[1]
