@@ -214,7 +214,7 @@ bench-floor: ## CPU per payment of the thinnest route on the same libraries, and
 bench-webhooks: ## Broker-mode webhooks: accepted/s by the ingest (confirms on), mock send -> DB p99
 	$(UV_RUN) python bench/webhooks.py
 
-bench-in-process: ## The API's CPU per operation in-process; A/B: ARGS="--compare-root DIR --rounds 20 --requests 500"
+bench-in-process: ## The API's CPU per operation in-process; A/B: ARGS="--compare-root DIR --rounds 24 --processes 4 --requests 500"
 	$(UV_RUN) python bench/in_process.py $(ARGS)
 
 bench-gateway: ## A gateway call's CPU (the adapter) against aiohttp's bare call, both on the stub

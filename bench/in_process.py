@@ -284,21 +284,35 @@ def compare(args: argparse.Namespace) -> None:
     runs: dict[tuple[Path, str], list[float]] = {}
     with stub_gateway(HOST, args.stub_port):
         uvloop.run(wait_healthy(args.stub_port))
-        children = [_Child(root, args) for root in roots]
-        try:
-            for child in children:
-                child.wait_ready()
-            for slice_ in range(args.rounds):
-                pair = children if slice_ % 2 == 0 else children[::-1]
-                for operation in args.ops:
-                    for child in pair:
-                        ms = child.run(operation, args.requests)
-                        runs.setdefault((child.root, operation), []).append(ms)
-        finally:
-            for child in children:
-                child.close()
+        # Two processes of the same code differ by a few percent (memory layout, hash
+        # seeds): each pair of processes takes its share of the slices, and the pairs'
+        # differences average out.
+        for _ in range(args.processes):
+            _slices(args, roots, runs, args.rounds // args.processes)
     print(summary(runs, roots, args.ops))
     print(paired_summary(runs, roots, args.ops))
+
+
+def _slices(
+    args: argparse.Namespace,
+    roots: Sequence[Path],
+    runs: dict[tuple[Path, str], list[float]],
+    count: int,
+) -> None:
+    """`count` slices of each operation from a new app per checkout."""
+    children = [_Child(root, args) for root in roots]
+    try:
+        for child in children:
+            child.wait_ready()
+        for slice_ in range(count):
+            pair = children if slice_ % 2 == 0 else children[::-1]
+            for operation in args.ops:
+                for child in pair:
+                    ms = child.run(operation, args.requests)
+                    runs.setdefault((child.root, operation), []).append(ms)
+    finally:
+        for child in children:
+            child.close()
 
 
 class _Child:
@@ -412,7 +426,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=2000, help="per operation and round")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--wallets", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=1, help="with --compare-root: slices")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="with --compare-root: pairs of app processes the slices are shared among",
+    )
     parser.add_argument("--compare-root", help="another checkout (with its own .venv)")
     parser.add_argument("--stub-port", type=int, default=18200)
     parser.add_argument("--cpu-log-level", default="info")
@@ -422,6 +442,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--stub-running", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if not 1 <= args.processes <= args.rounds:
+        parser.error("--processes: from 1 to --rounds (each pair of processes takes a slice)")
     unknown = set(args.ops) - set(OPERATIONS)
     if unknown:
         parser.error(f"unknown operations: {sorted(unknown)} (known: {', '.join(OPERATIONS)})")

@@ -258,3 +258,12 @@ def test_the_in_process_ab_pairs_each_slice_with_its_neighbour(in_process: Modul
     assert "new / old" in report
     assert "payment    0.800  (3 slices)" in report
     assert "page" not in report.split("\n", 1)[1]
+
+
+def test_the_in_process_ab_shares_its_slices_among_pairs_of_processes(
+    in_process: ModuleType,
+) -> None:
+    assert in_process.parse_args(["--rounds", "24", "--processes", "4"]).processes == 4
+    for wrong in (["--processes", "0"], ["--rounds", "2", "--processes", "3"]):
+        with pytest.raises(SystemExit):
+            in_process.parse_args(wrong)
