@@ -18,7 +18,9 @@ then take `--rounds` short slices of `--requests` requests of each operation in 
 app right after the other (the first of each pair alternating), the idle one waiting. It
 prints each side's median and best slice, and the median of the slices' paired ratios:
 two figures taken seconds apart see the same machine, which is the figure to judge a lever
-by (`--rounds 20 --requests 500` resolves a few percent where the drift is a third).
+by. `--processes K` shares the slices among K pairs of app processes, as two processes of
+the same code differ by a few percent; `--rounds 24 --processes 4 --requests 500` resolves
+about 5% on the 2-core VM (an A/A run reads 0.95-1.03), where the drift is a third.
 """
 
 from __future__ import annotations
