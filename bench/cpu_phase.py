@@ -25,13 +25,22 @@ import statistics
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from http_load import Connection, LoadResult, Response, run_load
-from op_cpu import API, GATEWAY, LOADGEN, POSTGRES, MeasuredLoad, measured, process_groups
+from op_cpu import (
+    API,
+    GATEWAY,
+    LOADGEN,
+    POSTGRES,
+    MeasuredLoad,
+    PidSource,
+    measured,
+    process_groups,
+)
 from procs import HOST, ROOT, ensure_free, process, wait_healthy
 
 PROVIDER_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
@@ -71,10 +80,11 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class FloorServer:
-    """The floor route's process, running: where to load it and what to measure."""
+    """The floor route's process, running and warm: where to load it and what to measure."""
 
     port: int
     pid: int
+    groups: Mapping[str, PidSource]
 
 
 def headers(key: str | None = None) -> dict[str, str]:
@@ -215,24 +225,16 @@ async def measure_api(
             result = await load
             return result[0]
 
-        floor_first = floor is not None and round_number % 2 == 1
         rows: list[Row] = []
-        if floor_first:
-            rows.append(
-                await _floor_payments(
-                    args, floor, api, round_number, database, wallets, gateway_pgid
-                )
-            )
+        floor_first = round_number % 2 == 1
+        if floor is not None and floor_first:
+            rows.append(await _floor_payments(args, floor, wallets, round_number, api.label))
         paying = await measured(proc.pid, paid(), groups)
         assert result is not None
         sent = result[1]
         rows.append(Row(api.label, PAYMENT, paying, round_number))
         if floor is not None and not floor_first:
-            rows.append(
-                await _floor_payments(
-                    args, floor, api, round_number, database, wallets, gateway_pgid
-                )
-            )
+            rows.append(await _floor_payments(args, floor, wallets, round_number, api.label))
         loads = (
             (REPLAY, replays(port, sent, concurrency, min(len(sent), reads_total))),
             (BALANCE, reads(port, wallets, "/wallets/{user}/balance", concurrency, reads_total)),
@@ -253,11 +255,18 @@ async def measure_api(
     return rows
 
 
-@contextmanager
-def floor_server(
-    args: argparse.Namespace, *, dsn: str, gateway_port: int, port: int
-) -> Iterator[FloorServer]:
-    """The floor route on `port`, for as long as the block runs."""
+@asynccontextmanager
+async def floor_server(
+    args: argparse.Namespace,
+    *,
+    dsn: str,
+    database: str,
+    gateway_port: int,
+    gateway_pgid: int,
+    wallets: Sequence[str],
+    port: int,
+) -> AsyncIterator[FloorServer]:
+    """The floor route on `port`, healthy and warmed up, for as long as the block runs."""
     ensure_free(port)
     env = {
         "WALLET_DATABASE_URL": dsn,
@@ -270,7 +279,10 @@ def floor_server(
         *("--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"),
     ]
     with process(uvicorn, env, "floor-app") as proc:
-        yield FloorServer(port, proc.pid)
+        await wait_healthy(port)
+        await payments(port, wallets, args.concurrency, 3, f"fw-{uuid.uuid4().hex[:8]}")
+        groups = process_groups(proc.pid, database=database, gateway_pgid=gateway_pgid)
+        yield FloorServer(port, proc.pid, groups)
 
 
 async def measure_floor(
@@ -283,31 +295,35 @@ async def measure_floor(
     wallets: Sequence[str],
 ) -> Row:
     """The floor route on its own (`make bench-floor`): started, loaded, stopped."""
-    with floor_server(args, dsn=dsn, gateway_port=gateway_port, port=args.api_port) as floor:
-        await wait_healthy(floor.port)
-        await payments(floor.port, wallets, args.concurrency, 3, f"fw-{uuid.uuid4().hex[:8]}")
-        return await _floor_payments(args, floor, None, 0, database, wallets, gateway_pgid)
+    async with floor_server(
+        args,
+        dsn=dsn,
+        database=database,
+        gateway_port=gateway_port,
+        gateway_pgid=gateway_pgid,
+        wallets=wallets,
+        port=args.api_port,
+    ) as floor:
+        return await _floor_payments(args, floor, wallets, 0, "")
 
 
 async def _floor_payments(
     args: argparse.Namespace,
     floor: FloorServer,
-    api: ApiUnderTest | None,
-    round_number: int,
-    database: str,
     wallets: Sequence[str],
-    gateway_pgid: int,
+    round_number: int,
+    paired_with: str,
 ) -> Row:
-    """`--cpu-duration` seconds of payments on the (warm) floor route, measured."""
-    groups = process_groups(floor.pid, database=database, gateway_pgid=gateway_pgid)
+    """`--cpu-duration` seconds of payments on the floor route, measured; `paired_with`:
+    the API whose payments they are taken next to ("" for none)."""
     run_id = uuid.uuid4().hex[:8]
 
     async def paid() -> LoadResult:
         load = payments(floor.port, wallets, args.concurrency, args.cpu_duration, f"f-{run_id}")
         return (await load)[0]
 
-    load = await measured(floor.pid, paid(), groups)
-    return Row(FLOOR, PAYMENT, load, round_number, api.label if api is not None else "")
+    load = await measured(floor.pid, paid(), floor.groups)
+    return Row(FLOOR, PAYMENT, load, round_number, paired_with)
 
 
 async def run_cpu_phase(
@@ -332,22 +348,18 @@ async def run_cpu_phase(
         "gateway_pgid": gateway_pgid,
         "wallets": wallets,
     }
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-api-logs-") as logs,
-        floor_server(args, dsn=dsn, gateway_port=gateway_port, port=args.api_port + 1) as floor,
-    ):
-        await wait_healthy(floor.port)
-        await payments(floor.port, wallets, args.concurrency, 3, f"fw-{uuid.uuid4().hex[:8]}")
-        for round_number in range(args.cpu_rounds):
-            for api in apis if round_number % 2 == 0 else reversed(apis):
-                rows += await measure_api(
-                    args,
-                    api,
-                    log_dir=Path(logs),
-                    floor=floor,
-                    round_number=round_number,
-                    **common,
-                )
+    with tempfile.TemporaryDirectory(prefix="bench-api-logs-") as logs:
+        async with floor_server(args, **common, port=args.api_port + 1) as floor:
+            for round_number in range(args.cpu_rounds):
+                for api in apis if round_number % 2 == 0 else reversed(apis):
+                    rows += await measure_api(
+                        args,
+                        api,
+                        log_dir=Path(logs),
+                        floor=floor,
+                        round_number=round_number,
+                        **common,
+                    )
     return rows
 
 

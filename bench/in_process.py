@@ -177,7 +177,7 @@ async def _drive(
         try:
             async with app.router.lifespan_context(app):
                 freeze_startup_heap()
-                requests = await _warmed_up(asgi_caller(app), wallets, run_id)
+                requests = await _warmed_up(asgi_caller(app), wallets, run_id, args.ops)
                 return await work(args, requests)
         finally:
             if provider is not None:  # the last spans, while the stub still takes them
@@ -186,9 +186,11 @@ async def _drive(
         sys.stderr = stderr
 
 
-async def _warmed_up(call: Call, wallets: Sequence[str], run_id: str) -> dict[str, Request]:
-    """Each operation as a request `n`, after a warm-up of each (a first payment per
-    wallet, caches, prepared statements)."""
+async def _warmed_up(
+    call: Call, wallets: Sequence[str], run_id: str, ops: Sequence[str]
+) -> dict[str, Request]:
+    """Each operation as a request `n`, after a first payment per wallet and a warm-up of
+    each of `ops` (caches, prepared statements)."""
     sent: list[tuple[str, str, bytes]] = []
 
     async def expect(
@@ -222,9 +224,9 @@ async def _warmed_up(call: Call, wallets: Sequence[str], run_id: str) -> dict[st
     }
     for n in range(_WARM_UP):
         await payment(10_000_000 + n)
-    for request in requests.values():
+    for operation in ops:
         for n in range(_WARM_UP):
-            await request(5_000_000 + n)
+            await requests[operation](5_000_000 + n)
     return requests
 
 

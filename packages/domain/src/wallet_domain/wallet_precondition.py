@@ -27,6 +27,8 @@ from wallet_domain.ports.wallet_versions import WalletVersions
 
 
 class WritePrecondition(Protocol):
+    """The If-Match check a money-moving write makes before it writes anything."""
+
     async def ensure(
         self,
         condition: WalletCondition | None,
