@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,8 @@ from typing import Any
 
 import orjson
 import pytest
+import structlog
+from wallet_infra.logging_setup import configure_logging
 
 BENCH = Path(__file__).resolve().parent.parent / "bench"
 
@@ -130,6 +133,36 @@ async def test_the_in_process_bench_counts_each_request_once(in_process: ModuleT
 
     assert sorted(served) == list(range(100))
     assert ms >= 0
+
+
+def test_every_round_of_an_in_process_run_logs_to_the_same_file(
+    in_process: ModuleType, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A logger cached on first use keeps the file it first met: a run of several rounds
+    (no --compare-root) used to give each round its own file, and the second round's
+    first access line hit the first round's closed one."""
+    access = structlog.get_logger("test.in_process.access")
+    files: list[Any] = []
+
+    async def measure(args: Any, log: Any, work: Any) -> dict[str, float]:
+        stderr, sys.stderr = sys.stderr, log  # as `_drive` does
+        try:
+            configure_logging(log_format="json", log_level="info")
+            access.info("http_request")
+        finally:
+            sys.stderr = stderr
+        files.append(log)
+        return {"payment": 1.0}
+
+    monkeypatch.setattr(in_process, "measure", measure)
+    monkeypatch.setattr(sys, "argv", ["in_process.py", "--ops", "payment", "--rounds", "2"])
+    try:
+        in_process.main()
+    finally:
+        configure_logging()
+    assert len(files) == 2
+    assert files[0] is files[1]
+    assert "payment" in capsys.readouterr().out
 
 
 def test_the_in_process_bench_refuses_an_unknown_operation(in_process: ModuleType) -> None:
