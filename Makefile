@@ -84,7 +84,7 @@ endef
 
 .PHONY: help up down reset logs migrate migrate-up migrate-down migrate-version migrate-force \
 	migrate-create test lint fmt clean run consume rabbit-ui bench bench-replica bench-floor \
-	bench-webhooks bench-in-process bench-gateway openapi asyncapi _migrate-backend
+	bench-webhooks bench-in-process bench-gateway bench-pool openapi asyncapi _migrate-backend
 
 help: ## Show this help
 	@echo "Usage: make <target> [VAR=value]"
@@ -219,6 +219,9 @@ bench-in-process: ## The API's CPU per operation in-process; A/B: ARGS="--compar
 
 bench-gateway: ## A gateway call's CPU (the adapter) against aiohttp's bare call, both on the stub
 	$(UV_RUN) python bench/gateway_call.py $(ARGS)
+
+bench-pool: ## Pool checkout waits on a saturated pool: ours (in order) against SQLAlchemy's own
+	$(UV_RUN) python bench/pool_waits.py $(ARGS)
 
 # --- contract documents -----------------------------------------------------------------------
 openapi: ## Regenerate docs/openapi.json from the API (commit it; a test checks it is current)

@@ -300,3 +300,26 @@ def test_the_in_process_ab_shares_its_slices_among_pairs_of_processes(
     for wrong in (["--processes", "0"], ["--rounds", "2", "--processes", "3"]):
         with pytest.raises(SystemExit):
             in_process.parse_args(wrong)
+
+
+@pytest.fixture
+def pool_waits(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    monkeypatch.syspath_prepend(str(BENCH))
+    return importlib.import_module("pool_waits")
+
+
+def test_the_pool_bench_reads_its_percentiles_in_ms(pool_waits: ModuleType) -> None:
+    waits = [n / 1000 for n in range(1, 1001)]  # 1 ms .. 1000 ms
+    assert pool_waits.summary(waits) == {"p50": 501.0, "p99": 991.0, "p999": 1000.0, "max": 1000.0}
+
+
+@pytest.mark.integration
+async def test_the_pool_bench_measures_both_pools(
+    pool_waits: ModuleType, database_url: str
+) -> None:
+    for poolclass in pool_waits.VARIANTS.values():
+        row = await pool_waits.measure(
+            database_url, poolclass, tasks=4, pool_size=2, seconds=0.2, pause_s=0.001
+        )
+        assert row["checkouts_per_s"] > 0
+        assert 0 <= row["p50"] <= row["p99"] <= row["max"]

@@ -3,7 +3,8 @@
 Tuned for the payment hot path: no pre-ping round trip per checkout (a connection the
 server dropped fails one statement, SQLAlchemy recognises the disconnect and invalidates
 the pool, and the next checkout reconnects), LIFO checkout so the few busiest connections
-keep their prepared-statement caches warm, no TLS on loopback, JSON through orjson.
+keep their prepared-statement caches warm, no TLS on loopback, JSON through orjson, and
+waiters for a connection served in the order they asked (`fair_pool`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from wallet_infra.persistence.deferred_session import DeferredAsyncSession
+from wallet_infra.persistence.fair_pool import FairAsyncQueuePool
 
 ASYNC_DRIVER: Final = "postgresql+asyncpg"
 _PLAIN_SCHEMES: Final = frozenset({"postgres", "postgresql", "postgresql+asyncpg"})
@@ -79,6 +81,7 @@ def make_engine(
         connect_args["timeout"] = connect_timeout_s
     return create_async_engine(
         url,
+        poolclass=FairAsyncQueuePool,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout_s,

@@ -1,0 +1,88 @@
+"""SQLAlchemy's asyncio pool, handing each returned connection to the longest waiter.
+
+Why: `AsyncAdaptedQueuePool` keeps its idle connections in an `asyncio.Queue`. A returned
+connection wakes the first waiter, but any task that asks before that waiter runs takes
+the connection instead (a request that has just returned one and asks again, or a new
+one), and the waiter that lost goes to the BACK of the line. With the pool saturated a
+waiter can lose again and again: measured with 128 tasks on 8 connections (each
+statement, a 1 ms pause, another statement), checkout waits were 0.02 ms at the median
+but 72 to 128 ms at p99 and up to 518 ms, and a request of the in-process bench starved
+for the whole pool timeout (10 s, a 500) while the requests around it were served. Here a
+returned connection goes straight to the oldest waiter, so requests are served in the
+order they asked: the same load waited 8 to 9 ms at the median, 12 ms at p99 and at most
+35 ms, at the same throughput.
+
+An idle connection is still taken without waiting when nobody waits (the queue then
+only holds connections that no waiter wanted), so an unsaturated pool costs what it did.
+A waiter that gives up (timeout or cancellation) just as a connection was handed to it
+passes the connection on, so none is ever lost. The hook is the pool's `_queue_class`,
+with the `get`/`put` contract of SQLAlchemy's queue (2.0.x, pinned; the tests check the
+hand-over on a real engine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TypeVar
+
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty, QueueCommon
+
+_T = TypeVar("_T")
+
+
+class HandOverQueue(AsyncAdaptedQueue[_T]):
+    """`AsyncAdaptedQueue` where `put` hands the item to the oldest waiting `get`."""
+
+    def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+        super().__init__(maxsize, use_lifo)
+        self._waiters: deque[asyncio.Future[_T]] = deque()
+
+    def put_nowait(self, item: _T) -> None:
+        if not self._handed_over(item):
+            super().put_nowait(item)
+
+    def put(self, item: _T, block: bool = True, timeout: float | None = None) -> None:
+        if not self._handed_over(item):
+            super().put(item, block, timeout)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> _T:
+        # Queued items are ones no waiter was there for: taking one passes nobody.
+        try:
+            return self._queue.get_nowait()
+        except asyncio.QueueEmpty:
+            if not block:
+                raise Empty() from None
+        return self.await_(self._handed(timeout))
+
+    def _handed_over(self, item: _T) -> bool:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():  # a cancelled waiter is skipped
+                waiter.set_result(item)
+                return True
+        return False
+
+    async def _handed(self, wait_s: float | None) -> _T:
+        waiter: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(wait_s):
+                return await waiter
+        except BaseException as exc:
+            if waiter.done() and not waiter.cancelled():
+                # Handed over just as the wait ended (timed out or cancelled): passed on
+                # to the next waiter, or to the queue.
+                self.put_nowait(waiter.result())
+            elif waiter in self._waiters:
+                self._waiters.remove(waiter)
+            if isinstance(exc, TimeoutError):
+                raise Empty() from None
+            raise
+
+
+class FairAsyncQueuePool(AsyncAdaptedQueuePool):
+    """`AsyncAdaptedQueuePool` whose waiters are served first come, first served."""
+
+    _queue_class: type[QueueCommon[ConnectionPoolEntry]] = HandOverQueue

@@ -1,0 +1,125 @@
+"""The engine's pool serves waiters in the order they asked; a connection handed to a
+waiter that gives up at that moment is passed on, never lost."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, Final
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.util.queue import Empty
+from wallet_infra.persistence.driver import DriverStatement, _on_pool, fetch_pooled
+from wallet_infra.persistence.engine import make_engine
+from wallet_infra.persistence.fair_pool import HandOverQueue
+from wallet_testkit.polling import eventually
+
+_ONE: Final = DriverStatement(text("SELECT 1 AS one"))
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    async def met() -> bool:
+        return condition()
+
+    await eventually(met, timeout_s=5, interval_s=0.001)
+
+
+def _asking(queue: HandOverQueue[str], timeout: float | None = None) -> asyncio.Task[Any]:
+    """A task waiting on `queue.get`, as the pool calls it (inside a greenlet)."""
+    return asyncio.create_task(greenlet_spawn(queue.get, True, timeout))
+
+
+async def _waiting(queue: HandOverQueue[str], count: int) -> list[asyncio.Task[Any]]:
+    tasks = []
+    for n in range(count):
+        tasks.append(_asking(queue))
+        await _until(lambda n=n: len(queue._waiters) == n + 1)
+    return tasks
+
+
+async def test_an_idle_item_is_taken_without_waiting() -> None:
+    queue: HandOverQueue[str] = HandOverQueue(maxsize=2)
+    queue.put_nowait("idle")
+    assert queue.get(block=False) == "idle"
+    with pytest.raises(Empty):
+        queue.get(block=False)
+
+
+async def test_a_returned_item_goes_to_the_oldest_waiter_not_to_a_later_asker() -> None:
+    queue: HandOverQueue[str] = HandOverQueue(maxsize=2)
+    first, second = await _waiting(queue, 2)
+    queue.put_nowait("a")
+    with pytest.raises(Empty):  # asked after the hand-over, before the waiter ran
+        queue.get(block=False)
+    queue.put("b", block=False)
+    assert await asyncio.wait_for(asyncio.gather(first, second), 5) == ["a", "b"]
+    assert queue.qsize() == 0
+
+
+async def test_a_waiter_that_times_out_gets_empty_and_leaves_the_line() -> None:
+    queue: HandOverQueue[str] = HandOverQueue(maxsize=1)
+    with pytest.raises(Empty):
+        await greenlet_spawn(queue.get, True, 0.01)
+    assert not queue._waiters
+    queue.put_nowait("later")
+    assert queue.get(block=False) == "later"
+
+
+async def test_a_waiter_cancelled_after_the_hand_over_passes_the_item_on() -> None:
+    queue: HandOverQueue[str] = HandOverQueue(maxsize=1)
+    cancelled, next_in_line = await _waiting(queue, 2)
+    queue.put_nowait("a")  # handed to `cancelled`, which has not run yet
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert await asyncio.wait_for(next_in_line, 5) == "a"
+
+
+async def test_a_waiter_cancelled_before_any_hand_over_is_skipped() -> None:
+    queue: HandOverQueue[str] = HandOverQueue(maxsize=1)
+    cancelled, next_in_line = await _waiting(queue, 2)
+    cancelled.cancel()
+    queue.put_nowait("a")  # before the cancelled waiter has run: it is still in line
+    assert await asyncio.wait_for(next_in_line, 5) == "a"
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    assert not queue._waiters
+    queue.put_nowait("b")
+    assert queue.get(block=False) == "b"
+
+
+@pytest.mark.integration
+async def test_a_request_asking_again_queues_behind_the_waiters(database_url: str) -> None:
+    """With the pool's one connection held and two requests waiting for it, the holder
+    that returns it and asks again at once (same step, as a request that runs two
+    statements back to back) is served after them: SQLAlchemy's own queue let it barge."""
+    engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    served: list[str] = []
+    release = asyncio.Event()
+
+    async def held(driver: Any) -> None:
+        served.append("holder")
+        await release.wait()
+
+    async def statement(name: str) -> None:
+        await fetch_pooled(engine, f"test.{name}", _ONE, {})
+        served.append(name)
+
+    async def holder() -> None:
+        await _on_pool(engine, "test.hold", held)
+        await statement("holder again")
+
+    try:
+        first = asyncio.create_task(holder())
+        await _until(lambda: served == ["holder"])
+        waiters = [asyncio.create_task(statement(name)) for name in ("b", "c")]
+        queue = engine.sync_engine.pool._pool  # type: ignore[attr-defined]
+        await _until(lambda: len(queue._waiters) == 2)
+        release.set()
+        await asyncio.wait_for(asyncio.gather(first, *waiters), 15)
+        assert served == ["holder", "b", "c", "holder again"]
+        assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
