@@ -4,6 +4,7 @@ waiter that gives up at that moment is passed on, never lost."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -88,6 +89,14 @@ async def test_a_waiter_cancelled_before_any_hand_over_is_skipped() -> None:
     assert not queue._waiters
     queue.put_nowait("b")
     assert queue.get(block=False) == "b"
+
+
+def test_the_pool_logs_where_sqlalchemys_own_pool_does() -> None:
+    """Under `sqlalchemy` (WARNING by default), so the API at debug writes no line per
+    checkout; `sqlalchemy.pool` set to debug shows it as it showed SQLAlchemy's."""
+    engine = make_engine("postgresql://u:p@localhost:5432/db", pool_size=1)
+    assert engine.pool.logger.name == "sqlalchemy.pool.impl.AsyncAdaptedQueuePool"
+    assert not engine.pool.logger.isEnabledFor(logging.DEBUG)
 
 
 @pytest.mark.integration

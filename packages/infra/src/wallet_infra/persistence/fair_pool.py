@@ -86,3 +86,6 @@ class FairAsyncQueuePool(AsyncAdaptedQueuePool):
     """`AsyncAdaptedQueuePool` whose waiters are served first come, first served."""
 
     _queue_class: type[QueueCommon[ConnectionPoolEntry]] = HandOverQueue
+    # Log as SQLAlchemy's own pool does: under `sqlalchemy` (WARNING unless configured),
+    # not the root logger, which at debug would write a line per checkout.
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.AsyncAdaptedQueuePool"
