@@ -1,16 +1,17 @@
 """SQLAlchemy's asyncio pool, handing each returned connection to the longest waiter.
 
-Why: `AsyncAdaptedQueuePool` keeps its idle connections in an `asyncio.Queue`. A returned
-connection wakes the first waiter, but any task that asks before that waiter runs takes
-the connection instead (a request that has just returned one and asks again, or a new
-one), and the waiter that lost goes to the BACK of the line. With the pool saturated a
-waiter can lose again and again: measured with 128 tasks on 8 connections (each
-statement, a 1 ms pause, another statement), checkout waits were 0.02 ms at the median
-but 72 to 122 ms at p99 and up to 518 ms, and a request of the in-process bench starved
-for the whole pool timeout (10 s, a 500) while the requests around it were served. Here a
-returned connection goes straight to the oldest waiter, so requests are served in the
-order they asked: the same load waited 8 to 9 ms at the median, 11 to 15 ms at p99 and at
-most 25 to 42 ms, with the same checkouts/s and CPU per checkout (`make bench-pool`).
+Why: `AsyncAdaptedQueuePool` keeps its idle connections in an `asyncio.Queue`. A
+returned connection wakes the first waiter, but any task that asks before that waiter
+runs takes the connection instead (a request that has just returned one and asks again,
+or a new one), and the waiter that lost goes to the BACK of the line. With the pool
+saturated a waiter can lose again and again: measured with 128 tasks on 8 connections
+(each statement, a 1 ms pause, another statement), checkout waits were 0.02 ms at the
+median but 92 to 122 ms at p99 and up to 311 to 405 ms, and a request of the in-process
+bench starved for the whole pool timeout (10 s, a 500) while the requests around it were
+served. Here a returned connection goes straight to the oldest waiter, so requests are
+served in the order they asked: the same load waited 8 to 9 ms at the median, 11 to 15
+ms at p99 and at most 25 to 42 ms, with the same checkouts/s and CPU per checkout (`make
+bench-pool`).
 
 An idle connection is still taken without waiting when nobody waits (the queue then
 only holds connections that no waiter wanted), so an unsaturated pool costs what it did.
