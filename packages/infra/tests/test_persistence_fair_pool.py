@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -66,6 +67,31 @@ async def test_a_waiter_that_times_out_gets_empty_and_leaves_the_line() -> None:
     assert not queue._waiters
     queue.put_nowait("later")
     assert queue.get(block=False) == "later"
+
+
+async def test_a_timeout_due_with_the_hand_over_loses_nothing() -> None:
+    """The hand-over and the waiter's timer fall due in one turn of the loop, in the order
+    the loop runs them (asyncio: the hand-over first; uvloop: the timer): the item is the
+    waiter's or back in the queue, and nothing fails in the loop."""
+    queue: HandOverQueue[str] = HandOverQueue(maxsize=1)
+    loop = asyncio.get_running_loop()
+    errors: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _, context: errors.append(context))
+    try:
+        waiter = _asking(queue, 0.05)
+        await _until(lambda: len(queue._waiters) == 1)
+        loop.call_soon(queue.put_nowait, "a")
+        time.sleep(0.06)  # noqa: ASYNC251  # the loop held until the timer is due too
+        try:
+            got = await asyncio.wait_for(waiter, 5)
+        except Empty:
+            got = queue.get(block=False)
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+    assert got == "a"
+    assert errors == []
+    assert not queue._waiters
 
 
 async def test_a_waiter_cancelled_after_the_hand_over_passes_the_item_on() -> None:
