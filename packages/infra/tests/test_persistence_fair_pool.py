@@ -158,3 +158,30 @@ async def test_a_request_asking_again_queues_behind_the_waiters(database_url: st
         assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
+
+
+@pytest.mark.integration
+async def test_a_connection_handed_to_a_cancelled_waiter_goes_back_through_the_pool(
+    database_url: str,
+) -> None:
+    """The pool's one connection and its one overflow connection are out, a request waits;
+    the overflow one is handed to it, the other one returned to the queue (now full), and
+    the request is cancelled before it ran: the overflow connection must be closed and
+    counted back, as the pool's own return does, not left out of the pool forever."""
+    engine = make_engine(database_url, pool_size=1, max_overflow=1)
+    pool: Any = engine.sync_engine.pool
+    try:
+        held = await greenlet_spawn(pool.connect)
+        overflow = await greenlet_spawn(pool.connect)
+        overflow_driver = overflow.driver_connection
+        waiter = asyncio.create_task(greenlet_spawn(pool.connect))
+        await _until(lambda: len(pool._pool._waiters) == 1)
+        await greenlet_spawn(overflow.close)  # handed to the waiter, which has not run
+        await greenlet_spawn(held.close)  # nobody waits now: into the queue, which is full
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert (pool.checkedout(), pool.checkedin(), pool.overflow()) == (0, 1, 0)
+        assert overflow_driver.is_closed()
+    finally:
+        await engine.dispose()

@@ -15,19 +15,23 @@ bench-pool`).
 
 An idle connection is still taken without waiting when nobody waits (the queue then only
 holds connections that no waiter wanted), so an unsaturated pool costs what it did. A
-waiter that is cancelled just as a connection was handed to it passes the connection on,
-and a timeout that fires after the hand-over does nothing, so none is ever lost. The
-hook is the pool's `_queue_class`, with the `get`/`put` contract of SQLAlchemy's queue
-(2.0.x, pinned; the tests check the hand-over on a real engine).
+waiter that is cancelled just as a connection was handed to it passes the connection on
+through the pool's own return (the next waiter, the queue, or closed if it is an
+overflow connection the queue has no room for), and a timeout that fires after the
+hand-over does nothing, so none is ever lost. The hook is the pool's `_queue_class`,
+with the `get`/`put` contract of SQLAlchemy's queue (2.0.x, pinned; the tests check the
+hand-over on a real engine).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
+from sqlalchemy.util import greenlet_spawn
 from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty, QueueCommon
 
 _T = TypeVar("_T")
@@ -39,6 +43,10 @@ class HandOverQueue(AsyncAdaptedQueue[_T]):
     def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
         super().__init__(maxsize, use_lifo)
         self._waiters: deque[asyncio.Future[_T]] = deque()
+        # Where an item handed to a waiter that was then cancelled goes: back in line (the
+        # next waiter, else the queue). The pool sets its own return instead, which closes
+        # an overflow connection that the queue has no room for.
+        self.give_back: Callable[[_T], None] = self.put_nowait
 
     def put_nowait(self, item: _T) -> None:
         if not self._handed_over(item):
@@ -76,9 +84,9 @@ class HandOverQueue(AsyncAdaptedQueue[_T]):
             return await waiter
         except BaseException:
             if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
-                # Handed over just as the task was cancelled: passed on to the next waiter,
-                # or to the queue.
-                self.put_nowait(waiter.result())
+                # Handed over just as the task was cancelled: passed on, in a greenlet (the
+                # pool's return closes a connection the queue has no room for).
+                await greenlet_spawn(self.give_back, waiter.result())
             elif waiter in self._waiters:
                 self._waiters.remove(waiter)
             raise
@@ -99,3 +107,7 @@ class FairAsyncQueuePool(AsyncAdaptedQueuePool):
     # Log as SQLAlchemy's own pool does: under `sqlalchemy` (WARNING unless configured),
     # not the root logger, which at debug would write a line per checkout.
     _sqla_logger_namespace = "sqlalchemy.pool.impl.AsyncAdaptedQueuePool"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pool.give_back = self._do_return_conn  # type: ignore[attr-defined]
