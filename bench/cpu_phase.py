@@ -228,13 +228,13 @@ async def measure_api(
         rows: list[Row] = []
         floor_first = round_number % 2 == 1
         if floor is not None and floor_first:
-            rows.append(await _floor_payments(args, floor, wallets, round_number, api.label))
+            rows.append(await floor_payments(args, floor, wallets, round_number, api.label))
         paying = await measured(proc.pid, paid(), groups)
         assert result is not None
         sent = result[1]
         rows.append(Row(api.label, PAYMENT, paying, round_number))
         if floor is not None and not floor_first:
-            rows.append(await _floor_payments(args, floor, wallets, round_number, api.label))
+            rows.append(await floor_payments(args, floor, wallets, round_number, api.label))
         loads = (
             (REPLAY, replays(port, sent, concurrency, min(len(sent), reads_total))),
             (BALANCE, reads(port, wallets, "/wallets/{user}/balance", concurrency, reads_total)),
@@ -285,34 +285,12 @@ async def floor_server(
         yield FloorServer(port, proc.pid, groups)
 
 
-async def measure_floor(
-    args: argparse.Namespace,
-    *,
-    dsn: str,
-    database: str,
-    gateway_port: int,
-    gateway_pgid: int,
-    wallets: Sequence[str],
-) -> Row:
-    """The floor route on its own (`make bench-floor`): started, loaded, stopped."""
-    async with floor_server(
-        args,
-        dsn=dsn,
-        database=database,
-        gateway_port=gateway_port,
-        gateway_pgid=gateway_pgid,
-        wallets=wallets,
-        port=args.api_port,
-    ) as floor:
-        return await _floor_payments(args, floor, wallets, 0, "")
-
-
-async def _floor_payments(
+async def floor_payments(
     args: argparse.Namespace,
     floor: FloorServer,
     wallets: Sequence[str],
-    round_number: int,
-    paired_with: str,
+    round_number: int = 0,
+    paired_with: str = "",
 ) -> Row:
     """`--cpu-duration` seconds of payments on the floor route, measured; `paired_with`:
     the API whose payments they are taken next to ("" for none)."""

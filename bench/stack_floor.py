@@ -37,14 +37,16 @@ async def main_async(args: argparse.Namespace) -> int:
         ensure_free(args.stub_port)
         with stub_gateway(HOST, args.stub_port) as stub:
             await wait_healthy(args.stub_port)
-            row = await cpu.measure_floor(
+            async with cpu.floor_server(
                 args,
                 dsn=dsn,
                 database=database,
                 gateway_port=args.stub_port,
                 gateway_pgid=stub.pid,
                 wallets=wallets,
-            )
+                port=args.api_port,
+            ) as floor:
+                row = await cpu.floor_payments(args, floor, wallets)
         pgbench_tps = run_pgbench(args.wallets, args.pgbench_duration, args.pgbench_clients)
     print(f"\n{cpu.TABLE_HEADER}")
     print(cpu.table_line(row))
