@@ -1,7 +1,7 @@
 """How long a request waits for a pool connection when the pool is saturated:
 `python bench/pool_waits.py`.
 
-`--tasks` tasks share a pool of `--pool-size` connections (of the engine's settings), each
+`--tasks` tasks share a pool of `--pool-size` connections (the apps' engine), each
 doing what a payment does with the pool: a statement, a pause for the gateway call
 (`--pause-ms`), another statement, over and over for `--seconds`. It runs the engine's
 pool (`persistence/fair_pool.py`: waiters served in the order they asked) and
@@ -22,10 +22,9 @@ from typing import Any, Final
 
 import uvloop
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool, Pool
 from wallet_infra.persistence.driver import DriverStatement, _on_pool
-from wallet_infra.persistence.engine import async_url, ssl_mode
+from wallet_infra.persistence.engine import make_engine
 from wallet_infra.persistence.fair_pool import FairAsyncQueuePool
 
 VARIANTS: Final[dict[str, type[Pool]]] = {
@@ -45,25 +44,13 @@ def summary(waits: Sequence[float]) -> dict[str, float]:
     return {"p50": at(0.5), "p99": at(0.99), "p999": at(0.999), "max": ranked[-1] * 1000}
 
 
-def _engine(dsn: str, poolclass: type[Pool], pool_size: int) -> AsyncEngine:
-    url = async_url(dsn)
-    sslmode = ssl_mode(url)
-    connect_args: dict[str, Any] = {} if sslmode is None else {"ssl": sslmode}
-    return create_async_engine(
-        url.difference_update_query(["sslmode"]),
-        poolclass=poolclass,
-        pool_size=pool_size,
-        max_overflow=0,
-        pool_timeout=60,
-        connect_args=connect_args,
-    )
-
-
 async def measure(
     dsn: str, poolclass: type[Pool], *, tasks: int, pool_size: int, seconds: float, pause_s: float
 ) -> dict[str, float]:
     """Checkout waits and CPU of `tasks` payment-shaped tasks on one pool."""
-    engine = _engine(dsn, poolclass, pool_size)
+    engine = make_engine(
+        dsn, pool_size=pool_size, max_overflow=0, pool_timeout_s=60, poolclass=poolclass
+    )
     waits: list[float] = []
     stop = time.monotonic() + seconds
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import Pool
 
 from wallet_infra.persistence.deferred_session import DeferredAsyncSession
 from wallet_infra.persistence.fair_pool import FairAsyncQueuePool
@@ -66,8 +67,11 @@ def make_engine(
     pool_timeout_s: float = POOL_TIMEOUT_S,
     application_name: str = "wallet",
     connect_timeout_s: float | None = None,
+    poolclass: type[Pool] = FairAsyncQueuePool,
 ) -> AsyncEngine:
-    """An engine for `dsn` (`postgresql://user:pass@host:port/db[?sslmode=...]`)."""
+    """An engine for `dsn` (`postgresql://user:pass@host:port/db[?sslmode=...]`).
+    `poolclass`: the apps keep the default; `bench/pool_waits.py` sets SQLAlchemy's own
+    to compare the two on otherwise the same engine."""
     url = async_url(dsn)
     sslmode = ssl_mode(url)
     url = url.difference_update_query(["sslmode"])
@@ -81,7 +85,7 @@ def make_engine(
         connect_args["timeout"] = connect_timeout_s
     return create_async_engine(
         url,
-        poolclass=FairAsyncQueuePool,
+        poolclass=poolclass,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout_s,
