@@ -132,10 +132,9 @@ def one_round(args: argparse.Namespace, log: TextIO) -> dict[str, float]:
     return uvloop.run(measure(args, log, _operations))
 
 
-def serve(args: argparse.Namespace) -> None:
+def serve(args: argparse.Namespace, log: TextIO) -> None:
     """`--serve`: the app started once, then slices as `compare` asks for them."""
-    with tempfile.TemporaryFile("w") as log:
-        uvloop.run(measure(args, log, _slices_on_command))
+    uvloop.run(measure(args, log, _slices_on_command))
 
 
 async def measure(args: argparse.Namespace, log: TextIO, work: Work) -> dict[str, float]:
@@ -459,11 +458,12 @@ def main() -> None:
     if args.compare_root:
         compare(args)
         return
-    if args.serve:
-        serve(args)
-        return
     runs: dict[tuple[Path, str], list[float]] = {}
+    # The app's log, one file for the whole run (see `one_round`).
     with tempfile.TemporaryFile("w") as log:
+        if args.serve:
+            serve(args, log)
+            return
         if args.json:
             print(json.dumps(one_round(args, log)))
             return
