@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 
+import httpx
 import pytest
 from wallet_api import __main__ as entry_point
 from wallet_api.server.protocol import LimitedHttpToolsProtocol
@@ -23,6 +24,14 @@ def test_main_runs_the_server_with_settings_from_the_environment(
     assert settings.api_port == 8123
 
 
+def test_idle_connections_outlast_the_idle_time_of_common_clients() -> None:
+    """The server must not close a keep-alive connection first: a client reusing it just
+    as the server's close is in flight sees its request fail with no answer (httpx keeps
+    idle connections 5 s, load balancers typically 60 s)."""
+    assert Settings().api_keep_alive_s > max(httpx.Limits().keepalive_expiry or 0, 60)
+    assert Settings().webhook_ingest_keep_alive_s > max(httpx.Limits().keepalive_expiry or 0, 60)
+
+
 def test_the_server_config_is_the_factory_on_the_limited_protocol() -> None:
     settings = Settings.model_validate(
         {
@@ -32,6 +41,7 @@ def test_the_server_config_is_the_factory_on_the_limited_protocol() -> None:
             "api_header_timeout_s": 2.5,
             "api_body_timeout_s": 3.5,
             "api_max_connections": 77,
+            "api_keep_alive_s": 9,
         }
     )
     config = server_config(settings)
@@ -40,6 +50,7 @@ def test_the_server_config_is_the_factory_on_the_limited_protocol() -> None:
     assert (config.port, config.workers) == (8123, 3)
     assert config.access_log is False
     assert (config.loop, config.http, config.ws) == ("uvloop", LimitedHttpToolsProtocol, "none")
+    assert config.timeout_keep_alive == 9
     limits = config.limits
     assert (limits.max_header_bytes, limits.header_timeout_s) == (8192, 2.5)
     assert (limits.body_timeout_s, limits.max_connections) == (3.5, 77)

@@ -28,6 +28,7 @@ API_KEY: Final = "limits-key"
 MAX_HEADER_BYTES: Final = 16384  # the default
 HEADER_TIMEOUT_S: Final = 1.5
 BODY_TIMEOUT_S: Final = 1.0
+KEEP_ALIVE_S: Final = 2  # whole seconds, as the setting takes
 MAX_CONNECTIONS: Final = 4
 # A reply or close expected "after the timeout" must come within this much more.
 SLACK_S: Final = 2.0
@@ -60,6 +61,7 @@ def _env(database_url: str, port: int, metrics_port: int, **extra: str) -> dict[
         "WALLET_API_METRICS_PORT": str(metrics_port),
         "WALLET_API_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
         "WALLET_API_BODY_TIMEOUT_S": str(BODY_TIMEOUT_S),
+        "WALLET_API_KEEP_ALIVE_S": str(KEEP_ALIVE_S),
         "WALLET_API_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
         "WALLET_RECOVERY_ENABLED": "false",
         "WALLET_RATE_LIMIT_PER_S": "0",
@@ -279,6 +281,21 @@ def _read_response(sock: socket.socket) -> bytes:
     while len(body) < length:
         body += sock.recv(65536)
     return head + b"\r\n\r\n" + body
+
+
+def test_an_idle_keep_alive_connection_is_closed_after_the_keep_alive_setting(
+    server: Server,
+) -> None:
+    with server.connect() as sock:
+        sock.settimeout(10)
+        sock.sendall(_request("/healthz", close=False))
+        assert _read_response(sock).startswith(b"HTTP/1.1 200 ")
+        started = time.monotonic()
+        rest = _read_reply(sock, timeout_s=KEEP_ALIVE_S + SLACK_S)
+        elapsed = time.monotonic() - started
+    assert rest == b""
+    # Idle past the header timeout: the keep-alive setting, not that one, applies.
+    assert KEEP_ALIVE_S - 0.1 <= elapsed < KEEP_ALIVE_S + SLACK_S
 
 
 def test_keep_alive_requests_in_a_row_are_served(server: Server) -> None:

@@ -19,6 +19,7 @@ from wallet_infra.messaging.topology import WEBHOOKS_EXCHANGE, WEBHOOKS_QUEUE_NA
 from wallet_testkit.amqp import RabbitVhost, ensure_topology, private_vhost, queue_messages
 from wallet_testkit.processes import free_port
 from wallet_testkit.webhooks import event_body, new_event_id, signed_headers
+from wallet_webhook_ingest import __main__ as entry_point
 
 PATH: Final = "/webhooks/gateway"
 OTHER_SECRET: Final = "whsec_" + "b3RoZXItc2VjcmV0LW9mLWFub3RoZXItcHJvdmlkZXI="
@@ -210,3 +211,16 @@ async def test_without_a_broker_webhooks_get_503_and_readyz_says_not_ready() -> 
 
 def test_the_mock_gateways_development_secret_verifies_by_default() -> None:
     assert ingest_settings("amqp://unused/").webhook_secrets == (DEV_WEBHOOK_SECRET,)
+
+
+def test_the_server_keeps_idle_connections_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`wallet-webhook-ingest` serves with `WALLET_WEBHOOK_INGEST_KEEP_ALIVE_S`: a provider's
+    client reusing a connection the ingest had just closed would see its delivery fail."""
+    runs: list[dict[str, Any]] = []
+    monkeypatch.setattr(entry_point.uvicorn, "run", lambda app, **options: runs.append(options))
+    monkeypatch.setattr(entry_point, "freeze_startup_heap", lambda: None)
+    monkeypatch.setattr(entry_point, "configure_telemetry", lambda app_id: None)
+    monkeypatch.setenv("WALLET_WEBHOOK_INGEST_KEEP_ALIVE_S", "90")
+    entry_point.main()
+    [options] = runs
+    assert options["timeout_keep_alive"] == 90

@@ -29,6 +29,7 @@ def main() -> None:
         lifespan="on",
         loop="uvloop",
         http="httptools",
+        timeout_keep_alive=settings.webhook_ingest_keep_alive_s,
         access_log=False,  # the intake logs each webhook with its outcome
         log_config=None,  # keep our structlog set-up
         server_header=False,

@@ -10,8 +10,8 @@ answered. This subclass enforces, before the app sees the request:
   completes within the read that might have crossed the limit is measured exactly.
 - the head received within `header_timeout_s` (for the first request, counted from the
   connection's start; later ones from their first byte), else 408 and close (a
-  connection that sent nothing is just closed). Idle keep-alive connections stay
-  uvicorn's `timeout_keep_alive`.
+  connection that sent nothing is just closed). Idle keep-alive connections close after
+  uvicorn's `timeout_keep_alive` (`WALLET_API_KEEP_ALIVE_S`).
 - the body received within `body_timeout_s` of its head, else 408 (if no response has
   started) and close; the app's `receive()` then reports a disconnect.
 - at most `max_connections` open connections: a request on a connection accepted past

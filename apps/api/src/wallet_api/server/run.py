@@ -32,6 +32,7 @@ def server_config(settings: Settings, app: object = APP_FACTORY) -> LimitedConfi
         loop="uvloop",
         http=LimitedHttpToolsProtocol,
         ws="none",  # the API has no WebSocket route: an Upgrade is answered as plain HTTP
+        timeout_keep_alive=settings.api_keep_alive_s,
         access_log=False,  # the edge middleware writes one structured line per request
         log_config=None,  # keep our structlog set-up
         server_header=False,

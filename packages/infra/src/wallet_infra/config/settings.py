@@ -142,6 +142,7 @@ class Settings(BaseSettings):
     )
     webhook_ingest_host: str = "127.0.0.1"
     webhook_ingest_port: int = Field(8001, ge=1, le=65535)
+    webhook_ingest_keep_alive_s: int = Field(75, ge=1)  # as api_keep_alive_s
     # Broker mode: the ingest answers 202 only once RabbitMQ confirmed the webhook, and 503
     # (the provider retries) when no confirm came within this deadline or the broker is
     # down. Its Prometheus `/metrics` are on a port of their own (0 = not served), never
@@ -170,6 +171,11 @@ class Settings(BaseSettings):
     api_header_timeout_s: float = Field(5.0, gt=0)
     api_body_timeout_s: float = Field(5.0, gt=0)
     api_max_connections: int = Field(1000, ge=1)
+    # An idle keep-alive connection is closed after this long. Longer than the idle time of
+    # the clients and load balancers in front (httpx 5 s, load balancers 60 s): a server
+    # that closes first races a client reusing the connection, whose request then meets
+    # the close and fails without an answer.
+    api_keep_alive_s: int = Field(75, ge=1)
     # The API's Prometheus `/metrics`: on a port of its own (0 = not served), and on the
     # public API port (where it needs no key) only when api_metrics_public is set.
     api_metrics_host: str = "127.0.0.1"
