@@ -185,3 +185,54 @@ async def test_a_connection_handed_to_a_cancelled_waiter_goes_back_through_the_p
         assert overflow_driver.is_closed()
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize(("lifo", "expected"), [(True, "newest"), (False, "oldest")])
+async def test_the_next_idle_item_is_the_one_get_takes(lifo: bool, expected: str) -> None:
+    queue: HandOverQueue[str] = HandOverQueue(maxsize=2, use_lifo=lifo)
+    assert queue.next_idle() is None
+    queue.put_nowait("oldest")
+    queue.put_nowait("newest")
+    assert queue.next_idle() == expected
+    assert queue.get(block=False) == expected
+
+
+async def test_a_put_is_taken_at_once_while_there_is_room() -> None:
+    queue: HandOverQueue[str] = HandOverQueue(maxsize=1)
+    [waiter] = await _waiting(queue, 1)
+    assert queue.takes_without_waiting()
+    queue.put_nowait("a")
+    assert await asyncio.wait_for(waiter, 5) == "a"
+    queue.put_nowait("b")
+    assert not queue.takes_without_waiting()  # full: the pool would close an overflow one
+
+
+async def test_an_item_waited_for_outside_get_is_the_next_gets() -> None:
+    queue: HandOverQueue[str] = HandOverQueue(maxsize=2)
+    waiting = asyncio.create_task(queue.wait_for_item(5))
+    await _until(lambda: len(queue._waiters) == 1)
+    queue.put_nowait("a")
+    await asyncio.wait_for(waiting, 5)
+    queue.put_nowait("b")  # queued: nobody waits
+    assert queue.next_idle() == "a"
+    assert queue.get(block=False) == "a"
+    assert queue.get(block=False) == "b"
+
+
+async def test_a_wait_outside_get_times_out_with_empty_and_leaves_the_line() -> None:
+    queue: HandOverQueue[str] = HandOverQueue(maxsize=2)
+    with pytest.raises(Empty):
+        await queue.wait_for_item(0.01)
+    assert not queue._waiters
+    assert queue.next_idle() is None
+
+
+async def test_an_item_received_while_another_is_still_untaken_goes_back_in_line() -> None:
+    queue: HandOverQueue[str] = HandOverQueue(maxsize=2)
+    queue._received = "left over"
+    waiting = asyncio.create_task(queue.wait_for_item(5))
+    await _until(lambda: len(queue._waiters) == 1)
+    queue.put_nowait("a")
+    await asyncio.wait_for(waiting, 5)
+    assert queue.get(block=False) == "left over"
+    assert queue.get(block=False) == "a"  # not lost: queued

@@ -41,6 +41,7 @@ from sqlalchemy.util import await_only, greenlet_spawn
 from wallet_domain.ports.transaction_manager import TransactionManager
 
 from wallet_infra.persistence.errors import ErrorFactory, translate_driver
+from wallet_infra.persistence.fair_pool import FairAsyncQueuePool
 from wallet_infra.telemetry import start_span
 
 _T = TypeVar("_T")
@@ -273,11 +274,33 @@ async def _on_pool(
     (which then commits by itself), inside a client span; the connection goes back to the
     pool right after, or is invalidated if the server or the socket went away meanwhile.
 
-    Checkout, statement and checkin share ONE greenlet: the pool is SQLAlchemy's, whose
-    checkout and checkin may need I/O (a new connection, a rollback, closing an
-    invalidated one) and so run under `greenlet_spawn`, and each greenlet spawned costs
-    about as much CPU as the checkout itself; a payment makes two pooled statements."""
-    return await greenlet_spawn(_checked_out, engine.sync_engine, span_name, run, attributes)
+    The pool is SQLAlchemy's, whose checkout and checkin may need I/O (a new connection, a
+    recycled one, closing an invalidated or overflow one) and so run under
+    `greenlet_spawn`. Most need none: an idle, valid connection, or on a busy pool a wait
+    in the pool's fair line for a returned one, and a return to a waiter or the queue.
+    Those run in place and the statement is awaited natively, which saves a greenlet and
+    its switches (a pooled `SELECT 1`: ~100 -> ~70 us against ~50 bare; more when the
+    wait, too, ran in the greenlet). Otherwise checkout, statement and checkin share ONE
+    greenlet, each spawned costing about as much CPU as the checkout itself."""
+    pool = engine.sync_engine.pool
+    if not isinstance(pool, FairAsyncQueuePool):
+        return await greenlet_spawn(_checked_out, engine.sync_engine, span_name, run, attributes)
+    if pool.must_wait():  # the usual case on a busy pool: the wait needs no greenlet either
+        await pool.wait_for_connection()
+    pooled = pool.connect_at_hand()
+    if pooled is None:  # the checkout needs I/O: it takes the connection waited for, if any
+        return await greenlet_spawn(_checked_out, engine.sync_engine, span_name, run, attributes)
+    try:
+        with _client_span(span_name, attributes):
+            return await run(pooled.driver_connection)
+    except CONNECTION_LOST:
+        await greenlet_spawn(pooled.invalidate)  # closes the socket's remains: I/O
+        raise
+    finally:
+        if pool.returns_at_hand(pooled):
+            pooled.close()
+        else:
+            await greenlet_spawn(pooled.close)
 
 
 def _checked_out(
