@@ -9,6 +9,7 @@ import uuid
 import asyncpg  # type: ignore[import-untyped]
 import orjson
 import pytest
+from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence.std_uuid import std_uuid
 
 
@@ -39,3 +40,12 @@ def test_a_plain_uuid_comes_back_equal_and_immutable() -> None:
     assert converted == original
     with pytest.raises(TypeError):
         converted.int = 1  # type: ignore[misc]
+
+
+def test_a_generated_id_is_a_plain_time_ordered_uuid_like_the_constructors() -> None:
+    first, second = UuidV7Generator().new_id(), UuidV7Generator().new_id()
+    assert type(first) is uuid.UUID
+    assert first == uuid.UUID(str(first))
+    assert orjson.dumps(first) == orjson.dumps(uuid.UUID(str(first)))
+    assert first.version == 7
+    assert first < second

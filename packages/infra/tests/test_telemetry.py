@@ -3,11 +3,15 @@ traceparents are with and without a provider (global state only patched for one 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from opentelemetry import trace
 from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import NonRecordingSpan, SpanContext, StatusCode, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from wallet_infra import telemetry
 from wallet_infra.logging_setup import add_trace_context
@@ -112,3 +116,45 @@ def test_an_engine_is_traced_per_statement_without_pool_hooks(
 
     assert len(engine.sync_engine.dispatch.before_cursor_execute) == 1  # a span per statement
     assert {name: len(getattr(pool.dispatch, name)) for name in POOL_EVENTS} == untouched
+
+
+def test_a_leaf_span_is_a_child_never_current_and_records_errors_not_cancellations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", provider)
+    with telemetry.start_span("parent", kind=trace.SpanKind.SERVER) as parent:
+        with telemetry.leaf_span("ok", kind=trace.SpanKind.CLIENT, attributes={"a": 1}) as leaf:
+            assert leaf.is_recording()
+            assert trace.get_current_span() is parent
+        with (
+            pytest.raises(ZeroDivisionError),
+            telemetry.leaf_span("failed", kind=trace.SpanKind.CLIENT),
+        ):
+            _ = 1 / 0
+        with (
+            pytest.raises(asyncio.CancelledError),
+            telemetry.leaf_span("cancelled", kind=trace.SpanKind.CLIENT),
+        ):
+            raise asyncio.CancelledError
+    spans = {span.name: span for span in exporter.get_finished_spans()}
+    parent_id = spans["parent"].context.span_id
+    for name in ("ok", "failed", "cancelled"):
+        parent_of = spans[name].parent
+        assert parent_of is not None
+        assert parent_of.span_id == parent_id
+        assert spans[name].kind is trace.SpanKind.CLIENT
+    assert spans["ok"].attributes == {"a": 1}
+    assert spans["ok"].status.status_code is StatusCode.UNSET
+    assert spans["failed"].status.status_code is StatusCode.ERROR
+    assert spans["failed"].status.description == "ZeroDivisionError: division by zero"
+    assert [event.name for event in spans["failed"].events] == ["exception"]
+    assert spans["cancelled"].status.status_code is StatusCode.UNSET
+    assert spans["cancelled"].events == ()
+
+
+def test_without_a_provider_a_leaf_span_is_the_invalid_span() -> None:
+    with telemetry.leaf_span("x", kind=trace.SpanKind.CLIENT) as span:
+        assert span is trace.INVALID_SPAN

@@ -8,12 +8,14 @@ from uuid import UUID
 import uuid_utils
 from wallet_domain.ports.id_generator import IdGenerator
 
+from wallet_infra.persistence.std_uuid import uuid_of_int
+
 
 class UuidV7Generator(IdGenerator):
     """uuid_utils' Rust UUIDv7 (monotonic within a millisecond), as a stdlib `uuid.UUID`."""
 
     def new_id(self) -> UUID:
-        return UUID(int=uuid_utils.uuid7().int)
+        return uuid_of_int(uuid_utils.uuid7().int)
 
 
 def random_hex_id() -> str:

@@ -42,7 +42,7 @@ from wallet_domain.ports.transaction_manager import TransactionManager
 
 from wallet_infra.persistence.errors import ErrorFactory, translate_driver
 from wallet_infra.persistence.fair_pool import FairAsyncQueuePool
-from wallet_infra.telemetry import start_span
+from wallet_infra.telemetry import leaf_span
 
 _T = TypeVar("_T")
 
@@ -337,7 +337,8 @@ async def _on_driver(connection: AsyncConnection, span_name: str) -> AsyncIterat
 
 
 def _client_span(span_name: str, attributes: Mapping[str, Any] | None) -> Any:
-    return start_span(
+    # Not current: a statement starts no span of its own.
+    return leaf_span(
         span_name,
         kind=trace.SpanKind.CLIENT,
         attributes={"db.system": "postgresql", **(attributes or {})},

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Final, Protocol
-from uuid import UUID
 
 from sqlalchemy import CursorResult, Text, bindparam, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -19,6 +18,7 @@ from wallet_domain.ports.idempotency_store import IdempotencyReplies, Idempotenc
 
 from wallet_infra.persistence.driver import DriverStatement, StatementTarget, fetchrow
 from wallet_infra.persistence.statements.idempotency_keys import CLAIM
+from wallet_infra.persistence.std_uuid import std_uuid
 from wallet_infra.persistence.tables import idempotency_keys
 
 _k = idempotency_keys
@@ -59,6 +59,10 @@ class _Columns(Protocol):
     def __getitem__(self, column: str, /) -> Any: ...
 
 
+# By stored value: a dict lookup instead of the enum's own, once per replayed key.
+_STATES: Final = {state.value: state for state in IdempotencyState}
+
+
 def record_of(row: _Columns) -> IdempotencyRecord:
     """An `idempotency_keys` row (a SQLAlchemy row's `_mapping`, or an asyncpg Record read
     through the driver) as a record."""
@@ -70,10 +74,10 @@ def record_of(row: _Columns) -> IdempotencyRecord:
         user_id=row["user_id"],
         key=row["key"],
         fingerprint=row["fingerprint"],
-        state=IdempotencyState(row["state"]),
+        state=_STATES[row["state"]],
         created_at=row["created_at"],
         # asyncpg's own UUID subclass, which orjson refuses, becomes a stdlib one.
-        payment_id=None if payment_id is None else UUID(str(payment_id)),
+        payment_id=None if payment_id is None else std_uuid(payment_id),
         response=response,
     )
 

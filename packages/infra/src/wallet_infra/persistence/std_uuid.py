@@ -21,7 +21,13 @@ _UNKNOWN: Final = SafeUUID.unknown
 
 def std_uuid(value: UUID) -> UUID:
     """`value` (any `uuid.UUID`, asyncpg's included) as a plain `uuid.UUID`."""
+    return uuid_of_int(value.int)
+
+
+def uuid_of_int(value: int) -> UUID:
+    """`UUID(int=value)` for a 128-bit `value` known to be one (another UUID's, a UUID
+    generator's), without `UUID.__init__`'s checks."""
     std: UUID = _new(UUID)
-    _set(std, "int", value.int)
+    _set(std, "int", value)
     _set(std, "is_safe", _UNKNOWN)
     return std
