@@ -7,6 +7,8 @@ connection) still runs in one."""
 from __future__ import annotations
 
 import asyncio
+import random
+import uuid
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Final
@@ -245,6 +247,43 @@ async def test_a_wait_past_the_pool_timeout_fails_as_sqlalchemys_own_checkout(
         assert (str(ours.value), ours.value.code) == (str(theirs.value), theirs.value.code)
         assert pool._pool._waiters == deque()  # type: ignore[attr-defined]
         await slow
+        assert (await fetch_pooled(engine, "test.pid", _PID, {}))[0]["pid"]
+    finally:
+        await engine.dispose()
+
+
+async def test_a_busy_pool_with_cancellations_loses_and_leaks_no_connection(
+    database_url: str,
+) -> None:
+    """Many statements on a small pool with overflow, some cancelled at random points:
+    afterwards every connection is back or closed, and the server holds exactly the idle
+    ones (none left open by a lost or leaked checkout)."""
+    name = f"pool-stress-{uuid.uuid4().hex[:8]}"
+    engine = make_engine(
+        database_url, pool_size=2, max_overflow=2, pool_timeout_s=10, application_name=name
+    )
+    pool = engine.sync_engine.pool
+    rng = random.Random(7)
+
+    async def statements() -> None:
+        for _ in range(15):
+            await fetch_pooled(engine, "test.sleep", _SLEEP, {"s": rng.random() / 500})
+
+    try:
+        tasks = [asyncio.create_task(statements()) for _ in range(32)]
+        for _ in range(24):
+            await asyncio.sleep(rng.random() / 200)
+            rng.choice(tasks).cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        assert (pool.checkedout(), pool.overflow()) == (0, 0)  # type: ignore[attr-defined]
+        idle = pool.checkedin()  # type: ignore[attr-defined]
+        assert 1 <= idle <= 2
+        backends = "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1"
+
+        async def only_the_idle_ones() -> bool:
+            return (await fetch_rows(database_url, backends, name))[0]["n"] == idle
+
+        await eventually(only_the_idle_ones, timeout_s=5, interval_s=0.05)
         assert (await fetch_pooled(engine, "test.pid", _PID, {}))[0]["pid"]
     finally:
         await engine.dispose()
