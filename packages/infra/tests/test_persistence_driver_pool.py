@@ -10,7 +10,7 @@ import asyncio
 import random
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Final
 
 import asyncpg  # type: ignore[import-untyped]
@@ -31,7 +31,7 @@ from wallet_infra.persistence.driver import (
 from wallet_infra.persistence.engine import make_engine, make_session_factory
 from wallet_infra.persistence.fair_pool import FairAsyncQueuePool
 from wallet_testkit.db import fetch as fetch_rows
-from wallet_testkit.polling import eventually
+from wallet_testkit.polling import eventually, until
 
 pytestmark = pytest.mark.integration
 
@@ -93,6 +93,23 @@ def greenlets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return spawned
 
 
+async def _holding(engine: AsyncEngine, seconds: float) -> asyncio.Task[list[Any]]:
+    """A statement of `seconds` on `engine`, once it has its pool connection."""
+    pool = engine.sync_engine.pool
+    before = pool.checkedout()  # type: ignore[attr-defined]
+    held = asyncio.create_task(fetch_pooled(engine, "test.sleep", _SLEEP, {"s": seconds}))
+    await until(lambda: pool.checkedout() == before + 1)  # type: ignore[attr-defined]
+    return held
+
+
+async def _queued(engine: AsyncEngine) -> asyncio.Task[list[Any]]:
+    """A statement on `engine`, once it waits in the pool's line for a connection."""
+    pool = engine.sync_engine.pool
+    waiting = asyncio.create_task(fetch_pooled(engine, "test.pid", _PID, {}))
+    await until(lambda: len(pool._pool._waiters) == 1)  # type: ignore[attr-defined]
+    return waiting
+
+
 async def test_a_statement_on_an_idle_connection_needs_no_greenlet(
     one_connection: AsyncEngine, greenlets: list[str]
 ) -> None:
@@ -143,8 +160,7 @@ async def test_an_overflow_connection_is_closed_on_its_return_in_a_greenlet(
     pool = engine.sync_engine.pool
     try:
         await fetch_pooled(engine, "test.pid", _PID, {})
-        slow = asyncio.create_task(fetch_pooled(engine, "test.sleep", _SLEEP, {"s": 0.3}))
-        await eventually(_true(lambda: pool.checkedout() == 1), timeout_s=5, interval_s=0.001)  # type: ignore[attr-defined]
+        slow = await _holding(engine, 0.3)
         # The idle one is taken, so this one opens the overflow connection.
         quick = await fetch_pooled(engine, "test.sleep", _SLEEP, {"s": 0.0})
         first = (await slow)[0]["pid"]
@@ -161,8 +177,7 @@ async def test_a_cancelled_statement_gives_its_connection_back_ready_for_the_nex
 ) -> None:
     await fetch_pooled(one_connection, "test.pid", _PID, {})
     pool = one_connection.pool
-    slow = asyncio.create_task(fetch_pooled(one_connection, "test.sleep", _SLEEP, {"s": 30}))
-    await eventually(_true(lambda: pool.checkedout() == 1), timeout_s=5, interval_s=0.001)  # type: ignore[attr-defined]
+    slow = await _holding(one_connection, 30)
     await asyncio.sleep(0.05)  # the statement is on the server
     slow.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -186,23 +201,14 @@ async def test_a_connection_in_a_transaction_is_not_returned_in_place(
         assert pool.returns_at_hand(raw)
 
 
-def _true(condition: Callable[[], bool]) -> Callable[[], Awaitable[bool]]:
-    async def met() -> bool:
-        return condition()
-
-    return met
-
-
 async def test_a_statement_waiting_for_the_busy_pool_waits_without_a_greenlet(
     one_connection: AsyncEngine, greenlets: list[str]
 ) -> None:
     await fetch_pooled(one_connection, "test.pid", _PID, {})
     pool = one_connection.sync_engine.pool
     greenlets.clear()
-    slow = asyncio.create_task(fetch_pooled(one_connection, "test.sleep", _SLEEP, {"s": 0.2}))
-    await eventually(_true(lambda: pool.checkedout() == 1), timeout_s=5, interval_s=0.001)  # type: ignore[attr-defined]
-    waiting = asyncio.create_task(fetch_pooled(one_connection, "test.pid", _PID, {}))
-    await eventually(_true(lambda: len(pool._pool._waiters) == 1), timeout_s=5, interval_s=0.001)  # type: ignore[attr-defined]
+    slow = await _holding(one_connection, 0.2)
+    waiting = await _queued(one_connection)
     assert (await waiting)[0]["pid"] == (await slow)[0]["pid"]
     assert greenlets == []
     assert (pool.checkedout(), pool.checkedin()) == (0, 1)  # type: ignore[attr-defined]
@@ -215,12 +221,8 @@ async def test_a_connection_waited_for_that_is_due_for_recycling_is_replaced_in_
     pool = engine.sync_engine.pool
     try:
         await fetch_pooled(engine, "test.pid", _PID, {})
-        slow = asyncio.create_task(fetch_pooled(engine, "test.sleep", _SLEEP, {"s": 0.2}))
-        await eventually(_true(lambda: pool.checkedout() == 1), timeout_s=5, interval_s=0.001)  # type: ignore[attr-defined]
-        waiting = asyncio.create_task(fetch_pooled(engine, "test.pid", _PID, {}))
-        await eventually(
-            _true(lambda: len(pool._pool._waiters) == 1), timeout_s=5, interval_s=0.001
-        )  # type: ignore[attr-defined]
+        slow = await _holding(engine, 0.2)
+        waiting = await _queued(engine)
         pool._recycle = 0  # type: ignore[attr-defined]  # due by the time it is handed over
         greenlets.clear()
         old = (await slow)[0]["pid"]
@@ -238,8 +240,7 @@ async def test_a_wait_past_the_pool_timeout_fails_as_sqlalchemys_own_checkout(
     pool = engine.sync_engine.pool
     try:
         await fetch_pooled(engine, "test.pid", _PID, {})
-        slow = asyncio.create_task(fetch_pooled(engine, "test.sleep", _SLEEP, {"s": 1}))
-        await eventually(_true(lambda: pool.checkedout() == 1), timeout_s=5, interval_s=0.001)  # type: ignore[attr-defined]
+        slow = await _holding(engine, 1)
         with pytest.raises(PoolTimeout) as ours:
             await fetch_pooled(engine, "test.pid", _PID, {})
         with pytest.raises(PoolTimeout) as theirs:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from typing import Any, Final
 
 import pytest
@@ -16,16 +15,9 @@ from sqlalchemy.util.queue import Empty
 from wallet_infra.persistence.driver import DriverStatement, _on_pool, fetch_pooled
 from wallet_infra.persistence.engine import make_engine
 from wallet_infra.persistence.fair_pool import HandOverQueue
-from wallet_testkit.polling import eventually
+from wallet_testkit.polling import until
 
 _ONE: Final = DriverStatement(text("SELECT 1 AS one"))
-
-
-async def _until(condition: Callable[[], bool]) -> None:
-    async def met() -> bool:
-        return condition()
-
-    await eventually(met, timeout_s=5, interval_s=0.001)
 
 
 def _asking(queue: HandOverQueue[str], timeout: float | None = None) -> asyncio.Task[Any]:
@@ -37,7 +29,7 @@ async def _waiting(queue: HandOverQueue[str], count: int) -> list[asyncio.Task[A
     tasks = []
     for n in range(count):
         tasks.append(_asking(queue))
-        await _until(lambda n=n: len(queue._waiters) == n + 1)
+        await until(lambda n=n: len(queue._waiters) == n + 1)
     return tasks
 
 
@@ -79,7 +71,7 @@ async def test_a_timeout_due_with_the_hand_over_loses_nothing() -> None:
     loop.set_exception_handler(lambda _, context: errors.append(context))
     try:
         waiter = _asking(queue, 0.05)
-        await _until(lambda: len(queue._waiters) == 1)
+        await until(lambda: len(queue._waiters) == 1)
         loop.call_soon(queue.put_nowait, "a")
         time.sleep(0.06)  # noqa: ASYNC251  # the loop held until the timer is due too
         try:
@@ -148,10 +140,10 @@ async def test_a_request_asking_again_queues_behind_the_waiters(database_url: st
 
     try:
         first = asyncio.create_task(holder())
-        await _until(lambda: served == ["holder"])
+        await until(lambda: served == ["holder"])
         waiters = [asyncio.create_task(statement(name)) for name in ("b", "c")]
         queue = engine.sync_engine.pool._pool  # type: ignore[attr-defined]
-        await _until(lambda: len(queue._waiters) == 2)
+        await until(lambda: len(queue._waiters) == 2)
         release.set()
         await asyncio.wait_for(asyncio.gather(first, *waiters), 15)
         assert served == ["holder", "b", "c", "holder again"]
@@ -175,7 +167,7 @@ async def test_a_connection_handed_to_a_cancelled_waiter_goes_back_through_the_p
         overflow = await greenlet_spawn(pool.connect)
         overflow_driver = overflow.driver_connection
         waiter = asyncio.create_task(greenlet_spawn(pool.connect))
-        await _until(lambda: len(pool._pool._waiters) == 1)
+        await until(lambda: len(pool._pool._waiters) == 1)
         await greenlet_spawn(overflow.close)  # handed to the waiter, which has not run
         await greenlet_spawn(held.close)  # nobody waits now: into the queue, which is full
         waiter.cancel()
@@ -210,7 +202,7 @@ async def test_a_put_is_taken_at_once_while_there_is_room() -> None:
 async def test_an_item_waited_for_outside_get_is_the_next_gets() -> None:
     queue: HandOverQueue[str] = HandOverQueue(maxsize=2)
     waiting = asyncio.create_task(queue.wait_for_item(5))
-    await _until(lambda: len(queue._waiters) == 1)
+    await until(lambda: len(queue._waiters) == 1)
     queue.put_nowait("a")
     await asyncio.wait_for(waiting, 5)
     queue.put_nowait("b")  # queued: nobody waits
@@ -231,7 +223,7 @@ async def test_an_item_received_while_another_is_still_untaken_goes_back_in_line
     queue: HandOverQueue[str] = HandOverQueue(maxsize=2)
     queue._received = "left over"
     waiting = asyncio.create_task(queue.wait_for_item(5))
-    await _until(lambda: len(queue._waiters) == 1)
+    await until(lambda: len(queue._waiters) == 1)
     queue.put_nowait("a")
     await asyncio.wait_for(waiting, 5)
     assert queue.get(block=False) == "left over"

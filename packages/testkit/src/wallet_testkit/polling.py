@@ -26,3 +26,13 @@ async def eventually(
             raise error(f"condition not met within {timeout_s}s")
         await asyncio.sleep(interval_s)
     return time.monotonic() - start
+
+
+async def until(condition: Callable[[], bool], *, timeout_s: float = 5.0) -> None:
+    """`eventually` for a plain (synchronous) condition on in-process state, polled every
+    millisecond: the state moves as soon as the loop runs the task that changes it."""
+
+    async def met() -> bool:
+        return condition()
+
+    await eventually(met, timeout_s=timeout_s, interval_s=0.001)
