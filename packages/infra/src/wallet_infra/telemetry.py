@@ -5,7 +5,8 @@
 - `OTEL_SDK_DISABLED=true`: nothing is installed; every span is the API's no-op span
   (trace context still flows through the outbox and AMQP headers unchanged).
 - `OTEL_TRACES_EXPORTER`: a comma-separated list of `otlp` (OTLP over HTTP/protobuf,
-  endpoint from `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`, default http://localhost:4318),
+  endpoint from `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`, default http://localhost:4318;
+  its requests encoded by `otlp_span_encoding`),
   `console` (one JSON span per line on stdout) and `none`.
 - Unset: `otlp` when `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
   is set, else no exporter at all.
@@ -138,6 +139,9 @@ def _exporter(name: str) -> SpanExporter | None:
     if name == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
+        from wallet_infra.otlp_span_encoding import use_in_otlp_exporter
+
+        use_in_otlp_exporter()  # the same request for a third of the CPU
         return OTLPSpanExporter()  # endpoint, headers, timeout: OTEL_EXPORTER_OTLP_*
     if name == "none":
         return None
