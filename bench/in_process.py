@@ -7,7 +7,8 @@ its own (`bench_database`), its gateway the nginx stub. A figure is this process
 (`time.process_time`) per request: the app's, its drivers' and its event loop's, plus the
 clients' small share (an ASGI scope and two callables per request), without an HTTP
 server or the request's own socket. The access lines go to a file, as the server bench's;
-`--tracing on` exports every sampled span to the stub, as `make bench --tracing on` does.
+`--tracing on` exports every sampled span to the stub, as `make bench --tracing on` does,
+and each slice ends by flushing them, so that it pays for exporting its own spans.
 
 What it is for: the server bench (`make bench`) reads each process's CPU from /proc while
 the machine drifts, and on a shared two-core VM a run's rounds can differ by a third; a
@@ -106,11 +107,18 @@ def asgi_caller(app: Any) -> Call:
 
 
 async def cpu_ms_per_request(
-    request: Callable[[int], Awaitable[None]], total: int, clients: int
+    request: Callable[[int], Awaitable[None]],
+    total: int,
+    clients: int,
+    settle: Callable[[], object] | None = None,
 ) -> float:
-    """This process's CPU per request over `total` requests from `clients` at once."""
+    """This process's CPU per request over `total` requests from `clients` at once, and
+    `settle` after them (tracing on: the spans exported, so that a slice pays for its own
+    spans, not for the batch that happened to fill up during it)."""
     started = time.process_time()
     await asyncio.gather(*(_client(request, c, total, clients) for c in range(clients)))
+    if settle is not None:
+        settle()
     return (time.process_time() - started) * 1000 / total
 
 
@@ -122,8 +130,9 @@ async def _client(
 
 
 Request = Callable[[int], Awaitable[None]]
+Settle = Callable[[], object] | None
 # What is done with the running app: one round of every operation, or slices on command.
-Work = Callable[[argparse.Namespace, dict[str, Request]], Awaitable[dict[str, float]]]
+Work = Callable[[argparse.Namespace, dict[str, Request], Settle], Awaitable[dict[str, float]]]
 
 
 def one_round(args: argparse.Namespace, log: TextIO) -> dict[str, float]:
@@ -177,7 +186,7 @@ async def _drive(
             async with app.router.lifespan_context(app):
                 freeze_startup_heap()
                 requests = await _warmed_up(asgi_caller(app), wallets, run_id, args.ops)
-                return await work(args, requests)
+                return await work(args, requests, provider and provider.force_flush)
         finally:
             if provider is not None:  # the last spans, while the stub still takes them
                 provider.shutdown()
@@ -229,17 +238,19 @@ async def _warmed_up(
     return requests
 
 
-async def _operations(args: argparse.Namespace, requests: dict[str, Request]) -> dict[str, float]:
+async def _operations(
+    args: argparse.Namespace, requests: dict[str, Request], settle: Settle
+) -> dict[str, float]:
     results = {}
     for operation in args.ops:
         results[operation] = await cpu_ms_per_request(
-            requests[operation], args.requests, args.clients
+            requests[operation], args.requests, args.clients, settle
         )
     return results
 
 
 async def _slices_on_command(
-    args: argparse.Namespace, requests: dict[str, Request]
+    args: argparse.Namespace, requests: dict[str, Request], settle: Settle
 ) -> dict[str, float]:
     loop = asyncio.get_running_loop()
 
@@ -252,7 +263,7 @@ async def _slices_on_command(
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
 
-    await command_loop(read_line, write_line, requests, args.clients)
+    await command_loop(read_line, write_line, requests, args.clients, settle)
     return {}
 
 
@@ -261,6 +272,7 @@ async def command_loop(
     write_line: Callable[[str], None],
     requests: dict[str, Request],
     clients: int,
+    settle: Settle = None,
 ) -> None:
     """Says `ready`, then for each `<operation> <count>` line runs that many requests
     (numbered on from the last, so every payment is a new one) and answers the CPU ms per
@@ -275,7 +287,7 @@ async def command_loop(
         async def numbered(n: int, request: Request = request, first: int = served) -> None:
             await request(first + n)
 
-        ms = await cpu_ms_per_request(numbered, total, clients)
+        ms = await cpu_ms_per_request(numbered, total, clients, settle)
         served += total
         write_line(json.dumps({"operation": operation, "ms": ms}))
 

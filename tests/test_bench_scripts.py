@@ -8,6 +8,7 @@ import importlib
 import inspect
 import re
 import sys
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -133,6 +134,27 @@ async def test_the_in_process_bench_counts_each_request_once(in_process: ModuleT
 
     assert sorted(served) == list(range(100))
     assert ms >= 0
+
+
+async def test_the_in_process_bench_counts_settling_after_the_requests(
+    in_process: ModuleType,
+) -> None:
+    """Tracing on, the slice's spans are exported (`settle`) inside its measured CPU."""
+    settled: list[int] = []
+
+    async def request(n: int) -> None:
+        pass
+
+    def settle() -> None:
+        started = time.process_time()
+        while time.process_time() - started < 0.05:
+            pass
+        settled.append(1)
+
+    ms = await in_process.cpu_ms_per_request(request, 10, 2, settle)
+
+    assert settled == [1]
+    assert ms >= 5  # the 50 ms of settling, over 10 requests
 
 
 def test_every_round_of_an_in_process_run_logs_to_the_same_file(
