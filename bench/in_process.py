@@ -22,6 +22,9 @@ two figures taken seconds apart see the same machine, which is the figure to jud
 by. `--processes K` shares the slices among K pairs of app processes, as two processes of
 the same code differ by a few percent; `--rounds 24 --processes 4 --requests 500` resolves
 about 5% on the 2-core VM (an A/A run reads 0.95-1.03), where the drift is a third.
+`--compare-tracing off|on` gives the second app that tracing mode (this checkout twice
+when no `--compare-root` is given): `--tracing on --compare-tracing off` is what tracing
+costs each operation, paired the same way.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final, TextIO
 
@@ -292,30 +296,51 @@ async def command_loop(
         write_line(json.dumps({"operation": operation, "ms": ms}))
 
 
+@dataclass(frozen=True)
+class Side:
+    """One app of an A/B: a checkout (run under its `.venv`) and its tracing mode."""
+
+    root: Path
+    tracing: str
+    label: str
+
+
+def sides(args: argparse.Namespace) -> list[Side]:
+    """This checkout, then `--compare-root` (this one again if not given), the second with
+    `--compare-tracing` if given: labelled by checkout, and by tracing if that differs."""
+    roots = [Path.cwd(), Path(args.compare_root or Path.cwd()).resolve()]
+    tracings = [args.tracing, args.compare_tracing or args.tracing]
+    both = tracings[0] != tracings[1]
+    return [
+        Side(root, tracing, f"{root.name}, tracing {tracing}" if both else root.name)
+        for root, tracing in zip(roots, tracings, strict=True)
+    ]
+
+
 def compare(args: argparse.Namespace) -> None:
-    """Both checkouts' apps up at once, `args.rounds` slices of each operation, the two
-    apps taking each slice back to back (the first of each pair alternating)."""
-    roots = [Path.cwd(), Path(args.compare_root).resolve()]
-    runs: dict[tuple[Path, str], list[float]] = {}
+    """Both apps up at once, `args.rounds` slices of each operation, the two apps taking
+    each slice back to back (the first of each pair alternating)."""
+    pair = sides(args)
+    runs: dict[tuple[Side, str], list[float]] = {}
     with stub_gateway(HOST, args.stub_port):
         uvloop.run(wait_healthy(args.stub_port))
         # Two processes of the same code differ by a few percent (memory layout, hash
         # seeds): each pair of processes takes its share of the slices, and the pairs'
         # differences average out.
         for _ in range(args.processes):
-            _slices(args, roots, runs, args.rounds // args.processes)
-    print(summary(runs, roots, args.ops))
-    print(paired_summary(runs, roots, args.ops))
+            _slices(args, pair, runs, args.rounds // args.processes)
+    print(summary(runs, pair, args.ops))
+    print(paired_summary(runs, pair, args.ops))
 
 
 def _slices(
     args: argparse.Namespace,
-    roots: Sequence[Path],
-    runs: dict[tuple[Path, str], list[float]],
+    pair: Sequence[Side],
+    runs: dict[tuple[Side, str], list[float]],
     count: int,
 ) -> None:
     """`count` slices of each operation from a new app per checkout."""
-    children = [_Child(root, args) for root in roots]
+    children = [_Child(side, args) for side in pair]
     try:
         for child in children:
             child.wait_ready()
@@ -324,24 +349,27 @@ def _slices(
             for operation in args.ops:
                 for child in pair:
                     ms = child.run(operation, args.requests)
-                    runs.setdefault((child.root, operation), []).append(ms)
+                    runs.setdefault((child.side, operation), []).append(ms)
     finally:
         for child in children:
             child.close()
 
 
 class _Child:
-    """This script in `--serve` mode under `root`'s `.venv` (so with `root`'s packages)."""
+    """This script in `--serve` mode under the side's `.venv` (so with its packages)."""
 
-    def __init__(self, root: Path, args: argparse.Namespace) -> None:
-        self.root = root
+    def __init__(self, side: Side, args: argparse.Namespace) -> None:
+        self.side = side
         # The child's stderr, for a failure's message; closed by `close()`.
         self._errors: IO[str] = tempfile.TemporaryFile("w+")  # noqa: SIM115
-        python = root / ".venv" / "bin" / "python"
-        command = [str(python), str(_HERE), "--serve", "--stub-running", *_passed_on(args)]
+        python = side.root / ".venv" / "bin" / "python"
+        command = [
+            *(str(python), str(_HERE), "--serve", "--stub-running"),
+            *passed_on(args, side),
+        ]
         self._process = subprocess.Popen(
             command,
-            cwd=root,
+            cwd=side.root,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errors,
@@ -384,11 +412,12 @@ class _Child:
         self._process.wait(timeout=60)
         self._errors.seek(0)
         return RuntimeError(
-            f"{self.root}: the in-process app {what}\n{self._errors.read()[-2000:]}"
+            f"{self.side.label}: the in-process app {what}\n{self._errors.read()[-2000:]}"
         )
 
 
-def _passed_on(args: argparse.Namespace) -> list[str]:
+def passed_on(args: argparse.Namespace, side: Side) -> list[str]:
+    """The options of this run a side's `--serve` process takes, its tracing mode its own."""
     return [
         *("--ops", ",".join(args.ops)),
         *("--requests", str(args.requests)),
@@ -396,17 +425,17 @@ def _passed_on(args: argparse.Namespace) -> list[str]:
         *("--wallets", str(args.wallets)),
         *("--stub-port", str(args.stub_port)),
         *("--cpu-log-level", args.cpu_log_level),
-        *("--tracing", args.tracing),
+        *("--tracing", side.tracing),
     ]
 
 
 def paired_summary(
-    runs: dict[tuple[Path, str], list[float]], roots: Sequence[Path], ops: Sequence[str]
+    runs: dict[tuple[Side, str], list[float]], pair: Sequence[Side], ops: Sequence[str]
 ) -> str:
-    """Per operation: the median of the slices' ratios of the first checkout's CPU to the
+    """Per operation: the median of the slices' ratios of the first side's CPU to the
     second's (below 1: the first is cheaper)."""
-    first, second = roots
-    lines = [f"{'operation':10s} {first.name} / {second.name}, median of paired slices"]
+    first, second = pair
+    lines = [f"{'operation':10s} {first.label} / {second.label}, median of paired slices"]
     for operation in ops:
         ratios = [
             a / b
@@ -420,16 +449,16 @@ def paired_summary(
 
 
 def summary(
-    runs: dict[tuple[Path, str], list[float]], roots: Sequence[Path], ops: Sequence[str]
+    runs: dict[tuple[Side, str], list[float]], pair: Sequence[Side], ops: Sequence[str]
 ) -> str:
-    """Per operation and checkout: the median and the best round, CPU ms per request."""
-    lines = [f"{'operation':10s} {'checkout':40s} {'median':>8s} {'best':>8s}  rounds"]
+    """Per operation and side: the median and the best round, CPU ms per request."""
+    lines = [f"{'operation':10s} {'app':40s} {'median':>8s} {'best':>8s}  rounds"]
     for operation in ops:
-        for root in roots:
-            values = runs.get((root, operation), [])
+        for side in pair:
+            values = runs.get((side, operation), [])
             if values:
                 lines.append(
-                    f"{operation:10s} {root!s:40s} {statistics.median(values):8.3f}"
+                    f"{operation:10s} {side.label:40s} {statistics.median(values):8.3f}"
                     f" {min(values):8.3f}  {len(values)}"
                 )
     return "\n".join(lines)
@@ -449,6 +478,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="with --compare-root: pairs of app processes the slices are shared among",
     )
     parser.add_argument("--compare-root", help="another checkout (with its own .venv)")
+    parser.add_argument(
+        "--compare-tracing",
+        choices=("off", "on"),
+        help="the second app's tracing (with or without --compare-root): what tracing costs",
+    )
     parser.add_argument("--stub-port", type=int, default=18200)
     parser.add_argument("--cpu-log-level", default="info")
     parser.add_argument("--tracing", choices=("off", "on"), default="off")
@@ -467,10 +501,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    if args.compare_root:
+    if args.compare_root or args.compare_tracing:
         compare(args)
         return
-    runs: dict[tuple[Path, str], list[float]] = {}
+    here = Side(Path.cwd(), args.tracing, str(Path.cwd()))
+    runs: dict[tuple[Side, str], list[float]] = {}
     # The app's log, one file for the whole run (see `one_round`).
     with tempfile.TemporaryFile("w") as log:
         if args.serve:
@@ -481,8 +516,8 @@ def main() -> None:
             return
         for _ in range(args.rounds):
             for operation, ms in one_round(args, log).items():
-                runs.setdefault((Path.cwd(), operation), []).append(ms)
-    print(summary(runs, [Path.cwd()], args.ops))
+                runs.setdefault((here, operation), []).append(ms)
+    print(summary(runs, [here], args.ops))
 
 
 if __name__ == "__main__":

@@ -302,7 +302,8 @@ async def test_an_in_process_app_serves_numbered_slices_on_command(
 
 
 def test_the_in_process_ab_pairs_each_slice_with_its_neighbour(in_process: ModuleType) -> None:
-    first, second = Path("/a/new"), Path("/b/old")
+    first = in_process.Side(Path("/a/new"), "off", "new")
+    second = in_process.Side(Path("/b/old"), "off", "old")
     runs = {
         (first, "payment"): [1.0, 2.0, 1.2],
         (second, "payment"): [1.25, 2.5, 1.0],
@@ -313,6 +314,28 @@ def test_the_in_process_ab_pairs_each_slice_with_its_neighbour(in_process: Modul
     assert "new / old" in report
     assert "payment    0.800  (3 slices)" in report
     assert "page" not in report.split("\n", 1)[1]
+
+
+def test_the_in_process_ab_compares_a_checkout_with_another_or_tracing_with_none(
+    in_process: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here, other = tmp_path / "new", tmp_path / "old"
+    here.mkdir()
+    monkeypatch.chdir(here)
+
+    checkouts = in_process.sides(in_process.parse_args(["--compare-root", str(other)]))
+    assert [(s.root, s.tracing, s.label) for s in checkouts] == [
+        (here, "off", "new"),
+        (other, "off", "old"),
+    ]
+    # No other checkout: this one twice, the second without tracing.
+    args = in_process.parse_args(["--tracing", "on", "--compare-tracing", "off"])
+    traced, untraced = in_process.sides(args)
+    assert (traced.root, traced.tracing, traced.label) == (here, "on", "new, tracing on")
+    assert (untraced.root, untraced.tracing, untraced.label) == (here, "off", "new, tracing off")
+    # Each side's app process runs with its own tracing mode.
+    assert in_process.passed_on(args, untraced)[-2:] == ["--tracing", "off"]
+    assert in_process.passed_on(args, traced)[-2:] == ["--tracing", "on"]
 
 
 def test_the_in_process_ab_shares_its_slices_among_pairs_of_processes(
