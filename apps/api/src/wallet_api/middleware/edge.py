@@ -67,15 +67,15 @@ class _Exchange:
     response started, adds the request id header, rewrites errors as problem details if
     asked, and drops what the app sends after its body was cut."""
 
-    __slots__ = ("_out", "_raw_id", "_send", "limit", "started", "status")
+    __slots__ = ("_raw_id", "_rewriter", "_send", "limit", "started", "status")
 
     def __init__(self, send: Send, raw_id: bytes, problem_instance: str | None) -> None:
         self._send = send
         self._raw_id = raw_id
-        self._out = (
-            self._tagged
-            if problem_instance is None
-            else ProblemRewriter(self._tagged, problem_instance)
+        # Not `self._tagged` kept on self when nothing is rewritten: a bound method of
+        # itself is a reference cycle, which only the garbage collector frees.
+        self._rewriter = (
+            None if problem_instance is None else ProblemRewriter(self._tagged, problem_instance)
         )
         self.started = False
         # Counting a chunked body: once it passed the limit, the app's answer is dropped.
@@ -91,7 +91,14 @@ class _Exchange:
     async def forward(self, message: Message) -> None:
         if message["type"] == "http.response.start":
             self.started = True
-        await self._out(message)
+        if self._rewriter is None:
+            await self._tagged(message)
+        else:
+            await self._rewriter(message)
+
+    def close(self) -> None:
+        """The request is over: let go of the rewriter, which holds `_tagged` (a cycle)."""
+        self._rewriter = None
 
     async def _tagged(self, message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -166,6 +173,7 @@ class EdgeMiddleware:
                 latency_ms=round(elapsed * 1000, 2),
             )
             structlog.contextvars.reset_contextvars(**tokens)
+            exchange.close()
 
     async def _admitted(
         self,
