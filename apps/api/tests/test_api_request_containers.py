@@ -47,8 +47,13 @@ def _provider(ledger: _Ledger) -> Provider:
     return _Deps()
 
 
+# The last request's container, for a look at it once the request is over.
+_SEEN: list[Any] = []
+
+
 async def _app(scope: AsgiScope, receive: Receive, send: Send) -> None:
     containers = scope["state"][DISHKA_CONTAINER]
+    _SEEN[:] = [containers]
     body = b"%d" % await containers.get(int)
     if scope["path"] != "/app-only":
         body += b" " + (await containers.get(_Per)).path.encode()
@@ -103,3 +108,18 @@ def test_only_the_app_scoped_container_is_taken(ledger: _Ledger) -> None:
         RequestContainers(
             _app, container=make_async_container(_provider(ledger), FastapiProvider())()
         )
+
+
+async def test_once_the_request_is_over_its_container_holds_no_request_and_builds_none(
+    client: httpx.AsyncClient, ledger: _Ledger
+) -> None:
+    """Closed, it lets go of the scope (whose state holds it: a reference cycle the
+    collector would have to find) and refuses to open a container for a request gone."""
+    assert (await client.get("/first")).text == "42 /first"
+    [request] = _SEEN
+
+    assert request._request is None
+    with pytest.raises(RuntimeError, match="the request is over"):
+        await request.get(_Per)
+    assert await request.get(int) == 42  # the app's dependencies are still the app's
+    assert ledger.opened == ["/first"]
