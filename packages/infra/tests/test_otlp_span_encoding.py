@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import enum
 import logging
+import threading
 from collections.abc import Iterator, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -291,3 +293,58 @@ def test_the_otlp_exporter_posts_what_its_modules_encoder_returns(
 
     assert batches == [5]
     assert transport.bodies == [exporters_encode_spans(spans).SerializePartialToString()]
+
+
+class _Collector(BaseHTTPRequestHandler):
+    """An OTLP/HTTP traces endpoint: parses each request as the collector would."""
+
+    received: list[ExportTraceServiceRequest] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        assert self.headers["Content-Type"] == "application/x-protobuf"
+        self.received.append(ExportTraceServiceRequest.FromString(body))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def collector() -> Iterator[tuple[str, list[ExportTraceServiceRequest]]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    received: list[ExportTraceServiceRequest] = []
+    _Collector.received = received
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_configured_exporter_delivers_what_a_collector_parses_back_to_the_spans(
+    collector: tuple[str, list[ExportTraceServiceRequest]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    endpoint, received = collector
+    monkeypatch.setattr(trace_exporter, "encode_spans", exporters_encode_spans)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+    spans = _finished(Resource.create({"service.name": "wallet-api"}), _a_request)
+
+    exporter = telemetry._exporter("otlp")  # what configure_telemetry installs
+    assert exporter is not None
+    assert exporter.export(spans).name == "SUCCESS"
+
+    (request,) = received
+    assert request.SerializeToString(deterministic=True) == _same_request(spans)
+    names = sorted(
+        span.name
+        for resource in request.resource_spans
+        for scope in resource.scope_spans
+        for span in scope.spans
+    )
+    assert names == sorted(span.name for span in spans)
