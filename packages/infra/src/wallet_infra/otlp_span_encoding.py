@@ -6,8 +6,8 @@ span is built once and copied three times, each attribute four, and the resource
 JSON-dumped once per span to group the spans by it (`Resource.__hash__`). Measured on the
 2-core VM, a batch of 512 spans of 8 attributes costs 79 us per span that way and 27 us
 built here, where every message is added to its parent and filled there, and a resource
-or scope is looked up by identity first. That is the largest part of what a traced
-request costs the process (a payment makes four spans).
+or scope is looked up by identity first. Encoding was most of what exporting costs (a
+payment makes four spans); the whole export is now ~7% of a traced payment's CPU.
 
 The request is the same, byte for byte (the tests compare both encoders' serialised
 output over every kind of span, attribute value and grouping): the same grouping by
