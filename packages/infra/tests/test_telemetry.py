@@ -7,13 +7,13 @@ import asyncio
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import NonRecordingSpan, SpanContext, StatusCode, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from wallet_infra import telemetry
+from wallet_infra.lean_spans import LeanTracer
 from wallet_infra.logging_setup import add_trace_context
 from wallet_infra.persistence.engine import make_engine
 
@@ -75,7 +75,8 @@ def test_the_tracer_is_built_once_per_provider_and_follows_a_new_one() -> None:
     first, second = TracerProvider(), TracerProvider()
     assert telemetry._tracer_of(first) is telemetry._tracer_of(first)
     assert telemetry._tracer_of(second) is not telemetry._tracer_of(first)
-    assert isinstance(telemetry._tracer_of(first), sdk_trace.Tracer)
+    assert isinstance(telemetry._tracer_of(first), LeanTracer)
+    assert telemetry._tracer_of(trace.NoOpTracerProvider()) is not None
 
 
 def test_the_traceparent_names_the_current_span_even_without_a_provider() -> None:
