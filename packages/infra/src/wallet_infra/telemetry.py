@@ -18,9 +18,9 @@
 Sampling is the SDK's: `OTEL_TRACES_SAMPLER` (default `parentbased_always_on`) and
 `OTEL_TRACES_SAMPLER_ARG`. Our own spans (`tracer()`, `start_span`, `leaf_span`) are
 `lean_spans.LeanSpan`s, exported exactly as the SDK's own would be for about half the
-CPU; other instrumentations' spans are the SDK's. `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES` override or add
-resource attributes. Exporters run behind a BatchSpanProcessor (`OTEL_BSP_*`), so a slow
-or absent collector never blocks a request.
+CPU; other instrumentations' spans are the SDK's. `OTEL_SERVICE_NAME` /
+`OTEL_RESOURCE_ATTRIBUTES` override or add resource attributes. Exporters run behind a
+BatchSpanProcessor (`OTEL_BSP_*`), so a slow or absent collector never blocks a request.
 
 Idempotent per process: when an SDK TracerProvider is already installed (a second app in
 the same process, or a test that installed one with an in-memory exporter) it is returned
