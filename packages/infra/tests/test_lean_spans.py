@@ -6,6 +6,7 @@ processors."""
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json
 import logging
@@ -407,3 +408,18 @@ def test_our_tracer_is_lean_and_its_spans_reach_the_installed_processors() -> No
     assert inner.parent == outer.context
     assert inner.instrumentation_scope is not None
     assert inner.instrumentation_scope.name == telemetry.TRACER_NAME
+
+
+def test_as_a_coroutine_functions_decorator_the_span_lasts_the_whole_run() -> None:
+    def decorated(tracer: trace.Tracer, returned: list[trace.Span]) -> None:
+        @tracer.start_as_current_span("job")
+        async def job() -> None:
+            await asyncio.sleep(0)
+            span = trace.get_current_span()
+            span.set_attribute("after_a_suspension", True)
+            returned.append(span)
+
+        asyncio.run(job())
+
+    _, lean = _both(decorated)
+    assert lean.spans[0].attributes == {"after_a_suspension": True}

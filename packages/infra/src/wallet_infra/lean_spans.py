@@ -33,13 +33,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from time import time_ns
 from typing import Any, Final
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event
 from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.sdk.trace import Tracer as SdkTracer
@@ -48,6 +48,7 @@ from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 from opentelemetry.trace.status import Status, StatusCode
 from opentelemetry.util import types
+from opentelemetry.util._decorator import _agnosticcontextmanager
 
 # The SDK's logger, for the SDK's warnings.
 _logger = logging.getLogger(SdkSpan.__module__)
@@ -73,7 +74,6 @@ class LeanTracer(trace_api.Tracer):
         self._sampler = sdk.sampler
         self._ids = sdk.id_generator
         self.processor = sdk.span_processor
-        self.resource = sdk.resource
         self.scope = sdk._instrumentation_scope
         self.info = sdk.instrumentation_info
         self.limits = sdk._span_limits
@@ -82,6 +82,10 @@ class LeanTracer(trace_api.Tracer):
         self._lean = self.limits.max_span_attribute_length is None and isinstance(
             sdk._tracer_metrics, NoOpTracerMetrics
         )
+
+    @property
+    def resource(self) -> Resource:
+        return self._sdk.resource  # read per span, as the SDK does: it can be replaced
 
     def start_span(
         self,
@@ -141,8 +145,8 @@ class LeanTracer(trace_api.Tracer):
         self.processor.on_start(span, parent_context=context)
         return span
 
-    @contextmanager
-    def start_as_current_span(  # type: ignore[override]  # the SDK's signature, a plain contextmanager
+    @_agnosticcontextmanager  # as the SDK's: also a decorator of a coroutine function
+    def start_as_current_span(
         self,
         name: str,
         context: context_api.Context | None = None,
