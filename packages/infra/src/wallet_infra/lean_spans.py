@@ -32,15 +32,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from time import time_ns
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import Event
+from opentelemetry.sdk.trace import EventBase
 from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.sdk.trace import Tracer as SdkTracer
 from opentelemetry.sdk.trace._tracer_metrics import NoOpTracerMetrics
@@ -48,7 +48,6 @@ from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import Link, SpanContext, SpanKind, TraceFlags
 from opentelemetry.trace.status import Status, StatusCode
 from opentelemetry.util import types
-from opentelemetry.util._decorator import _agnosticcontextmanager
 
 # The SDK's logger, for the SDK's warnings.
 _logger = logging.getLogger(SdkSpan.__module__)
@@ -145,41 +144,18 @@ class LeanTracer(trace_api.Tracer):
         self.processor.on_start(span, parent_context=context)
         return span
 
-    @_agnosticcontextmanager  # as the SDK's: also a decorator of a coroutine function
-    def start_as_current_span(
-        self,
-        name: str,
-        context: context_api.Context | None = None,
-        kind: SpanKind = SpanKind.INTERNAL,
-        attributes: types.Attributes = None,
-        links: Sequence[Link] | None = (),
-        start_time: int | None = None,
-        record_exception: bool = True,
-        set_status_on_exception: bool = True,
-        end_on_exit: bool = True,
-    ) -> Iterator[trace_api.Span]:
-        span = self.start_span(
-            name,
-            context,
-            kind,
-            attributes,
-            links,
-            start_time,
-            record_exception,
-            set_status_on_exception,
-        )
-        with trace_api.use_span(
-            span,
-            end_on_exit=end_on_exit,
-            record_exception=record_exception,
-            set_status_on_exception=set_status_on_exception,
-        ) as current:
-            yield current
+    # The SDK tracer's own: it starts its span with `self.start_span` (this one) and makes
+    # it current with `use_span`; also a decorator of a coroutine function.
+    if TYPE_CHECKING:  # typed as the API's (the SDK's takes an SDK Tracer as self)
+        start_as_current_span = trace_api.Tracer.start_as_current_span
+    else:
+        start_as_current_span = SdkTracer.start_as_current_span
 
 
 class LeanSpan(SdkSpan):
     """A recording span that is its own `ReadableSpan` (see the module docstring): an SDK
-    `Span` to a processor, whose constructor, attribute methods and end it replaces."""
+    `Span` to a processor, whose constructor, attribute methods, event and link containers
+    and end it replaces."""
 
     # Fields every span starts with, read from the class until one is set.
     _end_time: int | None = None
@@ -211,6 +187,7 @@ class LeanSpan(SdkSpan):
         self._attributes: Any = {}
         self._resource = tracer.resource
         self._tracer = tracer
+        self._limits = tracer.limits
         self._lock = threading.Lock()
         self._record_exception = record_exception
         self._set_status_on_exception = set_status_on_exception
@@ -222,7 +199,7 @@ class LeanSpan(SdkSpan):
     def _plain(self, mine: dict[str, Any], attributes: Mapping[str, types.AnyValue]) -> bool:
         """Whether `attributes` can join `mine` as they are: the SDK would store them
         unchanged and drop none."""
-        limit = self._tracer.limits.max_span_attributes
+        limit = self._limits.max_span_attributes
         if limit is not None and len(mine) + len(attributes) > limit:
             return False
         for key, value in attributes.items():  # a loop: twice as fast as all() here
@@ -234,12 +211,11 @@ class LeanSpan(SdkSpan):
         """The span's attributes as the SDK keeps them, from now on."""
         mine = self._attributes
         if type(mine) is dict:
-            limits = self._tracer.limits
             mine = self._attributes = BoundedAttributes(
-                limits.max_span_attributes,
+                self._limits.max_span_attributes,
                 mine,
                 immutable=False,
-                max_value_len=limits.max_span_attribute_length,
+                max_value_len=self._limits.max_span_attribute_length,
             )
         return mine  # type: ignore[no-any-return]
 
@@ -277,45 +253,23 @@ class LeanSpan(SdkSpan):
             # dropped, where in a mapping it would be made one).
             self._bounded()[key] = value
 
-    def add_event(
-        self, name: str, attributes: types.Attributes = None, timestamp: int | None = None
-    ) -> None:
-        limits = self._tracer.limits
-        event = Event(
-            name,
-            BoundedAttributes(
-                limits.max_event_attributes,
-                attributes,
-                max_value_len=limits.max_attribute_length,
-                immutable=True,
-            ),
-            timestamp,
-        )
+    # add_event and add_link are the SDK's (their attributes bounded as it bounds them);
+    # only the container is made here, on the first event or link.
+
+    def _add_event(self, event: EventBase) -> None:
         with self._lock:
             if self._ended("Tried calling _add_event on an ended span."):
                 return
             if not self._events:
-                self._events = BoundedList(limits.max_events)
+                self._events = BoundedList(self._limits.max_events)
             self._events.append(event)
 
-    def add_link(self, context: SpanContext, attributes: types.Attributes = None) -> None:
-        if not (context and (context.is_valid or attributes or context.trace_state)):
-            return  # the SDK's test of a link worth keeping
-        limits = self._tracer.limits
-        link = Link(
-            context,
-            BoundedAttributes(
-                limits.max_link_attributes,
-                attributes,
-                max_value_len=limits.max_attribute_length,
-                immutable=True,
-            ),
-        )
+    def _add_link(self, link: Link) -> None:
         with self._lock:
             if self._ended("Tried calling _add_link on an ended span."):
                 return
             if not self._links:
-                self._links = BoundedList(limits.max_links)
+                self._links = BoundedList(self._limits.max_links)
             self._links.append(link)
 
     def end(self, end_time: int | None = None) -> None:
