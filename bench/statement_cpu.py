@@ -1,8 +1,8 @@
 """Client CPU per payment statement: `python bench/statement_cpu.py [N]`.
 
-Runs N payments (OPEN, then SETTLE_APPROVED) one after another against the PostgreSQL in
-WALLET_DATABASE_URL (migrated; default the local dev database) and reports the process
-CPU time (`time.process_time()`) per round trip, two ways:
+Runs N payments (OPEN, then SETTLE_APPROVED) one after another in a database of its own
+(`bench_database`: created, migrated and dropped on the server of WALLET_DATABASE_URL) and
+reports the process CPU time (`time.process_time()`) per round trip, two ways:
 
 - `statements`: the two statements alone on one asyncpg connection (the SQL text and the
   positional arguments the adapter sends, nothing else);
@@ -15,7 +15,6 @@ client's CPU time is what the payment path spends on each statement.
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
@@ -23,7 +22,8 @@ import uuid
 from typing import Any, Final
 
 import uvloop
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from database import bench_database
+from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.settlement import Settlement
@@ -44,10 +44,6 @@ REPLY: Final = StoredResponse(201, b'{"status":"APPROVED"}')
 ROUNDS: Final = 5
 clock: Final = SystemClock()
 ids: Final = UuidV7Generator()
-
-
-def _dsn() -> str:
-    return os.environ.get("WALLET_DATABASE_URL", "postgresql://wallet:wallet@localhost:5432/wallet")
 
 
 async def _funded_wallet(engine: AsyncEngine, payments: int) -> str:
@@ -133,20 +129,22 @@ async def _statements(engine: AsyncEngine, user_id: str, payments: int) -> float
 async def _adapter(engine: AsyncEngine, user_id: str, payments: int) -> float:
     """CPU seconds for `payments` book.open + book.settle, as the API runs them."""
     made = [_payment(user_id) for _ in range(payments)]
-    sessions = make_session_factory(engine)
+    book = AsyncpgPaymentBook(db=engine)  # as the API's one unconditional `Pay` holds it
     started = time.process_time()
     for entry, claim, settlement in made:
         created = event_for(EventType.PAYMENT_CREATED, entry, event_id=ids.new_id(), at=clock.now())
-        session: AsyncSession
-        async with sessions() as session:
-            book = AsyncpgPaymentBook(db=session)
-            await book.open(entry, claim, created, REFUSAL)
-            await book.settle(settlement)
+        await book.open(entry, claim, created, REFUSAL)
+        await book.settle(settlement)
     return time.process_time() - started
 
 
 async def main(payments: int) -> None:
-    engine = make_engine(_dsn(), pool_size=1, max_overflow=0)
+    async with bench_database(uuid.uuid4().hex[:8]) as (dsn, _):
+        await _measure(dsn, payments)
+
+
+async def _measure(dsn: str, payments: int) -> None:
+    engine = make_engine(dsn, pool_size=1, max_overflow=0)
     try:
         user_id = await _funded_wallet(engine, payments * ROUNDS * 3)
         await _statements(engine, user_id, 100)  # warm up: prepared statements, caches
