@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import gc
 from collections.abc import Iterator
 from typing import Any
 
 import orjson
 import pytest
 from wallet_api_testkit import PROVIDER_ID, SERVICE_KEY, Api, new_key
+from wallet_testkit import garbage
 
 _REQUESTS: dict[str, str] = {"x-api-key": SERVICE_KEY}
 _PROBLEM = {**_REQUESTS, "accept": "application/problem+json"}
@@ -70,27 +70,8 @@ async def _call(
 
 @pytest.fixture
 def collector_paused() -> Iterator[None]:
-    """The collector off (and a clean slate first), so that what the requests leave in
-    cycles is still there for `_cyclic_garbage` to find."""
-    gc.collect()
-    gc.disable()
-    try:
+    with garbage.collector_paused():
         yield
-    finally:
-        gc.enable()
-
-
-def _cyclic_garbage() -> collections.Counter[str]:
-    """What a collection finds unreachable now, by type; then freed."""
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        gc.collect()
-        found = collections.Counter(type(thing).__name__ for thing in gc.garbage)
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.collect()  # what was saved is unreachable again: freed this time
-    return found
 
 
 async def test_payments_reads_replays_and_refusals_leave_no_cycles(
@@ -118,10 +99,10 @@ async def test_payments_reads_replays_and_refusals_leave_no_cycles(
     # garbage, but made before the slate is cleaned.
     for method, path, headers, body, status in requests():
         assert await _call(api.app, method, path, headers, body) == status
-    _cyclic_garbage()
+    garbage.cyclic_garbage()
 
     for _ in range(5):
         for method, path, headers, body, status in requests():
             assert await _call(api.app, method, path, headers, body) == status
 
-    assert _cyclic_garbage() == collections.Counter()
+    assert garbage.cyclic_garbage() == collections.Counter()

@@ -13,7 +13,6 @@ publish leaves a cycle of FastStream's own (`RabbitExchange.__hash__`).
 from __future__ import annotations
 
 import collections
-import gc
 from collections.abc import Iterator
 from typing import Final
 
@@ -24,6 +23,7 @@ from faststream.message import StreamMessage
 from faststream.rabbit import RabbitBroker
 from wallet_domain.model.events import EventType
 from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME
+from wallet_testkit import garbage
 from wallet_testkit.amqp import publish_body, publish_event
 from wallet_testkit.fakes.consumers import make_event
 from wallet_testkit.metrics import deliveries, scrape
@@ -37,29 +37,8 @@ _MESSAGES: Final = (StreamMessage, AbstractIncomingMessage)
 
 @pytest.fixture
 def collector_paused() -> Iterator[None]:
-    """The collector off (after a clean slate), so that what deliveries leave in cycles
-    stays there to be counted."""
-    gc.collect()
-    gc.disable()
-    try:
+    with garbage.collector_paused():
         yield
-    finally:
-        gc.enable()
-
-
-def _messages_in_cycles() -> collections.Counter[str]:
-    """The messages a collection finds unreachable now, by type; then all freed."""
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
-        gc.collect()
-        found = collections.Counter(
-            type(thing).__name__ for thing in gc.garbage if isinstance(thing, _MESSAGES)
-        )
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.collect()
-    return found
 
 
 async def test_handled_deliveries_are_not_left_in_cycles(
@@ -79,9 +58,9 @@ async def test_handled_deliveries_are_not_left_in_cycles(
         await eventually(handled, timeout_s=TIMEOUT_S)
 
     await deliver_each_outcome()
-    _messages_in_cycles()
+    garbage.cyclic_garbage(*_MESSAGES)
 
     for _ in range(3):
         await deliver_each_outcome()
 
-    assert _messages_in_cycles() == collections.Counter()
+    assert garbage.cyclic_garbage(*_MESSAGES) == collections.Counter()

@@ -14,6 +14,7 @@ or more suites use lives here, one module per concept; a fake of a domain port l
 - `containers`: throwaway PostgreSQL/RabbitMQ containers when no service is configured;
 - `logging_state`: saving and restoring process-wide logging around each test;
 - `metrics`: Prometheus text parsing and sample lookups;
+- `garbage`: what a piece of work leaves in reference cycles;
 - `api`: the API in-process behind a mock gateway, and a typed client over it;
 - `consumers`, `consumer_fixtures`: FastStream consumer-app helpers and shared fixtures;
 - `outbox`: reading the outbox table;
