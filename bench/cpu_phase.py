@@ -11,7 +11,9 @@ rows) on random wallets. The floor route (`floor_app.py`), started once and idle
 between, takes the same payment load right next to each API's payments (after them in
 even rounds, before them in odd ones), and "payment vs floor" is the median of those
 paired ratios: on a VM whose speed drifts by a third over minutes, the two figures of a
-ratio are taken seconds apart, not a whole round. Every figure is CPU milliseconds per
+ratio are taken seconds apart, not a whole round. Each target in ms is also read that way,
+as a guide: the operation's multiple of the round's floor, at the floor route's speed of
+the day the targets were set (`REFERENCE_FLOOR_MS`). Every figure is CPU milliseconds per
 operation from /proc (`op_cpu.py`): the API's processes, PostgreSQL's backends of the
 bench database, the gateway, the load generator, and the whole host.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import statistics
 import sys
@@ -54,6 +57,10 @@ PAGE_SIZE = 20
 PAYMENT_TARGET_MS = {"off": 1.0, "on": 1.3}
 FLOOR_RATIO = 1.7
 FLOOR = "floor route"
+# The floor route's CPU per payment when the targets were set (issue #19's table): an
+# operation's multiple of the floor measured next to it, times this, reads the operation
+# at that machine speed. A guide on a slow moment, not the measurement (see `checks`).
+REFERENCE_FLOOR_MS = 0.58
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,30 +373,55 @@ def median_api_ms(rows: Sequence[Row], api: str, operation: str) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def floor_ratio(rows: Sequence[Row], api: str) -> float:
-    """`api`'s CPU per payment over the floor route's: the median of the ratios of the
-    rounds' adjacent pairs (without pairs, of the two medians)."""
+def floor_ratio(rows: Sequence[Row], api: str, operation: str = PAYMENT) -> float:
+    """`api`'s CPU per `operation` over the floor route's per payment: the median of the
+    rounds' ratios, each to the floor measured next to that round's payments (without
+    pairs, the ratio of the two medians)."""
     floors = {r.round: r for r in rows if r.api == FLOOR and r.paired_with == api}
     ratios = [
         r.load.api_cpu_us / floors[r.round].load.api_cpu_us
         for r in rows
-        if (r.api, r.operation) == (api, PAYMENT) and r.round in floors
+        if (r.api, r.operation) == (api, operation) and r.round in floors
     ]
     if ratios:
         return statistics.median(ratios)
-    return median_api_ms(rows, api, PAYMENT) / median_api_ms(rows, FLOOR, PAYMENT)
+    return median_api_ms(rows, api, operation) / median_api_ms(rows, FLOOR, PAYMENT)
 
 
-def checks(rows: Sequence[Row], api: str, tracing: str) -> list[tuple[str, float, bool]]:
-    """(name, ratio to the target, met) for `api`'s medians over the rounds."""
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One target against `api`'s medians: `ratio` is the measured value over the target
+    (met at <= 1). `at_reference_ms`, for a target in ms: the operation's multiple of the
+    floor route, read at the floor of `REFERENCE_FLOOR_MS` (NaN without floor rows)."""
+
+    name: str
+    ratio: float
+    met: bool
+    at_reference_ms: float | None = None
+
+
+def checks(rows: Sequence[Row], api: str, tracing: str) -> list[Check]:
+    """`api`'s medians over the rounds against each target. The machine's speed drifts
+    (this VM's floor route has read from 0.57 to 2.2 ms per payment), so next to the
+    absolute figure each operation is also read in multiples of the floor route measured
+    in the same rounds, at the floor of the day the targets were set. That reading is
+    only a guide: a slow host need not slow a request's Python and its round trips alike."""
     targets: Mapping[str, float] = {PAYMENT: PAYMENT_TARGET_MS[tracing], **TARGETS_MS}
+    has_floor = any(r.api == FLOOR for r in rows)
     found = []
     for operation, target in targets.items():
         value = median_api_ms(rows, api, operation)
-        found.append((f"API cpu/{operation} <= {target} ms", value / target, value <= target))
+        reference = (
+            floor_ratio(rows, api, operation) * REFERENCE_FLOOR_MS if has_floor else math.nan
+        )
+        found.append(
+            Check(f"API cpu/{operation} <= {target} ms", value / target, value <= target, reference)
+        )
     ratio = floor_ratio(rows, api)
     found.append(
-        (f"API cpu/payment <= {FLOOR_RATIO} x floor", ratio / FLOOR_RATIO, ratio <= FLOOR_RATIO)
+        Check(
+            f"API cpu/payment <= {FLOOR_RATIO} x floor", ratio / FLOOR_RATIO, ratio <= FLOOR_RATIO
+        )
     )
     return found
 
@@ -401,5 +433,11 @@ def print_cpu_table(rows: Sequence[Row], apis: Sequence[ApiUnderTest], tracing: 
         print(table_line(row))
     for api in apis:
         print(f"\n{api.label}: medians over the rounds")
-        for name, ratio, ok in checks(rows, api.label, tracing):
-            print(f"{'PASS' if ok else 'MISS'}  {name:<36} ratio {ratio:.2f}")
+        for check in checks(rows, api.label, tracing):
+            line = f"{'PASS' if check.met else 'MISS'}  {check.name:<36} ratio {check.ratio:.2f}"
+            if check.at_reference_ms is not None:
+                line += (
+                    f"   at a {REFERENCE_FLOOR_MS} ms floor: {check.at_reference_ms:.2f} ms"
+                    " (a guide)"
+                )
+            print(line)

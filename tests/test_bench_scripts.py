@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import math
 import re
 import sys
 import time
@@ -233,6 +234,43 @@ def test_payment_vs_floor_is_the_median_of_each_rounds_adjacent_pair(
     # Unpaired floor rows (an older table): the ratio of the medians.
     unpaired = [row("this tree", 1.5, 0), row(cpu.FLOOR, 1.0, 0), row("this tree", 2.5, 1)]
     assert cpu.floor_ratio(unpaired, "this tree") == pytest.approx(2.0)
+
+
+def test_each_target_is_also_read_at_the_reference_floor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A slow moment doubles the floor and the API alike: the absolute reading misses, the
+    reading in multiples of the floor measured next to it does not move."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    cpu = importlib.import_module("cpu_phase")
+
+    def row(api: str, operation: str, ms: float, round_number: int, paired: str = "") -> Any:
+        load = cpu.MeasuredLoad(result=None, api_cpu_us=ms * 1000, host_cpu_us=0.0)
+        return cpu.Row(api, operation, load, round_number, paired)
+
+    floor = cpu.REFERENCE_FLOOR_MS
+    rows = []
+    for round_number, speed in enumerate((2.0, 3.0, 2.5)):  # a VM 2 to 3 times slow
+        rows += [
+            row("api", cpu.PAYMENT, 1.5 * floor * speed, round_number),
+            row(cpu.FLOOR, cpu.PAYMENT, floor * speed, round_number, "api"),
+            row("api", cpu.REPLAY, 0.25 * speed, round_number),
+            row("api", cpu.BALANCE, 0.35 * speed, round_number),
+            row("api", cpu.PAGE, 0.4 * speed, round_number),
+        ]
+    found = {check.name: check for check in cpu.checks(rows, "api", "off")}
+
+    replay = found["API cpu/replay <= 0.3 ms"]
+    assert not replay.met  # 0.625 ms as measured
+    assert replay.at_reference_ms == pytest.approx(0.25)
+    assert found["API cpu/balance <= 0.3 ms"].at_reference_ms == pytest.approx(0.35)
+    assert found["API cpu/payment <= 1.0 ms"].at_reference_ms == pytest.approx(1.5 * floor)
+    ratio = found[f"API cpu/payment <= {cpu.FLOOR_RATIO} x floor"]
+    assert ratio.met
+    assert ratio.at_reference_ms is None  # already a multiple of the floor
+    # Without floor rows there is nothing to read it against.
+    alone = cpu.checks([r for r in rows if r.api != cpu.FLOOR], "api", "off")
+    assert all(math.isnan(check.at_reference_ms) for check in alone[:-1])
 
 
 @pytest.fixture
