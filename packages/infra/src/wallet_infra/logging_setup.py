@@ -19,7 +19,7 @@ import orjson
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from wallet_infra.telemetry import trace_ids, tracing_active
+from wallet_infra.telemetry import trace_ids
 
 REDACTED: Final = "[REDACTED]"
 # Normalised (lower case, `-` as `_`) key fragments whose values are never logged.
@@ -99,12 +99,10 @@ def drop_color_message(_: WrappedLogger, __: str, event_dict: EventDict) -> Even
 
 def add_trace_context(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     """`trace_id` and `span_id` of the span current when the line is logged, so a
-    log line leads to its trace; lines logged outside any span keep what was bound.
-    Without a provider no span of ours is ever valid: the context is not even read."""
-    if tracing_active():
-        ids = trace_ids()
-        if ids is not None:
-            event_dict["trace_id"], event_dict["span_id"] = ids
+    log line leads to its trace; lines logged outside any span keep what was bound."""
+    ids = trace_ids()
+    if ids is not None:
+        event_dict["trace_id"], event_dict["span_id"] = ids
     return event_dict
 
 

@@ -228,7 +228,11 @@ def traceparent_of(span: trace.Span) -> str | None:
 
 
 def trace_ids() -> tuple[str, str] | None:
-    """(trace_id, span_id) of the current span as lower-case hex, or None."""
+    """(trace_id, span_id) of the current span as lower-case hex, or None. Asked for
+    every log line: without a provider no span of ours is ever valid, so the context is
+    not even read."""
+    if not tracing_active():
+        return None
     context = trace.get_current_span().get_span_context()
     if not context.is_valid:
         return None
