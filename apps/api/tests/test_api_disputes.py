@@ -123,15 +123,52 @@ async def test_lost_or_closed_moves_no_money(
     await assert_ledger_whole(engine, user_id)
 
 
+async def test_updates_delivered_out_of_order_end_where_the_provider_is_credited_once(
+    api: Api, engine: AsyncEngine, provider: Provider, deliver: Delivery
+) -> None:
+    # Each webhook is retried on its own, so `won` can land before `submitted`.
+    user_id, payment_id = await approved_payment(api, amount=300)
+    dispute_id = await opened(api, user_id, payment_id)
+    under_review, submitted, won = [
+        await provider.move(dispute_id, status) for status in ("under_review", "submitted", "won")
+    ]
+    assert await deliver(api, submitted) is ProviderEventOutcome.APPLIED
+    assert await deliver(api, won) is ProviderEventOutcome.APPLIED
+    assert await deliver(api, under_review) is ProviderEventOutcome.ALREADY_SETTLED
+    assert await deliver(api, submitted) is ProviderEventOutcome.DUPLICATE
+
+    assert (await api.client.get(f"/disputes/{dispute_id}")).json()["status"] == "WON"
+    assert await api.balances(user_id) == {"USD": {"available": 1_000, "pending": 0}}
+    assert await outbox_event_types(engine, dispute_id) == [
+        "dispute.opened",
+        "dispute.updated",
+        "dispute.updated",
+        "dispute.won",
+    ]
+    # Steps taken at once share their time: each row names where it came from.
+    assert sorted(await _transitions(engine, dispute_id), key=str) == sorted(
+        [
+            (None, "OPEN"),
+            ("OPEN", "UNDER_REVIEW"),
+            ("UNDER_REVIEW", "SUBMITTED"),
+            ("SUBMITTED", "WON"),
+        ],
+        key=str,
+    )
+    await assert_ledger_whole(engine, user_id)
+
+
 async def test_an_update_off_the_graph_or_for_an_unknown_dispute_changes_nothing(
     api: Api, provider: Provider, deliver: Delivery
 ) -> None:
     user_id, payment_id = await approved_payment(api)
     dispute_id = await opened(api, user_id, payment_id)
+    canceled = await api.client.post(f"/disputes/{dispute_id}/cancel")
+    assert canceled.status_code == 200, canceled.text
     assert await deliver(api, await provider.move(dispute_id, "won")) is (
         ProviderEventOutcome.REFUSED
     )
-    assert (await api.client.get(f"/disputes/{dispute_id}")).json()["status"] == "OPEN"
+    assert (await api.client.get(f"/disputes/{dispute_id}")).json()["status"] == "CANCELED"
     stray = (
         b'{"provider_event_id":"evt_' + uuid.uuid4().hex.encode() + b'","type":"dispute.updated",'
         b'"created_at":"2026-01-01T00:00:00Z","data":{"dispute_id":"'

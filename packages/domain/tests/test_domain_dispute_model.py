@@ -21,6 +21,7 @@ from wallet_domain.model.provider_event import ProviderDisputeStatus
 from wallet_domain.money import Money
 
 S = DisputeStatus
+DECIDED = (S.WON, S.LOST, S.CLOSED)
 AT = datetime(2026, 12, 6, tzinfo=UTC)
 GRAPH = {
     (S.OPEN, S.UNDER_REVIEW),
@@ -57,6 +58,43 @@ def test_only_the_graphs_moves_are_allowed(source: DisputeStatus, target: Disput
         with pytest.raises(InvalidState) as refused:
             dispute.move_to(target, AT)
         assert refused.value.details == {"status": source.value}
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "steps"),
+    [
+        (S.OPEN, S.UNDER_REVIEW, (S.UNDER_REVIEW,)),
+        (S.OPEN, S.SUBMITTED, (S.UNDER_REVIEW, S.SUBMITTED)),
+        (S.OPEN, S.WON, (S.UNDER_REVIEW, S.SUBMITTED, S.WON)),
+        (S.UNDER_REVIEW, S.LOST, (S.SUBMITTED, S.LOST)),
+        (S.SUBMITTED, S.CLOSED, (S.CLOSED,)),
+    ],
+)
+def test_a_status_ahead_on_the_providers_line_is_reached_through_the_ones_before_it(
+    source: DisputeStatus, target: DisputeStatus, steps: tuple[DisputeStatus, ...]
+) -> None:
+    dispute = _dispute(source)
+    assert dispute.steps_to(target) == steps
+    assert not dispute.has_passed(target)
+    for step in steps:  # every step is a move of the graph
+        dispute = dispute.move_to(step, AT)
+    assert dispute.status is target
+
+
+@pytest.mark.parametrize("source", list(S))
+@pytest.mark.parametrize("target", list(S))
+def test_no_steps_lead_back_off_a_decision_or_out_of_a_cancel(
+    source: DisputeStatus, target: DisputeStatus
+) -> None:
+    line = [S.OPEN, S.UNDER_REVIEW, S.SUBMITTED]
+    ahead = source in line and (target in line[line.index(source) + 1 :] or target in DECIDED)
+    behind = (
+        source is not S.CANCELED
+        and target in line
+        and (source in DECIDED or line.index(target) < line.index(source))
+    )
+    assert bool(_dispute(source).steps_to(target)) is ahead
+    assert _dispute(source).has_passed(target) is behind
 
 
 def test_final_states_have_no_way_out() -> None:

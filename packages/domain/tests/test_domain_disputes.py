@@ -154,14 +154,55 @@ async def test_won_credits_the_payment_once_and_lost_or_closed_nothing(world: Wo
     assert_money_invariants(world.db)
 
 
+async def test_updates_out_of_order_reach_the_providers_status_through_the_steps_before_it(
+    world: World,
+) -> None:
+    # The provider retries each webhook on its own: `won` may arrive before `submitted`.
+    dispute_id = await _opened(world)
+    assert await _apply(world, dispute_id, ProviderDisputeStatus.SUBMITTED) is Outcome.APPLIED
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.SUBMITTED
+    late = await _apply(world, dispute_id, ProviderDisputeStatus.UNDER_REVIEW)
+    assert late is Outcome.ALREADY_SETTLED
+    assert await _apply(world, dispute_id, ProviderDisputeStatus.WON) is Outcome.APPLIED
+    for status in (ProviderDisputeStatus.UNDER_REVIEW, ProviderDisputeStatus.SUBMITTED):
+        assert await _apply(world, dispute_id, status) is Outcome.ALREADY_SETTLED
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.WON
+    assert world.db.event_types(dispute_id) == [
+        "dispute.opened",
+        "dispute.updated",
+        "dispute.updated",
+        "dispute.won",
+    ]
+    assert world.db.balance("alice", "USD") == 1_000
+    assert_money_invariants(world.db)
+
+
+async def test_a_decision_reported_first_is_reached_from_open_and_credited_once(
+    world: World,
+) -> None:
+    dispute_id = await _opened(world)
+    assert await _apply(world, dispute_id, ProviderDisputeStatus.WON) is Outcome.APPLIED
+    assert await _apply(world, dispute_id, ProviderDisputeStatus.WON) is Outcome.ALREADY_SETTLED
+    assert world.db.event_types(dispute_id)[1:] == [
+        "dispute.updated",
+        "dispute.updated",
+        "dispute.won",
+    ]
+    credits = world.db.entries(user_id="alice", type=TransactionType.CHARGEBACK)
+    assert [(e.money.amount, e.dispute_id) for e in credits] == [(AMOUNT, dispute_id)]
+    assert_money_invariants(world.db)
+
+
 async def test_an_update_for_an_unknown_or_canceled_dispute_changes_nothing(
     world: World,
 ) -> None:
     assert await _apply(world, uuid4(), ProviderDisputeStatus.WON) is Outcome.UNKNOWN_TARGET
     dispute_id = await _opened(world)
     await world.change_dispute().execute(ChangeDisputeRequest(dispute_id=dispute_id, owner=None))
-    assert await _apply(world, dispute_id, ProviderDisputeStatus.UNDER_REVIEW) is Outcome.REFUSED
+    for status in (ProviderDisputeStatus.UNDER_REVIEW, ProviderDisputeStatus.WON):
+        assert await _apply(world, dispute_id, status) is Outcome.REFUSED
     assert world.db.committed.disputes[dispute_id].status is DisputeStatus.CANCELED
+    assert world.db.entries(user_id="alice", type=TransactionType.CHARGEBACK) == []
 
 
 async def test_the_client_adds_evidence_and_cancels_only_its_own_open_dispute(

@@ -44,6 +44,17 @@ TRANSITIONS: Final[dict[DisputeStatus, frozenset[DisputeStatus]]] = {
         {DisputeStatus.WON, DisputeStatus.LOST, DisputeStatus.CLOSED}
     ),
 }
+# The provider's line: where each status stands on the way to the provider's decision.
+# Its updates can arrive out of order (each webhook is retried on its own), so a status
+# further down the line is reached through the ones before it, and one behind is stale.
+_PROVIDER_LINE: Final = {
+    DisputeStatus.OPEN: 0,
+    DisputeStatus.UNDER_REVIEW: 1,
+    DisputeStatus.SUBMITTED: 2,
+    DisputeStatus.WON: 3,
+    DisputeStatus.LOST: 3,
+    DisputeStatus.CLOSED: 3,
+}
 # Not final: the payment cannot get a second dispute while one of these is in one.
 ACTIVE_STATUSES: Final = frozenset(TRANSITIONS)
 EVIDENCE_STATUSES: Final = frozenset({DisputeStatus.OPEN, DisputeStatus.UNDER_REVIEW})
@@ -95,6 +106,25 @@ class Dispute:
 
     def can_move_to(self, status: DisputeStatus) -> bool:
         return status in TRANSITIONS.get(self.status, frozenset())
+
+    def steps_to(self, status: DisputeStatus) -> tuple[DisputeStatus, ...]:
+        """The moves along the graph that take this dispute to `status`, the statuses it
+        passes first included (`won` reported while UNDER_REVIEW: SUBMITTED, then WON);
+        empty when `status` is not ahead of it on the provider's line (a CANCELED dispute,
+        a decision already taken, or `status` behind it)."""
+        here = _PROVIDER_LINE.get(self.status)
+        there = _PROVIDER_LINE.get(status)
+        if here is None or there is None or there <= here:
+            return ()
+        passed = (s for s, rank in _PROVIDER_LINE.items() if here < rank < there)
+        return (*passed, status)
+
+    def has_passed(self, status: DisputeStatus) -> bool:
+        """Whether `status` lies behind this dispute on the provider's line: a late update
+        (`under_review` after `submitted` was applied) that has nothing left to do."""
+        here = _PROVIDER_LINE.get(self.status)
+        there = _PROVIDER_LINE.get(status)
+        return here is not None and there is not None and there < here
 
     def move_to(self, status: DisputeStatus, at: datetime) -> Dispute:
         """One step along the graph; anything else is INVALID_STATE with where it is."""

@@ -23,13 +23,18 @@ class ApplyDisputeUpdate(DisputeUpdates):
     Rules:
     - The dispute is locked first, so provider updates and the client's cancel or evidence
       apply one at a time, each deciding on what the locked row says.
-    - An unknown dispute is UNKNOWN_TARGET; one already in the reported status is
-      ALREADY_SETTLED; a move off the graph (e.g. a CANCELED dispute reported WON) is
-      REFUSED. None of these change anything.
-    - Otherwise the dispute moves (`dispute.updated`, `dispute.won` or `dispute.lost`);
-      WON also credits the payment's amount to the wallet with a CHARGEBACK ledger row
-      (the database allows one per dispute, so a repeat can never credit twice). LOST
-      and CLOSED move no money.
+    - An unknown dispute is UNKNOWN_TARGET. One already in the reported status, or past
+      it on the provider's line (`under_review` arriving after `submitted`), is
+      ALREADY_SETTLED. A move that can never happen (a CANCELED dispute reported WON, a
+      WON one reported LOST) is REFUSED. None of these change anything.
+    - Otherwise the dispute moves along the graph to the reported status, through the
+      statuses before it that it has not had yet: the provider retries each webhook on
+      its own, so `won` may come before `submitted`, and refusing it for good would leave
+      the dispute stuck and a won chargeback never credited. Each step is saved with its
+      own event (`dispute.updated`, `dispute.won` or `dispute.lost`); WON also credits
+      the payment's amount to the wallet with a CHARGEBACK ledger row (the database
+      allows one per dispute, so a repeat can never credit twice). LOST and CLOSED move
+      no money.
     """
 
     book: DisputeBook
@@ -41,13 +46,16 @@ class ApplyDisputeUpdate(DisputeUpdates):
         dispute = await self.book.lock(event.dispute_id, None)
         if dispute is None:
             return ProviderEventOutcome.UNKNOWN_TARGET
-        if dispute.status is target:
+        if dispute.status is target or dispute.has_passed(target):
             return ProviderEventOutcome.ALREADY_SETTLED
-        if not dispute.can_move_to(target):
+        steps = dispute.steps_to(target)
+        if not steps:
             return ProviderEventOutcome.REFUSED
         now = self.clock.now()
-        moved = dispute.move_to(target, now)
-        await self.book.save(moved, dispute_event(moved, event_id=self.ids.new_id(), at=now))
+        moved = dispute
+        for step in steps:
+            moved = moved.move_to(step, now)
+            await self.book.save(moved, dispute_event(moved, event_id=self.ids.new_id(), at=now))
         if target is DisputeStatus.WON:
             await self.book.credit_chargeback(
                 new_chargeback(
