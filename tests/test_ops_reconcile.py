@@ -38,6 +38,7 @@ from wallet_testkit.db import fetch
 from wallet_testkit.metrics import scrape_url, value
 from wallet_testkit.polling import eventually
 from wallet_testkit.processes import free_port
+from wallet_testkit.webhooks import signed_headers
 
 from mock_gateway import Settings as MockGatewaySettings
 from mock_gateway import create_app as create_mock_gateway
@@ -448,3 +449,60 @@ async def test_a_window_of_10_000_payments_reconciles_in_bounded_memory(database
           f"({every}: {small / 1024:.0f} KiB)")  # fmt: skip
     assert (found_small, found_all) == (1, size // every)
     assert peak < 1.5 * small + 256 * 1024, (peak, small)
+
+
+async def test_a_provider_refund_of_a_re_debited_charge_is_credited_or_reported(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    async with _staged(database_url) as (dsn, api, admin, mock):
+        monkeypatch.setenv("WALLET_DATABASE_URL", dsn)
+        window = [
+            "--since",
+            since.isoformat(),
+            "--until",
+            (since + timedelta(minutes=2)).isoformat(),
+        ]
+
+        async def run(*extra: str) -> int:
+            return await reconcile_cli.run_cli(
+                [*window, "--format", "json", *extra], *_mocked(mock)
+            )
+
+        async def refund_there(payment_id: str) -> bytes:
+            """The provider refunds its charge; the body of the webhook it sends."""
+            refunded = await admin.post(f"/admin/charges/{payment_id}/refunds", json={})
+            assert refunded.is_success, refunded.text
+            event_id = refunded.json()["webhook"]["provider_event_id"]
+            body: bytes = mock.state.gateway.webhooks.deliveries[event_id].body
+            return body
+
+        async def balance(user_id: str) -> int:
+            [row] = await fetch(
+                dsn, "SELECT balance FROM wallet_balances WHERE user_id = $1", user_id
+            )
+            return int(row["balance"])
+
+        credited, lost = await _wallet(api, 1_000), await _wallet(api, 1_000)
+        cut_credited = await _late_charge(api, admin, credited, "cut-1", 200)
+        cut_lost = await _late_charge(api, admin, lost, "cut-2", 200)
+        assert await run("--fix") == reconcile_cli.EXIT_OK  # both re-debited
+        capsys.readouterr()
+        assert (await balance(credited), await balance(lost)) == (800, 800)
+
+        # Delivered, the refund gives the re-debit back: the provider holds nothing now.
+        body = await refund_there(cut_credited)
+        event_id = json.loads(body)["provider_event_id"]
+        reply = await api.post(
+            "/webhooks/gateway", content=body, headers=signed_headers(body, event_id)
+        )
+        assert reply.json() == {"status": "applied"}
+        assert await balance(credited) == 1_000
+        # Never delivered (or refused): reconciliation reports it rather than agreeing.
+        await refund_there(cut_lost)
+        assert await run() == reconcile_cli.EXIT_MISMATCHES
+        report = json.loads(capsys.readouterr().out)
+        assert [(m["payment_id"], m["kind"]) for m in report["mismatches"]] == [
+            (cut_lost, MismatchKind.REFUND_MISSING.value)
+        ]
+        assert await balance(lost) == 800

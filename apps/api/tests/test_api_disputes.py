@@ -17,6 +17,7 @@ from dispute_kit import (
     assert_ledger_whole,
     open_dispute,
     opened,
+    via_sync_route,
 )
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -35,6 +36,7 @@ from wallet_api_testkit import (
     settle_as_recovery_would,
 )
 from wallet_domain.model.provider_event import ProviderEventOutcome
+from webhook_kit import keyless_client, send_event
 
 
 @pytest.fixture
@@ -398,3 +400,57 @@ async def test_a_dispute_has_an_etag_that_changes_with_it_and_if_none_match_gets
     assert changed.status_code == 200
     assert changed.json()["status"] == "CANCELED"
     assert changed.headers["ETag"] != etag
+
+
+async def _provider_refund(api: Api, payment_id: str, amount: int) -> str:
+    async with keyless_client(api.app) as client:
+        response = await send_event(
+            client, "payment.refunded", {"payment_id": payment_id, "amount": amount}
+        )
+    assert response.status_code == 200, response.text
+    status: str = response.json()["status"]
+    return status
+
+
+async def _win(api: Api, provider: Provider, dispute_id: str) -> None:
+    for status in ("under_review", "submitted", "won"):
+        body = await provider.move(dispute_id, status)
+        assert await via_sync_route(api, body) is ProviderEventOutcome.APPLIED
+
+
+async def test_a_payment_is_never_given_back_twice_by_disputes_and_refunds(
+    api: Api, engine: AsyncEngine, provider: Provider
+) -> None:
+    user_id, payment_id = await approved_payment(api, amount=300)
+    await _win(api, provider, await opened(api, user_id, payment_id))
+    assert await api.balances(user_id) == {"USD": {"available": 1_000, "pending": 0}}
+
+    again = await open_dispute(api, user_id, payment_id)
+    assert_error(again, 409, "INVALID_STATE")
+    assert await _provider_refund(api, payment_id, 1) == "refused"
+
+    assert await api.balances(user_id) == {"USD": {"available": 1_000, "pending": 0}}
+    [row] = await fetch(
+        engine,
+        "SELECT refunded_amount, charged_back_amount FROM transactions WHERE id = :p",
+        p=payment_id,
+    )
+    assert (row.refunded_amount, row.charged_back_amount) == (0, 300)
+    await assert_ledger_whole(engine, user_id)
+
+
+async def test_a_won_dispute_credits_only_what_the_providers_refunds_left(
+    api: Api, engine: AsyncEngine, provider: Provider
+) -> None:
+    user_id, payment_id = await approved_payment(api, amount=300)
+    assert await _provider_refund(api, payment_id, 100) == "applied"
+    dispute_id = await opened(api, user_id, payment_id)
+    await _win(api, provider, dispute_id)
+
+    chargebacks = await api.client.get(f"/wallets/{user_id}/transactions?type=CHARGEBACK")
+    [credit] = chargebacks.json()["items"]
+    assert (credit["amount"], credit["dispute_id"]) == (200, dispute_id)
+    assert await api.balances(user_id) == {"USD": {"available": 1_000, "pending": 0}}
+    # Given back in full: nothing left to dispute.
+    assert_error(await open_dispute(api, user_id, payment_id), 409, "INVALID_STATE")
+    await assert_ledger_whole(engine, user_id)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from wallet_domain.model.correction import RefundedChargePolicy
 from wallet_domain.model.idempotency import IdempotencyState
 from wallet_domain.model.provider_event import (
     DisputeUpdated,
@@ -17,6 +18,10 @@ from wallet_domain.model.provider_event import (
 )
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.money import Money
+from wallet_domain.use_cases.correct_refunded_charge import (
+    CorrectionOutcome,
+    CorrectRefundedChargeRequest,
+)
 from wallet_testkit.fakes.clock import EPOCH
 from wallet_testkit.fakes.response_encoder import body
 from wallet_testkit.fakes.store import IntegrityViolation, assert_money_invariants
@@ -353,3 +358,41 @@ async def test_a_failure_while_applying_rolls_everything_back(events: ProviderEv
     events.world.db.unsettleable.clear()
     events.world.clock.advance(timedelta(seconds=1))
     assert await events.apply().execute(event) is Outcome.APPLIED
+
+
+async def test_a_refund_of_a_re_debited_payment_gives_the_re_debit_back_and_no_more(
+    events: ProviderEventWorld,
+) -> None:
+    # Cut by our deadline, the payment ended FAILED and was refunded here; the provider
+    # charged it after all, so reconciliation re-debited it; then the provider refunds it.
+    world = events.world
+    payment = await _pending(events)
+    scope = world.scope()
+    settled = await world.settlement(scope).settle(
+        payment, TransactionStatus.FAILED, timed_out=True
+    )
+    assert settled is not None
+    await scope.tx.commit()
+    corrected = await world.correct_refunded_charge().execute(
+        CorrectRefundedChargeRequest(
+            user_id="alice",
+            payment_id=payment.id,
+            charged=Money(AMOUNT, "USD"),
+            refunded_there=0,
+            policy=RefundedChargePolicy.REDEBIT,
+        )
+    )
+    assert corrected.outcome is CorrectionOutcome.REDEBITED
+    assert world.db.balance("alice", "USD") == START - AMOUNT
+
+    assert await events.apply().execute(_refunded(payment.id, 400)) is Outcome.APPLIED
+    assert await events.apply().execute(_refunded(payment.id, 601)) is Outcome.REFUSED
+    assert await events.apply().execute(_refunded(payment.id, 600)) is Outcome.APPLIED
+    assert await events.apply().execute(_refunded(payment.id, 1)) is Outcome.REFUSED
+
+    assert world.db.balance("alice", "USD") == START
+    refunds = world.db.entries(type=TransactionType.PROVIDER_REFUND)
+    assert sorted(e.money.amount for e in refunds) == [400, 600]
+    assert {e.refund_of for e in refunds} == {payment.id}
+    assert _status(events, payment.id) is TransactionStatus.FAILED
+    assert_money_invariants(world.db)

@@ -13,6 +13,7 @@ from wallet_domain.errors import GatewayUnavailable, InvalidState, NotFound
 from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.model.provider_event import (
     DisputeUpdated,
+    PaymentRefunded,
     ProviderDisputeStatus,
     ProviderEventOutcome,
 )
@@ -22,7 +23,7 @@ from wallet_domain.use_cases.change_dispute import ChangeDisputeRequest
 from wallet_domain.use_cases.open_dispute import OpenDisputeRequest
 from wallet_testkit.fakes.response_encoder import body
 from wallet_testkit.fakes.store import assert_money_invariants
-from wallet_testkit.fakes.world import World, bill_payment
+from wallet_testkit.fakes.world import ProviderEventWorld, World, bill_payment
 
 AMOUNT = 300
 Outcome = ProviderEventOutcome
@@ -225,3 +226,89 @@ async def test_the_client_adds_evidence_and_cancels_only_its_own_open_dispute(
         "dispute.updated",
         "dispute.updated",
     ]
+
+
+async def _won(world: World, dispute_id: UUID) -> None:
+    assert await _apply(world, dispute_id, ProviderDisputeStatus.WON) is Outcome.APPLIED
+
+
+def _given_back(world: World) -> list[tuple[TransactionType, int]]:
+    kinds = (TransactionType.PROVIDER_REFUND, TransactionType.CHARGEBACK)
+    return [(e.type, e.money.amount) for e in world.db.entries(user_id="alice") if e.type in kinds]
+
+
+async def _provider_refund(world: World, payment_id: UUID, amount: int) -> Outcome:
+    return (
+        await ProviderEventWorld(world)
+        .apply()
+        .execute(
+            PaymentRefunded(
+                provider_event_id=f"evt-{uuid4()}",
+                created_at=datetime(2026, 12, 6, tzinfo=UTC),
+                payment_id=payment_id,
+                amount=amount,
+            )
+        )
+    )
+
+
+async def test_a_payment_charged_back_once_cannot_be_disputed_or_refunded_again(
+    world: World,
+) -> None:
+    payment_id = await _payment(world)
+    first = await world.open_dispute().execute(_request(payment_id, idempotency_key="d-1"))
+    await _won(world, UUID(body(first.response)["id"]))
+
+    with pytest.raises(InvalidState) as refused:
+        await world.open_dispute().execute(_request(payment_id, idempotency_key="d-2"))
+    assert refused.value.details == {"status": "APPROVED"}
+    assert world.db.record("alice", "d-2") is None  # refused before anything was written
+    assert await _provider_refund(world, payment_id, 1) is Outcome.REFUSED
+    assert _given_back(world) == [(TransactionType.CHARGEBACK, AMOUNT)]
+    assert world.db.balance("alice", "USD") == 1_000
+    assert_money_invariants(world.db)
+
+
+async def test_a_payment_refunded_in_full_cannot_be_disputed(world: World) -> None:
+    payment_id = await _payment(world)
+    assert await _provider_refund(world, payment_id, AMOUNT) is Outcome.APPLIED
+    with pytest.raises(InvalidState):
+        await world.open_dispute().execute(_request(payment_id))
+    assert world.db.committed.disputes == {}
+    assert world.db.balance("alice", "USD") == 1_000
+
+
+async def test_a_won_dispute_credits_only_what_refunds_left_of_the_payment(
+    world: World,
+) -> None:
+    payment_id = await _payment(world)
+    assert await _provider_refund(world, payment_id, 100) is Outcome.APPLIED
+    dispute_id = UUID(
+        body((await world.open_dispute().execute(_request(payment_id))).response)["id"]
+    )
+    # A refund while the dispute runs: the chargeback gets what is left after it.
+    assert await _provider_refund(world, payment_id, 50) is Outcome.APPLIED
+    await _won(world, dispute_id)
+
+    assert _given_back(world) == [
+        (TransactionType.PROVIDER_REFUND, 100),
+        (TransactionType.PROVIDER_REFUND, 50),
+        (TransactionType.CHARGEBACK, AMOUNT - 150),
+    ]
+    assert world.db.balance("alice", "USD") == 1_000
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.WON
+    assert_money_invariants(world.db)
+
+
+async def test_a_dispute_won_after_a_full_refund_credits_nothing(world: World) -> None:
+    payment_id = await _payment(world)
+    dispute_id = UUID(
+        body((await world.open_dispute().execute(_request(payment_id))).response)["id"]
+    )
+    assert await _provider_refund(world, payment_id, AMOUNT) is Outcome.APPLIED
+    await _won(world, dispute_id)
+
+    assert _given_back(world) == [(TransactionType.PROVIDER_REFUND, AMOUNT)]
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.WON
+    assert world.db.balance("alice", "USD") == 1_000
+    assert_money_invariants(world.db)

@@ -106,7 +106,7 @@ async def test_every_kind_of_mismatch_is_found() -> None:
             ours(3, S.APPROVED, amount=100),  # charged 150 there
             ours(4, S.APPROVED),  # refunded there, not here
             ours(5, S.PENDING, age_min=30),  # past the recovery window
-            ours(7, S.DECLINED),
+            ours(7, S.DECLINED, refunded=100),  # refunded here, as every decline is
         ]
     )
     provider = Provider(
@@ -124,6 +124,19 @@ async def test_every_kind_of_mismatch_is_found() -> None:
         6: MismatchKind.UNKNOWN_HERE,
         7: MismatchKind.CHARGED_NOT_APPROVED,
     }
+
+
+async def test_a_re_debited_charge_the_provider_refunded_is_missing_until_credited() -> None:
+    ledger = Ledger(
+        [
+            # re-debited, then the provider refunded 60 that was never credited here
+            ours(1, S.FAILED, refunded=100, redebited=100),
+            # the same, its refund credited (a PROVIDER_REFUND of the FAILED payment)
+            ours(2, S.FAILED, refunded=160, redebited=100),
+        ]
+    )
+    provider = Provider([theirs(1, refunded=60), theirs(2, refunded=60)])
+    assert _kinds(await _run(ledger, provider)) == {1: MismatchKind.REFUND_MISSING}
 
 
 async def test_a_refund_taken_back_or_refunded_there_too_is_no_longer_a_mismatch() -> None:

@@ -17,8 +17,10 @@ from wallet_domain.model.transaction import (
     LedgerEntry,
     TransactionStatus,
     new_provider_refund,
+    new_redebit,
 )
 from wallet_domain.money import Money
+from wallet_infra.persistence.ledger_queries import INSERT_ENTRY, entry_row
 from wallet_infra.persistence.provider_event_log import AsyncpgProviderEventLog
 from wallet_infra.persistence.provider_payments import SqlaProviderPayments
 from wallet_testkit.db import fetch
@@ -171,6 +173,64 @@ async def test_no_sql_can_refund_more_than_paid_or_a_payment_not_approved(
     # the trigger or the row check, whichever PostgreSQL runs into first
     with pytest.raises(asyncpg.IntegrityConstraintViolationError):
         await fetch(database_url, update, payment.id)
+
+
+@pytest.mark.parametrize(
+    ("status", "change"),
+    [
+        (TransactionStatus.APPROVED, "refunded_amount = 600, charged_back_amount = -amount - 599"),
+        (TransactionStatus.APPROVED, "charged_back_amount = -amount + 1"),
+        (TransactionStatus.DECLINED, "charged_back_amount = 5"),
+        (TransactionStatus.FAILED, "refunded_amount = 5"),  # never re-debited
+    ],
+    ids=["refunds-and-chargebacks-over", "chargebacks-over", "declined-charged-back", "failed"],
+)
+async def test_no_sql_can_give_back_more_than_was_paid_for_the_charge(
+    session_factory: async_sessionmaker[AsyncSession],
+    database_url: str,
+    user_id: str,
+    status: TransactionStatus,
+    change: str,
+) -> None:
+    payment = await _payment(session_factory, user_id, status)
+    update = f"UPDATE transactions SET {change} WHERE id = $1"
+    with pytest.raises(asyncpg.IntegrityConstraintViolationError):
+        await fetch(database_url, update, payment.id)
+
+
+async def test_a_re_debited_payment_takes_refunds_up_to_its_re_debit_only(
+    session_factory: async_sessionmaker[AsyncSession], database_url: str, user_id: str
+) -> None:
+    payment = await _payment(session_factory, user_id, TransactionStatus.FAILED)
+    await fetch(
+        database_url,
+        "INSERT INTO reconciliation_corrections"
+        " (payment_id, kind, user_id, amount, currency, reason, created_at)"
+        " VALUES ($1, 'FLAG', $2, $3, 'USD', 'look', now())",
+        payment.id,
+        user_id,
+        AMOUNT,
+    )
+    refund = "UPDATE transactions SET refunded_amount = $2 WHERE id = $1"
+    with pytest.raises(asyncpg.IntegrityConstraintViolationError):  # a flag is no re-debit
+        await fetch(database_url, refund, payment.id, 1)
+    redebit = new_redebit(id=uuid4(), payment=payment, at=datetime.now(UTC))
+    async with session_factory() as session:
+        await session.execute(INSERT_ENTRY, entry_row(redebit))
+        await session.commit()
+    await fetch(
+        database_url,
+        "INSERT INTO reconciliation_corrections"
+        " (payment_id, kind, user_id, amount, currency, reason, created_at, transaction_id)"
+        " VALUES ($1, 'REDEBIT', $2, $3, 'USD', 'charged', now(), $4)",
+        payment.id,
+        user_id,
+        AMOUNT,
+        redebit.id,
+    )
+    await fetch(database_url, refund, payment.id, AMOUNT)
+    with pytest.raises(asyncpg.IntegrityConstraintViolationError):
+        await fetch(database_url, refund, payment.id, AMOUNT + 1)
 
 
 async def test_a_refunded_total_never_shrinks(

@@ -232,11 +232,11 @@ def new_refund(*, id: UUID, payment: LedgerEntry, at: datetime) -> LedgerEntry:
 def new_provider_refund(
     *, id: UUID, payment: LedgerEntry, amount: int, at: datetime
 ) -> LedgerEntry:
-    """Money the provider gave back of an APPROVED payment: `amount` credited back, naming
-    the payment in `refund_of` (the caller checks the payment's refunded total)."""
-    if (
-        payment.type is not TransactionType.PAYMENT
-        or payment.status is not TransactionStatus.APPROVED
+    """Money the provider gave back of a payment it charged: `amount` credited back, naming
+    the payment in `refund_of`. An APPROVED payment, or a FAILED or DECLINED one that a
+    reconciliation re-debited (the caller checks what is left to give back of it)."""
+    if payment.type is not TransactionType.PAYMENT or (
+        payment.status is not TransactionStatus.APPROVED and payment.status not in REFUNDED_STATUSES
     ):
         raise IllegalTransition(
             f"{payment.type} {payment.status} cannot be refunded by the provider"

@@ -28,9 +28,11 @@ class DisputeBook(Protocol):
         """Store the locked dispute's new status and evidence, with `event` if any."""
         ...
 
-    async def credit_chargeback(self, entry: LedgerEntry) -> None:
-        """Credit a won dispute's CHARGEBACK `entry` to its balance, with the ledger row
-        (at most one per dispute: the database refuses a second)."""
+    async def credit_chargeback(self, entry: LedgerEntry, *, payment_id: UUID) -> None:
+        """Credit a won dispute's CHARGEBACK `entry` to its balance, with the ledger row, and
+        add it to the charged-back total of the (locked) disputed payment `payment_id`:
+        at most one per dispute, and never more, with the payment's refunds, than its
+        amount (the database refuses either)."""
         ...
 
     async def page(

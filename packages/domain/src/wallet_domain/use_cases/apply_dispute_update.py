@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from wallet_domain.model.dispute import PROVIDER_STATUSES, DisputeStatus
+from wallet_domain.model.dispute import PROVIDER_STATUSES, Dispute, DisputeStatus
 from wallet_domain.model.events import dispute_event
 from wallet_domain.model.provider_event import DisputeUpdated, ProviderEventOutcome
 from wallet_domain.model.transaction import new_chargeback
+from wallet_domain.money import Money
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.dispute_updates import DisputeUpdates
 from wallet_domain.ports.id_generator import IdGenerator
+from wallet_domain.ports.provider_payments import ProviderPayments
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -31,13 +34,18 @@ class ApplyDisputeUpdate(DisputeUpdates):
       statuses before it that it has not had yet: the provider retries each webhook on
       its own, so `won` may come before `submitted`, and refusing it for good would leave
       the dispute stuck and a won chargeback never credited. Each step is saved with its
-      own event (`dispute.updated`, `dispute.won` or `dispute.lost`); WON also credits
-      the payment's amount to the wallet with a CHARGEBACK ledger row (the database
-      allows one per dispute, so a repeat can never credit twice). LOST and CLOSED move
-      no money.
+      own event (`dispute.updated`, `dispute.won` or `dispute.lost`). LOST and CLOSED
+      move no money.
+    - WON credits the payment's amount back to the wallet with a CHARGEBACK ledger row,
+      less what the provider already gave back of it (refunds, an earlier dispute's
+      chargeback): the payment is locked, and a payment never gives back more than it
+      took (nothing at all when it was given back in full). The database allows one
+      CHARGEBACK per dispute, so a repeat can never credit twice, and bounds a payment's
+      refunds and chargebacks together by its amount.
     """
 
     book: DisputeBook
+    payments: ProviderPayments
     clock: Clock
     ids: IdGenerator
 
@@ -57,13 +65,21 @@ class ApplyDisputeUpdate(DisputeUpdates):
             moved = moved.move_to(step, now)
             await self.book.save(moved, dispute_event(moved, event_id=self.ids.new_id(), at=now))
         if target is DisputeStatus.WON:
-            await self.book.credit_chargeback(
-                new_chargeback(
-                    id=self.ids.new_id(),
-                    user_id=moved.user_id,
-                    money=moved.money,
-                    dispute_id=moved.id,
-                    at=now,
-                )
-            )
+            await self._credit(moved, now)
         return ProviderEventOutcome.APPLIED
+
+    async def _credit(self, won: Dispute, now: datetime) -> None:
+        payment = await self.payments.lock(won.payment_id)
+        if payment is None:  # a dispute's payment is never deleted (a foreign key)
+            raise RuntimeError(f"dispute {won.id}: payment {won.payment_id} not found")
+        amount = min(won.money.amount, payment.remaining)
+        if amount <= 0:
+            return
+        entry = new_chargeback(
+            id=self.ids.new_id(),
+            user_id=won.user_id,
+            money=Money(amount, won.money.currency),
+            dispute_id=won.id,
+            at=now,
+        )
+        await self.book.credit_chargeback(entry, payment_id=won.payment_id)

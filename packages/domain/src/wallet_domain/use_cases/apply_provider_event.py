@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from wallet_domain.model.events import EventType, event_for
@@ -61,11 +61,14 @@ class ApplyProviderEvent:
       ALREADY_SETTLED; one settled the other way is a CONTRADICTION: recorded, logged and
       counted, never applied (the ledger stands; an operator looks).
     - `payment.refunded` gives `amount` back to the wallet (a PROVIDER_REFUND row and
-      `refund.created`), partial refunds allowed up to the payment's amount in total, for
-      an APPROVED payment; a still PENDING one is first settled APPROVED (a refund proves
-      the charge, whatever became of its `payment.settled`). Anything else (a declined or
-      failed payment, more than is left) is REFUSED: recorded, nothing moves (the provider
-      gets a 2xx all the same: retrying would not change the answer).
+      `refund.created`), partial refunds allowed, as long as the payment's refunds and
+      chargebacks stay within what the wallet paid for the charge: an APPROVED payment's
+      amount, or what a reconciliation re-debited of a FAILED or DECLINED one (the
+      provider charged it after all, then refunded that charge). A still PENDING payment
+      is first settled APPROVED (a refund proves the charge, whatever became of its
+      `payment.settled`). Anything else (a declined or failed payment never re-debited,
+      more than is left) is REFUSED: recorded, nothing moves (the provider gets a 2xx all
+      the same: retrying would not change the answer).
     - `dispute.updated` is handed to `DisputeUpdates`, then recorded with its outcome.
     - Every delivery is counted and logged with its outcome once its transaction ended.
     """
@@ -126,7 +129,7 @@ class ApplyProviderEvent:
         )
         outcome = (
             Outcome.APPLIED
-            if RefundablePayment(payment=charged, refunded=found.refunded).covers(event.amount)
+            if replace(found, payment=charged).covers(event.amount)
             else Outcome.REFUSED
         )
         if not await self._record(
@@ -141,9 +144,7 @@ class ApplyProviderEvent:
                 if settled is None:
                     raise RuntimeError(f"payment {event.payment_id} was not PENDING under its lock")
                 charged = settled.payment
-            await self._write_refund(
-                RefundablePayment(payment=charged, refunded=found.refunded), event.amount
-            )
+            await self._write_refund(replace(found, payment=charged), event.amount)
         await self.tx.commit()
         return outcome
 

@@ -38,6 +38,7 @@ from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.payment_gateway import DisputeFiling, FilingStatus, PaymentGateway
+from wallet_domain.ports.provider_payments import ProviderPayments
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.unit_of_work import rolling_back
@@ -60,9 +61,9 @@ class OpenDispute:
     Rules:
     - The Idempotency-Key is required; a replay answers the first reply byte for byte.
     - Refused before anything is written (the key left unused): invalid input, a payment
-      that is not the wallet's (NOT_FOUND), one that is not APPROVED or already has a
-      dispute that is not final (INVALID_STATE), the gateway refusing calls at once
-      (GATEWAY_UNAVAILABLE).
+      that is not the wallet's (NOT_FOUND), one that is not APPROVED, was given back in
+      full (provider refunds, a won dispute) or already has a dispute that is not final
+      (INVALID_STATE), the gateway refusing calls at once (GATEWAY_UNAVAILABLE).
     - Transaction 1 claims the key and writes the OPEN dispute with `dispute.opened`
       (the database allows one open dispute per payment, whatever races).
     - The provider is then asked to open it, with the dispute id as its idempotency key,
@@ -75,6 +76,7 @@ class OpenDispute:
     """
 
     ledger: Ledger
+    payments: ProviderPayments
     book: DisputeBook
     idempotency: IdempotencyStore
     gateway: PaymentGateway
@@ -119,6 +121,13 @@ class OpenDispute:
                 if payment.status is not TransactionStatus.APPROVED:
                     raise InvalidState(
                         f"only an APPROVED payment can be disputed; it is {payment.status.value}",
+                        status=payment.status.value,
+                    )
+                given = await self.payments.lock(payment.id)
+                if given is not None and given.remaining == 0:
+                    raise InvalidState(
+                        "the payment was given back in full (refunds or a won dispute):"
+                        " nothing is left to dispute",
                         status=payment.status.value,
                     )
                 dispute = new_dispute(

@@ -40,7 +40,8 @@ class ReconcilePayments:
     `since` but charged after it). A charge that FAILED or DECLINED here was refunded to
     the wallet: the provider has money the wallet got back (`charged_not_approved`),
     unless the provider refunded it too or a reconciliation REDEBIT took the refund back
-    (a payment only flagged for review is still reported).
+    (a payment only flagged for review is still reported); a re-debited charge that the
+    provider then refunded without the wallet getting it back is `refund_missing`.
     APPROVED here needs exactly one charge there, of the same amount and currency, and
     the same refunded amount. PENDING is only reported once older than the recovery
     window (the recovery worker settles the younger ones). This use case only reads;
@@ -99,12 +100,19 @@ def _compare(here: LedgerPayment, there: ProviderCharge, stale_before: datetime)
     if here.status is TransactionStatus.PENDING:
         return _stale(here, there, stale_before)
     if here.status is not TransactionStatus.APPROVED:
-        kept = there.amount - there.refunded_amount  # what the provider still holds
-        if kept <= 0 or here.redebited_amount >= kept:
-            return None  # refunded there too, or the refund here was taken back
-        return Mismatch(
-            kind=MismatchKind.CHARGED_NOT_APPROVED, payment_id=here.id, here=here, there=there
-        )
+        kept = max(0, there.amount - there.refunded_amount)  # what the provider still holds
+        # What the wallet paid for that charge: its debit, less its refund here and the
+        # provider's refunds credited since, plus what a REDEBIT took back.
+        paid = here.amount - here.refunded_amount + here.redebited_amount
+        if paid < kept:
+            return Mismatch(
+                kind=MismatchKind.CHARGED_NOT_APPROVED, payment_id=here.id, here=here, there=there
+            )
+        if paid > kept:  # the provider refunded a re-debited charge we did not credit
+            return Mismatch(
+                kind=MismatchKind.REFUND_MISSING, payment_id=here.id, here=here, there=there
+            )
+        return None  # refunded there too, or the refund here was taken back
     if (here.amount, here.currency) != (there.amount, there.currency):
         return Mismatch(
             kind=MismatchKind.AMOUNT_DIFFERS, payment_id=here.id, here=here, there=there

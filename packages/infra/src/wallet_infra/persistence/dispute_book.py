@@ -3,7 +3,8 @@
 Not a hot path: each step is a plain statement on the request's session, in the caller's
 transaction. The database keeps the rules whatever runs: a trigger holds a dispute to
 its graph and writes its `dispute_events` row on every move, a partial unique index
-allows one open dispute per payment, and another allows one CHARGEBACK per dispute.
+allows one open dispute per payment, another allows one CHARGEBACK per dispute, and the
+payment row's charged-back total, with its refunds, stays within its amount.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from wallet_infra.persistence.outbox import SqlaOutboxWriter, TraceparentProvide
 from wallet_infra.persistence.tables import (
     DISPUTES_ONE_OPEN_PER_PAYMENT,
     TRANSACTIONS_CHARGEBACK_ONCE,
+    TRANSACTIONS_GIVEN_BACK_WITHIN_AMOUNT,
     disputes,
 )
 from wallet_infra.persistence.wallet_balances import CREDIT_ON_CONFLICT
@@ -41,6 +43,12 @@ _UPDATE: Final = (
     _d.update()
     .where(_d.c.id == bindparam("did"))
     .values(status=bindparam("status"), evidence=bindparam("evidence"), updated_at=bindparam("at"))
+)
+# The disputed payment's charged-back total: with its refunds, the database bounds it by
+# the payment's amount (transactions_given_back_within_amount).
+_CHARGED_BACK: Final = text(
+    "UPDATE transactions SET charged_back_amount = charged_back_amount + CAST(:amt AS bigint)"
+    " WHERE id = :pid AND type = 'PAYMENT' AND status = 'APPROVED'"
 )
 _CREDIT: Final = text(
     "INSERT INTO wallet_balances (user_id, currency, balance) VALUES (:uid, :cur, :amt)"  # noqa: S608 - constants only
@@ -125,13 +133,21 @@ class SqlaDisputeBook(DisputeBook):
         if event is not None:
             await self._outbox.add(event)
 
-    async def credit_chargeback(self, entry: LedgerEntry) -> None:
+    async def credit_chargeback(self, entry: LedgerEntry, *, payment_id: UUID) -> None:
         errors = append_errors(entry) | {
             TRANSACTIONS_CHARGEBACK_ONCE: lambda: IllegalTransition(
                 f"dispute {entry.dispute_id} was already credited"
-            )
+            ),
+            TRANSACTIONS_GIVEN_BACK_WITHIN_AMOUNT: lambda: IllegalTransition(
+                f"payment {payment_id} would give back more than its amount"
+            ),
         }
         try:
+            charged_back = await self._session.execute(
+                _CHARGED_BACK, {"pid": payment_id, "amt": entry.money.amount}
+            )
+            if charged_back.rowcount != 1:  # type: ignore[attr-defined]  # a CursorResult
+                raise IllegalTransition(f"payment {payment_id} is not an APPROVED payment")
             await self._session.execute(
                 _CREDIT,
                 {"uid": entry.user_id, "cur": entry.money.currency, "amt": entry.money.amount},

@@ -106,7 +106,6 @@ def entry_row(entry: LedgerEntry) -> dict[str, Any]:
         "updated_at": entry.updated_at,
         "hold_id": entry.hold_id,
         "transfer_id": entry.transfer_id,
-        "refunded_amount": 0,
         "provider_refund_of": entry.refund_of if by_provider else None,
         "dispute_id": entry.dispute_id,
     }

@@ -1,8 +1,10 @@
 """`ProviderPayments` on PostgreSQL: payments found by id for the provider's events.
 
-The lock is a plain `SELECT ... FOR UPDATE` of the payment's row by primary key; the refund
-is one statement (`statements.provider_refunds`) on the same transaction, whose total the
-database bounds by the payment's amount (`transactions_refunded_within_amount`).
+The lock is a plain `SELECT ... FOR UPDATE` of the payment's row by primary key, with what
+a reconciliation re-debited of it; the refund is one statement
+(`statements.provider_refunds`) on the same transaction, whose total, with the payment's
+chargebacks, the database bounds by its amount (`transactions_given_back_within_amount`)
+and, for a re-debited FAILED or DECLINED payment, by the re-debit (its ledger trigger).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.refundable_payment import RefundablePayment
@@ -22,13 +24,23 @@ from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import entry_from_row, entry_row
 from wallet_infra.persistence.outbox import TraceparentProvider, event_row
 from wallet_infra.persistence.statements.provider_refunds import REFUND
-from wallet_infra.persistence.tables import TRANSACTIONS_REFUNDED_WITHIN_AMOUNT, transactions
+from wallet_infra.persistence.tables import (
+    TRANSACTIONS_GIVEN_BACK_WITHIN_AMOUNT,
+    reconciliation_corrections,
+    transactions,
+)
 
 _t = transactions
+_c = reconciliation_corrections
+_REDEBITED: Final = (
+    select(_c.c.amount)
+    .where(_c.c.payment_id == _t.c.id, _c.c.kind == literal_column("'REDEBIT'"))
+    .scalar_subquery()
+)
 _LOCK: Final = (
-    select(*_t.c)
+    select(*_t.c, func.coalesce(_REDEBITED, 0).label("redebited"))
     .where(_t.c.id == bindparam("pid"), _t.c.type == literal_column("'PAYMENT'"))
-    .with_for_update()
+    .with_for_update(of=_t)
 )
 
 
@@ -49,7 +61,12 @@ class SqlaProviderPayments(ProviderPayments):
         row = (await self._session.execute(_LOCK, {"pid": payment_id})).first()
         if row is None:
             return None
-        return RefundablePayment(payment=entry_from_row(row._mapping), refunded=row.refunded_amount)
+        return RefundablePayment(
+            payment=entry_from_row(row._mapping),
+            refunded=row.refunded_amount,
+            charged_back=row.charged_back_amount,
+            redebited=row.redebited,
+        )
 
     async def refund(self, refund: LedgerEntry, created: DomainEvent) -> None:
         traceparent = None if self._traceparent is None else self._traceparent()
@@ -63,10 +80,10 @@ class SqlaProviderPayments(ProviderPayments):
         over = lambda: IllegalTransition(  # noqa: E731 - the error factory the driver takes
             f"refunds of payment {refund.refund_of} would exceed its amount"
         )
-        constraints = {**append_errors(refund), TRANSACTIONS_REFUNDED_WITHIN_AMOUNT: over}
+        constraints = {**append_errors(refund), TRANSACTIONS_GIVEN_BACK_WITHIN_AMOUNT: over}
         row = await fetchrow(
             self._session, "provider_payments.refund", REFUND, params, constraints=constraints
         )
         if not row["refunded"]:
-            # The caller holds the payment's lock and saw it APPROVED: a broken contract.
-            raise RuntimeError(f"payment {refund.refund_of} was not APPROVED under its lock")
+            # The caller holds the payment's lock and saw it refundable: a broken contract.
+            raise RuntimeError(f"payment {refund.refund_of} was not refundable under its lock")

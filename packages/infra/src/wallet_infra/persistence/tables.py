@@ -51,7 +51,7 @@ TRANSACTIONS_USER_ID_CREATED_AT_ID_IDX: Final = "transactions_user_id_created_at
 TRANSACTIONS_TRANSFER_ID_FKEY: Final = "transactions_transfer_id_fkey"
 TRANSACTIONS_TRANSFER_LEG_IDX: Final = "transactions_transfer_leg_idx"
 TRANSACTIONS_PROVIDER_REFUND_OF_FKEY: Final = "transactions_provider_refund_of_fkey"
-TRANSACTIONS_REFUNDED_WITHIN_AMOUNT: Final = "transactions_refunded_within_amount"
+TRANSACTIONS_GIVEN_BACK_WITHIN_AMOUNT: Final = "transactions_given_back_within_amount"
 TRANSACTIONS_PROVIDER_REFUND_LINK: Final = "transactions_provider_refund_link"
 PROVIDER_EVENTS_PKEY: Final = "provider_events_pkey"
 TRANSFERS_PKEY: Final = "transfers_pkey"
@@ -142,8 +142,11 @@ transactions: Final = Table(
     Column("updated_at", _TS, nullable=False),
     Column("hold_id", StdUuid),
     Column("transfer_id", StdUuid),
-    # An APPROVED payment's provider refunds so far (0 on every other row).
+    # A payment's provider refunds so far: an APPROVED one's, or a re-debited FAILED or
+    # DECLINED one's (0 on every other row).
     Column("refunded_amount", BigInteger, nullable=False, server_default=text("0")),
+    # An APPROVED payment's won chargebacks so far; with its refunds, never over its amount.
+    Column("charged_back_amount", BigInteger, nullable=False, server_default=text("0")),
     # A PROVIDER_REFUND's payment (the domain shows it as `refund_of`, like a REFUND's).
     Column("provider_refund_of", StdUuid),
     Column("dispute_id", StdUuid),

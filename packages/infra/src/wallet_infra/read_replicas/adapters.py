@@ -173,8 +173,8 @@ class ReplicaFirstDisputeBook(DisputeBook):
     async def save(self, dispute: Dispute, event: DomainEvent | None) -> None:
         await self._primary.save(dispute, event)
 
-    async def credit_chargeback(self, entry: LedgerEntry) -> None:
-        await self._primary.credit_chargeback(entry)
+    async def credit_chargeback(self, entry: LedgerEntry, *, payment_id: UUID) -> None:
+        await self._primary.credit_chargeback(entry, payment_id=payment_id)
 
     async def page(
         self, user_id: str, status: DisputeStatus | None, *, before: UUID | None, limit: int

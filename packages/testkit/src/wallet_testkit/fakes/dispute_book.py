@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from uuid import UUID
 
 from wallet_domain.errors import InvalidState
 from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import DomainEvent
-from wallet_domain.model.transaction import LedgerEntry
+from wallet_domain.model.transaction import LedgerEntry, TransactionStatus
 from wallet_domain.ports.dispute_book import DisputeBook
 
 from wallet_testkit.fakes.store import (
     IntegrityViolation,
     check_appendable,
+    check_within_amount,
+    given_back,
     latest_row,
     page_by_id,
 )
@@ -21,7 +24,8 @@ from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
 
 class FakeDisputeBook(DisputeBook):
     """Disputes with the database's guards: one open dispute per payment, moves only along
-    the graph (the trigger), one CHARGEBACK per dispute (the unique index)."""
+    the graph (the trigger), one CHARGEBACK per dispute (the unique index), a payment's
+    chargebacks and refunds within its amount (the check on its row)."""
 
     def __init__(self, tx: FakeTransactionManager) -> None:
         self._tx = tx
@@ -55,10 +59,14 @@ class FakeDisputeBook(DisputeBook):
         if event is not None:
             tables.outbox.append(event)
 
-    async def credit_chargeback(self, entry: LedgerEntry) -> None:
+    async def credit_chargeback(self, entry: LedgerEntry, *, payment_id: UUID) -> None:
         tables = self._tx.tables
         if any(e.dispute_id == entry.dispute_id for e in tables.ledger.values()):
             raise IntegrityViolation(f"dispute {entry.dispute_id} credited already")
+        if tables.ledger[payment_id].status is not TransactionStatus.APPROVED:
+            raise IntegrityViolation(f"payment {payment_id} is not APPROVED")
+        found = given_back(tables, payment_id)
+        check_within_amount(replace(found, charged_back=found.charged_back + entry.money.amount))
         check_appendable(tables.ledger, entry)
         tables.add_to_balance(entry.user_id, entry.money.currency, entry.money.amount)
         tables.ledger[entry.id] = entry

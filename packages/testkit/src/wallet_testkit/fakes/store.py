@@ -15,6 +15,7 @@ from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import IdempotencyRecord
 from wallet_domain.model.provider import ServiceProvider
+from wallet_domain.model.refundable_payment import RefundablePayment
 from wallet_domain.model.transaction import (
     LedgerEntry,
     TransactionStatus,
@@ -158,12 +159,50 @@ class InMemoryDatabase:
         return self.committed.idempotency.get((user_id, key))
 
 
+def refunded_of(ledger: dict[UUID, LedgerEntry], payment_id: UUID) -> int:
+    """What provider refunds gave back of a payment (the database keeps it on the row)."""
+    return sum(
+        e.money.amount
+        for e in ledger.values()
+        if e.type is TransactionType.PROVIDER_REFUND and e.refund_of == payment_id
+    )
+
+
+def charged_back_of(tables: Tables, payment_id: UUID) -> int:
+    """What won disputes' chargebacks gave back of a payment (kept on the row too)."""
+    disputed = {d.id for d in tables.disputes.values() if d.payment_id == payment_id}
+    return sum(
+        e.money.amount
+        for e in tables.ledger.values()
+        if e.type is TransactionType.CHARGEBACK and e.dispute_id in disputed
+    )
+
+
+def given_back(tables: Tables, payment_id: UUID) -> RefundablePayment:
+    """A payment with its totals, as the payment row and its REDEBIT correction hold them."""
+    redebit = tables.corrections.get((payment_id, CorrectionKind.REDEBIT))
+    return RefundablePayment(
+        payment=tables.ledger[payment_id],
+        refunded=refunded_of(tables.ledger, payment_id),
+        charged_back=charged_back_of(tables, payment_id),
+        redebited=0 if redebit is None else redebit.money.amount,
+    )
+
+
+def check_within_amount(found: RefundablePayment) -> None:
+    """The database's bound: refunds and chargebacks within what the payment may give back
+    (the check on the row, and the ledger trigger's re-debit bound)."""
+    if found.refunded + found.charged_back > found.charged:
+        raise IntegrityViolation("transactions_given_back_within_amount")
+
+
 def assert_money_invariants(db: InMemoryDatabase) -> None:
     """The money rules: per wallet and currency, balance == Σ signed amounts of the ledger
     rows that count (not pending or reverted deposits) and ≥ 0; refunds only for settled,
     non-approved payments, at most one each; every settled hold released exactly what it
-    did not capture, every open hold nothing; a won dispute credited its payment's amount
-    once, any other dispute nothing."""
+    did not capture, every open hold nothing; a won dispute credited at most its payment's
+    amount once, any other dispute nothing; no payment gave back (provider refunds and
+    chargebacks) more than the wallet paid for its charge."""
     tables = db.committed
     sums: dict[tuple[str, str], int] = {}
     for e in tables.ledger.values():
@@ -191,10 +230,14 @@ def assert_money_invariants(db: InMemoryDatabase) -> None:
         assert len(released) <= 1, (hold, steps)
     for dispute in tables.disputes.values():
         credits = [e.money for e in tables.ledger.values() if e.dispute_id == dispute.id]
-        assert credits == ([dispute.money] if dispute.status is DisputeStatus.WON else []), (
-            dispute,
-            credits,
-        )
+        won = dispute.status is DisputeStatus.WON
+        assert len(credits) <= (1 if won else 0), (dispute, credits)
+        for credit in credits:
+            assert credit.currency == dispute.money.currency, (dispute, credit)
+            assert 0 < credit.amount <= dispute.money.amount, (dispute, credit)
+    for payment in db.entries(type=TransactionType.PAYMENT):
+        found = given_back(tables, payment.id)
+        assert found.refunded + found.charged_back <= found.charged, found
 
 
 class _Listed(Protocol):

@@ -34,6 +34,7 @@ from wallet_domain.ports.outbox import OutboxWriter
 from wallet_domain.ports.payment_book import OpenOutcome, PaymentBook
 from wallet_domain.ports.payment_gateway import PaymentGateway
 from wallet_domain.ports.pending_deposits import PendingDeposits
+from wallet_domain.ports.provider_payments import ProviderPayments
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
@@ -154,6 +155,7 @@ class Scope:
         self.pending = FakePendingDeposits(self.tx)
         self.transfers = FakeTransferBook(self.tx)
         self.disputes = FakeDisputeBook(self.tx)
+        self.provider_payments = FakeProviderPayments(self.tx)
         self.corrections = FakeChargeCorrections(self.tx)
         self.versions = FakeWalletVersions(self.tx)
 
@@ -175,6 +177,7 @@ class Scope:
             PendingDeposits: self.pending,
             TransferBook: self.transfers,
             DisputeBook: self.disputes,
+            ProviderPayments: self.provider_payments,
             ChargeCorrections: self.corrections,
             WalletVersions: self.versions,
             # The If-Match check a use case gets from the API's container (Pay's port).

@@ -12,8 +12,10 @@ from wallet_infra.persistence.outbox import EVENT_COLUMNS
 from wallet_infra.persistence.statements.typed import typed_params
 from wallet_infra.persistence.tables import outbox, transactions
 
-# entry_row sets every `transactions` column.
-ENTRY_COLUMNS: Final = tuple(column.name for column in transactions.c)
+# entry_row sets every `transactions` column but a payment's running totals of what it gave
+# back, which every row starts with at their default, 0.
+RUNNING_TOTALS: Final = frozenset({"refunded_amount", "charged_back_amount"})
+ENTRY_COLUMNS: Final = tuple(c.name for c in transactions.c if c.name not in RUNNING_TOTALS)
 
 
 def insert_entry(prefix: str, source: str) -> str:

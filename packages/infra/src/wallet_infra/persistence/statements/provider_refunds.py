@@ -9,14 +9,16 @@ from sqlalchemy import text
 from wallet_infra.persistence.driver import DriverStatement
 from wallet_infra.persistence.statements.inserts import insert_entry, insert_events
 
-# Raise the APPROVED payment's refunded total (transactions_refunded_within_amount refuses a
-# total over its amount) -> credit the wallet -> PROVIDER_REFUND row -> refund.created, each
-# step guarded by the one before. The caller holds the payment's row lock.
+# Raise the payment's refunded total (transactions_given_back_within_amount refuses one that,
+# with its chargebacks, is over its amount; the ledger trigger one over the re-debit of a
+# FAILED or DECLINED payment) -> credit the wallet -> PROVIDER_REFUND row -> refund.created,
+# each step guarded by the one before. The caller holds the payment's row lock.
 REFUND: Final = DriverStatement(
     text(
         "WITH payment AS ("  # noqa: S608 - constants only
         " UPDATE transactions SET refunded_amount = refunded_amount + CAST(:amount AS bigint)"
-        " WHERE id = :payment_id AND type = 'PAYMENT' AND status = 'APPROVED'"
+        " WHERE id = :payment_id AND type = 'PAYMENT'"
+        " AND status IN ('APPROVED', 'DECLINED', 'FAILED')"
         " RETURNING user_id, currency"
         "), credited AS ("
         " UPDATE wallet_balances AS b SET balance = b.balance + CAST(:amount AS bigint),"
