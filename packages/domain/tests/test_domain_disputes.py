@@ -191,6 +191,7 @@ async def test_a_decision_reported_first_is_reached_from_open_and_credited_once(
     ]
     credits = world.db.entries(user_id="alice", type=TransactionType.CHARGEBACK)
     assert [(e.money.amount, e.dispute_id) for e in credits] == [(AMOUNT, dispute_id)]
+    assert _won_event(world, dispute_id)["credited"] == AMOUNT
     assert_money_invariants(world.db)
 
 
@@ -226,6 +227,11 @@ async def test_the_client_adds_evidence_and_cancels_only_its_own_open_dispute(
         "dispute.updated",
         "dispute.updated",
     ]
+
+
+def _won_event(world: World, dispute_id: UUID) -> dict[str, Any]:
+    [won] = [e for e in world.db.events(dispute_id) if e.event_type.value == "dispute.won"]
+    return dict(won.payload)
 
 
 async def _won(world: World, dispute_id: UUID) -> None:
@@ -295,6 +301,7 @@ async def test_a_won_dispute_credits_only_what_refunds_left_of_the_payment(
         (TransactionType.PROVIDER_REFUND, 50),
         (TransactionType.CHARGEBACK, AMOUNT - 150),
     ]
+    assert _won_event(world, dispute_id)["credited"] == AMOUNT - 150
     assert world.db.balance("alice", "USD") == 1_000
     assert world.db.committed.disputes[dispute_id].status is DisputeStatus.WON
     assert_money_invariants(world.db)
@@ -310,5 +317,6 @@ async def test_a_dispute_won_after_a_full_refund_credits_nothing(world: World) -
 
     assert _given_back(world) == [(TransactionType.PROVIDER_REFUND, AMOUNT)]
     assert world.db.committed.disputes[dispute_id].status is DisputeStatus.WON
+    assert _won_event(world, dispute_id)["credited"] == 0
     assert world.db.balance("alice", "USD") == 1_000
     assert_money_invariants(world.db)

@@ -125,9 +125,13 @@ def hold_event(hold: Hold, *, event_id: UUID, at: datetime) -> DomainEvent:
     )
 
 
-def dispute_event(dispute: Dispute, *, event_id: UUID, at: datetime) -> DomainEvent:
+def dispute_event(
+    dispute: Dispute, *, event_id: UUID, at: datetime, credited: int | None = None
+) -> DomainEvent:
     """The event of the state `dispute` just reached: opened, won, lost, or updated (any
-    other move, a cancel included); `payload.status` says which."""
+    other move, a cancel included); `payload.status` says which. A won dispute's also says
+    what its CHARGEBACK `credited`: its amount, less what the payment had given back
+    already (0: nothing was left)."""
     event_type = {
         DisputeStatus.OPEN: EventType.DISPUTE_OPENED,
         DisputeStatus.WON: EventType.DISPUTE_WON,
@@ -145,5 +149,6 @@ def dispute_event(dispute: Dispute, *, event_id: UUID, at: datetime) -> DomainEv
             "status": dispute.status.value,
             "amount": dispute.money.amount,
             "currency": dispute.money.currency,
-        },
+        }
+        | ({"credited": credited or 0} if dispute.status is DisputeStatus.WON else {}),
     )

@@ -60,21 +60,25 @@ class ApplyDisputeUpdate(DisputeUpdates):
         if not steps:
             return ProviderEventOutcome.REFUSED
         now = self.clock.now()
+        credit = await self._chargeback(dispute) if target is DisputeStatus.WON else None
         moved = dispute
         for step in steps:
             moved = moved.move_to(step, now)
-            await self.book.save(moved, dispute_event(moved, event_id=self.ids.new_id(), at=now))
-        if target is DisputeStatus.WON:
-            await self._credit(moved, now)
+            published = dispute_event(moved, event_id=self.ids.new_id(), at=now, credited=credit)
+            await self.book.save(moved, published)
+        if credit:
+            await self._credit(moved, credit, now)
         return ProviderEventOutcome.APPLIED
 
-    async def _credit(self, won: Dispute, now: datetime) -> None:
-        payment = await self.payments.lock(won.payment_id)
+    async def _chargeback(self, dispute: Dispute) -> int:
+        """What winning `dispute` gives back: its amount, less what the provider already
+        gave back of the payment (read under the payment's lock)."""
+        payment = await self.payments.lock(dispute.payment_id)
         if payment is None:  # a dispute's payment is never deleted (a foreign key)
-            raise RuntimeError(f"dispute {won.id}: payment {won.payment_id} not found")
-        amount = min(won.money.amount, payment.remaining)
-        if amount <= 0:
-            return
+            raise RuntimeError(f"dispute {dispute.id}: payment {dispute.payment_id} not found")
+        return min(dispute.money.amount, payment.remaining)
+
+    async def _credit(self, won: Dispute, amount: int, now: datetime) -> None:
         entry = new_chargeback(
             id=self.ids.new_id(),
             user_id=won.user_id,
