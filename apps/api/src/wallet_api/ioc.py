@@ -9,7 +9,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import Unauthorized
-from wallet_domain.model.settle_backoff import SettleBackoff
+from wallet_domain.model.payment_backoff import SettleBackoff
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.payment_gateway import PaymentGateway

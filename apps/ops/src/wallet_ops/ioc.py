@@ -11,7 +11,7 @@ import httpx
 from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_api.http.response_encoder import JsonResponseEncoder
-from wallet_domain.model.settle_backoff import SettleBackoff
+from wallet_domain.model.payment_backoff import SettleBackoff
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.ledger_payments import LedgerPayments
 from wallet_domain.ports.provider_charges import ProviderCharges

@@ -21,7 +21,7 @@ from typing import Final
 import structlog
 from dishka import AsyncContainer
 from prometheus_client import Counter, Gauge
-from wallet_domain.model.settle_backoff import SettleBackoff
+from wallet_domain.model.payment_backoff import SettleBackoff
 from wallet_domain.use_cases.resolve_pending_payments import (
     ResolvePendingPayments,
     ResolvePendingRequest,

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import GatewayUnavailable
-from wallet_domain.model.settle_backoff import SettleBackoff
+from wallet_domain.model.payment_backoff import SettleBackoff
 from wallet_domain.model.transaction import LedgerEntry
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.ledger import Ledger
@@ -94,7 +94,7 @@ class ResolvePendingPayments:
                 break
             except Exception as exc:
                 await self.tx.rollback()
-                retry_at = self.backoff.failed(payment.id, self.clock.now())
+                retry_at = self.backoff.set_aside(payment.id, self.clock.now())
                 failed.append(
                     SettleFailure(
                         payment_id=payment.id, error_type=type(exc).__name__, retry_at=retry_at
@@ -107,7 +107,7 @@ class ResolvePendingPayments:
             if outcome is None:
                 unresolved.append(payment.id)
                 continue
-            self.backoff.settled(payment.id)
+            self.backoff.forget(payment.id)
             resolved += outcome
         return ResolveReport(
             resolved=resolved,

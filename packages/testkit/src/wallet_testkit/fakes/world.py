@@ -14,9 +14,9 @@ from wallet_domain.deadline import Deadline
 from wallet_domain.errors import ValidationError
 from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
+from wallet_domain.model.payment_backoff import SettleBackoff
 from wallet_domain.model.provider import ServiceProvider
 from wallet_domain.model.provider_event import ProviderEventOutcome
-from wallet_domain.model.settle_backoff import SettleBackoff
 from wallet_domain.model.transaction import (
     LedgerEntry,
     TransactionStatus,
