@@ -11,7 +11,14 @@ from typing import Final
 import httpx
 from prometheus_client import REGISTRY
 from wallet_api.ops.payment_recovery import recover_once, recovery_request
-from wallet_api_testkit import CrashingGatewayProvider, StartApi, assert_error, new_key
+from wallet_api_testkit import (
+    CrashingGatewayProvider,
+    ShiftedClock,
+    ShiftedClockProvider,
+    StartApi,
+    assert_error,
+    new_key,
+)
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingRequest
 from wallet_infra.config.settings import Settings
 from wallet_testkit.db import fetch
@@ -40,7 +47,10 @@ async def test_unknown_outcome_is_resolved_by_the_worker_once(
     start_api: StartApi, own_database_url: str
 ) -> None:
     mock = create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
-    async with start_api(database_url=own_database_url, mock_app=mock) as api:
+    clock = ShiftedClock()
+    async with start_api(
+        database_url=own_database_url, mock_app=mock, extra_providers=(ShiftedClockProvider(clock),)
+    ) as api:
         user_id = await api.funded_wallet(1000)
         key = new_key()
         first = await api.pay(user_id, 300, "mock:unknown:bill", key=key)
@@ -56,6 +66,7 @@ async def test_unknown_outcome_is_resolved_by_the_worker_once(
         transport = httpx.ASGITransport(app=mock)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as gateway:
             assert (await gateway.post("/admin/release")).json() == {"released": 1}
+            clock.advance(timedelta(minutes=1))  # past its recheck delay: asked again
             report = await recover_once(container, RESOLVE_NOW)
             assert (report.resolved, report.still_pending) == (1, 0)
             assert REGISTRY.get_sample_value(STILL_PENDING) == 0

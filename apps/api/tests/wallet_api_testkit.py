@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
 
@@ -19,6 +20,7 @@ from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.deadline import Deadline
 from wallet_domain.model.transaction import TransactionStatus
+from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
@@ -60,6 +62,32 @@ LEAK_MARKERS: Final = (
 # Every >= 400 response an API test client received (conftest installs the hook on each
 # client); checked for leaks once the whole session is over.
 ERROR_RESPONSES: Final[list[tuple[str, int, str]]] = []
+
+
+class ShiftedClock(Clock):
+    """The system clock, moved forward by what a test adds with `advance`: the app's
+    delays (the recovery worker's rechecks) pass without waiting them out."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, by: timedelta) -> None:
+        self.offset += by
+
+
+class ShiftedClockProvider(Provider):
+    """Overrides infra's clock with `clock` for the whole app."""
+
+    def __init__(self, clock: ShiftedClock) -> None:
+        super().__init__(scope=Scope.APP)
+        self._clock = clock
+
+    @provide
+    def clock(self) -> Clock:
+        return self._clock
 
 
 class FakeClock:

@@ -76,6 +76,7 @@ def test_charge_result_decides_the_status_unless_unknown(
         (LookupStatus.APPROVED, TransactionStatus.APPROVED),
         (LookupStatus.DECLINED, TransactionStatus.DECLINED),
         (LookupStatus.NOT_CHARGED, TransactionStatus.FAILED),
+        (LookupStatus.PENDING, None),
         (LookupStatus.UNKNOWN, None),
     ],
 )
@@ -87,4 +88,5 @@ def test_lookup_result_decides_the_status_unless_unknown(
 
 def test_every_gateway_answer_is_mapped() -> None:
     assert {c for c in ChargeStatus if status_from_charge(c) is None} == {ChargeStatus.UNKNOWN}
-    assert {s for s in LookupStatus if status_from_lookup(s) is None} == {LookupStatus.UNKNOWN}
+    undecided = {s for s in LookupStatus if status_from_lookup(s) is None}
+    assert undecided == {LookupStatus.PENDING, LookupStatus.UNKNOWN}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from itertools import pairwise
 from uuid import UUID
 
 import pytest
@@ -20,6 +21,7 @@ from wallet_testkit.fakes.world import World, bill_payment
 
 START = 10_000
 STALE = ResolvePendingRequest(older_than=timedelta(minutes=5), batch=10, lookup_timeout_s=2)
+RECHECK = timedelta(seconds=30)  # the world's first recheck delay
 
 
 async def _crash(_: ChargeRequest) -> None:
@@ -99,10 +101,126 @@ async def test_an_unknown_outcome_stays_pending_and_is_not_refunded(alice: World
     assert alice.gateway.lookup_calls == [payment.id], "asked once per round"
     assert not alice.db.locks
 
+    alice.clock.advance(RECHECK)
     alice.gateway.script(lookups=[LookupStatus.APPROVED])
     assert await alice.resolver().execute(STALE) == ResolveReport(resolved=1, still_pending=0)
     assert alice.db.committed.ledger[payment.id].status is TransactionStatus.APPROVED
     assert_money_invariants(alice.db)
+
+
+async def test_a_younger_stranded_payment_is_resolved_although_older_ones_stay_unknown(
+    alice: World,
+) -> None:
+    """The provider holds the oldest payments' charges for good; a round's batch takes
+    only some of them. A younger payment the provider never saw (a crash after its debit)
+    is still reached in the next round, refunded, and its key gets its reply."""
+    held = []
+    for key in ("h1", "h2", "h3"):
+        held.append(await _stranded_payment(alice, key))
+        alice.clock.advance(timedelta(seconds=1))
+    for payment in held:
+        alice.gateway.known[payment.id] = LookupStatus.PENDING
+    younger = await _stranded_payment(alice, "young")
+    alice.gateway.known[younger.id] = LookupStatus.NOT_CHARGED
+    alice.clock.advance(timedelta(minutes=6))
+    batch = replace(STALE, batch=2)
+
+    reports = []
+    for _ in range(3):
+        reports.append(await alice.resolver().execute(batch))
+        alice.clock.advance(timedelta(seconds=10))  # the worker's interval
+
+    assert reports == [
+        ResolveReport(resolved=0, still_pending=2),
+        ResolveReport(resolved=1, still_pending=1),
+        ResolveReport(resolved=0, still_pending=0),  # nothing due yet
+    ]
+    assert alice.gateway.lookup_calls == [p.id for p in (*held, younger)]
+    assert alice.db.committed.ledger[younger.id].status is TransactionStatus.FAILED
+    assert len(alice.db.refunds_of(younger.id)) == 1
+    record = alice.db.record("alice", "young")
+    assert record is not None
+    assert record.state is IdempotencyState.COMPLETED
+    for payment in held:
+        assert alice.db.committed.ledger[payment.id].status is TransactionStatus.PENDING
+    assert alice.db.balance("alice", "USD") == START - 3_000
+    assert len(alice.recheck_backoff) == 3
+    assert_money_invariants(alice.db)
+
+
+async def test_a_payment_not_asked_about_yet_comes_before_due_rechecks(alice: World) -> None:
+    held = await _stranded_payment(alice, "held")
+    alice.gateway.known[held.id] = LookupStatus.PENDING
+    alice.clock.advance(timedelta(minutes=6))
+    one = replace(STALE, batch=1)
+    await alice.resolver().execute(one)
+    younger = await _stranded_payment(alice, "young")
+    alice.gateway.known[younger.id] = LookupStatus.NOT_CHARGED
+    alice.clock.advance(timedelta(minutes=6))  # both stale, the held one due again
+
+    assert await alice.resolver().execute(one) == ResolveReport(resolved=1, still_pending=0)
+    assert await alice.resolver().execute(one) == ResolveReport(resolved=0, still_pending=1)
+
+    assert alice.gateway.lookup_calls == [held.id, younger.id, held.id]
+
+
+async def test_an_unknown_outcome_is_asked_again_with_a_growing_delay_until_it_is_known(
+    alice: World,
+) -> None:
+    payment = await _stranded_payment(alice, "k1")
+    alice.gateway.known[payment.id] = LookupStatus.PENDING
+    alice.clock.advance(timedelta(minutes=6))
+    asked_at = []
+
+    for _ in range(120):  # every 10 s for 20 minutes, as the worker's interval
+        before = len(alice.gateway.lookup_calls)
+        report = await alice.resolver().execute(STALE)
+        if len(alice.gateway.lookup_calls) > before:
+            asked_at.append(alice.clock.now())
+            assert report == ResolveReport(resolved=0, still_pending=1)
+        alice.clock.advance(timedelta(seconds=10))
+
+    gaps = [(b - a).total_seconds() for a, b in pairwise(asked_at)]
+    assert gaps == [30, 60, 120, 240, 300, 300], "doubling from RECHECK up to the world's cap"
+    assert alice.db.committed.ledger[payment.id].status is TransactionStatus.PENDING
+
+    alice.gateway.known[payment.id] = LookupStatus.APPROVED  # the provider decided
+    alice.clock.advance(timedelta(minutes=5))
+    assert await alice.resolver().execute(STALE) == ResolveReport(resolved=1, still_pending=0)
+    assert alice.db.committed.ledger[payment.id].status is TransactionStatus.APPROVED
+    assert alice.db.refunds_of(payment.id) == []
+    assert len(alice.recheck_backoff) == 0
+    assert_money_invariants(alice.db)
+
+
+async def test_payments_settled_elsewhere_are_no_longer_waited_for(alice: World) -> None:
+    payment = await _stranded_payment(alice, "k1")
+    alice.gateway.known[payment.id] = LookupStatus.PENDING
+    alice.clock.advance(timedelta(minutes=6))
+    await alice.resolver().execute(STALE)
+    assert len(alice.recheck_backoff) == 1
+    scope = alice.scope()  # the provider's webhook settles it meanwhile
+    pending = alice.db.committed.ledger[payment.id]
+    await alice.settlement(scope).settle(pending, TransactionStatus.APPROVED, timed_out=True)
+    await scope.tx.commit()
+
+    assert await alice.resolver().execute(STALE) == ResolveReport(resolved=0, still_pending=0)
+
+    assert len(alice.recheck_backoff) == 0
+    assert not alice.db.locks
+
+
+async def test_a_round_for_one_payment_asks_whatever_its_recheck_delay(alice: World) -> None:
+    payment = await _stranded_payment(alice, "k1")
+    alice.gateway.known[payment.id] = LookupStatus.PENDING
+    alice.clock.advance(timedelta(minutes=6))
+    await alice.resolver().execute(STALE)
+    alice.gateway.known[payment.id] = LookupStatus.APPROVED
+
+    report = await alice.resolver().execute(replace(STALE, payment_id=payment.id))
+
+    assert report == ResolveReport(resolved=1, still_pending=0)
+    assert alice.gateway.lookup_calls == [payment.id, payment.id]
 
 
 async def test_an_unavailable_gateway_stops_the_round_and_leaves_payments_held(

@@ -103,12 +103,12 @@ async def test_timeout_is_unknown_and_lookup_says_not_charged(
     assert await lookup(pair, request) is LookupStatus.NOT_CHARGED
 
 
-async def test_still_unknown_until_the_gateway_releases(make_pair: Callable[..., Pair]) -> None:
+async def test_still_pending_until_the_gateway_releases(make_pair: Callable[..., Pair]) -> None:
     pair = make_pair(max_attempts=1)
     request = charge_request("mock:unknown:bill-42")
 
     assert await charge(pair, request) is ChargeStatus.UNKNOWN
-    assert await lookup(pair, request) is LookupStatus.UNKNOWN
+    assert await lookup(pair, request) is LookupStatus.PENDING  # the provider's "not yet"
 
     await pair.client.post("/admin/release")
 

@@ -18,7 +18,7 @@ from structlog.testing import capture_logs
 from wallet_domain.deadline import Deadline
 from wallet_domain.money import Money
 from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, LookupStatus
-from wallet_infra.gateway import GatewaySettings, HttpxPaymentGateway
+from wallet_infra.gateway import BreakerState, GatewaySettings, HttpxPaymentGateway
 from wallet_testkit.tracing import in_memory_tracing
 
 Reply = httpx.Response | Exception
@@ -425,13 +425,23 @@ async def test_every_attempt_is_logged_a_failed_one_as_a_warning() -> None:
         (echo("declined"), LookupStatus.DECLINED),
         (httpx.Response(404, json={"status": "not_found"}), LookupStatus.NOT_CHARGED),
         (httpx.Response(404, text="Not Found"), LookupStatus.UNKNOWN),  # not the gateway's answer
-        (httpx.Response(503, json={"status": "unknown"}), LookupStatus.UNKNOWN),
+        (echo("unknown", 503), LookupStatus.PENDING),  # the provider holds the charge
+        (echo("unknown"), LookupStatus.PENDING),
+        (httpx.Response(503, json={"status": "unknown"}), LookupStatus.UNKNOWN),  # whose?
+        (
+            httpx.Response(503, json={"payment_id": str(uuid4()), "status": "unknown"}),
+            LookupStatus.UNKNOWN,  # about another payment
+        ),
+        (echo("unknown", 500), LookupStatus.UNKNOWN),  # only a 503 may say "not yet"
         (httpx.Response(400), LookupStatus.UNKNOWN),
         (httpx.Response(200, text="garbage"), LookupStatus.UNKNOWN),
         (read_timeout(), LookupStatus.UNKNOWN),
         (connect_error(), LookupStatus.UNKNOWN),
     ],
-    ids=["approved", "declined", "404", "bare-404", "503", "400", "garbage", "timeout", "conn"],
+    ids=[
+        *("approved", "declined", "404", "bare-404", "held-503", "held-200", "503"),
+        *("503-other-payment", "500-unknown", "400", "garbage", "timeout", "conn"),
+    ],
 )
 async def test_lookup_mapping(reply: Reply, expected: LookupStatus) -> None:
     gw = Gateway([reply])
@@ -447,6 +457,38 @@ async def test_lookup_retries_up_to_lookup_attempts() -> None:
 
     assert await gw.adapter.lookup(uuid4(), Deadline.after(DEADLINE_S)) is LookupStatus.UNKNOWN
     assert len(gw.requests) == 2
+
+
+async def test_a_held_charge_is_asked_about_once() -> None:
+    """The provider's "not decided yet" is an answer: asking again at once learns nothing."""
+    gw = Gateway([echo("unknown", 503)], lookup_attempts=3)
+
+    assert await gw.adapter.lookup(uuid4(), Deadline.after(DEADLINE_S)) is LookupStatus.PENDING
+    assert len(gw.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.Response(503), echo("unknown", 502), read_timeout(), connect_error()],
+    ids=["503", "502", "timeout", "conn"],
+)
+async def test_only_failed_lookups_count_against_the_breaker(failure: Reply) -> None:
+    """Answers from a provider that holds charges (PENDING) never open the circuit that
+    guards charges; lookups that failed still do."""
+    threshold = 3
+    held = Gateway([echo("unknown", 503)], breaker_failure_threshold=threshold)
+    for _ in range(threshold * 3):
+        async with held.adapter.admission():
+            status = await held.adapter.lookup(uuid4(), Deadline.after(DEADLINE_S))
+            assert status is LookupStatus.PENDING
+    assert held.adapter.breaker_state is BreakerState.CLOSED
+
+    failing = Gateway([failure], breaker_failure_threshold=threshold, lookup_attempts=1)
+    for _ in range(threshold):
+        async with failing.adapter.admission():
+            status = await failing.adapter.lookup(uuid4(), Deadline.after(DEADLINE_S))
+            assert status is LookupStatus.UNKNOWN
+    assert failing.adapter.breaker_state is BreakerState.OPEN
 
 
 async def test_lookup_recovers_after_a_503() -> None:

@@ -4,10 +4,11 @@ Payments are opened and settled through AsyncpgPaymentBook, as the payment flow 
 
 from __future__ import annotations
 
+import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
 import pytest
@@ -26,8 +27,10 @@ from wallet_domain.model.transaction import (
     new_refund,
 )
 from wallet_domain.money import Money
+from wallet_infra.persistence.driver import ASYNCPG_DIALECT
 from wallet_infra.persistence.errors import INTEGRITY_CONSTRAINT_VIOLATION, sqlstate
 from wallet_infra.persistence.ledger import SqlaLedger
+from wallet_infra.persistence.ledger_queries import CLAIM_STALE_PENDING
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 
 from .payment_kit import (
@@ -42,6 +45,12 @@ from .payment_kit import (
 )
 
 ANCIENT: Final = datetime(1990, 1, 1, tzinfo=UTC)
+
+
+def plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
 
 
 async def pay(session: AsyncSession, user_id: str, money: Money) -> LedgerEntry:
@@ -319,3 +328,40 @@ async def test_a_claimed_payment_is_skipped_by_other_workers_until_released(
             for payment in (first, second):
                 await settle(session, payment, TransactionStatus.APPROVED)
             await session.commit()
+
+
+async def test_still_pending_names_the_payments_nobody_settled_yet(
+    session: AsyncSession, user_id: str
+) -> None:
+    base = await wallet_for_stale_payments(session, user_id)
+    pending = await stale_payment(session, user_id, base)
+    settled = await stale_payment(session, user_id, base + timedelta(seconds=1))
+    await settle(session, settled, TransactionStatus.DECLINED)
+    made = await deposit(session, user_id, Money(5, "USD"))
+    ledger = SqlaLedger(session=session)
+
+    asked = [pending.id, settled.id, made.id, ids.new_id()]
+    assert await ledger.still_pending(asked) == {pending.id}
+    assert await ledger.still_pending([]) == set()
+
+
+async def test_a_claim_skips_thousands_of_payments_through_a_hash(session: AsyncSession) -> None:
+    """A worker may skip thousands of payments it waits to ask about again. In the generic
+    plan asyncpg's prepared statement switches to, `:skip` must be hashed once, not
+    compared with every row the scan passes (thousands times thousands per claim)."""
+    compiled = CLAIM_STALE_PENDING.compile(dialect=ASYNCPG_DIALECT)
+    skip = ",".join(str(ids.new_id()) for _ in range(5_000))
+    literals = {**compiled.params, "cutoff": ANCIENT.isoformat(), "skip": f"{{{skip}}}"}
+    args = ", ".join(f"'{literals[name]}'" for name in compiled.positiontup or ())
+    raw = (await (await session.connection()).get_raw_connection()).driver_connection
+    assert raw is not None
+    await raw.execute(f"PREPARE claim_probe AS {compiled.string}")
+    try:
+        await raw.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        explained = await raw.fetchval(f"EXPLAIN (FORMAT JSON) EXECUTE claim_probe({args})")
+    finally:
+        await raw.execute("DEALLOCATE claim_probe")
+    plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
+
+    filters = [node.get("Filter", "") for node in plan_nodes(plan)]
+    assert any("hashed SubPlan" in f for f in filters), plan

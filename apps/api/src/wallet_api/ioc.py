@@ -9,7 +9,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import Unauthorized
-from wallet_domain.model.settle_backoff import SettleBackoff
+from wallet_domain.model.payment_backoff import RecheckBackoff, SettleBackoff
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.payment_gateway import PaymentGateway
@@ -200,6 +200,14 @@ class ApiProvider(Provider):
         base = timedelta(seconds=settings.recovery_backoff_base_s)
         return SettleBackoff(
             base=base, cap=max(base, timedelta(seconds=settings.recovery_backoff_max_s))
+        )
+
+    @provide(scope=Scope.APP)
+    def recheck_backoff(self, settings: Settings) -> RecheckBackoff:
+        """One per process: the recovery worker's rounds share which outcomes were unknown."""
+        base = timedelta(seconds=settings.recovery_recheck_base_s)
+        return RecheckBackoff(
+            base=base, cap=max(base, timedelta(seconds=settings.recovery_recheck_max_s))
         )
 
     @provide(scope=Scope.APP)

@@ -11,7 +11,7 @@ import httpx
 from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_api.http.response_encoder import JsonResponseEncoder
-from wallet_domain.model.settle_backoff import SettleBackoff
+from wallet_domain.model.payment_backoff import RecheckBackoff, SettleBackoff
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.ledger_payments import LedgerPayments
 from wallet_domain.ports.provider_charges import ProviderCharges
@@ -57,6 +57,13 @@ class ReconcileProvider(Provider):
         base = timedelta(seconds=settings.recovery_backoff_base_s)
         return SettleBackoff(
             base=base, cap=max(base, timedelta(seconds=settings.recovery_backoff_max_s))
+        )
+
+    @provide(scope=Scope.APP)
+    def recheck_backoff(self, settings: Settings) -> RecheckBackoff:
+        base = timedelta(seconds=settings.recovery_recheck_base_s)
+        return RecheckBackoff(
+            base=base, cap=max(base, timedelta(seconds=settings.recovery_recheck_max_s))
         )
 
     @provide

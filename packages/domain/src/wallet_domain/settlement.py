@@ -40,7 +40,8 @@ def status_from_charge(status: ChargeStatus) -> TransactionStatus | None:
 
 
 def status_from_lookup(status: LookupStatus) -> TransactionStatus | None:
-    """The final status a lookup decides, or None when the outcome is still unknown."""
+    """The final status a lookup decides, or None when the outcome is still unknown (the
+    provider has not decided it, or the lookup failed)."""
     return _FROM_LOOKUP.get(status)
 
 

@@ -6,11 +6,16 @@ workers skip, so each is resolved once. It only touches payments older than
 `min_age` (at least twice the request deadline), so it never races a request that is
 still settling its own payment. Its lookups pass the gateway's circuit breaker and
 bulkhead like payments: while the circuit is open a round stops at once, leaving the
-rest PENDING (funds held) for the next. A payment that fails to settle is set aside with a
+rest PENDING (funds held) for the next. A payment whose outcome the gateway cannot tell
+yet is asked about again after a growing delay, and the rounds meanwhile go on to the
+payments nobody has asked about; those waiting are the gauge
+`wallet_recovery_still_pending`. A payment that fails to settle is set aside with a
 growing delay while the round goes on with the others; each such failure is logged with
 its payment id and counted in `wallet_recovery_settle_failures_total`, and the payments
-set aside are the gauge `wallet_recovery_payments_set_aside`. A round that fails as a whole
-(the database down) is logged and retried next interval.
+set aside are the gauge `wallet_recovery_payments_set_aside`. The waiting state is this
+process's own (memory, bounded), so a restarted worker asks about each payment once
+more. A round that fails as a whole (the database down) is logged and retried next
+interval.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Final
 import structlog
 from dishka import AsyncContainer
 from prometheus_client import Counter, Gauge
-from wallet_domain.model.settle_backoff import SettleBackoff
+from wallet_domain.model.payment_backoff import RecheckBackoff, SettleBackoff
 from wallet_domain.use_cases.resolve_pending_payments import (
     ResolvePendingPayments,
     ResolvePendingRequest,
@@ -44,8 +49,9 @@ SET_ASIDE: Final = Gauge(
 )
 STILL_PENDING: Final = Gauge(
     "wallet_recovery_still_pending",
-    "Payments past the recovery window that this process's last round left PENDING (the "
-    "gateway could not tell their outcome yet; their funds stay held).",
+    "Payments past the recovery window whose outcome the gateway could not tell when this "
+    "process's recovery worker last asked (asked again with a growing delay; their funds "
+    "stay held).",
     multiprocess_mode="max",
 )
 
@@ -73,7 +79,8 @@ async def recover_once(container: AsyncContainer, request: ResolvePendingRequest
             retry_at=failure.retry_at.isoformat(),
         )
     SET_ASIDE.set(len(await container.get(SettleBackoff)))
-    STILL_PENDING.set(report.still_pending)
+    # Not this round's count: a round asks only about the payments whose delay is over.
+    STILL_PENDING.set(len(await container.get(RecheckBackoff)))
     return report
 
 
@@ -88,6 +95,7 @@ def recovery_job(container: AsyncContainer, settings: Settings) -> Periodic:
                 "pending_payments_recovered",
                 resolved=report.resolved,
                 still_pending=report.still_pending,
+                awaiting_recheck=len(await container.get(RecheckBackoff)),
                 gateway_unavailable=report.gateway_unavailable,
                 failed=len(report.failed),
             )

@@ -35,3 +35,8 @@ class Ledger(LedgerReads, Protocol):
         payment `only` if given) until the transaction ends, skipping rows other workers
         hold; None if there is none."""
         ...
+
+    async def still_pending(self, payment_ids: Sequence[UUID]) -> set[UUID]:
+        """Those of `payment_ids` that are PENDING payments still (a plain read, no lock):
+        the others were settled meanwhile, by their request, a webhook or another worker."""
+        ...

@@ -21,6 +21,9 @@ class LookupStatus(StrEnum):
     APPROVED = "APPROVED"
     DECLINED = "DECLINED"
     NOT_CHARGED = "NOT_CHARGED"  # the gateway has no charge for this payment
+    # The provider has the charge and says it has not decided it yet: an answer from a
+    # working provider, unlike UNKNOWN. Either way the payment stays PENDING.
+    PENDING = "PENDING"
     UNKNOWN = "UNKNOWN"  # the lookup itself failed
 
 

@@ -193,6 +193,11 @@ class Settings(BaseSettings):
     # wallet_recovery_settle_failures_total.
     recovery_backoff_base_s: float = Field(30.0, gt=0)
     recovery_backoff_max_s: float = Field(3600.0, gt=0)
+    # A payment whose outcome the gateway could not tell yet is asked about again after
+    # this long, doubling per answer still unknown up to the max, so the rounds meanwhile
+    # reach the payments nobody has asked about (wallet_recovery_still_pending counts them).
+    recovery_recheck_base_s: float = Field(30.0, gt=0)
+    recovery_recheck_max_s: float = Field(300.0, gt=0)
     # Hold expiry worker (every API process): how often it looks for holds past their
     # expires_at, and how many it releases per transaction.
     hold_expiry_enabled: bool = True

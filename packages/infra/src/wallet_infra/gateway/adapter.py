@@ -154,9 +154,13 @@ class HttpxPaymentGateway(PaymentGateway):
             return status
 
     async def lookup(self, payment_id: UUID, deadline: Deadline) -> LookupStatus:
-        """Only a failed lookup is told to the breaker: an answered one proves the lookup
-        path works, not that charges get through (a gateway can hang on charges while it
-        still answers lookups, as the mock's `timeout` mode does)."""
+        """Only a failed lookup (UNKNOWN: timeouts, connection errors, 5xx, an answer we
+        cannot read) is told to the breaker. An answered one proves the lookup path works,
+        not that charges get through (a gateway can hang on charges while it still answers
+        lookups, as the mock's `timeout` mode does); that includes PENDING, the provider's
+        own "not decided yet" (`replies.undecided`): a provider holding some charges is
+        working, and counting its answers would shut payments out of a healthy gateway.
+        PENDING is not retried either: asking again at once learns nothing more."""
         log = _log.bind(payment_id=str(payment_id), operation="lookup")
         attempts = _Attempts("lookup")
         with self._span("lookup", payment_id, attempts) as span:
@@ -279,7 +283,9 @@ class HttpxPaymentGateway(PaymentGateway):
 
     async def _lookup_once(self, payment_id: UUID, seconds_left: float) -> LookupStatus:
         url = httpx.URL(f"{self._payments_url}/{payment_id}")
-        response = await self._send("GET", url, seconds_left)
+        response = await self._send(
+            "GET", url, seconds_left, answer=lambda reply: replies.undecided(reply, payment_id)
+        )
         if response is None:
             return LookupStatus.UNKNOWN
         return replies.lookup_status(response, payment_id)
@@ -312,12 +318,19 @@ class HttpxPaymentGateway(PaymentGateway):
         return response
 
     async def _send(
-        self, method: str, url: httpx.URL, seconds_left: float, **kwargs: Any
+        self,
+        method: str,
+        url: httpx.URL,
+        seconds_left: float,
+        *,
+        answer: Callable[[httpx.Response], bool] | None = None,
+        **kwargs: Any,
     ) -> httpx.Response | None:
         """One HTTP exchange within `seconds_left`.
 
         Raises TransientFailure for what is worth retrying (timeouts, connection errors,
-        5xx); returns None for an answer that could not be read at all.
+        5xx but those `answer` accepts as the gateway's reply); returns None for an answer
+        that could not be read at all.
         """
         s = self._settings
         connect_s = min(s.connect_timeout_s, seconds_left)
@@ -334,7 +347,7 @@ class HttpxPaymentGateway(PaymentGateway):
             raise failures.from_transport_error(exc) from exc
         except httpx.HTTPError:  # e.g. an undecodable body: an answer we cannot read
             return None
-        if response.status_code >= 500:
+        if response.status_code >= 500 and not (answer is not None and answer(response)):
             raise failures.from_server_error(response.status_code)
         return response
 

@@ -39,14 +39,32 @@ def charge_status(response: httpx.Response, payment_id: UUID) -> ChargeStatus:
     return _CHARGE.get(_decision(response, payment_id) or "", ChargeStatus.UNKNOWN)
 
 
+def undecided(response: httpx.Response, payment_id: UUID) -> bool:
+    """The provider's own "not decided yet" about *this* payment: a JSON object naming it
+    with status `unknown`, on a 2xx or on the 503 a provider holding the charge answers
+    (docs/mock_gateway.md). A working provider said it; a 503 without that body (a proxy,
+    an overloaded provider) names no payment and stays a server error."""
+    if not (response.is_success or response.status_code == 503):
+        return False
+    data = _json_object(response)
+    return (
+        data is not None
+        and data.get("payment_id") == str(payment_id)
+        and data.get("status") == "unknown"
+    )
+
+
 def lookup_status(response: httpx.Response, payment_id: UUID) -> LookupStatus:
     """NOT_CHARGED only on the gateway's own 404 body; a bare 404 (wrong URL, a proxy)
-    proves nothing, and a wrong NOT_CHARGED would refund a charged payment."""
+    proves nothing, and a wrong NOT_CHARGED would refund a charged payment. PENDING only on
+    the provider's own `undecided` answer; anything else unreadable is UNKNOWN."""
     if response.status_code == 404:
         data = _json_object(response)
         if data is not None and data.get("status") == "not_found":
             return LookupStatus.NOT_CHARGED
         return LookupStatus.UNKNOWN
+    if undecided(response, payment_id):
+        return LookupStatus.PENDING
     return _LOOKUP.get(_decision(response, payment_id) or "", LookupStatus.UNKNOWN)
 
 

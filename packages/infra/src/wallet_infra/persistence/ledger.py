@@ -29,6 +29,7 @@ from wallet_infra.persistence.ledger_queries import (
     CLAIM_STALE_PENDING_ONE,
     GET_ENTRY,
     INSERT_ENTRY,
+    STILL_PENDING,
     entry_from_row,
     entry_row,
     page_query,
@@ -82,6 +83,10 @@ class SqlaLedger(Ledger):
             statement, params["only"] = CLAIM_STALE_PENDING_ONE, only
         row = (await self._session.execute(statement, params)).first()
         return None if row is None else entry_from_row(row._mapping)
+
+    async def still_pending(self, payment_ids: Sequence[UUID]) -> set[UUID]:
+        result = await self._session.execute(STILL_PENDING, {"ids": list(payment_ids)})
+        return set(result.scalars())
 
     async def page(
         self, user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int

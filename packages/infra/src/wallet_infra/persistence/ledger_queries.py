@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import ARRAY, all_, bindparam, literal_column, select, tuple_
+from sqlalchemy import ARRAY, any_, bindparam, func, literal_column, select, tuple_
 from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.money import Money
@@ -22,14 +22,17 @@ GET_ENTRY: Final = DriverStatement(
     select(*_t.c).where(_t.c.id == bindparam("tid"), _t.c.user_id == bindparam("uid"))
 )
 # Oldest stale PENDING payment through transactions_pending_idx; SKIP LOCKED hands each
-# one to exactly one of any number of recovery workers.
+# one to exactly one of any number of recovery workers. `:skip` can hold thousands of ids
+# (payments a worker waits to ask about again): NOT IN a subquery is a hashed subplan even
+# in the generic plan asyncpg's prepared statement ends up with, where `<> ALL(:skip)`
+# would compare every row scanned with every id.
 CLAIM_STALE_PENDING: Final = (
     select(*_t.c)
     .where(
         _t.c.status == literal_column("'PENDING'"),
         _t.c.type == literal_column("'PAYMENT'"),
         _t.c.created_at < bindparam("cutoff"),
-        _t.c.id != all_(bindparam("skip", type_=ARRAY(StdUuid))),
+        _t.c.id.not_in(select(func.unnest(bindparam("skip", type_=ARRAY(StdUuid))))),
     )
     .order_by(_t.c.created_at)
     .limit(1)
@@ -37,6 +40,12 @@ CLAIM_STALE_PENDING: Final = (
 )
 # The same for one payment (reconciliation settles the stale payments it found).
 CLAIM_STALE_PENDING_ONE: Final = CLAIM_STALE_PENDING.where(_t.c.id == bindparam("only"))
+# Which of `:ids` are PENDING payments still: one primary-key probe each, no lock.
+STILL_PENDING: Final = select(_t.c.id).where(
+    _t.c.id == any_(bindparam("ids", type_=ARRAY(StdUuid))),
+    _t.c.status == literal_column("'PENDING'"),
+    _t.c.type == literal_column("'PAYMENT'"),
+)
 
 
 # The page's optional equality filters, each on when its bind has a value.

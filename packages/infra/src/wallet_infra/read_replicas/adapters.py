@@ -82,6 +82,9 @@ class ReplicaFirstLedger(Ledger):
     ) -> LedgerEntry | None:
         return await self._primary.claim_stale_pending(created_before, skip=skip, only=only)
 
+    async def still_pending(self, payment_ids: Sequence[UUID]) -> set[UUID]:
+        return await self._primary.still_pending(payment_ids)
+
     async def page(
         self, user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
     ) -> list[LedgerEntry]:

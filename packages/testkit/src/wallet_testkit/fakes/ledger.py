@@ -55,6 +55,16 @@ class FakeLedger(Ledger):
         locks[candidates[0].id] = self._tx
         return candidates[0]
 
+    async def still_pending(self, payment_ids: Sequence[UUID]) -> set[UUID]:
+        ledger = self._tx.tables.ledger
+        return {
+            payment_id
+            for payment_id in payment_ids
+            if (entry := ledger.get(payment_id)) is not None
+            and entry.type is TransactionType.PAYMENT
+            and entry.status is TransactionStatus.PENDING
+        }
+
     async def page(
         self, user_id: str, filters: LedgerFilter, *, before: LedgerPosition | None, limit: int
     ) -> list[LedgerEntry]:

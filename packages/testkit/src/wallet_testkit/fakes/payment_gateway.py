@@ -26,7 +26,9 @@ LookupHook = Callable[[UUID], Awaitable[None]]
 
 class ScriptedGateway(PaymentGateway):
     """Answers from scripts (charge defaults to APPROVED; an unscripted lookup is a test
-    error), can refuse admission, runs optional hooks inside calls, records every call."""
+    error), or a lookup from `known` by payment id first (what the provider says of that
+    payment, however often asked); can refuse admission, runs optional hooks inside calls,
+    records every call."""
 
     def __init__(
         self,
@@ -37,6 +39,7 @@ class ScriptedGateway(PaymentGateway):
     ) -> None:
         self.charges: deque[ChargeStatus] = deque(charges)
         self.lookups: deque[LookupStatus] = deque(lookups)
+        self.known: dict[UUID, LookupStatus] = {}
         self.unavailable = unavailable
         self.on_charge: ChargeHook | None = None
         self.on_lookup: LookupHook | None = None
@@ -77,6 +80,8 @@ class ScriptedGateway(PaymentGateway):
         self.lookup_calls.append(payment_id)
         if self.on_lookup is not None:
             await self.on_lookup(payment_id)
+        if payment_id in self.known:
+            return self.known[payment_id]
         if not self.lookups:
             raise AssertionError(f"unscripted gateway lookup for {payment_id}")
         return self.lookups.popleft()

@@ -14,9 +14,9 @@ from wallet_domain.deadline import Deadline
 from wallet_domain.errors import ValidationError
 from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
+from wallet_domain.model.payment_backoff import RecheckBackoff, SettleBackoff
 from wallet_domain.model.provider import ServiceProvider
 from wallet_domain.model.provider_event import ProviderEventOutcome
-from wallet_domain.model.settle_backoff import SettleBackoff
 from wallet_domain.model.transaction import (
     LedgerEntry,
     TransactionStatus,
@@ -221,6 +221,7 @@ class World:
         self.scopes: list[Scope] = []
         # APP-scoped like the API's: shared by every recovery round of this world.
         self.settle_backoff = SettleBackoff(base=timedelta(minutes=1), cap=timedelta(hours=1))
+        self.recheck_backoff = RecheckBackoff(base=timedelta(seconds=30), cap=timedelta(minutes=5))
 
     def scope(self) -> Scope:
         scope = Scope(self.db)
@@ -283,6 +284,7 @@ class World:
             PaymentGateway: self.gateway,
             ServiceProviders: self.providers,
             SettleBackoff: self.settle_backoff,
+            RecheckBackoff: self.recheck_backoff,
             frozenset[str]: CURRENCIES,
         }
 
