@@ -330,6 +330,8 @@ OUTCOMES = [
     # charge, lookup, http, error code, final status, resolution
     (ChargeStatus.DECLINED, None, 402, "PAYMENT_DECLINED", TransactionStatus.DECLINED, None),
     (ChargeStatus.FAILED, None, 502, "GATEWAY_ERROR", TransactionStatus.FAILED, "refunded"),
+    # No time left for any attempt: nothing sent, so refunded, and the clock is what failed.
+    (ChargeStatus.NOT_SENT, None, 504, "GATEWAY_TIMEOUT", TransactionStatus.FAILED, "refunded"),
     (ChargeStatus.UNKNOWN, LookupStatus.APPROVED, 201, None, TransactionStatus.APPROVED, None),
     (
         ChargeStatus.UNKNOWN,

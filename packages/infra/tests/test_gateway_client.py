@@ -249,12 +249,12 @@ async def test_unexpected_answer_is_unknown_and_not_retried(reply: Reply) -> Non
     assert len(gw.requests) == 1
 
 
-async def test_exhausted_deadline_sends_nothing_and_is_failed() -> None:
+async def test_exhausted_deadline_sends_nothing_and_says_so() -> None:
     gw = Gateway([echo("approved")])
 
     status = await gw.adapter.charge(charge_request(), Deadline.after(0))
 
-    assert status is ChargeStatus.FAILED
+    assert status is ChargeStatus.NOT_SENT  # not FAILED: the gateway never failed
     assert gw.requests == []
 
 

@@ -25,6 +25,7 @@ _FROM_CHARGE: Final = {
     ChargeStatus.APPROVED: TransactionStatus.APPROVED,
     ChargeStatus.DECLINED: TransactionStatus.DECLINED,
     ChargeStatus.FAILED: TransactionStatus.FAILED,
+    ChargeStatus.NOT_SENT: TransactionStatus.FAILED,
 }
 _FROM_LOOKUP: Final = {
     LookupStatus.APPROVED: TransactionStatus.APPROVED,

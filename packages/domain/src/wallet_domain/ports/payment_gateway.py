@@ -15,6 +15,9 @@ class ChargeStatus(StrEnum):
     DECLINED = "DECLINED"
     FAILED = "FAILED"  # definitely not charged: 5xx after retries, or never connected
     UNKNOWN = "UNKNOWN"  # timed out or cut mid-request: the gateway may have charged
+    # The request's deadline ran out before any attempt (e.g. spent waiting on its first
+    # write): nothing was sent, so nothing was charged, and the time is what failed.
+    NOT_SENT = "NOT_SENT"
 
 
 class LookupStatus(StrEnum):

@@ -199,10 +199,12 @@ class Pay:
     async def _decide(
         self, payment_id: UUID, charge: ChargeStatus, deadline: Deadline
     ) -> tuple[TransactionStatus | None, bool]:
-        """The final status (None: still unknown) and whether it came from a lookup."""
+        """The final status (None: still unknown) and whether the clock decided it: a
+        lookup after a timeout, or a deadline spent before any attempt (a 504, not a 502:
+        the gateway never failed, there was no time to ask it)."""
         final = status_from_charge(charge)
         if final is not None:
-            return final, False
+            return final, charge is ChargeStatus.NOT_SENT
         return status_from_lookup(await self.gateway.lookup(payment_id, deadline)), True
 
     async def _finish(

@@ -143,12 +143,12 @@ class HttpxPaymentGateway(PaymentGateway):
                     log=log,
                 )
             except RetriesExhausted as exhausted:
-                status = _verdict(exhausted.failures)
                 tried = len(exhausted.failures)
-                log.warning("gateway_charge_gave_up", status=str(status), failed_attempts=tried)
-                if not tried:
+                if not tried:  # no time left for any attempt: nothing sent, breaker untold
                     _outcome(span, "charge", "skipped", failed=True)
-                    return status
+                    return ChargeStatus.NOT_SENT
+                status = _verdict(exhausted.failures)
+                log.warning("gateway_charge_gave_up", status=str(status), failed_attempts=tried)
             await self._breaker.record(admitted_ticket(), ok=status not in _CHARGE_FAILURES)
             _outcome(span, "charge", str(status).lower(), failed=status in _CHARGE_FAILURES)
             return status
