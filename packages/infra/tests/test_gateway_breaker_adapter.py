@@ -187,7 +187,7 @@ async def test_a_call_with_no_time_left_says_nothing_about_the_gateway(
     for _ in range(THRESHOLD * 2):
         async with gw.adapter.admission():
             request = charge_request("bill")
-            assert await gw.adapter.charge(request, spent) is ChargeStatus.FAILED
+            assert await gw.adapter.charge(request, spent) is ChargeStatus.NOT_SENT
             assert await gw.adapter.lookup(request.payment_id, spent) is LookupStatus.UNKNOWN
     assert await gw.attempts() == 0
     assert gw.adapter.breaker_state is BreakerState.CLOSED
