@@ -15,7 +15,8 @@
 -- correction).
 --
 -- The new check is added NOT VALID (the ledger's lock only for a moment, no scan): every
--- row already there passed the narrower one it replaces, and the new column is 0 on all.
+-- row already there passed the narrower one it replaces. The chargebacks credited before
+-- this migration are then counted on their payments (at the end of this file).
 ALTER TABLE transactions ADD COLUMN charged_back_amount bigint NOT NULL DEFAULT 0;
 
 ALTER TABLE transactions DROP CONSTRAINT transactions_refunded_within_amount;
@@ -66,3 +67,18 @@ BEGIN
     RETURN NEW;
 END;
 $$;
+
+-- Chargebacks credited before this migration count on their payments, or a payment charged
+-- back then could be refunded or disputed again in full. One dispute's CHARGEBACK through
+-- the (small) disputes table and transactions_chargeback_once, per payment. A payment
+-- that had already given back more than its amount (refunded, then charged back, before
+-- the bound) is counted up to its amount, so the bound holds from now on; its ledger rows
+-- still show everything it credited.
+UPDATE transactions AS p
+SET charged_back_amount = LEAST(c.total, -p.amount - p.refunded_amount)
+FROM (SELECT d.payment_id, sum(t.amount) AS total
+      FROM disputes AS d JOIN transactions AS t ON t.dispute_id = d.id
+      WHERE t.type = 'CHARGEBACK'
+      GROUP BY d.payment_id) AS c
+WHERE p.id = c.payment_id AND p.type = 'PAYMENT' AND p.status = 'APPROVED'
+  AND LEAST(c.total, -p.amount - p.refunded_amount) > 0;

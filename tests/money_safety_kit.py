@@ -216,13 +216,16 @@ async def assert_money_invariants(
 
 
 async def assert_provider_refunds_within_payments(database_url: str, users: list[str]) -> None:
-    """Each payment's provider refunds: their sum is its `refunded_amount`, at most its
-    amount, and only an APPROVED payment has any."""
+    """Each payment's provider refunds: their sum is its `refunded_amount`; with its
+    chargebacks at most its amount; an APPROVED payment may have both, a FAILED or DECLINED
+    one only refunds of what reconciliation re-debited of it."""
     payments = await fetch(
         database_url,
         """
         SELECT p.id::text AS id, p.status, -p.amount AS amount, p.refunded_amount,
-               coalesce(sum(r.amount), 0) AS refunds
+               p.charged_back_amount, coalesce(sum(r.amount), 0) AS refunds,
+               coalesce((SELECT c.amount FROM reconciliation_corrections c
+                         WHERE c.payment_id = p.id AND c.kind = 'REDEBIT'), 0) AS redebited
         FROM transactions p LEFT JOIN transactions r ON r.provider_refund_of = p.id
         WHERE p.type = 'PAYMENT' AND p.user_id = ANY($1::text[])
         GROUP BY p.id
@@ -231,9 +234,11 @@ async def assert_provider_refunds_within_payments(database_url: str, users: list
     )
     for payment in payments:
         assert payment["refunds"] == payment["refunded_amount"], dict(payment)
-        assert payment["refunded_amount"] <= payment["amount"], dict(payment)
-        if payment["status"] != "APPROVED":
-            assert payment["refunded_amount"] == 0, dict(payment)
+        given_back = payment["refunded_amount"] + payment["charged_back_amount"]
+        assert given_back <= payment["amount"], dict(payment)
+        if payment["status"] != "APPROVED":  # a refund of a re-debit at most, never a chargeback
+            assert payment["charged_back_amount"] == 0, dict(payment)
+            assert payment["refunded_amount"] <= payment["redebited"], dict(payment)
 
 
 async def assert_transfers_conserve_money(database_url: str, users: list[str]) -> None:

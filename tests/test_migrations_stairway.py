@@ -251,3 +251,52 @@ def test_make_migrate_force_without_version_is_refused() -> None:
 
     assert result.returncode != 0
     assert "V is required" in result.stderr
+
+
+# A payment of 300 charged back in full before 0024, and one refunded 100 by its provider
+# and then charged back 300 (given back 400: the bug 0024 closes).
+_CHARGED_BACK_BEFORE_0024: Final = """
+INSERT INTO wallets (user_id) VALUES ('mig-0024');
+INSERT INTO wallet_balances (user_id, currency, balance) VALUES ('mig-0024', 'USD', 1500);
+INSERT INTO transactions (id, user_id, type, status, amount, currency, provider_id,
+                          external_reference, created_at, updated_at)
+SELECT p.id, 'mig-0024', 'PAYMENT', 'APPROVED', -300, 'USD', s.id, p.ref, now(), now()
+FROM (VALUES ('01890000-0000-7000-8000-000000000001'::uuid, 'bill-1'),
+             ('01890000-0000-7000-8000-000000000002'::uuid, 'bill-2')) AS p (id, ref),
+     (SELECT id FROM service_providers LIMIT 1) AS s;
+UPDATE transactions SET refunded_amount = 100 WHERE id = '01890000-0000-7000-8000-000000000002';
+INSERT INTO disputes (id, payment_id, user_id, amount, currency, reason, status, created_at,
+                      updated_at)
+SELECT d, p, 'mig-0024', 300, 'USD', 'fraud', 'OPEN', now(), now()
+FROM (VALUES ('01890000-0000-7000-8000-0000000000d1'::uuid,
+              '01890000-0000-7000-8000-000000000001'::uuid),
+             ('01890000-0000-7000-8000-0000000000d2'::uuid,
+              '01890000-0000-7000-8000-000000000002'::uuid)) AS x (d, p);
+UPDATE disputes SET status = 'UNDER_REVIEW' WHERE user_id = 'mig-0024';
+UPDATE disputes SET status = 'SUBMITTED' WHERE user_id = 'mig-0024';
+UPDATE disputes SET status = 'WON' WHERE user_id = 'mig-0024';
+INSERT INTO transactions (id, user_id, type, status, amount, currency, dispute_id, created_at,
+                          updated_at)
+SELECT gen_random_uuid(), 'mig-0024', 'CHARGEBACK', 'COMPLETED', 300, 'USD', id, now(), now()
+FROM disputes WHERE user_id = 'mig-0024';
+"""
+
+
+@pytest.mark.integration
+async def test_0024_counts_the_chargebacks_credited_before_it(scratch_database_url: str) -> None:
+    migrate = Migrate(
+        binary=_migrate_bin(), database_url=_with(scratch_database_url, sslmode="disable")
+    )
+    await migrate("goto", "23")
+    conn = await asyncpg.connect(scratch_database_url)
+    try:
+        await conn.execute(_CHARGED_BACK_BEFORE_0024)
+        await migrate("up")
+        rows = await conn.fetch(
+            "SELECT external_reference, refunded_amount, charged_back_amount FROM transactions"
+            " WHERE user_id = 'mig-0024' AND type = 'PAYMENT' ORDER BY 1"
+        )
+        # Counted, within the amount from now on: nothing is left to refund or dispute.
+        assert [tuple(row) for row in rows] == [("bill-1", 0, 300), ("bill-2", 100, 200)]
+    finally:
+        await conn.close()

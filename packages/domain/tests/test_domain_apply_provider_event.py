@@ -396,3 +396,33 @@ async def test_a_refund_of_a_re_debited_payment_gives_the_re_debit_back_and_no_m
     assert {e.refund_of for e in refunds} == {payment.id}
     assert _status(events, payment.id) is TransactionStatus.FAILED
     assert_money_invariants(world.db)
+
+
+async def test_a_refund_refused_before_a_re_debit_is_credited_when_sent_again_after_it(
+    events: ProviderEventWorld,
+) -> None:
+    # The race: the provider refunds its late charge while reconciliation, having read the
+    # provider's listing just before, re-debits the payment.
+    world = events.world
+    payment = await _pending(events)
+    scope = world.scope()
+    failed = TransactionStatus.FAILED
+    assert await world.settlement(scope).settle(payment, failed, timed_out=True) is not None
+    await scope.tx.commit()
+    refund = _refunded(payment.id, AMOUNT, event_id="evt_refund_of_the_late_charge")
+    assert await events.apply().execute(refund) is Outcome.REFUSED  # got it back already
+    corrected = await world.correct_refunded_charge().execute(
+        CorrectRefundedChargeRequest(
+            user_id="alice",
+            payment_id=payment.id,
+            charged=Money(AMOUNT, "USD"),
+            refunded_there=0,  # the listing read before the refund
+            policy=RefundedChargePolicy.REDEBIT,
+        )
+    )
+    assert corrected.outcome is CorrectionOutcome.REDEBITED
+
+    assert await events.apply().execute(refund) is Outcome.APPLIED  # the provider's re-send
+    assert await events.apply().execute(refund) is Outcome.DUPLICATE
+    assert world.db.balance("alice", "USD") == START
+    assert_money_invariants(world.db)
