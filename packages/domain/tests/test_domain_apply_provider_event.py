@@ -360,20 +360,20 @@ async def test_a_failure_while_applying_rolls_everything_back(events: ProviderEv
     assert await events.apply().execute(event) is Outcome.APPLIED
 
 
-async def test_a_refund_of_a_re_debited_payment_gives_the_re_debit_back_and_no_more(
-    events: ProviderEventWorld,
-) -> None:
-    # Cut by our deadline, the payment ended FAILED and was refunded here; the provider
-    # charged it after all, so reconciliation re-debited it; then the provider refunds it.
-    world = events.world
+async def _failed(events: ProviderEventWorld) -> LedgerEntry:
+    """A payment cut by our deadline: settled FAILED and refunded here."""
     payment = await _pending(events)
-    scope = world.scope()
-    settled = await world.settlement(scope).settle(
-        payment, TransactionStatus.FAILED, timed_out=True
-    )
-    assert settled is not None
+    scope = events.world.scope()
+    failed = TransactionStatus.FAILED
+    assert await events.world.settlement(scope).settle(payment, failed, timed_out=True)
     await scope.tx.commit()
-    corrected = await world.correct_refunded_charge().execute(
+    return payment
+
+
+async def _re_debit(events: ProviderEventWorld, payment: LedgerEntry) -> None:
+    """Reconciliation takes the refund back: the provider charged the payment after all
+    (and, as far as its listing said, refunded none of it)."""
+    corrected = await events.world.correct_refunded_charge().execute(
         CorrectRefundedChargeRequest(
             user_id="alice",
             payment_id=payment.id,
@@ -383,6 +383,16 @@ async def test_a_refund_of_a_re_debited_payment_gives_the_re_debit_back_and_no_m
         )
     )
     assert corrected.outcome is CorrectionOutcome.REDEBITED
+
+
+async def test_a_refund_of_a_re_debited_payment_gives_the_re_debit_back_and_no_more(
+    events: ProviderEventWorld,
+) -> None:
+    # Cut by our deadline, the payment ended FAILED and was refunded here; the provider
+    # charged it after all, so reconciliation re-debited it; then the provider refunds it.
+    world = events.world
+    payment = await _failed(events)
+    await _re_debit(events, payment)
     assert world.db.balance("alice", "USD") == START - AMOUNT
 
     assert await events.apply().execute(_refunded(payment.id, 400)) is Outcome.APPLIED
@@ -404,23 +414,10 @@ async def test_a_refund_refused_before_a_re_debit_is_credited_when_sent_again_af
     # The race: the provider refunds its late charge while reconciliation, having read the
     # provider's listing just before, re-debits the payment.
     world = events.world
-    payment = await _pending(events)
-    scope = world.scope()
-    failed = TransactionStatus.FAILED
-    assert await world.settlement(scope).settle(payment, failed, timed_out=True) is not None
-    await scope.tx.commit()
+    payment = await _failed(events)
     refund = _refunded(payment.id, AMOUNT, event_id="evt_refund_of_the_late_charge")
     assert await events.apply().execute(refund) is Outcome.REFUSED  # got it back already
-    corrected = await world.correct_refunded_charge().execute(
-        CorrectRefundedChargeRequest(
-            user_id="alice",
-            payment_id=payment.id,
-            charged=Money(AMOUNT, "USD"),
-            refunded_there=0,  # the listing read before the refund
-            policy=RefundedChargePolicy.REDEBIT,
-        )
-    )
-    assert corrected.outcome is CorrectionOutcome.REDEBITED
+    await _re_debit(events, payment)  # on the listing read before the refund
 
     assert await events.apply().execute(refund) is Outcome.APPLIED  # the provider's re-send
     assert await events.apply().execute(refund) is Outcome.DUPLICATE
