@@ -9,6 +9,8 @@ app's clock is moved forward instead of waiting the delays out."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 from typing import Final
@@ -68,6 +70,22 @@ async def _strand(start_api: StartApi, database_url: str, mock: object) -> tuple
     return user_id, key, crashed_id
 
 
+@asynccontextmanager
+async def _recovering(
+    start_api: StartApi, database_url: str, mock: object
+) -> AsyncIterator[tuple[Api, ShiftedClock]]:
+    """The app with production's breaker threshold and recheck delays, and a clock the
+    test moves forward."""
+    clock = ShiftedClock()
+    async with start_api(
+        database_url=database_url,
+        mock_app=mock,
+        extra_providers=(ShiftedClockProvider(clock),),
+        **PRODUCTION,
+    ) as api:
+        yield api, clock
+
+
 async def _breaker(api: Api) -> BreakerState:
     gateway = await api.app.state.dishka_container.get(PaymentGateway)
     assert isinstance(gateway, HttpxPaymentGateway)
@@ -79,13 +97,7 @@ async def test_a_younger_stranded_payment_is_settled_although_older_ones_stay_un
 ) -> None:
     mock = create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
     user_id, key, crashed_id = await _strand(start_api, own_database_url, mock)
-    clock = ShiftedClock()
-    async with start_api(
-        database_url=own_database_url,
-        mock_app=mock,
-        extra_providers=(ShiftedClockProvider(clock),),
-        **PRODUCTION,
-    ) as api:
+    async with _recovering(start_api, own_database_url, mock) as (api, clock):
         container = api.app.state.dishka_container
 
         first = await recover_once(container, BATCH)
@@ -108,13 +120,7 @@ async def test_lookups_of_held_charges_never_open_the_breaker_that_guards_paymen
 ) -> None:
     mock = create_mock_gateway(MockGatewaySettings(hang_s=MOCK_HANG_S))
     user_id, _, _ = await _strand(start_api, own_database_url, mock)
-    clock = ShiftedClock()
-    async with start_api(
-        database_url=own_database_url,
-        mock_app=mock,
-        extra_providers=(ShiftedClockProvider(clock),),
-        **PRODUCTION,
-    ) as api:
+    async with _recovering(start_api, own_database_url, mock) as (api, clock):
         container = api.app.state.dishka_container
         asked = 0
         for _ in range(3):  # every held payment asked about in each round
@@ -141,13 +147,7 @@ async def test_a_held_payment_is_asked_again_later_and_settled_once_the_provider
         user_id = await api.funded_wallet(1_000)
         first = await api.pay(user_id, 300, "mock:unknown:bill", key=new_key())
         payment_id = assert_error(first, 504, "GATEWAY_TIMEOUT")["details"]["payment_id"]
-    clock = ShiftedClock()
-    async with start_api(
-        database_url=own_database_url,
-        mock_app=mock,
-        extra_providers=(ShiftedClockProvider(clock),),
-        **PRODUCTION,
-    ) as api:
+    async with _recovering(start_api, own_database_url, mock) as (api, clock):
         container = api.app.state.dishka_container
         assert await recover_once(container, BATCH) == ResolveReport(resolved=0, still_pending=1)
         transport = httpx.ASGITransport(app=mock)
