@@ -141,6 +141,27 @@ async def _late_charge(api: httpx.AsyncClient, admin: httpx.AsyncClient, user_id
     return payment_id
 
 
+async def _refund_there(
+    admin: httpx.AsyncClient, mock: Any, payment_id: str, amount: int | None = None
+) -> bytes:
+    """The provider refunds (part of) its charge; the body of the webhook it sends."""
+    refund = {} if amount is None else {"amount": amount}
+    refunded = await admin.post(f"/admin/charges/{payment_id}/refunds", json=refund)
+    assert refunded.is_success, refunded.text
+    event_id = refunded.json()["webhook"]["provider_event_id"]
+    body: bytes = mock.state.gateway.webhooks.deliveries[event_id].body
+    return body
+
+
+async def _deliver(api: httpx.AsyncClient, body: bytes) -> None:
+    """The provider's webhook reaches the wallet and credits it."""
+    event_id = json.loads(body)["provider_event_id"]
+    reply = await api.post(
+        "/webhooks/gateway", content=body, headers=signed_headers(body, event_id)
+    )
+    assert reply.json() == {"status": "applied"}
+
+
 def _settings(dsn: str, **values: Any) -> Settings:
     # A recovery window of milliseconds: every PENDING payment of the test is past it.
     return Settings.model_validate(
@@ -179,6 +200,7 @@ async def test_every_mismatch_kind_is_reported_fixed_where_safe_and_a_second_fix
         gone = await _pay(api, rich, "gone", 300)
         other_amount = await _pay(api, rich, "amount", 400)
         refunded_there = await _pay(api, rich, "refund", 500)
+        over_credited = await _pay(api, rich, "over", 300)
         held = await _pay(api, rich, "mock:unknown:held", 600)
         charged_late = await _pay(api, rich, "mock:unknown:charged", 700)
         never_charged = await _pay(api, rich, "mock:unknown:lost", 800)
@@ -190,6 +212,9 @@ async def test_every_mismatch_kind_is_reported_fixed_where_safe_and_a_second_fix
             f"/admin/charges/{refunded_there}", json={"amount": 500, "refunded_amount": 50, **usd}
         )
         await admin.put(f"/admin/charges/{stranger}", json={"amount": 700, **usd})
+        # A refund of 100 credited here that the provider's record no longer shows.
+        await _deliver(api, await _refund_there(admin, mock, over_credited, 100))
+        await admin.put(f"/admin/charges/{over_credited}", json={"amount": 300, **usd})
         # The provider can now tell: one PENDING payment was charged, one never was.
         await admin.put(f"/admin/charges/{charged_late}", json={"amount": 700, **usd})
         assert (await admin.delete(f"/admin/charges/{never_charged}")).is_success
@@ -221,6 +246,7 @@ async def test_every_mismatch_kind_is_reported_fixed_where_safe_and_a_second_fix
         gone: ("approved_not_charged", None, False),
         other_amount: ("amount_differs", None, False),
         refunded_there: ("refund_missing", None, False),
+        over_credited: ("refund_over_credited", None, False),
         held: (stale, None, False),
         charged_late: (stale, None, False),
         never_charged: (stale, None, False),
@@ -253,9 +279,9 @@ async def test_every_mismatch_kind_is_reported_fixed_where_safe_and_a_second_fix
     assert ("payment.redebited", cut) in after_fix["outbox"]
     assert ("payment.redebited", cut) not in before["outbox"]
     assert events["payment.redebited"] == 1
-    # 100,000 - 100 (ok) - 200 (re-debited) - 300 - 400 - 500 - 700 (settled APPROVED) - 600
-    # (still held); the lost one refunded.
-    assert balances[rich] == 100_000 - 100 - 200 - 300 - 400 - 500 - 700 - 600
+    # 100,000 - 100 (ok) - 200 (re-debited) - 300 - 400 - 500 - (300 - 100 over-credited)
+    # - 700 (settled APPROVED) - 600 (still held); the lost one refunded.
+    assert balances[rich] == 100_000 - 100 - 200 - 300 - 400 - 500 - 200 - 700 - 600
     assert balances[poor] == 100
 
 
@@ -469,14 +495,6 @@ async def test_a_provider_refund_of_a_re_debited_charge_is_credited_or_reported(
                 [*window, "--format", "json", *extra], *_mocked(mock)
             )
 
-        async def refund_there(payment_id: str) -> bytes:
-            """The provider refunds its charge; the body of the webhook it sends."""
-            refunded = await admin.post(f"/admin/charges/{payment_id}/refunds", json={})
-            assert refunded.is_success, refunded.text
-            event_id = refunded.json()["webhook"]["provider_event_id"]
-            body: bytes = mock.state.gateway.webhooks.deliveries[event_id].body
-            return body
-
         async def balance(user_id: str) -> int:
             [row] = await fetch(
                 dsn, "SELECT balance FROM wallet_balances WHERE user_id = $1", user_id
@@ -491,18 +509,23 @@ async def test_a_provider_refund_of_a_re_debited_charge_is_credited_or_reported(
         assert (await balance(credited), await balance(lost)) == (800, 800)
 
         # Delivered, the refund gives the re-debit back: the provider holds nothing now.
-        body = await refund_there(cut_credited)
-        event_id = json.loads(body)["provider_event_id"]
-        reply = await api.post(
-            "/webhooks/gateway", content=body, headers=signed_headers(body, event_id)
-        )
-        assert reply.json() == {"status": "applied"}
+        await _deliver(api, await _refund_there(admin, mock, cut_credited))
         assert await balance(credited) == 1_000
         # Never delivered (or refused): reconciliation reports it rather than agreeing.
-        await refund_there(cut_lost)
+        await _refund_there(admin, mock, cut_lost)
         assert await run() == reconcile_cli.EXIT_MISMATCHES
         report = json.loads(capsys.readouterr().out)
         assert [(m["payment_id"], m["kind"]) for m in report["mismatches"]] == [
             (cut_lost, MismatchKind.REFUND_MISSING.value)
         ]
         assert await balance(lost) == 800
+
+        # The provider's record then shows the credited refund gone: the wallet holds 200
+        # it was never given. Reported, and not "fixed" by the re-debit already made.
+        charge = {"amount": 200, "currency": "USD"}
+        assert (await admin.put(f"/admin/charges/{cut_credited}", json=charge)).is_success
+        assert await run("--fix") == reconcile_cli.EXIT_MISMATCHES
+        report = json.loads(capsys.readouterr().out)
+        over = {m["payment_id"]: m for m in report["mismatches"]}[cut_credited]
+        assert (over["kind"], over["fixed"]) == (MismatchKind.REFUND_OVER_CREDITED.value, False)
+        assert await balance(credited) == 1_000

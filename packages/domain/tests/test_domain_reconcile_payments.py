@@ -139,6 +139,22 @@ async def test_a_re_debited_charge_the_provider_refunded_is_missing_until_credit
     assert _kinds(await _run(ledger, provider)) == {1: MismatchKind.REFUND_MISSING}
 
 
+async def test_refunds_credited_beyond_the_providers_are_over_credited_not_fixable() -> None:
+    ledger = Ledger(
+        [
+            ours(1, S.APPROVED, refunded=60),  # credited 60; the provider lists 20
+            # re-debited, then credited 60 of provider refunds; the provider lists 20
+            ours(2, S.FAILED, refunded=160, redebited=100),
+        ]
+    )
+    provider = Provider([theirs(1, refunded=20), theirs(2, refunded=20)])
+
+    assert _kinds(await _run(ledger, provider)) == {
+        1: MismatchKind.REFUND_OVER_CREDITED,
+        2: MismatchKind.REFUND_OVER_CREDITED,  # not charged_not_approved: a re-debit is done
+    }
+
+
 async def test_a_refund_taken_back_or_refunded_there_too_is_no_longer_a_mismatch() -> None:
     ledger = Ledger(
         [

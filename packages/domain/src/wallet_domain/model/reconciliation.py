@@ -19,6 +19,7 @@ class MismatchKind(StrEnum):
     APPROVED_NOT_CHARGED = "approved_not_charged"  # APPROVED here; no charge there
     AMOUNT_DIFFERS = "amount_differs"  # both charged, other amount or currency
     REFUND_MISSING = "refund_missing"  # refunded there (more than) here
+    REFUND_OVER_CREDITED = "refund_over_credited"  # refunds credited here beyond there's
     STALE_PENDING = "stale_pending"  # PENDING here past the recovery window
 
 

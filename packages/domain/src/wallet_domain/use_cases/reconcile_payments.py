@@ -41,9 +41,11 @@ class ReconcilePayments:
     the wallet: the provider has money the wallet got back (`charged_not_approved`),
     unless the provider refunded it too or a reconciliation REDEBIT took the refund back
     (a payment only flagged for review is still reported); a re-debited charge that the
-    provider then refunded without the wallet getting it back is `refund_missing`.
-    APPROVED here needs exactly one charge there, of the same amount and currency, and
-    the same refunded amount. PENDING is only reported once older than the recovery
+    provider then refunded without the wallet getting it back is `refund_missing`, and one
+    credited more provider refunds than the provider lists is `refund_over_credited` (the
+    re-debit cannot fix that). APPROVED here needs exactly one charge there, of the same
+    amount and currency, and the same refunded amount (less here: `refund_missing`; more:
+    `refund_over_credited`). PENDING is only reported once older than the recovery
     window (the recovery worker settles the younger ones). This use case only reads;
     corrections are separate use cases.
     """
@@ -105,9 +107,14 @@ def _compare(here: LedgerPayment, there: ProviderCharge, stale_before: datetime)
         # provider's refunds credited since, plus what a REDEBIT took back.
         paid = here.amount - here.refunded_amount + here.redebited_amount
         if paid < kept:
-            return Mismatch(
-                kind=MismatchKind.CHARGED_NOT_APPROVED, payment_id=here.id, here=here, there=there
+            # A re-debited charge already took its refund back: what is still short is
+            # provider refunds credited here that the provider does not list.
+            kind = (
+                MismatchKind.REFUND_OVER_CREDITED
+                if here.redebited_amount
+                else MismatchKind.CHARGED_NOT_APPROVED
             )
+            return Mismatch(kind=kind, payment_id=here.id, here=here, there=there)
         if paid > kept:  # the provider refunded a re-debited charge we did not credit
             return Mismatch(
                 kind=MismatchKind.REFUND_MISSING, payment_id=here.id, here=here, there=there
@@ -120,6 +127,10 @@ def _compare(here: LedgerPayment, there: ProviderCharge, stale_before: datetime)
     if there.refunded_amount > here.refunded_amount:
         return Mismatch(
             kind=MismatchKind.REFUND_MISSING, payment_id=here.id, here=here, there=there
+        )
+    if there.refunded_amount < here.refunded_amount:
+        return Mismatch(
+            kind=MismatchKind.REFUND_OVER_CREDITED, payment_id=here.id, here=here, there=there
         )
     return None
 
