@@ -529,3 +529,46 @@ async def test_a_provider_refund_of_a_re_debited_charge_is_credited_or_reported(
         over = {m["payment_id"]: m for m in report["mismatches"]}[cut_credited]
         assert (over["kind"], over["fixed"]) == (MismatchKind.REFUND_OVER_CREDITED.value, False)
         assert await balance(credited) == 1_000
+
+
+async def test_a_stale_payment_settled_by_fix_but_still_disagreeing_stays_unresolved(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    async with _staged(database_url) as (dsn, api, admin, mock):
+        for name, value in (("DATABASE_URL", dsn), ("RECOVERY_MIN_AGE_S", "0.001"),
+                            ("REQUEST_TIMEOUT_S", "0.001")):  # fmt: skip
+            monkeypatch.setenv(f"WALLET_{name}", value)
+        window = [
+            "--since",
+            since.isoformat(),
+            "--until",
+            (since + timedelta(minutes=2)).isoformat(),
+        ]
+
+        async def run(*extra: str) -> tuple[int, dict[str, Any]]:
+            code = await reconcile_cli.run_cli(
+                [*window, "--format", "json", *extra], *_mocked(mock)
+            )
+            return code, {
+                m["payment_id"]: m for m in json.loads(capsys.readouterr().out)["mismatches"]
+            }
+
+        user_id = await _wallet(api, 10_000)
+        pending = await _pay(api, user_id, "mock:unknown:held", 700)  # PENDING here
+        # The provider charged it, then refunded 100 of it; the wallet heard of neither.
+        charge = {"amount": 700, "currency": "USD", "refunded_amount": 100}
+        assert (await admin.put(f"/admin/charges/{pending}", json=charge)).is_success
+
+        code, fixed = await run("--fix")
+        # Settled APPROVED, and what is left is reported, unresolved, by this same run.
+        assert code == reconcile_cli.EXIT_MISMATCHES
+        row = fixed[pending]
+        assert (row["kind"], row["resolution"], row["fixed"]) == (
+            MismatchKind.REFUND_MISSING.value,
+            "settled APPROVED",
+            False,
+        )
+        code, again = await run()
+        assert code == reconcile_cli.EXIT_MISMATCHES
+        assert [(p, m["kind"]) for p, m in again.items()] == [(pending, "refund_missing")]

@@ -8,7 +8,7 @@ and the other corrections as they were.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from dishka import AsyncContainer
@@ -23,7 +23,11 @@ from wallet_domain.use_cases.correct_refunded_charge import (
     CorrectRefundedCharge,
     CorrectRefundedChargeRequest,
 )
-from wallet_domain.use_cases.reconcile_payments import ReconcilePayments, ReconcileRequest
+from wallet_domain.use_cases.reconcile_payments import (
+    ReconcilePayments,
+    ReconcileRequest,
+    compare,
+)
 from wallet_domain.use_cases.resolve_pending_payments import (
     ResolvePendingPayments,
     ResolvePendingRequest,
@@ -124,7 +128,15 @@ async def _settle_stale(
     async with container() as scope:
         now = await (await scope.get(LedgerPayments)).payment(mismatch.payment_id)
     if now is not None and now.status is not TransactionStatus.PENDING:
-        return replace(mismatch, fixed=True, resolution=f"settled {now.status}")
+        settled = f"settled {now.status}"
+        # Settled is not agreed: the provider's charge in hand may still differ from it
+        # (another amount, a refund the wallet never got). Report what is left instead.
+        if mismatch.there is not None:
+            stale_before = datetime.now(UTC) - options.recovery_window
+            left = compare(now, mismatch.there, stale_before=stale_before)
+            if left is not None:
+                return replace(left, resolution=settled)
+        return replace(mismatch, fixed=True, resolution=settled)
     if report.gateway_unavailable:
         return replace(mismatch, resolution="not settled: the gateway is unavailable")
     if report.failed:

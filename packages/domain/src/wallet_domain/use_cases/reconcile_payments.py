@@ -71,7 +71,7 @@ class ReconcilePayments:
                 there = await _next(theirs)
             else:
                 walked = here.id
-                found = _compare(here, there, stale_before)
+                found = compare(here, there, stale_before=stale_before)
                 here, there = await _next(ours), await _next(theirs)
             if request.progress is not None:
                 request.progress.walked(walked)
@@ -95,10 +95,14 @@ class ReconcilePayments:
             return Mismatch(
                 kind=MismatchKind.UNKNOWN_HERE, payment_id=there.payment_id, here=None, there=there
             )
-        return _compare(here, there, stale_before)
+        return compare(here, there, stale_before=stale_before)
 
 
-def _compare(here: LedgerPayment, there: ProviderCharge, stale_before: datetime) -> Mismatch | None:
+def compare(
+    here: LedgerPayment, there: ProviderCharge, *, stale_before: datetime
+) -> Mismatch | None:
+    """How one payment and the provider's charge of it disagree (None: they agree); a
+    PENDING payment created before `stale_before` is `stale_pending`."""
     if here.status is TransactionStatus.PENDING:
         return _stale(here, there, stale_before)
     if here.status is not TransactionStatus.APPROVED:
