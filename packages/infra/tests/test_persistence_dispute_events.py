@@ -106,6 +106,31 @@ async def test_a_month_without_a_partition_goes_to_default_then_moves_to_its_own
         assert [r.part for r in rows] == ["dispute_events_p2091_05"]
 
 
+async def test_a_past_months_strays_get_their_partition_from_the_next_regular_round(
+    private_engine: AsyncEngine,
+) -> None:
+    """The job only looks ahead of now: a month it missed must still leave DEFAULT."""
+    past = datetime(2001, 3, 15, tzinfo=UTC)
+    async with private_engine.begin() as conn:
+        dispute_id = await _dispute(conn)
+        assert await _event_at(conn, dispute_id, past) == "dispute_events_default"
+
+    made = await make_dispute_event_partitions(private_engine, around=datetime.now(UTC), ahead=1)
+
+    assert "dispute_events_p2001_03" in made
+    async with private_engine.connect() as conn:
+        left = await conn.execute(text("SELECT count(*) FROM dispute_events_default"))
+        assert left.scalar_one() == 0
+        part = await conn.execute(
+            text(
+                "SELECT tableoid::regclass::text FROM dispute_events"
+                " WHERE dispute_id = :d AND created_at = :at"
+            ),
+            {"d": dispute_id, "at": past},
+        )
+        assert part.scalar_one() == "dispute_events_p2001_03"
+
+
 async def test_a_one_month_window_reads_one_partition(private_engine: AsyncEngine) -> None:
     now = datetime.now(UTC)
     start = datetime(now.year, now.month, 1, tzinfo=UTC)

@@ -3,7 +3,8 @@
 Runs in every API instance (the database function serialises them and is idempotent): at
 start and then every interval it makes sure this month and the next
 `WALLET_DISPUTE_PARTITIONS_AHEAD` months have their partition, so rows never wait in the
-DEFAULT partition. A failed round is logged (its error's type) and retried next interval.
+DEFAULT partition (and any month whose rows already wait there gets its own). A failed
+round is logged (its error's type) and retried next interval.
 """
 
 from __future__ import annotations

@@ -15,13 +15,23 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 _MAKE: Final = text("SELECT dispute_events_make_partitions(:around, :ahead) AS name")
+# Months whose rows wait in the DEFAULT partition (the job did not run then, or a row's
+# time fell outside the months made ahead): each gets its partition too.
+_STRAY_MONTHS: Final = text(
+    "SELECT DISTINCT date_trunc('month', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+    " AS month FROM dispute_events_default ORDER BY month"
+)
 
 
 async def make_dispute_event_partitions(
     engine: AsyncEngine, *, around: datetime, ahead: int
 ) -> list[str]:
-    """Partitions for the month of `around` and the `ahead` months after it; returns the
-    ones created now (rows the DEFAULT partition held for those months are moved in)."""
+    """Partitions for the month of `around`, the `ahead` months after it and every month
+    the DEFAULT partition holds rows of; returns the ones created now (the DEFAULT
+    partition's rows are moved into their month's)."""
     async with engine.begin() as conn:
-        rows = await conn.execute(_MAKE, {"around": around, "ahead": ahead})
-        return [row.name for row in rows]
+        made = [row.name for row in await conn.execute(_MAKE, {"around": around, "ahead": ahead})]
+        for stray in (await conn.execute(_STRAY_MONTHS)).all():
+            rows = await conn.execute(_MAKE, {"around": stray.month, "ahead": 0})
+            made += [row.name for row in rows]
+        return made
