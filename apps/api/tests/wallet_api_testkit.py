@@ -25,6 +25,8 @@ from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
+    DisputeFiling,
+    FilingStatus,
     LookupStatus,
     PaymentGateway,
 )
@@ -157,7 +159,8 @@ StartApi = Callable[..., AbstractAsyncContextManager[Api]]
 
 class ProcessDiesDuringCharge(PaymentGateway):
     """A crash after the debit committed: the charge never returns, the payment stays
-    PENDING with its funds held."""
+    PENDING with its funds held. Likewise a dispute's filing: the dispute stays OPEN, its
+    key IN_PROGRESS."""
 
     def admission(self) -> AbstractAsyncContextManager[None]:
         @asynccontextmanager
@@ -171,6 +174,9 @@ class ProcessDiesDuringCharge(PaymentGateway):
 
     async def lookup(self, payment_id: UUID, deadline: Deadline) -> LookupStatus:
         raise AssertionError("never reached")
+
+    async def file_dispute(self, filing: DisputeFiling, deadline: Deadline) -> FilingStatus:
+        raise RuntimeError("process died")
 
 
 class CrashingGatewayProvider(Provider):

@@ -3,7 +3,7 @@ client's moves and the provider's updates, WON crediting the payment once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -11,6 +11,7 @@ import pytest
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import GatewayUnavailable, InvalidState, NotFound
 from wallet_domain.model.dispute import DisputeStatus
+from wallet_domain.model.idempotency import IdempotencyState
 from wallet_domain.model.provider_event import (
     DisputeUpdated,
     PaymentRefunded,
@@ -21,6 +22,7 @@ from wallet_domain.model.transaction import TransactionType
 from wallet_domain.ports.payment_gateway import ChargeStatus, FilingStatus
 from wallet_domain.use_cases.change_dispute import ChangeDisputeRequest
 from wallet_domain.use_cases.open_dispute import OpenDisputeRequest
+from wallet_domain.use_cases.settle_stranded_filings import SettleStrandedFilingsRequest
 from wallet_testkit.fakes.response_encoder import body
 from wallet_testkit.fakes.store import assert_money_invariants
 from wallet_testkit.fakes.world import ProviderEventWorld, World, bill_payment
@@ -111,6 +113,63 @@ async def test_a_dispute_the_provider_did_not_take_is_canceled_and_the_error_sto
     dispute = world.db.committed.disputes[UUID(error["details"]["dispute_id"])]
     assert dispute.status is DisputeStatus.CANCELED
     assert world.db.record("alice", "disp-1").response == reply.response  # type: ignore[union-attr]
+
+
+STRANDED_AFTER = SettleStrandedFilingsRequest(older_than=timedelta(seconds=60), batch=10)
+
+
+async def _stranded(world: World, key: str) -> UUID:
+    """A dispute whose request died at the provider: OPEN, its key IN_PROGRESS."""
+    world.gateway.filing_crash = RuntimeError("the process stopped")
+    with pytest.raises(RuntimeError):
+        await world.open_dispute().execute(_request(await _payment(world), idempotency_key=key))
+    world.gateway.filing_crash = None
+    [dispute_id] = list(world.db.committed.disputes)
+    record = world.db.record("alice", key)
+    assert record is not None
+    assert record.state is IdempotencyState.IN_PROGRESS
+    return dispute_id
+
+
+async def test_a_filing_whose_request_died_is_canceled_and_its_key_answered_once_past_the_window(
+    world: World,
+) -> None:
+    dispute_id = await _stranded(world, "disp-lost")
+    filed = await _opened(world)  # answered by its own request: never touched
+
+    assert await world.settle_stranded_filings().execute(STRANDED_AFTER) == 0  # too young
+    world.clock.advance(timedelta(seconds=61))
+    assert await world.settle_stranded_filings().execute(STRANDED_AFTER) == 1
+    assert await world.settle_stranded_filings().execute(STRANDED_AFTER) == 0  # once
+
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.CANCELED
+    assert world.db.committed.disputes[filed].status is DisputeStatus.OPEN
+    payment_id = world.db.committed.disputes[dispute_id].payment_id
+    replay = await world.open_dispute().execute(_request(payment_id, idempotency_key="disp-lost"))
+    error = body(replay.response)["error"]
+    assert (replay.replayed, replay.response.status_code, error["code"]) == (
+        True,
+        504,
+        "GATEWAY_TIMEOUT",
+    )
+    assert error["details"]["dispute_id"] == str(dispute_id)
+    assert world.db.event_types(dispute_id) == ["dispute.opened", "dispute.updated"]
+
+
+async def test_a_stranded_filing_the_provider_moved_on_is_answered_with_the_dispute(
+    world: World,
+) -> None:
+    dispute_id = await _stranded(world, "disp-lost")
+    await _apply(world, dispute_id, ProviderDisputeStatus.UNDER_REVIEW)  # it has it after all
+    world.clock.advance(timedelta(seconds=61))
+
+    assert await world.settle_stranded_filings().execute(STRANDED_AFTER) == 1
+
+    record = world.db.record("alice", "disp-lost")
+    assert record is not None
+    assert record.response is not None
+    assert record.response.status_code == 201
+    assert body(record.response)["status"] == "UNDER_REVIEW"
 
 
 async def test_only_an_approved_payment_can_be_disputed_and_the_key_stays_unused(

@@ -36,6 +36,7 @@ from wallet_domain.use_cases.pay import Pay
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_domain.use_cases.settle_deposit import SettleDeposit
 from wallet_domain.use_cases.settle_hold import SettleHold
+from wallet_domain.use_cases.settle_stranded_filings import SettleStrandedFilings
 from wallet_domain.wallet_precondition import (
     Unconditional,
     WalletPrecondition,
@@ -102,6 +103,7 @@ class ApiProvider(Provider):
     expire_holds = provide(ExpireHolds)
     settle_deposit = provide(SettleDeposit)
     open_dispute = provide(OpenDispute)
+    settle_stranded_filings = provide(SettleStrandedFilings)
     change_dispute = provide(ChangeDispute)
     get_dispute = provide(GetDispute)
 

@@ -16,6 +16,12 @@ set aside are the gauge `wallet_recovery_payments_set_aside`. The waiting state 
 process's own (memory, bounded), so a restarted worker asks about each payment once
 more. A round that fails as a whole (the database down) is logged and retried next
 interval.
+
+Each round first answers the disputes whose filing lost its request (opened past the same
+window, their reply never stored): the process stopped between filing a dispute with the
+provider and storing the reply. Each is CANCELED and its key answers GATEWAY_TIMEOUT (or
+201, if the provider's updates moved the dispute on), as the request itself would have
+for a filing with no answer; counted in `wallet_recovery_stranded_filings_total`.
 """
 
 from __future__ import annotations
@@ -31,6 +37,10 @@ from wallet_domain.use_cases.resolve_pending_payments import (
     ResolvePendingPayments,
     ResolvePendingRequest,
     ResolveReport,
+)
+from wallet_domain.use_cases.settle_stranded_filings import (
+    SettleStrandedFilings,
+    SettleStrandedFilingsRequest,
 )
 from wallet_infra.config.settings import Settings
 from wallet_infra.runtime.periodic import Periodic
@@ -53,6 +63,13 @@ STILL_PENDING: Final = Gauge(
     "process's recovery worker last asked (asked again with a growing delay; their funds "
     "stay held).",
     multiprocess_mode="max",
+)
+
+
+STRANDED_FILINGS: Final = Counter(
+    "wallet_recovery_stranded_filings",
+    "Disputes whose filing lost its request (the process stopped before the reply was "
+    "stored), answered by the recovery worker: canceled, their key given GATEWAY_TIMEOUT.",
 )
 
 
@@ -84,11 +101,25 @@ async def recover_once(container: AsyncContainer, request: ResolvePendingRequest
     return report
 
 
+async def answer_stranded_filings(container: AsyncContainer, request: ResolvePendingRequest) -> int:
+    """Answer up to `request.batch` disputes whose filing lost its request; how many."""
+    async with container() as scope:
+        use_case = await scope.get(SettleStrandedFilings)
+        answered = await use_case.execute(
+            SettleStrandedFilingsRequest(older_than=request.older_than, batch=request.batch)
+        )
+    if answered:
+        STRANDED_FILINGS.inc(answered)
+        _log.warning("stranded_dispute_filings_answered", disputes=answered)
+    return answered
+
+
 def recovery_job(container: AsyncContainer, settings: Settings) -> Periodic:
     """Recover now, then every `recovery_interval_s` (started and stopped by the lifespan)."""
     request = recovery_request(settings)
 
     async def round_() -> None:
+        await answer_stranded_filings(container, request)
         report = await recover_once(container, request)
         if report.resolved or report.still_pending or report.gateway_unavailable or report.failed:
             _log.info(

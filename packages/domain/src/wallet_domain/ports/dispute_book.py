@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -8,13 +10,34 @@ from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.transaction import LedgerEntry
 
 
+@dataclass(frozen=True, slots=True)
+class StrandedFiling:
+    """A dispute whose filing never got its reply stored, and the key awaiting it."""
+
+    dispute: Dispute
+    key: str
+
+
 class DisputeBook(Protocol):
     """Disputes, in the caller's transaction (never commits). The database keeps the
     state graph, one open dispute per payment, and a row in `dispute_events` per move."""
 
-    async def open(self, dispute: Dispute, opened: DomainEvent) -> None:
-        """Write the new OPEN dispute and `opened`. INVALID_STATE if the payment already
-        has a dispute that is not final (the database refuses the second)."""
+    async def open(self, dispute: Dispute, opened: DomainEvent, *, filing_key: str) -> None:
+        """Write the new OPEN dispute and `opened`, with `filing_key` (the Idempotency-Key
+        awaiting the filing's reply). INVALID_STATE if the payment already has a dispute
+        that is not final (the database refuses the second)."""
+        ...
+
+    async def filing_answered(self, dispute_id: UUID) -> None:
+        """The (locked) dispute's filing reply is stored: it no longer awaits one."""
+        ...
+
+    async def claim_stranded_filings(
+        self, opened_before: datetime, *, limit: int
+    ) -> list[StrandedFiling]:
+        """Up to `limit` disputes opened before `opened_before` still awaiting their
+        filing's reply, locked until the transaction ends (those another transaction
+        holds are skipped), oldest first."""
         ...
 
     async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:

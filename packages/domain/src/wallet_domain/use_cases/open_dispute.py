@@ -6,16 +6,14 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from wallet_domain.deadline import Deadline
+from wallet_domain.dispute_filing import answer_filing
 from wallet_domain.errors import (
-    GatewayError,
-    GatewayTimeout,
     GatewayUnavailable,
     InvalidState,
     PaymentNotFound,
 )
 from wallet_domain.model.dispute import (
     Dispute,
-    DisputeStatus,
     new_dispute,
     validate_evidence,
     validate_reason,
@@ -73,6 +71,9 @@ class OpenDispute:
       the payment can be disputed again, and that error is the stored reply. Money never
       moves on opening, so a provider that did get a request we gave up on can do no
       harm: its updates about a canceled dispute are refused.
+    - The dispute carries its key until transaction 2: if the request never gets there
+      (the process stopped), the recovery worker answers it as "no answer in time"
+      (`SettleStrandedFilings`), so the key is never IN_PROGRESS for good.
     """
 
     ledger: Ledger
@@ -140,7 +141,9 @@ class OpenDispute:
                     at=now,
                 )
                 await self.book.open(
-                    dispute, dispute_event(dispute, event_id=self.ids.new_id(), at=now)
+                    dispute,
+                    dispute_event(dispute, event_id=self.ids.new_id(), at=now),
+                    filing_key=key,
                 )
                 await self.tx.commit()
                 filing = await self.gateway.file_dispute(
@@ -170,28 +173,16 @@ class OpenDispute:
     async def _finish(self, dispute: Dispute, key: str, filing: FilingStatus) -> StoredResponse:
         """Transaction 2: the reply for what the provider said, stored under the key."""
         async with rolling_back(self.tx):
-            now = self.clock.now()
             current = await self.book.lock(dispute.id, dispute.user_id) or dispute
-            if filing is FilingStatus.FILED or current.status is not DisputeStatus.OPEN:
-                # Filed, or the provider has it after all (its updates moved it on).
-                response = self.encoder.dispute(current, status_code=201)
-            else:
-                canceled = current.cancel(now)
-                await self.book.save(
-                    canceled, dispute_event(canceled, event_id=self.ids.new_id(), at=now)
-                )
-                error = (
-                    GatewayTimeout(
-                        "the provider did not answer in time; the dispute was canceled",
-                        dispute_id=str(dispute.id),
-                    )
-                    if filing is FilingStatus.UNKNOWN
-                    else GatewayError(
-                        "the provider did not accept the dispute; it was canceled",
-                        dispute_id=str(dispute.id),
-                    )
-                )
-                response = self.encoder.failed(error)
-            response = await self.idempotency.complete(dispute.user_id, key, response, now)
+            response = await answer_filing(
+                book=self.book,
+                replies=self.idempotency,
+                encoder=self.encoder,
+                ids=self.ids,
+                current=current,
+                key=key,
+                filing=filing,
+                at=self.clock.now(),
+            )
             await self.tx.commit()
         return response

@@ -9,6 +9,7 @@ payment row's charged-back total, with its refunds, stays within its amount.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
@@ -20,7 +21,7 @@ from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.transaction import IllegalTransition, LedgerEntry
 from wallet_domain.money import Money
-from wallet_domain.ports.dispute_book import DisputeBook
+from wallet_domain.ports.dispute_book import DisputeBook, StrandedFiling
 
 from wallet_infra.persistence.errors import translate
 from wallet_infra.persistence.ledger import append_errors
@@ -46,6 +47,14 @@ _UPDATE: Final = (
 )
 # The disputed payment's charged-back total: with its refunds, the database bounds it by
 # the payment's amount (transactions_given_back_within_amount).
+_ANSWERED: Final = _d.update().where(_d.c.id == bindparam("did")).values(filing_key=None)
+_STRANDED: Final = (
+    select(*_d.c)
+    .where(_d.c.filing_key.is_not(None), _d.c.created_at < bindparam("before"))
+    .order_by(_d.c.created_at)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True)
+)
 _CHARGED_BACK: Final = text(
     "UPDATE transactions SET charged_back_amount = charged_back_amount + CAST(:amt AS bigint)"
     " WHERE id = :pid AND type = 'PAYMENT' AND status = 'APPROVED'"
@@ -79,7 +88,7 @@ class SqlaDisputeBook(DisputeBook):
         self._session = session
         self._outbox = SqlaOutboxWriter(session=session, traceparent_provider=traceparent_provider)
 
-    async def open(self, dispute: Dispute, opened: DomainEvent) -> None:
+    async def open(self, dispute: Dispute, opened: DomainEvent, *, filing_key: str) -> None:
         row = {
             "id": dispute.id,
             "payment_id": dispute.payment_id,
@@ -91,6 +100,7 @@ class SqlaDisputeBook(DisputeBook):
             "evidence": list(dispute.evidence),
             "created_at": dispute.created_at,
             "updated_at": dispute.updated_at,
+            "filing_key": filing_key,
         }
         try:
             await self._session.execute(_INSERT, row)
@@ -108,6 +118,15 @@ class SqlaDisputeBook(DisputeBook):
                 raise
             raise error from None
         await self._outbox.add(opened)
+
+    async def filing_answered(self, dispute_id: UUID) -> None:
+        await self._session.execute(_ANSWERED, {"did": dispute_id})
+
+    async def claim_stranded_filings(
+        self, opened_before: datetime, *, limit: int
+    ) -> list[StrandedFiling]:
+        rows = await self._session.execute(_STRANDED, {"before": opened_before, "limit": limit})
+        return [StrandedFiling(dispute_from_row(row), row.filing_key) for row in rows]
 
     async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
         return await self._one(dispute_id, owner, lock=True)

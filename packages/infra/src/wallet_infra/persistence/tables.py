@@ -191,6 +191,8 @@ disputes: Final = Table(
     Column("evidence", JSONB, nullable=False, server_default=text("'[]'")),
     Column("created_at", _TS, nullable=False),
     Column("updated_at", _TS, nullable=False),
+    # The key awaiting the filing's reply (NULL once it is stored): see migration 0025.
+    Column("filing_key", Text),
 )
 
 # Partitioned by month on created_at; rows are written by the disputes' trigger only.

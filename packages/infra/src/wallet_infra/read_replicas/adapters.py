@@ -22,7 +22,7 @@ from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus
 from wallet_domain.model.transfer import Transfer, TransferLegs
 from wallet_domain.model.wallet import Wallet
-from wallet_domain.ports.dispute_book import DisputeBook
+from wallet_domain.ports.dispute_book import DisputeBook, StrandedFiling
 from wallet_domain.ports.hold_book import HoldBook, HoldOpening
 from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.transfer_book import Move, TransferBook
@@ -164,8 +164,16 @@ class ReplicaFirstDisputeBook(DisputeBook):
             session=router.primary, traceparent_provider=current_traceparent
         )
 
-    async def open(self, dispute: Dispute, opened: DomainEvent) -> None:
-        await self._primary.open(dispute, opened)
+    async def open(self, dispute: Dispute, opened: DomainEvent, *, filing_key: str) -> None:
+        await self._primary.open(dispute, opened, filing_key=filing_key)
+
+    async def filing_answered(self, dispute_id: UUID) -> None:
+        await self._primary.filing_answered(dispute_id)
+
+    async def claim_stranded_filings(
+        self, opened_before: datetime, *, limit: int
+    ) -> list[StrandedFiling]:
+        return await self._primary.claim_stranded_filings(opened_before, limit=limit)
 
     async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
         return await self._primary.lock(dispute_id, owner)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from uuid import UUID
 
 from wallet_domain.errors import InvalidState
 from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus
-from wallet_domain.ports.dispute_book import DisputeBook
+from wallet_domain.ports.dispute_book import DisputeBook, StrandedFiling
 
 from wallet_testkit.fakes.store import (
     IntegrityViolation,
@@ -30,7 +31,7 @@ class FakeDisputeBook(DisputeBook):
     def __init__(self, tx: FakeTransactionManager) -> None:
         self._tx = tx
 
-    async def open(self, dispute: Dispute, opened: DomainEvent) -> None:
+    async def open(self, dispute: Dispute, opened: DomainEvent, *, filing_key: str) -> None:
         tables = self._tx.tables
         if any(
             d.payment_id == dispute.payment_id and not d.is_final
@@ -38,7 +39,28 @@ class FakeDisputeBook(DisputeBook):
         ):
             raise InvalidState("the payment already has an open dispute")
         tables.disputes[dispute.id] = dispute
+        tables.filing_keys[dispute.id] = filing_key
         tables.outbox.append(opened)
+
+    async def filing_answered(self, dispute_id: UUID) -> None:
+        self._tx.tables.filing_keys.pop(dispute_id, None)
+
+    async def claim_stranded_filings(
+        self, opened_before: datetime, *, limit: int
+    ) -> list[StrandedFiling]:
+        tables, locks = self._tx.tables, self._tx.db.locks
+        stranded = sorted(
+            (
+                StrandedFiling(tables.disputes[dispute_id], key)
+                for dispute_id, key in tables.filing_keys.items()
+                if tables.disputes[dispute_id].created_at < opened_before
+                and locks.get(dispute_id, self._tx) is self._tx
+            ),
+            key=lambda found: (found.dispute.created_at, found.dispute.id),
+        )[:limit]
+        for found in stranded:
+            locks[found.dispute.id] = self._tx
+        return stranded
 
     async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
         tables = self._tx.tables

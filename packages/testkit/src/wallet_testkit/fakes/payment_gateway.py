@@ -47,6 +47,7 @@ class ScriptedGateway(PaymentGateway):
         self.lookup_calls: list[UUID] = []
         self.filings: list[DisputeFiling] = []
         self.filing_status = FilingStatus.FILED
+        self.filing_crash: BaseException | None = None  # raised after the filing arrives
         self.admitted = 0
         self.in_use = 0
 
@@ -88,4 +89,6 @@ class ScriptedGateway(PaymentGateway):
 
     async def file_dispute(self, filing: DisputeFiling, deadline: Deadline) -> FilingStatus:
         self.filings.append(filing)
+        if self.filing_crash is not None:
+            raise self.filing_crash
         return self.filing_status

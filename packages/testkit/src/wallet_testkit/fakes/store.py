@@ -46,6 +46,7 @@ class Tables:
     holds: dict[UUID, Hold] = field(default_factory=dict)
     transfers: dict[UUID, Transfer] = field(default_factory=dict)
     disputes: dict[UUID, Dispute] = field(default_factory=dict)
+    filing_keys: dict[UUID, str] = field(default_factory=dict)  # dispute id -> key awaiting
     # provider_event_id -> (type, subject_id, outcome), as `provider_events` stores them
     provider_events: dict[str, tuple[str, UUID | None, str]] = field(default_factory=dict)
     corrections: dict[tuple[UUID, CorrectionKind], Correction] = field(default_factory=dict)
@@ -66,6 +67,7 @@ class Tables:
             holds=dict(self.holds),
             transfers=dict(self.transfers),
             disputes=dict(self.disputes),
+            filing_keys=dict(self.filing_keys),
             provider_events=dict(self.provider_events),
             corrections=dict(self.corrections),
         )
@@ -98,6 +100,7 @@ class InMemoryDatabase:
         _merge(done.holds, base.holds, staged.holds)
         _merge(done.transfers, base.transfers, staged.transfers)
         _merge(done.disputes, base.disputes, staged.disputes)
+        _merge(done.filing_keys, base.filing_keys, staged.filing_keys)
         _merge(done.provider_events, base.provider_events, staged.provider_events)
         _merge(done.corrections, base.corrections, staged.corrections)
         for key, value in staged.balances.items():

@@ -65,6 +65,7 @@ from wallet_domain.use_cases.pay import Pay, PayRequest
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingPayments
 from wallet_domain.use_cases.settle_deposit import SettleDeposit
 from wallet_domain.use_cases.settle_hold import SettleHold
+from wallet_domain.use_cases.settle_stranded_filings import SettleStrandedFilings
 from wallet_domain.wallet_precondition import WalletPrecondition, WritePrecondition
 
 from wallet_testkit.fakes.charge_corrections import FakeChargeCorrections
@@ -315,6 +316,7 @@ class World:
     list_holds = wired(ListHolds)
     settle_deposit = wired(SettleDeposit)
     open_dispute = wired(OpenDispute)
+    settle_stranded_filings = wired(SettleStrandedFilings)
     change_dispute = wired(ChangeDispute)
     apply_dispute_update = wired(ApplyDisputeUpdate)
     get_wallet = wired(GetWallet)

@@ -1,0 +1,2 @@
+DROP INDEX disputes_filing_key_idx;
+ALTER TABLE disputes DROP COLUMN filing_key;
