@@ -84,3 +84,17 @@ class WalletPrecondition(WritePrecondition):
         await self.tx.rollback()
         if await self.idempotency.get(user_id, key) is None:
             raise PreconditionFailed(user_id=user_id)
+
+    async def ensure_after_claim(self, condition: WalletCondition | None, *, user_id: str) -> None:
+        """`ensure` for a write that claimed its key first, in this unit of work (a key
+        holding a reply was answered by the claim): a mismatch rolls the claim back with
+        everything else, so the key is left free, and raises PreconditionFailed. Taking
+        the key before the wallet is the order an unconditional write of the same key
+        takes them in, so the two wait for each other instead of deadlocking."""
+        if condition is None:
+            return
+        version = await self.versions.lock(user_id)
+        if version is None or condition.holds_for(version):
+            return
+        await self.tx.rollback()
+        raise PreconditionFailed(user_id=user_id)

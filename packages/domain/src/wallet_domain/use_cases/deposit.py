@@ -28,7 +28,6 @@ from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.ports.wallets import Wallets
-from wallet_domain.unit_of_work import rolling_back
 from wallet_domain.wallet_precondition import WalletPrecondition
 
 
@@ -87,12 +86,11 @@ class Deposit:
             raise WalletNotFound(user_id=user_id)
         now = self.clock.now()
 
-        async with rolling_back(self.tx):
-            # Pins the wallet in the unit of work run_once goes on with, before the key is
-            # claimed: a mismatch leaves the key free.
-            await self.precondition.ensure(request.if_match, user_id=user_id, key=key)
-
         async def credit() -> StoredResponse:
+            # After the key is claimed, in the same unit of work: a mismatch rolls the
+            # claim back (the key stays free), and a same-key copy without If-Match takes
+            # the key and the wallet in this same order (no deadlock between the two).
+            await self.precondition.ensure_after_claim(request.if_match, user_id=user_id)
             entry = new_deposit(
                 id=self.ids.new_id(),
                 user_id=user_id,
