@@ -52,6 +52,7 @@ async def complete_hold(request: LaneRequest) -> Response | None:
         use_case=await request.container.get(SettleHold),
         body=body,
         idempotency_key=request.header(b"idempotency-key"),
+        if_match=request.header(b"if-match"),
     )
 
 
@@ -65,4 +66,5 @@ async def revert_hold(request: LaneRequest) -> Response | None:
         hold_id=hold_id,
         use_case=await request.container.get(SettleHold),
         idempotency_key=request.header(b"idempotency-key"),
+        if_match=request.header(b"if-match"),
     )

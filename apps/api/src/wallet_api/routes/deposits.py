@@ -54,7 +54,7 @@ async def deposit(
 @router.post(
     "/wallets/{user_id}/deposits/{deposit_id}/complete",
     response_model=TransactionOut,
-    responses=error_responses(404, 409, 422),
+    responses=error_responses(404, 409, 412, 422),
     openapi_extra={OPTIONAL_KEY: True},
 )
 async def complete_deposit(
@@ -62,17 +62,18 @@ async def complete_deposit(
     deposit_id: UUID,
     use_case: FromDishka[SettleDeposit],
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Make a PENDING deposit available: COMPLETED."""
     return await _settle(
-        use_case, user_id, deposit_id, TransactionStatus.COMPLETED, idempotency_key
+        use_case, user_id, deposit_id, TransactionStatus.COMPLETED, idempotency_key, if_match
     )
 
 
 @router.post(
     "/wallets/{user_id}/deposits/{deposit_id}/revert",
     response_model=TransactionOut,
-    responses=error_responses(404, 409, 422),
+    responses=error_responses(404, 409, 412, 422),
     openapi_extra={OPTIONAL_KEY: True},
 )
 async def revert_deposit(
@@ -80,9 +81,12 @@ async def revert_deposit(
     deposit_id: UUID,
     use_case: FromDishka[SettleDeposit],
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Drop a PENDING deposit: REVERTED, never spendable."""
-    return await _settle(use_case, user_id, deposit_id, TransactionStatus.REVERTED, idempotency_key)
+    return await _settle(
+        use_case, user_id, deposit_id, TransactionStatus.REVERTED, idempotency_key, if_match
+    )
 
 
 async def _settle(
@@ -91,8 +95,13 @@ async def _settle(
     deposit_id: UUID,
     to: TransactionStatus,
     idempotency_key: str | None,
+    if_match: str | None,
 ) -> Response:
     request = SettleDepositRequest(
-        user_id=user_id, deposit_id=deposit_id, to=to, idempotency_key=idempotency_key
+        user_id=user_id,
+        deposit_id=deposit_id,
+        to=to,
+        idempotency_key=idempotency_key,
+        if_match=wallet_condition(if_match),
     )
     return reply_response(await use_case.execute(request))

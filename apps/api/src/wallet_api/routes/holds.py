@@ -70,7 +70,7 @@ async def create_hold(
 @router.post(
     "/wallets/{user_id}/holds/{hold_id}/complete",
     response_model=HoldOut,
-    responses=error_responses(404, 409, 413, 422),
+    responses=error_responses(404, 409, 412, 413, 422),
     openapi_extra={OPTIONAL_KEY: True},
 )
 async def complete_hold(
@@ -79,16 +79,19 @@ async def complete_hold(
     use_case: FromDishka[SettleHold],
     body: HoldCompleteIn | None = None,
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Capture all of the hold or `amount` of it; the rest goes back to `available`."""
     amount = None if body is None else body.amount
-    return await _settle(use_case, user_id, hold_id, HoldStatus.COMPLETED, idempotency_key, amount)
+    return await _settle(
+        use_case, user_id, hold_id, HoldStatus.COMPLETED, idempotency_key, if_match, amount
+    )
 
 
 @router.post(
     "/wallets/{user_id}/holds/{hold_id}/revert",
     response_model=HoldOut,
-    responses=error_responses(404, 409, 422),
+    responses=error_responses(404, 409, 412, 422),
     openapi_extra={OPTIONAL_KEY: True},
 )
 async def revert_hold(
@@ -96,9 +99,10 @@ async def revert_hold(
     hold_id: UUID,
     use_case: FromDishka[SettleHold],
     idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
 ) -> Response:
     """Release the whole hold back to `available`."""
-    return await _settle(use_case, user_id, hold_id, HoldStatus.REVERTED, idempotency_key)
+    return await _settle(use_case, user_id, hold_id, HoldStatus.REVERTED, idempotency_key, if_match)
 
 
 @router.get(
@@ -144,9 +148,15 @@ async def _settle(
     hold_id: UUID,
     to: HoldStatus,
     idempotency_key: str | None,
+    if_match: str | None,
     amount: int | None = None,
 ) -> Response:
     request = SettleHoldRequest(
-        user_id=user_id, hold_id=hold_id, to=to, amount=amount, idempotency_key=idempotency_key
+        user_id=user_id,
+        hold_id=hold_id,
+        to=to,
+        amount=amount,
+        idempotency_key=idempotency_key,
+        if_match=wallet_condition(if_match),
     )
     return reply_response(await use_case.execute(request))

@@ -11,12 +11,14 @@ from wallet_domain.idempotent_action import optional_key, run_once
 from wallet_domain.model.idempotency import Reply, StoredResponse, fingerprint
 from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.model.wallet import validate_user_id
+from wallet_domain.model.wallet_version import WalletCondition
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.pending_deposits import PendingDeposits
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.wallet_precondition import WalletPrecondition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -25,6 +27,7 @@ class SettleDepositRequest:
     deposit_id: UUID
     to: TransactionStatus  # COMPLETED or REVERTED
     idempotency_key: str | None = None
+    if_match: WalletCondition | None = None
 
 
 # What each final state does, and the fingerprint's action name for its idempotency key.
@@ -44,7 +47,9 @@ class SettleDeposit:
     Rules: the deposit's row lock lets exactly one of complete and revert win; the other
     gets INVALID_STATE with the status it reached; repeating the winning action answers
     200 with the deposit. Another wallet's deposit is NOT_FOUND. The optional
-    Idempotency-Key replays the first reply.
+    Idempotency-Key replays the first reply. With `if_match`, the move is conditional on
+    the wallet's version (see wallet_precondition): a mismatch is PRECONDITION_FAILED with
+    nothing written, the key left free.
     """
 
     deposits: PendingDeposits
@@ -53,6 +58,7 @@ class SettleDeposit:
     clock: Clock
     ids: IdGenerator
     encoder: ResponseEncoder
+    precondition: WalletPrecondition
 
     async def execute(self, request: SettleDepositRequest) -> Reply:
         action_name = _ACTIONS.get(request.to)
@@ -63,6 +69,7 @@ class SettleDeposit:
         now = self.clock.now()
 
         async def settle() -> StoredResponse:
+            await self.precondition.ensure_after_claim(request.if_match, user_id=user_id)
             deposit = await move_deposit(
                 deposits=self.deposits,
                 ids=self.ids,

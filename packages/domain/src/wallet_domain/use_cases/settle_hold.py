@@ -12,6 +12,7 @@ from wallet_domain.idempotent_action import optional_key, run_once
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import Reply, StoredResponse, fingerprint
 from wallet_domain.model.wallet import validate_user_id
+from wallet_domain.model.wallet_version import WalletCondition
 from wallet_domain.money import MAX_AMOUNT
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.hold_book import HoldBook
@@ -20,6 +21,7 @@ from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.unit_of_work import rolling_back
+from wallet_domain.wallet_precondition import WalletPrecondition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -29,6 +31,7 @@ class SettleHoldRequest:
     to: HoldStatus  # COMPLETED or REVERTED (expiry is ExpireHolds')
     amount: int | None = None  # COMPLETED only: what to capture (all of it if not given)
     idempotency_key: str | None = None
+    if_match: WalletCondition | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,7 +50,12 @@ class SettleHold:
     still PENDING (on PostgreSQL a statement committing by itself, no transaction around
     it: this is half of every hold + capture pair); one that lost the race reads the hold
     again and answers from what won. With a key, the claim, the locked hold, the move and
-    the stored reply are one transaction."""
+    the stored reply are one transaction.
+
+    With `if_match`, the move is conditional on the wallet's version like any write that
+    moves its money (see wallet_precondition): the key (if any) is claimed, the wallet
+    locked at a version the condition accepts, then the locked hold moved, all in one
+    transaction; a mismatch is PRECONDITION_FAILED with nothing written."""
 
     book: HoldBook
     idempotency: IdempotencyStore
@@ -55,6 +63,7 @@ class SettleHold:
     clock: Clock
     ids: IdGenerator
     encoder: ResponseEncoder
+    precondition: WalletPrecondition
 
     async def execute(self, request: SettleHoldRequest) -> Reply:
         if request.to not in (HoldStatus.COMPLETED, HoldStatus.REVERTED):
@@ -67,13 +76,14 @@ class SettleHold:
         if amount is not None and (type(amount) is not int or not 1 <= amount <= MAX_AMOUNT):
             raise ValidationError(f"amount must be between 1 and {MAX_AMOUNT}", field="amount")
         now = self.clock.now()
-        if key is None:
+        if key is None and request.if_match is None:
             async with rolling_back(self.tx):
                 settled = await self._settle_unlocked(user_id, request.hold_id, request, now)
                 await self.tx.commit()  # nothing is open on PostgreSQL: a no-op there
             return Reply(self.encoder.hold(settled, status_code=200))
 
         async def settle() -> StoredResponse:
+            await self.precondition.ensure_after_claim(request.if_match, user_id=user_id)
             hold = await self.book.lock(user_id, request.hold_id)
             if hold is None:
                 raise HoldNotFound(hold_id=str(request.hold_id))
