@@ -5,6 +5,7 @@ one it settles."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -59,3 +60,21 @@ async def test_settling_on_a_stale_wallet_etag_is_412_and_moves_nothing(
     settled = await _settle(api, user_id, kind, action, item_id, {"If-Match": fresh, **key})
     assert settled.status_code == 200, settled.text
     assert (await api.client.get(f"/wallets/{user_id}")).json() != before.json()
+
+
+@pytest.mark.parametrize(("kind", "action"), SETTLEMENTS)
+async def test_a_conditional_and_a_plain_settlement_of_one_item_never_deadlock_into_a_500(
+    api: Api, kind: str, action: str
+) -> None:
+    for _ in range(10):
+        user_id = await api.funded_wallet(1_000)
+        item_id = await _pending(api, user_id, kind)
+        etag = await wallet_etag(api, user_id)
+        replies = await asyncio.gather(
+            _settle(api, user_id, kind, action, item_id, {"If-Match": etag}),
+            _settle(api, user_id, kind, action, item_id, {}),
+        )
+        # One moves it; the other repeats it (200), finds it moved (409) or, conditional,
+        # the wallet changed by it (412): never a deadlock's 500.
+        assert all(r.status_code in (200, 409, 412) for r in replies), [r.text for r in replies]
+        assert any(r.status_code == 200 for r in replies)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Final
 from uuid import UUID
@@ -26,12 +27,18 @@ async def move_deposit(
     deposit_id: UUID,
     to: TransactionStatus,
     at: datetime,
+    once_locked: Callable[[], Awaitable[None]] | None = None,
 ) -> LedgerEntry:
     """Lock the wallet's deposit and settle it as `to` if PENDING. One already in `to` is
-    returned as is (a repeat of the winning action); any other state is INVALID_STATE."""
+    returned as is (a repeat of the winning action); any other state is INVALID_STATE.
+    `once_locked` (an If-Match check) runs when the deposit is locked and found, before
+    anything else: the deposit's row before the wallet's, the order of a settlement
+    without it, so the two never deadlock."""
     deposit = await deposits.lock(user_id, deposit_id)
     if deposit is None or deposit.type is not TransactionType.DEPOSIT:
         raise DepositNotFound(deposit_id=str(deposit_id))
+    if once_locked is not None:
+        await once_locked()
     if deposit.status is not TransactionStatus.PENDING:
         if deposit.status is to:
             return deposit

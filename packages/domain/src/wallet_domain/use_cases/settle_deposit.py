@@ -68,8 +68,10 @@ class SettleDeposit:
         key = optional_key(request.idempotency_key)
         now = self.clock.now()
 
-        async def settle() -> StoredResponse:
+        async def condition() -> None:
             await self.precondition.ensure_after_claim(request.if_match, user_id=user_id)
+
+        async def settle() -> StoredResponse:
             deposit = await move_deposit(
                 deposits=self.deposits,
                 ids=self.ids,
@@ -77,6 +79,7 @@ class SettleDeposit:
                 deposit_id=request.deposit_id,
                 to=request.to,
                 at=now,
+                once_locked=condition,
             )
             return self.encoder.transaction(deposit, status_code=200)
 

@@ -53,9 +53,9 @@ class SettleHold:
     the stored reply are one transaction.
 
     With `if_match`, the move is conditional on the wallet's version like any write that
-    moves its money (see wallet_precondition): the key (if any) is claimed, the wallet
-    locked at a version the condition accepts, then the locked hold moved, all in one
-    transaction; a mismatch is PRECONDITION_FAILED with nothing written."""
+    moves its money (see wallet_precondition): the key (if any) is claimed, the hold
+    locked, the wallet locked at a version the condition accepts, then the hold moved, all
+    in one transaction; a mismatch is PRECONDITION_FAILED with nothing written."""
 
     book: HoldBook
     idempotency: IdempotencyStore
@@ -83,10 +83,12 @@ class SettleHold:
             return Reply(self.encoder.hold(settled, status_code=200))
 
         async def settle() -> StoredResponse:
-            await self.precondition.ensure_after_claim(request.if_match, user_id=user_id)
             hold = await self.book.lock(user_id, request.hold_id)
             if hold is None:
                 raise HoldNotFound(hold_id=str(request.hold_id))
+            # The hold's row before the wallet's: the order of a settlement or an expiry
+            # without If-Match (hold, then balances), so they never deadlock.
+            await self.precondition.ensure_after_claim(request.if_match, user_id=user_id)
             settled = await move_hold(
                 book=self.book, ids=self.ids, hold=hold, to=request.to, amount=amount, at=now
             )
