@@ -9,7 +9,6 @@ from typing import Any, Final
 
 import httpx
 import pytest
-from wallet_api.errors.problem_details import wants_problem_details
 from wallet_api.errors.registry import (
     HEADERS_TOO_LARGE,
     HTTP_STATUS,
@@ -17,6 +16,7 @@ from wallet_api.errors.registry import (
     SERVER_BUSY,
 )
 from wallet_api_testkit import PROVIDER_ID, Api, CrashingGatewayProvider, StartApi, new_key
+from wallet_infra.problem_details import wants_problem_details
 from wallet_testkit.polling import eventually
 
 PROBLEM: Final = {"Accept": "application/problem+json"}

@@ -16,12 +16,14 @@ from wallet_infra.config.settings import DEV_WEBHOOK_SECRET
 from wallet_infra.messaging.envelope import CONTENT_TYPE
 from wallet_infra.messaging.publisher import PERSISTENT
 from wallet_infra.messaging.topology import WEBHOOKS_EXCHANGE, WEBHOOKS_QUEUE_NAME
+from wallet_infra.problem_details import problem
 from wallet_testkit.amqp import RabbitVhost, ensure_topology, private_vhost, queue_messages
 from wallet_testkit.processes import free_port
 from wallet_testkit.webhooks import event_body, new_event_id, signed_headers
 from wallet_webhook_ingest import __main__ as entry_point
 
 PATH: Final = "/webhooks/gateway"
+PROBLEM_JSON: Final = {"Accept": "application/problem+json"}
 OTHER_SECRET: Final = "whsec_" + "b3RoZXItc2VjcmV0LW9mLWFub3RoZXItcHJvdmlkZXI="
 
 
@@ -144,6 +146,24 @@ async def test_a_refused_webhook_publishes_nothing(
     assert ingest.answered(outcome) == before + 1
 
 
+@pytest.mark.parametrize(
+    ("case", "status"),
+    [("tampered body", 401), ("not a provider event", 400), ("too large", 413)],
+)
+async def test_a_refusal_is_problem_details_when_the_client_asks_for_them(
+    ingest: Ingest, case: str, status: int
+) -> None:
+    body, headers = _refused_request(case)
+    envelope = (await ingest.client.post(PATH, content=body, headers=headers)).json()["error"]
+
+    reply = await ingest.client.post(PATH, content=body, headers={**headers, **PROBLEM_JSON})
+
+    assert reply.status_code == status, reply.text
+    assert reply.headers["content-type"] == "application/problem+json"
+    code, message, details = envelope["code"], envelope["message"], envelope["details"]
+    assert reply.json() == problem(code, message, details, status, PATH)
+
+
 async def test_with_no_queue_bound_the_webhook_is_refused_not_lost(
     rabbit_control_and_url: tuple[Any, str],
 ) -> None:
@@ -190,6 +210,8 @@ async def test_without_a_broker_webhooks_get_503_and_readyz_says_not_ready() -> 
         body = event_body(event_id)
 
         reply = await ingest.client.post(PATH, content=body, headers=signed_headers(body, event_id))
+        headers = {**signed_headers(body, event_id), **PROBLEM_JSON}
+        as_problem = await ingest.client.post(PATH, content=body, headers=headers)
         ready = await ingest.client.get("/readyz")
         alive = await ingest.client.get("/healthz")
 
@@ -200,7 +222,10 @@ async def test_without_a_broker_webhooks_get_503_and_readyz_says_not_ready() -> 
         "details": {"reason": "broker_unavailable"},
     }
     assert reply.headers["retry-after"] == "5"
-    assert ingest.answered("broker_unavailable") == 1
+    assert (as_problem.status_code, as_problem.headers["retry-after"]) == (503, "5")
+    assert as_problem.headers["content-type"] == "application/problem+json"
+    assert as_problem.json()["code"] == "BROKER_UNAVAILABLE"
+    assert ingest.answered("broker_unavailable") == 2
     assert ready.status_code == 503
     assert ready.json() == {
         "status": "not_ready",

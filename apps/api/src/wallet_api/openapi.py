@@ -17,8 +17,8 @@ from typing import Any, Final
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from wallet_infra.problem_details import PROBLEM_JSON
 
-from wallet_api.errors.problem_details import PROBLEM_JSON
 from wallet_api.routes.params import IDEMPOTENCY_KEY_HEADER, OPTIONAL_KEY
 from wallet_api.schemas.constraints import IDEMPOTENCY_KEY_RULE
 from wallet_api.schemas.errors import ErrorEnvelope, ProblemDetails

@@ -26,11 +26,18 @@ from wallet_infra.messaging.webhook_publisher import (
     ConfirmedWebhookPublisher,
     WebhookNotPublished,
 )
+from wallet_infra.problem_details import wants_problem_details
 from wallet_infra.webhooks.signature import WebhookVerifier
 
 from wallet_webhook_ingest.body import body_within
 from wallet_webhook_ingest.metrics import ACCEPTED, IngestMetrics
-from wallet_webhook_ingest.replies import error_response, json_response, too_large, unavailable
+from wallet_webhook_ingest.replies import (
+    as_problem,
+    error_response,
+    json_response,
+    too_large,
+    unavailable,
+)
 
 PATH: Final = "/webhooks/gateway"
 
@@ -65,15 +72,16 @@ class WebhookIntake:
         started = time.perf_counter()
         body = await body_within(request, self._max_body_bytes)
         if body is None:
-            return self._refused("too_large", too_large(self._max_body_bytes))
+            return self._refused(request, "too_large", too_large(self._max_body_bytes))
         try:
             event = self._verifier.verified_event(body, request.headers)
         except WebhookSignatureInvalid as invalid:
             return self._refused(
-                "bad_signature", error_response(401, invalid.code, invalid.message)
+                request, "bad_signature", error_response(401, invalid.code, invalid.message)
             )
         except ValidationError as invalid:
             return self._refused(
+                request,
                 "malformed",
                 error_response(400, invalid.code, invalid.message, details=invalid.details),
             )
@@ -84,6 +92,7 @@ class WebhookIntake:
         except WebhookNotPublished as refused:
             self._metrics.publish_seconds.observe(time.perf_counter() - publishing)
             return self._refused(
+                request,
                 refused.reason,
                 unavailable(refused.reason),
                 provider_event_id=event.provider_event_id,
@@ -101,7 +110,11 @@ class WebhookIntake:
             202, {"status": "accepted", "provider_event_id": event.provider_event_id}
         )
 
-    def _refused(self, outcome: str, response: Response, **fields: str) -> Response:
+    def _refused(
+        self, request: Request, outcome: str, response: Response, **fields: str
+    ) -> Response:
         self._metrics.answered(outcome)
         _log.warning("webhook_refused", reason=outcome, status=response.status_code, **fields)
+        if wants_problem_details(request.headers.get("accept", "").encode("latin-1")):
+            return as_problem(response, request.url.path)
         return response

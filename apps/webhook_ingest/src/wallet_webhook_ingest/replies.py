@@ -1,5 +1,6 @@
 """The ingest's answers: JSON bodies in the platform's error envelope
-(`{"error": {"code", "message", "details"}}`), bytes built once where they never change."""
+(`{"error": {"code", "message", "details"}}`), or as problem details for a client that
+asks for them (`Accept: application/problem+json`), as the API answers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Final
 import orjson
 from starlette.responses import Response
 from wallet_domain.errors import ErrorCode
+from wallet_infra.problem_details import PROBLEM_JSON, problem_from_envelope
 
 JSON: Final = "application/json"
 # The ingest's own code for a webhook the broker did not take (the domain has no broker).
@@ -25,6 +27,19 @@ def error_response(
 ) -> Response:
     body = {"error": {"code": code, "message": message, "details": details or {}}}
     return json_response(status, body, **headers)
+
+
+def as_problem(response: Response, instance: str) -> Response:
+    """`response`, an error envelope, as RFC 9457 problem details (for a client whose
+    `Accept` asks for them), its status and headers kept."""
+    problem = problem_from_envelope(bytes(response.body), response.status_code, instance)
+    if problem is None:
+        return response
+    headers = {k: v for k, v in response.headers.items() if k not in _BODY_HEADERS}
+    return Response(problem, response.status_code, headers=headers, media_type=PROBLEM_JSON)
+
+
+_BODY_HEADERS: Final = frozenset({"content-length", "content-type"})
 
 
 def too_large(max_bytes: int) -> Response:

@@ -32,10 +32,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import DomainError, ErrorCode, RateLimited
 from wallet_infra.ids import random_hex_id
+from wallet_infra.problem_details import wants_problem_details
 
 from wallet_api.auth.principal import Principal
 from wallet_api.errors.envelope import INTERNAL_ERROR_BODY
-from wallet_api.errors.problem_details import wants_problem_details
 from wallet_api.errors.registry import status_for
 from wallet_api.errors.responses import send_error, send_json
 from wallet_api.http.context import DEADLINE, PRINCIPAL, REQUEST_ID, route_of

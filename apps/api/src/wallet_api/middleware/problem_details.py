@@ -8,8 +8,7 @@ the JSON envelope is held back and rewritten; success responses stream through u
 from __future__ import annotations
 
 from starlette.types import Message, Send
-
-from wallet_api.errors.problem_details import PROBLEM_JSON, problem_from_envelope
+from wallet_infra.problem_details import PROBLEM_JSON, problem_from_envelope
 
 _CONTENT_TYPE = b"content-type"
 _CONTENT_LENGTH = b"content-length"

@@ -6,7 +6,7 @@ into `{type, title, status, detail, instance, code, details}` with that media ty
 `detail` is the envelope's message, `code` and `details` are the envelope's own, `type` a
 URN per code, `instance` the request's path. The rewrite sits in one middleware over every
 error source (routes, middlewares, and replies stored for idempotent replays), so both
-formats always say the same thing.
+formats always say the same thing. The webhook ingest answers its refusals the same way.
 """
 
 from __future__ import annotations
