@@ -73,3 +73,22 @@ async def test_an_unknown_wallet_is_not_found_rather_than_a_failed_precondition(
                 if_match=WalletCondition(frozenset()),
             )
         )
+
+
+async def test_a_debit_from_a_balance_row_the_pin_did_not_hold_is_a_precondition_failure(
+    alice: World,
+) -> None:
+    """The row appeared after the lock (a first deposit in that currency, without a
+    condition): the version checked had no such money."""
+    scope = alice.scope()
+    precondition = alice.precondition(scope)
+    current = WalletCondition(frozenset({await _version(alice)}))
+    pinned = await precondition.ensure(current, user_id="alice", key="pay-1")
+    assert pinned is not None
+    assert pinned.currencies == frozenset({"USD"})
+
+    await precondition.debited(pinned, "USD")  # a row it holds: fine
+    with pytest.raises(PreconditionFailed) as caught:
+        await precondition.debited(pinned, "EUR")
+    assert caught.value.details == {"user_id": "alice"}
+    assert scope.tx.rollbacks == 1

@@ -8,6 +8,7 @@ from typing import Final
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from wallet_domain.model.wallet_version import PinnedWallet
 from wallet_domain.money import Money
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
 from wallet_infra.persistence.wallet_versions import SqlaWalletVersions
@@ -26,7 +27,9 @@ async def test_a_wallet_without_balances_is_at_version_zero(
 ) -> None:
     await open_wallet(session, user_id)
     assert (await SqlaWalletBalances(session=session).read(user_id)).version == 0
-    assert await SqlaWalletVersions(session=session).lock(user_id) == 0
+    assert await SqlaWalletVersions(session=session).lock(user_id) == PinnedWallet(
+        user_id=user_id, version=0, currencies=frozenset()
+    )
 
 
 async def test_an_unknown_wallet_has_no_version_to_lock(session: AsyncSession) -> None:
@@ -42,7 +45,9 @@ async def test_the_version_sums_every_currency_also_when_one_is_read(
     assert (await balances.read(user_id)).version == 3  # USD at 2, EUR at 1
     assert (await balances.read(user_id, "EUR")).version == 3
     assert (await balances.read(user_id, "GBP")).version == 3
-    assert await SqlaWalletVersions(session=session).lock(user_id) == 3
+    assert await SqlaWalletVersions(session=session).lock(user_id) == PinnedWallet(
+        user_id=user_id, version=3, currencies=frozenset({"USD", "EUR"})
+    )
 
 
 async def test_an_update_that_changes_no_amount_keeps_the_version(
@@ -79,7 +84,9 @@ async def test_a_locked_wallet_cannot_change_until_the_lock_is_released(
 ) -> None:
     await funded_wallet(session_factory, user_id, Money(100, "USD"))
     async with session_factory() as holder, session_factory() as writer:
-        assert await SqlaWalletVersions(session=holder).lock(user_id) == 1
+        pinned = await SqlaWalletVersions(session=holder).lock(user_id)
+        assert pinned is not None
+        assert pinned.version == 1
         credit = asyncio.create_task(
             SqlaWalletBalances(session=writer).credit(user_id, Money(1, "USD"))
         )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from wallet_domain.errors import PreconditionFailed
-from wallet_domain.model.wallet_version import WalletCondition
+from wallet_domain.model.wallet_version import PinnedWallet, WalletCondition
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_versions import WalletVersions
@@ -36,7 +36,12 @@ class WritePrecondition(Protocol):
         user_id: str,
         key: str,
         receiver: tuple[str, str] | None = None,
-    ) -> None: ...
+    ) -> PinnedWallet | None: ...
+
+    async def debited(self, pinned: PinnedWallet | None, currency: str) -> None:
+        """After the write debited `currency`: PreconditionFailed (rolled back) if that
+        balance row was not one the pin held (see WalletPrecondition.debited)."""
+        ...
 
 
 class Unconditional(WritePrecondition):
@@ -51,9 +56,13 @@ class Unconditional(WritePrecondition):
         user_id: str,
         key: str,
         receiver: tuple[str, str] | None = None,
-    ) -> None:
+    ) -> PinnedWallet | None:
         if condition is not None:
             raise RuntimeError("a conditional write reached a use case wired without If-Match")
+        return None
+
+    async def debited(self, pinned: PinnedWallet | None, currency: str) -> None:
+        return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,19 +80,31 @@ class WalletPrecondition(WritePrecondition):
         user_id: str,
         key: str,
         receiver: tuple[str, str] | None = None,
-    ) -> None:
-        """Return with the wallet locked at a version `condition` accepts (or with nothing
-        locked when there is no condition, no such wallet (the write answers 404), or the
+    ) -> PinnedWallet | None:
+        """Return the wallet locked at a version `condition` accepts (or None, nothing
+        locked, when there is no condition, no such wallet (the write answers 404), or the
         key already holds a reply); raise PreconditionFailed, with nothing written,
         otherwise. `receiver`: a transfer's (user_id, currency), see WalletVersions.lock."""
         if condition is None:
-            return
-        version = await self.versions.lock(user_id, receiver=receiver)
-        if version is None or condition.holds_for(version):
-            return
+            return None
+        pinned = await self.versions.lock(user_id, receiver=receiver)
+        if pinned is None or condition.holds_for(pinned.version):
+            return pinned
         await self.tx.rollback()
         if await self.idempotency.get(user_id, key) is None:
             raise PreconditionFailed(user_id=user_id)
+        return None
+
+    async def debited(self, pinned: PinnedWallet | None, currency: str) -> None:
+        """The write, not committed yet, debited `currency`. The lock holds the balance
+        rows the wallet had at the version checked; one created since by a write without a
+        condition (a first deposit in that currency) is not among them, and the write may
+        have spent it. At the version checked there was no such money, and the wallet has
+        changed since: roll back, PreconditionFailed (the key left free)."""
+        if pinned is None or currency in pinned.currencies:
+            return
+        await self.tx.rollback()
+        raise PreconditionFailed(user_id=pinned.user_id)
 
     async def ensure_after_claim(self, condition: WalletCondition | None, *, user_id: str) -> None:
         """`ensure` for a write that claimed its key first, in this unit of work (a key
@@ -93,8 +114,8 @@ class WalletPrecondition(WritePrecondition):
         takes them in, so the two wait for each other instead of deadlocking."""
         if condition is None:
             return
-        version = await self.versions.lock(user_id)
-        if version is None or condition.holds_for(version):
+        pinned = await self.versions.lock(user_id)
+        if pinned is None or condition.holds_for(pinned.version):
             return
         await self.tx.rollback()
         raise PreconditionFailed(user_id=user_id)

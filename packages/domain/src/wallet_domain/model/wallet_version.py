@@ -23,6 +23,16 @@ class WalletCondition:
         return version in self.versions
 
 
+@dataclass(frozen=True, slots=True)
+class PinnedWallet:
+    """A wallet locked for a conditional write: its version, and the currencies of the
+    balance rows the lock holds (those it had at that version)."""
+
+    user_id: str
+    version: int
+    currencies: frozenset[str]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VersionedBalances:
     """Balances read together with the version of the whole wallet they belong to (the

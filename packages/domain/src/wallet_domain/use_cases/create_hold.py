@@ -101,7 +101,7 @@ class CreateHold:
         )
         created = hold_event(hold, event_id=self.ids.new_id(), at=now)
         async with rolling_back(self.tx):
-            await self.precondition.ensure(request.if_match, user_id=user_id, key=key)
+            pinned = await self.precondition.ensure(request.if_match, user_id=user_id, key=key)
             opening = await self.book.open(hold, entry, created, claim)
             if opening.outcome is HoldOpenOutcome.KEY_HELD:
                 assert opening.holder is not None  # the port's contract
@@ -111,5 +111,6 @@ class CreateHold:
                 raise WalletNotFound(user_id=user_id)
             if opening.outcome is HoldOpenOutcome.NOT_COVERED:
                 raise InsufficientFunds(currency=money.currency, amount=money.amount)
+            await self.precondition.debited(pinned, money.currency)
             await self.tx.commit()
         return Reply(response)

@@ -102,7 +102,7 @@ class MakeTransfer:
             user_id=sender, key=key, fingerprint=request_fingerprint, at=now, answer=reply
         )
         async with rolling_back(self.tx):
-            await self.precondition.ensure(
+            pinned = await self.precondition.ensure(
                 request.if_match, user_id=sender, key=key, receiver=(receiver, money.currency)
             )
             move = await self.book.move(
@@ -112,6 +112,8 @@ class MakeTransfer:
                 transfer_completed(transfer, legs, event_id=self.ids.new_id()),
                 refusal,
             )
+            if move.outcome is MoveOutcome.MOVED:
+                await self.precondition.debited(pinned, money.currency)
             await self.tx.commit()
         match move.outcome:
             case MoveOutcome.MOVED:

@@ -144,7 +144,7 @@ class Pay:
             )
             async with self.gateway.admission():
                 opened = True
-                await self.precondition.ensure(request.if_match, user_id=user_id, key=key)
+                pinned = await self.precondition.ensure(request.if_match, user_id=user_id, key=key)
                 opening = await self.book.open(
                     payment,
                     claim,
@@ -156,6 +156,8 @@ class Pay:
                     ),
                     refusal,
                 )
+                if opening.outcome is OpenOutcome.DEBITED:
+                    await self.precondition.debited(pinned, money.currency)
                 await self.tx.commit()
                 match opening.outcome:
                     case OpenOutcome.HELD:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from wallet_domain.model.wallet_version import PinnedWallet
 from wallet_domain.ports.wallet_versions import WalletVersions
 
 from wallet_testkit.fakes.store import Tables
@@ -28,9 +29,14 @@ class FakeWalletVersions(WalletVersions):
         self._tx = tx
         self.locked: list[str] = []
 
-    async def lock(self, user_id: str, *, receiver: tuple[str, str] | None = None) -> int | None:
+    async def lock(
+        self, user_id: str, *, receiver: tuple[str, str] | None = None
+    ) -> PinnedWallet | None:
         tables = self._tx.tables
         if user_id not in tables.wallets:
             return None
         self.locked.append(user_id)
-        return wallet_version(tables, user_id)
+        currencies = frozenset(c for (uid, c) in tables.balances if uid == user_id)
+        return PinnedWallet(
+            user_id=user_id, version=wallet_version(tables, user_id), currencies=currencies
+        )
