@@ -4,7 +4,10 @@ body intact and gets the route's own answer (its own validation errors included)
 
 from __future__ import annotations
 
+import inspect
 import json
+import sys
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -12,11 +15,15 @@ import pytest
 from dishka import AsyncContainer, Scope
 from fastapi.routing import APIRoute
 from prometheus_client import REGISTRY
+from starlette.responses import Response
 from starlette.types import Receive, Send
 from starlette.types import Scope as AsgiScope
+from wallet_api.fast_lane.install import LANES
+from wallet_api.fast_lane.lane import LaneHandler, LaneRequest
 from wallet_api.routes import ROUTERS
 from wallet_api.routes.payments import UnconditionalPay
 from wallet_api_testkit import PROVIDER_ID, Api, assert_error, new_key, wallet_etag
+from wallet_domain.deadline import Deadline
 from wallet_domain.model.idempotency import Reply
 from wallet_domain.use_cases.pay import Pay, PayRequest
 
@@ -267,3 +274,63 @@ async def test_a_payment_without_if_match_is_the_processs_one_pay_and_opens_no_c
     assert conditional.status_code == 412, conditional.text  # the first payment moved it
     assert served[-1] is not the_one
     assert opened == [Scope.REQUEST]
+
+
+class _AnyContainer:
+    """A request container that hands out a stand-in for whatever is asked of it."""
+
+    async def get(self, dependency: Any, component: str = "") -> Any:
+        return object()
+
+
+# A request each lane takes, with every header a lane route reads.
+_LANE_BODIES: dict[str, bytes] = {
+    PAYMENTS: json.dumps(_payment()).encode(),
+    "/wallets/{user_id}/holds": b'{"amount": 100, "currency": "USD"}',
+    "/wallets/{user_id}/holds/{hold_id}/complete": b'{"amount": 100}',
+}
+_ALL_HEADERS: dict[bytes, bytes] = {
+    b"content-type": b"application/json",
+    b"idempotency-key": b"k-1",
+    b"if-match": b'"v1"',
+    b"if-none-match": b'"v1"',
+    b"x-wallet-consistency": b"strong",
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "handler"), LANES, ids=[f"{m} {p}" for m, p, _ in LANES]
+)
+async def test_each_lane_hands_its_route_every_parameter_the_route_takes(
+    monkeypatch: pytest.MonkeyPatch, method: str, path: str, handler: LaneHandler
+) -> None:
+    """A parameter added to a route (a header such as If-Match) must reach it from the lane
+    too, or lane requests silently go without it."""
+    route = next(
+        r
+        for router in ROUTERS
+        for r in router.routes
+        if isinstance(r, APIRoute) and r.path == path and method in (r.methods or ())
+    )
+    module = sys.modules[route.endpoint.__module__]
+    endpoint = getattr(module, route.endpoint.__name__)  # as written, before Dishka's wiring
+    passed: dict[str, Any] = {}
+
+    async def spy(**kwargs: Any) -> Response:
+        passed.update(kwargs)
+        return Response(status_code=299)
+
+    monkeypatch.setattr(module, endpoint.__name__, spy)
+    request = LaneRequest(
+        path_params={"user_id": "u-1", "hold_id": str(uuid.uuid4())},
+        headers=_ALL_HEADERS,
+        query_string=b"",
+        body=_LANE_BODIES.get(path, b""),
+        container=_AnyContainer(),  # type: ignore[arg-type]
+        deadline=Deadline.after(5),
+    )
+
+    answer = await handler(request)
+
+    assert answer is not None, "the lane did not take the request"
+    assert set(passed) == set(inspect.signature(endpoint).parameters)
