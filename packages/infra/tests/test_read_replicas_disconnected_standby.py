@@ -36,33 +36,32 @@ def _as_postgres(*args: str) -> None:
     subprocess.run(command, check=True, capture_output=True, timeout=120)  # noqa: S603
 
 
+def _start(data: Path, port: int, root: Path) -> None:
+    """`pg_ctl start` the cluster in `data` on `port`, its socket and log under `root`."""
+    opts = f"-p {port} -k {root} -c listen_addresses=localhost"
+    log = str(root / f"{data.name}.log")
+    _as_postgres(str(BIN / "pg_ctl"), "-D", str(data), "-o", opts, "-l", log, "-w", "start")
+
+
 @pytest.fixture
 def pair() -> Iterator[tuple[str, str, Path]]:
     if not (BIN / "initdb").exists() or shutil.which("runuser") is None:
         pytest.skip("needs PostgreSQL 15 binaries and runuser")
-    root = Path(tempfile.mkdtemp(prefix="r2pair-"))
+    root = Path(tempfile.mkdtemp(prefix="standby-pair-"))
     shutil.chown(root, "postgres", "postgres")
     primary, standby = root / "primary", root / "standby"
     p_port, s_port = free_port(), free_port()
     started: list[Path] = []
     try:  # started is appended before each start, so a half-started one is stopped too
         _as_postgres(str(BIN / "initdb"), "-D", str(primary), "-U", "postgres", "--auth=trust")
-        opts = f"-p {p_port} -k {root} -c listen_addresses=localhost"
         started.append(primary)
-        _as_postgres(
-            str(BIN / "pg_ctl"), "-D", str(primary), "-o", opts, "-l", str(root / "p.log"),
-            "-w", "start",
-        )  # fmt: skip
+        _start(primary, p_port, root)
         _as_postgres(
             str(BIN / "pg_basebackup"), "-D", str(standby), "-R",
             "-h", str(root), "-p", str(p_port), "-U", "postgres",
         )  # fmt: skip
-        opts = f"-p {s_port} -k {root} -c listen_addresses=localhost"
         started.append(standby)
-        _as_postgres(
-            str(BIN / "pg_ctl"), "-D", str(standby), "-o", opts, "-l", str(root / "s.log"),
-            "-w", "start",
-        )  # fmt: skip
+        _start(standby, s_port, root)
         yield (
             f"postgresql://postgres@localhost:{p_port}/postgres",
             f"postgresql://postgres@localhost:{s_port}/postgres",
