@@ -156,7 +156,7 @@ class Pay:
                     ),
                     refusal,
                 )
-                if opening.outcome is OpenOutcome.DEBITED:
+                if pinned is not None and opening.outcome is OpenOutcome.DEBITED:
                     await self.precondition.debited(pinned, money.currency)
                 await self.tx.commit()
                 match opening.outcome:
