@@ -23,7 +23,7 @@ from wallet_domain.model.transaction import IllegalTransition, LedgerEntry
 from wallet_domain.money import Money
 from wallet_domain.ports.dispute_book import DisputeBook, StrandedFiling
 
-from wallet_infra.persistence.errors import translate
+from wallet_infra.persistence.errors import NUMERIC_VALUE_OUT_OF_RANGE, translate
 from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import INSERT_ENTRY, entry_row
 from wallet_infra.persistence.outbox import SqlaOutboxWriter, TraceparentProvider
@@ -31,9 +31,10 @@ from wallet_infra.persistence.tables import (
     DISPUTES_ONE_OPEN_PER_PAYMENT,
     TRANSACTIONS_CHARGEBACK_ONCE,
     TRANSACTIONS_GIVEN_BACK_WITHIN_AMOUNT,
+    WALLET_BALANCES_TOTAL_WITHIN_LIMIT,
     disputes,
 )
-from wallet_infra.persistence.wallet_balances import CREDIT_ON_CONFLICT
+from wallet_infra.persistence.wallet_balances import CREDIT_ON_CONFLICT, balance_over_limit
 
 _d = disputes
 
@@ -160,6 +161,7 @@ class SqlaDisputeBook(DisputeBook):
             TRANSACTIONS_GIVEN_BACK_WITHIN_AMOUNT: lambda: IllegalTransition(
                 f"payment {payment_id} would give back more than its amount"
             ),
+            WALLET_BALANCES_TOTAL_WITHIN_LIMIT: balance_over_limit,
         }
         try:
             charged_back = await self._session.execute(
@@ -173,7 +175,11 @@ class SqlaDisputeBook(DisputeBook):
             )
             await self._session.execute(INSERT_ENTRY, entry_row(entry))
         except DBAPIError as exc:
-            error = translate(exc, constraints=errors)
+            error = translate(
+                exc,
+                constraints=errors,
+                sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: balance_over_limit},
+            )
             if error is None:
                 raise
             raise error from None

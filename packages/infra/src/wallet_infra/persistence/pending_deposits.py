@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
-from wallet_domain.errors import ValidationError, WalletNotFound
+from wallet_domain.errors import WalletNotFound
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus
 from wallet_domain.money import Money
@@ -31,6 +31,7 @@ from wallet_infra.persistence.tables import (
     WALLET_BALANCES_USER_ID_FKEY,
     transactions,
 )
+from wallet_infra.persistence.wallet_balances import balance_over_limit
 
 _ANNOUNCE: Final = text(
     "INSERT INTO wallet_balances (user_id, currency, balance, pending_credit)"  # noqa: S608 - constants only
@@ -45,10 +46,6 @@ _LOCK: Final = (
     .where(_t.c.id == bindparam("tid"), _t.c.user_id == bindparam("uid"))
     .with_for_update()
 )
-
-
-def _over_limit() -> ValidationError:
-    return ValidationError("the balance would exceed the largest amount", field="amount")
 
 
 class SqlaPendingDeposits(PendingDeposits):
@@ -69,9 +66,9 @@ class SqlaPendingDeposits(PendingDeposits):
                 exc,
                 constraints={
                     WALLET_BALANCES_USER_ID_FKEY: lambda: WalletNotFound(user_id=user_id),
-                    WALLET_BALANCES_TOTAL_WITHIN_LIMIT: _over_limit,
+                    WALLET_BALANCES_TOTAL_WITHIN_LIMIT: balance_over_limit,
                 },
-                sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: _over_limit},
+                sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: balance_over_limit},
             )
             if error is None:
                 raise

@@ -20,15 +20,18 @@ from wallet_domain.model.transaction import IllegalTransition, LedgerEntry
 from wallet_domain.ports.provider_payments import ProviderPayments
 
 from wallet_infra.persistence.driver import fetchrow, json_text
+from wallet_infra.persistence.errors import NUMERIC_VALUE_OUT_OF_RANGE
 from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import entry_from_row, entry_row
 from wallet_infra.persistence.outbox import TraceparentProvider, event_row
 from wallet_infra.persistence.statements.provider_refunds import REFUND
 from wallet_infra.persistence.tables import (
     TRANSACTIONS_GIVEN_BACK_WITHIN_AMOUNT,
+    WALLET_BALANCES_TOTAL_WITHIN_LIMIT,
     reconciliation_corrections,
     transactions,
 )
+from wallet_infra.persistence.wallet_balances import balance_over_limit
 
 _t = transactions
 _c = reconciliation_corrections
@@ -80,9 +83,18 @@ class SqlaProviderPayments(ProviderPayments):
         over = lambda: IllegalTransition(  # noqa: E731 - the error factory the driver takes
             f"refunds of payment {refund.refund_of} would exceed its amount"
         )
-        constraints = {**append_errors(refund), TRANSACTIONS_GIVEN_BACK_WITHIN_AMOUNT: over}
+        constraints = {
+            **append_errors(refund),
+            TRANSACTIONS_GIVEN_BACK_WITHIN_AMOUNT: over,
+            WALLET_BALANCES_TOTAL_WITHIN_LIMIT: balance_over_limit,
+        }
         row = await fetchrow(
-            self._session, "provider_payments.refund", REFUND, params, constraints=constraints
+            self._session,
+            "provider_payments.refund",
+            REFUND,
+            params,
+            constraints=constraints,
+            sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: balance_over_limit},
         )
         if not row["refunded"]:
             # The caller holds the payment's lock and saw it refundable: a broken contract.

@@ -90,7 +90,9 @@ _READ_ALL: Final = DriverStatement(_read())
 _READ_ONE: Final = DriverStatement(_read(_b.c.currency == bindparam("cur")))
 
 
-def _over_limit() -> ValidationError:
+def balance_over_limit() -> ValidationError:
+    """A credit that would take a wallet's total past the largest amount (the database
+    refuses it: `wallet_balances_total_within_limit`, or bigint overflow)."""
     # Also when the balance alone would fit: money PENDING payments hold counts as the
     # wallet's until they settle (it may come back).
     return ValidationError("the balance would exceed the largest amount", field="amount")
@@ -114,9 +116,9 @@ class SqlaWalletBalances(WalletBalances):
                     WALLET_BALANCES_CURRENCY_FORMAT: lambda: ValidationError(
                         "currency is invalid", field="currency"
                     ),
-                    WALLET_BALANCES_TOTAL_WITHIN_LIMIT: _over_limit,
+                    WALLET_BALANCES_TOTAL_WITHIN_LIMIT: balance_over_limit,
                 },
-                sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: _over_limit},
+                sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: balance_over_limit},
             )
             if error is None:
                 raise
