@@ -10,7 +10,7 @@ import asyncio
 
 import httpx
 import pytest
-from wallet_api_testkit import Api, new_key, wallet_etag
+from wallet_api_testkit import PROVIDER_ID, Api, new_key, wallet_etag
 
 
 async def _deposit(
@@ -38,3 +38,31 @@ async def test_same_key_deposit_with_and_without_if_match_in_flight_is_never_a_5
         assert all(r.status_code in (201, 409) for r in responses), [
             (r.status_code, r.text) for r in responses
         ]
+
+
+async def _conditional(api: Api, write: str, user_id: str, key: str, etag: str) -> httpx.Response:
+    headers = {"Idempotency-Key": key, "If-Match": etag}
+    body: dict[str, object] = {"amount": 100, "currency": "USD"}
+    if write == "payment":
+        body |= {"provider_id": PROVIDER_ID, "external_reference": "bill"}
+    path = {"deposit": "deposits", "hold": "holds", "payment": "payments"}[write]
+    return await api.client.post(f"/wallets/{user_id}/{path}", json=body, headers=headers)
+
+
+@pytest.mark.parametrize("other", ["hold", "payment"])
+async def test_one_key_on_a_conditional_deposit_and_another_conditional_write_is_never_a_500(
+    api: Api, other: str
+) -> None:
+    """The deposit takes the key, then the wallet; a hold or payment the wallet, then the
+    key: PostgreSQL breaks the deadlock, and the write it stops is "in flight" (409)."""
+    for _ in range(5):
+        user_id, key = await api.funded_wallet(1_000), new_key()
+        etag = await wallet_etag(api, user_id)
+        replies = await asyncio.gather(
+            _conditional(api, "deposit", user_id, key, etag),
+            _conditional(api, other, user_id, key, etag),
+        )
+        statuses = sorted(r.status_code for r in replies)
+        # One writes (201); the other is in flight (409), reused (422) or stale (412).
+        assert statuses[0] == 201, [r.text for r in replies]
+        assert statuses[1] in (409, 412, 422), [r.text for r in replies]
