@@ -250,13 +250,18 @@ async def test_a_provider_refusal_cancels_the_dispute_and_answers_502(api: Api) 
     assert (await open_dispute(api, user_id, payment_id)).status_code == 201
 
 
-async def test_a_provider_that_does_not_answer_cancels_the_dispute_and_answers_504(
+async def test_a_provider_that_does_not_answer_leaves_the_dispute_open_and_its_key_in_flight(
     api: Api,
 ) -> None:
+    """It may have the dispute and go on to decide it: the recovery worker files it again
+    and stores the final reply (test_api_dispute_filing_recovery.py)."""
     user_id, payment_id = await approved_payment(api)
-    silent = await open_dispute(api, user_id, payment_id, reason="mock:timeout:x")
+    key = new_key()
+    silent = await open_dispute(api, user_id, payment_id, reason="mock:timeout:x", key=key)
     dispute_id = assert_error(silent, 504, "GATEWAY_TIMEOUT")["details"]["dispute_id"]
-    assert (await api.client.get(f"/disputes/{dispute_id}")).json()["status"] == "CANCELED"
+    assert (await api.client.get(f"/disputes/{dispute_id}")).json()["status"] == "OPEN"
+    again = await open_dispute(api, user_id, payment_id, reason="mock:timeout:x", key=key)
+    assert_error(again, 409, "IDEMPOTENCY_IN_PROGRESS")
 
 
 async def test_the_partitions_job_makes_the_coming_months_once(

@@ -9,7 +9,13 @@ from uuid import UUID, uuid4
 
 import pytest
 from wallet_domain.deadline import Deadline
-from wallet_domain.errors import GatewayUnavailable, InvalidState, NotFound
+from wallet_domain.errors import (
+    GatewayTimeout,
+    GatewayUnavailable,
+    IdempotencyInProgress,
+    InvalidState,
+    NotFound,
+)
 from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.model.idempotency import IdempotencyState
 from wallet_domain.model.provider_event import (
@@ -98,24 +104,60 @@ async def test_a_replay_answers_the_first_reply_without_filing_again(world: Worl
     assert len(world.gateway.filings) == 1
 
 
-@pytest.mark.parametrize(
-    ("filing", "status", "code"),
-    [(FilingStatus.FAILED, 502, "GATEWAY_ERROR"), (FilingStatus.UNKNOWN, 504, "GATEWAY_TIMEOUT")],
-)
-async def test_a_dispute_the_provider_did_not_take_is_canceled_and_the_error_stored(
-    world: World, filing: FilingStatus, status: int, code: str
+async def test_a_dispute_the_provider_refused_is_canceled_and_the_error_stored(
+    world: World,
 ) -> None:
     payment_id = await _payment(world)
-    world.gateway.filing_status = filing
+    world.gateway.filing_status = FilingStatus.FAILED
     reply = await world.open_dispute().execute(_request(payment_id))
     error = body(reply.response)["error"]
-    assert (reply.response.status_code, error["code"]) == (status, code)
+    assert (reply.response.status_code, error["code"]) == (502, "GATEWAY_ERROR")
     dispute = world.db.committed.disputes[UUID(error["details"]["dispute_id"])]
     assert dispute.status is DisputeStatus.CANCELED
     assert world.db.record("alice", "disp-1").response == reply.response  # type: ignore[union-attr]
 
 
-STRANDED_AFTER = SettleStrandedFilingsRequest(older_than=timedelta(seconds=60), batch=10)
+STRANDED_AFTER = SettleStrandedFilingsRequest(
+    older_than=timedelta(seconds=60), batch=10, lookup_timeout_s=2.0
+)
+
+
+def _in_progress(world: World, key: str) -> bool:
+    record = world.db.record("alice", key)
+    assert record is not None
+    return record.state is IdempotencyState.IN_PROGRESS
+
+
+async def _sweep(world: World) -> tuple[int, int]:
+    """One recovery round past the window: (answered, still unknown)."""
+    world.clock.advance(timedelta(seconds=61))
+    report = await world.settle_stranded_filings().execute(STRANDED_AFTER)
+    return report.answered, report.still_unknown
+
+
+async def test_a_filing_without_an_answer_stays_open_until_filed_again_then_answers(
+    world: World,
+) -> None:
+    """The provider may have it and go on to decide it: never canceled on a silence."""
+    payment_id = await _payment(world)
+    world.gateway.filing_status = FilingStatus.UNKNOWN
+    with pytest.raises(GatewayTimeout) as timed_out:
+        await world.open_dispute().execute(_request(payment_id))
+    dispute_id = UUID(timed_out.value.details["dispute_id"])
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.OPEN
+    assert _in_progress(world, "disp-1")
+    with pytest.raises(IdempotencyInProgress):
+        await world.open_dispute().execute(_request(payment_id))
+
+    assert await _sweep(world) == (0, 1)  # still no answer: asked again next round
+    assert _in_progress(world, "disp-1")
+    world.gateway.filing_status = FilingStatus.FILED
+    assert await _sweep(world) == (1, 0)
+
+    replay = await world.open_dispute().execute(_request(payment_id))
+    assert (replay.replayed, replay.response.status_code) == (True, 201)
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.OPEN
+    assert [f.dispute_id for f in world.gateway.filings] == [dispute_id] * 3  # one id
 
 
 async def _stranded(world: World, key: str) -> UUID:
@@ -125,51 +167,63 @@ async def _stranded(world: World, key: str) -> UUID:
         await world.open_dispute().execute(_request(await _payment(world), idempotency_key=key))
     world.gateway.filing_crash = None
     [dispute_id] = list(world.db.committed.disputes)
-    record = world.db.record("alice", key)
-    assert record is not None
-    assert record.state is IdempotencyState.IN_PROGRESS
+    assert _in_progress(world, key)
     return dispute_id
 
 
-async def test_a_filing_whose_request_died_is_canceled_and_its_key_answered_once_past_the_window(
+@pytest.mark.parametrize(
+    ("provider_says", "status", "code", "dispute_status"),
+    [
+        (FilingStatus.FILED, 201, None, DisputeStatus.OPEN),
+        (FilingStatus.FAILED, 502, "GATEWAY_ERROR", DisputeStatus.CANCELED),
+    ],
+)
+async def test_a_filing_whose_request_died_is_filed_again_and_answered_once_past_the_window(
     world: World,
+    provider_says: FilingStatus,
+    status: int,
+    code: str | None,
+    dispute_status: DisputeStatus,
 ) -> None:
     dispute_id = await _stranded(world, "disp-lost")
     filed = await _opened(world)  # answered by its own request: never touched
+    world.gateway.filing_status = provider_says
 
-    assert await world.settle_stranded_filings().execute(STRANDED_AFTER) == 0  # too young
-    world.clock.advance(timedelta(seconds=61))
-    assert await world.settle_stranded_filings().execute(STRANDED_AFTER) == 1
-    assert await world.settle_stranded_filings().execute(STRANDED_AFTER) == 0  # once
+    young = await world.settle_stranded_filings().execute(STRANDED_AFTER)
+    assert young.answered == 0
+    assert await _sweep(world) == (1, 0)
+    assert await _sweep(world) == (0, 0)  # once
 
-    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.CANCELED
+    assert world.db.committed.disputes[dispute_id].status is dispute_status
     assert world.db.committed.disputes[filed].status is DisputeStatus.OPEN
     payment_id = world.db.committed.disputes[dispute_id].payment_id
     replay = await world.open_dispute().execute(_request(payment_id, idempotency_key="disp-lost"))
-    error = body(replay.response)["error"]
-    assert (replay.replayed, replay.response.status_code, error["code"]) == (
-        True,
-        504,
-        "GATEWAY_TIMEOUT",
-    )
-    assert error["details"]["dispute_id"] == str(dispute_id)
-    assert world.db.event_types(dispute_id) == ["dispute.opened", "dispute.updated"]
+    assert (replay.replayed, replay.response.status_code) == (True, status)
+    if code is not None:
+        assert body(replay.response)["error"]["code"] == code
 
 
-async def test_a_stranded_filing_the_provider_moved_on_is_answered_with_the_dispute(
-    world: World,
+@pytest.mark.parametrize("moved", ["by the provider", "by its owner"])
+async def test_a_stranded_filing_no_longer_open_is_answered_with_its_state_not_filed_again(
+    world: World, moved: str
 ) -> None:
     dispute_id = await _stranded(world, "disp-lost")
-    await _apply(world, dispute_id, ProviderDisputeStatus.UNDER_REVIEW)  # it has it after all
-    world.clock.advance(timedelta(seconds=61))
+    if moved == "by the provider":
+        await _apply(world, dispute_id, ProviderDisputeStatus.UNDER_REVIEW)
+    else:
+        await world.change_dispute().execute(
+            ChangeDisputeRequest(dispute_id=dispute_id, owner="alice")
+        )
+    filings = len(world.gateway.filings)
 
-    assert await world.settle_stranded_filings().execute(STRANDED_AFTER) == 1
+    assert await _sweep(world) == (1, 0)
 
     record = world.db.record("alice", "disp-lost")
     assert record is not None
     assert record.response is not None
     assert record.response.status_code == 201
-    assert body(record.response)["status"] == "UNDER_REVIEW"
+    assert body(record.response)["status"] == world.db.committed.disputes[dispute_id].status
+    assert len(world.gateway.filings) == filings
 
 
 async def test_only_an_approved_payment_can_be_disputed_and_the_key_stays_unused(

@@ -1,11 +1,12 @@
 """The reply to a dispute's filing, shared by the request that filed it and the recovery
-worker that answers a filing whose request was lost (use cases do not call each other)."""
+worker that files again a dispute whose request was lost (use cases do not call each
+other)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from wallet_domain.errors import GatewayError, GatewayTimeout
+from wallet_domain.errors import GatewayError
 from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import dispute_event
 from wallet_domain.model.idempotency import StoredResponse
@@ -30,27 +31,22 @@ async def answer_filing(
     """Store the reply for what the provider said of the (locked) dispute `current` under
     `key`, in the caller's transaction; returns the reply the key holds afterwards.
 
-    Filed, or moved on by the provider's updates (so it has the dispute after all): 201
-    with the dispute. Otherwise the dispute is CANCELED, so the payment can be disputed
-    again, and the reply is GATEWAY_TIMEOUT (no answer) or GATEWAY_ERROR (refused).
-    Money never moves on opening, so a provider that did get a filing given up on can do
-    no harm: its updates about a canceled dispute are refused.
+    Filed, or no longer OPEN (the provider's updates moved it on, so it has the dispute,
+    or its owner canceled it): 201 with the dispute. Refused: the dispute is CANCELED, so
+    the payment can be disputed again, and the reply is GATEWAY_ERROR. A filing without an
+    answer has no reply yet (the provider may have it and go on to decide it): the
+    dispute stays OPEN, its key in progress, until it is filed again.
     """
+    if filing is FilingStatus.UNKNOWN:
+        raise ValueError("a filing without an answer has no reply to store yet")
     if filing is FilingStatus.FILED or current.status is not DisputeStatus.OPEN:
         response = encoder.dispute(current, status_code=201)
     else:
         canceled = current.cancel(at)
         await book.save(canceled, dispute_event(canceled, event_id=ids.new_id(), at=at))
-        error = (
-            GatewayTimeout(
-                "the provider did not answer in time; the dispute was canceled",
-                dispute_id=str(current.id),
-            )
-            if filing is FilingStatus.UNKNOWN
-            else GatewayError(
-                "the provider did not accept the dispute; it was canceled",
-                dispute_id=str(current.id),
-            )
+        error = GatewayError(
+            "the provider did not accept the dispute; it was canceled",
+            dispute_id=str(current.id),
         )
         response = encoder.failed(error)
     await book.filing_answered(current.id)

@@ -17,11 +17,14 @@ process's own (memory, bounded), so a restarted worker asks about each payment o
 more. A round that fails as a whole (the database down) is logged and retried next
 interval.
 
-Each round first answers the disputes whose filing lost its request (opened past the same
-window, their reply never stored): the process stopped between filing a dispute with the
-provider and storing the reply. Each is CANCELED and its key answers GATEWAY_TIMEOUT (or
-201, if the provider's updates moved the dispute on), as the request itself would have
-for a filing with no answer; counted in `wallet_recovery_stranded_filings_total`.
+Each round first finishes the disputes whose filing lost its request (opened past the same
+window, their reply never stored): the process stopped between writing the dispute and
+storing the reply, before or after the provider received the filing. The filing is sent
+again (idempotent on the dispute id) and answered as the request would have: filed, the
+key answers 201; refused, the dispute is CANCELED and the key answers GATEWAY_ERROR; no
+answer, it is asked again next round. Answered ones are counted in
+`wallet_recovery_stranded_filings_total`. A failure there is logged and the payments'
+round still runs.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from wallet_domain.use_cases.resolve_pending_payments import (
 from wallet_domain.use_cases.settle_stranded_filings import (
     SettleStrandedFilings,
     SettleStrandedFilingsRequest,
+    StrandedFilingsReport,
 )
 from wallet_infra.config.settings import Settings
 from wallet_infra.runtime.periodic import Periodic
@@ -69,7 +73,7 @@ STILL_PENDING: Final = Gauge(
 STRANDED_FILINGS: Final = Counter(
     "wallet_recovery_stranded_filings",
     "Disputes whose filing lost its request (the process stopped before the reply was "
-    "stored), answered by the recovery worker: canceled, their key given GATEWAY_TIMEOUT.",
+    "stored) that the recovery worker filed again and gave their key's final reply.",
 )
 
 
@@ -101,17 +105,28 @@ async def recover_once(container: AsyncContainer, request: ResolvePendingRequest
     return report
 
 
-async def answer_stranded_filings(container: AsyncContainer, request: ResolvePendingRequest) -> int:
-    """Answer up to `request.batch` disputes whose filing lost its request; how many."""
+async def answer_stranded_filings(
+    container: AsyncContainer, request: ResolvePendingRequest
+) -> StrandedFilingsReport:
+    """Finish up to `request.batch` disputes whose filing lost its request."""
     async with container() as scope:
         use_case = await scope.get(SettleStrandedFilings)
-        answered = await use_case.execute(
-            SettleStrandedFilingsRequest(older_than=request.older_than, batch=request.batch)
+        report = await use_case.execute(
+            SettleStrandedFilingsRequest(
+                older_than=request.older_than,
+                batch=request.batch,
+                lookup_timeout_s=request.lookup_timeout_s,
+            )
         )
-    if answered:
-        STRANDED_FILINGS.inc(answered)
-        _log.warning("stranded_dispute_filings_answered", disputes=answered)
-    return answered
+    STRANDED_FILINGS.inc(report.answered)
+    if report.answered or report.still_unknown or report.gateway_unavailable:
+        _log.warning(
+            "stranded_dispute_filings",
+            answered=report.answered,
+            still_unknown=report.still_unknown,
+            gateway_unavailable=report.gateway_unavailable,
+        )
+    return report
 
 
 def recovery_job(container: AsyncContainer, settings: Settings) -> Periodic:
@@ -119,7 +134,10 @@ def recovery_job(container: AsyncContainer, settings: Settings) -> Periodic:
     request = recovery_request(settings)
 
     async def round_() -> None:
-        await answer_stranded_filings(container, request)
+        try:
+            await answer_stranded_filings(container, request)
+        except Exception as error:  # the payments' round runs whatever happened here
+            _log.error("stranded_dispute_filings_failed", error_type=type(error).__name__)
         report = await recover_once(container, request)
         if report.resolved or report.still_pending or report.gateway_unavailable or report.failed:
             _log.info(

@@ -33,11 +33,11 @@ class DisputeBook(Protocol):
         ...
 
     async def claim_stranded_filings(
-        self, opened_before: datetime, *, limit: int
+        self, opened_before: datetime, *, limit: int, skip: frozenset[UUID] = frozenset()
     ) -> list[StrandedFiling]:
         """Up to `limit` disputes opened before `opened_before` still awaiting their
-        filing's reply, locked until the transaction ends (those another transaction
-        holds are skipped), oldest first."""
+        filing's reply, but for those in `skip`, locked until the transaction ends (those
+        another transaction holds are skipped), oldest first."""
         ...
 
     async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:

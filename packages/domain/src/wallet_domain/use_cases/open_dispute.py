@@ -8,6 +8,7 @@ from uuid import UUID
 from wallet_domain.deadline import Deadline
 from wallet_domain.dispute_filing import answer_filing
 from wallet_domain.errors import (
+    GatewayTimeout,
     GatewayUnavailable,
     InvalidState,
     PaymentNotFound,
@@ -66,14 +67,14 @@ class OpenDispute:
       (the database allows one open dispute per payment, whatever races).
     - The provider is then asked to open it, with the dispute id as its idempotency key,
       through the same client as charges (retries, breaker, bulkhead, deadline).
-    - Transaction 2: filed, the reply is 201 with the dispute. Not filed (a refusal or
-      5xx: GATEWAY_ERROR; no answer in time: GATEWAY_TIMEOUT), the dispute is CANCELED so
-      the payment can be disputed again, and that error is the stored reply. Money never
-      moves on opening, so a provider that did get a request we gave up on can do no
-      harm: its updates about a canceled dispute are refused.
-    - The dispute carries its key until transaction 2: if the request never gets there
-      (the process stopped), the recovery worker answers it as "no answer in time"
-      (`SettleStrandedFilings`), so the key is never IN_PROGRESS for good.
+    - Transaction 2: filed, the reply is 201 with the dispute. Refused (a refusal or 5xx
+      through every retry): the dispute is CANCELED so the payment can be disputed again,
+      and GATEWAY_ERROR is the stored reply.
+    - No answer in time: GATEWAY_TIMEOUT, not stored. The provider may have the dispute
+      and go on to decide it, so it stays OPEN and carries its key (in progress) until
+      the recovery worker files it again (idempotent on the dispute id) and stores the
+      final reply (`SettleStrandedFilings`); so does a dispute whose request never got
+      to transaction 2 (the process stopped).
     """
 
     ledger: Ledger
@@ -168,6 +169,15 @@ class OpenDispute:
         except BaseException:
             await self.tx.rollback()
             raise
+        if filing is FilingStatus.UNKNOWN:
+            # The provider may have it and go on to decide it: cancelling now could lose
+            # a won chargeback. It stays OPEN, its key in progress, until the recovery
+            # worker files it again and stores the final reply (SettleStrandedFilings).
+            raise GatewayTimeout(
+                "the provider did not answer in time; the dispute stays OPEN and is filed"
+                " again shortly, and this key then answers with the outcome",
+                dispute_id=str(dispute.id),
+            )
         return Reply(await self._finish(dispute, key, filing))
 
     async def _finish(self, dispute: Dispute, key: str, filing: FilingStatus) -> StoredResponse:

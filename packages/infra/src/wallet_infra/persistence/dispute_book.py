@@ -51,7 +51,11 @@ _UPDATE: Final = (
 _ANSWERED: Final = _d.update().where(_d.c.id == bindparam("did")).values(filing_key=None)
 _STRANDED: Final = (
     select(*_d.c)
-    .where(_d.c.filing_key.is_not(None), _d.c.created_at < bindparam("before"))
+    .where(
+        _d.c.filing_key.is_not(None),
+        _d.c.created_at < bindparam("before"),
+        _d.c.id.not_in(bindparam("skip", expanding=True)),
+    )
     .order_by(_d.c.created_at)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
@@ -124,9 +128,10 @@ class SqlaDisputeBook(DisputeBook):
         await self._session.execute(_ANSWERED, {"did": dispute_id})
 
     async def claim_stranded_filings(
-        self, opened_before: datetime, *, limit: int
+        self, opened_before: datetime, *, limit: int, skip: frozenset[UUID] = frozenset()
     ) -> list[StrandedFiling]:
-        rows = await self._session.execute(_STRANDED, {"before": opened_before, "limit": limit})
+        params = {"before": opened_before, "limit": limit, "skip": list(skip)}
+        rows = await self._session.execute(_STRANDED, params)
         return [StrandedFiling(dispute_from_row(row), row.filing_key) for row in rows]
 
     async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:

@@ -171,9 +171,9 @@ class ReplicaFirstDisputeBook(DisputeBook):
         await self._primary.filing_answered(dispute_id)
 
     async def claim_stranded_filings(
-        self, opened_before: datetime, *, limit: int
+        self, opened_before: datetime, *, limit: int, skip: frozenset[UUID] = frozenset()
     ) -> list[StrandedFiling]:
-        return await self._primary.claim_stranded_filings(opened_before, limit=limit)
+        return await self._primary.claim_stranded_filings(opened_before, limit=limit, skip=skip)
 
     async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
         return await self._primary.lock(dispute_id, owner)

@@ -46,7 +46,7 @@ class FakeDisputeBook(DisputeBook):
         self._tx.tables.filing_keys.pop(dispute_id, None)
 
     async def claim_stranded_filings(
-        self, opened_before: datetime, *, limit: int
+        self, opened_before: datetime, *, limit: int, skip: frozenset[UUID] = frozenset()
     ) -> list[StrandedFiling]:
         tables, locks = self._tx.tables, self._tx.db.locks
         stranded = sorted(
@@ -54,6 +54,7 @@ class FakeDisputeBook(DisputeBook):
                 StrandedFiling(tables.disputes[dispute_id], key)
                 for dispute_id, key in tables.filing_keys.items()
                 if tables.disputes[dispute_id].created_at < opened_before
+                and dispute_id not in skip
                 and locks.get(dispute_id, self._tx) is self._tx
             ),
             key=lambda found: (found.dispute.created_at, found.dispute.id),
