@@ -178,6 +178,9 @@ class ProcessDiesDuringCharge(PaymentGateway):
     async def file_dispute(self, filing: DisputeFiling, deadline: Deadline) -> FilingStatus:
         raise RuntimeError("process died")
 
+    async def find_dispute(self, dispute_id: UUID, deadline: Deadline) -> FilingStatus:
+        raise AssertionError("never reached")
+
 
 class CrashingGatewayProvider(Provider):
     scope = Scope.APP

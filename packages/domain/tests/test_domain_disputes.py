@@ -3,6 +3,7 @@ client's moves and the provider's updates, WON crediting the payment once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -118,7 +119,11 @@ async def test_a_dispute_the_provider_refused_is_canceled_and_the_error_stored(
 
 
 STRANDED_AFTER = SettleStrandedFilingsRequest(
-    older_than=timedelta(seconds=60), batch=10, lookup_timeout_s=2.0
+    older_than=timedelta(seconds=60),
+    batch=10,
+    lookup_timeout_s=2.0,
+    recheck_base=timedelta(seconds=30),
+    recheck_max=timedelta(seconds=300),
 )
 
 
@@ -162,38 +167,47 @@ async def test_a_filing_without_an_answer_stays_open_until_filed_again_then_answ
 
 async def _stranded(world: World, key: str) -> UUID:
     """A dispute whose request died at the provider: OPEN, its key IN_PROGRESS."""
+    before = set(world.db.committed.disputes)
     world.gateway.filing_crash = RuntimeError("the process stopped")
     with pytest.raises(RuntimeError):
         await world.open_dispute().execute(_request(await _payment(world), idempotency_key=key))
     world.gateway.filing_crash = None
-    [dispute_id] = list(world.db.committed.disputes)
+    [dispute_id] = set(world.db.committed.disputes) - before
     assert _in_progress(world, key)
     return dispute_id
 
 
 @pytest.mark.parametrize(
-    ("provider_says", "status", "code", "dispute_status"),
+    ("provider", "refiled", "status", "code", "dispute_status"),
     [
-        (FilingStatus.FILED, 201, None, DisputeStatus.OPEN),
-        (FilingStatus.FAILED, 502, "GATEWAY_ERROR", DisputeStatus.CANCELED),
+        ("has it", False, 201, None, DisputeStatus.OPEN),
+        ("files it now", True, 201, None, DisputeStatus.OPEN),
+        ("refuses it now", True, 502, "GATEWAY_ERROR", DisputeStatus.CANCELED),
     ],
 )
-async def test_a_filing_whose_request_died_is_filed_again_and_answered_once_past_the_window(
+async def test_a_filing_whose_request_died_is_finished_with_the_provider_once_past_the_window(
     world: World,
-    provider_says: FilingStatus,
+    provider: str,
+    refiled: bool,
     status: int,
     code: str | None,
     dispute_status: DisputeStatus,
 ) -> None:
     dispute_id = await _stranded(world, "disp-lost")
     filed = await _opened(world)  # answered by its own request: never touched
-    world.gateway.filing_status = provider_says
+    if provider == "has it":
+        world.gateway.disputes_held.add(dispute_id)  # it got the filing before the crash
+    world.gateway.filing_status = (
+        FilingStatus.FAILED if provider == "refuses it now" else FilingStatus.FILED
+    )
+    filings = len(world.gateway.filings)
 
     young = await world.settle_stranded_filings().execute(STRANDED_AFTER)
     assert young.answered == 0
     assert await _sweep(world) == (1, 0)
     assert await _sweep(world) == (0, 0)  # once
 
+    assert len(world.gateway.filings) == filings + refiled
     assert world.db.committed.disputes[dispute_id].status is dispute_status
     assert world.db.committed.disputes[filed].status is DisputeStatus.OPEN
     payment_id = world.db.committed.disputes[dispute_id].payment_id
@@ -201,6 +215,45 @@ async def test_a_filing_whose_request_died_is_filed_again_and_answered_once_past
     assert (replay.replayed, replay.response.status_code) == (True, status)
     if code is not None:
         assert body(replay.response)["error"]["code"] == code
+
+
+async def test_a_refused_re_filing_never_cancels_a_dispute_the_provider_may_have(
+    world: World,
+) -> None:
+    """Its lookup failed: whatever filing it again would say, it stays OPEN."""
+    dispute_id = await _stranded(world, "disp-lost")
+    world.gateway.silent_disputes.add(dispute_id)
+    world.gateway.filing_status = FilingStatus.FAILED
+
+    assert await _sweep(world) == (0, 1)
+
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.OPEN
+    assert _in_progress(world, "disp-lost")
+
+
+async def test_filings_the_provider_never_answers_do_not_keep_the_worker_from_younger_ones(
+    world: World,
+) -> None:
+    """Asked again only after a doubling delay; the never asked come first."""
+    silent = await _stranded(world, "disp-old")
+    world.gateway.silent_disputes.add(silent)
+    world.clock.advance(timedelta(seconds=1))
+    await _stranded(world, "disp-young")
+    one_at_a_time = replace(STRANDED_AFTER, batch=1)
+    world.clock.advance(timedelta(seconds=61))
+
+    first = await world.settle_stranded_filings().execute(one_at_a_time)  # the oldest
+    second = await world.settle_stranded_filings().execute(one_at_a_time)  # not it again
+
+    assert (first.still_unknown, second.answered) == (1, 1)
+    assert not _in_progress(world, "disp-young")
+    assert _in_progress(world, "disp-old")
+    world.clock.advance(timedelta(seconds=29))  # the first delay (30 s) is not over
+    assert (await world.settle_stranded_filings().execute(one_at_a_time)).still_unknown == 0
+    world.clock.advance(timedelta(seconds=2))
+    assert (await world.settle_stranded_filings().execute(one_at_a_time)).still_unknown == 1
+    world.clock.advance(timedelta(seconds=31))  # the second delay doubled to 60 s
+    assert (await world.settle_stranded_filings().execute(one_at_a_time)).still_unknown == 0
 
 
 @pytest.mark.parametrize("moved", ["by the provider", "by its owner"])

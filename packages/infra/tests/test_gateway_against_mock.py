@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
+import httpx
+import orjson
 import pytest
 import stamina
 from wallet_domain.deadline import Deadline
-from wallet_domain.ports.payment_gateway import ChargeRequest, ChargeStatus, LookupStatus
+from wallet_domain.ports.payment_gateway import (
+    ChargeRequest,
+    ChargeStatus,
+    DisputeFiling,
+    FilingStatus,
+    LookupStatus,
+)
+from wallet_infra.gateway import replies
 
 from .gateway_kit import MockClients, MockGateway, charge_request, fast_settings
 
@@ -113,3 +123,46 @@ async def test_still_pending_until_the_gateway_releases(make_pair: Callable[...,
     await pair.client.post("/admin/release")
 
     assert await lookup(pair, request) is LookupStatus.APPROVED
+
+
+async def test_a_dispute_is_found_once_filed_and_not_found_before(
+    make_pair: Callable[..., Pair],
+) -> None:
+    pair = make_pair()
+    request = charge_request()
+    assert await charge(pair, request) is ChargeStatus.APPROVED
+    filing = DisputeFiling(
+        dispute_id=uuid.uuid4(),
+        payment_id=request.payment_id,
+        money=request.money,
+        reason="not delivered",
+        evidence=(),
+    )
+    deadline = Deadline.after(DEADLINE_S)
+
+    assert await pair.adapter.find_dispute(filing.dispute_id, deadline) is FilingStatus.FAILED
+    assert await pair.adapter.file_dispute(filing, deadline) is FilingStatus.FILED
+    assert await pair.adapter.find_dispute(filing.dispute_id, deadline) is FilingStatus.FILED
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "found"),
+    [
+        (404, {"status": "not_found"}, FilingStatus.FAILED),  # the provider's own answer
+        (404, {"detail": "Not Found"}, FilingStatus.UNKNOWN),  # a wrong URL, a proxy
+        (200, {"dispute_id": "someone-else"}, FilingStatus.UNKNOWN),
+        (200, "not json", FilingStatus.UNKNOWN),
+    ],
+)
+def test_only_the_providers_own_not_found_says_it_has_no_such_dispute(
+    status: int, body: object, found: FilingStatus
+) -> None:
+    dispute_id = uuid.uuid4()
+    content = body.encode() if isinstance(body, str) else orjson.dumps(body)
+    response = httpx.Response(status, content=content)
+
+    assert replies.dispute_found(response, dispute_id) is found
+    assert (
+        replies.dispute_found(httpx.Response(200, json={"dispute_id": str(dispute_id)}), dispute_id)
+        is FilingStatus.FILED
+    )

@@ -105,19 +105,25 @@ async def recover_once(container: AsyncContainer, request: ResolvePendingRequest
     return report
 
 
+def stranded_filings_request(settings: Settings) -> SettleStrandedFilingsRequest:
+    """As the payments' round: the same window, batch, timeout and recheck delays."""
+    payments = recovery_request(settings)
+    return SettleStrandedFilingsRequest(
+        older_than=payments.older_than,
+        batch=payments.batch,
+        lookup_timeout_s=payments.lookup_timeout_s,
+        recheck_base=timedelta(seconds=settings.recovery_recheck_base_s),
+        recheck_max=timedelta(seconds=settings.recovery_recheck_max_s),
+    )
+
+
 async def answer_stranded_filings(
-    container: AsyncContainer, request: ResolvePendingRequest
+    container: AsyncContainer, request: SettleStrandedFilingsRequest
 ) -> StrandedFilingsReport:
-    """Finish up to `request.batch` disputes whose filing lost its request."""
+    """Finish up to `request.batch` disputes whose filing has no stored reply."""
     async with container() as scope:
         use_case = await scope.get(SettleStrandedFilings)
-        report = await use_case.execute(
-            SettleStrandedFilingsRequest(
-                older_than=request.older_than,
-                batch=request.batch,
-                lookup_timeout_s=request.lookup_timeout_s,
-            )
-        )
+        report = await use_case.execute(request)
     STRANDED_FILINGS.inc(report.answered)
     if report.answered or report.still_unknown or report.gateway_unavailable:
         _log.warning(
@@ -132,10 +138,11 @@ async def answer_stranded_filings(
 def recovery_job(container: AsyncContainer, settings: Settings) -> Periodic:
     """Recover now, then every `recovery_interval_s` (started and stopped by the lifespan)."""
     request = recovery_request(settings)
+    filings = stranded_filings_request(settings)
 
     async def round_() -> None:
         try:
-            await answer_stranded_filings(container, request)
+            await answer_stranded_filings(container, filings)
         except Exception as error:  # the payments' round runs whatever happened here
             _log.error("stranded_dispute_filings_failed", error_type=type(error).__name__)
         report = await recover_once(container, request)

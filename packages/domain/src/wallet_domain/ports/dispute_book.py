@@ -12,10 +12,12 @@ from wallet_domain.model.transaction import LedgerEntry
 
 @dataclass(frozen=True, slots=True)
 class StrandedFiling:
-    """A dispute whose filing never got its reply stored, and the key awaiting it."""
+    """A dispute whose filing never got its reply stored, the key awaiting it, and how
+    many times the provider was asked about it without an answer."""
 
     dispute: Dispute
     key: str
+    attempts: int = 0
 
 
 class DisputeBook(Protocol):
@@ -33,11 +35,17 @@ class DisputeBook(Protocol):
         ...
 
     async def claim_stranded_filings(
-        self, opened_before: datetime, *, limit: int, skip: frozenset[UUID] = frozenset()
+        self, opened_before: datetime, *, due_by: datetime, limit: int
     ) -> list[StrandedFiling]:
         """Up to `limit` disputes opened before `opened_before` still awaiting their
-        filing's reply, but for those in `skip`, locked until the transaction ends (those
-        another transaction holds are skipped), oldest first."""
+        filing's reply and due to be asked about by `due_by`, locked until the transaction
+        ends (those another transaction holds are skipped): the never asked first, then
+        the oldest."""
+        ...
+
+    async def ask_again_at(self, dispute_id: UUID, at: datetime) -> None:
+        """The (locked) dispute's filing got no answer: due again at `at`, one more
+        attempt counted."""
         ...
 
     async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:

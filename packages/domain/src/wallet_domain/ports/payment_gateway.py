@@ -34,6 +34,8 @@ class FilingStatus(StrEnum):
     FILED = "FILED"  # the provider has the dispute
     FAILED = "FAILED"  # definitely not filed: refused, 5xx after retries, never connected
     UNKNOWN = "UNKNOWN"  # timed out or cut mid-request: the provider may have it
+    # (As `find_dispute`'s answer: FILED the provider has it, FAILED its own "no such
+    # dispute", UNKNOWN the lookup failed.)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,4 +78,9 @@ class PaymentGateway(Protocol):
     async def file_dispute(self, filing: DisputeFiling, deadline: Deadline) -> FilingStatus:
         """Open the dispute at the provider (retrying transient failures within
         `deadline`, idempotent on the dispute id). Never raises for gateway behaviour."""
+        ...
+
+    async def find_dispute(self, dispute_id: UUID, deadline: Deadline) -> FilingStatus:
+        """Whether the provider has the dispute: FILED (it does), FAILED (its own "no such
+        dispute"), UNKNOWN (the lookup failed). Never raises for gateway behaviour."""
         ...

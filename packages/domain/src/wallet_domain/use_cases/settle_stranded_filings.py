@@ -1,17 +1,16 @@
-"""Answer the disputes whose filing lost its request, so their keys get a final reply."""
+"""Finish the disputes whose filing has no stored reply, so their keys get a final one."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from uuid import UUID
+from datetime import datetime, timedelta
 
 from wallet_domain.deadline import Deadline
 from wallet_domain.dispute_filing import answer_filing
 from wallet_domain.errors import GatewayUnavailable
 from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.ports.clock import Clock
-from wallet_domain.ports.dispute_book import DisputeBook
+from wallet_domain.ports.dispute_book import DisputeBook, StrandedFiling
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyReplies
 from wallet_domain.ports.payment_gateway import DisputeFiling, FilingStatus, PaymentGateway
@@ -24,35 +23,40 @@ from wallet_domain.unit_of_work import rolling_back
 class SettleStrandedFilingsRequest:
     older_than: timedelta  # at least twice the request deadline: no request still runs
     batch: int
-    lookup_timeout_s: float  # for each filing sent again
+    lookup_timeout_s: float  # for each call to the provider
+    recheck_base: timedelta  # the first delay before asking again about an unanswered one
+    recheck_max: timedelta  # the longest delay (it doubles up to this)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StrandedFilingsReport:
     answered: int = 0  # their key holds its final reply now
-    still_unknown: int = 0  # the provider did not answer: asked again next round
+    still_unknown: int = 0  # the provider did not answer: asked again after a delay
     gateway_unavailable: bool = False  # the round stopped (circuit open, bulkhead full)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SettleStrandedFilings:
     """Finish the filing of every dispute opened more than `older_than` ago whose reply
-    was never stored (the process stopped between writing the dispute and storing the
-    reply; the provider may or may not have received the filing).
+    was never stored: the provider did not answer in time, or the process stopped between
+    writing the dispute and storing the reply (the provider may or may not have it).
 
-    Rules: the filing is sent to the provider again, with the dispute id as its
-    idempotency key as the first time, so a provider that has it answers "filed" without
-    opening it twice. Then, as the request's own second transaction would
-    (`answer_filing`): filed, or moved on by the provider's updates, the key answers 201
-    with the dispute; refused, the dispute is CANCELED and the key answers GATEWAY_ERROR.
-    No answer in time leaves the dispute OPEN and its key in progress for the next round:
-    cancelling it then could drop a dispute the provider goes on to decide. Each dispute
-    is claimed with a row lock other workers skip, and held while it is asked about (one
-    no longer OPEN, moved on by the provider or canceled by its owner, is answered with
-    its state and not sent again); a
-    request still finishing its own filing locks it first, and a key already answered
-    keeps its reply. One transaction per dispute. A circuit that refuses calls stops the
-    round.
+    Rules:
+    - A dispute no longer OPEN (moved on by the provider's updates, or canceled by its
+      owner) is answered 201 with its state; the provider is not called.
+    - Otherwise the provider is asked whether it has the dispute. It has: 201 with the
+      dispute. It says it has not: the dispute is filed now (the same idempotency key, the
+      dispute id), then answered as the request would have: 201 if filed, the dispute
+      CANCELED and GATEWAY_ERROR if refused. A dispute is never canceled while the
+      provider may have it: it could still rule WON.
+    - No answer (either call): the dispute stays OPEN, its key in progress, and is asked
+      about again after a delay doubling from `recheck_base` up to `recheck_max`; those
+      never asked come first, so filings the provider never answers cannot keep the
+      worker from younger ones.
+    - Each dispute is claimed with a row lock other workers skip, held while the provider
+      is asked; a request still finishing its own filing locks it first, and a key
+      already answered keeps its reply. One transaction per dispute. A circuit that
+      refuses calls stops the round.
     """
 
     book: DisputeBook
@@ -64,48 +68,53 @@ class SettleStrandedFilings:
     encoder: ResponseEncoder
 
     async def execute(self, request: SettleStrandedFilingsRequest) -> StrandedFilingsReport:
-        opened_before = self.clock.now() - request.older_than
-        asked: set[UUID] = set()  # this round's, so an unanswered one is not asked twice
+        started = self.clock.now()
         answered = unknown = 0
         for _ in range(request.batch):
             async with rolling_back(self.tx):
                 claimed = await self.book.claim_stranded_filings(
-                    opened_before, limit=1, skip=frozenset(asked)
+                    started - request.older_than, due_by=started, limit=1
                 )
                 if not claimed:
                     await self.tx.rollback()
                     break
                 [found] = claimed
-                asked.add(found.dispute.id)
                 try:
-                    filing = await self._file_again(found.dispute, request.lookup_timeout_s)
+                    filing = await self._ask(found.dispute, request.lookup_timeout_s)
                 except GatewayUnavailable:
                     await self.tx.rollback()
                     return StrandedFilingsReport(
                         answered=answered, still_unknown=unknown, gateway_unavailable=True
                     )
+                now = self.clock.now()
                 if filing is FilingStatus.UNKNOWN:
-                    await self.tx.rollback()
+                    await self.book.ask_again_at(found.dispute.id, _next_ask(found, now, request))
                     unknown += 1
-                    continue
-                await answer_filing(
-                    book=self.book,
-                    replies=self.replies,
-                    encoder=self.encoder,
-                    ids=self.ids,
-                    current=found.dispute,
-                    key=found.key,
-                    filing=filing,
-                    at=self.clock.now(),
-                )
+                else:
+                    await answer_filing(
+                        book=self.book,
+                        replies=self.replies,
+                        encoder=self.encoder,
+                        ids=self.ids,
+                        current=found.dispute,
+                        key=found.key,
+                        filing=filing,
+                        at=now,
+                    )
+                    answered += 1
                 await self.tx.commit()
-                answered += 1
         return StrandedFilingsReport(answered=answered, still_unknown=unknown)
 
-    async def _file_again(self, dispute: Dispute, timeout_s: float) -> FilingStatus:
+    async def _ask(self, dispute: Dispute, timeout_s: float) -> FilingStatus:
+        """What the reply should say of the provider's filing: FILED, FAILED (refused
+        now, and the provider never had it), or UNKNOWN (ask again later)."""
         if dispute.status is not DisputeStatus.OPEN:
-            return FilingStatus.FILED  # moved on by the provider, or canceled: not re-sent
+            return FilingStatus.FILED  # moved on by the provider, or canceled: not sent again
+        deadline = Deadline.after(timeout_s)
         async with self.gateway.admission():
+            found = await self.gateway.find_dispute(dispute.id, deadline)
+            if found is not FilingStatus.FAILED:
+                return found  # it has it (FILED), or it could not tell (UNKNOWN)
             return await self.gateway.file_dispute(
                 DisputeFiling(
                     dispute_id=dispute.id,
@@ -114,5 +123,12 @@ class SettleStrandedFilings:
                     reason=dispute.reason,
                     evidence=dispute.evidence,
                 ),
-                Deadline.after(timeout_s),
+                deadline,
             )
+
+
+def _next_ask(
+    found: StrandedFiling, now: datetime, request: SettleStrandedFilingsRequest
+) -> datetime:
+    delay = min(request.recheck_max, request.recheck_base * (1 << min(found.attempts, 32)))
+    return now + delay

@@ -209,8 +209,37 @@ class HttpxPaymentGateway(PaymentGateway):
             _outcome(span, "dispute", str(status).lower(), failed=status is not FilingStatus.FILED)
             return status
 
+    async def find_dispute(self, dispute_id: UUID, deadline: Deadline) -> FilingStatus:
+        """Retried like a lookup; only a failed one (UNKNOWN) is told to the breaker."""
+        log = _log.bind(dispute_id=str(dispute_id), operation="dispute_lookup")
+        attempts = _Attempts("dispute_lookup")
+        with self._span("dispute_lookup", dispute_id, attempts, "wallet.dispute_id") as span:
+            try:
+                status = await call_with_retries(
+                    attempts.wrap(partial(self._find_dispute_once, dispute_id)),
+                    attempts=self._settings.lookup_attempts,
+                    deadline=deadline,
+                    settings=self._settings,
+                    log=log,
+                )
+            except RetriesExhausted as exhausted:
+                if not exhausted.failures:  # never asked: no time was left
+                    _outcome(span, "dispute_lookup", "skipped", failed=True)
+                    return FilingStatus.UNKNOWN
+                status = FilingStatus.UNKNOWN
+            if status is FilingStatus.UNKNOWN:
+                await self._breaker.record(admitted_ticket(), ok=False)
+            _outcome(
+                span, "dispute_lookup", str(status).lower(), failed=status is FilingStatus.UNKNOWN
+            )
+            return status
+
     def _span(
-        self, operation: str, payment_id: UUID, attempts: _Attempts
+        self,
+        operation: str,
+        payment_id: UUID,
+        attempts: _Attempts,
+        id_attribute: str = "wallet.payment_id",
     ) -> AbstractContextManager[Span]:
         """A client span around one call with all its retries, each failed attempt an
         event on it. It is the span the gateway sees as its caller (`traceparent`): a span
@@ -218,16 +247,18 @@ class HttpxPaymentGateway(PaymentGateway):
         the URL, method and status this span and its events already tell."""
         if not tracing_active():
             return _NO_SPAN
-        return self._traced(operation, payment_id, attempts)
+        return self._traced(operation, payment_id, attempts, id_attribute)
 
     @contextmanager
-    def _traced(self, operation: str, payment_id: UUID, attempts: _Attempts) -> Iterator[Span]:
+    def _traced(
+        self, operation: str, payment_id: UUID, attempts: _Attempts, id_attribute: str
+    ) -> Iterator[Span]:
         with tracer().start_as_current_span(
             f"gateway {operation}",
             kind=SpanKind.CLIENT,
             attributes={
                 "gateway.operation": operation,
-                "wallet.payment_id": str(payment_id),
+                id_attribute: str(payment_id),
                 "gateway.breaker_state": self._breaker.state.value,
                 "gateway.bulkhead_in_use": self._bulkhead.in_use,
             },
@@ -280,6 +311,13 @@ class HttpxPaymentGateway(PaymentGateway):
         if response is None:
             return FilingStatus.UNKNOWN
         return replies.filing_status(response, filing.dispute_id)
+
+    async def _find_dispute_once(self, dispute_id: UUID, seconds_left: float) -> FilingStatus:
+        url = httpx.URL(f"{self._disputes_url}/{dispute_id}")
+        response = await self._send("GET", url, seconds_left)
+        if response is None:
+            return FilingStatus.UNKNOWN
+        return replies.dispute_found(response, dispute_id)
 
     async def _lookup_once(self, payment_id: UUID, seconds_left: float) -> LookupStatus:
         url = httpx.URL(f"{self._payments_url}/{payment_id}")

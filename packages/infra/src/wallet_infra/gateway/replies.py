@@ -68,6 +68,21 @@ def lookup_status(response: httpx.Response, payment_id: UUID) -> LookupStatus:
     return _LOOKUP.get(_decision(response, payment_id) or "", LookupStatus.UNKNOWN)
 
 
+def dispute_found(response: httpx.Response, dispute_id: UUID) -> FilingStatus:
+    """FAILED (the provider has no such dispute) only on the gateway's own 404 body, as a
+    lookup's NOT_CHARGED: a wrong one would let a dispute the provider has be filed anew
+    or canceled. A 2xx naming it is FILED; anything else is UNKNOWN."""
+    if response.status_code == 404:
+        data = _json_object(response)
+        if data is not None and data.get("status") == "not_found":
+            return FilingStatus.FAILED
+        return FilingStatus.UNKNOWN
+    data = _json_object(response) if response.is_success else None
+    if data is not None and data.get("dispute_id") == str(dispute_id):
+        return FilingStatus.FILED
+    return FilingStatus.UNKNOWN
+
+
 def filing_status(response: httpx.Response, dispute_id: UUID) -> FilingStatus:
     """A 2xx naming this dispute is FILED; any other 4xx is the provider refusing it
     (FAILED); a 2xx we cannot read may hide a filing (UNKNOWN)."""

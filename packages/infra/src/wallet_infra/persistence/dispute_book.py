@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import Row, bindparam, select, text
+from sqlalchemy import Row, bindparam, or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import InvalidState
@@ -54,11 +54,16 @@ _STRANDED: Final = (
     .where(
         _d.c.filing_key.is_not(None),
         _d.c.created_at < bindparam("before"),
-        _d.c.id.not_in(bindparam("skip", expanding=True)),
+        or_(_d.c.filing_retry_at.is_(None), _d.c.filing_retry_at <= bindparam("due_by")),
     )
-    .order_by(_d.c.created_at)
+    .order_by(_d.c.filing_retry_at.asc().nulls_first(), _d.c.created_at)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
+)
+_ASK_AGAIN: Final = (
+    _d.update()
+    .where(_d.c.id == bindparam("did"))
+    .values(filing_retry_at=bindparam("at"), filing_attempts=_d.c.filing_attempts + 1)
 )
 _CHARGED_BACK: Final = text(
     "UPDATE transactions SET charged_back_amount = charged_back_amount + CAST(:amt AS bigint)"
@@ -128,11 +133,17 @@ class SqlaDisputeBook(DisputeBook):
         await self._session.execute(_ANSWERED, {"did": dispute_id})
 
     async def claim_stranded_filings(
-        self, opened_before: datetime, *, limit: int, skip: frozenset[UUID] = frozenset()
+        self, opened_before: datetime, *, due_by: datetime, limit: int
     ) -> list[StrandedFiling]:
-        params = {"before": opened_before, "limit": limit, "skip": list(skip)}
+        params = {"before": opened_before, "due_by": due_by, "limit": limit}
         rows = await self._session.execute(_STRANDED, params)
-        return [StrandedFiling(dispute_from_row(row), row.filing_key) for row in rows]
+        return [
+            StrandedFiling(dispute_from_row(row), row.filing_key, row.filing_attempts)
+            for row in rows
+        ]
+
+    async def ask_again_at(self, dispute_id: UUID, at: datetime) -> None:
+        await self._session.execute(_ASK_AGAIN, {"did": dispute_id, "at": at})
 
     async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
         return await self._one(dispute_id, owner, lock=True)

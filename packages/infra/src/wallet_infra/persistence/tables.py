@@ -191,8 +191,11 @@ disputes: Final = Table(
     Column("evidence", JSONB, nullable=False, server_default=text("'[]'")),
     Column("created_at", _TS, nullable=False),
     Column("updated_at", _TS, nullable=False),
-    # The key awaiting the filing's reply (NULL once it is stored): see migration 0025.
+    # The key awaiting the filing's reply (NULL once it is stored), when to ask the
+    # provider about it again and how often it was asked: see migration 0025.
     Column("filing_key", Text),
+    Column("filing_retry_at", _TS),
+    Column("filing_attempts", Integer, nullable=False, server_default=text("0")),
 )
 
 # Partitioned by month on created_at; rows are written by the disputes' trigger only.

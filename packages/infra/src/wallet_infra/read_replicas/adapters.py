@@ -171,9 +171,12 @@ class ReplicaFirstDisputeBook(DisputeBook):
         await self._primary.filing_answered(dispute_id)
 
     async def claim_stranded_filings(
-        self, opened_before: datetime, *, limit: int, skip: frozenset[UUID] = frozenset()
+        self, opened_before: datetime, *, due_by: datetime, limit: int
     ) -> list[StrandedFiling]:
-        return await self._primary.claim_stranded_filings(opened_before, limit=limit, skip=skip)
+        return await self._primary.claim_stranded_filings(opened_before, due_by=due_by, limit=limit)
+
+    async def ask_again_at(self, dispute_id: UUID, at: datetime) -> None:
+        await self._primary.ask_again_at(dispute_id, at)
 
     async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:
         return await self._primary.lock(dispute_id, owner)

@@ -45,19 +45,38 @@ class FakeDisputeBook(DisputeBook):
     async def filing_answered(self, dispute_id: UUID) -> None:
         self._tx.tables.filing_keys.pop(dispute_id, None)
 
+    async def ask_again_at(self, dispute_id: UUID, at: datetime) -> None:
+        retries = self._tx.tables.filing_retries
+        retries[dispute_id] = (at, retries.get(dispute_id, (None, 0))[1] + 1)
+
     async def claim_stranded_filings(
-        self, opened_before: datetime, *, limit: int, skip: frozenset[UUID] = frozenset()
+        self, opened_before: datetime, *, due_by: datetime, limit: int
     ) -> list[StrandedFiling]:
         tables, locks = self._tx.tables, self._tx.db.locks
+
+        def due(dispute_id: UUID) -> bool:
+            retry = tables.filing_retries.get(dispute_id)
+            return retry is None or retry[0] <= due_by
+
+        def order(found: StrandedFiling) -> tuple[bool, datetime, datetime]:
+            """The never asked first, then by when they are due; the oldest first."""
+            retry = tables.filing_retries.get(found.dispute.id)
+            created = found.dispute.created_at
+            return (retry is not None, created if retry is None else retry[0], created)
+
         stranded = sorted(
             (
-                StrandedFiling(tables.disputes[dispute_id], key)
+                StrandedFiling(
+                    tables.disputes[dispute_id],
+                    key,
+                    tables.filing_retries.get(dispute_id, (due_by, 0))[1],
+                )
                 for dispute_id, key in tables.filing_keys.items()
                 if tables.disputes[dispute_id].created_at < opened_before
-                and dispute_id not in skip
+                and due(dispute_id)
                 and locks.get(dispute_id, self._tx) is self._tx
             ),
-            key=lambda found: (found.dispute.created_at, found.dispute.id),
+            key=order,
         )[:limit]
         for found in stranded:
             locks[found.dispute.id] = self._tx

@@ -48,6 +48,10 @@ class ScriptedGateway(PaymentGateway):
         self.filings: list[DisputeFiling] = []
         self.filing_status = FilingStatus.FILED
         self.filing_crash: BaseException | None = None  # raised after the filing arrives
+        self.disputes_held: set[UUID] = set()  # filed and answered FILED
+        self.dispute_lookups: list[UUID] = []
+        self.dispute_lookup: FilingStatus | None = None  # None: from disputes_held
+        self.silent_disputes: set[UUID] = set()  # their lookups answer UNKNOWN
         self.admitted = 0
         self.in_use = 0
 
@@ -91,4 +95,14 @@ class ScriptedGateway(PaymentGateway):
         self.filings.append(filing)
         if self.filing_crash is not None:
             raise self.filing_crash
+        if self.filing_status is FilingStatus.FILED:
+            self.disputes_held.add(filing.dispute_id)
         return self.filing_status
+
+    async def find_dispute(self, dispute_id: UUID, deadline: Deadline) -> FilingStatus:
+        self.dispute_lookups.append(dispute_id)
+        if dispute_id in self.silent_disputes:
+            return FilingStatus.UNKNOWN
+        if self.dispute_lookup is not None:
+            return self.dispute_lookup
+        return FilingStatus.FILED if dispute_id in self.disputes_held else FilingStatus.FAILED

@@ -47,6 +47,8 @@ class Tables:
     transfers: dict[UUID, Transfer] = field(default_factory=dict)
     disputes: dict[UUID, Dispute] = field(default_factory=dict)
     filing_keys: dict[UUID, str] = field(default_factory=dict)  # dispute id -> key awaiting
+    # dispute id -> (when to ask the provider again, attempts without an answer)
+    filing_retries: dict[UUID, tuple[datetime, int]] = field(default_factory=dict)
     # provider_event_id -> (type, subject_id, outcome), as `provider_events` stores them
     provider_events: dict[str, tuple[str, UUID | None, str]] = field(default_factory=dict)
     corrections: dict[tuple[UUID, CorrectionKind], Correction] = field(default_factory=dict)
@@ -68,6 +70,7 @@ class Tables:
             transfers=dict(self.transfers),
             disputes=dict(self.disputes),
             filing_keys=dict(self.filing_keys),
+            filing_retries=dict(self.filing_retries),
             provider_events=dict(self.provider_events),
             corrections=dict(self.corrections),
         )
@@ -101,6 +104,7 @@ class InMemoryDatabase:
         _merge(done.transfers, base.transfers, staged.transfers)
         _merge(done.disputes, base.disputes, staged.disputes)
         _merge(done.filing_keys, base.filing_keys, staged.filing_keys)
+        _merge(done.filing_retries, base.filing_retries, staged.filing_retries)
         _merge(done.provider_events, base.provider_events, staged.provider_events)
         _merge(done.corrections, base.corrections, staged.corrections)
         for key, value in staged.balances.items():
