@@ -39,6 +39,7 @@ from wallet_infra.gateway.wire_request import WireRequests
 from wallet_infra.telemetry import outgoing_trace_headers, tracer, tracing_active
 
 T = TypeVar("T")
+_Answer = TypeVar("_Answer", LookupStatus, FilingStatus)  # what a read of the provider says
 
 _log = structlog.get_logger(__name__)
 # What the breaker counts as the gateway failing: 5xx or unreachable, or no answer in time.
@@ -161,26 +162,13 @@ class HttpxPaymentGateway(PaymentGateway):
         own "not decided yet" (`replies.undecided`): a provider holding some charges is
         working, and counting its answers would shut payments out of a healthy gateway.
         PENDING is not retried either: asking again at once learns nothing more."""
-        log = _log.bind(payment_id=str(payment_id), operation="lookup")
-        attempts = _Attempts("lookup")
-        with self._span("lookup", payment_id, attempts) as span:
-            try:
-                status = await call_with_retries(
-                    attempts.wrap(partial(self._lookup_once, payment_id)),
-                    attempts=self._settings.lookup_attempts,
-                    deadline=deadline,
-                    settings=self._settings,
-                    log=log,
-                )
-            except RetriesExhausted as exhausted:
-                if not exhausted.failures:  # never asked: no time was left
-                    _outcome(span, "lookup", "skipped", failed=True)
-                    return LookupStatus.UNKNOWN
-                status = LookupStatus.UNKNOWN
-            if status is LookupStatus.UNKNOWN:
-                await self._breaker.record(admitted_ticket(), ok=False)
-            _outcome(span, "lookup", str(status).lower(), failed=status is LookupStatus.UNKNOWN)
-            return status
+        return await self._read(
+            "lookup",
+            payment_id,
+            partial(self._lookup_once, payment_id),
+            LookupStatus.UNKNOWN,
+            deadline,
+        )
 
     async def file_dispute(self, filing: DisputeFiling, deadline: Deadline) -> FilingStatus:
         """Retried like a charge; a refusal (4xx) is the gateway working, so only 5xx,
@@ -211,12 +199,33 @@ class HttpxPaymentGateway(PaymentGateway):
 
     async def find_dispute(self, dispute_id: UUID, deadline: Deadline) -> FilingStatus:
         """Retried like a lookup; only a failed one (UNKNOWN) is told to the breaker."""
-        log = _log.bind(dispute_id=str(dispute_id), operation="dispute_lookup")
-        attempts = _Attempts("dispute_lookup")
-        with self._span("dispute_lookup", dispute_id, attempts, "wallet.dispute_id") as span:
+        return await self._read(
+            "dispute_lookup",
+            dispute_id,
+            partial(self._find_dispute_once, dispute_id),
+            FilingStatus.UNKNOWN,
+            deadline,
+            id_attribute="wallet.dispute_id",
+        )
+
+    async def _read(
+        self,
+        operation: str,
+        subject: UUID,
+        once: Callable[[float], Awaitable[_Answer]],
+        unknown: _Answer,
+        deadline: Deadline,
+        *,
+        id_attribute: str = "wallet.payment_id",
+    ) -> _Answer:
+        """A read of the provider's record of `subject`, retried within `deadline`; only
+        a failed one (`unknown`) is told to the breaker."""
+        log = _log.bind(operation=operation, **{id_attribute.split(".")[-1]: str(subject)})
+        attempts = _Attempts(operation)
+        with self._span(operation, subject, attempts, id_attribute) as span:
             try:
                 status = await call_with_retries(
-                    attempts.wrap(partial(self._find_dispute_once, dispute_id)),
+                    attempts.wrap(once),
                     attempts=self._settings.lookup_attempts,
                     deadline=deadline,
                     settings=self._settings,
@@ -224,14 +233,12 @@ class HttpxPaymentGateway(PaymentGateway):
                 )
             except RetriesExhausted as exhausted:
                 if not exhausted.failures:  # never asked: no time was left
-                    _outcome(span, "dispute_lookup", "skipped", failed=True)
-                    return FilingStatus.UNKNOWN
-                status = FilingStatus.UNKNOWN
-            if status is FilingStatus.UNKNOWN:
+                    _outcome(span, operation, "skipped", failed=True)
+                    return unknown
+                status = unknown
+            if status is unknown:
                 await self._breaker.record(admitted_ticket(), ok=False)
-            _outcome(
-                span, "dispute_lookup", str(status).lower(), failed=status is FilingStatus.UNKNOWN
-            )
+            _outcome(span, operation, str(status).lower(), failed=status is unknown)
             return status
 
     def _span(
