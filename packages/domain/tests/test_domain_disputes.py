@@ -486,3 +486,17 @@ async def test_a_dispute_won_after_a_full_refund_credits_nothing(world: World) -
     assert _won_event(world, dispute_id)["credited"] == 0
     assert world.db.balance("alice", "USD") == 1_000
     assert_money_invariants(world.db)
+
+
+async def test_a_round_stops_at_the_first_filing_the_provider_does_not_answer_about(
+    world: World,
+) -> None:
+    """Each failed call counts against the breaker that guards payments."""
+    silent = [await _stranded(world, f"disp-{n}") for n in range(3)]
+    world.gateway.silent_disputes.update(silent)
+    world.clock.advance(timedelta(seconds=61))
+
+    report = await world.settle_stranded_filings().execute(STRANDED_AFTER)
+
+    assert (report.answered, report.still_unknown) == (0, 1)
+    assert world.gateway.dispute_lookups == silent[:1]

@@ -31,7 +31,7 @@ class SettleStrandedFilingsRequest:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StrandedFilingsReport:
     answered: int = 0  # their key holds its final reply now
-    still_unknown: int = 0  # the provider did not answer: asked again after a delay
+    still_unknown: int = 0  # the provider did not answer (the round stopped): asked again later
     gateway_unavailable: bool = False  # the round stopped (circuit open, bulkhead full)
 
 
@@ -52,7 +52,8 @@ class SettleStrandedFilings:
     - No answer (either call): the dispute stays OPEN, its key in progress, and is asked
       about again after a delay doubling from `recheck_base` up to `recheck_max`; those
       never asked come first, so filings the provider never answers cannot keep the
-      worker from younger ones.
+      worker from younger ones. The round stops there: the provider is failing or slow,
+      and every failed call counts against the circuit breaker that guards payments.
     - Each dispute is claimed with a row lock other workers skip, held while the provider
       is asked; a request still finishing its own filing locks it first, and a key
       already answered keeps its reply. One transaction per dispute. A circuit that
@@ -69,7 +70,7 @@ class SettleStrandedFilings:
 
     async def execute(self, request: SettleStrandedFilingsRequest) -> StrandedFilingsReport:
         started = self.clock.now()
-        answered = unknown = 0
+        answered = 0
         for _ in range(request.batch):
             async with rolling_back(self.tx):
                 claimed = await self.book.claim_stranded_filings(
@@ -83,27 +84,28 @@ class SettleStrandedFilings:
                     filing = await self._ask(found.dispute, request.lookup_timeout_s)
                 except GatewayUnavailable:
                     await self.tx.rollback()
-                    return StrandedFilingsReport(
-                        answered=answered, still_unknown=unknown, gateway_unavailable=True
-                    )
+                    return StrandedFilingsReport(answered=answered, gateway_unavailable=True)
                 now = self.clock.now()
                 if filing is FilingStatus.UNKNOWN:
                     await self.book.ask_again_at(found.dispute.id, _next_ask(found, now, request))
-                    unknown += 1
-                else:
-                    await answer_filing(
-                        book=self.book,
-                        replies=self.replies,
-                        encoder=self.encoder,
-                        ids=self.ids,
-                        current=found.dispute,
-                        key=found.key,
-                        filing=filing,
-                        at=now,
-                    )
-                    answered += 1
+                    await self.tx.commit()
+                    # The provider is failing or slow: asking about the next one now would
+                    # most likely fail too, and each failure counts against the breaker
+                    # that guards payments. The next round goes on (this one not due yet).
+                    return StrandedFilingsReport(answered=answered, still_unknown=1)
+                await answer_filing(
+                    book=self.book,
+                    replies=self.replies,
+                    encoder=self.encoder,
+                    ids=self.ids,
+                    current=found.dispute,
+                    key=found.key,
+                    filing=filing,
+                    at=now,
+                )
                 await self.tx.commit()
-        return StrandedFilingsReport(answered=answered, still_unknown=unknown)
+                answered += 1
+        return StrandedFilingsReport(answered=answered)
 
     async def _ask(self, dispute: Dispute, timeout_s: float) -> FilingStatus:
         """What the reply should say of the provider's filing: FILED, FAILED (refused
