@@ -26,7 +26,7 @@ from wallet_domain.model.provider_event import (
     ProviderEventOutcome,
 )
 from wallet_domain.model.transaction import TransactionType
-from wallet_domain.ports.payment_gateway import ChargeStatus, FilingStatus
+from wallet_domain.ports.payment_gateway import ChargeStatus, DisputeFiling, FilingStatus
 from wallet_domain.use_cases.change_dispute import ChangeDisputeRequest
 from wallet_domain.use_cases.open_dispute import OpenDisputeRequest
 from wallet_domain.use_cases.settle_stranded_filings import SettleStrandedFilingsRequest
@@ -500,3 +500,28 @@ async def test_a_round_stops_at_the_first_filing_the_provider_does_not_answer_ab
 
     assert (report.answered, report.still_unknown) == (0, 1)
     assert world.gateway.dispute_lookups == silent[:1]
+
+
+async def test_a_late_second_transaction_keeps_what_the_recovery_worker_answered(
+    world: World,
+) -> None:
+    """The request ran past the recovery window (its first transaction or a pool wait was
+    slow; the deadline bounds only the gateway call): the worker found the provider has
+    the dispute and stored 201. The request's own, older answer (FAILED: nothing sent in
+    time) must not cancel it: the provider may still rule WON."""
+    payment_id = await _payment(world)
+    gateway = world.gateway
+    provider_answer = gateway.file_dispute
+
+    async def late_filing(filing: DisputeFiling, deadline: Deadline) -> FilingStatus:
+        gateway.file_dispute = provider_answer  # type: ignore[method-assign]
+        gateway.disputes_held.add(filing.dispute_id)  # the worker's own filing got there
+        assert await _sweep(world) == (1, 0)
+        return FilingStatus.FAILED
+
+    gateway.file_dispute = late_filing  # type: ignore[method-assign]
+    reply = await world.open_dispute().execute(_request(payment_id))
+
+    dispute_id = UUID(body(reply.response)["id"])
+    assert (reply.response.status_code, body(reply.response)["status"]) == (201, "OPEN")
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.OPEN

@@ -17,14 +17,14 @@ process's own (memory, bounded), so a restarted worker asks about each payment o
 more. A round that fails as a whole (the database down) is logged and retried next
 interval.
 
-Each round first finishes the disputes whose filing lost its request (opened past the same
-window, their reply never stored): the process stopped between writing the dispute and
-storing the reply, before or after the provider received the filing. The filing is sent
-again (idempotent on the dispute id) and answered as the request would have: filed, the
-key answers 201; refused, the dispute is CANCELED and the key answers GATEWAY_ERROR; no
-answer, it is asked again next round. Answered ones are counted in
-`wallet_recovery_stranded_filings_total`. A failure there is logged and the payments'
-round still runs.
+Each round first finishes the disputes whose filing has no stored reply (opened past the
+same window): the provider did not answer in time, or the process stopped between
+writing the dispute and storing the reply. The provider is asked whether it has each
+(`SettleStrandedFilings`): it has, the key answers 201; it has not, the dispute is filed
+now and answered as the request would have (201, or CANCELED and GATEWAY_ERROR); no
+answer, it is asked again after a doubling delay and that part of the round ends.
+Answered ones are counted in `wallet_recovery_stranded_filings_total`. A failure there is
+logged and the payments' round still runs.
 """
 
 from __future__ import annotations
@@ -72,8 +72,9 @@ STILL_PENDING: Final = Gauge(
 
 STRANDED_FILINGS: Final = Counter(
     "wallet_recovery_stranded_filings",
-    "Disputes whose filing lost its request (the process stopped before the reply was "
-    "stored) that the recovery worker filed again and gave their key's final reply.",
+    "Disputes whose filing had no stored reply (no answer from the provider, or the "
+    "process stopped) that the recovery worker settled with the provider, giving their "
+    "key its final reply.",
 )
 
 

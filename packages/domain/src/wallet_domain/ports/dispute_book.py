@@ -30,6 +30,11 @@ class DisputeBook(Protocol):
         that is not final (the database refuses the second)."""
         ...
 
+    async def lock_filing(self, dispute_id: UUID) -> StrandedFiling | None:
+        """The dispute, locked until the transaction ends, with the key awaiting its
+        filing's reply; None once that reply is stored (or there is no such dispute)."""
+        ...
+
     async def filing_answered(self, dispute_id: UUID) -> None:
         """The (locked) dispute's filing reply is stored: it no longer awaits one."""
         ...

@@ -183,13 +183,22 @@ class OpenDispute:
     async def _finish(self, dispute: Dispute, key: str, filing: FilingStatus) -> StoredResponse:
         """Transaction 2: the reply for what the provider said, stored under the key."""
         async with rolling_back(self.tx):
-            current = await self.book.lock(dispute.id, dispute.user_id) or dispute
+            awaiting = await self.book.lock_filing(dispute.id)
+            if awaiting is None:
+                # This request ran past the recovery window and the recovery worker
+                # answered the filing with the provider first: its reply stands, and the
+                # dispute is left as the worker settled it (this call's own answer is older).
+                await self.tx.rollback()
+                stored = await self.idempotency.get(dispute.user_id, key)
+                if stored is None or stored.response is None:
+                    raise RuntimeError(f"dispute {dispute.id} answered without a stored reply")
+                return stored.response
             response = await answer_filing(
                 book=self.book,
                 replies=self.idempotency,
                 encoder=self.encoder,
                 ids=self.ids,
-                current=current,
+                current=awaiting.dispute,
                 key=key,
                 filing=filing,
                 at=self.clock.now(),

@@ -47,7 +47,8 @@ class SettleStrandedFilings:
     - Otherwise the provider is asked whether it has the dispute. It has: 201 with the
       dispute. It says it has not: the dispute is filed now (the same idempotency key, the
       dispute id), then answered as the request would have: 201 if filed, the dispute
-      CANCELED and GATEWAY_ERROR if refused. A dispute is never canceled while the
+      CANCELED and GATEWAY_ERROR if not (refused, or failing through every retry: the
+      provider has just said it does not have it). A dispute is never canceled while the
       provider may have it: it could still rule WON.
     - No answer (either call): the dispute stays OPEN, its key in progress, and is asked
       about again after a delay doubling from `recheck_base` up to `recheck_max`; those
@@ -112,9 +113,8 @@ class SettleStrandedFilings:
         now, and the provider never had it), or UNKNOWN (ask again later)."""
         if dispute.status is not DisputeStatus.OPEN:
             return FilingStatus.FILED  # moved on by the provider, or canceled: not sent again
-        deadline = Deadline.after(timeout_s)
         async with self.gateway.admission():
-            found = await self.gateway.find_dispute(dispute.id, deadline)
+            found = await self.gateway.find_dispute(dispute.id, Deadline.after(timeout_s))
             if found is not FilingStatus.FAILED:
                 return found  # it has it (FILED), or it could not tell (UNKNOWN)
             return await self.gateway.file_dispute(
@@ -125,7 +125,7 @@ class SettleStrandedFilings:
                     reason=dispute.reason,
                     evidence=dispute.evidence,
                 ),
-                deadline,
+                Deadline.after(timeout_s),  # its own: the lookup's time is not taken from it
             )
 
 

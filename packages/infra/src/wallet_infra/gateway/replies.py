@@ -84,11 +84,19 @@ def dispute_found(response: httpx.Response, dispute_id: UUID) -> FilingStatus:
 
 
 def filing_status(response: httpx.Response, dispute_id: UUID) -> FilingStatus:
-    """A 2xx naming this dispute is FILED; any other 4xx is the provider refusing it
-    (FAILED); a 2xx we cannot read may hide a filing (UNKNOWN)."""
-    if response.is_client_error:
-        return FilingStatus.FAILED
-    data = _json_object(response) if response.is_success else None
-    if data is not None and data.get("dispute_id") == str(dispute_id):
-        return FilingStatus.FILED
+    """A 2xx naming this dispute is FILED. FAILED only on the provider's own refusal of
+    the request: its 404 `payment_not_found`, or a 400/422 with its `error` body (a
+    request it will never take, with this key or any other). Any other answer may hide a
+    filing, e.g. a retry after an attempt that timed out answered 409 "in flight", 429 or
+    a proxy's bare 404: a wrong FAILED cancels a dispute the provider has (UNKNOWN)."""
+    data = _json_object(response)
+    if response.is_success:
+        if data is not None and data.get("dispute_id") == str(dispute_id):
+            return FilingStatus.FILED
+        return FilingStatus.UNKNOWN
+    if data is not None:
+        if response.status_code == 404 and data.get("status") == "payment_not_found":
+            return FilingStatus.FAILED
+        if response.status_code in (400, 422) and isinstance(data.get("error"), str):
+            return FilingStatus.FAILED
     return FilingStatus.UNKNOWN

@@ -48,6 +48,9 @@ _UPDATE: Final = (
 )
 # The disputed payment's charged-back total: with its refunds, the database bounds it by
 # the payment's amount (transactions_given_back_within_amount).
+_AWAITING_REPLY: Final = (
+    select(*_d.c).where(_d.c.id == bindparam("did"), _d.c.filing_key.is_not(None)).with_for_update()
+)
 _ANSWERED: Final = _d.update().where(_d.c.id == bindparam("did")).values(filing_key=None)
 _STRANDED: Final = (
     select(*_d.c)
@@ -128,6 +131,12 @@ class SqlaDisputeBook(DisputeBook):
                 raise
             raise error from None
         await self._outbox.add(opened)
+
+    async def lock_filing(self, dispute_id: UUID) -> StrandedFiling | None:
+        row = (await self._session.execute(_AWAITING_REPLY, {"did": dispute_id})).first()
+        if row is None:
+            return None
+        return StrandedFiling(dispute_from_row(row), row.filing_key, row.filing_attempts)
 
     async def filing_answered(self, dispute_id: UUID) -> None:
         await self._session.execute(_ANSWERED, {"did": dispute_id})

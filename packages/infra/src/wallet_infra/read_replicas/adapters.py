@@ -175,6 +175,9 @@ class ReplicaFirstDisputeBook(DisputeBook):
     ) -> list[StrandedFiling]:
         return await self._primary.claim_stranded_filings(opened_before, due_by=due_by, limit=limit)
 
+    async def lock_filing(self, dispute_id: UUID) -> StrandedFiling | None:
+        return await self._primary.lock_filing(dispute_id)
+
     async def ask_again_at(self, dispute_id: UUID, at: datetime) -> None:
         await self._primary.ask_again_at(dispute_id, at)
 

@@ -42,6 +42,15 @@ class FakeDisputeBook(DisputeBook):
         tables.filing_keys[dispute.id] = filing_key
         tables.outbox.append(opened)
 
+    async def lock_filing(self, dispute_id: UUID) -> StrandedFiling | None:
+        tables = self._tx.tables
+        key = tables.filing_keys.get(dispute_id)
+        if key is None:
+            return None
+        self._tx.db.locks[dispute_id] = self._tx
+        attempts = tables.filing_retries.get(dispute_id, (None, 0))[1]
+        return StrandedFiling(tables.disputes[dispute_id], key, attempts)
+
     async def filing_answered(self, dispute_id: UUID) -> None:
         self._tx.tables.filing_keys.pop(dispute_id, None)
 
