@@ -28,6 +28,7 @@ from wallet_api_testkit import (
     SCOPED_KEY,
     SCOPED_USER,
     Api,
+    StartApi,
     assert_error,
     fetch,
     new_key,
@@ -37,6 +38,9 @@ from wallet_api_testkit import (
 )
 from wallet_domain.model.provider_event import ProviderEventOutcome
 from webhook_kit import keyless_client, send_event
+
+from mock_gateway import Settings as MockGatewaySettings
+from mock_gateway import create_app as create_mock_gateway
 
 
 @pytest.fixture
@@ -459,3 +463,25 @@ async def test_a_won_dispute_credits_only_what_the_providers_refunds_left(
     # Given back in full: nothing left to dispute.
     assert_error(await open_dispute(api, user_id, payment_id), 409, "INVALID_STATE")
     await assert_ledger_whole(engine, user_id)
+
+
+async def test_a_filing_never_sent_for_lack_of_time_answers_504_like_a_payment(
+    start_api: StartApi,
+) -> None:
+    """The deadline spent before the filing left (a slow first transaction does the same
+    with the default deadline): the provider was never asked, so the dispute is canceled
+    and the answer is the deadline's (504), not a refusal's (502)."""
+    mock = create_mock_gateway(MockGatewaySettings())
+    provider = Provider(mock)
+    async with start_api(mock_app=mock) as plain:
+        user_id, payment_id = await approved_payment(plain, amount=300, funded=1_000)
+    async with start_api(mock_app=mock, request_timeout_s=0.000_001) as slow:
+        payment = await slow.pay(user_id, 100, "bill-slow")
+        dispute = await open_dispute(slow, user_id, payment_id)
+
+    assert payment.status_code == 504, payment.text
+    dispute_id = assert_error(dispute, 504, "GATEWAY_TIMEOUT")["details"]["dispute_id"]
+    assert provider.filed(dispute_id) is None
+    async with start_api(mock_app=mock) as api:
+        shown = await api.client.get(f"/disputes/{dispute_id}")
+    assert shown.json()["status"] == "CANCELED"

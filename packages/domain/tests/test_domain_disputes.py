@@ -217,20 +217,6 @@ async def test_a_filing_whose_request_died_is_finished_with_the_provider_once_pa
         assert body(replay.response)["error"]["code"] == code
 
 
-async def test_a_refused_re_filing_never_cancels_a_dispute_the_provider_may_have(
-    world: World,
-) -> None:
-    """Its lookup failed: whatever filing it again would say, it stays OPEN."""
-    dispute_id = await _stranded(world, "disp-lost")
-    world.gateway.silent_disputes.add(dispute_id)
-    world.gateway.filing_status = FilingStatus.FAILED
-
-    assert await _sweep(world) == (0, 1)
-
-    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.OPEN
-    assert _in_progress(world, "disp-lost")
-
-
 async def test_filings_the_provider_never_answers_do_not_keep_the_worker_from_younger_ones(
     world: World,
 ) -> None:
@@ -525,3 +511,41 @@ async def test_a_late_second_transaction_keeps_what_the_recovery_worker_answered
     dispute_id = UUID(body(reply.response)["id"])
     assert (reply.response.status_code, body(reply.response)["status"]) == (201, "OPEN")
     assert world.db.committed.disputes[dispute_id].status is DisputeStatus.OPEN
+
+
+async def test_a_stranded_filing_is_filed_again_even_while_the_providers_lookup_fails(
+    world: World,
+) -> None:
+    """A provider whose dispute lookup fails (or that offers none) still gets the filing,
+    idempotent on the dispute id: the key is answered, the dispute never canceled."""
+    dispute_id = await _stranded(world, "disp-lost")
+    world.gateway.filings.clear()
+    world.gateway.dispute_lookup = FilingStatus.UNKNOWN
+
+    world.gateway.filing_status = FilingStatus.FAILED  # it may still have it: not canceled
+    assert await _sweep(world) == (0, 1)
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.OPEN
+    world.gateway.filing_status = FilingStatus.FILED
+    world.clock.advance(timedelta(seconds=30))
+    assert await _sweep(world) == (1, 0)
+
+    assert [f.dispute_id for f in world.gateway.filings] == [dispute_id] * 2
+    assert not _in_progress(world, "disp-lost")
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.OPEN
+
+
+async def test_a_filing_never_sent_for_lack_of_time_is_canceled_and_answered_504(
+    world: World,
+) -> None:
+    """Nothing reached the provider: it is safe to cancel, and the deadline is the
+    reason (GATEWAY_TIMEOUT, stored), not a refusal (GATEWAY_ERROR)."""
+    payment_id = await _payment(world)
+    world.gateway.filing_status = FilingStatus.NOT_SENT
+
+    reply = await world.open_dispute().execute(_request(payment_id))
+
+    error = body(reply.response)["error"]
+    assert (reply.response.status_code, error["code"]) == (504, "GATEWAY_TIMEOUT")
+    dispute = world.db.committed.disputes[UUID(error["details"]["dispute_id"])]
+    assert dispute.status is DisputeStatus.CANCELED
+    assert not _in_progress(world, "disp-1")

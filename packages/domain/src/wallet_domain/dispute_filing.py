@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from wallet_domain.errors import GatewayError
+from wallet_domain.errors import GatewayError, GatewayTimeout
 from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import dispute_event
 from wallet_domain.model.idempotency import StoredResponse
@@ -33,9 +33,10 @@ async def answer_filing(
 
     Filed, or no longer OPEN (the provider's updates moved it on, so it has the dispute,
     or its owner canceled it): 201 with the dispute. Refused: the dispute is CANCELED, so
-    the payment can be disputed again, and the reply is GATEWAY_ERROR. A filing without an
-    answer has no reply yet (the provider may have it and go on to decide it): the
-    dispute stays OPEN, its key in progress, until it is filed again.
+    the payment can be disputed again, and the reply is GATEWAY_ERROR. Never sent (the
+    deadline was spent before any attempt): CANCELED as well, and GATEWAY_TIMEOUT. A
+    filing without an answer has no reply yet (the provider may have it and go on to
+    decide it): the dispute stays OPEN, its key in progress, until it is filed again.
     """
     if filing is FilingStatus.UNKNOWN:
         raise ValueError("a filing without an answer has no reply to store yet")
@@ -44,9 +45,16 @@ async def answer_filing(
     else:
         canceled = current.cancel(at)
         await book.save(canceled, dispute_event(canceled, event_id=ids.new_id(), at=at))
-        error = GatewayError(
-            "the provider did not accept the dispute; it was canceled",
-            dispute_id=str(current.id),
+        error: GatewayError | GatewayTimeout = (
+            GatewayTimeout(
+                "no time was left to file the dispute with the provider; it was canceled",
+                dispute_id=str(current.id),
+            )
+            if filing is FilingStatus.NOT_SENT
+            else GatewayError(
+                "the provider did not accept the dispute; it was canceled",
+                dispute_id=str(current.id),
+            )
         )
         response = encoder.failed(error)
     await book.filing_answered(current.id)

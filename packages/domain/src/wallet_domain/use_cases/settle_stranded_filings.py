@@ -45,11 +45,11 @@ class SettleStrandedFilings:
     - A dispute no longer OPEN (moved on by the provider's updates, or canceled by its
       owner) is answered 201 with its state; the provider is not called.
     - Otherwise the provider is asked whether it has the dispute. It has: 201 with the
-      dispute. It says it has not: the dispute is filed now (the same idempotency key, the
-      dispute id), then answered as the request would have: 201 if filed, the dispute
-      CANCELED and GATEWAY_ERROR if not (refused, or failing through every retry: the
-      provider has just said it does not have it). A dispute is never canceled while the
-      provider may have it: it could still rule WON.
+      dispute. It has not, or the lookup failed (a provider may not offer one): the
+      dispute is filed now (the same idempotency key, the dispute id): 201 if filed; the
+      dispute CANCELED and GATEWAY_ERROR only if the provider said it has not got it and
+      the filing failed too (refused, or failing through every retry). A dispute is never
+      canceled while the provider may have it: it could still rule WON.
     - No answer (either call): the dispute stays OPEN, its key in progress, and is asked
       about again after a delay doubling from `recheck_base` up to `recheck_max`; those
       never asked come first, so filings the provider never answers cannot keep the
@@ -115,9 +115,11 @@ class SettleStrandedFilings:
             return FilingStatus.FILED  # moved on by the provider, or canceled: not sent again
         async with self.gateway.admission():
             found = await self.gateway.find_dispute(dispute.id, Deadline.after(timeout_s))
-            if found is not FilingStatus.FAILED:
-                return found  # it has it (FILED), or it could not tell (UNKNOWN)
-            return await self.gateway.file_dispute(
+            if found is FilingStatus.FILED:
+                return FilingStatus.FILED
+            # It has not got it, or could not tell (a lookup it may not even offer): filed
+            # again either way, which is idempotent on the dispute id.
+            filed = await self.gateway.file_dispute(
                 DisputeFiling(
                     dispute_id=dispute.id,
                     payment_id=dispute.payment_id,
@@ -127,6 +129,11 @@ class SettleStrandedFilings:
                 ),
                 Deadline.after(timeout_s),  # its own: the lookup's time is not taken from it
             )
+        if filed is FilingStatus.FILED:
+            return FilingStatus.FILED
+        if found is FilingStatus.FAILED and filed is FilingStatus.FAILED:
+            return FilingStatus.FAILED  # it has not got it, and refuses it now
+        return FilingStatus.UNKNOWN  # it may have it: ask again later
 
 
 def _next_ask(

@@ -185,12 +185,12 @@ class HttpxPaymentGateway(PaymentGateway):
                     log=log,
                 )
             except RetriesExhausted as exhausted:
+                if not exhausted.failures:  # never sent: no time was left
+                    _outcome(span, "dispute", "skipped", failed=True)
+                    return FilingStatus.NOT_SENT
                 ambiguous = Failure.AMBIGUOUS in exhausted.failures
                 status = FilingStatus.UNKNOWN if ambiguous else FilingStatus.FAILED
                 log.warning("gateway_dispute_gave_up", status=str(status))
-                if not exhausted.failures:
-                    _outcome(span, "dispute", "skipped", failed=True)
-                    return status
                 await self._breaker.record(admitted_ticket(), ok=False)
             else:
                 await self._breaker.record(admitted_ticket(), ok=status is not FilingStatus.UNKNOWN)

@@ -51,7 +51,7 @@ class ScriptedGateway(PaymentGateway):
         self.disputes_held: set[UUID] = set()  # filed and answered FILED
         self.dispute_lookups: list[UUID] = []
         self.dispute_lookup: FilingStatus | None = None  # None: from disputes_held
-        self.silent_disputes: set[UUID] = set()  # their lookups answer UNKNOWN
+        self.silent_disputes: set[UUID] = set()  # no answer about them (lookup or filing)
         self.admitted = 0
         self.in_use = 0
 
@@ -95,6 +95,8 @@ class ScriptedGateway(PaymentGateway):
         self.filings.append(filing)
         if self.filing_crash is not None:
             raise self.filing_crash
+        if filing.dispute_id in self.silent_disputes:
+            return FilingStatus.UNKNOWN
         if self.filing_status is FilingStatus.FILED:
             self.disputes_held.add(filing.dispute_id)
         return self.filing_status
