@@ -243,28 +243,33 @@ async def test_a_declined_or_pending_payment_cannot_be_disputed(api: Api) -> Non
     assert_error(await open_dispute(api, user_id, str(uuid.uuid4())), 404, "NOT_FOUND")
 
 
-async def test_a_provider_refusal_cancels_the_dispute_and_answers_502(api: Api) -> None:
+async def test_a_provider_refusal_cancels_the_dispute_and_answers_502(
+    api: Api, mock_gateway_app: FastAPI
+) -> None:
     user_id, payment_id = await approved_payment(api)
+    async with Provider(mock_gateway_app).client() as provider:  # it holds no such charge
+        assert (await provider.delete(f"/admin/charges/{payment_id}")).is_success
     key = new_key()
-    refused = await open_dispute(api, user_id, payment_id, reason="mock:error:x", key=key)
+    refused = await open_dispute(api, user_id, payment_id, key=key)
     dispute_id = assert_error(refused, 502, "GATEWAY_ERROR")["details"]["dispute_id"]
     assert (await api.client.get(f"/disputes/{dispute_id}")).json()["status"] == "CANCELED"
-    replay = await open_dispute(api, user_id, payment_id, reason="mock:error:x", key=key)
+    replay = await open_dispute(api, user_id, payment_id, key=key)
     assert replay.content == refused.content
-    assert (await open_dispute(api, user_id, payment_id)).status_code == 201
 
 
+@pytest.mark.parametrize("reason", ["mock:timeout:x", "mock:error:x"], ids=["silent", "5xx"])
 async def test_a_provider_that_does_not_answer_leaves_the_dispute_open_and_its_key_in_flight(
-    api: Api,
+    api: Api, reason: str
 ) -> None:
-    """It may have the dispute and go on to decide it: the recovery worker files it again
-    and stores the final reply (test_api_dispute_filing_recovery.py)."""
+    """A timeout or a 5xx through every retry: it may have the dispute and go on to
+    decide it, so the recovery worker settles it with the provider and stores the final
+    reply (test_api_dispute_filing_recovery.py)."""
     user_id, payment_id = await approved_payment(api)
     key = new_key()
-    silent = await open_dispute(api, user_id, payment_id, reason="mock:timeout:x", key=key)
+    silent = await open_dispute(api, user_id, payment_id, reason=reason, key=key)
     dispute_id = assert_error(silent, 504, "GATEWAY_TIMEOUT")["details"]["dispute_id"]
     assert (await api.client.get(f"/disputes/{dispute_id}")).json()["status"] == "OPEN"
-    again = await open_dispute(api, user_id, payment_id, reason="mock:timeout:x", key=key)
+    again = await open_dispute(api, user_id, payment_id, reason=reason, key=key)
     assert_error(again, 409, "IDEMPOTENCY_IN_PROGRESS")
 
 

@@ -549,3 +549,28 @@ async def test_a_filing_never_sent_for_lack_of_time_is_canceled_and_answered_504
     dispute = world.db.committed.disputes[UUID(error["details"]["dispute_id"])]
     assert dispute.status is DisputeStatus.CANCELED
     assert not _in_progress(world, "disp-1")
+
+
+async def test_a_provider_that_keeps_failing_the_filing_and_has_none_is_taken_at_its_word(
+    world: World,
+) -> None:
+    """Filings answered 5xx (no answer: it may have recorded them) are sent again; after
+    `give_up_after` rounds with the lookup still saying "not found", the dispute is
+    canceled (502) without sending another."""
+    dispute_id = await _stranded(world, "disp-lost")
+    world.gateway.filing_status = FilingStatus.UNKNOWN  # 5xx through every retry
+    rounds = replace(STRANDED_AFTER, give_up_after=2)
+    filings = len(world.gateway.filings)
+
+    for _ in range(2):
+        world.clock.advance(timedelta(seconds=301))
+        assert (await world.settle_stranded_filings().execute(rounds)).still_unknown == 1
+    world.clock.advance(timedelta(seconds=301))
+    assert (await world.settle_stranded_filings().execute(rounds)).answered == 1
+
+    assert len(world.gateway.filings) == filings + 2  # none sent in the last round
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.CANCELED
+    record = world.db.record("alice", "disp-lost")
+    assert record is not None
+    assert record.response is not None
+    assert body(record.response)["error"]["code"] == "GATEWAY_ERROR"

@@ -68,10 +68,9 @@ class OpenDispute:
     - The provider is then asked to open it, with the dispute id as its idempotency key,
       through the same client as charges (retries, breaker, bulkhead, deadline).
     - Transaction 2: filed, the reply is 201 with the dispute. Refused (the provider's own
-      refusal, or 5xx through every retry with no attempt that may have reached it): the
-      dispute is CANCELED so the payment can be disputed again, and GATEWAY_ERROR is the
-      stored reply. Never sent (the deadline was spent first): CANCELED, GATEWAY_TIMEOUT
-      stored.
+      refusal, or no attempt ever connected): the dispute is CANCELED so the payment can
+      be disputed again, and GATEWAY_ERROR is the stored reply. Never sent (the deadline
+      was spent first): CANCELED, GATEWAY_TIMEOUT stored.
     - No answer in time: GATEWAY_TIMEOUT, not stored. The provider may have the dispute
       and go on to decide it, so it stays OPEN and carries its key (in progress) until
       the recovery worker files it again (idempotent on the dispute id) and stores the

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from wallet_domain.deadline import Deadline
 from wallet_domain.dispute_filing import answer_filing
 from wallet_domain.errors import GatewayUnavailable
-from wallet_domain.model.dispute import Dispute, DisputeStatus
+from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.dispute_book import DisputeBook, StrandedFiling
 from wallet_domain.ports.id_generator import IdGenerator
@@ -26,6 +26,9 @@ class SettleStrandedFilingsRequest:
     lookup_timeout_s: float  # for each call to the provider
     recheck_base: timedelta  # the first delay before asking again about an unanswered one
     recheck_max: timedelta  # the longest delay (it doubles up to this)
+    # Rounds of filing again without an answer, after which a provider that still says it
+    # has no such dispute is taken at its word: the dispute is CANCELED (502).
+    give_up_after: int = 5
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,13 +51,16 @@ class SettleStrandedFilings:
       dispute. It has not, or the lookup failed (a provider may not offer one): the
       dispute is filed now (the same idempotency key, the dispute id): 201 if filed; the
       dispute CANCELED and GATEWAY_ERROR only if the provider said it has not got it and
-      the filing failed too (refused, or failing through every retry). A dispute is never
+      the filing failed too (its own refusal, or no attempt connected). A dispute is never
       canceled while the provider may have it: it could still rule WON.
-    - No answer (either call): the dispute stays OPEN, its key in progress, and is asked
-      about again after a delay doubling from `recheck_base` up to `recheck_max`; those
-      never asked come first, so filings the provider never answers cannot keep the
-      worker from younger ones. The round stops there: the provider is failing or slow,
-      and every failed call counts against the circuit breaker that guards payments.
+    - No answer (either call; a 5xx is no answer, as the provider may have recorded it):
+      the dispute stays OPEN, its key in progress, and is asked about again after a delay
+      doubling from `recheck_base` up to `recheck_max`; those never asked come first, so
+      filings the provider never answers cannot keep the worker from younger ones. The
+      round stops there: the provider is failing or slow, and every failed call counts
+      against the circuit breaker that guards payments. After `give_up_after` such
+      rounds, a provider whose lookup still says it has no such dispute is taken at its
+      word: CANCELED and GATEWAY_ERROR, with no filing sent that round.
     - Each dispute is claimed with a row lock other workers skip, held while the provider
       is asked; a request still finishing its own filing locks it first, and a key
       already answered keeps its reply. One transaction per dispute. A circuit that
@@ -82,7 +88,7 @@ class SettleStrandedFilings:
                     break
                 [found] = claimed
                 try:
-                    filing = await self._ask(found.dispute, request.lookup_timeout_s)
+                    filing = await self._ask(found, request)
                 except GatewayUnavailable:
                     await self.tx.rollback()
                     return StrandedFilingsReport(answered=answered, gateway_unavailable=True)
@@ -108,15 +114,23 @@ class SettleStrandedFilings:
                 answered += 1
         return StrandedFilingsReport(answered=answered)
 
-    async def _ask(self, dispute: Dispute, timeout_s: float) -> FilingStatus:
-        """What the reply should say of the provider's filing: FILED, FAILED (refused
-        now, and the provider never had it), or UNKNOWN (ask again later)."""
+    async def _ask(
+        self, stranded: StrandedFiling, request: SettleStrandedFilingsRequest
+    ) -> FilingStatus:
+        """What the reply should say of the provider's filing: FILED, FAILED (the provider
+        has not got it and will not take it), or UNKNOWN (ask again later)."""
+        dispute, timeout_s = stranded.dispute, request.lookup_timeout_s
         if dispute.status is not DisputeStatus.OPEN:
             return FilingStatus.FILED  # moved on by the provider, or canceled: not sent again
         async with self.gateway.admission():
             found = await self.gateway.find_dispute(dispute.id, Deadline.after(timeout_s))
             if found is FilingStatus.FILED:
                 return FilingStatus.FILED
+            if found is FilingStatus.FAILED and stranded.attempts >= request.give_up_after:
+                # Filed again that many times without an answer, and the provider still
+                # says it has none of them: it never took it. Nothing is sent this time,
+                # so nothing can reach it after this answer.
+                return FilingStatus.FAILED
             # It has not got it, or could not tell (a lookup it may not even offer): filed
             # again either way, which is idempotent on the dispute id.
             filed = await self.gateway.file_dispute(

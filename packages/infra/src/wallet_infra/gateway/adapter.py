@@ -172,7 +172,9 @@ class HttpxPaymentGateway(PaymentGateway):
 
     async def file_dispute(self, filing: DisputeFiling, deadline: Deadline) -> FilingStatus:
         """Retried like a charge; a refusal (4xx) is the gateway working, so only 5xx,
-        timeouts and an unreadable answer are told to the breaker as failures."""
+        timeouts and an unreadable answer are told to the breaker as failures. FAILED
+        only on the provider's own refusal or when no attempt ever connected; any attempt
+        that reached it and got no clear answer (a timeout, a 5xx) makes it UNKNOWN."""
         log = _log.bind(dispute_id=str(filing.dispute_id), operation="dispute")
         attempts = _Attempts("dispute")
         with self._span("dispute", filing.payment_id, attempts) as span:
@@ -188,8 +190,12 @@ class HttpxPaymentGateway(PaymentGateway):
                 if not exhausted.failures:  # never sent: no time was left
                     _outcome(span, "dispute", "skipped", failed=True)
                     return FilingStatus.NOT_SENT
-                ambiguous = Failure.AMBIGUOUS in exhausted.failures
-                status = FilingStatus.UNKNOWN if ambiguous else FilingStatus.FAILED
+                # Unlike a charge, a 5xx is not taken as "not filed": the attempt reached
+                # the provider's edge, which may have recorded the dispute and lost its
+                # answer, and cancelling one it has would lose a won chargeback. Only
+                # attempts that never connected prove nothing was filed.
+                never_reached = all(f is Failure.NOT_SENT for f in exhausted.failures)
+                status = FilingStatus.FAILED if never_reached else FilingStatus.UNKNOWN
                 log.warning("gateway_dispute_gave_up", status=str(status))
                 await self._breaker.record(admitted_ticket(), ok=False)
             else:
