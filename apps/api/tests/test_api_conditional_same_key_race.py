@@ -66,3 +66,27 @@ async def test_one_key_on_a_conditional_deposit_and_another_conditional_write_is
         # One writes (201); the other is in flight (409), reused (422) or stale (412).
         assert statuses[0] == 201, [r.text for r in replies]
         assert statuses[1] in (409, 412, 422), [r.text for r in replies]
+
+
+@pytest.mark.parametrize("settlement", ["holds/revert", "deposits/complete"])
+async def test_one_key_on_a_plain_settlement_and_a_conditional_hold_is_never_a_500(
+    api: Api, settlement: str
+) -> None:
+    """The keyed settlement takes the key, then (its statement) the balance row; the
+    conditional hold the wallet's rows, then the key: the one PostgreSQL stops is 409."""
+    kind, action = settlement.split("/")
+    for _ in range(8):
+        user_id = await api.funded_wallet(1_000)
+        pending = await (
+            api.hold(user_id, 300) if kind == "holds" else api.deposit(user_id, 300, two_phase=True)
+        )
+        assert pending.status_code == 201, pending.text
+        etag, key = await wallet_etag(api, user_id), new_key()
+        replies = await asyncio.gather(
+            api.client.post(
+                f"/wallets/{user_id}/{kind}/{pending.json()['id']}/{action}",
+                headers={"Idempotency-Key": key},
+            ),
+            _conditional(api, "hold", user_id, key, etag),
+        )
+        assert all(r.status_code < 500 for r in replies), [r.text for r in replies]

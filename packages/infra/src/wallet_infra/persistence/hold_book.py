@@ -180,8 +180,16 @@ class SqlaHoldBook(HoldBook):
         if release is not None:
             statement, errors = SETTLE_RELEASING, append_errors(release)
             params |= _prefixed(entry_row(release), "t_")
+        # A keyed settlement holds its key when it reaches the balance row; a conditional
+        # write sent with the same key holds that row and waits on the key: the only cycle
+        # a settle can close. PostgreSQL breaks it; this one is "in flight".
         row = await fetchrow(
-            self._session, "hold_book.settle", statement, params, constraints=errors
+            self._session,
+            "hold_book.settle",
+            statement,
+            params,
+            constraints=errors,
+            sqlstates={DEADLOCK_DETECTED: IdempotencyInProgress},
         )
         moved: bool = row["moved"]
         return moved

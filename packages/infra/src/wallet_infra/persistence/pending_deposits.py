@@ -14,14 +14,18 @@ from uuid import UUID
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
-from wallet_domain.errors import WalletNotFound
+from wallet_domain.errors import IdempotencyInProgress, WalletNotFound
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus
 from wallet_domain.money import Money
 from wallet_domain.ports.pending_deposits import PendingDeposits
 
 from wallet_infra.persistence.driver import fetchrow, json_text
-from wallet_infra.persistence.errors import NUMERIC_VALUE_OUT_OF_RANGE, translate
+from wallet_infra.persistence.errors import (
+    DEADLOCK_DETECTED,
+    NUMERIC_VALUE_OUT_OF_RANGE,
+    translate,
+)
 from wallet_infra.persistence.ledger_queries import entry_from_row
 from wallet_infra.persistence.outbox import TraceparentProvider, event_row
 from wallet_infra.persistence.statements.pending_deposits import SETTLE_DEPOSIT
@@ -90,6 +94,14 @@ class SqlaPendingDeposits(PendingDeposits):
             "at": deposit.updated_at,
             **{f"e0_{name}": value for name, value in row.items()},
         }
-        result = await fetchrow(self._session, "pending_deposits.settle", SETTLE_DEPOSIT, params)
+        # As a hold's settle: a same-key conditional write may hold the balance row while
+        # it waits on the key this keyed settlement holds; that one is "in flight".
+        result = await fetchrow(
+            self._session,
+            "pending_deposits.settle",
+            SETTLE_DEPOSIT,
+            params,
+            sqlstates={DEADLOCK_DETECTED: IdempotencyInProgress},
+        )
         if not result["moved"]:
             raise RuntimeError(f"deposit {deposit.id} was not PENDING under its lock")
