@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from dishka import Provider, Scope, alias, provide
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import Unauthorized
-from wallet_domain.model.payment_backoff import RecheckBackoff, SettleBackoff
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.payment_gateway import PaymentGateway
@@ -195,22 +192,6 @@ class ApiProvider(Provider):
     def deadline(self, request: Request, settings: Settings) -> Deadline:
         """Started by the deadline middleware when the request arrived."""
         return deadline_of(request.scope) or Deadline.after(settings.request_timeout_s)
-
-    @provide(scope=Scope.APP)
-    def settle_backoff(self, settings: Settings) -> SettleBackoff:
-        """One per process: the recovery worker's rounds share what failed before."""
-        base = timedelta(seconds=settings.recovery_backoff_base_s)
-        return SettleBackoff(
-            base=base, cap=max(base, timedelta(seconds=settings.recovery_backoff_max_s))
-        )
-
-    @provide(scope=Scope.APP)
-    def recheck_backoff(self, settings: Settings) -> RecheckBackoff:
-        """One per process: the recovery worker's rounds share which outcomes were unknown."""
-        base = timedelta(seconds=settings.recovery_recheck_base_s)
-        return RecheckBackoff(
-            base=base, cap=max(base, timedelta(seconds=settings.recovery_recheck_max_s))
-        )
 
     @provide(scope=Scope.APP)
     def gateway_webhooks(self, settings: Settings) -> GatewayWebhooks:

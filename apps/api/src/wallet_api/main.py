@@ -12,6 +12,7 @@ from fastapi.telemetry import TelemetryConfig
 from wallet_infra.config.settings import Settings
 from wallet_infra.ioc import ReadReplicaProvider, infra_providers
 from wallet_infra.ioc.provider_events import ProviderEventsProvider
+from wallet_infra.ioc.recovery import RecoveryBackoffProvider
 from wallet_infra.logging_setup import configure_logging
 from wallet_infra.startup_heap import freeze_startup_heap
 from wallet_infra.telemetry import configure_telemetry, tracing_active
@@ -59,6 +60,7 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> FastAPI:
         *infra_providers(settings),
         ProviderEventsProvider(),
         ReadReplicaProvider(),
+        RecoveryBackoffProvider(),
         ApiProvider(),
         *([] if settings.database_replica_urls else [PrimaryOnlyHistoryProvider()]),
         FastapiProvider(),

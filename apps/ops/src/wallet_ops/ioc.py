@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from typing import NewType
 
 import httpx
 from dishka import Provider, Scope, provide
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_api.http.response_encoder import JsonResponseEncoder
-from wallet_domain.model.payment_backoff import RecheckBackoff, SettleBackoff
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.ledger_payments import LedgerPayments
 from wallet_domain.ports.provider_charges import ProviderCharges
@@ -51,20 +49,6 @@ class ReconcileProvider(Provider):
     @provide(scope=Scope.APP)
     def provider_charges(self, client: ProviderRecordsClient) -> ProviderCharges:
         return HttpxProviderCharges(client=client)
-
-    @provide(scope=Scope.APP)
-    def settle_backoff(self, settings: Settings) -> SettleBackoff:
-        base = timedelta(seconds=settings.recovery_backoff_base_s)
-        return SettleBackoff(
-            base=base, cap=max(base, timedelta(seconds=settings.recovery_backoff_max_s))
-        )
-
-    @provide(scope=Scope.APP)
-    def recheck_backoff(self, settings: Settings) -> RecheckBackoff:
-        base = timedelta(seconds=settings.recovery_recheck_base_s)
-        return RecheckBackoff(
-            base=base, cap=max(base, timedelta(seconds=settings.recovery_recheck_max_s))
-        )
 
     @provide
     def ledger_payments(self, session: AsyncSession) -> LedgerPayments:

@@ -23,6 +23,7 @@ from wallet_domain.model.correction import RefundedChargePolicy
 from wallet_domain.model.reconciliation import Mismatch
 from wallet_infra.config.settings import Settings
 from wallet_infra.ioc import infra_providers
+from wallet_infra.ioc.recovery import RecoveryBackoffProvider
 from wallet_infra.logging_setup import configure_logging
 
 from wallet_ops.ioc import ReconcileProvider
@@ -89,7 +90,9 @@ def run_options(settings: Settings, *, since: datetime, until: datetime, fix: bo
 
 def make_container(settings: Settings, *providers: Provider) -> AsyncContainer:
     """Infra's providers and the tool's own; `providers` override them (tests)."""
-    return make_async_container(*infra_providers(settings), ReconcileProvider(), *providers)
+    return make_async_container(
+        *infra_providers(settings), RecoveryBackoffProvider(), ReconcileProvider(), *providers
+    )
 
 
 def row_of(mismatch: Mismatch) -> dict[str, Any]:

@@ -47,6 +47,7 @@ from wallet_domain.use_cases.settle_stranded_filings import (
     StrandedFilingsReport,
 )
 from wallet_infra.config.settings import Settings
+from wallet_infra.ioc.recovery import recheck_delays
 from wallet_infra.runtime.periodic import Periodic
 
 _log = structlog.get_logger("wallet_api.recovery")
@@ -109,12 +110,13 @@ async def recover_once(container: AsyncContainer, request: ResolvePendingRequest
 def stranded_filings_request(settings: Settings) -> SettleStrandedFilingsRequest:
     """As the payments' round: the same window, batch, timeout and recheck delays."""
     payments = recovery_request(settings)
+    recheck_base, recheck_max = recheck_delays(settings)
     return SettleStrandedFilingsRequest(
         older_than=payments.older_than,
         batch=payments.batch,
         lookup_timeout_s=payments.lookup_timeout_s,
-        recheck_base=timedelta(seconds=settings.recovery_recheck_base_s),
-        recheck_max=timedelta(seconds=settings.recovery_recheck_max_s),
+        recheck_base=recheck_base,
+        recheck_max=recheck_max,
     )
 
 
