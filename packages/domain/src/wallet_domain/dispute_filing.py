@@ -13,8 +13,20 @@ from wallet_domain.model.idempotency import StoredResponse
 from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyReplies
-from wallet_domain.ports.payment_gateway import FilingStatus
+from wallet_domain.ports.payment_gateway import DisputeFiling, FilingStatus
 from wallet_domain.ports.response_encoder import ResponseEncoder
+
+
+def filing_of(dispute: Dispute) -> DisputeFiling:
+    """What the provider is sent to open `dispute` (the same every time it is sent: the
+    dispute id is the provider's idempotency key)."""
+    return DisputeFiling(
+        dispute_id=dispute.id,
+        payment_id=dispute.payment_id,
+        money=dispute.money,
+        reason=dispute.reason,
+        evidence=dispute.evidence,
+    )
 
 
 async def answer_filing(

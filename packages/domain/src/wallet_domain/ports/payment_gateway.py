@@ -32,7 +32,7 @@ class LookupStatus(StrEnum):
 
 class FilingStatus(StrEnum):
     FILED = "FILED"  # the provider has the dispute
-    FAILED = "FAILED"  # definitely not filed: refused, 5xx after retries, never connected
+    FAILED = "FAILED"  # definitely not filed: the provider's own refusal, or never connected
     UNKNOWN = "UNKNOWN"  # timed out or cut mid-request: the provider may have it
     NOT_SENT = "NOT_SENT"  # no attempt was made: the deadline was spent before any
     # (As `find_dispute`'s answer: FILED the provider has it, FAILED its own "no such

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from wallet_domain.deadline import Deadline
-from wallet_domain.dispute_filing import answer_filing
+from wallet_domain.dispute_filing import answer_filing, filing_of
 from wallet_domain.errors import (
     GatewayTimeout,
     GatewayUnavailable,
@@ -36,7 +36,7 @@ from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyStore
 from wallet_domain.ports.ledger import Ledger
-from wallet_domain.ports.payment_gateway import DisputeFiling, FilingStatus, PaymentGateway
+from wallet_domain.ports.payment_gateway import FilingStatus, PaymentGateway
 from wallet_domain.ports.provider_payments import ProviderPayments
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
@@ -73,8 +73,9 @@ class OpenDispute:
       was spent first): CANCELED, GATEWAY_TIMEOUT stored.
     - No answer in time: GATEWAY_TIMEOUT, not stored. The provider may have the dispute
       and go on to decide it, so it stays OPEN and carries its key (in progress) until
-      the recovery worker files it again (idempotent on the dispute id) and stores the
-      final reply (`SettleStrandedFilings`); so does a dispute whose request never got
+      the recovery worker settles it with the provider (asking, and filing it again if
+      need be, idempotent on the dispute id) and stores the final reply
+      (`SettleStrandedFilings`); so does a dispute whose request never got
       to transaction 2 (the process stopped).
     """
 
@@ -148,16 +149,7 @@ class OpenDispute:
                     filing_key=key,
                 )
                 await self.tx.commit()
-                filing = await self.gateway.file_dispute(
-                    DisputeFiling(
-                        dispute_id=dispute.id,
-                        payment_id=payment.id,
-                        money=payment.money,
-                        reason=reason,
-                        evidence=evidence,
-                    ),
-                    request.deadline,
-                )
+                filing = await self.gateway.file_dispute(filing_of(dispute), request.deadline)
         except GatewayUnavailable:
             await self.tx.rollback()
             if opened:

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from wallet_domain.deadline import Deadline
-from wallet_domain.dispute_filing import answer_filing
+from wallet_domain.dispute_filing import answer_filing, filing_of
 from wallet_domain.errors import GatewayUnavailable
 from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.dispute_book import DisputeBook, StrandedFiling
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyReplies
-from wallet_domain.ports.payment_gateway import DisputeFiling, FilingStatus, PaymentGateway
+from wallet_domain.ports.payment_gateway import FilingStatus, PaymentGateway
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.unit_of_work import rolling_back
@@ -134,13 +134,7 @@ class SettleStrandedFilings:
             # It has not got it, or could not tell (a lookup it may not even offer): filed
             # again either way, which is idempotent on the dispute id.
             filed = await self.gateway.file_dispute(
-                DisputeFiling(
-                    dispute_id=dispute.id,
-                    payment_id=dispute.payment_id,
-                    money=dispute.money,
-                    reason=dispute.reason,
-                    evidence=dispute.evidence,
-                ),
+                filing_of(dispute),
                 Deadline.after(timeout_s),  # its own: the lookup's time is not taken from it
             )
         if filed is FilingStatus.FILED:

@@ -46,8 +46,6 @@ _UPDATE: Final = (
     .where(_d.c.id == bindparam("did"))
     .values(status=bindparam("status"), evidence=bindparam("evidence"), updated_at=bindparam("at"))
 )
-# The disputed payment's charged-back total: with its refunds, the database bounds it by
-# the payment's amount (transactions_given_back_within_amount).
 _AWAITING_REPLY: Final = (
     select(*_d.c).where(_d.c.id == bindparam("did"), _d.c.filing_key.is_not(None)).with_for_update()
 )
@@ -68,6 +66,8 @@ _ASK_AGAIN: Final = (
     .where(_d.c.id == bindparam("did"))
     .values(filing_retry_at=bindparam("at"), filing_attempts=_d.c.filing_attempts + 1)
 )
+# The disputed payment's charged-back total: with its refunds, the database bounds it by
+# the payment's amount (transactions_given_back_within_amount).
 _CHARGED_BACK: Final = text(
     "UPDATE transactions SET charged_back_amount = charged_back_amount + CAST(:amt AS bigint)"
     " WHERE id = :pid AND type = 'PAYMENT' AND status = 'APPROVED'"
