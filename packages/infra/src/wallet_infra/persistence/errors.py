@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 from sqlalchemy.exc import DBAPIError
+from wallet_domain.errors import IdempotencyInProgress
 
 UNIQUE_VIOLATION: Final = "23505"
 FOREIGN_KEY_VIOLATION: Final = "23503"
@@ -20,6 +21,11 @@ NUMERIC_VALUE_OUT_OF_RANGE: Final = "22003"
 DEADLOCK_DETECTED: Final = "40P01"
 
 ErrorFactory = Callable[[], Exception]
+
+# One Idempotency-Key sent on two writes at once that take the key and a wallet's rows in
+# opposite orders (one claims its key first, the other locks the wallet or its balance
+# first): PostgreSQL breaks the deadlock, and the write it stops is "in flight".
+SAME_KEY_DEADLOCK: Final[Mapping[str, ErrorFactory]] = {DEADLOCK_DETECTED: IdempotencyInProgress}
 
 
 def sqlstate(exc: DBAPIError) -> str | None:

@@ -21,7 +21,6 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from wallet_domain.errors import IdempotencyInProgress
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import IdempotencyRecord
@@ -30,7 +29,7 @@ from wallet_domain.money import Money
 from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
 
 from wallet_infra.persistence.driver import DriverStatement, fetchrow, json_text
-from wallet_infra.persistence.errors import DEADLOCK_DETECTED
+from wallet_infra.persistence.errors import SAME_KEY_DEADLOCK
 from wallet_infra.persistence.idempotency_store import record_of
 from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import entry_row
@@ -129,7 +128,7 @@ class SqlaHoldBook(HoldBook):
         }
         # A key reused across a deposit and a hold takes key and balance in opposite
         # orders; PostgreSQL breaks the tie: one is "in flight".
-        sqlstates = {DEADLOCK_DETECTED: IdempotencyInProgress}
+        sqlstates = SAME_KEY_DEADLOCK
         for _ in range(OPEN_ATTEMPTS):
             row = await fetchrow(
                 self._session,
@@ -189,7 +188,7 @@ class SqlaHoldBook(HoldBook):
             statement,
             params,
             constraints=errors,
-            sqlstates={DEADLOCK_DETECTED: IdempotencyInProgress},
+            sqlstates=SAME_KEY_DEADLOCK,
         )
         moved: bool = row["moved"]
         return moved

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from wallet_domain.errors import IdempotencyInProgress
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.settlement import Settlement
@@ -20,7 +19,7 @@ from wallet_domain.model.transaction import LedgerEntry
 from wallet_domain.ports.payment_book import Opening, OpenOutcome, PaymentBook
 
 from wallet_infra.persistence.driver import StatementTarget, fetchrow, json_text
-from wallet_infra.persistence.errors import DEADLOCK_DETECTED
+from wallet_infra.persistence.errors import SAME_KEY_DEADLOCK
 from wallet_infra.persistence.idempotency_store import record_of
 from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import entry_row
@@ -83,7 +82,7 @@ class AsyncpgPaymentBook(PaymentBook):
         }
         # Two requests that reuse one key across a deposit and a payment take the key and
         # the balance in opposite orders; PostgreSQL breaks the tie: one is "in flight".
-        sqlstates = {DEADLOCK_DETECTED: IdempotencyInProgress}
+        sqlstates = SAME_KEY_DEADLOCK
         for _ in range(_OPEN_ATTEMPTS):
             row = await fetchrow(
                 self._db,

@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
-from wallet_domain.errors import IdempotencyInProgress, WalletNotFound
+from wallet_domain.errors import WalletNotFound
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus
 from wallet_domain.money import Money
@@ -22,8 +22,8 @@ from wallet_domain.ports.pending_deposits import PendingDeposits
 
 from wallet_infra.persistence.driver import fetchrow, json_text
 from wallet_infra.persistence.errors import (
-    DEADLOCK_DETECTED,
     NUMERIC_VALUE_OUT_OF_RANGE,
+    SAME_KEY_DEADLOCK,
     translate,
 )
 from wallet_infra.persistence.ledger_queries import entry_from_row
@@ -101,7 +101,7 @@ class SqlaPendingDeposits(PendingDeposits):
             "pending_deposits.settle",
             SETTLE_DEPOSIT,
             params,
-            sqlstates={DEADLOCK_DETECTED: IdempotencyInProgress},
+            sqlstates=SAME_KEY_DEADLOCK,
         )
         if not result["moved"]:
             raise RuntimeError(f"deposit {deposit.id} was not PENDING under its lock")

@@ -21,11 +21,10 @@ from typing import Final
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
-from wallet_domain.errors import IdempotencyInProgress
 from wallet_domain.model.wallet_version import PinnedWallet
 from wallet_domain.ports.wallet_versions import WalletVersions
 
-from wallet_infra.persistence.errors import DEADLOCK_DETECTED, translate
+from wallet_infra.persistence.errors import SAME_KEY_DEADLOCK, translate
 
 _LOCK_WALLET: Final = text("SELECT 1 FROM wallets WHERE user_id = :uid FOR NO KEY UPDATE")
 _LOCK_BALANCES: Final = text(
@@ -60,7 +59,7 @@ class SqlaWalletVersions(WalletVersions):
             # A write that claimed its key first (a conditional deposit or settlement)
             # waits here on a wallet whose holder waits on that key: the same key sent on
             # two writes at once. PostgreSQL breaks the tie; this one is "in flight".
-            error = translate(exc, sqlstates={DEADLOCK_DETECTED: IdempotencyInProgress})
+            error = translate(exc, sqlstates=SAME_KEY_DEADLOCK)
             if error is None:
                 raise
             raise error from None
