@@ -162,6 +162,11 @@ async def _deliver(api: httpx.AsyncClient, body: bytes) -> None:
     assert reply.json() == {"status": "applied"}
 
 
+def _cli_window(since: datetime) -> list[str]:
+    """The CLI's arguments for a window of two minutes from `since`: this test's payments."""
+    return ["--since", since.isoformat(), "--until", (since + timedelta(minutes=2)).isoformat()]
+
+
 def _settings(dsn: str, **values: Any) -> Settings:
     # A recovery window of milliseconds: every PENDING payment of the test is past it.
     return Settings.model_validate(
@@ -293,12 +298,7 @@ async def test_the_exit_code_is_zero_only_when_nothing_is_left_unresolved(
         for name, value in _settings(dsn).model_dump(include={"database_url"}).items():
             monkeypatch.setenv(f"WALLET_{name.upper()}", str(value))
         user_id = await _wallet(api, 10_000)
-        window = [
-            "--since",
-            since.isoformat(),
-            "--until",
-            (since + timedelta(minutes=2)).isoformat(),
-        ]
+        window = _cli_window(since)
 
         async def run(*extra: str) -> int:
             return await reconcile_cli.run_cli([*window, *extra], *_mocked(mock))
@@ -483,12 +483,7 @@ async def test_a_provider_refund_of_a_re_debited_charge_is_credited_or_reported(
     since = datetime.now(UTC) - timedelta(minutes=1)
     async with _staged(database_url) as (dsn, api, admin, mock):
         monkeypatch.setenv("WALLET_DATABASE_URL", dsn)
-        window = [
-            "--since",
-            since.isoformat(),
-            "--until",
-            (since + timedelta(minutes=2)).isoformat(),
-        ]
+        window = _cli_window(since)
 
         async def run(*extra: str) -> int:
             return await reconcile_cli.run_cli(
@@ -539,12 +534,7 @@ async def test_a_stale_payment_settled_by_fix_but_still_disagreeing_stays_unreso
         for name, value in (("DATABASE_URL", dsn), ("RECOVERY_MIN_AGE_S", "0.001"),
                             ("REQUEST_TIMEOUT_S", "0.001")):  # fmt: skip
             monkeypatch.setenv(f"WALLET_{name}", value)
-        window = [
-            "--since",
-            since.isoformat(),
-            "--until",
-            (since + timedelta(minutes=2)).isoformat(),
-        ]
+        window = _cli_window(since)
 
         async def run(*extra: str) -> tuple[int, dict[str, Any]]:
             code = await reconcile_cli.run_cli(
