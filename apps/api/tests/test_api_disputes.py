@@ -213,6 +213,40 @@ async def test_one_open_dispute_per_payment_and_a_canceled_one_frees_it(api: Api
     assert (await open_dispute(api, user_id, payment_id)).status_code == 201
 
 
+async def test_a_cancel_is_withdrawn_at_the_provider_first(api: Api, provider: Provider) -> None:
+    user_id, payment_id = await approved_payment(api)
+    dispute_id = await opened(api, user_id, payment_id)
+
+    canceled = await api.client.post(f"/disputes/{dispute_id}/cancel")
+
+    assert canceled.status_code == 200, canceled.text
+    assert canceled.json()["status"] == "CANCELED"
+    filed = provider.filed(dispute_id)
+    assert filed is not None
+    assert filed["status"] == "canceled"
+
+
+async def test_a_cancel_after_the_provider_decided_is_refused_and_its_chargeback_credited(
+    api: Api, engine: AsyncEngine, provider: Provider, deliver: Delivery
+) -> None:
+    """The provider decided before its updates reached the wallet: canceling here would
+    refuse its `won`, and the chargeback would never be credited."""
+    user_id, payment_id = await approved_payment(api, amount=300)
+    dispute_id = await opened(api, user_id, payment_id)
+    await deliver(api, await provider.move(dispute_id, "under_review"))
+    submitted = await provider.move(dispute_id, "submitted")  # not delivered yet
+    won = await provider.move(dispute_id, "won")
+
+    refused = await api.client.post(f"/disputes/{dispute_id}/cancel")
+
+    assert assert_error(refused, 409, "INVALID_STATE")["details"]["status"] == "UNDER_REVIEW"
+    assert await deliver(api, submitted) is ProviderEventOutcome.APPLIED
+    assert await deliver(api, won) is ProviderEventOutcome.APPLIED
+    assert (await api.client.get(f"/disputes/{dispute_id}")).json()["status"] == "WON"
+    assert await api.balances(user_id) == {"USD": {"available": 1_000, "pending": 0}}
+    await assert_ledger_whole(engine, user_id)
+
+
 async def test_concurrent_opens_on_one_payment_open_one(api: Api) -> None:
     user_id, payment_id = await approved_payment(api)
     replies = await asyncio.gather(*(open_dispute(api, user_id, payment_id) for _ in range(4)))

@@ -29,6 +29,7 @@ from wallet_domain.ports.payment_gateway import (
     FilingStatus,
     LookupStatus,
     PaymentGateway,
+    WithdrawalStatus,
 )
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.settlement import PaymentSettlement
@@ -179,6 +180,9 @@ class ProcessDiesDuringCharge(PaymentGateway):
         raise RuntimeError("process died")
 
     async def find_dispute(self, dispute_id: UUID, deadline: Deadline) -> FilingStatus:
+        raise AssertionError("never reached")
+
+    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> WithdrawalStatus:
         raise AssertionError("never reached")
 
 

@@ -120,6 +120,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({"status": "not_found"}, 404)
         return JSONResponse(record.view(), 200)
 
+    @app.post("/disputes/{dispute_id}/cancel")
+    async def withdraw_dispute(dispute_id: str, state: StateDep) -> JSONResponse:
+        """The wallet withdraws a dispute its client canceled."""
+        status, reply = disputes.withdraw(state, dispute_id)
+        return JSONResponse(reply, status)
+
     @app.post("/admin/disputes/{dispute_id}/status", status_code=202)
     async def move_dispute(dispute_id: str, change: DisputeMove, state: StateDep) -> JSONResponse:
         """The provider decides: set the status and send the signed `dispute.updated`."""

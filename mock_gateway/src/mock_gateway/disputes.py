@@ -1,9 +1,10 @@
 """The provider's side of disputes: filed by the wallet, moved by an operator or a test.
 
 `POST /disputes` files one (idempotent on the dispute id: a repeat answers the first
-filing); an admin move sets its status and sends the signed `dispute.updated` webhook,
-as a provider's decision would. The mock does not hold moves to the wallet's graph, so a
-test can send one the wallet must refuse.
+filing); `POST /disputes/{id}/cancel` withdraws one not yet past review; an admin move
+sets its status and sends the signed `dispute.updated` webhook, as a provider's decision
+would. The mock does not hold moves to the wallet's graph, so a test can send one the
+wallet must refuse.
 """
 
 from __future__ import annotations
@@ -46,6 +47,21 @@ async def file(state: GatewayState, idempotency_key: str | None, body: DisputeIn
     )
     state.disputes[body.dispute_id] = record
     return 201, record.view()
+
+
+# Where the wallet may still withdraw a dispute (as its own graph lets the client cancel).
+_WITHDRAWABLE = frozenset({"open", "under_review", "canceled"})
+
+
+def withdraw(state: GatewayState, dispute_id: str) -> Reply:
+    """One `POST /disputes/{id}/cancel` (idempotent: a repeat finds it canceled)."""
+    record = state.disputes.get(dispute_id)
+    if record is None:
+        return 404, {"status": "not_found"}
+    if record.status not in _WITHDRAWABLE:
+        return 409, {"error": "dispute_decided", "status": record.status}
+    record.status = "canceled"
+    return 200, record.view()
 
 
 def move(state: GatewayState, dispute_id: str, status: str) -> tuple[DisputeRecord, Delivery]:

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 import pytest
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import (
+    GatewayError,
     GatewayTimeout,
     GatewayUnavailable,
     IdempotencyInProgress,
@@ -26,8 +27,14 @@ from wallet_domain.model.provider_event import (
     ProviderEventOutcome,
 )
 from wallet_domain.model.transaction import TransactionType
-from wallet_domain.ports.payment_gateway import ChargeStatus, DisputeFiling, FilingStatus
-from wallet_domain.use_cases.change_dispute import ChangeDisputeRequest
+from wallet_domain.ports.payment_gateway import (
+    ChargeStatus,
+    DisputeFiling,
+    FilingStatus,
+    WithdrawalStatus,
+)
+from wallet_domain.use_cases.add_dispute_evidence import AddDisputeEvidenceRequest
+from wallet_domain.use_cases.cancel_dispute import CancelDisputeRequest
 from wallet_domain.use_cases.open_dispute import OpenDisputeRequest
 from wallet_domain.use_cases.settle_stranded_filings import SettleStrandedFilingsRequest
 from wallet_testkit.fakes.response_encoder import body
@@ -242,17 +249,11 @@ async def test_filings_the_provider_never_answers_do_not_keep_the_worker_from_yo
     assert (await world.settle_stranded_filings().execute(one_at_a_time)).still_unknown == 0
 
 
-@pytest.mark.parametrize("moved", ["by the provider", "by its owner"])
 async def test_a_stranded_filing_no_longer_open_is_answered_with_its_state_not_filed_again(
-    world: World, moved: str
+    world: World,
 ) -> None:
     dispute_id = await _stranded(world, "disp-lost")
-    if moved == "by the provider":
-        await _apply(world, dispute_id, ProviderDisputeStatus.UNDER_REVIEW)
-    else:
-        await world.change_dispute().execute(
-            ChangeDisputeRequest(dispute_id=dispute_id, owner="alice")
-        )
+    await _apply(world, dispute_id, ProviderDisputeStatus.UNDER_REVIEW)
     filings = len(world.gateway.filings)
 
     assert await _sweep(world) == (1, 0)
@@ -352,33 +353,114 @@ async def test_an_update_for_an_unknown_or_canceled_dispute_changes_nothing(
 ) -> None:
     assert await _apply(world, uuid4(), ProviderDisputeStatus.WON) is Outcome.UNKNOWN_TARGET
     dispute_id = await _opened(world)
-    await world.change_dispute().execute(ChangeDisputeRequest(dispute_id=dispute_id, owner=None))
+    await world.cancel_dispute().execute(_cancel(dispute_id, owner=None))
     for status in (ProviderDisputeStatus.UNDER_REVIEW, ProviderDisputeStatus.WON):
         assert await _apply(world, dispute_id, status) is Outcome.REFUSED
     assert world.db.committed.disputes[dispute_id].status is DisputeStatus.CANCELED
     assert world.db.entries(user_id="alice", type=TransactionType.CHARGEBACK) == []
 
 
+def _cancel(dispute_id: UUID, owner: str | None = "alice") -> CancelDisputeRequest:
+    return CancelDisputeRequest(dispute_id=dispute_id, owner=owner, deadline=Deadline.after(30))
+
+
 async def test_the_client_adds_evidence_and_cancels_only_its_own_open_dispute(
     world: World,
 ) -> None:
     dispute_id = await _opened(world)
-    change = ChangeDisputeRequest
     with pytest.raises(NotFound):
-        await world.change_dispute().execute(change(dispute_id=dispute_id, owner="mallory"))
-    added = await world.change_dispute().execute(
-        change(dispute_id=dispute_id, owner="alice", evidence=["photo"])
+        await world.add_dispute_evidence().execute(
+            AddDisputeEvidenceRequest(dispute_id=dispute_id, owner="mallory", evidence=["x"])
+        )
+    with pytest.raises(NotFound):
+        await world.cancel_dispute().execute(_cancel(dispute_id, owner="mallory"))
+    added = await world.add_dispute_evidence().execute(
+        AddDisputeEvidenceRequest(dispute_id=dispute_id, owner="alice", evidence=["photo"])
     )
     assert added.evidence == ("receipt", "photo")
     await _apply(world, dispute_id, ProviderDisputeStatus.UNDER_REVIEW)
     await _apply(world, dispute_id, ProviderDisputeStatus.SUBMITTED)
     with pytest.raises(InvalidState):
-        await world.change_dispute().execute(change(dispute_id=dispute_id, owner="alice"))
+        await world.cancel_dispute().execute(_cancel(dispute_id))
+    assert world.gateway.withdrawals == []  # refused here first: the provider not asked
     assert world.db.event_types(dispute_id) == [
         "dispute.opened",
         "dispute.updated",
         "dispute.updated",
     ]
+
+
+@pytest.mark.parametrize("provider", [WithdrawalStatus.WITHDRAWN, WithdrawalStatus.NOT_FILED])
+async def test_a_cancel_the_provider_withdrew_or_never_had_cancels_the_dispute(
+    world: World, provider: WithdrawalStatus
+) -> None:
+    dispute_id = await _opened(world)
+    world.gateway.withdrawal = provider
+
+    canceled = await world.cancel_dispute().execute(_cancel(dispute_id))
+
+    assert canceled.status is DisputeStatus.CANCELED
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.CANCELED
+    assert world.gateway.withdrawals == [dispute_id]
+    assert world.db.event_types(dispute_id) == ["dispute.opened", "dispute.updated"]
+
+
+@pytest.mark.parametrize(
+    ("provider", "error"),
+    [
+        (WithdrawalStatus.DECIDED, InvalidState),
+        (WithdrawalStatus.FAILED, GatewayError),
+        (WithdrawalStatus.UNKNOWN, GatewayTimeout),
+    ],
+)
+async def test_a_cancel_the_provider_did_not_withdraw_leaves_the_dispute_unchanged(
+    world: World, provider: WithdrawalStatus, error: type[Exception]
+) -> None:
+    """Canceled here but not there, the provider could still decide it: its `won` would
+    then be refused here and the chargeback never credited."""
+    dispute_id = await _opened(world)
+    await _apply(world, dispute_id, ProviderDisputeStatus.UNDER_REVIEW)
+    world.gateway.withdrawal = provider
+
+    with pytest.raises(error) as refused:
+        await world.cancel_dispute().execute(_cancel(dispute_id))
+
+    if provider is WithdrawalStatus.DECIDED:
+        assert refused.value.details == {"status": "UNDER_REVIEW"}  # type: ignore[attr-defined]
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.UNDER_REVIEW
+    assert world.db.event_types(dispute_id) == ["dispute.opened", "dispute.updated"]
+    world.gateway.withdrawal = WithdrawalStatus.WITHDRAWN  # sent again: withdrawn by now
+    assert (await world.cancel_dispute().execute(_cancel(dispute_id))).status is (
+        DisputeStatus.CANCELED
+    )
+
+
+async def test_a_dispute_still_being_filed_cannot_be_canceled_yet(world: World) -> None:
+    """The provider may be about to get the filing: a withdrawal now could find nothing,
+    and the filing arriving after it would leave the provider a dispute canceled here."""
+    dispute_id = await _stranded(world, "disp-lost")
+
+    with pytest.raises(InvalidState) as refused:
+        await world.cancel_dispute().execute(_cancel(dispute_id))
+
+    assert refused.value.details == {"status": "OPEN"}
+    assert world.gateway.withdrawals == []
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.OPEN
+    assert await _sweep(world) == (1, 0)  # filed again and answered: now it can be
+    assert (await world.cancel_dispute().execute(_cancel(dispute_id))).status is (
+        DisputeStatus.CANCELED
+    )
+
+
+async def test_a_cancel_refused_at_once_by_the_gateway_touches_nothing(world: World) -> None:
+    dispute_id = await _opened(world)
+    world.gateway.unavailable = True
+
+    with pytest.raises(GatewayUnavailable):
+        await world.cancel_dispute().execute(_cancel(dispute_id))
+
+    assert world.gateway.withdrawals == []
+    assert world.db.committed.disputes[dispute_id].status is DisputeStatus.OPEN
 
 
 def _won_event(world: World, dispute_id: UUID) -> dict[str, Any]:

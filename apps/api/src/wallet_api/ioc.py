@@ -12,7 +12,8 @@ from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.payment_gateway import PaymentGateway
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.settlement import PaymentSettlement
-from wallet_domain.use_cases.change_dispute import ChangeDispute
+from wallet_domain.use_cases.add_dispute_evidence import AddDisputeEvidence
+from wallet_domain.use_cases.cancel_dispute import CancelDispute
 from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
 from wallet_domain.use_cases.deposit import Deposit
@@ -101,7 +102,8 @@ class ApiProvider(Provider):
     settle_deposit = provide(SettleDeposit)
     open_dispute = provide(OpenDispute)
     settle_stranded_filings = provide(SettleStrandedFilings)
-    change_dispute = provide(ChangeDispute)
+    add_dispute_evidence = provide(AddDisputeEvidence)
+    cancel_dispute = provide(CancelDispute)
     get_dispute = provide(GetDispute)
 
     @provide(scope=Scope.APP)

@@ -10,7 +10,11 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 from wallet_domain.deadline import Deadline
 from wallet_domain.model.pagination import DEFAULT_PAGE_SIZE
-from wallet_domain.use_cases.change_dispute import ChangeDispute, ChangeDisputeRequest
+from wallet_domain.use_cases.add_dispute_evidence import (
+    AddDisputeEvidence,
+    AddDisputeEvidenceRequest,
+)
+from wallet_domain.use_cases.cancel_dispute import CancelDispute, CancelDisputeRequest
 from wallet_domain.use_cases.get_dispute import GetDispute, GetDisputeRequest
 from wallet_domain.use_cases.list_disputes import ListDisputes, ListDisputesRequest
 from wallet_domain.use_cases.open_dispute import OpenDispute, OpenDisputeRequest
@@ -82,24 +86,32 @@ async def add_evidence(
     dispute_id: UUID,
     body: EvidenceIn,
     principal: FromDishka[Principal],
-    use_case: FromDishka[ChangeDispute],
+    use_case: FromDishka[AddDisputeEvidence],
 ) -> Response:
     """Append evidence texts while the dispute is OPEN or UNDER_REVIEW."""
     dispute = await use_case.execute(
-        ChangeDisputeRequest(dispute_id=dispute_id, owner=principal.user_id, evidence=body.evidence)
+        AddDisputeEvidenceRequest(
+            dispute_id=dispute_id, owner=principal.user_id, evidence=body.evidence
+        )
     )
     return JsonResponse(dispute_json(dispute))
 
 
 @router.post(
-    "/disputes/{dispute_id}/cancel", response_model=DisputeOut, responses=error_responses(404, 409)
+    "/disputes/{dispute_id}/cancel",
+    response_model=DisputeOut,
+    responses=error_responses(404, 409, 502, 503, 504),
 )
 async def cancel_dispute(
-    dispute_id: UUID, principal: FromDishka[Principal], use_case: FromDishka[ChangeDispute]
+    dispute_id: UUID,
+    principal: FromDishka[Principal],
+    use_case: FromDishka[CancelDispute],
+    deadline: FromDishka[Deadline],
 ) -> Response:
-    """Withdraw a dispute that is OPEN or UNDER_REVIEW: it becomes CANCELED."""
+    """Withdraw a dispute that is OPEN or UNDER_REVIEW: the provider withdraws it, then
+    it becomes CANCELED."""
     dispute = await use_case.execute(
-        ChangeDisputeRequest(dispute_id=dispute_id, owner=principal.user_id)
+        CancelDisputeRequest(dispute_id=dispute_id, owner=principal.user_id, deadline=deadline)
     )
     return JsonResponse(dispute_json(dispute))
 

@@ -39,6 +39,16 @@ class FilingStatus(StrEnum):
     # dispute", UNKNOWN the lookup failed.)
 
 
+class WithdrawalStatus(StrEnum):
+    """What the provider said to withdrawing a dispute (the client canceled it)."""
+
+    WITHDRAWN = "WITHDRAWN"  # it withdrew the dispute (or had already)
+    NOT_FILED = "NOT_FILED"  # its own "no such dispute": there is nothing to withdraw
+    DECIDED = "DECIDED"  # its own refusal: the dispute went past where it can be withdrawn
+    FAILED = "FAILED"  # definitely not withdrawn: 5xx after retries, or never connected
+    UNKNOWN = "UNKNOWN"  # no answer in time (or none sent): it may have withdrawn it
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DisputeFiling:
     dispute_id: UUID  # also the gateway idempotency key
@@ -84,4 +94,10 @@ class PaymentGateway(Protocol):
     async def find_dispute(self, dispute_id: UUID, deadline: Deadline) -> FilingStatus:
         """Whether the provider has the dispute: FILED (it does), FAILED (its own "no such
         dispute"), UNKNOWN (the lookup failed). Never raises for gateway behaviour."""
+        ...
+
+    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> WithdrawalStatus:
+        """Ask the provider to withdraw the dispute (retrying transient failures within
+        `deadline`; idempotent: a repeat finds it withdrawn). Never raises for gateway
+        behaviour."""
         ...

@@ -25,6 +25,7 @@ from wallet_domain.ports.payment_gateway import (
     FilingStatus,
     LookupStatus,
     PaymentGateway,
+    WithdrawalStatus,
 )
 
 from wallet_infra.gateway import failures, observability, replies
@@ -214,6 +215,34 @@ class HttpxPaymentGateway(PaymentGateway):
             id_attribute="wallet.dispute_id",
         )
 
+    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> WithdrawalStatus:
+        """Retried like a filing; the provider's answers (withdrawn, not filed, decided)
+        are it working, so only 5xx, timeouts and an unreadable answer count against the
+        breaker. FAILED when no attempt may have reached it with a withdrawal it acted on
+        (5xx, never connected); UNKNOWN when one may have (a timeout) or none was sent."""
+        log = _log.bind(dispute_id=str(dispute_id), operation="dispute_withdrawal")
+        attempts = _Attempts("dispute_withdrawal")
+        with self._span("dispute_withdrawal", dispute_id, attempts, "wallet.dispute_id") as span:
+            try:
+                status = await call_with_retries(
+                    attempts.wrap(partial(self._withdraw_once, dispute_id)),
+                    attempts=self._settings.max_attempts,
+                    deadline=deadline,
+                    settings=self._settings,
+                    log=log,
+                )
+            except RetriesExhausted as exhausted:
+                ambiguous = not exhausted.failures or Failure.AMBIGUOUS in exhausted.failures
+                status = WithdrawalStatus.UNKNOWN if ambiguous else WithdrawalStatus.FAILED
+                log.warning("gateway_dispute_withdrawal_gave_up", status=str(status))
+                await self._breaker.record(admitted_ticket(), ok=False)
+            else:
+                ok = status is not WithdrawalStatus.UNKNOWN
+                await self._breaker.record(admitted_ticket(), ok=ok)
+            failed = status not in (WithdrawalStatus.WITHDRAWN, WithdrawalStatus.NOT_FILED)
+            _outcome(span, "dispute_withdrawal", str(status).lower(), failed=failed)
+            return status
+
     async def _read(
         self,
         operation: str,
@@ -331,6 +360,13 @@ class HttpxPaymentGateway(PaymentGateway):
         if response is None:
             return FilingStatus.UNKNOWN
         return replies.dispute_found(response, dispute_id)
+
+    async def _withdraw_once(self, dispute_id: UUID, seconds_left: float) -> WithdrawalStatus:
+        url = httpx.URL(f"{self._disputes_url}/{dispute_id}/cancel")
+        response = await self._send("POST", url, seconds_left, idempotency_key=str(dispute_id))
+        if response is None:
+            return WithdrawalStatus.UNKNOWN
+        return replies.withdrawal_status(response, dispute_id)
 
     async def _lookup_once(self, payment_id: UUID, seconds_left: float) -> LookupStatus:
         url = httpx.URL(f"{self._payments_url}/{payment_id}")

@@ -7,7 +7,12 @@ from uuid import UUID
 
 import httpx
 import orjson
-from wallet_domain.ports.payment_gateway import ChargeStatus, FilingStatus, LookupStatus
+from wallet_domain.ports.payment_gateway import (
+    ChargeStatus,
+    FilingStatus,
+    LookupStatus,
+    WithdrawalStatus,
+)
 
 _CHARGE: Final = {"approved": ChargeStatus.APPROVED, "declined": ChargeStatus.DECLINED}
 _LOOKUP: Final = {"approved": LookupStatus.APPROVED, "declined": LookupStatus.DECLINED}
@@ -100,3 +105,21 @@ def filing_status(response: httpx.Response, dispute_id: UUID) -> FilingStatus:
         if response.status_code in (400, 422) and isinstance(data.get("error"), str):
             return FilingStatus.FAILED
     return FilingStatus.UNKNOWN
+
+
+def withdrawal_status(response: httpx.Response, dispute_id: UUID) -> WithdrawalStatus:
+    """A 2xx naming this dispute as canceled is WITHDRAWN. NOT_FILED only on the gateway's
+    own 404 body (a proxy's bare 404 says nothing), DECIDED only on its own 409 naming the
+    status the dispute is in. Anything else may hide a withdrawal: UNKNOWN."""
+    data = _json_object(response)
+    if data is None:
+        return WithdrawalStatus.UNKNOWN
+    if response.is_success:
+        if data.get("dispute_id") == str(dispute_id) and data.get("status") == "canceled":
+            return WithdrawalStatus.WITHDRAWN
+        return WithdrawalStatus.UNKNOWN
+    if response.status_code == 404 and data.get("status") == "not_found":
+        return WithdrawalStatus.NOT_FILED
+    if response.status_code == 409 and isinstance(data.get("status"), str):
+        return WithdrawalStatus.DECIDED
+    return WithdrawalStatus.UNKNOWN

@@ -18,6 +18,7 @@ from wallet_domain.ports.payment_gateway import (
     FilingStatus,
     LookupStatus,
     PaymentGateway,
+    WithdrawalStatus,
 )
 
 ChargeHook = Callable[[ChargeRequest], Awaitable[None]]
@@ -52,6 +53,8 @@ class ScriptedGateway(PaymentGateway):
         self.dispute_lookups: list[UUID] = []
         self.dispute_lookup: FilingStatus | None = None  # None: from disputes_held
         self.silent_disputes: set[UUID] = set()  # no answer about them (lookup or filing)
+        self.withdrawals: list[UUID] = []
+        self.withdrawal: WithdrawalStatus | None = None  # None: WITHDRAWN if held, else NOT_FILED
         self.admitted = 0
         self.in_use = 0
 
@@ -108,3 +111,11 @@ class ScriptedGateway(PaymentGateway):
         if self.dispute_lookup is not None:
             return self.dispute_lookup
         return FilingStatus.FILED if dispute_id in self.disputes_held else FilingStatus.FAILED
+
+    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> WithdrawalStatus:
+        self.withdrawals.append(dispute_id)
+        if self.withdrawal is not None:
+            return self.withdrawal
+        if dispute_id in self.disputes_held:
+            return WithdrawalStatus.WITHDRAWN
+        return WithdrawalStatus.NOT_FILED

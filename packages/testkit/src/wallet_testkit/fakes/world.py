@@ -43,9 +43,10 @@ from wallet_domain.ports.wallet_balances import BalanceReads, WalletBalances
 from wallet_domain.ports.wallet_versions import WalletVersions
 from wallet_domain.ports.wallets import WalletLookup, Wallets
 from wallet_domain.settlement import PaymentSettlement
+from wallet_domain.use_cases.add_dispute_evidence import AddDisputeEvidence
 from wallet_domain.use_cases.apply_dispute_update import ApplyDisputeUpdate
 from wallet_domain.use_cases.apply_provider_event import ApplyProviderEvent
-from wallet_domain.use_cases.change_dispute import ChangeDispute
+from wallet_domain.use_cases.cancel_dispute import CancelDispute
 from wallet_domain.use_cases.correct_refunded_charge import CorrectRefundedCharge
 from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
@@ -317,7 +318,8 @@ class World:
     settle_deposit = wired(SettleDeposit)
     open_dispute = wired(OpenDispute)
     settle_stranded_filings = wired(SettleStrandedFilings)
-    change_dispute = wired(ChangeDispute)
+    add_dispute_evidence = wired(AddDisputeEvidence)
+    cancel_dispute = wired(CancelDispute)
     apply_dispute_update = wired(ApplyDisputeUpdate)
     get_wallet = wired(GetWallet)
 
