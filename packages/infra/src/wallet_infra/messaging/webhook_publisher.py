@@ -15,7 +15,10 @@ to retry (503):
 The message: the body exactly as received (the consumer decodes what was verified, byte
 for byte), `message_id` = the `webhook-id`, `type` and routing key = the event type,
 `content_type` application/json, `timestamp` = acceptance time (the consumer's lag), and
-the W3C `traceparent` of the publish span.
+the W3C `traceparent` of the publish span. AMQP holds each of those names in at most 255
+bytes, and one that does not fit would fail the whole batch's write: a longer type goes
+as `unsupported` (the wallet acts on none that long) and a longer id as its SHA-256 (the
+consumer recognises repeats by the body's `provider_event_id`, not by this).
 
 Webhooks arriving together share a write: each request queues its message, and once per
 turn of the event loop whatever is queued goes out through `confirmed_batch` as one batch
@@ -27,6 +30,7 @@ a lone webhook still goes out at once (no lingering).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import UTC, datetime
 from typing import Final
 
@@ -36,6 +40,7 @@ from faststream.rabbit import RabbitBroker, RabbitExchange
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from pamqp.commands import Basic
 from pamqp.common import FieldTable
+from wallet_domain.model.provider_event_label import UNSUPPORTED_LABEL
 from wallet_domain.ports.event_publisher import BrokerUnavailable
 
 from wallet_infra.messaging.confirm_channel import confirm_channel
@@ -46,6 +51,7 @@ from wallet_infra.messaging.topology import WEBHOOKS_EXCHANGE
 from wallet_infra.telemetry import TRACEPARENT, current_traceparent, tracer
 
 CONFIRM_TIMEOUT_S: Final = 5.0
+SHORTSTR_MAX_BYTES: Final = 255  # AMQP's limit on a routing key, message id or type
 READY_TIMEOUT_S: Final = 0.5
 
 _log = structlog.get_logger(__name__)
@@ -156,6 +162,10 @@ def _message(body: bytes, *, webhook_id: str, event_type: str) -> OutgoingMessag
     traceparent = current_traceparent()
     if traceparent is not None:
         headers[TRACEPARENT] = traceparent
+    if not _fits(event_type):
+        event_type = UNSUPPORTED_LABEL
+    if not _fits(webhook_id):
+        webhook_id = hashlib.sha256(webhook_id.encode()).hexdigest()
     return OutgoingMessage(
         body=body,
         routing_key=event_type,
@@ -168,6 +178,10 @@ def _message(body: bytes, *, webhook_id: str, event_type: str) -> OutgoingMessag
             headers=headers,
         ),
     )
+
+
+def _fits(name: str) -> bool:
+    return len(name) * 4 <= SHORTSTR_MAX_BYTES or len(name.encode()) <= SHORTSTR_MAX_BYTES
 
 
 def _reason(outcome: object) -> str:
