@@ -1,5 +1,15 @@
--- Refuses to run while REDEBIT rows exist (the restored checks reject them): dropping them
--- would break balance == sum(ledger).
+-- Refuses to run while REDEBIT rows exist: the checks it restores (NOT VALID, so they
+-- would not look at them) forbid them, dropping them would break balance == sum(ledger),
+-- and dropping reconciliation_corrections would lose the record of which payment each
+-- corrected (migrating up again would then re-debit it a second time).
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM transactions WHERE type = 'REDEBIT') THEN
+        RAISE EXCEPTION 'REDEBIT rows exist: the ledger cannot lose them, nor their corrections'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+END;
+$$;
 DROP TRIGGER reconciliation_corrections_immutable ON reconciliation_corrections;
 DROP FUNCTION reconciliation_corrections_guard_immutable();
 DROP TABLE reconciliation_corrections;

@@ -300,3 +300,47 @@ async def test_0024_counts_the_chargebacks_credited_before_it(scratch_database_u
         assert [tuple(row) for row in rows] == [("bill-1", 0, 300), ("bill-2", 100, 200)]
     finally:
         await conn.close()
+
+
+# A FAILED payment refunded here that the provider had charged: reconciliation re-debited
+# it and recorded the correction.
+_REDEBITED_PAYMENT: Final = """
+INSERT INTO wallets (user_id) VALUES ('mig-0023');
+INSERT INTO wallet_balances (user_id, currency, balance) VALUES ('mig-0023', 'USD', 700);
+INSERT INTO transactions (id, user_id, type, status, amount, currency, created_at, updated_at)
+VALUES ('01890000-0000-7000-8000-0000000000a1', 'mig-0023', 'DEPOSIT', 'COMPLETED', 1000, 'USD',
+        now(), now());
+INSERT INTO transactions (id, user_id, type, status, amount, currency, provider_id,
+                          external_reference, refund_of, created_at, updated_at)
+SELECT t.id, 'mig-0023', t.type, t.status, t.amount, 'USD', s.id, 'bill-1', t.refund_of, now(),
+       now()
+FROM (VALUES ('01890000-0000-7000-8000-0000000000a2'::uuid, 'PAYMENT', 'FAILED', -300, NULL),
+             ('01890000-0000-7000-8000-0000000000a3'::uuid, 'REFUND', 'COMPLETED', 300,
+              '01890000-0000-7000-8000-0000000000a2'::uuid),
+             ('01890000-0000-7000-8000-0000000000a4'::uuid, 'REDEBIT', 'COMPLETED', -300, NULL))
+     AS t (id, type, status, amount, refund_of),
+     (SELECT id FROM service_providers LIMIT 1) AS s;
+INSERT INTO reconciliation_corrections (payment_id, kind, user_id, amount, currency,
+                                        transaction_id, reason, created_at)
+VALUES ('01890000-0000-7000-8000-0000000000a2', 'REDEBIT', 'mig-0023', 300, 'USD',
+        '01890000-0000-7000-8000-0000000000a4', 'charged by the provider', now());
+"""
+
+
+@pytest.mark.integration
+async def test_0023_down_refuses_while_redebits_exist(scratch_database_url: str) -> None:
+    """Going down would leave REDEBIT rows the restored checks forbid and lose the record
+    of which payment each corrected, so reconciliation would re-debit it again."""
+    migrate = Migrate(
+        binary=_migrate_bin(), database_url=_with(scratch_database_url, sslmode="disable")
+    )
+    await migrate("goto", "23")
+    conn = await asyncpg.connect(scratch_database_url)
+    try:
+        await conn.execute(_REDEBITED_PAYMENT)
+        status, output = await migrate("goto", "22", check=False)
+        assert status != 0
+        assert "REDEBIT rows exist" in output
+        assert await conn.fetchval("SELECT to_regclass('reconciliation_corrections')") is not None
+    finally:
+        await conn.close()
