@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
+from wallet_domain.model.deposit_outcome import DepositOutcome
 from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.model.events import EventType
 from wallet_domain.model.hold import HoldStatus
@@ -78,6 +79,26 @@ def test_holds_count_by_the_state_reached_with_their_money() -> None:
     assert sample("wallet_hold_amount_minor_total", "COMPLETED") == 120
     assert sample("wallet_holds_total", "EXPIRED") == 1
     assert sample("wallet_holds_total", "REVERTED") is None
+
+
+def test_deposits_count_by_the_state_reached_with_their_money() -> None:
+    registry = CollectorRegistry()
+    metrics = PrometheusPaymentMetrics(registry=registry)
+
+    for status, amount in (
+        (TransactionStatus.PENDING, 300),
+        (TransactionStatus.COMPLETED, 300),
+        (TransactionStatus.COMPLETED, 50),
+    ):
+        metrics.record_deposit(DepositOutcome(status=status, money=Money(amount, "USD")))
+
+    def sample(name: str, status: str) -> float | None:
+        return registry.get_sample_value(name, {"status": status, "currency": "USD"})
+
+    assert sample("wallet_deposits_total", "PENDING") == 1
+    assert sample("wallet_deposits_total", "COMPLETED") == 2
+    assert sample("wallet_deposit_amount_minor_total", "COMPLETED") == 350
+    assert sample("wallet_deposits_total", "REVERTED") is None
 
 
 def test_transfers_count_by_currency_with_their_amounts() -> None:

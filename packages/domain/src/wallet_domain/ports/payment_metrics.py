@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from wallet_domain.model.deposit_outcome import DepositOutcome
 from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold_outcome import HoldOutcome
@@ -15,6 +16,11 @@ class PaymentMetrics(Protocol):
     def record(self, event: DomainEvent, settled: SettledPayment | None) -> None:
         """Count one first-time event, and the payment it settled if any. Cannot fail:
         it is called after the dedupe record committed, when nothing can be undone."""
+        ...
+
+    def record_deposit(self, outcome: DepositOutcome) -> None:
+        """Count one first-time deposit event by the state it reached, with its money.
+        Cannot fail, for the same reason as `record`."""
         ...
 
     def record_hold(self, outcome: HoldOutcome) -> None:

@@ -1,4 +1,5 @@
-"""Count a consumed payment, hold, transfer or dispute event in the business metrics."""
+"""Count a consumed payment, deposit, hold, transfer or dispute event in the business
+metrics."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from wallet_domain.model.completed_transfer import transferred_money
+from wallet_domain.model.deposit_outcome import deposit_outcome
 from wallet_domain.model.disputed import dispute_status
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold_outcome import hold_outcome
@@ -30,14 +32,13 @@ class PaymentEventCounted:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CountPaymentEvent:
-    """Count each payment, hold, transfer and dispute event exactly once across every instance of
-    the consumer.
+    """Count each payment, deposit, hold, transfer and dispute event exactly once across
+    every instance of the consumer.
 
     Rules:
-    - The event is read first (`settled_payment`, `hold_outcome`, `transferred_money`,
-      `dispute_status`): one
-      that cannot be understood raises UnreadableEvent before anything is recorded, so it
-      is never half-counted.
+    - The event is read first (`settled_payment`, `deposit_outcome`, `hold_outcome`,
+      `transferred_money`, `dispute_status`): one that cannot be understood raises
+      UnreadableEvent before anything is recorded, so it is never half-counted.
     - The inbox decides: only the instance whose inbox record commits counts the event;
       a redelivery (to this or another instance) changes nothing.
     - The inbox record commits *before* the counters move (it is committed when
@@ -54,12 +55,15 @@ class CountPaymentEvent:
     async def execute(self, request: CountPaymentEventRequest) -> PaymentEventCounted:
         event = request.event
         settled = settled_payment(event)
+        deposited = deposit_outcome(event)
         held = hold_outcome(event)
         transferred = transferred_money(event)
         disputed = dispute_status(event)
         if not await self.inbox.first_time(METRICS_CONSUMER, event.event_id):
             return PaymentEventCounted(counted=False)
         self.metrics.record(event, settled)
+        if deposited is not None:
+            self.metrics.record_deposit(deposited)
         if held is not None:
             self.metrics.record_hold(held)
         if transferred is not None:

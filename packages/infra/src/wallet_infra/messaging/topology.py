@@ -42,7 +42,7 @@ WEBHOOKS_DLQ_NAME: Final = "webhooks.queue.dlq"
 
 QUEUE_BINDINGS: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     {
-        METRICS_QUEUE_NAME: ("payment.*", "hold.*", "transfer.*", "dispute.*"),
+        METRICS_QUEUE_NAME: ("payment.*", "deposit.*", "hold.*", "transfer.*", "dispute.*"),
         AUDIT_QUEUE_NAME: (
             "payment.*",
             "refund.*",

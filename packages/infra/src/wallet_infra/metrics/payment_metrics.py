@@ -34,6 +34,7 @@ three-letter codes. User and payment ids never become labels.
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter
+from wallet_domain.model.deposit_outcome import DepositOutcome
 from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold_outcome import HoldOutcome
@@ -55,6 +56,19 @@ class PrometheusPaymentMetrics(PaymentMetrics):
         self._amounts = Counter(
             "wallet_payment_amount_minor",
             "Amount of those payments, in minor units of the currency.",
+            ["status", "currency"],
+            registry=registry,
+        )
+        self._deposits = Counter(
+            "wallet_deposits",
+            "Deposit events by the state the deposit reached (PENDING: a two-phase one"
+            " announced; COMPLETED: credited; REVERTED: dropped) and currency.",
+            ["status", "currency"],
+            registry=registry,
+        )
+        self._deposit_amounts = Counter(
+            "wallet_deposit_amount_minor",
+            "Amount of those deposits, in minor units of the currency.",
             ["status", "currency"],
             registry=registry,
         )
@@ -102,6 +116,11 @@ class PrometheusPaymentMetrics(PaymentMetrics):
         labels = (settled.status.value, settled.money.currency)
         self._payments.labels(*labels).inc()
         self._amounts.labels(*labels).inc(settled.money.amount)
+
+    def record_deposit(self, outcome: DepositOutcome) -> None:
+        labels = (outcome.status.value, outcome.money.currency)
+        self._deposits.labels(*labels).inc()
+        self._deposit_amounts.labels(*labels).inc(outcome.money.amount)
 
     def record_hold(self, outcome: HoldOutcome) -> None:
         labels = (outcome.status.value, outcome.money.currency)

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from uuid import UUID, uuid4
 
+from wallet_domain.model.deposit_outcome import DepositOutcome
 from wallet_domain.model.dispute import DisputeStatus
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.model.hold_outcome import HoldOutcome
@@ -104,11 +105,15 @@ class RecordingMetrics(PaymentMetrics):
     calls: list[tuple[DomainEvent, SettledPayment | None]] = field(default_factory=list)
     transfers: list[Money] = field(default_factory=list)
 
+    deposits: list[DepositOutcome] = field(default_factory=list)
     holds: list[HoldOutcome] = field(default_factory=list)
     disputes: list[DisputeStatus] = field(default_factory=list)
 
     def record(self, event: DomainEvent, settled: SettledPayment | None) -> None:
         self.calls.append((event, settled))
+
+    def record_deposit(self, outcome: DepositOutcome) -> None:
+        self.deposits.append(outcome)
 
     def record_hold(self, outcome: HoldOutcome) -> None:
         self.holds.append(outcome)
