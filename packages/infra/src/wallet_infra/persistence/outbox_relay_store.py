@@ -29,10 +29,19 @@ from wallet_infra.persistence.driver import DriverStatement, PoolTransaction
 from wallet_infra.persistence.outbox import EVENT_COLUMNS
 from wallet_infra.persistence.tables import outbox
 
+# The event types this relay can publish. A row of any other type (written by a newer API
+# during a rolling deploy, or left by one rolled back) is not claimed: it waits, unsent and
+# counted in the backlog, for a relay that knows it, instead of failing every batch it
+# would be claimed in and holding back every event behind it.
+_KNOWN_TYPES: Final = text(
+    "event_type = ANY(CAST(ARRAY["
+    + ", ".join("'" + event_type.value.replace("'", "''") + "'" for event_type in EventType)
+    + "] AS text[]))"
+)
 # Served by outbox_unsent_idx (event_id WHERE sent_at IS NULL): no scan of sent rows.
 CLAIM: Final = DriverStatement(
     select(*(outbox.c[name] for name in EVENT_COLUMNS))
-    .where(outbox.c.sent_at.is_(None))
+    .where(outbox.c.sent_at.is_(None), _KNOWN_TYPES)
     .order_by(outbox.c.event_id)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
