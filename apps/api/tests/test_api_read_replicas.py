@@ -16,7 +16,9 @@ from typing import Any, Final
 import httpx
 import pytest
 import pytest_asyncio
+from list_order_kit import insert_holds, v1_cursor
 from prometheus_client import REGISTRY
+from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_api_testkit import StartApi
 from wallet_testkit.api import Api, created, new_key
 from wallet_testkit.polling import eventually
@@ -179,6 +181,24 @@ async def test_a_hold_the_replica_shows_pending_is_read_from_the_primary_once_se
         assert got.json()["status"] == "COMPLETED"  # the replica still says PENDING
         holds = await api.client.get(f"/wallets/{user_id}/holds")
         assert [h["status"] for h in holds.json()["items"]] == ["PENDING"]  # a stale list
+
+
+async def test_a_v1_cursor_naming_a_hold_the_replica_lacks_is_placed_by_the_primary(
+    tolerant_api: Api, replica: Replica, engine: AsyncEngine
+) -> None:
+    """A cursor from when holds were listed by id names a hold by id: where it sits is
+    asked of the primary when the replica does not have it yet; the page stays the
+    replica's."""
+    api = tolerant_api
+    user_id = await api.create_wallet()
+    _, oldest = await insert_holds(engine, user_id, [0, 3])  # seconds ago
+    async with replica.paused():
+        [named] = await insert_holds(engine, user_id, [2])  # the newest id, between them
+        page = await api.client.get(
+            f"/wallets/{user_id}/holds", params={"cursor": v1_cursor(named)}
+        )
+        assert page.status_code == 200, page.text
+        assert [h["id"] for h in page.json()["items"]] == [oldest]
 
 
 async def test_money_moving_requests_never_read_from_the_replica(

@@ -1,10 +1,10 @@
-"""Keyset pagination over the ledger: newest first by (created_at, id), the order the
-timestamps a client sees agree with.
+"""Keyset pagination over a wallet's lists (history, holds, disputes): newest first by
+(created_at, id), the order the timestamps a client sees agree with.
 
-A cursor names the last entry of the previous page by its position, so the next page is
+A cursor names the last item of the previous page by its position, so the next page is
 a range of one index whatever its depth. `v2` cursors carry the position itself; `v1`
-cursors (issued when pages were ordered by id alone) carry only the entry's id and are
-still read: the use case looks the entry up to find its position.
+cursors (issued when pages were ordered by id alone) carry only the item's id and are
+still read: the use case looks the item up to find its position.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import binascii
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final, Generic, TypeVar
+from typing import Final, Generic, Protocol, TypeVar
 from uuid import UUID
 
 from wallet_domain.errors import ValidationError
-from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
+from wallet_domain.model.transaction import TransactionStatus, TransactionType
 
 Item = TypeVar("Item")
 
@@ -36,16 +36,26 @@ _EARLIEST: Final = datetime.min.replace(tzinfo=UTC)
 _LATEST: Final = datetime.max.replace(tzinfo=UTC)
 
 
+class Positioned(Protocol):
+    """An item of a wallet's list: a ledger entry, a hold, a dispute."""
+
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def id(self) -> UUID: ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerPosition:
-    """Where an entry sits in a wallet's history: newest first by created_at, ties by id."""
+    """Where an item sits in one of a wallet's lists (its history, holds or disputes):
+    newest first by created_at, ties by id."""
 
     created_at: datetime
     id: UUID
 
     @classmethod
-    def of(cls, entry: LedgerEntry) -> LedgerPosition:
-        return cls(created_at=entry.created_at, id=entry.id)
+    def of(cls, item: Positioned) -> LedgerPosition:
+        return cls(created_at=item.created_at, id=item.id)
 
 
 def encode_cursor(last: LedgerPosition) -> str:
@@ -55,7 +65,7 @@ def encode_cursor(last: LedgerPosition) -> str:
 
 
 def decode_cursor(cursor: str) -> LedgerPosition | UUID:
-    """The position a cursor names, or for a `v1` cursor the id of the entry it names."""
+    """The position a cursor names, or for a `v1` cursor the id of the item it names."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (binascii.Error, ValueError) as exc:
@@ -75,7 +85,7 @@ def decode_cursor(cursor: str) -> LedgerPosition | UUID:
 
 def _instant(micros: int) -> datetime:
     """Microseconds since the epoch; beyond what a datetime holds, the nearest end (no
-    entry lies beyond either, so the page is the same)."""
+    item lies beyond either, so the page is the same)."""
     try:
         return _EPOCH + timedelta(microseconds=micros)
     except OverflowError:
@@ -101,16 +111,3 @@ class Page(Generic[Item]):
 
     items: list[Item]
     next_cursor: str | None
-
-
-def encode_id_cursor(last_id: UUID) -> str:
-    """A cursor naming only an id (`v1`), for lists ordered by id alone (holds)."""
-    raw = LEGACY_CURSOR_PREFIX + last_id.bytes
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_id_cursor(cursor: str) -> UUID:
-    """The id a cursor names: an `encode_id_cursor` one, or the id of a position cursor
-    (both shapes are what the API documents for `cursor`)."""
-    position = decode_cursor(cursor)
-    return position if isinstance(position, UUID) else position.id

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.pagination import LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry
 
 
@@ -72,7 +73,18 @@ class DisputeBook(Protocol):
         ...
 
     async def page(
-        self, user_id: str, status: DisputeStatus | None, *, before: UUID | None, limit: int
+        self,
+        user_id: str,
+        status: DisputeStatus | None,
+        *,
+        before: LedgerPosition | None,
+        limit: int,
     ) -> list[Dispute]:
-        """Up to `limit` disputes with id < `before` (all if None), newest first."""
+        """Up to `limit` disputes strictly before `before` (from the newest if None), newest
+        first: (created_at, id) descending."""
+        ...
+
+    async def position(self, user_id: str, dispute_id: UUID) -> LedgerPosition | None:
+        """Where the wallet's dispute sits in its pages (None if the wallet has no such
+        dispute): what a cursor naming it by id resumes after."""
         ...

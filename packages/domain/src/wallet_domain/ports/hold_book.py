@@ -10,6 +10,7 @@ from uuid import UUID
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import IdempotencyRecord
+from wallet_domain.model.pagination import LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry
 
 
@@ -61,9 +62,20 @@ class HoldBook(Protocol):
         ...
 
     async def page(
-        self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int
+        self,
+        user_id: str,
+        status: HoldStatus | None,
+        *,
+        before: LedgerPosition | None,
+        limit: int,
     ) -> list[Hold]:
-        """Up to `limit` holds with id < `before` (all if None), newest first."""
+        """Up to `limit` holds strictly before `before` (from the newest if None), newest
+        first: (created_at, id) descending."""
+        ...
+
+    async def position(self, user_id: str, hold_id: UUID) -> LedgerPosition | None:
+        """Where the wallet's hold sits in its pages (None if the wallet has no such hold):
+        what a cursor naming it by id resumes after."""
         ...
 
     async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import InvalidState
 from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.pagination import LedgerPosition
 from wallet_domain.model.transaction import IllegalTransition, LedgerEntry
 from wallet_domain.money import Money
 from wallet_domain.ports.dispute_book import DisputeBook, StrandedFiling
@@ -27,6 +28,7 @@ from wallet_infra.persistence.errors import NUMERIC_VALUE_OUT_OF_RANGE, translat
 from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import INSERT_ENTRY, entry_row
 from wallet_infra.persistence.outbox import SqlaOutboxWriter, TraceparentProvider
+from wallet_infra.persistence.position_pages import page_query, position_of, position_query
 from wallet_infra.persistence.tables import (
     DISPUTES_ONE_OPEN_PER_PAYMENT,
     TRANSACTIONS_CHARGEBACK_ONCE,
@@ -210,13 +212,17 @@ class SqlaDisputeBook(DisputeBook):
             raise error from None
 
     async def page(
-        self, user_id: str, status: DisputeStatus | None, *, before: UUID | None, limit: int
+        self,
+        user_id: str,
+        status: DisputeStatus | None,
+        *,
+        before: LedgerPosition | None,
+        limit: int,
     ) -> list[Dispute]:
-        """Newest first through disputes_user_id_id_idx."""
-        conditions = [_d.c.user_id == user_id]
-        if before is not None:
-            conditions.append(_d.c.id < before)
-        if status is not None:
-            conditions.append(_d.c.status == status.value)
-        stmt = select(*_d.c).where(*conditions).order_by(_d.c.id.desc()).limit(limit)
-        return [dispute_from_row(row) for row in await self._session.execute(stmt)]
+        """Newest first through disputes_user_id_created_at_id_idx."""
+        statement, params = page_query(_d, user_id, status, before=before, limit=limit)
+        return [dispute_from_row(row) for row in await self._session.execute(statement, params)]
+
+    async def position(self, user_id: str, dispute_id: UUID) -> LedgerPosition | None:
+        statement, params = position_query(_d, user_id, dispute_id)
+        return position_of((await self._session.execute(statement, params)).first())

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import IdempotencyRecord
+from wallet_domain.model.pagination import LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry
 from wallet_domain.money import Money
 from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
@@ -34,6 +35,7 @@ from wallet_infra.persistence.idempotency_store import record_of
 from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import entry_row
 from wallet_infra.persistence.outbox import TraceparentProvider, event_row
+from wallet_infra.persistence.position_pages import page_query, position_of, position_query
 from wallet_infra.persistence.statements.hold_book import (
     KEY_TAKEN,
     OPEN_ATTEMPTS,
@@ -194,16 +196,21 @@ class SqlaHoldBook(HoldBook):
         return moved
 
     async def page(
-        self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int
+        self,
+        user_id: str,
+        status: HoldStatus | None,
+        *,
+        before: LedgerPosition | None,
+        limit: int,
     ) -> list[Hold]:
-        """Newest first through holds_user_id_id_idx."""
-        conditions = [_h.c.user_id == user_id]
-        if before is not None:
-            conditions.append(_h.c.id < before)
-        if status is not None:
-            conditions.append(_h.c.status == status.value)
-        stmt = select(*_h.c).where(*conditions).order_by(_h.c.id.desc()).limit(limit)
-        return [hold_from_row(row._mapping) for row in await self._session.execute(stmt)]
+        """Newest first through holds_user_id_created_at_id_idx."""
+        statement, params = page_query(_h, user_id, status, before=before, limit=limit)
+        rows = await self._session.execute(statement, params)
+        return [hold_from_row(row._mapping) for row in rows]
+
+    async def position(self, user_id: str, hold_id: UUID) -> LedgerPosition | None:
+        statement, params = position_query(_h, user_id, hold_id)
+        return position_of((await self._session.execute(statement, params)).first())
 
     async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
         rows = await self._session.execute(_CLAIM_EXPIRED, {"now": now, "limit": limit})

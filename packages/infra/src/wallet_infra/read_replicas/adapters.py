@@ -120,12 +120,23 @@ class ReplicaFirstHoldBook(HoldBook):
         return await self._primary.settle(hold, release, event)
 
     async def page(
-        self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int
+        self,
+        user_id: str,
+        status: HoldStatus | None,
+        *,
+        before: LedgerPosition | None,
+        limit: int,
     ) -> list[Hold]:
         return await self._router.read(
             lambda session: SqlaHoldBook(session=session).page(
                 user_id, status, before=before, limit=limit
             )
+        )
+
+    async def position(self, user_id: str, hold_id: UUID) -> LedgerPosition | None:
+        return await self._router.read(
+            lambda session: SqlaHoldBook(session=session).position(user_id, hold_id),
+            settled=_found,
         )
 
     async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
@@ -194,10 +205,21 @@ class ReplicaFirstDisputeBook(DisputeBook):
         await self._primary.credit_chargeback(entry, payment_id=payment_id)
 
     async def page(
-        self, user_id: str, status: DisputeStatus | None, *, before: UUID | None, limit: int
+        self,
+        user_id: str,
+        status: DisputeStatus | None,
+        *,
+        before: LedgerPosition | None,
+        limit: int,
     ) -> list[Dispute]:
         return await self._router.read(
             lambda session: SqlaDisputeBook(session=session).page(
                 user_id, status, before=before, limit=limit
             )
+        )
+
+    async def position(self, user_id: str, dispute_id: UUID) -> LedgerPosition | None:
+        return await self._router.read(
+            lambda session: SqlaDisputeBook(session=session).position(user_id, dispute_id),
+            settled=_found,
         )

@@ -9,6 +9,7 @@ from uuid import UUID
 from wallet_domain.errors import InvalidState
 from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import DomainEvent
+from wallet_domain.model.pagination import LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus
 from wallet_domain.ports.dispute_book import DisputeBook, StrandedFiling
 
@@ -18,7 +19,8 @@ from wallet_testkit.fakes.store import (
     check_within_amount,
     given_back,
     latest_row,
-    page_by_id,
+    page_by_position,
+    position_in,
 )
 from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
 
@@ -123,7 +125,15 @@ class FakeDisputeBook(DisputeBook):
         tables.ledger[entry.id] = entry
 
     async def page(
-        self, user_id: str, status: DisputeStatus | None, *, before: UUID | None, limit: int
+        self,
+        user_id: str,
+        status: DisputeStatus | None,
+        *,
+        before: LedgerPosition | None,
+        limit: int,
     ) -> list[Dispute]:
         disputes = self._tx.tables.disputes.values()
-        return page_by_id(disputes, user_id, status, before=before, limit=limit)
+        return page_by_position(disputes, user_id, status, before=before, limit=limit)
+
+    async def position(self, user_id: str, dispute_id: UUID) -> LedgerPosition | None:
+        return position_in(self._tx.tables.disputes.values(), user_id, dispute_id)

@@ -9,6 +9,7 @@ from uuid import UUID
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import IdempotencyRecord
+from wallet_domain.model.pagination import LedgerPosition
 from wallet_domain.model.transaction import (
     LedgerEntry,
 )
@@ -18,7 +19,8 @@ from wallet_testkit.fakes.store import (
     IntegrityViolation,
     check_appendable,
     latest_row,
-    page_by_id,
+    page_by_position,
+    position_in,
 )
 from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
 
@@ -78,10 +80,18 @@ class FakeHoldBook(HoldBook):
         return True
 
     async def page(
-        self, user_id: str, status: HoldStatus | None, *, before: UUID | None, limit: int
+        self,
+        user_id: str,
+        status: HoldStatus | None,
+        *,
+        before: LedgerPosition | None,
+        limit: int,
     ) -> list[Hold]:
         holds = self._tx.tables.holds.values()
-        return page_by_id(holds, user_id, status, before=before, limit=limit)
+        return page_by_position(holds, user_id, status, before=before, limit=limit)
+
+    async def position(self, user_id: str, hold_id: UUID) -> LedgerPosition | None:
+        return position_in(self._tx.tables.holds.values(), user_id, hold_id)
 
     async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
         locks = self._tx.db.locks

@@ -14,6 +14,7 @@ from wallet_domain.model.dispute import Dispute, DisputeStatus
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import IdempotencyRecord
+from wallet_domain.model.pagination import LedgerPosition
 from wallet_domain.model.provider import ServiceProvider
 from wallet_domain.model.refundable_payment import RefundablePayment
 from wallet_domain.model.transaction import (
@@ -251,6 +252,8 @@ class _Listed(Protocol):
     @property
     def id(self) -> UUID: ...
     @property
+    def created_at(self) -> datetime: ...
+    @property
     def user_id(self) -> str: ...
     @property
     def status(self) -> object: ...
@@ -259,19 +262,30 @@ class _Listed(Protocol):
 _Row = TypeVar("_Row", bound=_Listed)
 
 
-def page_by_id(
-    rows: Iterable[_Row], user_id: str, status: object | None, *, before: UUID | None, limit: int
+def page_by_position(
+    rows: Iterable[_Row],
+    user_id: str,
+    status: object | None,
+    *,
+    before: LedgerPosition | None,
+    limit: int,
 ) -> list[_Row]:
     """A book's `page` as its keyset query answers it: the wallet's rows (only those in
-    `status`, if given) with id < `before`, newest first, at most `limit`."""
+    `status`, if given) with (created_at, id) < `before`'s, newest first, at most `limit`."""
     kept = [
         row
         for row in rows
         if row.user_id == user_id
-        and (before is None or row.id < before)
+        and (before is None or (row.created_at, row.id) < (before.created_at, before.id))
         and (status is None or row.status is status)
     ]
-    return sorted(kept, key=lambda row: row.id, reverse=True)[:limit]
+    return sorted(kept, key=lambda row: (row.created_at, row.id), reverse=True)[:limit]
+
+
+def position_in(rows: Iterable[_Listed], user_id: str, row_id: UUID) -> LedgerPosition | None:
+    """A book's `position`: where the wallet's row `row_id` sits (None if it has none)."""
+    found = next((row for row in rows if row.id == row_id and row.user_id == user_id), None)
+    return None if found is None else LedgerPosition.of(found)
 
 
 def held_total(tables: Tables, user_id: str, currency: str) -> int:

@@ -57,6 +57,7 @@ from wallet_domain.use_cases.get_hold import GetHold
 from wallet_domain.use_cases.get_payment import GetPayment
 from wallet_domain.use_cases.get_transfer import GetTransfer
 from wallet_domain.use_cases.get_wallet import GetWallet
+from wallet_domain.use_cases.list_disputes import ListDisputes
 from wallet_domain.use_cases.list_holds import ListHolds
 from wallet_domain.use_cases.list_providers import ListProviders
 from wallet_domain.use_cases.list_transactions import ListTransactions
@@ -320,6 +321,7 @@ class World:
     settle_stranded_filings = wired(SettleStrandedFilings)
     add_dispute_evidence = wired(AddDisputeEvidence)
     cancel_dispute = wired(CancelDispute)
+    list_disputes = wired(ListDisputes)
     apply_dispute_update = wired(ApplyDisputeUpdate)
     get_wallet = wired(GetWallet)
 
