@@ -91,7 +91,7 @@ async def test_payments_flow_from_the_api_to_the_audit_log_and_the_metrics(
 
         async def counted() -> bool:
             samples = [await metrics.metrics()]
-            return total(samples, "wallet_events_consumed_total") >= 4
+            return total(samples, "wallet_events_consumed_total") >= 5
 
         await eventually(counted, timeout_s=TIMEOUT_S)
         samples = [await metrics.metrics()]
@@ -106,5 +106,7 @@ async def test_payments_flow_from_the_api_to_the_audit_log_and_the_metrics(
         assert metric("wallet_events_consumed_total", event_type="payment.created") == 2
         assert metric("wallet_events_consumed_total", event_type="payment.completed") == 1
         assert metric("wallet_events_consumed_total", event_type="payment.failed") == 1
-        assert metric("wallet_events_consumed_total") == 4  # refunds and deposits: not payment.*
+        assert metric("wallet_events_consumed_total", event_type="deposit.completed") == 1
+        assert metric("wallet_deposits_total", status="COMPLETED", currency="USD") == 1
+        assert metric("wallet_events_consumed_total") == 5  # refunds: not on metrics.queue
     consumers.assert_stopped_gracefully()

@@ -59,6 +59,13 @@ async def test_one_payment_is_one_trace_from_http_to_the_consumer(
     stack: Stack, spans: InMemorySpanExporter
 ) -> None:
     user_id = await funded_wallet(stack.api, 10_000)
+
+    async def deposit_consumed() -> bool:
+        return any(s.name == "metrics.queue process" for s in spans.get_finished_spans())
+
+    # Counted before the payment, so the consumer never takes it in one batch with the
+    # payment's events (the batch's inbox write would then belong to the deposit's trace).
+    await eventually(deposit_consumed)
     response = await pay(stack.api, user_id, 1_250, "obs-trace-1")
     assert response.status_code == 201, response.text
     payment_id = response.json()["id"]

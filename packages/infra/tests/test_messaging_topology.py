@@ -48,7 +48,7 @@ def test_the_declaration_matches_the_spec() -> None:
         "direct",
     )
     assert dict(QUEUE_BINDINGS) == {
-        "metrics.queue": ("payment.*", "hold.*", "transfer.*", "dispute.*"),
+        "metrics.queue": ("payment.*", "deposit.*", "hold.*", "transfer.*", "dispute.*"),
         "audit.queue": ("payment.*", "refund.*", "deposit.*", "hold.*", "transfer.*", "dispute.*"),
     }
     assert (WEBHOOKS_EXCHANGE.name, WEBHOOKS_EXCHANGE.type.value) == ("gateway.webhooks", "topic")
@@ -124,7 +124,7 @@ async def _route(
         ("payment.completed", {AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME}),
         ("payment.failed", {AUDIT_QUEUE_NAME, METRICS_QUEUE_NAME}),
         ("refund.created", {AUDIT_QUEUE_NAME}),
-        ("deposit.completed", {AUDIT_QUEUE_NAME}),
+        ("deposit.completed", {METRICS_QUEUE_NAME, AUDIT_QUEUE_NAME}),
         ("wallet.created", set()),
         ("payment.created.extra", set()),
     ],
