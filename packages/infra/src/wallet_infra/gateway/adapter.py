@@ -41,6 +41,7 @@ from wallet_infra.telemetry import outgoing_trace_headers, tracer, tracing_activ
 
 T = TypeVar("T")
 _Answer = TypeVar("_Answer", LookupStatus, FilingStatus)  # what a read of the provider says
+_Written = TypeVar("_Written", FilingStatus, WithdrawalStatus)  # what a dispute change got
 
 _log = structlog.get_logger(__name__)
 # What the breaker counts as the gateway failing: 5xx or unreachable, or no answer in time.
@@ -175,34 +176,27 @@ class HttpxPaymentGateway(PaymentGateway):
         """Retried like a charge; a refusal (4xx) is the gateway working, so only 5xx,
         timeouts and an unreadable answer are told to the breaker as failures. FAILED
         only on the provider's own refusal or when no attempt ever connected; any attempt
-        that reached it and got no clear answer (a timeout, a 5xx) makes it UNKNOWN."""
-        log = _log.bind(dispute_id=str(filing.dispute_id), operation="dispute")
-        attempts = _Attempts("dispute")
-        with self._span("dispute", filing.payment_id, attempts) as span:
-            try:
-                status = await call_with_retries(
-                    attempts.wrap(partial(self._file_once, filing)),
-                    attempts=self._settings.max_attempts,
-                    deadline=deadline,
-                    settings=self._settings,
-                    log=log,
-                )
-            except RetriesExhausted as exhausted:
-                if not exhausted.failures:  # never sent: no time was left
-                    _outcome(span, "dispute", "skipped", failed=True)
-                    return FilingStatus.NOT_SENT
-                # Unlike a charge, a 5xx is not taken as "not filed": the attempt reached
-                # the provider's edge, which may have recorded the dispute and lost its
-                # answer, and cancelling one it has would lose a won chargeback. Only
-                # attempts that never connected prove nothing was filed.
-                never_reached = all(f is Failure.NOT_SENT for f in exhausted.failures)
-                status = FilingStatus.FAILED if never_reached else FilingStatus.UNKNOWN
-                log.warning("gateway_dispute_gave_up", status=str(status))
-                await self._breaker.record(admitted_ticket(), ok=False)
-            else:
-                await self._breaker.record(admitted_ticket(), ok=status is not FilingStatus.UNKNOWN)
-            _outcome(span, "dispute", str(status).lower(), failed=status is not FilingStatus.FILED)
-            return status
+        that reached it and got no clear answer (a timeout, a 5xx) makes it UNKNOWN:
+        unlike a charge, a 5xx is not taken as "not filed" (the provider's edge may have
+        recorded the dispute and lost its answer, and cancelling one it has would lose a
+        won chargeback). No attempt at all (no time was left) is NOT_SENT."""
+
+        def gave_up(failures: tuple[Failure, ...]) -> FilingStatus:
+            if all(f is Failure.NOT_SENT for f in failures):
+                return FilingStatus.FAILED
+            return FilingStatus.UNKNOWN
+
+        return await self._dispute_write(
+            "dispute",
+            filing.dispute_id,
+            partial(self._file_once, filing),
+            deadline,
+            not_sent=FilingStatus.NOT_SENT,
+            gave_up=gave_up,
+            unknown=FilingStatus.UNKNOWN,
+            done=frozenset({FilingStatus.FILED}),
+            span_subject=filing.payment_id,
+        )
 
     async def find_dispute(self, dispute_id: UUID, deadline: Deadline) -> FilingStatus:
         """Retried like a lookup; only a failed one (UNKNOWN) is told to the breaker."""
@@ -218,29 +212,69 @@ class HttpxPaymentGateway(PaymentGateway):
     async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> WithdrawalStatus:
         """Retried like a filing; the provider's answers (withdrawn, not filed, decided)
         are it working, so only 5xx, timeouts and an unreadable answer count against the
-        breaker. FAILED when no attempt may have reached it with a withdrawal it acted on
-        (5xx, never connected); UNKNOWN when one may have (a timeout) or none was sent."""
-        log = _log.bind(dispute_id=str(dispute_id), operation="dispute_withdrawal")
-        attempts = _Attempts("dispute_withdrawal")
-        with self._span("dispute_withdrawal", dispute_id, attempts, "wallet.dispute_id") as span:
+        breaker. FAILED when no attempt may have left a withdrawal it acted on unanswered
+        (5xx, never connected); UNKNOWN when one may have (a timeout) or none was sent
+        (no time was left; either way the dispute stays as it is and the cancel is sent
+        again)."""
+
+        def gave_up(failures: tuple[Failure, ...]) -> WithdrawalStatus:
+            if Failure.AMBIGUOUS in failures:
+                return WithdrawalStatus.UNKNOWN
+            return WithdrawalStatus.FAILED
+
+        return await self._dispute_write(
+            "dispute_withdrawal",
+            dispute_id,
+            partial(self._withdraw_once, dispute_id),
+            deadline,
+            not_sent=WithdrawalStatus.UNKNOWN,
+            gave_up=gave_up,
+            unknown=WithdrawalStatus.UNKNOWN,
+            done=frozenset({WithdrawalStatus.WITHDRAWN, WithdrawalStatus.NOT_FILED}),
+            span_subject=dispute_id,
+            id_attribute="wallet.dispute_id",
+        )
+
+    async def _dispute_write(
+        self,
+        operation: str,
+        dispute_id: UUID,
+        once: Callable[[float], Awaitable[_Written]],
+        deadline: Deadline,
+        *,
+        not_sent: _Written,
+        gave_up: Callable[[tuple[Failure, ...]], _Written],
+        unknown: _Written,
+        done: frozenset[_Written],
+        span_subject: UUID,
+        id_attribute: str = "wallet.payment_id",
+    ) -> _Written:
+        """A change to the provider's record of a dispute, retried within `deadline` like a
+        charge. No attempt at all is `not_sent` and tells the breaker nothing; attempts
+        that all failed are `gave_up(their failures)` and count against it, as does an
+        unreadable answer (`unknown`); the provider's own answers are it working. The span
+        says failed unless the answer is in `done`."""
+        log = _log.bind(dispute_id=str(dispute_id), operation=operation)
+        attempts = _Attempts(operation)
+        with self._span(operation, span_subject, attempts, id_attribute) as span:
             try:
                 status = await call_with_retries(
-                    attempts.wrap(partial(self._withdraw_once, dispute_id)),
+                    attempts.wrap(once),
                     attempts=self._settings.max_attempts,
                     deadline=deadline,
                     settings=self._settings,
                     log=log,
                 )
             except RetriesExhausted as exhausted:
-                ambiguous = not exhausted.failures or Failure.AMBIGUOUS in exhausted.failures
-                status = WithdrawalStatus.UNKNOWN if ambiguous else WithdrawalStatus.FAILED
-                log.warning("gateway_dispute_withdrawal_gave_up", status=str(status))
+                if not exhausted.failures:  # never sent: no time was left
+                    _outcome(span, operation, "skipped", failed=True)
+                    return not_sent
+                status = gave_up(exhausted.failures)
+                log.warning(f"gateway_{operation}_gave_up", status=str(status))
                 await self._breaker.record(admitted_ticket(), ok=False)
             else:
-                ok = status is not WithdrawalStatus.UNKNOWN
-                await self._breaker.record(admitted_ticket(), ok=ok)
-            failed = status not in (WithdrawalStatus.WITHDRAWN, WithdrawalStatus.NOT_FILED)
-            _outcome(span, "dispute_withdrawal", str(status).lower(), failed=failed)
+                await self._breaker.record(admitted_ticket(), ok=status is not unknown)
+            _outcome(span, operation, str(status).lower(), failed=status not in done)
             return status
 
     async def _read(
