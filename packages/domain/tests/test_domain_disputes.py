@@ -29,9 +29,9 @@ from wallet_domain.model.provider_event import (
 from wallet_domain.model.transaction import TransactionType
 from wallet_domain.ports.payment_gateway import (
     ChargeStatus,
+    DisputeChangeStatus,
     DisputeFiling,
     FilingStatus,
-    WithdrawalStatus,
 )
 from wallet_domain.use_cases.add_dispute_evidence import AddDisputeEvidenceRequest
 from wallet_domain.use_cases.cancel_dispute import CancelDisputeRequest
@@ -360,6 +360,14 @@ async def test_an_update_for_an_unknown_or_canceled_dispute_changes_nothing(
     assert world.db.entries(user_id="alice", type=TransactionType.CHARGEBACK) == []
 
 
+def _evidence(
+    dispute_id: UUID, texts: list[str], owner: str | None = "alice"
+) -> AddDisputeEvidenceRequest:
+    return AddDisputeEvidenceRequest(
+        dispute_id=dispute_id, owner=owner, evidence=texts, deadline=Deadline.after(30)
+    )
+
+
 def _cancel(dispute_id: UUID, owner: str | None = "alice") -> CancelDisputeRequest:
     return CancelDisputeRequest(dispute_id=dispute_id, owner=owner, deadline=Deadline.after(30))
 
@@ -369,14 +377,10 @@ async def test_the_client_adds_evidence_and_cancels_only_its_own_open_dispute(
 ) -> None:
     dispute_id = await _opened(world)
     with pytest.raises(NotFound):
-        await world.add_dispute_evidence().execute(
-            AddDisputeEvidenceRequest(dispute_id=dispute_id, owner="mallory", evidence=["x"])
-        )
+        await world.add_dispute_evidence().execute(_evidence(dispute_id, ["x"], owner="mallory"))
     with pytest.raises(NotFound):
         await world.cancel_dispute().execute(_cancel(dispute_id, owner="mallory"))
-    added = await world.add_dispute_evidence().execute(
-        AddDisputeEvidenceRequest(dispute_id=dispute_id, owner="alice", evidence=["photo"])
-    )
+    added = await world.add_dispute_evidence().execute(_evidence(dispute_id, ["photo"]))
     assert added.evidence == ("receipt", "photo")
     await _apply(world, dispute_id, ProviderDisputeStatus.UNDER_REVIEW)
     await _apply(world, dispute_id, ProviderDisputeStatus.SUBMITTED)
@@ -390,9 +394,9 @@ async def test_the_client_adds_evidence_and_cancels_only_its_own_open_dispute(
     ]
 
 
-@pytest.mark.parametrize("provider", [WithdrawalStatus.WITHDRAWN, WithdrawalStatus.NOT_FILED])
+@pytest.mark.parametrize("provider", [DisputeChangeStatus.DONE, DisputeChangeStatus.NOT_FILED])
 async def test_a_cancel_the_provider_withdrew_or_never_had_cancels_the_dispute(
-    world: World, provider: WithdrawalStatus
+    world: World, provider: DisputeChangeStatus
 ) -> None:
     dispute_id = await _opened(world)
     world.gateway.withdrawal = provider
@@ -408,13 +412,13 @@ async def test_a_cancel_the_provider_withdrew_or_never_had_cancels_the_dispute(
 @pytest.mark.parametrize(
     ("provider", "error"),
     [
-        (WithdrawalStatus.DECIDED, InvalidState),
-        (WithdrawalStatus.FAILED, GatewayError),
-        (WithdrawalStatus.UNKNOWN, GatewayTimeout),
+        (DisputeChangeStatus.DECIDED, InvalidState),
+        (DisputeChangeStatus.FAILED, GatewayError),
+        (DisputeChangeStatus.UNKNOWN, GatewayTimeout),
     ],
 )
 async def test_a_cancel_the_provider_did_not_withdraw_leaves_the_dispute_unchanged(
-    world: World, provider: WithdrawalStatus, error: type[Exception]
+    world: World, provider: DisputeChangeStatus, error: type[Exception]
 ) -> None:
     """Canceled here but not there, the provider could still decide it: its `won` would
     then be refused here and the chargeback never credited."""
@@ -425,11 +429,11 @@ async def test_a_cancel_the_provider_did_not_withdraw_leaves_the_dispute_unchang
     with pytest.raises(error) as refused:
         await world.cancel_dispute().execute(_cancel(dispute_id))
 
-    if provider is WithdrawalStatus.DECIDED:
+    if provider is DisputeChangeStatus.DECIDED:
         assert refused.value.details == {"status": "UNDER_REVIEW"}  # type: ignore[attr-defined]
     assert world.db.committed.disputes[dispute_id].status is DisputeStatus.UNDER_REVIEW
     assert world.db.event_types(dispute_id) == ["dispute.opened", "dispute.updated"]
-    world.gateway.withdrawal = WithdrawalStatus.WITHDRAWN  # sent again: withdrawn by now
+    world.gateway.withdrawal = DisputeChangeStatus.DONE  # sent again: withdrawn by now
     assert (await world.cancel_dispute().execute(_cancel(dispute_id))).status is (
         DisputeStatus.CANCELED
     )
@@ -450,6 +454,62 @@ async def test_a_dispute_still_being_filed_cannot_be_canceled_yet(world: World) 
     assert (await world.cancel_dispute().execute(_cancel(dispute_id))).status is (
         DisputeStatus.CANCELED
     )
+
+
+async def test_evidence_reaches_the_provider_before_it_is_added_here(world: World) -> None:
+    dispute_id = await _opened(world)
+
+    added = await world.add_dispute_evidence().execute(_evidence(dispute_id, ["photo", "mail"]))
+
+    assert added.evidence == ("receipt", "photo", "mail")
+    assert world.db.committed.disputes[dispute_id].evidence == ("receipt", "photo", "mail")
+    [sent] = world.gateway.evidence_submissions
+    assert (sent.dispute_id, sent.evidence) == (dispute_id, ("photo", "mail"))
+
+
+@pytest.mark.parametrize(
+    ("provider", "error"),
+    [
+        (DisputeChangeStatus.DECIDED, InvalidState),
+        (DisputeChangeStatus.NOT_FILED, GatewayError),
+        (DisputeChangeStatus.FAILED, GatewayError),
+        (DisputeChangeStatus.UNKNOWN, GatewayTimeout),
+    ],
+)
+async def test_evidence_the_provider_did_not_take_is_not_added_and_a_resend_has_the_same_key(
+    world: World, provider: DisputeChangeStatus, error: type[Exception]
+) -> None:
+    """Kept here only, it would never reach whoever decides the dispute; sent again after
+    no answer, the provider recognises the addition by its key and adds it once."""
+    dispute_id = await _opened(world)
+    world.gateway.evidence_answer = provider
+
+    with pytest.raises(error):
+        await world.add_dispute_evidence().execute(_evidence(dispute_id, ["photo"]))
+
+    assert world.db.committed.disputes[dispute_id].evidence == ("receipt",)
+    world.gateway.evidence_answer = DisputeChangeStatus.DONE
+    await world.add_dispute_evidence().execute(_evidence(dispute_id, ["photo"]))
+    await world.add_dispute_evidence().execute(_evidence(dispute_id, ["photo"]))
+    first, resend, another = (s.key for s in world.gateway.evidence_submissions)
+    assert first == resend != another  # the second "photo" is a new addition
+    assert world.db.committed.disputes[dispute_id].evidence == ("receipt", "photo", "photo")
+
+
+async def test_evidence_is_refused_before_any_call_off_the_graph_or_while_being_filed(
+    world: World,
+) -> None:
+    stranded = await _stranded(world, "disp-lost")
+    with pytest.raises(InvalidState) as filing:
+        await world.add_dispute_evidence().execute(_evidence(stranded, ["photo"]))
+    assert filing.value.details == {"status": "OPEN"}
+    dispute_id = await _opened(world)
+    for status in (ProviderDisputeStatus.UNDER_REVIEW, ProviderDisputeStatus.SUBMITTED):
+        await _apply(world, dispute_id, status)
+    with pytest.raises(InvalidState):
+        await world.add_dispute_evidence().execute(_evidence(dispute_id, ["late"]))
+
+    assert world.gateway.evidence_submissions == []
 
 
 async def test_a_cancel_refused_at_once_by_the_gateway_touches_nothing(world: World) -> None:

@@ -6,15 +6,18 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from wallet_domain.deadline import Deadline
-from wallet_domain.errors import DisputeNotFound, GatewayError, GatewayTimeout, InvalidState
+from wallet_domain.dispute_changes import refuse_unless_made, refuse_while_filing
+from wallet_domain.errors import DisputeNotFound
 from wallet_domain.model.dispute import Dispute
 from wallet_domain.model.events import dispute_event
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.id_generator import IdGenerator
-from wallet_domain.ports.payment_gateway import PaymentGateway, WithdrawalStatus
+from wallet_domain.ports.payment_gateway import PaymentGateway
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.unit_of_work import rolling_back
+
+_ACTION = "the cancel"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,14 +59,9 @@ class CancelDispute:
             if dispute is None:
                 raise DisputeNotFound(dispute_id=str(request.dispute_id))
             dispute.cancel(self.clock.now())  # INVALID_STATE off the graph, before any call
-            if await self.book.lock_filing(dispute.id) is not None:
-                raise InvalidState(
-                    "the dispute is still being filed with the provider; cancel it once"
-                    " its filing has answered",
-                    status=dispute.status.value,
-                )
+            await refuse_while_filing(self.book, dispute, "cancel it")
             withdrawal = await self.gateway.withdraw_dispute(dispute.id, request.deadline)
-            _refuse_unless_withdrawn(dispute, withdrawal)
+            refuse_unless_made(dispute, withdrawal, _ACTION, not_filed_made=True)
             now = self.clock.now()
             canceled = dispute.cancel(now)
             await self.book.save(
@@ -71,23 +69,3 @@ class CancelDispute:
             )
             await self.tx.commit()
         return canceled
-
-
-def _refuse_unless_withdrawn(dispute: Dispute, withdrawal: WithdrawalStatus) -> None:
-    if withdrawal in (WithdrawalStatus.WITHDRAWN, WithdrawalStatus.NOT_FILED):
-        return
-    dispute_id = str(dispute.id)
-    if withdrawal is WithdrawalStatus.DECIDED:
-        raise InvalidState(
-            "the provider has moved the dispute past where it can be withdrawn; its update follows",
-            status=dispute.status.value,
-        )
-    if withdrawal is WithdrawalStatus.FAILED:
-        raise GatewayError(
-            "the provider did not take the cancel; the dispute is unchanged, send it again",
-            dispute_id=dispute_id,
-        )
-    raise GatewayTimeout(
-        "the provider did not answer the cancel in time; the dispute is unchanged, send it again",
-        dispute_id=dispute_id,
-    )

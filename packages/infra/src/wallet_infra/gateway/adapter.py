@@ -21,11 +21,12 @@ from wallet_domain.deadline import Deadline
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
+    DisputeChangeStatus,
     DisputeFiling,
+    EvidenceSubmission,
     FilingStatus,
     LookupStatus,
     PaymentGateway,
-    WithdrawalStatus,
 )
 
 from wallet_infra.gateway import failures, observability, replies
@@ -41,7 +42,7 @@ from wallet_infra.telemetry import outgoing_trace_headers, tracer, tracing_activ
 
 T = TypeVar("T")
 _Answer = TypeVar("_Answer", LookupStatus, FilingStatus)  # what a read of the provider says
-_Written = TypeVar("_Written", FilingStatus, WithdrawalStatus)  # what a dispute change got
+_Written = TypeVar("_Written", FilingStatus, DisputeChangeStatus)  # what a dispute change got
 
 _log = structlog.get_logger(__name__)
 # What the breaker counts as the gateway failing: 5xx or unreachable, or no answer in time.
@@ -209,28 +210,46 @@ class HttpxPaymentGateway(PaymentGateway):
             id_attribute="wallet.dispute_id",
         )
 
-    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> WithdrawalStatus:
-        """Retried like a filing; the provider's answers (withdrawn, not filed, decided)
-        are it working, so only 5xx, timeouts and an unreadable answer count against the
-        breaker. FAILED when no attempt may have left a withdrawal it acted on unanswered
-        (5xx, never connected); UNKNOWN when one may have (a timeout) or none was sent
-        (no time was left; either way the dispute stays as it is and the cancel is sent
-        again)."""
+    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> DisputeChangeStatus:
+        """See `_dispute_change`."""
+        once = partial(self._withdraw_once, dispute_id)
+        return await self._dispute_change("dispute_withdrawal", dispute_id, once, deadline)
 
-        def gave_up(failures: tuple[Failure, ...]) -> WithdrawalStatus:
+    async def submit_evidence(
+        self, submission: EvidenceSubmission, deadline: Deadline
+    ) -> DisputeChangeStatus:
+        """See `_dispute_change`."""
+        once = partial(self._submit_evidence_once, submission)
+        return await self._dispute_change("dispute_evidence", submission.dispute_id, once, deadline)
+
+    async def _dispute_change(
+        self,
+        operation: str,
+        dispute_id: UUID,
+        once: Callable[[float], Awaitable[DisputeChangeStatus]],
+        deadline: Deadline,
+    ) -> DisputeChangeStatus:
+        """A client's change to its dispute, retried like a filing; the provider's answers
+        (done, not filed, decided) are it working, so only 5xx, timeouts and an unreadable
+        answer count against the breaker. FAILED when no attempt may have left a change it
+        made unanswered (5xx, never connected); UNKNOWN when one may have (a timeout) or
+        none was sent (no time was left; either way nothing changes here and the client
+        sends it again)."""
+
+        def gave_up(failures: tuple[Failure, ...]) -> DisputeChangeStatus:
             if Failure.AMBIGUOUS in failures:
-                return WithdrawalStatus.UNKNOWN
-            return WithdrawalStatus.FAILED
+                return DisputeChangeStatus.UNKNOWN
+            return DisputeChangeStatus.FAILED
 
         return await self._dispute_write(
-            "dispute_withdrawal",
+            operation,
             dispute_id,
-            partial(self._withdraw_once, dispute_id),
+            once,
             deadline,
-            not_sent=WithdrawalStatus.UNKNOWN,
+            not_sent=DisputeChangeStatus.UNKNOWN,
             gave_up=gave_up,
-            unknown=WithdrawalStatus.UNKNOWN,
-            done=frozenset({WithdrawalStatus.WITHDRAWN, WithdrawalStatus.NOT_FILED}),
+            unknown=DisputeChangeStatus.UNKNOWN,
+            done=frozenset({DisputeChangeStatus.DONE, DisputeChangeStatus.NOT_FILED}),
             span_subject=dispute_id,
             id_attribute="wallet.dispute_id",
         )
@@ -395,12 +414,24 @@ class HttpxPaymentGateway(PaymentGateway):
             return FilingStatus.UNKNOWN
         return replies.dispute_found(response, dispute_id)
 
-    async def _withdraw_once(self, dispute_id: UUID, seconds_left: float) -> WithdrawalStatus:
+    async def _submit_evidence_once(
+        self, submission: EvidenceSubmission, seconds_left: float
+    ) -> DisputeChangeStatus:
+        url = httpx.URL(f"{self._disputes_url}/{submission.dispute_id}/evidence")
+        body = orjson.dumps({"evidence": list(submission.evidence)})
+        response = await self._send(
+            "POST", url, seconds_left, idempotency_key=submission.key, json_body=body
+        )
+        if response is None:
+            return DisputeChangeStatus.UNKNOWN
+        return replies.dispute_change_status(response, submission.dispute_id)
+
+    async def _withdraw_once(self, dispute_id: UUID, seconds_left: float) -> DisputeChangeStatus:
         url = httpx.URL(f"{self._disputes_url}/{dispute_id}/cancel")
         response = await self._send("POST", url, seconds_left, idempotency_key=str(dispute_id))
         if response is None:
-            return WithdrawalStatus.UNKNOWN
-        return replies.withdrawal_status(response, dispute_id)
+            return DisputeChangeStatus.UNKNOWN
+        return replies.dispute_change_status(response, dispute_id, now="canceled")
 
     async def _lookup_once(self, payment_id: UUID, seconds_left: float) -> LookupStatus:
         url = httpx.URL(f"{self._payments_url}/{payment_id}")

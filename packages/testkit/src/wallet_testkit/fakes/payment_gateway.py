@@ -14,11 +14,12 @@ from wallet_domain.errors import (
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
+    DisputeChangeStatus,
     DisputeFiling,
+    EvidenceSubmission,
     FilingStatus,
     LookupStatus,
     PaymentGateway,
-    WithdrawalStatus,
 )
 
 ChargeHook = Callable[[ChargeRequest], Awaitable[None]]
@@ -54,7 +55,10 @@ class ScriptedGateway(PaymentGateway):
         self.dispute_lookup: FilingStatus | None = None  # None: from disputes_held
         self.silent_disputes: set[UUID] = set()  # no answer about them (lookup or filing)
         self.withdrawals: list[UUID] = []
-        self.withdrawal: WithdrawalStatus | None = None  # None: WITHDRAWN if held, else NOT_FILED
+        # None: DONE if the provider holds the dispute, else NOT_FILED.
+        self.withdrawal: DisputeChangeStatus | None = None
+        self.evidence_submissions: list[EvidenceSubmission] = []
+        self.evidence_answer: DisputeChangeStatus | None = None  # None: as `withdrawal`
         self.admitted = 0
         self.in_use = 0
 
@@ -112,10 +116,21 @@ class ScriptedGateway(PaymentGateway):
             return self.dispute_lookup
         return FilingStatus.FILED if dispute_id in self.disputes_held else FilingStatus.FAILED
 
-    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> WithdrawalStatus:
+    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> DisputeChangeStatus:
         self.withdrawals.append(dispute_id)
-        if self.withdrawal is not None:
-            return self.withdrawal
+        return self._change(dispute_id, self.withdrawal)
+
+    async def submit_evidence(
+        self, submission: EvidenceSubmission, deadline: Deadline
+    ) -> DisputeChangeStatus:
+        self.evidence_submissions.append(submission)
+        return self._change(submission.dispute_id, self.evidence_answer)
+
+    def _change(
+        self, dispute_id: UUID, scripted: DisputeChangeStatus | None
+    ) -> DisputeChangeStatus:
+        if scripted is not None:
+            return scripted
         if dispute_id in self.disputes_held:
-            return WithdrawalStatus.WITHDRAWN
-        return WithdrawalStatus.NOT_FILED
+            return DisputeChangeStatus.DONE
+        return DisputeChangeStatus.NOT_FILED

@@ -1,0 +1,251 @@
+"""A client's changes to its dispute at the provider, withdrawing it (the client canceled
+it) and adding evidence: the real adapter against the real mock gateway app in-process,
+and against scripted transports for the answers the mock does not give. Only the
+provider's own answers count as done, not filed or decided; a change that may have
+reached it without an answer is UNKNOWN, never FAILED."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import orjson
+import pytest
+import stamina
+from wallet_domain.deadline import Deadline
+from wallet_domain.ports.payment_gateway import (
+    ChargeStatus,
+    DisputeChangeStatus,
+    DisputeFiling,
+    EvidenceSubmission,
+    FilingStatus,
+)
+from wallet_infra.gateway import GatewaySettings, HttpxPaymentGateway, replies
+
+from .gateway_kit import MockClients, MockGateway, charge_request, fast_settings
+
+DEADLINE_S = 5.0
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff() -> Iterator[None]:
+    with stamina.set_testing(True, attempts=1000, cap=True):
+        yield
+
+
+@pytest.fixture
+async def mock() -> AsyncIterator[MockGateway]:
+    clients = MockClients()
+    yield MockGateway(clients.open(hang_s=1.0), fast_settings())
+    await clients.aclose()
+
+
+async def _filed(mock: MockGateway) -> DisputeFiling:
+    request = charge_request()
+    deadline = Deadline.after(DEADLINE_S)
+    assert await mock.adapter.charge(request, deadline) is ChargeStatus.APPROVED
+    filing = DisputeFiling(
+        dispute_id=request.payment_id,
+        payment_id=request.payment_id,
+        money=request.money,
+        reason="not delivered",
+        evidence=(),
+    )
+    assert await mock.adapter.file_dispute(filing, deadline) is FilingStatus.FILED
+    return filing
+
+
+async def _withdraw(adapter: HttpxPaymentGateway, filing: DisputeFiling) -> DisputeChangeStatus:
+    async with adapter.admission():
+        return await adapter.withdraw_dispute(filing.dispute_id, Deadline.after(DEADLINE_S))
+
+
+async def test_the_mock_withdraws_a_filed_dispute_once_and_a_repeat_finds_it_withdrawn(
+    mock: MockGateway,
+) -> None:
+    filing = await _filed(mock)
+
+    assert await _withdraw(mock.adapter, filing) is DisputeChangeStatus.DONE
+    assert await _withdraw(mock.adapter, filing) is DisputeChangeStatus.DONE
+    record = (await mock.client.get(f"/disputes/{filing.dispute_id}")).json()
+    assert record["status"] == "canceled"
+
+
+async def test_the_mock_says_not_filed_for_a_dispute_it_never_got(mock: MockGateway) -> None:
+    filing = await _filed(mock)
+    never = DisputeFiling(
+        dispute_id=charge_request().payment_id,
+        payment_id=filing.payment_id,
+        money=filing.money,
+        reason=filing.reason,
+        evidence=(),
+    )
+
+    assert await _withdraw(mock.adapter, never) is DisputeChangeStatus.NOT_FILED
+
+
+@pytest.mark.parametrize("decided", ["submitted", "won", "lost", "closed"])
+async def test_the_mock_refuses_to_withdraw_a_dispute_past_review(
+    mock: MockGateway, decided: str
+) -> None:
+    filing = await _filed(mock)
+    moved = await mock.client.post(
+        f"/admin/disputes/{filing.dispute_id}/status", json={"status": decided}
+    )
+    assert moved.status_code == 202, moved.text
+
+    assert await _withdraw(mock.adapter, filing) is DisputeChangeStatus.DECIDED
+    record = (await mock.client.get(f"/disputes/{filing.dispute_id}")).json()
+    assert record["status"] == decided
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "said"),
+    [
+        (200, {"dispute_id": "ID", "status": "canceled"}, DisputeChangeStatus.DONE),
+        (200, {"dispute_id": "ID", "status": "open"}, DisputeChangeStatus.UNKNOWN),
+        (200, {"dispute_id": "someone-else", "status": "canceled"}, DisputeChangeStatus.UNKNOWN),
+        (404, {"status": "not_found"}, DisputeChangeStatus.NOT_FILED),
+        (404, {"detail": "Not Found"}, DisputeChangeStatus.UNKNOWN),  # a wrong URL, a proxy
+        (409, {"error": "dispute_decided", "status": "won"}, DisputeChangeStatus.DECIDED),
+        (409, {"error": "a request with this key is in flight"}, DisputeChangeStatus.UNKNOWN),
+        (429, {"error": "rate limited"}, DisputeChangeStatus.UNKNOWN),
+        (200, "not json", DisputeChangeStatus.UNKNOWN),
+    ],
+)
+def test_only_the_providers_own_answers_say_withdrawn_not_filed_or_decided(
+    status: int, body: object, said: DisputeChangeStatus
+) -> None:
+    dispute_id = charge_request().payment_id
+    if isinstance(body, dict) and body.get("dispute_id") == "ID":
+        body = {**body, "dispute_id": str(dispute_id)}
+    content = body.encode() if isinstance(body, str) else orjson.dumps(body)
+
+    response = httpx.Response(status, content=content)
+    assert replies.dispute_change_status(response, dispute_id, now="canceled") is said
+
+
+def _scripted(answer: httpx.Response | Exception) -> tuple[HttpxPaymentGateway, list[str]]:
+    seen: list[str] = []
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url="http://gw.test")
+    settings = GatewaySettings(backoff_jitter_s=0, max_attempts=3)
+    return HttpxPaymentGateway(client=client, settings=settings), seen
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        (httpx.Response(500, json={"error": "internal"}), DisputeChangeStatus.FAILED),
+        (httpx.ConnectError("refused"), DisputeChangeStatus.FAILED),
+        (httpx.Response(504, json={"error": "upstream timed out"}), DisputeChangeStatus.UNKNOWN),
+        (httpx.ReadTimeout("read timed out"), DisputeChangeStatus.UNKNOWN),
+    ],
+    ids=["5xx", "never-connected", "504", "timeout"],
+)
+async def test_a_withdrawal_without_an_answer_is_retried_then_failed_or_unknown(
+    answer: httpx.Response | Exception, status: DisputeChangeStatus
+) -> None:
+    adapter, seen = _scripted(answer)
+    filing = DisputeFiling(
+        dispute_id=charge_request().payment_id,
+        payment_id=charge_request().payment_id,
+        money=charge_request().money,
+        reason="x",
+        evidence=(),
+    )
+
+    assert await _withdraw(adapter, filing) is status
+    assert seen == [f"POST /disputes/{filing.dispute_id}/cancel"] * 3
+
+
+async def test_a_withdrawal_with_no_time_left_is_not_sent_and_unknown() -> None:
+    adapter, seen = _scripted(httpx.Response(200, json={}))
+    async with adapter.admission():
+        status = await adapter.withdraw_dispute(charge_request().payment_id, Deadline.after(0.0))
+
+    assert (status, seen) == (DisputeChangeStatus.UNKNOWN, [])
+
+
+async def _add_evidence(
+    adapter: HttpxPaymentGateway, filing: DisputeFiling, texts: tuple[str, ...], key: str
+) -> DisputeChangeStatus:
+    submission = EvidenceSubmission(dispute_id=filing.dispute_id, evidence=texts, key=key)
+    async with adapter.admission():
+        return await adapter.submit_evidence(submission, Deadline.after(DEADLINE_S))
+
+
+async def test_the_mock_adds_evidence_once_per_key(mock: MockGateway) -> None:
+    filing = await _filed(mock)
+
+    assert await _add_evidence(mock.adapter, filing, ("receipt",), "k1") is DisputeChangeStatus.DONE
+    assert await _add_evidence(mock.adapter, filing, ("receipt",), "k1") is DisputeChangeStatus.DONE
+    assert await _add_evidence(mock.adapter, filing, ("photo",), "k2") is DisputeChangeStatus.DONE
+    record = (await mock.client.get(f"/disputes/{filing.dispute_id}")).json()
+    assert record["evidence"] == ["receipt", "photo"]
+
+
+async def test_the_mock_refuses_evidence_past_review_or_for_a_dispute_it_never_got(
+    mock: MockGateway,
+) -> None:
+    filing = await _filed(mock)
+    never = DisputeFiling(
+        dispute_id=charge_request().payment_id,
+        payment_id=filing.payment_id,
+        money=filing.money,
+        reason=filing.reason,
+        evidence=(),
+    )
+    assert await _add_evidence(mock.adapter, never, ("x",), "k") is DisputeChangeStatus.NOT_FILED
+    moved = await mock.client.post(
+        f"/admin/disputes/{filing.dispute_id}/status", json={"status": "submitted"}
+    )
+    assert moved.status_code == 202, moved.text
+
+    assert await _add_evidence(mock.adapter, filing, ("late",), "k") is (
+        DisputeChangeStatus.DECIDED
+    )
+    record = (await mock.client.get(f"/disputes/{filing.dispute_id}")).json()
+    assert record["evidence"] == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"),
+    [
+        (httpx.Response(500, json={"error": "internal"}), DisputeChangeStatus.FAILED),
+        (httpx.ReadTimeout("read timed out"), DisputeChangeStatus.UNKNOWN),
+    ],
+    ids=["5xx", "timeout"],
+)
+async def test_evidence_without_an_answer_is_retried_under_one_key_then_failed_or_unknown(
+    answer: httpx.Response | Exception, status: DisputeChangeStatus
+) -> None:
+    seen: list[tuple[str, str, bytes]] = []
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.path, request.headers["Idempotency-Key"], request.content))
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url="http://gw.test")
+    adapter = HttpxPaymentGateway(
+        client=client, settings=GatewaySettings(backoff_jitter_s=0, max_attempts=3)
+    )
+    dispute_id = charge_request().payment_id
+    filing = DisputeFiling(
+        dispute_id=dispute_id,
+        payment_id=dispute_id,
+        money=charge_request().money,
+        reason="x",
+        evidence=(),
+    )
+
+    assert await _add_evidence(adapter, filing, ("a", "b"), "key-1") is status
+    assert seen == [(f"/disputes/{dispute_id}/evidence", "key-1", b'{"evidence":["a","b"]}')] * 3
