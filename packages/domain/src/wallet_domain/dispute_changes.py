@@ -1,31 +1,66 @@
 """A client's change to its dispute that the provider must make first (withdrawing it,
 adding evidence), shared by the use cases that make one (use cases do not call each
-other): what is checked before the provider is asked, and what its answer means here."""
+other): what is checked before the provider is asked, and what its answer means here.
+
+No lock or database connection is held while the provider answers (a slow provider would
+otherwise pin the pool): the dispute is checked in one short transaction, the provider
+asked, and the change applied in a second one that checks the dispute again (the
+provider's own updates may have moved it meanwhile)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import Final
+from uuid import UUID
 
-from wallet_domain.errors import GatewayError, GatewayTimeout, InvalidState
+from wallet_domain.errors import DisputeNotFound, GatewayError, GatewayTimeout, InvalidState
 from wallet_domain.model.dispute import Dispute
 from wallet_domain.ports.dispute_book import DisputeBook
 from wallet_domain.ports.payment_gateway import DisputeChangeStatus
+from wallet_domain.ports.transaction_manager import TransactionManager
+from wallet_domain.unit_of_work import rolling_back
 
 _NOT_MADE: Final = "; nothing changed here, send it again"
 
 
-async def refuse_while_filing(book: DisputeBook, dispute: Dispute, action: str) -> None:
-    """INVALID_STATE while the (locked) dispute's filing has no stored reply: the provider
-    may be about to get the filing, so a change sent now could find nothing there, or
-    reach it before the filing it changes."""
-    if await book.lock_filing(dispute.id) is not None:
-        raise InvalidState(
-            f"the dispute is still being filed with the provider; {action} once its filing"
-            " has answered",
-            status=dispute.status.value,
-        )
+async def dispute_to_change(
+    book: DisputeBook,
+    tx: TransactionManager,
+    dispute_id: UUID,
+    owner: str | None,
+    *,
+    allowed: Callable[[Dispute], object],
+    action: str,
+) -> Dispute:
+    """The dispute as it is, if the change may be sent to the provider: NOT_FOUND if it is
+    not `owner`'s; what `allowed` raises (INVALID_STATE off the graph); INVALID_STATE while
+    its filing has no stored reply (the provider may be about to get the filing, so a
+    change sent now could find nothing there, or reach it before the filing it changes).
+    Read in a transaction of its own, ended before the provider is asked."""
+    async with rolling_back(tx):
+        dispute = await book.lock(dispute_id, owner)
+        if dispute is None:
+            raise DisputeNotFound(dispute_id=str(dispute_id))
+        allowed(dispute)
+        if await book.lock_filing(dispute.id) is not None:
+            raise InvalidState(
+                f"the dispute is still being filed with the provider; {action} once its"
+                " filing has answered",
+                status=dispute.status.value,
+            )
+    await tx.rollback()  # nothing written: the lock goes before the provider is asked
+    return dispute
+
+
+async def dispute_changed_meanwhile(book: DisputeBook, dispute_id: UUID) -> Dispute:
+    """The dispute again, locked until the caller's transaction ends, to apply the change
+    the provider made (its status or evidence may have moved since it was checked)."""
+    dispute = await book.lock(dispute_id, None)
+    if dispute is None:  # disputes are never deleted
+        raise RuntimeError(f"dispute {dispute_id} vanished")
+    return dispute
 
 
 def refuse_unless_made(
@@ -64,3 +99,15 @@ def evidence_key(dispute: Dispute, texts: tuple[str, ...]) -> str:
     any other."""
     raw = json.dumps([str(dispute.id), len(dispute.evidence), list(texts)])
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def added_since(evidence: tuple[str, ...], checked: int, texts: tuple[str, ...]) -> bool:
+    """Whether `texts` were appended, as one run, after the first `checked` texts: a
+    same-key twin of this addition (sent at the same time, from the dispute as it was
+    checked) was applied first, and the provider added it once, so it is not appended
+    again here."""
+    size = len(texts)
+    return any(
+        evidence[start : start + size] == texts
+        for start in range(checked, len(evidence) - size + 1)
+    )

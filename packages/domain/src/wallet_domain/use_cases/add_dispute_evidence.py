@@ -6,8 +6,13 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from wallet_domain.deadline import Deadline
-from wallet_domain.dispute_changes import evidence_key, refuse_unless_made, refuse_while_filing
-from wallet_domain.errors import DisputeNotFound
+from wallet_domain.dispute_changes import (
+    added_since,
+    dispute_changed_meanwhile,
+    dispute_to_change,
+    evidence_key,
+    refuse_unless_made,
+)
 from wallet_domain.model.dispute import Dispute, validate_evidence
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.dispute_book import DisputeBook
@@ -37,9 +42,10 @@ class AddDisputeEvidence:
       filing whose reply is not stored yet, is INVALID_STATE with the dispute's status;
       the gateway refusing calls at once is GATEWAY_UNAVAILABLE. Nothing is sent or
       changed by any of these.
-    - The provider is sent the texts under the dispute's row lock (its updates wait),
-      with an idempotency key naming this addition to the dispute as it is now, so a
-      resend after no answer is not added twice.
+    - The provider is sent the texts (no lock or connection held meanwhile: see
+      dispute_changes) with an idempotency key naming this addition to the dispute as it
+      was checked, so a resend after no answer is not added twice, here either: an
+      identical addition sent at the same time is appended once.
     - The provider took them: appended here. It went past where it takes evidence
       (INVALID_STATE), has no such dispute, failed (GATEWAY_ERROR) or did not answer in
       time (GATEWAY_TIMEOUT): nothing is appended, and the same texts can be sent again.
@@ -52,18 +58,28 @@ class AddDisputeEvidence:
 
     async def execute(self, request: AddDisputeEvidenceRequest) -> Dispute:
         texts = validate_evidence(request.evidence, required=True)
-        async with self.gateway.admission(), rolling_back(self.tx):
-            dispute = await self.book.lock(request.dispute_id, request.owner)
-            if dispute is None:
-                raise DisputeNotFound(dispute_id=str(request.dispute_id))
-            dispute.add_evidence(texts, self.clock.now())  # refused here before any call
-            await refuse_while_filing(self.book, dispute, "add evidence")
+        async with self.gateway.admission():
+            dispute = await dispute_to_change(
+                self.book,
+                self.tx,
+                request.dispute_id,
+                request.owner,
+                allowed=lambda d: d.add_evidence(texts, self.clock.now()),
+                action="add evidence",
+            )
             submission = EvidenceSubmission(
                 dispute_id=dispute.id, evidence=texts, key=evidence_key(dispute, texts)
             )
             answer = await self.gateway.submit_evidence(submission, request.deadline)
-            refuse_unless_made(dispute, answer, _ACTION, not_filed_made=False)
-            changed = dispute.add_evidence(texts, self.clock.now())
+        async with rolling_back(self.tx):
+            current = await dispute_changed_meanwhile(self.book, dispute.id)
+            refuse_unless_made(current, answer, _ACTION, not_filed_made=False)
+            if added_since(current.evidence, len(dispute.evidence), texts):
+                await self.tx.rollback()
+                return current
+            # INVALID_STATE if it moved past review meanwhile (the provider has the texts
+            # and its update follows); VALIDATION_ERROR if other evidence filled it up.
+            changed = current.add_evidence(texts, self.clock.now())
             await self.book.save(changed, None)
             await self.tx.commit()
         return changed

@@ -6,8 +6,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from wallet_domain.deadline import Deadline
-from wallet_domain.dispute_changes import refuse_unless_made, refuse_while_filing
-from wallet_domain.errors import DisputeNotFound
+from wallet_domain.dispute_changes import (
+    dispute_changed_meanwhile,
+    dispute_to_change,
+    refuse_unless_made,
+)
 from wallet_domain.model.dispute import Dispute
 from wallet_domain.model.events import dispute_event
 from wallet_domain.ports.clock import Clock
@@ -38,8 +41,9 @@ class CancelDispute:
       filing whose reply is not stored yet (the provider may be about to get it: cancel
       once the key has answered), is INVALID_STATE with the dispute's status. The gateway
       refusing calls at once is GATEWAY_UNAVAILABLE. Nothing is changed by any of these.
-    - The provider is asked under the dispute's row lock, so its own updates (webhooks)
-      and the stranded-filing sweep wait for the answer and then see where it went.
+    - No lock or connection is held while the provider answers (see dispute_changes);
+      the dispute is checked again when the answer is applied: a provider update that
+      moved it on meanwhile (or a second cancel) makes this one INVALID_STATE.
     - Withdrawn, or never filed there: CANCELED. The provider says it went past that
       (it has moved the dispute on; its update follows): INVALID_STATE. No clear answer:
       GATEWAY_ERROR (5xx, unreachable) or GATEWAY_TIMEOUT (it may have withdrawn it);
@@ -54,16 +58,21 @@ class CancelDispute:
     ids: IdGenerator
 
     async def execute(self, request: CancelDisputeRequest) -> Dispute:
-        async with self.gateway.admission(), rolling_back(self.tx):
-            dispute = await self.book.lock(request.dispute_id, request.owner)
-            if dispute is None:
-                raise DisputeNotFound(dispute_id=str(request.dispute_id))
-            dispute.cancel(self.clock.now())  # INVALID_STATE off the graph, before any call
-            await refuse_while_filing(self.book, dispute, "cancel it")
+        async with self.gateway.admission():
+            dispute = await dispute_to_change(
+                self.book,
+                self.tx,
+                request.dispute_id,
+                request.owner,
+                allowed=lambda d: d.cancel(self.clock.now()),
+                action="cancel it",
+            )
             withdrawal = await self.gateway.withdraw_dispute(dispute.id, request.deadline)
-            refuse_unless_made(dispute, withdrawal, _ACTION, not_filed_made=True)
+        async with rolling_back(self.tx):
+            current = await dispute_changed_meanwhile(self.book, dispute.id)
+            refuse_unless_made(current, withdrawal, _ACTION, not_filed_made=True)
             now = self.clock.now()
-            canceled = dispute.cancel(now)
+            canceled = current.cancel(now)  # INVALID_STATE if it moved on meanwhile
             await self.book.save(
                 canceled, dispute_event(canceled, event_id=self.ids.new_id(), at=now)
             )
