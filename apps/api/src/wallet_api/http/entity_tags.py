@@ -15,8 +15,11 @@ from typing import Final, Literal
 
 ANY: Final = "*"
 # [weak] opaque-tag, optional whitespace around it, then a comma or the end. The element
-# may be empty: lists allow empty elements (`"a", , "b"`).
-_ELEMENT: Final = re.compile(r'[ \t]*(?:(W/)?"([\x21\x23-\x7e\x80-\xff]*)")?[ \t]*(?:,|\Z)')
+# may be empty: lists allow empty elements (`"a", , "b"`). The whitespace runs are
+# possessive: two plain ones around an optional tag would try every split of a long run
+# of spaces that ends in neither (time growing with its square: seconds of the event
+# loop for one 16 KiB header).
+_ELEMENT: Final = re.compile(r'[ \t]*+(?:(W/)?"([\x21\x23-\x7e\x80-\xff]*)")?[ \t]*+(?:,|\Z)')
 
 
 class MalformedTags(ValueError):
