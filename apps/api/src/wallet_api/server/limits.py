@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
+from wallet_domain.errors import ErrorCode
 from wallet_infra.config.settings import Settings
+from wallet_infra.ids import random_hex_id
 
 from wallet_api.errors.envelope import envelope_bytes
 from wallet_api.errors.registry import (
@@ -60,6 +62,7 @@ class Refusals:
     headers_too_large: bytes
     request_timeout: bytes
     server_busy: bytes
+    bad_request: bytes  # the HTTP parser cannot read the request
 
     @classmethod
     def for_limits(cls, limits: ServerLimits) -> Refusals:
@@ -76,4 +79,13 @@ class Refusals:
                 {},
                 {"retry-after": str(BUSY_RETRY_AFTER_S)},
             ),
+            bad_request=raw_error(ErrorCode.VALIDATION_ERROR, "the request is not valid HTTP", {}),
         )
+
+
+def with_request_id(reply: bytes) -> tuple[bytes, str]:
+    """`reply` (a `raw_error`) with an `x-request-id` of its own, as every response carries
+    one, and that id."""
+    request_id = random_hex_id()
+    status_line, _, rest = reply.partition(b"\r\n")
+    return status_line + b"\r\nx-request-id: " + request_id.encode() + b"\r\n" + rest, request_id

@@ -40,6 +40,7 @@ from uvicorn.server import ServerState
 
 from wallet_api.ops.http_metrics import REFUSED
 from wallet_api.server.config import LimitedConfig
+from wallet_api.server.limits import with_request_id
 
 # What the connection is receiving (`_phase`), and what the armed timer guards.
 _NONE: Final = 0  # between requests (phase) / no timer
@@ -105,9 +106,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             if self._refusal is not None:
                 self._refuse(*self._refusal)
                 return
-            message = "Invalid HTTP request received."
-            self.logger.warning(message)
-            self.send_400_response(message)
+            request_id = self._refuse(self._refusals.bad_request, "bad_request")
+            self.logger.warning("Invalid HTTP request received (request_id %s).", request_id)
             return
         if self._phase == _HEAD and self._head_seen > self._limits.max_header_bytes:
             self._refuse(self._refusals.headers_too_large, "headers_too_large")
@@ -193,9 +193,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         else:  # nothing that began a request was sent
             self._refuse(None, "idle_timeout")
 
-    def _refuse(self, reply: bytes | None, reason: str) -> None:
-        """Send `reply` (unless a response already started on this connection) and close.
-        A request still in flight is told its client is gone."""
+    def _refuse(self, reply: bytes | None, reason: str) -> str | None:
+        """Send `reply` (unless a response already started on this connection) with a
+        request id of its own, and close; returns that id (None if nothing was sent). A
+        request still in flight is told its client is gone."""
         REFUSED.labels(reason).inc()
         self._cancel_timer()
         cycle = self.cycle
@@ -204,6 +205,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
                 reply = None
             cycle.disconnected = True
             cycle.message_event.set()
+        request_id = None
         if reply is not None:
+            reply, request_id = with_request_id(reply)
             self.transport.write(reply)
         self.transport.close()
+        return request_id
