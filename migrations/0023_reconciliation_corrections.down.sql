@@ -2,6 +2,8 @@
 -- would not look at them) forbid them, dropping them would break balance == sum(ledger),
 -- and dropping reconciliation_corrections would lose the record of which payment each
 -- corrected (migrating up again would then re-debit it a second time).
+-- The tables locked first, so no re-debit commits between the check and the drops.
+LOCK TABLE transactions, reconciliation_corrections IN SHARE MODE;
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM transactions WHERE type = 'REDEBIT') THEN
