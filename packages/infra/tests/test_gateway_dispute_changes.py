@@ -125,11 +125,15 @@ def test_only_the_providers_own_answers_say_withdrawn_not_filed_or_decided(
     assert replies.dispute_change_status(response, dispute_id, now="canceled") is said
 
 
-def _scripted(answer: httpx.Response | Exception) -> tuple[HttpxPaymentGateway, list[str]]:
-    seen: list[str] = []
+def _scripted(
+    answer: httpx.Response | Exception,
+) -> tuple[HttpxPaymentGateway, list[httpx.Request]]:
+    """The adapter against a provider that answers every attempt with `answer`, and the
+    requests it got."""
+    seen: list[httpx.Request] = []
 
     async def handle(request: httpx.Request) -> httpx.Response:
-        seen.append(f"{request.method} {request.url.path}")
+        seen.append(request)
         if isinstance(answer, Exception):
             raise answer
         return answer
@@ -162,7 +166,8 @@ async def test_a_withdrawal_without_an_answer_is_retried_then_failed_or_unknown(
     )
 
     assert await _withdraw(adapter, filing) is status
-    assert seen == [f"POST /disputes/{filing.dispute_id}/cancel"] * 3
+    sent = [f"{r.method} {r.url.path}" for r in seen]
+    assert sent == [f"POST /disputes/{filing.dispute_id}/cancel"] * 3
 
 
 async def test_a_withdrawal_with_no_time_left_is_not_sent_and_unknown() -> None:
@@ -226,18 +231,7 @@ async def test_the_mock_refuses_evidence_past_review_or_for_a_dispute_it_never_g
 async def test_evidence_without_an_answer_is_retried_under_one_key_then_failed_or_unknown(
     answer: httpx.Response | Exception, status: DisputeChangeStatus
 ) -> None:
-    seen: list[tuple[str, str, bytes]] = []
-
-    async def handle(request: httpx.Request) -> httpx.Response:
-        seen.append((request.url.path, request.headers["Idempotency-Key"], request.content))
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url="http://gw.test")
-    adapter = HttpxPaymentGateway(
-        client=client, settings=GatewaySettings(backoff_jitter_s=0, max_attempts=3)
-    )
+    adapter, seen = _scripted(answer)
     dispute_id = charge_request().payment_id
     filing = DisputeFiling(
         dispute_id=dispute_id,
@@ -248,4 +242,5 @@ async def test_evidence_without_an_answer_is_retried_under_one_key_then_failed_o
     )
 
     assert await _add_evidence(adapter, filing, ("a", "b"), "key-1") is status
-    assert seen == [(f"/disputes/{dispute_id}/evidence", "key-1", b'{"evidence":["a","b"]}')] * 3
+    sent = [(r.url.path, r.headers["Idempotency-Key"], r.content) for r in seen]
+    assert sent == [(f"/disputes/{dispute_id}/evidence", "key-1", b'{"evidence":["a","b"]}')] * 3
