@@ -203,26 +203,6 @@ async def test_evidence_is_appended_while_open_or_under_review_only(
     assert_error(empty, 400, "VALIDATION_ERROR")
 
 
-async def test_evidence_reaches_the_provider_and_is_refused_once_it_decided(
-    api: Api, provider: Provider
-) -> None:
-    user_id, payment_id = await approved_payment(api)
-    response = await open_dispute(api, user_id, payment_id, evidence=["receipt"])
-    dispute_id = response.json()["id"]
-
-    added = await api.client.post(f"/disputes/{dispute_id}/evidence", json={"evidence": ["a"]})
-
-    assert added.status_code == 200, added.text
-    filed = provider.filed(dispute_id)
-    assert filed is not None
-    assert filed["evidence"] == ["receipt", "a"]
-    await provider.move(dispute_id, "submitted")  # its webhook not delivered yet
-    late = await api.client.post(f"/disputes/{dispute_id}/evidence", json={"evidence": ["b"]})
-    assert assert_error(late, 409, "INVALID_STATE")["details"]["status"] == "OPEN"
-    fetched = (await api.client.get(f"/disputes/{dispute_id}")).json()
-    assert fetched["evidence"] == ["receipt", "a"]
-
-
 async def test_one_open_dispute_per_payment_and_a_canceled_one_frees_it(api: Api) -> None:
     user_id, payment_id = await approved_payment(api)
     first = await opened(api, user_id, payment_id)

@@ -27,7 +27,6 @@ from wallet_domain.ports.payment_gateway import (
     ChargeStatus,
     DisputeChangeStatus,
     DisputeFiling,
-    EvidenceSubmission,
     FilingStatus,
     LookupStatus,
     PaymentGateway,
@@ -184,11 +183,6 @@ class ProcessDiesDuringCharge(PaymentGateway):
         raise AssertionError("never reached")
 
     async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> DisputeChangeStatus:
-        raise AssertionError("never reached")
-
-    async def submit_evidence(
-        self, submission: EvidenceSubmission, deadline: Deadline
-    ) -> DisputeChangeStatus:
         raise AssertionError("never reached")
 
 

@@ -17,7 +17,6 @@ from mock_gateway.bodies import (
     ChargeRecord,
     DisputeIn,
     DisputeMove,
-    EvidenceIn,
     ModeChange,
     RefundIn,
     WebhookEmit,
@@ -125,17 +124,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def withdraw_dispute(dispute_id: str, state: StateDep) -> JSONResponse:
         """The wallet withdraws a dispute its client canceled."""
         status, reply = disputes.withdraw(state, dispute_id)
-        return JSONResponse(reply, status)
-
-    @app.post("/disputes/{dispute_id}/evidence")
-    async def add_dispute_evidence(
-        dispute_id: str,
-        body: EvidenceIn,
-        state: StateDep,
-        idempotency_key: Annotated[str | None, Header()] = None,
-    ) -> JSONResponse:
-        """The wallet adds evidence its client gave to a dispute."""
-        status, reply = disputes.add_evidence(state, dispute_id, idempotency_key, body)
         return JSONResponse(reply, status)
 
     @app.post("/admin/disputes/{dispute_id}/status", status_code=202)

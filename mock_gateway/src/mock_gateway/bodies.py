@@ -51,12 +51,6 @@ class DisputeIn(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
-class EvidenceIn(BaseModel):
-    """Evidence the wallet adds to a dispute it filed (`POST /disputes/{id}/evidence`)."""
-
-    evidence: list[str] = Field(min_length=1)
-
-
 class DisputeMove(BaseModel):
     """Admin: the provider's decision on a dispute."""
 

@@ -1,8 +1,7 @@
 """The provider's side of disputes: filed by the wallet, moved by an operator or a test.
 
 `POST /disputes` files one (idempotent on the dispute id: a repeat answers the first
-filing); `POST /disputes/{id}/cancel` withdraws one and `POST /disputes/{id}/evidence`
-adds evidence to one, while not yet past review; an admin move
+filing); `POST /disputes/{id}/cancel` withdraws one not yet past review; an admin move
 sets its status and sends the signed `dispute.updated` webhook, as a provider's decision
 would. The mock does not hold moves to the wallet's graph, so a test can send one the
 wallet must refuse.
@@ -13,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from mock_gateway.bodies import DisputeIn, EvidenceIn
+from mock_gateway.bodies import DisputeIn
 from mock_gateway.modes import Mode, override_from_reference
 from mock_gateway.state import DisputeRecord, GatewayState
 from mock_gateway.webhook_sender import Delivery
@@ -62,29 +61,6 @@ def withdraw(state: GatewayState, dispute_id: str) -> Reply:
     if record.status not in _WITHDRAWABLE:
         return 409, {"error": "dispute_decided", "status": record.status}
     record.status = "canceled"
-    return 200, record.view()
-
-
-# Where the wallet may still add evidence (as its own graph lets the client add it).
-_TAKES_EVIDENCE = frozenset({"open", "under_review"})
-
-
-def add_evidence(
-    state: GatewayState, dispute_id: str, idempotency_key: str | None, body: EvidenceIn
-) -> Reply:
-    """One `POST /disputes/{id}/evidence`: appends the texts (a repeat of the key answers
-    the first addition and appends nothing)."""
-    if not idempotency_key:
-        return 400, {"error": "Idempotency-Key is required"}
-    record = state.disputes.get(dispute_id)
-    if record is None:
-        return 404, {"status": "not_found"}
-    if idempotency_key in record.evidence_keys:
-        return 200, record.view()
-    if record.status not in _TAKES_EVIDENCE:
-        return 409, {"error": "dispute_decided", "status": record.status}
-    record.evidence.extend(body.evidence)
-    record.evidence_keys.add(idempotency_key)
     return 200, record.view()
 
 

@@ -83,7 +83,6 @@ class DisputeRecord:
     evidence: list[str]
     status: str = "open"
     filed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    evidence_keys: set[str] = field(default_factory=set)  # additions taken, by their key
 
     def view(self) -> dict[str, Any]:
         return {
@@ -92,7 +91,6 @@ class DisputeRecord:
             "amount": self.amount,
             "currency": self.currency,
             "status": self.status,
-            "evidence": list(self.evidence),
             "filed_at": self.filed_at.isoformat(),
         }
 

@@ -363,9 +363,7 @@ async def test_an_update_for_an_unknown_or_canceled_dispute_changes_nothing(
 def _evidence(
     dispute_id: UUID, texts: list[str], owner: str | None = "alice"
 ) -> AddDisputeEvidenceRequest:
-    return AddDisputeEvidenceRequest(
-        dispute_id=dispute_id, owner=owner, evidence=texts, deadline=Deadline.after(30)
-    )
+    return AddDisputeEvidenceRequest(dispute_id=dispute_id, owner=owner, evidence=texts)
 
 
 def _cancel(dispute_id: UUID, owner: str | None = "alice") -> CancelDisputeRequest:
@@ -454,62 +452,6 @@ async def test_a_dispute_still_being_filed_cannot_be_canceled_yet(world: World) 
     assert (await world.cancel_dispute().execute(_cancel(dispute_id))).status is (
         DisputeStatus.CANCELED
     )
-
-
-async def test_evidence_reaches_the_provider_before_it_is_added_here(world: World) -> None:
-    dispute_id = await _opened(world)
-
-    added = await world.add_dispute_evidence().execute(_evidence(dispute_id, ["photo", "mail"]))
-
-    assert added.evidence == ("receipt", "photo", "mail")
-    assert world.db.committed.disputes[dispute_id].evidence == ("receipt", "photo", "mail")
-    [sent] = world.gateway.evidence_submissions
-    assert (sent.dispute_id, sent.evidence) == (dispute_id, ("photo", "mail"))
-
-
-@pytest.mark.parametrize(
-    ("provider", "error"),
-    [
-        (DisputeChangeStatus.DECIDED, InvalidState),
-        (DisputeChangeStatus.NOT_FILED, GatewayError),
-        (DisputeChangeStatus.FAILED, GatewayError),
-        (DisputeChangeStatus.UNKNOWN, GatewayTimeout),
-    ],
-)
-async def test_evidence_the_provider_did_not_take_is_not_added_and_a_resend_has_the_same_key(
-    world: World, provider: DisputeChangeStatus, error: type[Exception]
-) -> None:
-    """Kept here only, it would never reach whoever decides the dispute; sent again after
-    no answer, the provider recognises the addition by its key and adds it once."""
-    dispute_id = await _opened(world)
-    world.gateway.evidence_answer = provider
-
-    with pytest.raises(error):
-        await world.add_dispute_evidence().execute(_evidence(dispute_id, ["photo"]))
-
-    assert world.db.committed.disputes[dispute_id].evidence == ("receipt",)
-    world.gateway.evidence_answer = DisputeChangeStatus.DONE
-    await world.add_dispute_evidence().execute(_evidence(dispute_id, ["photo"]))
-    await world.add_dispute_evidence().execute(_evidence(dispute_id, ["photo"]))
-    first, resend, another = (s.key for s in world.gateway.evidence_submissions)
-    assert first == resend != another  # the second "photo" is a new addition
-    assert world.db.committed.disputes[dispute_id].evidence == ("receipt", "photo", "photo")
-
-
-async def test_evidence_is_refused_before_any_call_off_the_graph_or_while_being_filed(
-    world: World,
-) -> None:
-    stranded = await _stranded(world, "disp-lost")
-    with pytest.raises(InvalidState) as filing:
-        await world.add_dispute_evidence().execute(_evidence(stranded, ["photo"]))
-    assert filing.value.details == {"status": "OPEN"}
-    dispute_id = await _opened(world)
-    for status in (ProviderDisputeStatus.UNDER_REVIEW, ProviderDisputeStatus.SUBMITTED):
-        await _apply(world, dispute_id, status)
-    with pytest.raises(InvalidState):
-        await world.add_dispute_evidence().execute(_evidence(dispute_id, ["late"]))
-
-    assert world.gateway.evidence_submissions == []
 
 
 async def test_a_cancel_refused_at_once_by_the_gateway_touches_nothing(world: World) -> None:

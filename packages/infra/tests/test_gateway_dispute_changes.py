@@ -1,5 +1,5 @@
-"""A client's changes to its dispute at the provider, withdrawing it (the client canceled
-it) and adding evidence: the real adapter against the real mock gateway app in-process,
+"""A client's change to its dispute at the provider, withdrawing it (the client canceled
+it): the real adapter against the real mock gateway app in-process,
 and against scripted transports for the answers the mock does not give. Only the
 provider's own answers count as done, not filed or decided; a change that may have
 reached it without an answer is UNKNOWN, never FAILED."""
@@ -17,7 +17,6 @@ from wallet_domain.ports.payment_gateway import (
     ChargeStatus,
     DisputeChangeStatus,
     DisputeFiling,
-    EvidenceSubmission,
     FilingStatus,
 )
 from wallet_infra.gateway import GatewaySettings, HttpxPaymentGateway, replies
@@ -176,71 +175,3 @@ async def test_a_withdrawal_with_no_time_left_is_not_sent_and_unknown() -> None:
         status = await adapter.withdraw_dispute(charge_request().payment_id, Deadline.after(0.0))
 
     assert (status, seen) == (DisputeChangeStatus.UNKNOWN, [])
-
-
-async def _add_evidence(
-    adapter: HttpxPaymentGateway, filing: DisputeFiling, texts: tuple[str, ...], key: str
-) -> DisputeChangeStatus:
-    submission = EvidenceSubmission(dispute_id=filing.dispute_id, evidence=texts, key=key)
-    async with adapter.admission():
-        return await adapter.submit_evidence(submission, Deadline.after(DEADLINE_S))
-
-
-async def test_the_mock_adds_evidence_once_per_key(mock: MockGateway) -> None:
-    filing = await _filed(mock)
-
-    assert await _add_evidence(mock.adapter, filing, ("receipt",), "k1") is DisputeChangeStatus.DONE
-    assert await _add_evidence(mock.adapter, filing, ("receipt",), "k1") is DisputeChangeStatus.DONE
-    assert await _add_evidence(mock.adapter, filing, ("photo",), "k2") is DisputeChangeStatus.DONE
-    record = (await mock.client.get(f"/disputes/{filing.dispute_id}")).json()
-    assert record["evidence"] == ["receipt", "photo"]
-
-
-async def test_the_mock_refuses_evidence_past_review_or_for_a_dispute_it_never_got(
-    mock: MockGateway,
-) -> None:
-    filing = await _filed(mock)
-    never = DisputeFiling(
-        dispute_id=charge_request().payment_id,
-        payment_id=filing.payment_id,
-        money=filing.money,
-        reason=filing.reason,
-        evidence=(),
-    )
-    assert await _add_evidence(mock.adapter, never, ("x",), "k") is DisputeChangeStatus.NOT_FILED
-    moved = await mock.client.post(
-        f"/admin/disputes/{filing.dispute_id}/status", json={"status": "submitted"}
-    )
-    assert moved.status_code == 202, moved.text
-
-    assert await _add_evidence(mock.adapter, filing, ("late",), "k") is (
-        DisputeChangeStatus.DECIDED
-    )
-    record = (await mock.client.get(f"/disputes/{filing.dispute_id}")).json()
-    assert record["evidence"] == []
-
-
-@pytest.mark.parametrize(
-    ("answer", "status"),
-    [
-        (httpx.Response(500, json={"error": "internal"}), DisputeChangeStatus.FAILED),
-        (httpx.ReadTimeout("read timed out"), DisputeChangeStatus.UNKNOWN),
-    ],
-    ids=["5xx", "timeout"],
-)
-async def test_evidence_without_an_answer_is_retried_under_one_key_then_failed_or_unknown(
-    answer: httpx.Response | Exception, status: DisputeChangeStatus
-) -> None:
-    adapter, seen = _scripted(answer)
-    dispute_id = charge_request().payment_id
-    filing = DisputeFiling(
-        dispute_id=dispute_id,
-        payment_id=dispute_id,
-        money=charge_request().money,
-        reason="x",
-        evidence=(),
-    )
-
-    assert await _add_evidence(adapter, filing, ("a", "b"), "key-1") is status
-    sent = [(r.url.path, r.headers["Idempotency-Key"], r.content) for r in seen]
-    assert sent == [(f"/disputes/{dispute_id}/evidence", "key-1", b'{"evidence":["a","b"]}')] * 3

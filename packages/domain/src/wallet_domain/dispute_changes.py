@@ -1,6 +1,6 @@
-"""A client's change to its dispute that the provider must make first (withdrawing it,
-adding evidence), shared by the use cases that make one (use cases do not call each
-other): what is checked before the provider is asked, and what its answer means here.
+"""A client's change to its dispute that the provider must make first (withdrawing it),
+kept apart from its use case: what is checked before the provider is asked, and what its
+answer means here.
 
 No lock or database connection is held while the provider answers (a slow provider would
 otherwise pin the pool): the dispute is checked in one short transaction, the provider
@@ -9,8 +9,6 @@ provider's own updates may have moved it meanwhile)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from typing import Final
 from uuid import UUID
@@ -90,24 +88,4 @@ def refuse_unless_made(
         raise GatewayError(f"the provider did not take {action}" + _NOT_MADE, dispute_id=dispute_id)
     raise GatewayTimeout(
         f"the provider did not answer {action} in time" + _NOT_MADE, dispute_id=dispute_id
-    )
-
-
-def evidence_key(dispute: Dispute, texts: tuple[str, ...]) -> str:
-    """The provider's idempotency key for adding `texts` to `dispute` as it is now: the
-    same for a resend of this addition (nothing was added here meanwhile), another for
-    any other."""
-    raw = json.dumps([str(dispute.id), len(dispute.evidence), list(texts)])
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def added_since(evidence: tuple[str, ...], checked: int, texts: tuple[str, ...]) -> bool:
-    """Whether `texts` were appended, as one run, after the first `checked` texts: a
-    same-key twin of this addition (sent at the same time, from the dispute as it was
-    checked) was applied first, and the provider added it once, so it is not appended
-    again here."""
-    size = len(texts)
-    return any(
-        evidence[start : start + size] == texts
-        for start in range(checked, len(evidence) - size + 1)
     )

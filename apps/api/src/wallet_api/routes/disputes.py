@@ -80,23 +80,18 @@ async def open_dispute(
 @router.post(
     "/disputes/{dispute_id}/evidence",
     response_model=DisputeOut,
-    responses=error_responses(404, 409, 413, 502, 503, 504),
+    responses=error_responses(404, 409, 413),
 )
 async def add_evidence(
     dispute_id: UUID,
     body: EvidenceIn,
     principal: FromDishka[Principal],
     use_case: FromDishka[AddDisputeEvidence],
-    deadline: FromDishka[Deadline],
 ) -> Response:
-    """Append evidence texts while the dispute is OPEN or UNDER_REVIEW, once the provider
-    has them."""
+    """Append evidence texts while the dispute is OPEN or UNDER_REVIEW."""
     dispute = await use_case.execute(
         AddDisputeEvidenceRequest(
-            dispute_id=dispute_id,
-            owner=principal.user_id,
-            evidence=body.evidence,
-            deadline=deadline,
+            dispute_id=dispute_id, owner=principal.user_id, evidence=body.evidence
         )
     )
     return JsonResponse(dispute_json(dispute))

@@ -41,20 +41,13 @@ class FilingStatus(StrEnum):
 
 class DisputeChangeStatus(StrEnum):
     """What the provider said to a change the client made to a dispute: withdrawing it
-    (the client canceled it) or adding evidence."""
+    (the client canceled it)."""
 
     DONE = "DONE"  # it made the change (or had already: a repeat is answered the same)
     NOT_FILED = "NOT_FILED"  # its own "no such dispute": there is nothing to change
     DECIDED = "DECIDED"  # its own refusal: the dispute went past where it takes changes
     FAILED = "FAILED"  # definitely not made: 5xx after retries, or never connected
     UNKNOWN = "UNKNOWN"  # no answer in time (or none sent): it may have made it
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EvidenceSubmission:
-    dispute_id: UUID
-    evidence: tuple[str, ...]  # the texts to add, after those the dispute holds
-    key: str  # the provider's idempotency key: the same for a resend of the same addition
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,11 +101,4 @@ class PaymentGateway(Protocol):
         """Ask the provider to withdraw the dispute (retrying transient failures within
         `deadline`; idempotent: a repeat finds it withdrawn). Never raises for gateway
         behaviour."""
-        ...
-
-    async def submit_evidence(
-        self, submission: EvidenceSubmission, deadline: Deadline
-    ) -> DisputeChangeStatus:
-        """Add evidence to the provider's dispute (retrying transient failures within
-        `deadline`; idempotent on `submission.key`). Never raises for gateway behaviour."""
         ...

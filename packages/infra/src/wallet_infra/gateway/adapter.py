@@ -23,7 +23,6 @@ from wallet_domain.ports.payment_gateway import (
     ChargeStatus,
     DisputeChangeStatus,
     DisputeFiling,
-    EvidenceSubmission,
     FilingStatus,
     LookupStatus,
     PaymentGateway,
@@ -215,13 +214,6 @@ class HttpxPaymentGateway(PaymentGateway):
         once = partial(self._withdraw_once, dispute_id)
         return await self._dispute_change("dispute_withdrawal", dispute_id, once, deadline)
 
-    async def submit_evidence(
-        self, submission: EvidenceSubmission, deadline: Deadline
-    ) -> DisputeChangeStatus:
-        """See `_dispute_change`."""
-        once = partial(self._submit_evidence_once, submission)
-        return await self._dispute_change("dispute_evidence", submission.dispute_id, once, deadline)
-
     async def _dispute_change(
         self,
         operation: str,
@@ -229,12 +221,12 @@ class HttpxPaymentGateway(PaymentGateway):
         once: Callable[[float], Awaitable[DisputeChangeStatus]],
         deadline: Deadline,
     ) -> DisputeChangeStatus:
-        """A client's change to its dispute, retried like a filing; the provider's answers
-        (done, not filed, decided) are it working, so only 5xx, timeouts and an unreadable
-        answer count against the breaker. FAILED when no attempt may have left a change it
-        made unanswered (5xx, never connected); UNKNOWN when one may have (a timeout) or
-        none was sent (no time was left; either way nothing changes here and the client
-        sends it again)."""
+        """A client's change to its dispute (a withdrawal), retried like a filing; the
+        provider's answers (done, not filed, decided) are it working, so only 5xx,
+        timeouts and an unreadable answer count against the breaker. FAILED when no
+        attempt may have left a change it made unanswered (5xx, never connected); UNKNOWN
+        when one may have (a timeout) or none was sent (no time was left; either way
+        nothing changes here and the client sends it again)."""
 
         def gave_up(failures: tuple[Failure, ...]) -> DisputeChangeStatus:
             if Failure.AMBIGUOUS in failures:
@@ -413,18 +405,6 @@ class HttpxPaymentGateway(PaymentGateway):
         if response is None:
             return FilingStatus.UNKNOWN
         return replies.dispute_found(response, dispute_id)
-
-    async def _submit_evidence_once(
-        self, submission: EvidenceSubmission, seconds_left: float
-    ) -> DisputeChangeStatus:
-        url = httpx.URL(f"{self._disputes_url}/{submission.dispute_id}/evidence")
-        body = orjson.dumps({"evidence": list(submission.evidence)})
-        response = await self._send(
-            "POST", url, seconds_left, idempotency_key=submission.key, json_body=body
-        )
-        if response is None:
-            return DisputeChangeStatus.UNKNOWN
-        return replies.dispute_change_status(response, submission.dispute_id)
 
     async def _withdraw_once(self, dispute_id: UUID, seconds_left: float) -> DisputeChangeStatus:
         url = httpx.URL(f"{self._disputes_url}/{dispute_id}/cancel")

@@ -16,7 +16,6 @@ from wallet_domain.ports.payment_gateway import (
     ChargeStatus,
     DisputeChangeStatus,
     DisputeFiling,
-    EvidenceSubmission,
     FilingStatus,
     LookupStatus,
     PaymentGateway,
@@ -57,8 +56,6 @@ class ScriptedGateway(PaymentGateway):
         self.withdrawals: list[UUID] = []
         # None: DONE if the provider holds the dispute, else NOT_FILED.
         self.withdrawal: DisputeChangeStatus | None = None
-        self.evidence_submissions: list[EvidenceSubmission] = []
-        self.evidence_answer: DisputeChangeStatus | None = None  # None: as `withdrawal`
         self.admitted = 0
         self.in_use = 0
 
@@ -119,12 +116,6 @@ class ScriptedGateway(PaymentGateway):
     async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> DisputeChangeStatus:
         self.withdrawals.append(dispute_id)
         return self._change(dispute_id, self.withdrawal)
-
-    async def submit_evidence(
-        self, submission: EvidenceSubmission, deadline: Deadline
-    ) -> DisputeChangeStatus:
-        self.evidence_submissions.append(submission)
-        return self._change(submission.dispute_id, self.evidence_answer)
 
     def _change(
         self, dispute_id: UUID, scripted: DisputeChangeStatus | None
