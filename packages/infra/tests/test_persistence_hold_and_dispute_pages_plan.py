@@ -30,6 +30,7 @@ from wallet_infra.persistence.hold_book import SqlaHoldBook
 from wallet_infra.persistence.tables import (
     DISPUTES_USER_ID_CREATED_AT_ID_IDX,
     HOLDS_USER_ID_CREATED_AT_ID_IDX,
+    HOLDS_USER_ID_STATUS_CREATED_AT_ID_IDX,
     disputes,
     holds,
 )
@@ -67,6 +68,7 @@ def _dispute(user_id: str, status: str, at: datetime) -> tuple[Any, ...]:
 class Listed:
     table: Table
     index: str  # the real table's page index
+    filtered_index: str  # the one a page of one status reads
     columns: list[str]
     row: Callable[[str, str, datetime], tuple[Any, ...]]
     statuses: type[StrEnum]
@@ -78,14 +80,18 @@ LISTED: Final = {
     "holds": Listed(
         holds,
         HOLDS_USER_ID_CREATED_AT_ID_IDX,
+        HOLDS_USER_ID_STATUS_CREATED_AT_ID_IDX,
         ["id", "user_id", "currency", "amount", "status", "expires_at", "created_at", "updated_at"],
         _hold,
         HoldStatus,
-        ("REVERTED", "EXPIRED"),
+        # PENDING: a wallet's open holds, the filter used most, and the one the partial
+        # holds_pending_expiry_idx (every open hold) tempts the planner away from order.
+        ("PENDING", "REVERTED"),
         lambda session: SqlaHoldBook(session=session),
     ),
     "disputes": Listed(
         disputes,
+        DISPUTES_USER_ID_CREATED_AT_ID_IDX,
         DISPUTES_USER_ID_CREATED_AT_ID_IDX,
         [
             *("id", "payment_id", "user_id", "amount", "currency", "reason", "status"),
@@ -105,6 +111,7 @@ class Copy:
     conn: AsyncConnection  # its table is the loaded temporary copy
     written: list[LedgerPosition]  # the user's positions, oldest first
     index: str  # the copy of `listed.index`
+    filtered_index: str  # the copy of `listed.filtered_index`
 
 
 @pytest.fixture(scope="module", params=list(LISTED))
@@ -129,10 +136,11 @@ async def copy(request: pytest.FixtureRequest, engine: AsyncEngine) -> AsyncIter
         )
         await conn.execute(text(f"ANALYZE pg_temp.{name}"))
         index = await copied_index(conn, listed.index)
+        filtered_index = await copied_index(conn, listed.filtered_index)
         await conn.commit()
         at, user, key = (listed.columns.index(c) for c in ("created_at", "user_id", "id"))
         written = [LedgerPosition(created_at=r[at], id=r[key]) for r in rows if r[user] == USER_ID]
-        yield Copy(listed, conn, written, index)
+        yield Copy(listed, conn, written, index, filtered_index)
     finally:
         # Never hand a connection whose table is a shadow back to the pool.
         await conn.invalidate()
@@ -171,8 +179,9 @@ async def test_a_page_at_any_depth_is_an_ordered_index_range_scan(
 
     custom, generic = await _plans(copy, status, before)
 
-    assert_index_range_scan(custom, copy.index)
-    assert_index_range_scan(generic, copy.index)
+    index = copy.filtered_index if filtered else copy.index
+    assert_index_range_scan(custom, index)
+    assert_index_range_scan(generic, index)
 
 
 async def test_the_last_partial_page_stays_on_the_user_index(copy: Copy) -> None:
