@@ -61,8 +61,14 @@ async def test_readyz_is_503_naming_the_database(start_api: StartApi) -> None:
     assert "hunter2" not in response.text
 
 
-async def test_metrics_are_not_on_the_public_port_by_default(api: Api) -> None:
-    response = await api.client.get("/metrics", headers={"X-API-Key": ""})
+async def test_metrics_are_on_the_public_port_without_a_key_unless_turned_off(
+    api: Api, start_api: StartApi
+) -> None:
+    served = await api.client.get("/metrics", headers={"X-API-Key": ""})
+    assert served.status_code == 200
+    assert "http_requests_total" in served.text
+    async with start_api(api_metrics_public=False) as private:
+        response = await private.client.get("/metrics", headers={"X-API-Key": ""})
     assert response.status_code == 404
     assert "http_requests_total" not in response.text
 
@@ -99,8 +105,9 @@ async def test_openapi_documents_the_api(api: Api) -> None:
         "/providers",
         "/healthz",
         "/readyz",
+        "/metrics",
     }
-    assert "/metrics" not in doc["paths"]
+    assert doc["paths"]["/metrics"]["get"]["security"] == []  # no key
     assert doc["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
     assert "HTTPValidationError" not in response.text
     payment = doc["paths"]["/wallets/{user_id}/payments"]["post"]["responses"]

@@ -177,10 +177,11 @@ class Settings(BaseSettings):
     # the close and fails without an answer.
     api_keep_alive_s: int = Field(75, ge=1)
     # The API's Prometheus `/metrics`: on a port of its own (0 = not served), and on the
-    # public API port (where it needs no key) only when api_metrics_public is set.
+    # public API port (where it needs no key, as the API's contract lists it) unless
+    # api_metrics_public is turned off (an operator who scrapes the own port only).
     api_metrics_host: str = "127.0.0.1"
     api_metrics_port: int = Field(9103, ge=0, le=65535)
-    api_metrics_public: bool = False
+    api_metrics_public: bool = True
     # Recovery of PENDING payments: only payments older than this are touched, so a
     # request still inside its deadline settles its own; it is kept >= 2x the deadline.
     recovery_enabled: bool = True
