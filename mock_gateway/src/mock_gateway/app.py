@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final, cast
 
 from fastapi import Depends, FastAPI, Header, Query, Request
@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ) -> dict[str, Any]:
         """The charges made in [since, until), by payment id: what reconciliation compares
         the ledger with. Pass `next_cursor` back as `cursor` until it is null."""
+        # A time without an offset is UTC (the charges' times are aware).
+        since, until = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (since, until))
         page = state.charges_between(since, until, after=cursor, limit=limit)
         next_cursor = page[-1][0] if len(page) == limit else None
         return {

@@ -24,6 +24,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     YamlConfigSettingsSource,
 )
+from standardwebhooks.webhooks import Webhook
 from wallet_domain.money import DEFAULT_CURRENCIES
 from wallet_domain.use_cases.purge_consumer_inbox import MIN_RETENTION
 
@@ -253,7 +254,15 @@ class Settings(BaseSettings):
     @field_validator("webhook_secrets", mode="before")
     @classmethod
     def _parse_webhook_secrets(cls, value: Any) -> tuple[str, ...]:
-        return tuple(split_list(value))
+        secrets = tuple(split_list(value))
+        for secret in secrets:
+            # Made now as the verifier will make it: a malformed secret stops the process
+            # here, not at the first webhook (a 500 for every one while /readyz says ready).
+            try:
+                Webhook(secret)
+            except (ValueError, TypeError):  # binascii.Error is a ValueError
+                raise ValueError("a webhook secret is not a whsec_<base64> secret") from None
+        return secrets
 
     @field_validator("database_replica_urls", mode="before")
     @classmethod
