@@ -1,6 +1,6 @@
 """The HTTP server's own limits, against a real `wallet-api` process over raw sockets:
 oversized heads (431), slow heads and bodies (408), idle connections, the connection cap
-(503), and `/metrics` on the metrics port rather than the public one.
+(503), and `/metrics` on the metrics port and the public one.
 
 The server runs with short timeouts and a small cap so each case takes about a second;
 waits are blocking reads with a deadline (the close or the reply is the event), never

@@ -1,6 +1,7 @@
 """The API's `/metrics` on `api_metrics_host:api_metrics_port`, served by the process
 `wallet-api` starts (with one worker it serves the API too; with several it is their
-supervisor), so scrapes never share the public port.
+supervisor), so Prometheus scrapes a port of its own (the public port serves it too
+unless `api_metrics_public` is off).
 
 Several workers are separate processes: their samples meet in PROMETHEUS_MULTIPROC_DIR.
 When the operator set none, a private temporary directory is made for this run (before

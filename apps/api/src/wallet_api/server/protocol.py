@@ -106,8 +106,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             if self._refusal is not None:
                 self._refuse(*self._refusal)
                 return
-            request_id = self._refuse(self._refusals.bad_request, "bad_request")
-            self.logger.warning("Invalid HTTP request received (request_id %s).", request_id)
+            self._refuse(self._refusals.bad_request, "bad_request")
             return
         if self._phase == _HEAD and self._head_seen > self._limits.max_header_bytes:
             self._refuse(self._refusals.headers_too_large, "headers_too_large")
@@ -193,21 +192,36 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         else:  # nothing that began a request was sent
             self._refuse(None, "idle_timeout")
 
-    def _refuse(self, reply: bytes | None, reason: str) -> str | None:
+    def _refuse(self, reply: bytes | None, reason: str) -> None:
         """Send `reply` (unless a response already started on this connection) with a
-        request id of its own, and close; returns that id (None if nothing was sent). A
-        request still in flight is told its client is gone."""
+        request id (the client's, if its headers were read and carry a sane one), and
+        close. A request still being received is told its client is gone.
+
+        An earlier request received whole and still being answered is left to finish:
+        the refusal is for a request pipelined behind it, and written now it would be read
+        as that earlier request's answer (a 400 for a payment that goes through). Its
+        answer goes out with `Connection: close`, then the connection closes."""
         REFUSED.labels(reason).inc()
         self._cancel_timer()
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete:
+            if not cycle.more_body:
+                cycle.keep_alive = False
+                self.flow.pause_reading()
+                self.logger.info("Request refused (%s) behind one still answered.", reason)
+                return
             if cycle.response_started:
                 reply = None
             cycle.disconnected = True
             cycle.message_event.set()
-        request_id = None
         if reply is not None:
-            reply, request_id = with_request_id(reply)
+            reply, request_id = with_request_id(reply, self._client_request_id())
+            self.logger.info("Request refused (%s), request_id %s.", reason, request_id)
             self.transport.write(reply)
         self.transport.close()
-        return request_id
+
+    def _client_request_id(self) -> bytes | None:
+        """The `X-Request-ID` of the request being refused, if its headers were read."""
+        if self._phase != _BODY:  # the head was not read whole
+            return None
+        return next((value for name, value in self.headers if name == b"x-request-id"), None)

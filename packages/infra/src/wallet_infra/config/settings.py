@@ -260,7 +260,7 @@ class Settings(BaseSettings):
             # here, not at the first webhook (a 500 for every one while /readyz says ready).
             try:
                 Webhook(secret)
-            except (ValueError, TypeError):  # binascii.Error is a ValueError
+            except Exception:  # the library's own errors (empty key) are not ValueErrors
                 raise ValueError("a webhook secret is not a whsec_<base64> secret") from None
         return secrets
 
