@@ -1,6 +1,8 @@
-"""A `WALLET_WEBHOOK_SECRETS` entry whose key is empty (`whsec_`, `whsec_==`) is refused
-like any other malformed secret: a settings ValidationError naming the setting (the
-library's own error for it is not a ValueError)."""
+"""`WALLET_WEBHOOK_SECRETS` is checked at start: an entry that is not a `whsec_<base64>`
+secret (not base64, or an empty key, alone or beside a good one) is a settings
+ValidationError naming the setting and never echoing the value, not a process that says
+it is ready and then answers every webhook with a 500 (the library's own error for an
+empty key is not even a ValueError)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import os
 import pydantic
 import pytest
 from wallet_infra.config.settings import DEV_WEBHOOK_SECRET, Settings
+
+NOT_BASE64 = "whsec_!!!not-base64"
 
 
 @pytest.fixture
@@ -19,11 +23,27 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("_clean_env")
-@pytest.mark.parametrize("value", ["whsec_", "whsec_==", f"{DEV_WEBHOOK_SECRET},whsec_"])
-def test_an_empty_webhook_secret_is_a_settings_error(
+@pytest.mark.parametrize(
+    "value",
+    [
+        NOT_BASE64,
+        f"{DEV_WEBHOOK_SECRET},{NOT_BASE64}",
+        "whsec_",
+        "whsec_==",
+        f"{DEV_WEBHOOK_SECRET},whsec_",
+    ],
+)
+def test_a_malformed_webhook_secret_is_a_settings_error(
     monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
     monkeypatch.setenv("WALLET_WEBHOOK_SECRETS", value)
     with pytest.raises(pydantic.ValidationError) as raised:
         Settings()
     assert "webhook_secrets" in str(raised.value)
+    assert "not-base64" not in str(raised.value)
+
+
+@pytest.mark.usefixtures("_clean_env")
+def test_good_secrets_are_kept_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WALLET_WEBHOOK_SECRETS", f"{DEV_WEBHOOK_SECRET}, whsec_dGVzdA==")
+    assert Settings().webhook_secrets == (DEV_WEBHOOK_SECRET, "whsec_dGVzdA==")
