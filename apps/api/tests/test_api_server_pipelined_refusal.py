@@ -65,8 +65,21 @@ def slow_gateway() -> Iterator[_SlowGateway]:
         gateway.server.shutdown()
 
 
+# The second request, pipelined behind the payment: refused in its head, or with a good
+# head (so queued behind the payment) and a body that is not valid HTTP.
+UNPARSEABLE_HEAD = "HELLO\r\n\r\n"
+BAD_CHUNKED_BODY = (
+    "POST /wallets/{user}/deposits HTTP/1.1\r\nHost: api\r\nX-API-Key: {key}\r\n"
+    "Idempotency-Key: dep-2\r\nContent-Type: application/json\r\n"
+    "Transfer-Encoding: chunked\r\n\r\nzz\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    "pipelined", [UNPARSEABLE_HEAD, BAD_CHUNKED_BODY], ids=["bad-head", "bad-body"]
+)
 async def test_a_pipelined_bad_request_is_not_the_answer_to_a_payment_that_took_effect(
-    database_url: str, slow_gateway: _SlowGateway
+    database_url: str, slow_gateway: _SlowGateway, pipelined: str
 ) -> None:
     server = await _start(
         database_url,
@@ -106,7 +119,7 @@ async def test_a_pipelined_bad_request_is_not_the_answer_to_a_payment_that_took_
                 sock.sendall(payment)
                 # The payment is debited and at the gateway: its response has not started.
                 assert slow_gateway.arrived.wait(10)
-                sock.sendall(b"HELLO\r\n\r\n")  # a second, pipelined request: unparseable
+                sock.sendall(pipelined.format(user=user, key=API_KEY).encode())
 
                 async def refused() -> bool:
                     scraped = (await client.get("/metrics")).text

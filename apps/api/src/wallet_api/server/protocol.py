@@ -74,6 +74,12 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._timer_guards = _NONE
         self._over_cap = False
         self._refusal: tuple[bytes, str] | None = None
+        # The request being answered (uvicorn's `cycle` is the newest one, which may be
+        # queued behind it), and whether a request behind it was refused: nothing more is
+        # read, and the connection closes once the requests before the refused one are
+        # answered.
+        self._answering: Any = None
+        self._refused_behind = False
 
     # --- connection -------------------------------------------------------------------
 
@@ -88,6 +94,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         """uvicorn's, plus the head size check after each read and the timers."""
+        if self._refused_behind:  # closing once the earlier answers are out
+            return
         self._unset_keepalive_if_required()
         if self._phase == _HEAD:
             self._head_seen += len(data)
@@ -138,8 +146,14 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
-        if self._phase != _NONE:  # a pipelined request was started, reading resumed
+        if self._refused_behind:
+            self.flow.pause_reading()  # uvicorn resumed it for the next request
+        elif self._phase != _NONE:  # a pipelined request was started, reading resumed
             self._rearm()
+
+    def _start_asgi_task(self, cycle: Any, app: Any) -> None:
+        self._answering = cycle
+        super()._start_asgi_task(cycle, app)
 
     # --- limits -----------------------------------------------------------------------
 
@@ -197,23 +211,32 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         request id (the client's, if its headers were read and carry a sane one), and
         close. A request still being received is told its client is gone.
 
-        An earlier request received whole and still being answered is left to finish:
-        the refusal is for a request pipelined behind it, and written now it would be read
-        as that earlier request's answer (a 400 for a payment that goes through). Its
-        answer goes out with `Connection: close`, then the connection closes."""
+        Requests received whole before the refused one and not yet answered (pipelining)
+        are left to be answered: written now, the refusal would be read as the answer to
+        the first of them (a 400 for a payment that goes through). The refused request, if
+        it was queued, is dropped; the last one before it answers with `Connection: close`,
+        then the connection closes, and nothing more is read."""
         REFUSED.labels(reason).inc()
         self._cancel_timer()
         cycle = self.cycle
-        if cycle is not None and not cycle.response_complete:
-            if not cycle.more_body:
-                cycle.keep_alive = False
-                self.flow.pause_reading()
-                self.logger.info("Request refused (%s) behind one still answered.", reason)
-                return
-            if cycle.response_started:
+        refused = cycle if cycle is not None and cycle.more_body else None  # being received
+        answering = self._answering
+        if answering is not None and not answering.response_complete and answering is not refused:
+            if refused is not None:
+                refused.disconnected = True
+                refused.message_event.set()
+                self.pipeline = type(self.pipeline)(e for e in self.pipeline if e[0] is not refused)
+            last = self.pipeline[0][0] if self.pipeline else answering
+            last.keep_alive = False
+            self._refused_behind = True
+            self.flow.pause_reading()
+            self.logger.info("Request refused (%s) behind one still answered.", reason)
+            return
+        if refused is not None:
+            if refused.response_started:
                 reply = None
-            cycle.disconnected = True
-            cycle.message_event.set()
+            refused.disconnected = True
+            refused.message_event.set()
         if reply is not None:
             reply, request_id = with_request_id(reply, self._client_request_id())
             self.logger.info("Request refused (%s), request_id %s.", reason, request_id)
