@@ -80,6 +80,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         # answered.
         self._answering: Any = None
         self._refused_behind = False
+        # The request whose body is being received, if any: uvicorn's `cycle` may be an
+        # earlier one answered early (say a 401 before its body came), left there.
+        self._receiving: Any = None
 
     # --- connection -------------------------------------------------------------------
 
@@ -125,6 +128,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     # --- parser callbacks -------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        self._receiving = None
         self._phase = _HEAD
         self._head_seen = 0
         super().on_message_begin()
@@ -139,8 +143,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._refusal = (self._refusals.headers_too_large, "headers_too_large")
             raise _Refused
         super().on_headers_complete()
+        self._receiving = self.cycle
 
     def on_message_complete(self) -> None:
+        self._receiving = None
         self._phase = _NONE
         super().on_message_complete()
 
@@ -218,8 +224,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         then the connection closes, and nothing more is read."""
         REFUSED.labels(reason).inc()
         self._cancel_timer()
-        cycle = self.cycle
-        refused = cycle if cycle is not None and cycle.more_body else None  # being received
+        refused = self._receiving
         answering = self._answering
         if answering is not None and not answering.response_complete and answering is not refused:
             if refused is not None:
