@@ -122,6 +122,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._phase == _HEAD and self._head_seen > self._limits.max_header_bytes:
             self._refuse(self._refusals.headers_too_large, "headers_too_large")
             return
+        self._keep_idle_timer()
         if self._due() != self._timer_guards:
             self._rearm()
 
@@ -163,6 +164,17 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     # --- limits -----------------------------------------------------------------------
 
+    def _keep_idle_timer(self) -> None:
+        """A read that began no request (the rest of a body answered early, a stray CRLF)
+        leaves the connection idle: uvicorn's keep-alive timer, which the read cancelled,
+        runs again, so it closes after `WALLET_API_KEEP_ALIVE_S`, not the head timeout."""
+        cycle = self.cycle
+        idle = self._phase == _NONE and cycle is not None and cycle.response_complete
+        if idle and self.timeout_keep_alive_task is None and not self.pipeline:
+            self.timeout_keep_alive_task = self.loop.call_later(
+                self.timeout_keep_alive, self.timeout_keep_alive_handler
+            )
+
     def _head_size(self) -> int:
         """The head just parsed, measured (only when it may have crossed the limit)."""
         fields = sum(len(name) + len(value) + 4 for name, value in self.headers)
@@ -171,10 +183,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def _due(self) -> int:
         """The timer the connection needs now."""
         if self._phase == _NONE:
-            cycle = self.cycle
-            # Nothing in flight: awaiting a head (a connection's first, or bytes that
-            # began none). A request in flight is bounded by the app's own deadline.
-            return _HEAD if cycle is None or cycle.response_complete else _NONE
+            # Awaiting a connection's first head. Between later requests uvicorn's
+            # keep-alive timer guards the idle connection (see `_keep_idle_timer`), and a
+            # request in flight is bounded by the app's own deadline.
+            return _HEAD if self.cycle is None else _NONE
         if self.pipeline:  # reading is paused behind queued requests: nothing to time
             return _NONE
         return self._phase
