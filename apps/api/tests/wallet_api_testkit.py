@@ -25,11 +25,11 @@ from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
-    DisputeChangeStatus,
     DisputeFiling,
     FilingStatus,
     LookupStatus,
     PaymentGateway,
+    WithdrawalStatus,
 )
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.settlement import PaymentSettlement
@@ -182,7 +182,7 @@ class ProcessDiesDuringCharge(PaymentGateway):
     async def find_dispute(self, dispute_id: UUID, deadline: Deadline) -> FilingStatus:
         raise AssertionError("never reached")
 
-    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> DisputeChangeStatus:
+    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> WithdrawalStatus:
         raise AssertionError("never reached")
 
 

@@ -29,9 +29,9 @@ from wallet_domain.model.provider_event import (
 from wallet_domain.model.transaction import TransactionType
 from wallet_domain.ports.payment_gateway import (
     ChargeStatus,
-    DisputeChangeStatus,
     DisputeFiling,
     FilingStatus,
+    WithdrawalStatus,
 )
 from wallet_domain.use_cases.add_dispute_evidence import AddDisputeEvidenceRequest
 from wallet_domain.use_cases.cancel_dispute import CancelDisputeRequest
@@ -392,9 +392,9 @@ async def test_the_client_adds_evidence_and_cancels_only_its_own_open_dispute(
     ]
 
 
-@pytest.mark.parametrize("provider", [DisputeChangeStatus.DONE, DisputeChangeStatus.NOT_FILED])
+@pytest.mark.parametrize("provider", [WithdrawalStatus.WITHDRAWN, WithdrawalStatus.NOT_FILED])
 async def test_a_cancel_the_provider_withdrew_or_never_had_cancels_the_dispute(
-    world: World, provider: DisputeChangeStatus
+    world: World, provider: WithdrawalStatus
 ) -> None:
     dispute_id = await _opened(world)
     world.gateway.withdrawal = provider
@@ -410,13 +410,13 @@ async def test_a_cancel_the_provider_withdrew_or_never_had_cancels_the_dispute(
 @pytest.mark.parametrize(
     ("provider", "error"),
     [
-        (DisputeChangeStatus.DECIDED, InvalidState),
-        (DisputeChangeStatus.FAILED, GatewayError),
-        (DisputeChangeStatus.UNKNOWN, GatewayTimeout),
+        (WithdrawalStatus.DECIDED, InvalidState),
+        (WithdrawalStatus.FAILED, GatewayError),
+        (WithdrawalStatus.UNKNOWN, GatewayTimeout),
     ],
 )
 async def test_a_cancel_the_provider_did_not_withdraw_leaves_the_dispute_unchanged(
-    world: World, provider: DisputeChangeStatus, error: type[Exception]
+    world: World, provider: WithdrawalStatus, error: type[Exception]
 ) -> None:
     """Canceled here but not there, the provider could still decide it: its `won` would
     then be refused here and the chargeback never credited."""
@@ -427,11 +427,11 @@ async def test_a_cancel_the_provider_did_not_withdraw_leaves_the_dispute_unchang
     with pytest.raises(error) as refused:
         await world.cancel_dispute().execute(_cancel(dispute_id))
 
-    if provider is DisputeChangeStatus.DECIDED:
+    if provider is WithdrawalStatus.DECIDED:
         assert refused.value.details == {"status": "UNDER_REVIEW"}  # type: ignore[attr-defined]
     assert world.db.committed.disputes[dispute_id].status is DisputeStatus.UNDER_REVIEW
     assert world.db.event_types(dispute_id) == ["dispute.opened", "dispute.updated"]
-    world.gateway.withdrawal = DisputeChangeStatus.DONE  # sent again: withdrawn by now
+    world.gateway.withdrawal = WithdrawalStatus.WITHDRAWN  # sent again: withdrawn by now
     assert (await world.cancel_dispute().execute(_cancel(dispute_id))).status is (
         DisputeStatus.CANCELED
     )

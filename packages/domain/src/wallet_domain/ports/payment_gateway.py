@@ -39,15 +39,14 @@ class FilingStatus(StrEnum):
     # dispute", UNKNOWN the lookup failed.)
 
 
-class DisputeChangeStatus(StrEnum):
-    """What the provider said to a change the client made to a dispute: withdrawing it
-    (the client canceled it)."""
+class WithdrawalStatus(StrEnum):
+    """What the provider said to withdrawing a dispute (the client canceled it)."""
 
-    DONE = "DONE"  # it made the change (or had already: a repeat is answered the same)
-    NOT_FILED = "NOT_FILED"  # its own "no such dispute": there is nothing to change
-    DECIDED = "DECIDED"  # its own refusal: the dispute went past where it takes changes
-    FAILED = "FAILED"  # definitely not made: 5xx after retries, or never connected
-    UNKNOWN = "UNKNOWN"  # no answer in time (or none sent): it may have made it
+    WITHDRAWN = "WITHDRAWN"  # it withdrew the dispute (or had already)
+    NOT_FILED = "NOT_FILED"  # its own "no such dispute": there is nothing to withdraw
+    DECIDED = "DECIDED"  # its own refusal: the dispute went past where it can be withdrawn
+    FAILED = "FAILED"  # definitely not withdrawn: 5xx after retries, or never connected
+    UNKNOWN = "UNKNOWN"  # no answer in time (or none sent): it may have withdrawn it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,7 +96,7 @@ class PaymentGateway(Protocol):
         dispute"), UNKNOWN (the lookup failed). Never raises for gateway behaviour."""
         ...
 
-    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> DisputeChangeStatus:
+    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> WithdrawalStatus:
         """Ask the provider to withdraw the dispute (retrying transient failures within
         `deadline`; idempotent: a repeat finds it withdrawn). Never raises for gateway
         behaviour."""

@@ -21,11 +21,11 @@ from wallet_domain.deadline import Deadline
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
-    DisputeChangeStatus,
     DisputeFiling,
     FilingStatus,
     LookupStatus,
     PaymentGateway,
+    WithdrawalStatus,
 )
 
 from wallet_infra.gateway import failures, observability, replies
@@ -41,7 +41,7 @@ from wallet_infra.telemetry import outgoing_trace_headers, tracer, tracing_activ
 
 T = TypeVar("T")
 _Answer = TypeVar("_Answer", LookupStatus, FilingStatus)  # what a read of the provider says
-_Written = TypeVar("_Written", FilingStatus, DisputeChangeStatus)  # what a dispute change got
+_Written = TypeVar("_Written", FilingStatus, WithdrawalStatus)  # what a dispute write got
 
 _log = structlog.get_logger(__name__)
 # What the breaker counts as the gateway failing: 5xx or unreachable, or no answer in time.
@@ -209,39 +209,27 @@ class HttpxPaymentGateway(PaymentGateway):
             id_attribute="wallet.dispute_id",
         )
 
-    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> DisputeChangeStatus:
-        """See `_dispute_change`."""
-        once = partial(self._withdraw_once, dispute_id)
-        return await self._dispute_change("dispute_withdrawal", dispute_id, once, deadline)
+    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> WithdrawalStatus:
+        """Retried like a filing; the provider's answers (withdrawn, not filed, decided)
+        are it working, so only 5xx, timeouts and an unreadable answer count against the
+        breaker. FAILED when no attempt may have left a withdrawal it made unanswered
+        (5xx, never connected); UNKNOWN when one may have (a timeout) or none was sent (no
+        time was left; either way nothing changes here and the client sends it again)."""
 
-    async def _dispute_change(
-        self,
-        operation: str,
-        dispute_id: UUID,
-        once: Callable[[float], Awaitable[DisputeChangeStatus]],
-        deadline: Deadline,
-    ) -> DisputeChangeStatus:
-        """A client's change to its dispute (a withdrawal), retried like a filing; the
-        provider's answers (done, not filed, decided) are it working, so only 5xx,
-        timeouts and an unreadable answer count against the breaker. FAILED when no
-        attempt may have left a change it made unanswered (5xx, never connected); UNKNOWN
-        when one may have (a timeout) or none was sent (no time was left; either way
-        nothing changes here and the client sends it again)."""
-
-        def gave_up(failures: tuple[Failure, ...]) -> DisputeChangeStatus:
+        def gave_up(failures: tuple[Failure, ...]) -> WithdrawalStatus:
             if Failure.AMBIGUOUS in failures:
-                return DisputeChangeStatus.UNKNOWN
-            return DisputeChangeStatus.FAILED
+                return WithdrawalStatus.UNKNOWN
+            return WithdrawalStatus.FAILED
 
         return await self._dispute_write(
-            operation,
+            "dispute_withdrawal",
             dispute_id,
-            once,
+            partial(self._withdraw_once, dispute_id),
             deadline,
-            not_sent=DisputeChangeStatus.UNKNOWN,
+            not_sent=WithdrawalStatus.UNKNOWN,
             gave_up=gave_up,
-            unknown=DisputeChangeStatus.UNKNOWN,
-            done=frozenset({DisputeChangeStatus.DONE, DisputeChangeStatus.NOT_FILED}),
+            unknown=WithdrawalStatus.UNKNOWN,
+            done=frozenset({WithdrawalStatus.WITHDRAWN, WithdrawalStatus.NOT_FILED}),
             span_subject=dispute_id,
             id_attribute="wallet.dispute_id",
         )
@@ -406,12 +394,12 @@ class HttpxPaymentGateway(PaymentGateway):
             return FilingStatus.UNKNOWN
         return replies.dispute_found(response, dispute_id)
 
-    async def _withdraw_once(self, dispute_id: UUID, seconds_left: float) -> DisputeChangeStatus:
+    async def _withdraw_once(self, dispute_id: UUID, seconds_left: float) -> WithdrawalStatus:
         url = httpx.URL(f"{self._disputes_url}/{dispute_id}/cancel")
         response = await self._send("POST", url, seconds_left, idempotency_key=str(dispute_id))
         if response is None:
-            return DisputeChangeStatus.UNKNOWN
-        return replies.dispute_change_status(response, dispute_id, now="canceled")
+            return WithdrawalStatus.UNKNOWN
+        return replies.withdrawal_status(response, dispute_id)
 
     async def _lookup_once(self, payment_id: UUID, seconds_left: float) -> LookupStatus:
         url = httpx.URL(f"{self._payments_url}/{payment_id}")

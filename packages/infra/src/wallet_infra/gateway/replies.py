@@ -9,9 +9,9 @@ import httpx
 import orjson
 from wallet_domain.ports.payment_gateway import (
     ChargeStatus,
-    DisputeChangeStatus,
     FilingStatus,
     LookupStatus,
+    WithdrawalStatus,
 )
 
 _CHARGE: Final = {"approved": ChargeStatus.APPROVED, "declined": ChargeStatus.DECLINED}
@@ -107,23 +107,19 @@ def filing_status(response: httpx.Response, dispute_id: UUID) -> FilingStatus:
     return FilingStatus.UNKNOWN
 
 
-def dispute_change_status(
-    response: httpx.Response, dispute_id: UUID, *, now: str | None = None
-) -> DisputeChangeStatus:
-    """A 2xx naming this dispute (in status `now`, if given: `canceled` for a withdrawal)
-    is DONE. NOT_FILED only on the gateway's own 404 body (a proxy's bare 404 says
-    nothing), DECIDED only on its own 409 naming the status the dispute is in. Anything
-    else may hide the change: UNKNOWN."""
+def withdrawal_status(response: httpx.Response, dispute_id: UUID) -> WithdrawalStatus:
+    """A 2xx naming this dispute as canceled is WITHDRAWN. NOT_FILED only on the gateway's
+    own 404 body (a proxy's bare 404 says nothing), DECIDED only on its own 409 naming the
+    status the dispute is in. Anything else may hide a withdrawal: UNKNOWN."""
     data = _json_object(response)
     if data is None:
-        return DisputeChangeStatus.UNKNOWN
+        return WithdrawalStatus.UNKNOWN
     if response.is_success:
-        named = data.get("dispute_id") == str(dispute_id)
-        if named and (now is None or data.get("status") == now):
-            return DisputeChangeStatus.DONE
-        return DisputeChangeStatus.UNKNOWN
+        if data.get("dispute_id") == str(dispute_id) and data.get("status") == "canceled":
+            return WithdrawalStatus.WITHDRAWN
+        return WithdrawalStatus.UNKNOWN
     if response.status_code == 404 and data.get("status") == "not_found":
-        return DisputeChangeStatus.NOT_FILED
+        return WithdrawalStatus.NOT_FILED
     if response.status_code == 409 and isinstance(data.get("status"), str):
-        return DisputeChangeStatus.DECIDED
-    return DisputeChangeStatus.UNKNOWN
+        return WithdrawalStatus.DECIDED
+    return WithdrawalStatus.UNKNOWN

@@ -14,11 +14,11 @@ from wallet_domain.errors import (
 from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
-    DisputeChangeStatus,
     DisputeFiling,
     FilingStatus,
     LookupStatus,
     PaymentGateway,
+    WithdrawalStatus,
 )
 
 ChargeHook = Callable[[ChargeRequest], Awaitable[None]]
@@ -54,8 +54,8 @@ class ScriptedGateway(PaymentGateway):
         self.dispute_lookup: FilingStatus | None = None  # None: from disputes_held
         self.silent_disputes: set[UUID] = set()  # no answer about them (lookup or filing)
         self.withdrawals: list[UUID] = []
-        # None: DONE if the provider holds the dispute, else NOT_FILED.
-        self.withdrawal: DisputeChangeStatus | None = None
+        # None: WITHDRAWN if the provider holds the dispute, else NOT_FILED.
+        self.withdrawal: WithdrawalStatus | None = None
         self.admitted = 0
         self.in_use = 0
 
@@ -113,15 +113,10 @@ class ScriptedGateway(PaymentGateway):
             return self.dispute_lookup
         return FilingStatus.FILED if dispute_id in self.disputes_held else FilingStatus.FAILED
 
-    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> DisputeChangeStatus:
+    async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> WithdrawalStatus:
         self.withdrawals.append(dispute_id)
-        return self._change(dispute_id, self.withdrawal)
-
-    def _change(
-        self, dispute_id: UUID, scripted: DisputeChangeStatus | None
-    ) -> DisputeChangeStatus:
-        if scripted is not None:
-            return scripted
+        if self.withdrawal is not None:
+            return self.withdrawal
         if dispute_id in self.disputes_held:
-            return DisputeChangeStatus.DONE
-        return DisputeChangeStatus.NOT_FILED
+            return WithdrawalStatus.WITHDRAWN
+        return WithdrawalStatus.NOT_FILED

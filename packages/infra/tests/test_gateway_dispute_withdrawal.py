@@ -1,8 +1,7 @@
-"""A client's change to its dispute at the provider, withdrawing it (the client canceled
-it): the real adapter against the real mock gateway app in-process,
-and against scripted transports for the answers the mock does not give. Only the
-provider's own answers count as done, not filed or decided; a change that may have
-reached it without an answer is UNKNOWN, never FAILED."""
+"""Withdrawing a dispute (the client canceled it): the real adapter against the real mock
+gateway app in-process, and against scripted transports for the answers the mock does
+not give. Only the provider's own answers count as withdrawn, not filed or decided; a
+withdrawal that may have reached it without an answer is UNKNOWN, never FAILED."""
 
 from __future__ import annotations
 
@@ -15,9 +14,9 @@ import stamina
 from wallet_domain.deadline import Deadline
 from wallet_domain.ports.payment_gateway import (
     ChargeStatus,
-    DisputeChangeStatus,
     DisputeFiling,
     FilingStatus,
+    WithdrawalStatus,
 )
 from wallet_infra.gateway import GatewaySettings, HttpxPaymentGateway, replies
 
@@ -54,7 +53,7 @@ async def _filed(mock: MockGateway) -> DisputeFiling:
     return filing
 
 
-async def _withdraw(adapter: HttpxPaymentGateway, filing: DisputeFiling) -> DisputeChangeStatus:
+async def _withdraw(adapter: HttpxPaymentGateway, filing: DisputeFiling) -> WithdrawalStatus:
     async with adapter.admission():
         return await adapter.withdraw_dispute(filing.dispute_id, Deadline.after(DEADLINE_S))
 
@@ -64,8 +63,8 @@ async def test_the_mock_withdraws_a_filed_dispute_once_and_a_repeat_finds_it_wit
 ) -> None:
     filing = await _filed(mock)
 
-    assert await _withdraw(mock.adapter, filing) is DisputeChangeStatus.DONE
-    assert await _withdraw(mock.adapter, filing) is DisputeChangeStatus.DONE
+    assert await _withdraw(mock.adapter, filing) is WithdrawalStatus.WITHDRAWN
+    assert await _withdraw(mock.adapter, filing) is WithdrawalStatus.WITHDRAWN
     record = (await mock.client.get(f"/disputes/{filing.dispute_id}")).json()
     assert record["status"] == "canceled"
 
@@ -80,7 +79,7 @@ async def test_the_mock_says_not_filed_for_a_dispute_it_never_got(mock: MockGate
         evidence=(),
     )
 
-    assert await _withdraw(mock.adapter, never) is DisputeChangeStatus.NOT_FILED
+    assert await _withdraw(mock.adapter, never) is WithdrawalStatus.NOT_FILED
 
 
 @pytest.mark.parametrize("decided", ["submitted", "won", "lost", "closed"])
@@ -93,7 +92,7 @@ async def test_the_mock_refuses_to_withdraw_a_dispute_past_review(
     )
     assert moved.status_code == 202, moved.text
 
-    assert await _withdraw(mock.adapter, filing) is DisputeChangeStatus.DECIDED
+    assert await _withdraw(mock.adapter, filing) is WithdrawalStatus.DECIDED
     record = (await mock.client.get(f"/disputes/{filing.dispute_id}")).json()
     assert record["status"] == decided
 
@@ -101,19 +100,19 @@ async def test_the_mock_refuses_to_withdraw_a_dispute_past_review(
 @pytest.mark.parametrize(
     ("status", "body", "said"),
     [
-        (200, {"dispute_id": "ID", "status": "canceled"}, DisputeChangeStatus.DONE),
-        (200, {"dispute_id": "ID", "status": "open"}, DisputeChangeStatus.UNKNOWN),
-        (200, {"dispute_id": "someone-else", "status": "canceled"}, DisputeChangeStatus.UNKNOWN),
-        (404, {"status": "not_found"}, DisputeChangeStatus.NOT_FILED),
-        (404, {"detail": "Not Found"}, DisputeChangeStatus.UNKNOWN),  # a wrong URL, a proxy
-        (409, {"error": "dispute_decided", "status": "won"}, DisputeChangeStatus.DECIDED),
-        (409, {"error": "a request with this key is in flight"}, DisputeChangeStatus.UNKNOWN),
-        (429, {"error": "rate limited"}, DisputeChangeStatus.UNKNOWN),
-        (200, "not json", DisputeChangeStatus.UNKNOWN),
+        (200, {"dispute_id": "ID", "status": "canceled"}, WithdrawalStatus.WITHDRAWN),
+        (200, {"dispute_id": "ID", "status": "open"}, WithdrawalStatus.UNKNOWN),
+        (200, {"dispute_id": "someone-else", "status": "canceled"}, WithdrawalStatus.UNKNOWN),
+        (404, {"status": "not_found"}, WithdrawalStatus.NOT_FILED),
+        (404, {"detail": "Not Found"}, WithdrawalStatus.UNKNOWN),  # a wrong URL, a proxy
+        (409, {"error": "dispute_decided", "status": "won"}, WithdrawalStatus.DECIDED),
+        (409, {"error": "a request with this key is in flight"}, WithdrawalStatus.UNKNOWN),
+        (429, {"error": "rate limited"}, WithdrawalStatus.UNKNOWN),
+        (200, "not json", WithdrawalStatus.UNKNOWN),
     ],
 )
 def test_only_the_providers_own_answers_say_withdrawn_not_filed_or_decided(
-    status: int, body: object, said: DisputeChangeStatus
+    status: int, body: object, said: WithdrawalStatus
 ) -> None:
     dispute_id = charge_request().payment_id
     if isinstance(body, dict) and body.get("dispute_id") == "ID":
@@ -121,7 +120,7 @@ def test_only_the_providers_own_answers_say_withdrawn_not_filed_or_decided(
     content = body.encode() if isinstance(body, str) else orjson.dumps(body)
 
     response = httpx.Response(status, content=content)
-    assert replies.dispute_change_status(response, dispute_id, now="canceled") is said
+    assert replies.withdrawal_status(response, dispute_id) is said
 
 
 def _scripted(
@@ -145,15 +144,15 @@ def _scripted(
 @pytest.mark.parametrize(
     ("answer", "status"),
     [
-        (httpx.Response(500, json={"error": "internal"}), DisputeChangeStatus.FAILED),
-        (httpx.ConnectError("refused"), DisputeChangeStatus.FAILED),
-        (httpx.Response(504, json={"error": "upstream timed out"}), DisputeChangeStatus.UNKNOWN),
-        (httpx.ReadTimeout("read timed out"), DisputeChangeStatus.UNKNOWN),
+        (httpx.Response(500, json={"error": "internal"}), WithdrawalStatus.FAILED),
+        (httpx.ConnectError("refused"), WithdrawalStatus.FAILED),
+        (httpx.Response(504, json={"error": "upstream timed out"}), WithdrawalStatus.UNKNOWN),
+        (httpx.ReadTimeout("read timed out"), WithdrawalStatus.UNKNOWN),
     ],
     ids=["5xx", "never-connected", "504", "timeout"],
 )
 async def test_a_withdrawal_without_an_answer_is_retried_then_failed_or_unknown(
-    answer: httpx.Response | Exception, status: DisputeChangeStatus
+    answer: httpx.Response | Exception, status: WithdrawalStatus
 ) -> None:
     adapter, seen = _scripted(answer)
     filing = DisputeFiling(
@@ -174,4 +173,4 @@ async def test_a_withdrawal_with_no_time_left_is_not_sent_and_unknown() -> None:
     async with adapter.admission():
         status = await adapter.withdraw_dispute(charge_request().payment_id, Deadline.after(0.0))
 
-    assert (status, seen) == (DisputeChangeStatus.UNKNOWN, [])
+    assert (status, seen) == (WithdrawalStatus.UNKNOWN, [])
