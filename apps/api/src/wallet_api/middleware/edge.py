@@ -22,7 +22,6 @@ one. Here the headers are scanned once, and `send` is wrapped once.
 from __future__ import annotations
 
 import math
-import re
 import time
 from typing import Final
 
@@ -31,7 +30,6 @@ from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import DomainError, ErrorCode, RateLimited
-from wallet_infra.ids import random_hex_id
 from wallet_infra.problem_details import wants_problem_details
 
 from wallet_api.auth.principal import Principal
@@ -40,6 +38,7 @@ from wallet_api.errors.registry import status_for
 from wallet_api.errors.responses import send_error, send_json
 from wallet_api.http.context import DEADLINE, PRINCIPAL, REQUEST_ID, route_of
 from wallet_api.http.rate_limiter import RateLimiter
+from wallet_api.http.request_id import request_id_for
 from wallet_api.middleware.api_key import UNKEYED_PATHS, KeyCheck, wallet_in_path
 from wallet_api.middleware.body_limit import LimitedReceive, too_large_body
 from wallet_api.middleware.probe_paths import PROBE_PATHS
@@ -48,8 +47,6 @@ from wallet_api.ops.http_metrics import UNMATCHED, observe
 
 _access_log = structlog.get_logger("wallet_api.access")
 _recovery_log = structlog.get_logger("wallet_api.recovery")
-# Anything else (too long, spaces, control characters) could forge log lines: replace it.
-_SANE_REQUEST_ID: Final = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 _REQUEST_ID: Final = b"x-request-id"
 _API_KEY: Final = b"x-api-key"
 _CONTENT_LENGTH: Final = b"content-length"
@@ -141,9 +138,7 @@ class EdgeMiddleware:
                 declared = declared or value
             elif name == _ACCEPT and wants_problem_details(value):
                 accept = value
-        request_id = incoming_id.decode("latin-1") if incoming_id else ""
-        if not _SANE_REQUEST_ID.fullmatch(request_id):
-            request_id = random_hex_id()
+        request_id = request_id_for(incoming_id)
         state = scope.setdefault("state", {})
         state[REQUEST_ID] = request_id
         state[DEADLINE] = Deadline.after(self._timeout_s)

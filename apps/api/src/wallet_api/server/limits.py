@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Final
+from typing import Any
 
 from wallet_domain.errors import ErrorCode
 from wallet_infra.config.settings import Settings
-from wallet_infra.ids import random_hex_id
 
 from wallet_api.errors.envelope import envelope_bytes
 from wallet_api.errors.registry import (
@@ -18,10 +16,9 @@ from wallet_api.errors.registry import (
     SERVER_BUSY,
     status_for,
 )
+from wallet_api.http.request_id import request_id_for
 
 BUSY_RETRY_AFTER_S = 1
-# As the edge middleware accepts a client's X-Request-ID (bytes: the head as parsed).
-_SANE_REQUEST_ID: Final = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,9 +86,6 @@ class Refusals:
 def with_request_id(reply: bytes, incoming: bytes | None = None) -> tuple[bytes, str]:
     """`reply` (a `raw_error`) with an `x-request-id`, as every response carries one: the
     client's own if it sent a sane one, else a new one; and that id."""
-    if incoming is not None and _SANE_REQUEST_ID.fullmatch(incoming):
-        request_id = incoming.decode("ascii")
-    else:
-        request_id = random_hex_id()
+    request_id = request_id_for(incoming)
     status_line, _, rest = reply.partition(b"\r\n")
     return status_line + b"\r\nx-request-id: " + request_id.encode() + b"\r\n" + rest, request_id

@@ -264,4 +264,5 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         """The `X-Request-ID` of the request being refused, if its headers were read."""
         if self._phase != _BODY:  # the head was not read whole
             return None
-        return next((value for name, value in self.headers if name == b"x-request-id"), None)
+        ids = (value for name, value in self.headers if name == b"x-request-id" and value)
+        return next(ids, None)  # the first non-empty one, as the edge middleware takes
