@@ -112,17 +112,27 @@ async def test_a_replay_answers_the_first_reply_without_filing_again(world: Worl
     assert len(world.gateway.filings) == 1
 
 
-async def test_a_dispute_the_provider_refused_is_canceled_and_the_error_stored(
-    world: World,
+@pytest.mark.parametrize(
+    ("filing", "status", "code"),
+    [
+        (FilingStatus.FAILED, 502, "GATEWAY_ERROR"),  # the provider's own refusal
+        # Nothing reached the provider: safe to cancel, and the deadline is the reason
+        # (GATEWAY_TIMEOUT), not a refusal.
+        (FilingStatus.NOT_SENT, 504, "GATEWAY_TIMEOUT"),
+    ],
+)
+async def test_a_dispute_not_filed_is_canceled_and_its_error_stored(
+    world: World, filing: FilingStatus, status: int, code: str
 ) -> None:
     payment_id = await _payment(world)
-    world.gateway.filing_status = FilingStatus.FAILED
+    world.gateway.filing_status = filing
     reply = await world.open_dispute().execute(_request(payment_id))
     error = body(reply.response)["error"]
-    assert (reply.response.status_code, error["code"]) == (502, "GATEWAY_ERROR")
+    assert (reply.response.status_code, error["code"]) == (status, code)
     dispute = world.db.committed.disputes[UUID(error["details"]["dispute_id"])]
     assert dispute.status is DisputeStatus.CANCELED
     assert world.db.record("alice", "disp-1").response == reply.response  # type: ignore[union-attr]
+    assert not _in_progress(world, "disp-1")
 
 
 STRANDED_AFTER = SettleStrandedFilingsRequest(
@@ -616,23 +626,6 @@ async def test_a_stranded_filing_is_filed_again_even_while_the_providers_lookup_
     assert [f.dispute_id for f in world.gateway.filings] == [dispute_id] * 2
     assert not _in_progress(world, "disp-lost")
     assert world.db.committed.disputes[dispute_id].status is DisputeStatus.OPEN
-
-
-async def test_a_filing_never_sent_for_lack_of_time_is_canceled_and_answered_504(
-    world: World,
-) -> None:
-    """Nothing reached the provider: it is safe to cancel, and the deadline is the
-    reason (GATEWAY_TIMEOUT, stored), not a refusal (GATEWAY_ERROR)."""
-    payment_id = await _payment(world)
-    world.gateway.filing_status = FilingStatus.NOT_SENT
-
-    reply = await world.open_dispute().execute(_request(payment_id))
-
-    error = body(reply.response)["error"]
-    assert (reply.response.status_code, error["code"]) == (504, "GATEWAY_TIMEOUT")
-    dispute = world.db.committed.disputes[UUID(error["details"]["dispute_id"])]
-    assert dispute.status is DisputeStatus.CANCELED
-    assert not _in_progress(world, "disp-1")
 
 
 async def test_a_provider_that_keeps_failing_the_filing_and_has_none_is_taken_at_its_word(
