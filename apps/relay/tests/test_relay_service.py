@@ -3,13 +3,12 @@ wakes on NOTIFY, rides out broker trouble without losing events, purges, and sto
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
-import pytest_asyncio
 import structlog
 from dishka import Provider, Scope, provide
 from faststream.rabbit import RabbitBroker
@@ -31,14 +30,6 @@ pytestmark = pytest.mark.integration
 # batch) woke the relay, not the timer.
 SLOW_POLL_S: Final = 30.0
 WAKE_BOUND_S: Final = 5.0
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def box(private_database_url: str) -> AsyncIterator[Outbox]:
-    box = Outbox(private_database_url)
-    await box.clear()
-    yield box
-    await box.close()
 
 
 def settings_for(database_url: str, amqp_url: str, **overrides: object) -> Settings:

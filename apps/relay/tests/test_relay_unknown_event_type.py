@@ -5,12 +5,10 @@ used to fail every batch it was claimed in, holding back the whole table)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
-import pytest_asyncio
 from sqlalchemy import text
 from wallet_infra.config.settings import Settings
 from wallet_infra.ids import UuidV7Generator
@@ -21,15 +19,6 @@ from .relay_testkit import Outbox, collecting, running_relay
 pytestmark = pytest.mark.integration
 
 _ids = UuidV7Generator()
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def box(private_database_url: str) -> AsyncIterator[Outbox]:
-    box = Outbox(private_database_url)
-    await box.clear()
-    yield box
-    await box.clear()
-    await box.close()
 
 
 async def _write_row_of_a_newer_version(box: Outbox) -> UUID:
