@@ -8,7 +8,7 @@ becomes `UnsupportedProviderEvent` (acknowledged, counted), so the provider can 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 from uuid import UUID
 
@@ -72,7 +72,13 @@ def decode_provider_event(body: bytes) -> ProviderEvent:
         raise _invalid("not a provider event object") from None
     if envelope.created_at.tzinfo is None:
         raise _invalid("created_at must carry a UTC offset")
-    event_id, created_at = envelope.provider_event_id, envelope.created_at
+    try:
+        # In UTC, as it is stored: an instant at the edge of the calendar (year 1 at +01:00)
+        # has no UTC date, and would fail every time it is stored, never refused.
+        created_at = envelope.created_at.astimezone(UTC)
+    except OverflowError:
+        raise _invalid("created_at is out of range") from None
+    event_id = envelope.provider_event_id
     if envelope.type == ProviderEventType.PAYMENT_SETTLED:
         settled: _SettledData = _data(envelope, _SettledData)
         return PaymentSettled(
