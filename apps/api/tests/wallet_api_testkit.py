@@ -26,6 +26,7 @@ from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
     DisputeFiling,
+    EvidenceStatus,
     FilingStatus,
     LookupStatus,
     PaymentGateway,
@@ -183,6 +184,11 @@ class ProcessDiesDuringCharge(PaymentGateway):
         raise AssertionError("never reached")
 
     async def withdraw_dispute(self, dispute_id: UUID, deadline: Deadline) -> WithdrawalStatus:
+        raise AssertionError("never reached")
+
+    async def forward_evidence(
+        self, dispute_id: UUID, evidence: tuple[str, ...], deadline: Deadline
+    ) -> EvidenceStatus:
         raise AssertionError("never reached")
 
 

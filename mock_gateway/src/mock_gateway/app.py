@@ -17,6 +17,7 @@ from mock_gateway.bodies import (
     ChargeRecord,
     DisputeIn,
     DisputeMove,
+    EvidenceIn,
     ModeChange,
     RefundIn,
     WebhookEmit,
@@ -126,6 +127,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def withdraw_dispute(dispute_id: str, state: StateDep) -> JSONResponse:
         """The wallet withdraws a dispute its client canceled."""
         status, reply = disputes.withdraw(state, dispute_id)
+        return JSONResponse(reply, status)
+
+    @app.post("/disputes/{dispute_id}/evidence")
+    async def take_dispute_evidence(
+        dispute_id: str, body: EvidenceIn, state: StateDep
+    ) -> JSONResponse:
+        """The wallet sends the evidence its client gave (all of it; this adds what it lacks)."""
+        status, reply = disputes.take_evidence(state, dispute_id, body)
         return JSONResponse(reply, status)
 
     @app.post("/admin/disputes/{dispute_id}/status", status_code=202)

@@ -51,6 +51,13 @@ class DisputeIn(BaseModel):
     evidence: list[str] = Field(default_factory=list)
 
 
+class EvidenceIn(BaseModel):
+    """Every evidence text a dispute holds at the wallet, in order
+    (`POST /disputes/{id}/evidence`)."""
+
+    evidence: list[str] = Field(min_length=1)
+
+
 class DisputeMove(BaseModel):
     """Admin: the provider's decision on a dispute."""
 

@@ -1,7 +1,8 @@
 """The provider's side of disputes: filed by the wallet, moved by an operator or a test.
 
 `POST /disputes` files one (idempotent on the dispute id: a repeat answers the first
-filing); `POST /disputes/{id}/cancel` withdraws one not yet past review; an admin move
+filing); `POST /disputes/{id}/cancel` withdraws one not yet past review and
+`POST /disputes/{id}/evidence` brings its evidence up to the wallet's; an admin move
 sets its status and sends the signed `dispute.updated` webhook, as a provider's decision
 would. The mock does not hold moves to the wallet's graph, so a test can send one the
 wallet must refuse.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from mock_gateway.bodies import DisputeIn
+from mock_gateway.bodies import DisputeIn, EvidenceIn
 from mock_gateway.modes import Mode, override_from_reference
 from mock_gateway.state import DisputeRecord, GatewayState
 from mock_gateway.webhook_sender import Delivery
@@ -61,6 +62,29 @@ def withdraw(state: GatewayState, dispute_id: str) -> Reply:
     if record.status not in _WITHDRAWABLE:
         return 409, {"error": "dispute_decided", "status": record.status}
     record.status = "canceled"
+    return 200, record.view()
+
+
+# Where the provider still takes evidence (as the wallet's graph lets the client add it).
+_TAKES_EVIDENCE = frozenset({"open", "under_review"})
+
+
+def take_evidence(state: GatewayState, dispute_id: str, body: EvidenceIn) -> Reply:
+    """One `POST /disputes/{id}/evidence`: the body is every text the wallet holds, in
+    order, and the texts this record lacks are added after its own (what it holds is
+    always a prefix of the wallet's: evidence is only appended there, and a filing carries
+    what the dispute held then). A repeat, or a late send of fewer texts, adds nothing.
+    409 `evidence_conflict` if the texts the two share are not the same."""
+    record = state.disputes.get(dispute_id)
+    if record is None:
+        return 404, {"status": "not_found"}
+    if record.status not in _TAKES_EVIDENCE:
+        return 409, {"error": "dispute_decided", "status": record.status}
+    common = min(len(record.evidence), len(body.evidence))
+    if body.evidence[:common] != record.evidence[:common]:
+        return 409, {"error": "evidence_conflict", "status": record.status}
+    # A late, shorter send (one worker's, after another's) adds nothing.
+    record.evidence.extend(body.evidence[common:])
     return 200, record.view()
 
 

@@ -91,6 +91,7 @@ class DisputeRecord:
             "amount": self.amount,
             "currency": self.currency,
             "status": self.status,
+            "evidence": list(self.evidence),
             "filed_at": self.filed_at.isoformat(),
         }
 

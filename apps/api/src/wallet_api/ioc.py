@@ -18,6 +18,7 @@ from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
 from wallet_domain.use_cases.deposit import Deposit
 from wallet_domain.use_cases.expire_holds import ExpireHolds
+from wallet_domain.use_cases.forward_dispute_evidence import ForwardDisputeEvidence
 from wallet_domain.use_cases.get_balance import GetBalance
 from wallet_domain.use_cases.get_dispute import GetDispute
 from wallet_domain.use_cases.get_hold import GetHold
@@ -102,6 +103,7 @@ class ApiProvider(Provider):
     settle_deposit = provide(SettleDeposit)
     open_dispute = provide(OpenDispute)
     settle_stranded_filings = provide(SettleStrandedFilings)
+    forward_dispute_evidence = provide(ForwardDisputeEvidence)
     add_dispute_evidence = provide(AddDisputeEvidence)
     cancel_dispute = provide(CancelDispute)
     get_dispute = provide(GetDispute)

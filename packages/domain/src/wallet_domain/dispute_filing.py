@@ -4,6 +4,7 @@ other)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from wallet_domain.errors import GatewayError, GatewayTimeout
@@ -39,6 +40,7 @@ async def answer_filing(
     key: str,
     filing: FilingStatus,
     at: datetime,
+    evidence_sent: int = 0,
 ) -> StoredResponse:
     """Store the reply for what the provider said of the (locked) dispute `current` under
     `key`, in the caller's transaction; returns the reply the key holds afterwards.
@@ -49,9 +51,16 @@ async def answer_filing(
     deadline was spent before any attempt): CANCELED as well, and GATEWAY_TIMEOUT. A
     filing without an answer has no reply yet (the provider may have it and go on to
     decide it): the dispute stays OPEN, its key in progress, until it is filed again.
+
+    `evidence_sent`: how many evidence texts the provider is known to hold once FILED (the
+    filing's own, when it was the dispute's first; 0 when it may have kept an earlier
+    filing's: the recovery worker then sends it the evidence in full).
     """
     if filing is FilingStatus.UNKNOWN:
         raise ValueError("a filing without an answer has no reply to store yet")
+    held = evidence_sent if filing is FilingStatus.FILED else 0
+    if held > current.evidence_forwarded:
+        current = replace(current, evidence_forwarded=held)
     if filing is FilingStatus.FILED or current.status is not DisputeStatus.OPEN:
         response = encoder.dispute(current, status_code=201)
     else:
@@ -69,5 +78,5 @@ async def answer_filing(
             )
         )
         response = encoder.failed(error)
-    await book.filing_answered(current.id)
+    await book.filing_answered(current.id, evidence_held=held)
     return await replies.complete(current.user_id, key, response, at)

@@ -17,6 +17,7 @@ def dispute_json(dispute: Dispute) -> dict[str, Any]:
         "currency": dispute.money.currency,
         "reason": dispute.reason,
         "evidence": list(dispute.evidence),
+        "evidence_forwarded": dispute.evidence_forwarded,
         "created_at": dispute.created_at,
         "updated_at": dispute.updated_at,
     }

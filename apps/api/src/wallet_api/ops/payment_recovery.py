@@ -25,6 +25,14 @@ now and answered as the request would have (201, or CANCELED and GATEWAY_ERROR);
 answer, it is asked again after a doubling delay and that part of the round ends.
 Answered ones are counted in `wallet_recovery_stranded_filings_total`. A failure there is
 logged and the payments' round still runs.
+
+Then it sends the provider the evidence clients added to their disputes after filing
+(`ForwardDisputeEvidence`): each dispute with texts the provider has not confirmed is
+sent them all, the provider adds those it lacks, and the count it holds is recorded (the
+dispute's `evidence_forwarded`). Disputes whose evidence the provider took are counted in
+`wallet_recovery_evidence_forwarded_total`; no clear answer ends that part of the round
+(sent again after the recheck delay), and a refusal is logged and asked again after the
+longest recheck delay. A failure there is logged too, and the payments' round still runs.
 """
 
 from __future__ import annotations
@@ -36,6 +44,11 @@ import structlog
 from dishka import AsyncContainer
 from prometheus_client import Counter, Gauge
 from wallet_domain.model.payment_backoff import RecheckBackoff, SettleBackoff
+from wallet_domain.use_cases.forward_dispute_evidence import (
+    ForwardDisputeEvidence,
+    ForwardEvidenceReport,
+    ForwardEvidenceRequest,
+)
 from wallet_domain.use_cases.resolve_pending_payments import (
     ResolvePendingPayments,
     ResolvePendingRequest,
@@ -76,6 +89,13 @@ STRANDED_FILINGS: Final = Counter(
     "Disputes whose filing had no stored reply (no answer from the provider, or the "
     "process stopped) that the recovery worker settled with the provider, giving their "
     "key its final reply.",
+)
+
+
+EVIDENCE_FORWARDED: Final = Counter(
+    "wallet_recovery_evidence_forwarded",
+    "Disputes whose evidence (added after filing) the recovery worker sent to the provider "
+    "and the provider confirmed holding in full.",
 )
 
 
@@ -138,16 +158,56 @@ async def answer_stranded_filings(
     return report
 
 
+def evidence_request(settings: Settings) -> ForwardEvidenceRequest:
+    """As the payments' round: the same batch and timeout; no clear answer is sent again
+    after the first recheck delay, a refusal after the longest."""
+    payments = recovery_request(settings)
+    recheck_base, recheck_max = recheck_delays(settings)
+    return ForwardEvidenceRequest(
+        batch=payments.batch,
+        timeout_s=payments.lookup_timeout_s,
+        # Well past one call with its retries: a worker that stopped mid-call leaves the
+        # dispute to the others after this.
+        lease=timedelta(seconds=max(60.0, 4 * payments.lookup_timeout_s)),
+        retry_after=recheck_base,
+        refused_retry_after=recheck_max,
+    )
+
+
+async def forward_dispute_evidence(
+    container: AsyncContainer, request: ForwardEvidenceRequest
+) -> ForwardEvidenceReport:
+    """Send the provider the evidence of up to `request.batch` disputes it may lack."""
+    async with container() as scope:
+        use_case = await scope.get(ForwardDisputeEvidence)
+        report = await use_case.execute(request)
+    EVIDENCE_FORWARDED.inc(report.forwarded)
+    if report.refused or report.unanswered or report.gateway_unavailable:
+        _log.warning(
+            "dispute_evidence_not_forwarded",
+            forwarded=report.forwarded,
+            refused=report.refused,
+            unanswered=report.unanswered,
+            gateway_unavailable=report.gateway_unavailable,
+        )
+    return report
+
+
 def recovery_job(container: AsyncContainer, settings: Settings) -> Periodic:
     """Recover now, then every `recovery_interval_s` (started and stopped by the lifespan)."""
     request = recovery_request(settings)
     filings = stranded_filings_request(settings)
+    evidence = evidence_request(settings)
 
     async def round_() -> None:
         try:
             await answer_stranded_filings(container, filings)
         except Exception as error:  # the payments' round runs whatever happened here
             _log.error("stranded_dispute_filings_failed", error_type=type(error).__name__)
+        try:
+            await forward_dispute_evidence(container, evidence)
+        except Exception as error:  # likewise
+            _log.error("dispute_evidence_forwarding_failed", error_type=type(error).__name__)
         report = await recover_once(container, request)
         if report.resolved or report.still_pending or report.gateway_unavailable or report.failed:
             _log.info(

@@ -54,6 +54,10 @@ class DisputeOut(ResponseBody):
     currency: str
     reason: str
     evidence: list[str]
+    evidence_forwarded: int = Field(
+        description="how many of the evidence texts (the first ones) the provider has"
+        " confirmed it holds; the recovery worker sends it the rest"
+    )
     created_at: datetime
     updated_at: datetime
 

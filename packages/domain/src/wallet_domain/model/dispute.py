@@ -6,7 +6,9 @@ The graph (the database enforces the same one):
     OPEN | UNDER_REVIEW -> CANCELED   (the client withdraws it)
 
 WON gives the payment's amount back to the wallet (a CHARGEBACK ledger row); LOST, CLOSED
-and CANCELED move no money. Evidence texts are appended while OPEN or UNDER_REVIEW.
+and CANCELED move no money. Evidence texts are appended while OPEN or UNDER_REVIEW, and
+sent on to the provider: `evidence_forwarded` counts the first texts it has confirmed
+holding (evidence is only appended, so what it holds is always the first N).
 """
 
 from __future__ import annotations
@@ -99,6 +101,7 @@ class Dispute:
     evidence: tuple[str, ...]
     created_at: datetime
     updated_at: datetime
+    evidence_forwarded: int = 0  # the first texts the provider confirmed it holds
 
     @property
     def is_final(self) -> bool:

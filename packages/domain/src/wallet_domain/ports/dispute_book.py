@@ -36,8 +36,10 @@ class DisputeBook(Protocol):
         filing's reply; None once that reply is stored (or there is no such dispute)."""
         ...
 
-    async def filing_answered(self, dispute_id: UUID) -> None:
-        """The (locked) dispute's filing reply is stored: it no longer awaits one."""
+    async def filing_answered(self, dispute_id: UUID, *, evidence_held: int) -> None:
+        """The (locked) dispute's filing reply is stored: it no longer awaits one. The
+        provider is known to hold its first `evidence_held` evidence texts (0: not known;
+        a count never goes down)."""
         ...
 
     async def claim_stranded_filings(
@@ -52,6 +54,24 @@ class DisputeBook(Protocol):
     async def ask_again_at(self, dispute_id: UUID, at: datetime) -> None:
         """The (locked) dispute's filing got no answer: due again at `at`, one more
         attempt counted."""
+        ...
+
+    async def claim_evidence_to_forward(
+        self, *, due_by: datetime, lease_until: datetime
+    ) -> Dispute | None:
+        """One dispute whose evidence the provider may lack (OPEN or UNDER_REVIEW, its
+        filing answered, more texts than the provider confirmed) due by `due_by`, the
+        longest due first; not due again before `lease_until`, so other workers leave it
+        to this one meanwhile. Written at once (its own short transaction): no lock is
+        held while the provider is asked."""
+        ...
+
+    async def record_forwarding(
+        self, dispute_id: UUID, *, evidence_held: int, next_at: datetime | None
+    ) -> None:
+        """The provider holds the dispute's first `evidence_held` texts (a count never
+        goes down; 0 says nothing new); due again at `next_at` (None: as soon as it holds
+        fewer texts than the dispute)."""
         ...
 
     async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:

@@ -49,6 +49,17 @@ class WithdrawalStatus(StrEnum):
     UNKNOWN = "UNKNOWN"  # no answer in time (or none sent): it may have withdrawn it
 
 
+class EvidenceStatus(StrEnum):
+    """What the provider said to the evidence a dispute holds here, sent in full."""
+
+    HELD = "HELD"  # it holds every text sent (it added those it lacked)
+    # Its own refusal: the dispute went past where it takes evidence, was withdrawn, or is
+    # not one it has.
+    REFUSED = "REFUSED"
+    FAILED = "FAILED"  # 5xx after retries, or never connected
+    UNKNOWN = "UNKNOWN"  # no answer in time (or none sent), or one that could not be read
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DisputeFiling:
     dispute_id: UUID  # also the gateway idempotency key
@@ -100,4 +111,14 @@ class PaymentGateway(Protocol):
         """Ask the provider to withdraw the dispute (retrying transient failures within
         `deadline`; idempotent: a repeat finds it withdrawn). Never raises for gateway
         behaviour."""
+        ...
+
+    async def forward_evidence(
+        self, dispute_id: UUID, evidence: tuple[str, ...], deadline: Deadline
+    ) -> EvidenceStatus:
+        """Send the provider every evidence text the dispute holds, in order; it adds
+        those after the ones it has (its texts are always the first of these: evidence is
+        only appended, and a filing carries what the dispute held then). Idempotent: a
+        repeat adds nothing. Retries transient failures within `deadline`; never raises
+        for gateway behaviour."""
         ...

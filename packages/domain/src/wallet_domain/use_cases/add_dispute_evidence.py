@@ -25,8 +25,9 @@ class AddDisputeEvidence:
     """1-20 texts appended while the dispute is OPEN or UNDER_REVIEW (at most 20 in all);
     no event, it is not a move. Otherwise INVALID_STATE with the dispute's status (the row
     lock orders it with the provider's updates). Another wallet's dispute (for a scoped
-    key) is NOT_FOUND. Kept here: the provider gets the evidence the dispute held when it
-    was filed (see docs/api.md)."""
+    key) is NOT_FOUND. The provider is not called here: the recovery worker sends it the
+    new texts (`ForwardDisputeEvidence`), and `evidence_forwarded` shows how many it
+    holds."""
 
     book: DisputeBook
     tx: TransactionManager

@@ -195,6 +195,9 @@ class OpenDispute:
                 key=key,
                 filing=filing,
                 at=self.clock.now(),
+                # This request's filing was the provider's first (the recovery worker files
+                # only past the request's deadline): it holds what that filing carried.
+                evidence_sent=len(dispute.evidence),
             )
             await self.tx.commit()
         return response

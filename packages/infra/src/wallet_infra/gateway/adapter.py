@@ -22,6 +22,7 @@ from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
     DisputeFiling,
+    EvidenceStatus,
     FilingStatus,
     LookupStatus,
     PaymentGateway,
@@ -41,7 +42,8 @@ from wallet_infra.telemetry import outgoing_trace_headers, tracer, tracing_activ
 
 T = TypeVar("T")
 _Answer = TypeVar("_Answer", LookupStatus, FilingStatus)  # what a read of the provider says
-_Written = TypeVar("_Written", FilingStatus, WithdrawalStatus)  # what a dispute write got
+# What a dispute write got.
+_Written = TypeVar("_Written", FilingStatus, WithdrawalStatus, EvidenceStatus)
 
 _log = structlog.get_logger(__name__)
 # What the breaker counts as the gateway failing: 5xx or unreachable, or no answer in time.
@@ -234,6 +236,32 @@ class HttpxPaymentGateway(PaymentGateway):
             id_attribute="wallet.dispute_id",
         )
 
+    async def forward_evidence(
+        self, dispute_id: UUID, evidence: tuple[str, ...], deadline: Deadline
+    ) -> EvidenceStatus:
+        """Retried like a filing; the provider's answers (held, refused) are it working,
+        so only 5xx, timeouts and an unreadable answer count against the breaker. Any
+        other outcome is sent again later, so FAILED and UNKNOWN differ only in the logs
+        (no attempt sent is UNKNOWN)."""
+
+        def gave_up(failures: tuple[Failure, ...]) -> EvidenceStatus:
+            if Failure.AMBIGUOUS in failures:
+                return EvidenceStatus.UNKNOWN
+            return EvidenceStatus.FAILED
+
+        return await self._dispute_write(
+            "dispute_evidence",
+            dispute_id,
+            partial(self._forward_evidence_once, dispute_id, evidence),
+            deadline,
+            not_sent=EvidenceStatus.UNKNOWN,
+            gave_up=gave_up,
+            unknown=EvidenceStatus.UNKNOWN,
+            done=frozenset({EvidenceStatus.HELD}),
+            span_subject=dispute_id,
+            id_attribute="wallet.dispute_id",
+        )
+
     async def _dispute_write(
         self,
         operation: str,
@@ -400,6 +428,16 @@ class HttpxPaymentGateway(PaymentGateway):
         if response is None:
             return WithdrawalStatus.UNKNOWN
         return replies.withdrawal_status(response, dispute_id)
+
+    async def _forward_evidence_once(
+        self, dispute_id: UUID, evidence: tuple[str, ...], seconds_left: float
+    ) -> EvidenceStatus:
+        url = httpx.URL(f"{self._disputes_url}/{dispute_id}/evidence")
+        body = orjson.dumps({"evidence": list(evidence)})
+        response = await self._send("POST", url, seconds_left, json_body=body)
+        if response is None:
+            return EvidenceStatus.UNKNOWN
+        return replies.evidence_status(response, dispute_id, len(evidence))
 
     async def _lookup_once(self, payment_id: UUID, seconds_left: float) -> LookupStatus:
         url = httpx.URL(f"{self._payments_url}/{payment_id}")

@@ -9,6 +9,7 @@ import httpx
 import orjson
 from wallet_domain.ports.payment_gateway import (
     ChargeStatus,
+    EvidenceStatus,
     FilingStatus,
     LookupStatus,
     WithdrawalStatus,
@@ -123,3 +124,27 @@ def withdrawal_status(response: httpx.Response, dispute_id: UUID) -> WithdrawalS
     if response.status_code == 409 and isinstance(data.get("status"), str):
         return WithdrawalStatus.DECIDED
     return WithdrawalStatus.UNKNOWN
+
+
+def evidence_status(response: httpx.Response, dispute_id: UUID, sent: int) -> EvidenceStatus:
+    """A 2xx naming this dispute and holding at least the `sent` texts is HELD. REFUSED
+    only on the gateway's own answers: its 404 body (no such dispute) or a 409 naming the
+    dispute's status (past review, withdrawn, or texts not where they were sent). Anything
+    else says nothing of what it holds: UNKNOWN (sent again later)."""
+    data = _json_object(response)
+    if data is None:
+        return EvidenceStatus.UNKNOWN
+    if response.is_success:
+        evidence = data.get("evidence")
+        if (
+            data.get("dispute_id") == str(dispute_id)
+            and isinstance(evidence, list)
+            and len(evidence) >= sent
+        ):
+            return EvidenceStatus.HELD
+        return EvidenceStatus.UNKNOWN
+    if response.status_code == 404 and data.get("status") == "not_found":
+        return EvidenceStatus.REFUSED
+    if response.status_code == 409 and isinstance(data.get("status"), str):
+        return EvidenceStatus.REFUSED
+    return EvidenceStatus.UNKNOWN

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import Row, bindparam, or_, select, text
+from sqlalchemy import Row, bindparam, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import InvalidState
@@ -51,7 +51,39 @@ _UPDATE: Final = (
 _AWAITING_REPLY: Final = (
     select(*_d.c).where(_d.c.id == bindparam("did"), _d.c.filing_key.is_not(None)).with_for_update()
 )
-_ANSWERED: Final = _d.update().where(_d.c.id == bindparam("did")).values(filing_key=None)
+_HELD_AT_LEAST: Final = func.greatest(_d.c.evidence_forwarded, bindparam("held"))
+_ANSWERED: Final = (
+    _d.update()
+    .where(_d.c.id == bindparam("did"))
+    .values(filing_key=None, evidence_forwarded=_HELD_AT_LEAST)
+)
+# The disputes whose evidence the provider may lack, in the order they fall due; the
+# predicate is disputes_evidence_to_forward_idx's, written as literals so the planner can
+# match it under a generic plan.
+_EVIDENCE_DUE: Final = (
+    select(_d.c.id)
+    .where(
+        text("status IN ('OPEN', 'UNDER_REVIEW')"),
+        _d.c.filing_key.is_(None),
+        _d.c.evidence_forwarded < func.jsonb_array_length(_d.c.evidence),
+        or_(_d.c.evidence_due_at.is_(None), _d.c.evidence_due_at <= bindparam("due_by")),
+    )
+    .order_by(_d.c.evidence_due_at.asc().nulls_first(), _d.c.created_at)
+    .limit(1)
+    .with_for_update(skip_locked=True)
+    .scalar_subquery()
+)
+_CLAIM_EVIDENCE: Final = (
+    _d.update()
+    .where(_d.c.id == _EVIDENCE_DUE)
+    .values(evidence_due_at=bindparam("lease_until"))
+    .returning(*_d.c)
+)
+_FORWARDED: Final = (
+    _d.update()
+    .where(_d.c.id == bindparam("did"))
+    .values(evidence_forwarded=_HELD_AT_LEAST, evidence_due_at=bindparam("next_at"))
+)
 _STRANDED: Final = (
     select(*_d.c)
     .where(
@@ -91,6 +123,7 @@ def dispute_from_row(row: Row[Any]) -> Dispute:
         evidence=tuple(row.evidence),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        evidence_forwarded=row.evidence_forwarded,
     )
 
 
@@ -140,8 +173,21 @@ class SqlaDisputeBook(DisputeBook):
             return None
         return StrandedFiling(dispute_from_row(row), row.filing_key, row.filing_attempts)
 
-    async def filing_answered(self, dispute_id: UUID) -> None:
-        await self._session.execute(_ANSWERED, {"did": dispute_id})
+    async def filing_answered(self, dispute_id: UUID, *, evidence_held: int) -> None:
+        await self._session.execute(_ANSWERED, {"did": dispute_id, "held": evidence_held})
+
+    async def claim_evidence_to_forward(
+        self, *, due_by: datetime, lease_until: datetime
+    ) -> Dispute | None:
+        params = {"due_by": due_by, "lease_until": lease_until}
+        row = (await self._session.execute(_CLAIM_EVIDENCE, params)).first()
+        return None if row is None else dispute_from_row(row)
+
+    async def record_forwarding(
+        self, dispute_id: UUID, *, evidence_held: int, next_at: datetime | None
+    ) -> None:
+        params = {"did": dispute_id, "held": evidence_held, "next_at": next_at}
+        await self._session.execute(_FORWARDED, params)
 
     async def claim_stranded_filings(
         self, opened_before: datetime, *, due_by: datetime, limit: int

@@ -178,8 +178,20 @@ class ReplicaFirstDisputeBook(DisputeBook):
     async def open(self, dispute: Dispute, opened: DomainEvent, *, filing_key: str) -> None:
         await self._primary.open(dispute, opened, filing_key=filing_key)
 
-    async def filing_answered(self, dispute_id: UUID) -> None:
-        await self._primary.filing_answered(dispute_id)
+    async def filing_answered(self, dispute_id: UUID, *, evidence_held: int) -> None:
+        await self._primary.filing_answered(dispute_id, evidence_held=evidence_held)
+
+    async def claim_evidence_to_forward(
+        self, *, due_by: datetime, lease_until: datetime
+    ) -> Dispute | None:
+        return await self._primary.claim_evidence_to_forward(due_by=due_by, lease_until=lease_until)
+
+    async def record_forwarding(
+        self, dispute_id: UUID, *, evidence_held: int, next_at: datetime | None
+    ) -> None:
+        await self._primary.record_forwarding(
+            dispute_id, evidence_held=evidence_held, next_at=next_at
+        )
 
     async def claim_stranded_filings(
         self, opened_before: datetime, *, due_by: datetime, limit: int

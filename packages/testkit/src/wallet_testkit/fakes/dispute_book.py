@@ -53,8 +53,50 @@ class FakeDisputeBook(DisputeBook):
         attempts = tables.filing_retries.get(dispute_id, (None, 0))[1]
         return StrandedFiling(tables.disputes[dispute_id], key, attempts)
 
-    async def filing_answered(self, dispute_id: UUID) -> None:
+    async def filing_answered(self, dispute_id: UUID, *, evidence_held: int) -> None:
         self._tx.tables.filing_keys.pop(dispute_id, None)
+        self._held(dispute_id, evidence_held)
+
+    def _held(self, dispute_id: UUID, count: int) -> None:
+        """The database's GREATEST, and its check that the count is within the texts."""
+        disputes = self._tx.tables.disputes
+        current = disputes[dispute_id]
+        if count > len(current.evidence):
+            raise IntegrityViolation(f"{count} texts held of {len(current.evidence)} (check)")
+        if count > current.evidence_forwarded:
+            disputes[dispute_id] = replace(current, evidence_forwarded=count)
+
+    async def claim_evidence_to_forward(
+        self, *, due_by: datetime, lease_until: datetime
+    ) -> Dispute | None:
+        tables, locks = self._tx.tables, self._tx.db.locks
+        waiting = [
+            d
+            for d in tables.disputes.values()
+            if d.status in (DisputeStatus.OPEN, DisputeStatus.UNDER_REVIEW)
+            and d.id not in tables.filing_keys
+            and d.evidence_forwarded < len(d.evidence)
+            and (tables.evidence_due.get(d.id) or due_by) <= due_by
+            and locks.get(d.id, self._tx) is self._tx
+        ]
+        if not waiting:
+            return None
+        found = min(
+            waiting,
+            key=lambda d: (
+                tables.evidence_due.get(d.id) is not None,  # NULLS FIRST
+                tables.evidence_due.get(d.id) or due_by,
+                d.created_at,
+            ),
+        )
+        tables.evidence_due[found.id] = lease_until
+        return found
+
+    async def record_forwarding(
+        self, dispute_id: UUID, *, evidence_held: int, next_at: datetime | None
+    ) -> None:
+        self._held(dispute_id, evidence_held)
+        self._tx.tables.evidence_due[dispute_id] = next_at
 
     async def ask_again_at(self, dispute_id: UUID, at: datetime) -> None:
         retries = self._tx.tables.filing_retries
@@ -108,7 +150,10 @@ class FakeDisputeBook(DisputeBook):
         current = tables.disputes[dispute.id]
         if current.status is not dispute.status and not current.can_move_to(dispute.status):
             raise IntegrityViolation(f"{current.status} -> {dispute.status} (trigger)")
-        tables.disputes[dispute.id] = dispute
+        # As the adapter: the provider's count is not the caller's to write.
+        tables.disputes[dispute.id] = replace(
+            dispute, evidence_forwarded=current.evidence_forwarded
+        )
         if event is not None:
             tables.outbox.append(event)
 

@@ -15,6 +15,7 @@ from wallet_domain.ports.payment_gateway import (
     ChargeRequest,
     ChargeStatus,
     DisputeFiling,
+    EvidenceStatus,
     FilingStatus,
     LookupStatus,
     PaymentGateway,
@@ -56,6 +57,10 @@ class ScriptedGateway(PaymentGateway):
         self.withdrawals: list[UUID] = []
         # None: WITHDRAWN if the provider holds the dispute, else NOT_FILED.
         self.withdrawal: WithdrawalStatus | None = None
+        self.evidence_calls: list[tuple[UUID, tuple[str, ...]]] = []
+        # None: HELD if the provider holds the dispute, else REFUSED.
+        self.evidence_answer: EvidenceStatus | None = None
+        self.provider_evidence: dict[UUID, tuple[str, ...]] = {}  # what it took (HELD)
         self.admitted = 0
         self.in_use = 0
 
@@ -120,3 +125,15 @@ class ScriptedGateway(PaymentGateway):
         if dispute_id in self.disputes_held:
             return WithdrawalStatus.WITHDRAWN
         return WithdrawalStatus.NOT_FILED
+
+    async def forward_evidence(
+        self, dispute_id: UUID, evidence: tuple[str, ...], deadline: Deadline
+    ) -> EvidenceStatus:
+        self.evidence_calls.append((dispute_id, evidence))
+        answer = self.evidence_answer
+        if answer is None:
+            held = dispute_id in self.disputes_held
+            answer = EvidenceStatus.HELD if held else EvidenceStatus.REFUSED
+        if answer is EvidenceStatus.HELD:
+            self.provider_evidence[dispute_id] = evidence
+        return answer

@@ -50,6 +50,8 @@ class Tables:
     filing_keys: dict[UUID, str] = field(default_factory=dict)  # dispute id -> key awaiting
     # dispute id -> (when to ask the provider again, attempts without an answer)
     filing_retries: dict[UUID, tuple[datetime, int]] = field(default_factory=dict)
+    # dispute id -> when its evidence may be sent again (absent: now)
+    evidence_due: dict[UUID, datetime | None] = field(default_factory=dict)
     # provider_event_id -> (type, subject_id, outcome), as `provider_events` stores them
     provider_events: dict[str, tuple[str, UUID | None, str]] = field(default_factory=dict)
     corrections: dict[tuple[UUID, CorrectionKind], Correction] = field(default_factory=dict)
@@ -72,6 +74,7 @@ class Tables:
             disputes=dict(self.disputes),
             filing_keys=dict(self.filing_keys),
             filing_retries=dict(self.filing_retries),
+            evidence_due=dict(self.evidence_due),
             provider_events=dict(self.provider_events),
             corrections=dict(self.corrections),
         )
@@ -106,6 +109,7 @@ class InMemoryDatabase:
         _merge(done.disputes, base.disputes, staged.disputes)
         _merge(done.filing_keys, base.filing_keys, staged.filing_keys)
         _merge(done.filing_retries, base.filing_retries, staged.filing_retries)
+        _merge(done.evidence_due, base.evidence_due, staged.evidence_due)
         _merge(done.provider_events, base.provider_events, staged.provider_events)
         _merge(done.corrections, base.corrections, staged.corrections)
         for key, value in staged.balances.items():

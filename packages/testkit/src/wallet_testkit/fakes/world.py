@@ -52,6 +52,7 @@ from wallet_domain.use_cases.create_hold import CreateHold
 from wallet_domain.use_cases.create_wallet import CreateWallet
 from wallet_domain.use_cases.deposit import Deposit
 from wallet_domain.use_cases.expire_holds import ExpireHolds
+from wallet_domain.use_cases.forward_dispute_evidence import ForwardDisputeEvidence
 from wallet_domain.use_cases.get_balance import GetBalance
 from wallet_domain.use_cases.get_hold import GetHold
 from wallet_domain.use_cases.get_payment import GetPayment
@@ -319,6 +320,7 @@ class World:
     settle_deposit = wired(SettleDeposit)
     open_dispute = wired(OpenDispute)
     settle_stranded_filings = wired(SettleStrandedFilings)
+    forward_dispute_evidence = wired(ForwardDisputeEvidence)
     add_dispute_evidence = wired(AddDisputeEvidence)
     cancel_dispute = wired(CancelDispute)
     list_disputes = wired(ListDisputes)
