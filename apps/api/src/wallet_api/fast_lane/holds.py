@@ -14,6 +14,7 @@ from wallet_domain.use_cases.settle_hold import SettleHold
 from wallet_api.fast_lane.json_body import json_body
 from wallet_api.fast_lane.lane import LaneRequest
 from wallet_api.routes import holds
+from wallet_api.schemas.base import NoBody
 from wallet_api.schemas.holds import HoldCompleteIn, HoldIn
 
 # The path's hold id as FastAPI validates a `UUID` parameter (any form pydantic reads).
@@ -57,14 +58,16 @@ async def complete_hold(request: LaneRequest) -> Response | None:
 
 
 async def revert_hold(request: LaneRequest) -> Response | None:
-    """The route takes no body: FastAPI never reads one, nor does the lane."""
+    """The route takes no body: none, or an empty one (anything else is its route's 400)."""
     hold_id = _hold_id(request)
-    if hold_id is None:
+    body = json_body(request, NoBody) if request.body else None
+    if hold_id is None or (request.body and body is None):
         return None
     return await holds.revert_hold(
         user_id=request.path_params["user_id"],
         hold_id=hold_id,
         use_case=await request.container.get(SettleHold),
+        body=body,
         idempotency_key=request.header(b"idempotency-key"),
         if_match=request.header(b"if-match"),
     )

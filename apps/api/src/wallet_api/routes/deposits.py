@@ -15,6 +15,7 @@ from wallet_api.http.conditional import wallet_condition
 from wallet_api.http.replies import reply_response
 from wallet_api.routes.params import OPTIONAL_KEY, IdempotencyKey, IfMatch, UserId
 from wallet_api.routes.strict_route import StrictJsonRoute
+from wallet_api.schemas.base import NoBody
 from wallet_api.schemas.deposits import DepositIn
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.transactions import TransactionOut
@@ -54,17 +55,19 @@ async def deposit(
 @router.post(
     "/wallets/{user_id}/deposits/{deposit_id}/complete",
     response_model=TransactionOut,
-    responses=error_responses(404, 409, 412, 422),
+    responses=error_responses(404, 409, 412, 413, 422),
     openapi_extra={OPTIONAL_KEY: True},
 )
 async def complete_deposit(
     user_id: UserId,
     deposit_id: UUID,
     use_case: FromDishka[SettleDeposit],
+    body: NoBody | None = None,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> Response:
     """Make a PENDING deposit available: COMPLETED."""
+    del body  # refused unless empty
     return await _settle(
         use_case, user_id, deposit_id, TransactionStatus.COMPLETED, idempotency_key, if_match
     )
@@ -73,17 +76,19 @@ async def complete_deposit(
 @router.post(
     "/wallets/{user_id}/deposits/{deposit_id}/revert",
     response_model=TransactionOut,
-    responses=error_responses(404, 409, 412, 422),
+    responses=error_responses(404, 409, 412, 413, 422),
     openapi_extra={OPTIONAL_KEY: True},
 )
 async def revert_deposit(
     user_id: UserId,
     deposit_id: UUID,
     use_case: FromDishka[SettleDeposit],
+    body: NoBody | None = None,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> Response:
     """Drop a PENDING deposit: REVERTED, never spendable."""
+    del body  # refused unless empty
     return await _settle(
         use_case, user_id, deposit_id, TransactionStatus.REVERTED, idempotency_key, if_match
     )

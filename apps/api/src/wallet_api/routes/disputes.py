@@ -34,6 +34,7 @@ from wallet_api.routes.params import (
     UserId,
 )
 from wallet_api.routes.strict_route import StrictJsonRoute
+from wallet_api.schemas.base import NoBody
 from wallet_api.schemas.conditional import conditional_read_responses
 from wallet_api.schemas.disputes import (
     DISPUTE_STATUS_RULE,
@@ -100,16 +101,18 @@ async def add_evidence(
 @router.post(
     "/disputes/{dispute_id}/cancel",
     response_model=DisputeOut,
-    responses=error_responses(404, 409, 502, 503, 504),
+    responses=error_responses(404, 409, 413, 502, 503, 504),
 )
 async def cancel_dispute(
     dispute_id: UUID,
     principal: FromDishka[Principal],
     use_case: FromDishka[CancelDispute],
     deadline: FromDishka[Deadline],
+    body: NoBody | None = None,
 ) -> Response:
     """Withdraw a dispute that is OPEN or UNDER_REVIEW: the provider withdraws it, then
     it becomes CANCELED."""
+    del body  # refused unless empty
     dispute = await use_case.execute(
         CancelDisputeRequest(dispute_id=dispute_id, owner=principal.user_id, deadline=deadline)
     )

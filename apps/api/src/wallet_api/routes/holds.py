@@ -30,6 +30,7 @@ from wallet_api.routes.params import (
     UserId,
 )
 from wallet_api.routes.strict_route import StrictJsonRoute
+from wallet_api.schemas.base import NoBody
 from wallet_api.schemas.conditional import conditional_read_responses
 from wallet_api.schemas.errors import error_responses
 from wallet_api.schemas.holds import HOLD_STATUS_RULE, HoldCompleteIn, HoldIn, HoldOut, HoldPage
@@ -91,17 +92,19 @@ async def complete_hold(
 @router.post(
     "/wallets/{user_id}/holds/{hold_id}/revert",
     response_model=HoldOut,
-    responses=error_responses(404, 409, 412, 422),
+    responses=error_responses(404, 409, 412, 413, 422),
     openapi_extra={OPTIONAL_KEY: True},
 )
 async def revert_hold(
     user_id: UserId,
     hold_id: UUID,
     use_case: FromDishka[SettleHold],
+    body: NoBody | None = None,
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> Response:
     """Release the whole hold back to `available`."""
+    del body  # refused unless empty
     return await _settle(use_case, user_id, hold_id, HoldStatus.REVERTED, idempotency_key, if_match)
 
 
