@@ -5,13 +5,13 @@
 -- when it may do so again (NULL: now): a lease while one worker asks, a delay after no
 -- clear answer or the provider's refusal. Existing disputes start at 0: their evidence is
 -- sent once in full, and the provider adds only what it lacks.
+--
+-- Quick under its ACCESS EXCLUSIVE lock: the columns' constant default is not written
+-- into existing rows, and the check is NOT VALID (new and updated rows are held to it at
+-- once; 0032 validates the existing ones without blocking writes, 0033 builds the index
+-- CONCURRENTLY).
 ALTER TABLE disputes
-    ADD COLUMN evidence_forwarded integer NOT NULL DEFAULT 0
-        CONSTRAINT disputes_evidence_forwarded_within_evidence
-        CHECK (evidence_forwarded BETWEEN 0 AND jsonb_array_length(evidence)),
-    ADD COLUMN evidence_due_at timestamptz;
-
--- Only the disputes with evidence the provider may lack: a handful at any time.
-CREATE INDEX disputes_evidence_to_forward_idx ON disputes (evidence_due_at NULLS FIRST, created_at)
-    WHERE status IN ('OPEN', 'UNDER_REVIEW') AND filing_key IS NULL
-      AND evidence_forwarded < jsonb_array_length(evidence);
+    ADD COLUMN evidence_forwarded integer NOT NULL DEFAULT 0,
+    ADD COLUMN evidence_due_at timestamptz,
+    ADD CONSTRAINT disputes_evidence_forwarded_within_evidence
+        CHECK (evidence_forwarded BETWEEN 0 AND jsonb_array_length(evidence)) NOT VALID;

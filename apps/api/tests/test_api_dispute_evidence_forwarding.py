@@ -68,8 +68,10 @@ async def test_evidence_added_after_filing_reaches_the_provider_and_the_dispute_
         filed = provider.filed(dispute_id)
         assert filed is not None
         assert filed["evidence"] == ["receipt", "photo", "letter"]
-        _, tag_after = await _dispute(api, dispute_id)
-        assert tag_after != tag_before  # what the provider holds is part of the resource
+        after, tag_after = await _dispute(api, dispute_id)
+        # What the provider holds is part of the resource: a change, like any other.
+        assert tag_after != tag_before
+        assert after["updated_at"] > added.json()["updated_at"]
 
 
 async def _claim(engine: AsyncEngine, *, lease_s: float = 60.0) -> UUID | None:
@@ -81,18 +83,16 @@ async def _claim(engine: AsyncEngine, *, lease_s: float = 60.0) -> UUID | None:
     return None if found is None else found.id
 
 
-async def _record(engine: AsyncEngine, dispute_id: UUID, held: int) -> None:
+async def _record(engine: AsyncEngine, dispute_id: UUID, held: int) -> tuple[int, bool]:
+    """Record that the provider holds `held` texts; then the count the dispute shows, and
+    whether its `updated_at` moved to this record's time (a higher count)."""
+    at = datetime.now(UTC)
     async with AsyncSession(bind=engine) as session, session.begin():
-        await SqlaDisputeBook(session=session).record_forwarding(
-            dispute_id, evidence_held=held, next_at=None
-        )
-
-
-async def _held(engine: AsyncEngine, dispute_id: UUID) -> int:
-    async with AsyncSession(bind=engine) as session:
-        found = await SqlaDisputeBook(session=session).get(dispute_id, None)
+        book = SqlaDisputeBook(session=session)
+        await book.record_forwarding(dispute_id, evidence_held=held, next_at=None, at=at)
+        found = await book.get(dispute_id, None)
     assert found is not None
-    return found.evidence_forwarded
+    return found.evidence_forwarded, found.updated_at == at
 
 
 async def test_a_claimed_dispute_is_leased_and_its_count_never_goes_down_or_past_its_texts(
@@ -110,12 +110,9 @@ async def test_a_claimed_dispute_is_leased_and_its_count_never_goes_down_or_past
 
         assert await _claim(engine) == dispute_id
         assert await _claim(engine) is None  # leased to the first worker
-        await _record(engine, dispute_id, 0)  # no answer: it says nothing new
-        assert await _held(engine, dispute_id) == 1
-        await _record(engine, dispute_id, 2)
-        assert await _held(engine, dispute_id) == 2
-        await _record(engine, dispute_id, 1)  # a late, shorter answer
-        assert await _held(engine, dispute_id) == 2
+        assert await _record(engine, dispute_id, 0) == (1, False)  # says nothing new
+        assert await _record(engine, dispute_id, 2) == (2, True)
+        assert await _record(engine, dispute_id, 1) == (2, False)  # a late, shorter answer
         with pytest.raises(IntegrityError, match="disputes_evidence_forwarded_within_evidence"):
             await _record(engine, dispute_id, 3)
         assert await _claim(engine) is None  # all held

@@ -156,7 +156,9 @@ async def test_a_refused_dispute_is_sent_again_only_after_the_refusal_delay(worl
     await _add(world, dispute_id, "photo")
     world.gateway.evidence_answer = EvidenceStatus.REFUSED
 
-    assert await _round(world) == ForwardEvidenceReport(refused=1)
+    refused = await _round(world)
+    assert refused == ForwardEvidenceReport(refused=1)
+    assert refused.not_taken == (dispute_id,)  # logged by id
     assert _forwarded(world, dispute_id) == 0
     world.clock.advance(timedelta(seconds=299))
     assert await _round(world) == ForwardEvidenceReport()
@@ -177,7 +179,9 @@ async def test_no_clear_answer_stops_the_round_and_the_dispute_is_sent_again_lat
     await _add(world, second, "photo")
     world.gateway.evidence_answer = answer
 
-    assert await _round(world) == ForwardEvidenceReport(unanswered=1)
+    unanswered = await _round(world)
+    assert unanswered == ForwardEvidenceReport(unanswered=1)
+    assert unanswered.not_taken == (first,)
     assert [call[0] for call in world.gateway.evidence_calls] == [first]
     world.gateway.evidence_answer = None
     assert await _round(world) == ForwardEvidenceReport(forwarded=1)  # the other one

@@ -189,6 +189,7 @@ async def forward_dispute_evidence(
             refused=report.refused,
             unanswered=report.unanswered,
             gateway_unavailable=report.gateway_unavailable,
+            dispute_ids=[str(d) for d in report.not_taken],
         )
     return report
 

@@ -67,11 +67,11 @@ class DisputeBook(Protocol):
         ...
 
     async def record_forwarding(
-        self, dispute_id: UUID, *, evidence_held: int, next_at: datetime | None
+        self, dispute_id: UUID, *, evidence_held: int, next_at: datetime | None, at: datetime
     ) -> None:
         """The provider holds the dispute's first `evidence_held` texts (a count never
-        goes down; 0 says nothing new); due again at `next_at` (None: as soon as it holds
-        fewer texts than the dispute)."""
+        goes down; 0 says nothing new; a higher one moves `updated_at` to `at`); due again
+        at `next_at` (None: as soon as it holds fewer texts than the dispute)."""
         ...
 
     async def lock(self, dispute_id: UUID, owner: str | None) -> Dispute | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from uuid import UUID
 
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import GatewayUnavailable
@@ -31,6 +32,8 @@ class ForwardEvidenceReport:
     refused: int = 0  # the provider would not take it (past review, withdrawn, unknown)
     unanswered: int = 0  # no clear answer: the round stopped, sent again later
     gateway_unavailable: bool = False  # the round stopped (circuit open, bulkhead full)
+    # The refused and unanswered disputes, for the logs (an operator looks each one up).
+    not_taken: tuple[UUID, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +65,7 @@ class ForwardDisputeEvidence:
 
     async def execute(self, request: ForwardEvidenceRequest) -> ForwardEvidenceReport:
         forwarded = refused = 0
+        not_taken: list[UUID] = []
         for _ in range(request.batch):
             try:
                 async with self.gateway.admission():
@@ -78,7 +82,10 @@ class ForwardDisputeEvidence:
                     )
             except GatewayUnavailable:
                 return ForwardEvidenceReport(
-                    forwarded=forwarded, refused=refused, gateway_unavailable=True
+                    forwarded=forwarded,
+                    refused=refused,
+                    gateway_unavailable=True,
+                    not_taken=tuple(not_taken),
                 )
             held = len(dispute.evidence) if status is EvidenceStatus.HELD else 0
             now = self.clock.now()
@@ -87,14 +94,22 @@ class ForwardDisputeEvidence:
                 EvidenceStatus.REFUSED: now + request.refused_retry_after,
             }.get(status, now + request.retry_after)
             async with rolling_back(self.tx):
-                await self.book.record_forwarding(dispute.id, evidence_held=held, next_at=next_at)
+                await self.book.record_forwarding(
+                    dispute.id, evidence_held=held, next_at=next_at, at=now
+                )
                 await self.tx.commit()
             if status is EvidenceStatus.HELD:
                 forwarded += 1
-            elif status is EvidenceStatus.REFUSED:
+                continue
+            not_taken.append(dispute.id)
+            if status is EvidenceStatus.REFUSED:
                 refused += 1
-            else:
-                # The provider is failing or slow: the next call would most likely fail
-                # too, and each failure counts against the breaker that guards payments.
-                return ForwardEvidenceReport(forwarded=forwarded, refused=refused, unanswered=1)
-        return ForwardEvidenceReport(forwarded=forwarded, refused=refused)
+                continue
+            # The provider is failing or slow: the next call would most likely fail too,
+            # and each failure counts against the breaker that guards payments.
+            return ForwardEvidenceReport(
+                forwarded=forwarded, refused=refused, unanswered=1, not_taken=tuple(not_taken)
+            )
+        return ForwardEvidenceReport(
+            forwarded=forwarded, refused=refused, not_taken=tuple(not_taken)
+        )

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import Row, bindparam, func, or_, select, text
+from sqlalchemy import Row, bindparam, case, func, or_, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import InvalidState
@@ -82,7 +82,15 @@ _CLAIM_EVIDENCE: Final = (
 _FORWARDED: Final = (
     _d.update()
     .where(_d.c.id == bindparam("did"))
-    .values(evidence_forwarded=_HELD_AT_LEAST, evidence_due_at=bindparam("next_at"))
+    .values(
+        evidence_forwarded=_HELD_AT_LEAST,
+        evidence_due_at=bindparam("next_at"),
+        # What the provider holds is part of the dispute: a higher count is a change.
+        updated_at=case(
+            (bindparam("held") > _d.c.evidence_forwarded, bindparam("at")),
+            else_=_d.c.updated_at,
+        ),
+    )
 )
 _STRANDED: Final = (
     select(*_d.c)
@@ -184,9 +192,9 @@ class SqlaDisputeBook(DisputeBook):
         return None if row is None else dispute_from_row(row)
 
     async def record_forwarding(
-        self, dispute_id: UUID, *, evidence_held: int, next_at: datetime | None
+        self, dispute_id: UUID, *, evidence_held: int, next_at: datetime | None, at: datetime
     ) -> None:
-        params = {"did": dispute_id, "held": evidence_held, "next_at": next_at}
+        params = {"did": dispute_id, "held": evidence_held, "next_at": next_at, "at": at}
         await self._session.execute(_FORWARDED, params)
 
     async def claim_stranded_filings(

@@ -198,7 +198,7 @@ disputes: Final = Table(
     Column("filing_retry_at", _TS),
     Column("filing_attempts", Integer, nullable=False, server_default=text("0")),
     # How many of its evidence texts (the first ones) the provider confirmed it holds, and
-    # when the recovery worker may send it the rest (NULL: due now): see migration 0031.
+    # when the recovery worker may send it the rest (NULL: due now): see migrations 0031-0033.
     Column("evidence_forwarded", Integer, nullable=False, server_default=text("0")),
     Column("evidence_due_at", _TS),
 )

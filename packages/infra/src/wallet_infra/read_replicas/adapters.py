@@ -187,10 +187,10 @@ class ReplicaFirstDisputeBook(DisputeBook):
         return await self._primary.claim_evidence_to_forward(due_by=due_by, lease_until=lease_until)
 
     async def record_forwarding(
-        self, dispute_id: UUID, *, evidence_held: int, next_at: datetime | None
+        self, dispute_id: UUID, *, evidence_held: int, next_at: datetime | None, at: datetime
     ) -> None:
         await self._primary.record_forwarding(
-            dispute_id, evidence_held=evidence_held, next_at=next_at
+            dispute_id, evidence_held=evidence_held, next_at=next_at, at=at
         )
 
     async def claim_stranded_filings(

@@ -55,16 +55,17 @@ class FakeDisputeBook(DisputeBook):
 
     async def filing_answered(self, dispute_id: UUID, *, evidence_held: int) -> None:
         self._tx.tables.filing_keys.pop(dispute_id, None)
-        self._held(dispute_id, evidence_held)
+        self._held(dispute_id, evidence_held, None)
 
-    def _held(self, dispute_id: UUID, count: int) -> None:
+    def _held(self, dispute_id: UUID, count: int, at: datetime | None) -> None:
         """The database's GREATEST, and its check that the count is within the texts."""
         disputes = self._tx.tables.disputes
         current = disputes[dispute_id]
         if count > len(current.evidence):
             raise IntegrityViolation(f"{count} texts held of {len(current.evidence)} (check)")
         if count > current.evidence_forwarded:
-            disputes[dispute_id] = replace(current, evidence_forwarded=count)
+            moved = current.updated_at if at is None else at
+            disputes[dispute_id] = replace(current, evidence_forwarded=count, updated_at=moved)
 
     async def claim_evidence_to_forward(
         self, *, due_by: datetime, lease_until: datetime
@@ -93,9 +94,9 @@ class FakeDisputeBook(DisputeBook):
         return found
 
     async def record_forwarding(
-        self, dispute_id: UUID, *, evidence_held: int, next_at: datetime | None
+        self, dispute_id: UUID, *, evidence_held: int, next_at: datetime | None, at: datetime
     ) -> None:
-        self._held(dispute_id, evidence_held)
+        self._held(dispute_id, evidence_held, at)
         self._tx.tables.evidence_due[dispute_id] = next_at
 
     async def ask_again_at(self, dispute_id: UUID, at: datetime) -> None:
