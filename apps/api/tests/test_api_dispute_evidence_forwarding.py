@@ -163,7 +163,12 @@ async def test_the_claim_reads_only_the_disputes_with_evidence_to_send(
                 f"EXPLAIN (FORMAT JSON) EXECUTE evidence_claim_probe({literals})"
             )
         finally:
-            await raw.execute("DEALLOCATE ALL; RESET plan_cache_mode; RESET enable_seqscan")
+            # Only this statement: the driver's own prepared statements live on too.
+            await raw.execute(
+                "DEALLOCATE evidence_claim_probe; RESET plan_cache_mode; RESET enable_seqscan"
+            )
         await conn.rollback()
+        # Its settings were played with: never hand it back to the shared pool.
+        await conn.invalidate()
     for plan in (custom, generic):
         assert "disputes_evidence_to_forward_idx" in str(plan), plan
