@@ -19,9 +19,10 @@ from wallet_domain.use_cases.forward_dispute_evidence import (
     ForwardEvidenceRequest,
 )
 from wallet_domain.use_cases.open_dispute import OpenDisputeRequest
-from wallet_domain.use_cases.settle_stranded_filings import SettleStrandedFilingsRequest
 from wallet_testkit.fakes.response_encoder import body
 from wallet_testkit.fakes.world import World, bill_payment
+
+from .test_domain_disputes import STRANDED_AFTER
 
 ROUND = ForwardEvidenceRequest(
     batch=10,
@@ -111,14 +112,7 @@ async def test_a_refiled_dispute_counts_nothing_held_so_its_evidence_is_sent_in_
     dispute_id = UUID(timed_out.value.details["dispute_id"])
     world.gateway.filing_status = FilingStatus.FILED
     world.clock.advance(timedelta(seconds=61))
-    stranded = SettleStrandedFilingsRequest(
-        older_than=timedelta(seconds=60),
-        batch=10,
-        lookup_timeout_s=2.0,
-        recheck_base=timedelta(seconds=30),
-        recheck_max=timedelta(seconds=300),
-    )
-    assert (await world.settle_stranded_filings().execute(stranded)).answered == 1
+    assert (await world.settle_stranded_filings().execute(STRANDED_AFTER)).answered == 1
     assert _forwarded(world, dispute_id) == 0
 
     assert await _round(world) == ForwardEvidenceReport(forwarded=1)

@@ -61,3 +61,21 @@ class MockClients:
     async def aclose(self) -> None:
         for client in self._clients:
             await client.aclose()
+
+
+def scripted_adapter(
+    answer: httpx.Response | Exception, *, max_attempts: int = 3
+) -> tuple[HttpxPaymentGateway, list[httpx.Request]]:
+    """The adapter against a provider that answers every attempt with `answer` (or raises
+    it), and the requests it got."""
+    seen: list[httpx.Request] = []
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url="http://gw.test")
+    settings = GatewaySettings(backoff_jitter_s=0, max_attempts=max_attempts)
+    return HttpxPaymentGateway(client=client, settings=settings), seen

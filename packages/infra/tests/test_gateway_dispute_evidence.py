@@ -18,9 +18,15 @@ from wallet_domain.ports.payment_gateway import (
     EvidenceStatus,
     FilingStatus,
 )
-from wallet_infra.gateway import GatewaySettings, HttpxPaymentGateway, replies
+from wallet_infra.gateway import HttpxPaymentGateway, replies
 
-from .gateway_kit import MockClients, MockGateway, charge_request, fast_settings
+from .gateway_kit import (
+    MockClients,
+    MockGateway,
+    charge_request,
+    fast_settings,
+    scripted_adapter,
+)
 
 DEADLINE_S = 5.0
 
@@ -141,24 +147,6 @@ def test_only_the_providers_own_answers_say_held_or_refused(
     assert replies.evidence_status(response, dispute_id, 2) is said
 
 
-def _scripted(
-    answer: httpx.Response | Exception,
-) -> tuple[HttpxPaymentGateway, list[httpx.Request]]:
-    """The adapter against a provider that answers every attempt with `answer`, and the
-    requests it got."""
-    seen: list[httpx.Request] = []
-
-    async def handle(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url="http://gw.test")
-    settings = GatewaySettings(backoff_jitter_s=0, max_attempts=3)
-    return HttpxPaymentGateway(client=client, settings=settings), seen
-
-
 @pytest.mark.parametrize(
     ("answer", "status"),
     [
@@ -172,7 +160,7 @@ def _scripted(
 async def test_evidence_without_an_answer_is_retried_then_failed_or_unknown(
     answer: httpx.Response | Exception, status: EvidenceStatus
 ) -> None:
-    adapter, seen = _scripted(answer)
+    adapter, seen = scripted_adapter(answer)
     dispute_id = charge_request().payment_id
     async with adapter.admission():
         said = await adapter.forward_evidence(dispute_id, ("a",), Deadline.after(DEADLINE_S))
@@ -185,7 +173,7 @@ async def test_evidence_without_an_answer_is_retried_then_failed_or_unknown(
 
 
 async def test_evidence_with_no_time_left_is_not_sent_and_unknown() -> None:
-    adapter, seen = _scripted(httpx.Response(200, json={}))
+    adapter, seen = scripted_adapter(httpx.Response(200, json={}))
     async with adapter.admission():
         status = await adapter.forward_evidence(
             charge_request().payment_id, ("a",), Deadline.after(0.0)

@@ -18,9 +18,15 @@ from wallet_domain.ports.payment_gateway import (
     FilingStatus,
     WithdrawalStatus,
 )
-from wallet_infra.gateway import GatewaySettings, HttpxPaymentGateway, replies
+from wallet_infra.gateway import HttpxPaymentGateway, replies
 
-from .gateway_kit import MockClients, MockGateway, charge_request, fast_settings
+from .gateway_kit import (
+    MockClients,
+    MockGateway,
+    charge_request,
+    fast_settings,
+    scripted_adapter,
+)
 
 DEADLINE_S = 5.0
 
@@ -123,24 +129,6 @@ def test_only_the_providers_own_answers_say_withdrawn_not_filed_or_decided(
     assert replies.withdrawal_status(response, dispute_id) is said
 
 
-def _scripted(
-    answer: httpx.Response | Exception,
-) -> tuple[HttpxPaymentGateway, list[httpx.Request]]:
-    """The adapter against a provider that answers every attempt with `answer`, and the
-    requests it got."""
-    seen: list[httpx.Request] = []
-
-    async def handle(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
-
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url="http://gw.test")
-    settings = GatewaySettings(backoff_jitter_s=0, max_attempts=3)
-    return HttpxPaymentGateway(client=client, settings=settings), seen
-
-
 @pytest.mark.parametrize(
     ("answer", "status"),
     [
@@ -154,7 +142,7 @@ def _scripted(
 async def test_a_withdrawal_without_an_answer_is_retried_then_failed_or_unknown(
     answer: httpx.Response | Exception, status: WithdrawalStatus
 ) -> None:
-    adapter, seen = _scripted(answer)
+    adapter, seen = scripted_adapter(answer)
     filing = DisputeFiling(
         dispute_id=charge_request().payment_id,
         payment_id=charge_request().payment_id,
@@ -169,7 +157,7 @@ async def test_a_withdrawal_without_an_answer_is_retried_then_failed_or_unknown(
 
 
 async def test_a_withdrawal_with_no_time_left_is_not_sent_and_unknown() -> None:
-    adapter, seen = _scripted(httpx.Response(200, json={}))
+    adapter, seen = scripted_adapter(httpx.Response(200, json={}))
     async with adapter.admission():
         status = await adapter.withdraw_dispute(charge_request().payment_id, Deadline.after(0.0))
 

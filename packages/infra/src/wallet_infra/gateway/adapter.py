@@ -218,18 +218,13 @@ class HttpxPaymentGateway(PaymentGateway):
         (5xx, never connected); UNKNOWN when one may have (a timeout) or none was sent (no
         time was left; either way nothing changes here and the client sends it again)."""
 
-        def gave_up(failures: tuple[Failure, ...]) -> WithdrawalStatus:
-            if Failure.AMBIGUOUS in failures:
-                return WithdrawalStatus.UNKNOWN
-            return WithdrawalStatus.FAILED
-
         return await self._dispute_write(
             "dispute_withdrawal",
             dispute_id,
             partial(self._withdraw_once, dispute_id),
             deadline,
             not_sent=WithdrawalStatus.UNKNOWN,
-            gave_up=gave_up,
+            gave_up=_unknown_if_ambiguous(WithdrawalStatus.UNKNOWN, WithdrawalStatus.FAILED),
             unknown=WithdrawalStatus.UNKNOWN,
             done=frozenset({WithdrawalStatus.WITHDRAWN, WithdrawalStatus.NOT_FILED}),
             span_subject=dispute_id,
@@ -244,18 +239,13 @@ class HttpxPaymentGateway(PaymentGateway):
         other outcome is sent again later, so FAILED and UNKNOWN differ only in the logs
         (no attempt sent is UNKNOWN)."""
 
-        def gave_up(failures: tuple[Failure, ...]) -> EvidenceStatus:
-            if Failure.AMBIGUOUS in failures:
-                return EvidenceStatus.UNKNOWN
-            return EvidenceStatus.FAILED
-
         return await self._dispute_write(
             "dispute_evidence",
             dispute_id,
             partial(self._forward_evidence_once, dispute_id, evidence),
             deadline,
             not_sent=EvidenceStatus.UNKNOWN,
-            gave_up=gave_up,
+            gave_up=_unknown_if_ambiguous(EvidenceStatus.UNKNOWN, EvidenceStatus.FAILED),
             unknown=EvidenceStatus.UNKNOWN,
             done=frozenset({EvidenceStatus.HELD}),
             span_subject=dispute_id,
@@ -508,6 +498,18 @@ class HttpxPaymentGateway(PaymentGateway):
         if response.status_code >= 500 and not (answer is not None and answer(response)):
             raise failures.from_server_error(response.status_code)
         return response
+
+
+def _unknown_if_ambiguous(
+    unknown: _Written, failed: _Written
+) -> Callable[[tuple[Failure, ...]], _Written]:
+    """After the last attempt of a change to a dispute: `unknown` if any attempt may have
+    reached the provider unanswered (a timeout), else `failed` (5xx, never connected)."""
+
+    def gave_up(failures: tuple[Failure, ...]) -> _Written:
+        return unknown if Failure.AMBIGUOUS in failures else failed
+
+    return gave_up
 
 
 def _outcome(span: Span, operation: str, outcome: str, *, failed: bool) -> None:

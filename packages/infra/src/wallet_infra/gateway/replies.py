@@ -108,6 +108,17 @@ def filing_status(response: httpx.Response, dispute_id: UUID) -> FilingStatus:
     return FilingStatus.UNKNOWN
 
 
+def _dispute_refusal(response: httpx.Response, data: dict[str, Any]) -> str | None:
+    """The gateway's own refusal of a change to a dispute: `not_found` (its 404 body: no
+    such dispute) or `moved_on` (its 409 naming the dispute's status); None for anything
+    else (a proxy's bare 404, a 409 "in flight" say nothing)."""
+    if response.status_code == 404 and data.get("status") == "not_found":
+        return "not_found"
+    if response.status_code == 409 and isinstance(data.get("status"), str):
+        return "moved_on"
+    return None
+
+
 def withdrawal_status(response: httpx.Response, dispute_id: UUID) -> WithdrawalStatus:
     """A 2xx naming this dispute as canceled is WITHDRAWN. NOT_FILED only on the gateway's
     own 404 body (a proxy's bare 404 says nothing), DECIDED only on its own 409 naming the
@@ -119,9 +130,10 @@ def withdrawal_status(response: httpx.Response, dispute_id: UUID) -> WithdrawalS
         if data.get("dispute_id") == str(dispute_id) and data.get("status") == "canceled":
             return WithdrawalStatus.WITHDRAWN
         return WithdrawalStatus.UNKNOWN
-    if response.status_code == 404 and data.get("status") == "not_found":
+    refusal = _dispute_refusal(response, data)
+    if refusal == "not_found":
         return WithdrawalStatus.NOT_FILED
-    if response.status_code == 409 and isinstance(data.get("status"), str):
+    if refusal == "moved_on":
         return WithdrawalStatus.DECIDED
     return WithdrawalStatus.UNKNOWN
 
@@ -143,8 +155,6 @@ def evidence_status(response: httpx.Response, dispute_id: UUID, sent: int) -> Ev
         ):
             return EvidenceStatus.HELD
         return EvidenceStatus.UNKNOWN
-    if response.status_code == 404 and data.get("status") == "not_found":
-        return EvidenceStatus.REFUSED
-    if response.status_code == 409 and isinstance(data.get("status"), str):
+    if _dispute_refusal(response, data) is not None:
         return EvidenceStatus.REFUSED
     return EvidenceStatus.UNKNOWN
