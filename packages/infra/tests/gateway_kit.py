@@ -9,8 +9,14 @@ from uuid import UUID, uuid4
 import httpx
 from mock_gateway.app import create_app
 from mock_gateway.settings import Settings
+from wallet_domain.deadline import Deadline
 from wallet_domain.money import Money
-from wallet_domain.ports.payment_gateway import ChargeRequest
+from wallet_domain.ports.payment_gateway import (
+    ChargeRequest,
+    ChargeStatus,
+    DisputeFiling,
+    FilingStatus,
+)
 from wallet_infra.gateway import GatewaySettings, HttpxPaymentGateway
 
 
@@ -79,3 +85,21 @@ def scripted_adapter(
     client = httpx.AsyncClient(transport=httpx.MockTransport(handle), base_url="http://gw.test")
     settings = GatewaySettings(backoff_jitter_s=0, max_attempts=max_attempts)
     return HttpxPaymentGateway(client=client, settings=settings), seen
+
+
+async def filed_dispute(
+    adapter: HttpxPaymentGateway, evidence: tuple[str, ...] = ()
+) -> DisputeFiling:
+    """A fresh charge made through `adapter`, then disputed and filed (the mock's answers)."""
+    request = charge_request()
+    deadline = Deadline.after(5.0)
+    assert await adapter.charge(request, deadline) is ChargeStatus.APPROVED
+    filing = DisputeFiling(
+        dispute_id=request.payment_id,
+        payment_id=request.payment_id,
+        money=request.money,
+        reason="not delivered",
+        evidence=evidence,
+    )
+    assert await adapter.file_dispute(filing, deadline) is FilingStatus.FILED
+    return filing

@@ -13,10 +13,8 @@ import pytest
 import stamina
 from wallet_domain.deadline import Deadline
 from wallet_domain.ports.payment_gateway import (
-    ChargeStatus,
     DisputeFiling,
     EvidenceStatus,
-    FilingStatus,
 )
 from wallet_infra.gateway import HttpxPaymentGateway, replies
 
@@ -25,6 +23,7 @@ from .gateway_kit import (
     MockGateway,
     charge_request,
     fast_settings,
+    filed_dispute,
     scripted_adapter,
 )
 
@@ -42,21 +41,6 @@ async def mock() -> AsyncIterator[MockGateway]:
     clients = MockClients()
     yield MockGateway(clients.open(hang_s=1.0), fast_settings())
     await clients.aclose()
-
-
-async def _filed(mock: MockGateway, evidence: tuple[str, ...]) -> DisputeFiling:
-    request = charge_request()
-    deadline = Deadline.after(DEADLINE_S)
-    assert await mock.adapter.charge(request, deadline) is ChargeStatus.APPROVED
-    filing = DisputeFiling(
-        dispute_id=request.payment_id,
-        payment_id=request.payment_id,
-        money=request.money,
-        reason="not delivered",
-        evidence=evidence,
-    )
-    assert await mock.adapter.file_dispute(filing, deadline) is FilingStatus.FILED
-    return filing
 
 
 async def _forward(
@@ -77,7 +61,7 @@ async def _held_by_mock(mock: MockGateway, filing: DisputeFiling) -> list[str]:
 async def test_the_mock_adds_the_texts_it_lacks_and_a_repeat_adds_nothing(
     mock: MockGateway,
 ) -> None:
-    filing = await _filed(mock, ("receipt",))
+    filing = await filed_dispute(mock.adapter, ("receipt",))
     everything = ("receipt", "photo", "letter")
 
     assert await _forward(mock.adapter, filing, everything) is EvidenceStatus.HELD
@@ -88,7 +72,7 @@ async def test_the_mock_adds_the_texts_it_lacks_and_a_repeat_adds_nothing(
 
 
 async def test_the_mock_refuses_evidence_for_a_dispute_it_never_got(mock: MockGateway) -> None:
-    filing = await _filed(mock, ())
+    filing = await filed_dispute(mock.adapter, ())
     never = DisputeFiling(
         dispute_id=charge_request().payment_id,
         payment_id=filing.payment_id,
@@ -102,7 +86,7 @@ async def test_the_mock_refuses_evidence_for_a_dispute_it_never_got(mock: MockGa
 
 @pytest.mark.parametrize("past", ["submitted", "won", "lost", "closed"])
 async def test_the_mock_refuses_evidence_past_review(mock: MockGateway, past: str) -> None:
-    filing = await _filed(mock, ("receipt",))
+    filing = await filed_dispute(mock.adapter, ("receipt",))
     moved = await mock.client.post(
         f"/admin/disputes/{filing.dispute_id}/status", json={"status": past}
     )
@@ -113,7 +97,7 @@ async def test_the_mock_refuses_evidence_past_review(mock: MockGateway, past: st
 
 
 async def test_the_mock_refuses_texts_that_do_not_follow_its_own(mock: MockGateway) -> None:
-    filing = await _filed(mock, ("receipt",))
+    filing = await filed_dispute(mock.adapter, ("receipt",))
 
     assert await _forward(mock.adapter, filing, ("photo", "receipt")) is EvidenceStatus.REFUSED
     assert await _held_by_mock(mock, filing) == ["receipt"]

@@ -13,9 +13,7 @@ import pytest
 import stamina
 from wallet_domain.deadline import Deadline
 from wallet_domain.ports.payment_gateway import (
-    ChargeStatus,
     DisputeFiling,
-    FilingStatus,
     WithdrawalStatus,
 )
 from wallet_infra.gateway import HttpxPaymentGateway, replies
@@ -25,6 +23,7 @@ from .gateway_kit import (
     MockGateway,
     charge_request,
     fast_settings,
+    filed_dispute,
     scripted_adapter,
 )
 
@@ -44,21 +43,6 @@ async def mock() -> AsyncIterator[MockGateway]:
     await clients.aclose()
 
 
-async def _filed(mock: MockGateway) -> DisputeFiling:
-    request = charge_request()
-    deadline = Deadline.after(DEADLINE_S)
-    assert await mock.adapter.charge(request, deadline) is ChargeStatus.APPROVED
-    filing = DisputeFiling(
-        dispute_id=request.payment_id,
-        payment_id=request.payment_id,
-        money=request.money,
-        reason="not delivered",
-        evidence=(),
-    )
-    assert await mock.adapter.file_dispute(filing, deadline) is FilingStatus.FILED
-    return filing
-
-
 async def _withdraw(adapter: HttpxPaymentGateway, filing: DisputeFiling) -> WithdrawalStatus:
     async with adapter.admission():
         return await adapter.withdraw_dispute(filing.dispute_id, Deadline.after(DEADLINE_S))
@@ -67,7 +51,7 @@ async def _withdraw(adapter: HttpxPaymentGateway, filing: DisputeFiling) -> With
 async def test_the_mock_withdraws_a_filed_dispute_once_and_a_repeat_finds_it_withdrawn(
     mock: MockGateway,
 ) -> None:
-    filing = await _filed(mock)
+    filing = await filed_dispute(mock.adapter)
 
     assert await _withdraw(mock.adapter, filing) is WithdrawalStatus.WITHDRAWN
     assert await _withdraw(mock.adapter, filing) is WithdrawalStatus.WITHDRAWN
@@ -76,7 +60,7 @@ async def test_the_mock_withdraws_a_filed_dispute_once_and_a_repeat_finds_it_wit
 
 
 async def test_the_mock_says_not_filed_for_a_dispute_it_never_got(mock: MockGateway) -> None:
-    filing = await _filed(mock)
+    filing = await filed_dispute(mock.adapter)
     never = DisputeFiling(
         dispute_id=charge_request().payment_id,
         payment_id=filing.payment_id,
@@ -92,7 +76,7 @@ async def test_the_mock_says_not_filed_for_a_dispute_it_never_got(mock: MockGate
 async def test_the_mock_refuses_to_withdraw_a_dispute_past_review(
     mock: MockGateway, decided: str
 ) -> None:
-    filing = await _filed(mock)
+    filing = await filed_dispute(mock.adapter)
     moved = await mock.client.post(
         f"/admin/disputes/{filing.dispute_id}/status", json={"status": decided}
     )
