@@ -10,7 +10,8 @@ from typing import Final
 
 import httpx
 from prometheus_client import REGISTRY
-from wallet_api.ops.payment_recovery import recover_once, recovery_request
+from wallet_api.ops.payment_recovery import recover_once
+from wallet_api.ops.recovery_window import recovery_request
 from wallet_api_testkit import (
     CrashingGatewayProvider,
     ShiftedClock,
