@@ -155,7 +155,18 @@ def document() -> dict[str, Any]:
         schema_version="3.0.0",
     ).to_specification()
     result: dict[str, Any] = json.loads(spec.to_json())
+    _every_binding(result["channels"])
     return result
+
+
+def _every_binding(channels: dict[str, Any]) -> None:
+    """A work queue's channel once per routing key it is bound to: FastStream's queue knows
+    one (its first), and `declare_topology` binds the others (QUEUE_BINDINGS)."""
+    for name, channel in list(channels.items()):
+        queue = channel.get("bindings", {}).get("amqp", {}).get("queue", {}).get("name")
+        for key in QUEUE_BINDINGS.get(queue, ()):
+            if key != channel["address"]:
+                channels[f"{name}:{key}"] = {**channel, "address": key}
 
 
 def render() -> str:

@@ -34,7 +34,8 @@ def subscribe(broker: RabbitBroker, dependencies: StartupDependencies) -> None:
         decoder=the_delivery,
         title="metrics.queue:count",
         description=(
-            "Counts payment, hold, transfer and dispute events once each into the business metrics."
+            "Counts payment, deposit, hold, transfer and dispute events once each into the"
+            " business metrics."
         ),
     )
     async def count_payment_event(message: Delivery) -> None:
