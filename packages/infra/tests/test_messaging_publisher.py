@@ -19,6 +19,7 @@ from wallet_infra.messaging.topology import (
     METRICS_QUEUE_NAME,
     declare_topology,
 )
+from wallet_infra.telemetry import valid_traceparent
 
 from .messaging_kit import HeldBroker, amqp_connection, connected_broker, drain, get_message
 
@@ -62,7 +63,8 @@ async def test_a_published_event_carries_the_envelope_and_amqp_properties(amqp_u
     assert delivered.exchange == "payments.events"
 
 
-async def test_without_a_traceparent_no_header_is_sent(amqp_url: str) -> None:
+async def test_a_row_without_a_traceparent_goes_out_with_a_new_trace(amqp_url: str) -> None:
+    """Every message carries one (docs/events.md), also for a row written without one."""
     message = outbox_message(EventType.DEPOSIT_COMPLETED, traceparent=None)
     async with connected_broker(amqp_url) as broker, amqp_connection(amqp_url) as connection:
         await declare_topology(broker)
@@ -71,7 +73,9 @@ async def test_without_a_traceparent_no_header_is_sent(amqp_url: str) -> None:
         assert await FaststreamEventPublisher(broker=broker).publish_batch([message])
 
         delivered = await get_message(connection, AUDIT_QUEUE_NAME)
-    assert "traceparent" not in (delivered.headers or {})
+    sent = (delivered.headers or {})["traceparent"]
+    assert isinstance(sent, str)
+    assert valid_traceparent(sent.encode()) == sent
 
 
 async def test_a_batch_is_confirmed_message_by_message(amqp_url: str) -> None:

@@ -16,6 +16,7 @@ from wallet_infra import telemetry
 from wallet_infra.lean_spans import LeanTracer
 from wallet_infra.logging_setup import add_trace_context
 from wallet_infra.persistence.engine import make_engine
+from wallet_infra.untraced_context import carry, release
 
 POOL_EVENTS = ("connect", "close", "checkin", "checkout")
 
@@ -65,10 +66,46 @@ def test_without_a_provider_our_spans_touch_no_context() -> None:
         assert trace.get_current_span() is trace.INVALID_SPAN
 
 
-def test_outside_any_span_there_is_no_traceparent_and_no_ids() -> None:
-    assert telemetry.current_traceparent() is None
+def test_outside_any_span_and_any_request_an_event_gets_a_trace_of_its_own() -> None:
+    """No span of ours (tracing off, a worker): still a valid traceparent, a new trace per
+    event, sampled so a traced consumer records its part; logs get no ids."""
+    first, second = telemetry.current_traceparent(), telemetry.current_traceparent()
+
+    for value in (first, second):
+        assert telemetry.valid_traceparent(value.encode()) == value
+        assert value.endswith("-01")
+    assert first.split("-")[1] != second.split("-")[1]
     assert telemetry.trace_ids() is None
     assert add_trace_context(None, "info", {"event": "x"}) == {"event": "x"}
+
+
+@pytest.mark.parametrize(
+    ("header", "kept"),
+    [
+        (b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", True),
+        (b"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00", True),
+        (b"00-00000000000000000000000000000000-b7ad6b7169203331-01", False),  # zero trace
+        (b"00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01", False),  # zero parent
+        (b"ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", False),  # version ff
+        (b"00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01", False),  # upper case
+        (b"not a traceparent", False),
+    ],
+)
+def test_a_request_keeps_the_trace_context_it_brought_for_all_its_events(
+    header: bytes, kept: bool
+) -> None:
+    """Tracing off: its events are children of the caller's span when the header is valid;
+    otherwise the request gets one trace of its own, made on its first event and shared by
+    the rest."""
+    token = carry(telemetry.valid_traceparent(header))
+    try:
+        first, second = telemetry.current_traceparent(), telemetry.current_traceparent()
+    finally:
+        release(token)
+
+    assert first == second
+    assert (first == header.decode()) is kept
+    assert telemetry.valid_traceparent(first.encode()) == first
 
 
 def test_the_tracer_is_built_once_per_provider_and_follows_a_new_one() -> None:

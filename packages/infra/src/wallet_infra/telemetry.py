@@ -2,8 +2,7 @@
 
 `configure_telemetry(service_name)` installs the process's TracerProvider:
 
-- `OTEL_SDK_DISABLED=true`: nothing is installed; every span is the API's no-op span
-  (trace context still flows through the outbox and AMQP headers unchanged).
+- `OTEL_SDK_DISABLED=true`: nothing is installed, as with no exporter (below).
 - `OTEL_TRACES_EXPORTER`: a comma-separated list of `otlp` (OTLP over HTTP/protobuf,
   endpoint from `OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`, default http://localhost:4318;
   its requests encoded by `otlp_span_encoding`),
@@ -13,7 +12,8 @@
 - No exporter (none configured, or only `none`): tracing is off, exactly as with
   `OTEL_SDK_DISABLED`: no TracerProvider, and nothing is instrumented, so a request makes
   no span at all (a span nobody exports costs CPU on every request and shows nowhere).
-  Log lines then carry no `trace_id`, and outbox rows no traceparent.
+  Log lines then carry no `trace_id`; outbox rows still carry a traceparent: the one the
+  request brought, or a trace of its own (`untraced_context`).
 
 Sampling is the SDK's: `OTEL_TRACES_SAMPLER` (default `parentbased_always_on`) and
 `OTEL_TRACES_SAMPLER_ARG`. Our own spans (`tracer()`, `start_span`, `leaf_span`) are
@@ -50,6 +50,7 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from wallet_infra.lean_spans import LeanTracer
+from wallet_infra.untraced_context import untraced_traceparent
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -181,13 +182,23 @@ def configure_telemetry(
     return provider
 
 
-def current_traceparent() -> str | None:
-    """The W3C traceparent of the current span, or None outside any (valid) span.
+def current_traceparent() -> str:
+    """The W3C traceparent of the current span; without one (tracing off, or a worker
+    outside any span) the request's own trace context (`untraced_context`), so every
+    event carries one.
 
     Formatted here, as the W3C propagator would, rather than injected through the global
     one: the value is a traceparent whatever OTEL_PROPAGATORS says (as `remote_parent`
     reads it), and the global composite adds baggage's work to every outbox row."""
-    return traceparent_of(trace.get_current_span())
+    return traceparent_of(trace.get_current_span()) or untraced_traceparent()
+
+
+def valid_traceparent(header: bytes | None) -> str | None:
+    """A request's `traceparent` header as the W3C propagator reads it (its version-00
+    form), or None when it brought none or one that is not valid."""
+    if header is None:
+        return None
+    return traceparent_of(trace.get_current_span(remote_parent(header.decode("latin-1"))))
 
 
 def tracing_active() -> bool:

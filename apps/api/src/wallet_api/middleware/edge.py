@@ -3,7 +3,9 @@
 In order, for each HTTP request:
 
 1. request id: the client's `X-Request-ID` when sane, else a new one; echoed on the
-   response and bound to every log line of the request;
+   response and bound to every log line of the request; with tracing off, the trace
+   context its events carry (the client's `traceparent`, else one of its own:
+   `wallet_infra.untraced_context`);
 2. the deadline starts (before body parsing or pool waits);
 3. the API key (failed keys throttled per client address), then the per-key rate limit
    (it refuses before any body is read or DB connection taken);
@@ -31,6 +33,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import DomainError, ErrorCode, RateLimited
 from wallet_infra.problem_details import wants_problem_details
+from wallet_infra.telemetry import tracing_active, valid_traceparent
+from wallet_infra.untraced_context import carry, release
 
 from wallet_api.auth.principal import Principal
 from wallet_api.errors.envelope import INTERNAL_ERROR_BODY
@@ -51,6 +55,7 @@ _REQUEST_ID: Final = b"x-request-id"
 _API_KEY: Final = b"x-api-key"
 _CONTENT_LENGTH: Final = b"content-length"
 _ACCEPT: Final = b"accept"
+_TRACEPARENT: Final = b"traceparent"
 
 
 def _content_length(raw: bytes | None) -> int | None:
@@ -122,16 +127,20 @@ class EdgeMiddleware:
         self._too_large = too_large_body(max_body_bytes)
         self._too_large_status = status_for(ErrorCode.PAYLOAD_TOO_LARGE)
         self._timeout_s = request_timeout_s
+        # With tracing on, the server span carries the request's trace context.
+        self._untraced = not tracing_active()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        incoming_id = api_key = declared = accept = None
+        incoming_id = api_key = declared = accept = traceparent = None
         for name, value in scope["headers"]:
             if name == _REQUEST_ID:
                 incoming_id = incoming_id or value
+            elif name == _TRACEPARENT:
+                traceparent = traceparent or value
             elif name == _API_KEY:
                 api_key = api_key or value
             elif name == _CONTENT_LENGTH:
@@ -145,6 +154,7 @@ class EdgeMiddleware:
         instance = scope.get("root_path", "") + scope["path"] if accept is not None else None
         exchange = _Exchange(send, request_id.encode(), instance)
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
+        carried = carry(valid_traceparent(traceparent)) if self._untraced else None
         try:
             try:
                 await self._admitted(scope, receive, exchange, api_key, declared)
@@ -168,6 +178,8 @@ class EdgeMiddleware:
                 latency_ms=round(elapsed * 1000, 2),
             )
             structlog.contextvars.reset_contextvars(**tokens)
+            if carried is not None:
+                release(carried)
             exchange.close()
 
     async def _admitted(

@@ -46,6 +46,7 @@ from wallet_infra.telemetry import (
     tracer,
     tracing_active,
 )
+from wallet_infra.untraced_context import new_traceparent
 
 CONFIRM_TIMEOUT_S: Final = 10.0
 READY_TIMEOUT_S: Final = 0.5
@@ -165,13 +166,13 @@ class FaststreamEventPublisher(EventPublisher):
 def _outgoing(message: OutboxMessage, span: trace.Span | None) -> OutgoingMessage:
     """The AMQP message (docs/events.md): envelope body, persistent, message_id =
     event_id, the type, and the traceparent header of the publish span (else the row's,
-    if any)."""
+    else a new trace's)."""
     event = message.event
     routing_key = event.event_type.value
     traceparent = message.traceparent if span is None else traceparent_of(span)
-    headers: FieldTable = {}
-    if traceparent is not None:
-        headers[TRACEPARENT] = traceparent
+    # Every message carries one (docs/events.md); a row written without one (before the
+    # API kept a trace context with tracing off) starts a trace of its own.
+    headers: FieldTable = {TRACEPARENT: traceparent or new_traceparent()}
     return OutgoingMessage(
         body=encode_envelope(event),
         routing_key=routing_key,

@@ -158,10 +158,7 @@ class ConfirmedWebhookPublisher:
 
 
 def _message(body: bytes, *, webhook_id: str, event_type: str) -> OutgoingMessage:
-    headers: FieldTable = {}
-    traceparent = current_traceparent()
-    if traceparent is not None:
-        headers[TRACEPARENT] = traceparent
+    headers: FieldTable = {TRACEPARENT: current_traceparent()}
     if not _fits(event_type):
         event_type = UNSUPPORTED_LABEL
     if not _fits(webhook_id):
