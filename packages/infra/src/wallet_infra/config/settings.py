@@ -29,6 +29,7 @@ from wallet_domain.money import DEFAULT_CURRENCIES
 from wallet_domain.use_cases.purge_consumer_inbox import MIN_RETENTION
 
 from wallet_infra.config.api_keys import DEV_API_KEY, ApiKey, parse_api_keys
+from wallet_infra.config.connection_urls import checked_amqp_url, checked_postgres_url
 from wallet_infra.config.lists import parse_currencies, split_list
 from wallet_infra.gateway.settings import GatewaySettings
 
@@ -267,7 +268,18 @@ class Settings(BaseSettings):
     @field_validator("database_replica_urls", mode="before")
     @classmethod
     def _split_replica_urls(cls, value: Any) -> tuple[str, ...]:
-        return tuple(str(url) for url in split_list(value))
+        setting = "WALLET_DATABASE_REPLICA_URLS"
+        return tuple(checked_postgres_url(str(url), setting) for url in split_list(value))
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        return checked_postgres_url(value, "WALLET_DATABASE_URL")
+
+    @field_validator("amqp_url")
+    @classmethod
+    def _check_amqp_url(cls, value: str) -> str:
+        return checked_amqp_url(value, "WALLET_AMQP_URL")
 
     @field_validator("currencies", mode="before")
     @classmethod
