@@ -14,7 +14,8 @@ In order, for each HTTP request:
    to the server log only);
 6. around all of it, error responses rewritten as problem details when `Accept` asks, and
    one access line plus the HTTP metrics per request, from one timing, even for a 401,
-   413, 429 or 500.
+   413, 429 or 500; the line also carries the wallet the path names (`user_id`) and what
+   a money-moving route adds (`http.access_fields`).
 
 One layer instead of eight: each layer wrapped `send` (and some `receive`) again and cost
 a coroutine call and a closure per request, and each scanned the headers for its own
@@ -40,6 +41,7 @@ from wallet_api.auth.principal import Principal
 from wallet_api.errors.envelope import INTERNAL_ERROR_BODY
 from wallet_api.errors.registry import status_for
 from wallet_api.errors.responses import send_error, send_json
+from wallet_api.http.access_fields import add_access_fields, collecting, stop
 from wallet_api.http.context import DEADLINE, PRINCIPAL, REQUEST_ID, route_of
 from wallet_api.http.rate_limiter import RateLimiter
 from wallet_api.http.request_id import request_id_for
@@ -155,6 +157,7 @@ class EdgeMiddleware:
         exchange = _Exchange(send, request_id.encode(), instance)
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         carried = carry(valid_traceparent(traceparent)) if self._untraced else None
+        fields, collected = collecting()
         try:
             try:
                 await self._admitted(scope, receive, exchange, api_key, declared)
@@ -176,7 +179,9 @@ class EdgeMiddleware:
                 path=path,
                 status=exchange.status,
                 latency_ms=round(elapsed * 1000, 2),
+                **fields,
             )
+            stop(collected)
             structlog.contextvars.reset_contextvars(**tokens)
             if carried is not None:
                 release(carried)
@@ -207,6 +212,7 @@ class EdgeMiddleware:
         if wallet is None:
             await self._limited(scope, receive, exchange, declared)
             return
+        add_access_fields(user_id=wallet)
         tokens = structlog.contextvars.bind_contextvars(user_id=wallet)
         try:
             await self._limited(scope, receive, exchange, declared)

@@ -11,6 +11,7 @@ from wallet_domain.model.transaction import TransactionStatus
 from wallet_domain.use_cases.deposit import Deposit, DepositRequest
 from wallet_domain.use_cases.settle_deposit import SettleDeposit, SettleDepositRequest
 
+from wallet_api.http.access_fields import add_moved_money
 from wallet_api.http.conditional import wallet_condition
 from wallet_api.http.replies import reply_response
 from wallet_api.routes.params import OPTIONAL_KEY, IdempotencyKey, IfMatch, UserId
@@ -49,6 +50,7 @@ async def deposit(
             if_match=wallet_condition(if_match),
         )
     )
+    add_moved_money(reply, "transaction_id", amount=body.amount, currency=body.currency)
     return reply_response(reply)
 
 

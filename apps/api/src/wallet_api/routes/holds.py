@@ -15,6 +15,7 @@ from wallet_domain.use_cases.get_hold import GetHold, GetHoldRequest
 from wallet_domain.use_cases.list_holds import ListHolds, ListHoldsRequest
 from wallet_domain.use_cases.settle_hold import SettleHold, SettleHoldRequest
 
+from wallet_api.http.access_fields import add_moved_money
 from wallet_api.http.conditional import conditional_json, wallet_condition
 from wallet_api.http.holds import hold_json
 from wallet_api.http.pages import page_response
@@ -65,6 +66,7 @@ async def create_hold(
             if_match=wallet_condition(if_match),
         )
     )
+    add_moved_money(reply, "hold_id", amount=body.amount, currency=body.currency)
     return reply_response(reply)
 
 

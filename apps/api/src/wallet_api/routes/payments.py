@@ -12,6 +12,7 @@ from wallet_domain.deadline import Deadline
 from wallet_domain.use_cases.get_payment import GetPayment, GetPaymentRequest
 from wallet_domain.use_cases.pay import Pay, PayRequest
 
+from wallet_api.http.access_fields import add_moved_money
 from wallet_api.http.conditional import conditional_json, wallet_condition
 from wallet_api.http.replies import reply_response
 from wallet_api.http.transactions import transaction_json
@@ -55,6 +56,14 @@ async def pay(
             deadline=deadline,
             if_match=wallet_condition(if_match),
         )
+    )
+    add_moved_money(
+        reply,
+        "payment_id",
+        amount=body.amount,
+        currency=body.currency,
+        provider_id=str(body.provider_id),
+        external_reference=body.external_reference,
     )
     return reply_response(reply)
 

@@ -11,6 +11,7 @@ from wallet_domain.use_cases.get_transfer import GetTransfer, GetTransferRequest
 from wallet_domain.use_cases.make_transfer import MakeTransfer, MakeTransferRequest
 
 from wallet_api.auth.principal import Principal
+from wallet_api.http.access_fields import add_moved_money
 from wallet_api.http.conditional import conditional_json, wallet_condition
 from wallet_api.http.replies import reply_response
 from wallet_api.http.transfers import transfer_json
@@ -50,6 +51,14 @@ async def make_transfer(
             reference=body.reference,
             if_match=wallet_condition(if_match),
         )
+    )
+    add_moved_money(
+        reply,
+        "transfer_id",
+        user_id=body.from_user_id,
+        to_user_id=body.to_user_id,
+        amount=body.amount,
+        currency=body.currency,
     )
     return reply_response(reply)
 
