@@ -31,13 +31,16 @@ so a uvicorn upgrade must pass test_api_server_limits.py.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any, Final
 
 import httptools
+import structlog
 from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from wallet_api.http.request_id import request_id_for
 from wallet_api.ops.http_metrics import REFUSED
 from wallet_api.server.config import LimitedConfig
 from wallet_api.server.limits import with_request_id
@@ -48,6 +51,8 @@ _HEAD: Final = 1
 _BODY: Final = 2
 # Request line framing that `url` and the header callbacks do not show ("GET  HTTP/1.1\r\n").
 _REQUEST_LINE_OVERHEAD: Final = 16
+# A refusal is a request too: it gets the access line the edge writes for every other one.
+_access_log = structlog.get_logger("wallet_api.access")
 
 
 class _Refused(Exception):
@@ -74,6 +79,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._timer_guards = _NONE
         self._over_cap = False
         self._refusal: tuple[bytes, str] | None = None
+        self._began = time.perf_counter()  # the request being received: its first byte
         # The request being answered (uvicorn's `cycle` is the newest one, which may be
         # queued behind it), and whether a request behind it was refused: nothing more is
         # read, and the connection closes once the requests before the refused one are
@@ -129,6 +135,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     # --- parser callbacks -------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        self._began = time.perf_counter()
         self._receiving = None
         self._phase = _HEAD
         self._head_seen = 0
@@ -247,7 +254,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             last.keep_alive = False
             self._refused_behind = True
             self.flow.pause_reading()
-            self.logger.info("Request refused (%s) behind one still answered.", reason)
+            self._access_line(None, reason, request_id_for(self._client_request_id()))
             return
         if refused is not None:
             if refused.response_started:
@@ -256,9 +263,24 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             refused.message_event.set()
         if reply is not None:
             reply, request_id = with_request_id(reply, self._client_request_id())
-            self.logger.info("Request refused (%s), request_id %s.", reason, request_id)
+            self._access_line(int(reply[9:12]), reason, request_id)
             self.transport.write(reply)
         self.transport.close()
+
+    def _access_line(self, status: int | None, reason: str, request_id: str) -> None:
+        """The refused request's access line, as the edge writes one for every request it
+        sees: `status` None when it was dropped unanswered (pipelined behind a request still
+        being answered); method and path once its head was read."""
+        scope: Any = self.scope if self._phase == _BODY and self.scope is not None else {}
+        _access_log.info(
+            "http_request",
+            method=scope.get("method"),
+            path=scope.get("path"),
+            status=status,
+            latency_ms=round((time.perf_counter() - self._began) * 1000, 2),
+            request_id=request_id,
+            refused=reason,
+        )
 
     def _client_request_id(self) -> bytes | None:
         """The `X-Request-ID` of the request being refused, if its headers were read."""
