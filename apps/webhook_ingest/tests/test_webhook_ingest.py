@@ -164,6 +164,29 @@ async def test_a_refusal_is_problem_details_when_the_client_asks_for_them(
     assert reply.json() == problem(code, message, details, status, PATH)
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/no/such/path", 404, "NOT_FOUND"),
+        ("GET", PATH, 405, "METHOD_NOT_ALLOWED"),
+    ],
+)
+async def test_the_routers_refusals_are_error_envelopes_too(
+    ingest: Ingest, method: str, path: str, status: int, code: str
+) -> None:
+    reply = await ingest.client.request(method, path)
+    as_problem = await ingest.client.request(method, path, headers=PROBLEM_JSON)
+
+    assert reply.status_code == status
+    assert reply.json()["error"]["code"] == code
+    assert reply.json()["error"]["details"] == {}
+    assert as_problem.status_code == status
+    assert as_problem.headers["content-type"] == "application/problem+json"
+    assert as_problem.json()["code"] == code
+    if status == 405:
+        assert reply.headers["allow"] == "POST"
+
+
 async def test_with_no_queue_bound_the_webhook_is_refused_not_lost(
     rabbit_control_and_url: tuple[Any, str],
 ) -> None:

@@ -7,6 +7,7 @@ from typing import Final
 from dishka import Provider, make_async_container
 from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from wallet_infra.config.settings import Settings
 from wallet_infra.consuming.startup_dependencies import StartupDependencies
 from wallet_infra.ioc.settings import SettingsProvider
@@ -15,6 +16,7 @@ from wallet_infra.telemetry import tracing_disabled
 
 from wallet_webhook_ingest.ioc import IngestProvider
 from wallet_webhook_ingest.lifespan import make_lifespan
+from wallet_webhook_ingest.replies import on_http_exception
 from wallet_webhook_ingest.routes import routes
 
 # Probes every few seconds: a span each would drown the webhooks.
@@ -32,6 +34,7 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> Starlett
     app = Starlette(
         routes=routes(dependencies),
         lifespan=make_lifespan(container, settings, dependencies),
+        exception_handlers={HTTPException: on_http_exception},
     )
     # A server span per webhook, current while it is verified and published: the publish
     # span is its child and the consumer continues the trace from the message.

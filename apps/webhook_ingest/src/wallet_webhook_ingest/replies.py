@@ -7,9 +7,15 @@ from __future__ import annotations
 from typing import Any, Final
 
 import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.responses import Response
 from wallet_domain.errors import ErrorCode
-from wallet_infra.problem_details import PROBLEM_JSON, problem_from_envelope
+from wallet_infra.problem_details import (
+    PROBLEM_JSON,
+    problem_from_envelope,
+    wants_problem_details,
+)
 
 JSON: Final = "application/json"
 # The ingest's own code for a webhook the broker did not take (the domain has no broker).
@@ -60,3 +66,24 @@ def unavailable(reason: str) -> Response:
         details={"reason": reason},
         **{"Retry-After": str(RETRY_AFTER_S)},
     )
+
+
+# The router's own refusals (no such path, another method), in the envelope as well.
+_ROUTER_ERRORS: Final = {
+    404: (ErrorCode.NOT_FOUND, "not found"),
+    405: ("METHOD_NOT_ALLOWED", "method not allowed"),
+}
+
+
+async def on_http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's 404 and 405 as error envelopes (its default is a plain-text body)."""
+    assert isinstance(exc, HTTPException)
+    code, message = _ROUTER_ERRORS.get(exc.status_code, (ErrorCode.INTERNAL, "internal error"))
+    status = exc.status_code if exc.status_code in _ROUTER_ERRORS else 500
+    allow = exc.headers.get("Allow") if exc.headers else None
+    response = error_response(status, code, message)
+    if allow:
+        response.headers["Allow"] = allow
+    if wants_problem_details(request.headers.get("accept", "").encode("latin-1")):
+        return as_problem(response, request.url.path)
+    return response
