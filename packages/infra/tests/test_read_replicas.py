@@ -10,6 +10,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from structlog.testing import capture_logs
 from wallet_infra.config.settings import Settings
 from wallet_infra.persistence.engine import make_engine
 from wallet_infra.read_replicas import (
@@ -105,3 +106,25 @@ async def test_a_router_reads_on_the_standby_once_checked_and_strong_reads_on_th
         finally:
             await eventual.close()
             await strong.close()
+
+
+async def test_a_replica_down_from_the_start_is_logged_once() -> None:
+    """Down at its first check is news (only up -> down was logged, so a replica never
+    reached showed nowhere but the metrics); each later failed check is not."""
+    unreachable = "postgresql://reader:secret@127.0.0.1:1/wallet"  # nothing listens there
+    replica = Replica(
+        label=replica_label(unreachable),
+        engine=make_engine(unreachable),
+        probe_engine=make_engine(unreachable, pool_size=1, max_overflow=0),
+    )
+    replicas = ReplicaSet([replica], max_lag_s=60)
+    try:
+        with capture_logs() as logs:
+            await check_replicas(replicas, timeout_s=2.0)
+            await check_replicas(replicas, timeout_s=2.0)
+    finally:
+        await replicas.dispose()
+
+    down = [entry for entry in logs if entry["event"] == "replica_down"]
+    assert [entry["replica"] for entry in down] == ["127.0.0.1:1"]
+    assert "secret" not in str(logs)

@@ -2,7 +2,8 @@
 
 One `Periodic` per process measures each replica every interval (side by side, each
 within a timeout) and records the result on its `Replica`, where requests read it for
-free. Failures are logged on the transition only (up -> down), by the error's type.
+free. Failures are logged on the transition only (up -> down, or down at the first
+check: a replica never reached is news too), by the error's type.
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ _log = structlog.get_logger("wallet.replicas")
 
 
 async def _check(replicas: ReplicaSet, replica: Replica, *, timeout_s: float) -> None:
-    was_up = replica.up
+    was_up, first = replica.up, not replica.checked
+    replica.checked = True
     try:
         lag_s = await replica_lag_s(replica.probe_engine, timeout_s=timeout_s)
     except Exception as error:
         ReplicaSet.mark_down(replica)
-        if was_up:
+        if was_up or first:
             _log.warning("replica_down", replica=replica.label, error=type(error).__name__)
     else:
         replica.up, replica.lag_s = True, lag_s

@@ -33,6 +33,7 @@ class Replica:
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     up: bool = False
     lag_s: float = math.nan
+    checked: bool = False  # a check has run (down from the start is news too)
 
     def __post_init__(self) -> None:
         self.sessions = make_session_factory(self.engine)
