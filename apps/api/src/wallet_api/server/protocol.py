@@ -31,6 +31,7 @@ so a uvicorn upgrade must pass test_api_server_limits.py.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import time
 from typing import Any, Final
 
@@ -79,6 +80,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._timer_guards = _NONE
         self._over_cap = False
         self._refusal: tuple[bytes, str] | None = None
+        self._context = contextvars.copy_context()  # the connection's: see connection_made
         self._began = time.perf_counter()  # the request being received: its first byte
         # The request being answered (uvicorn's `cycle` is the newest one, which may be
         # queued behind it), and whether a request behind it was refused: nothing more is
@@ -93,6 +95,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     # --- connection -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        # The connection's own context: a timer armed while a request's response completes
+        # would otherwise run (and log) in a copy of that request's context.
+        self._context = contextvars.copy_context()
         super().connection_made(transport)
         self._over_cap = len(self.connections) > self._limits.max_connections
         self._rearm()
@@ -205,9 +210,13 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._cancel_timer()
         self._timer_guards = due
         if due == _HEAD:
-            self._timer = self.loop.call_later(self._limits.header_timeout_s, self._timed_out)
+            self._timer = self.loop.call_later(
+                self._limits.header_timeout_s, self._timed_out, context=self._context
+            )
         elif due == _BODY:
-            self._timer = self.loop.call_later(self._limits.body_timeout_s, self._timed_out)
+            self._timer = self.loop.call_later(
+                self._limits.body_timeout_s, self._timed_out, context=self._context
+            )
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:

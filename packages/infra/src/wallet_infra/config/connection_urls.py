@@ -11,7 +11,6 @@ a URL stops at start, saying which setting is wrong but not what it holds.
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import urlsplit
 
 from sqlalchemy.engine import make_url
 from yarl import URL
@@ -21,15 +20,12 @@ _AMQP_SCHEMES: Final = frozenset({"amqp", "amqps"})
 _NOT_SHOWN: Final = " (the value is not shown: it may hold a password; percent-encode an @ in it)"
 
 
-def _one_userinfo(value: str) -> bool:
-    """At most one `@` before the host: a second one belongs to an unescaped password."""
-    return urlsplit(value).netloc.count("@") <= 1
-
-
 def checked_postgres_url(value: str, setting: str) -> str:
     try:
         parsed = make_url(value)
-        valid = parsed.drivername in _POSTGRES_SCHEMES and _one_userinfo(value)
+        # An `@` in the host it read is part of an unescaped password (SQLAlchemy splits
+        # at the first `@`, after a password that may also hold `/`, `?` or `#`).
+        valid = parsed.drivername in _POSTGRES_SCHEMES and "@" not in (parsed.host or "")
     except Exception:  # the parser's own messages quote the value
         valid = False
     if not valid:
@@ -41,7 +37,9 @@ def checked_amqp_url(value: str, setting: str) -> str:
     try:
         parsed = URL(value)
         _ = parsed.port  # a port that is not a number raises here
-        valid = parsed.scheme in _AMQP_SCHEMES and bool(parsed.host) and _one_userinfo(value)
+        # yarl splits at the last `@` of the authority: a password with an unescaped `@`
+        # is read whole, and one with `/` before it leaves no valid host or port.
+        valid = parsed.scheme in _AMQP_SCHEMES and "@" not in (parsed.host or "x@")
     except Exception:  # the parser's own messages quote the value
         valid = False
     if not valid:
