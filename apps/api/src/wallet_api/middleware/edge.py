@@ -155,9 +155,6 @@ class EdgeMiddleware:
         state[DEADLINE] = Deadline.after(self._timeout_s)
         instance = scope.get("root_path", "") + scope["path"] if accept is not None else None
         exchange = _Exchange(send, request_id.encode(), instance)
-        # A pipelined request's task starts from a copy of the context of the request it
-        # queued behind, whose wallet is bound: this one names its own, or none.
-        structlog.contextvars.unbind_contextvars("user_id")
         tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         carried = carry(valid_traceparent(traceparent)) if self._untraced else None
         fields, collected = collecting()

@@ -95,8 +95,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     # --- connection -------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        # The connection's own context: a timer armed while a request's response completes
-        # would otherwise run (and log) in a copy of that request's context.
+        # The connection's own context, for what it starts while a request's response
+        # completes (the next pipelined request, a timer), so none runs in a copy of that
+        # request's context.
         self._context = contextvars.copy_context()
         super().connection_made(transport)
         self._over_cap = len(self.connections) > self._limits.max_connections
@@ -172,7 +173,10 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: Any, app: Any) -> None:
         self._answering = cycle
-        super()._start_asgi_task(cycle, app)
+        # From the connection's own context: a pipelined request is started from inside the
+        # one before it (its last send), whose context (its wallet bound for the logs) the
+        # new task would otherwise copy.
+        self._context.copy().run(super()._start_asgi_task, cycle, app)
 
     # --- limits -----------------------------------------------------------------------
 
