@@ -17,20 +17,28 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
+from uuid import UUID
 
 import httpx
 import pytest
 from dishka import Provider, Scope, provide
 from mock_gateway.state import Outcome
+from sqlalchemy.ext.asyncio import AsyncSession
+from wallet_domain.model.correction import Correction, CorrectionKind, RefundedChargePolicy
 from wallet_domain.model.reconciliation import MismatchKind
+from wallet_domain.money import Money
+from wallet_domain.ports.charge_corrections import ChargeCorrections
 from wallet_domain.use_cases.correct_refunded_charge import (
     NOT_COVERED,
+    REFUNDED_SINCE,
+    CorrectionOutcome,
     CorrectionResult,
     CorrectRefundedCharge,
     CorrectRefundedChargeRequest,
 )
 from wallet_infra.config.settings import Settings
 from wallet_infra.ids import UuidV7Generator
+from wallet_infra.persistence import SqlaChargeCorrections
 from wallet_ops import reconcile_cli
 from wallet_ops.ioc import ProviderRecordsClient
 from wallet_testkit.api import MockGatewayClientProvider, new_user_id
@@ -153,13 +161,13 @@ async def _refund_there(
     return body
 
 
-async def _deliver(api: httpx.AsyncClient, body: bytes) -> None:
-    """The provider's webhook reaches the wallet and credits it."""
+async def _deliver(api: httpx.AsyncClient, body: bytes, outcome: str = "applied") -> None:
+    """The provider's webhook reaches the wallet (and, by default, credits it)."""
     event_id = json.loads(body)["provider_event_id"]
     reply = await api.post(
         "/webhooks/gateway", content=body, headers=signed_headers(body, event_id)
     )
-    assert reply.json() == {"status": "applied"}
+    assert reply.json() == {"status": outcome}
 
 
 def _cli_window(since: datetime) -> list[str]:
@@ -562,3 +570,133 @@ async def test_a_stale_payment_settled_by_fix_but_still_disagreeing_stays_unreso
         code, again = await run()
         assert code == reconcile_cli.EXIT_MISMATCHES
         assert [(p, m["kind"]) for p, m in again.items()] == [(pending, "refund_missing")]
+
+
+def _stale_listing(user_id: str, payment_id: str) -> CorrectRefundedChargeRequest:
+    """A re-debit decided on the provider's listing as read before its refund: charged the
+    payment's 200, nothing refunded."""
+    return CorrectRefundedChargeRequest(
+        user_id=user_id,
+        payment_id=UUID(payment_id),
+        charged=Money(200, "USD"),
+        refunded_there=0,
+        policy=RefundedChargePolicy.REDEBIT,
+    )
+
+
+async def _correct(
+    dsn: str, mock: Any, request: CorrectRefundedChargeRequest, *providers: Provider
+) -> CorrectionResult:
+    """`--fix`'s re-debit of one payment, through the tool's own container."""
+    container = reconcile_cli.make_container(_settings(dsn), *_mocked(mock), *providers)
+    try:
+        async with container() as scope:
+            use_case = await scope.get(CorrectRefundedCharge)
+            return await use_case.execute(request)
+    finally:
+        await container.close()
+
+
+async def _balance(dsn: str, user_id: str) -> int:
+    [row] = await fetch(dsn, "SELECT balance FROM wallet_balances WHERE user_id = $1", user_id)
+    return int(row["balance"])
+
+
+async def test_a_provider_refund_refused_before_a_re_debit_stops_it(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The race: `--fix` read the provider's listing (charged, nothing refunded); the
+    # provider then refunds its charge, and its webhook comes before the re-debit.
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    async with _staged(database_url) as (dsn, api, admin, mock):
+        monkeypatch.setenv("WALLET_DATABASE_URL", dsn)
+        user_id = await _wallet(api, 1_000)
+        cut = await _late_charge(api, admin, user_id, "cut", 200)  # FAILED, refunded here
+        refund = await _refund_there(admin, mock, cut)
+        await _deliver(api, refund, "refused")  # the wallet has its 200 back already
+
+        corrected = await _correct(dsn, mock, _stale_listing(user_id, cut))
+
+        # Taking the wallet's refund back would take the 200 twice: flagged instead.
+        assert (corrected.outcome, corrected.reason) == (CorrectionOutcome.FLAGGED, REFUNDED_SINCE)
+        assert await _balance(dsn, user_id) == 1_000
+        await _deliver(api, refund, "duplicate")  # the provider's re-send changes nothing
+        assert await _balance(dsn, user_id) == 1_000
+        # Charged and refunded there, refunded here: the two sides agree.
+        window = _cli_window(since)
+        assert await reconcile_cli.run_cli([*window, "--format", "json"], *_mocked(mock)) == (
+            reconcile_cli.EXIT_OK
+        )
+        capsys.readouterr()
+        kept = {cut: 0}  # the provider charged, then gave it all back: it keeps nothing
+        assert await assert_money_invariants(dsn, [user_id], kept) == {"FAILED": 1}
+
+
+class _PausedCorrections(ChargeCorrections):
+    """The real store, whose re-debit record waits for `go` once `reached` is set: the
+    re-debit's transaction (the payment locked, the wallet debited) is then still open."""
+
+    def __init__(self, store: ChargeCorrections, reached: asyncio.Event, go: asyncio.Event):
+        self._store, self._reached, self._go = store, reached, go
+
+    async def kinds(self, payment_id: UUID) -> frozenset[CorrectionKind]:
+        return await self._store.kinds(payment_id)
+
+    async def record(self, correction: Correction) -> bool:
+        recorded = await self._store.record(correction)
+        self._reached.set()
+        await self._go.wait()
+        return recorded
+
+
+class _PausedCorrectionsProvider(Provider):
+    scope = Scope.REQUEST
+
+    def __init__(self, reached: asyncio.Event, go: asyncio.Event) -> None:
+        super().__init__()
+        self._reached, self._go = reached, go
+
+    @provide
+    def corrections(self, session: AsyncSession) -> ChargeCorrections:
+        return _PausedCorrections(SqlaChargeCorrections(session=session), self._reached, self._go)
+
+
+async def test_a_provider_refund_that_comes_during_a_re_debit_is_credited_after_it(
+    database_url: str,
+) -> None:
+    # The other order of the same race: the webhook comes while the re-debit's transaction
+    # (which has locked the payment) is still open. It waits, then sees the re-debit that
+    # made room for the refund, and credits it.
+    async with _staged(database_url) as (dsn, api, admin, mock):
+        user_id = await _wallet(api, 1_000)
+        cut = await _late_charge(api, admin, user_id, "cut", 200)
+        refund = await _refund_there(admin, mock, cut)
+        reached, go = asyncio.Event(), asyncio.Event()
+        redebit = asyncio.create_task(
+            _correct(
+                dsn, mock, _stale_listing(user_id, cut), _PausedCorrectionsProvider(reached, go)
+            )
+        )
+        await asyncio.wait_for(reached.wait(), timeout=10)
+        delivered = asyncio.create_task(_deliver(api, refund))
+
+        async def webhook_waits_for_the_payment() -> bool:
+            rows = await fetch(
+                dsn,
+                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'",
+            )
+            return bool(rows)
+
+        await eventually(webhook_waits_for_the_payment, timeout_s=10)
+        go.set()
+        assert (await redebit).outcome is CorrectionOutcome.REDEBITED
+        await asyncio.wait_for(delivered, timeout=10)  # "applied": credited
+
+        assert await _balance(dsn, user_id) == 1_000  # re-debited 200, then refunded 200
+        refunds = await fetch(
+            dsn,
+            "SELECT amount FROM transactions WHERE type = 'PROVIDER_REFUND' AND user_id = $1",
+            user_id,
+        )
+        assert [row["amount"] for row in refunds] == [200]

@@ -19,6 +19,7 @@ from wallet_domain.model.provider_event import (
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.money import Money
 from wallet_domain.use_cases.correct_refunded_charge import (
+    REFUNDED_SINCE,
     CorrectionOutcome,
     CorrectRefundedChargeRequest,
 )
@@ -408,18 +409,31 @@ async def test_a_refund_of_a_re_debited_payment_gives_the_re_debit_back_and_no_m
     assert_money_invariants(world.db)
 
 
-async def test_a_refund_refused_before_a_re_debit_is_credited_when_sent_again_after_it(
+async def test_a_refund_refused_before_a_re_debit_stops_it_and_stays_refused(
     events: ProviderEventWorld,
 ) -> None:
-    # The race: the provider refunds its late charge while reconciliation, having read the
-    # provider's listing just before, re-debits the payment.
+    # The race: the provider refunds its late charge after reconciliation read the
+    # provider's listing (charged, nothing refunded) and before it re-debits the payment.
     world = events.world
     payment = await _failed(events)
     refund = _refunded(payment.id, AMOUNT, event_id="evt_refund_of_the_late_charge")
     assert await events.apply().execute(refund) is Outcome.REFUSED  # got it back already
-    await _re_debit(events, payment)  # on the listing read before the refund
 
-    assert await events.apply().execute(refund) is Outcome.APPLIED  # the provider's re-send
+    corrected = await world.correct_refunded_charge().execute(
+        CorrectRefundedChargeRequest(
+            user_id="alice",
+            payment_id=payment.id,
+            charged=Money(AMOUNT, "USD"),
+            refunded_there=0,  # the listing read before the refund
+            policy=RefundedChargePolicy.REDEBIT,
+        )
+    )
+
+    # Charged and refunded there, refunded here: taking the refund back would take the
+    # money twice. Flagged instead, and the refund's re-send is the same event.
+    assert corrected.outcome is CorrectionOutcome.FLAGGED
+    assert corrected.reason == REFUNDED_SINCE
+    assert world.db.entries(type=TransactionType.REDEBIT) == []
     assert await events.apply().execute(refund) is Outcome.DUPLICATE
     assert world.db.balance("alice", "USD") == START
     assert_money_invariants(world.db)

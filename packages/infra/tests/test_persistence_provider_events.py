@@ -281,3 +281,49 @@ async def test_a_record_rolled_back_leaves_the_id_free(
     async with session_factory() as session:
         assert await _record(session, event_id)
         await session.commit()
+
+
+@pytest.mark.parametrize("outcome", [ProviderEventOutcome.APPLIED, ProviderEventOutcome.REFUSED])
+async def test_a_refund_recorded_about_a_payment_is_found_whatever_its_outcome(
+    session_factory: async_sessionmaker[AsyncSession], outcome: ProviderEventOutcome
+) -> None:
+    payment_id, other = uuid4(), uuid4()
+    async with session_factory() as session:
+        log = AsyncpgProviderEventLog(session=session)
+        for event_type, subject in (
+            ("payment.refunded", payment_id),
+            ("payment.settled", other),  # another type about another payment
+        ):
+            await log.record(
+                provider_event_id=f"evt_{uuid4().hex}",
+                event_type=event_type,
+                subject_id=subject,
+                outcome=outcome,
+                created_at=datetime.now(UTC),
+            )
+        await session.commit()
+    async with session_factory() as session:
+        log = AsyncpgProviderEventLog(session=session)
+        assert await log.refund_recorded(payment_id)
+        assert not await log.refund_recorded(other)  # a settlement is not a refund
+        assert not await log.refund_recorded(uuid4())
+
+
+async def test_a_refund_committed_after_the_reader_began_is_found(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    # A re-debit locks the payment, then asks: a refund stored by the webhook it waited
+    # for must count, though it committed after the re-debit's transaction began.
+    payment_id = uuid4()
+    async with session_factory() as reader, session_factory() as writer:
+        log = AsyncpgProviderEventLog(session=reader)
+        assert not await log.refund_recorded(payment_id)  # the reader's transaction is open
+        await AsyncpgProviderEventLog(session=writer).record(
+            provider_event_id=f"evt_{uuid4().hex}",
+            event_type="payment.refunded",
+            subject_id=payment_id,
+            outcome=ProviderEventOutcome.REFUSED,
+            created_at=datetime.now(UTC),
+        )
+        await writer.commit()
+        assert await log.refund_recorded(payment_id)

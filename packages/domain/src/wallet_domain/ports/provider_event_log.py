@@ -24,3 +24,8 @@ class ProviderEventLog(Protocol):
         the event's effect. False, with nothing written, if that id is stored already; a
         concurrent transaction storing the same id is waited for (then False if it commits)."""
         ...
+
+    async def refund_recorded(self, payment_id: UUID) -> bool:
+        """Whether a `payment.refunded` about this payment is stored, applied or refused
+        (read afresh: one committed since the caller's transaction began counts)."""
+        ...

@@ -16,7 +16,6 @@ from wallet_domain.model.provider_event import (
 )
 from wallet_domain.model.refundable_payment import RefundablePayment
 from wallet_domain.model.transaction import (
-    REFUNDED_STATUSES,
     LedgerEntry,
     TransactionStatus,
     new_provider_refund,
@@ -65,13 +64,13 @@ class ApplyProviderEvent:
       `refund.created`), partial refunds allowed, as long as the payment's refunds and
       chargebacks stay within what the wallet paid for the charge: an APPROVED payment's
       amount, or what a reconciliation re-debited of a FAILED or DECLINED one (the
-      provider charged it after all, then refunded that charge; a refusal of such a
-      payment's refund is not stored, so a re-send after a later re-debit is looked at
-      afresh). A still PENDING payment
+      provider charged it after all, then refunded that charge). A still PENDING payment
       is first settled APPROVED (a refund proves the charge, whatever became of its
       `payment.settled`). Anything else (a declined or failed payment never re-debited,
       more than is left) is REFUSED: recorded, nothing moves (the provider gets a 2xx all
-      the same: retrying would not change the answer).
+      the same: retrying would not change the answer). A refusal stored for a FAILED or
+      DECLINED payment also stops a later re-debit of it (`CorrectRefundedCharge`): the
+      provider gave its charge back, so the wallet's refund here was right.
     - `dispute.updated` is handed to `DisputeUpdates`, then recorded with its outcome.
     - Every delivery is counted and logged with its outcome once its transaction ended.
     """
@@ -139,12 +138,6 @@ class ApplyProviderEvent:
             event, ProviderEventType.PAYMENT_REFUNDED, event.payment_id, outcome
         ):
             return Outcome.DUPLICATE
-        if outcome is Outcome.REFUSED and charged.status in REFUNDED_STATUSES:
-            # Not stored (its record rolled back): reconciliation may yet re-debit this
-            # payment (its refund here was wrong if the provider charged after all), and the
-            # provider's re-send of this refund must then be credited, not a duplicate.
-            await self.tx.rollback()
-            return outcome
         if outcome is Outcome.APPLIED:
             if pending:
                 settled = await self.settlement.settle(

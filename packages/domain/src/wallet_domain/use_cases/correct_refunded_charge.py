@@ -12,7 +12,6 @@ from wallet_domain.model.events import DomainEvent, EventType, entry_payload
 from wallet_domain.model.transaction import (
     REFUNDED_STATUSES,
     LedgerEntry,
-    TransactionType,
     new_redebit,
 )
 from wallet_domain.money import Money
@@ -21,6 +20,8 @@ from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.outbox import OutboxWriter
+from wallet_domain.ports.provider_event_log import ProviderEventLog
+from wallet_domain.ports.provider_payments import ProviderPayments
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.wallet_balances import WalletBalances
 from wallet_domain.unit_of_work import rolling_back
@@ -28,6 +29,7 @@ from wallet_domain.unit_of_work import rolling_back
 NOT_COVERED = "the balance does not cover a re-debit"
 CHARGE_DIFFERS = "the provider's charge differs from the payment (amount, currency or a refund)"
 POLICY_FLAG = "the settings say to flag, never to re-debit"
+REFUNDED_SINCE = "the provider refunded the charge (its payment.refunded came after the listing)"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,8 +71,16 @@ class CorrectRefundedCharge:
     payment's aggregate) commit together. Otherwise the payment is flagged for review with
     the reason. Each kind is recorded at most once per payment (the store enforces it), so
     a second call changes nothing; a payment already re-debited is never flagged after.
+
+    The payment's row is locked first, as the provider's events lock it, so a re-debit and
+    a `payment.refunded` about the same payment apply one after the other: a refund that
+    comes after the re-debit is credited (the re-debit made room for it), and one stored
+    before it (refused: the wallet had its money back already) stops the re-debit, which
+    the provider's listing, read before that refund, could not tell.
     """
 
+    payments: ProviderPayments
+    events: ProviderEventLog
     ledger: Ledger
     balances: WalletBalances
     corrections: ChargeCorrections
@@ -85,9 +95,10 @@ class CorrectRefundedCharge:
         return result
 
     async def _correct(self, request: CorrectRefundedChargeRequest) -> CorrectionResult:
-        payment = await self.ledger.get(request.user_id, request.payment_id)
-        if payment is None or payment.type is not TransactionType.PAYMENT:
+        found = await self.payments.lock(request.payment_id)
+        if found is None or found.payment.user_id != request.user_id:
             raise PaymentNotFound(payment_id=str(request.payment_id))
+        payment = found.payment
         if payment.status not in REFUNDED_STATUSES:
             raise InvalidState(
                 "only a failed or declined payment was refunded",
@@ -99,6 +110,8 @@ class CorrectRefundedCharge:
             await self.tx.rollback()
             return CorrectionResult(outcome=CorrectionOutcome.ALREADY_REDEBITED)
         reason = self._refusal(payment, request)
+        if reason is None and await self.events.refund_recorded(payment.id):
+            reason = REFUNDED_SINCE
         if reason is None:
             if await self.balances.debit_if_covered(payment.user_id, payment.money):
                 return await self._redebit(payment)

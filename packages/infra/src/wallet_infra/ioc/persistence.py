@@ -12,6 +12,8 @@ from wallet_domain.ports.ledger import Ledger, LedgerReads
 from wallet_domain.ports.outbox import OutboxWriter
 from wallet_domain.ports.payment_book import PaymentBook
 from wallet_domain.ports.pending_deposits import PendingDeposits
+from wallet_domain.ports.provider_event_log import ProviderEventLog
+from wallet_domain.ports.provider_payments import ProviderPayments
 from wallet_domain.ports.service_providers import ServiceProviders
 from wallet_domain.ports.transaction_manager import TransactionManager
 from wallet_domain.ports.transfer_book import TransferBook
@@ -38,6 +40,8 @@ from wallet_infra.persistence import (
 )
 from wallet_infra.persistence.pooled_ledger_reads import PooledLedgerReads
 from wallet_infra.persistence.pooled_wallet_reads import PooledWalletReads
+from wallet_infra.persistence.provider_event_log import AsyncpgProviderEventLog
+from wallet_infra.persistence.provider_payments import SqlaProviderPayments
 from wallet_infra.telemetry import current_traceparent
 
 
@@ -54,6 +58,9 @@ class PersistenceProvider(Provider):
     idempotency = provide(SqlaIdempotencyStore, provides=IdempotencyStore)
     transactions = provide(SqlaTransactionManager, provides=TransactionManager)
     corrections = provide(SqlaChargeCorrections, provides=ChargeCorrections)
+    # The provider's events (webhooks) and reconciliation's corrections both lock payments
+    # and read the events stored about them.
+    provider_event_log = provide(AsyncpgProviderEventLog, provides=ProviderEventLog)
     # A use case asking for the narrower port gets the same session-bound adapter.
     ledger_reads = alias(source=Ledger, provides=LedgerReads)
     idempotency_replies = alias(source=IdempotencyStore, provides=IdempotencyReplies)
@@ -70,6 +77,10 @@ class PersistenceProvider(Provider):
     @provide
     def service_providers(self, session: AsyncSession, cache: ProviderCache) -> ServiceProviders:
         return SqlaServiceProviders(db=session, cache=cache)
+
+    @provide
+    def provider_payments(self, session: AsyncSession) -> ProviderPayments:
+        return SqlaProviderPayments(session=session, traceparent_provider=current_traceparent)
 
     @provide
     def outbox(self, session: AsyncSession) -> OutboxWriter:

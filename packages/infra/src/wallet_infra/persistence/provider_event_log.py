@@ -13,7 +13,7 @@ from uuid import UUID
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from wallet_domain.model.provider_event import ProviderEventOutcome
+from wallet_domain.model.provider_event import ProviderEventOutcome, ProviderEventType
 from wallet_domain.ports.provider_event_log import ProviderEventLog
 
 from wallet_infra.persistence.driver import DriverStatement, fetchrow
@@ -27,6 +27,16 @@ _RECORD: Final = DriverStatement(
         " VALUES (:provider_event_id, :type, :subject_id, :outcome, :created_at)"
         f" ON CONFLICT ON CONSTRAINT {PROVIDER_EVENTS_PKEY} DO NOTHING"
         " RETURNING provider_event_id"
+    )
+)
+
+
+# Through provider_events_refunds_idx (migration 0034): the type is a literal, as in its
+# predicate, so the planner can use it whatever the bound values.
+REFUND_RECORDED: Final = DriverStatement(
+    text(
+        "SELECT EXISTS (SELECT FROM provider_events WHERE subject_id = :payment_id"  # noqa: S608 - constants only
+        f" AND type = '{ProviderEventType.PAYMENT_REFUNDED.value}') AS recorded"
     )
 )
 
@@ -56,3 +66,14 @@ class AsyncpgProviderEventLog(ProviderEventLog):
         await self._session.connection()  # in the session's transaction, never on its own
         row = await fetchrow(self._session, "provider_events.record", _RECORD, values)
         return row is not None
+
+    async def refund_recorded(self, payment_id: UUID) -> bool:
+        await self._session.connection()
+        row = await fetchrow(
+            self._session,
+            "provider_events.refund_recorded",
+            REFUND_RECORDED,
+            {"payment_id": payment_id},
+        )
+        recorded: bool = row["recorded"]
+        return recorded

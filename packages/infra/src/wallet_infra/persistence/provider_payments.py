@@ -1,10 +1,11 @@
 """`ProviderPayments` on PostgreSQL: payments found by id for the provider's events.
 
-The lock is a plain `SELECT ... FOR UPDATE` of the payment's row by primary key, with what
-a reconciliation re-debited of it; the refund is one statement
-(`statements.provider_refunds`) on the same transaction, whose total, with the payment's
-chargebacks, the database bounds by its amount (`transactions_given_back_within_amount`)
-and, for a re-debited FAILED or DECLINED payment, by the re-debit (its ledger trigger).
+The lock is a plain `SELECT ... FOR UPDATE` of the payment's row by primary key, then what
+a reconciliation re-debited of it (a statement of its own: see `_REDEBITED`); the refund
+is one statement (`statements.provider_refunds`) on the same transaction, whose total,
+with the payment's chargebacks, the database bounds by its amount
+(`transactions_given_back_within_amount`) and, for a re-debited FAILED or DECLINED
+payment, by the re-debit (its ledger trigger).
 """
 
 from __future__ import annotations
@@ -35,15 +36,17 @@ from wallet_infra.persistence.wallet_balances import balance_over_limit
 
 _t = transactions
 _c = reconciliation_corrections
-_REDEBITED: Final = (
-    select(_c.c.amount)
-    .where(_c.c.payment_id == _t.c.id, _c.c.kind == literal_column("'REDEBIT'"))
-    .scalar_subquery()
-)
 _LOCK: Final = (
-    select(*_t.c, func.coalesce(_REDEBITED, 0).label("redebited"))
+    select(*_t.c)
     .where(_t.c.id == bindparam("pid"), _t.c.type == literal_column("'PAYMENT'"))
     .with_for_update(of=_t)
+)
+# Its own statement, after the lock: a statement that waited for the lock reads the
+# locked row as the holder committed it, but every other row as of when it began. Read
+# in the lock's statement, a re-debit committed by the holder waited for (which locks
+# the payment first) was not seen, and the refund it makes room for was refused.
+_REDEBITED: Final = select(func.coalesce(func.sum(_c.c.amount), 0)).where(
+    _c.c.payment_id == bindparam("pid"), _c.c.kind == literal_column("'REDEBIT'")
 )
 
 
@@ -64,11 +67,12 @@ class SqlaProviderPayments(ProviderPayments):
         row = (await self._session.execute(_LOCK, {"pid": payment_id})).first()
         if row is None:
             return None
+        redebited = (await self._session.execute(_REDEBITED, {"pid": payment_id})).scalar_one()
         return RefundablePayment(
             payment=entry_from_row(row._mapping),
             refunded=row.refunded_amount,
             charged_back=row.charged_back_amount,
-            redebited=row.redebited,
+            redebited=int(redebited),
         )
 
     async def refund(self, refund: LedgerEntry, created: DomainEvent) -> None:

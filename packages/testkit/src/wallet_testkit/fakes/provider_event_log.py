@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from wallet_domain.model.provider_event import ProviderEventOutcome
+from wallet_domain.model.provider_event import ProviderEventOutcome, ProviderEventType
 from wallet_domain.ports.provider_event_log import ProviderEventLog
 
 from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
@@ -31,3 +31,12 @@ class FakeProviderEventLog(ProviderEventLog):
             return False
         staged[provider_event_id] = (event_type, subject_id, outcome.value)
         return True
+
+    async def refund_recorded(self, payment_id: UUID) -> bool:
+        stored = (self._tx.tables.provider_events, self._tx.db.committed.provider_events)
+        refunded = ProviderEventType.PAYMENT_REFUNDED.value
+        return any(
+            (kind, subject) == (refunded, payment_id)
+            for rows in stored
+            for kind, subject, _ in rows.values()
+        )

@@ -34,6 +34,7 @@ from wallet_domain.ports.outbox import OutboxWriter
 from wallet_domain.ports.payment_book import OpenOutcome, PaymentBook
 from wallet_domain.ports.payment_gateway import PaymentGateway
 from wallet_domain.ports.pending_deposits import PendingDeposits
+from wallet_domain.ports.provider_event_log import ProviderEventLog
 from wallet_domain.ports.provider_payments import ProviderPayments
 from wallet_domain.ports.response_encoder import ResponseEncoder
 from wallet_domain.ports.service_providers import ServiceProviders
@@ -160,6 +161,7 @@ class Scope:
         self.transfers = FakeTransferBook(self.tx)
         self.disputes = FakeDisputeBook(self.tx)
         self.provider_payments = FakeProviderPayments(self.tx)
+        self.provider_events = FakeProviderEventLog(self.tx)
         self.corrections = FakeChargeCorrections(self.tx)
         self.versions = FakeWalletVersions(self.tx)
 
@@ -182,6 +184,7 @@ class Scope:
             TransferBook: self.transfers,
             DisputeBook: self.disputes,
             ProviderPayments: self.provider_payments,
+            ProviderEventLog: self.provider_events,
             ChargeCorrections: self.corrections,
             WalletVersions: self.versions,
             # The If-Match check a use case gets from the API's container (Pay's port).
