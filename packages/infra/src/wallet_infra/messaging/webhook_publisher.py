@@ -25,6 +25,14 @@ turn of the event loop whatever is queued goes out through `confirmed_batch` as 
 on the broker's confirm channel (like the relay's events), each request then waiting for
 its own confirm. One socket write per message cost the ingest most of its CPU under load;
 a lone webhook still goes out at once (no lingering).
+
+Two copies of one webhook (a provider retrying while its first attempt is in flight) are
+never in flight together: aiormq finds a returned message's confirm by `message_id` alone,
+one entry per id, so the second copy would take the first's entry, the return would fail
+the second and the first's ack would answer 202 for a body no queue holds. A copy waits
+until the one before it has settled (confirmed, refused or given up, whether or not its
+request is still there), then publishes and answers for its own body: after a refused
+first copy the second still gets its own chance.
 """
 
 from __future__ import annotations
@@ -86,6 +94,8 @@ class ConfirmedWebhookPublisher:
         self._waiting: list[tuple[OutgoingMessage, asyncio.Future[object]]] = []
         self._flush_scheduled = False
         self._flushing: set[asyncio.Task[None]] = set()
+        # Message id -> a future set once that copy's batch has settled: the next copy's turn.
+        self._in_flight: dict[str, asyncio.Future[None]] = {}
 
     async def publish(self, body: bytes, *, webhook_id: str, event_type: str) -> None:
         """Return once the broker confirmed `body`; else raise `WebhookNotPublished`."""
@@ -108,7 +118,15 @@ class ConfirmedWebhookPublisher:
 
     async def _publish(self, body: bytes, *, webhook_id: str, event_type: str) -> None:
         message = _message(body, webhook_id=webhook_id, event_type=event_type)
-        confirmed = asyncio.get_running_loop().create_future()
+        message_id = str(message.properties.message_id)
+        while (earlier := self._in_flight.get(message_id)) is not None:
+            # Not `await earlier`: this request's cancellation must not cancel the turn.
+            await asyncio.wait((earlier,))
+        # No await from here until the message is queued: the turn is this copy's until its
+        # batch settles (`_flush` hands it on, even if this request is gone by then).
+        loop = asyncio.get_running_loop()
+        self._in_flight[message_id] = loop.create_future()
+        confirmed = loop.create_future()
         self._waiting.append((message, confirmed))
         if not self._flush_scheduled:
             self._flush_scheduled = True
@@ -127,17 +145,26 @@ class ConfirmedWebhookPublisher:
     async def _flush(self, batch: list[tuple[OutgoingMessage, asyncio.Future[object]]]) -> None:
         """Publish every webhook that arrived in the same turn of the event loop as one
         write, and hand each its own confirm (or the reason it has none)."""
-        outcomes: list[object]
         try:
-            outcomes = await self._publish_batch([message for message, _ in batch])
+            outcomes = await self._outcomes([message for message, _ in batch])
+            for (_, confirmed), outcome in zip(batch, outcomes, strict=True):
+                if not confirmed.done():  # its request may have gone (client disconnected)
+                    confirmed.set_result(outcome)
+        finally:
+            # Settled or given up, the batch is out of aiormq's bookkeeping: next copies go.
+            for message, _ in batch:
+                turn = self._in_flight.pop(str(message.properties.message_id), None)
+                if turn is not None:
+                    turn.set_result(None)
+
+    async def _outcomes(self, messages: list[OutgoingMessage]) -> list[object]:
+        try:
+            return await self._publish_batch(messages)
         except WebhookNotPublished as refused:
-            outcomes = [refused] * len(batch)
+            return [refused] * len(messages)
         except Exception as error:  # whatever it was, no request may wait forever
-            _log.error("webhook_publish_failed", error=type(error).__name__, count=len(batch))
-            outcomes = [WebhookNotPublished("broker_unavailable")] * len(batch)
-        for (_, confirmed), outcome in zip(batch, outcomes, strict=True):
-            if not confirmed.done():  # its request may have gone (client disconnected)
-                confirmed.set_result(outcome)
+            _log.error("webhook_publish_failed", error=type(error).__name__, count=len(messages))
+            return [WebhookNotPublished("broker_unavailable")] * len(messages)
 
     async def _publish_batch(self, messages: list[OutgoingMessage]) -> list[object]:
         if not await self._broker.ping(self._ready_timeout_s):
