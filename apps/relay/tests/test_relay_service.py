@@ -3,6 +3,8 @@ wakes on NOTIFY, rides out broker trouble without losing events, purges, and sto
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
@@ -20,7 +22,7 @@ from wallet_infra.messaging.publisher import FaststreamEventPublisher
 from wallet_infra.messaging.topology import AUDIT_QUEUE_NAME
 from wallet_relay.wakeup import LISTENER_APPLICATION_NAME, listener_connect_args
 from wallet_testkit.db import listening_sessions
-from wallet_testkit.polling import eventually
+from wallet_testkit.polling import eventually, until
 
 from .relay_testkit import Outbox, collecting, running_relay
 
@@ -150,6 +152,43 @@ async def test_events_wait_out_failing_batches_and_none_is_lost(
     assert flaky.publisher is not None
     assert flaky.publisher.calls > flaky.publisher.outages
     assert await box.unsent() == 0
+
+
+class ReturningPublisher(EventPublisher):
+    """A broker that returns every event (no queue bound): nothing is ever confirmed.
+    Records when each batch was offered."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def publish_batch(self, messages: Sequence[OutboxMessage]) -> set[UUID]:
+        self.calls.append(time.monotonic())
+        return set()
+
+
+class ReturningProvider(Provider):
+    def __init__(self) -> None:
+        super().__init__(scope=Scope.APP)
+        self.publisher = ReturningPublisher()
+
+    @provide
+    def event_publisher(self) -> EventPublisher:
+        return self.publisher
+
+
+async def test_events_the_broker_keeps_returning_are_retried_after_a_growing_pause(
+    box: Outbox, private_database_url: str, amqp_url: str
+) -> None:
+    returning = ReturningProvider()
+    settings = settings_for(private_database_url, amqp_url, relay_max_backoff_s=10.0)
+    await box.add(1)
+    async with running_relay(settings, returning):
+        await until(lambda: len(returning.publisher.calls) >= 6, timeout_s=20)
+    calls = returning.publisher.calls
+    pauses = [later - earlier for earlier, later in itertools.pairwise(calls)]
+    # The n-th pause is drawn from [c/2, c], c = 0.1 s * 2**n: it doubles, batch after
+    # failing batch, instead of starting over at 0.1 s after each one.
+    assert all(pause >= 0.05 * 2**n for n, pause in enumerate(pauses[:5])), pauses
 
 
 async def test_the_listener_reconnects_when_its_connection_dies(

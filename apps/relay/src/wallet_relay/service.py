@@ -14,8 +14,9 @@ the broker alike), and the consumers then get fewer, larger bursts too. `concurr
 workers run batches side by side, each in its own transaction (SKIP LOCKED keeps them
 disjoint, as it does across processes), so one batch's database work overlaps another's
 broker confirms.
-Any failure (broker down, database unreachable, a bug) is logged and retried with
-exponential backoff up to `max_backoff_s`: the process never exits on its own and never
+Any failure (broker down, database unreachable, a bug, events the broker did not confirm)
+is logged and retried with exponential backoff up to `max_backoff_s`, reset by the first
+batch with nothing left unconfirmed: the process never exits on its own and never
 loses an event, because an event leaves the outbox only as `sent_at`, written after the
 broker's confirm.
 """
@@ -137,7 +138,9 @@ class RelayService:
         except Exception as error:
             _log_outage(backoff, "relay batch failed, will retry", error, exc_info=True)
             return None
-        if backoff.failures:
+        # Only a batch that published all it claimed is a recovery: a returned or nacked
+        # event (no queue bound, a full queue) fails again at once, so the pause must grow.
+        if backoff.failures and not report.failed:
             _log.info("relay recovered", failed_attempts=backoff.failures)
             backoff.reset()
         if report.claimed:
