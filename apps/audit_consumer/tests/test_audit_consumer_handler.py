@@ -45,7 +45,7 @@ async def test_a_redelivery_is_acked_and_stores_nothing_new(
     assert list(audit_store.audit) == [event.event_id]
 
 
-async def test_a_failure_is_nacked_for_redelivery_and_stores_nothing(
+async def test_a_failure_is_rejected_for_redelivery_and_stores_nothing(
     broker: RabbitBroker, audit_store: ConsumerStore
 ) -> None:
     event = make_event(EventType.PAYMENT_FAILED, status="DECLINED")
@@ -53,11 +53,11 @@ async def test_a_failure_is_nacked_for_redelivery_and_stores_nothing(
 
     with recorded_settlements() as settled:
         await publish_event(broker, event)
-        assert (settled, audit_store.audit) == (["nack(requeue=True)"], {})
+        assert (settled, audit_store.audit) == (["reject(requeue=True)"], {})
 
         await publish_event(broker, event)
 
-    assert settled == ["nack(requeue=True)", "ack"]
+    assert settled == ["reject(requeue=True)", "ack"]
     assert list(audit_store.audit) == [event.event_id]
 
 

@@ -75,7 +75,7 @@ async def test_a_redelivered_event_is_acked_but_not_counted_again(
     assert_counted_once(samples, event, status="DECLINED", amount=500)
 
 
-async def test_a_failure_is_nacked_for_redelivery_and_counts_nothing(
+async def test_a_failure_is_rejected_for_redelivery_and_counts_nothing(
     consumer: AsgiFastStream, broker: RabbitBroker, inbox_store: InboxStore
 ) -> None:
     event = payment_event(EventType.PAYMENT_COMPLETED, status="APPROVED")
@@ -83,13 +83,13 @@ async def test_a_failure_is_nacked_for_redelivery_and_counts_nothing(
 
     with recorded_settlements() as settled:
         await publish_event(broker, event)
-        assert settled == ["nack(requeue=True)"]
+        assert settled == ["reject(requeue=True)"]
         assert inbox_store.committed == set()
         assert _business_samples(await scrape(consumer)) == {}
 
         await publish_event(broker, event)  # the redelivery succeeds
 
-    assert settled == ["nack(requeue=True)", "ack"]
+    assert settled == ["reject(requeue=True)", "ack"]
     samples = await scrape(consumer)
     assert deliveries(samples, METRICS_QUEUE_NAME) == {"retried": 1, "processed": 1}
     assert value(samples, "wallet_payments_total", status="APPROVED", currency="USD") == 1

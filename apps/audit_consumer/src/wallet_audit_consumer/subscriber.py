@@ -1,7 +1,7 @@
 """The audit queue's subscriber: a thin inbound adapter from a delivery to the use case.
 
 Acknowledgement is explicit (see `wallet_infra.consuming.delivery`): ack only after the
-audit row committed (or was already there), nack with requeue on failure (dead-lettered
+audit row committed (or was already there), reject with requeue on failure (dead-lettered
 after the queue's delivery limit), reject a malformed message straight to the DLQ. The
 use case and the delivery handler are APP-scoped, resolved once at start-up.
 """

@@ -1,7 +1,7 @@
 """The metrics queue's subscriber: a thin inbound adapter from a delivery to the use case.
 
 Acknowledgement is explicit (see `wallet_infra.consuming.delivery`): ack only after the
-inbox record committed, nack with requeue on failure (dead-lettered after the queue's
+inbox record committed, reject with requeue on failure (dead-lettered after the queue's
 delivery limit), reject a malformed message straight to the DLQ. The use case and the
 delivery handler are APP-scoped, resolved once at start-up.
 """

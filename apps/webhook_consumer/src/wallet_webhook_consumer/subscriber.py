@@ -1,7 +1,7 @@
 """The webhook queue's subscriber: a thin inbound adapter from a delivery to the use case.
 
 Acknowledgement is explicit (see `wallet_infra.consuming.delivery`): ack only after the
-event's transaction committed (or found it applied before), nack with requeue on failure
+event's transaction committed (or found it applied before), reject with requeue on failure
 (dead-lettered after the queue's delivery limit), reject a body that is not a provider
 event straight to the DLQ. `ApplyProviderEvent` runs on a session of its own, so each
 delivery opens a request scope of the container, as a framework integration would; the

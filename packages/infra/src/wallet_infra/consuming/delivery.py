@@ -8,8 +8,8 @@ The subscriber runs with `AckPolicy.NACK_ON_ERROR` and its handler goes through
 - a body that is not a valid event envelope (`MalformedEvent`) or a payload that contradicts its
   event type (`UnreadableEvent`): **reject without requeue**, so the queue dead-letters
   it at once: retrying cannot make it readable;
-- any other failure (database down, a bug, a constraint): **nack with requeue** after a
-  growing pause. The quorum queue counts deliveries and dead-letters the message once it
+- any other failure (database down, a bug, a constraint): **reject with requeue** after
+  a growing pause. The quorum queue counts deliveries and dead-letters the message once it
   was delivered more than `DELIVERY_LIMIT` times, so a message that keeps failing ends
   in the DLQ, never dropped and never redelivered forever; the pause keeps a short outage
   from burning through the limit in milliseconds. Other deliveries keep flowing
@@ -36,7 +36,7 @@ from typing import Annotated, Any, Final, NoReturn, Protocol, TypeVar
 
 import structlog
 from faststream import Context
-from faststream.exceptions import NackMessage, RejectMessage
+from faststream.exceptions import RejectMessage
 from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit.message import RabbitMessage
@@ -67,7 +67,7 @@ _log = structlog.get_logger("wallet.consumer")
 class Outcome(StrEnum):
     PROCESSED = "processed"  # effect committed; acked
     DUPLICATE = "duplicate"  # handled before; acked, nothing done
-    RETRIED = "retried"  # failed; nacked for redelivery
+    RETRIED = "retried"  # failed; rejected with requeue, for redelivery
     DEAD_LETTERED = "dead_lettered"  # rejected, or failed on the last allowed delivery
 
 
@@ -208,11 +208,11 @@ class DeliveryHandler:
         ) as span:
             try:
                 await self._handle(message, reader, act)
-            except RejectMessage:
-                span.set_status(Status(StatusCode.ERROR, "dead_lettered"))
-                raise
-            except NackMessage:
-                span.set_status(Status(StatusCode.ERROR, "retried"))
+            except RejectMessage as rejected:
+                requeued = rejected.extra_options.get("requeue", False)
+                span.set_status(
+                    Status(StatusCode.ERROR, "retried" if requeued else "dead_lettered")
+                )
                 raise
             finally:
                 message.clear_cache()  # the decoder's result, the message itself (a cycle)
@@ -252,7 +252,7 @@ class DeliveryHandler:
     async def _retry_later(
         self, error: Exception, delivered_before: int, fields: dict[str, Any]
     ) -> NoReturn:
-        """Nack for redelivery. A retry logs the error's type only (its text may carry
+        """Reject for redelivery. A retry logs the error's type only (its text may carry
         SQL and payload data, and tracebacks are costly at a retry rate); the last
         allowed delivery, which the queue dead-letters, logs the full traceback once and
         skips the pause, which would only delay the DLQ."""
@@ -266,4 +266,7 @@ class DeliveryHandler:
             )
             self._outcomes[Outcome.RETRIED].inc()
             await asyncio.sleep(self._pause.seconds(delivered_before))
-        raise NackMessage(requeue=True)
+        # basic.reject, not basic.nack: from RabbitMQ 4.3 a quorum queue counts only a
+        # reject toward `x-delivery-count` (a nack means "not processed", not "failed"), so
+        # with a nack a poison message would be redelivered forever, never dead-lettered.
+        raise RejectMessage(requeue=True)
