@@ -11,6 +11,14 @@ PYTEST_ARGS ?=
 # Prometheus's promtool (`bash .ci/run` installs it; Debian: the `prometheus` package).
 PROMTOOL ?= promtool
 
+# --- .env -------------------------------------------------------------------------------------
+# The settings file honcho loads into `make run`'s processes (.env.example): read here too, so
+# the migrate targets migrate the database those processes use, and exported to every recipe.
+# Plain KEY=value lines (make keeps quotes as part of the value); like honcho, it wins over
+# the shell's environment, and `make VAR=...` wins over both.
+-include .env
+export $(shell sed -n 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\)[[:space:]]*=.*/\1/p' .env 2>/dev/null)
+
 # --- migrations -------------------------------------------------------------------------------
 # The `migrate` CLI (golang-migrate) when it is on PATH or in Go's bin dir, else the compose
 # `migrate` service. Override with MIGRATE_BIN=/path/to/migrate.
