@@ -69,8 +69,8 @@ DOCKER_PROBE_TIMEOUT_S ?= 10
 WITHOUT_DOCKER_up := Without Docker: 'make run' runs every process locally against PostgreSQL \
 	and RabbitMQ on localhost ('bash .ci/run --provision-only' installs and starts both on Debian).
 WITHOUT_DOCKER_down := Without Docker: stop 'make run' with Ctrl-C; it stops every process it started.
-WITHOUT_DOCKER_reset := Without Docker: 'make migrate-down N=all && make migrate-up' empties the \
-	local database and migrates it again.
+WITHOUT_DOCKER_reset := Without Docker: 'make reset-local' drops and recreates the local database \
+	(DATABASE_URL: ALL its data) and migrates it again.
 WITHOUT_DOCKER_logs := Without Docker: 'make run' prints every process's log in its terminal, \
 	each line prefixed with the process name.
 WITHOUT_DOCKER_migrate := Without Docker: install the migrate CLI ('go install -tags postgres \
@@ -90,7 +90,7 @@ if [ -n "$$why" ]; then \
 fi
 endef
 
-.PHONY: help up down reset logs migrate migrate-up migrate-down migrate-version migrate-force \
+.PHONY: help up down reset reset-local logs migrate migrate-up migrate-down migrate-version migrate-force \
 	migrate-create test lint fmt clean run consume rabbit-ui bench bench-replica bench-floor \
 	bench-webhooks bench-in-process bench-gateway bench-pool openapi asyncapi _migrate-backend
 
@@ -163,6 +163,15 @@ migrate-force: _migrate-backend ## Set the version to V and clear the dirty flag
 		*[!0-9]*) echo "error: V must be a migration version number or -1 (got '$(V)')" >&2; exit 1 ;; \
 	esac
 	@$(MIGRATE) force $(V)
+
+# Not `migrate-down N=all`: the downs that would lose what cannot be rebuilt refuse on a used
+# database. Needs the CLI: the compose fallback would migrate another database than this one.
+reset-local: ## Without Docker: drop and recreate DATABASE_URL's database (ALL its data; local only), migrate it
+ifeq ($(MIGRATE_BIN),)
+	@echo "error: make reset-local needs the migrate CLI. $(WITHOUT_DOCKER_migrate)" >&2; exit 1
+endif
+	@DATABASE_URL='$(DATABASE_URL)' $(UV_RUN) python scripts/recreate_database.py
+	@$(MIGRATE) up
 
 migrate-create: _migrate-backend ## Create the next empty up/down pair (NAME=snake_case required)
 	@case "$(NAME)" in \

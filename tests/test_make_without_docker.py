@@ -35,7 +35,7 @@ exit 1
 INSTEAD: Final = {
     "up": "'make run'",
     "down": "stop 'make run' with Ctrl-C",
-    "reset": "'make migrate-down N=all && make migrate-up'",
+    "reset": "'make reset-local'",
     "logs": "'make run' prints every process's log",
 }
 PROBES: Final = {"docker compose version", "docker compose ls -q"}
