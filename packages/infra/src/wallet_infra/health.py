@@ -2,9 +2,9 @@
 consumers' `/healthz`): named checks run side by side, each reporting a fixed word.
 
 Words, never an exception's text ("ok", "unreachable", "timeout", "disconnected",
-"version_mismatch", "dirty"), so a probe leaks nothing about DSNs or drivers. A check is
-an async callable returning `{name: word}`: one check may report several names when one
-round trip answers them (the database and its schema version).
+"not_migrated", "version_mismatch", "dirty"), so a probe leaks nothing about DSNs or
+drivers. A check is an async callable returning `{name: word}`: one check may report
+several names when one round trip answers them (the database and its schema version).
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from urllib.parse import urlsplit
 
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from wallet_infra.persistence.errors import UNDEFINED_TABLE, sqlstate
 
 OK: Final = "ok"
 DEFAULT_TIMEOUT_S: Final = 2.0
@@ -78,6 +81,12 @@ def database_and_schema(
                 rows = (await conn.execute(_SCHEMA_SQL)).all()
         except TimeoutError:
             return {"database": "timeout", "schema": "unknown"}
+        except DBAPIError as error:
+            # No schema_migrations: the database answered, no migration ever ran there.
+            # Reported as such, so the operator runs `make migrate`, not hunts for the DSN.
+            if sqlstate(error) == UNDEFINED_TABLE:
+                return {"database": OK, "schema": "not_migrated"}
+            return {"database": "unreachable", "schema": "unknown"}
         except Exception:
             return {"database": "unreachable", "schema": "unknown"}
         if len(rows) != 1 or rows[0].version != expected_version:

@@ -19,6 +19,7 @@ CHECK_VIOLATION: Final = "23514"
 INTEGRITY_CONSTRAINT_VIOLATION: Final = "23000"  # what the ledger's immutability trigger raises
 NUMERIC_VALUE_OUT_OF_RANGE: Final = "22003"
 DEADLOCK_DETECTED: Final = "40P01"
+UNDEFINED_TABLE: Final = "42P01"
 
 ErrorFactory = Callable[[], Exception]
 
