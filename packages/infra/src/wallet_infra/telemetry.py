@@ -19,7 +19,8 @@ Sampling is the SDK's: `OTEL_TRACES_SAMPLER` (default `parentbased_always_on`) a
 `OTEL_TRACES_SAMPLER_ARG`. Our own spans (`tracer()`, `start_span`, `leaf_span`) are
 `lean_spans.LeanSpan`s, exported exactly as the SDK's own would be for about half the
 CPU; other instrumentations' spans are the SDK's. `OTEL_SERVICE_NAME` /
-`OTEL_RESOURCE_ATTRIBUTES` override or add resource attributes. Exporters run behind a
+`OTEL_RESOURCE_ATTRIBUTES` override or add resource attributes, the service name included
+(the process's own name, e.g. `wallet-api`, is only the default). Exporters run behind a
 BatchSpanProcessor (`OTEL_BSP_*`), so a slow or absent collector never blocks a request.
 
 Idempotent per process: when an SDK TracerProvider is already installed (a second app in
@@ -35,10 +36,15 @@ import os
 from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import unquote
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.environment_variables import OTEL_PYTHON_TRACER_PROVIDER
+from opentelemetry.sdk.environment_variables import (
+    OTEL_RESOURCE_ATTRIBUTES,
+    OTEL_SERVICE_NAME,
+)
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import Tracer as SdkTracer
 from opentelemetry.sdk.trace import TracerProvider
@@ -161,6 +167,18 @@ def tracing_disabled(environ: Mapping[str, str] | None = None) -> bool:
     return _truthy((os.environ if environ is None else environ).get("OTEL_SDK_DISABLED"))
 
 
+def _configured_service_name(environ: Mapping[str, str]) -> str | None:
+    """The name the operator gave: `OTEL_SERVICE_NAME`, else `service.name` in
+    `OTEL_RESOURCE_ATTRIBUTES` (percent-decoded), as the SDK's own detector ranks them."""
+    if name := environ.get(OTEL_SERVICE_NAME, "").strip():
+        return name
+    for item in environ.get(OTEL_RESOURCE_ATTRIBUTES, "").split(","):
+        key, sep, value = item.partition("=")
+        if sep and key.strip() == SERVICE_NAME:
+            return unquote(value.strip()) or None
+    return None
+
+
 def configure_telemetry(
     service_name: str, *, environ: Mapping[str, str] | None = None
 ) -> TracerProvider | None:
@@ -175,7 +193,10 @@ def configure_telemetry(
     exporters = [e for e in map(_exporter, _exporter_names(environ)) if e is not None]
     if not exporters:
         return None
-    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
+    # Attributes given here win over the environment's in Resource.create, so the code's
+    # name is only the default: two deployments of one app can report apart.
+    name = _configured_service_name(environ) or service_name
+    provider = TracerProvider(resource=Resource.create({SERVICE_NAME: name}))
     for exporter in exporters:
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
