@@ -125,12 +125,26 @@ def test_a_dispute_holds_at_most_twenty_evidence_texts() -> None:
 
 @pytest.mark.parametrize(
     "evidence",
-    [[], [""], ["x" * 2001], ["ok"] * 21, [1]],
-    ids=["empty", "blank", "long", "many", "int"],
+    [
+        [],
+        [""],
+        ["x" * 2001],
+        ["ok"] * 21,
+        [1],
+        ["a\x00b"],
+        [f"a{chr(0xD800)}b"],
+        [f"a{chr(0xDFFF)}b"],
+    ],
+    ids=["empty", "blank", "long", "many", "int", "nul", "high_surrogate", "low_surrogate"],
 )
 def test_invalid_evidence_is_refused(evidence: list[str]) -> None:
     with pytest.raises(ValidationError):
         validate_evidence(evidence, required=True)
+
+
+def test_evidence_is_prose_newlines_tabs_and_any_script_are_kept() -> None:
+    texts = ["line one\nline two", "col\tcol\r\n", "reçu n° 7 📦"]
+    assert validate_evidence(texts, required=True) == tuple(texts)
 
 
 @pytest.mark.parametrize(

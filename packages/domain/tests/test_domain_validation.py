@@ -67,7 +67,9 @@ def test_printable_rejects_bad_length_or_type(value: Any) -> None:
     assert "1-128" in caught.value.message
 
 
-@pytest.mark.parametrize("value", ["bill\n42", "tab\there", "nul\x00", "esc\x1b[0m", "del\x7f"])
+@pytest.mark.parametrize(
+    "value", ["bill\n42", "tab\there", "nul\x00", "esc\x1b[0m", "del\x7f", "lone\ud800"]
+)
 def test_printable_rejects_control_characters(value: str) -> None:
     with pytest.raises(ValidationError) as caught:
         validate_printable(value, field="reference", max_length=128)

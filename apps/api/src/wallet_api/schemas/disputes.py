@@ -19,9 +19,14 @@ from wallet_api.schemas.constraints import printable_rule
 
 DISPUTE_STATUS_RULE: Final[dict[str, Any]] = {"enum": [s.value for s in DisputeStatus]}
 
-EvidenceText = Annotated[
-    StrictStr, Field(json_schema_extra={"minLength": 1, "maxLength": MAX_EVIDENCE_TEXT})
-]
+# Prose, so control characters such as newlines are allowed; NUL and lone surrogates
+# are not (the domain's validate_evidence).
+EVIDENCE_TEXT_RULE: Final[dict[str, Any]] = {
+    "minLength": 1,
+    "maxLength": MAX_EVIDENCE_TEXT,
+    "pattern": r"^[^\x00\ud800-\udfff]+$",
+}
+EvidenceText = Annotated[StrictStr, Field(json_schema_extra=EVIDENCE_TEXT_RULE)]
 EvidenceList = Annotated[
     list[EvidenceText],
     Field(json_schema_extra={"maxItems": MAX_EVIDENCE_ITEMS}),

@@ -13,6 +13,7 @@ holding (evidence is only appended, so what it holds is always the first N).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -27,6 +28,10 @@ from wallet_domain.money import Money
 MAX_REASON: Final = 500
 MAX_EVIDENCE_TEXT: Final = 2000
 MAX_EVIDENCE_ITEMS: Final = 20  # in one request, and in a dispute's whole life
+# Evidence is prose (newlines and tabs welcome), but a NUL cannot be stored in a
+# PostgreSQL text column and a lone UTF-16 surrogate cannot be encoded as UTF-8: both
+# are valid JSON escapes, so the client's 400 rather than the database's 500.
+_UNSTORABLE: Final = re.compile(r"[\x00\ud800-\udfff]")
 
 
 class DisputeStatus(StrEnum):
@@ -74,7 +79,8 @@ def validate_reason(reason: str) -> str:
 
 
 def validate_evidence(evidence: list[str] | None, *, required: bool) -> tuple[str, ...]:
-    """Up to 20 texts of 1-2000 characters each (at least one when `required`)."""
+    """Up to 20 texts of 1-2000 characters each (at least one when `required`), none
+    holding a NUL or a lone surrogate."""
     items = evidence or []
     if not isinstance(items, list) or (required and not items):
         raise ValidationError("evidence must be a non-empty list of texts", field="evidence")
@@ -86,6 +92,11 @@ def validate_evidence(evidence: list[str] | None, *, required: bool) -> tuple[st
         if not isinstance(text, str) or not 1 <= len(text) <= MAX_EVIDENCE_TEXT:
             raise ValidationError(
                 f"each evidence text must be 1-{MAX_EVIDENCE_TEXT} characters", field="evidence"
+            )
+        if _UNSTORABLE.search(text):
+            raise ValidationError(
+                "evidence texts must not contain NUL characters or lone surrogates",
+                field="evidence",
             )
     return tuple(items)
 
