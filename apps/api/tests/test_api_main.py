@@ -8,9 +8,9 @@ import pickle
 import httpx
 import pytest
 from wallet_api import __main__ as entry_point
-from wallet_api.server.protocol import LimitedHttpToolsProtocol
 from wallet_api.server.run import server_config
 from wallet_infra.config.settings import Settings
+from wallet_infra.http_server.protocol import LimitedHttpToolsProtocol
 
 
 def test_main_runs_the_server_with_settings_from_the_environment(

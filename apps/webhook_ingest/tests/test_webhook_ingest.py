@@ -13,6 +13,9 @@ import pytest
 from aio_pika.abc import AbstractIncomingMessage
 from ingest_testkit import Ingest, ingest_settings, running_ingest
 from wallet_infra.config.settings import DEV_WEBHOOK_SECRET
+from wallet_infra.http_server.config import LimitedConfig
+from wallet_infra.http_server.limits import ServerLimits
+from wallet_infra.http_server.protocol import LimitedHttpToolsProtocol
 from wallet_infra.messaging.envelope import CONTENT_TYPE
 from wallet_infra.messaging.publisher import PERSISTENT
 from wallet_infra.messaging.topology import WEBHOOKS_EXCHANGE, WEBHOOKS_QUEUE_NAME
@@ -264,11 +267,32 @@ def test_the_mock_gateways_development_secret_verifies_by_default() -> None:
 def test_the_server_keeps_idle_connections_as_configured(monkeypatch: pytest.MonkeyPatch) -> None:
     """`wallet-webhook-ingest` serves with `WALLET_WEBHOOK_INGEST_KEEP_ALIVE_S`: a provider's
     client reusing a connection the ingest had just closed would see its delivery fail."""
-    runs: list[dict[str, Any]] = []
-    monkeypatch.setattr(entry_point.uvicorn, "run", lambda app, **options: runs.append(options))
+    runs: list[LimitedConfig] = []
+    monkeypatch.setattr(entry_point, "serve", runs.append)
     monkeypatch.setattr(entry_point, "freeze_startup_heap", lambda: None)
     monkeypatch.setattr(entry_point, "configure_telemetry", lambda app_id: None)
     monkeypatch.setenv("WALLET_WEBHOOK_INGEST_KEEP_ALIVE_S", "90")
     entry_point.main()
-    [options] = runs
-    assert options["timeout_keep_alive"] == 90
+    [config] = runs
+    assert config.timeout_keep_alive == 90
+
+
+def test_the_server_runs_on_the_limited_protocol_with_the_ingests_limits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The API's HTTP server, with the ingest's own `WALLET_WEBHOOK_INGEST_*` limits
+    (test_webhook_ingest_server_limits.py sees them refuse on a real process)."""
+    runs: list[LimitedConfig] = []
+    monkeypatch.setattr(entry_point, "serve", runs.append)
+    monkeypatch.setattr(entry_point, "freeze_startup_heap", lambda: None)
+    monkeypatch.setattr(entry_point, "configure_telemetry", lambda app_id: None)
+    monkeypatch.setenv("WALLET_WEBHOOK_INGEST_MAX_HEADER_BYTES", "8192")
+    monkeypatch.setenv("WALLET_WEBHOOK_INGEST_HEADER_TIMEOUT_S", "2.5")
+    monkeypatch.setenv("WALLET_WEBHOOK_INGEST_BODY_TIMEOUT_S", "3.5")
+    monkeypatch.setenv("WALLET_WEBHOOK_INGEST_MAX_CONNECTIONS", "77")
+    entry_point.main()
+    [config] = runs
+    assert (config.loop, config.http, config.ws) == ("uvloop", LimitedHttpToolsProtocol, "none")
+    assert config.limits == ServerLimits(
+        max_header_bytes=8192, header_timeout_s=2.5, body_timeout_s=3.5, max_connections=77
+    )

@@ -1,5 +1,5 @@
 """`wallet-api`: serve the API with uvicorn (uvloop + httptools, with the server limits of
-`wallet_api.server`), `api_workers` processes, and its `/metrics` on the metrics port."""
+`wallet_infra.http_server`), `api_workers` processes, and its `/metrics` on the metrics port."""
 
 from __future__ import annotations
 

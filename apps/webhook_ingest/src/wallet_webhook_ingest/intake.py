@@ -41,7 +41,9 @@ from wallet_webhook_ingest.replies import (
 
 PATH: Final = "/webhooks/gateway"
 
-_log = structlog.get_logger("wallet.webhooks.ingest")
+LOGGER: Final = "wallet.webhooks.ingest"
+
+_log = structlog.get_logger(LOGGER)
 
 
 def event_type(event: ProviderEvent) -> str:

@@ -6,6 +6,9 @@
   `broker_unavailable`, `unroutable`, `nacked`, `timeout` (503; the provider retries).
 - `wallet_webhook_ingest_publish_seconds`: from the publish to the broker's confirm, for
   every publish attempted (whatever its outcome).
+- `http_server_refusals_total{reason}`: requests or connections the HTTP server cut
+  before the app ran (`headers_too_large`, `header_timeout`, `body_timeout`, ...), the
+  API's counter (`wallet_infra.http_server`), added to this registry.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 from typing import Final
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from wallet_infra.http_server.metrics import REFUSED
 
 ACCEPTED: Final = "accepted"
 OUTCOMES: Final = (
@@ -45,6 +49,9 @@ class IngestMetrics:
             registry=self.registry,
             buckets=_PUBLISH_BUCKETS,
         )
+        # The server's counter lives on the default registry (one per process); a fresh
+        # registry per app (tests build many) may list it too.
+        self.registry.register(REFUSED)
 
     def answered(self, outcome: str) -> None:
         self._outcomes[outcome].inc()

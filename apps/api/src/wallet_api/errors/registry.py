@@ -13,11 +13,9 @@ from types import MappingProxyType
 from typing import Final
 
 from wallet_domain.errors import DomainError, ErrorCode, RetryLater
+from wallet_infra.http_server.limits import HEADERS_TOO_LARGE, REQUEST_TIMEOUT, SERVER_BUSY
 
 METHOD_NOT_ALLOWED: Final = "METHOD_NOT_ALLOWED"
-HEADERS_TOO_LARGE: Final = "HEADERS_TOO_LARGE"
-REQUEST_TIMEOUT: Final = "REQUEST_TIMEOUT"
-SERVER_BUSY: Final = "SERVER_BUSY"
 
 HTTP_STATUS: Final[Mapping[str, int]] = MappingProxyType(
     {

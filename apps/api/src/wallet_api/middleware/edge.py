@@ -33,6 +33,7 @@ from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import DomainError, ErrorCode, RateLimited
+from wallet_infra.http_server.request_id import request_id_for
 from wallet_infra.problem_details import wants_problem_details
 from wallet_infra.telemetry import tracing_active, valid_traceparent
 from wallet_infra.untraced_context import carry, release
@@ -44,7 +45,6 @@ from wallet_api.errors.responses import send_error, send_json
 from wallet_api.http.access_fields import add_access_fields, collecting, stop
 from wallet_api.http.context import DEADLINE, PRINCIPAL, REQUEST_ID, route_of
 from wallet_api.http.rate_limiter import RateLimiter
-from wallet_api.http.request_id import request_id_for
 from wallet_api.middleware.api_key import UNKEYED_PATHS, KeyCheck, wallet_in_path
 from wallet_api.middleware.body_limit import LimitedReceive, too_large_body
 from wallet_api.middleware.probe_paths import PROBE_PATHS

@@ -1,5 +1,5 @@
-"""Prometheus HTTP metrics: request count and latency per route template and status, and
-the HTTP server's refusals (requests cut before the app saw them) by reason.
+"""Prometheus HTTP metrics: request count and latency per route template and status (the
+HTTP server's refusals, cut before the app saw them, are `wallet_infra.http_server`'s).
 
 Labels use the route *template* (`/wallets/{user_id}/balance`), never the raw path, so
 user ids stay out of metrics and label cardinality stays bounded.
@@ -26,13 +26,6 @@ LATENCY: Final = Histogram(
     ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-
-REFUSED: Final = Counter(
-    "http_server_refusals_total",
-    "Requests or connections the HTTP server cut before the app ran, by reason.",
-    ["reason"],
-)
-
 
 # The labelled children per (method, route, status): `labels()` takes a lock and builds the
 # key each time. Bounded: methods and route templates are fixed sets, statuses few.

@@ -3,19 +3,26 @@
 
 from __future__ import annotations
 
-import sys
-
-import uvicorn
-from uvicorn.config import STARTUP_FAILURE
-from uvicorn.supervisors import Multiprocess
 from wallet_infra.config.settings import Settings
+from wallet_infra.http_server.config import LimitedConfig
+from wallet_infra.http_server.limits import ServerLimits
+from wallet_infra.http_server.protocol import LimitedHttpToolsProtocol
+from wallet_infra.http_server.run import serve
 
-from wallet_api.server.config import LimitedConfig
-from wallet_api.server.limits import ServerLimits
 from wallet_api.server.metrics_port import api_metrics_port
-from wallet_api.server.protocol import LimitedHttpToolsProtocol
 
 APP_FACTORY = "wallet_api.main:serve_app"
+# The edge middleware's access log: the server's refusals write their line there too.
+ACCESS_LOGGER = "wallet_api.access"
+
+
+def server_limits(settings: Settings) -> ServerLimits:
+    return ServerLimits(
+        max_header_bytes=settings.api_max_header_bytes,
+        header_timeout_s=settings.api_header_timeout_s,
+        body_timeout_s=settings.api_body_timeout_s,
+        max_connections=settings.api_max_connections,
+    )
 
 
 def server_config(settings: Settings, app: object = APP_FACTORY) -> LimitedConfig:
@@ -24,7 +31,8 @@ def server_config(settings: Settings, app: object = APP_FACTORY) -> LimitedConfi
     Tests pass an app object to serve it in-process."""
     return LimitedConfig(
         app,
-        limits=ServerLimits.from_settings(settings),
+        limits=server_limits(settings),
+        access_logger=ACCESS_LOGGER,
         factory=isinstance(app, str),
         host=settings.api_host,
         port=settings.api_port,
@@ -40,17 +48,6 @@ def server_config(settings: Settings, app: object = APP_FACTORY) -> LimitedConfi
 
 
 def run(settings: Settings) -> None:
-    """What `uvicorn.run` does for our config (it only takes keyword settings, not a
-    Config): one server in this process, or a worker supervisor."""
-    config = server_config(settings)
-    server = uvicorn.Server(config)
-    try:
-        with api_metrics_port(settings):
-            if config.workers > 1:
-                Multiprocess(config, sockets=[config.bind_socket()]).run()
-            else:
-                server.run()
-    except KeyboardInterrupt:
-        pass
-    if config.workers == 1 and not server.started:
-        sys.exit(STARTUP_FAILURE)
+    """One server in this process, or a worker supervisor, with the metrics port beside."""
+    with api_metrics_port(settings):
+        serve(server_config(settings))

@@ -145,6 +145,12 @@ class Settings(BaseSettings):
     webhook_ingest_host: str = "127.0.0.1"
     webhook_ingest_port: int = Field(8001, ge=1, le=65535)
     webhook_ingest_keep_alive_s: int = Field(75, ge=1)  # as api_keep_alive_s
+    # The ingest is public too: the same HTTP server limits as the API's (api_max_* below),
+    # set apart, as the two face different clients.
+    webhook_ingest_max_header_bytes: int = Field(16384, ge=1024, le=1_048_576)
+    webhook_ingest_header_timeout_s: float = Field(5.0, gt=0)
+    webhook_ingest_body_timeout_s: float = Field(5.0, gt=0)
+    webhook_ingest_max_connections: int = Field(1000, ge=1)
     # Broker mode: the ingest answers 202 only once RabbitMQ confirmed the webhook, and 503
     # (the provider retries) when no confirm came within this deadline or the broker is
     # down. Its Prometheus `/metrics` are on a port of their own (0 = not served), never

@@ -11,7 +11,7 @@ answered. This subclass enforces, before the app sees the request:
 - the head received within `header_timeout_s` (for the first request, counted from the
   connection's start; later ones from their first byte), else 408 and close (a
   connection that sent nothing is just closed). Idle keep-alive connections close after
-  uvicorn's `timeout_keep_alive` (`WALLET_API_KEEP_ALIVE_S`).
+  uvicorn's `timeout_keep_alive` (the process's `*_KEEP_ALIVE_S` setting).
 - the body received within `body_timeout_s` of its head, else 408 (if no response has
   started) and close; the app's `receive()` then reports a disconnect.
 - at most `max_connections` open connections: a request on a connection accepted past
@@ -25,7 +25,8 @@ next to the ~3 ms of CPU a payment takes); timers run only before a connection's
 request and while a head or body is incomplete.
 
 It leans on the stock protocol's internals (`cycle`, `pipeline`, the parser callbacks),
-so a uvicorn upgrade must pass test_api_server_limits.py.
+so a uvicorn upgrade must pass apps/api/tests/test_api_server_*.py (and the ingest's
+test_webhook_ingest_server_limits.py).
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
-from wallet_api.http.request_id import request_id_for
-from wallet_api.ops.http_metrics import REFUSED
-from wallet_api.server.config import LimitedConfig
-from wallet_api.server.limits import with_request_id
+from wallet_infra.http_server.config import LimitedConfig
+from wallet_infra.http_server.limits import with_request_id
+from wallet_infra.http_server.metrics import REFUSED
+from wallet_infra.http_server.request_id import request_id_for
 
 # What the connection is receiving (`_phase`), and what the armed timer guards.
 _NONE: Final = 0  # between requests (phase) / no timer
@@ -52,8 +53,6 @@ _HEAD: Final = 1
 _BODY: Final = 2
 # Request line framing that `url` and the header callbacks do not show ("GET  HTTP/1.1\r\n").
 _REQUEST_LINE_OVERHEAD: Final = 16
-# A refusal is a request too: it gets the access line the edge writes for every other one.
-_access_log = structlog.get_logger("wallet_api.access")
 
 
 class _Refused(Exception):
@@ -73,6 +72,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(config, server_state, app_state, _loop)
         self._limits = config.limits
         self._refusals = config.refusals
+        # A refusal is a request too: it gets the access line the process writes for
+        # every other one, on the same logger.
+        self._access_log = structlog.get_logger(config.access_logger)
         self._phase = _NONE
         self._head_seen = 0  # bytes of reads that ended inside the current head
         self._read = 0  # size of the read being parsed
@@ -183,7 +185,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def _keep_idle_timer(self) -> None:
         """A read that began no request (the rest of a body answered early, a stray CRLF)
         leaves the connection idle: uvicorn's keep-alive timer, which the read cancelled,
-        runs again, so it closes after `WALLET_API_KEEP_ALIVE_S`, not the head timeout."""
+        runs again, so it closes after `timeout_keep_alive`, not the head timeout."""
         cycle = self.cycle
         idle = self._phase == _NONE and cycle is not None and cycle.response_complete
         if idle and self.timeout_keep_alive_task is None and not self.pipeline:
@@ -281,11 +283,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def _access_line(self, status: int | None, reason: str, request_id: str) -> None:
-        """The refused request's access line, as the edge writes one for every request it
-        sees: `status` None when it was dropped unanswered (pipelined behind a request still
-        being answered); method and path once its head was read."""
+        """The refused request's access line, as the process writes one for every request
+        it sees: `status` None when it was dropped unanswered (pipelined behind a request
+        still being answered); method and path once its head was read."""
         scope: Any = self.scope if self._phase == _BODY and self.scope is not None else {}
-        _access_log.info(
+        self._access_log.info(
             "http_request",
             method=scope.get("method"),
             path=scope.get("path"),

@@ -11,11 +11,17 @@ from typing import Any
 
 import uvicorn
 
-from wallet_api.server.limits import Refusals, ServerLimits
+from wallet_infra.http_server.limits import Refusals, ServerLimits
 
 
 class LimitedConfig(uvicorn.Config):
-    def __init__(self, app: Any, *, limits: ServerLimits, **kwargs: Any) -> None:
+    """`access_logger`: the logger the server's refusals write their access line to (the
+    one the process logs its requests on)."""
+
+    def __init__(
+        self, app: Any, *, limits: ServerLimits, access_logger: str, **kwargs: Any
+    ) -> None:
         super().__init__(app, **kwargs)
         self.limits = limits
         self.refusals = Refusals.for_limits(limits)
+        self.access_logger = access_logger

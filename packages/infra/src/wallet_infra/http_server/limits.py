@@ -1,24 +1,22 @@
-"""The HTTP server's limits, from the settings, and the raw replies that enforce them."""
+"""The HTTP server's limits and the raw replies that enforce them, in the platform's error
+envelope (`{"error": {"code", "message", "details"}}`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Final
 
+import orjson
 from wallet_domain.errors import ErrorCode
-from wallet_infra.config.settings import Settings
 
-from wallet_api.errors.envelope import envelope_bytes
-from wallet_api.errors.registry import (
-    HEADERS_TOO_LARGE,
-    REQUEST_TIMEOUT,
-    SERVER_BUSY,
-    status_for,
-)
-from wallet_api.http.request_id import request_id_for
+from wallet_infra.http_server.request_id import request_id_for
 
-BUSY_RETRY_AFTER_S = 1
+BUSY_RETRY_AFTER_S: Final = 1
+# The server's own codes: no app runs for these (the API lists them in its registry).
+HEADERS_TOO_LARGE: Final = "HEADERS_TOO_LARGE"
+REQUEST_TIMEOUT: Final = "REQUEST_TIMEOUT"
+SERVER_BUSY: Final = "SERVER_BUSY"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -28,23 +26,17 @@ class ServerLimits:
     body_timeout_s: float
     max_connections: int
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> ServerLimits:
-        return cls(
-            max_header_bytes=settings.api_max_header_bytes,
-            header_timeout_s=settings.api_header_timeout_s,
-            body_timeout_s=settings.api_body_timeout_s,
-            max_connections=settings.api_max_connections,
-        )
-
 
 def raw_error(
-    code: str, message: str, details: dict[str, Any], headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any],
+    headers: dict[str, str] | None = None,
 ) -> bytes:
-    """A whole HTTP/1.1 error response with the API's envelope, closing the connection:
+    """A whole HTTP/1.1 error response in the error envelope, closing the connection:
     written straight to the transport, since no ASGI app answers these."""
-    status = status_for(code)
-    body = envelope_bytes(code, message, details)
+    body = orjson.dumps({"error": {"code": str(code), "message": message, "details": details}})
     lines = [
         f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
         "content-type: application/json",
@@ -68,18 +60,24 @@ class Refusals:
     def for_limits(cls, limits: ServerLimits) -> Refusals:
         return cls(
             headers_too_large=raw_error(
+                431,
                 HEADERS_TOO_LARGE,
                 f"request line and headers are larger than {limits.max_header_bytes} bytes",
                 {"max_bytes": limits.max_header_bytes},
             ),
-            request_timeout=raw_error(REQUEST_TIMEOUT, "the request was not received in time", {}),
+            request_timeout=raw_error(
+                408, REQUEST_TIMEOUT, "the request was not received in time", {}
+            ),
             server_busy=raw_error(
+                503,
                 SERVER_BUSY,
                 "the server holds too many connections; retry shortly",
                 {},
                 {"retry-after": str(BUSY_RETRY_AFTER_S)},
             ),
-            bad_request=raw_error(ErrorCode.VALIDATION_ERROR, "the request is not valid HTTP", {}),
+            bad_request=raw_error(
+                400, ErrorCode.VALIDATION_ERROR, "the request is not valid HTTP", {}
+            ),
         )
 
 
