@@ -190,16 +190,20 @@ async def test_the_routers_refusals_are_error_envelopes_too(
         assert reply.headers["allow"] == "POST"
 
 
+async def _delete_the_queue(vhost: RabbitVhost) -> None:
+    connection = await aio_pika.connect(vhost.url)
+    async with connection:
+        channel = await connection.channel()
+        await channel.queue_delete(WEBHOOKS_QUEUE_NAME)
+
+
 async def test_with_no_queue_bound_the_webhook_is_refused_not_lost(
     rabbit_control_and_url: tuple[Any, str],
 ) -> None:
     """`mandatory`: a message no queue takes comes back, and the provider is told to retry."""
     with private_vhost(*rabbit_control_and_url, prefix="wallet-ingest-unroutable-") as vhost:
         async with running_ingest(ingest_settings(vhost.url)) as ingest:
-            connection = await aio_pika.connect(vhost.url)
-            async with connection:
-                channel = await connection.channel()
-                await channel.queue_delete(WEBHOOKS_QUEUE_NAME)
+            await _delete_the_queue(vhost)
             event_id = new_event_id()
             body = event_body(event_id)
 
@@ -211,6 +215,31 @@ async def test_with_no_queue_bound_the_webhook_is_refused_not_lost(
             assert reply.headers["retry-after"] == "5"
             assert reply.json()["error"]["details"] == {"reason": "unroutable"}
             assert ingest.answered("unroutable") == 1
+            await ensure_topology(vhost.url)
+            assert await _queued(vhost) == []
+
+
+async def test_two_copies_of_one_unroutable_webhook_are_both_refused(
+    rabbit_control_and_url: tuple[Any, str],
+) -> None:
+    """Two copies of one webhook (a provider retrying while its first attempt is still in
+    flight) while no queue is bound: the broker returns both, so neither may be answered
+    202. The confirm bookkeeping finds a returned message by `message_id`, which both
+    copies share: in flight together, the first copy's ack answered 202 for a body no
+    queue holds, and the provider stopped retrying."""
+    with private_vhost(*rabbit_control_and_url, prefix="wallet-ingest-dup-unroutable-") as vhost:
+        async with running_ingest(ingest_settings(vhost.url)) as ingest:
+            await _delete_the_queue(vhost)
+            event_id = new_event_id()
+            body = event_body(event_id)
+            headers = signed_headers(body, event_id)
+
+            replies = await asyncio.gather(
+                ingest.client.post(PATH, content=body, headers=headers),
+                ingest.client.post(PATH, content=body, headers=headers),
+            )
+
+            assert sorted(r.status_code for r in replies) == [503, 503], [r.text for r in replies]
             await ensure_topology(vhost.url)
             assert await _queued(vhost) == []
 

@@ -2,7 +2,9 @@
 secret (not base64, or an empty key, alone or beside a good one) is a settings
 ValidationError naming the setting and never echoing the value, not a process that says
 it is ready and then answers every webhook with a 500 (the library's own error for an
-empty key is not even a ValueError)."""
+empty key is not even a ValueError) or a 401 (the library's base64 decoding drops every
+character outside the alphabet, so `whsec_my-provider-secret` would load as a key nobody
+signs with). Unpadded base64, which the library accepts, stays accepted."""
 
 from __future__ import annotations
 
@@ -31,6 +33,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "whsec_",
         "whsec_==",
         f"{DEV_WEBHOOK_SECRET},whsec_",
+        "whsec_my-provider-secret",  # '-' is not base64: the 16 letters left would decode
+        "whsec_not base64 at all!",
+        "whsec_bXktcHJvdmlkZXI=c2VjcmV0",  # padding inside
     ],
 )
 def test_a_malformed_webhook_secret_is_a_settings_error(
@@ -41,9 +46,17 @@ def test_a_malformed_webhook_secret_is_a_settings_error(
         Settings()
     assert "webhook_secrets" in str(raised.value)
     assert "not-base64" not in str(raised.value)
+    if secret := value.split(",")[-1].removeprefix("whsec_"):
+        assert secret not in str(raised.value)
 
 
 @pytest.mark.usefixtures("_clean_env")
 def test_good_secrets_are_kept_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WALLET_WEBHOOK_SECRETS", f"{DEV_WEBHOOK_SECRET}, whsec_dGVzdA==")
     assert Settings().webhook_secrets == (DEV_WEBHOOK_SECRET, "whsec_dGVzdA==")
+
+
+@pytest.mark.usefixtures("_clean_env")
+def test_unpadded_base64_is_still_a_webhook_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WALLET_WEBHOOK_SECRETS", "whsec_dGVzdA")
+    assert Settings().webhook_secrets == ("whsec_dGVzdA",)
