@@ -106,6 +106,8 @@ def test_a_later_schema_version_is_accepted() -> None:
         pytest.param(envelope(occurred_at="yesterday"), id="bad-occurred-at"),
         pytest.param(envelope(occurred_at="2025-03-01T12:00:00"), id="naive-occurred-at"),
         pytest.param(envelope(occurred_at=1700000000), id="numeric-occurred-at"),
+        pytest.param(envelope(occurred_at="0001-01-01T00:00:00+01:00"), id="before-utc-dates"),
+        pytest.param(envelope(occurred_at="9999-12-31T23:59:59-01:00"), id="after-utc-dates"),
         pytest.param(envelope(user_id=""), id="empty-user-id"),
         pytest.param(envelope(user_id=7), id="numeric-user-id"),
         pytest.param(envelope(schema_version="1"), id="string-schema-version"),

@@ -80,10 +80,15 @@ def decode_envelope(body: bytes) -> DomainEvent:
         event_type = EventType(wire.event_type)
     except ValueError:
         raise MalformedEvent("unknown event_type") from None
+    try:
+        # Valid RFC 3339 with an offset can still have no date in UTC (0001-01-01T00:00+01:00).
+        occurred_at = wire.occurred_at.astimezone(UTC)
+    except OverflowError:
+        raise MalformedEvent("occurred_at has no date in UTC") from None
     return DomainEvent(
         event_id=wire.event_id,
         event_type=event_type,
-        occurred_at=wire.occurred_at.astimezone(UTC),
+        occurred_at=occurred_at,
         aggregate_id=wire.aggregate_id,
         user_id=wire.user_id,
         schema_version=wire.schema_version,
