@@ -7,7 +7,8 @@ the API's route answers 404); `WALLET_WEBHOOK_SECRETS`: "Replace the default in
 production". If the `api` service did not pass them on, under Compose the API would keep
 sync mode and the mock's published development secret whatever the operator set, and its
 public `POST /webhooks/gateway` would keep applying webhooks signed with that secret.
-Unset, the defaults stay: sync mode, the development secret on both sides.
+Unset, the defaults stay: sync mode, the development secret on both sides. Set empty, the
+secrets stay empty ("every webhook refused"), never the published development secret.
 
 The file is read as Compose reads it (tests/compose_file.py): no Docker engine needed.
 """
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from wallet_infra.config.settings import DEV_WEBHOOK_SECRET
+from wallet_infra.config.settings import DEV_WEBHOOK_SECRET, Settings
 
 from .compose_file import compose_services
 from .deploy_tools import ROOT
@@ -61,3 +62,12 @@ def test_unset_the_api_and_the_mock_share_the_development_defaults() -> None:
     assert api["WALLET_WEBHOOK_SECRETS"] == DEV_WEBHOOK_SECRET
     assert services["mock_gateway"]["environment"]["MOCK_WEBHOOK_SECRET"] == DEV_WEBHOOK_SECRET
     assert "webhook_ingest" not in services  # the broker profile is off by default
+
+
+def test_webhook_secrets_set_empty_reach_the_api_and_the_ingest_empty() -> None:
+    assert Settings(webhook_secrets="").webhook_secrets == ()  # what empty means to the app
+    services = compose_services(
+        COMPOSE_FILE, environ={"WALLET_WEBHOOK_SECRETS": ""}, profiles=["webhooks-broker"]
+    )
+    assert services["api"]["environment"]["WALLET_WEBHOOK_SECRETS"] == ""
+    assert services["webhook_ingest"]["environment"]["WALLET_WEBHOOK_SECRETS"] == ""
