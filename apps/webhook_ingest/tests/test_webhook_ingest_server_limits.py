@@ -2,8 +2,9 @@
 key): like the API, its server must not buffer a request head of any size, nor keep a
 connection whose head never completes. It runs the API's server (`wallet_infra.http_server`)
 with its own limits: 431 past `WALLET_WEBHOOK_INGEST_MAX_HEADER_BYTES`, 408 past
-`WALLET_WEBHOOK_INGEST_HEADER_TIMEOUT_S`, each counted in `http_server_refusals_total`.
-(Stock uvicorn + httptools, which it ran before, has neither limit.)
+`WALLET_WEBHOOK_INGEST_HEADER_TIMEOUT_S` or `_BODY_TIMEOUT_S`, each counted in
+`http_server_refusals_total`. (Stock uvicorn + httptools, which it ran before, has neither
+limit.) A refusal is routine: it never shows up as an error of the app behind.
 
 A real `wallet-webhook-ingest` process, on this module's private virtual host, over raw
 sockets; waits are blocking reads with a deadline (the reply or the close is the event).
@@ -26,6 +27,7 @@ from wallet_testkit.processes import ServiceProcess, console_script, environ_wit
 
 ROOT: Final = Path(__file__).resolve().parents[3]
 HEADER_TIMEOUT_S: Final = 1.5  # short, so the slow head case takes seconds, not the default 5
+BODY_TIMEOUT_S: Final = 1.0
 # A reply or close expected "after the timeout" must come within this much more.
 SLACK_S: Final = 3.0
 HUGE_HEADER_BYTES: Final = 64 * 1024 * 1024
@@ -53,6 +55,7 @@ async def ingest(vhost: RabbitVhost) -> AsyncIterator[Ingest]:
         "WALLET_WEBHOOK_INGEST_PORT": str(port),
         "WALLET_WEBHOOK_INGEST_METRICS_PORT": str(metrics_port),
         "WALLET_WEBHOOK_INGEST_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
+        "WALLET_WEBHOOK_INGEST_BODY_TIMEOUT_S": str(BODY_TIMEOUT_S),
         "WALLET_LOG_LEVEL": "warning",
         "OTEL_SDK_DISABLED": "true",
     }
@@ -132,3 +135,25 @@ def test_the_ingest_closes_a_connection_whose_head_never_completes(ingest: Inges
     assert closed, f"the connection with an unfinished head was still open after {waited:.1f}s"
     assert reply.startswith(b"HTTP/1.1 408 "), reply[:64]
     assert ingest.refusals("header_timeout") == 1
+
+
+def test_a_body_that_never_completes_is_a_408_not_an_error_of_the_app(ingest: Ingest) -> None:
+    sock = socket.create_connection(("127.0.0.1", ingest.port), timeout=10)
+    reply = b""
+    try:
+        sock.sendall(
+            b"POST /webhooks/gateway HTTP/1.1\r\nHost: ingest\r\n"
+            b"content-type: application/json\r\ncontent-length: 100\r\n\r\n{"
+        )
+        sock.settimeout(BODY_TIMEOUT_S + SLACK_S)
+        while chunk := sock.recv(65536):
+            reply += chunk
+    finally:
+        sock.close()
+    assert reply.startswith(b"HTTP/1.1 408 "), reply[:64]
+    assert ingest.refusals("body_timeout") == 1
+    # The app was told its client is gone as the 408 left; it has run again since this
+    # scrape's request went through the same process.
+    log = ingest.process.log()
+    assert "Exception in ASGI application" not in log, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]

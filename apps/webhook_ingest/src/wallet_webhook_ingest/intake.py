@@ -17,7 +17,7 @@ import time
 from typing import Final
 
 import structlog
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from wallet_domain.errors import ValidationError, WebhookSignatureInvalid
 from wallet_domain.model.provider_event import ProviderEvent, UnsupportedProviderEvent
@@ -72,7 +72,12 @@ class WebhookIntake:
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
-        body = await body_within(request, self._max_body_bytes)
+        try:
+            body = await body_within(request, self._max_body_bytes)
+        except ClientDisconnect:
+            # The server cut the body (its timeout: answered 408 and counted there) or the
+            # provider hung up: nobody is left to answer, and nothing was published.
+            return Response(status_code=408)
         if body is None:
             return self._refused(request, "too_large", too_large(self._max_body_bytes))
         try:
