@@ -11,23 +11,30 @@ PYTEST_ARGS ?=
 # Prometheus's promtool (`bash .ci/run` installs it; Debian: the `prometheus` package).
 PROMTOOL ?= promtool
 
-# --- .env -------------------------------------------------------------------------------------
-# The settings file honcho loads into `make run`'s processes (.env.example): read here too, so
-# the migrate targets migrate the database those processes use, and exported to every recipe.
-# Plain KEY=value lines (make keeps quotes as part of the value); like honcho, it wins over
-# the shell's environment, and `make VAR=...` wins over both.
--include .env
-export $(shell sed -n 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\)[[:space:]]*=.*/\1/p' .env 2>/dev/null)
-
 # --- migrations -------------------------------------------------------------------------------
 # The `migrate` CLI (golang-migrate) when it is on PATH or in Go's bin dir, else the compose
 # `migrate` service. Override with MIGRATE_BIN=/path/to/migrate.
 MIGRATIONS_DIR ?= migrations
 WALLET_DATABASE_URL ?= postgresql://wallet:wallet@localhost:5432/wallet
+# The database `make run`'s processes use: honcho hands them `.env`'s WALLET_DATABASE_URL over
+# the shell's, so a `.env` that sets it wins here too; `make WALLET_DATABASE_URL=...` wins over
+# both. Read with honcho's own parser (as make syntax, `.env` would lose its `$`s, keep its
+# quotes and the blanks before a `# comment`), only that name, exported to nothing, and only
+# when a target uses the database: no other target runs Python or depends on `.env`.
+DOTENV_VALUE ?= $(UV_RUN) python scripts/dotenv_value.py
+_dotenv_value = $(shell $(DOTENV_VALUE) $(1))$(if $(filter-out 0,$(.SHELLSTATUS)),$(error \
+	could not read $(1) from .env ('$(DOTENV_VALUE) $(1)' failed)))
+ifneq ($(origin WALLET_DATABASE_URL),command line)
+ifneq ($(wildcard .env),)
+# Read once, on first use.
+_WALLET_DB = $(eval _WALLET_DB := $$(or $$(call _dotenv_value,WALLET_DATABASE_URL),$$(WALLET_DATABASE_URL)))$(_WALLET_DB)
+endif
+endif
+_WALLET_DB ?= $(WALLET_DATABASE_URL)
 # golang-migrate takes postgres:// or postgresql://, not SQLAlchemy's "+asyncpg" dialect suffix,
 # and needs sslmode=disable against a local server without TLS.
-_DB_URL := $(subst postgresql+asyncpg://,postgresql://,$(WALLET_DATABASE_URL))
-_DB_SEP := $(if $(findstring ?,$(_DB_URL)),&,?)
+_DB_URL = $(subst postgresql+asyncpg://,postgresql://,$(_WALLET_DB))
+_DB_SEP = $(if $(findstring ?,$(_DB_URL)),&,?)
 DATABASE_URL ?= $(if $(findstring sslmode=,$(_DB_URL)),$(_DB_URL),$(_DB_URL)$(_DB_SEP)sslmode=disable)
 COMPOSE_DATABASE_URL ?= postgres://wallet:wallet@postgres:5432/wallet?sslmode=disable
 
@@ -42,13 +49,13 @@ endif
 ifneq ($(MIGRATE_BIN),)
 MIGRATE_CLI := $(MIGRATE_BIN)
 MIGRATE_SRC := $(MIGRATIONS_DIR)
-MIGRATE_DB := $(DATABASE_URL)
+MIGRATE_DB = $(DATABASE_URL)
 else
 MIGRATE_CLI := $(COMPOSE) run --rm migrate
 MIGRATE_SRC := /migrations
 MIGRATE_DB := $(COMPOSE_DATABASE_URL)
 endif
-MIGRATE := $(MIGRATE_CLI) -path=$(MIGRATE_SRC) -database '$(MIGRATE_DB)'
+MIGRATE = $(MIGRATE_CLI) -path=$(MIGRATE_SRC) -database '$(MIGRATE_DB)'
 
 # Every member's src/, so mypy maps each file to one module name (not e.g. mock_gateway.src.…).
 SRC_DIRS := packages/domain/src packages/infra/src packages/testkit/src $(wildcard apps/*/src) mock_gateway/src

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
@@ -18,6 +19,11 @@ ROOT: Final = Path(__file__).resolve().parents[1]
 # Inherited from an outer `make` or shell, these would change what the Makefile does.
 MAKE_STATE: Final = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "S", "COMPOSE", "MIGRATE_BIN")
 RUN_TIMEOUT_S: Final = 60
+# How the Makefile reads `.env`, run by this interpreter (it has honcho): a copied checkout has
+# neither the script nor uv's project, and PATH is the test's own.
+DOTENV_VALUE: Final = (
+    f"{shlex.quote(sys.executable)} {shlex.quote(str(ROOT / 'scripts' / 'dotenv_value.py'))}"
+)
 
 
 def recording_stub(bin_dir: Path, name: str, calls: Path, body: str = "exit 0") -> Path:
@@ -38,7 +44,7 @@ def recorded(calls: Path) -> list[str]:
 def environ(path: str, **extra: str) -> dict[str, str]:
     """This process's environment with `path` as PATH, without the Makefile's inputs."""
     env = {k: v for k, v in os.environ.items() if k not in MAKE_STATE}
-    return {**env, "PATH": path, **extra}
+    return {**env, "PATH": path, "DOTENV_VALUE": DOTENV_VALUE, **extra}
 
 
 def run_make(*args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:

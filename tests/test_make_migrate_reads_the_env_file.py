@@ -5,7 +5,8 @@ README: "Copy .env.example to .env to change a setting: honcho loads it"; .env.e
 "WALLET_DATABASE_URL=... (also what `make migrate*` use)". A Makefile that ignored `.env`
 would, with `WALLET_DATABASE_URL` set only there, migrate the default database and then
 start every process against the other one, left unmigrated (its /readyz never ready).
-Without `.env` nothing changes: the default database, or the shell's.
+Without `.env` nothing changes: the default database, or the shell's. Make reads only that
+one name (with honcho's parser) and exports nothing: honcho loads `.env` into the processes.
 """
 
 from __future__ import annotations
@@ -38,13 +39,13 @@ def _dotenv_naming(database_url: str) -> str:
     )
 
 
-def _migrate_up(tmp_path: Path, work: Path, **extra: str) -> str:
+def _migrate_up(tmp_path: Path, work: Path, *make_args: str, **extra: str) -> str:
     calls = tmp_path / "calls"
     stub = recording_stub(tmp_path / "bin", "migrate", calls)
     env = environ(f"{tmp_path / 'bin'}:/usr/bin:/bin", MIGRATE_BIN=str(stub))
     env.pop("WALLET_DATABASE_URL", None)
     env.pop("DATABASE_URL", None)
-    done = run_make("-C", str(work), "migrate-up", env={**env, **extra})
+    done = run_make("-C", str(work), "migrate-up", *make_args, env={**env, **extra})
     assert done.returncode == 0, done.stderr
     (call,) = recorded(calls)
     return call
@@ -65,12 +66,26 @@ def test_without_dotenv_make_migrate_up_uses_the_default_or_the_shells_database(
     assert f"{ENV_DB}?sslmode=disable" in _migrate_up(tmp_path, work, WALLET_DATABASE_URL=ENV_DB)
 
 
-def test_make_run_hands_the_dotenv_settings_to_its_commands(tmp_path: Path) -> None:
+def test_dotenv_wins_over_the_shell_and_the_make_command_line_over_both(tmp_path: Path) -> None:
+    work = _checkout(tmp_path, dotenv=_dotenv_naming(ENV_DB))
+    shell_db = "postgresql://wallet:wallet@localhost:5432/from_shell"
+    assert f"{ENV_DB}?sslmode=disable" in _migrate_up(tmp_path, work, WALLET_DATABASE_URL=shell_db)
+    (tmp_path / "calls").unlink()
+    cli_db = "postgresql://wallet:wallet@localhost:5432/from_cli"
+    call = _migrate_up(tmp_path, work, f"WALLET_DATABASE_URL={cli_db}")
+    assert f"{cli_db}?sslmode=disable" in call
+
+
+def test_make_run_migrates_the_dotenv_database_and_leaves_the_rest_of_dotenv_to_honcho(
+    tmp_path: Path,
+) -> None:
     work = _checkout(tmp_path, dotenv=_dotenv_naming(ENV_DB) + "WALLET_LOG_LEVEL=debug\n")
     calls = tmp_path / "calls"
     migrate = recording_stub(tmp_path / "bin", "migrate", calls)
-    # Stands in for `uv run ... honcho start`: records what the processes would inherit.
-    uv = recording_stub(tmp_path / "bin", "uv", calls, body=f'echo "$WALLET_LOG_LEVEL" >> {calls}')
+    # Stands in for `uv run ... honcho start`: records what honcho would start with.
+    uv = recording_stub(
+        tmp_path / "bin", "uv", calls, body=f'echo "${{WALLET_LOG_LEVEL-<unset>}}" >> {calls}'
+    )
     env = environ(f"{tmp_path / 'bin'}:/usr/bin:/bin", MIGRATE_BIN=str(migrate))
     env.pop("WALLET_LOG_LEVEL", None)
 
@@ -80,4 +95,5 @@ def test_make_run_hands_the_dotenv_settings_to_its_commands(tmp_path: Path) -> N
     migrate_call, honcho_call, log_level = recorded(calls)
     assert ENV_DB in migrate_call
     assert "honcho start" in honcho_call
-    assert log_level == "debug"
+    # honcho reads `.env` itself; make's environment for it is the shell's, untouched.
+    assert log_level == "<unset>"
