@@ -170,6 +170,11 @@ async def _deliver(api: httpx.AsyncClient, body: bytes, outcome: str = "applied"
     assert reply.json() == {"status": outcome}
 
 
+async def _balance(dsn: str, user_id: str) -> int:
+    [row] = await fetch(dsn, "SELECT balance FROM wallet_balances WHERE user_id = $1", user_id)
+    return int(row["balance"])
+
+
 def _cli_window(since: datetime) -> list[str]:
     """The CLI's arguments for a window of two minutes from `since`: this test's payments."""
     return ["--since", since.isoformat(), "--until", (since + timedelta(minutes=2)).isoformat()]
@@ -498,22 +503,16 @@ async def test_a_provider_refund_of_a_re_debited_charge_is_credited_or_reported(
                 [*window, "--format", "json", *extra], *_mocked(mock)
             )
 
-        async def balance(user_id: str) -> int:
-            [row] = await fetch(
-                dsn, "SELECT balance FROM wallet_balances WHERE user_id = $1", user_id
-            )
-            return int(row["balance"])
-
         credited, lost = await _wallet(api, 1_000), await _wallet(api, 1_000)
         cut_credited = await _late_charge(api, admin, credited, "cut-1", 200)
         cut_lost = await _late_charge(api, admin, lost, "cut-2", 200)
         assert await run("--fix") == reconcile_cli.EXIT_OK  # both re-debited
         capsys.readouterr()
-        assert (await balance(credited), await balance(lost)) == (800, 800)
+        assert (await _balance(dsn, credited), await _balance(dsn, lost)) == (800, 800)
 
         # Delivered, the refund gives the re-debit back: the provider holds nothing now.
         await _deliver(api, await _refund_there(admin, mock, cut_credited))
-        assert await balance(credited) == 1_000
+        assert await _balance(dsn, credited) == 1_000
         # Never delivered (or refused): reconciliation reports it rather than agreeing.
         await _refund_there(admin, mock, cut_lost)
         assert await run() == reconcile_cli.EXIT_MISMATCHES
@@ -521,7 +520,7 @@ async def test_a_provider_refund_of_a_re_debited_charge_is_credited_or_reported(
         assert [(m["payment_id"], m["kind"]) for m in report["mismatches"]] == [
             (cut_lost, MismatchKind.REFUND_MISSING.value)
         ]
-        assert await balance(lost) == 800
+        assert await _balance(dsn, lost) == 800
 
         # The provider's record then shows the credited refund gone: the wallet holds 200
         # it was never given. Reported, and not "fixed" by the re-debit already made.
@@ -531,7 +530,7 @@ async def test_a_provider_refund_of_a_re_debited_charge_is_credited_or_reported(
         report = json.loads(capsys.readouterr().out)
         over = {m["payment_id"]: m for m in report["mismatches"]}[cut_credited]
         assert (over["kind"], over["fixed"]) == (MismatchKind.REFUND_OVER_CREDITED.value, False)
-        assert await balance(credited) == 1_000
+        assert await _balance(dsn, credited) == 1_000
 
 
 async def test_a_stale_payment_settled_by_fix_but_still_disagreeing_stays_unresolved(
@@ -595,11 +594,6 @@ async def _correct(
             return await use_case.execute(request)
     finally:
         await container.close()
-
-
-async def _balance(dsn: str, user_id: str) -> int:
-    [row] = await fetch(dsn, "SELECT balance FROM wallet_balances WHERE user_id = $1", user_id)
-    return int(row["balance"])
 
 
 async def test_a_provider_refund_refused_before_a_re_debit_stops_it(
