@@ -3,9 +3,11 @@ serves now. After a change to routes or schemas, regenerate it with `make openap
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
+import jsonschema_rs
 from wallet_testkit.contract_docs import assert_committed_is_current, committed_document
 
 ROOT: Final = Path(__file__).resolve().parents[1]
@@ -44,3 +46,25 @@ def test_openapi_documents_every_route_and_the_api_key() -> None:
     key = next(p for p in pay["parameters"] if p["name"] == "Idempotency-Key")
     assert key["in"] == "header"
     assert key["required"] is True
+
+
+def _patterns(node: object) -> Iterator[str]:
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            yield node["pattern"]
+        for value in node.values():
+            yield from _patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _patterns(value)
+
+
+def test_every_pattern_is_a_regex_json_schema_validators_compile() -> None:
+    """A validator that cannot compile a `pattern` drops it or refuses the whole schema
+    (a surrogate range, which Python's `re` takes, is no regex to ECMA-262's `u` mode nor
+    to Rust's): every pattern must compile in jsonschema_rs, as clients' tools read it."""
+    document = committed_document(ROOT, "openapi")
+    patterns = sorted(set(_patterns(document)))
+    assert patterns
+    for pattern in patterns:
+        jsonschema_rs.validator_for({"type": "string", "pattern": pattern})  # raises if not

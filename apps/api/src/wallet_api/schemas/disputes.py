@@ -20,11 +20,15 @@ from wallet_api.schemas.constraints import printable_rule
 DISPUTE_STATUS_RULE: Final[dict[str, Any]] = {"enum": [s.value for s in DisputeStatus]}
 
 # Prose, so control characters such as newlines are allowed; NUL and lone surrogates
-# are not (the domain's validate_evidence).
+# are not (the domain's validate_evidence). The pattern names NUL only: a surrogate range
+# is no regex to most JSON Schema validators (ECMA-262 with `u`, Rust's), and one that
+# cannot compile the pattern drops it, so clients' validators (and the fuzz test) took
+# a NUL text as valid.
 EVIDENCE_TEXT_RULE: Final[dict[str, Any]] = {
     "minLength": 1,
     "maxLength": MAX_EVIDENCE_TEXT,
-    "pattern": r"^[^\x00\ud800-\udfff]+$",
+    "pattern": r"^[^\x00]+$",
+    "description": "prose: newlines and tabs allowed; no NUL, no lone surrogate",
 }
 EvidenceText = Annotated[StrictStr, Field(json_schema_extra=EVIDENCE_TEXT_RULE)]
 EvidenceList = Annotated[
