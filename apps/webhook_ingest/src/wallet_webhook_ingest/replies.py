@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from wallet_domain.errors import ErrorCode
+from wallet_infra.error_envelope import envelope_bytes
 from wallet_infra.problem_details import (
     PROBLEM_JSON,
     problem_from_envelope,
@@ -31,8 +32,8 @@ def json_response(status: int, body: dict[str, Any], **headers: str) -> Response
 def error_response(
     status: int, code: str, message: str, *, details: dict[str, Any] | None = None, **headers: str
 ) -> Response:
-    body = {"error": {"code": code, "message": message, "details": details or {}}}
-    return json_response(status, body, **headers)
+    body = envelope_bytes(code, message, details)
+    return Response(body, status, headers=headers or None, media_type=JSON)
 
 
 def as_problem(response: Response, instance: str) -> Response:

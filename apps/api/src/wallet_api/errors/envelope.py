@@ -1,4 +1,5 @@
-"""The error envelope `{"error": {"code", "message", "details"}}`, built in one place.
+"""The error envelope `{"error": {"code", "message", "details"}}` as the API answers it (built
+by `wallet_infra.error_envelope`, which the webhook ingest and the HTTP server use too).
 
 Used by the exception handlers, the middlewares and the ResponseEncoder (whose bytes are
 stored for idempotent replays), so an error looks the same whichever layer answers.
@@ -6,23 +7,12 @@ stored for idempotent replays), so an error looks the same whichever layer answe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
-import orjson
 from wallet_domain.errors import DomainError, ErrorCode
+from wallet_infra.error_envelope import envelope_bytes
 
-_OPTIONS: Final = orjson.OPT_UTC_Z
-
-
-def envelope(code: str, message: str, details: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": {"code": str(code), "message": message, "details": dict(details or {})}}
-
-
-def envelope_bytes(code: str, message: str, details: Mapping[str, Any] | None = None) -> bytes:
-    # `default=str` keeps an unexpected detail type (say a Decimal) from turning an
-    # error response into a 500; details are built by our code, never from raw input.
-    return orjson.dumps(envelope(code, message, details), default=str, option=_OPTIONS)
+__all__ = ["INTERNAL_ERROR_BODY", "envelope_bytes", "error_bytes"]
 
 
 def error_bytes(error: DomainError) -> bytes:

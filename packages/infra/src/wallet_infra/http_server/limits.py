@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Final
 
-import orjson
 from wallet_domain.errors import ErrorCode
 
+from wallet_infra.error_envelope import envelope_bytes
 from wallet_infra.http_server.request_id import request_id_for
 
 BUSY_RETRY_AFTER_S: Final = 1
@@ -36,7 +36,7 @@ def raw_error(
 ) -> bytes:
     """A whole HTTP/1.1 error response in the error envelope, closing the connection:
     written straight to the transport, since no ASGI app answers these."""
-    body = orjson.dumps({"error": {"code": str(code), "message": message, "details": details}})
+    body = envelope_bytes(code, message, details)
     lines = [
         f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
         "content-type: application/json",
