@@ -81,13 +81,11 @@ def database_and_schema(
                 rows = (await conn.execute(_SCHEMA_SQL)).all()
         except TimeoutError:
             return {"database": "timeout", "schema": "unknown"}
-        except DBAPIError as error:
+        except Exception as error:
             # No schema_migrations: the database answered, no migration ever ran there.
             # Reported as such, so the operator runs `make migrate`, not hunts for the DSN.
-            if sqlstate(error) == UNDEFINED_TABLE:
+            if isinstance(error, DBAPIError) and sqlstate(error) == UNDEFINED_TABLE:
                 return {"database": OK, "schema": "not_migrated"}
-            return {"database": "unreachable", "schema": "unknown"}
-        except Exception:
             return {"database": "unreachable", "schema": "unknown"}
         if len(rows) != 1 or rows[0].version != expected_version:
             return {"database": OK, "schema": "version_mismatch"}
