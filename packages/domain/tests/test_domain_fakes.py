@@ -180,17 +180,25 @@ async def test_complete_returns_the_reply_the_key_holds(world: World) -> None:
 async def test_purge_deletes_old_completed_records_in_batches(world: World) -> None:
     scope = world.scope()
     for n in range(4):
-        await scope.idempotency.claim(_record(f"old-{n}", at=EPOCH + timedelta(minutes=n)))
-        await scope.idempotency.complete("alice", f"old-{n}", OK, EPOCH)
+        at = EPOCH + timedelta(minutes=n)
+        await scope.idempotency.claim(_record(f"old-{n}", at=at))
+        await scope.idempotency.complete("alice", f"old-{n}", OK, at)
     await scope.idempotency.claim(_record("in-flight"))
     await scope.idempotency.claim(_record("new", at=EPOCH + timedelta(days=2)))
-    await scope.idempotency.complete("alice", "new", OK, EPOCH)
+    await scope.idempotency.complete("alice", "new", OK, EPOCH + timedelta(days=2))
+    # Claimed with the old ones, answered only two days later: kept from its answer.
+    await scope.idempotency.claim(_record("late", at=EPOCH))
+    await scope.idempotency.complete("alice", "late", OK, EPOCH + timedelta(days=2))
     cutoff = EPOCH + timedelta(days=1)
     assert await scope.idempotency.purge_older_than(cutoff, batch=3) == 3
     assert await scope.idempotency.purge_older_than(cutoff, batch=3) == 1
     assert await scope.idempotency.purge_older_than(cutoff, batch=3) == 0
     await scope.tx.commit()
-    assert set(world.db.committed.idempotency) == {("alice", "in-flight"), ("alice", "new")}
+    assert set(world.db.committed.idempotency) == {
+        ("alice", "in-flight"),
+        ("alice", "new"),
+        ("alice", "late"),
+    }
 
 
 async def test_stale_pending_claims_skip_rows_other_units_hold(world: World) -> None:

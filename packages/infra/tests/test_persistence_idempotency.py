@@ -198,7 +198,7 @@ async def test_purge_deletes_old_completed_records_in_batches(
     for record in [*old, stuck, fresh]:
         await store.claim(record)
     for record in [*old, fresh]:
-        await store.complete(user_id, record.key, reply, clock.now())
+        await store.complete(user_id, record.key, reply, record.created_at)
     cutoff = EPOCH + timedelta(days=1)
 
     assert await store.purge_older_than(cutoff, batch=2) == 2

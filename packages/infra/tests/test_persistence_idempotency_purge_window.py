@@ -1,16 +1,15 @@
-"""Review repro: the purge's retention window counts from the key's creation, not from its
-answer. A key that stayed IN_PROGRESS for longer than the retention (a payment whose
-request died after its debit while the provider could not tell the outcome; a dispute
-filing the provider did not answer) is deleted by the first purge after the recovery
-worker stores its reply: the client, told 409 IDEMPOTENCY_IN_PROGRESS ("send it again
-later") the whole time, then finds the key free and its retry is a NEW payment."""
+"""The purge's retention window counts from the key's answer, not from its claim. A key
+that stayed IN_PROGRESS for longer than the retention (a payment whose request died
+after its debit while the provider could not tell the outcome; a dispute filing the
+provider did not answer) was deleted by the first purge after the recovery
+worker stored its reply: the client, told 409 IDEMPOTENCY_IN_PROGRESS ("send it again
+later") the whole time, then found the key free and its retry was a NEW payment."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_infra.persistence.idempotency_store import SqlaIdempotencyStore
@@ -20,11 +19,6 @@ EPOCH: Final = datetime(2001, 1, 1, tzinfo=UTC)
 RETENTION: Final = timedelta(hours=24)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="purge_older_than compares created_at, so a reply stored after a long IN_PROGRESS"
-    " is purged at once (idempotency_store.py _expired)",
-)
 async def test_a_reply_stored_late_is_kept_for_the_retention_after_it_was_stored(
     session: AsyncSession, user_id: str
 ) -> None:

@@ -34,5 +34,6 @@ class IdempotencyStore(IdempotencyReplies, Protocol):
         ...
 
     async def purge_older_than(self, cutoff: datetime, *, batch: int) -> int:
-        """Delete up to `batch` COMPLETED records created before `cutoff`; returns the count."""
+        """Delete up to `batch` COMPLETED records answered before `cutoff` (the retention
+        counts from the reply, so a key answered late keeps it); returns the count."""
         ...

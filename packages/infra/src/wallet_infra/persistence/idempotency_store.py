@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from sqlalchemy import CursorResult, Text, bindparam, literal_column, select, tuple_
+from sqlalchemy import CursorResult, Text, bindparam, func, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.elements import ColumnClause
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
@@ -38,10 +38,21 @@ _COMPLETE: Final = (
     .values(_complete_values)
     .returning(_k.c.state)
 )
-# Oldest first through idempotency_keys_created_at_idx; SKIP LOCKED lets purgers run side by side.
+# Retention counts from the reply (`completed_at`), not the claim: a key left IN_PROGRESS
+# past the retention (a crash after the debit, the outcome unknown for days) and answered
+# late would otherwise go at the next purge, and the client's retry, told "in progress"
+# all along, would run as a new payment. A reply is never older than its claim, so the
+# `created_at` bound only narrows the scan to idempotency_keys_created_at_idx, oldest
+# first (no index on the reply's time: it would make every completion a non-HOT update);
+# a COMPLETED row without `completed_at` (none is written so) falls back to its claim.
+# SKIP LOCKED lets purgers run side by side.
 _expired: Final = (
     select(_k.c.user_id, _k.c.key)
-    .where(_k.c.state == _COMPLETED, _k.c.created_at < bindparam("cutoff"))
+    .where(
+        _k.c.state == _COMPLETED,
+        _k.c.created_at < bindparam("cutoff"),
+        func.coalesce(_k.c.completed_at, _k.c.created_at) < bindparam("cutoff"),
+    )
     .order_by(_k.c.created_at)
     .limit(bindparam("batch"))
     .with_for_update(skip_locked=True)

@@ -15,6 +15,8 @@ from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
 class FakeIdempotencyStore(IdempotencyStore):
     def __init__(self, tx: FakeTransactionManager) -> None:
         self._tx = tx
+        # When `complete` answered each key: the purge's retention counts from the reply.
+        self._answered_at: dict[tuple[str, str], datetime] = {}
 
     async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         existing = self._tx.key_holder(record.user_id, record.key)
@@ -36,6 +38,7 @@ class FakeIdempotencyStore(IdempotencyStore):
         if record.state is not IdempotencyState.IN_PROGRESS:
             assert record.response is not None
             return record.response  # a stored reply never changes
+        self._answered_at[(user_id, key)] = at
         records[(user_id, key)] = replace(
             record, state=IdempotencyState.COMPLETED, response=response
         )
@@ -47,7 +50,8 @@ class FakeIdempotencyStore(IdempotencyStore):
             (
                 (record.created_at, scope)
                 for scope, record in records.items()
-                if record.state is IdempotencyState.COMPLETED and record.created_at < cutoff
+                if record.state is IdempotencyState.COMPLETED
+                and self._answered_at.get(scope, record.created_at) < cutoff
             ),
         )[:batch]
         for _, scope in expired:
