@@ -3,7 +3,13 @@ it counts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
 from faststream.asgi import AsgiFastStream
+from faststream.message import StreamMessage
+from faststream.middlewares import BaseMiddleware
 from faststream.rabbit import RabbitBroker
 from metrics_consumer_testkit import InboxStore, payment_event
 from wallet_domain.model.events import DomainEvent, EventType
@@ -118,3 +124,25 @@ async def test_a_payload_contradicting_its_type_is_rejected_before_the_inbox(
     assert settled == ["reject(requeue=False)"]
     assert inbox_store.committed == set()
     assert _business_samples(await scrape(consumer)) == {}
+
+
+class _FailingMiddleware(BaseMiddleware):
+    """Fails around the handler: a failure the delivery handler never sees."""
+
+    async def consume_scope(self, call_next: Callable[..., Any], msg: StreamMessage[Any]) -> Any:
+        raise RuntimeError("a middleware failed")
+
+
+async def test_a_failure_outside_the_handler_is_rejected_without_requeue_not_nacked(
+    consumer: AsgiFastStream, broker: RabbitBroker, inbox_store: InboxStore
+) -> None:
+    """A nack with requeue is not counted toward the queue's delivery limit (RabbitMQ 4.3+):
+    the message would come back forever. Rejected, it is dead-lettered at once."""
+    broker.add_middleware(_FailingMiddleware)
+
+    # TestRabbitBroker hands the failure back to the publisher too.
+    with recorded_settlements() as settled, pytest.raises(RuntimeError):
+        await publish_event(broker, payment_event(EventType.PAYMENT_COMPLETED, status="APPROVED"))
+
+    assert settled == ["reject(requeue=False)"]
+    assert inbox_store.committed == set()

@@ -118,6 +118,11 @@ def test_a_later_schema_version_is_accepted() -> None:
         pytest.param(envelope(user_id=None), id="null-user-id"),
         pytest.param(envelope(payload=[1]), id="array-payload"),
         pytest.param(envelope(payload=None), id="null-payload"),
+        # Deeper than msgspec reads (it raises RecursionError, not a DecodeError).
+        pytest.param(
+            envelope(payload={"n": "X"}).replace(b'"X"', b"[" * 2_000 + b"]" * 2_000),
+            id="nested-too-deeply",
+        ),
     ],
 )
 def test_malformed_envelopes_are_rejected(body: bytes) -> None:

@@ -126,6 +126,8 @@ def test_a_body_naming_another_event_id_than_its_header_is_invalid() -> None:
                 "data": {},
             }
         ),
+        # Deeper than msgspec reads (it raises RecursionError, not a DecodeError).
+        _body(anything="X").replace(b'"X"', b"[" * 2_000 + b"]" * 2_000),
     ],
     ids=[
         "not-json",
@@ -137,6 +139,7 @@ def test_a_body_naming_another_event_id_than_its_header_is_invalid() -> None:
         "string-amount",
         "upper-case-dispute-status",
         "naive-created-at",
+        "nested-too-deeply",
     ],
 )
 def test_a_well_signed_body_that_is_not_a_provider_event_is_invalid(body: bytes) -> None:

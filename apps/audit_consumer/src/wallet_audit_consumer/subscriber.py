@@ -29,6 +29,7 @@ def subscribe(broker: RabbitBroker, dependencies: StartupDependencies) -> None:
         EVENTS_EXCHANGE,
         ack_policy=ACK_POLICY,
         decoder=the_delivery,
+        no_reply=True,  # never answers a reply_to (see wallet_infra.consuming.delivery)
         title="audit.queue:record",
         description=(
             "Appends payment, refund, deposit, hold, transfer and dispute events to the audit log."

@@ -32,6 +32,7 @@ def subscribe(broker: RabbitBroker, dependencies: StartupDependencies) -> None:
         EVENTS_EXCHANGE,
         ack_policy=ACK_POLICY,
         decoder=the_delivery,
+        no_reply=True,  # never answers a reply_to (see wallet_infra.consuming.delivery)
         title="metrics.queue:count",
         description=(
             "Counts payment, deposit, hold, transfer and dispute events once each into the"

@@ -36,6 +36,7 @@ def subscribe(broker: RabbitBroker, dependencies: StartupDependencies) -> None:
         WEBHOOKS_EXCHANGE,
         ack_policy=ACK_POLICY,
         decoder=the_delivery,
+        no_reply=True,  # never answers a reply_to (see wallet_infra.consuming.delivery)
         title="webhooks.queue:apply",
         description=(
             "Applies each provider webhook (verified by the ingest service) once, by "

@@ -1,7 +1,7 @@
 """How a consumer answers a delivery: ack only after the side effect committed.
 
-The subscriber runs with `AckPolicy.NACK_ON_ERROR` and its handler goes through
-`DeliveryHandler.handle`, which makes every outcome explicit:
+A consumer's handler goes through `DeliveryHandler.handle`, which makes every outcome
+explicit:
 
 - the use case committed its effect, or found the event already handled (a
   redelivery): **ack**;
@@ -17,8 +17,23 @@ The subscriber runs with `AckPolicy.NACK_ON_ERROR` and its handler goes through
 - cancellation (shutdown): no answer; the broker requeues the delivery when the channel
   closes, and the consumer's idempotency makes the redelivery harmless.
 
-Each outcome is counted in `wallet_consumer_deliveries_total{queue,outcome}`, so
-operators see retries and dead-letters (and tests see when every delivery was handled).
+What fails outside those rules (a middleware, FastStream's own parsing or filtering, a bug
+in the handler's framing) is answered by the subscriber's `ACK_POLICY`,
+`AckPolicy.REJECT_ON_ERROR`: rejected without requeue, so dead-lettered at once (FastStream
+logs the traceback). Never a nack: from RabbitMQ 4.3 a `basic.nack` with requeue is not
+counted toward the quorum queue's delivery limit, so a message failing there every time
+would come back forever. Such a failure is a function of the message (what the use case
+could retry is inside the rules), and the DLQ keeps it for a replay. Subscribers also run
+with `no_reply=True`: FastStream would otherwise publish the handler's result to a
+delivery's `reply_to` after the work committed, and fail the delivery that had worked when
+that reply cannot be routed.
+
+A trace header that is not text (not what the relay writes) is ignored: it costs the
+handling its parent span, not the event its handling.
+
+Each outcome of the handler is counted in `wallet_consumer_deliveries_total{queue,outcome}`,
+so operators see retries and dead-letters (and tests see when every delivery was handled);
+a rejection by the ack policy is not (the DLQ depth gauge and FastStream's log show it).
 
 What a body is, is the queue's business: `handle` reads the platform's event envelope
 (`EnvelopeReader`); `handle_with` takes another `EventReader` (the webhook consumer reads
@@ -28,7 +43,7 @@ provider events), with the same acknowledgement rules.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -41,6 +56,7 @@ from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit.message import RabbitMessage
 from opentelemetry import propagate
+from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from wallet_domain.model.events import DomainEvent
@@ -50,7 +66,7 @@ from wallet_infra.messaging.envelope import MalformedEvent, decode_envelope
 from wallet_infra.messaging.topology import DELIVERY_LIMIT
 from wallet_infra.telemetry import TRACEPARENT, tracer
 
-ACK_POLICY: Final = AckPolicy.NACK_ON_ERROR
+ACK_POLICY: Final = AckPolicy.REJECT_ON_ERROR
 # Consumer lag: seconds from the event's occurred_at (the API's commit) to its handling.
 LAG_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 DELIVERY_COUNT_HEADER: Final = "x-delivery-count"  # set by quorum queues on redeliveries
@@ -99,6 +115,22 @@ def trace_id(message: StreamMessage[Any]) -> str | None:
     value = message.headers.get(TRACEPARENT)
     parts = value.split("-") if isinstance(value, str) else []
     return parts[1] if len(parts) == 4 and len(parts[1]) == 32 else None
+
+
+class _TextHeaders(Getter[Mapping[str, Any]]):
+    """Reads trace context from a delivery's text headers only. AMQP headers can hold
+    numbers and bytes, on which the W3C propagators raise (`re.search` on an int): that
+    would fail the delivery before the handler's rules, for a header that is metadata."""
+
+    def get(self, carrier: Mapping[str, Any], key: str) -> list[str] | None:
+        value = carrier.get(key)
+        return [value] if isinstance(value, str) else None
+
+    def keys(self, carrier: Mapping[str, Any]) -> list[str]:
+        return list(carrier)
+
+
+_TEXT_HEADERS: Final = _TextHeaders()
 
 
 # What a consumer's handler is called with: the delivery itself (see `the_delivery`).
@@ -196,7 +228,7 @@ class DeliveryHandler:
         traceparent), so the handling and its DB spans join the trace that sent it."""
         with tracer().start_as_current_span(
             f"{self._queue} process",
-            context=propagate.extract(message.headers),
+            context=propagate.extract(message.headers, getter=_TEXT_HEADERS),
             kind=SpanKind.CONSUMER,
             attributes={
                 "messaging.system": "rabbitmq",

@@ -76,6 +76,8 @@ def decode_envelope(body: bytes) -> DomainEvent:
         wire = _DECODER.decode(body)
     except msgspec.DecodeError as exc:  # also msgspec.ValidationError, its subclass
         raise MalformedEvent(str(exc)) from None
+    except RecursionError:  # msgspec's own depth limit: JSON nested deeper than it reads
+        raise MalformedEvent("nested too deeply") from None
     try:
         event_type = EventType(wire.event_type)
     except ValueError:

@@ -70,6 +70,8 @@ def decode_provider_event(body: bytes) -> ProviderEvent:
         envelope = _ENVELOPE_DECODER.decode(body)
     except msgspec.DecodeError:
         raise _invalid("not a provider event object") from None
+    except RecursionError:  # msgspec's own depth limit: JSON nested deeper than it reads
+        raise _invalid("nested too deeply") from None
     if envelope.created_at.tzinfo is None:
         raise _invalid("created_at must carry a UTC offset")
     try:
