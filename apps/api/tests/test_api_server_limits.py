@@ -54,7 +54,7 @@ class Server:
 
 def _env(database_url: str, port: int, metrics_port: int, **extra: str) -> dict[str, str]:
     return {
-        **environ_without("WALLET_", "PROMETHEUS_MULTIPROC_DIR"),
+        **environ_without("WALLET_", "PROMETHEUS_MULTIPROC_DIR", "WEB_CONCURRENCY"),
         "WALLET_DATABASE_URL": database_url,
         "WALLET_API_KEYS": API_KEY,
         "WALLET_API_PORT": str(port),
@@ -367,3 +367,36 @@ async def test_two_workers_enforce_the_limits_and_share_one_metrics_port(
         )
     finally:
         started.process.close()
+
+
+def _workers(pid: int) -> list[int]:
+    """The supervisor's worker processes (multiprocessing's spawned children, not its
+    resource tracker)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
+async def test_web_concurrency_runs_two_workers_when_the_api_sets_no_count(
+    database_url: str,
+) -> None:
+    """`WEB_CONCURRENCY=2`, the convention platforms set, and no `WALLET_API_WORKERS`: two
+    workers (the API once passed its own default of 1 and so ignored it), serving, and
+    stopping cleanly."""
+    started = await _start(database_url, WEB_CONCURRENCY="2")
+    try:
+        assert len(_workers(started.process.pid)) == 2, started.process.log(tail=4000)
+        for _ in range(4):
+            assert _one_request(started, _request("/healthz")).startswith(b"HTTP/1.1 200 ")
+        async with httpx.AsyncClient(timeout=10) as client:
+            scraped = await client.get(f"http://127.0.0.1:{started.metrics_port}/metrics")
+        samples = parse_metrics(scraped.text)
+        assert (
+            value(samples, "http_requests_total", method="GET", route="/healthz", status=200) >= 4
+        )
+    finally:
+        started.process.close()
+    assert started.process.stopped_gracefully(), started.process.output

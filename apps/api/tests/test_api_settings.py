@@ -27,7 +27,8 @@ def test_defaults() -> None:
     assert [(k.secret.get_secret_value(), k.user_id) for k in settings.api_keys] == [
         ("dev-key", None)
     ]
-    assert (settings.api_host, settings.api_port, settings.api_workers) == ("127.0.0.1", 8000, 1)
+    # No worker count of its own: WEB_CONCURRENCY, else one (wallet_infra.http_server.workers).
+    assert (settings.api_host, settings.api_port, settings.api_workers) == ("127.0.0.1", 8000, None)
     assert (settings.max_body_bytes, settings.request_timeout_s) == (16384, 10.0)
     assert (settings.idempotency_retention_h, settings.purge_interval_s) == (24, 300.0)
     assert settings.log_format == "console"

@@ -5,6 +5,7 @@ unpublishable webhook is a 503 with Retry-After, never a 202."""
 from __future__ import annotations
 
 import asyncio
+import pickle
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
@@ -298,8 +299,6 @@ def test_the_server_keeps_idle_connections_as_configured(monkeypatch: pytest.Mon
     client reusing a connection the ingest had just closed would see its delivery fail."""
     runs: list[LimitedConfig] = []
     monkeypatch.setattr(entry_point, "serve", runs.append)
-    monkeypatch.setattr(entry_point, "freeze_startup_heap", lambda: None)
-    monkeypatch.setattr(entry_point, "configure_telemetry", lambda app_id: None)
     monkeypatch.setenv("WALLET_WEBHOOK_INGEST_KEEP_ALIVE_S", "90")
     entry_point.main()
     [config] = runs
@@ -313,8 +312,6 @@ def test_the_server_runs_on_the_limited_protocol_with_the_ingests_limits(
     (test_webhook_ingest_server_limits.py sees them refuse on a real process)."""
     runs: list[LimitedConfig] = []
     monkeypatch.setattr(entry_point, "serve", runs.append)
-    monkeypatch.setattr(entry_point, "freeze_startup_heap", lambda: None)
-    monkeypatch.setattr(entry_point, "configure_telemetry", lambda app_id: None)
     monkeypatch.setenv("WALLET_WEBHOOK_INGEST_MAX_HEADER_BYTES", "8192")
     monkeypatch.setenv("WALLET_WEBHOOK_INGEST_HEADER_TIMEOUT_S", "2.5")
     monkeypatch.setenv("WALLET_WEBHOOK_INGEST_BODY_TIMEOUT_S", "3.5")
@@ -325,3 +322,6 @@ def test_the_server_runs_on_the_limited_protocol_with_the_ingests_limits(
     assert config.limits == ServerLimits(
         max_header_bytes=8192, header_timeout_s=2.5, body_timeout_s=3.5, max_connections=77
     )
+    # Each worker builds its own app: the config names the factory, and survives pickling.
+    assert (config.app, config.factory) == ("wallet_webhook_ingest.main:serve_app", True)
+    assert pickle.loads(pickle.dumps(config)).limits == config.limits  # noqa: S301 - our own bytes

@@ -12,9 +12,10 @@ from wallet_infra.config.settings import Settings
 from wallet_infra.consuming.startup_dependencies import StartupDependencies
 from wallet_infra.ioc.settings import SettingsProvider
 from wallet_infra.logging_setup import configure_logging
-from wallet_infra.telemetry import tracing_disabled
+from wallet_infra.startup_heap import freeze_startup_heap
+from wallet_infra.telemetry import configure_telemetry, tracing_disabled
 
-from wallet_webhook_ingest.ioc import IngestProvider
+from wallet_webhook_ingest.ioc import APP_ID, IngestProvider
 from wallet_webhook_ingest.lifespan import make_lifespan
 from wallet_webhook_ingest.replies import on_http_exception
 from wallet_webhook_ingest.routes import routes
@@ -44,4 +45,14 @@ def make_app(*providers: Provider, settings: Settings | None = None) -> Starlett
             excluded_urls=UNTRACED_URLS,
             exclude_spans=["receive", "send"],
         )
+    return app
+
+
+def serve_app() -> Starlette:
+    """uvicorn's factory in `wallet-webhook-ingest`: each worker process builds its own
+    app (its broker connection, its telemetry), settings from the environment; then its
+    start-up heap is frozen (only here: tests build many apps in one process)."""
+    configure_telemetry(APP_ID)
+    app = make_app()
+    freeze_startup_heap()
     return app

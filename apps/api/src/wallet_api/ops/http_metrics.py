@@ -7,14 +7,12 @@ user ids stay out of metrics and label cardinality stays bounded.
 
 from __future__ import annotations
 
-import os
 from typing import Final
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess as prometheus_multiprocess
+from wallet_infra.metrics.worker_samples import samples_shared, shared_samples_registry
 
 UNMATCHED: Final = "unmatched"
-MULTIPROC_DIR_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
 _METHODS: Final = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 REQUESTS: Final = Counter(
@@ -50,11 +48,7 @@ def observe(method: str, route: str, status: int, seconds: float) -> None:
 def exposition_registry() -> CollectorRegistry:
     """What a scrape reads: with PROMETHEUS_MULTIPROC_DIR (several uvicorn workers),
     every worker's samples aggregated from that directory; else this process's own."""
-    if os.environ.get(MULTIPROC_DIR_ENV):
-        registry = CollectorRegistry()
-        prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return registry
-    return REGISTRY
+    return shared_samples_registry() if samples_shared() else REGISTRY
 
 
 def exposition() -> bytes:

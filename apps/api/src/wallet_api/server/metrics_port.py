@@ -3,42 +3,28 @@
 supervisor), so Prometheus scrapes a port of its own (the public port serves it too
 unless `api_metrics_public` is off).
 
-Several workers are separate processes: their samples meet in PROMETHEUS_MULTIPROC_DIR.
-When the operator set none, a private temporary directory is made for this run (before
-the workers start, so they inherit it) and removed at exit.
+Several workers are separate processes: their samples meet in PROMETHEUS_MULTIPROC_DIR
+(`wallet_infra.metrics.worker_samples`).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from wallet_infra.config.settings import Settings
 from wallet_infra.metrics.exposition_server import serve_metrics
+from wallet_infra.metrics.worker_samples import samples_shared_by_workers
 
-from wallet_api.ops.http_metrics import MULTIPROC_DIR_ENV, exposition_registry
-
-
-@contextmanager
-def _samples_shared_by_workers(workers: int) -> Iterator[None]:
-    if workers == 1 or os.environ.get(MULTIPROC_DIR_ENV):
-        yield
-        return
-    with tempfile.TemporaryDirectory(prefix="wallet-api-metrics-") as directory:
-        os.environ[MULTIPROC_DIR_ENV] = directory
-        try:
-            yield
-        finally:
-            del os.environ[MULTIPROC_DIR_ENV]
+from wallet_api.ops.http_metrics import exposition_registry
 
 
 @contextmanager
-def api_metrics_port(settings: Settings) -> Iterator[None]:
-    """Serve the API's metrics while the block (the server) runs; port 0: not at all."""
+def api_metrics_port(settings: Settings, workers: int) -> Iterator[None]:
+    """Serve the API's metrics while the block (the server, `workers` processes) runs;
+    port 0: not at all."""
     with (
-        _samples_shared_by_workers(settings.api_workers),
+        samples_shared_by_workers(workers),
         serve_metrics(
             exposition_registry(),
             host=settings.api_metrics_host,

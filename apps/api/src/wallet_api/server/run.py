@@ -1,5 +1,5 @@
 """Build the uvicorn server `wallet-api` runs, and run it (one process, or a supervisor and
-`api_workers` worker processes), with the API's metrics port beside it."""
+`api_workers` (else `WEB_CONCURRENCY`) worker processes), with the API's metrics port beside it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from wallet_infra.http_server.config import LimitedConfig
 from wallet_infra.http_server.limits import ServerLimits
 from wallet_infra.http_server.protocol import LimitedHttpToolsProtocol
 from wallet_infra.http_server.run import serve
+from wallet_infra.http_server.workers import worker_count
 
 from wallet_api.server.metrics_port import api_metrics_port
 
@@ -36,7 +37,7 @@ def server_config(settings: Settings, app: object = APP_FACTORY) -> LimitedConfi
         factory=isinstance(app, str),
         host=settings.api_host,
         port=settings.api_port,
-        workers=settings.api_workers,
+        workers=worker_count(settings.api_workers),
         loop="uvloop",
         http=LimitedHttpToolsProtocol,
         ws="none",  # the API has no WebSocket route: an Upgrade is answered as plain HTTP
@@ -49,5 +50,6 @@ def server_config(settings: Settings, app: object = APP_FACTORY) -> LimitedConfi
 
 def run(settings: Settings) -> None:
     """One server in this process, or a worker supervisor, with the metrics port beside."""
-    with api_metrics_port(settings):
-        serve(server_config(settings))
+    config = server_config(settings)
+    with api_metrics_port(settings, config.workers):
+        serve(config)

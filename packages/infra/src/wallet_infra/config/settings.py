@@ -144,6 +144,8 @@ class Settings(BaseSettings):
     )
     webhook_ingest_host: str = "127.0.0.1"
     webhook_ingest_port: int = Field(8001, ge=1, le=65535)
+    # Worker processes (as api_workers): unset, WEB_CONCURRENCY, else 1.
+    webhook_ingest_workers: int | None = Field(None, ge=1)
     webhook_ingest_keep_alive_s: int = Field(75, ge=1)  # as api_keep_alive_s
     # The ingest is public too: the same HTTP server limits as the API's (api_max_* below),
     # set apart, as the two face different clients.
@@ -164,7 +166,8 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
-    api_workers: int = Field(1, ge=1)
+    # uvicorn worker processes; unset: WEB_CONCURRENCY, else 1 (wallet_infra.http_server.workers).
+    api_workers: int | None = Field(None, ge=1)
     max_body_bytes: int = Field(16384, ge=1)
     request_timeout_s: float = Field(10.0, gt=0)
     # Per-API-key token bucket, per process: sustained requests/s and burst size.
