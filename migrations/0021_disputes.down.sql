@@ -1,11 +1,19 @@
 -- Drops the disputes and their event history (every partition with the parent), and puts
 -- the ledger's checks back as migration 0019 left them (not validated: PostgreSQL cannot
 -- un-validate one). Refuses while CHARGEBACK rows exist: removing them would rewrite the
--- ledger, which no migration may do.
+-- ledger, which no migration may do. Refuses too while a dispute is not final (OPEN,
+-- UNDER_REVIEW, SUBMITTED): it is a client's open claim on a payment, still being decided
+-- by the provider, which a down must not silently lose; let it be decided or canceled first.
+-- The table locked first, so no dispute opens between the check and the drop.
+LOCK TABLE disputes IN SHARE MODE;
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM transactions WHERE type = 'CHARGEBACK') THEN
         RAISE EXCEPTION 'CHARGEBACK rows exist: the ledger cannot lose them'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    IF EXISTS (SELECT FROM disputes WHERE status IN ('OPEN', 'UNDER_REVIEW', 'SUBMITTED')) THEN
+        RAISE EXCEPTION 'disputes are not final (OPEN, UNDER_REVIEW or SUBMITTED): clients'' open disputes cannot be dropped; let them be decided or canceled first'
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
 END;

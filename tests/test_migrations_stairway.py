@@ -344,3 +344,67 @@ async def test_0023_down_refuses_while_redebits_exist(scratch_database_url: str)
         assert await conn.fetchval("SELECT to_regclass('reconciliation_corrections')") is not None
     finally:
         await conn.close()
+
+
+# Walks a new dispute (on an APPROVED payment of its own) along the graph to each status.
+_DISPUTE_WALKS: Final = {
+    "OPEN": [],
+    "UNDER_REVIEW": ["UNDER_REVIEW"],
+    "SUBMITTED": ["UNDER_REVIEW", "SUBMITTED"],
+}
+# Then the way to a final state from there.
+_FINAL_FROM: Final = {"OPEN": "CANCELED", "UNDER_REVIEW": "CANCELED", "SUBMITTED": "LOST"}
+
+
+async def _dispute_in(conn: asyncpg.Connection, status: str) -> uuid.UUID:
+    payment, dispute = uuid.uuid4(), uuid.uuid4()
+    await conn.execute(
+        "INSERT INTO transactions (id, user_id, type, status, amount, currency, provider_id,"
+        " external_reference, created_at, updated_at) SELECT $1, 'mig-0021', 'PAYMENT',"
+        " 'APPROVED', -100, 'USD', id, $2, now(), now() FROM service_providers LIMIT 1",
+        payment,
+        f"bill-{payment}",
+    )
+    await conn.execute(
+        "INSERT INTO disputes (id, payment_id, user_id, amount, currency, reason, status,"
+        " created_at, updated_at) VALUES ($1, $2, 'mig-0021', 100, 'USD', 'r', 'OPEN', now(),"
+        " now())",
+        dispute,
+        payment,
+    )
+    for step in _DISPUTE_WALKS[status]:
+        await conn.execute("UPDATE disputes SET status = $2 WHERE id = $1", dispute, step)
+    return dispute
+
+
+@pytest.mark.integration
+async def test_0021_down_refuses_while_a_dispute_is_not_final(scratch_database_url: str) -> None:
+    """Going down drops the disputes: a client's dispute still being decided would vanish
+    with no trace. Each state that is not final refuses it on its own; once every dispute
+    is final (and no chargeback was booked), the down runs."""
+    migrate = Migrate(
+        binary=_migrate_bin(), database_url=_with(scratch_database_url, sslmode="disable")
+    )
+    await migrate("goto", "21")
+    conn = await asyncpg.connect(scratch_database_url)
+    try:
+        await conn.execute("INSERT INTO wallets (user_id) VALUES ('mig-0021')")
+        for status in _DISPUTE_WALKS:
+            dispute = await _dispute_in(conn, status)
+
+            code, output = await migrate("goto", "20", check=False)
+
+            assert code != 0, f"0021's down dropped a {status} dispute"
+            assert "disputes are not final" in output, output
+            assert await conn.fetchval("SELECT status FROM disputes WHERE id = $1", dispute) == (
+                status
+            )
+            await migrate("force", "21")
+            await conn.execute(
+                "UPDATE disputes SET status = $2 WHERE id = $1", dispute, _FINAL_FROM[status]
+            )
+
+        await migrate("goto", "20")
+        assert await migrate.version() == "20"
+    finally:
+        await conn.close()
