@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 import socket
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import pytest
 from wallet_api_testkit import Api, StartApi, new_user_id
 from wallet_infra.config import EXPECTED_SCHEMA_VERSION
+from wallet_testkit.amqp import with_vhost
 
 MIGRATIONS = Path(__file__).resolve().parents[3] / "migrations"
 
@@ -49,6 +52,25 @@ async def test_readyz_is_503_naming_the_broker(start_api: StartApi) -> None:
         "replicas": [],
     }
     assert "secret" not in response.text
+
+
+@pytest.mark.parametrize("wrong", ["password", "vhost"])
+async def test_readyz_is_503_when_the_broker_refuses_the_configured_credentials_or_vhost(
+    start_api: StartApi, amqp_url: str, wrong: str
+) -> None:
+    """RabbitMQ answers on its port but refuses the login or the virtual host: the API
+    could publish nothing, so it is not ready (a TCP connect alone once read `ok`)."""
+    parts = urlsplit(amqp_url)
+    if wrong == "password":
+        netloc = f"{parts.username}:hunter2@{parts.hostname}:{parts.port or 5672}"
+        url = urlunsplit(parts._replace(netloc=netloc))
+    else:
+        url = with_vhost(amqp_url, "no-such-vhost-for-readyz")
+    async with start_api(amqp_url=url) as api:
+        response = await api.client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "broker": "refused", "schema": "ok"}
+    assert "hunter2" not in response.text
 
 
 async def test_readyz_is_503_naming_the_database(start_api: StartApi) -> None:

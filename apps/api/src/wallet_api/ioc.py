@@ -207,7 +207,7 @@ class ApiProvider(Provider):
         """`/readyz`: the database, the schema version this code expects, the broker."""
         return HealthProbe(
             database_and_schema(engine, expected_version=EXPECTED_SCHEMA_VERSION),
-            broker_reachable(settings.amqp_url),
+            broker_reachable(settings.amqp_url, connection_name="wallet-api readiness"),
         )
 
 

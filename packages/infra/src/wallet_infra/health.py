@@ -1,7 +1,7 @@
 """Health and readiness probes, one class for every process (the API's `/readyz`, the
 consumers' `/healthz`): named checks run side by side, each reporting a fixed word.
 
-Words, never an exception's text ("ok", "unreachable", "timeout", "disconnected",
+Words, never an exception's text ("ok", "unreachable", "timeout", "refused", "disconnected",
 "not_migrated", "version_mismatch", "dirty"), so a probe leaks nothing about DSNs or
 drivers. A check is an async callable returning `{name: word}`: one check may report
 several names when one round trip answers them (the database and its schema version).
@@ -15,8 +15,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final
-from urllib.parse import urlsplit
 
+import aiormq
+from aiormq.exceptions import (
+    ConnectionClosed,
+    ProbableAuthenticationError,
+    ProtocolSyntaxError,
+)
 from faststream.rabbit import RabbitBroker
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -28,7 +33,6 @@ OK: Final = "ok"
 DEFAULT_TIMEOUT_S: Final = 2.0
 _PING: Final = text("SELECT 1")
 _SCHEMA_SQL: Final = text("SELECT version, dirty FROM schema_migrations")
-_AMQP_PORTS: Final = {"amqp": 5672, "amqps": 5671}
 
 Check = Callable[[], Awaitable[dict[str, str]]]
 
@@ -111,32 +115,53 @@ def broker_connected(broker: RabbitBroker, *, timeout_s: float = CONNECTED_WAIT_
 
 
 def broker_reachable(
-    amqp_url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, cache_s: float = 5.0
+    amqp_url: str,
+    *,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    cache_s: float = 5.0,
+    connection_name: str = "readiness",
 ) -> Check:
-    """`broker`: RabbitMQ accepts a TCP connection, for a process that holds no broker
-    connection of its own; cached for `cache_s` so frequent probes do not hammer it."""
-    parts = urlsplit(amqp_url)
-    host = parts.hostname or "localhost"
-    port = parts.port or _AMQP_PORTS.get(parts.scheme, 5672)
-    cached: list[tuple[float, str]] = []
+    """`broker`: RabbitMQ completes an AMQP handshake with `amqp_url` (its user, password
+    and virtual host), for a process that holds no broker connection of its own. A TCP
+    connect alone read `ok` with a wrong password or vhost, which every publish then
+    fails on. Opened and closed each time; cached for `cache_s`, and one handshake at a
+    time, so frequent probes do not hammer it. `connection_name` tells it apart in
+    RabbitMQ's connection list and log.
 
-    async def reachable() -> str:
+    `refused`: the server answered and did not let the connection in (the user, password
+    or virtual host; or it does not speak AMQP)."""
+    cached: list[tuple[float, str]] = []
+    one_at_a_time = asyncio.Lock()
+
+    async def handshake() -> str:
+        try:
+            connection = aiormq.Connection(
+                amqp_url, client_properties={"connection_name": connection_name}
+            )
+        except Exception:  # a URL it cannot use: reported, never a 500 from the probe
+            return "unreachable"
         try:
             async with asyncio.timeout(timeout_s):
-                _, writer = await asyncio.open_connection(host, port)
+                await connection.connect()
         except TimeoutError:
             return "timeout"
-        except OSError:
+        except (ProbableAuthenticationError, ConnectionClosed, ProtocolSyntaxError):
+            # The server answered and closed the handshake: a wrong password comes as
+            # ACCESS_REFUSED, a wrong vhost as a Connection.Close where OpenOk was due.
+            return "refused"
+        except Exception:
             return "unreachable"
-        writer.close()
-        with contextlib.suppress(OSError):
-            await writer.wait_closed()
+        finally:
+            # Closed whatever happened (a half-open one too), within its own deadline.
+            with contextlib.suppress(Exception):
+                await connection.close(None, timeout=timeout_s)
         return OK
 
     async def check() -> dict[str, str]:
-        now = time.monotonic()
-        if not cached or now - cached[0][0] >= cache_s:
-            cached[:] = [(now, await reachable())]
+        async with one_at_a_time:
+            if not cached or time.monotonic() - cached[0][0] >= cache_s:
+                word = await handshake()
+                cached[:] = [(time.monotonic(), word)]
         return {"broker": cached[0][1]}
 
     return check
