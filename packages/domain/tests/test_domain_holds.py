@@ -217,6 +217,43 @@ async def test_the_expiry_worker_expires_due_holds_once(alice: World) -> None:
     assert_money_invariants(alice.db)
 
 
+@pytest.mark.parametrize("to", [HoldStatus.COMPLETED, HoldStatus.REVERTED])
+@pytest.mark.parametrize("key", [None, "settle-1"])
+async def test_a_settle_at_the_deadline_expires_the_hold_instead(
+    alice: World, to: HoldStatus, key: str | None
+) -> None:
+    hold_id = await _hold(alice, 300, expires_in_s=60)
+    alice.clock.advance(timedelta(seconds=60))  # at expires_at: due already
+
+    with pytest.raises(InvalidState) as refused:
+        await alice.settle_hold().execute(
+            SettleHoldRequest(to=to, user_id="alice", hold_id=hold_id, idempotency_key=key)
+        )
+
+    assert refused.value.details == {"status": "EXPIRED"}
+    assert alice.db.committed.holds[hold_id].status is HoldStatus.EXPIRED
+    assert alice.db.event_types(hold_id) == ["hold.created", "hold.expired"]
+    assert _view(alice) == (1_000, 0)
+    assert key is None or alice.db.record("alice", key) is None  # refused: the key unused
+    assert await alice.expire_holds().execute(ExpireHoldsRequest(batch=10)) == 0
+    assert_money_invariants(alice.db)
+
+
+async def test_a_keyed_completion_before_the_deadline_replays_after_it(alice: World) -> None:
+    hold_id = await _hold(alice, 300, expires_in_s=60)
+    request = SettleHoldRequest(
+        to=HoldStatus.COMPLETED, user_id="alice", hold_id=hold_id, idempotency_key="c-1"
+    )
+    first = await alice.settle_hold().execute(request)
+    alice.clock.advance(timedelta(hours=1))
+
+    again = await alice.settle_hold().execute(request)
+
+    assert again.response == first.response
+    assert alice.db.committed.holds[hold_id].status is HoldStatus.COMPLETED
+    assert alice.db.event_types(hold_id) == ["hold.created", "hold.completed"]
+
+
 async def test_holds_list_newest_first_by_status_in_keyset_pages(alice: World) -> None:
     ids = [await _hold(alice, 100, key=f"k{i}") for i in range(3)]
     await _settle(alice, ids[1], HoldStatus.REVERTED)

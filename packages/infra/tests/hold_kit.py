@@ -11,7 +11,7 @@ from wallet_domain.model.hold import Hold, new_hold
 from wallet_domain.model.idempotency import IdempotencyRecord, IdempotencyState, StoredResponse
 from wallet_domain.model.transaction import new_hold_entry
 from wallet_domain.money import Money
-from wallet_domain.ports.hold_book import HoldOpening, HoldOpenOutcome
+from wallet_domain.ports.hold_book import HoldMove, HoldOpening, HoldOpenOutcome
 from wallet_infra.persistence.hold_book import SqlaHoldBook
 
 from .payment_kit import TRACEPARENT, clock, ids
@@ -70,9 +70,9 @@ async def hold_opening(session: AsyncSession, hold: Hold, *, key: str | None = N
     )
 
 
-async def settle_hold(session: AsyncSession, settled: Hold) -> bool:
+async def settle_hold(session: AsyncSession, settled: Hold) -> HoldMove:
     """Record `settled` (already moved out of PENDING) as HoldBook.settle would be asked to;
-    whether the hold moved."""
+    how it went."""
     return await hold_book(session).settle(
         settled,
         release_of(settled, ids=ids),

@@ -4,6 +4,7 @@ enforces by itself (a hold moves once, a capture never exceeds it, the bound on 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from wallet_domain.model.idempotency import StoredResponse
 from wallet_domain.model.transaction import TransactionStatus, new_deposit
 from wallet_domain.model.wallet import Balance
 from wallet_domain.money import MAX_AMOUNT, Money
-from wallet_domain.ports.hold_book import HoldOpenOutcome
+from wallet_domain.ports.hold_book import HoldMove, HoldOpenOutcome
 from wallet_infra.persistence.ledger import SqlaLedger
 from wallet_infra.persistence.pending_deposits import SqlaPendingDeposits
 from wallet_infra.persistence.wallet_balances import SqlaWalletBalances
@@ -116,7 +117,7 @@ async def test_a_partial_capture_releases_the_rest_once(
 
     locked = await hold_book(session).lock(user_id, hold.id)
     assert locked == hold
-    assert await settle_hold(session, locked.complete(120, clock.now()))
+    assert await settle_hold(session, locked.complete(120, clock.now())) is HoldMove.MOVED
     await session.commit()
 
     assert await _usd(session, user_id) == Balance(currency="USD", available=880, pending=0)
@@ -130,7 +131,8 @@ async def test_a_partial_capture_releases_the_rest_once(
     assert again is not None
     assert (again.status, again.captured) == (HoldStatus.COMPLETED, 120)
     await session.rollback()
-    assert not await settle_hold(session, hold.revert(clock.now()))  # no longer PENDING
+    moved = await settle_hold(session, hold.revert(clock.now()))
+    assert moved is HoldMove.SETTLED  # no longer PENDING
     assert await _usd(session, user_id) == Balance(currency="USD", available=880, pending=0)
 
 
@@ -152,13 +154,13 @@ async def test_a_settle_on_its_own_commits_alone_and_loses_to_the_lock_holder(
         locked = await hold_book(locker).lock(user_id, hold.id)
         assert locked is not None
         racing = asyncio.create_task(settle_hold(unlocked, read.complete(100, clock.now())))
-        assert await settle_hold(locker, locked.revert(clock.now()))
+        assert await settle_hold(locker, locked.revert(clock.now())) is HoldMove.MOVED
         await locker.commit()
-        assert not await asyncio.wait_for(racing, timeout=10)
+        assert await asyncio.wait_for(racing, timeout=10) is HoldMove.SETTLED
 
         alone = a_hold(user_id, Money(200, "USD"))
         await open_hold(unlocked, alone)
-        assert await settle_hold(unlocked, alone.complete(50, clock.now()))
+        assert await settle_hold(unlocked, alone.complete(50, clock.now())) is HoldMove.MOVED
         assert not unlocked.in_transaction()
 
     async with session_factory() as session:  # another connection sees both committed
@@ -209,8 +211,8 @@ async def test_claim_expired_skips_holds_another_worker_has(
         await session.commit()
 
     async with session_factory() as first, session_factory() as second:
-        mine = await hold_book(first).claim_expired(clock.now(), limit=1_000)
-        theirs = await hold_book(second).claim_expired(clock.now(), limit=1_000)
+        mine = await hold_book(first).claim_expired(limit=1_000)
+        theirs = await hold_book(second).claim_expired(limit=1_000)
         assert hold.id in {h.id for h in mine}
         assert hold.id not in {h.id for h in theirs}
         await settle_hold(first, hold.expire(clock.now()))
@@ -219,8 +221,36 @@ async def test_claim_expired_skips_holds_another_worker_has(
 
     async with session_factory() as session:
         assert await _usd(session, user_id) == Balance(currency="USD", available=1_000, pending=0)
-        later = await hold_book(session).claim_expired(clock.now(), limit=1_000)
+        later = await hold_book(session).claim_expired(limit=1_000)
         assert hold.id not in {h.id for h in later}
+
+
+async def test_only_an_expiry_moves_a_hold_past_its_deadline(
+    session_factory: async_sessionmaker[AsyncSession], session: AsyncSession, user_id: str
+) -> None:
+    """By the database's now(): a completion or revert of a due hold writes nothing and
+    says DUE; its expiry moves it; then nothing moves it again."""
+    await funded_wallet(session_factory, user_id, Money(1_000, "USD"))
+    # In one transaction now() stands still: a hold expiring exactly then is due (at the
+    # deadline counts as past it), whatever the app's clock says.
+    db_now = (await session.execute(text("SELECT now()"))).scalar_one()
+    hold = replace(a_hold(user_id, Money(300, "USD"), age=timedelta(hours=1)), expires_at=db_now)
+    await open_hold(session, hold)
+
+    assert await settle_hold(session, hold.complete(100, clock.now())) is HoldMove.DUE
+    assert await settle_hold(session, hold.revert(clock.now())) is HoldMove.DUE
+    assert await _usd(session, user_id) == Balance(currency="USD", available=700, pending=300)
+    assert await settle_hold(session, hold.expire(clock.now())) is HoldMove.MOVED
+    assert await settle_hold(session, hold.revert(clock.now())) is HoldMove.SETTLED
+    await session.commit()
+
+    assert await _usd(session, user_id) == Balance(currency="USD", available=1_000, pending=0)
+    events = await _rows(
+        session,
+        "SELECT event_type FROM outbox WHERE aggregate_id = :h ORDER BY event_id",
+        h=hold.id,
+    )
+    assert [e["event_type"] for e in events] == ["hold.created", "hold.expired"]
 
 
 async def test_parallel_holds_never_overdraw(

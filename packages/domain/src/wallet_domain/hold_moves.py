@@ -10,8 +10,13 @@ from wallet_domain.model.events import hold_event
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.transaction import LedgerEntry, new_hold_release
 from wallet_domain.money import Money
-from wallet_domain.ports.hold_book import HoldBook
+from wallet_domain.ports.hold_book import HoldBook, HoldMove
 from wallet_domain.ports.id_generator import IdGenerator
+
+
+class HoldDue(Exception):
+    """A completion or revert reached a PENDING hold past its deadline (by the database's
+    clock): it was refused, nothing written. The hold is to expire instead."""
 
 
 async def move_hold(
@@ -29,6 +34,8 @@ async def move_hold(
     returned as it is, nothing written: a repeat of the action that won. Any other move
     of a settled hold is INVALID_STATE with its current status. None: `hold` was read
     unlocked and a concurrent move won meanwhile (nothing written; read it again).
+    HoldDue: a completion or revert of a hold whose deadline has passed (nothing written;
+    the hold can only expire now, as a card authorization cannot be captured once lapsed).
     """
     if hold.status is not HoldStatus.PENDING:
         if hold.already(to, amount):
@@ -42,7 +49,9 @@ async def move_hold(
         settled = hold.expire(at)
     release = release_of(settled, ids=ids)
     moved = await book.settle(settled, release, hold_event(settled, event_id=ids.new_id(), at=at))
-    return settled if moved else None
+    if moved is HoldMove.DUE:
+        raise HoldDue
+    return settled if moved is HoldMove.MOVED else None
 
 
 def release_of(settled: Hold, *, ids: IdGenerator) -> LedgerEntry | None:

@@ -84,7 +84,9 @@ async def complete_hold(
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> Response:
-    """Capture all of the hold or `amount` of it; the rest goes back to `available`."""
+    """Capture all of the hold or `amount` of it; the rest goes back to `available`. At or
+    after `expires_at` nothing is captured: the hold expires (all released) and the answer
+    is 409 INVALID_STATE with `details.status` EXPIRED."""
     amount = None if body is None else body.amount
     return await _settle(
         use_case, user_id, hold_id, HoldStatus.COMPLETED, idempotency_key, if_match, amount
@@ -105,7 +107,9 @@ async def revert_hold(
     idempotency_key: IdempotencyKey = None,
     if_match: IfMatch = None,
 ) -> Response:
-    """Release the whole hold back to `available`."""
+    """Release the whole hold back to `available`. At or after `expires_at` it is released
+    as an expiry (EXPIRED, `hold.expired`) and the answer is 409 INVALID_STATE with
+    `details.status` EXPIRED."""
     del body  # refused unless empty
     return await _settle(use_case, user_id, hold_id, HoldStatus.REVERTED, idempotency_key, if_match)
 

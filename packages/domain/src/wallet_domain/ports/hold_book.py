@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
@@ -19,6 +18,16 @@ class HoldOpenOutcome(StrEnum):
     NOT_COVERED = "NOT_COVERED"  # the balance does not cover it: nothing written
     KEY_HELD = "KEY_HELD"  # the key was already held: nothing written
     NO_WALLET = "NO_WALLET"  # no such wallet: nothing written
+
+
+class HoldMove(StrEnum):
+    """What `HoldBook.settle` did."""
+
+    MOVED = "MOVED"  # the hold left PENDING as asked, with its release and event
+    SETTLED = "SETTLED"  # it was no longer PENDING (a concurrent move won): nothing written
+    # Still PENDING but its `expires_at` is at or before the database's now(): only an
+    # expiry moves it (a capture or release after the deadline is refused). Nothing written.
+    DUE = "DUE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +61,15 @@ class HoldBook(Protocol):
         without an open transaction, opens none."""
         ...
 
-    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> bool:
-        """Record `hold`'s move out of PENDING if it is still PENDING: give `release` (if
-        any) back to the balance with its HOLD_RELEASE row, take the held amount off
-        `pending_debit`, and write `event`, all or nothing, and say whether it moved.
+    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> HoldMove:
+        """Record `hold`'s move out of PENDING if it is still PENDING and, unless the move
+        is an expiry, not yet due by the database's clock (`expires_at` > now()): give
+        `release` (if any) back to the balance with its HOLD_RELEASE row, take the held
+        amount off `pending_debit`, and write `event`, all or nothing, and say how it went.
         Meant to cost one round trip; joins the caller's open transaction if any (one
-        holding the hold's lock: `lock` or `claim_expired`, so it moves), else commits on
-        its own: then a concurrent move that won makes it False, nothing written."""
+        holding the hold's lock: `lock` or `claim_expired`, so it is PENDING: MOVED, or DUE
+        for a completion or revert after the deadline), else commits on its own: then a
+        concurrent move that won makes it SETTLED, nothing written."""
         ...
 
     async def page(
@@ -78,8 +89,10 @@ class HoldBook(Protocol):
         what a cursor naming it by id resumes after."""
         ...
 
-    async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
-        """Lock up to `limit` PENDING holds whose `expires_at` has passed, skipping those
-        other transactions hold, ordered so that settling them in turn takes balance rows
-        in one global order (no deadlock between workers)."""
+    async def claim_expired(self, *, limit: int) -> Sequence[Hold]:
+        """Lock up to `limit` PENDING holds whose `expires_at` is at or before the
+        database's now() (the clock `settle` refuses a late completion or revert by: one
+        clock decides a deadline, whichever app instance asks), skipping those other
+        transactions hold, ordered so that settling them in turn takes balance rows in one
+        global order (no deadlock between workers)."""
         ...

@@ -20,13 +20,15 @@ class ExpireHoldsRequest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ExpireHolds:
-    """Move up to `batch` PENDING holds past `expires_at` to EXPIRED, releasing their whole
-    amount, with `hold.expired` each; returns how many.
+    """Move up to `batch` PENDING holds past `expires_at` (by the database's clock, the
+    one a completion or revert is refused by) to EXPIRED, releasing their whole amount,
+    with `hold.expired` each; returns how many.
 
     Rules: any number of workers may run: each claims its batch with the rows locked,
     skipping those another holds, so each hold expires once; a complete or revert that
     locked the hold first wins and the worker no longer sees it PENDING. One batch is one
-    transaction: all of it or none.
+    transaction: all of it or none. A completion or revert that reaches a due hold
+    first expires it the same way (SettleHold): the worker then no longer sees it.
     """
 
     book: HoldBook
@@ -37,7 +39,7 @@ class ExpireHolds:
     async def execute(self, request: ExpireHoldsRequest) -> int:
         now = self.clock.now()
         async with rolling_back(self.tx):
-            holds = await self.book.claim_expired(now, limit=request.batch)
+            holds = await self.book.claim_expired(limit=request.batch)
             for hold in holds:
                 settled = await move_hold(
                     book=self.book, ids=self.ids, hold=hold, to=HoldStatus.EXPIRED, at=now

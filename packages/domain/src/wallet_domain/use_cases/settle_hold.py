@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from wallet_domain.errors import HoldNotFound, ValidationError
-from wallet_domain.hold_moves import move_hold, moved_under_lock
+from wallet_domain.errors import HoldNotFound, InvalidState, ValidationError
+from wallet_domain.hold_moves import HoldDue, move_hold, moved_under_lock
 from wallet_domain.idempotent_action import optional_key, run_once
 from wallet_domain.model.hold import Hold, HoldStatus
 from wallet_domain.model.idempotency import Reply, StoredResponse, fingerprint
@@ -46,6 +46,13 @@ class SettleHold:
     action (same target, same amount), which answers 200 with the hold. A hold of another
     wallet is NOT_FOUND. The optional Idempotency-Key replays the first reply.
 
+    A hold whose `expires_at` is at or before the database's now() cannot be completed
+    or reverted any more (a lapsed authorization is not captured): the request expires
+    it, exactly as the worker would (EXPIRED, all released, `hold.expired`), committed
+    before the answer, INVALID_STATE with status EXPIRED (or, if another move won
+    meanwhile, what that one made). The write itself checks the deadline (not the
+    read), so a hold that falls due between the two is not captured either.
+
     Without a key the hold is read, unlocked, and moved by ONE write that checks it is
     still PENDING (on PostgreSQL a statement committing by itself, no transaction around
     it: this is half of every hold + capture pair); one that lost the race reads the hold
@@ -55,7 +62,10 @@ class SettleHold:
     With `if_match`, the move is conditional on the wallet's version like any write that
     moves its money (see wallet_precondition): the key (if any) is claimed, the hold
     locked, the wallet locked at a version the condition accepts, then the hold moved, all
-    in one transaction; a mismatch is PRECONDITION_FAILED with nothing written."""
+    in one transaction; a mismatch is PRECONDITION_FAILED with nothing written.
+
+    A keyed or conditional request that finds the hold due rolls back (the key stays
+    unused, as after any INVALID_STATE) and expires it in a statement of its own."""
 
     book: HoldBook
     idempotency: IdempotencyStore
@@ -77,10 +87,7 @@ class SettleHold:
             raise ValidationError(f"amount must be between 1 and {MAX_AMOUNT}", field="amount")
         now = self.clock.now()
         if key is None and request.if_match is None:
-            async with rolling_back(self.tx):
-                settled = await self._settle_unlocked(user_id, request.hold_id, request, now)
-                await self.tx.commit()  # nothing is open on PostgreSQL: a no-op there
-            return Reply(self.encoder.hold(settled, status_code=200))
+            return await self._unlocked(user_id, request, now, due=False)
 
         async def settle() -> StoredResponse:
             hold = await self.book.lock(user_id, request.hold_id)
@@ -94,36 +101,74 @@ class SettleHold:
             )
             return self.encoder.hold(moved_under_lock(settled, hold), status_code=200)
 
-        return await run_once(
-            idempotency=self.idempotency,
-            tx=self.tx,
-            user_id=user_id,
-            key=key,
-            request_fingerprint=_fingerprint(request.to, user_id, request.hold_id, amount),
-            now=now,
-            action=settle,
-        )
+        try:
+            return await run_once(
+                idempotency=self.idempotency,
+                tx=self.tx,
+                user_id=user_id,
+                key=key,
+                request_fingerprint=_fingerprint(request.to, user_id, request.hold_id, amount),
+                now=now,
+                action=settle,
+            )
+        except HoldDue:
+            pass  # rolled back, the key unused: expired below, out of that transaction
+        return await self._unlocked(user_id, request, now, due=True)
+
+    async def _unlocked(
+        self, user_id: str, request: SettleHoldRequest, now: datetime, *, due: bool
+    ) -> Reply:
+        """The settlement without a key or condition; a hold that expired on the way is
+        committed EXPIRED, then the request refused."""
+        async with rolling_back(self.tx):
+            settled = await self._settle_unlocked(user_id, request.hold_id, request, now, due=due)
+            await self.tx.commit()  # nothing is open on PostgreSQL: a no-op there
+        if settled.status is HoldStatus.EXPIRED:
+            raise InvalidState("the hold has expired", status=settled.status.value)
+        return Reply(self.encoder.hold(settled, status_code=200))
 
     async def _settle_unlocked(
-        self, user_id: str, hold_id: UUID, request: SettleHoldRequest, now: datetime
+        self,
+        user_id: str,
+        hold_id: UUID,
+        request: SettleHoldRequest,
+        now: datetime,
+        *,
+        due: bool = False,
     ) -> Hold:
         """Read, then move if still PENDING; a lost race is read again (settled for good
-        then, so the second reading answers: a repeat of the winner, or INVALID_STATE)."""
-        for _ in range(2):
+        then, so the next reading answers: a repeat of the winner, or INVALID_STATE). A
+        hold the move finds due (or `due`: a locked attempt found it so) is expired
+        instead, and returned EXPIRED."""
+        # At most: refused as due, the expiry lost to the worker's, then EXPIRED read.
+        for _ in range(3):
             hold = await self.book.get(user_id, hold_id)
             if hold is None:
                 raise HoldNotFound(hold_id=str(hold_id))
-            settled = await move_hold(
-                book=self.book,
-                ids=self.ids,
-                hold=hold,
-                to=request.to,
-                amount=request.amount,
-                at=now,
-            )
+            if due and hold.status is HoldStatus.PENDING:
+                settled = await self._expire(hold, now)
+            else:
+                try:
+                    settled = await move_hold(
+                        book=self.book,
+                        ids=self.ids,
+                        hold=hold,
+                        to=request.to,
+                        amount=request.amount,
+                        at=now,
+                    )
+                except HoldDue:
+                    settled = await self._expire(hold, now)
             if settled is not None:
                 return settled
         raise RuntimeError(f"hold {hold_id} moved out of PENDING and back")
+
+    async def _expire(self, hold: Hold, now: datetime) -> Hold | None:
+        """Expire `hold` (PENDING, past its deadline) as the expiry worker does; None:
+        another move won (read it again)."""
+        return await move_hold(
+            book=self.book, ids=self.ids, hold=hold, to=HoldStatus.EXPIRED, at=now
+        )
 
 
 def _fingerprint(to: HoldStatus, user_id: str, hold_id: UUID, amount: int | None) -> str:

@@ -7,19 +7,20 @@ the key included). Settling moves the hold out of PENDING (its trigger allows th
 once), releases what was not captured and takes the hold off `pending_debit`, with its
 event, only if the hold is still PENDING when the statement reaches its row (a
 concurrent move holding the row makes it wait, then find the hold moved: nothing
-written). Reading one hold, opening and settling run on their own (each committing by
-itself, no BEGIN/COMMIT round trips) unless the session has a transaction open: a
-keyed settle or the expiry worker began one by locking the hold, and the settle joins it.
+written) and, for a completion or revert, not yet due by the database's clock (the one
+the expiry worker's claim reads too). Reading one hold, opening and settling run on
+their own (each committing by itself, no BEGIN/COMMIT round trips) unless the session
+has a transaction open: a keyed settle or the expiry worker began one by locking the
+hold, and the settle joins it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.model.events import DomainEvent
 from wallet_domain.model.hold import Hold, HoldStatus
@@ -27,7 +28,7 @@ from wallet_domain.model.idempotency import IdempotencyRecord
 from wallet_domain.model.pagination import LedgerPosition
 from wallet_domain.model.transaction import LedgerEntry
 from wallet_domain.money import Money
-from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
+from wallet_domain.ports.hold_book import HoldBook, HoldMove, HoldOpening, HoldOpenOutcome
 
 from wallet_infra.persistence.driver import DriverStatement, fetchrow, json_text
 from wallet_infra.persistence.errors import SAME_KEY_DEADLOCK
@@ -51,10 +52,11 @@ _BY_ID: Final = select(*_h.c).where(_h.c.id == bindparam("hid"), _h.c.user_id ==
 _LOCK: Final = _BY_ID.with_for_update()
 _READ: Final = DriverStatement(_BY_ID)
 # Oldest deadline first through holds_pending_expiry_idx; SKIP LOCKED hands each due hold
-# to exactly one worker, and a hold a request is settling is left to that request.
+# to exactly one worker, and a hold a request is settling is left to that request. Due by
+# the database's clock: the one the settle statements refuse a late capture by.
 _CLAIM_EXPIRED: Final = (
     select(*_h.c)
-    .where(_h.c.status == "PENDING", _h.c.expires_at <= bindparam("now"))
+    .where(_h.c.status == "PENDING", _h.c.expires_at <= func.now())
     .order_by(_h.c.expires_at)
     .limit(bindparam("limit"))
     .with_for_update(skip_locked=True)
@@ -168,7 +170,7 @@ class SqlaHoldBook(HoldBook):
         row = await fetchrow(self._session, "hold_book.get", _READ, params)
         return None if row is None else hold_from_row(row)
 
-    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> bool:
+    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> HoldMove:
         params: dict[str, Any] = {
             "hold_id": hold.id,
             "status": hold.status.value,
@@ -192,8 +194,9 @@ class SqlaHoldBook(HoldBook):
             constraints=errors,
             sqlstates=SAME_KEY_DEADLOCK,
         )
-        moved: bool = row["moved"]
-        return moved
+        if row["moved"]:
+            return HoldMove.MOVED
+        return HoldMove.DUE if row["due"] else HoldMove.SETTLED
 
     async def page(
         self,
@@ -212,8 +215,8 @@ class SqlaHoldBook(HoldBook):
         statement, params = position_query(_h, user_id, hold_id)
         return position_of((await self._session.execute(statement, params)).first())
 
-    async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
-        rows = await self._session.execute(_CLAIM_EXPIRED, {"now": now, "limit": limit})
+    async def claim_expired(self, *, limit: int) -> Sequence[Hold]:
+        rows = await self._session.execute(_CLAIM_EXPIRED, {"limit": limit})
         claimed = [hold_from_row(row._mapping) for row in rows]
         # Balance rows are then updated in one global order: no two workers deadlock.
         return sorted(claimed, key=lambda h: (h.user_id, h.money.currency, h.id))

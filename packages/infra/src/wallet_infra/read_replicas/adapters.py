@@ -23,7 +23,7 @@ from wallet_domain.model.transaction import LedgerEntry, TransactionStatus
 from wallet_domain.model.transfer import Transfer, TransferLegs
 from wallet_domain.model.wallet import Wallet
 from wallet_domain.ports.dispute_book import DisputeBook, StrandedFiling
-from wallet_domain.ports.hold_book import HoldBook, HoldOpening
+from wallet_domain.ports.hold_book import HoldBook, HoldMove, HoldOpening
 from wallet_domain.ports.ledger import Ledger
 from wallet_domain.ports.transfer_book import Move, TransferBook
 from wallet_domain.ports.wallets import Wallets
@@ -116,7 +116,7 @@ class ReplicaFirstHoldBook(HoldBook):
             settled=_final_hold,
         )
 
-    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> bool:
+    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> HoldMove:
         return await self._primary.settle(hold, release, event)
 
     async def page(
@@ -139,8 +139,8 @@ class ReplicaFirstHoldBook(HoldBook):
             settled=_found,
         )
 
-    async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
-        return await self._primary.claim_expired(now, limit=limit)
+    async def claim_expired(self, *, limit: int) -> Sequence[Hold]:
+        return await self._primary.claim_expired(limit=limit)
 
 
 class ReplicaFirstTransferBook(TransferBook):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from uuid import UUID
 
 from wallet_domain.model.events import DomainEvent
@@ -13,7 +12,7 @@ from wallet_domain.model.pagination import LedgerPosition
 from wallet_domain.model.transaction import (
     LedgerEntry,
 )
-from wallet_domain.ports.hold_book import HoldBook, HoldOpening, HoldOpenOutcome
+from wallet_domain.ports.hold_book import HoldBook, HoldMove, HoldOpening, HoldOpenOutcome
 
 from wallet_testkit.fakes.store import (
     IntegrityViolation,
@@ -28,7 +27,8 @@ from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
 class FakeHoldBook(HoldBook):
     """Holds with the guards SqlaHoldBook's statements have: the covering check reads the
     latest balance (a row lock), a lock reads the latest hold, and a settle moves the hold
-    only if its latest version is still PENDING (as the statement's guarded UPDATE)."""
+    only if its latest version is still PENDING and, unless it expires it, not yet due by
+    the database's clock (as the statement's guarded UPDATE)."""
 
     def __init__(self, tx: FakeTransactionManager) -> None:
         self._tx = tx
@@ -63,12 +63,14 @@ class FakeHoldBook(HoldBook):
         hold = self._tx.tables.holds.get(hold_id)
         return hold if hold is not None and hold.user_id == user_id else None
 
-    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> bool:
+    async def settle(self, hold: Hold, release: LedgerEntry | None, event: DomainEvent) -> HoldMove:
         tables = self._tx.tables
         base = self._tx._base.holds if self._tx._base is not None else {}
         current = latest_row(tables.holds, base, self._tx.db.committed.holds, hold.id)
         if current is None or current.status is not HoldStatus.PENDING:
-            return False
+            return HoldMove.SETTLED
+        if hold.status is not HoldStatus.EXPIRED and self._due(current):
+            return HoldMove.DUE
         if hold.status is HoldStatus.PENDING:
             raise IntegrityViolation("a settled hold must leave PENDING")
         tables.holds[hold.id] = hold
@@ -77,7 +79,11 @@ class FakeHoldBook(HoldBook):
             tables.add_to_balance(hold.user_id, hold.money.currency, release.money.amount)
             tables.ledger[release.id] = release
         tables.outbox.append(event)
-        return True
+        return HoldMove.MOVED
+
+    def _due(self, hold: Hold) -> bool:
+        """Past its deadline by the database's clock (the statements' now())."""
+        return hold.expires_at <= self._tx.db.clock.now()
 
     async def page(
         self,
@@ -93,14 +99,14 @@ class FakeHoldBook(HoldBook):
     async def position(self, user_id: str, hold_id: UUID) -> LedgerPosition | None:
         return position_in(self._tx.tables.holds.values(), user_id, hold_id)
 
-    async def claim_expired(self, now: datetime, *, limit: int) -> Sequence[Hold]:
+    async def claim_expired(self, *, limit: int) -> Sequence[Hold]:
         locks = self._tx.db.locks
         due = sorted(
             (
                 h
                 for h in self._tx.tables.holds.values()
                 if h.status is HoldStatus.PENDING
-                and h.expires_at <= now
+                and self._due(h)
                 and locks.get(h.id, self._tx) is self._tx
             ),
             key=lambda h: (h.user_id, h.money.currency, h.id),

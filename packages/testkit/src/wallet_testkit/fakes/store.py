@@ -25,9 +25,10 @@ from wallet_domain.model.transaction import (
 from wallet_domain.model.transfer import Transfer
 from wallet_domain.model.wallet import Wallet
 from wallet_domain.money import Money
+from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
 
-from wallet_testkit.fakes.clock import EPOCH
+from wallet_testkit.fakes.clock import EPOCH, FixedClock
 
 _K = TypeVar("_K")
 _V = TypeVar("_V")
@@ -92,7 +93,11 @@ def _merge(committed: dict[_K, _V], base: dict[_K, _V], staged: dict[_K, _V]) ->
 class InMemoryDatabase:
     """The committed state, plus the row locks open units of work hold."""
 
-    def __init__(self, providers: Iterable[ServiceProvider] = ()) -> None:
+    def __init__(
+        self, providers: Iterable[ServiceProvider] = (), *, clock: Clock | None = None
+    ) -> None:
+        # The database's own clock (PostgreSQL's now()), for what a statement decides by it.
+        self.clock: Clock = FixedClock() if clock is None else clock
         self.committed = Tables()
         self.providers: dict[UUID, ServiceProvider] = {p.id: p for p in providers}
         self.locks: dict[UUID, object] = {}  # row id -> the unit of work holding its lock

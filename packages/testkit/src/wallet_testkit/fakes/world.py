@@ -219,8 +219,8 @@ class World:
     request scope per use case unless one is passed in."""
 
     def __init__(self) -> None:
-        self.db = InMemoryDatabase(providers=[PROVIDER, WATER, RETIRED])
-        self.clock = FixedClock()
+        self.clock = FixedClock()  # the app's and the database's: one clock here
+        self.db = InMemoryDatabase(providers=[PROVIDER, WATER, RETIRED], clock=self.clock)
         self.ids = SequentialIds()
         self.gateway = ScriptedGateway()
         self.encoder = JsonResponseEncoder()

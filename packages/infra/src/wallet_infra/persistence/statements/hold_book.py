@@ -57,20 +57,30 @@ OPEN_ATTEMPTS: Final = 3
 
 
 def _settle(released: bool) -> DriverStatement:
-    """Status move -> release [+ HOLD_RELEASE row] -> event, each guarded by the move."""
+    """Status move -> release [+ HOLD_RELEASE row] -> event, each guarded by the move.
+
+    Only an expiry moves a hold whose `expires_at` is at or before now() (the database's
+    clock, as the expiry worker's claim): a completion or revert then moves nothing and
+    `due` says why. `due` reads the statement's snapshot, which a move committed while
+    this one waited for the row (the worker's) is not in: the expiry then tried finds the
+    hold settled and moves nothing, so the flag is never acted on twice."""
     release = f", release AS ({insert_entry('t_', 'moved')})" if released else ""
     return DriverStatement(
         text(
             "WITH moved AS ("  # noqa: S608 - constants only
             " UPDATE holds SET status = CAST(:status AS text),"
             " captured = CAST(:captured AS bigint), updated_at = :at"
-            " WHERE id = :hold_id AND status = 'PENDING' RETURNING user_id, currency, amount"
+            " WHERE id = :hold_id AND status = 'PENDING'"
+            " AND (CAST(:status AS text) = 'EXPIRED' OR expires_at > now())"
+            " RETURNING user_id, currency, amount"
             "), released AS ("
             " UPDATE wallet_balances AS b SET balance = b.balance + CAST(:released AS bigint),"
             " pending_debit = b.pending_debit - m.amount, updated_at = now()"
             " FROM moved AS m WHERE b.user_id = m.user_id AND b.currency = m.currency"
             f" RETURNING 1){release}, event AS ({insert_events(1, 'moved')}"
-            ") SELECT EXISTS (SELECT FROM moved) AS moved"
+            ") SELECT EXISTS (SELECT FROM moved) AS moved,"
+            " EXISTS (SELECT FROM holds WHERE id = :hold_id AND status = 'PENDING'"
+            " AND expires_at <= now() AND CAST(:status AS text) <> 'EXPIRED') AS due"
         )
     )
 
