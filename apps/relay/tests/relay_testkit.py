@@ -28,6 +28,10 @@ class Outbox(outbox.Outbox):
     async def add(
         self, count: int, event_type: EventType = EventType.DEPOSIT_COMPLETED
     ) -> list[UUID]:
+        return await self.add_each(*[event_type] * count)
+
+    async def add_each(self, *event_types: EventType) -> list[UUID]:
+        """One event of each type, in that order, in one commit."""
         return await self.write(
             DomainEvent(
                 event_id=_ids.new_id(),
@@ -37,7 +41,7 @@ class Outbox(outbox.Outbox):
                 user_id="relay-test",
                 payload={"n": n},
             )
-            for n in range(count)
+            for n, event_type in enumerate(event_types)
         )
 
     async def sent_at(self, event_ids: list[UUID]) -> dict[UUID, datetime | None]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from faststream.rabbit import RabbitBroker
+from wallet_domain.model.publish_retry import PublishRetry
 from wallet_domain.ports.event_publisher import EventPublisher
 from wallet_domain.ports.outbox_relay import OutboxRelayStore
 from wallet_domain.ports.transaction_manager import TransactionManager
@@ -27,7 +30,9 @@ async def test_the_container_wires_the_relay() -> None:
             assert isinstance(await request.get(OutboxRelayStore), AsyncpgOutboxRelayStore)
             # The store's transaction is the one the use cases commit.
             assert await request.get(TransactionManager) is await request.get(PoolTransaction)
-            assert isinstance(await request.get(RelayOutbox), RelayOutbox)
+            relay = await request.get(RelayOutbox)
+            assert isinstance(relay, RelayOutbox)
+            assert relay.retry == PublishRetry(base=timedelta(seconds=1), cap=timedelta(seconds=60))
             assert isinstance(await request.get(PurgeSentEvents), PurgeSentEvents)
     finally:
         await container.close()
@@ -54,3 +59,4 @@ def test_the_settings_defaults_match_the_spec() -> None:
     assert settings.relay_max_backoff_s == 10.0
     assert settings.relay_retention_h == 24
     assert settings.relay_purge_interval_s == 300
+    assert (settings.relay_retry_base_s, settings.relay_retry_max_s) == (1.0, 60.0)

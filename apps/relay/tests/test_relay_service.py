@@ -14,6 +14,7 @@ import pytest
 import structlog
 from dishka import Provider, Scope, provide
 from faststream.rabbit import RabbitBroker
+from sqlalchemy import text
 from wallet_domain.model.events import EventType
 from wallet_domain.model.outbox_message import OutboxMessage
 from wallet_domain.ports.event_publisher import BrokerUnavailable, EventPublisher
@@ -154,41 +155,76 @@ async def test_events_wait_out_failing_batches_and_none_is_lost(
     assert await box.unsent() == 0
 
 
-class ReturningPublisher(EventPublisher):
-    """A broker that returns every event (no queue bound): nothing is ever confirmed.
-    Records when each batch was offered."""
+class RecordingPublisher(EventPublisher):
+    """A broker that confirms nothing: it returns every event (no queue bound), or is
+    unavailable as a whole (`down`). Records when each batch was offered."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, down: bool) -> None:
+        self.down = down
         self.calls: list[float] = []
 
     async def publish_batch(self, messages: Sequence[OutboxMessage]) -> set[UUID]:
         self.calls.append(time.monotonic())
+        if self.down:
+            raise BrokerUnavailable("simulated outage")
         return set()
 
 
-class ReturningProvider(Provider):
-    def __init__(self) -> None:
+class RecordingProvider(Provider):
+    def __init__(self, *, down: bool) -> None:
         super().__init__(scope=Scope.APP)
-        self.publisher = ReturningPublisher()
+        self.publisher = RecordingPublisher(down=down)
 
     @provide
     def event_publisher(self) -> EventPublisher:
         return self.publisher
 
 
-async def test_events_the_broker_keeps_returning_are_retried_after_a_growing_pause(
+async def _attempts(box: Outbox, event_id: UUID) -> int:
+    async with box.engine.connect() as connection:
+        query = text("SELECT attempts FROM outbox WHERE event_id = :id")
+        return int(await connection.scalar(query, {"id": event_id}))
+
+
+def _pauses(calls: list[float]) -> list[float]:
+    return [later - earlier for earlier, later in itertools.pairwise(calls)]
+
+
+async def test_an_event_the_broker_keeps_returning_is_retried_after_a_growing_pause(
     box: Outbox, private_database_url: str, amqp_url: str
 ) -> None:
-    returning = ReturningProvider()
-    settings = settings_for(private_database_url, amqp_url, relay_max_backoff_s=10.0)
-    await box.add(1)
+    returning = RecordingProvider(down=False)
+    settings = settings_for(
+        private_database_url,
+        amqp_url,
+        relay_poll_interval_s=0.02,  # a due retry is claimed within this
+        relay_retry_base_s=0.1,
+        relay_retry_max_s=10.0,
+    )
+    (event_id,) = await box.add(1)
     async with running_relay(settings, returning):
         await until(lambda: len(returning.publisher.calls) >= 6, timeout_s=20)
-    calls = returning.publisher.calls
-    pauses = [later - earlier for earlier, later in itertools.pairwise(calls)]
-    # The n-th pause is drawn from [c/2, c], c = 0.1 s * 2**n: it doubles, batch after
-    # failing batch, instead of starting over at 0.1 s after each one.
+    pauses = _pauses(returning.publisher.calls)
+    # The event's own delay, 0.1 s doubling per failed attempt, kept on its row: it is
+    # not claimed before (the relay polls every 20 ms meanwhile).
+    assert all(pause >= 0.1 * 2**n for n, pause in enumerate(pauses[:5])), pauses
+    assert await _attempts(box, event_id) >= 6
+
+
+async def test_an_unavailable_broker_is_retried_after_a_growing_pause(
+    box: Outbox, private_database_url: str, amqp_url: str
+) -> None:
+    unavailable = RecordingProvider(down=True)
+    settings = settings_for(private_database_url, amqp_url, relay_max_backoff_s=10.0)
+    (event_id,) = await box.add(1)
+    async with running_relay(settings, unavailable):
+        await until(lambda: len(unavailable.publisher.calls) >= 6, timeout_s=20)
+    pauses = _pauses(unavailable.publisher.calls)
+    # The loop's backoff: the n-th pause is drawn from [c/2, c], c = 0.1 s * 2**n. It
+    # doubles, batch after failing batch, instead of spinning on the outage; no attempt
+    # is counted against the events (they are due again at once when it ends).
     assert all(pause >= 0.05 * 2**n for n, pause in enumerate(pauses[:5])), pauses
+    assert await _attempts(box, event_id) == 0
 
 
 async def test_the_listener_reconnects_when_its_connection_dies(

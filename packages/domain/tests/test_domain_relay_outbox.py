@@ -1,4 +1,5 @@
-"""RelayOutbox and PurgeSentEvents: mark sent only what the broker confirmed."""
+"""RelayOutbox and PurgeSentEvents: mark sent only what the broker confirmed; an event
+the broker refuses waits out its own retry delay while the others go on."""
 
 from __future__ import annotations
 
@@ -9,11 +10,19 @@ from uuid import UUID
 import pytest
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.model.outbox_message import OutboxMessage
+from wallet_domain.model.publish_retry import PublishRetry
 from wallet_domain.ports.event_publisher import BrokerUnavailable
 from wallet_domain.use_cases.purge_sent_events import PurgeSentEvents, PurgeSentRequest
-from wallet_domain.use_cases.relay_outbox import RelayBatchRequest, RelayOutbox, RelayReport
+from wallet_domain.use_cases.relay_outbox import (
+    RelayBatchRequest,
+    RelayOutbox,
+    RelayReport,
+    ScheduledRetry,
+)
 from wallet_testkit.fakes.clock import EPOCH, FixedClock, SequentialIds
 from wallet_testkit.fakes.relay import FakeOutboxTable, FakeRelayUnitOfWork, ScriptedPublisher
+
+RETRY = PublishRetry(base=timedelta(seconds=1), cap=timedelta(seconds=8))
 
 
 class Relay:
@@ -49,7 +58,9 @@ class Relay:
 
     def relay(self, unit: FakeRelayUnitOfWork | None = None) -> RelayOutbox:
         unit = unit or self.unit()
-        return RelayOutbox(store=unit, publisher=self.publisher, tx=unit, clock=self.clock)
+        return RelayOutbox(
+            store=unit, publisher=self.publisher, tx=unit, clock=self.clock, retry=RETRY
+        )
 
     def purger(self) -> PurgeSentEvents:
         unit = self.unit()
@@ -107,22 +118,108 @@ async def test_unconfirmed_events_stay_unsent_with_attempt_counted(relay: Relay)
 
     report = await relay.relay().execute(RelayBatchRequest(limit=10))
 
-    assert report == RelayReport(claimed=4, published=2, failed=2)
+    retry_at = EPOCH + timedelta(seconds=1)
+    assert report == RelayReport(
+        claimed=4,
+        published=2,
+        failed=2,
+        retries=tuple(
+            ScheduledRetry(
+                event_id=i, event_type=EventType.DEPOSIT_COMPLETED, attempts=1, retry_at=retry_at
+            )
+            for i in (ids[1], ids[3])
+        ),
+    )
     assert relay.table.unsent() == {ids[1], ids[3]}
     assert relay.table.rows[ids[1]].attempts == 1
+    assert relay.table.rows[ids[1]].next_attempt_at == retry_at
     assert relay.table.rows[ids[0]].attempts == 0
 
 
-async def test_refused_events_are_retried_by_the_next_batch(relay: Relay) -> None:
+async def test_a_refused_event_is_not_claimed_again_before_its_retry_is_due(
+    relay: Relay,
+) -> None:
     ids = relay.seed(2)
     relay.publisher.refuse = {ids[0]}
     await relay.relay().execute(RelayBatchRequest(limit=10))
     relay.publisher.refuse = set()
+    relay.publisher.published.clear()
+
+    relay.clock.advance(timedelta(milliseconds=999))
+    early = await relay.relay().execute(RelayBatchRequest(limit=10))
+    relay.clock.advance(timedelta(milliseconds=1))
+    due = await relay.relay().execute(RelayBatchRequest(limit=10))
+
+    assert early == RelayReport(claimed=0, published=0, failed=0)
+    assert due == RelayReport(claimed=1, published=1, failed=0)
+    assert [m.event.event_id for m in relay.publisher.published] == [ids[0]]
+    assert relay.table.unsent() == set()
+
+
+async def test_the_retry_delay_doubles_per_failed_attempt_up_to_the_cap(relay: Relay) -> None:
+    (poison,) = relay.seed(1)
+    relay.publisher.refuse = {poison}
+    waits = []
+    for _ in range(6):
+        report = await relay.relay().execute(RelayBatchRequest(limit=10))
+        (retry,) = report.retries
+        waits.append(retry.retry_at - relay.clock.now())
+        relay.clock.current = retry.retry_at  # exactly due: claimed again
+
+    assert [wait.total_seconds() for wait in waits] == [1, 2, 4, 8, 8, 8]
+    assert relay.table.rows[poison].attempts == 6
+    assert [m.event.event_id for m in relay.publisher.published] == [poison] * 6
+
+
+async def test_events_around_one_that_keeps_failing_are_published_at_once(
+    relay: Relay,
+) -> None:
+    older, poison, newer = relay.seed(3)
+    relay.publisher.refuse = {poison}
+    first = await relay.relay().execute(RelayBatchRequest(limit=10))
+    later = relay.seed(2)  # committed while the poison waits for its retry
+
+    second = await relay.relay().execute(RelayBatchRequest(limit=10))
+
+    assert (first.published, first.failed) == (2, 1)
+    assert second == RelayReport(claimed=2, published=2, failed=0)
+    assert relay.table.unsent() == {poison}
+    assert {older, newer, *later} == {
+        m.event.event_id for m in relay.publisher.published if m.event.event_id != poison
+    }
+
+
+async def test_a_batch_worth_of_failing_events_does_not_keep_newer_ones_unclaimed(
+    relay: Relay,
+) -> None:
+    poison = relay.seed(3)
+    relay.publisher.refuse = set(poison)
+    full = await relay.relay().execute(RelayBatchRequest(limit=3))  # every claim fails
+    healthy = relay.seed(3)
+
+    report = await relay.relay().execute(RelayBatchRequest(limit=3))
+
+    assert (full.claimed, full.failed) == (3, 3)
+    assert report == RelayReport(claimed=3, published=3, failed=0)
+    assert relay.table.unsent() == set(poison)
+    assert not set(healthy) & relay.table.unsent()
+
+
+async def test_a_due_retry_is_claimed_in_event_order_with_the_new_events(
+    relay: Relay,
+) -> None:
+    (poison,) = relay.seed(1)
+    relay.publisher.refuse = {poison}
+    await relay.relay().execute(RelayBatchRequest(limit=10))
+    relay.publisher.refuse = set()
+    newer = relay.seed(2)
+    relay.clock.advance(timedelta(seconds=1))
+    relay.publisher.published.clear()
 
     report = await relay.relay().execute(RelayBatchRequest(limit=10))
 
-    assert report == RelayReport(claimed=1, published=1, failed=0)
-    assert relay.table.unsent() == set()
+    assert report == RelayReport(claimed=3, published=3, failed=0)
+    assert [m.event.event_id for m in relay.publisher.published] == [poison, *newer]
 
 
 async def test_broker_unavailable_rolls_back_and_keeps_every_event(relay: Relay) -> None:
@@ -134,6 +231,7 @@ async def test_broker_unavailable_rolls_back_and_keeps_every_event(relay: Relay)
 
     assert relay.table.unsent() == set(ids)
     assert all(relay.table.rows[i].attempts == 0 for i in ids)
+    assert all(relay.table.rows[i].next_attempt_at is None for i in ids)  # due at once
     assert not relay.table.locked
     assert relay.units[0].rollbacks == 1
     assert relay.units[0].commits == 0
@@ -154,7 +252,7 @@ async def test_concurrent_relays_claim_disjoint_batches(relay: Relay) -> None:
             seen.append([m.event.event_id for m in messages])
             if len(seen) == 1:  # the second relay claims while the first is publishing
                 await RelayOutbox(
-                    store=second, publisher=self, tx=second, clock=relay.clock
+                    store=second, publisher=self, tx=second, clock=relay.clock, retry=RETRY
                 ).execute(RelayBatchRequest(limit=4))
             return {m.event.event_id for m in messages}
 

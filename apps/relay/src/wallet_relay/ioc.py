@@ -1,11 +1,14 @@
-"""The relay's own providers: its two use cases, REQUEST scope (one per batch), and its
-metrics (APP scope)."""
+"""The relay's own providers: its two use cases, REQUEST scope (one per batch), its
+per-event retry delays and its metrics (APP scope)."""
 
 from __future__ import annotations
 
 from dishka import Provider, Scope, provide
+from wallet_domain.model.publish_retry import PublishRetry
 from wallet_domain.use_cases.purge_sent_events import PurgeSentEvents
 from wallet_domain.use_cases.relay_outbox import RelayOutbox
+from wallet_infra.config.settings import Settings
+from wallet_infra.ioc.recovery import doubling
 from wallet_infra.messaging.publisher import PublishObserver
 
 from wallet_relay.metrics import RelayMetrics
@@ -19,6 +22,12 @@ class RelayProvider(Provider):
 
     relay_outbox = provide(RelayOutbox)
     purge_sent_events = provide(PurgeSentEvents)
+
+    @provide(scope=Scope.APP)
+    def publish_retry(self, settings: Settings) -> PublishRetry:
+        """How long an event the broker did not confirm waits before it is offered again."""
+        base, cap = doubling(settings.relay_retry_base_s, settings.relay_retry_max_s)
+        return PublishRetry(base=base, cap=cap)
 
     @provide(scope=Scope.APP)
     def metrics(self) -> RelayMetrics:

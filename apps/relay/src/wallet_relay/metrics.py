@@ -2,7 +2,8 @@
 `relay_metrics_host:relay_metrics_port`; tests read it directly).
 
 - `wallet_relay_published_total`: events confirmed by the broker (marked sent next).
-- `wallet_relay_publish_failed_total`: events a batch could not get confirmed (retried).
+- `wallet_relay_publish_failed_total`: events a batch could not get confirmed (each
+  retried on its own schedule, see `PublishRetry`).
 - `wallet_relay_publish_batch_seconds`: time to publish one batch and get its confirms.
 - `wallet_outbox_backlog`: unsent outbox rows; `wallet_outbox_oldest_unsent_age_seconds`:
   age of the oldest one (0 when empty), refreshed every `backlog_interval_s`. With N

@@ -14,16 +14,20 @@ the broker alike), and the consumers then get fewer, larger bursts too. `concurr
 workers run batches side by side, each in its own transaction (SKIP LOCKED keeps them
 disjoint, as it does across processes), so one batch's database work overlaps another's
 broker confirms.
-Any failure (broker down, database unreachable, a bug, events the broker did not confirm)
-is logged and retried with exponential backoff up to `max_backoff_s`, reset by the first
-batch with nothing left unconfirmed: the process never exits on its own and never
-loses an event, because an event leaves the outbox only as `sent_at`, written after the
-broker's confirm.
+A batch that fails as a whole (broker down, database unreachable, a bug) is logged and
+retried with exponential backoff up to `max_backoff_s`, reset by the first batch that
+goes through: the process never exits on its own and never loses an event, because an
+event leaves the outbox only as `sent_at`, written after the broker's confirm. An event
+the broker did not confirm (returned as unroutable, nacked, unconfirmed in time) does not
+slow the loop down: the use case sets it aside on its own row until its retry is due
+(`PublishRetry`), and the batches go on at full pace with the events around it. A due
+retry is claimed by the next batch (the poll timer's at the latest).
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Final
 
 import structlog
 from dishka import AsyncContainer
@@ -31,7 +35,12 @@ from faststream.rabbit import RabbitBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.ports.event_publisher import BrokerUnavailable
 from wallet_domain.use_cases.purge_sent_events import PurgeSentEvents, PurgeSentRequest
-from wallet_domain.use_cases.relay_outbox import RelayBatchRequest, RelayOutbox, RelayReport
+from wallet_domain.use_cases.relay_outbox import (
+    RelayBatchRequest,
+    RelayOutbox,
+    RelayReport,
+    ScheduledRetry,
+)
 from wallet_infra.persistence.outbox_backlog import read_outbox_backlog
 from wallet_infra.runtime import (
     Backoff,
@@ -48,6 +57,7 @@ from wallet_relay.metrics import RelayMetrics
 from wallet_relay.wakeup import OutboxWakeup
 
 _log = structlog.get_logger(__name__)
+_LOGGED_IDS: Final = 10  # event ids named per log line of failed events
 
 
 class RelayService:
@@ -114,7 +124,7 @@ class RelayService:
             # commit later) arrives afterwards and wakes the wait below.
             self._wakeup.clear()
             report = await self._relay_batch(backoff)
-            if report is None or report.failed:
+            if report is None:
                 await sleep_unless_stopped(stop, backoff.next_delay())
             elif report.is_full(self._config.batch_size):
                 continue  # more is waiting
@@ -138,11 +148,11 @@ class RelayService:
         except Exception as error:
             _log_outage(backoff, "relay batch failed, will retry", error, exc_info=True)
             return None
-        # Only a batch that published all it claimed is a recovery: a returned or nacked
-        # event (no queue bound, a full queue) fails again at once, so the pause must grow.
-        if backoff.failures and not report.failed:
+        if backoff.failures:
             _log.info("relay recovered", failed_attempts=backoff.failures)
             backoff.reset()
+        if report.retries:
+            _log_retries(report.retries)
         if report.claimed:
             _log.debug(
                 "relay batch",
@@ -167,6 +177,20 @@ class RelayService:
             report = await purge.execute(request)
         if report.deleted:
             _log.info("purged sent outbox events", deleted=report.deleted)
+
+
+def _log_retries(retries: tuple[ScheduledRetry, ...]) -> None:
+    """Which events the broker did not confirm and when each is offered again (the
+    publisher logged why, by reason): one line per batch, naming the first few."""
+    first = min(retries, key=lambda retry: retry.retry_at)
+    _log.warning(
+        "events not confirmed, each retried on its own schedule",
+        count=len(retries),
+        event_ids=[str(retry.event_id) for retry in retries[:_LOGGED_IDS]],
+        event_types=sorted({retry.event_type.value for retry in retries}),
+        max_attempts=max(retry.attempts for retry in retries),
+        next_retry_at=first.retry_at.isoformat(),
+    )
 
 
 def _log_outage(

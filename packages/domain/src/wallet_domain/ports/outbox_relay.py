@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -12,17 +12,21 @@ class OutboxRelayStore(Protocol):
     """The relay's side of the outbox: unsent events, claimed so N relays never publish
     the same batch at once. Every method runs in the caller's transaction."""
 
-    async def claim_batch(self, limit: int) -> list[OutboxMessage]:
-        """Up to `limit` unsent events, oldest id first, locked until the transaction
-        ends; rows another relay holds are skipped, not waited for."""
+    async def claim_batch(self, limit: int, now: datetime) -> list[OutboxMessage]:
+        """Up to `limit` unsent events that are due at `now` (never failed, or waiting
+        for a retry due by then), oldest id first, each with its failed `attempts`,
+        locked until the transaction ends; rows another relay holds are skipped, not
+        waited for. An event waiting for a later retry is not claimed, nor counted in
+        the limit, so it holds back no other event."""
         ...
 
     async def mark_sent(self, event_ids: Collection[UUID], at: datetime) -> None:
         """Record that the broker confirmed these events."""
         ...
 
-    async def record_failure(self, event_ids: Collection[UUID]) -> None:
-        """Count one more failed publish attempt; the events stay unsent."""
+    async def record_failure(self, retry_at: Mapping[UUID, datetime]) -> None:
+        """Count one more failed publish attempt of each event and keep it from being
+        claimed before its `retry_at`; the events stay unsent."""
         ...
 
     async def purge_sent_before(self, cutoff: datetime, batch: int) -> int:

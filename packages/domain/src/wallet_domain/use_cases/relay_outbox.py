@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
 
+from wallet_domain.model.events import EventType
+from wallet_domain.model.publish_retry import PublishRetry
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.event_publisher import EventPublisher
 from wallet_domain.ports.outbox_relay import OutboxRelayStore
@@ -17,10 +21,22 @@ class RelayBatchRequest:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduledRetry:
+    """An event the broker did not confirm: its failed attempts so far and when it is
+    offered again."""
+
+    event_id: UUID
+    event_type: EventType
+    attempts: int
+    retry_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RelayReport:
     claimed: int
     published: int
     failed: int
+    retries: tuple[ScheduledRetry, ...] = ()
 
     def is_full(self, limit: int) -> bool:
         """A full batch means more events are probably waiting: go again at once."""
@@ -29,36 +45,50 @@ class RelayReport:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RelayOutbox:
-    """Claim unsent events, publish them, and mark sent only what the broker confirmed.
+    """Claim due unsent events, publish them, and mark sent only what the broker confirmed.
 
     Rules: rows are claimed with locks other relays skip, so N relays publish disjoint
     batches; a row is marked sent only after the broker's confirm, so a crash at any
     point leaves it unsent and it is published again (delivery is at-least-once;
-    consumers dedupe by event_id); an unconfirmed event gets its attempt counted and
-    stays for the next batch; when the broker is unavailable the transaction is rolled
-    back and `BrokerUnavailable` propagates so the caller backs off.
+    consumers dedupe by event_id); an unconfirmed event gets its attempt counted and is
+    set aside until `retry` says it is due again, per event, so an event the broker
+    keeps refusing never holds back the others (they are claimed past it); when the
+    broker is unavailable as a whole the transaction is rolled back, no attempt is
+    counted, and `BrokerUnavailable` propagates so the caller backs off.
     """
 
     store: OutboxRelayStore
     publisher: EventPublisher
     tx: TransactionManager
     clock: Clock
+    retry: PublishRetry
 
     async def execute(self, request: RelayBatchRequest) -> RelayReport:
         if request.limit < 1:
             raise ValueError("limit must be positive")
         async with rolling_back(self.tx):
-            messages = await self.store.claim_batch(request.limit)
+            messages = await self.store.claim_batch(request.limit, self.clock.now())
             if not messages:
                 await self.tx.rollback()
                 return RelayReport(claimed=0, published=0, failed=0)
             confirmed = await self.publisher.publish_batch(messages)
-            ids = [message.event.event_id for message in messages]
-            sent = [event_id for event_id in ids if event_id in confirmed]
-            failed = [event_id for event_id in ids if event_id not in confirmed]
+            now = self.clock.now()
+            sent = [m.event.event_id for m in messages if m.event.event_id in confirmed]
+            retries = tuple(
+                ScheduledRetry(
+                    event_id=m.event.event_id,
+                    event_type=m.event.event_type,
+                    attempts=m.attempts + 1,
+                    retry_at=self.retry.due_at(m.attempts + 1, now),
+                )
+                for m in messages
+                if m.event.event_id not in confirmed
+            )
             if sent:
-                await self.store.mark_sent(sent, self.clock.now())
-            if failed:
-                await self.store.record_failure(failed)
+                await self.store.mark_sent(sent, now)
+            if retries:
+                await self.store.record_failure({r.event_id: r.retry_at for r in retries})
             await self.tx.commit()
-        return RelayReport(claimed=len(messages), published=len(sent), failed=len(failed))
+        return RelayReport(
+            claimed=len(messages), published=len(sent), failed=len(retries), retries=retries
+        )

@@ -223,10 +223,16 @@ class Settings(BaseSettings):
     idempotency_retention_h: int = Field(24, ge=24)  # a client may retry for at least a day
     purge_interval_s: float = Field(300.0, gt=0)
     # Outbox relay: rows claimed per transaction, idle poll (NOTIFY wakes it sooner),
-    # backoff ceiling while the broker is down, and how long sent rows are kept.
+    # backoff ceiling while the broker or the database is down, and how long sent rows
+    # are kept.
     relay_batch_size: int = Field(500, ge=1, le=10_000)
     relay_poll_interval_s: float = Field(1.0, gt=0)
     relay_max_backoff_s: float = Field(10.0, gt=0)
+    # An event the broker did not confirm (unroutable, nacked, unconfirmed in time) is set
+    # aside, alone, for this long, doubling per failed attempt up to the max; the other
+    # events go on meanwhile. Counted in wallet_relay_publish_failed_total.
+    relay_retry_base_s: float = Field(1.0, gt=0)
+    relay_retry_max_s: float = Field(60.0, gt=0)
     relay_retention_h: int = Field(24, ge=0)
     relay_purge_interval_s: float = Field(300.0, gt=0)
     relay_concurrency: int = Field(1, ge=1, le=16)  # batches in flight per relay process

@@ -16,9 +16,11 @@ _INSERT: Final = outbox.insert()
 TraceparentProvider = Callable[[], str | None]
 
 
-# Every column but the relay's own bookkeeping (sent_at, attempts).
+# Every column but the relay's own bookkeeping (sent_at, attempts, next_attempt_at).
 EVENT_COLUMNS: Final = tuple(
-    column.name for column in outbox.c if column.name not in {"sent_at", "attempts"}
+    column.name
+    for column in outbox.c
+    if column.name not in {"sent_at", "attempts", "next_attempt_at"}
 )
 
 

@@ -255,6 +255,7 @@ outbox: Final = Table(
     Column("traceparent", Text),
     Column("sent_at", _TS),
     Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", _TS),  # NULL: due now; else a failed event's next retry
 )
 
 audit_log: Final = Table(

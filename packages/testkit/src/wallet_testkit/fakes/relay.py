@@ -3,13 +3,14 @@
 `FakeOutboxTable` holds committed rows; each `FakeRelayUnitOfWork` stages its claims and
 writes and applies them only on commit, so a test can assert that a rolled-back batch
 left every row unsent and unlocked. Claims lock rows until the unit of work ends and
-skip rows another unit holds, like `FOR UPDATE SKIP LOCKED`.
+skip rows another unit holds, like `FOR UPDATE SKIP LOCKED`, and rows whose retry is
+not due yet, like the claim's `next_attempt_at` condition.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from uuid import UUID
 
@@ -24,6 +25,7 @@ class Row:
     message: OutboxMessage
     sent_at: datetime | None = None
     attempts: int = 0
+    next_attempt_at: datetime | None = None  # None: due now (never failed)
 
 
 @dataclass
@@ -46,27 +48,30 @@ class FakeRelayUnitOfWork(TransactionManager, OutboxRelayStore):
         self._table = table
         self._held: set[UUID] = set()
         self._sent: dict[UUID, datetime] = {}
-        self._failed: list[UUID] = []
+        self._failed: dict[UUID, datetime] = {}
         self._deleted: set[UUID] = set()
         self.commits = 0
         self.rollbacks = 0
 
-    async def claim_batch(self, limit: int) -> list[OutboxMessage]:
+    async def claim_batch(self, limit: int, now: datetime) -> list[OutboxMessage]:
         free = sorted(
             event_id
             for event_id, row in self._table.rows.items()
-            if row.sent_at is None and event_id not in self._table.locked
+            if row.sent_at is None
+            and event_id not in self._table.locked
+            and (row.next_attempt_at is None or row.next_attempt_at <= now)
         )[:limit]
         self._held.update(free)
         self._table.locked.update(free)
-        return [self._table.rows[event_id].message for event_id in free]
+        rows = [self._table.rows[event_id] for event_id in free]
+        return [replace(row.message, attempts=row.attempts) for row in rows]
 
     async def mark_sent(self, event_ids: Collection[UUID], at: datetime) -> None:
         for event_id in event_ids:
             self._sent[event_id] = at
 
-    async def record_failure(self, event_ids: Collection[UUID]) -> None:
-        self._failed.extend(event_ids)
+    async def record_failure(self, retry_at: Mapping[UUID, datetime]) -> None:
+        self._failed.update(retry_at)
 
     async def purge_sent_before(self, cutoff: datetime, batch: int) -> int:
         old = sorted(
@@ -80,8 +85,9 @@ class FakeRelayUnitOfWork(TransactionManager, OutboxRelayStore):
     async def commit(self) -> None:
         for event_id, at in self._sent.items():
             self._table.rows[event_id].sent_at = at
-        for event_id in self._failed:
+        for event_id, at in self._failed.items():
             self._table.rows[event_id].attempts += 1
+            self._table.rows[event_id].next_attempt_at = at
         for event_id in self._deleted:
             del self._table.rows[event_id]
         self.commits += 1

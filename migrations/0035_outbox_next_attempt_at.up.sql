@@ -1,0 +1,13 @@
+-- When the relay may offer an event again after the broker did not confirm it (returned
+-- as unroutable, nacked, unconfirmed in time): set with `attempts` on each failure, the
+-- delay doubling per attempt up to WALLET_RELAY_RETRY_MAX_S. NULL (every event written
+-- by the API, and every existing row): due now. The claim reads it past a waiting row, so
+-- an event that keeps failing waits on its own schedule and never holds back the others.
+--
+-- No index: the claim still walks outbox_unsent_idx in event id order and stops at its
+-- limit, so a waiting row costs one skipped entry (a row fetched and filtered out), and
+-- only while it waits.
+--
+-- Quick under its ACCESS EXCLUSIVE lock: a nullable column without a default is a change
+-- of the catalog only, no row is rewritten.
+ALTER TABLE outbox ADD COLUMN next_attempt_at timestamptz;

@@ -1,0 +1,39 @@
+"""When the relay offers again an event the broker did not confirm.
+
+Per event, kept on its outbox row (`attempts`, `next_attempt_at`): an event the broker
+keeps refusing (unroutable, nacked, unconfirmed in time) waits out its own delay, while
+the events around it, older or newer, are claimed and published at full pace. The delay
+doubles with each failed attempt, from `base` up to `cap`, and the event is offered again
+forever at most `cap` apart: an event is owed to its consumers and never dropped (the
+oldest-unsent alert tells an operator it is stuck).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PublishRetry:
+    base: timedelta
+    cap: timedelta
+
+    def __post_init__(self) -> None:
+        if self.base <= timedelta(0) or self.cap < self.base:
+            raise ValueError("need 0 < base <= cap")
+
+    def delay(self, attempts: int) -> timedelta:
+        """The wait after the `attempts`-th failed attempt (1 for the first)."""
+        if attempts < 1:
+            raise ValueError("attempts must be positive")
+        delay = self.base
+        for _ in range(attempts - 1):  # stops doubling at the cap: no overflow
+            if delay >= self.cap:
+                break
+            delay *= 2
+        return min(delay, self.cap)
+
+    def due_at(self, attempts: int, failed_at: datetime) -> datetime:
+        """When an event whose `attempts`-th attempt failed at `failed_at` is due again."""
+        return failed_at + self.delay(attempts)
