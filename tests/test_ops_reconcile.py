@@ -28,6 +28,7 @@ from wallet_domain.model.correction import Correction, CorrectionKind, RefundedC
 from wallet_domain.model.reconciliation import MismatchKind
 from wallet_domain.money import Money
 from wallet_domain.ports.charge_corrections import ChargeCorrections
+from wallet_domain.ports.provider_event_log import ProviderEventLog
 from wallet_domain.use_cases.correct_refunded_charge import (
     NOT_COVERED,
     REFUNDED_SINCE,
@@ -39,6 +40,7 @@ from wallet_domain.use_cases.correct_refunded_charge import (
 from wallet_infra.config.settings import Settings
 from wallet_infra.ids import UuidV7Generator
 from wallet_infra.persistence import SqlaChargeCorrections
+from wallet_infra.persistence.provider_event_log import AsyncpgProviderEventLog
 from wallet_ops import reconcile_cli
 from wallet_ops.ioc import ProviderRecordsClient
 from wallet_testkit.api import MockGatewayClientProvider, new_user_id
@@ -596,11 +598,32 @@ async def _correct(
         await container.close()
 
 
+class _ForgetfulEventLog(AsyncpgProviderEventLog):
+    """The real event log, whose refund check misses every refund: a re-debit path that
+    forgot the check, left with the database's trigger alone."""
+
+    async def refund_recorded(self, payment_id: UUID) -> bool:
+        return False
+
+
+class _ForgetfulEventLogProvider(Provider):
+    scope = Scope.REQUEST
+
+    @provide
+    def events(self, session: AsyncSession) -> ProviderEventLog:
+        return _ForgetfulEventLog(session=session)
+
+
+@pytest.mark.parametrize("forgetful", [False, True], ids=["use-case-check", "database-alone"])
 async def test_a_provider_refund_refused_before_a_re_debit_stops_it(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    forgetful: bool,
 ) -> None:
     # The race: `--fix` read the provider's listing (charged, nothing refunded); the
-    # provider then refunds its charge, and its webhook comes before the re-debit.
+    # provider then refunds its charge, and its webhook comes before the re-debit. The
+    # use case's check stops it, and so does the database's trigger without that check.
     since = datetime.now(UTC) - timedelta(minutes=1)
     async with _staged(database_url) as (dsn, api, admin, mock):
         monkeypatch.setenv("WALLET_DATABASE_URL", dsn)
@@ -609,7 +632,8 @@ async def test_a_provider_refund_refused_before_a_re_debit_stops_it(
         refund = await _refund_there(admin, mock, cut)
         await _deliver(api, refund, "refused")  # the wallet has its 200 back already
 
-        corrected = await _correct(dsn, mock, _stale_listing(user_id, cut))
+        forgets = (_ForgetfulEventLogProvider(),) if forgetful else ()
+        corrected = await _correct(dsn, mock, _stale_listing(user_id, cut), *forgets)
 
         # Taking the wallet's refund back would take the 200 twice: flagged instead.
         assert (corrected.outcome, corrected.reason) == (CorrectionOutcome.FLAGGED, REFUNDED_SINCE)

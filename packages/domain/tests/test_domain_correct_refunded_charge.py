@@ -3,19 +3,25 @@ when that is safe, flagged for review otherwise, and never corrected twice."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 from wallet_domain.errors import InvalidState, PaymentNotFound
 from wallet_domain.model.correction import CorrectionKind, RefundedChargePolicy
 from wallet_domain.model.events import EventType
+from wallet_domain.model.provider_event import ProviderEventOutcome, ProviderEventType
 from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, TransactionType
 from wallet_domain.money import Money
 from wallet_domain.use_cases.correct_refunded_charge import (
     CHARGE_DIFFERS,
     NOT_COVERED,
     POLICY_FLAG,
+    REFUNDED_SINCE,
     CorrectionOutcome,
     CorrectRefundedChargeRequest,
 )
+from wallet_testkit.fakes.clock import EPOCH
+from wallet_testkit.fakes.provider_event_log import FakeProviderEventLog
 from wallet_testkit.fakes.store import assert_money_invariants
 from wallet_testkit.fakes.world import World
 
@@ -160,3 +166,36 @@ async def test_a_payment_that_was_not_refunded_is_refused(world: World) -> None:
             )
         )
     assert world.db.committed.corrections == {}
+
+
+class _BlindEventLog(FakeProviderEventLog):
+    """A refund check that misses every stored refund, as a path that forgets it would."""
+
+    async def refund_recorded(self, payment_id: UUID) -> bool:
+        return False
+
+
+async def test_a_re_debit_the_store_refuses_is_rolled_back_and_flagged(world: World) -> None:
+    world.seed_wallet("alice", USD=1_000)
+    payment = await _refunded_payment(world, TransactionStatus.FAILED)
+    webhook = world.scope()  # the provider's refund, refused: the wallet had it back
+    await webhook.provider_events.record(
+        provider_event_id="evt_refund",
+        event_type=ProviderEventType.PAYMENT_REFUNDED.value,
+        subject_id=payment.id,
+        outcome=ProviderEventOutcome.REFUSED,
+        created_at=EPOCH,
+    )
+    await webhook.tx.commit()
+    scope = world.scope()
+    scope.provider_events = _BlindEventLog(scope.tx)
+
+    result = await world.correct_refunded_charge(scope).execute(_request(payment))
+
+    # The store's refusal undid the debit and the REDEBIT row: flagged, not crashed.
+    assert (result.outcome, result.reason) == (CorrectionOutcome.FLAGGED, REFUNDED_SINCE)
+    assert world.db.balance("alice", "USD") == 1_000
+    assert world.db.entries(type=TransactionType.REDEBIT) == []
+    assert set(world.db.committed.corrections) == {(payment.id, CorrectionKind.FLAG)}
+    assert EventType.PAYMENT_REDEBITED not in {e.event_type for e in world.db.events(payment.id)}
+    assert_money_invariants(world.db)

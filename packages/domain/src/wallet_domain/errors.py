@@ -98,6 +98,14 @@ class InvalidState(
     """The resource already left the state the action needs; `details.status` is where it is."""
 
 
+class RefundedByProvider(
+    InvalidState, message="the provider refunded this charge: its refund here is not re-debited"
+):
+    """A re-debit of a payment whose provider `payment.refunded` is stored: refused by the
+    store itself, whichever path wrote it (the provider gave the charge back, so the
+    wallet's refund here was right)."""
+
+
 class PreconditionFailed(
     DomainError,
     code=ErrorCode.PRECONDITION_FAILED,

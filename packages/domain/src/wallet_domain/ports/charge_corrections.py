@@ -16,5 +16,8 @@ class ChargeCorrections(Protocol):
 
     async def record(self, correction: Correction) -> bool:
         """Record it; False, with nothing written, if the payment already has one of this
-        kind (waits for a concurrent writer of the same one to commit or roll back)."""
+        kind (waits for a concurrent writer of the same one to commit or roll back).
+        Raises `RefundedByProvider` for a first REDEBIT of a payment whose provider refund
+        (`payment.refunded`) is stored: the store refuses it whoever asks; the caller's
+        unit of work must then be rolled back."""
         ...

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from wallet_domain.errors import InvalidState, PaymentNotFound
+from wallet_domain.errors import InvalidState, PaymentNotFound, RefundedByProvider
 from wallet_domain.model.correction import Correction, CorrectionKind, RefundedChargePolicy
 from wallet_domain.model.events import DomainEvent, EventType, entry_payload
 from wallet_domain.model.transaction import (
@@ -76,7 +76,9 @@ class CorrectRefundedCharge:
     a `payment.refunded` about the same payment apply one after the other: a refund that
     comes after the re-debit is credited (the re-debit made room for it), and one stored
     before it (refused: the wallet had its money back already) stops the re-debit, which
-    the provider's listing, read before that refund, could not tell.
+    the provider's listing, read before that refund, could not tell. The store refuses
+    that re-debit too (`RefundedByProvider`, whoever writes it): should this check ever
+    miss the refund, the whole unit is rolled back and the payment flagged all the same.
     """
 
     payments: ProviderPayments
@@ -91,10 +93,18 @@ class CorrectRefundedCharge:
 
     async def execute(self, request: CorrectRefundedChargeRequest) -> CorrectionResult:
         async with rolling_back(self.tx):
-            result = await self._correct(request)
+            try:
+                result = await self._correct(request)
+            except RefundedByProvider:
+                # The store's backstop refused the re-debit: undo the debit and its ledger
+                # row, then flag it as the check under the lock would have.
+                await self.tx.rollback()
+                result = await self._correct(request, refunded=True)
         return result
 
-    async def _correct(self, request: CorrectRefundedChargeRequest) -> CorrectionResult:
+    async def _correct(
+        self, request: CorrectRefundedChargeRequest, *, refunded: bool = False
+    ) -> CorrectionResult:
         found = await self.payments.lock(request.payment_id)
         if found is None or found.payment.user_id != request.user_id:
             raise PaymentNotFound(payment_id=str(request.payment_id))
@@ -110,7 +120,7 @@ class CorrectRefundedCharge:
             await self.tx.rollback()
             return CorrectionResult(outcome=CorrectionOutcome.ALREADY_REDEBITED)
         reason = self._refusal(payment, request)
-        if reason is None and await self.events.refund_recorded(payment.id):
+        if reason is None and (refunded or await self.events.refund_recorded(payment.id)):
             reason = REFUNDED_SINCE
         if reason is None:
             if await self.balances.debit_if_covered(payment.user_id, payment.money):

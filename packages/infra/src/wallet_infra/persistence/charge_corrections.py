@@ -3,6 +3,8 @@
 Core through the request's session (an operator tool's write, not a hot path). The
 primary key (payment_id, kind) is what makes a correction happen once: a second insert
 does nothing, and one racing an uncommitted first waits for it and then does nothing.
+A REDEBIT of a payment whose provider refund is stored is refused by the table's trigger
+(0036), whoever writes it: `RefundedByProvider`.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from uuid import UUID
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from wallet_domain.errors import RefundedByProvider
 from wallet_domain.model.correction import Correction, CorrectionKind
 from wallet_domain.ports.charge_corrections import ChargeCorrections
 
+from wallet_infra.persistence.errors import translate
 from wallet_infra.persistence.tables import (
+    RECONCILIATION_CORRECTIONS_NOT_REFUNDED_THERE,
     RECONCILIATION_CORRECTIONS_PKEY,
     reconciliation_corrections,
 )
@@ -49,4 +55,15 @@ class SqlaChargeCorrections(ChargeCorrections):
             .on_conflict_do_nothing(constraint=RECONCILIATION_CORRECTIONS_PKEY)
             .returning(_c.c.payment_id)
         )
-        return (await self._session.execute(statement)).first() is not None
+        try:
+            return (await self._session.execute(statement)).first() is not None
+        except DBAPIError as exc:
+            refused = lambda: RefundedByProvider(  # noqa: E731 - the factory translate takes
+                payment_id=str(correction.payment_id)
+            )
+            error = translate(
+                exc, constraints={RECONCILIATION_CORRECTIONS_NOT_REFUNDED_THERE: refused}
+            )
+            if error is None:
+                raise
+            raise error from None

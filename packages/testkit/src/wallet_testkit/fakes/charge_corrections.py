@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from wallet_domain.errors import RefundedByProvider
 from wallet_domain.model.correction import Correction, CorrectionKind
 from wallet_domain.ports.charge_corrections import ChargeCorrections
 
+from wallet_testkit.fakes.provider_event_log import FakeProviderEventLog
 from wallet_testkit.fakes.store import IntegrityViolation
 from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
 
 
 class FakeChargeCorrections(ChargeCorrections):
     """At most one correction of each kind per payment, like the table's key; the REDEBIT
-    row must be in the ledger (foreign key)."""
+    row must be in the ledger (foreign key); a first REDEBIT of a payment whose provider
+    refund is stored, staged here or committed by any unit, is refused (the trigger)."""
 
     def __init__(self, tx: FakeTransactionManager) -> None:
         self._tx = tx
@@ -30,5 +33,9 @@ class FakeChargeCorrections(ChargeCorrections):
             tables.ledger
         ):
             raise IntegrityViolation("correction of no ledger row (foreign key)")
+        if correction.kind is CorrectionKind.REDEBIT and await FakeProviderEventLog(
+            self._tx
+        ).refund_recorded(correction.payment_id):
+            raise RefundedByProvider(payment_id=str(correction.payment_id))
         tables.corrections[key] = correction
         return True
