@@ -1,0 +1,69 @@
+"""Review repro: the settle statement's deadline check reads now(), PostgreSQL's
+TRANSACTION start time. A keyed (or If-Match) complete runs in a transaction that begins
+with the key's claim; if it then waits for the hold's row lock (or the wallet's) past
+`expires_at`, the check still compares against the moment the claim ran, and the hold is
+captured after its deadline by the database's own clock, which the commit promises never
+happens ("a hold that falls due between the read and the write is not captured")."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from wallet_api_testkit import Api, created, fetch
+from wallet_testkit.polling import eventually
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="statements/hold_book.py _settle checks `expires_at > now()`: now() is the"
+    " transaction's start (the key's claim), not the statement's, so a keyed complete"
+    " that waited for the hold's lock past the deadline still captures",
+)
+async def test_a_keyed_complete_that_waited_past_the_deadline_does_not_capture(
+    api: Api, engine: AsyncEngine
+) -> None:
+    user_id = await api.funded_wallet(1_000)
+    hold: dict[str, Any] = created(await api.hold(user_id, 300, expires_in_s=2))
+    expires_at = datetime.fromisoformat(hold["expires_at"])
+    url = f"/wallets/{user_id}/holds/{hold['id']}/complete"
+
+    async with engine.connect() as locker:
+        # Any transaction holding the hold's row for a while and then rolling back: a
+        # keyed complete refused 422/412, an If-Match one waiting on the wallet, ...
+        await locker.execute(
+            text("SELECT 1 FROM holds WHERE id = :h FOR UPDATE"), {"h": hold["id"]}
+        )
+        late = asyncio.create_task(
+            api.client.post(url, json={"amount": 100}, headers={"Idempotency-Key": "k-late"})
+        )
+
+        async def blocked() -> bool:
+            rows = await fetch(
+                engine,
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                " AND query LIKE '%FROM holds%FOR UPDATE%'",
+            )
+            return bool(rows)
+
+        await eventually(blocked, timeout_s=10)
+
+        async def due() -> bool:
+            [row] = await fetch(engine, "SELECT now() > :e AS due", e=expires_at)
+            return bool(row.due)
+
+        await eventually(due, timeout_s=10)  # past the deadline by the database's clock
+        await locker.rollback()
+
+    response = await late
+    [row] = await fetch(
+        engine,
+        "SELECT status, updated_at, now() > expires_at AS late FROM holds WHERE id = :h",
+        h=hold["id"],
+    )
+    # What happens today: 200, COMPLETED, 100 captured after the deadline.
+    assert (response.status_code, row.status) == (409, "EXPIRED"), response.text
