@@ -1,9 +1,7 @@
-"""Review repro: the settle statement's deadline check reads now(), PostgreSQL's
-TRANSACTION start time. A keyed (or If-Match) complete runs in a transaction that begins
-with the key's claim; if it then waits for the hold's row lock (or the wallet's) past
-`expires_at`, the check still compares against the moment the claim ran, and the hold is
-captured after its deadline by the database's own clock, which the commit promises never
-happens ("a hold that falls due between the read and the write is not captured")."""
+"""A keyed (or If-Match) complete runs in a transaction that begins with the key's claim;
+if it then waits for the hold's row lock (or the wallet's) past `expires_at`, its deadline
+check must read the database's clock after the wait, not the transaction's start (`now()`,
+which captured such a hold after its deadline)."""
 
 from __future__ import annotations
 
@@ -11,19 +9,12 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_api_testkit import Api, created, fetch
 from wallet_testkit.polling import eventually
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="statements/hold_book.py _settle checks `expires_at > now()`: now() is the"
-    " transaction's start (the key's claim), not the statement's, so a keyed complete"
-    " that waited for the hold's lock past the deadline still captures",
-)
 async def test_a_keyed_complete_that_waited_past_the_deadline_does_not_capture(
     api: Api, engine: AsyncEngine
 ) -> None:

@@ -59,9 +59,16 @@ OPEN_ATTEMPTS: Final = 3
 def _settle(released: bool) -> DriverStatement:
     """Status move -> release [+ HOLD_RELEASE row] -> event, each guarded by the move.
 
-    Only an expiry moves a hold whose `expires_at` is at or before now() (the database's
-    clock, as the expiry worker's claim): a completion or revert then moves nothing and
-    `due` says why. `due` reads the statement's snapshot, which a move committed while
+    Only an expiry moves a hold whose `expires_at` is at or before the database's clock
+    (as the expiry worker's claim): a completion or revert then moves nothing and `due`
+    says why. The clock is `clock_timestamp()`, read when the row is checked: `now()` is
+    the transaction's start, and a keyed or conditional settlement's transaction begins
+    with its key claim and may then wait for the hold's or the wallet's lock past the
+    deadline. A row another transaction changed while this one waited is checked again,
+    at that later time; one whose locker rolled back is not (PostgreSQL does not re-check
+    an unchanged row), so an unkeyed move queued behind a keyed one that then failed is
+    checked as it began to wait: late by that wait at most, which the other request's
+    own deadline bounds. `due` reads the statement's snapshot, which a move committed while
     this one waited for the row (the worker's) is not in: the expiry then tried finds the
     hold settled and moves nothing, so the flag is never acted on twice."""
     release = f", release AS ({insert_entry('t_', 'moved')})" if released else ""
@@ -71,7 +78,7 @@ def _settle(released: bool) -> DriverStatement:
             " UPDATE holds SET status = CAST(:status AS text),"
             " captured = CAST(:captured AS bigint), updated_at = :at"
             " WHERE id = :hold_id AND status = 'PENDING'"
-            " AND (CAST(:status AS text) = 'EXPIRED' OR expires_at > now())"
+            " AND (CAST(:status AS text) = 'EXPIRED' OR expires_at > clock_timestamp())"
             " RETURNING user_id, currency, amount"
             "), released AS ("
             " UPDATE wallet_balances AS b SET balance = b.balance + CAST(:released AS bigint),"
@@ -80,7 +87,7 @@ def _settle(released: bool) -> DriverStatement:
             f" RETURNING 1){release}, event AS ({insert_events(1, 'moved')}"
             ") SELECT EXISTS (SELECT FROM moved) AS moved,"
             " EXISTS (SELECT FROM holds WHERE id = :hold_id AND status = 'PENDING'"
-            " AND expires_at <= now() AND CAST(:status AS text) <> 'EXPIRED') AS due"
+            " AND expires_at <= clock_timestamp() AND CAST(:status AS text) <> 'EXPIRED') AS due"
         )
     )
 
