@@ -6,14 +6,12 @@ from datetime import timedelta
 
 import pytest
 from wallet_domain.model.publish_retry import PublishRetry
-from wallet_testkit.fakes.clock import EPOCH
 
 
 def test_the_delay_doubles_per_attempt_from_the_base_up_to_the_cap() -> None:
     retry = PublishRetry(base=timedelta(seconds=1), cap=timedelta(seconds=60))
     delays = [retry.delay(n).total_seconds() for n in range(1, 9)]
     assert delays == [1, 2, 4, 8, 16, 32, 60, 60]
-    assert retry.due_at(3, EPOCH) == EPOCH + timedelta(seconds=4)
 
 
 def test_an_event_failing_for_months_still_waits_the_cap() -> None:

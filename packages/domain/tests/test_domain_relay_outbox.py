@@ -26,12 +26,13 @@ RETRY = PublishRetry(base=timedelta(seconds=1), cap=timedelta(seconds=8))
 
 
 class Relay:
-    """A table, a publisher and a clock, with one unit of work per use-case run."""
+    """A table, a publisher and a clock, with one unit of work per use-case run. The
+    relay and the table (the database) share the clock unless a test sets it apart."""
 
     def __init__(self) -> None:
-        self.table = FakeOutboxTable()
-        self.publisher = ScriptedPublisher()
         self.clock = FixedClock()
+        self.table = FakeOutboxTable(clock=self.clock)
+        self.publisher = ScriptedPublisher()
         self.ids = SequentialIds()
         self.units: list[FakeRelayUnitOfWork] = []
 
@@ -118,21 +119,21 @@ async def test_unconfirmed_events_stay_unsent_with_attempt_counted(relay: Relay)
 
     report = await relay.relay().execute(RelayBatchRequest(limit=10))
 
-    retry_at = EPOCH + timedelta(seconds=1)
+    second = timedelta(seconds=1)
     assert report == RelayReport(
         claimed=4,
         published=2,
         failed=2,
         retries=tuple(
             ScheduledRetry(
-                event_id=i, event_type=EventType.DEPOSIT_COMPLETED, attempts=1, retry_at=retry_at
+                event_id=i, event_type=EventType.DEPOSIT_COMPLETED, attempts=1, retry_in=second
             )
             for i in (ids[1], ids[3])
         ),
     )
     assert relay.table.unsent() == {ids[1], ids[3]}
     assert relay.table.rows[ids[1]].attempts == 1
-    assert relay.table.rows[ids[1]].next_attempt_at == retry_at
+    assert relay.table.rows[ids[1]].next_attempt_at == EPOCH + second
     assert relay.table.rows[ids[0]].attempts == 0
 
 
@@ -163,12 +164,34 @@ async def test_the_retry_delay_doubles_per_failed_attempt_up_to_the_cap(relay: R
     for _ in range(6):
         report = await relay.relay().execute(RelayBatchRequest(limit=10))
         (retry,) = report.retries
-        waits.append(retry.retry_at - relay.clock.now())
-        relay.clock.current = retry.retry_at  # exactly due: claimed again
+        waits.append(retry.retry_in)
+        assert relay.table.rows[poison].next_attempt_at == relay.clock.now() + retry.retry_in
+        relay.clock.advance(retry.retry_in)  # exactly due: claimed again
 
     assert [wait.total_seconds() for wait in waits] == [1, 2, 4, 8, 8, 8]
     assert relay.table.rows[poison].attempts == 6
     assert [m.event.event_id for m in relay.publisher.published] == [poison] * 6
+
+
+async def test_a_retry_is_due_on_the_store_clock_whatever_the_relay_clock_says(
+    relay: Relay,
+) -> None:
+    (event_id,) = relay.seed(1)
+    relay.publisher.refuse = {event_id}
+    database = FixedClock()
+    relay.table.clock = database
+    relay.clock.advance(timedelta(hours=1))  # this relay's clock runs an hour ahead
+    await relay.relay().execute(RelayBatchRequest(limit=10))
+    relay.publisher.refuse = set()
+
+    relay.clock.advance(timedelta(hours=1))  # even two hours ahead: not due before its delay
+    early = await relay.relay().execute(RelayBatchRequest(limit=10))
+    database.advance(RETRY.delay(1))
+    due = await relay.relay().execute(RelayBatchRequest(limit=10))
+
+    assert relay.table.rows[event_id].next_attempt_at == EPOCH + RETRY.delay(1)
+    assert early == RelayReport(claimed=0, published=0, failed=0)
+    assert due == RelayReport(claimed=1, published=1, failed=0)
 
 
 async def test_events_around_one_that_keeps_failing_are_published_at_once(

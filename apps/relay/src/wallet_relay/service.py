@@ -181,15 +181,15 @@ class RelayService:
 
 def _log_retries(retries: tuple[ScheduledRetry, ...]) -> None:
     """Which events the broker did not confirm and when each is offered again (the
-    publisher logged why, by reason): one line per batch, naming the first few."""
-    first = min(retries, key=lambda retry: retry.retry_at)
+    publisher logged why, by reason): one line per batch, naming the first few. A delay,
+    not a time: the retry is due on the database's clock, not this process's."""
     _log.warning(
         "events not confirmed, each retried on its own schedule",
         count=len(retries),
         event_ids=[str(retry.event_id) for retry in retries[:_LOGGED_IDS]],
         event_types=sorted({retry.event_type.value for retry in retries}),
         max_attempts=max(retry.attempts for retry in retries),
-        next_retry_at=first.retry_at.isoformat(),
+        next_retry_in_s=min(retry.retry_in for retry in retries).total_seconds(),
     )
 
 

@@ -6,12 +6,15 @@ the events around it, older or newer, are claimed and published at full pace. Th
 doubles with each failed attempt, from `base` up to `cap`, and the event is offered again
 forever at most `cap` apart: an event is owed to its consumers and never dropped (the
 oldest-unsent alert tells an operator it is stuck).
+
+Only the delay is decided here: the store counts it from the database's clock, the one
+every relay claims by, so a relay whose own clock is off cannot move another's retries.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -33,7 +36,3 @@ class PublishRetry:
                 break
             delay *= 2
         return min(delay, self.cap)
-
-    def due_at(self, attempts: int, failed_at: datetime) -> datetime:
-        """When an event whose `attempts`-th attempt failed at `failed_at` is due again."""
-        return failed_at + self.delay(attempts)

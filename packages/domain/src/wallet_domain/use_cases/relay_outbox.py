@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
 from uuid import UUID
 
 from wallet_domain.model.events import EventType
@@ -22,13 +22,13 @@ class RelayBatchRequest:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScheduledRetry:
-    """An event the broker did not confirm: its failed attempts so far and when it is
-    offered again."""
+    """An event the broker did not confirm: its failed attempts so far and how long after
+    this failure (on the store's clock) it is offered again."""
 
     event_id: UUID
     event_type: EventType
     attempts: int
-    retry_at: datetime
+    retry_in: timedelta
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,9 +52,11 @@ class RelayOutbox:
     point leaves it unsent and it is published again (delivery is at-least-once;
     consumers dedupe by event_id); an unconfirmed event gets its attempt counted and is
     set aside until `retry` says it is due again, per event, so an event the broker
-    keeps refusing never holds back the others (they are claimed past it); when the
-    broker is unavailable as a whole the transaction is rolled back, no attempt is
-    counted, and `BrokerUnavailable` propagates so the caller backs off.
+    keeps refusing never holds back the others (they are claimed past it); this use
+    case decides the delay and the store counts it on its own clock, the one every
+    relay claims by, whatever each relay's clock says; when the broker is unavailable
+    as a whole the transaction is rolled back, no attempt is counted, and
+    `BrokerUnavailable` propagates so the caller backs off.
     """
 
     store: OutboxRelayStore
@@ -67,7 +69,7 @@ class RelayOutbox:
         if request.limit < 1:
             raise ValueError("limit must be positive")
         async with rolling_back(self.tx):
-            messages = await self.store.claim_batch(request.limit, self.clock.now())
+            messages = await self.store.claim_batch(request.limit)
             if not messages:
                 await self.tx.rollback()
                 return RelayReport(claimed=0, published=0, failed=0)
@@ -79,7 +81,7 @@ class RelayOutbox:
                     event_id=m.event.event_id,
                     event_type=m.event.event_type,
                     attempts=m.attempts + 1,
-                    retry_at=self.retry.due_at(m.attempts + 1, now),
+                    retry_in=self.retry.delay(m.attempts + 1),
                 )
                 for m in messages
                 if m.event.event_id not in confirmed
@@ -87,7 +89,7 @@ class RelayOutbox:
             if sent:
                 await self.store.mark_sent(sent, now)
             if retries:
-                await self.store.record_failure({r.event_id: r.retry_at for r in retries})
+                await self.store.record_failure({r.event_id: r.retry_in for r in retries})
             await self.tx.commit()
         return RelayReport(
             claimed=len(messages), published=len(sent), failed=len(retries), retries=retries

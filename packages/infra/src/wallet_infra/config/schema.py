@@ -6,4 +6,4 @@ from typing import Final
 
 # The highest `migrations/NNNN_*.up.sql` number. The app never migrates; it only refuses
 # to report ready against a database at another version or left dirty by a failed run.
-EXPECTED_SCHEMA_VERSION: Final = 36
+EXPECTED_SCHEMA_VERSION: Final = 38

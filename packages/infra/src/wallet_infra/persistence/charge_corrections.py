@@ -4,7 +4,7 @@ Core through the request's session (an operator tool's write, not a hot path). T
 primary key (payment_id, kind) is what makes a correction happen once: a second insert
 does nothing, and one racing an uncommitted first waits for it and then does nothing.
 A REDEBIT of a payment whose provider refund is stored is refused by the table's trigger
-(0036), whoever writes it: `RefundedByProvider`.
+(0038), whoever writes it: `RefundedByProvider`.
 """
 
 from __future__ import annotations

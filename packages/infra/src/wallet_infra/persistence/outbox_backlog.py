@@ -1,9 +1,9 @@
 """How far behind the relay is: unsent outbox rows and the age of the oldest one.
 
-Both read only the partial index `outbox_unsent_idx` (rows with `sent_at IS NULL`):
-an index-only count and the first index entry (event ids are UUIDv7, so the smallest
-unsent id is the oldest unsent event). Cheap enough to refresh every few seconds even
-with a large backlog.
+Both read only the partial index `outbox_unsent_due_idx` (rows with `sent_at IS NULL`,
+event id first): an index-only count and the first index entry (event ids are UUIDv7,
+so the smallest unsent id is the oldest unsent event). Cheap enough to refresh every
+few seconds even with a large backlog.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """`OutboxRelayStore` on PostgreSQL, straight on asyncpg: claim due unsent rows with
-`FOR UPDATE SKIP LOCKED`, mark them sent, set failed ones aside until their retry, purge
-old ones.
+`FOR UPDATE SKIP LOCKED`, mark them sent, set failed ones aside until their retry (on the
+database's clock), purge old ones.
 
 Claiming by lock, never by "id > last seen", is what makes N relays safe: ids (UUIDv7)
 are taken before commit, so commits land out of id order and a high-water mark would
@@ -17,11 +17,11 @@ do.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
 
-from sqlalchemy import bindparam, or_, select, text
+from sqlalchemy import bindparam, select, text
 from wallet_domain.model.events import DomainEvent, EventType
 from wallet_domain.model.outbox_message import OutboxMessage
 from wallet_domain.ports.outbox_relay import OutboxRelayStore
@@ -39,17 +39,24 @@ _KNOWN_TYPES: Final = text(
     + ", ".join("'" + event_type.value.replace("'", "''") + "'" for event_type in EventType)
     + "] AS text[]))"
 )
-# Served by outbox_unsent_idx (event_id WHERE sent_at IS NULL): no scan of sent rows. A
-# row waiting for a retry (`next_attempt_at` later than now) is read past, like a row of an
-# unknown type, and left unlocked: it takes no place in the batch, so the events behind it
-# are claimed at full pace (reading past costs ~0.1 us a row: 2 ms for 20,000 waiting).
-# `now` is the relay's clock, the one the retry was scheduled by.
+# The database's clock, never a relay's: every relay claims by it and every retry is set
+# on it, so a relay whose clock is off cannot park an event for the others. The claim
+# reads statement_timestamp(), stable within the statement (an index condition may not be
+# volatile like clock_timestamp()) and later than now() (the transaction's start).
+#
+# Served by outbox_unsent_due_idx ((event_id, coalesce(next_attempt_at, '-infinity'))
+# WHERE sent_at IS NULL; tables.OUTBOX_UNSENT_DUE_IDX): no scan of sent rows, walked in
+# event id order, and the due check is an index condition on the entry's second column,
+# written exactly as the index's expression. A row waiting for a retry is read past in
+# the index, no heap fetch (~0.02 us a row: 1 ms with 50,000 waiting among 1M), and
+# left unlocked: it takes no place in the batch, so the events behind it are claimed at
+# full pace. A row of an unknown type is read past after its heap fetch (rare).
 CLAIM: Final = DriverStatement(
     select(*(outbox.c[name] for name in EVENT_COLUMNS), outbox.c.attempts)
     .where(
         outbox.c.sent_at.is_(None),
+        text("coalesce(next_attempt_at, '-infinity') <= statement_timestamp()"),
         _KNOWN_TYPES,
-        or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= bindparam("now")),
     )
     .order_by(outbox.c.event_id)
     .limit(bindparam("limit"))
@@ -58,11 +65,13 @@ CLAIM: Final = DriverStatement(
 _MARK_SENT: Final = DriverStatement(
     text("UPDATE outbox SET sent_at = :at WHERE event_id = ANY(CAST(:ids AS uuid[]))")
 )
-# Each failed event's own retry time: one statement for the batch, pairing the arrays.
+# Each failed event's own delay, counted from the database's clock at this write: one
+# statement for the batch, pairing the arrays (delays in seconds, as float8).
 _RECORD_FAILURE: Final = DriverStatement(
     text(
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = retry.at"
-        " FROM unnest(CAST(:ids AS uuid[]), CAST(:ats AS timestamptz[])) AS retry (id, at)"
+        "UPDATE outbox SET attempts = attempts + 1,"
+        " next_attempt_at = clock_timestamp() + make_interval(secs => retry.delay_s)"
+        " FROM unnest(CAST(:ids AS uuid[]), CAST(:delays AS float8[])) AS retry (id, delay_s)"
         " WHERE event_id = retry.id"
     )
 )
@@ -81,8 +90,8 @@ class AsyncpgOutboxRelayStore(OutboxRelayStore):
     def __init__(self, *, transaction: PoolTransaction) -> None:
         self._transaction = transaction
 
-    async def claim_batch(self, limit: int, now: datetime) -> list[OutboxMessage]:
-        params = {"limit": limit, "now": now}
+    async def claim_batch(self, limit: int) -> list[OutboxMessage]:
+        params = {"limit": limit}
         rows = await self._transaction.fetch("outbox.claim", CLAIM, params)
         return [_message(row) for row in rows]
 
@@ -91,9 +100,10 @@ class AsyncpgOutboxRelayStore(OutboxRelayStore):
             params = {"ids": list(event_ids), "at": at}
             await self._transaction.execute("outbox.mark_sent", _MARK_SENT, params)
 
-    async def record_failure(self, retry_at: Mapping[UUID, datetime]) -> None:
-        if retry_at:
-            params = {"ids": list(retry_at), "ats": list(retry_at.values())}
+    async def record_failure(self, retry_in: Mapping[UUID, timedelta]) -> None:
+        if retry_in:
+            delays = [delay.total_seconds() for delay in retry_in.values()]
+            params = {"ids": list(retry_in), "delays": delays}
             await self._transaction.execute("outbox.record_failure", _RECORD_FAILURE, params)
 
     async def purge_sent_before(self, cutoff: datetime, batch: int) -> int:

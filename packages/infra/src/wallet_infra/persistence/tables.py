@@ -66,12 +66,13 @@ HOLDS_USER_ID_STATUS_CREATED_AT_ID_IDX: Final = "holds_user_id_status_created_at
 HOLDS_PENDING_EXPIRY_IDX: Final = "holds_pending_expiry_idx"
 IDEMPOTENCY_KEYS_PKEY: Final = "idempotency_keys_pkey"
 RECONCILIATION_CORRECTIONS_PKEY: Final = "reconciliation_corrections_pkey"
-# Not in pg_constraint: the name the trigger of 0036 raises a refused re-debit under.
+# Not in pg_constraint: the name the trigger of 0038 raises a refused re-debit under.
 RECONCILIATION_CORRECTIONS_NOT_REFUNDED_THERE: Final = (
     "reconciliation_corrections_not_refunded_there"
 )
 IDEMPOTENCY_KEYS_PAYMENT_ID_IDX: Final = "idempotency_keys_payment_id_idx"
 OUTBOX_PKEY: Final = "outbox_pkey"
+OUTBOX_UNSENT_DUE_IDX: Final = "outbox_unsent_due_idx"
 AUDIT_LOG_EVENT_ID_KEY: Final = "audit_log_event_id_key"
 CONSUMER_INBOX_PKEY: Final = "consumer_inbox_pkey"
 CONSUMER_INBOX_PROCESSED_AT_IDX: Final = "consumer_inbox_consumer_processed_at_idx"

@@ -4,20 +4,24 @@
 writes and applies them only on commit, so a test can assert that a rolled-back batch
 left every row unsent and unlocked. Claims lock rows until the unit of work ends and
 skip rows another unit holds, like `FOR UPDATE SKIP LOCKED`, and rows whose retry is
-not due yet, like the claim's `next_attempt_at` condition.
+not due yet, like the claim's `next_attempt_at` condition. Due times are on the table's
+`clock` (the database's), which a test may set apart from the relay's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from wallet_domain.model.outbox_message import OutboxMessage
+from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.event_publisher import BrokerUnavailable, EventPublisher
 from wallet_domain.ports.outbox_relay import OutboxRelayStore
 from wallet_domain.ports.transaction_manager import TransactionManager
+
+from wallet_testkit.fakes.clock import FixedClock
 
 
 @dataclass
@@ -32,6 +36,7 @@ class Row:
 class FakeOutboxTable:
     rows: dict[UUID, Row] = field(default_factory=dict)
     locked: set[UUID] = field(default_factory=set)
+    clock: Clock = field(default_factory=FixedClock)  # the database's clock
 
     def add(self, messages: Iterable[OutboxMessage]) -> None:
         for message in messages:
@@ -48,12 +53,13 @@ class FakeRelayUnitOfWork(TransactionManager, OutboxRelayStore):
         self._table = table
         self._held: set[UUID] = set()
         self._sent: dict[UUID, datetime] = {}
-        self._failed: dict[UUID, datetime] = {}
+        self._failed: dict[UUID, datetime] = {}  # each its retry time, on the table clock
         self._deleted: set[UUID] = set()
         self.commits = 0
         self.rollbacks = 0
 
-    async def claim_batch(self, limit: int, now: datetime) -> list[OutboxMessage]:
+    async def claim_batch(self, limit: int) -> list[OutboxMessage]:
+        now = self._table.clock.now()
         free = sorted(
             event_id
             for event_id, row in self._table.rows.items()
@@ -70,8 +76,9 @@ class FakeRelayUnitOfWork(TransactionManager, OutboxRelayStore):
         for event_id in event_ids:
             self._sent[event_id] = at
 
-    async def record_failure(self, retry_at: Mapping[UUID, datetime]) -> None:
-        self._failed.update(retry_at)
+    async def record_failure(self, retry_in: Mapping[UUID, timedelta]) -> None:
+        at = self._table.clock.now()  # like the statement: the database's clock, now
+        self._failed.update({event_id: at + delay for event_id, delay in retry_in.items()})
 
     async def purge_sent_before(self, cutoff: datetime, batch: int) -> int:
         old = sorted(
