@@ -1,5 +1,6 @@
 """Start-up and shutdown: the purge job, the recovery worker, the hold expiry worker and the
-dispute partitions job and the read replicas' check run while the app serves; the
+dispute partitions job and the read replicas' check run while the app serves (and, with
+several workers, the copy of the scrape-time gauges into the shared metrics directory); the
 container (pool, gateway client) is closed last."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from wallet_api.ops.hold_expiry import hold_expiry_job
 from wallet_api.ops.idempotency_purge import purge_job
 from wallet_api.ops.payment_recovery import recovery_job
 from wallet_api.ops.replica_monitor import replica_monitor_job
+from wallet_api.ops.worker_gauges import api_worker_gauges_job
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -53,6 +55,8 @@ def make_lifespan(container: AsyncContainer, settings: Settings) -> Lifespan:
             jobs.append(
                 await replica_monitor_job(container, interval_s=settings.replica_check_interval_s)
             )
+        if (worker_gauges := api_worker_gauges_job()) is not None:
+            jobs.append(worker_gauges)
         for job in jobs:
             await job.start()
         try:

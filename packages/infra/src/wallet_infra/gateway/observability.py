@@ -12,8 +12,11 @@ metrics) and the span around each gateway call.
 The breaker and bulkhead gauges are read at scrape time from the breaker and bulkhead of
 the most recently built adapter (one per process; tests build many apps, the last one is
 the live one). This module knows those two parts, never the adapter, so the adapter can
-import it without an import loop. With
-`PROMETHEUS_MULTIPROC_DIR` (several API workers) only the counters are aggregated.
+import it without an import loop. With `PROMETHEUS_MULTIPROC_DIR` (several API workers)
+each worker copies them into the shared directory (`WORKERS`,
+`wallet_infra.metrics.worker_gauges`): the bulkhead's slots added up over the workers, the
+breaker's state 1 if any worker's breaker is in it (so `open` is 1 while one of them is
+open, and several states may read 1 at once).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from prometheus_client.registry import Collector
 
 from wallet_infra.gateway.breaker import BreakerState, CircuitBreaker
 from wallet_infra.gateway.bulkhead import Bulkhead
+from wallet_infra.metrics.worker_gauges import WorkerGauges
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
@@ -83,6 +87,7 @@ class _GatewayStateCollector(Collector):
 
 STATE: Final = _GatewayStateCollector()
 REGISTRY.register(STATE)
+WORKERS: Final = WorkerGauges(STATE, modes={"wallet_gateway_breaker_state": "livemax"})
 
 
 def watch(*, breaker: CircuitBreaker, bulkhead: Bulkhead) -> None:

@@ -5,18 +5,29 @@ serves added up on the app's metrics port.
 
 When the operator set no directory, a private temporary one is made for this run (before
 the workers start, so they inherit it) and removed at exit.
+
+Gauges in a `live*` mode (`wallet_infra.metrics.worker_gauges`) stand for workers now
+running: before each read, the files of workers that are gone (exited, crashed, replaced
+by the supervisor) are dropped with prometheus_client's `mark_process_dead`, so a dead
+worker's pool or bulkhead does not stay in the sums. The directory is one server's (its
+processes' ids are what tell the living from the dead).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
 
 from prometheus_client import CollectorRegistry
 from prometheus_client import multiprocess as prometheus_multiprocess
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from prometheus_client.core import Metric
 
 MULTIPROC_DIR_ENV: Final = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -42,7 +53,43 @@ def samples_shared_by_workers(workers: int) -> Iterator[None]:
 
 
 def shared_samples_registry() -> CollectorRegistry:
-    """Every process's samples in PROMETHEUS_MULTIPROC_DIR, added up."""
+    """Every process's samples in PROMETHEUS_MULTIPROC_DIR, added up (live gauges: the
+    running processes' only)."""
     registry = CollectorRegistry()
-    prometheus_multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    registry.register(_LiveWorkersCollector(Path(os.environ[MULTIPROC_DIR_ENV])))
     return registry
+
+
+class _LiveWorkersCollector(Collector):
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._files = prometheus_multiprocess.MultiProcessCollector(  # type: ignore[no-untyped-call]
+            None, path=str(directory)
+        )
+
+    def collect(self) -> Iterable[Metric]:
+        for pid in _live_gauge_pids(self._directory) - {os.getpid()}:
+            if not _running(pid):
+                prometheus_multiprocess.mark_process_dead(pid, str(self._directory))  # type: ignore[no-untyped-call]
+        collected: Iterable[Metric] = self._files.collect()  # type: ignore[no-untyped-call]
+        return collected
+
+
+def _live_gauge_pids(directory: Path) -> set[int]:
+    """The processes with a live-mode gauge file (`gauge_live<mode>_<pid>.db`)."""
+    pids = set()
+    for file in directory.glob("gauge_live*_*.db"):
+        _, _, pid = file.stem.rpartition("_")
+        if pid.isdigit():
+            pids.add(int(pid))
+    return pids
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: running
+        return True
+    return True

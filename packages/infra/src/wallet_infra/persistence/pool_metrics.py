@@ -9,8 +9,10 @@
 Read at scrape time from the pool of the most recently built engine (one per process; tests
 build many, the last one is the live one), so the payment path pays nothing for them. A
 pool whose checked-out count stays at size + max overflow makes requests wait up to the
-pool timeout for a connection. With `PROMETHEUS_MULTIPROC_DIR` (several API workers) they
-are not exported, like the gateway's breaker and bulkhead gauges.
+pool timeout for a connection. With `PROMETHEUS_MULTIPROC_DIR` (several API workers, each
+with its own pool) each worker copies them into the shared directory (`WORKERS`,
+`wallet_infra.metrics.worker_gauges`) and they are added up over the workers: the
+instance's connections, so the utilisation is the instance's.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.pool import QueuePool
+
+from wallet_infra.metrics.worker_gauges import WorkerGauges
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric
@@ -56,6 +60,7 @@ class _PoolCollector(Collector):
 
 POOL: Final = _PoolCollector()
 REGISTRY.register(POOL)
+WORKERS: Final = WorkerGauges(POOL, default_mode="livesum")
 
 
 def watch_pool(engine: AsyncEngine, *, max_overflow: int) -> None:
