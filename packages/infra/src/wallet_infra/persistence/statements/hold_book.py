@@ -86,8 +86,11 @@ def _settle(released: bool) -> DriverStatement:
             " FROM moved AS m WHERE b.user_id = m.user_id AND b.currency = m.currency"
             f" RETURNING 1){release}, event AS ({insert_events(1, 'moved')}"
             ") SELECT EXISTS (SELECT FROM moved) AS moved,"
+            # Only a move that did not happen asks why (CASE runs the branch it takes).
+            " CASE WHEN EXISTS (SELECT FROM moved) THEN false ELSE"
             " EXISTS (SELECT FROM holds WHERE id = :hold_id AND status = 'PENDING'"
-            " AND expires_at <= clock_timestamp() AND CAST(:status AS text) <> 'EXPIRED') AS due"
+            " AND expires_at <= clock_timestamp() AND CAST(:status AS text) <> 'EXPIRED')"
+            " END AS due"
         )
     )
 
