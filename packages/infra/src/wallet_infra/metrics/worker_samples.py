@@ -7,10 +7,17 @@ When the operator set no directory, a private temporary one is made for this run
 the workers start, so they inherit it) and removed at exit.
 
 Gauges in a `live*` mode (`wallet_infra.metrics.worker_gauges`) stand for workers now
-running: before each read, the files of workers that are gone (exited, crashed, replaced
-by the supervisor) are dropped with prometheus_client's `mark_process_dead`, so a dead
-worker's pool or bulkhead does not stay in the sums. The directory is one server's (its
-processes' ids are what tell the living from the dead).
+running: before each read, the live-gauge files of workers that are gone (exited, crashed,
+replaced by the supervisor) are deleted, so a dead worker's pool, bulkhead or breaker does
+not stay on `/metrics`. The directory is one server's (its processes' ids are what tell the
+living from the dead).
+
+Several scrapes run at once (the metrics port's threads, every worker's public `/metrics`),
+so two of them may delete the same dead worker's files: a file already gone is no error
+(prometheus_client's `mark_process_dead` removes strictly, so it is not used). A scrape may
+also list a file that another then deletes before it is read: prometheus_client's reader
+skips a live-gauge file gone since the listing (since 0.21, this project's floor), and only
+dead workers' live-gauge files are ever deleted.
 """
 
 from __future__ import annotations
@@ -68,21 +75,19 @@ class _LiveWorkersCollector(Collector):
         )
 
     def collect(self) -> Iterable[Metric]:
-        for pid in _live_gauge_pids(self._directory) - {os.getpid()}:
-            if not _running(pid):
-                prometheus_multiprocess.mark_process_dead(pid, str(self._directory))  # type: ignore[no-untyped-call]
+        _forget_dead_workers(self._directory)
         collected: Iterable[Metric] = self._files.collect()  # type: ignore[no-untyped-call]
         return collected
 
 
-def _live_gauge_pids(directory: Path) -> set[int]:
-    """The processes with a live-mode gauge file (`gauge_live<mode>_<pid>.db`)."""
-    pids = set()
+def _forget_dead_workers(directory: Path) -> None:
+    """Delete the live-gauge files (`gauge_live<mode>_<pid>.db`) of processes no longer
+    running; another scrape may be deleting them too."""
+    own = os.getpid()
     for file in directory.glob("gauge_live*_*.db"):
         _, _, pid = file.stem.rpartition("_")
-        if pid.isdigit():
-            pids.add(int(pid))
-    return pids
+        if pid.isdigit() and int(pid) != own and not _running(int(pid)):
+            file.unlink(missing_ok=True)
 
 
 def _running(pid: int) -> bool:
