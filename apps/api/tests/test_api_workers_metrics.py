@@ -1,9 +1,11 @@
 """The scrape-time gauges (gateway breaker and bulkhead, DB pool) on the metrics port of a
 real `wallet-api`, with one worker and with several (`WEB_CONCURRENCY`, as platforms set
 it). With several, the port serves only what the workers wrote to the shared metrics
-directory: each worker copies these gauges there (`wallet_infra.metrics.worker_gauges`),
-added up over the running workers (the breaker: 1 if any worker is in the state). The
-alerts GatewayCircuitOpen, GatewayBulkheadSaturated and DatabasePoolExhausted read them.
+directory: each worker copies these gauges there (`wallet_infra.metrics.worker_gauges`):
+the pool and bulkhead one series per running worker (a `pid` label, so the utilisation
+alerts read each worker's), the breaker 1 if any worker is in the state. One worker: the
+same series as ever, no `pid`. The alerts GatewayCircuitOpen, GatewayBulkheadSaturated and
+DatabasePoolExhausted read them.
 """
 
 from __future__ import annotations
@@ -25,8 +27,7 @@ SETTINGS: Final = {
     "WALLET_DB_POOL_SIZE": str(POOL_SIZE),
     "WALLET_DB_MAX_OVERFLOW": str(MAX_OVERFLOW),
 }
-FAMILIES: Final = (
-    "wallet_gateway_breaker_state",
+PER_WORKER: Final = (
     "wallet_gateway_bulkhead_in_use",
     "wallet_gateway_bulkhead_capacity",
     "wallet_db_pool_size",
@@ -34,6 +35,7 @@ FAMILIES: Final = (
     "wallet_db_pool_checked_out",
     "wallet_db_pool_overflow",
 )
+FAMILIES: Final = ("wallet_gateway_breaker_state", *PER_WORKER)
 TIMEOUT_S: Final = 15.0
 
 
@@ -45,28 +47,53 @@ async def _scrape(started: Server) -> tuple[Samples, set[str]]:
     return samples, {name for name, _ in samples}
 
 
-def _sane(samples: Samples, names: set[str], workers: int) -> bool:
-    """Every family, the pools of `workers` workers added up, the breakers closed."""
+def _pids(samples: Samples) -> set[str]:
+    """The `pid` labels on the per-worker series."""
+    return {
+        label
+        for (name, labels), _ in samples.items()
+        if name in PER_WORKER
+        for key, label in labels
+        if key == "pid"
+    }
+
+
+def _has(samples: Samples, name: str, **labels: int) -> bool:
+    return (name, tuple(sorted((k, str(v)) for k, v in labels.items()))) in samples
+
+
+def _sane(samples: Samples, names: set[str], workers: list[int] | None) -> bool:
+    """Every family, the breakers closed, and the pool and bulkhead of one process
+    (`workers` None: unlabelled) or of each of `workers` (labelled by pid, no others)."""
+    pids: list[dict[str, int]] = [{"pid": pid} for pid in workers] if workers else [{}]
     return (
         set(FAMILIES) <= names
-        and value(samples, "wallet_db_pool_size") == POOL_SIZE * workers
-        and value(samples, "wallet_db_pool_max_overflow") == MAX_OVERFLOW * workers
+        and _pids(samples) == {str(pid) for pid in workers or ()}
+        and all(
+            value(samples, "wallet_db_pool_size", **pid) == POOL_SIZE
+            and value(samples, "wallet_db_pool_max_overflow", **pid) == MAX_OVERFLOW
+            and _has(samples, "wallet_gateway_bulkhead_capacity", **pid)
+            and _has(samples, "wallet_gateway_bulkhead_in_use", **pid)
+            for pid in pids
+        )
         and value(samples, "wallet_gateway_breaker_state", state="closed") == 1
         and value(samples, "wallet_gateway_breaker_state", state="open") == 0
-        and value(samples, "wallet_gateway_bulkhead_in_use") == 0
     )
 
 
 async def _wait_sane(started: Server, workers: int) -> None:
+    """`workers` 1: one process's series; more: one per running worker of `started`."""
+
     async def sane() -> bool:
-        return _sane(*await _scrape(started), workers)
+        pids = _workers(started.process.pid) if workers > 1 else None
+        return (pids is None or len(pids) == workers) and _sane(*await _scrape(started), pids)
 
     try:
         await eventually(sane, timeout_s=TIMEOUT_S)
     except AssertionError:
         samples, names = await _scrape(started)
         raise AssertionError(
-            (sorted(set(FAMILIES) - names), {s: v for s, v in samples.items() if "pool" in s[0]})
+            (sorted(set(FAMILIES) - names), {s: v for s, v in samples.items() if s[0] in FAMILIES})
         ) from None
 
 
@@ -78,7 +105,7 @@ async def test_one_worker_serves_the_gateway_and_pool_gauges(database_url: str) 
         started.process.close()
 
 
-async def test_two_workers_serve_the_gateway_and_pool_gauges_added_up(database_url: str) -> None:
+async def test_two_workers_serve_the_gateway_and_pool_gauges_per_worker(database_url: str) -> None:
     started = await _start(database_url, WEB_CONCURRENCY="2", **SETTINGS)
     try:
         await _wait_sane(started, workers=2)
@@ -97,9 +124,9 @@ def _live_gauge_files(directory: Path, pid: int) -> list[Path]:
     return list(directory.glob(f"gauge_live*_{pid}.db"))
 
 
-async def test_a_dead_workers_gauges_leave_the_sums(database_url: str) -> None:
+async def test_a_dead_workers_gauges_leave_the_metrics(database_url: str) -> None:
     """A worker killed outright (its replacement started by the supervisor) no longer
-    counts: its live gauge files are dropped at the next scrape, the sums are the two
+    shows: its live gauge files are dropped at the next scrape, the series are the two
     running workers'."""
     started = await _start(database_url, WEB_CONCURRENCY="2", **SETTINGS)
     try:
@@ -118,7 +145,7 @@ async def test_a_dead_workers_gauges_leave_the_sums(database_url: str) -> None:
                 and len(replacement) == 1
                 and bool(_live_gauge_files(directory, replacement.pop()))
                 and not _live_gauge_files(directory, first)
-                and _sane(samples, names, workers=2)
+                and _sane(samples, names, sorted(workers))
             )
 
         await eventually(replaced_and_forgotten, timeout_s=TIMEOUT_S)

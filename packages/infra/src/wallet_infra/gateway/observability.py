@@ -14,9 +14,10 @@ the most recently built adapter (one per process; tests build many apps, the las
 the live one). This module knows those two parts, never the adapter, so the adapter can
 import it without an import loop. With `PROMETHEUS_MULTIPROC_DIR` (several API workers)
 each worker copies them into the shared directory (`WORKERS`,
-`wallet_infra.metrics.worker_gauges`): the bulkhead's slots added up over the workers, the
-breaker's state 1 if any worker's breaker is in it (so `open` is 1 while one of them is
-open, and several states may read 1 at once).
+`wallet_infra.metrics.worker_gauges`): the bulkhead one series per worker (a `pid` label,
+each worker has its own slots, so a saturated worker shows beside idle ones), the breaker's
+state 1 if any worker's breaker is in it (so `open` is 1 while one of them is open, and
+several states may read 1 at once).
 """
 
 from __future__ import annotations
@@ -87,7 +88,9 @@ class _GatewayStateCollector(Collector):
 
 STATE: Final = _GatewayStateCollector()
 REGISTRY.register(STATE)
-WORKERS: Final = WorkerGauges(STATE, modes={"wallet_gateway_breaker_state": "livemax"})
+WORKERS: Final = WorkerGauges(
+    STATE, modes={"wallet_gateway_breaker_state": "livemax"}, default_mode="liveall"
+)
 
 
 def watch(*, breaker: CircuitBreaker, bulkhead: Bulkhead) -> None:

@@ -6,9 +6,11 @@ Such a collector lives on one worker's default registry, which no scrape reads: 
 process serving `/metrics` only sees what the workers wrote to that directory. So each
 worker copies its collectors' current values, every `interval_s`, into prometheus_client
 multiprocess Gauges of the same names, documentation and labels, and prometheus_client
-aggregates them across the live workers by each family's mode: `livesum` for counts (slots,
-connections: the instance's total), `livemax` for a 0/1 state (1 if any worker is in it).
-The `live` modes drop a worker's values once it is gone (`worker_samples` marks it dead).
+serves them across the live workers by each family's mode: `liveall` for a worker's own
+resources (pool connections, bulkhead slots: one series per worker, with a `pid` label, so a
+ratio such as in use / capacity is a worker's and one full worker shows even while the
+others are idle), `livemax` for a 0/1 state (1 if any worker is in it). The `live` modes
+drop a worker's values once it is gone (`worker_samples` deletes its files).
 
 A single process (no directory) needs none of this: its collectors are scraped directly.
 """
@@ -23,7 +25,7 @@ from prometheus_client.registry import Collector
 
 from wallet_infra.runtime.periodic import Periodic
 
-Mode = Literal["livesum", "livemax"]
+Mode = Literal["liveall", "livemax"]
 REFRESH_INTERVAL_S: Final = 1.0
 
 
@@ -41,7 +43,7 @@ class WorkerGauges:
         collector: Collector,
         *,
         modes: Mapping[str, Mode] | None = None,
-        default_mode: Mode = "livesum",
+        default_mode: Mode = "liveall",
     ) -> None:
         self._collector = collector
         self._modes = dict(modes or {})

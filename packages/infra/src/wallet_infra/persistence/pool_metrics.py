@@ -11,8 +11,9 @@ build many, the last one is the live one), so the payment path pays nothing for 
 pool whose checked-out count stays at size + max overflow makes requests wait up to the
 pool timeout for a connection. With `PROMETHEUS_MULTIPROC_DIR` (several API workers, each
 with its own pool) each worker copies them into the shared directory (`WORKERS`,
-`wallet_infra.metrics.worker_gauges`) and they are added up over the workers: the
-instance's connections, so the utilisation is the instance's.
+`wallet_infra.metrics.worker_gauges`), one series per worker (a `pid` label): the
+utilisation alert reads each worker's pool, since one exhausted pool fails that worker's
+requests while the others have connections to spare.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class _PoolCollector(Collector):
 
 POOL: Final = _PoolCollector()
 REGISTRY.register(POOL)
-WORKERS: Final = WorkerGauges(POOL, default_mode="livesum")
+WORKERS: Final = WorkerGauges(POOL, default_mode="liveall")
 
 
 def watch_pool(engine: AsyncEngine, *, max_overflow: int) -> None:
