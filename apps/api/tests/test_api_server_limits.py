@@ -21,7 +21,13 @@ from typing import Final
 import httpx
 import pytest_asyncio
 from wallet_testkit.metrics import parse_metrics, value
-from wallet_testkit.processes import ServiceProcess, console_script, environ_without, free_port
+from wallet_testkit.processes import (
+    ServiceProcess,
+    console_script,
+    environ_without,
+    free_port,
+    worker_pids,
+)
 
 ROOT: Final = Path(__file__).resolve().parents[3]
 API_KEY: Final = "limits-key"
@@ -369,17 +375,6 @@ async def test_two_workers_enforce_the_limits_and_share_one_metrics_port(
         started.process.close()
 
 
-def _workers(pid: int) -> list[int]:
-    """The supervisor's worker processes (multiprocessing's spawned children, not its
-    resource tracker)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [
-        int(child)
-        for child in children
-        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
-    ]
-
-
 async def test_web_concurrency_runs_two_workers_when_the_api_sets_no_count(
     database_url: str,
 ) -> None:
@@ -388,7 +383,7 @@ async def test_web_concurrency_runs_two_workers_when_the_api_sets_no_count(
     stopping cleanly."""
     started = await _start(database_url, WEB_CONCURRENCY="2")
     try:
-        assert len(_workers(started.process.pid)) == 2, started.process.log(tail=4000)
+        assert len(worker_pids(started.process.pid)) == 2, started.process.log(tail=4000)
         for _ in range(4):
             assert _one_request(started, _request("/healthz")).startswith(b"HTTP/1.1 200 ")
         async with httpx.AsyncClient(timeout=10) as client:

@@ -18,8 +18,9 @@ from typing import Final
 import httpx
 from wallet_testkit.metrics import Samples, parse_metrics, value
 from wallet_testkit.polling import eventually
+from wallet_testkit.processes import worker_pids
 
-from .test_api_server_limits import Server, _start, _workers
+from .test_api_server_limits import Server, _start
 
 POOL_SIZE: Final = 3
 MAX_OVERFLOW: Final = 1
@@ -85,7 +86,7 @@ async def _wait_sane(started: Server, workers: int) -> None:
     """`workers` 1: one process's series; more: one per running worker of `started`."""
 
     async def sane() -> bool:
-        pids = _workers(started.process.pid) if workers > 1 else None
+        pids = worker_pids(started.process.pid) if workers > 1 else None
         return (pids is None or len(pids) == workers) and _sane(*await _scrape(started), pids)
 
     try:
@@ -131,13 +132,13 @@ async def test_a_dead_workers_gauges_leave_the_metrics(database_url: str) -> Non
     started = await _start(database_url, WEB_CONCURRENCY="2", **SETTINGS)
     try:
         await _wait_sane(started, workers=2)
-        first, second = _workers(started.process.pid)
+        first, second = worker_pids(started.process.pid)
         directory = _metrics_directory(first)
         assert _live_gauge_files(directory, first)
         os.kill(first, signal.SIGKILL)
 
         async def replaced_and_forgotten() -> bool:
-            workers = set(_workers(started.process.pid))
+            workers = set(worker_pids(started.process.pid))
             replacement = workers - {first, second}
             samples, names = await _scrape(started)  # a scrape drops the dead one's files
             return (

@@ -1,22 +1,26 @@
 """Helpers for the ingest's tests (imported by name: conftest puts this folder on
-sys.path): its settings, the app started in this process with metrics the test reads."""
+sys.path): its settings, the app started in this process with metrics the test reads,
+and a real `wallet-webhook-ingest` process."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 import httpx
 from asgi_lifespan import LifespanManager
 from dishka import Provider, Scope, provide
 from wallet_infra.config.settings import Settings
 from wallet_testkit.polling import eventually
+from wallet_testkit.processes import ServiceProcess, console_script, environ_without
 from wallet_webhook_ingest.main import make_app
 from wallet_webhook_ingest.metrics import IngestMetrics
 
 READY_TIMEOUT_S = 30.0
+ROOT: Final = Path(__file__).resolve().parents[3]
 
 
 def ingest_settings(amqp_url: str, **overrides: Any) -> Settings:
@@ -67,3 +71,25 @@ async def running_ingest(settings: Settings, *, ready: bool = True) -> AsyncIter
             if ready:
                 await wait_ready(client)
             yield Ingest(client, metrics)
+
+
+def ingest_process(amqp_url: str, port: int, metrics_port: int, **env: str) -> ServiceProcess:
+    """A real `wallet-webhook-ingest` in broker mode on `port` (not started yet), with only
+    the environment given here and `env` (`WALLET_...` names) over it."""
+    return ServiceProcess(
+        "wallet-webhook-ingest",
+        console_script("wallet-webhook-ingest", "wallet_webhook_ingest"),
+        {
+            **environ_without("WALLET_", "PROMETHEUS_MULTIPROC_DIR", "OTEL_", "WEB_CONCURRENCY"),
+            "WALLET_AMQP_URL": amqp_url,
+            "WALLET_WEBHOOK_MODE": "broker",
+            "WALLET_WEBHOOK_INGEST_PORT": str(port),
+            "WALLET_WEBHOOK_INGEST_METRICS_PORT": str(metrics_port),
+            "WALLET_LOG_LEVEL": "warning",
+            "OTEL_SDK_DISABLED": "true",
+            **env,
+        },
+        port=port,
+        cwd=ROOT,
+        new_session=True,
+    )

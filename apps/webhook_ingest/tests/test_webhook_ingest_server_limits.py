@@ -21,11 +21,11 @@ from typing import Final
 
 import httpx
 import pytest_asyncio
+from ingest_testkit import ingest_process
 from wallet_testkit.amqp import RabbitVhost
 from wallet_testkit.metrics import parse_metrics, value
-from wallet_testkit.processes import ServiceProcess, console_script, environ_without, free_port
+from wallet_testkit.processes import ServiceProcess, free_port
 
-ROOT: Final = Path(__file__).resolve().parents[3]
 HEADER_TIMEOUT_S: Final = 1.5  # short, so the slow head case takes seconds, not the default 5
 BODY_TIMEOUT_S: Final = 1.0
 # A reply or close expected "after the timeout" must come within this much more.
@@ -48,24 +48,12 @@ class Ingest:
 @pytest_asyncio.fixture(loop_scope="session")
 async def ingest(vhost: RabbitVhost) -> AsyncIterator[Ingest]:
     port, metrics_port = free_port(), free_port()
-    env = {
-        **environ_without("WALLET_", "PROMETHEUS_MULTIPROC_DIR", "OTEL_"),
-        "WALLET_AMQP_URL": vhost.url,
-        "WALLET_WEBHOOK_MODE": "broker",
-        "WALLET_WEBHOOK_INGEST_PORT": str(port),
-        "WALLET_WEBHOOK_INGEST_METRICS_PORT": str(metrics_port),
-        "WALLET_WEBHOOK_INGEST_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
-        "WALLET_WEBHOOK_INGEST_BODY_TIMEOUT_S": str(BODY_TIMEOUT_S),
-        "WALLET_LOG_LEVEL": "warning",
-        "OTEL_SDK_DISABLED": "true",
-    }
-    process = ServiceProcess(
-        "wallet-webhook-ingest",
-        console_script("wallet-webhook-ingest", "wallet_webhook_ingest"),
-        env,
-        port=port,
-        cwd=ROOT,
-        new_session=True,
+    process = ingest_process(
+        vhost.url,
+        port,
+        metrics_port,
+        WALLET_WEBHOOK_INGEST_HEADER_TIMEOUT_S=str(HEADER_TIMEOUT_S),
+        WALLET_WEBHOOK_INGEST_BODY_TIMEOUT_S=str(BODY_TIMEOUT_S),
     )
     try:
         await process.wait_healthy()

@@ -8,30 +8,18 @@ A real `wallet-webhook-ingest` process on this module's private virtual host."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Final
 
 import httpx
+from ingest_testkit import ingest_process
 from wallet_testkit.amqp import RabbitVhost
 from wallet_testkit.metrics import parse_metrics, value
 from wallet_testkit.polling import eventually
-from wallet_testkit.processes import ServiceProcess, console_script, environ_without, free_port
+from wallet_testkit.processes import free_port, worker_pids
 from wallet_testkit.webhooks import event_body, new_event_id, signed_headers
 
-ROOT: Final = Path(__file__).resolve().parents[3]
 PATH: Final = "/webhooks/gateway"
 WEBHOOKS: Final = 4
-
-
-def _workers(pid: int) -> list[int]:
-    """The supervisor's worker processes (multiprocessing's spawned children, not its
-    resource tracker)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return [
-        int(child)
-        for child in children
-        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
-    ]
 
 
 async def _accepted(client: httpx.AsyncClient) -> bool:
@@ -48,27 +36,10 @@ async def test_web_concurrency_runs_two_workers_that_serve_and_stop_cleanly(
     vhost: RabbitVhost,
 ) -> None:
     port, metrics_port = free_port(), free_port()
-    env = {
-        **environ_without("WALLET_", "PROMETHEUS_MULTIPROC_DIR", "OTEL_", "WEB_CONCURRENCY"),
-        "WEB_CONCURRENCY": "2",
-        "WALLET_AMQP_URL": vhost.url,
-        "WALLET_WEBHOOK_MODE": "broker",
-        "WALLET_WEBHOOK_INGEST_PORT": str(port),
-        "WALLET_WEBHOOK_INGEST_METRICS_PORT": str(metrics_port),
-        "WALLET_LOG_LEVEL": "warning",
-        "OTEL_SDK_DISABLED": "true",
-    }
-    process = ServiceProcess(
-        "wallet-webhook-ingest",
-        console_script("wallet-webhook-ingest", "wallet_webhook_ingest"),
-        env,
-        port=port,
-        cwd=ROOT,
-        new_session=True,
-    )
+    process = ingest_process(vhost.url, port, metrics_port, WEB_CONCURRENCY="2")
     try:
         await process.wait_healthy()
-        assert len(_workers(process.pid)) == 2, process.log(tail=4000)
+        assert len(worker_pids(process.pid)) == 2, process.log(tail=4000)
         limits = httpx.Limits(max_keepalive_connections=0)  # a new connection each time
         async with httpx.AsyncClient(base_url=process.base_url, limits=limits) as client:
             for _ in range(WEBHOOKS):

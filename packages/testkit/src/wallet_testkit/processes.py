@@ -48,6 +48,17 @@ def python_module(module: str) -> list[str]:
     return [sys.executable, "-m", module]
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The worker processes a server's supervisor (`pid`) runs: multiprocessing's spawned
+    children, not its resource tracker."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [
+        int(child)
+        for child in children
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+
+
 def console_script(name: str, module: str) -> list[str]:
     """The installed entry point next to this interpreter, else `python -m module`."""
     script = Path(sys.executable).with_name(name)
