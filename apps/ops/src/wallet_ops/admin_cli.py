@@ -47,7 +47,7 @@ def parser() -> argparse.ArgumentParser:
     dlq = tools.add_parser("dlq", help="inspect, replay or purge a dead-letter queue")
     commands = dlq.add_subparsers(dest="command", required=True)
     for name, help_ in (
-        ("list", "show the messages (count, age, reason), changing nothing"),
+        ("list", "show the messages (count, age, reason), changing nothing but delivery counts"),
         ("replay", "republish to the original exchange and routing key, then remove"),
         ("purge", "remove for good (needs --yes)"),
     ):

@@ -139,19 +139,26 @@ class DeadLetterQueue:
         selection: Selection,
         act: Callable[[AbstractIncomingMessage, DeadLetter], Awaitable[Outcome]],
     ) -> list[Outcome]:
-        """Take up to `selection.max_messages`, act on the selected ones, and return every
-        message not removed (acked) to the queue."""
+        """Look at the first `selection.max_messages` (oldest first), act on the selected
+        ones, and return every message not removed (acked) to the queue, in its order.
+
+        Every message the queue holds when the run starts is taken, not only those looked
+        at: a message given back goes to the tail of a quorum queue, so giving back only
+        the head would move it behind the rest, and a dry run and the real run after it
+        would act on different messages. All taken and given back in order, the queue's
+        order is kept (each counts one delivery)."""
         queue = await self._channel.get_queue(self._name, ensure=True)
+        present = queue.declaration_result.message_count or 0
         taken: list[AbstractIncomingMessage] = []
         outcomes: list[Outcome] = []
         try:
-            while len(taken) < selection.max_messages:
+            while len(taken) < max(present, selection.max_messages):
                 message = await queue.get(no_ack=False, fail=False)
                 if message is None:
                     break
                 taken.append(message)
             now = self._now()
-            for message in taken:
+            for message in taken[: selection.max_messages]:
                 letter = dead_letter_of(message)
                 if not selection.selects(letter, now):
                     outcomes.append(Outcome(letter, Action.SKIPPED))
