@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 from wallet_infra.config.settings import Settings
 from wallet_infra.persistence.engine import make_engine
 from wallet_infra.read_replicas import (
+    PrimaryWal,
     ReadConsistency,
     ReadRouter,
     Replica,
@@ -21,6 +22,7 @@ from wallet_infra.read_replicas import (
     check_replicas,
 )
 from wallet_infra.read_replicas.replica_set import replica_label
+from wallet_testkit.polling import eventually
 
 EVENTUAL, STRONG = ReadConsistency.EVENTUAL, ReadConsistency.STRONG
 URL = "postgresql://reader:secret@db-replica.internal:6432/wallet"
@@ -78,23 +80,38 @@ async def replicas(replica_url: str) -> AsyncIterator[ReplicaSet]:
     await replica_set.dispose()
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def primary_wal(database_url: str) -> AsyncIterator[PrimaryWal]:
+    wal = PrimaryWal(make_engine(database_url, pool_size=1, max_overflow=0))
+    yield wal
+    await wal.dispose()
+
+
 async def _in_recovery(session: AsyncSession) -> bool:
     return bool(await session.scalar(text("SELECT pg_is_in_recovery()")))
 
 
 @pytest.mark.asyncio(loop_scope="session")
 async def test_a_router_reads_on_the_standby_once_checked_and_strong_reads_on_the_primary(
-    replicas: ReplicaSet, session_factory: async_sessionmaker[AsyncSession]
+    replicas: ReplicaSet,
+    primary_wal: PrimaryWal,
+    session_factory: async_sessionmaker[AsyncSession],
 ) -> None:
     async with session_factory() as primary:
         unchecked = ReadRouter(replicas=replicas, primary=primary, consistency=EVENTUAL)
         assert unchecked.replica is None
         assert not await unchecked.read(_in_recovery)
 
-        await check_replicas(replicas, timeout_s=5)
         (replica,) = replicas.replicas
-        assert replica.up
-        assert replica.lag_s < 3600
+
+        async def measured() -> bool:
+            # The first check may find the replica behind the one position then known
+            # (behind without a known bound); a later one has an earlier position.
+            await check_replicas(replicas, primary_wal, timeout_s=5)
+            assert replica.up
+            return replica.lag_s < 3600
+
+        await eventually(measured, timeout_s=30)
 
         eventual = ReadRouter(replicas=replicas, primary=primary, consistency=EVENTUAL)
         strong = ReadRouter(replicas=replicas, primary=primary, consistency=STRONG)
@@ -108,7 +125,7 @@ async def test_a_router_reads_on_the_standby_once_checked_and_strong_reads_on_th
             await strong.close()
 
 
-async def test_a_replica_down_from_the_start_is_logged_once() -> None:
+async def test_a_replica_down_from_the_start_is_logged_once(primary_wal: PrimaryWal) -> None:
     """Down at its first check is news (only up -> down was logged, so a replica never
     reached showed nowhere but the metrics); each later failed check is not."""
     unreachable = "postgresql://reader:secret@127.0.0.1:1/wallet"  # nothing listens there
@@ -120,11 +137,46 @@ async def test_a_replica_down_from_the_start_is_logged_once() -> None:
     replicas = ReplicaSet([replica], max_lag_s=60)
     try:
         with capture_logs() as logs:
-            await check_replicas(replicas, timeout_s=2.0)
-            await check_replicas(replicas, timeout_s=2.0)
+            await check_replicas(replicas, primary_wal, timeout_s=2.0)
+            await check_replicas(replicas, primary_wal, timeout_s=2.0)
     finally:
         await replicas.dispose()
 
     down = [entry for entry in logs if entry["event"] == "replica_down"]
     assert [entry["replica"] for entry in down] == ["127.0.0.1:1"]
+    assert "secret" not in str(logs)
+
+
+async def test_a_primary_out_of_reach_leaves_replicas_measured_against_what_it_last_showed(
+    replicas: ReplicaSet, database_url: str
+) -> None:
+    """Never read: every replica is behind without a known bound (skipped, still up).
+    Read once, then lost: replicas are measured against its last position, logged once."""
+    unreachable = "postgresql://wallet:secret@127.0.0.1:1/wallet"  # nothing listens there
+    (replica,) = replicas.replicas
+    never = PrimaryWal(make_engine(unreachable, pool_size=1, max_overflow=0))
+    reached = PrimaryWal(make_engine(database_url, pool_size=1, max_overflow=0))
+    try:
+        with capture_logs() as logs:
+            await check_replicas(replicas, never, timeout_s=2.0)
+            assert replica.up
+            assert math.isinf(replica.lag_s)
+
+            async def measured() -> bool:
+                await check_replicas(replicas, reached, timeout_s=5)
+                return replica.lag_s < 3600
+
+            await eventually(measured, timeout_s=30)
+            await reached.dispose()
+            reached.engine = never.engine
+            await check_replicas(replicas, reached, timeout_s=2.0)
+            await check_replicas(replicas, reached, timeout_s=2.0)
+            assert replica.up
+            assert replica.lag_s < 3600
+    finally:
+        await never.dispose()
+        await reached.dispose()
+
+    lost = [entry["event"] for entry in logs if "primary" in entry["event"]]
+    assert lost == ["replica_check_primary_unreachable"] * 2  # each PrimaryWal once
     assert "secret" not in str(logs)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from wallet_infra.config.settings import Settings
 from wallet_infra.persistence.engine import make_engine
+from wallet_infra.read_replicas.primary_wal import PrimaryWal
 from wallet_infra.read_replicas.replica_set import Replica, ReplicaSet, replica_label
 from wallet_infra.read_replicas.router import ReadConsistency, ReadRouter
 from wallet_infra.telemetry import instrument_engine
@@ -53,6 +54,21 @@ class ReadReplicaProvider(Provider):
         replica_set = ReplicaSet(replicas, max_lag_s=settings.replica_max_lag_ms / 1000)
         yield replica_set
         await replica_set.dispose()
+
+    @provide(scope=Scope.APP)
+    async def primary_wal(self, settings: Settings) -> AsyncIterator[PrimaryWal]:
+        """The primary's WAL position the replicas' check measures lag against, on one
+        connection of its own (made only when replicas are set: the check asks for it)."""
+        engine = make_engine(
+            settings.database_url,
+            pool_size=1,
+            max_overflow=0,
+            connect_timeout_s=REPLICA_CONNECT_TIMEOUT_S,
+            application_name="wallet-replica-check",
+        )
+        primary = PrimaryWal(engine)
+        yield primary
+        await primary.dispose()
 
     @provide(scope=Scope.REQUEST)
     async def read_router(

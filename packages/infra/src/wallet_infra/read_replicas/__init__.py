@@ -7,7 +7,8 @@ write, every balance, every idempotency lookup and anything a money-moving reque
 stays on the primary: those use cases are never given a replica.
 
 - `ReplicaSet` (one per process) holds each replica's engine and last known state;
-  `replica_monitor` refreshes the state in the background (never per request) and
+  `replica_monitor` refreshes the state in the background (never per request),
+  measuring each replica's lag against the primary's WAL position (`PrimaryWal`), and
   exports it as metrics.
 - `ReadRouter` (one per request) picks a fit replica round-robin when the request starts
   and runs each read there first; a read that finds nothing, finds a resource not yet
@@ -25,10 +26,12 @@ from wallet_infra.read_replicas.adapters import (
     ReplicaFirstWallets,
 )
 from wallet_infra.read_replicas.monitor import check_replicas, replica_monitor
+from wallet_infra.read_replicas.primary_wal import PrimaryWal
 from wallet_infra.read_replicas.replica_set import Replica, ReplicaSet
 from wallet_infra.read_replicas.router import ReadConsistency, ReadRouter
 
 __all__ = [
+    "PrimaryWal",
     "ReadConsistency",
     "ReadRouter",
     "Replica",

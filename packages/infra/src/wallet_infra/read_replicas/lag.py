@@ -1,36 +1,34 @@
-"""How far a streaming replica is behind its primary, measured on the replica.
+"""How far a streaming replica is behind its primary: where its replay stands, against
+the primary's positions the monitor sampled just before (`primary_wal`).
 
-The lag is the age of the last transaction the replica replayed, counted only while it has
-received WAL it has not replayed yet. A replica with nothing left to replay is current
-however old its last replayed transaction is, so an idle primary does not make its
-replicas look behind. Just after a long idle spell, the moment between receiving a record
-and replaying it can read as a large lag; that sample skips the replica for one check
-interval at most.
+Measuring against the primary's own position catches every way a replica can fall
+behind: replay slow or paused, and also a WAL receiver that hangs while still showing
+`streaming`, or a network that stalls, where the replica has nothing left to replay and
+would read as current, measured on the replica alone, until `wal_receiver_timeout`.
 
-That rule needs the replica to be receiving: a standby cut off from its primary (a
-partition, a failover that did not repoint it) has nothing left to replay while the
-primary goes on writing, so without a WAL receiver streaming it counts as behind
-without bound (skipped). A hung connection is noticed when the receiver gives up on it
-(`wal_receiver_timeout`, 60 s by default). The receiver's status is read when the role
-may see it (pg_read_all_stats); otherwise a running receiver counts as streaming.
+A standby with no WAL receiver streaming (cut off by a partition, or not repointed after
+a failover) counts as behind without bound (skipped) even when the primary is idle:
+nothing will reach it. The receiver's status is read when the role may see it
+(pg_read_all_stats); otherwise a running receiver counts as streaming.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import time
 from typing import Final
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-_LAG: Final = text(
+from wallet_infra.read_replicas.primary_wal import WalHistory
+
+_REPLAY: Final = text(
     "SELECT pg_is_in_recovery() AS standby,"
     " EXISTS (SELECT FROM pg_stat_wal_receiver"
     "  WHERE status IS NULL OR status = 'streaming') AS receiving,"
-    " CASE WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0.0"
-    "  ELSE CAST(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())"
-    "   AS double precision) END AS lag_s"
+    " CAST(pg_last_wal_replay_lsn() - '0/0'::pg_lsn AS bigint) AS replayed"
 )
 
 
@@ -38,15 +36,16 @@ class NotAStandby(Exception):
     """The server answers but is not in recovery (e.g. promoted): not a replica anymore."""
 
 
-async def replica_lag_s(engine: AsyncEngine, *, timeout_s: float) -> float:
-    """Seconds the replica behind `engine` is behind (0 when it has replayed all it
-    received; infinity when it receives nothing from its primary, or has WAL to replay
-    but never replayed a transaction). Raises when it cannot answer within `timeout_s`,
-    and NotAStandby."""
+async def replica_lag_s(engine: AsyncEngine, primary: WalHistory, *, timeout_s: float) -> float:
+    """Seconds the replica behind `engine` is behind the primary whose positions
+    `primary` holds (sampled before this is called); infinity when it receives nothing
+    from its primary or is behind every position known. Raises when it cannot answer
+    within `timeout_s`, and NotAStandby."""
     async with asyncio.timeout(timeout_s), engine.connect() as connection:
-        row = (await connection.execute(_LAG)).one()
+        row = (await connection.execute(_REPLAY)).one()
+    now = time.monotonic()
     if not row.standby:
         raise NotAStandby()
-    if not row.receiving or row.lag_s is None:
+    if not row.receiving or row.replayed is None:
         return math.inf
-    return max(0.0, float(row.lag_s))
+    return primary.lag_s(int(row.replayed), now=now)
