@@ -41,6 +41,17 @@ _COLUMNS: Final = (
 )
 
 
+def _count(text: str) -> int:
+    """An argparse `type=`: a whole number of messages, at least 1."""
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"not a count of at least 1: {text!r}")
+    return count
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="wallet-admin", description=__doc__.splitlines()[0])
     tools = root.add_subparsers(dest="tool", required=True)
@@ -60,7 +71,7 @@ def parser() -> argparse.ArgumentParser:
             help="only messages dead-lettered longer ago than this (90s, 15m, 2h, 7d)",
         )
         command.add_argument(
-            "--max", type=int, default=DEFAULT_MAX, metavar="N",
+            "--max", type=_count, default=DEFAULT_MAX, metavar="N",
             help=f"look at most N messages from the head of the queue (default {DEFAULT_MAX})",
         )  # fmt: skip
         command.add_argument("--format", choices=("table", "json"), default="table")

@@ -39,6 +39,11 @@ class Selection:
     max_messages: int = DEFAULT_MAX
     older_than_s: float | None = None
 
+    def __post_init__(self) -> None:
+        # The run acts on `taken[:max_messages]`: a negative count would act on all but a few.
+        if self.max_messages < 1:
+            raise ValueError(f"max_messages must be at least 1, not {self.max_messages}")
+
     def selects(self, letter: DeadLetter, now: datetime) -> bool:
         if self.older_than_s is None:
             return True

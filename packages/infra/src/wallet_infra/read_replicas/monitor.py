@@ -8,11 +8,12 @@ never look ahead of it. The round stays within its timeout: the primary's read g
 of it, the replicas what is left.
 
 A primary that cannot be read leaves its history as it was: replicas are still checked
-(up, still a standby) and measured against the last positions known, whose ages keep
-growing, so a replica missing what the primary had last written is skipped as before,
-and one that had replayed it stays in use (what the primary wrote since is unknown; its
-clients are mostly failing then, and replicas keep serving the reads they can). A
-process that has never read its primary counts every replica behind without bound.
+(up, still a standby) and measured against the last positions known, and each counts as
+at least as far behind as the time since the primary was last read: what the primary
+wrote since is unknown (the check's read can fail, e.g. time out under load, while the
+primary goes on taking writes), so once that passes the maximum lag every replica is
+skipped until the primary answers again. A process that has never read its primary
+counts every replica behind without bound.
 
 Failures are logged on the transition only (up -> down, or down at the first check: a
 replica never reached is news too), by the error's type; the primary's likewise.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 
 import structlog
 
@@ -55,6 +57,7 @@ async def _check(
     replica.checked = True
     try:
         lag_s = await replica_lag_s(replica.probe_engine, primary.history, timeout_s=timeout_s)
+        lag_s = max(lag_s, primary.unknown_for_s(now=time.monotonic()))
     except Exception as error:
         ReplicaSet.mark_down(replica)
         if was_up or first:

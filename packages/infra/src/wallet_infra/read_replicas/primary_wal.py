@@ -75,6 +75,7 @@ class PrimaryWal:
         self.engine = engine
         self.history = WalHistory(keep_s=keep_s)
         self.reached: bool | None = None  # the last sample's outcome (None: none yet)
+        self.read_at: float | None = None  # monotonic time of the last position read
 
     async def sample(self, *, timeout_s: float) -> None:
         """Records the primary's position now. Raises when it cannot answer within
@@ -83,6 +84,14 @@ class PrimaryWal:
             at = time.monotonic()  # asked at or after this: the sample's age is not understated
             lsn = (await connection.execute(_CURRENT_LSN)).scalar_one()
         self.history.record(at, int(lsn))
+        self.read_at = at
+
+    def unknown_for_s(self, *, now: float) -> float:
+        """Seconds during which what the primary wrote is unknown: 0 while its last read
+        succeeded, else the time since the last one that did (infinity: never)."""
+        if self.reached is not False:
+            return 0.0
+        return math.inf if self.read_at is None else max(0.0, now - self.read_at)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
