@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 import pytest_asyncio
@@ -68,16 +69,25 @@ def test_a_replica_is_not_used_before_its_first_check() -> None:
     assert ReplicaSet([replica], max_lag_s=60).pick() is None
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def replicas(replica_url: str) -> AsyncIterator[ReplicaSet]:
+@asynccontextmanager
+async def one_replica(replica_url: str, *, max_lag_s: float) -> AsyncIterator[ReplicaSet]:
+    """A set of the one streaming replica at `replica_url`, disposed after."""
     replica = Replica(
         label=replica_label(replica_url),
         engine=make_engine(replica_url, pool_size=2),
         probe_engine=make_engine(replica_url, pool_size=1, max_overflow=0),
     )
-    replica_set = ReplicaSet([replica], max_lag_s=3600)
-    yield replica_set
-    await replica_set.dispose()
+    replica_set = ReplicaSet([replica], max_lag_s=max_lag_s)
+    try:
+        yield replica_set
+    finally:
+        await replica_set.dispose()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def replicas(replica_url: str) -> AsyncIterator[ReplicaSet]:
+    async with one_replica(replica_url, max_lag_s=3600) as replica_set:
+        yield replica_set
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -13,24 +13,19 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import text
 from wallet_infra.persistence.engine import make_engine
-from wallet_infra.read_replicas import PrimaryWal, Replica, ReplicaSet, check_replicas
-from wallet_infra.read_replicas.replica_set import replica_label
+from wallet_infra.read_replicas import PrimaryWal, ReplicaSet, check_replicas
 from wallet_testkit.polling import eventually
 from wallet_testkit.replica import Replica as StreamingReplica
+
+from .test_read_replicas import one_replica
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def replicas(replica_url: str) -> AsyncIterator[ReplicaSet]:
-    replica = Replica(
-        label=replica_label(replica_url),
-        engine=make_engine(replica_url, pool_size=1),
-        probe_engine=make_engine(replica_url, pool_size=1, max_overflow=0),
-    )
-    replica_set = ReplicaSet([replica], max_lag_s=0.5)
-    yield replica_set
-    await replica_set.dispose()
+    async with one_replica(replica_url, max_lag_s=0.5) as replica_set:
+        yield replica_set
 
 
 async def test_a_paused_replica_is_skipped_while_the_check_cannot_read_the_primary(
