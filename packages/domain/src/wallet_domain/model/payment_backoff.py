@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from typing import Final
 from uuid import UUID
 
+from wallet_domain.model.doubling_delay import doubling_delay
+
 DEFAULT_MAX_TRACKED: Final = 10_000
 
 
@@ -50,7 +52,7 @@ class PaymentBackoff:
         """Set the payment aside (again); returns when it may be tried again."""
         previous = self._entries.pop(payment_id, None)
         count = 1 if previous is None else previous.count + 1
-        delay = min(self._cap, self._base * (1 << min(count - 1, 32)))
+        delay = doubling_delay(self._base, self._cap, count)
         self._entries[payment_id] = _SetAside(count=count, retry_at=now + delay)
         if len(self._entries) > self._max_tracked:
             soonest = min(self._entries, key=lambda key: self._entries[key].retry_at)

@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from wallet_domain.model.doubling_delay import doubling_delay
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PublishRetry:
@@ -28,11 +30,4 @@ class PublishRetry:
 
     def delay(self, attempts: int) -> timedelta:
         """The wait after the `attempts`-th failed attempt (1 for the first)."""
-        if attempts < 1:
-            raise ValueError("attempts must be positive")
-        delay = self.base
-        for _ in range(attempts - 1):  # stops doubling at the cap: no overflow
-            if delay >= self.cap:
-                break
-            delay *= 2
-        return min(delay, self.cap)
+        return doubling_delay(self.base, self.cap, attempts)

@@ -9,6 +9,7 @@ from wallet_domain.deadline import Deadline
 from wallet_domain.dispute_filing import answer_filing, filing_of
 from wallet_domain.errors import GatewayUnavailable
 from wallet_domain.model.dispute import DisputeStatus
+from wallet_domain.model.doubling_delay import doubling_delay
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.dispute_book import DisputeBook, StrandedFiling
 from wallet_domain.ports.id_generator import IdGenerator
@@ -147,5 +148,4 @@ class SettleStrandedFilings:
 def _next_ask(
     found: StrandedFiling, now: datetime, request: SettleStrandedFilingsRequest
 ) -> datetime:
-    delay = min(request.recheck_max, request.recheck_base * (1 << min(found.attempts, 32)))
-    return now + delay
+    return now + doubling_delay(request.recheck_base, request.recheck_max, found.attempts + 1)
