@@ -14,13 +14,12 @@ from uuid import UUID
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import RefundedByProvider
 from wallet_domain.model.correction import Correction, CorrectionKind
 from wallet_domain.ports.charge_corrections import ChargeCorrections
 
-from wallet_infra.persistence.errors import translate
+from wallet_infra.persistence.errors import translated
 from wallet_infra.persistence.tables import (
     RECONCILIATION_CORRECTIONS_NOT_REFUNDED_THERE,
     RECONCILIATION_CORRECTIONS_PKEY,
@@ -55,15 +54,10 @@ class SqlaChargeCorrections(ChargeCorrections):
             .on_conflict_do_nothing(constraint=RECONCILIATION_CORRECTIONS_PKEY)
             .returning(_c.c.payment_id)
         )
-        try:
-            return (await self._session.execute(statement)).first() is not None
-        except DBAPIError as exc:
-            refused = lambda: RefundedByProvider(  # noqa: E731 - the factory translate takes
+        refused = {
+            RECONCILIATION_CORRECTIONS_NOT_REFUNDED_THERE: lambda: RefundedByProvider(
                 payment_id=str(correction.payment_id)
             )
-            error = translate(
-                exc, constraints={RECONCILIATION_CORRECTIONS_NOT_REFUNDED_THERE: refused}
-            )
-            if error is None:
-                raise
-            raise error from None
+        }
+        with translated(constraints=refused):
+            return (await self._session.execute(statement)).first() is not None

@@ -14,7 +14,6 @@ from typing import Any, Final
 from uuid import UUID
 
 from sqlalchemy import Row, bindparam, case, func, or_, select, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import InvalidState
 from wallet_domain.model.dispute import Dispute, DisputeStatus
@@ -24,7 +23,7 @@ from wallet_domain.model.transaction import IllegalTransition, LedgerEntry
 from wallet_domain.money import Money
 from wallet_domain.ports.dispute_book import DisputeBook, StrandedFiling
 
-from wallet_infra.persistence.errors import NUMERIC_VALUE_OUT_OF_RANGE, translate
+from wallet_infra.persistence.errors import NUMERIC_VALUE_OUT_OF_RANGE, translated
 from wallet_infra.persistence.ledger import append_errors
 from wallet_infra.persistence.ledger_queries import INSERT_ENTRY, entry_row
 from wallet_infra.persistence.outbox import SqlaOutboxWriter, TraceparentProvider
@@ -158,21 +157,15 @@ class SqlaDisputeBook(DisputeBook):
             "updated_at": dispute.updated_at,
             "filing_key": filing_key,
         }
-        try:
+        with translated(
+            constraints={
+                DISPUTES_ONE_OPEN_PER_PAYMENT: lambda: InvalidState(
+                    "the payment already has an open dispute",
+                    payment_id=str(dispute.payment_id),
+                )
+            },
+        ):
             await self._session.execute(_INSERT, row)
-        except DBAPIError as exc:
-            error = translate(
-                exc,
-                constraints={
-                    DISPUTES_ONE_OPEN_PER_PAYMENT: lambda: InvalidState(
-                        "the payment already has an open dispute",
-                        payment_id=str(dispute.payment_id),
-                    )
-                },
-            )
-            if error is None:
-                raise
-            raise error from None
         await self._outbox.add(opened)
 
     async def lock_filing(self, dispute_id: UUID) -> StrandedFiling | None:
@@ -244,7 +237,10 @@ class SqlaDisputeBook(DisputeBook):
             ),
             WALLET_BALANCES_TOTAL_WITHIN_LIMIT: balance_over_limit,
         }
-        try:
+        with translated(
+            constraints=errors,
+            sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: balance_over_limit},
+        ):
             charged_back = await self._session.execute(
                 _CHARGED_BACK, {"pid": payment_id, "amt": entry.money.amount}
             )
@@ -255,15 +251,6 @@ class SqlaDisputeBook(DisputeBook):
                 {"uid": entry.user_id, "cur": entry.money.currency, "amt": entry.money.amount},
             )
             await self._session.execute(INSERT_ENTRY, entry_row(entry))
-        except DBAPIError as exc:
-            error = translate(
-                exc,
-                constraints=errors,
-                sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: balance_over_limit},
-            )
-            if error is None:
-                raise
-            raise error from None
 
     async def page(
         self,

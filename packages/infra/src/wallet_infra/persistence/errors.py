@@ -7,7 +7,8 @@ generic 500. After any database error the transaction is aborted: the caller rol
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Final
 
 from sqlalchemy.exc import DBAPIError
@@ -50,6 +51,23 @@ def translate(
 ) -> Exception | None:
     """The domain error for a known constraint or SQLSTATE, else None (re-raise `exc`)."""
     return _known(constraint_name(exc), sqlstate(exc), constraints, sqlstates)
+
+
+@contextmanager
+def translated(
+    *,
+    constraints: Mapping[str, ErrorFactory] | None = None,
+    sqlstates: Mapping[str, ErrorFactory] | None = None,
+) -> Iterator[None]:
+    """Around a session's statements: a known violation raised inside leaves as its
+    domain error (`translate`), anything else as it was."""
+    try:
+        yield
+    except DBAPIError as exc:
+        error = translate(exc, constraints=constraints, sqlstates=sqlstates)
+        if error is None:
+            raise
+        raise error from None
 
 
 def translate_driver(

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import PaymentNotFound, ProviderNotFound, WalletNotFound
 from wallet_domain.model.pagination import LedgerFilter, LedgerPosition
@@ -23,7 +22,7 @@ from wallet_domain.model.transaction import (
 from wallet_domain.ports.ledger import Ledger
 
 from wallet_infra.persistence.driver import fetch, fetchrow
-from wallet_infra.persistence.errors import ErrorFactory, translate
+from wallet_infra.persistence.errors import ErrorFactory, translated
 from wallet_infra.persistence.ledger_queries import (
     CLAIM_STALE_PENDING,
     CLAIM_STALE_PENDING_ONE,
@@ -61,13 +60,8 @@ class SqlaLedger(Ledger):
         self._session = session
 
     async def append(self, entry: LedgerEntry) -> None:
-        try:
+        with translated(constraints=append_errors(entry)):
             await self._session.execute(INSERT_ENTRY, entry_row(entry))
-        except DBAPIError as exc:
-            error = translate(exc, constraints=append_errors(entry))
-            if error is None:
-                raise
-            raise error from None
 
     async def get(self, user_id: str, transaction_id: UUID) -> LedgerEntry | None:
         params = {"tid": transaction_id, "uid": user_id}

@@ -12,7 +12,6 @@ from typing import Any, Final
 from uuid import UUID
 
 from sqlalchemy import bindparam, select, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import WalletNotFound
 from wallet_domain.model.events import DomainEvent
@@ -24,7 +23,7 @@ from wallet_infra.persistence.driver import fetchrow, json_text
 from wallet_infra.persistence.errors import (
     NUMERIC_VALUE_OUT_OF_RANGE,
     SAME_KEY_DEADLOCK,
-    translate,
+    translated,
 )
 from wallet_infra.persistence.ledger_queries import entry_from_row
 from wallet_infra.persistence.outbox import TraceparentProvider, event_row
@@ -63,20 +62,14 @@ class SqlaPendingDeposits(PendingDeposits):
 
     async def announce(self, user_id: str, money: Money) -> None:
         params = {"uid": user_id, "cur": money.currency, "amt": money.amount}
-        try:
+        with translated(
+            constraints={
+                WALLET_BALANCES_USER_ID_FKEY: lambda: WalletNotFound(user_id=user_id),
+                WALLET_BALANCES_TOTAL_WITHIN_LIMIT: balance_over_limit,
+            },
+            sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: balance_over_limit},
+        ):
             await self._session.execute(_ANNOUNCE, params)
-        except DBAPIError as exc:
-            error = translate(
-                exc,
-                constraints={
-                    WALLET_BALANCES_USER_ID_FKEY: lambda: WalletNotFound(user_id=user_id),
-                    WALLET_BALANCES_TOTAL_WITHIN_LIMIT: balance_over_limit,
-                },
-                sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: balance_over_limit},
-            )
-            if error is None:
-                raise
-            raise error from None
 
     async def lock(self, user_id: str, deposit_id: UUID) -> LedgerEntry | None:
         row = (await self._session.execute(_LOCK, {"tid": deposit_id, "uid": user_id})).first()

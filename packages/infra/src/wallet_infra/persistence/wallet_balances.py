@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import Any, Final
 
 from sqlalchemy import Select, Update, and_, bindparam, func, literal_column, select, text, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import ValidationError, WalletNotFound
 from wallet_domain.model.wallet import Balance
@@ -22,7 +21,7 @@ from wallet_domain.money import Money
 from wallet_domain.ports.wallet_balances import WalletBalances
 
 from wallet_infra.persistence.driver import DriverStatement, fetch
-from wallet_infra.persistence.errors import NUMERIC_VALUE_OUT_OF_RANGE, translate
+from wallet_infra.persistence.errors import NUMERIC_VALUE_OUT_OF_RANGE, translated
 from wallet_infra.persistence.tables import (
     WALLET_BALANCES_CURRENCY_FORMAT,
     WALLET_BALANCES_PKEY,
@@ -106,23 +105,17 @@ class SqlaWalletBalances(WalletBalances):
 
     async def credit(self, user_id: str, money: Money) -> int:
         params = {"uid": user_id, "cur": money.currency, "amt": money.amount}
-        try:
+        with translated(
+            constraints={
+                WALLET_BALANCES_USER_ID_FKEY: lambda: WalletNotFound(user_id=user_id),
+                WALLET_BALANCES_CURRENCY_FORMAT: lambda: ValidationError(
+                    "currency is invalid", field="currency"
+                ),
+                WALLET_BALANCES_TOTAL_WITHIN_LIMIT: balance_over_limit,
+            },
+            sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: balance_over_limit},
+        ):
             balance: int = (await self._session.execute(_CREDIT, params)).scalar_one()
-        except DBAPIError as exc:
-            error = translate(
-                exc,
-                constraints={
-                    WALLET_BALANCES_USER_ID_FKEY: lambda: WalletNotFound(user_id=user_id),
-                    WALLET_BALANCES_CURRENCY_FORMAT: lambda: ValidationError(
-                        "currency is invalid", field="currency"
-                    ),
-                    WALLET_BALANCES_TOTAL_WITHIN_LIMIT: balance_over_limit,
-                },
-                sqlstates={NUMERIC_VALUE_OUT_OF_RANGE: balance_over_limit},
-            )
-            if error is None:
-                raise
-            raise error from None
         return balance
 
     async def debit_if_covered(self, user_id: str, money: Money) -> bool:

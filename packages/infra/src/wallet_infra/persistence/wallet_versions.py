@@ -19,12 +19,11 @@ from __future__ import annotations
 from typing import Final
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.model.wallet_version import PinnedWallet
 from wallet_domain.ports.wallet_versions import WalletVersions
 
-from wallet_infra.persistence.errors import SAME_KEY_DEADLOCK, translate
+from wallet_infra.persistence.errors import SAME_KEY_DEADLOCK, translated
 
 _LOCK_WALLET: Final = text("SELECT 1 FROM wallets WHERE user_id = :uid FOR NO KEY UPDATE")
 _LOCK_BALANCES: Final = text(
@@ -50,18 +49,13 @@ class SqlaWalletVersions(WalletVersions):
     ) -> PinnedWallet | None:
         other, currency = receiver if receiver is not None else (None, None)
         params = {"uid": user_id, "receiver": other, "currency": currency}
-        try:
+        # A write that claimed its key first (a conditional deposit or settlement)
+        # waits here on a wallet whose holder waits on that key: the same key sent on
+        # two writes at once. PostgreSQL breaks the tie; this one is "in flight".
+        with translated(sqlstates=SAME_KEY_DEADLOCK):
             found = (await self._session.execute(_LOCK_WALLET, {"uid": user_id})).first()
             if found is None:
                 return None
             row = (await self._session.execute(_LOCK_BALANCES, params)).one()
-        except DBAPIError as exc:
-            # A write that claimed its key first (a conditional deposit or settlement)
-            # waits here on a wallet whose holder waits on that key: the same key sent on
-            # two writes at once. PostgreSQL breaks the tie; this one is "in flight".
-            error = translate(exc, sqlstates=SAME_KEY_DEADLOCK)
-            if error is None:
-                raise
-            raise error from None
         currencies = frozenset(c.strip() for c in row.currencies)  # char(3)
         return PinnedWallet(user_id=user_id, version=int(row.version), currencies=currencies)

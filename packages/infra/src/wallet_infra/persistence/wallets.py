@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any, Final
 
 from sqlalchemy import bindparam, select, text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from wallet_domain.errors import ValidationError, WalletAlreadyExists
 from wallet_domain.model.wallet import Wallet
 from wallet_domain.ports.wallets import Wallets
 
 from wallet_infra.persistence.driver import DriverStatement, fetchrow
-from wallet_infra.persistence.errors import translate
+from wallet_infra.persistence.errors import translated
 from wallet_infra.persistence.tables import WALLETS_PKEY, WALLETS_USER_ID_FORMAT, wallets
 
 # ON CONFLICT instead of catching the unique violation on wallets_pkey: a duplicate does not
@@ -36,22 +35,16 @@ class SqlaWallets(Wallets):
         self._session = session
 
     async def add(self, wallet: Wallet) -> None:
-        try:
+        with translated(
+            constraints={
+                WALLETS_USER_ID_FORMAT: lambda: ValidationError(
+                    "user_id must be 1-64 characters of [A-Za-z0-9_-]", field="user_id"
+                )
+            },
+        ):
             result = await self._session.execute(
                 _ADD, {"user_id": wallet.user_id, "created_at": wallet.created_at}
             )
-        except DBAPIError as exc:
-            error = translate(
-                exc,
-                constraints={
-                    WALLETS_USER_ID_FORMAT: lambda: ValidationError(
-                        "user_id must be 1-64 characters of [A-Za-z0-9_-]", field="user_id"
-                    )
-                },
-            )
-            if error is None:
-                raise
-            raise error from None
         if result.scalar() is None:
             raise WalletAlreadyExists(user_id=wallet.user_id)
 
