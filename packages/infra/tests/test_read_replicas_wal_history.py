@@ -60,3 +60,13 @@ def test_a_position_going_back_starts_the_history_over() -> None:
     history = _history((0.0, 1_000), (1.0, 2_000), (2.0, 50))
     assert history.lag_s(50, now=2.5) == 0.0
     assert math.isinf(history.lag_s(40, now=2.5))
+
+
+def test_while_the_primary_cannot_be_read_a_replica_is_behind_since_it_last_was() -> None:
+    history = _history((0.0, 100))
+    history.record(5.0, 100)  # read again, nothing written: still current
+    assert history.lag_s(100, now=6.0) == 0.0
+    history.lost()
+    assert history.lag_s(100, now=7.5) == 2.5  # what it wrote since 5.0 is unknown
+    history.record(8.0, 100)
+    assert history.lag_s(100, now=8.5) == 0.0  # read again: known current

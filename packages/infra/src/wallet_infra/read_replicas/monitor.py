@@ -7,13 +7,13 @@ measured against that history (`lag.replica_lag_s`), and records the result on i
 never look ahead of it. The round stays within its timeout: the primary's read gets half
 of it, the replicas what is left.
 
-A primary that cannot be read leaves its history as it was: replicas are still checked
-(up, still a standby) and measured against the last positions known, and each counts as
-at least as far behind as the time since the primary was last read: what the primary
-wrote since is unknown (the check's read can fail, e.g. time out under load, while the
-primary goes on taking writes), so once that passes the maximum lag every replica is
-skipped until the primary answers again. A process that has never read its primary
-counts every replica behind without bound.
+A primary that cannot be read leaves its history's positions as they were (`lost`):
+replicas are still checked (up, still a standby) and measured against the last positions
+known, and each counts as at least as far behind as the time since the primary was last
+read (`WalHistory.lag_s`): what the primary wrote since is unknown (the check's read can
+fail, e.g. time out under load, while the primary goes on taking writes), so once that
+passes the maximum lag every replica is skipped until the primary answers again. A
+process that has never read its primary counts every replica behind without bound.
 
 Failures are logged on the transition only (up -> down, or down at the first check: a
 replica never reached is news too), by the error's type; the primary's likewise.
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 
 import structlog
 
@@ -41,11 +40,9 @@ async def _sample(primary: PrimaryWal, *, timeout_s: float) -> None:
     try:
         await primary.sample(timeout_s=timeout_s)
     except Exception as error:
-        primary.reached = False
         if reached_before is not False:
             _log.warning("replica_check_primary_unreachable", error=type(error).__name__)
     else:
-        primary.reached = True
         if reached_before is False:
             _log.info("replica_check_primary_reachable")
 
@@ -57,7 +54,6 @@ async def _check(
     replica.checked = True
     try:
         lag_s = await replica_lag_s(replica.probe_engine, primary.history, timeout_s=timeout_s)
-        lag_s = max(lag_s, primary.unknown_for_s(now=time.monotonic()))
     except Exception as error:
         ReplicaSet.mark_down(replica)
         if was_up or first:

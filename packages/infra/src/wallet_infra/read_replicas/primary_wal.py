@@ -45,8 +45,11 @@ class WalHistory:
     def __init__(self, *, keep_s: float = KEEP_S) -> None:
         self._keep_s = keep_s
         self._samples: deque[tuple[float, int]] = deque()
+        self._read_at: float | None = None  # the last position read, moved or not
+        self._lost = False  # the last read failed: what the primary wrote since is unknown
 
     def record(self, at: float, lsn: int) -> None:
+        self._read_at, self._lost = at, False
         if self._samples:
             last = self._samples[-1][1]
             if lsn == last:
@@ -57,14 +60,23 @@ class WalHistory:
         while len(self._samples) > 1 and self._samples[1][0] <= at - self._keep_s:
             self._samples.popleft()
 
+    def lost(self) -> None:
+        """The primary could not be read: until it is again, what it wrote since the last
+        read is unknown (the check's read can fail while the primary takes writes)."""
+        self._lost = True
+
     def lag_s(self, replayed: int, *, now: float) -> float:
-        """Seconds a replica that has replayed up to `replayed` is behind, at `now`."""
+        """Seconds a replica that has replayed up to `replayed` is behind, at `now`; while
+        the primary cannot be read, at least the time since it last was."""
         if not self._samples or replayed < self._samples[0][1]:
             return math.inf
+        unknown_s = 0.0
+        if self._lost and self._read_at is not None:
+            unknown_s = max(0.0, now - self._read_at)
         if replayed >= self._samples[-1][1]:
-            return 0.0
+            return unknown_s
         oldest_missing = bisect_right(self._samples, replayed, key=lambda sample: sample[1])
-        return max(0.0, now - self._samples[oldest_missing][0])
+        return max(unknown_s, now - self._samples[oldest_missing][0])
 
 
 class PrimaryWal:
@@ -75,23 +87,20 @@ class PrimaryWal:
         self.engine = engine
         self.history = WalHistory(keep_s=keep_s)
         self.reached: bool | None = None  # the last sample's outcome (None: none yet)
-        self.read_at: float | None = None  # monotonic time of the last position read
 
     async def sample(self, *, timeout_s: float) -> None:
         """Records the primary's position now. Raises when it cannot answer within
-        `timeout_s` (the history is left as it was)."""
-        async with asyncio.timeout(timeout_s), self.engine.connect() as connection:
-            at = time.monotonic()  # asked at or after this: the sample's age is not understated
-            lsn = (await connection.execute(_CURRENT_LSN)).scalar_one()
+        `timeout_s` (the history's positions are left as they were, marked `lost`)."""
+        try:
+            async with asyncio.timeout(timeout_s), self.engine.connect() as connection:
+                at = time.monotonic()  # asked at or after this: its age is not understated
+                lsn = (await connection.execute(_CURRENT_LSN)).scalar_one()
+        except Exception:
+            self.reached = False
+            self.history.lost()
+            raise
+        self.reached = True
         self.history.record(at, int(lsn))
-        self.read_at = at
-
-    def unknown_for_s(self, *, now: float) -> float:
-        """Seconds during which what the primary wrote is unknown: 0 while its last read
-        succeeded, else the time since the last one that did (infinity: never)."""
-        if self.reached is not False:
-            return 0.0
-        return math.inf if self.read_at is None else max(0.0, now - self.read_at)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
