@@ -177,6 +177,20 @@ async def test_complete_returns_the_reply_the_key_holds(world: World) -> None:
     assert (record.state, record.response) == (IdempotencyState.COMPLETED, OK)
 
 
+async def test_purge_counts_from_an_answer_another_unit_of_work_committed(
+    world: World,
+) -> None:
+    answering = world.scope()
+    await answering.idempotency.claim(_record("late", at=EPOCH))
+    await answering.idempotency.complete("alice", "late", OK, EPOCH + timedelta(days=2))
+    await answering.tx.commit()
+
+    purging = world.scope()
+    assert await purging.idempotency.purge_older_than(EPOCH + timedelta(days=1), batch=10) == 0
+    await purging.tx.commit()
+    assert ("alice", "late") in world.db.committed.idempotency
+
+
 async def test_purge_deletes_old_completed_records_in_batches(world: World) -> None:
     scope = world.scope()
     for n in range(4):

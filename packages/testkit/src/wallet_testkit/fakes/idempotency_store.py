@@ -15,8 +15,6 @@ from wallet_testkit.fakes.unit_of_work import FakeTransactionManager
 class FakeIdempotencyStore(IdempotencyStore):
     def __init__(self, tx: FakeTransactionManager) -> None:
         self._tx = tx
-        # When `complete` answered each key: the purge's retention counts from the reply.
-        self._answered_at: dict[tuple[str, str], datetime] = {}
 
     async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         existing = self._tx.key_holder(record.user_id, record.key)
@@ -38,22 +36,24 @@ class FakeIdempotencyStore(IdempotencyStore):
         if record.state is not IdempotencyState.IN_PROGRESS:
             assert record.response is not None
             return record.response  # a stored reply never changes
-        self._answered_at[(user_id, key)] = at
+        self._tx.tables.answered_at[(user_id, key)] = at
         records[(user_id, key)] = replace(
             record, state=IdempotencyState.COMPLETED, response=response
         )
         return response
 
     async def purge_older_than(self, cutoff: datetime, *, batch: int) -> int:
-        records = self._tx.tables.idempotency
+        tables = self._tx.tables
         expired = sorted(
             (
                 (record.created_at, scope)
-                for scope, record in records.items()
+                for scope, record in tables.idempotency.items()
                 if record.state is IdempotencyState.COMPLETED
-                and self._answered_at.get(scope, record.created_at) < cutoff
+                # The retention counts from the reply (as the SQL's coalesce).
+                and tables.answered_at.get(scope, record.created_at) < cutoff
             ),
         )[:batch]
         for _, scope in expired:
-            del records[scope]
+            del tables.idempotency[scope]
+            tables.answered_at.pop(scope, None)
         return len(expired)

@@ -44,6 +44,8 @@ class Tables:
     balances: dict[tuple[str, str], int] = field(default_factory=dict)
     ledger: dict[UUID, LedgerEntry] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    # (user_id, key) -> when `complete` answered it (`completed_at`; the purge counts from it)
+    answered_at: dict[tuple[str, str], datetime] = field(default_factory=dict)
     outbox: list[DomainEvent] = field(default_factory=list)
     holds: dict[UUID, Hold] = field(default_factory=dict)
     transfers: dict[UUID, Transfer] = field(default_factory=dict)
@@ -69,6 +71,7 @@ class Tables:
             balances=dict(self.balances),
             ledger=dict(self.ledger),
             idempotency=dict(self.idempotency),
+            answered_at=dict(self.answered_at),
             outbox=list(self.outbox),
             holds=dict(self.holds),
             transfers=dict(self.transfers),
@@ -109,6 +112,7 @@ class InMemoryDatabase:
         _merge(done.wallets, base.wallets, staged.wallets)
         _merge(done.ledger, base.ledger, staged.ledger)
         _merge(done.idempotency, base.idempotency, staged.idempotency)
+        _merge(done.answered_at, base.answered_at, staged.answered_at)
         _merge(done.holds, base.holds, staged.holds)
         _merge(done.transfers, base.transfers, staged.transfers)
         _merge(done.disputes, base.disputes, staged.disputes)
