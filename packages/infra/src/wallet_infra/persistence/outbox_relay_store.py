@@ -91,8 +91,7 @@ class AsyncpgOutboxRelayStore(OutboxRelayStore):
         self._transaction = transaction
 
     async def claim_batch(self, limit: int) -> list[OutboxMessage]:
-        params = {"limit": limit}
-        rows = await self._transaction.fetch("outbox.claim", CLAIM, params)
+        rows = await self._transaction.fetch("outbox.claim", CLAIM, {"limit": limit})
         return [_message(row) for row in rows]
 
     async def mark_sent(self, event_ids: Collection[UUID], at: datetime) -> None:
