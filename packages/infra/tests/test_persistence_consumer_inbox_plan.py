@@ -21,7 +21,7 @@ from wallet_infra.clock import SystemClock
 from wallet_infra.persistence.statements.consumer_inbox import FORGET
 from wallet_infra.persistence.tables import CONSUMER_INBOX_PROCESSED_AT_IDX
 
-from .test_persistence_ledger_plan import copied_index, explain, plan_nodes
+from .test_persistence_ledger_plan import copied_index, explain, plan_nodes, shadow_table
 
 ROWS: Final = 200_000  # 30 days of a busy consumer, one record every ~13 s
 OTHER_ROWS: Final = 20_000
@@ -31,11 +31,7 @@ clock: Final = SystemClock()
 
 @pytest.fixture(scope="module")
 async def inbox_copy(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnection, str]]:
-    conn = await engine.connect()
-    try:
-        await conn.execute(
-            text("CREATE TEMPORARY TABLE consumer_inbox (LIKE public.consumer_inbox INCLUDING ALL)")
-        )
+    async with shadow_table(engine, "consumer_inbox") as conn:
         await conn.execute(
             text(
                 "INSERT INTO pg_temp.consumer_inbox (consumer, event_id, processed_at)"
@@ -50,10 +46,6 @@ async def inbox_copy(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnection
         index = await copied_index(conn, CONSUMER_INBOX_PROCESSED_AT_IDX)
         await conn.commit()
         yield conn, index
-    finally:
-        # Never hand a connection whose `consumer_inbox` is a shadow back to the pool.
-        await conn.invalidate()
-        await conn.close()
 
 
 def _nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:

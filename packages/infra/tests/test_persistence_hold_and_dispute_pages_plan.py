@@ -40,6 +40,7 @@ from .test_persistence_ledger_plan import (
     copied_index,
     explain,
     scanned_indexes,
+    shadow_table,
 )
 
 # As in the ledger's plan test: the user under test owns every EVERY-th row among
@@ -124,11 +125,7 @@ async def copy(request: pytest.FixtureRequest, engine: AsyncEngine) -> AsyncIter
         at = start + timedelta(microseconds=i // 4)
         user_id = USER_ID if i % EVERY == 0 else f"plan-n{i % NEIGHBOURS}"
         rows.append(listed.row(user_id, listed.kept[(i // EVERY) % 2], at))
-    conn = await engine.connect()
-    try:
-        await conn.execute(
-            text(f"CREATE TEMPORARY TABLE {name} (LIKE public.{name} INCLUDING ALL)")
-        )
+    async with shadow_table(engine, name) as conn:
         raw = (await conn.get_raw_connection()).driver_connection
         assert raw is not None
         await raw.copy_records_to_table(
@@ -141,10 +138,6 @@ async def copy(request: pytest.FixtureRequest, engine: AsyncEngine) -> AsyncIter
         at, user, key = (listed.columns.index(c) for c in ("created_at", "user_id", "id"))
         written = [LedgerPosition(created_at=r[at], id=r[key]) for r in rows if r[user] == USER_ID]
         yield Copy(listed, conn, written, index, filtered_index)
-    finally:
-        # Never hand a connection whose table is a shadow back to the pool.
-        await conn.invalidate()
-        await conn.close()
 
 
 async def _plans(copy: Copy, status: str | None, before: LedgerPosition | None) -> Any:

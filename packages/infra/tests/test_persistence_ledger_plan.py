@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, Final
 
@@ -87,11 +88,7 @@ async def ledger(engine: AsyncEngine) -> AsyncIterator[Ledger]:
         user_id = USER_ID if i % EVERY == 0 else f"plan-n{i % NEIGHBOURS}"
         currency = "USD" if i % 3 else "EUR"
         rows.append((ids.new_id(), user_id, "DEPOSIT", "COMPLETED", 1, currency, at, at))
-    conn = await engine.connect()
-    try:
-        await conn.execute(
-            text("CREATE TEMPORARY TABLE transactions (LIKE public.transactions INCLUDING ALL)")
-        )
+    async with shadow_table(engine, "transactions") as conn:
         raw = (await conn.get_raw_connection()).driver_connection
         assert raw is not None
         await raw.copy_records_to_table(
@@ -104,8 +101,20 @@ async def ledger(engine: AsyncEngine) -> AsyncIterator[Ledger]:
             LedgerPosition(created_at=row[6], id=row[0]) for row in rows if row[1] == USER_ID
         ]
         yield Ledger(conn, written, user_index)
+
+
+@asynccontextmanager
+async def shadow_table(engine: AsyncEngine, table: str) -> AsyncIterator[AsyncConnection]:
+    """A connection on which an empty temporary copy of `table` (`LIKE ... INCLUDING ALL`:
+    its migrated columns and indexes) shadows the real one. The connection is never
+    handed back to the pool: another user would meet the shadow."""
+    conn = await engine.connect()
+    try:
+        await conn.execute(
+            text(f"CREATE TEMPORARY TABLE {table} (LIKE public.{table} INCLUDING ALL)")
+        )
+        yield conn
     finally:
-        # Never hand a connection whose `transactions` is a shadow back to the pool.
         await conn.invalidate()
         await conn.close()
 

@@ -20,7 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from wallet_infra.persistence.outbox_relay_store import CLAIM
 from wallet_infra.persistence.tables import OUTBOX_UNSENT_DUE_IDX
 
-from .test_persistence_ledger_plan import copied_index, explain, first_plan, plan_nodes
+from .test_persistence_ledger_plan import (
+    copied_index,
+    explain,
+    first_plan,
+    plan_nodes,
+    shadow_table,
+)
 
 ROWS: Final = 200_000
 WAITING_EVERY: Final = 20  # 10,000 unsent rows waiting for a retry, spread among them
@@ -30,9 +36,7 @@ LIMIT: Final = 500
 
 @pytest.fixture(scope="module")
 async def outbox_copy(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnection, str]]:
-    conn = await engine.connect()
-    try:
-        await conn.execute(text("CREATE TEMPORARY TABLE outbox (LIKE public.outbox INCLUDING ALL)"))
+    async with shadow_table(engine, "outbox") as conn:
         # Ids in insertion order, like UUIDv7: the waiting rows are all older than the due.
         await conn.execute(
             text(
@@ -52,10 +56,6 @@ async def outbox_copy(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnectio
         index = await copied_index(conn, OUTBOX_UNSENT_DUE_IDX)
         await conn.commit()
         yield conn, index
-    finally:
-        # Never hand a connection whose `outbox` is a shadow back to the pool.
-        await conn.invalidate()
-        await conn.close()
 
 
 async def run_generic(conn: AsyncConnection) -> dict[str, Any]:

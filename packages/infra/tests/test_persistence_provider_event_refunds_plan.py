@@ -18,20 +18,14 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from wallet_infra.persistence.provider_event_log import REFUND_RECORDED
 
-from .test_persistence_ledger_plan import copied_index, explain, plan_nodes
+from .test_persistence_ledger_plan import copied_index, explain, plan_nodes, shadow_table
 
 ROWS: Final = 100_000  # a year of a busy provider's webhooks, a tenth of them refunds
 
 
 @pytest.fixture(scope="module")
 async def events_copy(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnection, str]]:
-    conn = await engine.connect()
-    try:
-        await conn.execute(
-            text(
-                "CREATE TEMPORARY TABLE provider_events (LIKE public.provider_events INCLUDING ALL)"
-            )
-        )
+    async with shadow_table(engine, "provider_events") as conn:
         await conn.execute(
             text(
                 "INSERT INTO pg_temp.provider_events"
@@ -46,10 +40,6 @@ async def events_copy(engine: AsyncEngine) -> AsyncIterator[tuple[AsyncConnectio
         index = await copied_index(conn, "provider_events_refunds_idx")
         await conn.commit()
         yield conn, index
-    finally:
-        # Never hand a connection whose `provider_events` is a shadow back to the pool.
-        await conn.invalidate()
-        await conn.close()
 
 
 async def test_the_refund_lookup_reads_only_the_refunds_index(
