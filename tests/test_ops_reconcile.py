@@ -44,7 +44,7 @@ from wallet_infra.persistence.provider_event_log import AsyncpgProviderEventLog
 from wallet_ops import reconcile_cli
 from wallet_ops.ioc import ProviderRecordsClient
 from wallet_testkit.api import MockGatewayClientProvider, new_user_id
-from wallet_testkit.db import fetch
+from wallet_testkit.db import fetch, until_waiting_on_a_lock
 from wallet_testkit.metrics import scrape_url, value
 from wallet_testkit.polling import eventually
 from wallet_testkit.processes import free_port
@@ -698,15 +698,7 @@ async def test_a_provider_refund_that_comes_during_a_re_debit_is_credited_after_
         await asyncio.wait_for(reached.wait(), timeout=10)
         delivered = asyncio.create_task(_deliver(api, refund))
 
-        async def webhook_waits_for_the_payment() -> bool:
-            rows = await fetch(
-                dsn,
-                "SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
-                " AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'",
-            )
-            return bool(rows)
-
-        await eventually(webhook_waits_for_the_payment, timeout_s=10)
+        await until_waiting_on_a_lock(dsn, "%FOR UPDATE%")  # the webhook, on the payment
         go.set()
         assert (await redebit).outcome is CorrectionOutcome.REDEBITED
         await asyncio.wait_for(delivered, timeout=10)  # "applied": credited

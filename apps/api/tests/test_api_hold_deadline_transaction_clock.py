@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_api_testkit import Api, created, fetch
+from wallet_testkit.db import until_waiting_on_a_lock
 from wallet_testkit.polling import eventually
 
 
 async def test_a_keyed_complete_that_waited_past_the_deadline_does_not_capture(
-    api: Api, engine: AsyncEngine
+    api: Api, engine: AsyncEngine, database_url: str
 ) -> None:
     user_id = await api.funded_wallet(1_000)
     hold: dict[str, Any] = created(await api.hold(user_id, 300, expires_in_s=2))
@@ -33,15 +34,7 @@ async def test_a_keyed_complete_that_waited_past_the_deadline_does_not_capture(
             api.client.post(url, json={"amount": 100}, headers={"Idempotency-Key": "k-late"})
         )
 
-        async def blocked() -> bool:
-            rows = await fetch(
-                engine,
-                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                " AND query LIKE '%FROM holds%FOR UPDATE%'",
-            )
-            return bool(rows)
-
-        await eventually(blocked, timeout_s=10)
+        await until_waiting_on_a_lock(database_url, "%FROM holds%FOR UPDATE%")
 
         async def due() -> bool:
             [row] = await fetch(engine, "SELECT now() > :e AS due", e=expires_at)

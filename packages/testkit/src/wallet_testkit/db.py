@@ -16,6 +16,8 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy.engine import make_url
 
+from wallet_testkit.polling import eventually
+
 MIGRATE_TIMEOUT_S = 120
 
 
@@ -63,6 +65,22 @@ async def fetch(url: str, query: str, *args: Any) -> list[Any]:
         return list(await connection.fetch(query, *args))
     finally:
         await connection.close()
+
+
+async def until_waiting_on_a_lock(url: str, query_like: str, *, timeout_s: float = 10.0) -> None:
+    """Poll until a session of this database waits on a lock while running a statement
+    `LIKE query_like`: how a race test knows the other side reached the lock it holds."""
+
+    async def waiting() -> bool:
+        rows = await fetch(
+            url,
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database()"
+            " AND wait_event_type = 'Lock' AND query LIKE $1",
+            query_like,
+        )
+        return bool(rows)
+
+    await eventually(waiting, timeout_s=timeout_s)
 
 
 async def listening_sessions(url: str, application_name: str) -> int:
