@@ -1,7 +1,8 @@
 """The API's CPU per operation in-process: `python bench/in_process.py [--compare-root DIR]`.
 
 The API's ASGI app (`make_app`, its lifespan run) is driven inside this process by
-`--clients` concurrent clients: payments, replays of them, `GET /balance` and full first
+`--clients` concurrent clients: payments, replays of them (in the process that answered
+them, and as in another one: `replay-elsewhere`), `GET /balance` and full first
 `GET /transactions` pages (20 entries, as in the CPU table), its statements on a database of
 its own (`bench_database`), its gateway the nginx stub. A figure is this process's CPU
 (`time.process_time`) per request: the app's, its drivers' and its event loop's, plus the
@@ -53,7 +54,9 @@ from procs import HOST, wait_healthy
 from seed import seed_full_pages, seed_wallets
 from stub_gateway import stub_gateway
 
-OPERATIONS: Final = ("payment", "replay", "balance", "page")
+# "replay elsewhere": a replay reaching a process that never saw its key answered (with
+# several API processes, most replays but the one reaching the process that answered).
+OPERATIONS: Final = ("payment", "replay", "replay-elsewhere", "balance", "page")
 _WARM_UP: Final = 200
 _PAGE_ROWS: Final = 20
 _HERE: Final = Path(__file__).resolve()
@@ -189,7 +192,9 @@ async def _drive(
         try:
             async with app.router.lifespan_context(app):
                 freeze_startup_heap()
-                requests = await _warmed_up(asgi_caller(app), wallets, run_id, args.ops)
+                forget = await _key_forgetter(app)
+                call = asgi_caller(app)
+                requests = await _warmed_up(call, wallets, run_id, args.ops, forget)
                 return await work(args, requests, provider and provider.force_flush)
         finally:
             if provider is not None:  # the last spans, while the stub still takes them
@@ -198,8 +203,24 @@ async def _drive(
         sys.stderr = stderr
 
 
+async def _key_forgetter(app: Any) -> Callable[[str, str], None]:
+    """Makes the app's process forget a key it saw answered (`AnsweredKeys.forget`), so
+    that a replay is answered as in another process; a no-op on code without that hint."""
+    try:
+        from wallet_domain.ports.answered_keys import AnsweredKeys
+    except ImportError:
+        return lambda user_id, key: None
+    answered = await app.state.dishka_container.get(AnsweredKeys)
+    forget: Callable[[str, str], None] = answered.forget
+    return forget
+
+
 async def _warmed_up(
-    call: Call, wallets: Sequence[str], run_id: str, ops: Sequence[str]
+    call: Call,
+    wallets: Sequence[str],
+    run_id: str,
+    ops: Sequence[str],
+    forget: Callable[[str, str], None],
 ) -> dict[str, Request]:
     """Each operation as a request `n`, after a first payment per wallet and a warm-up of
     each of `ops` (caches, prepared statements)."""
@@ -221,6 +242,11 @@ async def _warmed_up(
         user, key, body = sent[n % len(sent)]
         await expect(201, "POST", f"/wallets/{user}/payments", cpu.headers(key), body)
 
+    async def replay_elsewhere(n: int) -> None:
+        user, key, body = sent[n % len(sent)]
+        forget(user, key)
+        await expect(201, "POST", f"/wallets/{user}/payments", cpu.headers(key), body)
+
     async def balance(n: int) -> None:
         await expect(200, "GET", f"/wallets/{wallets[n % len(wallets)]}/balance", cpu.headers())
 
@@ -231,6 +257,7 @@ async def _warmed_up(
     requests: dict[str, Request] = {
         "payment": payment,
         "replay": replay,
+        "replay-elsewhere": replay_elsewhere,
         "balance": balance,
         "page": page,
     }
@@ -435,7 +462,7 @@ def paired_summary(
     """Per operation: the median of the slices' ratios of the first side's CPU to the
     second's (below 1: the first is cheaper)."""
     first, second = pair
-    lines = [f"{'operation':10s} {first.label} / {second.label}, median of paired slices"]
+    lines = [f"{'operation':16s} {first.label} / {second.label}, median of paired slices"]
     for operation in ops:
         ratios = [
             a / b
@@ -444,7 +471,7 @@ def paired_summary(
             )
         ]
         if ratios:
-            lines.append(f"{operation:10s} {statistics.median(ratios):.3f}  ({len(ratios)} slices)")
+            lines.append(f"{operation:16s} {statistics.median(ratios):.3f}  ({len(ratios)} slices)")
     return "\n".join(lines)
 
 
@@ -452,13 +479,13 @@ def summary(
     runs: dict[tuple[Side, str], list[float]], pair: Sequence[Side], ops: Sequence[str]
 ) -> str:
     """Per operation and side: the median and the best round, CPU ms per request."""
-    lines = [f"{'operation':10s} {'app':40s} {'median':>8s} {'best':>8s}  rounds"]
+    lines = [f"{'operation':16s} {'app':40s} {'median':>8s} {'best':>8s}  rounds"]
     for operation in ops:
         for side in pair:
             values = runs.get((side, operation), [])
             if values:
                 lines.append(
-                    f"{operation:10s} {side.label:40s} {statistics.median(values):8.3f}"
+                    f"{operation:16s} {side.label:40s} {statistics.median(values):8.3f}"
                     f" {min(values):8.3f}  {len(values)}"
                 )
     return "\n".join(lines)

@@ -350,7 +350,7 @@ def test_the_in_process_ab_pairs_each_slice_with_its_neighbour(in_process: Modul
     report = in_process.paired_summary(runs, [first, second], ["payment", "page"])
 
     assert "new / old" in report
-    assert "payment    0.800  (3 slices)" in report
+    assert "payment          0.800  (3 slices)" in report
     assert "page" not in report.split("\n", 1)[1]
 
 

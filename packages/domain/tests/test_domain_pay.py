@@ -28,6 +28,7 @@ from wallet_domain.use_cases.get_balance import GetBalanceRequest
 from wallet_domain.use_cases.pay import Pay, PayRequest
 from wallet_domain.use_cases.resolve_pending_payments import ResolvePendingRequest
 from wallet_domain.wallet_precondition import Unconditional
+from wallet_testkit.fakes.answered_keys import NoHints, NotedKeys
 from wallet_testkit.fakes.response_encoder import body
 from wallet_testkit.fakes.store import assert_money_invariants
 from wallet_testkit.fakes.world import PROVIDER, RETIRED, WATER, World, refused_field
@@ -61,6 +62,19 @@ def _request(**overrides: Any) -> PayRequest:
 def alice(world: World) -> World:
     world.seed_wallet("alice", USD=START)
     return world
+
+
+THIS_PROCESS, ANOTHER_PROCESS = "this process", "another process"
+
+
+@pytest.fixture(params=[THIS_PROCESS, ANOTHER_PROCESS])
+def answered_by(request: pytest.FixtureRequest, alice: World) -> str:
+    """Which process a later request under a key meets: the one that answered it (the key
+    noted, so one lookup answers a replay) or another one (nothing noted: the opening's
+    claim finds the reply). Every replay rule must hold either way."""
+    if request.param == ANOTHER_PROCESS:
+        alice.answered_keys = NoHints()
+    return str(request.param)
 
 
 def _the_payment(world: World) -> LedgerEntry:
@@ -180,7 +194,7 @@ async def test_whole_balance_can_be_spent(alice: World) -> None:
 
 @pytest.mark.parametrize(("amount", "currency"), [(START + 1, "USD"), (1, "EUR")])
 async def test_insufficient_funds_is_a_stored_final_answer(
-    alice: World, amount: int, currency: str
+    alice: World, answered_by: str, amount: int, currency: str
 ) -> None:
     reply = await alice.pay().execute(_request(amount=amount, currency=currency))
 
@@ -439,6 +453,7 @@ async def test_unknown_outcome_holds_the_funds_as_pending(alice: World) -> None:
 
 async def test_unknown_outcome_is_settled_later_but_the_reply_stays_what_was_said(
     alice: World,
+    answered_by: str,
 ) -> None:
     alice.gateway.script(charges=[ChargeStatus.UNKNOWN], lookups=[LookupStatus.UNKNOWN])
     first = await alice.pay().execute(_request())
@@ -460,7 +475,7 @@ async def test_unknown_outcome_is_settled_later_but_the_reply_stays_what_was_sai
 @pytest.mark.parametrize("gateway_unavailable", [False, True], ids=["gateway-up", "gateway-down"])
 @pytest.mark.parametrize("charge", [ChargeStatus.APPROVED, ChargeStatus.DECLINED])
 async def test_replay_returns_the_same_bytes_without_a_second_debit_or_charge(
-    alice: World, charge: ChargeStatus, gateway_unavailable: bool
+    alice: World, charge: ChargeStatus, gateway_unavailable: bool, answered_by: str
 ) -> None:
     alice.gateway.script(charges=[charge])
     first = await alice.pay().execute(_request())
@@ -476,12 +491,79 @@ async def test_replay_returns_the_same_bytes_without_a_second_debit_or_charge(
     assert replay.response.body == first.response.body
     assert len(alice.gateway.charge_calls) == 1
     assert alice.gateway.in_use == 0
-    assert alice.gateway.admitted == admitted + (0 if gateway_unavailable else 1)
     assert alice.db.committed == before, "no second debit, payment, event or reply"
     assert not scope.tx.has_pending_writes
-    assert [o.outcome for o in scope.book.openings] == (
-        [] if gateway_unavailable else [OpenOutcome.HELD]
-    )
+    # The process that answered it reads the reply and builds no write; another one's
+    # opening claims nothing and finds it (or, the gateway refusing, its read does).
+    opened = answered_by == ANOTHER_PROCESS and not gateway_unavailable
+    assert alice.gateway.admitted == admitted + opened
+    assert [o.outcome for o in scope.book.openings] == ([OpenOutcome.HELD] if opened else [])
+    assert_money_invariants(alice.db)
+
+
+async def test_a_replay_in_the_process_that_answered_it_is_one_lookup(alice: World) -> None:
+    first = await alice.pay().execute(_request())
+    ids_issued = len(alice.ids.issued)
+    scope = alice.scope()
+
+    replay = await alice.pay(scope).execute(_request())
+
+    assert replay == Reply(first.response, replayed=True)
+    assert isinstance(alice.answered_keys, NotedKeys)
+    assert alice.answered_keys.asked == 1
+    assert scope.book.openings == []
+    assert len(alice.ids.issued) == ids_issued, "no payment or event built"
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["paid", "insufficient-funds"])
+async def test_a_key_purged_since_it_was_noted_runs_as_a_new_payment(
+    alice: World, refused: bool
+) -> None:
+    amount = START + 1 if refused else AMOUNT
+    await alice.pay().execute(_request(amount=amount))
+    noted = alice.answered_keys
+    assert isinstance(noted, NotedKeys)
+    assert ("alice", "pay-1") in noted.keys
+    alice.clock.advance(timedelta(days=2))
+    scope = alice.scope()
+    assert await scope.idempotency.purge_older_than(alice.clock.now(), batch=10) == 1
+    await scope.tx.commit()
+
+    again = await alice.pay().execute(_request())
+
+    assert (again.replayed, again.response.status_code) == (False, 201)
+    assert noted.forgotten == [("alice", "pay-1")]
+    assert ("alice", "pay-1") in noted.keys, "noted again once answered"
+    assert len(alice.db.entries(type=TransactionType.PAYMENT)) == 2 - refused
+    assert alice.db.balance("alice", "USD") == START - AMOUNT * (2 - refused)
+    assert_money_invariants(alice.db)
+
+
+async def test_a_noted_key_taken_again_elsewhere_after_its_purge_is_in_flight(
+    alice: World,
+) -> None:
+    await alice.pay().execute(_request())
+    alice.clock.advance(timedelta(days=2))
+    scope = alice.scope()
+    assert await scope.idempotency.purge_older_than(alice.clock.now(), batch=10) == 1
+    await scope.tx.commit()
+    # Another process takes the key for a new payment; this one still has it noted.
+    noted, alice.answered_keys = alice.answered_keys, NoHints()
+    elsewhere = alice.pay()
+    alice.answered_keys = noted
+    outcomes: list[BaseException] = []
+
+    async def duplicate(_: ChargeRequest) -> None:
+        with pytest.raises(IdempotencyInProgress) as caught:
+            await alice.pay().execute(_request())
+        outcomes.append(caught.value)
+
+    alice.gateway.on_charge = duplicate
+    reply = await elsewhere.execute(_request())
+
+    assert len(outcomes) == 1
+    assert (reply.replayed, reply.response.status_code) == (False, 201)
+    assert alice.db.balance("alice", "USD") == START - 2 * AMOUNT
     assert_money_invariants(alice.db)
 
 
@@ -495,7 +577,7 @@ async def test_replay_returns_the_same_bytes_without_a_second_debit_or_charge(
     ],
 )
 async def test_same_key_with_a_different_body_is_a_reuse(
-    alice: World, change: dict[str, Any]
+    alice: World, answered_by: str, change: dict[str, Any]
 ) -> None:
     await alice.pay().execute(_request())
     balance = alice.db.balance("alice", "USD")
@@ -508,7 +590,7 @@ async def test_same_key_with_a_different_body_is_a_reuse(
     assert len(alice.db.entries(type=TransactionType.PAYMENT)) == 1
 
 
-async def test_keys_are_scoped_per_user(alice: World) -> None:
+async def test_keys_are_scoped_per_user(alice: World, answered_by: str) -> None:
     alice.seed_wallet("bob", USD=START)
     await alice.pay().execute(_request())
     reply = await alice.pay().execute(_request(user_id="bob"))
@@ -610,7 +692,7 @@ async def test_payment_settled_elsewhere_is_reported_as_it_actually_is(
     [(elsewhere, gateway_says) for elsewhere, gateway_says, _ in SETTLED_ELSEWHERE],
 )
 async def test_a_request_that_lost_the_settlement_race_replays_what_it_answered(
-    alice: World, elsewhere: TransactionStatus, gateway_says: ChargeStatus
+    alice: World, answered_by: str, elsewhere: TransactionStatus, gateway_says: ChargeStatus
 ) -> None:
     _settled_elsewhere_first(alice, elsewhere)
     alice.gateway.script(charges=[gateway_says])
@@ -685,6 +767,7 @@ async def test_a_failed_second_commit_leaves_the_payment_pending_for_recovery(
 
 async def test_a_crashed_payment_is_resolved_and_its_key_gets_the_final_reply(
     alice: World,
+    answered_by: str,
 ) -> None:
     async def die(_: ChargeRequest) -> None:
         raise RuntimeError("process killed")
@@ -717,6 +800,7 @@ async def test_a_crashed_payment_is_resolved_and_its_key_gets_the_final_reply(
 
 async def test_replay_after_the_provider_is_deactivated_returns_the_original_reply(
     alice: World,
+    answered_by: str,
 ) -> None:
     first = await alice.pay().execute(_request())
     alice.db.providers[PROVIDER.id] = replace(PROVIDER, active=False)

@@ -7,6 +7,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_domain.deadline import Deadline
 from wallet_domain.errors import Unauthorized
+from wallet_domain.ports.answered_keys import AnsweredKeys
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.payment_gateway import PaymentGateway
@@ -41,6 +42,7 @@ from wallet_domain.wallet_precondition import (
     WalletPrecondition,
     WritePrecondition,
 )
+from wallet_infra.answered_keys import RecentAnsweredKeys
 from wallet_infra.config import EXPECTED_SCHEMA_VERSION
 from wallet_infra.config.settings import Settings
 from wallet_infra.health import HealthProbe, broker_reachable, database_and_schema
@@ -109,6 +111,12 @@ class ApiProvider(Provider):
     get_dispute = provide(GetDispute)
 
     @provide(scope=Scope.APP)
+    def answered_keys(self) -> AnsweredKeys:
+        """One per process, shared by both payment wirings: a replay is most often the
+        same client's retry, answered by the process that answered its request."""
+        return RecentAnsweredKeys()
+
+    @provide(scope=Scope.APP)
     def get_balance(self, reads: PooledWalletReads, currencies: frozenset[str]) -> GetBalance:
         """One per process: its reads hold no session, so a balance request resolves
         nothing per request (see request_containers.py)."""
@@ -124,6 +132,7 @@ class ApiProvider(Provider):
         ids: IdGenerator,
         encoder: ResponseEncoder,
         currencies: frozenset[str],
+        answered: AnsweredKeys,
     ) -> UnconditionalPay:
         """`Pay` for a request without If-Match, once per process: without a wallet lock
         to hold, none of its statements shares a transaction with another (the opening
@@ -145,6 +154,7 @@ class ApiProvider(Provider):
                 encoder=encoder,
                 currencies=currencies,
                 precondition=Unconditional(),
+                answered=answered,
             )
         )
 

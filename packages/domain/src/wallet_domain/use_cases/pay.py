@@ -18,6 +18,7 @@ from wallet_domain.model.events import EventType, event_for
 from wallet_domain.model.external_reference import MAX_EXTERNAL_REFERENCE, validate_printable
 from wallet_domain.model.idempotency import (
     IdempotencyRecord,
+    IdempotencyState,
     Reply,
     StoredResponse,
     fingerprint,
@@ -29,6 +30,7 @@ from wallet_domain.model.transaction import LedgerEntry, TransactionStatus, new_
 from wallet_domain.model.wallet import validate_user_id
 from wallet_domain.model.wallet_version import WalletCondition
 from wallet_domain.money import Money, ensure_supported
+from wallet_domain.ports.answered_keys import AnsweredKeys
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.id_generator import IdGenerator
 from wallet_domain.ports.idempotency_store import IdempotencyReplies
@@ -66,7 +68,9 @@ class Pay:
     Rules:
     - Rejected before any side effect, consuming no key: invalid input, unknown or
       inactive provider, unknown wallet, gateway unavailable (circuit open, bulkhead full).
-      A key already answered is replayed before anything else is checked.
+      A key already answered is replayed before anything else is checked: by one key
+      lookup when `answered` has it noted (see AnsweredKeys), else by transaction 1's
+      claim, which finds it.
     - Transaction 1 claims the key, debits (the balance row stays locked until commit,
       so it can never go negative), writes the PENDING payment and `payment.created`.
       Not enough money is a final answer, stored under the key. With `if_match`, a wallet
@@ -96,6 +100,7 @@ class Pay:
     encoder: ResponseEncoder
     currencies: frozenset[str]
     precondition: WritePrecondition
+    answered: AnsweredKeys
 
     async def execute(self, request: PayRequest) -> Reply:
         user_id = validate_user_id(request.user_id)
@@ -116,6 +121,13 @@ class Pay:
                 "currency": money.currency,
             },
         )
+        if self.answered.noted(user_id, key):
+            # Most likely a replay: answered without building the write. A key purged
+            # since reads as absent, and the request then runs as a new one.
+            existing = await self.idempotency.get(user_id, key)
+            if existing is not None:
+                return reply_to_existing(existing, request_fingerprint)
+            self.answered.forget(user_id, key)
         payment = new_payment(
             id=self.ids.new_id(),
             user_id=user_id,
@@ -162,10 +174,11 @@ class Pay:
                 match opening.outcome:
                     case OpenOutcome.HELD:
                         assert opening.holder is not None
-                        return reply_to_existing(opening.holder, request_fingerprint)
+                        return self._replay(opening.holder, request_fingerprint)
                     case OpenOutcome.NO_WALLET:
                         raise WalletNotFound(user_id=user_id)
                     case OpenOutcome.REFUSED:
+                        self.answered.note(user_id, key)
                         return Reply(refusal)
                 charge = await self.gateway.charge(
                     ChargeRequest(
@@ -196,7 +209,14 @@ class Pay:
         existing = await self.idempotency.get(claim.user_id, claim.key)
         if existing is None:
             raise refusal
-        return reply_to_existing(existing, claim.fingerprint)
+        return self._replay(existing, claim.fingerprint)
+
+    def _replay(self, holder: IdempotencyRecord, request_fingerprint: str) -> Reply:
+        """`reply_to_existing`, the key noted once it holds a reply, so that the next
+        request under it is answered by one lookup."""
+        if holder.state is IdempotencyState.COMPLETED:
+            self.answered.note(holder.user_id, holder.key)
+        return reply_to_existing(holder, request_fingerprint)
 
     async def _decide(
         self, payment_id: UUID, charge: ChargeStatus, deadline: Deadline
@@ -230,4 +250,5 @@ class Pay:
                     payment.user_id, key, response, self.clock.now()
                 )
             await self.tx.commit()
+        self.answered.note(payment.user_id, key)
         return response

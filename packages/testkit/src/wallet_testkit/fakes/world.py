@@ -23,6 +23,7 @@ from wallet_domain.model.transaction import (
     new_payment,
 )
 from wallet_domain.money import DEFAULT_CURRENCIES, Money
+from wallet_domain.ports.answered_keys import AnsweredKeys
 from wallet_domain.ports.charge_corrections import ChargeCorrections
 from wallet_domain.ports.clock import Clock
 from wallet_domain.ports.dispute_book import DisputeBook
@@ -72,6 +73,7 @@ from wallet_domain.use_cases.settle_hold import SettleHold
 from wallet_domain.use_cases.settle_stranded_filings import SettleStrandedFilings
 from wallet_domain.wallet_precondition import WalletPrecondition, WritePrecondition
 
+from wallet_testkit.fakes.answered_keys import NotedKeys
 from wallet_testkit.fakes.charge_corrections import FakeChargeCorrections
 from wallet_testkit.fakes.clock import EPOCH, FixedClock, SequentialIds
 from wallet_testkit.fakes.dispute_book import FakeDisputeBook
@@ -225,6 +227,8 @@ class World:
         self.gateway = ScriptedGateway()
         self.encoder = JsonResponseEncoder()
         self.providers = FakeServiceProviders(self.db)
+        # APP-scoped like the API's: what one request notes, the next one of this world sees.
+        self.answered_keys: AnsweredKeys = NotedKeys()
         self.scopes: list[Scope] = []
         # APP-scoped like the API's: shared by every recovery round of this world.
         self.settle_backoff = SettleBackoff(base=timedelta(minutes=1), cap=timedelta(hours=1))
@@ -290,6 +294,7 @@ class World:
             ResponseEncoder: self.encoder,
             PaymentGateway: self.gateway,
             ServiceProviders: self.providers,
+            AnsweredKeys: self.answered_keys,
             SettleBackoff: self.settle_backoff,
             RecheckBackoff: self.recheck_backoff,
             frozenset[str]: CURRENCIES,
