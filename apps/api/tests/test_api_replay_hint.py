@@ -5,6 +5,7 @@ free again in both."""
 
 from __future__ import annotations
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from wallet_api_testkit import Api, StartApi, assert_error, assert_replayed, fetch, new_key
@@ -17,6 +18,17 @@ async def _noted(api: Api, user_id: str, key: str) -> bool:
     return noted
 
 
+async def _paid(api: Api) -> tuple[str, str, httpx.Response]:
+    """A 250 USD payment from a new wallet of 1,000 under a new key, answered 201 and
+    noted by the process that answered it: (user_id, key, its answer)."""
+    user_id = await api.funded_wallet(1000)
+    key = new_key()
+    first = await api.pay(user_id, 250, key=key)
+    assert first.status_code == 201, first.text
+    assert await _noted(api, user_id, key)
+    return user_id, key, first
+
+
 async def _payments(engine: AsyncEngine, user_id: str) -> list[str]:
     sql = "SELECT status FROM transactions WHERE user_id = :u AND type = 'PAYMENT' ORDER BY id"
     return [row.status for row in await fetch(engine, sql, u=user_id)]
@@ -25,11 +37,7 @@ async def _payments(engine: AsyncEngine, user_id: str) -> list[str]:
 async def test_a_replay_answers_alike_in_the_process_that_answered_and_in_another(
     api: Api, start_api: StartApi, engine: AsyncEngine
 ) -> None:
-    user_id = await api.funded_wallet(1000)
-    key = new_key()
-    first = await api.pay(user_id, 250, key=key)
-    assert first.status_code == 201, first.text
-    assert await _noted(api, user_id, key)
+    user_id, key, first = await _paid(api)
 
     assert_replayed(first, await api.pay(user_id, 250, key=key))
     assert_error(await api.pay(user_id, 251, key=key), 422, "IDEMPOTENCY_KEY_REUSED")
@@ -61,11 +69,7 @@ async def test_a_refusal_is_noted_and_replayed_from_one_lookup(
 async def test_a_key_purged_after_its_reply_was_noted_pays_again(
     api: Api, engine: AsyncEngine
 ) -> None:
-    user_id = await api.funded_wallet(1000)
-    key = new_key()
-    first = await api.pay(user_id, 250, key=key)
-    assert first.status_code == 201, first.text
-    assert await _noted(api, user_id, key)
+    user_id, key, first = await _paid(api)
     async with engine.begin() as conn:  # what the purge does once the retention is over
         await conn.execute(
             text("DELETE FROM idempotency_keys WHERE user_id = :u AND key = :k"),
