@@ -7,7 +7,9 @@ API's CPU per payment is the API's own. Each API under test (this tree, and any
 started on its own, with one worker and the production log level (its log goes to a file),
 and takes in turn: a warm-up, `--cpu-duration` seconds of payments, replays of those
 payments (same key, same body), `GET /balance` and `GET /transactions` (first page, 20
-rows) on random wallets. The floor route (`floor_app.py`), started once and idle in
+rows) on random wallets; then a fresh process of it takes the same replays ("replay
+elsewhere": as a replay reaching another process than the one that answered it, printed
+but not judged). The floor route (`floor_app.py`), started once and idle in
 between, takes the same payment load right next to each API's payments (after them in
 even rounds, before them in odd ones), and "payment vs floor" is the median of those
 paired ratios: on a VM whose speed drifts by a third over minutes, the two figures of a
@@ -24,11 +26,12 @@ import argparse
 import json
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +51,10 @@ from procs import HOST, ROOT, ensure_free, process, wait_healthy
 PROVIDER_ID = "01890a5d-ac96-774b-bcce-b302099a8057"
 API_KEY = "bench-key"
 PAYMENT, REPLAY, BALANCE, PAGE = "payment", "replay", "balance", "transactions page"
+# The same replays sent to a fresh API process, which never saw their keys answered (with
+# several API processes: a replay reaching another one than the one that answered it).
+# Printed next to the targets, not judged: the bench runs one API process, as compose does.
+REPLAY_ELSEWHERE = "replay elsewhere"
 # Targets (ms of the API's CPU per operation); the payment's depends on tracing.
 TARGETS_MS = {REPLAY: 0.3, BALANCE: 0.3, PAGE: 0.5}
 # A history page read in the CPU phase: always this many items (the wallets are seeded
@@ -207,19 +214,8 @@ async def measure_api(
     concurrency: int = args.concurrency
     reads_total: int = args.cpu_reads
     run_id = uuid.uuid4().hex[:8]
-    ensure_free(port)
-    log_path = log_dir / f"{api.label.replace(' ', '_')}-{run_id}.log"
-    with (
-        log_path.open("wb") as log,
-        process(
-            [api.python, "-m", "wallet_api"],
-            api_env(args, dsn, gateway_port),
-            f"wallet-api ({api.label})",
-            cwd=api.root,
-            stderr=log,
-        ) as proc,
-    ):
-        await wait_healthy(port)
+    started = _api_process(args, api, dsn=dsn, gateway_port=gateway_port, log_dir=log_dir)
+    async with started(run_id) as proc:
         groups = process_groups(proc.pid, database=database, gateway_pgid=gateway_pgid)
         await payments(port, wallets, concurrency, 3, f"cw-{run_id}")
         duration: float = args.cpu_duration
@@ -258,7 +254,39 @@ async def measure_api(
         for operation, read_load in loads:
             load = await measured(proc.pid, read_load, groups)
             rows.append(Row(api.label, operation, load, round_number))
+    async with started(f"{run_id}-elsewhere") as proc:
+        groups = process_groups(proc.pid, database=database, gateway_pgid=gateway_pgid)
+        await payments(port, wallets, concurrency, 3, f"ew-{run_id}")
+        elsewhere = replays(port, sent, concurrency, min(len(sent), reads_total))
+        load = await measured(proc.pid, elsewhere, groups)
+        rows.append(Row(api.label, REPLAY_ELSEWHERE, load, round_number))
     return rows
+
+
+def _api_process(
+    args: argparse.Namespace, api: ApiUnderTest, *, dsn: str, gateway_port: int, log_dir: Path
+) -> Callable[[str], AbstractAsyncContextManager[subprocess.Popen[bytes]]]:
+    """`started(run_id)`: `api`'s process, healthy, logging to a file of its own, for as
+    long as the block runs."""
+
+    @asynccontextmanager
+    async def started(run_id: str) -> AsyncIterator[subprocess.Popen[bytes]]:
+        ensure_free(args.api_port)
+        log_path = log_dir / f"{api.label.replace(' ', '_')}-{run_id}.log"
+        with (
+            log_path.open("wb") as log,
+            process(
+                [api.python, "-m", "wallet_api"],
+                api_env(args, dsn, gateway_port),
+                f"wallet-api ({api.label})",
+                cwd=api.root,
+                stderr=log,
+            ) as proc,
+        ):
+            await wait_healthy(args.api_port)
+            yield proc
+
+    return started
 
 
 @asynccontextmanager
@@ -438,3 +466,10 @@ def print_cpu_table(rows: Sequence[Row], apis: Sequence[ApiUnderTest], tracing: 
                     " (a guide)"
                 )
             print(line)
+        elsewhere = median_api_ms(rows, api.label, REPLAY_ELSEWHERE)
+        if elsewhere == elsewhere:  # not NaN: measured
+            reference = floor_ratio(rows, api.label, REPLAY_ELSEWHERE) * REFERENCE_FLOOR_MS
+            print(
+                f"      {REPLAY_ELSEWHERE + ' (another process)':<36} {elsewhere:.2f} ms"
+                f"    at a {REFERENCE_FLOOR_MS} ms floor: {reference:.2f} ms (not judged)"
+            )

@@ -406,3 +406,35 @@ async def test_the_pool_bench_measures_both_pools(
         )
         assert row["checkouts_per_s"] > 0
         assert 0 <= row["p50"] <= row["p99"] <= row["max"]
+
+
+def test_the_cpu_table_prints_a_replay_elsewhere_without_judging_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.syspath_prepend(str(BENCH))
+    cpu = importlib.import_module("cpu_phase")
+    http_load = importlib.import_module("http_load")
+
+    def row(api: str, operation: str, ms: float, paired: str = "") -> Any:
+        result = http_load.LoadResult(latencies_ms=[1.0], elapsed_s=1.0)
+        load = cpu.MeasuredLoad(result=result, api_cpu_us=ms * 1000, host_cpu_us=0.0)
+        return cpu.Row(api, operation, load, 0, paired)
+
+    floor = cpu.REFERENCE_FLOOR_MS
+    rows = [
+        row("this tree", cpu.PAYMENT, 0.9),
+        row(cpu.FLOOR, cpu.PAYMENT, floor, "this tree"),
+        row("this tree", cpu.REPLAY, 0.25),
+        row("this tree", cpu.BALANCE, 0.2),
+        row("this tree", cpu.PAGE, 0.4),
+        row("this tree", cpu.REPLAY_ELSEWHERE, 0.35),
+    ]
+    api = cpu.ApiUnderTest("this tree", Path("."))
+
+    cpu.print_cpu_table(rows, [api], "off")
+
+    out = capsys.readouterr().out
+    assert "replay elsewhere (another process)   0.35 ms" in out
+    assert "at a 0.58 ms floor: 0.35 ms (not judged)" in out
+    assert "MISS" not in out  # 0.35 ms against 0.3 is printed, not judged
+    assert [c.name for c in cpu.checks(rows, "this tree", "off") if "elsewhere" in c.name] == []
