@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -68,13 +69,17 @@ THIS_PROCESS, ANOTHER_PROCESS = "this process", "another process"
 
 
 @pytest.fixture(params=[THIS_PROCESS, ANOTHER_PROCESS])
-def answered_by(request: pytest.FixtureRequest, alice: World) -> str:
+def answered_by(request: pytest.FixtureRequest, alice: World) -> Iterator[str]:
     """Which process a later request under a key meets: the one that answered it (the key
     noted, so one lookup answers a replay) or another one (nothing noted: the opening's
-    claim finds the reply). Every replay rule must hold either way."""
+    claim finds the reply). Every replay rule must hold either way, so a test run as
+    "this process" must have been answered by a lookup at least once."""
     if request.param == ANOTHER_PROCESS:
         alice.answered_keys = NoHints()
-    return str(request.param)
+    yield str(request.param)
+    if request.param == THIS_PROCESS:
+        assert isinstance(alice.answered_keys, NotedKeys)
+        assert alice.answered_keys.asked > 0, "no request was answered by the lookup"
 
 
 def _the_payment(world: World) -> LedgerEntry:
@@ -590,9 +595,10 @@ async def test_same_key_with_a_different_body_is_a_reuse(
     assert len(alice.db.entries(type=TransactionType.PAYMENT)) == 1
 
 
-async def test_keys_are_scoped_per_user(alice: World, answered_by: str) -> None:
+async def test_keys_are_scoped_per_user(alice: World) -> None:
     alice.seed_wallet("bob", USD=START)
     await alice.pay().execute(_request())
+    assert alice.answered_keys.noted("alice", "pay-1")  # and so not bob's
     reply = await alice.pay().execute(_request(user_id="bob"))
     assert not reply.replayed
     assert alice.db.balance("bob", "USD") == START - AMOUNT
@@ -616,11 +622,14 @@ async def test_a_duplicate_while_the_first_is_in_flight_is_refused(
         with pytest.raises(error) as caught:
             await alice.pay().execute(_request(**change))
         outcomes.append(caught.value)
+        # A key still in flight holds no reply: nothing to answer by a lookup yet.
+        assert not alice.answered_keys.noted("alice", "pay-1")
 
     alice.gateway.on_charge = duplicate
     reply = await alice.pay().execute(_request())
 
     assert len(outcomes) == 1
+    assert alice.answered_keys.noted("alice", "pay-1")
     assert reply.response.status_code == 201
     assert len(alice.gateway.charge_calls) == 1
     assert alice.db.balance("alice", "USD") == START - AMOUNT
@@ -792,6 +801,8 @@ async def test_a_crashed_payment_is_resolved_and_its_key_gets_the_final_reply(
         "status": "FAILED",
         "resolution": "refunded",
     }
+    # The worker noted nothing: that replay found the reply by the opening, and noted it.
+    assert await alice.pay().execute(_request()) == replay
     assert_money_invariants(alice.db)
 
 
