@@ -7,7 +7,8 @@ answered. This subclass enforces, before the app sees the request:
 - the head (request line and headers) at most `max_header_bytes`, else 431 and close.
   The bytes of a head still incomplete after a read are counted as they arrive, so a
   huge header is cut after one read past the limit, never buffered whole; a head that
-  completes within the read that might have crossed the limit is measured exactly.
+  may have crossed the limit by the time it completes (the read that began it, which may
+  also hold the end of the request before it, plus the reads since) is measured exactly.
 - the head received within `header_timeout_s` (for the first request, counted from the
   connection's start; later ones from their first byte), else 408 and close (a
   connection that sent nothing is just closed). Idle keep-alive connections close after
@@ -76,7 +77,11 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         # every other one, on the same logger.
         self._access_log = structlog.get_logger(config.access_logger)
         self._phase = _NONE
-        self._head_seen = 0  # bytes of reads that ended inside the current head
+        # The current head's bytes are at most: the read that began it (which may also
+        # hold the end of the request before it) plus every read since, each counted as
+        # it arrives.
+        self._head_began_in = 0  # size of the read that began the current head
+        self._head_seen = 0  # bytes of the reads since, the one being parsed included
         self._read = 0  # size of the read being parsed
         self._timer: asyncio.TimerHandle | None = None
         self._timer_guards = _NONE
@@ -146,6 +151,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._began = time.perf_counter()
         self._receiving = None
         self._phase = _HEAD
+        self._head_began_in = self._read
         self._head_seen = 0
         super().on_message_begin()
 
@@ -155,7 +161,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             self._refusal = (self._refusals.server_busy, "too_many_connections")
             raise _Refused
         limit = self._limits.max_header_bytes
-        if self._head_seen + self._read > limit and self._head_size() > limit:
+        if self._head_began_in + self._head_seen > limit and self._head_size() > limit:
             self._refusal = (self._refusals.headers_too_large, "headers_too_large")
             raise _Refused
         super().on_headers_complete()
