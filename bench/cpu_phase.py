@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import random
 import statistics
 import subprocess
@@ -467,7 +468,7 @@ def print_cpu_table(rows: Sequence[Row], apis: Sequence[ApiUnderTest], tracing: 
                 )
             print(line)
         elsewhere = median_api_ms(rows, api.label, REPLAY_ELSEWHERE)
-        if elsewhere == elsewhere:  # not NaN: measured
+        if not math.isnan(elsewhere):  # measured
             reference = floor_ratio(rows, api.label, REPLAY_ELSEWHERE) * REFERENCE_FLOOR_MS
             print(
                 f"      {REPLAY_ELSEWHERE + ' (another process)':<36} {elsewhere:.2f} ms"

@@ -243,9 +243,9 @@ async def _warmed_up(
         await expect(201, "POST", f"/wallets/{user}/payments", cpu.headers(key), body)
 
     async def replay_elsewhere(n: int) -> None:
-        user, key, body = sent[n % len(sent)]
+        user, key, _ = sent[n % len(sent)]
         forget(user, key)
-        await expect(201, "POST", f"/wallets/{user}/payments", cpu.headers(key), body)
+        await replay(n)
 
     async def balance(n: int) -> None:
         await expect(200, "GET", f"/wallets/{wallets[n % len(wallets)]}/balance", cpu.headers())
